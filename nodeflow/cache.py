@@ -1,0 +1,129 @@
+"""Result caches: a memory cache bounded by bytes, and a disk cache that survives restarts.
+
+Both are keyed by a node's cache key (see :mod:`nodeflow.keys`). The disk cache stores each output
+with its port type's own ``save``/``load`` (PNG, JSON, safetensors...), never with pickle, and writes
+an entry into a temporary folder that is renamed into place, so a killed process leaves no half entry.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .types import PortType, get_type
+
+__all__ = ["MemoryCache", "DiskCache", "CacheEntry"]
+
+
+@dataclass
+class CacheEntry:
+    values: tuple
+    nbytes: int
+
+
+class MemoryCache:
+    """Least-recently-used cache of node results, bounded by their estimated size in bytes."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[str, CacheEntry] = OrderedDict()
+        self.total_bytes = 0
+        self.evicted: set[str] = set()  # keys that were dropped for space, so events can say so
+
+    def get(self, key: str) -> tuple | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        self._entries.move_to_end(key)
+        return entry.values
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._entries
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def put(self, key: str, values: tuple, nbytes: int) -> None:
+        old = self._entries.pop(key, None)
+        if old is not None:
+            self.total_bytes -= old.nbytes
+        if nbytes > self.max_bytes:  # larger than the whole budget: keep nothing rather than thrash
+            self.evicted.add(key)
+            return
+        self._entries[key] = CacheEntry(values, nbytes)
+        self.total_bytes += nbytes
+        self.evicted.discard(key)
+        while self.total_bytes > self.max_bytes and self._entries:
+            dropped_key, dropped = self._entries.popitem(last=False)
+            self.total_bytes -= dropped.nbytes
+            self.evicted.add(dropped_key)
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self.total_bytes = 0
+
+
+class DiskCache:
+    """Node results stored as files under ``root/<key[:2]>/<key>/``."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def _folder(self, key: str) -> Path:
+        return self.root / key[:2] / key
+
+    def __contains__(self, key: str) -> bool:
+        return (self._folder(key) / "entry.json").exists()
+
+    def put(self, key: str, values: tuple, types: list[str], info: dict[str, Any]) -> None:
+        folder = self._folder(key)
+        if (folder / "entry.json").exists():
+            return
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{key[:12]}.", dir=folder.parent))
+        try:
+            for index, (value, type_name) in enumerate(zip(values, types)):
+                port_type = _storable(type_name)
+                sub = tmp / str(index)
+                sub.mkdir()
+                port_type.save(value, sub)  # type: ignore[misc]
+            entry = {"types": types, "created": time.time(), **info}
+            (tmp / "entry.json").write_text(json.dumps(entry, indent=1, sort_keys=True))
+            try:
+                os.rename(tmp, folder)
+            except OSError:  # another process stored the same entry first
+                shutil.rmtree(tmp, ignore_errors=True)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+    def get(self, key: str) -> tuple | None:
+        folder = self._folder(key)
+        try:
+            entry = json.loads((folder / "entry.json").read_text())
+        except (OSError, ValueError):
+            return None
+        values = []
+        for index, type_name in enumerate(entry["types"]):
+            values.append(_storable(type_name).load(folder / str(index)))  # type: ignore[misc]
+        return tuple(values)
+
+    def info(self, key: str) -> dict[str, Any] | None:
+        try:
+            return json.loads((self._folder(key) / "entry.json").read_text())
+        except (OSError, ValueError):
+            return None
+
+
+def _storable(type_name: str) -> PortType:
+    port_type = get_type(type_name)
+    if port_type is None or not port_type.storable:
+        raise TypeError(f"values of type {type_name} cannot be stored in the disk cache")
+    return port_type

@@ -1,0 +1,231 @@
+"""The ``nodeflow`` command line.
+
+    nodeflow ui [GRAPH] [--host 127.0.0.1] [--port 7860]
+    nodeflow run GRAPH [--set NODE.PARAM=VALUE]... [--only NODE]... [--out DIR] [--events FILE|-]
+    nodeflow validate GRAPH
+    nodeflow nodes [--json]
+
+``run`` exits 0 on success, 2 for an invalid graph (each problem printed as ``NODE (TYPE): message``),
+1 when a node failed, 130 when cancelled (Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any, Sequence
+
+EXIT_OK, EXIT_NODE_FAILED, EXIT_INVALID, EXIT_CANCELLED = 0, 1, 2, 130
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return EXIT_INVALID
+    try:
+        return args.handler(args)
+    except KeyboardInterrupt:
+        print("cancelled", file=sys.stderr)
+        return EXIT_CANCELLED
+    except BrokenPipeError:  # `nodeflow nodes | head`
+        return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nodeflow", description="Generative workflows as node graphs.")
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    ui = sub.add_parser("ui", help="open the editor in the browser")
+    ui.add_argument("graph", nargs="?", help="graph file to open (default: the example)")
+    ui.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    ui.add_argument("--port", type=int, default=7860)
+    ui.add_argument("--no-browser", action="store_true", help="do not open a browser window")
+    ui.set_defaults(handler=cmd_ui)
+
+    run = sub.add_parser("run", help="run a graph file headless")
+    run.add_argument("graph", help="graph file (JSON)")
+    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="NODE.PARAM=VALUE",
+                     help="override a param (repeatable)")
+    run.add_argument("--only", action="append", default=[], metavar="NODE",
+                     help="run just what NODE needs (repeatable)")
+    run.add_argument("--out", type=Path, help="output folder (default ./out or $NODEFLOW_OUTPUT)")
+    run.add_argument("--events", metavar="FILE|-", help="write events as JSON lines to FILE, or - for stdout")
+    run.add_argument("-v", "--verbose", action="store_true", help="print a failing node's traceback")
+    run.set_defaults(handler=cmd_run)
+
+    validate = sub.add_parser("validate", help="check a graph file and report every problem")
+    validate.add_argument("graph")
+    validate.set_defaults(handler=cmd_validate)
+
+    nodes = sub.add_parser("nodes", help="list the node catalog")
+    nodes.add_argument("--json", action="store_true", help="the full machine-readable catalog")
+    nodes.set_defaults(handler=cmd_nodes)
+
+    return parser
+
+
+# --- commands ------------------------------------------------------------------------------------
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .graph import load_graph
+    from .registry import default_registry
+    from .validate import migrate_nodes, validate
+
+    registry = default_registry()
+    _warn_pack_errors(registry)
+    graph = load_graph(args.graph)
+    problems = migrate_nodes(graph, registry) + validate(graph, registry)
+    if problems:
+        _print_problems(problems)
+        return EXIT_INVALID
+    print(f"{args.graph}: ok ({len(graph.nodes)} nodes)")
+    return EXIT_OK
+
+
+def cmd_nodes(args: argparse.Namespace) -> int:
+    from .registry import default_registry
+
+    registry = default_registry()
+    if args.json:
+        print(json.dumps(registry.catalog(), indent=2, sort_keys=True, default=str))
+        return EXIT_OK
+    _warn_pack_errors(registry)
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(show_edge=False, header_style="bold")
+    for column in ("type", "category", "inputs", "outputs", "description"):
+        table.add_column(column)
+    for name in sorted(registry.specs):
+        spec = registry.specs[name]
+        inputs = ", ".join(f"{i.name}: {i.type}{'?' if i.optional else ''}" for i in spec.inputs.values())
+        outputs = ", ".join(f"{o.name}: {o.type}" for o in spec.outputs.values())
+        table.add_row(name, spec.category, inputs, outputs, spec.description.split("\n")[0])
+    Console(width=max(120, Console().width)).print(table)
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .events import JsonLinesSink
+    from .executor import Executor
+    from .graph import load_graph
+    from .problems import GraphInvalid
+    from .progress import ProgressDisplay
+    from .registry import default_registry
+
+    registry = default_registry()
+    _warn_pack_errors(registry)
+    graph = load_graph(args.graph)
+    executor = Executor(registry)
+    try:
+        plan = executor.prepare(graph, overrides=args.overrides, only=args.only)
+    except GraphInvalid as invalid:
+        _print_problems(invalid.problems)
+        return EXIT_INVALID
+
+    cancel = threading.Event()
+    sinks = []
+    report = sys.stderr if args.events == "-" else sys.stdout
+    with ExitStack() as stack:
+        if args.events:
+            stream = sys.stdout if args.events == "-" else stack.enter_context(open(args.events, "w"))
+            sinks.append(JsonLinesSink(stream))
+        display = stack.enter_context(ProgressDisplay(plan, sys.stderr))
+        sinks.append(display)
+        stack.enter_context(_cancel_on_interrupt(cancel))
+        result = executor.run_plan(
+            plan,
+            on_event=lambda event: [sink(event) for sink in sinks],
+            cancel=cancel,
+            output_dir=args.out,
+        )
+
+    if result.status == "cancelled":
+        print("cancelled", file=sys.stderr)
+        return EXIT_CANCELLED
+    if result.status == "error":
+        failure = result.error
+        assert failure is not None
+        print(f"{failure.node} ({failure.type}) failed: {failure.message}", file=sys.stderr)
+        if args.verbose:
+            print(failure.traceback, file=sys.stderr)
+        else:
+            print("  (run with -v for the traceback)", file=sys.stderr)
+        return EXIT_NODE_FAILED
+    print(
+        f"ok: {len(result.ran)} ran, {len(result.cached)} cached, {result.duration_s:.2f} s",
+        file=report,
+    )
+    for node_id, outputs in result.outputs.items():
+        for name, value in outputs.items():
+            if isinstance(value, (str, Path, int, float)):
+                print(f"  {node_id}.{name}: {value}", file=report)
+    return EXIT_OK
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    try:
+        from .app import serve
+    except ImportError as exc:
+        print(f"the editor is not available: {exc}", file=sys.stderr)
+        return EXIT_NODE_FAILED
+    return serve(graph=args.graph, host=args.host, port=args.port, open_browser=not args.no_browser)
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+class _cancel_on_interrupt:
+    """First Ctrl-C asks the run to stop at the next safe point; a second one stops at once."""
+
+    def __init__(self, cancel: threading.Event):
+        self.cancel = cancel
+        self.previous: Any = None
+
+    def __enter__(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        self.previous = signal.getsignal(signal.SIGINT)
+
+        def handler(signum: int, frame: Any) -> None:
+            if self.cancel.is_set():
+                raise KeyboardInterrupt
+            self.cancel.set()
+            print("\nstopping... (Ctrl-C again to stop at once)", file=sys.stderr)
+
+        signal.signal(signal.SIGINT, handler)
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+
+
+def _print_problems(problems: list) -> None:
+    for problem in problems:
+        print(str(problem), file=sys.stderr)
+    count = len(problems)
+    print(f"{count} problem{'s' if count != 1 else ''} found", file=sys.stderr)
+
+
+def _warn_pack_errors(registry: Any) -> None:
+    for error in registry.errors:
+        print(f"warning: {error}", file=sys.stderr)
+
+
+def _version() -> str:
+    from . import __version__
+
+    return f"nodeflow {__version__}"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

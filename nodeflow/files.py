@@ -1,0 +1,69 @@
+"""File safety: atomic writes and paths that stay inside the folders they belong to."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterable
+
+__all__ = ["write_atomic", "atomic_path", "resolve_inside", "PathNotAllowed"]
+
+
+class PathNotAllowed(ValueError):
+    """A path points outside the folders a node may read or write."""
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write all of ``data`` or nothing: a crash never leaves a half-written file at ``path``."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+
+
+class atomic_path:
+    """``with atomic_path(final) as tmp:`` write to ``tmp``; it replaces ``final`` only on success."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.tmp: Path | None = None
+
+    def __enter__(self) -> Path:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{self.path.stem}.", suffix=f".part{self.path.suffix}", dir=self.path.parent
+        )
+        os.close(fd)
+        self.tmp = Path(tmp)
+        return self.tmp
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        assert self.tmp is not None
+        if exc_type is None:
+            os.replace(self.tmp, self.path)
+        else:
+            self.tmp.unlink(missing_ok=True)
+
+
+def resolve_inside(
+    path: str | os.PathLike[str], roots: Iterable[Path], *, must_exist: bool = False
+) -> Path:
+    """Resolve ``path`` and require it inside one of ``roots``.
+
+    A relative path is tried against each root in turn (the first where it exists wins). Symlinks
+    and ``..`` are resolved first, so neither can lead a path out of an allowed folder.
+    """
+    roots = [Path(r).resolve() for r in roots]
+    if not roots:
+        raise PathNotAllowed("no folders are allowed")
+    raw = Path(os.path.expanduser(str(path)))
+    candidates = [raw.resolve()] if raw.is_absolute() else [(root / raw).resolve() for root in roots]
+    inside = [c for c in candidates if any(c == r or r in c.parents for r in roots)]
+    if not inside:
+        shown = ", ".join(str(r) for r in roots)
+        raise PathNotAllowed(f"{path} is outside the allowed folders ({shown})")
+    for candidate in inside:
+        if candidate.exists():
+            return candidate
+    if must_exist:
+        raise FileNotFoundError(f"{path} was not found in {', '.join(str(r) for r in roots)}")
+    return inside[0]

@@ -1,0 +1,108 @@
+"""Planning: from the requested outputs backwards to the nodes that must be considered, in order.
+
+Requested nodes are every output node by default (``--only NODE`` picks others). Muted nodes, and
+nodes that depend on a muted node, do not run. Nodes that feed nothing requested never run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+import networkx as nx
+
+from .graph import Graph, GraphNode
+from .node_api import NodeSpec
+from .problems import GraphInvalid, Problem
+from .registry import Registry
+from .validate import bypass_source
+
+__all__ = ["Plan", "PlannedNode", "make_plan"]
+
+
+@dataclass
+class PlannedNode:
+    id: str
+    spec: NodeSpec
+    node: GraphNode
+    params: dict[str, Any]  # static param values, defaults filled in (linked params excluded)
+    # (argument name, source node id, index of the source output, is a param)
+    links: list[tuple[str, str, int, bool]]
+    mode: str = "run"
+    # for bypassed nodes: output index -> argument whose value passes through
+    passthrough: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass
+class Plan:
+    order: list[PlannedNode]
+    targets: list[str]
+    muted: list[str]
+
+    @property
+    def ids(self) -> list[str]:
+        return [p.id for p in self.order]
+
+
+def make_plan(graph: Graph, registry: Registry, only: Iterable[str] | None = None) -> Plan:
+    """Plan a validated graph. Raises GraphInvalid when ``only`` names a node that cannot run."""
+    nodes = graph.nodes
+    dag = nx.DiGraph()
+    dag.add_nodes_from(nodes)
+    dag.add_edges_from((src, nid) for nid, n in nodes.items() for src, _ in n.inputs.values())
+    order = list(nx.topological_sort(dag))
+
+    muted: set[str] = set()
+    for nid in order:
+        node = nodes[nid]
+        if node.mode == "mute" or any(src in muted for src, _ in node.inputs.values()):
+            muted.add(nid)
+
+    only = list(only or [])
+    if only:
+        problems = [Problem.graph(f"--only {t!r}: no such node") for t in only if t not in nodes]
+        problems += [
+            Problem(t, nodes[t].type, None, "--only names a muted node (or one that depends on a muted node)")
+            for t in only
+            if t in muted
+        ]
+        if problems:
+            raise GraphInvalid(problems)
+        targets = only
+    else:
+        targets = [nid for nid in order if registry.specs[nodes[nid].type].output and nid not in muted]
+        if not targets:  # no output node: compute the ends of the graph
+            targets = [nid for nid in order if dag.out_degree(nid) == 0 and nid not in muted]
+
+    needed: set[str] = set()
+    stack = list(targets)
+    while stack:
+        nid = stack.pop()
+        if nid in needed:
+            continue
+        needed.add(nid)
+        stack.extend(src for src, _ in nodes[nid].inputs.values())
+
+    planned = [_plan_node(nodes[nid], registry.specs[nodes[nid].type], nodes, registry) for nid in order if nid in needed]
+    return Plan(order=planned, targets=targets, muted=sorted(muted))
+
+
+def _plan_node(node: GraphNode, spec: NodeSpec, nodes: dict[str, GraphNode], registry: Registry) -> PlannedNode:
+    params = {name: p.default for name, p in spec.params.items()}
+    params.update({k: v for k, v in node.params.items() if k in spec.params})
+    links = []
+    for port, (src, output_name) in node.inputs.items():
+        source_spec = registry.specs[nodes[src].type]
+        index = list(source_spec.outputs).index(output_name)
+        is_param = port in spec.params
+        if is_param:
+            params.pop(port, None)
+        links.append((port, src, index, is_param))
+    links.sort()
+    passthrough = {}
+    if node.mode == "bypass":
+        for index, output in enumerate(spec.outputs.values()):
+            source = bypass_source(spec, output.type)
+            if source is not None:
+                passthrough[index] = source
+    return PlannedNode(node.id, spec, node, params, links, node.mode, passthrough)

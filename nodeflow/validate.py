@@ -1,0 +1,198 @@
+"""Validation: every problem of a graph at once, each tied to a node and a port.
+
+Also home of the two edits applied before validation: migrating nodes written by older versions of
+their type, and ``--set NODE.PARAM=VALUE`` overrides.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Iterable
+
+from .graph import Graph
+from .params import ParamError
+from .problems import Problem
+from .registry import Registry
+from .types import compatible
+
+__all__ = ["validate", "migrate_nodes", "apply_overrides", "find_cycle"]
+
+
+def migrate_nodes(graph: Graph, registry: Registry) -> list[Problem]:
+    """Upgrade nodes saved by an older version of their type, one migration step at a time."""
+    problems = []
+    for node in graph.nodes.values():
+        spec = registry.get(node.type)
+        if spec is None or node.version >= spec.version:
+            continue
+        entry = {"type": node.type, "params": node.params, "inputs": {k: list(v) for k, v in node.inputs.items()}}
+        while node.version < spec.version:
+            step = spec.migrations.get(node.version)
+            if step is None:
+                problems.append(
+                    Problem(
+                        node.id,
+                        node.type,
+                        None,
+                        f"saved by version {node.version} of {node.type}; no migration to version "
+                        f"{node.version + 1} exists",
+                    )
+                )
+                break
+            entry = step(entry)
+            node.version += 1
+        node.params = dict(entry.get("params", {}))
+        node.inputs = {k: (v[0], v[1]) for k, v in entry.get("inputs", {}).items()}
+    return problems
+
+
+def apply_overrides(graph: Graph, registry: Registry, overrides: Iterable[str]) -> list[Problem]:
+    """Apply ``NODE.PARAM=VALUE`` settings, parsing each value by its param's kind."""
+    problems = []
+    for text in overrides:
+        target, sep, value = text.partition("=")
+        node_id, dot, param_name = target.rpartition(".")
+        if not sep or not dot or not node_id or not param_name:
+            problems.append(Problem.graph(f"--set {text!r}: expected NODE.PARAM=VALUE"))
+            continue
+        node = graph.nodes.get(node_id)
+        if node is None:
+            problems.append(Problem.graph(f"--set {text!r}: no node {node_id!r}{_suggest(node_id, graph.nodes)}"))
+            continue
+        spec = registry.get(node.type)
+        if spec is None:
+            continue  # reported by validate as an unknown type
+        param = spec.params.get(param_name)
+        if param is None:
+            problems.append(
+                Problem(node_id, node.type, param_name, f"--set: no param {param_name!r}{_suggest(param_name, spec.params)}")
+            )
+            continue
+        try:
+            node.params[param_name] = param.parse(value)
+        except ParamError as exc:
+            problems.append(Problem(node_id, node.type, param_name, f"--set: {exc}"))
+            continue
+        node.inputs.pop(param_name, None)  # a value set by hand replaces a link
+    return problems
+
+
+def validate(graph: Graph, registry: Registry) -> list[Problem]:
+    """Return every problem of the graph (an empty list when it can run)."""
+    problems = list(graph.load_problems)
+    nodes = graph.nodes
+    for node in nodes.values():
+        spec = registry.get(node.type)
+        if spec is None:
+            problems.append(
+                Problem(node.id, node.type, None, f"unknown node type{_suggest(node.type, registry.specs)}")
+            )
+            continue
+
+        def bad(message: str, port: str | None = None) -> None:
+            problems.append(Problem(node.id, node.type, port, message))
+
+        if node.version > spec.version:
+            bad(
+                f"saved by version {node.version} of {node.type}, newer than the installed version "
+                f"{spec.version}; update the {spec.pack or 'its'} pack"
+            )
+        for name, value in node.params.items():
+            param = spec.params.get(name)
+            if param is None:
+                if name not in spec.inputs:
+                    bad(f"unknown param{_suggest(name, spec.params)}", name)
+                continue
+            if name in node.inputs:
+                continue  # the link supplies the value
+            try:
+                param.check(value)
+            except ParamError as exc:
+                bad(str(exc), name)
+
+        for port, (source_id, output_name) in node.inputs.items():
+            if port in spec.inputs:
+                target_type = spec.inputs[port].type
+            elif port in spec.params:
+                target_type = spec.params[port].port_type
+            else:
+                bad(f"no input or param of this name{_suggest(port, [*spec.inputs, *spec.params])}", port)
+                continue
+            source = nodes.get(source_id)
+            if source is None:
+                bad(f"linked to missing node {source_id!r}", port)
+                continue
+            source_spec = registry.get(source.type)
+            if source_spec is None:
+                continue  # the source's own problem is reported on the source
+            output = source_spec.outputs.get(output_name)
+            if output is None:
+                have = ", ".join(source_spec.outputs) or "none"
+                bad(f"linked to missing output {output_name!r} of {source_id} (its outputs: {have})", port)
+                continue
+            if not compatible(output.type, target_type):
+                bad(f"type mismatch: {source_id}.{output_name} gives {output.type}, this port takes {target_type}", port)
+                continue
+            if source.mode == "bypass":
+                passthrough = bypass_source(source_spec, output.type)
+                if passthrough is None:
+                    bad(
+                        f"{source_id} is bypassed and has no {output.type} input to pass through; "
+                        f"un-bypass it or mute it",
+                        port,
+                    )
+
+        for name, spec_input in spec.inputs.items():
+            if not spec_input.optional and name not in node.inputs:
+                bad(f"missing required input ({spec_input.type})", name)
+
+    cycle = find_cycle(graph)
+    if cycle:
+        first = nodes[cycle[0]]
+        path = " -> ".join(cycle + [cycle[0]])
+        problems.append(Problem(first.id, first.type, None, f"cycle: {path}; a graph must not loop back on itself"))
+    return problems
+
+
+def bypass_source(spec, output_type: str) -> str | None:
+    """The first input of the same type, which a bypassed node passes through to its output."""
+    for name, spec_input in spec.inputs.items():
+        if spec_input.type == output_type:
+            return name
+    return None
+
+
+def find_cycle(graph: Graph) -> list[str]:
+    """Node ids of one cycle, in order, or an empty list. Iterative, so deep graphs are fine."""
+    nodes = graph.nodes
+    WHITE, GREY, BLACK = 0, 1, 2
+    colour = dict.fromkeys(nodes, WHITE)
+    deps = {nid: [src for src, _ in n.inputs.values() if src in nodes] for nid, n in nodes.items()}
+    for start in nodes:
+        if colour[start] != WHITE:
+            continue
+        stack = [(start, iter(deps[start]))]
+        colour[start] = GREY
+        path = [start]
+        while stack:
+            current, children = stack[-1]
+            advanced = False
+            for child in children:
+                if colour[child] == GREY:
+                    return path[path.index(child):][::-1]
+                if colour[child] == WHITE:
+                    colour[child] = GREY
+                    stack.append((child, iter(deps[child])))
+                    path.append(child)
+                    advanced = True
+                    break
+            if not advanced:
+                colour[current] = BLACK
+                stack.pop()
+                path.pop()
+    return []
+
+
+def _suggest(name: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -1,0 +1,44 @@
+"""Text nodes: templates, concatenation and showing text."""
+
+from __future__ import annotations
+
+import string
+from typing import Any
+
+from nodeflow import Context, Param, node
+
+
+class _Fields(dict):
+    """Leaves unknown placeholders as they are instead of failing."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+@node("core.template", category="Text")
+def template(
+    a: Any = None,
+    b: Any = None,
+    c: Any = None,
+    *,
+    template: str = Param("{a}", kind="text", description="Text with {a}, {b} and {c} placeholders"),
+) -> str:
+    """Fill a text template: {a}, {b} and {c} are replaced by the linked values."""
+    fields = _Fields(a="" if a is None else a, b="" if b is None else b, c="" if c is None else c)
+    try:
+        return string.Formatter().vformat(template, (), fields)
+    except (ValueError, IndexError) as exc:
+        raise ValueError(f"template is malformed: {exc}; write literal braces as {{{{ and }}}}") from None
+
+
+@node("core.concat", category="Text")
+def concat(a: str, b: str | None = None, *, separator: str = Param(" ")) -> str:
+    """Join two texts with a separator."""
+    return a if b is None else f"{a}{separator}{b}"
+
+
+@node("core.show_text", category="Text", output=True)
+def show_text(text: str, ctx: Context) -> str:
+    """Show a text result (in the editor, and in the command line's summary)."""
+    ctx.preview(text)
+    return text

@@ -1,0 +1,52 @@
+"""Nodes that make images from nothing but their params."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image as PILImage
+
+from nodeflow import Image, Param, node
+
+_SIZE = dict(min=1, max=8192)
+
+
+def _rgb(colour: str) -> tuple[int, int, int]:
+    value = colour.lstrip("#")
+    if len(value) == 3:
+        value = "".join(ch * 2 for ch in value)
+    return tuple(int(value[i : i + 2], 16) for i in (0, 2, 4))  # type: ignore[return-value]
+
+
+@node("image.new", category="Image")
+def new_image(
+    *,
+    width: int = Param(512, **_SIZE),
+    height: int = Param(512, **_SIZE),
+    fill: str = Param("gradient", choices=("gradient", "radial", "noise", "solid")),
+    colour_a: str = Param("#1e3c72", kind="colour"),
+    colour_b: str = Param("#f7b733", kind="colour"),
+    angle: float = Param(0.0, min=0, max=360, display="slider", description="gradient direction in degrees"),
+    seed: int = Param(0, kind="seed", description="for noise"),
+) -> Image:
+    """A new image: a linear or radial gradient between two colours, seeded colour noise, or a solid colour."""
+    a = np.array(_rgb(colour_a), dtype=np.float32)
+    b = np.array(_rgb(colour_b), dtype=np.float32)
+    if fill == "solid":
+        return PILImage.new("RGB", (width, height), tuple(int(v) for v in a))
+    if fill == "noise":
+        rng = np.random.default_rng(seed)
+        t = rng.random((height, width, 1), dtype=np.float32)
+    else:
+        ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+        xs = xs / max(width - 1, 1) - 0.5
+        ys = ys / max(height - 1, 1) - 0.5
+        if fill == "radial":
+            t = np.sqrt(xs**2 + ys**2) / np.sqrt(0.5)
+        else:
+            theta = np.deg2rad(angle)
+            t = xs * np.cos(theta) + ys * np.sin(theta)
+            span = (abs(np.cos(theta)) + abs(np.sin(theta))) / 2
+            t = t / span / 2 + 0.5
+        t = np.clip(t, 0, 1)[..., None]
+    pixels = a * (1 - t) + b * t
+    return PILImage.fromarray(np.round(pixels).astype(np.uint8), "RGB")

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Sets up everything nodeflow needs in .venv: Python packages (a CPU build of torch, pinned so that
+# pip never pulls a multi-GB CUDA build), the project itself, and the editor's bundle (npm + esbuild).
+# Safe to run again: it skips work whose inputs did not change.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3.11}
+command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11))'; then
+  echo "nodeflow needs Python 3.11 or newer; found $("$PYTHON" --version 2>&1). Install Python 3.11." >&2
+  exit 1
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  echo "creating .venv"
+  "$PYTHON" -m venv .venv
+fi
+
+stamp=.venv/.setup-stamp
+want=$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "installing Python packages (first time takes a few minutes)"
+  .venv/bin/python -m pip install --quiet --upgrade pip
+  # torch first and pinned: a CPU build; other packages then accept the installed version
+  .venv/bin/python -m pip install --quiet "torch==${NODEFLOW_TORCH_VERSION:-2.13.0}"
+  .venv/bin/python -m pip install --quiet -e ".[all,test]"
+  echo "$want" > "$stamp"
+fi
+
+if [ -f ui/package.json ]; then
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    echo "the editor needs Node.js 20 or newer with npm to build its bundle: install Node.js (https://nodejs.org) and run this again" >&2
+    exit 1
+  fi
+  ui_want=$(cat ui/package.json ui/package-lock.json 2>/dev/null | sha256sum | cut -d' ' -f1)
+  if [ ! -d ui/node_modules ] || [ "$(cat ui/node_modules/.setup-stamp 2>/dev/null)" != "$ui_want" ]; then
+    echo "installing the editor's npm packages"
+    (cd ui && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$ui_want" > ui/node_modules/.setup-stamp
+  fi
+  (cd ui && npm run --silent build)
+fi
+echo "setup done"

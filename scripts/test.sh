@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs the whole test suite offline, as CI does. Browser tests need Debian's chromium:
+# as root this installs it when missing; otherwise it says how.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 NODEFLOW_HOME="${NODEFLOW_HOME:-$(mktemp -d)}"
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing Debian's chromium for the browser tests"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "browser tests need /usr/bin/chromium: run 'sudo apt-get install -y chromium'" >&2
+    exit 1
+  fi
+fi
+mkdir -p test-output
+exec .venv/bin/python -m pytest -q "$@"
