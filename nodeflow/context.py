@@ -34,6 +34,8 @@ class Context:
         models: "ModelManager",
         output_dir: Path,
         device: str | None = None,
+        graph: Any = None,
+        params: dict[str, Any] | None = None,
     ):
         self.run_id = run_id
         self.node_id = node_id
@@ -44,6 +46,8 @@ class Context:
         self.models = models
         self.output_dir = output_dir
         self._device = device
+        self._graph = graph
+        self.params = params or {}  # this node's resolved static params
         self._preview_count = 0
         self._last_progress = 0.0
 
@@ -93,6 +97,14 @@ class Context:
 
     def _send(self, name: str, **fields: Any) -> None:
         self._emit({"event": name, "run": self.run_id, "t": time.time(), "node": self.node_id, **fields})
+
+    # --- what is running -------------------------------------------------------------------------
+
+    def graph_dict(self) -> dict[str, Any]:
+        """The graph file being run (after migrations and ``--set`` overrides), as a dict."""
+        from .graph import graph_to_dict
+
+        return graph_to_dict(self._graph) if self._graph is not None else {}
 
     # --- devices and seeds -----------------------------------------------------------------------
 

@@ -312,6 +312,8 @@ class _Run:
             settings=self.ex.settings,
             models=self.ex.models,
             output_dir=self.output_dir,
+            graph=self.plan.graph,
+            params=planned.params,
         )
 
     def fail(self, planned: PlannedNode, exc: BaseException, result: RunResult) -> None:

@@ -38,6 +38,7 @@ class Plan:
     order: list[PlannedNode]
     targets: list[str]
     muted: list[str]
+    graph: Graph | None = None  # the graph as run (after migrations and overrides)
 
     @property
     def ids(self) -> list[str]:
@@ -84,7 +85,7 @@ def make_plan(graph: Graph, registry: Registry, only: Iterable[str] | None = Non
         stack.extend(src for src, _ in nodes[nid].inputs.values())
 
     planned = [_plan_node(nodes[nid], registry.specs[nodes[nid].type], nodes, registry) for nid in order if nid in needed]
-    return Plan(order=planned, targets=targets, muted=sorted(muted))
+    return Plan(order=planned, targets=targets, muted=sorted(muted), graph=graph)
 
 
 def _plan_node(node: GraphNode, spec: NodeSpec, nodes: dict[str, GraphNode], registry: Registry) -> PlannedNode:
