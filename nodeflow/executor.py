@@ -21,7 +21,7 @@ import traceback
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from .cache import DiskCache, MemoryCache
 from .context import Cancelled, Context
@@ -34,6 +34,9 @@ from .registry import Registry, default_registry
 from .settings import Settings
 from .types import get_type
 from .validate import apply_overrides, migrate_nodes, validate
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .history import RunHistory
 
 __all__ = ["Executor", "RunResult", "NodeFailure"]
 
@@ -82,8 +85,10 @@ class Executor:
         registry: Registry | None = None,
         settings: Settings | None = None,
         models: ModelManager | None = None,
+        history: "RunHistory | None" = None,
     ):
         self.registry = registry or default_registry()
+        self.history = history  # when set, every run is recorded there (nodeflow.history)
         self.settings = settings or Settings()
         self.models = models or ModelManager()
         self.memory = MemoryCache(self.settings.memory_cache_bytes)
@@ -114,11 +119,12 @@ class Executor:
         cancel: threading.Event | None = None,
         output_dir: Path | None = None,
         run_id: str | None = None,
+        source: str = "api",
     ) -> RunResult:
         """Run a graph. Raises GraphInvalid before anything runs when the graph has problems."""
         plan = self.prepare(graph, overrides=overrides, only=only)
         return self.run_plan(
-            plan, on_event=on_event, cancel=cancel, output_dir=output_dir, run_id=run_id
+            plan, on_event=on_event, cancel=cancel, output_dir=output_dir, run_id=run_id, source=source
         )
 
     def run_plan(
@@ -129,9 +135,16 @@ class Executor:
         cancel: threading.Event | None = None,
         output_dir: Path | None = None,
         run_id: str | None = None,
+        source: str = "api",
     ) -> RunResult:
+        """Run a planned graph; ``source`` (cli, editor, http, api) is what the run history shows."""
         with self._lock:
-            return _Run(self, plan, on_event, cancel, output_dir, run_id).execute()
+            if self.history is None:
+                return _Run(self, plan, on_event, cancel, output_dir, run_id).execute()
+            recorder = self.history.recorder(plan, source=source)
+            result = _Run(self, plan, recorder.wrap(on_event), cancel, output_dir, run_id).execute()
+            recorder.finish(result)
+            return result
 
 
 class _Run:
