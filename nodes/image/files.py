@@ -11,6 +11,7 @@ from PIL import UnidentifiedImageError
 
 from nodeflow import Context, File, Image, Param, node
 from nodeflow.files import PathNotAllowed, atomic_path, resolve_inside
+from nodeflow.provenance import build_provenance, embed_provenance
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
@@ -70,6 +71,8 @@ def save_image(
     options = {"quality": quality} if fmt in ("JPEG", "WEBP") else {}
     with atomic_path(target) as tmp:
         picture.save(tmp, format=fmt, **options)
+        # how the image was made: a PNG text chunk, a sidecar JSON for JPEG and WebP
+        embed_provenance(tmp, build_provenance(ctx, target, kind="image"), final=target)
     ctx.preview(target, kind="image")
     return target
 
