@@ -1,0 +1,131 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { compatible, refuseReason } from "../src/compat";
+import { UndoStack } from "../src/history";
+import { applyEvent, EMPTY_VIEW, RunStore } from "../src/runState";
+import { fuzzyScore, searchNodes } from "../src/search";
+import type { Catalog, NodeTypeSpec } from "../src/types";
+
+const types: Catalog["types"] = {
+  Int: { colour: "#1", description: "", accepts: [] },
+  Float: { colour: "#2", description: "", accepts: ["Int"] },
+  String: { colour: "#3", description: "", accepts: [] },
+  Image: { colour: "#4", description: "", accepts: [] },
+  Any: { colour: "#5", description: "", accepts: [] },
+};
+
+function spec(type: string, category: string, inputs: [string, string][], outputs: [string, string][], description = ""): NodeTypeSpec {
+  return {
+    type,
+    title: type.split(".")[1],
+    category,
+    description,
+    version: 1,
+    output: false,
+    cache: "memory",
+    inputs: inputs.map(([name, t]) => ({ name, type: t })),
+    outputs: outputs.map(([name, t]) => ({ name, type: t })),
+    params: [],
+  };
+}
+
+const catalog: Catalog = {
+  types,
+  nodes: [
+    spec("image.blur", "Image", [["image", "Image"]], [["image", "Image"]], "Gaussian blur"),
+    spec("image.new", "Image", [], [["image", "Image"]], "A gradient, a colour or noise"),
+    spec("core.round", "Math", [["x", "Float"]], [["value", "Float"]]),
+    spec("core.text", "Primitives", [], [["text", "String"]]),
+  ],
+};
+
+test("compatibility is strict: same type, Any, and Int into Float", () => {
+  assert.ok(compatible("Int", "Float", types));
+  assert.ok(!compatible("Float", "Int", types));
+  assert.ok(compatible("Image", "Any", types));
+  assert.ok(!compatible("String", "Image", types));
+});
+
+test("a refused link says why", () => {
+  const reason = refuseReason(catalog.nodes[3], "text", catalog.nodes[0], "image", types);
+  assert.equal(reason, "String cannot feed image (it takes Image)");
+  assert.equal(refuseReason(catalog.nodes[1], "image", catalog.nodes[0], "image", types), null);
+});
+
+test("search matches names, categories and descriptions, best first", () => {
+  assert.equal(searchNodes(catalog, "blur")[0].type, "image.blur");
+  assert.equal(searchNodes(catalog, "gaussian")[0].type, "image.blur");
+  assert.deepEqual(searchNodes(catalog, "math").map((s) => s.type), ["core.round"]);
+  assert.equal(searchNodes(catalog, "imgnw")[0].type, "image.new");
+  assert.ok(fuzzyScore("xyz", "blur") < 0);
+});
+
+test("search for a dragged link keeps only node types that fit it", () => {
+  const fromImage = searchNodes(catalog, "", { input: "Image" }).map((s) => s.type);
+  assert.deepEqual(fromImage, ["image.blur"]);
+  const intoFloat = searchNodes(catalog, "", { output: "Float" }).map((s) => s.type);
+  assert.deepEqual(intoFloat, ["core.round"]);
+});
+
+test("undo and redo walk the snapshots; a new edit clears redo", () => {
+  const stack = new UndoStack<{ n: number }>({ n: 0 });
+  stack.push({ n: 1 });
+  stack.push({ n: 2 });
+  assert.equal(stack.push({ n: 2 }), false);
+  assert.deepEqual(stack.undo(), { n: 1 });
+  assert.deepEqual(stack.undo(), { n: 0 });
+  assert.equal(stack.undo(), null);
+  assert.deepEqual(stack.redo(), { n: 1 });
+  stack.push({ n: 5 });
+  assert.equal(stack.canRedo, false);
+  assert.deepEqual(stack.undo(), { n: 1 });
+});
+
+test("undo history is bounded", () => {
+  const stack = new UndoStack<number>(0, 3);
+  for (let i = 1; i <= 10; i++) stack.push(i);
+  let steps = 0;
+  while (stack.undo() !== null) steps++;
+  assert.equal(steps, 3);
+});
+
+test("run events fold into per-node states", () => {
+  let view = applyEvent(EMPTY_VIEW, { event: "run_started", run: "r1", nodes: ["a", "b", "c"], seq: 1 });
+  assert.equal(view.nodes.a.status, "queued");
+  view = applyEvent(view, { event: "node_cached", run: "r1", node: "a" });
+  view = applyEvent(view, { event: "node_started", run: "r1", node: "b", reason: "param x changed" });
+  view = applyEvent(view, { event: "progress", run: "r1", node: "b", value: 3, max: 10 });
+  assert.deepEqual([view.nodes.b.status, view.nodes.b.value, view.nodes.b.max], ["running", 3, 10]);
+  view = applyEvent(view, { event: "preview", run: "r1", node: "b", kind: "image", url: "/files/previews/x.png" });
+  view = applyEvent(view, { event: "node_finished", run: "r1", node: "b", duration_s: 0.5, outputs: {} });
+  view = applyEvent(view, { event: "node_started", run: "r1", node: "c", reason: "first run" });
+  view = applyEvent(view, { event: "node_error", run: "r1", node: "c", message: "ValueError: bad" });
+  view = applyEvent(view, { event: "run_finished", run: "r1", status: "error", duration_s: 1, seq: 9 });
+  assert.equal(view.nodes.a.status, "cached");
+  assert.equal(view.nodes.b.status, "done");
+  assert.equal(view.nodes.b.image, "/files/previews/x.png");
+  assert.equal(view.nodes.b.reason, "param x changed");
+  assert.equal(view.nodes.c.message, "ValueError: bad");
+  assert.equal(view.status, "error");
+  assert.equal(view.seq, 9);
+});
+
+test("a stopped run clears the badges of nodes that never ran; events of other runs are ignored", () => {
+  let view = applyEvent(EMPTY_VIEW, { event: "run_started", run: "r1", nodes: ["a", "b"] });
+  view = applyEvent(view, { event: "node_started", run: "old", node: "a", reason: "x" });
+  assert.equal(view.nodes.a.status, "queued");
+  view = applyEvent(view, { event: "run_finished", run: "r1", status: "cancelled" });
+  assert.equal(view.nodes.a.status, "idle");
+  assert.equal(view.status, "cancelled");
+});
+
+test("the run store notifies only the nodes that changed", () => {
+  const store = new RunStore();
+  store.apply([{ event: "run_started", run: "r", nodes: ["a", "b"] }]);
+  let a = 0;
+  let b = 0;
+  store.subscribeNode("a", () => a++);
+  store.subscribeNode("b", () => b++);
+  store.apply([{ event: "progress", run: "r", node: "a", value: 1, max: 2 }]);
+  assert.deepEqual([a, b], [1, 0]);
+});
