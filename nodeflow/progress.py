@@ -25,12 +25,12 @@ class ProgressDisplay:
     def __enter__(self) -> "ProgressDisplay":
         if self.live:
             from rich.console import Console
-            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
             self._progress = Progress(
                 TextColumn("{task.description}"),
                 BarColumn(),
-                TextColumn("{task.completed:.0f}/{task.total:.0f}"),
+                MofNCompleteColumn(),
                 TimeElapsedColumn(),
                 console=Console(file=self.stream),
                 transient=False,
