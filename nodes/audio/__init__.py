@@ -1,0 +1,7 @@
+"""Audio pack: load, edit, analyse, synthesize and generate sound (soundfile, numpy, transformers).
+
+Saving is the ``output.audio`` node (nodes/output), which embeds provenance.
+"""
+
+from . import analyze, edit, files, generate, synth  # noqa: F401  (importing registers the nodes)
+from .clip import Audio, AudioClip  # noqa: F401

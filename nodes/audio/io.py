@@ -1,0 +1,68 @@
+"""Reading and writing sound files (WAV, FLAC, OGG Vorbis) with soundfile, and audio previews."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nodeflow import Context
+from nodeflow.files import atomic_path
+
+from .clip import AudioClip
+
+__all__ = ["AUDIO_FORMATS", "SUBTYPES", "read_audio", "write_audio", "preview_audio"]
+
+# file ending -> soundfile format
+AUDIO_FORMATS = {".wav": "WAV", ".flac": "FLAC", ".ogg": "OGG"}
+# sample format param -> soundfile subtype, per format
+SUBTYPES = {
+    "WAV": {"16-bit": "PCM_16", "24-bit": "PCM_24", "float": "FLOAT"},
+    "FLAC": {"16-bit": "PCM_16", "24-bit": "PCM_24", "float": "PCM_24"},
+    "OGG": {"16-bit": "VORBIS", "24-bit": "VORBIS", "float": "VORBIS"},
+}
+
+
+def read_audio(path: Path) -> AudioClip:
+    import soundfile
+
+    try:
+        samples, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+    except soundfile.LibsndfileError as exc:
+        raise ValueError(f"{path.name} is not a sound file soundfile can read ({exc})") from None
+    return AudioClip(samples, rate)
+
+
+def write_audio(clip: AudioClip, path: Path, *, sample_format: str = "16-bit") -> None:
+    """Write ``clip`` to ``path`` (the ending picks the format). Not atomic: see :func:`save_audio`."""
+    import soundfile
+
+    fmt = audio_format(path)
+    subtype = SUBTYPES[fmt][sample_format]
+    samples = clip.samples
+    if subtype != "FLOAT":  # integer and Vorbis encodings wrap around past full scale
+        samples = np.clip(samples, -1.0, 1.0)
+    soundfile.write(str(path), samples, clip.sample_rate, format=fmt, subtype=subtype)
+
+
+def audio_format(path: Path) -> str:
+    fmt = AUDIO_FORMATS.get(Path(path).suffix.lower())
+    if fmt is None:
+        raise ValueError(f"cannot write audio as {Path(path).suffix or 'a file without extension'}: use .wav, .flac or .ogg")
+    return fmt
+
+
+def save_audio(clip: AudioClip, target: Path, **options: Any) -> None:
+    """Write atomically: the file appears whole or not at all."""
+    with atomic_path(target) as tmp:
+        write_audio(clip, tmp, **options)
+
+
+def preview_audio(ctx: Context, clip: AudioClip) -> None:
+    """Show a clip on its node as a playable WAV in the previews folder."""
+    folder = ctx.settings.previews_dir / ctx.run_id
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{ctx.node_id}.wav"
+    save_audio(clip, path)
+    ctx.preview(path, kind="audio")

@@ -1,0 +1,132 @@
+"""Output nodes: deliver images, sound, video, text and JSON into the output folder, with provenance.
+
+Every file appears whole or not at all (written to a temporary name, then renamed), carries how it
+was made (see nodeflow.provenance), and stays inside the output folder whatever its name says.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from nodeflow import JSON, Context, File, Image, Param, node
+from nodeflow.files import atomic_path
+from nodeflow.provenance import build_provenance, dumps_record, embed_provenance, ffmpeg_metadata_args
+
+from nodes.audio.clip import Audio
+from nodes.audio.io import SUBTYPES, write_audio
+from nodes.video.codec import remux_mp4
+from nodes.video.types import Video
+
+from .naming import output_target
+
+_NAME = "inside the output folder; sub-folders allowed"
+_OVERWRITE = Param(False, description="replace a file of the same name (off: add a number instead)")
+_IMAGE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
+_MAX_TAG = 100_000  # bigger records go to a sidecar: a command-line argument has a size limit
+
+
+@node("output.image", category="Output", output=True, outputs=("path",))
+def save_image(
+    image: Image,
+    ctx: Context,
+    *,
+    filename: str = Param("image.png", description=f"{_NAME}; .png, .jpg or .webp"),
+    overwrite: bool = _OVERWRITE,
+    quality: int = Param(95, min=1, max=100, description="for JPEG and WebP"),
+) -> File:
+    """Save an image. PNG carries its provenance inside; JPEG and WebP get a .provenance.json beside them."""
+    target = output_target(ctx, filename, tuple(_IMAGE_FORMATS), overwrite=overwrite)
+    fmt = _IMAGE_FORMATS[target.suffix.lower()]
+    picture = image.convert("RGB") if fmt == "JPEG" and image.mode not in ("RGB", "L") else image
+    options = {"quality": quality} if fmt != "PNG" else {}
+    with atomic_path(target) as tmp:
+        picture.save(tmp, format=fmt, **options)
+        embed_provenance(tmp, build_provenance(ctx, target, kind="image"), final=target)
+    ctx.preview(target, kind="image")
+    return target
+
+
+@node("output.audio", category="Output", output=True, outputs=("path",))
+def save_audio(
+    audio: Audio,
+    ctx: Context,
+    *,
+    filename: str = Param("sound.wav", description=f"{_NAME}; .wav, .flac or .ogg"),
+    overwrite: bool = _OVERWRITE,
+    sample_format: str = Param("16-bit", choices=tuple(SUBTYPES["WAV"]), description="WAV and FLAC (FLAC stores float as 24-bit)"),
+) -> File:
+    """Save sound as WAV, FLAC (provenance inside) or OGG Vorbis (provenance in a .provenance.json beside it)."""
+    target = output_target(ctx, filename, (".wav", ".flac", ".ogg"), overwrite=overwrite)
+    with atomic_path(target) as tmp:
+        write_audio(audio, tmp, sample_format=sample_format)
+        embed_provenance(tmp, build_provenance(ctx, target, kind="audio"), final=target)
+    ctx.preview(target, kind="audio")
+    return target
+
+
+@node("output.video", category="Output", output=True, outputs=("path",))
+def save_video(
+    video: Video,
+    ctx: Context,
+    *,
+    filename: str = Param("video.mp4", description=f"{_NAME}; .mp4 or .gif, as the video is"),
+    overwrite: bool = _OVERWRITE,
+) -> File:
+    """Save a video (not re-encoded). MP4 carries its provenance in its comment tag, GIF in a comment block."""
+    source = Path(video)
+    kind = source.suffix.lower()
+    target = output_target(ctx, filename, (kind,), overwrite=overwrite) if kind in (".mp4", ".gif") else None
+    if target is None:
+        raise ValueError(f"cannot save a {kind} video: output.video writes .mp4 and .gif")
+    record = build_provenance(ctx, target, kind="video")
+    with atomic_path(target) as tmp:
+        if kind == ".mp4":
+            tag = ffmpeg_metadata_args(record) if len(dumps_record(record)) < _MAX_TAG else []
+            remux_mp4(source, tmp, metadata=tag)
+        else:
+            shutil.copyfile(source, tmp)
+        embed_provenance(tmp, record, final=target)
+    ctx.preview(target, kind="video")
+    return target
+
+
+@node("output.text", category="Output", output=True, outputs=("path",))
+def save_text(
+    text: str,
+    ctx: Context,
+    *,
+    filename: str = Param("text.txt", description=f"{_NAME}; .txt or .md"),
+    overwrite: bool = _OVERWRITE,
+) -> File:
+    """Save text (UTF-8), with its provenance in a .provenance.json beside it."""
+    target = output_target(ctx, filename, (".txt", ".md"), overwrite=overwrite)
+    with atomic_path(target) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+        embed_provenance(tmp, build_provenance(ctx, target, kind="text"), final=target)
+    ctx.preview(text)
+    return target
+
+
+@node("output.json", category="Output", output=True, outputs=("path",))
+def save_json(
+    data: JSON,
+    ctx: Context,
+    *,
+    filename: str = Param("data.json", description=f"{_NAME}; .json"),
+    overwrite: bool = _OVERWRITE,
+) -> File:
+    """Save structured data as indented JSON, with its provenance in a .provenance.json beside it."""
+    target = output_target(ctx, filename, (".json",), overwrite=overwrite)
+    try:
+        text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"the data cannot be written as JSON: {exc}") from None
+    with atomic_path(target) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+        embed_provenance(tmp, build_provenance(ctx, target, kind="json"), final=target)
+    ctx.preview(text[:2000])
+    return target
+
+

@@ -1,0 +1,8 @@
+"""Video pack: frames to MP4 (H.264) and GIF and back, interpolation, crossfades, denoising films,
+latent walks and sound tracks (imageio-ffmpeg's ffmpeg, Pillow).
+
+Saving is the ``output.video`` node (nodes/output), which embeds provenance.
+"""
+
+from . import files, motion  # noqa: F401  (importing registers the nodes)
+from .types import FrameList, Frames, Video, VideoPath  # noqa: F401
