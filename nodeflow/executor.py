@@ -13,12 +13,11 @@ result was evicted but everything after it is cached, it is not recomputed for n
 
 from __future__ import annotations
 
-import hashlib
-import json
 import threading
 import time
 import traceback
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
@@ -26,7 +25,8 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 from .cache import DiskCache, MemoryCache
 from .context import Cancelled, Context
 from .events import EventSink, summarize
-from .graph import Graph
+from .graph import Graph, graph_to_dict
+from .keys import digest, node_key
 from .models import ModelManager
 from .plan import Plan, PlannedNode, make_plan
 from .problems import GraphInvalid
@@ -94,6 +94,7 @@ class Executor:
         self.memory = MemoryCache(self.settings.memory_cache_bytes)
         self.disk = DiskCache(self.settings.cache_dir)
         self._records: dict[str, _Record] = {}
+        self._plans: OrderedDict[str, Plan] = OrderedDict()  # graph digest -> validated plan
         self._lock = threading.Lock()  # one run at a time per executor
 
     # --- public entry points -----------------------------------------------------------------
@@ -101,13 +102,30 @@ class Executor:
     def prepare(
         self, graph: Graph, *, overrides: Iterable[str] = (), only: Iterable[str] | None = None
     ) -> Plan:
-        """Migrate, apply overrides, validate and plan. Raises GraphInvalid with every problem."""
+        """Migrate, apply overrides, validate and plan. Raises GraphInvalid with every problem.
+
+        Plans of graphs seen before are reused: re-running an unchanged graph (the editor's usual
+        case) skips validation and planning entirely.
+        """
+        overrides, only = list(overrides), list(only or [])
+        memo_key = None
+        if not graph.load_problems:
+            memo_key = digest([graph_to_dict(graph), overrides, only])
+            plan = self._plans.get(memo_key)
+            if plan is not None:
+                self._plans.move_to_end(memo_key)
+                return plan
         problems = migrate_nodes(graph, self.registry)
         problems += apply_overrides(graph, self.registry, overrides)
         problems += validate(graph, self.registry)
         if problems:
             raise GraphInvalid(problems)
-        return make_plan(graph, self.registry, only)
+        plan = make_plan(graph, self.registry, only)
+        if memo_key is not None:
+            self._plans[memo_key] = plan
+            while len(self._plans) > 16:
+                self._plans.popitem(last=False)
+        return plan
 
     def run(
         self,
@@ -164,6 +182,7 @@ class _Run:
         self.sink = on_event
         self.cancel = cancel or threading.Event()
         self.output_dir = Path(output_dir or executor.settings.output_dir)
+        self.output_dir_text = str(self.output_dir.resolve())
         self.run_id = run_id or uuid.uuid4().hex[:12]
         self.keys: dict[str, str] = {}
         self.values: dict[str, tuple | None] = {}  # None: cached on disk, not loaded yet
@@ -211,7 +230,7 @@ class _Run:
         for planned in self.plan.order:
             upstream = [(arg, self.keys[src], index) for arg, src, index, _ in planned.links]
             if planned.mode == "bypass":
-                self.keys[planned.id] = _hash(("bypass", upstream, sorted(planned.passthrough.items())))
+                self.keys[planned.id] = node_key("bypass", sorted(planned.passthrough.items()), upstream)
                 continue
             spec = planned.spec
             fingerprint = None
@@ -223,8 +242,8 @@ class _Run:
                     return
                 self.fingerprints[planned.id] = fingerprint
             if spec.output:  # where it writes is part of what an output node does
-                fingerprint = (fingerprint, str(self.output_dir.resolve()))
-            key = _hash((spec.type, spec.version, planned.params, fingerprint, upstream))
+                fingerprint = (fingerprint, self.output_dir_text)
+            key = node_key(planned.static_key, fingerprint, upstream)
             self.keys[planned.id] = key
             if spec.cache == "none":
                 continue
@@ -254,10 +273,10 @@ class _Run:
     def run_node(self, planned: PlannedNode, result: RunResult) -> bool:
         spec = planned.spec
         key = self.keys[planned.id]
-        self.emit("node_started", node=planned.id, reason=self.reason(planned))
+        if self.sink is not None:
+            self.emit("node_started", node=planned.id, reason=self.reason(planned))
         started = time.perf_counter()
         kwargs = dict(planned.params)
-        args = []
         try:
             for arg, src, index, is_param in planned.links:
                 value = self.value_of(src)[index]
@@ -267,7 +286,7 @@ class _Run:
                     kwargs[arg] = value
             if spec.wants_ctx:
                 kwargs["ctx"] = self.context(planned)
-            outputs = spec.split_result(spec.func(*args, **kwargs))
+            outputs = spec.split_result(spec.func(**kwargs))
         except Cancelled:
             raise
         except Exception as exc:
@@ -277,12 +296,13 @@ class _Run:
         self.values[planned.id] = outputs
         self.remember(planned, key, outputs)
         result.ran.append(planned.id)
-        self.emit(
-            "node_finished",
-            node=planned.id,
-            duration_s=round(duration, 6),
-            outputs={name: summarize(v) for name, v in zip(spec.outputs, outputs)},
-        )
+        if self.sink is not None:
+            self.emit(
+                "node_finished",
+                node=planned.id,
+                duration_s=round(duration, 6),
+                outputs={name: summarize(v) for name, v in zip(spec.outputs, outputs)},
+            )
         return True
 
     def value_of(self, node_id: str) -> tuple:
@@ -353,7 +373,7 @@ class _Run:
             key,
             spec.type,
             spec.version,
-            dict(planned.params),
+            planned.params,  # plans are not mutated once made, so no copy is needed
             {arg: self.keys[src] for arg, src, _, _ in planned.links},
             self.fingerprints.get(planned.id),
         )
@@ -399,11 +419,6 @@ def _ignore(event: dict[str, Any]) -> None:
     pass
 
 
-def _hash(parts: Any) -> str:
-    text = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
-
-
 def _nbytes(spec, values: tuple) -> int:
     total = 0
     for output, value in zip(spec.outputs.values(), values):
@@ -414,8 +429,11 @@ def _nbytes(spec, values: tuple) -> int:
 
 def _still_valid(spec, values: tuple) -> bool:
     """Cached values whose type can go stale (a written file since deleted) must be recomputed."""
-    for output, value in zip(spec.outputs.values(), values):
-        port_type = get_type(output.type)
-        if port_type is not None and port_type.still_valid is not None and not port_type.still_valid(value):
-            return False
-    return True
+    checks = spec.__dict__.get("_staleness_checks")
+    if checks is None:  # worked out once per node type
+        checks = spec.__dict__["_staleness_checks"] = [
+            (index, port_type.still_valid)
+            for index, output in enumerate(spec.outputs.values())
+            if (port_type := get_type(output.type)) is not None and port_type.still_valid is not None
+        ]
+    return all(check(values[index]) for index, check in checks)

@@ -63,6 +63,14 @@ class NodeSpec:
     title: str = ""
     multi_output: bool = False
 
+    @property
+    def output_index(self) -> dict[str, int]:
+        """Output name -> position in the tuple of values a run produces."""
+        index = self.__dict__.get("_output_index")
+        if index is None:
+            index = self.__dict__["_output_index"] = {name: i for i, name in enumerate(self.outputs)}
+        return index
+
     def catalog_entry(self) -> dict[str, Any]:
         """The JSON form served to the editor (``nodeflow nodes --json``)."""
         return {

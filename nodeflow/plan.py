@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-import networkx as nx
-
 from .graph import Graph, GraphNode
 from .node_api import NodeSpec
+from .keys import static_part
+from .order import topological_order
 from .problems import GraphInvalid, Problem
 from .registry import Registry
 from .validate import bypass_source
@@ -31,6 +31,7 @@ class PlannedNode:
     mode: str = "run"
     # for bypassed nodes: output index -> argument whose value passes through
     passthrough: dict[int, str] = field(default_factory=dict)
+    static_key: str = ""  # type, version and static params, encoded once (see nodeflow.keys)
 
 
 @dataclass
@@ -48,10 +49,9 @@ class Plan:
 def make_plan(graph: Graph, registry: Registry, only: Iterable[str] | None = None) -> Plan:
     """Plan a validated graph. Raises GraphInvalid when ``only`` names a node that cannot run."""
     nodes = graph.nodes
-    dag = nx.DiGraph()
-    dag.add_nodes_from(nodes)
-    dag.add_edges_from((src, nid) for nid, n in nodes.items() for src, _ in n.inputs.values())
-    order = list(nx.topological_sort(dag))
+    order, cycle = topological_order(graph)
+    if cycle:
+        raise GraphInvalid([Problem(cycle[0], nodes[cycle[0]].type, None, "cycle: " + " -> ".join(cycle))])
 
     muted: set[str] = set()
     for nid in order:
@@ -73,7 +73,8 @@ def make_plan(graph: Graph, registry: Registry, only: Iterable[str] | None = Non
     else:
         targets = [nid for nid in order if registry.specs[nodes[nid].type].output and nid not in muted]
         if not targets:  # no output node: compute the ends of the graph
-            targets = [nid for nid in order if dag.out_degree(nid) == 0 and nid not in muted]
+            read = {src for n in nodes.values() for src, _ in n.inputs.values()}
+            targets = [nid for nid in order if nid not in read and nid not in muted]
 
     needed: set[str] = set()
     stack = list(targets)
@@ -94,7 +95,7 @@ def _plan_node(node: GraphNode, spec: NodeSpec, nodes: dict[str, GraphNode], reg
     links = []
     for port, (src, output_name) in node.inputs.items():
         source_spec = registry.specs[nodes[src].type]
-        index = list(source_spec.outputs).index(output_name)
+        index = source_spec.output_index[output_name]
         is_param = port in spec.params
         if is_param:
             params.pop(port, None)
@@ -106,4 +107,5 @@ def _plan_node(node: GraphNode, spec: NodeSpec, nodes: dict[str, GraphNode], reg
             source = bypass_source(spec, output.type)
             if source is not None:
                 passthrough[index] = source
-    return PlannedNode(node.id, spec, node, params, links, node.mode, passthrough)
+    static = static_part(spec.type, spec.version, params)
+    return PlannedNode(node.id, spec, node, params, links, node.mode, passthrough, static)

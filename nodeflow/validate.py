@@ -10,6 +10,7 @@ import difflib
 from typing import Iterable
 
 from .graph import Graph
+from .order import topological_order
 from .params import ParamError
 from .problems import Problem
 from .registry import Registry
@@ -163,34 +164,8 @@ def bypass_source(spec, output_type: str) -> str | None:
 
 
 def find_cycle(graph: Graph) -> list[str]:
-    """Node ids of one cycle, in order, or an empty list. Iterative, so deep graphs are fine."""
-    nodes = graph.nodes
-    WHITE, GREY, BLACK = 0, 1, 2
-    colour = dict.fromkeys(nodes, WHITE)
-    deps = {nid: [src for src, _ in n.inputs.values() if src in nodes] for nid, n in nodes.items()}
-    for start in nodes:
-        if colour[start] != WHITE:
-            continue
-        stack = [(start, iter(deps[start]))]
-        colour[start] = GREY
-        path = [start]
-        while stack:
-            current, children = stack[-1]
-            advanced = False
-            for child in children:
-                if colour[child] == GREY:
-                    return path[path.index(child):][::-1]
-                if colour[child] == WHITE:
-                    colour[child] = GREY
-                    stack.append((child, iter(deps[child])))
-                    path.append(child)
-                    advanced = True
-                    break
-            if not advanced:
-                colour[current] = BLACK
-                stack.pop()
-                path.pop()
-    return []
+    """Node ids of one cycle, in data-flow order, or an empty list."""
+    return topological_order(graph)[1]
 
 
 def _suggest(name: str, known: Iterable[str]) -> str:
