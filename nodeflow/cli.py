@@ -4,9 +4,12 @@
     nodeflow run GRAPH [--set NODE.PARAM=VALUE]... [--only NODE]... [--out DIR] [--events FILE|-]
     nodeflow validate GRAPH
     nodeflow nodes [--json]
+    nodeflow info ARTIFACT [--json] [--graph FILE]
+    nodeflow reproduce ARTIFACT --out DIR
 
 ``run`` exits 0 on success, 2 for an invalid graph (each problem printed as ``NODE (TYPE): message``),
-1 when a node failed, 130 when cancelled (Ctrl-C).
+1 when a node failed, 130 when cancelled (Ctrl-C). ``reproduce`` exits 0 when the result is identical
+(or differs only in provenance), 1 when it differs or fails, 2 when the artifact has no provenance.
 """
 
 from __future__ import annotations
@@ -69,6 +72,17 @@ def build_parser() -> argparse.ArgumentParser:
     nodes.add_argument("--json", action="store_true", help="the full machine-readable catalog")
     nodes.set_defaults(handler=cmd_nodes)
 
+    info = sub.add_parser("info", help="print how an artifact was made (its provenance)")
+    info.add_argument("artifact", help="a file a nodeflow output node wrote")
+    info.add_argument("--json", action="store_true", help="the full provenance record as JSON")
+    info.add_argument("--graph", type=Path, metavar="FILE", help="also write the recorded graph to FILE")
+    info.set_defaults(handler=cmd_info)
+
+    reproduce = sub.add_parser("reproduce", help="re-run the graph an artifact records and compare the result")
+    reproduce.add_argument("artifact", help="a file a nodeflow output node wrote")
+    reproduce.add_argument("--out", type=Path, required=True, help="folder for the reproduced artifact")
+    reproduce.set_defaults(handler=cmd_reproduce)
+
     return parser
 
 
@@ -125,7 +139,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     registry = default_registry()
     _warn_pack_errors(registry)
     graph = load_graph(args.graph)
-    executor = Executor(registry)
+    executor = Executor(registry, history=_open_history())
     try:
         plan = executor.prepare(graph, overrides=args.overrides, only=args.only)
     except GraphInvalid as invalid:
@@ -147,6 +161,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             on_event=lambda event: [sink(event) for sink in sinks],
             cancel=cancel,
             output_dir=args.out,
+            source="cli",
         )
 
     if result.status == "cancelled":
@@ -170,6 +185,45 @@ def cmd_run(args: argparse.Namespace) -> int:
             if isinstance(value, (str, Path, int, float)):
                 print(f"  {node_id}.{name}: {value}", file=report)
     return EXIT_OK
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from .provenance import ProvenanceError, describe, read_provenance
+
+    try:
+        record = read_provenance(args.artifact)
+    except (OSError, ProvenanceError) as exc:
+        print(f"{args.artifact}: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    if record is None:
+        print(f"{args.artifact}: no nodeflow provenance in it or beside it", file=sys.stderr)
+        return EXIT_INVALID
+    print(json.dumps(record, indent=2, sort_keys=True) if args.json else describe(record))
+    if args.graph:
+        from .files import write_atomic
+
+        write_atomic(args.graph, (json.dumps(record["graph"], indent=2, sort_keys=True) + "\n").encode())
+        print(f"graph written to {args.graph}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from .executor import Executor
+    from .provenance import ProvenanceError
+    from .registry import default_registry
+    from .reproduce import NotReproducible, reproduce
+    from .settings import Settings
+
+    registry = default_registry()
+    _warn_pack_errors(registry)
+    executor = Executor(registry, Settings(output_dir=args.out), history=_open_history())
+    try:
+        report = reproduce(args.artifact, args.out, executor=executor)
+    except (OSError, ProvenanceError, NotReproducible) as exc:
+        print(f"{args.artifact}: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    print("\n".join(report.lines()))
+    return EXIT_OK if report.verdict in ("identical", "same content") else EXIT_NODE_FAILED
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
@@ -219,6 +273,18 @@ def _print_problems(problems: list) -> None:
 def _warn_pack_errors(registry: Any) -> None:
     for error in registry.errors:
         print(f"warning: {error}", file=sys.stderr)
+
+
+def _open_history() -> Any:
+    """The run history of the data folder; a run goes on unrecorded when it cannot be opened."""
+    from .history import RunHistory
+    from .settings import Settings
+
+    try:
+        return RunHistory.in_folder(Settings().home)
+    except Exception as exc:  # a read-only or corrupt data folder must not stop a run
+        print(f"warning: run history unavailable: {exc}", file=sys.stderr)
+        return None
 
 
 def _version() -> str:
