@@ -111,14 +111,16 @@ def save_text(
 
 @node("output.json", category="Output", output=True, outputs=("path",))
 def save_json(
-    data: JSON,
-    ctx: Context,
+    data: JSON | None = None,
+    ctx: Context = None,
     *,
+    value: dict = Param(None, kind="json", description="written when data is not linked"),
     filename: str = Param("data.json", description=f"{_NAME}; .json"),
     overwrite: bool = _OVERWRITE,
 ) -> File:
     """Save structured data as indented JSON, with its provenance in a .provenance.json beside it."""
     target = output_target(ctx, filename, (".json",), overwrite=overwrite)
+    data = value if data is None else data
     try:
         text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
     except (TypeError, ValueError) as exc:
