@@ -1,0 +1,93 @@
+"""Safe by default: on 127.0.0.1 the editor needs no login; on any other address every request must
+carry credentials. ``NODEFLOW_AUTH=user:password`` asks for HTTP basic auth; otherwise a random token
+is made at start and printed in the URL (``?token=...``), which sets a cookie for the session.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import os
+import secrets
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+__all__ = ["AuthConfig", "AuthMiddleware", "auth_for_host", "LOCAL_HOSTS"]
+
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+COOKIE = "nodeflow_token"
+
+
+@dataclass(frozen=True)
+class AuthConfig:
+    token: str
+    user: str | None = None
+    password: str | None = None
+
+    @property
+    def basic(self) -> bool:
+        return self.user is not None
+
+
+def auth_for_host(host: str) -> AuthConfig | None:
+    """None on a local address; otherwise basic auth from NODEFLOW_AUTH, else a fresh token."""
+    if host in LOCAL_HOSTS:
+        return None
+    pair = os.environ.get("NODEFLOW_AUTH", "")
+    if pair:
+        user, sep, password = pair.partition(":")
+        if not sep or not user or not password:
+            raise ValueError("NODEFLOW_AUTH must look like user:password")
+        return AuthConfig(token=secrets.token_urlsafe(24), user=user, password=password)
+    return AuthConfig(token=secrets.token_urlsafe(24))
+
+
+class AuthMiddleware:
+    def __init__(self, app: ASGIApp, config: AuthConfig):
+        self.app = app
+        self.config = config
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        response = self.check(request)
+        if response is None:
+            await self.app(scope, receive, send)
+        elif scope["type"] == "http":
+            await response(scope, receive, send)
+        else:  # a websocket without credentials: refuse the handshake
+            await send({"type": "websocket.close", "code": 1008})
+
+    def check(self, request: Request) -> Response | None:
+        config = self.config
+        if _same(request.cookies.get(COOKIE), config.token):
+            return None
+        header = request.headers.get("authorization", "")
+        if header.startswith("Bearer ") and _same(header[7:], config.token):
+            return None
+        if config.basic and header.startswith("Basic "):
+            try:
+                user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+            except (ValueError, UnicodeDecodeError):
+                user = password = ""
+            if _same(user, config.user) and _same(password, config.password):
+                return None
+        query_token = request.query_params.get("token")
+        if query_token is not None and _same(query_token, config.token):
+            # drop the token from the address bar; the cookie carries it from now on
+            target = request.url.remove_query_params("token")
+            response = RedirectResponse(str(target.path) + (f"?{target.query}" if target.query else ""), status_code=303)
+            response.set_cookie(COOKIE, config.token, httponly=True, samesite="strict")
+            return response
+        if config.basic:
+            return PlainTextResponse("log in to use nodeflow", status_code=401, headers={"WWW-Authenticate": 'Basic realm="nodeflow"'})
+        return PlainTextResponse("open the address with ?token=... printed when nodeflow ui started", status_code=401)
+
+
+def _same(given: str | None, expected: str | None) -> bool:
+    return given is not None and expected is not None and hmac.compare_digest(given.encode(), expected.encode())

@@ -1,0 +1,134 @@
+"""The editor's web app: the project's FastAPI app with the JSON/SSE routes, the bundled editor under
+/ui/, and the Gradio page mounted at /. ``serve`` is what ``nodeflow ui`` calls.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import webbrowser
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from ..executor import Executor
+from ..registry import Registry, default_registry
+from ..settings import Settings
+from .api import EditorState, make_router
+from .auth import AuthConfig, AuthMiddleware, auth_for_host
+from .runs import RunManager
+
+__all__ = ["build_app", "serve", "BUNDLE_DIR", "BundleMissing"]
+
+BUNDLE_DIR = Path(__file__).resolve().parents[2] / "ui" / "dist"
+
+
+class BundleMissing(RuntimeError):
+    """The editor's JavaScript bundle was not built."""
+
+
+def _bundle_version() -> str:
+    bundle = BUNDLE_DIR / "editor.js"
+    if not bundle.exists():
+        raise BundleMissing(
+            f"the editor's bundle {bundle} is missing: run `make setup` (needs Node.js 20 or newer with npm), "
+            "or `cd ui && npm ci && npm run build`"
+        )
+    return str(int(bundle.stat().st_mtime))
+
+
+def build_app(
+    *,
+    settings: Settings | None = None,
+    registry: Registry | None = None,
+    graph: str | Path | None = None,
+    auth: AuthConfig | None = None,
+    graphs_dir: Path | None = None,
+) -> FastAPI:
+    """The whole app. ``graph`` is a file to open instead of the default example."""
+    import gradio as gr
+
+    from .page import PAGE_CSS, build_page
+
+    version = _bundle_version()
+    settings = settings or Settings(allow_cwd_inputs=False)
+    registry = registry or default_registry()
+    for folder in (settings.previews_dir, settings.output_dir, settings.input_dir):
+        Path(folder).mkdir(parents=True, exist_ok=True)
+    executor = Executor(registry=registry, settings=settings, **_history_kwarg(settings))
+    runs = RunManager(executor, {"previews": settings.previews_dir, "output": settings.output_dir})
+    state = EditorState(registry=registry, settings=settings, runs=runs, start_graph=Path(graph) if graph else None)
+    if graphs_dir is not None:
+        state.graphs_dir = graphs_dir
+
+    app = FastAPI(title="nodeflow", docs_url=None, redoc_url=None)
+    app.state.editor = state
+    app.include_router(make_router(state))
+    history_router = _history_router()
+    if history_router is not None:
+        app.include_router(history_router)
+    app.mount("/ui", StaticFiles(directory=BUNDLE_DIR), name="ui")
+    page = build_page(runs, version)
+    app = gr.mount_gradio_app(
+        app,
+        page,
+        path="/",
+        css=PAGE_CSS,
+        allowed_paths=[str(Path(settings.previews_dir).resolve()), str(Path(settings.output_dir).resolve())],
+        footer_links=[],
+        ssr_mode=False,
+    )
+    app.state.editor = state
+    if auth is not None:
+        app.add_middleware(AuthMiddleware, config=auth)
+    return app
+
+
+def _history_kwarg(settings: Settings) -> dict:
+    """Record editor runs in the run history, when this install has it (nodeflow.history)."""
+    try:
+        from ..history import RunHistory
+    except ImportError:
+        return {}
+    import inspect
+
+    if "history" not in inspect.signature(Executor.__init__).parameters:
+        return {}
+    return {"history": RunHistory.in_folder(settings.home)}
+
+
+def _history_router():
+    try:
+        from ..history_api import router
+    except ImportError:
+        return None
+    return router
+
+
+def serve(graph: str | None, host: str, port: int, open_browser: bool) -> int:
+    """Run the editor until interrupted. Returns the process exit code."""
+    import uvicorn
+
+    if graph is not None and not Path(graph).is_file():
+        print(f"no graph file at {graph}", file=sys.stderr)
+        return 2
+    try:
+        auth = auth_for_host(host)
+        app = build_app(graph=graph, auth=auth)
+    except (BundleMissing, ValueError) as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    url = f"http://{shown_host}:{port}/"
+    if auth is not None and not auth.basic:
+        url += f"?token={auth.token}"
+    print(f"nodeflow editor: {url}", flush=True)
+    if auth is not None:
+        how = "HTTP basic auth (NODEFLOW_AUTH)" if auth.basic else "the token in the address above"
+        print(f"listening on {host}: every request needs {how}", flush=True)
+    if open_browser and not os.environ.get("NODEFLOW_NO_BROWSER"):
+        threading.Timer(1.0, lambda: webbrowser.open(url)).start()
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+    return 0
