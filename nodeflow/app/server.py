@@ -57,7 +57,8 @@ def build_app(
     registry = registry or default_registry()
     for folder in (settings.previews_dir, settings.output_dir, settings.input_dir):
         Path(folder).mkdir(parents=True, exist_ok=True)
-    executor = Executor(registry=registry, settings=settings, **_history_kwarg(settings))
+    history = _open_history(settings)
+    executor = Executor(registry=registry, settings=settings, **({"history": history} if history else {}))
     runs = RunManager(executor, {"previews": settings.previews_dir, "output": settings.output_dir})
     state = EditorState(registry=registry, settings=settings, runs=runs, start_graph=Path(graph) if graph else None)
     if graphs_dir is not None:
@@ -81,22 +82,24 @@ def build_app(
         ssr_mode=False,
     )
     app.state.editor = state
+    if history is not None:
+        app.state.history = history  # the history routes read the same database
     if auth is not None:
         app.add_middleware(AuthMiddleware, config=auth)
     return app
 
 
-def _history_kwarg(settings: Settings) -> dict:
-    """Record editor runs in the run history, when this install has it (nodeflow.history)."""
+def _open_history(settings: Settings):
+    """The run history that records editor runs, when this install has one (nodeflow.history)."""
     try:
         from ..history import RunHistory
     except ImportError:
-        return {}
+        return None
     import inspect
 
     if "history" not in inspect.signature(Executor.__init__).parameters:
-        return {}
-    return {"history": RunHistory.in_folder(settings.home)}
+        return None
+    return RunHistory.in_folder(settings.home)
 
 
 def _history_router():

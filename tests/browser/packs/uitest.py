@@ -1,0 +1,29 @@
+"""Nodes for the editor's tests: a slow node that shows progress and image previews step by step
+(so a run can be watched, reloaded and stopped), and a node that always fails."""
+
+import time
+
+from PIL import Image as PILImage
+
+from nodeflow import Context, Image, Param, node
+
+
+@node("uitest.slow", category="Test")
+def slow(ctx: Context, *, steps: int = Param(40, min=1, max=10_000), delay: float = Param(0.1, min=0, max=5)) -> Image:
+    """Counts to `steps`, sleeping `delay` seconds per step, with a preview each step."""
+    image = PILImage.new("RGB", (64, 64), "#203040")
+    for step in range(steps):
+        ctx.progress(step, steps)
+        time.sleep(delay)
+        shade = int(255 * (step + 1) / steps)
+        image = PILImage.new("RGB", (64, 64), (shade, 80, 255 - shade))
+        if step % 5 == 0:
+            ctx.preview(image)
+    ctx.progress(steps, steps)
+    return image
+
+
+@node("uitest.fail", category="Test")
+def fail(image: Image, *, message: str = Param("this node always fails")) -> Image:
+    """Raises ValueError with `message`."""
+    raise ValueError(message)
