@@ -52,16 +52,16 @@ class ProgressDisplay:
             self._progress.update(self._node_task, completed=event["value"], total=event["max"])
         elif name in ("node_finished", "node_cached"):
             self.done += 1
+            if name == "node_finished":
+                reason = self._reasons.get(event["node"], "")
+                self._line(f"  {event['node']}: ran in {event['duration_s']:.3f} s ({reason})")
+            else:
+                self._line(f"  {event['node']}: cached")
             if self._progress is not None:
                 self._progress.update(self._overall, completed=self.done)
                 if self._node_task is not None:
                     self._progress.remove_task(self._node_task)
                     self._node_task = None
-            elif name == "node_finished":
-                reason = self._reasons.get(event["node"], "")
-                self._line(f"  {event['node']}: ran in {event['duration_s']:.3f} s ({reason})")
-            else:
-                self._line(f"  {event['node']}: cached")
         elif name == "node_error":
             if self._node_task is not None and self._progress is not None:
                 self._progress.remove_task(self._node_task)
@@ -76,4 +76,8 @@ class ProgressDisplay:
             self._node_task = self._progress.add_task(f"  {description}", total=None)
 
     def _line(self, text: str) -> None:
-        print(text, file=self.stream, flush=True)
+        """A permanent line: above the bars in a terminal, plain elsewhere."""
+        if self._progress is not None:
+            self._progress.console.print(text, highlight=False)
+        else:
+            print(text, file=self.stream, flush=True)

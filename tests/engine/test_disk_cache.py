@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import nodeflow_cli, write_graph
+from engine_support import nodeflow_cli, write_graph
 
 
 def events_of(path: Path) -> list[dict]:

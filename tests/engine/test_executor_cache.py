@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import graph_of, run
+from engine_support import graph_of, run
 
 from nodeflow.events import EventLog
 from nodeflow.executor import Executor

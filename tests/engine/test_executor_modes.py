@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import graph_of, run
+from engine_support import graph_of, run
 
 from nodeflow.events import EventLog
 from nodeflow.problems import GraphInvalid

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import REPO
+from engine_support import REPO
 
 from nodeflow.executor import Executor
 from nodeflow.graph import FILE_MIGRATIONS, dumps_graph, load_graph, loads_graph, save_graph

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import run
+from engine_support import run
 from PIL import Image
 
 

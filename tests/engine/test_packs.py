@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import HERE, REPO, nodeflow_cli
+from engine_support import HERE, REPO, nodeflow_cli
 
 from nodeflow.registry import Registry
 

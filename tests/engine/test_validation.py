@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import graph_of, nodeflow_cli, write_graph
+from engine_support import graph_of, nodeflow_cli, write_graph
 
 from nodeflow.graph import loads_graph
 from nodeflow.validate import validate
