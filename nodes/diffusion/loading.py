@@ -1,0 +1,202 @@
+"""Loading diffusers pipelines and LoRAs.
+
+A source is a diffusers folder (``model_index.json`` and one folder per component), a single
+``.safetensors``/``.ckpt`` checkpoint (as Automatic1111 and most model sites share them) together
+with a local diffusers folder of the same architecture for its configs, or a hub id when online.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from nodeflow import Context, Param, node
+from nodeflow.models import ModelNotFound, find_local_model, hub_offline, is_hub_id, model_folders, not_found_message
+from nodeflow.settings import Settings
+
+from .types import DiffusionPipeline, LoraRef, PipelineHandle
+
+__all__ = ["open_pipeline", "activate_loras", "load", "lora"]
+
+_LAYOUT = "a diffusers folder (model_index.json, unet/, vae/, text_encoder/, tokenizer/, scheduler/)"
+_SINGLE_FILE = (".safetensors", ".ckpt")
+
+
+def _single_file_config(config: str, settings: Settings) -> str | None:
+    if not config.strip():
+        return None
+    folder = find_local_model(config, settings)
+    if folder is None or not (folder / "model_index.json").exists():
+        raise ModelNotFound(
+            f"config {config!r} is not a diffusers folder in the model folders "
+            f"({', '.join(str(p) for p in model_folders(settings))}); it should be {_LAYOUT} "
+            "of the same architecture as the checkpoint (its weights are not needed)"
+        )
+    return str(folder)
+
+
+def resolve_source(source: str, config: str, settings: Settings) -> tuple[str, str, str | None]:
+    """``(kind, where, config_folder)`` with kind ``folder``, ``single_file`` or ``hub``."""
+    source = source.strip()
+    if not source:
+        raise ValueError(f"no model chosen: set source to {_LAYOUT}, a .safetensors checkpoint, or a hub id")
+    path = find_local_model(source, settings)
+    if path is not None:
+        if path.is_file():
+            if path.suffix.lower() not in _SINGLE_FILE:
+                raise ValueError(f"{path} is not a .safetensors or .ckpt checkpoint")
+            config_folder = _single_file_config(config, settings)
+            if config_folder is None and hub_offline():
+                raise ModelNotFound(
+                    f"{path.name} is a single-file checkpoint: it needs the configs of its architecture. "
+                    f"Set config to {_LAYOUT} of the same kind of model (for example the base model it was "
+                    "fine-tuned from); only its json files are read."
+                )
+            return "single_file", str(path), config_folder
+        if (path / "model_index.json").exists():
+            return "folder", str(path), None
+        raise ModelNotFound(f"{path} is not a diffusers pipeline folder: it should be {_LAYOUT}")
+    if is_hub_id(source):
+        return "hub", source, None
+    raise ModelNotFound(not_found_message(source, settings, what="diffusion model", layout=_LAYOUT))
+
+
+def open_pipeline(kind: str, where: str, config: str | None, device: str, dtype: Any, settings: Settings) -> Any:
+    """Load a pipeline onto ``device``: the model manager's loader."""
+    import diffusers
+
+    if kind == "single_file":
+        class_name = "StableDiffusionPipeline"
+        if config is not None:
+            class_name = json.loads((Path(config) / "model_index.json").read_text())["_class_name"]
+        pipeline_class = getattr(diffusers, class_name)
+        pipe = pipeline_class.from_single_file(
+            where, config=config, dtype=dtype, local_files_only=hub_offline() or config is not None
+        )
+    else:
+        options: dict[str, Any] = {"dtype": dtype}
+        if kind == "hub":
+            options["local_files_only"] = hub_offline()
+        try:
+            pipe = diffusers.DiffusionPipeline.from_pretrained(where, **options)
+        except OSError:
+            if kind != "hub":
+                raise
+            # the hub's own error is a traceback about URLs and caches; say what matters instead
+            raise ModelNotFound(
+                not_found_message(where, settings, what="diffusion model", layout=_LAYOUT)
+            ) from None
+    if getattr(pipe, "safety_checker", None) is not None:
+        pipe.safety_checker = None  # images are the user's own business; it also needs extra weights
+    pipe.set_progress_bar_config(disable=True)
+    return pipe.to(device)
+
+
+def _stamp(path: str) -> str:
+    target = Path(path)
+    files = [target] if target.is_file() else [target / "model_index.json", *target.glob("*/*.safetensors")]
+    return str(max((p.stat().st_mtime_ns for p in files if p.exists()), default=0))
+
+
+@node("diffusion.load", category="Diffusion", outputs=("pipeline",))
+def load(
+    ctx: Context,
+    *,
+    source: str = Param(
+        "",
+        description="a diffusers folder or a .safetensors checkpoint in the models folder, or a Hugging "
+        "Face id (when online)",
+    ),
+    config: str = Param("", description="for a single-file checkpoint: a diffusers folder of the same architecture"),
+    device: str = Param("auto", choices=("auto", "cpu", "cuda", "mps")),
+    dtype: str = Param("auto", choices=("auto", "float32", "float16", "bfloat16")),
+) -> DiffusionPipeline:
+    """Load a diffusion pipeline. It stays loaded across runs; later runs reuse it."""
+    import torch
+
+    settings = ctx.settings
+    kind, where, config_folder = resolve_source(source, config, settings)
+    where_device = ctx.device if device == "auto" else device
+    torch_dtype = ctx.models.dtype(where_device) if dtype == "auto" else getattr(torch, dtype)
+    stamp = _stamp(where) if kind != "hub" else ""
+    key = ("diffusion", kind, where, config_folder, stamp, where_device, str(torch_dtype))
+    manager = ctx.models
+
+    def fetch() -> Any:
+        return manager.get(
+            key,
+            lambda: open_pipeline(kind, where, config_folder, where_device, torch_dtype, settings),
+            device=where_device,
+        )
+
+    fetch()  # load now, so a missing model fails this node and its load time shows here
+    return PipelineHandle(Path(where).name if kind != "hub" else where, fetch)
+
+
+def _lora_fingerprint(params: dict[str, Any], ctx: Context) -> str:
+    try:
+        path = find_local_model(params["path"], ctx.settings) if params["path"] else None
+    except ValueError as exc:
+        return f"unavailable: {exc}"
+    return str(path.stat().st_mtime_ns) if path is not None and path.is_file() else "missing"
+
+
+@node("diffusion.lora", category="Diffusion", outputs=("pipeline",), fingerprint=_lora_fingerprint, title="LoRA")
+def lora(
+    pipeline: DiffusionPipeline,
+    ctx: Context,
+    *,
+    path: str = Param("", kind="file", extensions=(".safetensors",), description="a LoRA file in the models folder"),
+    scale: float = Param(1.0, min=-4, max=4, step=0.05, display="slider"),
+) -> DiffusionPipeline:
+    """Apply a LoRA (a .safetensors file, diffusers or kohya format) to a pipeline when it samples."""
+    if not path:
+        raise ValueError("no LoRA chosen: set path to a .safetensors LoRA file in the models folder")
+    found = find_local_model(path, ctx.settings)
+    if found is None or not found.is_file():
+        raise ModelNotFound(
+            f"LoRA {path!r} was not found in {', '.join(str(p) for p in model_folders(ctx.settings))}; "
+            "put the .safetensors file into the models folder"
+        )
+    handle = pipeline.with_lora(str(found), scale)
+    activate_loras(handle.fetch(), handle.loras)  # load it now, so a broken file fails here
+    return handle
+
+
+def _adapter_name(path: str) -> str:
+    return "lora_" + hashlib.blake2b(path.encode(), digest_size=6).hexdigest()
+
+
+def activate_loras(pipe: Any, loras: tuple[LoraRef, ...]) -> None:
+    """Switch the resident pipeline to exactly ``loras`` (loading each file once per pipeline)."""
+    loaded = {name for names in _list_adapters(pipe).values() for name in names}
+    if not loras:
+        if loaded:
+            pipe.disable_lora()
+        return
+    names, weights = [], []
+    for ref in loras:
+        name = _adapter_name(ref.path)
+        if name not in loaded:
+            file = Path(ref.path)
+            try:
+                pipe.load_lora_weights(str(file.parent), weight_name=file.name, adapter_name=name)
+            except (ValueError, KeyError, RuntimeError) as exc:
+                raise ValueError(f"{file.name} is not a LoRA for this pipeline: {exc}") from None
+            loaded.add(name)
+        if name in names:  # the same LoRA twice: add the scales
+            weights[names.index(name)] += ref.scale
+        else:
+            names.append(name)
+            weights.append(ref.scale)
+    pipe.enable_lora()
+    pipe.set_adapters(names, adapter_weights=weights)
+
+
+def _list_adapters(pipe: Any) -> dict[str, list[str]]:
+    try:
+        return pipe.get_list_adapters()
+    except (ValueError, AttributeError):  # no PEFT layers yet
+        return {}

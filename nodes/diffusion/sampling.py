@@ -1,0 +1,258 @@
+"""Sampling nodes: text-to-image, image-to-image and inpainting, and decoding latents.
+
+Every sampler shows a cheap latent preview and reports progress at each step, and stops between
+steps when the run is cancelled. Seeds are drawn on the CPU, one generator per batch item, so a seed
+gives the same image on the same device whatever the batch size around it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from PIL import Image as PILImage
+
+from nodeflow import Context, Image, Param, node
+
+from .previews import latents_to_rgb
+from .types import DiffusionPipeline, Latents, PipelineHandle
+
+__all__ = ["SCHEDULERS", "sample", "decode_latents", "text_to_image", "image_to_image", "inpaint", "decode"]
+
+# choice -> (diffusers scheduler class, options); None keeps the pipeline's own scheduler
+SCHEDULERS: dict[str, tuple[str, dict[str, Any]] | None] = {
+    "model default": None,
+    "ddim": ("DDIMScheduler", {}),
+    "euler": ("EulerDiscreteScheduler", {}),
+    "euler ancestral": ("EulerAncestralDiscreteScheduler", {}),
+    "dpm++ 2m": ("DPMSolverMultistepScheduler", {}),
+    "dpm++ 2m karras": ("DPMSolverMultistepScheduler", {"use_karras_sigmas": True}),
+    "unipc": ("UniPCMultistepScheduler", {}),
+    "pndm": ("PNDMScheduler", {}),
+}
+
+
+class Sampled(NamedTuple):
+    image: Image  # the picture (a grid when batch > 1)
+    latents: Latents  # every batch item, before decoding
+
+
+def _scheduler(pipe: Any, name: str) -> Any:
+    import diffusers
+
+    choice = SCHEDULERS[name]
+    if choice is None:
+        return pipe.scheduler
+    class_name, options = choice
+    return getattr(diffusers, class_name).from_config(pipe.scheduler.config, **options)
+
+
+def _task_pipeline(base: Any, task: str, scheduler: Any) -> Any:
+    """A pipeline for ``task`` that shares the resident pipeline's modules (no copies of weights)."""
+    import diffusers
+    from diffusers.pipelines.auto_pipeline import AUTO_TEXT2IMAGE_PIPELINES_MAPPING
+
+    if task == "text" and scheduler is base.scheduler and type(base) in AUTO_TEXT2IMAGE_PIPELINES_MAPPING.values():
+        return base  # already the right kind: no new pipeline object at all
+    auto = {
+        "text": diffusers.AutoPipelineForText2Image,
+        "image": diffusers.AutoPipelineForImage2Image,
+        "inpaint": diffusers.AutoPipelineForInpainting,
+    }[task]
+    pipe = auto.from_pipe(base, scheduler=scheduler)
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+def sample(
+    handle: PipelineHandle,
+    task: str,
+    ctx: Context | None,
+    *,
+    prompt: str,
+    negative_prompt: str = "",
+    steps: int = 20,
+    guidance: float = 7.5,
+    seed: int = 0,
+    batch: int = 1,
+    scheduler: str = "model default",
+    **task_args: Any,
+) -> Sampled:
+    """Run one sampling task and decode it; ``task`` is ``text``, ``image`` or ``inpaint``."""
+    import torch
+
+    base = handle.pipeline()
+    pipe = _task_pipeline(base, task, _scheduler(base, scheduler))
+    generators = [torch.Generator("cpu").manual_seed(seed + i) for i in range(batch)]
+
+    def on_step(running: Any, index: int, timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
+        if ctx is not None:
+            total = getattr(running, "num_timesteps", None) or steps
+            ctx.progress(index + 1, total)  # raises Cancelled between steps when asked to stop
+            ctx.preview(latents_to_rgb(tensors["latents"]))
+        return {}
+
+    if ctx is not None:
+        ctx.check()
+    result = pipe(
+        prompt=prompt,
+        negative_prompt=negative_prompt or None,
+        num_inference_steps=steps,
+        guidance_scale=guidance,
+        num_images_per_prompt=batch,
+        generator=generators,
+        callback_on_step_end=on_step,
+        callback_on_step_end_tensor_inputs=["latents"],
+        output_type="latent",
+        **task_args,
+    )
+    latents = result.images
+    images = decode_latents(base, latents)
+    return Sampled(grid(images), latents)
+
+
+def decode_latents(pipe: Any, latents: Any) -> list[PILImage.Image]:
+    """Decode latents with the pipeline's VAE into PIL images."""
+    import torch
+
+    vae = pipe.vae
+    scaled = latents.to(vae.device, vae.dtype) / vae.config.scaling_factor
+    shift = getattr(vae.config, "shift_factor", None)
+    if shift:
+        scaled = scaled + shift
+    with torch.inference_mode():
+        pixels = vae.decode(scaled, return_dict=False)[0]
+    return pipe.image_processor.postprocess(pixels, output_type="pil")
+
+
+def grid(images: list[PILImage.Image]) -> PILImage.Image:
+    """Images side by side in rows of up to four; one image is returned as it is."""
+    if len(images) == 1:
+        return images[0]
+    columns = min(4, len(images))
+    rows = (len(images) + columns - 1) // columns
+    width, height = images[0].size
+    sheet = PILImage.new("RGB", (columns * width, rows * height))
+    for index, image in enumerate(images):
+        sheet.paste(image, ((index % columns) * width, (index // columns) * height))
+    return sheet
+
+
+# --- widgets shared by the samplers -------------------------------------------------------------
+
+
+def _prompt() -> Param:
+    return Param("a lighthouse on a cliff at dawn, oil painting", kind="text")
+
+
+def _negative() -> Param:
+    return Param("", kind="text", description="what the picture should not have")
+
+
+def _steps() -> Param:
+    return Param(20, min=1, max=200)
+
+
+def _guidance() -> Param:
+    return Param(7.5, min=0, max=30, step=0.5, display="slider", description="how closely to follow the prompt")
+
+
+def _seed() -> Param:
+    return Param(0, kind="seed", description="batch item i uses seed + i")
+
+
+def _batch() -> Param:
+    return Param(1, min=1, max=16)
+
+
+def _scheduler_param() -> Param:
+    return Param("model default", choices=tuple(SCHEDULERS))
+
+
+_SIZE = dict(min=16, max=4096, step=8, description="a multiple of 8 (of the VAE's scale)")
+
+
+@node("diffusion.text_to_image", category="Diffusion", title="Text to image")
+def text_to_image(
+    pipeline: DiffusionPipeline,
+    ctx: Context,
+    *,
+    prompt: str = _prompt(),
+    negative_prompt: str = _negative(),
+    width: int = Param(512, **_SIZE),
+    height: int = Param(512, **_SIZE),
+    steps: int = _steps(),
+    guidance: float = _guidance(),
+    seed: int = _seed(),
+    batch: int = _batch(),
+    scheduler: str = _scheduler_param(),
+) -> Sampled:
+    """Paint a picture from a prompt. Previews show at every step; same seed, same picture."""
+    return sample(
+        pipeline, "text", ctx, prompt=prompt, negative_prompt=negative_prompt, steps=steps,
+        guidance=guidance, seed=seed, batch=batch, scheduler=scheduler, width=width, height=height,
+    )
+
+
+@node("diffusion.image_to_image", category="Diffusion", title="Image to image")
+def image_to_image(
+    pipeline: DiffusionPipeline,
+    image: Image,
+    ctx: Context,
+    *,
+    prompt: str = _prompt(),
+    negative_prompt: str = _negative(),
+    strength: float = Param(0.6, min=0.01, max=1, step=0.01, display="slider", description="0 keeps the image, 1 repaints it"),
+    steps: int = _steps(),
+    guidance: float = _guidance(),
+    seed: int = _seed(),
+    batch: int = _batch(),
+    scheduler: str = _scheduler_param(),
+) -> Sampled:
+    """Repaint an image after a prompt; strength says how far from the original it may go."""
+    return sample(
+        pipeline, "image", ctx, prompt=prompt, negative_prompt=negative_prompt, steps=steps,
+        guidance=guidance, seed=seed, batch=batch, scheduler=scheduler, image=image.convert("RGB"),
+        strength=strength,
+    )
+
+
+@node("diffusion.inpaint", category="Diffusion", title="Inpaint")
+def inpaint(
+    pipeline: DiffusionPipeline,
+    image: Image,
+    mask: Image,
+    ctx: Context,
+    *,
+    prompt: str = _prompt(),
+    negative_prompt: str = _negative(),
+    strength: float = Param(1.0, min=0.01, max=1, step=0.01, display="slider"),
+    steps: int = _steps(),
+    guidance: float = _guidance(),
+    seed: int = _seed(),
+    batch: int = _batch(),
+    scheduler: str = _scheduler_param(),
+) -> Sampled:
+    """Repaint the white part of the mask after a prompt; the black part stays as it is."""
+    if mask.size != image.size:
+        raise ValueError(f"mask is {mask.size[0]}x{mask.size[1]} but image is {image.size[0]}x{image.size[1]}: they must match")
+    width, height = image.size
+    return sample(
+        pipeline, "inpaint", ctx, prompt=prompt, negative_prompt=negative_prompt, steps=steps,
+        guidance=guidance, seed=seed, batch=batch, scheduler=scheduler, image=image.convert("RGB"),
+        mask_image=mask.convert("L"), strength=strength, width=width, height=height,
+    )
+
+
+@node("diffusion.decode", category="Diffusion")
+def decode(
+    pipeline: DiffusionPipeline,
+    latents: Latents,
+    *,
+    index: int = Param(-1, min=-1, max=1023, description="which batch item; -1 for all, as a grid"),
+) -> Image:
+    """Decode latents into a picture with the pipeline's VAE."""
+    count = latents.shape[0]
+    if index >= count:
+        raise ValueError(f"index {index} is past the last batch item ({count - 1})")
+    chosen = latents if index < 0 else latents[index : index + 1]
+    return grid(decode_latents(pipeline.pipeline(), chosen))
