@@ -2,9 +2,9 @@
 
 One row per run: the graph as run, the resolved params, status, timings, a per-node summary of what
 happened (ran, cached, failed, how long) and the outputs. A row is written when the run starts and
-updated as nodes finish, so a process killed mid-run leaves a row that says how far it got; when a
-history is opened (or listed), rows left ``running`` by a process that no longer exists become
-``interrupted``.
+node summaries are added as nodes finish, so a process killed mid-run leaves a row that says how
+far it got; when a history is opened (or listed), rows left ``running`` by a process that no
+longer exists become ``interrupted``.
 
 The database uses SQLite's write-ahead log with ``synchronous=NORMAL``: each committed update
 survives the process being killed at any moment, and readers (the editor's history panel) never
@@ -36,6 +36,8 @@ __all__ = ["RunHistory", "RunRecorder", "HISTORY_FILE", "artifact_kind"]
 
 HISTORY_FILE = "history.sqlite3"
 
+# Two tables so that listing stays fast with many runs: ``runs`` holds the small columns a list
+# shows, ``run_details`` the graph, params, per-node summary and error.
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     id TEXT PRIMARY KEY,
@@ -47,16 +49,22 @@ CREATE TABLE IF NOT EXISTS runs (
     source TEXT,
     pid INTEGER,
     host TEXT,
+    outputs TEXT
+);
+CREATE INDEX IF NOT EXISTS runs_by_start ON runs (started DESC);
+CREATE INDEX IF NOT EXISTS runs_running ON runs (status) WHERE status = 'running';
+CREATE TABLE IF NOT EXISTS run_details (
+    id TEXT PRIMARY KEY,
     graph TEXT,
     params TEXT,
     nodes TEXT,
-    outputs TEXT,
     error TEXT
 );
-CREATE INDEX IF NOT EXISTS runs_by_start ON runs (started DESC);
 """
 
-_LIST_COLUMNS = "id, started, finished, status, duration_s, title, source, outputs, pid, host"
+_LIST_COLUMNS = "id, started, finished, status, duration_s, title, source, outputs"
+# node summaries are written in batches at most this often (and when the run ends)
+FLUSH_EVERY_S = 0.25
 _KINDS = {
     ".png": "image", ".jpg": "image", ".jpeg": "image", ".webp": "image", ".gif": "video",
     ".wav": "audio", ".flac": "audio", ".ogg": "audio", ".mp3": "audio",
@@ -100,9 +108,17 @@ class RunHistory:
         """A recorder for one run of ``plan``: wrap the run's event sink with it, then ``finish``."""
         return RunRecorder(self, plan, source)
 
-    def _write(self, sql: str, args: tuple) -> None:
+    def _transaction(self, statements: list[tuple[str, tuple]]) -> None:
+        """Run statements all or nothing: a kill between two of them leaves neither."""
         with self._lock:
-            self._db.execute(sql, args)
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for sql, args in statements:
+                    self._db.execute(sql, args)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
     # --- reading -----------------------------------------------------------------------------------
 
@@ -114,24 +130,25 @@ class RunHistory:
                 f"SELECT {_LIST_COLUMNS} FROM runs ORDER BY started DESC LIMIT ? OFFSET ?",
                 (max(0, int(limit)), max(0, int(offset))),
             ).fetchall()
-        return [_summary(row) for row in rows]
+        # one JSON parse for all the outputs lists is several times faster than one per run
+        outputs = _loads("[" + ",".join(row[7] or "[]" for row in rows) + "]", None)
+        if outputs is None:  # a damaged row: parse one by one, so only it shows no outputs
+            outputs = [_loads(row[7], []) for row in rows]
+        return [_summary(row[:7], found) for row, found in zip(rows, outputs)]
 
     def get_run(self, run_id: str) -> dict[str, Any] | None:
         """One run in full: its summary plus graph, params, per-node summary and error."""
         with self._lock:
             row = self._db.execute(
-                f"SELECT {_LIST_COLUMNS}, graph, params, nodes, error FROM runs WHERE id = ?", (run_id,)
+                f"SELECT {_LIST_COLUMNS}, graph, params, nodes, error FROM runs LEFT JOIN run_details USING (id)"
+                " WHERE id = ?",
+                (run_id,),
             ).fetchone()
         if row is None:
             return None
-        run = _summary(row[:10])
-        graph, params, nodes, error = row[10:]
-        run.update(
-            graph=_loads(graph, {}),
-            params=_loads(params, {}),
-            nodes=_loads(nodes, {}),
-            error=_loads(error, None),
-        )
+        run = _summary(row[:7], _loads(row[7], []))
+        graph, params, nodes, error = row[8:]
+        run.update(graph=_loads(graph, {}), params=_loads(params, {}), nodes=_loads(nodes, {}), error=_loads(error, None))
         return run
 
     def count(self) -> int:
@@ -155,18 +172,18 @@ class RunHistory:
 class RunRecorder:
     """Records one run: ``sink = recorder.wrap(on_event)``, run with ``sink``, then ``finish(result)``.
 
+    Node summaries are kept in memory and written every ``FLUSH_EVERY_S`` seconds and at the end, so
+    recording costs microseconds per node; a killed run keeps what was written up to the last write.
     Recording never fails a run: a database error is reported once on stderr and recording stops.
     """
 
     def __init__(self, history: RunHistory, plan: "Plan", source: str):
-        from .graph import graph_to_dict
-
         self.history = history
         self.plan = plan
         self.source = source
-        self.graph = graph_to_dict(plan.graph) if plan.graph is not None else {}
         self.run_id: str | None = None
         self.nodes: dict[str, dict[str, Any]] = {}
+        self.last_flush = 0.0
         self.started = time.time()
         self.broken = False
 
@@ -184,60 +201,58 @@ class RunRecorder:
             self.run_id = event["run"]
             self.started = event.get("t", time.time())
             self._safely(self._insert)
-        elif name in ("node_finished", "node_cached", "node_error") and self.run_id is not None:
-            entry = {"status": {"node_finished": "ran", "node_cached": "cached", "node_error": "error"}[name]}
-            if name == "node_finished":
-                entry["duration_s"] = event.get("duration_s")
-                entry["outputs"] = event.get("outputs", {})
-            elif name == "node_error":
-                entry["message"] = event.get("message")
+            self.last_flush = time.monotonic()
+        elif name in _NODE_STATUS and self.run_id is not None:
+            entry: dict[str, Any] = {"status": _NODE_STATUS[name]}
+            for field in ("duration_s", "outputs", "message"):
+                if field in event:
+                    entry[field] = event[field]
             self.nodes[event["node"]] = entry
-            nodes = json.dumps(self.nodes, default=str)
-            self._safely(lambda: self.history._write("UPDATE runs SET nodes = ? WHERE id = ?", (nodes, self.run_id)))
+            if time.monotonic() - self.last_flush > FLUSH_EVERY_S:
+                self._safely(lambda: self.history._transaction([self._nodes_statement()]))
+                self.last_flush = time.monotonic()
 
     def finish(self, result: "RunResult") -> None:
         """Write the outcome: status, timings, outputs and the error, if any."""
         if self.run_id is None:
             return
-        outputs = _outputs(result)
         error = None
         if result.error is not None:
             error = {"node": result.error.node, "type": result.error.type, "message": result.error.message}
-        finished = time.time()
-        self._safely(
-            lambda: self.history._write(
-                "UPDATE runs SET finished = ?, status = ?, duration_s = ?, outputs = ?, error = ?, nodes = ? "
-                "WHERE id = ?",
-                (
-                    finished,
-                    result.status,
-                    result.duration_s,
-                    json.dumps(outputs, default=str),
-                    json.dumps(error) if error else None,
-                    json.dumps(self.nodes, default=str),
-                    self.run_id,
-                ),
+        statements = [self._nodes_statement()]
+        statements.append(
+            (
+                "UPDATE runs SET finished = ?, status = ?, duration_s = ?, outputs = ? WHERE id = ?",
+                (time.time(), result.status, result.duration_s, json.dumps(_outputs(result), default=str), self.run_id),
             )
         )
+        if error is not None:
+            statements.append(("UPDATE run_details SET error = ? WHERE id = ?", (json.dumps(error), self.run_id)))
+        self._safely(lambda: self.history._transaction(statements))
         self.history._active.discard(self.run_id)
 
+    def _nodes_statement(self) -> tuple[str, tuple]:
+        return ("UPDATE run_details SET nodes = ? WHERE id = ?", (json.dumps(self.nodes, default=str), self.run_id))
+
     def _insert(self) -> None:
+        from .graph import graph_to_dict
+
+        graph = graph_to_dict(self.plan.graph) if self.plan.graph is not None else {}
         params = {p.id: p.params for p in self.plan.order}
-        title = (self.graph.get("meta") or {}).get("title") or ""
+        title = (graph.get("meta") or {}).get("title") or ""
         self.history._active.add(self.run_id)  # type: ignore[arg-type]
-        self.history._write(
-            "INSERT OR REPLACE INTO runs (id, started, status, title, source, pid, host, graph, params, nodes, outputs)"
-            " VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, '{}', '[]')",
-            (
-                self.run_id,
-                self.started,
-                title,
-                self.source,
-                os.getpid(),
-                self.history._host,
-                json.dumps(self.graph, default=str),
-                json.dumps(params, default=str),
-            ),
+        self.history._transaction(
+            [
+                (
+                    "INSERT OR REPLACE INTO runs (id, started, status, title, source, pid, host, outputs)"
+                    " VALUES (?, ?, 'running', ?, ?, ?, ?, '[]')",
+                    (self.run_id, self.started, title, self.source, os.getpid(), self.history._host),
+                ),
+                (
+                    "INSERT OR REPLACE INTO run_details (id, graph, params, nodes) VALUES (?, ?, ?, '{}')",
+                    (self.run_id, json.dumps(graph, default=str), json.dumps(params, default=str)),
+                ),
+            ]
         )
 
     def _safely(self, write: Callable[[], None]) -> None:
@@ -250,6 +265,9 @@ class RunRecorder:
             import sys
 
             print(f"warning: run history not recorded ({self.history.path}): {exc}", file=sys.stderr)
+
+
+_NODE_STATUS = {"node_finished": "ran", "node_cached": "cached", "node_error": "error"}
 
 
 def _outputs(result: "RunResult") -> list[dict[str, Any]]:
@@ -266,8 +284,8 @@ def _outputs(result: "RunResult") -> list[dict[str, Any]]:
     return found
 
 
-def _summary(row: tuple) -> dict[str, Any]:
-    run_id, started, finished, status, duration, title, source, outputs, _pid, _host = row
+def _summary(row: tuple, outputs: list[dict[str, Any]]) -> dict[str, Any]:
+    run_id, started, finished, status, duration, title, source = row
     return {
         "id": run_id,
         "started": started,
@@ -276,7 +294,7 @@ def _summary(row: tuple) -> dict[str, Any]:
         "duration_s": duration,
         "title": title or "",
         "source": source or "",
-        "outputs": _loads(outputs, []),
+        "outputs": outputs,
     }
 
 

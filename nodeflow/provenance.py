@@ -247,6 +247,12 @@ def embed_provenance(path: Path | str, record: dict[str, Any], *, final: Path | 
     path = Path(path)
     text = dumps_record(record)
     suffix = Path(final or path).suffix.lower()
+    # PNG and WAV end with what we add to, so a file without provenance yet is appended to in place
+    # (milliseconds however large the picture); one that has some is rewritten without it first
+    if suffix == ".png" and _append_png(path, text):
+        return None
+    if suffix == ".wav" and _append_wav(path, text):
+        return None
     data = path.read_bytes()
     if suffix == ".png":
         write_atomic(path, _png_with(strip_png(data), text))
@@ -346,13 +352,39 @@ def _png_chunk(kind: bytes, body: bytes) -> bytes:
     return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
 
 
+def _png_itxt(text: str) -> bytes:
+    # keyword, NUL, compressed flag 1, method 0, empty language tag, empty translated keyword
+    return _png_chunk(b"iTXt", PNG_KEYWORD + b"\0\1\0\0\0" + zlib.compress(text.encode("utf-8"), 6))
+
+
+def _append_png(path: Path, text: str) -> bool:
+    """Insert our chunk before IEND in place; False when the file already has one (or looks odd)."""
+    with open(path, "r+b") as handle:
+        if handle.read(8) != b"\x89PNG\r\n\x1a\n":
+            return False
+        offset = 8
+        while True:
+            header = handle.read(8)
+            if len(header) < 8:
+                return False
+            length, kind = struct.unpack(">I4s", header)
+            if kind == b"iTXt" and length > len(PNG_KEYWORD):
+                if handle.read(len(PNG_KEYWORD) + 1) == PNG_KEYWORD + b"\0":
+                    return False
+            if kind == b"IEND":
+                handle.seek(offset)
+                handle.write(_png_itxt(text) + _png_chunk(b"IEND", b""))
+                handle.truncate()
+                return True
+            offset += 12 + length
+            handle.seek(offset)
+
+
 def _png_with(data: bytes, text: str) -> bytes:
     end = next((start for start, kind, _, _ in _png_chunks(data) if kind == b"IEND"), None)
     if end is None:
         raise ProvenanceError("not a complete PNG file (no IEND chunk)")
-    # keyword, NUL, compressed flag 1, method 0, empty language tag, empty translated keyword
-    body = PNG_KEYWORD + b"\0\1\0\0\0" + zlib.compress(text.encode("utf-8"), 9)
-    return data[:end] + _png_chunk(b"iTXt", body) + data[end:]
+    return data[:end] + _png_itxt(text) + data[end:]
 
 
 def _is_ours_png(kind: bytes, body: bytes) -> bool:
@@ -391,11 +423,38 @@ def _riff_chunks(data: bytes):
         offset = end
 
 
-def _wav_with(data: bytes, text: str) -> bytes:
+def _wav_chunk(text: str) -> bytes:
     body = text.encode("utf-8")
-    chunk = CHUNK_ID + struct.pack("<I", len(body)) + body + (b"\0" if len(body) & 1 else b"")
-    out = data + chunk
+    return CHUNK_ID + struct.pack("<I", len(body)) + body + (b"\0" if len(body) & 1 else b"")
+
+
+def _wav_with(data: bytes, text: str) -> bytes:
+    out = data + _wav_chunk(text)
     return out[:4] + struct.pack("<I", len(out) - 8) + out[8:]
+
+
+def _append_wav(path: Path, text: str) -> bool:
+    """Append our chunk and fix the RIFF size in place; False when the file already has one."""
+    with open(path, "r+b") as handle:
+        head = handle.read(12)
+        if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return False
+        end = handle.seek(0, 2)
+        offset = 12
+        while offset + 8 <= end:
+            handle.seek(offset)
+            kind, length = struct.unpack("<4sI", handle.read(8))
+            if kind == CHUNK_ID:
+                return False
+            offset += 8 + length + (length & 1)
+        if offset != end:  # a truncated or oddly padded file: rewrite it whole instead
+            return False
+        chunk = _wav_chunk(text)
+        handle.seek(end)
+        handle.write(chunk)
+        handle.seek(4)
+        handle.write(struct.pack("<I", end + len(chunk) - 8))
+        return True
 
 
 def _wav_text(data: bytes) -> str | None:
