@@ -10,6 +10,10 @@ from typing import Iterable
 __all__ = ["write_atomic", "atomic_path", "resolve_inside", "PathNotAllowed"]
 
 
+_UMASK = os.umask(0o022)  # read once (reading it means setting it), then put back
+os.umask(_UMASK)
+
+
 class PathNotAllowed(ValueError):
     """A path points outside the folders a node may read or write."""
 
@@ -39,6 +43,8 @@ class atomic_path:
     def __exit__(self, exc_type, exc, tb) -> None:
         assert self.tmp is not None
         if exc_type is None:
+            # mkstemp makes the file private (0600); a delivered file gets the usual permissions
+            os.chmod(self.tmp, 0o666 & ~_UMASK)
             os.replace(self.tmp, self.path)
         else:
             self.tmp.unlink(missing_ok=True)
