@@ -1,0 +1,73 @@
+"""Fixtures for the model packs: tiny random-init models built here, the bundled SmolLM2 converted once.
+
+Tiny diffusion models (a pipeline folder, the same pipeline as one LDM-layout .safetensors file, and
+a LoRA made with peft) are built once per session into a temporary folder that the test settings list
+as an input folder, so node sources name them as a user names a model. The bundled SmolLM2 GGUF is
+converted to safetensors once and kept in pytest's cache folder across sessions (the conversion takes
+tens of seconds; ``pytest --cache-clear`` redoes it).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from nodeflow.executor import Executor  # noqa: E402
+from nodeflow.models import ModelManager  # noqa: E402
+from nodeflow.settings import Settings  # noqa: E402
+
+from tiny_models import build_tiny_sd, save_single_file, save_tiny_lora  # noqa: E402
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_torch_thread() -> None:
+    # CI's two cores are shared with other jobs; with two threads each, tiny models run ~10x slower
+    import torch
+
+    torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="session")
+def model_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The models folder kept across sessions (holds the converted SmolLM2)."""
+    cache = getattr(request.config, "cache", None)  # absent with -p no:cacheprovider
+    return Path(cache.mkdir("nodeflow-models")) if cache is not None else tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with ``tiny-sd/`` (diffusers layout), ``tiny-sd.safetensors`` and ``tiny-lora.safetensors``."""
+    root = tmp_path_factory.mktemp("tiny-models")
+    build_tiny_sd(root / "tiny-sd")
+    save_single_file(root / "tiny-sd", root / "tiny-sd.safetensors")
+    save_tiny_lora(root / "tiny-sd", root / "tiny-lora.safetensors")
+    return root
+
+
+@pytest.fixture
+def settings(tmp_path: Path, model_store: Path, tiny_models: Path) -> Settings:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "models").symlink_to(model_store, target_is_directory=True)
+    return Settings(home=home, output_dir=tmp_path / "out", extra_input_dirs=[tiny_models], allow_cwd_inputs=False)
+
+
+@pytest.fixture
+def executor(settings: Settings) -> Executor:
+    """A fresh executor with its own model manager (nothing resident yet)."""
+    return Executor(settings=settings, models=ModelManager(device_override="cpu"))
+
+
+@pytest.fixture(scope="session")
+def session_models() -> ModelManager:
+    """One model manager for the session, so tests that only use SmolLM2 load it once."""
+    return ModelManager(device_override="cpu")
+
+
+@pytest.fixture
+def lm_executor(settings: Settings, session_models: ModelManager) -> Executor:
+    return Executor(settings=settings, models=session_models)
