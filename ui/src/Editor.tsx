@@ -183,15 +183,19 @@ function Editor(props: {
     timers.current[name] = window.setTimeout(fn, ms);
   };
 
-  const persist = useCallback(() => {
-    later("persist", 250, () => {
-      try {
-        localStorage.setItem(STORAGE_KEY, JSON.stringify({ file: currentFile(), source: latest.current.source }));
-      } catch {
-        /* storage full or disabled: the graph still lives in the page */
-      }
-    });
+  const persistNow = useCallback(() => {
+    window.clearTimeout(timers.current.persist);
+    try {
+      localStorage.setItem(STORAGE_KEY, JSON.stringify({ file: currentFile(), source: latest.current.source }));
+    } catch {
+      /* storage full or disabled: the graph still lives in the page */
+    }
   }, [currentFile]);
+  const persist = useCallback(() => later("persist", 150, persistNow), [persistNow]);
+  useEffect(() => {
+    window.addEventListener("pagehide", persistNow); // a reload right after an edit keeps the edit
+    return () => window.removeEventListener("pagehide", persistNow);
+  }, [persistNow]);
 
   const validateSoon = useCallback(() => {
     later("validate", 300, () => {
@@ -222,8 +226,10 @@ function Editor(props: {
       setGroupSelection(new Set());
       if (how.source !== undefined) setSource(how.source);
       if (!how.keepViewport) {
+        // React Flow queues a fitView until the nodes are measured, so an empty graph must not ask for one
         if (flow.viewport) rf.setViewport(flow.viewport);
-        else window.setTimeout(() => rf.fitView({ padding: 0.15, maxZoom: 1 }), 50);
+        else if (flow.nodes.length) later("fit", 30, () => rf.fitView({ padding: 0.15, maxZoom: 1 }));
+        else rf.setViewport({ x: 0, y: 0, zoom: 1 });
       }
       if (how.record) markDirty();
       else {
@@ -595,7 +601,9 @@ function Editor(props: {
     }
     if (mod && key === "s") { e.preventDefault(); save(); return; }
     if (typing) return;
-    if (mod && key === "z") { e.preventDefault(); if (e.shiftKey) doRedo(); else doUndo(); }
+    if (mod && key === "c") copySelection(); // the copy event also puts it on the system clipboard
+    else if (mod && key === "v") later("paste", 80, () => paste(storedClipboard())); // unless a paste event comes
+    else if (mod && key === "z") { e.preventDefault(); if (e.shiftKey) doRedo(); else doUndo(); }
     else if (mod && key === "y") { e.preventDefault(); doRedo(); }
     else if (mod && key === "d") { e.preventDefault(); paste(copySelection()); }
     else if (mod && key === "a") { e.preventDefault(); setNodes((ns) => ns.map((n) => ({ ...n, selected: true }))); }
@@ -629,6 +637,7 @@ function Editor(props: {
     };
     const onPaste = (e: ClipboardEvent) => {
       if (isTyping(e.target)) return;
+      window.clearTimeout(timers.current.paste);
       let payload: ClipboardPayload | null = null;
       try {
         const parsed = JSON.parse(e.clipboardData?.getData("text/plain") || "null");

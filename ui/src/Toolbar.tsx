@@ -80,7 +80,7 @@ export function Toolbar(p: Props) {
         <button data-testid="btn-run-selected" onClick={p.onRunSelected} disabled={running || !p.hasSelection}
           title="run only what the selected nodes need (Ctrl+Shift+Enter)">▶ to selected</button>
         <button data-testid="btn-stop" className="nf-danger" onClick={p.onStop} disabled={!running} title="stop the run">■ Stop</button>
-        <span className={`nf-run-status nf-run-${p.run.status}`} data-testid="run-status" data-status={p.run.status}>{status}</span>
+        <span className={`nf-run-status nf-run-${p.run.status}`} data-testid="run-status" data-status={p.run.status} data-run={p.run.run || ""}>{status}</span>
       </div>
       <div className="nf-spacer" />
       <div className="nf-tb-group">

@@ -1,0 +1,138 @@
+"""Browser tests: the editor served on a free port, driven by Python Playwright in Debian's chromium.
+
+A failing test leaves a screenshot of its page in test-output/browser/.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+PACKS = Path(__file__).resolve().parent / "packs"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+SHOTS = REPO / "test-output" / "browser"
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/browser" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call":
+        item.failed_call = report.failed
+
+
+@pytest.fixture(scope="session")
+def editor_server(tmp_path_factory):
+    if not (REPO / "ui" / "dist" / "editor.js").exists():
+        pytest.fail("the editor bundle is not built: run `make setup` (needs Node.js 20+)")
+    from nodeflow.app import build_app
+    from nodeflow.app.live import LiveServer
+    from nodeflow.registry import Registry
+    from nodeflow.settings import Settings
+
+    root = tmp_path_factory.mktemp("editor")
+    settings = Settings(home=root / "home", output_dir=root / "out", extra_input_dirs=[], allow_cwd_inputs=False)
+    app = build_app(settings=settings, registry=Registry().load_all(extra_folders=[PACKS]))
+    with LiveServer(app) as server:
+        server.settings = settings
+        server.app = app
+        yield server
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip("browser tests need Debian's chromium at /usr/bin/chromium: apt-get install -y chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def context(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context, editor_server, request):
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(editor_server.url)
+    page.wait_for_selector("[data-testid=toolbar]", timeout=20_000)
+    yield page
+    if getattr(request.node, "failed_call", False):
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        name = re.sub(r"[^\w.-]+", "_", request.node.name)
+        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    assert not errors, f"errors in the page: {errors}"
+
+
+# --- helpers the tests share -----------------------------------------------------------------------------
+
+
+def open_graph(page, graph: dict, name: str = "graph.json") -> None:
+    """Open a graph file through the Open button, as a user would."""
+    page.set_input_files("[data-testid=open-input]", files=[
+        {"name": name, "mimeType": "application/json", "buffer": json.dumps(graph).encode()}])
+    page.wait_for_function("n => document.querySelectorAll('.react-flow__node-nf').length === n", arg=len(graph["nodes"]))
+
+
+def centre(page, selector: str) -> tuple[float, float]:
+    box = page.locator(selector).first.bounding_box()
+    assert box is not None, f"{selector} is not visible"
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def drag(page, start: tuple[float, float], end: tuple[float, float]) -> None:
+    page.mouse.move(*start)
+    page.mouse.down()
+    page.mouse.move(start[0] + 5, start[1] + 5, steps=2)
+    page.mouse.move(*end, steps=12)
+    page.mouse.up()
+
+
+def connect(page, source: str, target: str) -> None:
+    """Drag from one handle (data-testid) to another."""
+    drag(page, centre(page, f"[data-testid='{source}']"), centre(page, f"[data-testid='{target}']"))
+
+
+def edge_count(page) -> int:
+    return page.locator(".react-flow__edge").count()
+
+
+def run_and_wait(page, button: str = "btn-run", status: tuple[str, ...] = ("ok",), timeout: float = 30_000) -> str:
+    """Start a run and wait for it to end; returns the final status."""
+    before = page.get_attribute("[data-testid=run-status]", "data-run") or ""
+    page.click(f"[data-testid={button}]")
+    page.wait_for_function(
+        """before => { const s = document.querySelector('[data-testid=run-status]');
+             return s.dataset.run && s.dataset.run !== before && ['ok', 'error', 'cancelled'].includes(s.dataset.status); }""",
+        arg=before, timeout=timeout)
+    final = page.get_attribute("[data-testid=run-status]", "data-status")
+    assert final in status, f"run ended {final}"
+    return final
+
+
+def add_node(page, at: tuple[float, float], query: str, node_type: str) -> None:
+    page.mouse.dblclick(*at)
+    page.fill("[data-testid=palette-search]", query)
+    page.click(f"[data-testid='palette-item-{node_type}']")
+    page.wait_for_selector("[data-testid=palette]", state="detached")

@@ -1,0 +1,253 @@
+"""The editor in a real browser: build, connect, edit, run with live previews, save and reopen, undo,
+refused links, validation, errors, stopping and reloading mid-run, clipboard between tabs, themes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import REPO, SHOTS, add_node, centre, connect, drag, edge_count, open_graph, run_and_wait
+
+HELLO = json.loads((REPO / "graphs" / "hello_image.json").read_text())
+SLOW = {"nodeflow": 1, "meta": {"title": "Slow"}, "nodes": {
+    "slow": {"type": "uitest.slow", "params": {"steps": 400, "delay": 0.05}, "ui": {"pos": [80, 80]}},
+    "save": {"type": "image.save", "inputs": {"image": ["slow", "image"]}, "params": {"filename": "slow.png"},
+             "ui": {"pos": [420, 80]}}}}
+
+
+def test_builds_a_graph_from_the_palette_runs_it_and_shows_the_preview(page, editor_server):
+    page.click("[data-testid=btn-new]")
+    page.wait_for_selector("[data-testid=empty-hint]")
+    canvas = page.locator("[data-testid=canvas]").bounding_box()
+    add_node(page, (canvas["x"] + 200, canvas["y"] + 200), "new image", "image.new")
+    add_node(page, (canvas["x"] + 560, canvas["y"] + 200), "gaussian", "image.blur")
+    page.wait_for_selector("[data-testid=node-new]")
+    connect(page, "handle-new-out-image", "handle-blur-in-image")
+    assert edge_count(page) == 1
+    page.fill("[data-testid=param-blur-radius]", "3")
+    page.press("[data-testid=param-blur-radius]", "Enter")
+    page.fill("[data-testid=param-new-width]", "96")
+    page.fill("[data-testid=param-new-height]", "64")
+    page.press("[data-testid=param-new-height]", "Tab")
+
+    # a link dropped on empty canvas opens the palette, filtered to nodes that take an Image
+    out = centre(page, "[data-testid=handle-blur-out-image]")
+    drag(page, out, (out[0] + 220, out[1] + 40))
+    page.wait_for_selector("[data-testid=palette]")
+    assert "takes Image" in page.get_attribute("[data-testid=palette-search]", "placeholder")
+    assert page.locator("[data-testid='palette-item-core.int']").count() == 0
+    page.fill("[data-testid=palette-search]", "image save")
+    page.click("[data-testid='palette-item-image.save']")
+    page.wait_for_selector("[data-testid=node-save]")
+    assert edge_count(page) == 2
+    page.fill("[data-testid=param-save-filename]", "built.png")
+    page.press("[data-testid=param-save-filename]", "Tab")
+    page.wait_for_selector("[data-testid=problems-bar][data-count='0']")
+
+    run_and_wait(page)
+    preview = page.locator("[data-testid=preview-image-save]")
+    preview.wait_for()
+    page.wait_for_function("() => document.querySelector('[data-testid=preview-image-save]').naturalWidth === 96")
+    assert "done" in page.inner_text("[data-testid=status-blur]")
+    assert (Path(editor_server.settings.output_dir) / "built.png").exists()
+    # the result is also listed beside the canvas, by Gradio
+    page.wait_for_selector("#nf-gallery img", timeout=10_000)
+    # hovering a node that ran says why it ran
+    page.hover("[data-testid=title-blur]")
+    assert page.inner_text("[data-testid=why-blur]") == "ran because: first run"
+
+
+def test_saved_file_round_trips_positions_titles_groups_and_viewport(page, tmp_path):
+    graph = json.loads(json.dumps(HELLO))
+    graph["groups"] = [{"title": "Sources", "nodes": ["gradient", "noise"]}]
+    graph["nodes"]["blur"]["mode"] = "bypass"
+    graph["nodes"]["caption"]["ui"]["collapsed"] = True
+    graph["ui"]["viewport"] = {"x": 15.5, "y": -20, "zoom": 0.7}
+    open_graph(page, graph, "round.json")
+    assert page.inner_text("[data-testid=group-title-0]") == "Sources"
+    assert page.get_attribute("[data-testid=node-blur]", "data-mode") == "bypass"
+    with page.expect_download() as download:
+        page.click("[data-testid=btn-save]")
+    saved_path = tmp_path / "saved.json"
+    download.value.save_as(saved_path)
+    text = saved_path.read_text()
+    saved = json.loads(text)
+    assert saved == graph
+    assert text == json.dumps(saved, indent=2, sort_keys=True) + "\n"  # the engine's own layout
+
+    # open the saved file again: the same graph
+    page.click("[data-testid=btn-new]")
+    page.set_input_files("[data-testid=open-input]", str(saved_path))
+    page.wait_for_selector("[data-testid=node-blur]")
+    with page.expect_download() as again:
+        page.click("[data-testid=btn-save]")
+    assert json.loads(Path(again.value.path()).read_text()) == graph
+
+
+def test_undo_and_redo_deletions_and_param_edits(page):
+    open_graph(page, HELLO)
+    edges = edge_count(page)
+    page.click("[data-testid=title-blur]")
+    page.keyboard.press("Delete")
+    page.wait_for_selector("[data-testid=node-blur]", state="detached")
+    assert edge_count(page) == edges - 2
+    page.keyboard.press("Control+z")
+    page.wait_for_selector("[data-testid=node-blur]")
+    assert edge_count(page) == edges
+    page.keyboard.press("Control+Shift+z")
+    page.wait_for_selector("[data-testid=node-blur]", state="detached")
+    page.click("[data-testid=btn-undo]")
+    page.wait_for_selector("[data-testid=node-blur]")
+
+    page.fill("[data-testid=param-resize-width]", "300")
+    page.press("[data-testid=param-resize-width]", "Enter")
+    page.click("[data-testid=canvas] .react-flow__pane", position={"x": 30, "y": 600})
+    page.keyboard.press("Control+z")
+    page.wait_for_function("() => document.querySelector('[data-testid=param-resize-width]').value === '256'")
+    page.keyboard.press("Control+y")
+    page.wait_for_function("() => document.querySelector('[data-testid=param-resize-width]').value === '300'")
+
+
+def test_incompatible_link_is_refused_with_the_reason(page):
+    open_graph(page, HELLO)
+    edges = edge_count(page)
+    connect(page, "handle-caption-out-text", "handle-blur-in-image")
+    toast = page.locator("[data-testid=toast][data-kind=error]")
+    toast.wait_for()
+    assert "String cannot feed image (it takes Image)" in toast.inner_text()
+    assert edge_count(page) == edges
+
+
+def test_a_param_takes_a_link_from_an_upstream_output(page):
+    graph = {"nodeflow": 1, "nodes": {
+        "size": {"type": "core.int", "params": {"value": 48}, "ui": {"pos": [40, 40]}},
+        "img": {"type": "image.new", "ui": {"pos": [340, 40]}}}}
+    open_graph(page, graph)
+    connect(page, "handle-size-out-value", "handle-img-in-width")
+    page.wait_for_selector("[data-testid=linked-img-width]")
+    assert page.inner_text("[data-testid=linked-img-width]") == "← size.value"
+    assert page.locator("[data-testid=param-img-width]").count() == 0
+
+
+def test_validation_problems_show_on_nodes_and_ports_before_a_run(page):
+    graph = json.loads(json.dumps(HELLO))
+    del graph["nodes"]["blur"]["inputs"]
+    graph["nodes"]["resize"]["params"]["width"] = -5
+    open_graph(page, graph)
+    page.wait_for_selector("[data-testid=problems-bar][data-count='2']")
+    assert "missing required input" in page.inner_text("[data-testid=port-problems-blur]")
+    assert "below the minimum" in page.inner_text("[data-testid=param-problems-resize]")
+    assert "nf-bad" in page.get_attribute("[data-testid=param-resize-width]", "class")
+    page.click("[data-testid=btn-run]")
+    assert "2 problems" in page.locator("[data-testid=toast][data-kind=error]").inner_text()
+
+
+def test_a_failing_node_shows_its_error(page):
+    graph = {"nodeflow": 1, "nodes": {
+        "img": {"type": "image.new", "params": {"width": 32, "height": 32}, "ui": {"pos": [40, 40]}},
+        "bad": {"type": "uitest.fail", "inputs": {"image": ["img", "image"]}, "params": {"message": "boom from the test"},
+                "ui": {"pos": [340, 40]}},
+        "save": {"type": "image.save", "inputs": {"image": ["bad", "image"]}, "ui": {"pos": [640, 40]}}}}
+    open_graph(page, graph)
+    run_and_wait(page, status=("error",))
+    assert page.inner_text("[data-testid=error-bad]") == "ValueError: boom from the test"
+    assert page.inner_text("[data-testid=status-bad]") == "error"
+    assert page.get_attribute("[data-testid=node-save]", "data-status") == "idle"
+
+
+def test_reload_mid_run_shows_the_run_then_stop_cancels_it(page):
+    open_graph(page, SLOW)
+    page.click("[data-testid=btn-run]")
+    page.wait_for_selector("[data-testid=progress-slow]")
+    page.wait_for_selector("[data-testid=preview-image-slow]")
+    page.reload()
+    # after the reload: the same graph (browser storage) and the run still going, replayed from the server
+    page.wait_for_selector("[data-testid=node-slow][data-status=running]")
+    page.wait_for_selector("[data-testid=progress-slow]")
+    page.wait_for_selector("[data-testid=preview-image-slow]")
+    assert page.get_attribute("[data-testid=node-save]", "data-status") == "queued"
+    page.click("[data-testid=btn-stop]")
+    page.wait_for_selector("[data-testid=run-status][data-status=cancelled]", timeout=10_000)
+    assert page.inner_text("[data-testid=run-status]") == "stopped"
+
+
+def test_run_up_to_the_selected_node(page):
+    open_graph(page, HELLO)
+    page.click("[data-testid=title-blend]")
+    run_and_wait(page, button="btn-run-selected")
+    assert page.get_attribute("[data-testid=node-blend]", "data-status") in ("done", "cached")
+    assert page.get_attribute("[data-testid=node-save]", "data-status") == "idle"
+
+
+def test_copy_paste_between_tabs_duplicate_group_bypass_mute_collapse(page, context, editor_server):
+    open_graph(page, HELLO)
+    page.click("[data-testid=title-gradient]")
+    page.keyboard.press("Control+c")
+    other = context.new_page()
+    other.goto(editor_server.url)
+    other.wait_for_selector("[data-testid=toolbar]")
+    other.click("[data-testid=btn-new]")
+    other.click("[data-testid=canvas] .react-flow__pane", position={"x": 300, "y": 300})
+    other.keyboard.press("Control+v")
+    other.wait_for_selector("[data-testid=node-gradient]")
+    other.close()
+
+    page.click("[data-testid=title-noise]")
+    page.keyboard.press("Control+d")
+    page.wait_for_selector("[data-testid=node-noise_2]")
+    page.keyboard.press("Control+b")
+    assert page.get_attribute("[data-testid=node-noise_2]", "data-mode") == "bypass"
+    page.keyboard.press("Control+m")
+    assert page.get_attribute("[data-testid=node-noise_2]", "data-mode") == "mute"
+    page.keyboard.press("Alt+c")
+    page.wait_for_selector("[data-testid=node-noise_2].nf-collapsed")
+    page.click("[data-testid=title-gradient]")
+    page.click("[data-testid=title-noise]", modifiers=["Shift"])
+    page.keyboard.press("Control+g")
+    page.wait_for_selector("[data-testid=group-0]")
+    with page.expect_download() as download:
+        page.keyboard.press("Control+s")
+    saved = json.loads(Path(download.value.path()).read_text())
+    assert saved["groups"] == [{"title": "Group", "nodes": ["gradient", "noise"]}]
+    assert saved["nodes"]["noise_2"]["mode"] == "mute" and saved["nodes"]["noise_2"]["ui"]["collapsed"] is True
+
+
+def test_reload_keeps_the_graph_and_examples_open(page):
+    open_graph(page, HELLO)
+    page.fill("[data-testid=param-caption-text]", "kept across reloads")
+    page.locator("[data-testid=param-caption-text]").blur()
+    page.wait_for_timeout(500)
+    page.reload()
+    page.wait_for_selector("[data-testid=node-caption]")
+    assert page.input_value("[data-testid=param-caption-text]") == "kept across reloads"
+    page.click("[data-testid=btn-examples]")
+    for path in sorted((REPO / "graphs").glob("*.json")):
+        assert page.locator(f"[data-testid='example-{path.name}']").count() == 1
+    page.click("[data-testid='example-hello_image.json']")
+    page.wait_for_function("() => document.querySelector('[data-testid=param-caption-text]').value === 'hello, nodeflow'")
+
+
+def test_an_image_with_provenance_opens_the_graph_that_made_it(page, editor_server):
+    graph = json.loads(json.dumps(HELLO))
+    graph["nodes"]["save"]["params"]["filename"] = "provenance.png"
+    open_graph(page, graph)
+    run_and_wait(page)
+    png = Path(editor_server.settings.output_dir) / "provenance.png"
+    page.click("[data-testid=btn-new]")
+    page.set_input_files("[data-testid=open-input]", str(png))
+    page.wait_for_selector("[data-testid=node-blur]", timeout=10_000)
+    assert page.input_value("[data-testid=param-save-filename]") == "provenance.png"
+
+
+def test_dark_and_light_themes(page):
+    open_graph(page, HELLO)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    assert page.get_attribute("[data-testid=editor]", "data-theme") == "dark"
+    page.screenshot(path=str(SHOTS / "editor-dark.png"))
+    page.click("[data-testid=btn-theme]")
+    assert page.get_attribute("[data-testid=editor]", "data-theme") == "light"
+    assert page.evaluate("document.body.classList.contains('dark')") is False
+    background = page.evaluate("getComputedStyle(document.querySelector('.nf-node')).backgroundColor")
+    assert background == "rgb(255, 255, 255)"
+    page.screenshot(path=str(SHOTS / "editor-light.png"))
+    page.click("[data-testid=btn-theme]")
