@@ -66,7 +66,7 @@ LIBRARIES = (
     "imageio-ffmpeg",
 )
 # params whose value, when it names a local file or folder, is a model or data the node reads
-MODEL_PARAM_NAMES = ("model", "model_path", "model_id", "checkpoint", "weights", "folder", "dataset")
+MODEL_PARAM_NAMES = ("model", "source", "path", "model_path", "checkpoint", "weights", "folder", "dataset", "lora", "vocoder")
 
 
 class ProvenanceError(ValueError):

@@ -50,31 +50,84 @@ def hold(frames: Frames, *, first: int = Param(0, min=0, max=10000), last: int =
     return FrameList([frames[0]] * first + list(frames) + [frames[-1]] * last)
 
 
-@node("video.denoising_film", category="Video")
-def denoising_film(
-    steps: Frames,
+@node("video.label_frames", category="Video")
+def label_frames(
+    frames: Frames,
     *,
-    label: bool = Param(True, description="write the step number on each frame"),
-    hold_last: int = Param(12, min=0, max=1000, description="extra frames showing the final image"),
+    text: str = Param("step {n}/{total}", description="{n} is the frame number from 1, {total} the count"),
     size: int = Param(0, min=0, max=4096, description="longest side in pixels; 0 keeps the size"),
 ) -> Frames:
-    """A film of a diffusion run: one frame per denoising step (the step images a sampler previews), then the result held."""
-    if not steps:
-        raise ValueError("no step images: link the list of step images of a diffusion run")
+    """Write a counter (or any text) on each frame, optionally enlarging small frames first (pixels stay sharp)."""
     out = FrameList()
-    for index, image in enumerate(steps):
+    for index, image in enumerate(frames):
         frame = image.convert("RGB")
         if size:
             scale = size / max(frame.size)
             frame = frame.resize((max(1, round(frame.width * scale)), max(1, round(frame.height * scale))), PILImage.Resampling.NEAREST)
-        if label:
-            frame = frame.copy()
-            draw = ImageDraw.Draw(frame)
-            font = ImageFont.load_default(size=max(8, frame.height // 16))
-            draw.text((4, 2), f"step {index + 1}/{len(steps)}", fill="#ffffff", font=font, stroke_width=1, stroke_fill="#000000")
+        frame = frame.copy()
+        draw = ImageDraw.Draw(frame)
+        font = ImageFont.load_default(size=max(8, frame.height // 16))
+        words = text.replace("{n}", str(index + 1)).replace("{total}", str(len(frames)))
+        draw.text((4, 2), words, fill="#ffffff", font=font, stroke_width=1, stroke_fill="#000000")
         out.append(frame)
-    out.extend([out[-1]] * hold_last)
     return out
+
+
+def _diffusers_pipeline(pipeline: Any) -> Any:
+    """The diffusers pipeline behind a diffusion pack's handle (or a pipeline given directly)."""
+    unwrap = getattr(pipeline, "pipeline", None)
+    pipe = unwrap() if callable(unwrap) else pipeline
+    if not hasattr(pipe, "unet") or not hasattr(pipe, "vae"):
+        raise TypeError("pipeline must be a diffusion pipeline with a UNet and a VAE (link a diffusion.load node)")
+    return pipe
+
+
+def _decode(pipe: Any, latents: Any) -> PILImage.Image:
+    import torch
+
+    vae = pipe.vae
+    with torch.inference_mode():
+        pixels = vae.decode(latents.to(vae.device, vae.dtype) / vae.config.scaling_factor, return_dict=False)[0]
+    return pipe.image_processor.postprocess(pixels, output_type="pil")[0]
+
+
+@node("video.denoising_film", category="Video")
+def denoising_film(
+    pipeline: Any,
+    prompt: String | None = None,
+    ctx: Context = None,
+    *,
+    text: str = Param("a lighthouse at dusk", kind="text", description="used when prompt is not linked"),
+    steps: int = Param(20, min=1, max=500),
+    guidance: float = Param(7.5, min=0, max=30),
+    seed: int = Param(0, kind="seed"),
+    width: int = Param(512, min=8, max=4096),
+    height: int = Param(512, min=8, max=4096),
+    hold_last: int = Param(12, min=0, max=1000, description="extra frames showing the final image"),
+) -> Frames:
+    """A film of a diffusion run: the picture the VAE decodes after every denoising step, then the result held.
+
+    ``pipeline`` is a diffusers text-to-image pipeline (as diffusion.load gives it).
+    """
+    import torch
+
+    pipe = _diffusers_pipeline(pipeline)
+    captured = []
+
+    def on_step(running: Any, index: int, timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
+        ctx.progress(index + 1, steps)
+        captured.append(tensors["latents"].detach().clone())
+        return {}
+
+    pipe(
+        text if prompt is None else prompt, num_inference_steps=steps, guidance_scale=guidance, width=width, height=height,
+        generator=torch.Generator("cpu").manual_seed(seed), output_type="latent",
+        callback_on_step_end=on_step, callback_on_step_end_tensor_inputs=["latents"],
+    )
+    frames = FrameList(_decode(pipe, latents) for latents in captured)
+    ctx.preview(frames[-1])
+    frames.extend([frames[-1]] * hold_last)
+    return frames
 
 
 def slerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
@@ -104,11 +157,12 @@ def latent_walk(
 ) -> Frames:
     """Walk between two seeds: one image per frame from noise slerped from seed a's to seed b's.
 
-    ``pipeline`` is any diffusers text-to-image pipeline that accepts ``latents`` (Stable Diffusion and
-    compatible), as a diffusion loader node gives it.
+    ``pipeline`` is a diffusers text-to-image pipeline that accepts ``latents`` (Stable Diffusion and
+    compatible), as diffusion.load gives it.
     """
     import torch
 
+    pipeline = _diffusers_pipeline(pipeline)
     words = text if prompt is None else prompt
     channels = pipeline.unet.config.in_channels
     scale = getattr(pipeline, "vae_scale_factor", 8)
@@ -121,9 +175,9 @@ def latent_walk(
         latents = torch.from_numpy(slerp(noise_a, noise_b, index / (frames - 1))).to(pipeline.device, pipeline.unet.dtype)
         result = pipeline(
             words, latents=latents, num_inference_steps=steps, guidance_scale=guidance,
-            width=width, height=height, output_type="pil",
+            width=width, height=height, output_type="latent",
         )
-        out.append(result.images[0])
+        out.append(_decode(pipeline, result.images))
         ctx.preview(out[-1])
     ctx.progress(frames, frames)
     return out

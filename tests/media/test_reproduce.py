@@ -88,21 +88,4 @@ def test_artifacts_without_provenance_or_into_their_own_folder_are_refused(execu
     assert done.returncode == 2 and "no nodeflow provenance" in done.stderr
 
 
-def test_tiny_diffusion_reproduces_byte_for_byte(tmp_path):
-    registry = default_registry()
-    diffusion = sorted(t for t in registry.specs if t.startswith("diffusion."))
-    if not diffusion:
-        pytest.skip("the diffusion pack is not in this tree yet")
-    graph = REPO / "graphs" / "tiny_diffusion.json"
-    if not graph.exists():
-        pytest.skip("no graphs/tiny_diffusion.json to reproduce")
-    home = tmp_path / "home"
-    made = nodeflow_cli("run", str(graph), "--out", "first", home=home, cwd=tmp_path, timeout=600)
-    assert made.returncode == 0, made.stderr
-    artifacts = [p for p in (tmp_path / "first").rglob("*") if p.is_file() and not p.name.endswith(".provenance.json")]
-    assert artifacts
-    for artifact in artifacts:
-        again = nodeflow_cli("reproduce", str(artifact), "--out", "second", home=home, cwd=tmp_path, timeout=600)
-        assert again.returncode == 0 and "IDENTICAL" in again.stdout, again.stdout + again.stderr
-
-
+# the tiny diffusion graph's reproduction is in test_diffusion_media.py, beside its fixture

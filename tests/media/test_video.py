@@ -65,13 +65,14 @@ def test_interpolate_and_crossfade(executor):
     assert len(faded) == 5 + 2 - 1
 
 
-def test_denoising_film_labels_steps_and_holds_the_result(executor):
-    nodes = {**frames_nodes(4), "film": {"type": "video.denoising_film", "inputs": {"steps": ["frames", "frames"]}, "params": {"hold_last": 3, "size": 96}}}
-    film = output(executor, nodes, "film")
-    assert len(film) == 7 and film[0].size == (96, 72)
+def test_label_frames_numbers_and_enlarges(executor):
+    nodes = {**frames_nodes(4), "labelled": {"type": "video.label_frames", "inputs": {"frames": ["frames", "frames"]}, "params": {"size": 96}}}
+    film = output(executor, nodes, "labelled")
+    assert len(film) == 4 and film[0].size == (96, 72)
     plain = np.asarray(Image.new("RGB", (96, 72), (255, 0, 0)))
-    assert (np.asarray(film[0]) != plain).any()  # the step label is drawn
-    assert film[-1] is film[-2]
+    assert (np.asarray(film[0]) != plain).any()  # the counter is drawn
+    held = output(executor, {**nodes, "held": {"type": "video.hold", "inputs": {"frames": ["labelled", "frames"]}, "params": {"first": 1, "last": 3}}}, "held")
+    assert len(held) == 8 and held[-1] is held[-4]
 
 
 def test_sound_track_is_muxed_without_re_encoding(executor):
