@@ -20,8 +20,9 @@ except ImportError:  # pragma: no cover
 
 
 def media_path(ctx: Context, suffix: str) -> Path:
-    """Where a node writes an intermediate video: the data folder, named by run and node."""
-    folder = ctx.settings.home / "media" / ctx.run_id
+    """Where a node writes an intermediate video: the previews folder (the editor serves it from
+    there and plays it on the node), named by run and node."""
+    folder = ctx.settings.previews_dir / ctx.run_id
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"{ctx.node_id}{suffix}"
 
