@@ -123,7 +123,7 @@ def build_provenance(ctx: "Context", artifact: Path | str, *, kind: str) -> dict
         "params": params,
         "seeds": seeds,
         "nodes": versions,
-        "packs": sorted({v["pack"] for v in versions.values() if v.get("pack")}),
+        "packs": {name: pack_version(registry, name) for name in sorted({v["pack"] for v in versions.values() if v.get("pack")})},
         "libraries": library_versions(),
         "platform": f"{platform.system()}-{platform.machine()}",
         "device": _device_used(ctx),
@@ -151,6 +151,34 @@ def _registry() -> Any:
         return default_registry()
     except Exception:  # provenance never fails a run because a pack is broken
         return None
+
+
+@lru_cache(maxsize=256)
+def _folder_pack_hash(source: str) -> str:
+    path = Path(source)
+    files = [path] if path.is_file() else sorted(path.rglob("*.py"))
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(file.name.encode() + b"\0" + file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def pack_version(registry: Any, pack: str) -> str:
+    """What identifies a pack's code: nodeflow's version for built-in packs, the distribution's
+    version for installed ones, a hash of the source files for packs loaded from a folder."""
+    from . import __version__
+
+    source = registry.packs.get(pack, "") if registry is not None else ""
+    if source == "built-in":
+        return f"built-in, nodeflow {__version__}"
+    if source.startswith("entry point "):
+        module = source[len("entry point ") :].split(":")[0].split(".")[0]
+        for dist in importlib.metadata.packages_distributions().get(module, []):
+            return f"{dist} {importlib.metadata.version(dist)}"
+        return source
+    if source and Path(source).exists():
+        return f"{Path(source).name}, sha256 {_folder_pack_hash(source)}"
+    return source or "unknown"
 
 
 def _relative_name(artifact: Path, output_dir: Path) -> str:
@@ -642,6 +670,9 @@ def describe(record: dict[str, Any]) -> str:
         lines.append("seeds:    " + ", ".join(f"{k}={v}" for k, v in sorted(seeds.items())))
     for name, found in sorted((record.get("inputs") or {}).items()):
         lines.append(f"input:    {name} = {found.get('path')} sha256 {str(found.get('sha256'))[:16]}...")
+    packs = record.get("packs") or {}
+    if isinstance(packs, dict) and packs:
+        lines.append("packs:    " + ", ".join(f"{k} ({v})" for k, v in sorted(packs.items())))
     libraries = record.get("libraries") or {}
     lines.append("versions: " + ", ".join(f"{k} {v}" for k, v in sorted(libraries.items())))
     nodes = record.get("nodes") or {}

@@ -56,6 +56,7 @@ def test_provenance_reads_back_from_every_artifact_kind(executor, kind, filename
     assert record["artifact"] == {"node": "save", "type": f"output.{kind}", "kind": kind if kind != "json" else "json", "name": filename}
     assert "save" in record["graph"]["nodes"] and record["graph"]["meta"]["title"] == "test graph"
     assert record["nodes"]["save"] == {"type": f"output.{kind}", "version": 1, "pack": "output"}
+    assert record["packs"]["output"].startswith("built-in, nodeflow ")
     assert record["libraries"]["nodeflow"] and record["libraries"]["python"] and record["device"] == "cpu"
     assert sidecar_path(path).exists() == (where == "sidecar")
     if where == "embedded":
