@@ -126,7 +126,7 @@ def build_provenance(ctx: "Context", artifact: Path | str, *, kind: str) -> dict
         "packs": {name: pack_version(registry, name) for name in sorted({v["pack"] for v in versions.values() if v.get("pack")})},
         "libraries": library_versions(),
         "platform": f"{platform.system()}-{platform.machine()}",
-        "device": _device_used(ctx),
+        "device": _device_used(ctx, params),
         "inputs": inputs,
     }
 
@@ -188,11 +188,15 @@ def _relative_name(artifact: Path, output_dir: Path) -> str:
         return artifact.name
 
 
-def _device_used(ctx: "Context") -> str:
-    """The device a node asked for during this process, else cpu (nothing needed an accelerator).
+def _device_used(ctx: "Context", params: dict[str, dict[str, Any]]) -> str:
+    """The devices the nodes were told to use, else the one the model manager picked when a node
+    asked, else cpu (nothing asked: no accelerator was involved).
 
     Asking the model manager outright would import torch for graphs that never use it.
     """
+    told = sorted({str(p["device"]) for p in params.values() if p.get("device") not in (None, "", "auto")})
+    if told:
+        return ",".join(told)
     return getattr(ctx, "_device", None) or getattr(ctx.models, "_device", None) or "cpu"
 
 

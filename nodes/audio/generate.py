@@ -84,7 +84,10 @@ def text_to_audio(
     pipe = load_pipeline(ctx, "text-to-audio", resolve_model(model, ctx))
     _seeded(seed)
     ctx.check()
-    output = pipe(text if prompt is None else prompt, generate_kwargs={"max_new_tokens": max_new_tokens, "do_sample": sample})
+    options: dict[str, Any] = {}
+    if pipe.model.can_generate():  # MusicGen and Bark generate tokens; VITS-like models make sound in one pass
+        options["generate_kwargs"] = {"max_new_tokens": max_new_tokens, "do_sample": sample}
+    output = pipe(text if prompt is None else prompt, **options)
     clip = _to_clip(output)
     preview_audio(ctx, clip)
     return clip

@@ -49,3 +49,10 @@ def test_text_to_speech_from_a_model_folder(executor, settings, tiny_vits):
     record = read_provenance(result.outputs["save"]["path"])
     assert record["inputs"]["speak.model"]["sha256"] == content_hash(settings.models_dir / "tiny-vits")
     assert record["seeds"] == {"speak.seed": 3}
+
+
+def test_text_to_audio_runs_a_one_pass_model_too(executor, settings, tiny_vits):
+    shutil.copytree(tiny_vits, settings.models_dir / "tiny-vits")
+    make = {"type": "audio.text_to_audio", "params": {"model": "tiny-vits", "text": "rain on a roof", "seed": 1}}
+    clip = output(executor, {"make": make}, "make")
+    assert clip.sample_rate == 16000 and clip.frames > 100
