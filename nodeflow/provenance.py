@@ -641,7 +641,7 @@ def _mp4_boxes(data: bytes, start: int, end: int):
 def _mp4_comment(data: bytes) -> str | None:
     path = [b"moov", b"udta", b"meta", b"ilst", b"\xa9cmt", b"data"]
     start, end = 0, len(data)
-    for depth, wanted in enumerate(path):
+    for wanted in path:
         for kind, body_start, body_end in _mp4_boxes(data, start, end):
             if kind == wanted:
                 start, end = body_start, body_end

@@ -22,7 +22,12 @@ from nodes.video.types import Video
 from .naming import output_target
 
 _NAME = "inside the output folder; sub-folders allowed"
-_OVERWRITE = Param(False, description="replace a file of the same name (off: add a number instead)")
+
+
+def _overwrite() -> Param:
+    return Param(False, description="replace a file of the same name (off: add a number instead)")
+
+
 _IMAGE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
 _MAX_TAG = 100_000  # bigger records go to a sidecar: a command-line argument has a size limit
 
@@ -33,7 +38,7 @@ def save_image(
     ctx: Context,
     *,
     filename: str = Param("image.png", description=f"{_NAME}; .png, .jpg or .webp"),
-    overwrite: bool = _OVERWRITE,
+    overwrite: bool = _overwrite(),
     quality: int = Param(95, min=1, max=100, description="for JPEG and WebP"),
 ) -> File:
     """Save an image. PNG carries its provenance inside; JPEG and WebP get a .provenance.json beside them."""
@@ -54,7 +59,7 @@ def save_audio(
     ctx: Context,
     *,
     filename: str = Param("sound.wav", description=f"{_NAME}; .wav, .flac or .ogg"),
-    overwrite: bool = _OVERWRITE,
+    overwrite: bool = _overwrite(),
     sample_format: str = Param("16-bit", choices=tuple(SUBTYPES["WAV"]), description="WAV and FLAC (FLAC stores float as 24-bit)"),
 ) -> File:
     """Save sound as WAV, FLAC (provenance inside) or OGG Vorbis (provenance in a .provenance.json beside it)."""
@@ -72,7 +77,7 @@ def save_video(
     ctx: Context,
     *,
     filename: str = Param("video.mp4", description=f"{_NAME}; .mp4 or .gif, as the video is"),
-    overwrite: bool = _OVERWRITE,
+    overwrite: bool = _overwrite(),
 ) -> File:
     """Save a video (not re-encoded). MP4 carries its provenance in its comment tag, GIF in a comment block."""
     source = Path(video)
@@ -98,7 +103,7 @@ def save_text(
     ctx: Context,
     *,
     filename: str = Param("text.txt", description=f"{_NAME}; .txt or .md"),
-    overwrite: bool = _OVERWRITE,
+    overwrite: bool = _overwrite(),
 ) -> File:
     """Save text (UTF-8), with its provenance in a .provenance.json beside it."""
     target = output_target(ctx, filename, (".txt", ".md"), overwrite=overwrite)
@@ -116,7 +121,7 @@ def save_json(
     *,
     value: dict = Param(None, kind="json", description="written when data is not linked"),
     filename: str = Param("data.json", description=f"{_NAME}; .json"),
-    overwrite: bool = _OVERWRITE,
+    overwrite: bool = _overwrite(),
 ) -> File:
     """Save structured data as indented JSON, with its provenance in a .provenance.json beside it."""
     target = output_target(ctx, filename, (".json",), overwrite=overwrite)

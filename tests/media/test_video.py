@@ -6,7 +6,7 @@ import subprocess
 
 import numpy as np
 import pytest
-from media_helpers import SYNTH, frames_nodes, output, run, run_ok
+from media_helpers import SYNTH, frames_nodes, output, run
 from PIL import Image
 
 from nodes.video.codec import ffmpeg
