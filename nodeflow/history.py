@@ -85,13 +85,31 @@ class RunHistory:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+        try:
+            self._db = self._connect()
+        except sqlite3.DatabaseError as exc:  # not a database (overwritten, say): keep it aside, start anew
+            kept = self.path.with_name(f"{self.path.name}.unreadable-{int(time.time())}")
+            self.path.rename(kept)
+            for suffix in ("-wal", "-shm"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            import sys
+
+            print(f"warning: the run history {self.path} could not be read ({exc}); kept it as {kept.name}", file=sys.stderr)
+            self._db = self._connect()
         self._host = socket.gethostname()
         self._active: set[str] = set()
         self.mark_interrupted()
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, check_same_thread=False, timeout=30, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        return db
 
     @classmethod
     def in_folder(cls, home: Path | str) -> "RunHistory":

@@ -75,6 +75,14 @@ def test_history_survives_a_restart(settings, executor, history):
     reopened.close()
 
 
+def test_an_unreadable_history_file_is_kept_aside_and_a_new_one_started(tmp_path, capsys):
+    (tmp_path / "history.sqlite3").write_bytes(b"this is not a database" * 100)
+    history = RunHistory.in_folder(tmp_path)
+    assert history.list_runs() == []
+    assert len(list(tmp_path.glob("history.sqlite3.unreadable-*"))) == 1
+    assert "could not be read" in capsys.readouterr().err
+
+
 def test_cli_runs_are_recorded(tmp_path):
     home = tmp_path / "home"
     done = nodeflow_cli("run", str(REPO / "graphs" / "hello_image.json"), "--out", "out", home=home, cwd=tmp_path)
