@@ -1,0 +1,5 @@
+"""Train pack: trainers (language model, diffusion, VAE, GAN) with live loss curves and samples,
+samplers for each, and evaluation. Trained models are cached on disk and reload with diffusers or
+transformers."""
+
+from . import diffusion_sample, diffusion_train, evaluate, gan, lm_sample, lm_train, vae  # noqa: F401

@@ -1,0 +1,153 @@
+"""Sampling from a trained diffusion model: DDIM steps with classifier-free guidance."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from nodeflow import Context, Image, Param, node
+
+from nodes.data.grid import sample_grid, to_pil
+from nodes.data.types import Embedder, Embedding
+
+from .checkpoints import DiffusionCheckpoint, DiffusionModel
+
+__all__ = ["denoise", "null_condition", "class_condition", "caption_condition"]
+
+
+def null_condition(model: DiffusionCheckpoint, count: int) -> Any:
+    """The "no condition" input, for classifier-free guidance and unconditional dropout."""
+    import torch
+
+    if model.conditioning == "class":
+        return torch.full((count,), len(model.class_names), dtype=torch.long)
+    if model.conditioning == "caption":
+        return torch.zeros(count, model.unet.config.projection_class_embeddings_input_dim)
+    return None
+
+
+def class_condition(model: DiffusionCheckpoint, labels: np.ndarray) -> Any:
+    """Conditions asking for classes by index (caption models use each class's mean caption embedding)."""
+    import torch
+
+    labels = np.asarray(labels, dtype=np.int64)
+    if model.conditioning == "class":
+        return torch.from_numpy(labels)
+    if model.conditioning == "caption":
+        if model.class_embeddings is None:
+            raise ValueError("this caption model was trained without class labels: give it an embedding or text")
+        return torch.from_numpy(model.class_embeddings[labels])
+    return None
+
+
+def caption_condition(model: DiffusionCheckpoint, vectors: np.ndarray) -> Any:
+    import torch
+
+    vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
+    expected = model.unet.config.projection_class_embeddings_input_dim
+    if vectors.shape[1] != expected:
+        raise ValueError(f"the embedding has {vectors.shape[1]} numbers; this model was trained on {expected}")
+    return torch.from_numpy(vectors)
+
+
+def predict_noise(unet: Any, conditioning: str, x: Any, t: Any, condition: Any) -> Any:
+    """The UNet's noise prediction, whatever kind of conditioning it takes."""
+    if conditioning == "caption":
+        return unet(x, t, encoder_hidden_states=condition[:, None, :], class_labels=condition).sample
+    if conditioning == "class":
+        return unet(x, t, class_labels=condition).sample
+    return unet(x, t).sample
+
+
+def denoise(
+    model: DiffusionCheckpoint,
+    condition: Any,
+    count: int,
+    *,
+    steps: int = 25,
+    guidance: float = 3.0,
+    seed: int = 0,
+    progress=None,
+) -> np.ndarray:
+    """``count`` images as float32 (count, channels, size, size) in [0, 1].
+
+    ``condition`` has one row per image (or is None for unconditional models); with ``guidance`` above
+    1 each step mixes the conditional and unconditional predictions: u + guidance * (c - u).
+    """
+    import torch
+    from diffusers import DDIMScheduler
+
+    scheduler = DDIMScheduler.from_config(model.scheduler_config)
+    scheduler.set_timesteps(steps)
+    generator = torch.Generator().manual_seed(int(seed) % (2**63))
+    unet = model.unet
+    was_training = unet.training
+    unet.eval()
+    x = torch.randn((count, model.channels, model.size, model.size), generator=generator)
+    guided = condition is not None and guidance != 1.0
+    if guided:
+        both = torch.cat([null_condition(model, count), condition])
+    with torch.inference_mode():
+        for index, t in enumerate(scheduler.timesteps):
+            if progress is not None:
+                progress(index, steps)
+            if guided:
+                uncond, cond = predict_noise(unet, model.conditioning, torch.cat([x, x]), t, both).chunk(2)
+                noise = uncond + guidance * (cond - uncond)
+            else:
+                noise = predict_noise(unet, model.conditioning, x, t, condition)
+            x = scheduler.step(noise, t, x, generator=generator).prev_sample
+    unet.train(was_training)
+    return ((x.clamp(-1, 1) + 1) / 2).numpy().astype(np.float32)
+
+
+@node("train.diffusion_sample", category="Train / Sample")
+def diffusion_sample(
+    model: DiffusionModel,
+    embedding: Embedding | None = None,
+    text: str | None = None,
+    embedder: Embedder | None = None,
+    ctx: Context = None,
+    *,
+    label: int = Param(-1, min=-1, max=1000, description="class to draw when nothing is linked; -1 for none"),
+    count: int = Param(1, min=1, max=256, description="more than one gives a grid"),
+    steps: int = Param(25, min=1, max=1000),
+    guidance: float = Param(3.0, min=0.0, max=20.0, step=0.1, display="slider",
+                            description="classifier-free guidance; 1 is none"),
+    seed: int = Param(0, kind="seed"),
+    columns: int = Param(8, min=1, max=64),
+) -> Image:
+    """Draw images with a trained diffusion model.
+
+    A caption model is conditioned on a linked embedding, or on text embedded with a linked embedder,
+    or (when trained on labelled data) on a class ``label``; a class model on ``label``.
+    """
+    count_condition = None
+    if model.conditioning == "caption":
+        if embedding is not None:
+            count_condition = caption_condition(model, np.repeat(np.atleast_2d(embedding), count, 0))
+        elif text is not None:
+            if embedder is None:
+                raise ValueError("text is linked but no embedder: link the embedder the model was trained with")
+            count_condition = caption_condition(model, np.repeat(embedder.encode([text]), count, 0))
+        elif label >= 0:
+            count_condition = class_condition(model, np.full(count, _check_label(model, label)))
+        else:
+            raise ValueError("this model draws from a caption: link an embedding (or text and an embedder) or set label")
+    elif model.conditioning == "class":
+        if label < 0:
+            raise ValueError(f"this model draws a class: set label to 0-{len(model.class_names) - 1}")
+        count_condition = class_condition(model, np.full(count, _check_label(model, label)))
+    pixels = denoise(model, count_condition, count, steps=steps, guidance=guidance, seed=seed,
+                     progress=ctx.progress if ctx is not None else None)
+    picture = to_pil(pixels[0]) if count == 1 else sample_grid(pixels, columns=columns, cell=max(model.size, 32))
+    if ctx is not None:
+        ctx.preview(picture if count > 1 else sample_grid(pixels, columns=1, cell=128))
+    return picture
+
+
+def _check_label(model: DiffusionCheckpoint, label: int) -> int:
+    if label >= len(model.class_names):
+        raise ValueError(f"label {label} is out of range: the model knows {len(model.class_names)} classes")
+    return label

@@ -1,0 +1,100 @@
+"""What every trainer shares: seeding, progress and cancellation, a live loss curve, sample previews.
+
+    monitor = TrainingMonitor(ctx, steps, history, samples=lambda: grid_of_samples())
+    for step in range(steps):
+        ...
+        monitor.step(loss=loss.item())
+    monitor.finish()
+
+Previews are paced by the clock (a curve about every second, samples every few seconds) so they
+cost the same small share of any run. Sample previews must not touch the training's random state:
+trainers draw training noise from their own ``torch.Generator`` and samplers from another one.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+from nodeflow import Context
+
+from .checkpoints import History
+from .curve import loss_curve
+
+__all__ = ["TrainingMonitor", "seeded_generator", "cosine_lr"]
+
+
+def seeded_generator(seed: int) -> Any:
+    """A CPU torch.Generator for training randomness (batches, noise, timesteps)."""
+    import torch
+
+    return torch.Generator().manual_seed(int(seed) % (2**63))
+
+
+def cosine_lr(step: int, total: int, peak: float, warmup: int = 50) -> float:
+    """Linear warm-up, then cosine decay to a tenth of the peak."""
+    import math
+
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    progress = (step - warmup) / max(1, total - warmup)
+    return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0))))
+
+
+class TrainingMonitor:
+    """Records losses into a History and shows them, with progress and cancellation, on the node."""
+
+    def __init__(
+        self,
+        ctx: Context | None,
+        steps: int,
+        history: History,
+        *,
+        samples: Callable[[], Any] | None = None,
+        curve_every_s: float = 1.0,
+        samples_every_s: float = 10.0,
+    ):
+        self.ctx = ctx
+        self.steps = steps
+        self.history = history
+        self.samples = samples
+        self.start = history.steps
+        self.curve_every_s = curve_every_s
+        self.samples_every_s = samples_every_s
+        self.done = 0
+        now = time.monotonic()
+        self._next_curve = now + curve_every_s
+        self._next_samples = now + samples_every_s / 2  # the first samples come early
+
+    def step(self, **losses: float) -> None:
+        """Record one step's losses; report progress; stop here if the run was cancelled."""
+        for name, value in losses.items():
+            self.history.curves.setdefault(name, []).append(float(value))
+        self.done += 1
+        ctx = self.ctx
+        if ctx is None:
+            return
+        ctx.progress(self.done, self.steps)  # also raises Cancelled when asked to stop
+        now = time.monotonic()
+        if now >= self._next_curve:
+            self._next_curve = now + self.curve_every_s
+            self.show_curve()
+        if self.samples is not None and now >= self._next_samples:
+            self.show_samples()
+            self._next_samples = time.monotonic() + self.samples_every_s
+
+    def show_curve(self) -> None:
+        if self.ctx is not None:
+            self.ctx.preview(loss_curve(self.history.curves, start=self.start))
+
+    def show_samples(self) -> None:
+        if self.ctx is not None and self.samples is not None:
+            self.ctx.preview(self.samples())
+
+    def finish(self) -> None:
+        """Final curve and samples, whatever the clock says."""
+        self.show_curve()
+        self.show_samples()
+        if self.ctx is not None:
+            summary = ", ".join(f"{name} {values[-1]:.4f}" for name, values in self.history.curves.items() if values)
+            self.ctx.log(f"trained {self.done} steps ({self.history.steps} in all): {summary}")
