@@ -105,10 +105,14 @@ def save_audio(clip: AudioClip, target: Path, **options: Any) -> None:
         write_audio(clip, tmp, **options)
 
 
+PREVIEW_SECONDS = 120
+
+
 def preview_audio(ctx: Context, clip: AudioClip) -> None:
-    """Show a clip on its node as a playable WAV in the previews folder."""
+    """Show a clip on its node as a playable WAV in the previews folder (its first two minutes)."""
     folder = ctx.settings.previews_dir / ctx.run_id
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{ctx.node_id}.wav"
-    save_audio(clip, path)
+    frames = min(clip.frames, PREVIEW_SECONDS * clip.sample_rate)
+    save_audio(AudioClip(clip.samples[:frames], clip.sample_rate), path)
     ctx.preview(path, kind="audio")

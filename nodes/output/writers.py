@@ -126,6 +126,8 @@ def save_json(
     """Save structured data as indented JSON, with its provenance in a .provenance.json beside it."""
     target = output_target(ctx, filename, (".json",), overwrite=overwrite)
     data = value if data is None else data
+    if data is None:
+        raise ValueError("nothing to write: link data or set the value param")
     try:
         text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
     except (TypeError, ValueError) as exc:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 from PIL import Image as PILImage
@@ -51,7 +51,9 @@ def encode_mp4(
     crf: int = 18,
     audio: Path | None = None,
     metadata: list[str] = (),  # type: ignore[assignment]
+    on_frame: Callable[[int, int], None] | None = None,
 ) -> None:
+    """Encode ``frames`` to H.264; ``on_frame(i, n)`` is called after each (it may raise to stop)."""
     if not frames:
         raise ValueError("no frames to encode")
     size = frames[0].size
@@ -66,10 +68,12 @@ def encode_mp4(
         [ffmpeg(), "-hide_banner", "-v", "error", "-y", *args], stdin=subprocess.PIPE, stderr=subprocess.PIPE
     )
     try:
-        for frame in frames:
+        for index, frame in enumerate(frames):
             if frame.size != size:
                 raise ValueError(f"frames differ in size: {frame.size} after {size}; resize them first")
             process.stdin.write(_even(frame).tobytes())  # type: ignore[union-attr]
+            if on_frame is not None:
+                on_frame(index + 1, len(frames))
         process.stdin.close()  # type: ignore[union-attr]
     except BrokenPipeError:
         pass

@@ -65,9 +65,7 @@ def encode(
         if format == "gif":
             encode_gif(list(frames), tmp, fps=fps)
         else:
-            total = len(frames)
-            ctx.progress(0, total)
-            encode_mp4(list(frames), tmp, fps=fps, crf=crf)
+            encode_mp4(list(frames), tmp, fps=fps, crf=crf, on_frame=ctx.progress)
     ctx.preview(target, kind="video")
     return VideoPath(target)
 

@@ -91,3 +91,8 @@ def test_output_video_refuses_an_extension_that_does_not_match(executor):
     assert result.status == "error" and "must end in .gif" in result.error.message
     ok = run_ok(executor, {**nodes, "save": {**nodes["save"], "params": {"filename": "film.gif"}}})
     assert ok.outputs["save"]["path"].suffix == ".gif"
+
+
+def test_json_output_with_nothing_to_write_says_so(executor):
+    result = run(executor, {"save": {"type": "output.json", "params": {"filename": "empty.json"}}})[0]
+    assert result.status == "error" and "link data or set the value param" in result.error.message

@@ -110,3 +110,24 @@ def test_latent_walk_slerp_keeps_noise_scale():
     assert np.linalg.norm(middle) == pytest.approx(np.linalg.norm(a), rel=0.05)
     assert np.linalg.norm((a + b) / 2) < 0.8 * np.linalg.norm(a)  # what a straight blend would lose
     assert np.allclose(slerp(a, b, 0.0), a) and np.allclose(slerp(a, b, 1.0), b)
+
+
+def test_encoding_reports_progress_and_stops_when_cancelled(executor, settings):
+    import threading
+
+    from nodeflow.events import EventLog
+    from media_helpers import graph_of
+
+    nodes = {**frames_nodes(4), "smooth": {"type": "video.interpolate", "inputs": {"frames": ["frames", "frames"]}, "params": {"factor": 16}},
+             "video": {"type": "video.encode", "inputs": {"frames": ["smooth", "frames"]}}}
+    stop, log = threading.Event(), EventLog()
+
+    def watch(event):
+        log(event)
+        if event["event"] == "progress" and event["node"] == "video":
+            stop.set()  # the user presses stop as soon as encoding starts
+
+    result = executor.run(graph_of(nodes), on_event=watch, cancel=stop, only=["video"])
+    assert result.status == "cancelled"
+    assert log.of("progress")[0]["max"] == 49
+    assert not list(settings.previews_dir.rglob("video.mp4"))  # no half-written video
