@@ -13,7 +13,6 @@ from pathlib import Path
 from nodeflow import JSON, Context, File, Image, Param, node
 from nodeflow.files import atomic_path
 from nodeflow.provenance import build_provenance, dumps_record, embed_provenance, ffmpeg_metadata_args
-
 from nodes.audio.clip import Audio
 from nodes.audio.io import SUBTYPES, write_audio
 from nodes.video.codec import remux_mp4

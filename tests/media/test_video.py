@@ -115,8 +115,9 @@ def test_latent_walk_slerp_keeps_noise_scale():
 def test_encoding_reports_progress_and_stops_when_cancelled(executor, settings):
     import threading
 
-    from nodeflow.events import EventLog
     from media_helpers import graph_of
+
+    from nodeflow.events import EventLog
 
     nodes = {**frames_nodes(4), "smooth": {"type": "video.interpolate", "inputs": {"frames": ["frames", "frames"]}, "params": {"factor": 16}},
              "video": {"type": "video.encode", "inputs": {"frames": ["smooth", "frames"]}}}
