@@ -30,7 +30,7 @@ import struct
 import zlib
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:  # pragma: no cover
     from .context import Context
@@ -228,13 +228,14 @@ def _hash_input(value: str, roots: list[Path]) -> dict[str, Any] | None:
     return {"path": value, "sha256": content_hash(path)}
 
 
-_HASHES: dict[tuple[str, int, int], str] = {}
+_HASHES: dict[tuple[str, int, int, int, int], str] = {}
 
 
 def content_hash(path: Path) -> str:
     """SHA-256 of a file, or of a folder's files (names and contents, in sorted order).
 
-    Remembered per (path, size, modification time), so a large model is hashed once per process.
+    Remembered per (path, inode, size, modification and change times), so a large model is hashed
+    once per process.
     """
     path = Path(path)
     if path.is_dir():
@@ -244,7 +245,7 @@ def content_hash(path: Path) -> str:
             digest.update(bytes.fromhex(content_hash(child)))
         return digest.hexdigest()
     stat = path.stat()
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    key = (str(path.resolve()), stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
     known = _HASHES.get(key)
     if known is None:
         digest = hashlib.sha256()
@@ -253,6 +254,20 @@ def content_hash(path: Path) -> str:
                 digest.update(block)
         known = _HASHES[key] = digest.hexdigest()
     return known
+
+
+def input_file_fingerprint(param: str = "path") -> Callable[[dict[str, Any], "Context"], str]:
+    """A node ``fingerprint`` for a file param in the input folders: the file's content hash, so
+    replacing the file re-runs the node (a missing file fingerprints as such; the node says why)."""
+    from .files import PathNotAllowed, resolve_inside
+
+    def fingerprint(params: dict[str, Any], ctx: "Context") -> str:
+        try:
+            return content_hash(resolve_inside(params[param], ctx.settings.input_dirs(), must_exist=True))
+        except (PathNotAllowed, FileNotFoundError) as exc:
+            return f"unavailable: {exc}"
+
+    return fingerprint
 
 
 def dumps_record(record: dict[str, Any]) -> str:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from nodeflow import Context, Param, node
-from nodeflow.files import PathNotAllowed, resolve_inside
-from nodeflow.provenance import content_hash
+from nodeflow.files import resolve_inside
+from nodeflow.provenance import input_file_fingerprint
 
 from .clip import Audio
 from .io import preview_audio, read_audio
@@ -14,16 +12,7 @@ from .io import preview_audio, read_audio
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg")
 
 
-def _load_fingerprint(params: dict[str, Any], ctx: Context) -> str:
-    """The file's content hash, so replacing the file on disk re-runs the node."""
-    try:
-        path = resolve_inside(params["path"], ctx.settings.input_dirs(), must_exist=True)
-    except (PathNotAllowed, FileNotFoundError) as exc:
-        return f"unavailable: {exc}"  # the node reports the problem when it runs
-    return content_hash(path)
-
-
-@node("audio.load", category="Audio", fingerprint=_load_fingerprint)
+@node("audio.load", category="Audio", fingerprint=input_file_fingerprint("path"))
 def load_audio(
     ctx: Context,
     *,

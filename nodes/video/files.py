@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from nodeflow import Context, Image, Param, node
-from nodeflow.files import PathNotAllowed, atomic_path, resolve_inside
-from nodeflow.provenance import content_hash
+from nodeflow.files import atomic_path, resolve_inside
+from nodeflow.provenance import input_file_fingerprint
 
 from .codec import VIDEO_EXTENSIONS, decode, encode_gif, encode_mp4, remux_mp4
 from .types import FrameList, Frames, Video, VideoPath
@@ -27,14 +26,7 @@ def media_path(ctx: Context, suffix: str) -> Path:
     return folder / f"{ctx.node_id}{suffix}"
 
 
-def _load_fingerprint(params: dict[str, Any], ctx: Context) -> str:
-    try:
-        return content_hash(resolve_inside(params["path"], ctx.settings.input_dirs(), must_exist=True))
-    except (PathNotAllowed, FileNotFoundError) as exc:
-        return f"unavailable: {exc}"
-
-
-@node("video.load", category="Video", fingerprint=_load_fingerprint)
+@node("video.load", category="Video", fingerprint=input_file_fingerprint("path"))
 def load_video(
     ctx: Context,
     *,

@@ -142,3 +142,13 @@ def test_text_to_speech_from_the_hub_offline_says_what_to_do(executor, settings)
 def test_text_to_audio_with_a_missing_folder_says_so(executor):
     result, _ = run(executor, {"tta": {"type": "audio.text_to_audio", "params": {"model": "no such folder"}}}, only=["tta"])
     assert result.status == "error" and "not a folder" in result.error.message
+
+
+def test_replacing_a_loaded_file_re_runs_the_load(executor, inputs):
+    low = {**SYNTH, "params": {**SYNTH["params"], "notes": "A3"}}
+    for name, tone in (("first", SYNTH), ("second", low)):
+        saved = output(executor, {"tone": tone, "save": linked("output.audio", filename=f"{name}.wav")}, "save")
+        (inputs / "take.wav").write_bytes(saved.read_bytes())
+        result, log = run(executor, {"load": {"type": "audio.load", "params": {"path": "take.wav"}}}, only=["load"])
+        assert abs(dominant_hz(result.outputs["load"]["audio"]) - {"first": 440, "second": 220}[name]) < 3
+    assert log.of("node_started")[0]["reason"] == "fingerprint changed"
