@@ -116,7 +116,7 @@ def evaluate_diffusion(
     return report, pixels, asked
 
 
-@node("train.evaluate_digits", category="Train / Evaluate", outputs=("report",))
+@node("train.evaluate_digits", category="Train / Evaluate", output=True, outputs=("report",))
 def evaluate_digits(
     model: DiffusionModel,
     real: ImageDataset,

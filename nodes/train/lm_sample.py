@@ -6,11 +6,14 @@ import math
 
 from nodeflow import Context, Param, node
 
-from nodes.data.types import TextDataset
+from nodes.data.types import TextDataset, borrowed_type
 
 from .checkpoints import LMCheckpoint, TrainedLM
 
 __all__ = ["generate_text", "window_loss"]
+
+# owned by the llm pack (a LanguageModelHandle: a transformers causal LM with its tokenizer)
+LanguageModel = borrowed_type("LanguageModel", "#8e7cc3", "A causal language model with its tokenizer")
 
 
 def generate_text(
@@ -92,7 +95,7 @@ def lm_generate(
     return text
 
 
-@node("train.lm_evaluate", category="Train / Evaluate", outputs=("report",))
+@node("train.lm_evaluate", category="Train / Evaluate", output=True, outputs=("report",))
 def lm_evaluate(
     model: TrainedLM,
     corpus: TextDataset,
@@ -108,3 +111,13 @@ def lm_evaluate(
     report = {"loss": round(loss, 4), "perplexity": round(math.exp(loss), 3), "tokens": int(len(ids))}
     ctx.log(f"validation loss {loss:.3f}, perplexity {math.exp(loss):.2f} over {len(ids):,} tokens")
     return report
+
+
+@node("train.lm_as_language_model", category="Train / Sample", outputs=("model",))
+def lm_as_language_model(model: TrainedLM) -> LanguageModel:
+    """Hand a language model trained in the graph to the LLM pack's nodes (llm.generate and friends).
+
+    It has no chat template: set ``chat`` off on llm.generate."""
+    from nodes.llm.types import LanguageModelHandle
+
+    return LanguageModelHandle("trained in the graph", model=model.model, tokenizer=model.tokenizer)
