@@ -20,7 +20,7 @@ from nodeflow.executor import Executor  # noqa: E402
 from nodeflow.models import ModelManager  # noqa: E402
 from nodeflow.settings import Settings  # noqa: E402
 
-from tiny_models import build_tiny_sd, save_single_file, save_tiny_lora  # noqa: E402
+from tiny_models import build_tiny_llama, build_tiny_sd, save_single_file, save_tiny_lora  # noqa: E402
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -40,8 +40,10 @@ def model_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
 
 @pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder with ``tiny-sd/`` (diffusers layout), ``tiny-sd.safetensors`` and ``tiny-lora.safetensors``."""
+    """A folder with ``tiny-sd/`` (diffusers layout), ``tiny-sd.safetensors``, ``tiny-lora.safetensors``
+    and ``tiny-llama/`` (a transformers causal LM folder)."""
     root = tmp_path_factory.mktemp("tiny-models")
+    build_tiny_llama(root / "tiny-llama")
     build_tiny_sd(root / "tiny-sd")
     save_single_file(root / "tiny-sd", root / "tiny-sd.safetensors")
     save_tiny_lora(root / "tiny-sd", root / "tiny-lora.safetensors")

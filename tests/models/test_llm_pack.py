@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from nodeflow.events import EventLog
 from nodeflow.graph import parse_graph
+from nodeflow.types import get_type
 
 from nodes.llm.loading import bundled_gguf, converted_folder
 
@@ -105,3 +106,29 @@ def test_a_model_folder_outside_the_allowed_folders_is_refused(executor, tmp_pat
     graph["nodes"]["llm"]["params"] = {"source": "/etc"}
     result = executor.run(parse_graph(graph), only=["gen"])
     assert result.status == "error" and "outside the allowed folders" in result.error.message
+
+
+def tiny_llama_graph(**params: object) -> dict:
+    graph = generate_graph(chat=False, **params)
+    graph["nodes"]["llm"]["params"] = {"source": "tiny-llama"}
+    return graph
+
+
+def test_a_local_model_folder_loads_and_generates_the_same_text_per_seed(executor):
+    first = generated(executor, tiny_llama_graph(seed=4))
+    executor.memory.clear()
+    assert generated(executor, tiny_llama_graph(seed=4)) == first
+    assert executor.models.loads == 1
+
+
+def test_language_model_handles_store_and_load_as_safetensors_folders(executor, tmp_path):
+    from nodes.llm.generation import generate_text
+
+    result = executor.run(parse_graph(tiny_llama_graph()), only=["llm"])
+    handle = result.outputs["llm"]["model"]
+    port_type = get_type("LanguageModel")
+    port_type.save(handle, tmp_path)
+    assert (tmp_path / "model.safetensors").exists() and not list(tmp_path.glob("*.bin"))
+    restored = port_type.load(tmp_path)
+    options = dict(chat=False, temperature=0.0, max_tokens=5)
+    assert generate_text(restored, "the quick", **options) == generate_text(handle, "the quick", **options)

@@ -238,3 +238,37 @@ def save_tiny_lora(pipeline_folder: Path, target: Path, *, seed: int = 1) -> Pat
         target.parent, unet_lora_layers=layers, weight_name=target.name, safe_serialization=True
     )
     return target
+
+
+def build_tiny_llama(folder: Path, *, seed: int = 0) -> Path:
+    """Save a tiny random-init Llama with a byte-level BPE tokenizer trained here in a moment."""
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    tokenizer = Tokenizer(models.BPE())
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=300, special_tokens=["<s>", "</s>"], initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
+    )
+    corpus = ["the quick brown fox jumps over the lazy dog", "a lighthouse on a cliff at dawn"] * 20
+    tokenizer.train_from_iterator(corpus, trainer)
+    fast = PreTrainedTokenizerFast(tokenizer_object=tokenizer, bos_token="<s>", eos_token="</s>")
+    torch.manual_seed(seed)
+    model = LlamaForCausalLM(
+        LlamaConfig(
+            vocab_size=tokenizer.get_vocab_size(),
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            num_key_value_heads=4,
+            max_position_embeddings=128,
+            bos_token_id=fast.bos_token_id,
+            eos_token_id=fast.eos_token_id,
+        )
+    )
+    model.save_pretrained(folder)
+    fast.save_pretrained(folder)
+    return folder
