@@ -26,7 +26,7 @@ if (tests) {
     bundle: true,
     format: "esm",
     target: ["chrome110", "firefox115", "safari16"],
-    minify: true,
+    minify: !process.env.NF_NO_MINIFY,
     sourcemap: true,
     jsx: "automatic",
     define: { "process.env.NODE_ENV": '"production"' },

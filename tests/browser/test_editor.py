@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import REPO, SHOTS, add_node, centre, connect, drag, edge_count, open_graph, run_and_wait
+from editor_helpers import REPO, SHOTS, add_node, centre, connect, drag, edge_count, open_graph, run_and_wait
 
 HELLO = json.loads((REPO / "graphs" / "hello_image.json").read_text())
 SLOW = {"nodeflow": 1, "meta": {"title": "Slow"}, "nodes": {

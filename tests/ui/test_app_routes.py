@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
+REPO = Path(__file__).resolve().parents[2]
 HELLO = json.loads((REPO / "graphs" / "hello_image.json").read_text())
 
 

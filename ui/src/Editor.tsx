@@ -4,6 +4,7 @@ import {
   BackgroundVariant,
   Controls,
   MiniMap,
+  Position,
   ReactFlow,
   ReactFlowProvider,
   applyEdgeChanges,
@@ -56,6 +57,8 @@ const CLIPBOARD_KEY = "nodeflow.editor.clipboard";
 const THEME_KEY = "nodeflow.editor.theme";
 const EMPTY_GRAPH: GraphFile = { nodeflow: 1, meta: { title: "Untitled" }, nodes: {} };
 const nodeTypes = { nf: NodeView, nfgroup: GroupView };
+// bigger graphs draw only the nodes in view (small ones keep every node in the page, e.g. for find)
+const CULL_ABOVE = 60;
 
 interface Toast {
   id: number;
@@ -132,7 +135,7 @@ function Editor(props: {
   const rf = useReactFlow();
   const first = useMemo(() => fileToFlow(props.initial), [props.initial]);
   const specs = useMemo(() => new Map(catalog.nodes.map((s) => [s.type, s])), [catalog]);
-  const [nodes, setNodes] = useState<FlowNode[]>(first.nodes);
+  const [nodes, setNodes] = useState<FlowNode[]>(() => withSizeHints(first.nodes, specs));
   const [edges, setEdges] = useState<Edge[]>(() => first.edges);
   const [doc, setDoc] = useState<DocState>(first.doc);
   const [groupSelection, setGroupSelection] = useState<Set<number>>(new Set());
@@ -220,7 +223,7 @@ function Editor(props: {
   const loadFile = useCallback(
     (file: GraphFile, how: { record: boolean; source?: string; keepViewport?: boolean }) => {
       const flow = fileToFlow(file);
-      setNodes(flow.nodes);
+      setNodes(withSizeHints(flow.nodes, specs));
       setEdges(colourEdges(flow.edges, flow.nodes));
       setDoc(flow.doc);
       setGroupSelection(new Set());
@@ -237,7 +240,7 @@ function Editor(props: {
         validateSoon();
       }
     },
-    [colourEdges, rf, markDirty, persist, validateSoon],
+    [colourEdges, rf, markDirty, persist, validateSoon, specs],
   );
 
   // --- first paint: colour edges, validate, connect the run event stream -----------------------------
@@ -323,7 +326,15 @@ function Editor(props: {
           }
         }
       }
-      if (nodeChanges.length) setNodes((ns) => applyNodeChanges(nodeChanges, ns));
+      if (nodeChanges.length) {
+        const measured = new Set(nodeChanges.filter((c) => c.type === "dimensions").map((c) => (c as { id: string }).id));
+        setNodes((ns) => {
+          const next = applyNodeChanges(nodeChanges, ns);
+          if (!measured.size) return next;
+          // measured now: React Flow keeps the real handle positions once our guesses are gone
+          return next.map((n) => (measured.has(n.id) && n.handles ? (({ handles, ...rest }) => rest)(n) : n));
+        });
+      }
       if (removedGroups.length) {
         setDoc((d) => ({ ...d, groups: d.groups.filter((_, i) => !removedGroups.includes(i)) }));
         setGroupSelection(new Set());
@@ -549,7 +560,7 @@ function Editor(props: {
     if (!payload || !payload.nodes || !Object.keys(payload.nodes).length) return;
     const taken = new Set(latest.current.nodes.map((n) => n.id));
     const added = pasteNodes(payload, taken, { x: offset, y: offset });
-    const pastedNodes = added.nodes.map((n) => ({ ...n, selected: true }));
+    const pastedNodes = withSizeHints(added.nodes, specs).map((n) => ({ ...n, selected: true }));
     const nextNodes = [...latest.current.nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), ...pastedNodes];
     setNodes(nextNodes);
     setEdges((es) => colourEdges([...es, ...added.edges], nextNodes));
@@ -569,7 +580,7 @@ function Editor(props: {
     const flow = fileToFlow(file);
     const selected = new Set(latest.current.nodes.filter((n) => n.selected).map((n) => n.id));
     const oldById = new Map(latest.current.nodes.map((n) => [n.id, n]));
-    setNodes(flow.nodes.map((n) => ({ ...n, selected: selected.has(n.id), measured: oldById.get(n.id)?.measured })));
+    setNodes(withSizeHints(flow.nodes.map((n) => ({ ...n, selected: selected.has(n.id), measured: oldById.get(n.id)?.measured })), specs));
     setEdges(colourEdges(flow.edges, flow.nodes));
     setDoc(flow.doc);
     forceRender((n) => n + 1);
@@ -660,7 +671,6 @@ function Editor(props: {
 
   // --- render -------------------------------------------------------------------------------------------
 
-  const large = nodes.length > 200;
   const title = String(doc.meta.title ?? "");
   const graphProblems = allProblems.filter((p) => p.node === null);
   return (
@@ -692,6 +702,7 @@ function Editor(props: {
           className="nf-canvas"
           ref={wrapper}
           data-testid="canvas"
+          data-node-count={nodes.length}
           tabIndex={-1}
           onDragOver={(e) => { if (e.dataTransfer.types.includes("Files")) e.preventDefault(); }}
           onDrop={(e) => {
@@ -726,7 +737,7 @@ function Editor(props: {
             deleteKeyCode={["Delete", "Backspace"]}
             selectionKeyCode="Shift"
             multiSelectionKeyCode={["Shift", "Meta", "Control"]}
-            onlyRenderVisibleElements={large}
+            onlyRenderVisibleElements={nodes.length > CULL_ABOVE}
             colorMode={props.theme}
             proOptions={{ hideAttribution: true }}
             connectionRadius={24}
@@ -769,6 +780,38 @@ function Editor(props: {
       </div>
     </EditorContext.Provider>
   );
+}
+
+/** Size and handle positions guessed from the node's type until React Flow measures it. React Flow
+ * draws every node it has not measured, once, to find its handles; with the guess it can skip nodes
+ * outside the view, so a 500-node graph opens drawing only what is on screen. Rows follow editor.css. */
+function withSizeHints(nodes: FlowNode[], specs: Map<string, NodeTypeSpec>): FlowNode[] {
+  return nodes.map((n) => {
+    if (n.measured?.width || n.handles) return n;
+    const spec = specs.get(n.data.type);
+    if (!spec) return n;
+    const collapsed = !!n.data.ui.collapsed;
+    const handles: NonNullable<FlowNode["handles"]> = [];
+    const at = (id: string, type: "source" | "target", y: number) =>
+      handles.push({ id, type, position: type === "source" ? Position.Right : Position.Left, x: type === "source" ? 244 : -6, y: y - 6, width: 11, height: 11 });
+    const head = 34;
+    if (collapsed) {
+      for (const i of spec.inputs) at(IN + i.name, "target", 17);
+      for (const p of spec.params) at(IN + p.name, "target", 17);
+      for (const o of spec.outputs) at(OUT + o.name, "source", 17);
+      return { ...n, handles, initialWidth: 250, initialHeight: head };
+    }
+    const rows = Math.max(spec.inputs.length, spec.outputs.length);
+    spec.inputs.forEach((i, row) => at(IN + i.name, "target", head + 4 + row * 22 + 11));
+    spec.outputs.forEach((o, row) => at(OUT + o.name, "source", head + 4 + row * 22 + 11));
+    let y = head + (rows ? 8 + rows * 22 : 0) + 5;
+    for (const p of spec.params) {
+      const h = p.kind === "text" || p.kind === "json" ? 62 : p.kind === "bool" ? 18 : 24;
+      at(IN + p.name, "target", y + h / 2);
+      y += h + 4;
+    }
+    return { ...n, handles, initialWidth: 250, initialHeight: y + 8 };
+  });
 }
 
 function isTyping(target: EventTarget | null): boolean {

@@ -1,0 +1,156 @@
+"""Editor benchmark: how fast a big graph opens and how smooth panning and dragging stay.
+
+Serves the editor on a free port, drives headless Chromium (Debian's /usr/bin/chromium) with
+Playwright, and prints a table for graphs of 100 and 500 nodes:
+
+- open: from choosing the file (Open) to the nodes painted on the canvas (two animation frames later)
+- page: from navigation to the stored graph painted (a reload with the graph in browser storage)
+- pan / drag: frame times while panning the canvas and while dragging a node (median and 95th
+  percentile, in ms; 16.7 ms is 60 frames a second), once at the saved zoom and once zoomed to fit
+  every node in view
+
+    .venv/bin/python bench/ui.py [--sizes 100 500] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+def make_graph(count: int) -> dict:
+    """Chains of image nodes: a source every 5 nodes, then blur/resize steps, laid out on a grid."""
+    nodes = {}
+    for i in range(count):
+        pos = [40 + (i % 10) * 300, 40 + (i // 10) * 330]
+        if i % 5 == 0:
+            nodes[f"n{i}"] = {"type": "image.new", "params": {"width": 64, "height": 64, "seed": i}, "ui": {"pos": pos}}
+        elif i % 2:
+            nodes[f"n{i}"] = {"type": "image.blur", "inputs": {"image": [f"n{i - 1}", "image"]}, "params": {"radius": 1.0},
+                              "ui": {"pos": pos}}
+        else:
+            nodes[f"n{i}"] = {"type": "image.resize", "inputs": {"image": [f"n{i - 1}", "image"]}, "ui": {"pos": pos}}
+    return {"nodeflow": 1, "meta": {"title": f"{count} nodes"}, "nodes": nodes,
+            "ui": {"viewport": {"x": 0, "y": 0, "zoom": 0.6}}}
+
+
+FRAME_RECORDER = """() => { window.__frames = []; window.__recording = true;
+  const tick = (t) => { if (!window.__recording) return; window.__frames.push(t); requestAnimationFrame(tick); };
+  requestAnimationFrame(tick); }"""
+FRAME_RESULT = """() => { window.__recording = false; const f = window.__frames;
+  return f.slice(1).map((t, i) => t - f[i]); }"""
+PAINTED = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => done(performance.now()))))"
+
+
+def frame_times(page, moves) -> list[float]:
+    page.evaluate(FRAME_RECORDER)
+    moves()
+    return page.evaluate(FRAME_RESULT)
+
+
+def pan(page) -> None:
+    box = page.locator("[data-testid=canvas]").bounding_box()
+    x, y = box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.55
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for i in range(60):
+        page.mouse.move(x - 4 * i, y - 2 * i)
+    page.mouse.up()
+
+
+def drag_node(page) -> None:
+    head = page.locator(".react-flow__node-nf .nf-head").first.bounding_box()
+    x, y = head["x"] + 60, head["y"] + head["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for i in range(60):
+        page.mouse.move(x + 3 * i, y + 2 * i)
+    page.mouse.up()
+
+
+def stats(times: list[float]) -> str:
+    if not times:
+        return "-"
+    ordered = sorted(times)
+    p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+    return f"{statistics.median(ordered):.1f} / {p95:.1f}"
+
+
+def measure(browser, url: str, count: int, repeat: int) -> dict:
+    graph = make_graph(count)
+    payload = json.dumps(graph).encode()
+    opens, pages = [], []
+    pans, drags, pans_fit, drags_fit = [], [], [], []
+    for _ in range(repeat):
+        context = browser.new_context(viewport={"width": 1600, "height": 1000})
+        page = context.new_page()
+        page.goto(url)
+        page.wait_for_selector(".react-flow__node-nf")
+        page.wait_for_timeout(300)
+        page.evaluate("window.__t0 = performance.now()")
+        page.set_input_files("[data-testid=open-input]", files=[{"name": "big.json", "mimeType": "application/json", "buffer": payload}])
+        page.wait_for_selector(f"[data-testid=canvas][data-node-count='{count}'] [data-testid=node-n0]")
+        opens.append(page.evaluate(PAINTED) - page.evaluate("window.__t0"))
+        page.wait_for_timeout(600)  # let validation and storage settle
+
+        page.reload()  # the graph now comes from browser storage
+        page.wait_for_selector("[data-testid=node-n0]")
+        pages.append(page.evaluate(PAINTED))
+        page.wait_for_timeout(500)
+        pans += frame_times(page, lambda: pan(page))
+        drags += frame_times(page, lambda: drag_node(page))
+        page.click("[data-testid=btn-fit]")
+        page.wait_for_timeout(500)
+        pans_fit += frame_times(page, lambda: pan(page))
+        drags_fit += frame_times(page, lambda: drag_node(page))
+        context.close()
+    return {
+        "nodes": count,
+        "open": statistics.median(opens),
+        "page": statistics.median(pages),
+        "pan": stats(pans),
+        "drag": stats(drags),
+        "pan_fit": stats(pans_fit),
+        "drag_fit": stats(drags_fit),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 500])
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args(argv)
+    if not Path("/usr/bin/chromium").exists():
+        print("bench/ui.py needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)", file=sys.stderr)
+        return 1
+    from playwright.sync_api import sync_playwright
+
+    from nodeflow.app import build_app
+    from nodeflow.app.live import LiveServer
+    from nodeflow.settings import Settings
+
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(home=Path(tmp) / "home", output_dir=Path(tmp) / "out", allow_cwd_inputs=False)
+        with LiveServer(build_app(settings=settings)) as server, sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            rows = [measure(browser, server.url, count, args.repeat) for count in args.sizes]
+            browser.close()
+    print(f"editor, headless Chromium, median of {args.repeat}; frame times median / p95 in ms (16.7 ms = 60 fps)")
+    header = f"{'nodes':>6} | {'open (ms)':>9} | {'page (ms)':>9} | {'pan':>11} | {'drag':>11} | {'pan, all in view':>16} | {'drag, all in view':>17}"
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        print(f"{r['nodes']:>6} | {r['open']:>9.0f} | {r['page']:>9.0f} | {r['pan']:>11} | {r['drag']:>11} | {r['pan_fit']:>16} | {r['drag_fit']:>17}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
