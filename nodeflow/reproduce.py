@@ -87,7 +87,8 @@ def reproduce(
     if record is None:
         raise NotReproducible(f"{artifact} carries no nodeflow provenance (and has no .provenance.json beside it)")
     out = Path(out_dir).resolve()
-    if out == original.parent:
+    name = str(record.get("artifact", {}).get("name") or original.name)
+    if out == original.parent or (out / name).resolve() == original:
         raise NotReproducible("choose an --out folder other than the artifact's own, so it is not overwritten")
     node_id = record.get("artifact", {}).get("node")
     graph = parse_graph(record.get("graph"))

@@ -84,6 +84,9 @@ def test_artifacts_without_provenance_or_into_their_own_folder_are_refused(execu
     original = run_ok(executor, nodes).outputs["save"]["path"]
     with pytest.raises(NotReproducible, match="other than the artifact's own"):
         reproduce(original, original.parent)
+    nested = run_ok(executor, {**nodes, "save": {**nodes["save"], "params": {"filename": "renders/p.png"}}}).outputs["save"]["path"]
+    with pytest.raises(NotReproducible, match="other than the artifact's own"):
+        reproduce(nested, nested.parent.parent)  # the output folder it was written into
     done = nodeflow_cli("reproduce", str(plain), "--out", "x", home=tmp_path / "home", cwd=tmp_path)
     assert done.returncode == 2 and "no nodeflow provenance" in done.stderr
 
