@@ -54,16 +54,33 @@ def wide_graph(count: int) -> dict:
     """A graph of ``count`` image nodes blended in a chain into one saved image."""
     nodes = {"n0": {"type": "image.new", "params": {"width": 8, "height": 8, "seed": 0}}}
     for i in range(1, count):
-        nodes[f"s{i}"] = {"type": "image.new", "params": {"width": 8, "height": 8, "seed": i, "fill": "noise"}}
-        nodes[f"n{i}"] = {"type": "image.blend", "inputs": {"a": [f"n{i - 1}", "image"], "b": [f"s{i}", "image"]}}
-    nodes["save"] = {"type": "output.image", "inputs": {"image": [f"n{count - 1}", "image"]}, "params": {"filename": "x.png"}}
+        nodes[f"s{i}"] = {
+            "type": "image.new",
+            "params": {"width": 8, "height": 8, "seed": i, "fill": "noise"},
+        }
+        nodes[f"n{i}"] = {
+            "type": "image.blend",
+            "inputs": {"a": [f"n{i - 1}", "image"], "b": [f"s{i}", "image"]},
+        }
+    nodes["save"] = {
+        "type": "output.image",
+        "inputs": {"image": [f"n{count - 1}", "image"]},
+        "params": {"filename": "x.png"},
+    }
     return {"nodeflow": 1, "meta": {"title": f"{count} blends"}, "nodes": nodes}
 
 
 def context_for(graph, settings: Settings, out: Path) -> Context:
     return Context(
-        run_id="bench", node_id="save", node_type="output.image", emit=lambda e: None,
-        cancel_event=threading.Event(), settings=settings, models=ModelManager(), output_dir=out, graph=graph,
+        run_id="bench",
+        node_id="save",
+        node_type="output.image",
+        emit=lambda e: None,
+        cancel_event=threading.Event(),
+        settings=settings,
+        models=ModelManager(),
+        output_dir=out,
+        graph=graph,
     )
 
 
@@ -73,7 +90,9 @@ def provenance_table(repeat: int, folder: Path) -> None:
     out = settings.output_dir
     out.mkdir(parents=True, exist_ok=True)
     print("Provenance per image (target: build + embed under 5 ms)")
-    print(f"{'graph':<22} {'image':>9}  {'PNG save alone':<30} {'build record':<30} {'embed in PNG':<30} {'record':>8}  {'build + embed':>13}")
+    print(
+        f"{'graph':<22} {'image':>9}  {'PNG save alone':<30} {'build record':<30} {'embed in PNG':<30} {'record':>8}  {'build + embed':>13}"
+    )
     graphs = [("hello_image (8 nodes)", load_graph(REPO / "graphs" / "hello_image.json"))]
     graphs += [(f"{n * 2} nodes", parse_graph(wide_graph(n))) for n in (50, 250)]
     for label, graph in graphs:
@@ -103,7 +122,9 @@ def provenance_table(repeat: int, folder: Path) -> None:
             size = len(dumps_record(record_holder["r"]))
             total = (min(built) + min(embedded)) * 1e3
             verdict = "ok" if total < 5 else "over"
-            print(f"{label:<22} {side:>4}x{side:<4}  {ms(plain):<30} {ms(built):<30} {ms(embedded):<30} {size:>6} B  {total:8.2f} ms {verdict}")
+            print(
+                f"{label:<22} {side:>4}x{side:<4}  {ms(plain):<30} {ms(built):<30} {ms(embedded):<30} {size:>6} B  {total:8.2f} ms {verdict}"
+            )
     assert registry  # loaded once above so the first build is not charged for importing packs
     print()
 
@@ -113,25 +134,54 @@ def history_table(runs: int, repeat: int, folder: Path) -> None:
     history = RunHistory.in_folder(folder / "history")
     graph_text = (REPO / "graphs" / "hello_image.json").read_text()
     graph = json.dumps(json.loads(graph_text))
-    outputs = json.dumps([{"node": "save", "name": "path", "kind": "image", "path": "/somewhere/out/hello.png"}])
-    nodes = json.dumps({n: {"status": "ran", "duration_s": 0.01, "outputs": {"image": "image 256x256 RGB"}} for n in json.loads(graph)["nodes"]})
+    outputs = json.dumps(
+        [{"node": "save", "name": "path", "kind": "image", "path": "/somewhere/out/hello.png"}]
+    )
+    nodes = json.dumps(
+        {
+            n: {"status": "ran", "duration_s": 0.01, "outputs": {"image": "image 256x256 RGB"}}
+            for n in json.loads(graph)["nodes"]
+        }
+    )
     started = time.time() - runs
     rows = [
-        (f"run{i:08d}", started + i, started + i + 0.5, "ok", 0.5, "Hello image", "cli", os.getpid(), "bench", outputs)
+        (
+            f"run{i:08d}",
+            started + i,
+            started + i + 0.5,
+            "ok",
+            0.5,
+            "Hello image",
+            "cli",
+            os.getpid(),
+            "bench",
+            outputs,
+        )
         for i in range(runs)
     ]
     fill = time.perf_counter()
     history._transaction(
         [
-            ("INSERT INTO runs (id, started, finished, status, duration_s, title, source, pid, host, outputs)"
-             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+            (
+                "INSERT INTO runs (id, started, finished, status, duration_s, title, source, pid, host, outputs)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                row,
+            )
             for row in rows
         ]
-        + [("INSERT INTO run_details (id, graph, params, nodes) VALUES (?, ?, '{}', ?)", (row[0], graph, nodes)) for row in rows]
+        + [
+            (
+                "INSERT INTO run_details (id, graph, params, nodes) VALUES (?, ?, '{}', ?)",
+                (row[0], graph, nodes),
+            )
+            for row in rows
+        ]
     )
     fill = time.perf_counter() - fill
     size = sum(p.stat().st_size for p in (folder / "history").iterdir()) / 2**20
-    print(f"  filled {runs:,} runs with the hello_image graph in {fill:.2f} s ({size:.1f} MiB with the write-ahead log)")
+    print(
+        f"  filled {runs:,} runs with the hello_image graph in {fill:.2f} s ({size:.1f} MiB with the write-ahead log)"
+    )
     rows_out = [
         (f"list all {runs:,} runs", timed(lambda: history.list_runs(limit=runs), repeat)),
         ("list the newest 50", timed(lambda: history.list_runs(limit=50), repeat)),
@@ -147,14 +197,20 @@ def history_table(runs: int, repeat: int, folder: Path) -> None:
     rows_out.append(("a 1-node run, recorded", timed(lambda: recorded.run(parse_graph(tiny)), repeat * 5)))
     chain = {"nodeflow": 1, "nodes": {"n0": {"type": "core.int", "params": {"value": 1}}}}
     for i in range(1, 200):
-        chain["nodes"][f"n{i}"] = {"type": "core.int_math", "inputs": {"a": [f"n{i - 1}", "value"]}, "params": {"value": i}}
+        chain["nodes"][f"n{i}"] = {
+            "type": "core.int_math",
+            "inputs": {"a": [f"n{i - 1}", "value"]},
+            "params": {"value": i},
+        }
     fresh = lambda ex: (ex.memory.clear(), ex._records.clear(), ex.run(parse_graph(chain)))  # noqa: E731
     rows_out.append(("a 200-node run, no history", timed(lambda: fresh(plain), repeat)))
     rows_out.append(("a 200-node run, recorded", timed(lambda: fresh(recorded), repeat)))
     for label, samples in rows_out:
         print(f"  {label:<32} {ms(samples)}")
     per_node = (min(rows_out[-1][1]) - min(rows_out[-2][1])) / 200 * 1e6
-    print(f"  recording adds about {per_node:.0f} us per node that runs (the graph and node summaries, written in batches)")
+    print(
+        f"  recording adds about {per_node:.0f} us per node that runs (the graph and node summaries, written in batches)"
+    )
 
 
 def main() -> None:

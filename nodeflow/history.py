@@ -66,10 +66,21 @@ _LIST_COLUMNS = "id, started, finished, status, duration_s, title, source, outpu
 # node summaries are written in batches at most this often (and when the run ends)
 FLUSH_EVERY_S = 0.25
 _KINDS = {
-    ".png": "image", ".jpg": "image", ".jpeg": "image", ".webp": "image", ".gif": "video",
-    ".wav": "audio", ".flac": "audio", ".ogg": "audio", ".mp3": "audio",
-    ".mp4": "video", ".webm": "video", ".mov": "video",
-    ".txt": "text", ".md": "text", ".json": "json",
+    ".png": "image",
+    ".jpg": "image",
+    ".jpeg": "image",
+    ".webp": "image",
+    ".gif": "video",
+    ".wav": "audio",
+    ".flac": "audio",
+    ".ogg": "audio",
+    ".mp3": "audio",
+    ".mp4": "video",
+    ".webm": "video",
+    ".mov": "video",
+    ".txt": "text",
+    ".md": "text",
+    ".json": "json",
 }
 
 
@@ -94,7 +105,10 @@ class RunHistory:
                 Path(f"{self.path}{suffix}").unlink(missing_ok=True)
             import sys
 
-            print(f"warning: the run history {self.path} could not be read ({exc}); kept it as {kept.name}", file=sys.stderr)
+            print(
+                f"warning: the run history {self.path} could not be read ({exc}); kept it as {kept.name}",
+                file=sys.stderr,
+            )
             self._db = self._connect()
         self._host = socket.gethostname()
         self._active: set[str] = set()
@@ -166,7 +180,12 @@ class RunHistory:
             return None
         run = _summary(row[:7], _loads(row[7], []))
         graph, params, nodes, error = row[8:]
-        run.update(graph=_loads(graph, {}), params=_loads(params, {}), nodes=_loads(nodes, {}), error=_loads(error, None))
+        run.update(
+            graph=_loads(graph, {}),
+            params=_loads(params, {}),
+            nodes=_loads(nodes, {}),
+            error=_loads(error, None),
+        )
         return run
 
     def count(self) -> int:
@@ -241,16 +260,27 @@ class RunRecorder:
         statements.append(
             (
                 "UPDATE runs SET finished = ?, status = ?, duration_s = ?, outputs = ? WHERE id = ?",
-                (time.time(), result.status, result.duration_s, json.dumps(_outputs(result), default=str), self.run_id),
+                (
+                    time.time(),
+                    result.status,
+                    result.duration_s,
+                    json.dumps(_outputs(result), default=str),
+                    self.run_id,
+                ),
             )
         )
         if error is not None:
-            statements.append(("UPDATE run_details SET error = ? WHERE id = ?", (json.dumps(error), self.run_id)))
+            statements.append(
+                ("UPDATE run_details SET error = ? WHERE id = ?", (json.dumps(error), self.run_id))
+            )
         self._safely(lambda: self.history._transaction(statements))
         self.history._active.discard(self.run_id)
 
     def _nodes_statement(self) -> tuple[str, tuple]:
-        return ("UPDATE run_details SET nodes = ? WHERE id = ?", (json.dumps(self.nodes, default=str), self.run_id))
+        return (
+            "UPDATE run_details SET nodes = ? WHERE id = ?",
+            (json.dumps(self.nodes, default=str), self.run_id),
+        )
 
     def _insert(self) -> None:
         from .graph import graph_to_dict

@@ -66,7 +66,18 @@ LIBRARIES = (
     "imageio-ffmpeg",
 )
 # params whose value, when it names a local file or folder, is a model or data the node reads
-MODEL_PARAM_NAMES = ("model", "source", "path", "model_path", "checkpoint", "weights", "folder", "dataset", "lora", "vocoder")
+MODEL_PARAM_NAMES = (
+    "model",
+    "source",
+    "path",
+    "model_path",
+    "checkpoint",
+    "weights",
+    "folder",
+    "dataset",
+    "lora",
+    "vocoder",
+)
 
 
 class ProvenanceError(ValueError):
@@ -123,7 +134,10 @@ def build_provenance(ctx: "Context", artifact: Path | str, *, kind: str) -> dict
         "params": params,
         "seeds": seeds,
         "nodes": versions,
-        "packs": {name: pack_version(registry, name) for name in sorted({v["pack"] for v in versions.values() if v.get("pack")})},
+        "packs": {
+            name: pack_version(registry, name)
+            for name in sorted({v["pack"] for v in versions.values()} - {None})
+        },
         "libraries": library_versions(),
         "platform": f"{platform.system()}-{platform.machine()}",
         "device": _device_used(ctx, params),
@@ -283,7 +297,9 @@ def sidecar_path(path: Path | str) -> Path:
     return path.with_name(path.name + SIDECAR_SUFFIX)
 
 
-def embed_provenance(path: Path | str, record: dict[str, Any], *, final: Path | str | None = None) -> Path | None:
+def embed_provenance(
+    path: Path | str, record: dict[str, Any], *, final: Path | str | None = None
+) -> Path | None:
     """Put ``record`` into the file at ``path``; returns the sidecar written, if one was needed.
 
     ``final`` is where the file will end up, when ``path`` is a temporary file about to replace it
@@ -396,7 +412,9 @@ def _png_chunks(data: bytes):
 
 
 def _png_chunk(kind: bytes, body: bytes) -> bytes:
-    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+    return (
+        struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+    )
 
 
 def _png_itxt(text: str) -> bytes:
@@ -696,6 +714,7 @@ def describe(record: dict[str, Any]) -> str:
     lines.append("versions: " + ", ".join(f"{k} {v}" for k, v in sorted(libraries.items())))
     nodes = record.get("nodes") or {}
     lines.append(
-        "nodes:    " + ", ".join(f"{k} ({v.get('type')} v{v.get('version')})" for k, v in sorted(nodes.items()))
+        "nodes:    "
+        + ", ".join(f"{k} ({v.get('type')} v{v.get('version')})" for k, v in sorted(nodes.items()))
     )
     return "\n".join(lines)

@@ -85,11 +85,15 @@ def reproduce(
     original = Path(artifact).resolve()
     record = read_provenance(original)
     if record is None:
-        raise NotReproducible(f"{artifact} carries no nodeflow provenance (and has no .provenance.json beside it)")
+        raise NotReproducible(
+            f"{artifact} carries no nodeflow provenance (and has no .provenance.json beside it)"
+        )
     out = Path(out_dir).resolve()
     name = str(record.get("artifact", {}).get("name") or original.name)
     if out == original.parent or (out / name).resolve() == original:
-        raise NotReproducible("choose an --out folder other than the artifact's own, so it is not overwritten")
+        raise NotReproducible(
+            "choose an --out folder other than the artifact's own, so it is not overwritten"
+        )
     node_id = record.get("artifact", {}).get("node")
     graph = parse_graph(record.get("graph"))
     if not node_id or node_id not in graph.nodes:
@@ -128,12 +132,16 @@ def _world_changes(record: dict[str, Any], settings: Any) -> list[str]:
             continue
         now = content_hash(path)
         if now != used.get("sha256"):
-            changes.append(f"{name}: {used['path']} has sha256 {now[:16]}..., recorded {str(used.get('sha256'))[:16]}...")
+            changes.append(
+                f"{name}: {used['path']} has sha256 {now[:16]}..., recorded {str(used.get('sha256'))[:16]}..."
+            )
     recorded = record.get("libraries") or {}
     current = library_versions()
     for library in sorted(set(recorded) | set(current)):
         if recorded.get(library) != current.get(library):
-            changes.append(f"library {library}: {recorded.get(library, 'absent')} then, {current.get(library, 'absent')} now")
+            changes.append(
+                f"library {library}: {recorded.get(library, 'absent')} then, {current.get(library, 'absent')} now"
+            )
     return changes
 
 
@@ -175,7 +183,10 @@ def _same_pixels(a: Path, b: Path) -> str | None:
         from PIL import Image
 
         with Image.open(a) as left, Image.open(b) as right:
-            x, y = np.asarray(left.convert("RGBA"), dtype=np.int16), np.asarray(right.convert("RGBA"), dtype=np.int16)
+            x, y = (
+                np.asarray(left.convert("RGBA"), dtype=np.int16),
+                np.asarray(right.convert("RGBA"), dtype=np.int16),
+            )
     except Exception:
         return None
     if x.shape != y.shape:

@@ -11,7 +11,8 @@ from .clip import Audio, AudioClip
 
 # a dark-to-bright palette (black, purple, red, orange, pale yellow), interpolated per channel
 _PALETTE = np.array(
-    [[0, 0, 4], [59, 15, 112], [140, 41, 129], [222, 73, 104], [254, 159, 109], [252, 253, 191]], dtype=np.float32
+    [[0, 0, 4], [59, 15, 112], [140, 41, 129], [222, 73, 104], [254, 159, 109], [252, 253, 191]],
+    dtype=np.float32,
 )
 
 
@@ -33,7 +34,9 @@ def spectrogram(
     *,
     n_fft: int = Param(1024, min=64, max=16384, description="window length in samples"),
     hop: int = Param(256, min=16, max=8192),
-    floor_db: float = Param(-80.0, min=-160, max=-10, description="quieter than this (below the peak) is black"),
+    floor_db: float = Param(
+        -80.0, min=-160, max=-10, description="quieter than this (below the peak) is black"
+    ),
     height: int = Param(256, min=16, max=4096),
 ) -> Image:
     """A picture of the sound: time left to right, frequency bottom to top, loudness as colour."""

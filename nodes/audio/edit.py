@@ -62,7 +62,9 @@ def trim(
     first = int(round(start * audio.sample_rate))
     if first >= audio.frames:
         raise ValueError(f"start {start} s is past the end of the {audio.duration:.2f} s sound")
-    last = audio.frames if duration == 0 else min(audio.frames, first + int(round(duration * audio.sample_rate)))
+    last = (
+        audio.frames if duration == 0 else min(audio.frames, first + int(round(duration * audio.sample_rate)))
+    )
     out = AudioClip(audio.samples[first:last], audio.sample_rate)
     preview_audio(ctx, out)
     return out

@@ -16,7 +16,9 @@ AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg")
 def load_audio(
     ctx: Context,
     *,
-    path: str = Param("", kind="file", extensions=AUDIO_EXTENSIONS, description="inside an allowed input folder"),
+    path: str = Param(
+        "", kind="file", extensions=AUDIO_EXTENSIONS, description="inside an allowed input folder"
+    ),
 ) -> Audio:
     """Load a WAV, FLAC or OGG file from an allowed input folder."""
     if not path:
@@ -24,5 +26,3 @@ def load_audio(
     clip = read_audio(resolve_inside(path, ctx.settings.input_dirs(), must_exist=True))
     preview_audio(ctx, clip)
     return clip
-
-

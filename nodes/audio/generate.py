@@ -27,7 +27,9 @@ def resolve_model(value: str, ctx: Context, what: str = "model") -> str:
     if not value:
         raise ValueError(f"no {what} chosen: set it to a model folder or a hub id")
     try:
-        return str(resolve_inside(value, [ctx.settings.models_dir, *ctx.settings.input_dirs()], must_exist=True))
+        return str(
+            resolve_inside(value, [ctx.settings.models_dir, *ctx.settings.input_dirs()], must_exist=True)
+        )
     except (PathNotAllowed, FileNotFoundError):
         pass
     if not _HUB_ID.match(value):
@@ -51,7 +53,13 @@ def load_pipeline(ctx: Context, task: str, model: str, **extra: Any) -> Any:
         except OSError as exc:
             raise RuntimeError(f"cannot load {model!r} for {task}: {exc}") from None
 
-    key = ("transformers.pipeline", task, model, tuple(sorted((k, str(v)) for k, v in extra.items())), ctx.device)
+    key = (
+        "transformers.pipeline",
+        task,
+        model,
+        tuple(sorted((k, str(v)) for k, v in extra.items())),
+        ctx.device,
+    )
     return ctx.models.get(key, load)
 
 
@@ -76,7 +84,9 @@ def text_to_audio(
     *,
     text: str = Param("calm piano over soft rain", kind="text", description="used when prompt is not linked"),
     model: str = Param("facebook/musicgen-small", description="a folder in the models folder, or a hub id"),
-    max_new_tokens: int = Param(256, min=8, max=4096, description="length: MusicGen makes 50 tokens a second"),
+    max_new_tokens: int = Param(
+        256, min=8, max=4096, description="length: MusicGen makes 50 tokens a second"
+    ),
     sample: bool = Param(True, description="sample (varied) rather than greedy"),
     seed: int = Param(0, kind="seed"),
 ) -> Audio:
@@ -85,7 +95,9 @@ def text_to_audio(
     _seeded(seed)
     ctx.check()
     options: dict[str, Any] = {}
-    if pipe.model.can_generate():  # MusicGen and Bark generate tokens; VITS-like models make sound in one pass
+    if (
+        pipe.model.can_generate()
+    ):  # MusicGen and Bark generate tokens; VITS-like models make sound in one pass
         options["generate_kwargs"] = {"max_new_tokens": max_new_tokens, "do_sample": sample}
     output = pipe(text if prompt is None else prompt, **options)
     clip = _to_clip(output)
@@ -124,5 +136,3 @@ def text_to_speech(
     clip = _to_clip(output)
     preview_audio(ctx, clip)
     return clip
-
-

@@ -95,7 +95,9 @@ def fixed_ogg_serials(data: bytes) -> bytes:
 def audio_format(path: Path) -> str:
     fmt = AUDIO_FORMATS.get(Path(path).suffix.lower())
     if fmt is None:
-        raise ValueError(f"cannot write audio as {Path(path).suffix or 'a file without extension'}: use .wav, .flac or .ogg")
+        raise ValueError(
+            f"cannot write audio as {Path(path).suffix or 'a file without extension'}: use .wav, .flac or .ogg"
+        )
     return fmt
 
 

@@ -58,7 +58,9 @@ def parse_melody(text: str) -> list[Note]:
         try:
             beats = float(Fraction(beats_text)) if beats_text else 1.0
         except (ValueError, ZeroDivisionError):
-            raise MelodyError(f"note {position} ({token!r}): {beats_text!r} is not a number of beats") from None
+            raise MelodyError(
+                f"note {position} ({token!r}): {beats_text!r} is not a number of beats"
+            ) from None
         if not 0 < beats <= 64:
             raise MelodyError(f"note {position} ({token!r}): beats must be between 0 and 64")
         if pitch.lower() in _RESTS:
@@ -85,7 +87,9 @@ def _wave(shape: str, phase: np.ndarray) -> np.ndarray:
     return sum(np.sin(2 * np.pi * k * phase) / k**1.5 for k in range(1, 6)) * 0.6
 
 
-def render(notes: list[Note], *, bpm: float, rate: int, shape: str, attack: float, release: float) -> np.ndarray:
+def render(
+    notes: list[Note], *, bpm: float, rate: int, shape: str, attack: float, release: float
+) -> np.ndarray:
     beat = 60.0 / bpm
     parts = []
     for note in notes:
@@ -113,7 +117,9 @@ def synth(
     melody: str | None = None,
     ctx: Context = None,
     *,
-    notes: str = Param("C4 E4 G4 C5:2 | G4:0.5 E4:0.5 C4:2", kind="text", description="used when melody is not linked"),
+    notes: str = Param(
+        "C4 E4 G4 C5:2 | G4:0.5 E4:0.5 C4:2", kind="text", description="used when melody is not linked"
+    ),
     bpm: float = Param(120.0, min=20, max=400),
     waveform: str = Param("pluck", choices=("pluck", "sine", "triangle", "square", "saw")),
     volume: float = Param(0.5, min=0, max=1, display="slider"),
@@ -126,7 +132,9 @@ def synth(
     Everything is computed from the text, so the same melody always gives the same samples.
     """
     text = notes if melody is None else melody
-    samples = render(parse_melody(text), bpm=bpm, rate=sample_rate, shape=waveform, attack=attack, release=release)
+    samples = render(
+        parse_melody(text), bpm=bpm, rate=sample_rate, shape=waveform, attack=attack, release=release
+    )
     clip = AudioClip((samples * volume).astype(np.float32), sample_rate)
     if ctx is not None:
         preview_audio(ctx, clip)

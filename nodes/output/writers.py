@@ -59,7 +59,9 @@ def save_audio(
     *,
     filename: str = Param("sound.wav", description=f"{_NAME}; .wav, .flac or .ogg"),
     overwrite: bool = _overwrite(),
-    sample_format: str = Param("16-bit", choices=tuple(SUBTYPES["WAV"]), description="WAV and FLAC (FLAC stores float as 24-bit)"),
+    sample_format: str = Param(
+        "16-bit", choices=tuple(SUBTYPES["WAV"]), description="WAV and FLAC (FLAC stores float as 24-bit)"
+    ),
 ) -> File:
     """Save sound as WAV, FLAC (provenance inside) or OGG Vorbis (provenance in a .provenance.json beside it)."""
     target = output_target(ctx, filename, (".wav", ".flac", ".ogg"), overwrite=overwrite)
@@ -136,5 +138,3 @@ def save_json(
         embed_provenance(tmp, build_provenance(ctx, target, kind="json"), final=target)
     ctx.preview(text[:2000])
     return target
-
-

@@ -90,10 +90,34 @@ def remux_mp4(source: Path, target: Path, *, metadata: list[str] = (), audio: Pa
     """Copy the streams into a new MP4 (no re-encode), with new metadata and, optionally, a sound track."""
     args = ["-i", str(source)]
     if audio is not None:
-        args += ["-i", str(audio), "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy", "-c:a", "aac", "-b:a", "160k", "-shortest"]
+        args += [
+            "-i",
+            str(audio),
+            "-map",
+            "0:v:0",
+            "-map",
+            "1:a:0",
+            "-c:v",
+            "copy",
+            "-c:a",
+            "aac",
+            "-b:a",
+            "160k",
+            "-shortest",
+        ]
     else:
         args += ["-map", "0", "-c", "copy"]
-    args += ["-map_metadata", "-1", *metadata, *_BITEXACT, "-movflags", "+faststart", "-f", "mp4", str(target)]
+    args += [
+        "-map_metadata",
+        "-1",
+        *metadata,
+        *_BITEXACT,
+        "-movflags",
+        "+faststart",
+        "-f",
+        "mp4",
+        str(target),
+    ]
     _run(args)
 
 

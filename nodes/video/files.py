@@ -30,7 +30,9 @@ def media_path(ctx: Context, suffix: str) -> Path:
 def load_video(
     ctx: Context,
     *,
-    path: str = Param("", kind="file", extensions=VIDEO_EXTENSIONS, description="inside an allowed input folder"),
+    path: str = Param(
+        "", kind="file", extensions=VIDEO_EXTENSIONS, description="inside an allowed input folder"
+    ),
 ) -> Video:
     """A video file (MP4, GIF, WebM, ...) from an allowed input folder."""
     if not path:
@@ -110,7 +112,9 @@ if Audio is not None:
         """Put a sound track on an MP4 (AAC). The video is not re-encoded; the result is as long as the shorter."""
         source = Path(video)
         if source.suffix.lower() != ".mp4":
-            raise ValueError(f"a sound track needs an MP4 video, not {source.suffix} (encode the frames as mp4)")
+            raise ValueError(
+                f"a sound track needs an MP4 video, not {source.suffix} (encode the frames as mp4)"
+            )
         sound = media_path(ctx, ".wav")
         save_audio(audio, sound, sample_format="float")
         target = media_path(ctx, ".mp4")
@@ -119,5 +123,3 @@ if Audio is not None:
         sound.unlink(missing_ok=True)
         ctx.preview(target, kind="video")
         return VideoPath(target)
-
-

@@ -21,7 +21,9 @@ def _blend(a: PILImage.Image, b: PILImage.Image, t: float) -> PILImage.Image:
 
 
 @node("video.interpolate", category="Video")
-def interpolate(frames: Frames, *, factor: int = Param(2, min=1, max=16, description="frames per original frame")) -> Frames:
+def interpolate(
+    frames: Frames, *, factor: int = Param(2, min=1, max=16, description="frames per original frame")
+) -> Frames:
     """Smoother motion: put factor - 1 blended frames between each pair of frames."""
     out = FrameList()
     for a, b in zip(frames, frames[1:]):
@@ -32,7 +34,9 @@ def interpolate(frames: Frames, *, factor: int = Param(2, min=1, max=16, descrip
 
 
 @node("video.crossfade", category="Video")
-def crossfade(a: Frames, b: Frames, *, overlap: int = Param(12, min=0, max=10000, description="frames")) -> Frames:
+def crossfade(
+    a: Frames, b: Frames, *, overlap: int = Param(12, min=0, max=10000, description="frames")
+) -> Frames:
     """Play a then b, with the last overlap frames of a dissolving into the first of b."""
     overlap = min(overlap, len(a), len(b))
     out = FrameList(a[: len(a) - overlap])
@@ -43,7 +47,9 @@ def crossfade(a: Frames, b: Frames, *, overlap: int = Param(12, min=0, max=10000
 
 
 @node("video.hold", category="Video")
-def hold(frames: Frames, *, first: int = Param(0, min=0, max=10000), last: int = Param(12, min=0, max=10000)) -> Frames:
+def hold(
+    frames: Frames, *, first: int = Param(0, min=0, max=10000), last: int = Param(12, min=0, max=10000)
+) -> Frames:
     """Repeat the first and last frames, so a film rests on its start and end."""
     if not frames:
         return FrameList()
@@ -63,7 +69,10 @@ def label_frames(
         frame = image.convert("RGB")
         if size:
             scale = size / max(frame.size)
-            frame = frame.resize((max(1, round(frame.width * scale)), max(1, round(frame.height * scale))), PILImage.Resampling.NEAREST)
+            frame = frame.resize(
+                (max(1, round(frame.width * scale)), max(1, round(frame.height * scale))),
+                PILImage.Resampling.NEAREST,
+            )
         frame = frame.copy()
         draw = ImageDraw.Draw(frame)
         font = ImageFont.load_default(size=max(8, frame.height // 16))
@@ -78,7 +87,9 @@ def _diffusers_pipeline(pipeline: Any) -> Any:
     unwrap = getattr(pipeline, "pipeline", None)
     pipe = unwrap() if callable(unwrap) else pipeline
     if not hasattr(pipe, "unet") or not hasattr(pipe, "vae"):
-        raise TypeError("pipeline must be a diffusion pipeline with a UNet and a VAE (link a diffusion.load node)")
+        raise TypeError(
+            "pipeline must be a diffusion pipeline with a UNet and a VAE (link a diffusion.load node)"
+        )
     return pipe
 
 
@@ -87,7 +98,9 @@ def _decode(pipe: Any, latents: Any) -> PILImage.Image:
 
     vae = pipe.vae
     with torch.inference_mode():
-        pixels = vae.decode(latents.to(vae.device, vae.dtype) / vae.config.scaling_factor, return_dict=False)[0]
+        pixels = vae.decode(latents.to(vae.device, vae.dtype) / vae.config.scaling_factor, return_dict=False)[
+            0
+        ]
     return pipe.image_processor.postprocess(pixels, output_type="pil")[0]
 
 
@@ -120,9 +133,15 @@ def denoising_film(
         return {}
 
     pipe(
-        text if prompt is None else prompt, num_inference_steps=steps, guidance_scale=guidance, width=width, height=height,
-        generator=torch.Generator("cpu").manual_seed(seed), output_type="latent",
-        callback_on_step_end=on_step, callback_on_step_end_tensor_inputs=["latents"],
+        text if prompt is None else prompt,
+        num_inference_steps=steps,
+        guidance_scale=guidance,
+        width=width,
+        height=height,
+        generator=torch.Generator("cpu").manual_seed(seed),
+        output_type="latent",
+        callback_on_step_end=on_step,
+        callback_on_step_end_tensor_inputs=["latents"],
     )
     frames = FrameList(_decode(pipe, latents) for latents in captured)
     ctx.preview(frames[-1])
@@ -172,10 +191,17 @@ def latent_walk(
     out = FrameList()
     for index in range(frames):
         ctx.progress(index, frames)
-        latents = torch.from_numpy(slerp(noise_a, noise_b, index / (frames - 1))).to(pipeline.device, pipeline.unet.dtype)
+        latents = torch.from_numpy(slerp(noise_a, noise_b, index / (frames - 1))).to(
+            pipeline.device, pipeline.unet.dtype
+        )
         result = pipeline(
-            words, latents=latents, num_inference_steps=steps, guidance_scale=guidance,
-            width=width, height=height, output_type="latent",
+            words,
+            latents=latents,
+            num_inference_steps=steps,
+            guidance_scale=guidance,
+            width=width,
+            height=height,
+            output_type="latent",
         )
         out.append(_decode(pipeline, result.images))
         ctx.preview(out[-1])
