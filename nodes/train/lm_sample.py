@@ -117,7 +117,8 @@ def lm_evaluate(
 def lm_as_language_model(model: TrainedLM) -> LanguageModel:
     """Hand a language model trained in the graph to the LLM pack's nodes (llm.generate and friends).
 
-    It has no chat template: set ``chat`` off on llm.generate."""
+    It has no chat template and a short context: on llm.generate set ``chat`` off, empty the system
+    prompt, and keep prompt plus max_tokens within the context it was trained with."""
     from nodes.llm.types import LanguageModelHandle
 
     return LanguageModelHandle("trained in the graph", model=model.model, tokenizer=model.tokenizer)

@@ -103,3 +103,21 @@ def test_the_example_graphs_validate():
         graph = load_graph(REPO / "graphs" / name)
         problems = migrate_nodes(graph, registry) + validate(graph, registry)
         assert not problems, [p.to_json() for p in problems]
+
+
+def test_a_trained_language_model_works_in_the_llm_pack(executor, make_graph):
+    if "llm.generate" not in executor.registry:
+        pytest.skip("the llm pack is not installed")
+    g = make_graph(
+        text=("data.pydoc_text", {"topics": "if,while"}),
+        chars=("data.char_tokenizer", {}, {"corpus": ("text", "corpus")}),
+        train=("train.language_model", {"steps": 5, "layers": 1, "width": 32, "heads": 2, "context": 32},
+               {"corpus": ("text", "corpus"), "tokenizer": ("chars", "tokenizer")}),
+        handle=("train.lm_as_language_model", {}, {"model": ("train", "model")}),
+        write=("llm.generate", {"prompt": "while", "system": "", "chat": False, "max_tokens": 12, "seed": 1},
+               {"model": ("handle", "model")}),
+        show=("core.show_text", {}, {"text": ("write", "text")}),
+    )
+    result = executor.run(g)
+    assert result.ok, result.error
+    assert isinstance(result.outputs["show"]["text"], str)
