@@ -34,7 +34,7 @@ def test_builds_a_graph_from_the_palette_runs_it_and_shows_the_preview(page, edi
     out = centre(page, "[data-testid=handle-blur-out-image]")
     drag(page, out, (out[0] + 220, out[1] + 40))
     page.wait_for_selector("[data-testid=palette]")
-    assert "takes Image" in page.get_attribute("[data-testid=palette-search]", "placeholder")
+    assert "take Image" in page.get_attribute("[data-testid=palette-search]", "placeholder")
     assert page.locator("[data-testid='palette-item-core.int']").count() == 0
     page.fill("[data-testid=palette-search]", "image save")
     page.click("[data-testid='palette-item-image.save']")
@@ -221,6 +221,7 @@ def test_reload_keeps_the_graph_and_examples_open(page):
     page.wait_for_selector("[data-testid=node-caption]")
     assert page.input_value("[data-testid=param-caption-text]") == "kept across reloads"
     page.click("[data-testid=btn-examples]")
+    page.wait_for_selector("[data-testid=examples-menu]")
     for path in sorted((REPO / "graphs").glob("*.json")):
         assert page.locator(f"[data-testid='example-{path.name}']").count() == 1
     page.click("[data-testid='example-hello_image.json']")
@@ -251,3 +252,39 @@ def test_dark_and_light_themes(page):
     assert background == "rgb(255, 255, 255)"
     page.screenshot(path=str(SHOTS / "editor-light.png"))
     page.click("[data-testid=btn-theme]")
+
+
+def test_a_file_dropped_on_the_canvas_opens_and_ctrl_enter_runs_it(page):
+    graph = {"nodeflow": 1, "meta": {"title": "Dropped"}, "nodes": {
+        "img": {"type": "image.new", "params": {"width": 40, "height": 30}, "ui": {"pos": [60, 60]}},
+        "save": {"type": "image.save", "inputs": {"image": ["img", "image"]}, "params": {"filename": "dropped.png"},
+                 "ui": {"pos": [380, 60]}}}}
+    page.evaluate(
+        """text => { const data = new DataTransfer();
+             data.items.add(new File([text], 'dropped.json', { type: 'application/json' }));
+             const canvas = document.querySelector('[data-testid=canvas]');
+             canvas.dispatchEvent(new DragEvent('dragover', { dataTransfer: data, bubbles: true, cancelable: true }));
+             canvas.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true })); }""",
+        json.dumps(graph))
+    page.wait_for_function("() => document.querySelector('[data-testid=graph-title]').value === 'Dropped'")
+    page.click("[data-testid=canvas] .react-flow__pane", position={"x": 40, "y": 500})
+    page.keyboard.press("Control+Enter")
+    page.wait_for_function("() => document.querySelector('[data-testid=preview-image-save]')?.naturalWidth === 40")
+
+
+def test_a_file_param_takes_an_uploaded_file(page, editor_server):
+    from PIL import Image
+
+    picture = Path(editor_server.settings.home) / "upload-me.png"
+    picture.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (24, 12), "#c04000").save(picture)
+    graph = {"nodeflow": 1, "nodes": {
+        "load": {"type": "image.load", "ui": {"pos": [60, 60]}},
+        "save": {"type": "image.save", "inputs": {"image": ["load", "image"]}, "params": {"filename": "uploaded.png"},
+                 "ui": {"pos": [380, 60]}}}}
+    open_graph(page, graph)
+    page.set_input_files("[data-testid=upload-input-load-path]", str(picture))
+    page.wait_for_function("() => document.querySelector('[data-testid=param-load-path]').value === 'upload-me.png'")
+    assert (Path(editor_server.settings.input_dir) / "upload-me.png").exists()
+    run_and_wait(page)
+    page.wait_for_function("() => document.querySelector('[data-testid=preview-image-save]')?.naturalWidth === 24")

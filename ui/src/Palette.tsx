@@ -25,7 +25,7 @@ export function Palette({ catalog, x, y, wanted, onPick, onClose }: Props) {
   useEffect(() => {
     list.current?.querySelector(`[data-index="${active}"]`)?.scrollIntoView({ block: "nearest" });
   }, [active]);
-  const filter = wanted.input ? `takes ${wanted.input}` : wanted.output ? `gives ${wanted.output}` : "";
+  const filter = wanted.input ? `take ${wanted.input}` : wanted.output ? `give ${wanted.output}` : "";
   return (
     <div className="nf-palette" style={{ left: x, top: y }} data-testid="palette"
       onMouseDown={(e) => e.stopPropagation()} onDoubleClick={(e) => e.stopPropagation()}>

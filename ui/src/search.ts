@@ -49,8 +49,13 @@ export function searchNodes(catalog: Catalog, query: string, wanted: Wanted = {}
   const words = query.trim().split(/\s+/).filter(Boolean);
   const scored: [number, NodeTypeSpec][] = [];
   for (const spec of catalog.nodes) {
-    if ((wanted.input || wanted.output) && fittingPort(spec, wanted, catalog.types) === null) continue;
     let total = 0;
+    if (wanted.input || wanted.output) {
+      const port = fittingPort(spec, wanted, catalog.types);
+      if (port === null) continue;
+      // a node whose input port takes the link comes before one where only a param could take it
+      if (!spec.params.some((p) => p.name === port)) total += 10_000;
+    }
     let ok = true;
     for (const word of words) {
       const best = Math.max(

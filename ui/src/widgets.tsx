@@ -157,7 +157,7 @@ function FileWidget({ node, spec, value, bad, onChange }: Props) {
         <button type="button" className="nf-icon-btn nodrag" title="pick a file from the input folders" onClick={browse}>…</button>
         <button type="button" className="nf-icon-btn nodrag" title="upload a file into the input folder"
           data-testid={`upload-${node}-${spec.name}`} onClick={() => picker.current?.click()}>⇪</button>
-        <input ref={picker} type="file" hidden accept={extensions.join(",")}
+        <input ref={picker} type="file" hidden accept={extensions.join(",")} data-testid={`upload-input-${node}-${spec.name}`}
           onChange={async (e) => {
             const file = e.target.files?.[0];
             if (!file) return;

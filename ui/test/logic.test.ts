@@ -129,3 +129,13 @@ test("the run store notifies only the nodes that changed", () => {
   store.apply([{ event: "progress", run: "r", node: "a", value: 1, max: 2 }]);
   assert.deepEqual([a, b], [1, 0]);
 });
+
+test("a node whose input takes the dragged link is listed before one where only a param could", () => {
+  const withParam: NodeTypeSpec = {
+    ...spec("text.upper", "Text", [], [["text", "String"]]),
+    params: [{ name: "prefix", kind: "string", default: "", type: "String" }],
+  };
+  const withInput = spec("core.show", "Text", [["text", "String"]], []);
+  const found = searchNodes({ types, nodes: [withParam, withInput] }, "", { input: "String" }).map((s) => s.type);
+  assert.deepEqual(found, ["core.show", "text.upper"]);
+});
