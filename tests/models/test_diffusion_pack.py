@@ -183,3 +183,18 @@ def test_scheduler_choice_changes_the_sampler(executor, scheduler):
     default = pixels(run_paint(executor, paint_graph()))
     other = pixels(run_paint(executor, paint_graph(scheduler=scheduler)))
     assert not np.array_equal(default, other)
+
+
+def test_decode_gives_back_the_sampled_picture(executor):
+    graph = paint_graph(batch=2)
+    graph["nodes"]["decode"] = {
+        "type": "diffusion.decode",
+        "inputs": {"pipeline": ["sd", "pipeline"], "latents": ["paint", "latents"]},
+        "params": {"index": 1},
+    }
+    result = executor.run(parse_graph(graph), only=["paint", "decode"])
+    assert result.ok, result.error
+    sheet = np.asarray(result.outputs["paint"]["image"])
+    assert np.array_equal(np.asarray(result.outputs["decode"]["image"]), sheet[:, 64:])
+    too_far = executor.run(parse_graph(graph), only=["decode"], overrides=["decode.index=2"])
+    assert too_far.status == "error" and "past the last batch item (1)" in too_far.error.message

@@ -132,3 +132,20 @@ def test_language_model_handles_store_and_load_as_safetensors_folders(executor, 
     restored = port_type.load(tmp_path)
     options = dict(chat=False, temperature=0.0, max_tokens=5)
     assert generate_text(restored, "the quick", **options) == generate_text(handle, "the quick", **options)
+
+
+def test_cancel_stops_generation_between_tokens(executor):
+    import threading
+
+    cancel = threading.Event()
+    log = EventLog()
+
+    def stop_after_two_tokens(event):
+        log(event)
+        if len(log.of("preview")) == 2:
+            cancel.set()
+
+    graph = tiny_llama_graph(max_tokens=60)
+    result = executor.run(parse_graph(graph), only=["gen"], on_event=stop_after_two_tokens, cancel=cancel)
+    assert result.status == "cancelled"
+    assert len(log.of("preview")) == 2
