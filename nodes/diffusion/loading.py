@@ -1,8 +1,9 @@
 """Loading diffusers pipelines and LoRAs.
 
 A source is a diffusers folder (``model_index.json`` and one folder per component), a single
-``.safetensors``/``.ckpt`` checkpoint (as Automatic1111 and most model sites share them) together
-with a local diffusers folder of the same architecture for its configs, or a hub id when online.
+``.safetensors`` checkpoint (as Automatic1111 and most model sites share them) together with a local
+diffusers folder of the same architecture for its configs, or a hub id when online. Weights are
+read from safetensors only: pickled ``.ckpt``/``.bin`` files can run code and are refused.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from .types import DiffusionPipeline, LoraRef, PipelineHandle
 __all__ = ["open_pipeline", "activate_loras", "load", "lora"]
 
 _LAYOUT = "a diffusers folder (model_index.json, unet/, vae/, text_encoder/, tokenizer/, scheduler/)"
-_SINGLE_FILE = (".safetensors", ".ckpt")
+_SINGLE_FILE = (".safetensors",)
 
 
 def _single_file_config(config: str, settings: Settings) -> str | None:
@@ -46,7 +47,10 @@ def resolve_source(source: str, config: str, settings: Settings) -> tuple[str, s
     if path is not None:
         if path.is_file():
             if path.suffix.lower() not in _SINGLE_FILE:
-                raise ValueError(f"{path} is not a .safetensors or .ckpt checkpoint")
+                raise ValueError(
+                    f"{path.name} is not a .safetensors checkpoint; pickled .ckpt files are not loaded "
+                    "because they can run code (convert it to .safetensors first)"
+                )
             config_folder = _single_file_config(config, settings)
             if config_folder is None and hub_offline():
                 raise ModelNotFound(
@@ -76,7 +80,7 @@ def open_pipeline(kind: str, where: str, config: str | None, device: str, dtype:
             where, config=config, dtype=dtype, local_files_only=hub_offline() or config is not None
         )
     else:
-        options: dict[str, Any] = {"dtype": dtype}
+        options: dict[str, Any] = {"dtype": dtype, "use_safetensors": True}
         if kind == "hub":
             options["local_files_only"] = hub_offline()
         try:
