@@ -1,11 +1,12 @@
 """What a training node costs over the same loop written plainly in PyTorch, measured side by side.
 
-    python bench/train_overhead.py [--steps 150] [--rounds 3] [--threads 1]
+    python bench/train_overhead.py [--steps 150] [--rounds 3]
 
 The plain loop is the digit diffusion training of graphs/prompt_to_digit.json (same UNet, data,
 optimizer, learning-rate schedule, weight averaging and seeds) with nothing around it but a list of
 losses. The node is ``train.diffusion`` run by the Executor, with its progress events, live loss curve
 and sample previews all on. Rounds alternate plain and node so load from other work hits both alike.
+Both run on the same number of torch threads (the trainers' ``NODEFLOW_TRAIN_THREADS``, default 1).
 Target: node throughput 0.95 of plain or better.
 """
 
@@ -105,12 +106,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--steps", type=int, default=150)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     args = parser.parse_args()
     import torch
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    from nodes.train.monitor import cpu_threads
+
     settings = showcase_settings()
     with tempfile.TemporaryDirectory() as home:
         executor = Executor(settings=Settings(home=Path(home), output_dir=Path(home) / "out"))
@@ -123,7 +123,9 @@ def main() -> None:
         data = prepared.outputs["embedded"]["dataset"]
         plain_s, node_s, previews = [], [], []
         for round_index in range(args.rounds):
-            plain_s.append(plain_loop(data, data.embeddings, settings, args.steps + round_index))
+            with cpu_threads():  # what the node does around its loop
+                plain_s.append(plain_loop(data, data.embeddings, settings, args.steps + round_index))
+                threads = torch.get_num_threads()
             seconds, shown = node_run(executor, settings, args.steps, round_index)
             node_s.append(seconds)
             previews.append(shown)
@@ -134,7 +136,7 @@ def main() -> None:
     node_rate = statistics.median(s / t for s, t in zip(steps, node_s))
     print()
     print(f"train.diffusion vs a plain PyTorch loop, {args.steps} steps x {args.rounds} rounds, "
-          f"batch {settings['batch_size']}, width {settings['width']}, torch threads {torch.get_num_threads()}")
+          f"batch {settings['batch_size']}, width {settings['width']}, torch threads {threads}")
     print(f"{'':24}{'steps/s (median)':>18}{'seconds per round':>30}")
     print(f"{'plain PyTorch':24}{plain_rate:>18.2f}{'  '.join(f'{s:6.2f}' for s in plain_s):>30}")
     print(f"{'nodeflow node':24}{node_rate:>18.2f}{'  '.join(f'{s:6.2f}' for s in node_s):>30}")

@@ -1,6 +1,6 @@
 """Does training in a graph give good models on a laptop CPU? Two checks, each printed as a table.
 
-    python bench/train_quality.py [--skip-digits] [--skip-lm] [--per-class 100] [--threads 0]
+    python bench/train_quality.py [--skip-digits] [--skip-lm] [--per-class 100]
 
 1. The digit diffusion model of graphs/prompt_to_digit.json, trained with that graph's own settings
    (its digits, embedder and train nodes, run by the Executor in a fresh home so nothing is cached),
@@ -44,6 +44,7 @@ def _run(graph_name: str, only: list[str], home: Path):
 
 def digits_check(per_class: int) -> None:
     from nodes.train.evaluate import evaluate_diffusion
+    from nodes.train.monitor import cpu_threads
 
     graph = load_graph(ROOT / "graphs" / "prompt_to_digit.json")
     draw, caption = graph.nodes["draw"].params, graph.nodes["caption"].params
@@ -51,11 +52,12 @@ def digits_check(per_class: int) -> None:
         result, durations, _ = _run("prompt_to_digit.json", ["train", "digits", "embedder"], Path(home))
     model = result.outputs["train"]["model"]
     started = time.perf_counter()
-    report, _, _ = evaluate_diffusion(
-        model, result.outputs["digits"]["dataset"], embedder=result.outputs["embedder"]["model"],
-        template=caption.get("template", "a handwritten {word}"), per_class=per_class,
-        steps=draw.get("steps", 25), guidance=draw.get("guidance", 3.0), seed=1,
-    )
+    with cpu_threads():
+        report, _, _ = evaluate_diffusion(
+            model, result.outputs["digits"]["dataset"], embedder=result.outputs["embedder"]["model"],
+            template=caption.get("template", "a handwritten {word}"), per_class=per_class,
+            steps=draw.get("steps", 25), guidance=draw.get("guidance", 3.0), seed=1,
+        )
     sampling = time.perf_counter() - started
     train_s = durations["train"]
     settings = graph.nodes["train"].params
@@ -91,10 +93,12 @@ def lm_check() -> None:
         ("final training loss", f"{sum(model.history.curves['loss'][-50:]) / 50:.3f}", "", True),
     ])
     from nodes.train.lm_sample import generate_text
+    from nodes.train.monitor import cpu_threads
 
     for seed in (0, 1):
-        print(f"\nsample (seed {seed}, temperature 0.8):\n" + "The " + generate_text(
-            model, "The ", max_new_tokens=300, temperature=0.8, seed=seed))
+        with cpu_threads():
+            sample = generate_text(model, "The ", max_new_tokens=300, temperature=0.8, seed=seed)
+        print(f"\nsample (seed {seed}, temperature 0.8):\nThe {sample}")
 
 
 def _table(rows) -> None:
@@ -108,13 +112,9 @@ def main() -> None:
     parser.add_argument("--skip-digits", action="store_true")
     parser.add_argument("--skip-lm", action="store_true")
     parser.add_argument("--per-class", type=int, default=100)
-    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     args = parser.parse_args()
-    if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
-    print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; "
+          f"trainers use {os.environ.get('NODEFLOW_TRAIN_THREADS', '1')} torch thread(s)")
     if not args.skip_digits:
         digits_check(args.per_class)
     if not args.skip_lm:

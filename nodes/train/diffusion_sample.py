@@ -12,6 +12,7 @@ from nodes.data.grid import sample_grid, to_pil
 from nodes.data.types import Embedder, Embedding
 
 from .checkpoints import DiffusionCheckpoint, DiffusionModel
+from .monitor import cpu_threads
 
 __all__ = ["denoise", "null_condition", "class_condition", "caption_condition"]
 
@@ -139,8 +140,9 @@ def diffusion_sample(
         if label < 0:
             raise ValueError(f"this model draws a class: set label to 0-{len(model.class_names) - 1}")
         count_condition = class_condition(model, np.full(count, _check_label(model, label)))
-    pixels = denoise(model, count_condition, count, steps=steps, guidance=guidance, seed=seed,
-                     progress=ctx.progress if ctx is not None else None)
+    with cpu_threads():
+        pixels = denoise(model, count_condition, count, steps=steps, guidance=guidance, seed=seed,
+                         progress=ctx.progress if ctx is not None else None)
     picture = to_pil(pixels[0]) if count == 1 else sample_grid(pixels, columns=columns, cell=max(model.size, 32))
     if ctx is not None:
         ctx.preview(picture if count > 1 else sample_grid(pixels, columns=1, cell=128))

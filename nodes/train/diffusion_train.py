@@ -19,7 +19,7 @@ from nodes.data.types import Embedder, ImageDataset, ImageSet
 
 from .checkpoints import DiffusionCheckpoint, DiffusionModel, History
 from .diffusion_sample import class_condition, denoise, null_condition, predict_noise
-from .monitor import TrainingMonitor, cosine_lr, seeded_generator
+from .monitor import TrainingMonitor, cpu_threads, cosine_lr, seeded_generator
 
 __all__ = ["build_unet", "train_diffusion_model"]
 
@@ -199,7 +199,8 @@ def train_diffusion(
     """
     if width % 8:
         raise ValueError(f"width must be a multiple of 8 (the UNet's group norm), got {width}")
-    return train_diffusion_model(
-        dataset, embedder=embedder, init=init, conditioning=conditioning, steps=steps, batch_size=batch_size,
-        learning_rate=learning_rate, width=width, condition_dropout=condition_dropout, ema=ema, seed=seed, ctx=ctx,
-    )
+    with cpu_threads():
+        return train_diffusion_model(
+            dataset, embedder=embedder, init=init, conditioning=conditioning, steps=steps, batch_size=batch_size,
+            learning_rate=learning_rate, width=width, condition_dropout=condition_dropout, ema=ema, seed=seed, ctx=ctx,
+        )

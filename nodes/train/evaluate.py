@@ -18,6 +18,7 @@ from nodes.data.image_prep import split_indices
 from nodes.data.types import Embedder, ImageDataset, ImageSet
 
 from .checkpoints import DiffusionCheckpoint, DiffusionModel
+from .monitor import cpu_threads
 from .diffusion_sample import caption_condition, class_condition, denoise
 
 __all__ = ["ImageClassifier", "fit_classifier", "score_generated", "evaluate_diffusion"]
@@ -131,8 +132,9 @@ def evaluate_digits(
 ) -> dict:
     """How often a generated image is the class asked for, and how sure a classifier trained on the
     real images is about it (compare with its scores on held-out real images)."""
-    report, pixels, asked = evaluate_diffusion(model, real, embedder=embedder, template=template, per_class=per_class, steps=steps, guidance=guidance,
-                                               seed=seed, progress=ctx.progress)
+    with cpu_threads():
+        report, pixels, asked = evaluate_diffusion(model, real, embedder=embedder, template=template, per_class=per_class, steps=steps, guidance=guidance,
+                                                   seed=seed, progress=ctx.progress)
     shown = np.concatenate([np.flatnonzero(asked == c)[:8] for c in range(len(model.class_names))])
     ctx.preview(sample_grid(pixels[shown], columns=8, cell=32))
     ctx.log(f"adherence {report['adherence']:.1%}, confidence {report['confidence']:.3f} "

@@ -12,7 +12,7 @@ from nodes.data.grid import sample_grid, to_pil
 from nodes.data.types import ImageDataset, ImageSet
 
 from .checkpoints import GANCheckpoint, GANModel, History
-from .monitor import TrainingMonitor, seeded_generator
+from .monitor import TrainingMonitor, cpu_threads, seeded_generator
 
 __all__ = ["train_gan_model", "gan_pixels"]
 
@@ -114,8 +114,9 @@ def train_gan(
 ) -> GANModel:
     """Train a DCGAN (square images of 8, 16, 32... pixels), generator and discriminator losses and
     samples live on the node. Link ``init`` to continue training. Cached on disk."""
-    return train_gan_model(dataset, init=init, steps=steps, batch_size=batch_size, latent_dim=latent_dim, width=width,
-                           learning_rate=learning_rate, seed=seed, ctx=ctx)
+    with cpu_threads():
+        return train_gan_model(dataset, init=init, steps=steps, batch_size=batch_size, latent_dim=latent_dim, width=width,
+                               learning_rate=learning_rate, seed=seed, ctx=ctx)
 
 
 @node("train.gan_sample", category="Train / Sample")
@@ -128,7 +129,8 @@ def gan_sample(
     columns: int = Param(8, min=1, max=64),
 ) -> Image:
     """Draw images from a trained GAN's generator. The same seed gives the same images."""
-    pixels = gan_pixels(model, count, seed)
+    with cpu_threads():
+        pixels = gan_pixels(model, count, seed)
     picture = to_pil(pixels[0]) if count == 1 else sample_grid(pixels, columns=columns, cell=max(32, model.generator.config.size))
     ctx.preview(picture if count > 1 else sample_grid(pixels, columns=1, cell=128))
     return picture

@@ -9,6 +9,7 @@ from nodeflow import Context, Param, node
 from nodes.data.types import TextDataset, borrowed_type
 
 from .checkpoints import LMCheckpoint, TrainedLM
+from .monitor import cpu_threads
 
 __all__ = ["generate_text", "window_loss"]
 
@@ -87,8 +88,9 @@ def lm_generate(
 ) -> str:
     """Write text with a trained language model, continuing the prompt. Seeded: the same seed, the same text."""
     start = prompt if prompt is not None else prompt_text
-    text = generate_text(model, start, max_new_tokens=max_new_tokens, temperature=temperature, top_k=top_k, seed=seed,
-                         progress=ctx.progress if ctx is not None else None)
+    with cpu_threads():
+        text = generate_text(model, start, max_new_tokens=max_new_tokens, temperature=temperature, top_k=top_k, seed=seed,
+                             progress=ctx.progress if ctx is not None else None)
     text = start + text if include_prompt else text
     if ctx is not None:
         ctx.preview(text)
@@ -107,7 +109,8 @@ def lm_evaluate(
     from .lm_train import encode_corpus
 
     ids = encode_corpus(model.tokenizer, corpus)
-    loss = window_loss(model.model, ids, model.model.config.n_positions, max_windows=max_windows)
+    with cpu_threads():
+        loss = window_loss(model.model, ids, model.model.config.n_positions, max_windows=max_windows)
     report = {"loss": round(loss, 4), "perplexity": round(math.exp(loss), 3), "tokens": int(len(ids))}
     ctx.log(f"validation loss {loss:.3f}, perplexity {math.exp(loss):.2f} over {len(ids):,} tokens")
     return report

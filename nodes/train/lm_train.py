@@ -18,7 +18,7 @@ from nodes.data.types import TextCorpus, TextDataset, Tokenizer
 
 from .checkpoints import History, LMCheckpoint, TrainedLM
 from .lm_sample import generate_text, window_loss
-from .monitor import TrainingMonitor, cosine_lr, seeded_generator
+from .monitor import TrainingMonitor, cpu_threads, cosine_lr, seeded_generator
 
 __all__ = ["build_lm", "encode_corpus", "train_language_model"]
 
@@ -134,7 +134,8 @@ def train_lm(
     Link ``init`` to continue from an earlier checkpoint (the architecture comes from it). The result
     is cached on disk, keyed by the text, the tokenizer and these settings.
     """
-    return train_language_model(
-        corpus, tokenizer, validation=validation, init=init, steps=steps, batch_size=batch_size, context=context,
-        layers=layers, width=width, heads=heads, learning_rate=learning_rate, eval_every=eval_every, seed=seed, ctx=ctx,
-    )
+    with cpu_threads():
+        return train_language_model(
+            corpus, tokenizer, validation=validation, init=init, steps=steps, batch_size=batch_size, context=context,
+            layers=layers, width=width, heads=heads, learning_rate=learning_rate, eval_every=eval_every, seed=seed, ctx=ctx,
+        )

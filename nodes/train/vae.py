@@ -12,7 +12,7 @@ from nodes.data.grid import sample_grid
 from nodes.data.types import ImageDataset, ImageSet
 
 from .checkpoints import History, VAECheckpoint, VAEModel
-from .monitor import TrainingMonitor, cosine_lr, seeded_generator
+from .monitor import TrainingMonitor, cpu_threads, cosine_lr, seeded_generator
 
 __all__ = ["build_vae", "train_vae_model", "encode_mean", "decode"]
 
@@ -125,9 +125,10 @@ def train_vae(
     show live on the node. Link ``init`` to continue training. Cached on disk."""
     if width % 8:
         raise ValueError(f"width must be a multiple of 8 (the group norm), got {width}")
-    return train_vae_model(dataset, init=init, steps=steps, batch_size=batch_size, width=width,
-                           latent_channels=latent_channels, kl_weight=kl_weight, learning_rate=learning_rate,
-                           seed=seed, ctx=ctx)
+    with cpu_threads():
+        return train_vae_model(dataset, init=init, steps=steps, batch_size=batch_size, width=width,
+                               latent_channels=latent_channels, kl_weight=kl_weight, learning_rate=learning_rate,
+                               seed=seed, ctx=ctx)
 
 
 @node("train.vae_interpolate", category="Train / Sample")
@@ -146,10 +147,12 @@ def vae_interpolate(
     for index in (first, second):
         if index >= len(dataset):
             raise ValueError(f"image {index} is out of range: the dataset has {len(dataset)}")
-    ends = encode_mean(model.vae, dataset.pixels[[first, second]])
+    with cpu_threads():
+        ends = encode_mean(model.vae, dataset.pixels[[first, second]])
     weights = torch.linspace(0, 1, frames).view(-1, 1, 1, 1)
     latents = ends[0:1] * (1 - weights) + ends[1:2] * weights
-    strip = sample_grid(decode(model.vae, latents), columns=frames, cell=64)
+    with cpu_threads():
+        strip = sample_grid(decode(model.vae, latents), columns=frames, cell=64)
     ctx.preview(strip)
     return strip
 
@@ -169,6 +172,7 @@ def vae_sample(
 
     generator = torch.Generator().manual_seed(int(seed) % (2**63))
     latents = torch.randn(count, model.vae.config.latent_channels, size // 2, size // 2, generator=generator)
-    grid = sample_grid(decode(model.vae, latents), columns=columns, cell=48)
+    with cpu_threads():
+        grid = sample_grid(decode(model.vae, latents), columns=columns, cell=48)
     ctx.preview(grid)
     return grid
