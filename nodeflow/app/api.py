@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,8 @@ class EditorState:
     runs: RunManager
     start_graph: Path | None = None  # given on the command line
     graphs_dir: Path = GRAPHS_DIR
+    # tells a browser whether its stored graph was edited under this server (keep it) or an earlier one
+    session: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
 
 def example_names(folder: Path) -> list[str]:
@@ -114,11 +117,13 @@ def make_router(state: EditorState) -> APIRouter:
     @router.get("/api/start")
     def start() -> dict[str, Any]:
         if state.start_graph is not None:
-            return {"graph": _read_json(state.start_graph), "source": str(state.start_graph), "explicit": True}
+            return {"graph": _read_json(state.start_graph), "source": str(state.start_graph), "explicit": True,
+                    "session": state.session}
         name = default_example(state.graphs_dir)
         if name is None:
-            return {"graph": {"nodeflow": 1, "meta": {"title": "Untitled"}, "nodes": {}}, "source": "", "explicit": False}
-        return {"graph": _read_json(state.graphs_dir / name), "source": name, "explicit": False}
+            graph = {"nodeflow": 1, "meta": {"title": "Untitled"}, "nodes": {}}
+            return {"graph": graph, "source": "", "explicit": False, "session": state.session}
+        return {"graph": _read_json(state.graphs_dir / name), "source": name, "explicit": False, "session": state.session}
 
     @router.post("/api/validate")
     async def validate_graph(request: Request) -> dict[str, Any]:

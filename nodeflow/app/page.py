@@ -39,6 +39,7 @@ footer { display: none !important; }
 #nf-main { height: 100vh; gap: 0 !important; flex-wrap: nowrap !important; margin: 0 !important; }
 #nf-canvas { flex: 1 1 auto !important; height: 100vh; padding: 0 !important; border: 0 !important; min-width: 0 !important; }
 #nf-canvas .nf-host { height: 100vh; width: 100%; }
+#nf-canvas .html-container { padding: 0 !important; height: 100vh; overflow: hidden; }
 #nf-side { flex: 0 0 300px !important; max-width: 300px; height: 100vh; overflow-y: auto; padding: 10px !important;
            border-left: 1px solid var(--border-color-primary); background: var(--background-fill-secondary); }
 #nf-side h3 { margin: 4px 0 8px 0; }

@@ -288,3 +288,19 @@ def test_a_file_param_takes_an_uploaded_file(page, editor_server):
     assert (Path(editor_server.settings.input_dir) / "upload-me.png").exists()
     run_and_wait(page)
     page.wait_for_function("() => document.querySelector('[data-testid=preview-image-save]')?.naturalWidth === 24")
+
+
+def test_history_panel_reopens_a_past_run(page):
+    graph = json.loads(json.dumps(HELLO))
+    graph["meta"]["title"] = "From the history"
+    open_graph(page, graph)
+    run_and_wait(page)
+    page.click("[data-testid=btn-new]")
+    page.click("[data-testid=btn-history]")
+    panel = page.locator("[data-testid=history-panel]")
+    panel.wait_for()
+    if "not available" in panel.inner_text():
+        return  # this install has no run history
+    page.locator("[data-testid=history-panel] .nf-history-item").first.click()
+    page.wait_for_selector("[data-testid=node-blur]")
+    assert page.input_value("[data-testid=graph-title]") == "From the history"

@@ -57,7 +57,7 @@ def test_start_graph_is_the_preferred_example_or_the_file_given(make_app, tmp_pa
     with TestClient(make_app()) as client:
         start = client.get("/api/start").json()
     expected = "prompt_to_digit.json" if (REPO / "graphs" / "prompt_to_digit.json").exists() else "hello_image.json"
-    assert start["source"] == expected and not start["explicit"]
+    assert start["source"] == expected and not start["explicit"] and start["session"]
 
     mine = tmp_path / "mine.json"
     mine.write_text(json.dumps({"nodeflow": 1, "meta": {"title": "Mine"}, "nodes": {}}))

@@ -55,6 +55,7 @@ export interface MountOptions {
 const STORAGE_KEY = "nodeflow.editor.graph";
 const CLIPBOARD_KEY = "nodeflow.editor.clipboard";
 const THEME_KEY = "nodeflow.editor.theme";
+let sessionId = ""; // the server's, stored with the graph
 const EMPTY_GRAPH: GraphFile = { nodeflow: 1, meta: { title: "Untitled" }, nodes: {} };
 const nodeTypes = { nf: NodeView, nfgroup: GroupView };
 // bigger graphs draw only the nodes in view (small ones keep every node in the page, e.g. for find)
@@ -80,7 +81,9 @@ export function App({ options }: { options: MountOptions }) {
     Promise.all([api.catalog(), api.start()])
       .then(([catalog, start]) => {
         const stored = readStored();
-        const useStored = stored && !start.explicit;
+        // a graph named on the command line wins over the stored one, once: edits made since are kept
+        const useStored = stored && (!start.explicit || stored.session === start.session);
+        sessionId = start.session;
         setBoot({ catalog, file: useStored ? stored.file : start.graph, source: useStored ? stored.source : start.source });
       })
       .catch((err) => setBoot({ error: String(err.message || err) }));
@@ -103,7 +106,7 @@ export function App({ options }: { options: MountOptions }) {
   return <div className={`nf-app nf-${theme}`} data-testid="editor" data-theme={theme}>{body}</div>;
 }
 
-function readStored(): { file: GraphFile; source: string } | null {
+function readStored(): { file: GraphFile; source: string; session?: string } | null {
   try {
     const raw = localStorage.getItem(STORAGE_KEY);
     if (!raw) return null;
@@ -189,7 +192,7 @@ function Editor(props: {
   const persistNow = useCallback(() => {
     window.clearTimeout(timers.current.persist);
     try {
-      localStorage.setItem(STORAGE_KEY, JSON.stringify({ file: currentFile(), source: latest.current.source }));
+      localStorage.setItem(STORAGE_KEY, JSON.stringify({ file: currentFile(), source: latest.current.source, session: sessionId }));
     } catch {
       /* storage full or disabled: the graph still lives in the page */
     }

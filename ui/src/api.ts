@@ -21,7 +21,7 @@ const post = (url: string, body: unknown) =>
 
 export const api = {
   catalog: () => fetch("/api/catalog").then((r) => json<Catalog>(r)),
-  start: () => fetch("/api/start").then((r) => json<{ graph: GraphFile; source: string; explicit: boolean }>(r)),
+  start: () => fetch("/api/start").then((r) => json<{ graph: GraphFile; source: string; explicit: boolean; session: string }>(r)),
   examples: () =>
     fetch("/api/graphs").then((r) => json<{ graphs: { name: string; title: string; description: string }[]; default: string | null }>(r)),
   example: (name: string) => fetch(`/api/graphs/${encodeURIComponent(name)}`).then((r) => json<GraphFile>(r)),
