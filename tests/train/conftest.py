@@ -38,6 +38,27 @@ def embedder() -> MiniLM:
     return MiniLM()
 
 
+class QuietContext:
+    """Stands in for the run context where a node only reads settings and reports progress and previews."""
+
+    def __init__(self, settings=None):
+        self.settings = settings
+
+    def progress(self, *args):
+        pass
+
+    def preview(self, *args, **kwargs):
+        pass
+
+    def log(self, *args):
+        pass
+
+
+@pytest.fixture()
+def quiet(settings) -> QuietContext:
+    return QuietContext(settings)
+
+
 @pytest.fixture(scope="session")
 def digits_data():
     from nodes.data.bundled import digits

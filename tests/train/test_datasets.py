@@ -103,7 +103,7 @@ def test_add_image_builds_a_dataset_from_single_images():
     assert both.pixels[1, 2].mean() == pytest.approx(1.0)
 
 
-def test_captioned_images_from_csv_and_json_lines(executor, settings):
+def test_captioned_images_from_csv_and_json_lines(settings, quiet):
     root = settings.extra_input_dirs[0]
     _write_pngs(root / "pics", 2, (200, 200, 200))
     (root / "list.csv").write_text("image,caption,label\npics/0.png,a grey square,grey\npics/1.png,another one,grey\n")
@@ -112,26 +112,13 @@ def test_captioned_images_from_csv_and_json_lines(executor, settings):
     )
     from nodes.data.files import captioned_images
 
-    class Ctx:  # the real Context needs a run; these nodes only read settings and report progress
-        def __init__(self):
-            self.settings = settings
-
-        def progress(self, *a):
-            pass
-
-        def preview(self, *a, **k):
-            pass
-
-        def log(self, *a):
-            pass
-
-    from_csv = captioned_images(Ctx(), path="list.csv", size=4, fit="stretch", colour=False)
+    from_csv = captioned_images(quiet, path="list.csv", size=4, fit="stretch", colour=False)
     assert from_csv.captions == ["a grey square", "another one"] and from_csv.class_names == ["grey"]
-    from_jsonl = captioned_images(Ctx(), path="list.jsonl", size=4, fit="cover", colour=True)
+    from_jsonl = captioned_images(quiet, path="list.jsonl", size=4, fit="cover", colour=True)
     assert from_jsonl.pixels.shape == (2, 3, 4, 4) and from_jsonl.captions == ["first", "second"]
     (root / "bad.csv").write_text("file,words\npics/0.png,x\n")
     with pytest.raises(ValueError, match="row 1: needs an 'image' and a 'caption' column"):
-        captioned_images(Ctx(), path="bad.csv", size=4, fit="cover", colour=True)
+        captioned_images(quiet, path="bad.csv", size=4, fit="cover", colour=True)
 
 
 def test_text_file_reads_a_file_or_a_folder(executor, settings, make_graph):

@@ -9,51 +9,38 @@ from nodes.data import image_prep, text_prep
 from nodes.data.types import ImageSet, TextCorpus
 
 
-class Quiet:
-    """Stands in for the run context where a node only reports progress and previews."""
-
-    def progress(self, *args):
-        pass
-
-    def preview(self, *args, **kwargs):
-        pass
-
-    def log(self, *args):
-        pass
-
-
 def _squares() -> ImageSet:
     pixels = np.zeros((4, 3, 8, 8), np.float32)
     pixels[:, :, 2:6, 2:6] = np.linspace(0.2, 0.8, 4)[:, None, None, None]
     return ImageSet(pixels, labels=np.arange(4) % 2, captions=[f"square {i}" for i in range(4)], class_names=["a", "b"])
 
 
-def test_resize_and_crop_keep_labels_and_captions():
+def test_resize_and_crop_keep_labels_and_captions(quiet):
     data = _squares()
-    bigger = image_prep.resize(data, Quiet(), width=16, height=12, method="nearest")
+    bigger = image_prep.resize(data, quiet, width=16, height=12, method="nearest")
     assert bigger.pixels.shape == (4, 3, 12, 16)
     assert bigger.captions == data.captions and bigger.labels.tolist() == data.labels.tolist()
-    middle = image_prep.crop(data, Quiet(), width=4, height=4, position="center")
+    middle = image_prep.crop(data, quiet, width=4, height=4, position="center")
     assert middle.pixels.shape == (4, 3, 4, 4)
     assert np.allclose(middle.pixels[1], 0.4)  # the square's inside, nothing of the border
     with pytest.raises(ValueError, match="larger than the 8x8 images"):
-        image_prep.crop(data, Quiet(), width=9, height=4, position="center")
+        image_prep.crop(data, quiet, width=9, height=4, position="center")
 
 
-def test_normalize_makes_grey_full_contrast_and_inverted():
+def test_normalize_makes_grey_full_contrast_and_inverted(quiet):
     data = _squares()
-    out = image_prep.normalize(data, Quiet(), channels="grey", contrast="stretch", invert=True)
+    out = image_prep.normalize(data, quiet, channels="grey", contrast="stretch", invert=True)
     assert out.pixels.shape == (4, 1, 8, 8)
     for image in out.pixels:
         assert image.min() == pytest.approx(0.0) and image.max() == pytest.approx(1.0)
     assert out.pixels[0, 0, 0, 0] == pytest.approx(1.0)  # the black border became white
 
 
-def test_augment_grows_the_set_reproducibly(digits_data):
+def test_augment_grows_the_set_reproducibly(digits_data, quiet):
     few = digits_data.subset(np.arange(20))
-    first = image_prep.augment(few, Quiet(), copies=2, shift=1, rotate=10.0, flip=False, seed=3)
-    again = image_prep.augment(few, Quiet(), copies=2, shift=1, rotate=10.0, flip=False, seed=3)
-    other = image_prep.augment(few, Quiet(), copies=2, shift=1, rotate=10.0, flip=False, seed=4)
+    first = image_prep.augment(few, quiet, copies=2, shift=1, rotate=10.0, flip=False, seed=3)
+    again = image_prep.augment(few, quiet, copies=2, shift=1, rotate=10.0, flip=False, seed=3)
+    other = image_prep.augment(few, quiet, copies=2, shift=1, rotate=10.0, flip=False, seed=4)
     assert len(first) == 60 and first.labels.tolist() == few.labels.tolist() * 3
     assert np.array_equal(first.pixels[:20], few.pixels)  # originals kept
     assert np.array_equal(first.pixels, again.pixels)
@@ -61,13 +48,10 @@ def test_augment_grows_the_set_reproducibly(digits_data):
     assert not np.array_equal(first.pixels[20:40], few.pixels)
 
 
-def test_split_is_seeded_disjoint_and_complete(digits_data):
-    class Log(Quiet):
-        pass
-
-    train, held = image_prep.split(digits_data, Log(), validation=0.1, seed=1)
+def test_split_is_seeded_disjoint_and_complete(digits_data, quiet):
+    train, held = image_prep.split(digits_data, quiet, validation=0.1, seed=1)
     assert len(train) + len(held) == len(digits_data) and len(held) == 180
-    again_train, _ = image_prep.split(digits_data, Log(), validation=0.1, seed=1)
+    again_train, _ = image_prep.split(digits_data, quiet, validation=0.1, seed=1)
     assert np.array_equal(train.pixels, again_train.pixels)
     pairs = {tuple(p.ravel()) for p in held.pixels[:20]}
     assert not pairs & {tuple(p.ravel()) for p in train.pixels} or len(pairs) < 20  # duplicates in digits are rare
@@ -75,18 +59,18 @@ def test_split_is_seeded_disjoint_and_complete(digits_data):
         image_prep.split_indices(1, 0.9, 0)
 
 
-def test_split_text_cuts_at_a_line_end():
+def test_split_text_cuts_at_a_line_end(quiet):
     corpus = TextCorpus("".join(f"line {i}\n" for i in range(100)))
-    train, held = text_prep.split_text(corpus, Quiet(), validation=0.1)
+    train, held = text_prep.split_text(corpus, quiet, validation=0.1)
     assert train.text + held.text == corpus.text
     assert train.text.endswith("\n") and 0.05 < len(held.text) / len(corpus.text) < 0.15
 
 
-def test_char_tokenizer_round_trips_and_reloads_with_transformers(tmp_path):
+def test_char_tokenizer_round_trips_and_reloads_with_transformers(tmp_path, quiet):
     from transformers import AutoTokenizer
 
     text = "def f(x):\n    return x * 2  # double\n"
-    tokenizer = text_prep.char_tokenizer(TextCorpus(text), Quiet())
+    tokenizer = text_prep.char_tokenizer(TextCorpus(text), quiet)
     ids = tokenizer.encode(text, add_special_tokens=False)
     assert len(ids) == len(text)
     assert tokenizer.decode(ids) == text
@@ -96,11 +80,11 @@ def test_char_tokenizer_round_trips_and_reloads_with_transformers(tmp_path):
     assert reloaded.encode(text, add_special_tokens=False) == ids
 
 
-def test_bpe_tokenizer_learns_merges_and_encodes_anything():
+def test_bpe_tokenizer_learns_merges_and_encodes_anything(quiet):
     from nodes.data.bundled import pydoc_text
 
     corpus = pydoc_text(None, topics="lambda,assert,pass,if,while,for")
-    tokenizer = text_prep.bpe_tokenizer(corpus, Quiet(), vocab_size=400)
+    tokenizer = text_prep.bpe_tokenizer(corpus, quiet, vocab_size=400)
     assert len(tokenizer) == 400
     sample = "The expression is evaluated; 名前 ✓"
     ids = tokenizer.encode(sample, add_special_tokens=False)
@@ -110,17 +94,17 @@ def test_bpe_tokenizer_learns_merges_and_encodes_anything():
     assert shown["count"] == len(shown["ids"]) == len(shown["pieces"])
 
 
-def test_embed_captions_embeds_each_caption_once(embedder, digits_data):
+def test_embed_captions_embeds_each_caption_once(embedder, digits_data, quiet):
     from nodes.data.captions import embed_captions
 
     few = digits_data.subset(np.arange(200))
-    out = embed_captions(few, embedder, Quiet())
+    out = embed_captions(few, embedder, quiet)
     assert out.embeddings.shape == (200, 384) and out.embeddings.dtype == np.float32
     same = [i for i, c in enumerate(few.captions) if c == few.captions[0]]
     assert len(same) > 1 and np.allclose(out.embeddings[same[0]], out.embeddings[same[1]])
     assert np.linalg.norm(out.embeddings, axis=1) == pytest.approx(1.0, abs=1e-4)
     with pytest.raises(ValueError, match="has no captions"):
-        embed_captions(ImageSet(few.pixels), embedder, Quiet())
+        embed_captions(ImageSet(few.pixels), embedder, quiet)
 
 
 @pytest.mark.parametrize(
