@@ -21,6 +21,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
@@ -72,7 +73,16 @@ def _read_json(path: Path) -> Any:
         raise HTTPException(422, f"{path.name} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
 
 
+def _same_origin(request: Request) -> None:
+    """Refuse a request another web site's page sent (a browser says so in Origin): pages from
+    elsewhere must not run graphs or write files through a local editor."""
+    origin = request.headers.get("origin")
+    if origin and urlsplit(origin).netloc != request.headers.get("host", ""):
+        raise HTTPException(403, f"requests from {origin} are not allowed")
+
+
 async def _json_body(request: Request) -> dict[str, Any]:
+    _same_origin(request)
     try:
         body = await request.json()
     except ValueError:
@@ -148,7 +158,8 @@ def make_router(state: EditorState) -> APIRouter:
         return {"run": run_id}
 
     @router.post("/api/stop")
-    def stop() -> dict[str, Any]:
+    def stop(request: Request) -> dict[str, Any]:
+        _same_origin(request)
         return {"stopped": state.runs.stop()}
 
     @router.get("/api/run")
@@ -167,7 +178,7 @@ def make_router(state: EditorState) -> APIRouter:
         async def stream():
             nonlocal seq
             yield "retry: 1000\n\n"
-            if seq < 0:
+            if seq < 0 or seq > state.runs.log.last_seq:  # a new page, or ids from before a server restart
                 seq = 0
             while True:
                 batch = await asyncio.to_thread(state.runs.log.wait, seq, 1.0)
@@ -241,6 +252,7 @@ def make_router(state: EditorState) -> APIRouter:
 
 
 async def _read_limited(request: Request) -> bytes:
+    _same_origin(request)
     chunks = []
     size = 0
     async for chunk in request.stream():

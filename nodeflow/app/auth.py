@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-__all__ = ["AuthConfig", "AuthMiddleware", "auth_for_host", "LOCAL_HOSTS"]
+__all__ = ["AuthConfig", "AuthMiddleware", "LocalHostOnly", "auth_for_host", "LOCAL_HOSTS"]
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 COOKIE = "nodeflow_token"
@@ -91,3 +91,24 @@ class AuthMiddleware:
 
 def _same(given: str | None, expected: str | None) -> bool:
     return given is not None and expected is not None and hmac.compare_digest(given.encode(), expected.encode())
+
+
+class LocalHostOnly:
+    """Without auth the editor answers only requests addressed to a local name: a web page whose
+    domain is made to resolve to 127.0.0.1 (DNS rebinding) cannot reach it."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            host = Request(scope).headers.get("host", "")
+            name = host.rsplit(":", 1)[0] if not host.startswith("[") else host[1:].split("]")[0]
+            if name not in LOCAL_HOSTS:
+                if scope["type"] == "http":
+                    response = PlainTextResponse(f"this editor answers on 127.0.0.1 only, not {host}", status_code=403)
+                    await response(scope, receive, send)
+                else:
+                    await send({"type": "websocket.close", "code": 1008})
+                return
+        await self.app(scope, receive, send)

@@ -17,7 +17,7 @@ from ..executor import Executor
 from ..registry import Registry, default_registry
 from ..settings import Settings
 from .api import EditorState, make_router
-from .auth import AuthConfig, AuthMiddleware, auth_for_host
+from .auth import AuthConfig, AuthMiddleware, LocalHostOnly, auth_for_host
 from .runs import RunManager
 
 __all__ = ["build_app", "serve", "BUNDLE_DIR", "BundleMissing"]
@@ -46,8 +46,10 @@ def build_app(
     graph: str | Path | None = None,
     auth: AuthConfig | None = None,
     graphs_dir: Path | None = None,
+    local_only: bool = False,
 ) -> FastAPI:
-    """The whole app. ``graph`` is a file to open instead of the default example."""
+    """The whole app. ``graph`` is a file to open instead of the default example; ``auth`` asks every
+    request for credentials; ``local_only`` refuses requests addressed to names other than localhost."""
     import gradio as gr
 
     from .page import PAGE_CSS, build_page
@@ -86,6 +88,8 @@ def build_app(
         app.state.history = history  # the history routes read the same database
     if auth is not None:
         app.add_middleware(AuthMiddleware, config=auth)
+    elif local_only:
+        app.add_middleware(LocalHostOnly)
     return app
 
 
@@ -119,7 +123,7 @@ def serve(graph: str | None, host: str, port: int, open_browser: bool) -> int:
         return 2
     try:
         auth = auth_for_host(host)
-        app = build_app(graph=graph, auth=auth)
+        app = build_app(graph=graph, auth=auth, local_only=auth is None)
     except (BundleMissing, ValueError) as exc:
         print(str(exc), file=sys.stderr)
         return 1

@@ -235,3 +235,18 @@ def test_missing_bundle_says_what_to_install(monkeypatch, tmp_path):
     monkeypatch.setattr(server, "BUNDLE_DIR", tmp_path / "nothing")
     with pytest.raises(server.BundleMissing, match="Node.js"):
         server._bundle_version()
+
+
+def test_other_sites_cannot_drive_a_local_editor(make_app):
+    from fastapi.testclient import TestClient
+
+    with TestClient(make_app(local_only=True), base_url="http://127.0.0.1:7860") as client:
+        assert client.get("/api/catalog").status_code == 200
+        # a page on another site posting to the editor (its browser sends Origin)
+        refused = client.post("/api/run", json={"graph": HELLO}, headers={"Origin": "http://evil.example"})
+        assert refused.status_code == 403
+        assert client.post("/api/upload?name=x.png", content=b"x", headers={"Origin": "http://evil.example"}).status_code == 403
+        assert client.post("/api/stop", headers={"Origin": "http://127.0.0.1:7860"}).status_code == 200
+    # a domain rebound to 127.0.0.1
+    with TestClient(make_app(local_only=True), base_url="http://evil.example:7860") as client:
+        assert client.get("/api/catalog").status_code == 403

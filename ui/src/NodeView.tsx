@@ -211,13 +211,14 @@ function useLinkedSource(id: string, port: string): string | null {
 }
 
 function Preview({ run, id }: { run: NodeRun; id: string }) {
-  if (!run.image && !run.text && !run.audio && !run.video) return null;
+  if (!run.image && !run.text && !run.audio && !run.video && !run.file) return null;
   return (
     <div className="nf-preview nodrag nowheel">
       {run.image && <img src={run.image} data-testid={`preview-image-${id}`} alt="preview" draggable={false} />}
       {run.text && <pre className="nf-preview-text" data-testid={`preview-text-${id}`}>{run.text}</pre>}
       {run.audio && run.status !== "running" && <audio controls src={run.audio} data-testid={`preview-audio-${id}`} />}
       {run.video && run.status !== "running" && <video controls src={run.video} data-testid={`preview-video-${id}`} />}
+      {run.file && <a className="nf-file-link" href={run.file} download data-testid={`preview-file-${id}`}>⇩ {run.file.split("/").pop()}</a>}
     </div>
   );
 }

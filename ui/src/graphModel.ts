@@ -185,12 +185,10 @@ export function defaultParams(spec: NodeTypeSpec): Record<string, unknown> {
 }
 
 export function newNode(spec: NodeTypeSpec, id: string, position: { x: number; y: number }): FlowNode {
-  return {
-    id,
-    type: "nf",
-    position,
-    data: { type: spec.type, params: defaultParams(spec), mode: "run", ui: {}, extra: {}, dangling: {} },
-  };
+  const data: NodeData = { type: spec.type, params: defaultParams(spec), mode: "run", ui: {}, extra: {}, dangling: {} };
+  // a file without "version" means version 1, which the engine would migrate: say which version this is
+  if (spec.version !== 1) data.version = spec.version;
+  return { id, type: "nf", position, data };
 }
 
 /** Would a link source -> target close a loop? (target already reaches source through links) */

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
   connect,
+  newNode,
   copyNodes,
   fileShapeError,
   fileToFlow,
@@ -118,4 +119,13 @@ test("malformed uploads are refused with a reason", () => {
   assert.match(fileShapeError({ nodes: {} })!, /nodeflow/);
   assert.match(fileShapeError({ nodeflow: 1, nodes: { a: {} } })!, /node a: missing "type"/);
   assert.equal(fileShapeError(HELLO), null);
+});
+
+test("a new node written by a newer version of its type says so (no migration of fresh params)", () => {
+  const spec = { type: "x.y", title: "Y", category: "", description: "", version: 3, output: false, cache: "memory",
+    inputs: [], outputs: [], params: [{ name: "n", kind: "int" as const, default: 2, type: "Int" }] };
+  const file = flowToFile({ doc: fileToFlow({ nodeflow: 1, nodes: {} }).doc, nodes: [newNode(spec, "y", { x: 1, y: 2 })], edges: [], viewport: null });
+  assert.deepEqual(file.nodes.y, { type: "x.y", params: { n: 2 }, version: 3, ui: { pos: [1, 2] } });
+  const v1 = flowToFile({ doc: fileToFlow({ nodeflow: 1, nodes: {} }).doc, nodes: [newNode({ ...spec, version: 1 }, "y", { x: 1, y: 2 })], edges: [], viewport: null });
+  assert.equal(v1.nodes.y.version, undefined);
 });
