@@ -59,11 +59,13 @@ def fit_classifier(data: ImageSet, *, holdout: float = 0.2, seed: int = 0) -> tu
 
 
 def score_generated(classifier: ImageClassifier, pixels: np.ndarray, asked: np.ndarray) -> dict[str, float]:
+    """Adherence and confidence; ``asked`` holds class labels (the classifier knows those it saw)."""
     probabilities = classifier.probabilities(pixels)
-    asked = np.asarray(asked)
+    known = classifier.model.classes_
+    column = np.searchsorted(known, np.asarray(asked))
     return {
-        "adherence": float((probabilities.argmax(1) == asked).mean()),
-        "confidence": float(probabilities[np.arange(len(asked)), asked].mean()),
+        "adherence": float((known[probabilities.argmax(1)] == np.asarray(asked)).mean()),
+        "confidence": float(probabilities[np.arange(len(column)), column].mean()),
     }
 
 
@@ -88,7 +90,8 @@ def evaluate_diffusion(
     if model.conditioning == "none":
         raise ValueError("an unconditional model cannot be asked for a class")
     classifier, real_scores = fit_classifier(real, seed=seed)
-    asked = np.repeat(np.arange(len(model.class_names)), per_class)
+    classes = [int(c) for c in classifier.model.classes_ if c < len(model.class_names)]  # in both
+    asked = np.repeat(classes, per_class)
     by_caption = None
     if model.conditioning == "caption" and embedder is not None:
         by_caption = embedder.encode([template.format(word=name, digit=i) for i, name in enumerate(model.class_names)])
@@ -101,11 +104,8 @@ def evaluate_diffusion(
         chunks.append(denoise(model, condition, len(part), steps=steps, guidance=guidance, seed=seed + start))
     pixels = np.concatenate(chunks)
     scores = score_generated(classifier, pixels, asked)
-    probabilities = classifier.probabilities(pixels)
-    per = {
-        model.class_names[c]: round(float((probabilities[asked == c].argmax(1) == c).mean()), 3)
-        for c in range(len(model.class_names))
-    }
+    per = {model.class_names[c]: round(score_generated(classifier, pixels[asked == c], asked[asked == c])["adherence"], 3)
+           for c in classes}
     report = {
         "generated": len(asked),
         "adherence": round(scores["adherence"], 4),
@@ -135,7 +135,7 @@ def evaluate_digits(
     with cpu_threads():
         report, pixels, asked = evaluate_diffusion(model, real, embedder=embedder, template=template, per_class=per_class, steps=steps, guidance=guidance,
                                                    seed=seed, progress=ctx.progress)
-    shown = np.concatenate([np.flatnonzero(asked == c)[:8] for c in range(len(model.class_names))])
+    shown = np.concatenate([np.flatnonzero(asked == c)[:8] for c in np.unique(asked)])
     ctx.preview(sample_grid(pixels[shown], columns=8, cell=32))
     ctx.log(f"adherence {report['adherence']:.1%}, confidence {report['confidence']:.3f} "
             f"(real images: {report['real_adherence']:.1%}, {report['real_confidence']:.3f})")

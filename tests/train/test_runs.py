@@ -121,3 +121,34 @@ def test_a_trained_language_model_works_in_the_llm_pack(executor, make_graph):
     result = executor.run(g)
     assert result.ok, result.error
     assert isinstance(result.outputs["show"]["text"], str)
+
+
+def test_every_sampler_and_evaluation_node_runs_in_a_graph(executor, make_graph):
+    digits = ("digits", "dataset")
+    g = make_graph(
+        digits=("data.digits", {"digits": "0123", "captions": "single"}),
+        vae=("train.vae", {"steps": 3, "batch_size": 8, "width": 8}, {"dataset": digits}),
+        walk=("train.vae_interpolate", {"first": 0, "second": 3, "frames": 5}, {"model": ("vae", "model"), "dataset": digits}),
+        dream=("train.vae_sample", {"count": 4, "size": 8}, {"model": ("vae", "model")}),
+        gan=("train.gan", {"steps": 3, "batch_size": 8, "width": 8}, {"dataset": digits}),
+        fake=("train.gan_sample", {"count": 6, "columns": 3}, {"model": ("gan", "model")}),
+        diffusion=("train.diffusion", {"conditioning": "class", "steps": 3, "batch_size": 8, "width": 8},
+                   {"dataset": digits}),
+        grade=("train.evaluate_digits", {"per_class": 2, "steps": 2}, {"model": ("diffusion", "model"), "real": digits}),
+        text=("data.pydoc_text", {"topics": "if,while"}),
+        split=("data.split_text", {"validation": 0.2}, {"corpus": ("text", "corpus")}),
+        chars=("data.char_tokenizer", {}, {"corpus": ("text", "corpus")}),
+        lm=("train.language_model", {"steps": 3, "layers": 1, "width": 32, "heads": 2, "context": 32},
+            {"corpus": ("split", "train"), "tokenizer": ("chars", "tokenizer")}),
+        score=("train.lm_evaluate", {"max_windows": 4}, {"model": ("lm", "model"), "corpus": ("split", "validation")}),
+        write=("train.lm_generate", {"prompt_text": "while ", "max_new_tokens": 10}, {"model": ("lm", "model")}),
+        peek=("data.preview_text", {"chars": 50}, {"corpus": ("text", "corpus")}),
+    )
+    result = executor.run(g, only=["walk", "dream", "fake", "grade", "score", "write", "peek"])
+    assert result.ok, result.error
+    out = result.outputs
+    assert out["walk"]["image"].size[0] > 5 * 64 and out["dream"]["image"].mode == "RGB"
+    assert out["fake"]["image"].size[0] > out["fake"]["image"].size[1]  # 3 columns, 2 rows
+    assert out["grade"]["report"]["generated"] == 8 and 0 <= out["grade"]["report"]["adherence"] <= 1
+    assert out["score"]["report"]["perplexity"] > 1
+    assert out["write"]["text"].startswith("while ") and len(out["peek"]["text"]) == 50
