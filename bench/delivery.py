@@ -67,7 +67,7 @@ def wide_graph(count: int) -> dict:
             "inputs": {"a": [f"n{i - 1}", "image"], "b": [f"s{i}", "image"]},
         }
     nodes["save"] = {
-        "type": "output.image",
+        "type": "image.save",
         "inputs": {"image": [f"n{count - 1}", "image"]},
         "params": {"filename": "x.png"},
     }
@@ -78,7 +78,7 @@ def context_for(graph, settings: Settings, out: Path) -> Context:
     return Context(
         run_id="bench",
         node_id="save",
-        node_type="output.image",
+        node_type="image.save",
         emit=lambda e: None,
         cancel_event=threading.Event(),
         settings=settings,

@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterable
 
-__all__ = ["write_atomic", "atomic_path", "resolve_inside", "PathNotAllowed"]
+__all__ = ["write_atomic", "atomic_path", "resolve_inside", "output_path", "unique_path", "PathNotAllowed"]
 
 
 _UMASK = os.umask(0o022)  # read once (reading it means setting it), then put back
@@ -73,3 +73,34 @@ def resolve_inside(
     if must_exist:
         raise FileNotFoundError(f"{path} was not found in {', '.join(str(r) for r in roots)}")
     return inside[0]
+
+
+def output_path(output_dir: Path, filename: str, suffixes: tuple[str, ...], *, overwrite: bool) -> Path:
+    """Where an output node writes ``filename``: inside ``output_dir`` whatever the name says.
+
+    Sub-folders are allowed (``renders/a.png``); ``..``, absolute paths and links that lead out of the
+    output folder are refused, and the name must end in one of ``suffixes``. Unless ``overwrite``,
+    an existing file gets a numbered sibling instead (``a_00001.png``).
+    """
+    if not filename or not filename.strip():
+        raise ValueError("the file name is empty")
+    if "\0" in filename:
+        raise PathNotAllowed("the file name contains a NUL character")
+    out_dir = Path(output_dir).resolve()
+    target = resolve_inside(filename, [out_dir])
+    if target == out_dir or target.name.startswith("."):
+        raise PathNotAllowed(f"{filename!r} is not a file name inside the output folder")
+    if target.suffix.lower() not in suffixes:
+        raise ValueError(f"cannot write {target.name}: the name must end in {', '.join(suffixes)}")
+    return target if overwrite else unique_path(target)
+
+
+def unique_path(target: Path) -> Path:
+    """``target`` if it is free, else the first free ``stem_00001.ext``, ``stem_00002.ext``..."""
+    if not target.exists():
+        return target
+    for number in range(1, 100_000):
+        candidate = target.with_name(f"{target.stem}_{number:05d}{target.suffix}")
+        if not candidate.exists():
+            return candidate
+    raise FileExistsError(f"too many files named like {target.name}")

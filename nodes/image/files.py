@@ -10,7 +10,7 @@ from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
 
 from nodeflow import Context, File, Image, Param, node
-from nodeflow.files import PathNotAllowed, atomic_path, resolve_inside
+from nodeflow.files import PathNotAllowed, atomic_path, output_path, resolve_inside
 from nodeflow.provenance import build_provenance, embed_provenance
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")
@@ -55,33 +55,18 @@ def save_image(
     image: Image,
     ctx: Context,
     *,
-    filename: str = Param("image.png", description="inside the output folder; .png, .jpg or .webp"),
-    overwrite: bool = Param(True, description="when off, a number is added instead of replacing a file"),
+    filename: str = Param("image.png", description="inside the output folder (sub-folders allowed); .png, .jpg or .webp"),
+    overwrite: bool = Param(False, description="replace a file of the same name (off: add a number instead)"),
     quality: int = Param(95, min=1, max=100, description="for JPEG and WebP"),
 ) -> File:
-    """Save the image into the output folder. The file appears whole or not at all."""
-    out_dir = ctx.output_dir.resolve()
-    target = resolve_inside(filename, [out_dir])
-    fmt = SAVE_FORMATS.get(target.suffix.lower())
-    if fmt is None:
-        raise ValueError(f"cannot save as {target.suffix or 'a file without extension'}: use .png, .jpg or .webp")
-    if not overwrite:
-        target = _unique(target)
-    picture = image.convert("RGB") if fmt == "JPEG" and image.mode != "RGB" else image
+    """Save the image into the output folder, whole or not at all, with how it was made: inside a PNG,
+    in a .provenance.json beside a JPEG or WebP."""
+    target = output_path(ctx.output_dir, filename, tuple(SAVE_FORMATS), overwrite=overwrite)
+    fmt = SAVE_FORMATS[target.suffix.lower()]
+    picture = image.convert("RGB") if fmt == "JPEG" and image.mode not in ("RGB", "L") else image
     options = {"quality": quality} if fmt in ("JPEG", "WEBP") else {}
     with atomic_path(target) as tmp:
         picture.save(tmp, format=fmt, **options)
-        # how the image was made: a PNG text chunk, a sidecar JSON for JPEG and WebP
         embed_provenance(tmp, build_provenance(ctx, target, kind="image"), final=target)
     ctx.preview(target, kind="image")
     return target
-
-
-def _unique(target: Path) -> Path:
-    if not target.exists():
-        return target
-    for number in range(1, 100_000):
-        candidate = target.with_name(f"{target.stem}_{number:05d}{target.suffix}")
-        if not candidate.exists():
-            return candidate
-    raise FileExistsError(f"too many files named like {target.name}")

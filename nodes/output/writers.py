@@ -1,4 +1,6 @@
-"""Output nodes: deliver images, sound, video, text and JSON into the output folder, with provenance.
+"""Output nodes: deliver sound, video, text and JSON into the output folder, with provenance.
+
+Images are delivered by ``image.save`` in the image pack, which follows the same rules.
 
 Every file appears whole or not at all (written to a temporary name, then renamed), carries how it
 was made (see nodeflow.provenance), and stays inside the output folder whatever its name says.
@@ -10,15 +12,14 @@ import json
 import shutil
 from pathlib import Path
 
-from nodeflow import JSON, Context, File, Image, Param, node
-from nodeflow.files import atomic_path
+from nodeflow import JSON, Context, File, Param, node
+from nodeflow.files import atomic_path, output_path
 from nodeflow.provenance import build_provenance, dumps_record, embed_provenance, ffmpeg_metadata_args
 from nodes.audio.clip import Audio
 from nodes.audio.io import SUBTYPES, write_audio
 from nodes.video.codec import remux_mp4
 from nodes.video.types import Video
 
-from .naming import output_target
 
 _NAME = "inside the output folder; sub-folders allowed"
 
@@ -27,29 +28,7 @@ def _overwrite() -> Param:
     return Param(False, description="replace a file of the same name (off: add a number instead)")
 
 
-_IMAGE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
 _MAX_TAG = 100_000  # bigger records go to a sidecar: a command-line argument has a size limit
-
-
-@node("output.image", category="Output", output=True, outputs=("path",))
-def save_image(
-    image: Image,
-    ctx: Context,
-    *,
-    filename: str = Param("image.png", description=f"{_NAME}; .png, .jpg or .webp"),
-    overwrite: bool = _overwrite(),
-    quality: int = Param(95, min=1, max=100, description="for JPEG and WebP"),
-) -> File:
-    """Save an image. PNG carries its provenance inside; JPEG and WebP get a .provenance.json beside them."""
-    target = output_target(ctx, filename, tuple(_IMAGE_FORMATS), overwrite=overwrite)
-    fmt = _IMAGE_FORMATS[target.suffix.lower()]
-    picture = image.convert("RGB") if fmt == "JPEG" and image.mode not in ("RGB", "L") else image
-    options = {"quality": quality} if fmt != "PNG" else {}
-    with atomic_path(target) as tmp:
-        picture.save(tmp, format=fmt, **options)
-        embed_provenance(tmp, build_provenance(ctx, target, kind="image"), final=target)
-    ctx.preview(target, kind="image")
-    return target
 
 
 @node("output.audio", category="Output", output=True, outputs=("path",))
@@ -64,7 +43,7 @@ def save_audio(
     ),
 ) -> File:
     """Save sound as WAV, FLAC (provenance inside) or OGG Vorbis (provenance in a .provenance.json beside it)."""
-    target = output_target(ctx, filename, (".wav", ".flac", ".ogg"), overwrite=overwrite)
+    target = output_path(ctx.output_dir, filename, (".wav", ".flac", ".ogg"), overwrite=overwrite)
     with atomic_path(target) as tmp:
         write_audio(audio, tmp, sample_format=sample_format)
         embed_provenance(tmp, build_provenance(ctx, target, kind="audio"), final=target)
@@ -83,7 +62,7 @@ def save_video(
     """Save a video (not re-encoded). MP4 carries its provenance in its comment tag, GIF in a comment block."""
     source = Path(video)
     kind = source.suffix.lower()
-    target = output_target(ctx, filename, (kind,), overwrite=overwrite) if kind in (".mp4", ".gif") else None
+    target = output_path(ctx.output_dir, filename, (kind,), overwrite=overwrite) if kind in (".mp4", ".gif") else None
     if target is None:
         raise ValueError(f"cannot save a {kind} video: output.video writes .mp4 and .gif")
     record = build_provenance(ctx, target, kind="video")
@@ -107,7 +86,7 @@ def save_text(
     overwrite: bool = _overwrite(),
 ) -> File:
     """Save text (UTF-8), with its provenance in a .provenance.json beside it."""
-    target = output_target(ctx, filename, (".txt", ".md"), overwrite=overwrite)
+    target = output_path(ctx.output_dir, filename, (".txt", ".md"), overwrite=overwrite)
     with atomic_path(target) as tmp:
         tmp.write_text(text, encoding="utf-8")
         embed_provenance(tmp, build_provenance(ctx, target, kind="text"), final=target)
@@ -125,7 +104,7 @@ def save_json(
     overwrite: bool = _overwrite(),
 ) -> File:
     """Save structured data as indented JSON, with its provenance in a .provenance.json beside it."""
-    target = output_target(ctx, filename, (".json",), overwrite=overwrite)
+    target = output_path(ctx.output_dir, filename, (".json",), overwrite=overwrite)
     data = value if data is None else data
     if data is None:
         raise ValueError("nothing to write: link data or set the value param")

@@ -102,4 +102,4 @@ def test_save_refuses_unknown_formats(executor, filename):
         "g": {"type": "image.new", "params": {"width": 8, "height": 8}},
         "s": {"type": "image.save", "inputs": {"image": ["g", "image"]}, "params": {"filename": filename}},
     })
-    assert result.status == "error" and "use .png, .jpg or .webp" in result.error.message
+    assert result.status == "error" and "the name must end in .png, .jpg, .jpeg, .webp" in result.error.message

@@ -16,7 +16,7 @@ from media_helpers import REPO, nodeflow_cli, run, run_ok
 from nodeflow.history import RunHistory
 
 PICTURE = {"type": "image.new", "params": {"width": 8, "height": 8, "seed": 1, "fill": "noise"}}
-SAVE = {"type": "output.image", "inputs": {"image": ["pic", "image"]}, "params": {"filename": "p.png", "overwrite": True}}
+SAVE = {"type": "image.save", "inputs": {"image": ["pic", "image"]}, "params": {"filename": "p.png", "overwrite": True}}
 
 SLOW_PACK = '''
 import time
@@ -169,7 +169,7 @@ def test_history_over_http(executor, history, tmp_path):
     assert [r["id"] for r in listed] == [result.run_id]
     assert set(listed[0]) == {"id", "started", "finished", "status", "duration_s", "title", "source", "outputs"}
     full = client.get(f"/api/history/{result.run_id}").json()
-    assert full["graph"]["nodes"]["save"]["type"] == "output.image" and full["source"] == "http"
+    assert full["graph"]["nodes"]["save"]["type"] == "image.save" and full["source"] == "http"
     assert client.get("/api/history/nope").status_code == 404
     assert client.get("/api/history", params={"limit": 0}).status_code == 422
     # dropping the generated PNG on the editor gives back its graph

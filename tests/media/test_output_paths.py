@@ -11,7 +11,7 @@ IMAGE = {"type": "image.new", "params": {"width": 8, "height": 8}}
 TEXT = {"type": "core.text", "params": {"text": "x"}}
 
 WRITERS = {
-    "output.image": ({"pic": IMAGE}, {"image": ["pic", "image"]}, "png"),
+    "image.save": ({"pic": IMAGE}, {"image": ["pic", "image"]}, "png"),
     "output.audio": ({"tone": SYNTH}, {"audio": ["tone", "audio"]}, "wav"),
     "output.text": ({"words": TEXT}, {"text": ["words", "text"]}, "txt"),
     "output.json": ({}, {}, "json"),
@@ -42,25 +42,25 @@ def test_a_link_inside_the_output_folder_cannot_lead_out(executor, settings, tmp
     outside.mkdir()
     settings.output_dir.mkdir(parents=True)
     (settings.output_dir / "link").symlink_to(outside, target_is_directory=True)
-    result = write(executor, "output.image", "link/x.png")
+    result = write(executor, "image.save", "link/x.png")
     assert result.status == "error" and "outside the allowed folders" in result.error.message
     assert list(outside.iterdir()) == []
 
 
 def test_sub_folders_inside_are_fine_and_names_stay_unique(executor, settings):
-    first = write(executor, "output.image", "renders/a.png")
+    first = write(executor, "image.save", "renders/a.png")
     assert first.ok and first.outputs["save"]["path"] == settings.output_dir.resolve() / "renders" / "a.png"
     executor.memory.clear()
-    second = write(executor, "output.image", "renders/a.png")
+    second = write(executor, "image.save", "renders/a.png")
     assert second.outputs["save"]["path"].name == "a_00001.png"
     executor.memory.clear()
-    replaced = write(executor, "output.image", "renders/a.png", overwrite=True)
+    replaced = write(executor, "image.save", "renders/a.png", overwrite=True)
     assert replaced.outputs["save"]["path"].name == "a.png"
 
 
 @pytest.mark.parametrize("name, message", [("", "empty"), (".hidden.png", "not a file name"), ("a.bmp", "must end in")])
 def test_bad_names_say_what_is_wrong(executor, name, message):
-    result = write(executor, "output.image", name)
+    result = write(executor, "image.save", name)
     assert result.status == "error" and message in result.error.message
 
 

@@ -18,7 +18,7 @@ IMAGE = {"type": "image.new", "params": {"width": 32, "height": 24, "fill": "noi
 def delivered(executor, kind: str, filename: str):
     """Run a small graph that delivers one artifact; returns its path."""
     if kind == "image":
-        nodes = {"pic": IMAGE, "save": {"type": "output.image", "inputs": {"image": ["pic", "image"]}, "params": {"filename": filename}}}
+        nodes = {"pic": IMAGE, "save": {"type": "image.save", "inputs": {"image": ["pic", "image"]}, "params": {"filename": filename}}}
     elif kind == "audio":
         nodes = {"tone": SYNTH, "save": {"type": "output.audio", "inputs": {"audio": ["tone", "audio"]}, "params": {"filename": filename}}}
     elif kind == "video":
@@ -53,10 +53,11 @@ def test_provenance_reads_back_from_every_artifact_kind(executor, kind, filename
     path = delivered(executor, kind, filename)
     record = read_provenance(path)
     assert record is not None and record["nodeflow_provenance"] == 1
-    assert record["artifact"] == {"node": "save", "type": f"output.{kind}", "kind": kind if kind != "json" else "json", "name": filename}
+    save_type, pack = ("image.save", "image") if kind == "image" else (f"output.{kind}", "output")
+    assert record["artifact"] == {"node": "save", "type": save_type, "kind": kind, "name": filename}
     assert "save" in record["graph"]["nodes"] and record["graph"]["meta"]["title"] == "test graph"
-    assert record["nodes"]["save"] == {"type": f"output.{kind}", "version": 1, "pack": "output"}
-    assert record["packs"]["output"].startswith("built-in, nodeflow ")
+    assert record["nodes"]["save"] == {"type": save_type, "version": 1, "pack": pack}
+    assert record["packs"][pack].startswith("built-in, nodeflow ")
     assert record["libraries"]["nodeflow"] and record["libraries"]["python"] and record["device"] == "cpu"
     assert sidecar_path(path).exists() == (where == "sidecar")
     if where == "embedded":
@@ -79,8 +80,8 @@ def test_record_has_resolved_params_seeds_and_only_the_nodes_that_made_it(execut
     nodes = {
         "pic": IMAGE,
         "other": {"type": "image.new", "params": {"seed": 5, "fill": "noise"}},
-        "save": {"type": "output.image", "inputs": {"image": ["pic", "image"]}, "params": {"filename": "x.png"}},
-        "save2": {"type": "output.image", "inputs": {"image": ["other", "image"]}, "params": {"filename": "y.png"}},
+        "save": {"type": "image.save", "inputs": {"image": ["pic", "image"]}, "params": {"filename": "x.png"}},
+        "save2": {"type": "image.save", "inputs": {"image": ["other", "image"]}, "params": {"filename": "y.png"}},
     }
     record = read_provenance(run_ok(executor, nodes).outputs["save"]["path"])
     assert set(record["params"]) == {"pic", "save"}  # the whole graph is in record["graph"]
@@ -92,7 +93,7 @@ def test_record_has_resolved_params_seeds_and_only_the_nodes_that_made_it(execut
 def test_data_read_by_the_graph_is_hashed(executor, inputs):
     Image.new("RGB", (8, 8), (9, 9, 9)).save(inputs / "photo.png")
     nodes = {"load": {"type": "image.load", "params": {"path": "photo.png"}},
-             "save": {"type": "output.image", "inputs": {"image": ["load", "image"]}, "params": {"filename": "copy.png"}}}
+             "save": {"type": "image.save", "inputs": {"image": ["load", "image"]}, "params": {"filename": "copy.png"}}}
     record = read_provenance(run_ok(executor, nodes).outputs["save"]["path"])
     import hashlib
 

@@ -52,7 +52,7 @@ def test_sound_and_video_reproduce_byte_for_byte(executor, settings, tmp_path):
 def test_changed_data_is_named_when_the_result_differs(executor, settings, inputs, tmp_path):
     Image.new("RGB", (16, 16), (10, 20, 30)).save(inputs / "photo.png")
     nodes = {"load": {"type": "image.load", "params": {"path": "photo.png"}},
-             "save": {"type": "output.image", "inputs": {"image": ["load", "image"]}, "params": {"filename": "copy.png"}}}
+             "save": {"type": "image.save", "inputs": {"image": ["load", "image"]}, "params": {"filename": "copy.png"}}}
     original = run_ok(executor, nodes).outputs["save"]["path"]
     Image.new("RGB", (16, 16), (200, 20, 30)).save(inputs / "photo.png")  # someone edits the data
     report = reproduce(original, tmp_path / "again", executor=fresh_executor(settings, tmp_path / "again"))
@@ -63,7 +63,7 @@ def test_changed_data_is_named_when_the_result_differs(executor, settings, input
 
 def test_a_different_library_version_is_reported_when_only_provenance_differs(executor, settings, tmp_path):
     nodes = {"pic": {"type": "image.new", "params": {"width": 16, "height": 16, "fill": "noise", "seed": 2}},
-             "save": {"type": "output.image", "inputs": {"image": ["pic", "image"]}, "params": {"filename": "p.png"}}}
+             "save": {"type": "image.save", "inputs": {"image": ["pic", "image"]}, "params": {"filename": "p.png"}}}
     original = run_ok(executor, nodes).outputs["save"]["path"]
     record = read_provenance(original)
     record["libraries"]["numpy"] = "0.0.1"  # as if it had been made with another numpy
@@ -80,7 +80,7 @@ def test_artifacts_without_provenance_or_into_their_own_folder_are_refused(execu
     with pytest.raises(NotReproducible, match="carries no nodeflow provenance"):
         reproduce(plain, tmp_path / "again")
     nodes = {"pic": {"type": "image.new", "params": {"width": 4, "height": 4}},
-             "save": {"type": "output.image", "inputs": {"image": ["pic", "image"]}, "params": {"filename": "p.png"}}}
+             "save": {"type": "image.save", "inputs": {"image": ["pic", "image"]}, "params": {"filename": "p.png"}}}
     original = run_ok(executor, nodes).outputs["save"]["path"]
     with pytest.raises(NotReproducible, match="other than the artifact's own"):
         reproduce(original, original.parent)
