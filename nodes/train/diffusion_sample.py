@@ -67,7 +67,7 @@ def denoise(
     count: int,
     *,
     steps: int = 25,
-    guidance: float = 3.0,
+    guidance: float = 1.5,
     seed: int = 0,
     progress=None,
 ) -> np.ndarray:
@@ -114,7 +114,7 @@ def diffusion_sample(
     label: int = Param(-1, min=-1, max=1000, description="class to draw when nothing is linked; -1 for none"),
     count: int = Param(1, min=1, max=256, description="more than one gives a grid"),
     steps: int = Param(25, min=1, max=1000),
-    guidance: float = Param(3.0, min=0.0, max=20.0, step=0.1, display="slider",
+    guidance: float = Param(1.5, min=0.0, max=20.0, step=0.1, display="slider",
                             description="classifier-free guidance; 1 is none"),
     seed: int = Param(0, kind="seed"),
     columns: int = Param(8, min=1, max=64),

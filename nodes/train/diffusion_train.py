@@ -78,10 +78,10 @@ def train_diffusion_model(
     embedder=None,
     init: DiffusionCheckpoint | None = None,
     conditioning: str = "auto",
-    steps: int = 1200,
+    steps: int = 800,
     batch_size: int = 128,
-    learning_rate: float = 2e-3,
-    width: int = 32,
+    learning_rate: float = 3e-3,
+    width: int = 16,
     condition_dropout: float = 0.1,
     ema: float = 0.995,
     seed: int = 0,
@@ -143,7 +143,7 @@ def train_diffusion_model(
 
     def samples():
         condition = class_condition(checkpoint, preview_labels) if kind != "none" and preview_labels is not None else None
-        pixels = denoise(checkpoint, condition, 16, steps=12, guidance=2.0, seed=seed)
+        pixels = denoise(checkpoint, condition, 16, steps=12, guidance=1.5, seed=seed)
         return sample_grid(pixels, columns=8, cell=40)
 
     monitor = TrainingMonitor(ctx, steps, history, samples=samples if kind == "none" or preview_labels is not None else None)
@@ -184,10 +184,10 @@ def train_diffusion(
     *,
     conditioning: str = Param("auto", choices=("auto", "none", "class", "caption"),
                               description="auto: caption when captions and an embedder are there, else class, else none"),
-    steps: int = Param(1200, min=1, max=1_000_000),
+    steps: int = Param(800, min=1, max=1_000_000),
     batch_size: int = Param(128, min=1, max=4096),
-    learning_rate: float = Param(2e-3, min=1e-6, max=1.0),
-    width: int = Param(32, min=8, max=512, step=8, description="channels of the first UNet level (a multiple of 8)"),
+    learning_rate: float = Param(3e-3, min=1e-6, max=1.0),
+    width: int = Param(16, min=8, max=512, step=8, description="channels of the first UNet level (a multiple of 8)"),
     condition_dropout: float = Param(0.1, min=0.0, max=1.0, description="share of steps without the condition, for guidance"),
     ema: float = Param(0.995, min=0.0, max=0.99999, description="weight averaging; 0 keeps the last weights"),
     seed: int = Param(0, kind="seed"),

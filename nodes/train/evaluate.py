@@ -77,7 +77,7 @@ def evaluate_diffusion(
     template: str = "a handwritten {word}",
     per_class: int = 100,
     steps: int = 25,
-    guidance: float = 3.0,
+    guidance: float = 1.5,
     seed: int = 0,
     batch: int = 500,
     progress=None,
@@ -127,7 +127,7 @@ def evaluate_digits(
     template: str = Param("a handwritten {word}", description="caption asking for a class, when an embedder is linked"),
     per_class: int = Param(20, min=1, max=10_000, description="generated images per class"),
     steps: int = Param(25, min=1, max=1000),
-    guidance: float = Param(3.0, min=0.0, max=20.0, step=0.1),
+    guidance: float = Param(1.5, min=0.0, max=20.0, step=0.1),
     seed: int = Param(0, kind="seed"),
 ) -> dict:
     """How often a generated image is the class asked for, and how sure a classifier trained on the
