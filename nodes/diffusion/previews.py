@@ -9,16 +9,20 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from PIL import Image as PILImage
 
 __all__ = ["latents_to_rgb"]
 
 # rows: latent channels 0..3; columns: R, G, B
-SD_LATENT_RGB = (
-    (0.3512, 0.2297, 0.3227),
-    (0.3250, 0.4974, 0.2350),
-    (-0.2829, 0.1762, 0.2721),
-    (-0.2120, -0.2616, -0.7177),
+SD_LATENT_RGB = np.array(
+    [
+        [0.3512, 0.2297, 0.3227],
+        [0.3250, 0.4974, 0.2350],
+        [-0.2829, 0.1762, 0.2721],
+        [-0.2120, -0.2616, -0.7177],
+    ],
+    dtype=np.float32,
 )
 
 
@@ -27,14 +31,13 @@ def latents_to_rgb(latents: Any) -> PILImage.Image:
     import torch
 
     latent = latents[0] if latents.ndim == 4 else latents
-    latent = latent.detach().to("cpu", torch.float32)
-    if latent.shape[0] == len(SD_LATENT_RGB):
-        factors = torch.tensor(SD_LATENT_RGB, dtype=torch.float32)
-        rgb = torch.einsum("chw,ck->hwk", latent, factors)
-        rgb = (rgb + 1.0) / 2.0
+    # numpy from here: on tensors this small, torch's per-call overhead would cost more than the math
+    array = latent.detach().to("cpu", torch.float32).numpy()
+    if array.shape[0] == len(SD_LATENT_RGB):
+        rgb = (np.tensordot(array, SD_LATENT_RGB, axes=(0, 0)) + 1.0) * 127.5
     else:
-        rgb = latent[:3].permute(1, 2, 0)
-        low, high = rgb.amin(dim=(0, 1)), rgb.amax(dim=(0, 1))
-        rgb = (rgb - low) / (high - low).clamp(min=1e-6)
-    pixels = (rgb.clamp(0, 1) * 255).round().to(torch.uint8).numpy()
+        rgb = np.moveaxis(array[:3], 0, -1)
+        low, high = rgb.min(axis=(0, 1)), rgb.max(axis=(0, 1))
+        rgb = (rgb - low) / np.maximum(high - low, 1e-6) * 255.0
+    pixels = np.clip(rgb, 0, 255).round().astype(np.uint8)
     return PILImage.fromarray(pixels, "RGB")
