@@ -4,7 +4,6 @@ import {
   BackgroundVariant,
   Controls,
   MiniMap,
-  Position,
   ReactFlow,
   ReactFlowProvider,
   applyEdgeChanges,
@@ -19,7 +18,7 @@ import {
 } from "@xyflow/react";
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
 import { api } from "./api";
-import { IN, OUT, refuseReason, sourceType, targetType, typeColour } from "./compat";
+import { refuseReason, sourceType, targetType, typeColour } from "./compat";
 import { EditorContext, type EditorActions, type EditorContextValue } from "./context";
 import {
   connect,
@@ -38,6 +37,8 @@ import {
   type FlowNode,
 } from "./graphModel";
 import { GroupView, groupNodes, type GroupNode } from "./GroupView";
+import { HistoryPanel, ProblemsBar } from "./Panels";
+import { withSizeHints } from "./sizeHints";
 import { UndoStack } from "./history";
 import { NodeView } from "./NodeView";
 import { Palette } from "./Palette";
@@ -785,38 +786,6 @@ function Editor(props: {
   );
 }
 
-/** Size and handle positions guessed from the node's type until React Flow measures it. React Flow
- * draws every node it has not measured, once, to find its handles; with the guess it can skip nodes
- * outside the view, so a 500-node graph opens drawing only what is on screen. Rows follow editor.css. */
-function withSizeHints(nodes: FlowNode[], specs: Map<string, NodeTypeSpec>): FlowNode[] {
-  return nodes.map((n) => {
-    if (n.measured?.width || n.handles) return n;
-    const spec = specs.get(n.data.type);
-    if (!spec) return n;
-    const collapsed = !!n.data.ui.collapsed;
-    const handles: NonNullable<FlowNode["handles"]> = [];
-    const at = (id: string, type: "source" | "target", y: number) =>
-      handles.push({ id, type, position: type === "source" ? Position.Right : Position.Left, x: type === "source" ? 244 : -6, y: y - 6, width: 11, height: 11 });
-    const head = 34;
-    if (collapsed) {
-      for (const i of spec.inputs) at(IN + i.name, "target", 17);
-      for (const p of spec.params) at(IN + p.name, "target", 17);
-      for (const o of spec.outputs) at(OUT + o.name, "source", 17);
-      return { ...n, handles, initialWidth: 250, initialHeight: head };
-    }
-    const rows = Math.max(spec.inputs.length, spec.outputs.length);
-    spec.inputs.forEach((i, row) => at(IN + i.name, "target", head + 4 + row * 22 + 11));
-    spec.outputs.forEach((o, row) => at(OUT + o.name, "source", head + 4 + row * 22 + 11));
-    let y = head + (rows ? 8 + rows * 22 : 0) + 5;
-    for (const p of spec.params) {
-      const h = p.kind === "text" || p.kind === "json" ? 62 : p.kind === "bool" ? 18 : 24;
-      at(IN + p.name, "target", y + h / 2);
-      y += h + 4;
-    }
-    return { ...n, handles, initialWidth: 250, initialHeight: y + 8 };
-  });
-}
-
 function isTyping(target: EventTarget | null): boolean {
   const t = target as HTMLElement | null;
   return !!t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable);
@@ -833,47 +802,3 @@ function modeColour(mode: string): string {
   return mode === "mute" ? "#555" : mode === "bypass" ? "#8e5fc7" : "#5a7ca8";
 }
 
-function ProblemsBar(props: { problems: Problem[]; graphProblems: Problem[]; open: boolean; onToggle(): void; onPick(id: string): void }) {
-  const { problems, open } = props;
-  if (!problems.length) return <div className="nf-problems-bar nf-ok" data-testid="problems-bar" data-count={0}>✓ no problems</div>;
-  return (
-    <div className={`nf-problems-bar${open ? " open" : ""}`} data-testid="problems-bar" data-count={problems.length}>
-      <button onClick={props.onToggle}>⚠ {problems.length} problem{problems.length === 1 ? "" : "s"}</button>
-      {open && (
-        <div className="nf-problems-list" data-testid="problems-panel">
-          {problems.map((p, i) => (
-            <div key={i} className="nf-problems-item" onClick={() => p.node && props.onPick(p.node)}>
-              <b>{p.node ?? "graph"}</b>{p.port ? <i> {p.port}</i> : null}: {p.message}
-            </div>
-          ))}
-        </div>
-      )}
-    </div>
-  );
-}
-
-function HistoryPanel(props: { onOpen(graph: GraphFile, name: string): void; onClose(): void; notify: EditorActions["notify"] }) {
-  const [runs, setRuns] = useState<Awaited<ReturnType<typeof api.history>>["runs"] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    api.history().then((r) => setRuns(r.runs)).catch((e) => setError(e.status === 404 ? "run history is not available in this install" : String(e.message)));
-  }, []);
-  return (
-    <div className="nf-panel nf-history" data-testid="history-panel">
-      <div className="nf-panel-head">Run history<button onClick={props.onClose}>✕</button></div>
-      {error && <div className="nf-hint">{error}</div>}
-      {!runs && !error && <div className="nf-hint">loading…</div>}
-      {runs && runs.length === 0 && <div className="nf-hint">no runs yet</div>}
-      {runs?.map((run) => (
-        <div key={run.id} className="nf-history-item" data-testid={`history-${run.id}`}
-          onClick={() => api.historyRun(run.id).then((r) => props.onOpen(r.graph, run.title || run.id)).catch((e) => props.notify(String(e.message), "error"))}>
-          <span className={`nf-dot nf-run-${run.status}`} />
-          <b>{run.title || "untitled"}</b>
-          <span>{new Date(run.started * 1000).toLocaleString()} · {run.source} · {run.status}{run.duration_s != null ? ` · ${run.duration_s.toFixed(1)} s` : ""}</span>
-        </div>
-      ))}
-    </div>
-  );
-}
-
-export { IN, OUT };

@@ -17,7 +17,6 @@ const SEED_MAX = 2 ** 53 - 1; // what JavaScript numbers hold exactly
 
 export function ParamWidget({ node, spec, value, bad, onChange }: Props) {
   const testid = `param-${node}-${spec.name}`;
-  const cls = `nf-input nodrag${bad ? " nf-bad" : ""}`;
   const current = value === undefined ? spec.default : value;
   switch (spec.kind) {
     case "bool":
@@ -29,7 +28,7 @@ export function ParamWidget({ node, spec, value, bad, onChange }: Props) {
       );
     case "choice":
       return (
-        <select className={cls + " nowheel"} data-testid={testid} value={JSON.stringify(current)}
+        <select className={`nf-input nodrag nowheel${bad ? " nf-bad" : ""}`} data-testid={testid} value={JSON.stringify(current)}
           onChange={(e) => onChange(JSON.parse(e.target.value), true)}>
           {(spec.choices || []).map((c) => (
             <option key={JSON.stringify(c)} value={JSON.stringify(c)}>{String(c)}</option>
@@ -56,7 +55,6 @@ export function ParamWidget({ node, spec, value, bad, onChange }: Props) {
     default:
       return <TextWidget {...{ node, spec, value: current, bad, onChange }} />;
   }
-  void cls;
 }
 
 function TextWidget({ node, spec, value, bad, onChange }: Props) {
