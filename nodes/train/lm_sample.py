@@ -53,15 +53,17 @@ def generate_text(
 
 
 def window_loss(net, ids, context: int, *, max_windows: int = 0) -> float:
-    """Mean next-token loss over consecutive non-overlapping windows of ``ids`` (all, or the first n)."""
+    """Mean next-token loss over non-overlapping windows of ``ids``: all of them, or ``max_windows``
+    spread evenly over the text (so a quick measure is not just the text's opening)."""
     import torch
 
     count = (len(ids) - 1) // context
-    if max_windows:
-        count = min(count, max_windows)
     if count < 1:
         raise ValueError(f"the text is {len(ids)} tokens; measuring needs more than {context}")
     windows = ids[: count * context].view(count, context)
+    if max_windows and max_windows < count:
+        windows = windows[torch.linspace(0, count - 1, max_windows).round().long()]
+        count = max_windows
     net.eval()
     total, tokens = 0.0, 0
     with torch.inference_mode():
