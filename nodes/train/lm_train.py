@@ -8,9 +8,6 @@ from a seeded generator; a held-out text gives a validation curve. The checkpoin
 from __future__ import annotations
 
 import copy
-import math
-
-import numpy as np
 
 from nodeflow import Context, Param, node
 

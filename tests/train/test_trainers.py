@@ -9,7 +9,7 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("diffusers")
 
-from nodes.data.types import ImageSet, TextCorpus  # noqa: E402
+from nodes.data.types import ImageSet  # noqa: E402
 
 
 def _falls(curve: list[float], window: int = 5) -> bool:
