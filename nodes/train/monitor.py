@@ -6,8 +6,8 @@
         monitor.step(loss=loss.item())
     monitor.finish()
 
-Previews are paced by the clock (a curve about every second, samples every few seconds) so they
-cost the same small share of any run. Sample previews must not touch the training's random state:
+Previews are paced by the clock (a curve about every second, samples every ten seconds or so,
+further apart when drawing them is slow) so they cost a small, bounded share of any run. Sample previews must not touch the training's random state:
 trainers draw training noise from their own ``torch.Generator`` and samplers from another one.
 """
 
@@ -103,7 +103,9 @@ class TrainingMonitor:
             self.show_curve()
         if self.samples is not None and now >= self._next_samples:
             self.show_samples()
-            self._next_samples = time.monotonic() + self.samples_every_s
+            cost = time.monotonic() - now
+            # never let previews take more than about 2% of the training time
+            self._next_samples = time.monotonic() + max(self.samples_every_s, 50 * cost)
 
     def show_curve(self) -> None:
         if self.ctx is not None:
