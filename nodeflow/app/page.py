@@ -89,7 +89,7 @@ def _results(runs: RunManager) -> tuple[Any, Any, Any, Any]:
             audio = str(path)
         elif kind == "video":
             video = str(path)
-        if runs.url_for(str(path)) and str(path).startswith(str(runs.roots["output"].resolve())):
+        if str(path).startswith(str(runs.roots["output"].resolve())) and str(path) not in files:
             files.append(str(path))
     return (
         images,

@@ -167,6 +167,11 @@ class RunManager:
         for event in self.log.snapshot():
             if event["event"] == "preview" and event.get("path") and event.get("url"):
                 latest[(event.get("node") or "", event.get("kind") or "file")] = event
+            elif event["event"] == "node_finished":  # files a node returned without previewing them
+                for name, url in (event.get("urls") or {}).items():
+                    path = event["outputs"][name]
+                    if not any(e.get("path") == path for e in latest.values()):
+                        latest[(event["node"], f"output {name}")] = {"node": event["node"], "kind": "file", "path": path, "url": url}
         return list(latest.values())
 
 

@@ -304,3 +304,14 @@ def test_history_panel_reopens_a_past_run(page):
     page.locator("[data-testid=history-panel] .nf-history-item").first.click()
     page.wait_for_selector("[data-testid=node-blur]")
     assert page.input_value("[data-testid=graph-title]") == "From the history"
+
+
+def test_a_link_dragged_off_its_input_is_removed(page):
+    open_graph(page, HELLO)
+    edges = edge_count(page)
+    end = centre(page, "[data-testid=handle-blur-in-image]")
+    drag(page, (end[0] - 2, end[1]), (end[0] - 60, end[1] + 260))
+    page.wait_for_function("n => document.querySelectorAll('.react-flow__edge').length === n", arg=edges - 1)
+    page.wait_for_selector("[data-testid=problems-bar][data-count='1']")
+    page.keyboard.press("Control+z")
+    page.wait_for_function("n => document.querySelectorAll('.react-flow__edge').length === n", arg=edges)

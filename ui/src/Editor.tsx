@@ -384,6 +384,29 @@ function Editor(props: {
     [reasonFor, colourEdges, markDirty],
   );
 
+  // dragging a link's end to another port moves it; dropping it on empty canvas removes it
+  const onReconnect = useCallback(
+    (old: Edge, c: Connection) => {
+      if (reasonFor(c)) return;
+      setEdges((es) =>
+        colourEdges(
+          connect(es.filter((e) => e.id !== old.id), c.source, handleName(c.sourceHandle), c.target, handleName(c.targetHandle)),
+          latest.current.nodes,
+        ),
+      );
+      markDirty();
+    },
+    [reasonFor, colourEdges, markDirty],
+  );
+  const onReconnectEnd = useCallback(
+    (_e: unknown, edge: Edge, _side: unknown, state: FinalConnectionState) => {
+      if (state.isValid || state.toHandle) return;
+      setEdges((es) => es.filter((e) => e.id !== edge.id));
+      markDirty();
+    },
+    [markDirty],
+  );
+
   const openPalette = useCallback(
     (clientX: number, clientY: number, wanted: Wanted = {}, from?: PaletteState["from"]) => {
       const box = wrapper.current!.getBoundingClientRect();
@@ -412,6 +435,14 @@ function Editor(props: {
         return;
       }
       if (state.toNode) return;
+      const name0 = handleName(fromHandle.id);
+      const linked = latest.current.edges.find((e) => e.target === fromNode.id && handleName(e.targetHandle) === name0);
+      if (fromHandle.type === "target" && linked) {
+        // a link pulled off its input and dropped on empty canvas: disconnect it
+        setEdges((es) => es.filter((e) => e.id !== linked.id));
+        markDirty();
+        return;
+      }
       const point = "changedTouches" in event ? event.changedTouches[0] : (event as MouseEvent);
       const spec = specs.get((fromNode as unknown as FlowNode).data.type);
       const name = handleName(fromHandle.id);
@@ -419,7 +450,7 @@ function Editor(props: {
         fromHandle.type === "source" ? { input: sourceType(spec, name) || "Any" } : { output: targetType(spec, name) || "Any" };
       openPalette(point.clientX, point.clientY, wanted, { node: fromNode.id, handle: name, side: fromHandle.type });
     },
-    [reasonFor, notify, specs, openPalette],
+    [reasonFor, notify, specs, openPalette, markDirty],
   );
 
   const addNode = useCallback(
@@ -724,6 +755,8 @@ function Editor(props: {
             onEdgesChange={onEdgesChange}
             onConnect={onConnect}
             onConnectEnd={onConnectEnd as never}
+            onReconnect={onReconnect}
+            onReconnectEnd={onReconnectEnd as never}
             isValidConnection={isValidConnection}
             onNodeDragStop={() => markDirty()}
             onMoveEnd={(_e: unknown, _v: RFViewport) => persist()}

@@ -96,6 +96,7 @@ export function Toolbar(p: Props) {
 export const SHORTCUTS: [string, string][] = [
   ["double-click canvas, / or Tab", "add a node (search)"],
   ["drag from a port to empty canvas", "add a node that fits, connected"],
+  ["drag a link off its input to empty canvas", "disconnect it"],
   ["Ctrl+Enter", "run"],
   ["Ctrl+Shift+Enter", "run up to the selected nodes"],
   ["Ctrl+Z / Ctrl+Shift+Z (Ctrl+Y)", "undo / redo"],
