@@ -14,6 +14,19 @@ def open_graph(page, graph: dict, name: str = "graph.json") -> None:
     page.set_input_files("[data-testid=open-input]", files=[
         {"name": name, "mimeType": "application/json", "buffer": json.dumps(graph).encode()}])
     page.wait_for_function("n => document.querySelectorAll('.react-flow__node-nf').length === n", arg=len(graph["nodes"]))
+    settle(page)
+
+
+def settle(page) -> None:
+    """Wait until the view stops moving (a graph without a saved view is fitted once it is measured)."""
+    page.wait_for_function(
+        """() => new Promise(done => {
+             const now = () => getComputedStyle(document.querySelector('.react-flow__viewport')).transform;
+             const first = now();
+             setTimeout(() => requestAnimationFrame(() => done(now() === first)), 120);
+           })""",
+        polling=50,
+    )
 
 
 def centre(page, selector: str) -> tuple[float, float]:
