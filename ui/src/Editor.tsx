@@ -253,6 +253,7 @@ function Editor(props: {
     setEdges((e) => colourEdges(e, latest.current.nodes));
     validateSoon();
     persist();
+    for (const error of catalog.pack_errors || []) notify(`node pack ${error.pack} did not load: ${error.message}`, "error");
   }, []);
 
   useEffect(() => {
