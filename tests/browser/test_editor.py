@@ -315,3 +315,25 @@ def test_a_link_dragged_off_its_input_is_removed(page):
     page.wait_for_selector("[data-testid=problems-bar][data-count='1']")
     page.keyboard.press("Control+z")
     page.wait_for_function("n => document.querySelectorAll('.react-flow__edge').length === n", arg=edges)
+
+
+def test_dragging_a_group_moves_its_nodes_and_its_title_can_change(page):
+    graph = json.loads(json.dumps(HELLO))
+    graph["groups"] = [{"title": "Sources", "nodes": ["gradient", "noise"]}]
+    graph["ui"]["viewport"] = {"x": 100, "y": 150, "zoom": 0.8}  # away from the edges, where dragging auto-pans
+    open_graph(page, graph)
+    start = centre(page, "[data-testid=group-title-0]")
+    drag(page, start, (start[0] + 80, start[1] + 60))
+    page.dblclick("[data-testid=group-title-0]")
+    page.fill("[data-testid=group-title-input-0]", "Inputs")
+    page.press("[data-testid=group-title-input-0]", "Enter")
+    page.click("[data-testid=btn-undo]")  # undo the rename: the move stays
+    page.click("[data-testid=btn-redo]")
+    with page.expect_download() as download:
+        page.click("[data-testid=btn-save]")
+    saved = json.loads(Path(download.value.path()).read_text())
+    assert saved["groups"] == [{"title": "Inputs", "nodes": ["gradient", "noise"]}]
+    for node in ("gradient", "noise"):
+        before, after = graph["nodes"][node]["ui"]["pos"], saved["nodes"][node]["ui"]["pos"]
+        assert after[0] > before[0] + 40 and after[1] > before[1] + 30, (node, before, after)
+    assert saved["nodes"]["blur"]["ui"]["pos"] == graph["nodes"]["blur"]["ui"]["pos"]

@@ -636,7 +636,7 @@ function Editor(props: {
   keyHandler.current = (e: KeyboardEvent) => {
     const target = e.target as HTMLElement;
     const typing = target && (target.tagName === "INPUT" || target.tagName === "TEXTAREA" || target.tagName === "SELECT" || target.isContentEditable);
-    const inEditor = !!wrapper.current && (wrapper.current.contains(target) || target === document.body);
+    const inEditor = target === document.body || !!target?.closest?.(".nf-app"); // canvas, toolbar or panels
     if (!inEditor) return;
     const mod = e.ctrlKey || e.metaKey;
     const key = e.key.toLowerCase();
