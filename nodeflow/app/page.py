@@ -89,7 +89,7 @@ def _results(runs: RunManager) -> tuple[Any, Any, Any, Any]:
             audio = str(path)
         elif kind == "video":
             video = str(path)
-        if str(path).startswith(str(runs.roots["output"].resolve())) and str(path) not in files:
+        if path.resolve().is_relative_to(runs.roots["output"].resolve()) and str(path) not in files:
             files.append(str(path))
     return (
         images,

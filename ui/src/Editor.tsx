@@ -1,7 +1,5 @@
 // The editor: React Flow canvas, palette, toolbar, run events, validation, undo, clipboard, files.
 import {
-  Background,
-  BackgroundVariant,
   Controls,
   MiniMap,
   ReactFlow,
@@ -9,6 +7,7 @@ import {
   applyEdgeChanges,
   applyNodeChanges,
   useReactFlow,
+  ViewportPortal,
   type Connection,
   type Edge,
   type EdgeChange,
@@ -781,7 +780,11 @@ function Editor(props: {
             connectionRadius={24}
             elevateNodesOnSelect={false}
           >
-            <Background variant={BackgroundVariant.Dots} gap={22} size={1.4} />
+
+            <ViewportPortal>
+              {/* dots drawn inside the moving layer: panning moves pixels instead of repainting a pattern */}
+              <div className="nf-grid" />
+            </ViewportPortal>
             <MiniMap pannable zoomable nodeStrokeWidth={3} data-testid="minimap"
               nodeColor={(n) => (n.type === "nfgroup" ? "transparent" : modeColour((n.data as NodeData).mode))} />
             <Controls showInteractive={false} />
