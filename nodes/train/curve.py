@@ -32,12 +32,13 @@ def loss_curve(curves: dict[str, list[float]], *, width: int = 360, height: int 
         draw.text((left, top), "no steps yet", fill=(200, 200, 200), font=font)
         return image
     steps = max(len(v) for v in series.values())
-    smoothed = {name: smooth(values) for name, values in series.items()}
+    # sparse curves (a validation loss every 100 steps) are not smoothed, and spread over the run
+    smoothed = {name: smooth(values) if len(values) >= 50 else list(values) for name, values in series.items()}
     everything = sorted(v for values in series.values() for v in values)
     low = min(min(v) for v in smoothed.values())
     low = min(low, everything[int(0.02 * (len(everything) - 1))])
-    high = everything[int(0.98 * (len(everything) - 1))]  # ignore the first few huge losses
-    high = max(high, max(v[-1] for v in smoothed.values()) * 1.05, low + 1e-6)
+    high = everything[int(0.98 * (len(everything) - 1))]  # raw spikes above this are cut off
+    high = max(high, max(max(v) for v in smoothed.values()), low + 1e-6)  # the smoothed curve fits whole
 
     def point(step: int, value: float) -> tuple[float, float]:
         x = left + (right - left) * step / max(steps - 1, 1)
@@ -59,10 +60,15 @@ def loss_curve(curves: dict[str, list[float]], *, width: int = 360, height: int 
     for index, (name, values) in enumerate(series.items()):
         colour = _COLOURS[index % len(_COLOURS)]
         faint = tuple(c // 2 + 12 for c in colour)
-        raw = [point(i, v) for i, v in enumerate(values)][::stride]
-        if len(raw) > 1:
+        spread = (steps / len(values)) if len(values) < steps else 1.0
+
+        def at(i: int) -> int:
+            return round((i + 1) * spread - 1)
+
+        raw = [point(at(i), v) for i, v in enumerate(values)][::stride]
+        if len(raw) > 1 and len(values) >= 50:
             draw.line(raw, fill=faint, width=1)
-        line = [point(i, v) for i, v in enumerate(smoothed[name])][::stride]
+        line = [point(at(i), v) for i, v in enumerate(smoothed[name])][::stride]
         if len(line) > 1:
             draw.line(line, fill=colour, width=2)
         title.append(f"{name} {smoothed[name][-1]:.4g}")
