@@ -11,7 +11,7 @@ from nodes.data.types import TextDataset, borrowed_type
 from .checkpoints import LMCheckpoint, TrainedLM
 from .monitor import cpu_threads
 
-__all__ = ["generate_text", "window_loss"]
+__all__ = ["generate_text", "next_token_loss", "window_loss"]
 
 # owned by the llm pack (a LanguageModelHandle: a transformers causal LM with its tokenizer)
 LanguageModel = borrowed_type("LanguageModel", "#8e7cc3", "A causal language model with its tokenizer")
@@ -52,27 +52,33 @@ def generate_text(
     return tokenizer.decode(new)
 
 
+def next_token_loss(net, chunk):
+    """Cross-entropy of predicting ``chunk[:, 1:]`` from ``chunk[:, :-1]``, at every position."""
+    import torch.nn.functional as F
+
+    logits = net(input_ids=chunk[:, :-1]).logits
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), chunk[:, 1:].reshape(-1))
+
+
 def window_loss(net, ids, context: int, *, max_windows: int = 0) -> float:
-    """Mean next-token loss over non-overlapping windows of ``ids``: all of them, or ``max_windows``
-    spread evenly over the text (so a quick measure is not just the text's opening)."""
+    """Mean next-token loss over consecutive windows of ``ids`` (each predicts ``context`` tokens): all
+    of them, or ``max_windows`` spread evenly over the text (so a quick measure is not just its opening)."""
     import torch
 
     count = (len(ids) - 1) // context
     if count < 1:
         raise ValueError(f"the text is {len(ids)} tokens; measuring needs more than {context}")
-    windows = ids[: count * context].view(count, context)
+    starts = torch.arange(count) * context
     if max_windows and max_windows < count:
-        windows = windows[torch.linspace(0, count - 1, max_windows).round().long()]
-        count = max_windows
+        starts = starts[torch.linspace(0, count - 1, max_windows).round().long()]
     net.eval()
-    total, tokens = 0.0, 0
+    total, windows = 0.0, 0
     with torch.inference_mode():
-        for start in range(0, count, 32):
-            batch = windows[start : start + 32]
-            loss = net(input_ids=batch, labels=batch).loss
-            total += float(loss) * batch.numel()
-            tokens += batch.numel()
-    return total / tokens
+        for first in range(0, len(starts), 32):
+            batch = torch.stack([ids[s : s + context + 1] for s in starts[first : first + 32].tolist()])
+            total += float(next_token_loss(net, batch)) * len(batch)
+            windows += len(batch)
+    return total / windows
 
 
 @node("train.lm_generate", category="Train / Sample", outputs=("text",))

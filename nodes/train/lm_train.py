@@ -14,7 +14,7 @@ from nodeflow import Context, Param, node
 from nodes.data.types import TextCorpus, TextDataset, Tokenizer
 
 from .checkpoints import History, LMCheckpoint, TrainedLM
-from .lm_sample import generate_text, window_loss
+from .lm_sample import generate_text, next_token_loss, window_loss
 from .monitor import TrainingMonitor, cpu_threads, cosine_lr, seeded_generator
 
 __all__ = ["build_lm", "encode_corpus", "train_language_model"]
@@ -90,8 +90,10 @@ def train_language_model(
         for group in optimizer.param_groups:
             group["lr"] = cosine_lr(step, steps, learning_rate, warmup=min(100, steps // 10 + 1))
         starts = torch.randint(0, len(ids) - context, (batch_size,), generator=generator)
-        batch = torch.stack([ids[s : s + context] for s in starts.tolist()])
-        loss = model(input_ids=batch, labels=batch).loss
+        chunk = torch.stack([ids[s : s + context + 1] for s in starts.tolist()])
+        # every position learns its next token, the last one too: sampling reads the last position of
+        # a full window, which transformers' own shifted loss (labels=input_ids) never trains
+        loss = next_token_loss(model, chunk)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

@@ -173,3 +173,4 @@ def test_gan_learns_reloads_and_samples(tmp_path, few_digits):
     assert pixels.shape == (4, 1, 8, 8) and np.array_equal(pixels, gan_pixels(model, 4, seed=1))
     resumed = train_gan_model(few_digits, init=model, steps=5, batch_size=32)
     assert resumed.history.steps == 65
+
