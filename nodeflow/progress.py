@@ -66,8 +66,6 @@ class ProgressDisplay:
             if self._node_task is not None and self._progress is not None:
                 self._progress.remove_task(self._node_task)
                 self._node_task = None
-        elif name == "preview" and event.get("kind") != "text" and not self.live:
-            self._line(f"  {event['node']}: preview {event.get('path')}")
 
     def _node(self, node_id: str, description: str) -> None:
         if self._progress is not None:
