@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# Runs the whole test suite offline, as CI does. Browser tests need Debian's chromium:
-# as root this installs it when missing; otherwise it says how.
+# Runs the whole test suite offline, as CI does. Browser tests need Debian's chromium and
+# firefox-esr: as root this installs them when missing; otherwise it says how.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 NODEFLOW_HOME="${NODEFLOW_HOME:-$(mktemp -d)}"
-if [ ! -x /usr/bin/chromium ]; then
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/bin/firefox-esr ] || missing+=(firefox-esr)
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "installing Debian's chromium for the browser tests"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    echo "installing Debian's ${missing[*]} for the browser tests"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "browser tests need /usr/bin/chromium: run 'sudo apt-get install -y chromium'" >&2
+    echo "browser tests need ${missing[*]}: run 'sudo apt-get install -y ${missing[*]}'" >&2
     exit 1
   fi
 fi
