@@ -420,11 +420,13 @@ def _ignore(event: dict[str, Any]) -> None:
 
 
 def _nbytes(spec, values: tuple) -> int:
-    total = 0
-    for output, value in zip(spec.outputs.values(), values):
-        port_type = get_type(output.type)
-        total += port_type.nbytes(value) if port_type else 64
-    return total
+    sizers = spec.__dict__.get("_sizers")
+    if sizers is None:  # worked out once per node type
+        sizers = spec.__dict__["_sizers"] = [
+            port_type.nbytes if (port_type := get_type(output.type)) else (lambda value: 64)
+            for output in spec.outputs.values()
+        ]
+    return sum(size(value) for size, value in zip(sizers, values))
 
 
 def _still_valid(spec, values: tuple) -> bool:

@@ -105,8 +105,13 @@ def compatible(source: str, target: str) -> bool:
     return target_type is not None and source in target_type.accepts
 
 
+_SCALARS = (int, float, bool, type(None))
+
+
 def estimate_size(value: Any) -> int:
     """Bytes held by common values; falls back to ``sys.getsizeof`` for the rest."""
+    if type(value) in _SCALARS:
+        return 32
     nbytes = getattr(value, "nbytes", None)
     if isinstance(nbytes, int):
         return nbytes
