@@ -11,7 +11,7 @@ import json
 import os
 from typing import IO, Any, Callable
 
-__all__ = ["EVENTS", "EventSink", "EventLog", "JsonLinesSink", "summarize"]
+__all__ = ["EVENTS", "EventSink", "EventLog", "JsonLinesSink", "summarize", "preview_kind"]
 
 EVENTS = (
     "run_started",
@@ -69,3 +69,16 @@ def summarize(value: Any) -> str:
     if isinstance(value, (list, tuple, dict)):
         return f"{type(value).__name__} of {len(value)}"
     return type(value).__name__
+
+
+_PREVIEW_KINDS = {
+    **dict.fromkeys((".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp"), "image"),
+    **dict.fromkeys((".wav", ".flac", ".ogg", ".mp3"), "audio"),
+    **dict.fromkeys((".mp4", ".webm", ".mov"), "video"),
+    **dict.fromkeys((".txt", ".md", ".json"), "file"),
+}
+
+
+def preview_kind(path: "str | os.PathLike[str]") -> str:
+    """How a view shows a file: image, audio, video, or a plain file link."""
+    return _PREVIEW_KINDS.get(os.path.splitext(os.fspath(path))[1].lower(), "file")

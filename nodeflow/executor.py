@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from .cache import DiskCache, MemoryCache
 from .context import Cancelled, Context
-from .events import EventSink, summarize
+from .events import EventSink, preview_kind, summarize
 from .graph import Graph, graph_to_dict
 from .keys import digest, node_key
 from .models import ModelManager
@@ -213,6 +213,8 @@ class _Run:
                     if planned.id in self.hits:
                         result.cached.append(planned.id)
                         self.emit("node_cached", node=planned.id)
+                        if planned.spec.output and self.sink is not None:
+                            self.replay_previews(planned)
                         continue
                     if not self.run_node(planned, result):
                         break
@@ -304,6 +306,13 @@ class _Run:
                 outputs={name: summarize(v) for name, v in zip(spec.outputs, outputs)},
             )
         return True
+
+    def replay_previews(self, planned: PlannedNode) -> None:
+        """A cached output node shows the files it wrote, as if it had just run: a page opened
+        after the first run (or another browser) must still see the result on the node."""
+        for output, value in zip(planned.spec.outputs.values(), self.value_of(planned.id)):
+            if output.type == "File" and Path(value).exists():
+                self.emit("preview", node=planned.id, kind=preview_kind(value), path=str(value))
 
     def value_of(self, node_id: str) -> tuple:
         values = self.values.get(node_id)

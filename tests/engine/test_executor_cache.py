@@ -127,3 +127,15 @@ def test_events_follow_the_documented_shape(executor):
     finished = log.of("node_finished")
     assert all(set(e) >= {"node", "duration_s", "outputs"} for e in finished)
     assert log.of("run_finished")[0]["status"] == "ok"
+
+
+def test_a_cached_output_node_shows_its_file_again(executor, tmp_path: Path):
+    nodes = {
+        "g": {"type": "image.new", "params": {"width": 8, "height": 8}},
+        "s": {"type": "image.save", "inputs": {"image": ["g", "image"]}, "params": {"filename": "p.png"}},
+    }
+    first, log1 = run(executor, nodes)
+    again, log2 = run(executor, nodes)
+    assert again.ran == [] and log2.nodes("node_cached") == ["s"]
+    previews = log2.of("preview")
+    assert [(e["node"], e["kind"], e["path"]) for e in previews] == [("s", "image", str(first.outputs["s"]["path"]))]
