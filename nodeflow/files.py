@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Callable, Iterable
 
-__all__ = ["write_atomic", "atomic_path", "resolve_inside", "output_path", "unique_path", "PathNotAllowed"]
+__all__ = [
+    "write_atomic",
+    "atomic_path",
+    "resolve_inside",
+    "output_path",
+    "unique_path",
+    "content_hash",
+    "input_file_fingerprint",
+    "PathNotAllowed",
+]
 
 
 _UMASK = os.umask(0o022)  # read once (reading it means setting it), then put back
@@ -104,3 +114,43 @@ def unique_path(target: Path) -> Path:
         if not candidate.exists():
             return candidate
     raise FileExistsError(f"too many files named like {target.name}")
+
+
+_HASHES: dict[tuple[str, int, int, int, int], str] = {}
+
+
+def content_hash(path: Path) -> str:
+    """SHA-256 of a file, or of a folder's files (names and contents, in sorted order).
+
+    Remembered per (path, inode, size, modification and change times), so a large model is hashed
+    once per process.
+    """
+    path = Path(path)
+    if path.is_dir():
+        digest = hashlib.sha256()
+        for child in sorted(p for p in path.rglob("*") if p.is_file()):
+            digest.update(child.relative_to(path).as_posix().encode() + b"\0")
+            digest.update(bytes.fromhex(content_hash(child)))
+        return digest.hexdigest()
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+    known = _HASHES.get(key)
+    if known is None:
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        known = _HASHES[key] = digest.hexdigest()
+    return known
+
+
+def input_file_fingerprint(param: str = "path") -> Callable[[dict[str, Any], Any], str]:
+    """A node ``fingerprint`` for a file param in the input folders: the file's content hash, so
+    replacing the file re-runs the node (a missing file fingerprints as such; the node says why)."""
+    def fingerprint(params: dict[str, Any], ctx: Any) -> str:
+        try:
+            return content_hash(resolve_inside(params[param], ctx.settings.input_dirs(), must_exist=True))
+        except (PathNotAllowed, FileNotFoundError) as exc:
+            return f"unavailable: {exc}"
+
+    return fingerprint

@@ -30,7 +30,9 @@ import struct
 import zlib
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
+
+from .files import content_hash  # the one content hash; re-exported for readers of records
 
 if TYPE_CHECKING:  # pragma: no cover
     from .context import Context
@@ -240,48 +242,6 @@ def _hash_input(value: str, roots: list[Path]) -> dict[str, Any] | None:
     except (PathNotAllowed, FileNotFoundError, OSError):
         return None  # a hub id or a missing file: the node itself says what is wrong
     return {"path": value, "sha256": content_hash(path)}
-
-
-_HASHES: dict[tuple[str, int, int, int, int], str] = {}
-
-
-def content_hash(path: Path) -> str:
-    """SHA-256 of a file, or of a folder's files (names and contents, in sorted order).
-
-    Remembered per (path, inode, size, modification and change times), so a large model is hashed
-    once per process.
-    """
-    path = Path(path)
-    if path.is_dir():
-        digest = hashlib.sha256()
-        for child in sorted(p for p in path.rglob("*") if p.is_file()):
-            digest.update(child.relative_to(path).as_posix().encode() + b"\0")
-            digest.update(bytes.fromhex(content_hash(child)))
-        return digest.hexdigest()
-    stat = path.stat()
-    key = (str(path.resolve()), stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
-    known = _HASHES.get(key)
-    if known is None:
-        digest = hashlib.sha256()
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        known = _HASHES[key] = digest.hexdigest()
-    return known
-
-
-def input_file_fingerprint(param: str = "path") -> Callable[[dict[str, Any], "Context"], str]:
-    """A node ``fingerprint`` for a file param in the input folders: the file's content hash, so
-    replacing the file re-runs the node (a missing file fingerprints as such; the node says why)."""
-    from .files import PathNotAllowed, resolve_inside
-
-    def fingerprint(params: dict[str, Any], ctx: "Context") -> str:
-        try:
-            return content_hash(resolve_inside(params[param], ctx.settings.input_dirs(), must_exist=True))
-        except (PathNotAllowed, FileNotFoundError) as exc:
-            return f"unavailable: {exc}"
-
-    return fingerprint
 
 
 def dumps_record(record: dict[str, Any]) -> str:

@@ -16,7 +16,6 @@ from typing import Any, Iterable
 from ..executor import Executor
 from ..files import PathNotAllowed, resolve_inside
 from ..graph import Graph
-from ..problems import GraphInvalid
 
 __all__ = ["RunManager", "RunBusy", "EventLog"]
 

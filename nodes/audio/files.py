@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from nodeflow import Context, Param, node
 from nodeflow.files import resolve_inside
-from nodeflow.provenance import input_file_fingerprint
+from nodeflow.files import input_file_fingerprint
 
 from .clip import Audio
 from .io import preview_audio, read_audio

@@ -17,7 +17,7 @@ from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
 
 from nodeflow import Context, Image, Param, node
-from nodeflow.files import PathNotAllowed, resolve_inside
+from nodeflow.files import PathNotAllowed, content_hash, resolve_inside
 
 from .grid import from_pil
 from .preview import preview_images, preview_text
@@ -42,12 +42,11 @@ def _files_in(folder: Path, extensions: tuple[str, ...], recursive: bool = True)
 
 
 def _hash_files(paths: Iterable[Path], root: Path) -> str:
+    """Names and contents of the files; each file's hash is remembered while it is unchanged."""
     digest = hashlib.blake2b(digest_size=16)
     for path in paths:
-        digest.update(str(path.relative_to(root) if root in path.parents else path.name).encode())
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
+        digest.update(str(path.relative_to(root) if root in path.parents else path.name).encode() + b"\0")
+        digest.update(bytes.fromhex(content_hash(path)))
     return digest.hexdigest()
 
 

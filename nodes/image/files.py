@@ -2,35 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
-from typing import Any
 
 from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
 
 from nodeflow import Context, File, Image, Param, node
-from nodeflow.files import PathNotAllowed, atomic_path, output_path, resolve_inside
+from nodeflow.files import atomic_path, input_file_fingerprint, output_path, resolve_inside
 from nodeflow.provenance import build_provenance, embed_provenance
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
 
 
-def _load_fingerprint(params: dict[str, Any], ctx: Context) -> str:
-    """The file's content hash, so editing the file on disk re-runs the node."""
-    try:
-        path = resolve_inside(params["path"], ctx.settings.input_dirs(), must_exist=True)
-    except (PathNotAllowed, FileNotFoundError) as exc:
-        return f"unavailable: {exc}"  # the node itself reports the problem when it runs
-    digest = hashlib.blake2b(digest_size=16)
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-@node("image.load", category="Image", fingerprint=_load_fingerprint)
+@node("image.load", category="Image", fingerprint=input_file_fingerprint("path"))
 def load_image(
     ctx: Context,
     *,

