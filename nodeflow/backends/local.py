@@ -70,6 +70,8 @@ class PoolBackend:
         self._in_flight = 0
 
     def can_submit_task(self, task: Task) -> bool:
+        if not self._running:  # nothing in the pool: every slot is free
+            return True
         with self._lock:
             if self._running >= self.workers:
                 return False
