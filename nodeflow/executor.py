@@ -134,9 +134,13 @@ class Executor:
             raise GraphInvalid(problems)
         plan = make_plan(graph, self.registry, only)
         if any(_has_sweep(node.params) for node in graph.nodes.values()):
-            from .sweeps import expand_sweeps
+            from .sweeps import expand_sweeps, list_sources
 
-            plan = expand_sweeps(plan, self.registry, self.settings)
+            if list_sources(graph):  # mapped over a list a node makes: planned when it has run
+                plan.lists_from = list_sources(graph)
+                plan.only = only
+            else:
+                plan = expand_sweeps(plan, self.registry, self.settings)
         if memo_key is not None:
             self._plans[memo_key] = plan
             while len(self._plans) > 16:
@@ -174,6 +178,10 @@ class Executor:
     ) -> RunResult:
         """Run a planned graph; ``source`` (cli, editor, http, api) tells listeners who asked."""
         with self._lock:
+            if plan.lists_from:  # 0. make the lists that sweeps map over, then plan the sweep
+                plan, failed = self._plan_lists(plan, on_event, cancel, output_dir, run_id)
+                if failed is not None:
+                    return failed
             run = PlanRun(self, plan, None, cancel, output_dir, run_id, self.make_backend())
             sinks = [sink for listener in self.listeners if (sink := listener.run_started(plan, run.run_id, source))]
             if on_event is not None:
@@ -186,6 +194,32 @@ class Executor:
             for listener in self.listeners:
                 listener.run_finished(result)
             return result
+
+
+    def _plan_lists(self, plan: Plan, on_event: EventSink | None, cancel: Any, output_dir: Any,
+                    run_id: str | None) -> tuple[Plan, RunResult | None]:
+        """Run the nodes whose lists ``each`` sweeps map over (quietly: their results are cached, so
+        the run proper does not make them again), then plan the graph with those lists as plain
+        sweeps. When making a list fails, that run (and its events) is the result."""
+        from .sweeps import expand_sweeps, resolve_lists
+
+        assert plan.graph is not None
+        sources = make_plan(plan.graph, self.registry, plan.lists_from)
+        events: list[dict[str, Any]] = []
+        made = PlanRun(self, sources, events.append, cancel, output_dir, run_id, self.make_backend())
+        try:
+            result = made.execute()
+        finally:
+            made.backend.close()
+        if not result.ok:
+            for event in events if on_event is not None else ():
+                on_event(event)
+            return plan, result
+        resolved = resolve_lists(plan.graph, result.outputs)
+        problems = check_graph(resolved, self.registry, self.settings)
+        if problems:
+            raise GraphInvalid(problems)
+        return expand_sweeps(make_plan(resolved, self.registry, plan.only), self.registry, self.settings), None
 
 
 def _fan_out(sinks: list[EventSink]) -> EventSink:
