@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from .backends import Backend, make_backend
+from .backends.local import Slots
 from .cache import DiskCache, MemoryCache
 from .events import EventSink
 from .graph import Graph, graph_to_dict
@@ -92,10 +93,16 @@ class Executor:
         self.listeners: list[RunListener] = list(listeners)
         if history is not None:
             self.listeners.append(HistoryListener(history))
-        self.make_backend: Callable[[], Backend] = (lambda: make_backend(backend)) if isinstance(backend, str) else backend
+        self.slots = Slots()  # shared by this executor's runs: one model per device across all of them
+        self.make_backend: Callable[[], Backend] = (
+            (lambda: make_backend(backend, slots=self.slots) if backend == "local" else make_backend(backend))
+            if isinstance(backend, str) else backend
+        )
         self._records: dict[str, Any] = {}
         self._plans: OrderedDict[str, Plan] = OrderedDict()  # graph digest -> validated plan
-        self._lock = threading.Lock()  # one run at a time per executor
+        # runs may overlap (queued jobs with NODEFLOW_JOBS > 1): the caches and records are theirs to share
+        self.cache_lock = threading.RLock()
+        self._plans_lock = threading.Lock()
 
     @property
     def history(self) -> "RunHistory | None":
@@ -125,10 +132,11 @@ class Executor:
         memo_key = None
         if not graph.load_problems and policy is None:
             memo_key = digest([graph_to_dict(graph), overrides, only, sweeps])
-            plan = self._plans.get(memo_key)
-            if plan is not None:
-                self._plans.move_to_end(memo_key)
-                return plan
+            with self._plans_lock:
+                plan = self._plans.get(memo_key)
+                if plan is not None:
+                    self._plans.move_to_end(memo_key)
+                    return plan
         problems = check_graph(graph, self.registry, self.settings, policy=policy, overrides=overrides, sweeps=sweeps)
         if problems:
             raise GraphInvalid(problems)
@@ -142,9 +150,10 @@ class Executor:
             else:
                 plan = expand_sweeps(plan, self.registry, self.settings)
         if memo_key is not None:
-            self._plans[memo_key] = plan
-            while len(self._plans) > 16:
-                self._plans.popitem(last=False)
+            with self._plans_lock:
+                self._plans[memo_key] = plan
+                while len(self._plans) > 16:
+                    self._plans.popitem(last=False)
         return plan
 
     def run(
@@ -177,23 +186,22 @@ class Executor:
         source: str = "api",
     ) -> RunResult:
         """Run a planned graph; ``source`` (cli, editor, http, api) tells listeners who asked."""
-        with self._lock:
-            if plan.lists_from:  # 0. make the lists that sweeps map over, then plan the sweep
-                plan, failed = self._plan_lists(plan, on_event, cancel, output_dir, run_id)
-                if failed is not None:
-                    return failed
-            run = PlanRun(self, plan, None, cancel, output_dir, run_id, self.make_backend())
-            sinks = [sink for listener in self.listeners if (sink := listener.run_started(plan, run.run_id, source))]
-            if on_event is not None:
-                sinks.append(on_event)
-            run.sink = sinks[0] if len(sinks) == 1 else (_fan_out(sinks) if sinks else None)
-            try:
-                result = run.execute()
-            finally:
-                run.backend.close()
-            for listener in self.listeners:
-                listener.run_finished(result)
-            return result
+        if plan.lists_from:  # 0. make the lists that sweeps map over, then plan the sweep
+            plan, failed = self._plan_lists(plan, on_event, cancel, output_dir, run_id)
+            if failed is not None:
+                return failed
+        run = PlanRun(self, plan, None, cancel, output_dir, run_id, self.make_backend())
+        sinks = [sink for listener in self.listeners if (sink := listener.run_started(plan, run.run_id, source))]
+        if on_event is not None:
+            sinks.append(on_event)
+        run.sink = sinks[0] if len(sinks) == 1 else (_fan_out(sinks) if sinks else None)
+        try:
+            result = run.execute()
+        finally:
+            run.backend.close()
+        for listener in self.listeners:
+            listener.run_finished(result)
+        return result
 
 
     def _plan_lists(self, plan: Plan, on_event: EventSink | None, cancel: Any, output_dir: Any,

@@ -367,7 +367,8 @@ class PlanRun:
             values = self.ex.disk.get(key)
             if values is None:
                 raise RuntimeError(f"the disk cache entry of {node_id} vanished while running")
-            self.ex.memory.put(key, values, nbytes(planned.spec, values))
+            with self.ex.cache_lock:
+                self.ex.memory.put(key, values, nbytes(planned.spec, values))
         self.values[node_id] = values
         return values
 
