@@ -83,6 +83,7 @@ class PlanRun:
         self.fingerprints: dict[str, Any] = {}
         self.by_id = {p.id: p for p in plan.order}
         self.result: "RunResult | None" = None
+        self.blocked_units: set[str] = set()  # downstream of a blocked (guarded) item: not run
         self._emit_lock = threading.Lock()
         self.env = TaskEnv(executor.registry, executor.settings, executor.models, self._emit_from_node, self.stop)
 
@@ -113,7 +114,7 @@ class PlanRun:
             if key_all(self) is None:
                 # 2. what must be loaded or computed; 3-4. run it
                 self.run_needed(needed(self))
-                if result.status == "ok":
+                if result.status != "cancelled":  # what was made (all of it, unless something failed)
                     for target in self.plan.targets:
                         if target in self.values or self.by_id[target].mode == "bypass":
                             result.outputs[target] = self.output_dict(target)
@@ -145,7 +146,7 @@ class PlanRun:
         done: set[str] = set()
         backend = self.backend
         stop = self.stop
-        blocked: set[str] = set()
+        blocked = self.blocked_units
 
         def release(node_id: str) -> None:
             done.add(node_id)
@@ -193,7 +194,7 @@ class PlanRun:
                     if self.finish(planned, one):
                         release(planned.id)
                     elif one.status == "error" and one.blocked:
-                        blocked.update(self.descendants(planned.id, dependents))
+                        self.block(planned.id, dependents, waiting, blocked, ready, position)
         # 4. say what did not run, and why
         self.skip_the_rest(wanted, done, dependents, blocked)
 
@@ -205,6 +206,8 @@ class PlanRun:
         labels: dict[str, list[str]] = {}
         try:
             for arg, src, index, is_param in planned.links:
+                if src in self.blocked_units and arg in planned.gathered:
+                    continue  # a guard stopped that item: gather the others
                 value = self.value_of(src)[index]
                 if arg in planned.gathered:  # a list input collects every item of its source
                     inputs.setdefault(arg, []).append(value)
@@ -287,9 +290,9 @@ class PlanRun:
         if finished.status == "cancelled":
             self.emit("node_skipped", reason="cancelled", **planned.label)
             return False
-        if finished.blocked:
+        if finished.blocked:  # a guard stopped this branch: inside a sweep, only this item's
             self.result.blocked.append(planned.id)  # type: ignore[union-attr]
-            self.emit("node_error", message=finished.message, traceback=finished.traceback, blocked=True, **planned.label)
+            self.record_failure(planned, finished.message, finished.traceback, stop=planned.item is None, blocked=True)
             return False
         self.record_failure(planned, finished.message, finished.traceback)
         return False
@@ -298,7 +301,8 @@ class PlanRun:
         message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         self.record_failure(planned, message, traceback.format_exc())
 
-    def record_failure(self, planned: PlannedNode, message: str, trace: str) -> None:
+    def record_failure(self, planned: PlannedNode, message: str, trace: str, *, stop: bool = True,
+                       blocked: bool = False) -> None:
         from .executor import NodeFailure
 
         result = self.result
@@ -306,8 +310,30 @@ class PlanRun:
         if result.error is None:  # the first failure is the run's error
             result.status = "error"
             result.error = NodeFailure(planned.node.id, planned.spec.type, message, trace, planned.item)
-        self.failed.set()
-        self.emit("node_error", message=message, traceback=trace, **planned.label)
+        if stop:
+            self.failed.set()
+        extra = {"blocked": True} if blocked else {}
+        self.emit("node_error", message=message, traceback=trace, **extra, **planned.label)
+
+    def block(self, node_id: str, dependents: dict[str, list[str]], waiting: dict[str, int], blocked: set[str],
+              ready: list[int], position: dict[str, int]) -> None:
+        """A guard stopped ``node_id``: what depends on it does not run, except a list input that
+        gathers items, which goes on with the items that were not stopped."""
+        self.blocked_units.add(node_id)
+        stack = [node_id]
+        while stack:
+            nid = stack.pop()
+            for child in dependents.get(nid, ()):
+                if child in blocked:
+                    continue
+                gathers = any(nid in sources for sources in self.by_id[child].gathered.values())
+                if gathers and nid != child:
+                    waiting[child] -= 1
+                    if waiting[child] == 0:
+                        heapq.heappush(ready, position[child])
+                    continue
+                blocked.add(child)
+                stack.append(child)
 
     def descendants(self, node_id: str, dependents: dict[str, list[str]]) -> set[str]:
         found: set[str] = set()
@@ -330,7 +356,7 @@ class PlanRun:
             for p in self.plan.order:
                 if p.node.id == result.error.node and p.item == result.error.item:
                     failed_at = self.descendants(p.id, dependents) | {p.id}
-        reported = {e for e in result.blocked}
+        reported = set(result.blocked)
         for planned in left:
             if planned.id in reported or (result.error is not None and planned.node.id == result.error.node
                                           and planned.item == result.error.item):

@@ -162,3 +162,19 @@ def test_each_item_artifact_records_its_item_and_reproduces_alone(tmp_path):
     # the same picture (the record differs only in saying which item of a sweep it was)
     assert np.array_equal(np.asarray(Image.open(tmp_path / "second" / "n-1.png")), np.asarray(Image.open(files[1])))
     assert not np.array_equal(np.asarray(Image.open(files[0])), np.asarray(Image.open(files[1])))
+
+
+def test_a_blocked_item_stops_only_its_branch_and_the_sheet_gathers_the_others(executor):
+    nodes = {
+        "n": {"type": "test.number", "params": {"value": {"sweep": [1, 2, 3]}}},
+        "check": {"type": "test.guard", "inputs": {"x": ["n", "value"]}, "params": {"refuse": 2}},
+        "plus": {"type": "test.add", "inputs": {"a": ["check", "value"]}, "params": {"value": 100}},
+        "all": {"type": "core.gather", "inputs": {"values": ["plus", "value"]}},
+    }
+    result, log = run(executor, nodes)
+    assert result.status == "error" and result.error.node == "check" and result.error.item == 1
+    error = log.of("node_error")[0]
+    assert error["blocked"] is True and error["item"] == 1 and "refused 2" in error["message"]
+    skipped = [(e["node"], e.get("item"), e["reason"]) for e in log.of("node_skipped")]
+    assert skipped == [("plus", 1, "blocked by guard")]
+    assert result.outputs["all"]["json"] == [101, 103]
