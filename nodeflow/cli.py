@@ -92,11 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_validate(args: argparse.Namespace) -> int:
     from .graph import load_graph
     from .registry import default_registry
+    from .subgraphs import expand_subgraphs
     from .validate import migrate_nodes, validate
 
     registry = default_registry()
     _warn_pack_errors(registry)
     graph = load_graph(args.graph)
+    expand_subgraphs(graph)
     problems = migrate_nodes(graph, registry) + validate(graph, registry)
     if problems:
         _print_problems(problems)

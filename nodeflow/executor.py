@@ -32,6 +32,7 @@ from .plan import Plan, PlannedNode, make_plan
 from .problems import GraphInvalid
 from .registry import Registry, default_registry
 from .settings import Settings
+from .subgraphs import expand_subgraphs, flat_paths
 from .types import get_type
 from .validate import apply_overrides, migrate_nodes, validate
 
@@ -107,7 +108,8 @@ class Executor:
         Plans of graphs seen before are reused: re-running an unchanged graph (the editor's usual
         case) skips validation and planning entirely.
         """
-        overrides, only = list(overrides), list(only or [])
+        expand_subgraphs(graph)  # subgraph nodes become flat `SUB/INNER` nodes; their problems are load problems
+        overrides, only = flat_paths(graph, overrides, only)
         memo_key = None
         if not graph.load_problems:
             memo_key = digest([graph_to_dict(graph), overrides, only])

@@ -14,6 +14,7 @@ from .order import topological_order
 from .params import ParamError
 from .problems import Problem
 from .registry import Registry
+from .subgraphs import is_subgraph
 from .types import compatible
 
 __all__ = ["validate", "migrate_nodes", "apply_overrides", "find_cycle"]
@@ -85,6 +86,8 @@ def validate(graph: Graph, registry: Registry) -> list[Problem]:
     for node in nodes.values():
         spec = registry.get(node.type)
         if spec is None:
+            if is_subgraph(node.type) and any(p.node == node.id for p in graph.load_problems):
+                continue  # a subgraph node that could not be expanded: expansion said why
             problems.append(
                 Problem(node.id, node.type, None, f"unknown node type{_suggest(node.type, registry.specs)}")
             )

@@ -31,6 +31,7 @@ from ..graph import parse_graph
 from ..problems import GraphInvalid
 from ..registry import Registry
 from ..settings import Settings
+from ..subgraphs import expand_subgraphs
 from ..validate import migrate_nodes, validate
 from .runs import RunBusy, RunManager
 
@@ -139,6 +140,7 @@ def make_router(state: EditorState) -> APIRouter:
     async def validate_graph(request: Request) -> dict[str, Any]:
         body = await _json_body(request)
         graph = parse_graph(body.get("graph"))
+        expand_subgraphs(graph)
         problems = migrate_nodes(graph, state.registry) + validate(graph, state.registry)
         return {"problems": [p.to_json() for p in problems]}
 
