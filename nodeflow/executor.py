@@ -139,7 +139,7 @@ class Executor:
         if any(_has_sweep(node.params) for node in graph.nodes.values()):
             from .sweeps import expand_sweeps
 
-            plan = expand_sweeps(plan, self.registry)
+            plan = expand_sweeps(plan, self.registry, self.settings)
         if memo_key is not None:
             self._plans[memo_key] = plan
             while len(self._plans) > 16:

@@ -9,6 +9,7 @@ sweeps, and runs every check plugged in with :func:`add_check` (the policy, mode
 from __future__ import annotations
 
 import difflib
+import json
 from typing import Any, Callable, Iterable
 
 from .graph import Graph
@@ -156,7 +157,10 @@ def validate(graph: Graph, registry: Registry) -> list[Problem]:
             try:
                 param.check(value)
             except ParamError as exc:
-                bad(str(exc), name)
+                if isinstance(value, list):  # most likely meant as a sweep
+                    bad(f'{exc}; to run once per value write {{"sweep": {json.dumps(value, default=str)[:40]}}}', name)
+                else:
+                    bad(str(exc), name)
 
         for port, (source_id, output_name) in node.inputs.items():
             if port in spec.inputs:
