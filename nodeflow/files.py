@@ -71,6 +71,8 @@ def resolve_inside(
     roots = [Path(r).resolve() for r in roots]
     if not roots:
         raise PathNotAllowed("no folders are allowed")
+    if "\0" in os.fspath(path):
+        raise PathNotAllowed("the path contains a NUL character")
     raw = Path(os.path.expanduser(str(path)))
     candidates = [raw.resolve()] if raw.is_absolute() else [(root / raw).resolve() for root in roots]
     inside = [c for c in candidates if any(c == r or r in c.parents for r in roots)]

@@ -17,7 +17,8 @@ from ..executor import Executor
 from ..registry import Registry, default_registry
 from ..settings import Settings
 from .api import EditorState, make_router
-from .auth import AuthConfig, AuthMiddleware, LocalHostOnly, auth_for_host
+from .auth import AuthConfig, auth_for_host
+from .guard_http import secure
 from .runs import RunManager
 
 __all__ = ["build_app", "serve", "BUNDLE_DIR", "BundleMissing"]
@@ -86,11 +87,8 @@ def build_app(
     app.state.editor = state
     if history is not None:
         app.state.history = history  # the history routes read the same database
-    if auth is not None:
-        app.add_middleware(AuthMiddleware, config=auth)
-    elif local_only:
-        app.add_middleware(LocalHostOnly)
-    return app
+    # Host, Origin, auth and body-size rules in front of everything, Gradio's routes included
+    return secure(app, auth=auth, local_only=local_only and auth is None)
 
 
 def _open_history(settings: Settings):
