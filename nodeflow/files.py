@@ -12,6 +12,8 @@ __all__ = [
     "write_atomic",
     "atomic_path",
     "resolve_inside",
+    "files_inside",
+    "is_inside",
     "output_path",
     "unique_path",
     "content_hash",
@@ -82,9 +84,45 @@ def resolve_inside(
     for candidate in inside:
         if candidate.exists():
             return candidate
+    lexical = [raw] if raw.is_absolute() else [root / raw for root in roots]
+    if any(os.path.lexists(c) and c.resolve() not in inside for c in lexical):
+        raise PathNotAllowed(f"{path} is a link that leads outside the allowed folders")
     if must_exist:
         raise FileNotFoundError(f"{path} was not found in {', '.join(str(r) for r in roots)}")
     return inside[0]
+
+
+def is_inside(path: str | os.PathLike[str], roots: Iterable[Path]) -> bool:
+    """Whether ``path``, with every link and ``..`` resolved, lies in one of ``roots``."""
+    try:
+        real = Path(path).resolve()
+    except (OSError, ValueError, RuntimeError):  # a NUL, a link loop
+        return False
+    return any(real == root or root in real.parents for root in (Path(r).resolve() for r in roots))
+
+
+def files_inside(
+    folder: Path, roots: Iterable[Path], *, suffixes: tuple[str, ...] | None = None, recursive: bool = True,
+    limit: int | None = None,
+) -> list[Path]:
+    """The files in ``folder`` a node may read: hidden names skipped, links to folders not followed,
+    and each file (a link too) resolved and kept only when it lies in one of ``roots``, so a link
+    placed in an input folder cannot lead a folder walk to ``/etc/passwd``."""
+    real_roots = [Path(r).resolve() for r in roots]
+    found: list[Path] = []
+    for current, folders, names in os.walk(folder, followlinks=False):
+        folders[:] = sorted(f for f in folders if not f.startswith("."))
+        for name in sorted(names):
+            if name.startswith(".") or (suffixes is not None and Path(name).suffix.lower() not in suffixes):
+                continue
+            path = Path(current) / name
+            if path.is_file() and is_inside(path, real_roots):
+                found.append(path)
+                if limit is not None and len(found) >= limit:
+                    return sorted(found)
+        if not recursive:
+            break
+    return sorted(found)
 
 
 def output_path(output_dir: Path, filename: str, suffixes: tuple[str, ...], *, overwrite: bool) -> Path:

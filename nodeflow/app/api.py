@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 
-from ..files import PathNotAllowed, resolve_inside, write_atomic
+from ..files import PathNotAllowed, files_inside, resolve_inside, write_atomic
 from ..graph import parse_graph
 from ..problems import GraphInvalid
 from ..registry import Registry
@@ -224,11 +224,11 @@ def make_router(state: EditorState) -> APIRouter:
         for folder in settings.input_dirs():
             if not folder.is_dir():
                 continue
-            for path in sorted(folder.rglob("*")):
+            # links that lead out of the input folders are not listed (nodes refuse to read them)
+            for path in files_inside(folder, settings.input_dirs(), suffixes=wanted or None, limit=2000):
                 if len(found) >= 2000:
                     break
-                if path.is_file() and not path.name.startswith(".") and (not wanted or path.suffix.lower() in wanted):
-                    found.setdefault(path.relative_to(folder).as_posix(), folder.name)
+                found.setdefault(path.relative_to(folder).as_posix(), folder.name)
         return {"files": sorted(found)}
 
     @router.post("/api/upload")

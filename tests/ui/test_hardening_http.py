@@ -165,3 +165,16 @@ def test_fuzzed_headers_never_get_a_5xx(server, host, origin, last_event_id):
     status, text = server.request("GET", "/api/events", headers=headers)
     assert status < 500, (headers, status, text[:300])
     assert server.request("GET", "/api/run")[0] == 200
+
+
+def test_inputs_do_not_list_links_that_lead_outside(server, tmp_path):
+    (tmp_path / "secret.md").write_text("outside")
+    folder = server.home / "input" / "linked"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "notes.md").write_text("inside")
+    (folder / "passwd.md").symlink_to(tmp_path / "secret.md")
+    (folder / "elsewhere").symlink_to(tmp_path, target_is_directory=True)
+    status, text = server.request("GET", "/api/inputs?ext=.md")
+    files = json.loads(text)["files"]
+    assert status == 200 and "linked/notes.md" in files
+    assert not any(name.startswith(("linked/passwd", "linked/elsewhere")) for name in files), files
