@@ -140,6 +140,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     _warn_pack_errors(registry)
     graph = load_graph(args.graph)
     executor = Executor(registry, history=_open_history())
+    from .files import clean_stale_parts
+
+    clean_stale_parts(Path(f) for f in (args.out or executor.settings.output_dir, executor.settings.previews_dir))
     try:
         plan = executor.prepare(graph, overrides=args.overrides, only=args.only)
     except GraphInvalid as invalid:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -19,6 +21,8 @@ __all__ = [
     "content_hash",
     "input_file_fingerprint",
     "PathNotAllowed",
+    "clean_stale_parts",
+    "pid_alive",
 ]
 
 
@@ -45,8 +49,9 @@ class atomic_path:
 
     def __enter__(self) -> Path:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        # the writer's pid in the name lets a later start tell a dead process's leftovers (clean_stale_parts)
         fd, tmp = tempfile.mkstemp(
-            prefix=f".{self.path.stem}.", suffix=f".part{self.path.suffix}", dir=self.path.parent
+            prefix=f".{self.path.stem}.{os.getpid()}-", suffix=f".part{self.path.suffix}", dir=self.path.parent
         )
         os.close(fd)
         self.tmp = Path(tmp)
@@ -60,6 +65,53 @@ class atomic_path:
             os.replace(self.tmp, self.path)
         else:
             self.tmp.unlink(missing_ok=True)
+
+
+# .STEM.PID-RANDOM.part.EXT as atomic_path names them; .STEM.RANDOM.part.EXT from before the pid
+_PART = re.compile(r"\.(?P<stem>.*?)\.(?:(?P<pid>[0-9]{1,10})-)?[A-Za-z0-9_]{6,}\.part(?:\.[^./]*)?")
+STALE_PART_AGE_S = 6 * 3600
+
+
+def clean_stale_parts(folders: Iterable[Path], *, max_age_s: float = STALE_PART_AGE_S) -> list[Path]:
+    """Delete the hidden ``.part`` temporaries that killed processes left behind in ``folders`` (and
+    their sub-folders): those whose writer (the pid in the name) is gone, and any older than
+    ``max_age_s`` (a pid can be reused; a file without one is older than this version). Returns
+    what was deleted."""
+    removed: list[Path] = []
+    now = time.time()
+    for folder in folders:
+        for current, subfolders, names in os.walk(folder):
+            for name in names:
+                match = _PART.fullmatch(name) if name.startswith(".") else None
+                if match is None:
+                    continue
+                path = Path(current) / name
+                try:
+                    old = now - path.lstat().st_mtime > max_age_s
+                    pid = match["pid"]
+                    if old or (pid is not None and not pid_alive(int(pid))):
+                        path.unlink()
+                        removed.append(path)
+                except OSError:  # gone meanwhile, or not ours to delete
+                    continue
+    return removed
+
+
+def pid_alive(pid: int | None) -> bool:
+    """Whether a process with this id exists on this machine (ours counts)."""
+    if not pid:
+        return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: it exists
+        return True
+    except OverflowError:
+        return False
+    return True
 
 
 def resolve_inside(

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from ..executor import Executor
+from ..files import clean_stale_parts
 from ..registry import Registry, default_registry
 from ..settings import Settings
 from .api import EditorState, make_router
@@ -60,6 +61,7 @@ def build_app(
     registry = registry or default_registry()
     for folder in (settings.previews_dir, settings.output_dir, settings.input_dir):
         Path(folder).mkdir(parents=True, exist_ok=True)
+    clean_stale_parts([settings.previews_dir, settings.output_dir, settings.input_dir])  # left by killed runs
     history = _open_history(settings)
     executor = Executor(registry=registry, settings=settings, **({"history": history} if history else {}))
     runs = RunManager(executor, {"previews": settings.previews_dir, "output": settings.output_dir})
