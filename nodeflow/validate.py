@@ -17,6 +17,7 @@ from .order import topological_order
 from .params import ParamError
 from .problems import Problem
 from .registry import Registry
+from .subgraphs import is_subgraph
 from .types import compatible
 
 __all__ = ["check_graph", "add_check", "CHECKS", "validate", "migrate_nodes", "apply_overrides", "find_cycle"]
@@ -45,8 +46,11 @@ def check_graph(
 ) -> list[Problem]:
     """Every problem of ``graph`` as it would run. Edits ``graph`` in place (migrations, overrides,
     sweeps), as running it would. An empty list means it can run."""
+    from .subgraphs import expand_subgraphs, flat_paths
     from .sweeps import apply_sweeps, sweep_problems
 
+    expand_subgraphs(graph)  # subgraph nodes become flat `SUB/INNER` nodes (a no-op the second time)
+    overrides, _ = flat_paths(graph, overrides, None)
     problems = migrate_nodes(graph, registry)
     problems += apply_overrides(graph, registry, overrides)
     sweeps = list(sweeps)
@@ -125,6 +129,8 @@ def validate(graph: Graph, registry: Registry) -> list[Problem]:
     for node in nodes.values():
         spec = registry.get(node.type)
         if spec is None:
+            if is_subgraph(node.type) and any(p.node == node.id for p in graph.load_problems):
+                continue  # a subgraph node that could not be expanded: expansion said why
             problems.append(
                 Problem(node.id, node.type, None, f"unknown node type{_suggest(node.type, registry.specs)}")
             )

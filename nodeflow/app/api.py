@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,12 +30,13 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 
-from ..files import PathNotAllowed, resolve_inside, write_atomic
+from ..files import PathNotAllowed, files_inside, resolve_inside, write_atomic
 from ..graph import parse_graph
 from ..problems import GraphInvalid
 from ..registry import Registry
 from ..settings import Settings
 from ..validate import check_graph
+from .guard_http import require_json
 from .runs import RunManager
 
 __all__ = ["EditorState", "make_router", "GRAPHS_DIR"]
@@ -86,10 +88,13 @@ def _same_origin(request: Request) -> None:
 
 async def _json_body(request: Request) -> dict[str, Any]:
     _same_origin(request)
+    require_json(request)
     try:
         body = await request.json()
-    except ValueError:
-        raise HTTPException(400, "the request body must be JSON") from None
+    except RecursionError:
+        raise HTTPException(400, "the request body is nested too deeply") from None
+    except ValueError as exc:  # not JSON, or a number of more than 4,300 digits
+        raise HTTPException(400, f"the request body must be JSON ({str(exc)[:200]})") from None
     if not isinstance(body, dict):
         raise HTTPException(400, "the request body must be a JSON object")
     return body
@@ -97,8 +102,10 @@ async def _json_body(request: Request) -> dict[str, Any]:
 
 def _safe_name(name: str) -> str:
     cleaned = Path(name.replace("\\", "/")).name.strip()
-    if not cleaned or cleaned.startswith("."):
-        raise HTTPException(400, f"not a usable file name: {name!r}")
+    if not cleaned or cleaned.startswith(".") or not cleaned.isprintable():
+        raise HTTPException(400, f"not a usable file name: {name[:100]!r}")
+    if len(cleaned.encode("utf-8", "surrogatepass")) > 200:
+        raise HTTPException(400, f"the file name is longer than 200 bytes: {name[:40]!r}...")
     return cleaned
 
 
@@ -259,8 +266,8 @@ def make_router(state: EditorState) -> APIRouter:
 
     @router.get("/api/events")
     async def events(request: Request, since: int = -1) -> StreamingResponse:
-        last = request.headers.get("last-event-id")
-        seq = int(last) if last and last.isdigit() else since
+        last = request.headers.get("last-event-id") or ""
+        seq = int(last) if re.fullmatch(r"[0-9]{1,18}", last) else since  # ASCII digits only, below 2**63
 
         async def stream():
             nonlocal seq
@@ -288,8 +295,8 @@ def make_router(state: EditorState) -> APIRouter:
             raise HTTPException(404, f"no served folder named {root!r}")
         try:
             resolved = resolve_inside(path, [folder], must_exist=True)
-        except PathNotAllowed:
-            raise HTTPException(403, "outside the served folders") from None
+        except PathNotAllowed as exc:
+            raise HTTPException(403, f"outside the served folders: {str(exc)[:200]}") from None
         except FileNotFoundError:
             raise HTTPException(404, f"{path} not found") from None
         if not resolved.is_file():
@@ -304,11 +311,11 @@ def make_router(state: EditorState) -> APIRouter:
         for folder in settings.input_dirs():
             if not folder.is_dir():
                 continue
-            for path in sorted(folder.rglob("*")):
+            # links that lead out of the input folders are not listed (nodes refuse to read them)
+            for path in files_inside(folder, settings.input_dirs(), suffixes=wanted or None, limit=2000):
                 if len(found) >= 2000:
                     break
-                if path.is_file() and not path.name.startswith(".") and (not wanted or path.suffix.lower() in wanted):
-                    found.setdefault(path.relative_to(folder).as_posix(), folder.name)
+                found.setdefault(path.relative_to(folder).as_posix(), folder.name)
         return {"files": sorted(found)}
 
     @router.post("/api/upload")
@@ -316,7 +323,10 @@ def make_router(state: EditorState) -> APIRouter:
         filename = _safe_name(name)
         data = await _read_limited(request)
         target = settings.input_dir / filename
-        write_atomic(target, data)
+        try:
+            write_atomic(target, data)
+        except OSError as exc:
+            raise HTTPException(400 if exc.errno == 36 else 507, f"cannot store {filename}: {exc.strerror or exc}") from None
         return {"path": filename, "bytes": len(data)}
 
     @router.post("/api/provenance")
