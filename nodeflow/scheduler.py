@@ -21,7 +21,7 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .backends.base import StopSignal, Task, TaskEnv, TaskResult
+from .backends.base import StopSignal, Task, TaskEnv, TaskResult, call_node
 from .context import Cancelled, Context
 from .events import EventSink, preview_kind, summarize
 from .keying import key_all, nbytes, needed, reason, remember
@@ -148,6 +148,15 @@ class PlanRun:
         stop = self.stop
         blocked = self.blocked_units
 
+        def settle(planned: PlannedNode, one: TaskResult) -> None:
+            if self.finish(planned, one):
+                release(planned.id)
+            elif one.status == "error" and one.blocked:
+                self.block(planned.id, dependents, waiting, blocked, ready, position)
+
+        inline = getattr(backend, "runs_inline", False)
+        registry = self.ex.registry
+
         def release(node_id: str) -> None:
             done.add(node_id)
             for child in dependents.get(node_id, ()):
@@ -171,8 +180,20 @@ class PlanRun:
                         self.replay_previews(planned)
                     release(planned.id)
                     continue
+                spec = planned.spec
+                if inline and not ready and not backend.in_flight and spec.batch is None and not planned.gathered \
+                        and (spec.holds or holds_of(spec, registry)) != "device":
+                    # alone and light, on a backend that would run it in this thread anyway: call it here
+                    if self.sink is not None:
+                        self.emit("node_started", reason=reason(self, planned), **planned.label)
+                    outcome = self.run_alone(planned)
+                    if outcome is None:
+                        release(planned.id)
+                    else:
+                        settle(planned, outcome)
+                    continue
                 members = [planned]
-                if planned.spec.batch is not None and planned.item is not None:  # 3b. a native batch
+                if spec.batch is not None and planned.item is not None:  # 3b. a native batch
                     members += self.take_batch(planned, ready)
                 task = self.task_for(planned) if len(members) == 1 else self.batch_task(members)
                 if task is None:  # a linked value failed its param's check
@@ -190,11 +211,8 @@ class PlanRun:
                 break
             # 3b. collect what finished
             for finished in backend.collect(timeout=POLL_S):
-                for planned, one in self.split(finished):
-                    if self.finish(planned, one):
-                        release(planned.id)
-                    elif one.status == "error" and one.blocked:
-                        self.block(planned.id, dependents, waiting, blocked, ready, position)
+                for planned, one in self.split(finished) if finished.task.batch is not None else ((order[finished.task.seq], finished),):
+                    settle(planned, one)
         # 4. say what did not run, and why
         self.skip_the_rest(wanted, done, dependents, blocked)
 
@@ -238,6 +256,28 @@ class PlanRun:
             task.labels = labels
         return task
 
+    def run_alone(self, planned: PlannedNode) -> TaskResult | None:
+        """Run one node in this thread (what the local backends do with a task alone). None when it
+        made its outputs (already taken); else what happened, for ``finish``."""
+        spec = planned.spec
+        kwargs = dict(planned.params)
+        started = time.perf_counter()
+        try:
+            for arg, src, index, is_param in planned.links:
+                value = self.value_of(src)[index]
+                kwargs[arg] = spec.params[arg].check(value) if is_param else value
+            if spec.wants_ctx:
+                kwargs["ctx"] = self.context(planned)
+            outputs = call_node(spec, kwargs)
+        except (Cancelled, KeyboardInterrupt):
+            return TaskResult(Task(self.run_id, planned.node.id, spec.type, {}, {}), status="cancelled")
+        except Exception as exc:
+            message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            return TaskResult(Task(self.run_id, planned.node.id, spec.type, {}, {}), status="error", message=message,
+                              traceback=traceback.format_exc(), blocked=type(exc).__name__ == "Blocked")
+        self.finish_ok(planned, outputs, time.perf_counter() - started)
+        return None
+
     def take_batch(self, first: PlannedNode, ready: list[int]) -> list[PlannedNode]:
         """Other ready items of the same node, taken off the ready heap (at most MAX_BATCH in all)."""
         order = self.plan.order
@@ -274,18 +314,8 @@ class PlanRun:
     def finish(self, planned: PlannedNode, finished: TaskResult) -> bool:
         """Take a finished task's outputs. False when the node did not produce any."""
         if finished.status == "ok":
-            outputs = finished.outputs
-            assert isinstance(outputs, tuple)
-            self.values[planned.id] = outputs
-            remember(self, planned, outputs)
-            self.result.ran.append(planned.id)  # type: ignore[union-attr]
-            if self.sink is not None:
-                self.emit(
-                    "node_finished",
-                    duration_s=round(finished.duration_s, 6),
-                    outputs={name: summarize(v) for name, v in zip(planned.spec.outputs, outputs)},
-                    **planned.label,
-                )
+            assert isinstance(finished.outputs, tuple)
+            self.finish_ok(planned, finished.outputs, finished.duration_s)
             return True
         if finished.status == "cancelled":
             self.emit("node_skipped", reason="cancelled", **planned.label)
@@ -296,6 +326,18 @@ class PlanRun:
             return False
         self.record_failure(planned, finished.message, finished.traceback)
         return False
+
+    def finish_ok(self, planned: PlannedNode, outputs: tuple, duration_s: float) -> None:
+        self.values[planned.id] = outputs
+        remember(self, planned, outputs)
+        self.result.ran.append(planned.id)  # type: ignore[union-attr]
+        if self.sink is not None:
+            self.emit(
+                "node_finished",
+                duration_s=round(duration_s, 6),
+                outputs={name: summarize(v) for name, v in zip(planned.spec.outputs, outputs)},
+                **planned.label,
+            )
 
     def fail(self, planned: PlannedNode, exc: BaseException) -> None:
         message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

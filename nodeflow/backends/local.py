@@ -31,6 +31,7 @@ class SyncBackend:
     """Runs each task when it is submitted, in the submitting thread."""
 
     name = "sync"
+    runs_inline = True
 
     def __init__(self) -> None:
         self._done: list[TaskResult] = []
@@ -73,6 +74,10 @@ class Slots:
                 self.devices += 1
             return True
 
+    def take_worker(self) -> None:
+        with self._lock:
+            self.running += 1
+
     def give_back(self, holds: str) -> None:
         with self._lock:
             self.running -= 1
@@ -85,6 +90,7 @@ class PoolBackend:
     that ``submit_task`` then uses; the executor submits every task it was told it can."""
 
     name = "local"
+    runs_inline = True
 
     def __init__(self, workers: int | None = None, device_slots: int = 1, slots: Slots | None = None):
         self.slots = slots or Slots(workers, device_slots)
@@ -95,16 +101,22 @@ class PoolBackend:
         self._in_flight = 0
 
     def can_submit_task(self, task: Task) -> bool:
-        return self.slots.take(task.holds)
+        if task.holds != "device":  # a worker is free (a task run inline needs none)
+            return self.slots.running < self.slots.workers
+        return self.slots.take("device")  # reserved now, for all runs of this executor
 
     def submit_task(self, task: Task, env: TaskEnv, *, alone: bool = False) -> None:
         self._in_flight += 1
+        device = task.holds == "device"
         if alone:  # nothing else to overlap with: no thread hand-off at all
             try:
                 self._inline.append(run_task(task, env))
             finally:
-                self.slots.give_back(task.holds)
+                if device:
+                    self.slots.give_back("device")
             return
+        if not device:
+            self.slots.take_worker()
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="nodeflow-node")
         self._pool.submit(self._work, task, env)
