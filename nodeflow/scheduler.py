@@ -25,6 +25,7 @@ from .backends.base import StopSignal, Task, TaskEnv, TaskResult, call_node
 from .context import Cancelled, Context
 from .events import EventSink, preview_kind, summarize
 from .keying import key_all, nbytes, needed, reason, remember
+from .batches import batch_task, split, take_batch
 from .plan import Plan, PlannedNode
 from .resources import holds_of
 
@@ -35,7 +36,6 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["PlanRun"]
 
 POLL_S = 0.1  # how often a waiting run looks at its cancel flag
-MAX_BATCH = 64  # sweep items of one node handed to its batch function in one call
 
 
 def started_fields(plan: Plan) -> dict[str, Any]:
@@ -194,8 +194,8 @@ class PlanRun:
                     continue
                 members = [planned]
                 if spec.batch is not None and planned.item is not None:  # 3b. a native batch
-                    members += self.take_batch(planned, ready)
-                task = self.task_for(planned) if len(members) == 1 else self.batch_task(members)
+                    members += take_batch(self, planned, ready)
+                task = self.task_for(planned) if len(members) == 1 else batch_task(self, members)
                 if task is None:  # a linked value failed its param's check
                     break
                 if not backend.can_submit_task(task):
@@ -207,11 +207,13 @@ class PlanRun:
                 backend.submit_task(task, self.env, alone=not ready and not deferred and not backend.in_flight)
             for index in deferred:
                 heapq.heappush(ready, index)
+            if deferred and not backend.in_flight:  # waiting for a slot another run holds
+                time.sleep(0.01)
             if stop.is_set() and not backend.in_flight:
                 break
             # 3b. collect what finished
             for finished in backend.collect(timeout=POLL_S):
-                for planned, one in self.split(finished) if finished.task.batch is not None else ((order[finished.task.seq], finished),):
+                for planned, one in split(self, finished) if finished.task.batch is not None else ((order[finished.task.seq], finished),):
                     settle(planned, one)
         # 4. say what did not run, and why
         self.skip_the_rest(wanted, done, dependents, blocked)
@@ -277,39 +279,6 @@ class PlanRun:
                               traceback=traceback.format_exc(), blocked=type(exc).__name__ == "Blocked")
         self.finish_ok(planned, outputs, time.perf_counter() - started)
         return None
-
-    def take_batch(self, first: PlannedNode, ready: list[int]) -> list[PlannedNode]:
-        """Other ready items of the same node, taken off the ready heap (at most MAX_BATCH in all)."""
-        order = self.plan.order
-        same = [i for i in ready if order[i].node.id == first.node.id and order[i].id not in self.hits][: MAX_BATCH - 1]
-        if not same:
-            return []
-        ready[:] = [i for i in ready if i not in set(same)]
-        heapq.heapify(ready)
-        return [order[i] for i in sorted(same)]
-
-    def batch_task(self, members: list[PlannedNode]) -> Task | None:
-        tasks = [self.task_for(member) for member in members]
-        if any(task is None for task in tasks):
-            return None
-        first = tasks[0]
-        assert first is not None
-        first.batch = [(t.item, t.params, t.inputs) for t in tasks if t is not None]
-        first.members = [member.seq for member in members]
-        first.item = None
-        return first
-
-    def split(self, finished: TaskResult) -> list[tuple[PlannedNode, TaskResult]]:
-        """A batch's result as one result per item (an error or cancel applies to every item)."""
-        order = self.plan.order
-        task = finished.task
-        if task.batch is None:
-            return [(order[task.seq], finished)]
-        if finished.status != "ok":
-            return [(order[seq], finished) for seq in task.members]
-        share = finished.duration_s / max(1, len(task.members))
-        return [(order[seq], TaskResult(task, outputs, duration_s=share))
-                for seq, outputs in zip(task.members, finished.outputs or [])]
 
     def finish(self, planned: PlannedNode, finished: TaskResult) -> bool:
         """Take a finished task's outputs. False when the node did not produce any."""
