@@ -22,6 +22,8 @@ from .types import (
     register_type,
 )
 
+from .delivery.save import Delivery, credentials_param, deliver, overwrite_param, watermark_param  # noqa: E402
+
 Image = ImageType
 File = FileType
 JSON = JSONType
@@ -45,5 +47,10 @@ __all__ = [
     "Float",
     "Boolean",
     "AnyType",
+    "deliver",
+    "Delivery",
+    "overwrite_param",
+    "credentials_param",
+    "watermark_param",
     "__version__",
 ]

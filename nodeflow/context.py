@@ -36,6 +36,8 @@ class Context:
         device: str | None = None,
         graph: Any = None,
         params: dict[str, Any] | None = None,
+        plan: Any = None,
+        registry: Any = None,
     ):
         self.run_id = run_id
         self.node_id = node_id
@@ -48,6 +50,8 @@ class Context:
         self._device = device
         self._graph = graph
         self.params = params or {}  # this node's resolved static params
+        self.plan = plan  # the plan being run: what provenance records (nodeflow.delivery)
+        self.registry = registry
         self._preview_count = 0
         self._last_progress = 0.0
 

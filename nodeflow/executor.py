@@ -356,6 +356,8 @@ class _Run:
             output_dir=self.output_dir,
             graph=self.plan.graph,
             params=planned.params,
+            plan=self.plan,
+            registry=self.ex.registry,
         )
 
     def fail(self, planned: PlannedNode, exc: BaseException, result: RunResult) -> None:

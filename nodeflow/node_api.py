@@ -62,6 +62,7 @@ class NodeSpec:
     pack: str = ""
     title: str = ""
     multi_output: bool = False
+    reads: tuple[str, ...] = ()  # params naming model or data files the node reads (hashed in provenance)
 
     @property
     def output_index(self) -> dict[str, int]:
@@ -122,12 +123,15 @@ def node(
     migrations: dict[int, Callable[[dict], dict]] | None = None,
     outputs: tuple[str, ...] | None = None,
     title: str = "",
+    reads: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a function as a node type. See the module docstring for the shape.
 
     ``fingerprint(**params)`` returns something that changes when the world the node reads changes
     (a file's content hash); ``cache="disk"`` keeps results across processes; ``migrations`` maps an
-    old version to a function that upgrades a node entry of that version by one step.
+    old version to a function that upgrades a node entry of that version by one step; ``reads``
+    names params whose value is a model or data file or folder the node reads (besides ``file``
+    params), so provenance records its content hash.
     """
     if cache not in CACHE_MODES:
         raise NodeDefinitionError(f"{type_name}: cache must be one of {CACHE_MODES}")
@@ -145,6 +149,7 @@ def node(
             output_names=outputs,
             title=title,
         )
+        spec.reads = tuple(reads)
         func.__nodeflow__ = spec  # type: ignore[attr-defined]
         _DEFINED[type_name] = spec
         for listener in _DEFINITION_LISTENERS:

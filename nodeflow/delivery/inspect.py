@@ -1,0 +1,50 @@
+"""What an artifact says about itself: provenance, C2PA credentials, watermark (``nodeflow info``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .formats import format_for, read_provenance
+
+__all__ = ["ArtifactInfo", "inspect_artifact"]
+
+
+@dataclass
+class ArtifactInfo:
+    path: Path
+    provenance: dict[str, Any] | None
+    credentials: dict[str, Any] = field(default_factory=dict)  # status: valid, tampered, missing, ...
+    watermark: dict[str, Any] = field(default_factory=dict)  # method, found, bit_accuracy
+
+    def extras(self) -> bool:
+        return bool(self.credentials or self.watermark)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"provenance": self.provenance, "credentials": self.credentials, "watermark": self.watermark}
+
+    def lines(self) -> list[str]:
+        lines = []
+        if self.credentials:
+            lines.append(f"credentials: {self.credentials.get('status')}: {self.credentials.get('summary', '')}".rstrip(": "))
+        if self.watermark:
+            lines.append(f"watermark: {self.watermark.get('summary')}")
+        return lines
+
+
+def inspect_artifact(path: Path | str, *, credentials: bool = True, watermark: bool = True) -> ArtifactInfo:
+    """Read what ``path`` carries. Raises ArtifactError for a malformed file."""
+    path = Path(path)
+    info = ArtifactInfo(path, read_provenance(path))
+    fmt = format_for(path)
+    if credentials and fmt is not None and fmt.credentials:
+        from .credentials import verify_file
+
+        info.credentials = verify_file(path, fmt.mime)
+    if watermark and fmt is not None and fmt.watermark:
+        from .watermark import detect_file
+
+        method = ((info.provenance or {}).get("watermark") or {}).get("method")
+        info.watermark = detect_file(path, method)
+    return info
