@@ -25,7 +25,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     except (OSError, ArtifactError) as exc:
         print(f"{args.artifact}: {_one_line(exc)}", file=sys.stderr)
         return EXIT_BAD_ARTIFACT
-    except Exception as exc:  # a crafted file reached a path no check foresaw: still one line
+    except Exception as exc:  # noqa: BLE001 - a crafted file reached a path no check foresaw: still one line
         print(f"{args.artifact}: unreadable ({type(exc).__name__}: {_one_line(exc)})", file=sys.stderr)
         return EXIT_BAD_ARTIFACT
     record = found.provenance
@@ -48,12 +48,12 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
+    from .cli import _open_history, _warn_pack_errors
     from .delivery import ArtifactError
     from .executor import Executor
     from .registry import default_registry
     from .reproduce import NotReproducible, reproduce
     from .settings import Settings
-    from .cli import _open_history, _warn_pack_errors
 
     registry = default_registry()
     _warn_pack_errors(registry)

@@ -151,6 +151,9 @@ def _compare(original: Path, reproduced: Path, record: dict[str, Any], report: R
         report.verdict = "identical"
     elif strip_provenance(before) == strip_provenance(after):
         report.verdict = "identical" if not report.provenance_changes else "same content"
+    elif _same_without_credentials(before, after):  # a C2PA signature holds its own time and id
+        report.verdict = "same content"
+        report.provenance_changes.append("credentials: signed again (a C2PA signature is never the same twice)")
     else:
         report.verdict = "different"
         pixels = _same_pixels(original, reproduced)
@@ -159,6 +162,13 @@ def _compare(original: Path, reproduced: Path, record: dict[str, Any], report: R
     if report.verdict == "identical" and sidecar_path(original).exists():
         if sidecar_path(original).read_bytes() != sidecar_path(reproduced).read_bytes():
             report.verdict = "same content"
+
+
+def _same_without_credentials(before: bytes, after: bytes) -> bool:
+    try:
+        return strip_provenance(before, credentials=True) == strip_provenance(after, credentials=True)
+    except ValueError:
+        return False
 
 
 def _record_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:

@@ -26,12 +26,12 @@ from .record import SCHEMA, build_record, dumps_record, library_versions, pack_v
 from .save import Delivery, credentials_param, deliver, overwrite_param, watermark_param
 
 __all__ = [
-    "ArtifactError",
-    "Delivery",
     "FORMATS",
-    "Format",
     "SCHEMA",
     "SIDECAR_SUFFIX",
+    "ArtifactError",
+    "Delivery",
+    "Format",
     "build_record",
     "credentials_param",
     "deliver",

@@ -10,10 +10,26 @@ APP_ID = b"nfpv"
 _APPLICATION = 2
 
 
+def start(data: bytes) -> int:
+    """Where ``fLaC`` is: 0, or after an ID3v2 tag (C2PA puts its manifest in one); -1 if not FLAC."""
+    if data[:4] == b"fLaC":
+        return 0
+    if data[:3] == b"ID3" and len(data) >= 10:
+        size = 10 + sum((data[6 + i] & 0x7F) << (7 * (3 - i)) for i in range(4))  # syncsafe
+        return size if data[size : size + 4] == b"fLaC" else -1
+    return -1
+
+
+def is_flac(data: bytes) -> bool:
+    return start(data) >= 0
+
+
 def blocks(data: bytes) -> tuple[list[tuple[int, bytes]], int]:
     """Metadata blocks as (type, body) and the offset where audio frames start."""
     found = []
-    offset = 4
+    offset = start(data)
+    need(offset >= 0, "not a FLAC file")
+    offset += 4
     while True:
         need(offset + 4 <= len(data), "FLAC: the metadata blocks are truncated (no last block)")
         header = data[offset]
@@ -45,9 +61,10 @@ def embed(path: Path, text: str) -> None:
     from ..files import write_atomic
 
     data = path.read_bytes()
-    found, start = blocks(data)
+    found, frames = blocks(data)
     kept = [b for b in found if not _is_ours(*b)]
-    write_atomic(path, _join(kept + [(_APPLICATION, APP_ID + text.encode("utf-8"))], data[start:]))
+    head = data[: start(data)]  # an ID3 tag before fLaC stays where it is
+    write_atomic(path, head + _join(kept + [(_APPLICATION, APP_ID + text.encode("utf-8"))], data[frames:]))
 
 
 def read(data: bytes) -> str | None:
@@ -59,9 +76,6 @@ def read(data: bytes) -> str | None:
 
 
 def strip(data: bytes, *, credentials: bool = False) -> bytes:
-    found, start = blocks(data)
-    # C2PA rides in an APPLICATION block too (id "c2pa")
-    return _join(
-        [b for b in found if not _is_ours(*b) and not (credentials and b[0] == _APPLICATION and b[1][:4] == b"c2pa")],
-        bytes(data[start:]),
-    )
+    found, frames = blocks(data)
+    head = b"" if credentials else bytes(data[: start(data)])  # C2PA rides in an ID3 tag before fLaC
+    return head + _join([b for b in found if not _is_ours(*b)], bytes(data[frames:]))

@@ -22,25 +22,26 @@ from __future__ import annotations
 
 import json
 import mmap
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from . import flac, gif, mp4, png, wav
+from . import flac, gif, jpeg, mp4, png, wav
 from .limits import MAX_RECORD_BYTES, ArtifactError, loads_record, need
 from .record import dumps_record
 
 __all__ = [
-    "Format",
     "FORMATS",
-    "format_for",
-    "sniff",
+    "SIDECAR_SUFFIX",
+    "Format",
     "embed_provenance",
+    "format_for",
     "read_provenance",
     "read_provenance_bytes",
-    "strip_provenance",
     "sidecar_path",
-    "SIDECAR_SUFFIX",
+    "sniff",
+    "strip_provenance",
 ]
 
 SIDECAR_SUFFIX = ".provenance.json"
@@ -72,10 +73,10 @@ class _UseSidecar(Exception):
 
 FORMATS: tuple[Format, ...] = (
     Format("PNG", (".png",), "image/png", lambda d: d[:8] == png.MAGIC, png.embed, png.read, png.strip, True, True),
-    Format("JPEG", (".jpg", ".jpeg"), "image/jpeg", lambda d: d[:3] == b"\xff\xd8\xff", credentials=True, watermark=True),
+    Format("JPEG", (".jpg", ".jpeg"), "image/jpeg", lambda d: d[:3] == b"\xff\xd8\xff", strip=jpeg.strip, credentials=True, watermark=True),
     Format("WebP", (".webp",), "image/webp", lambda d: d[:4] == b"RIFF" and d[8:12] == b"WEBP", credentials=True, watermark=True),
     Format("WAV", (".wav",), "audio/wav", wav.is_wav, wav.embed, wav.read, wav.strip, True),
-    Format("FLAC", (".flac",), "audio/flac", lambda d: d[:4] == b"fLaC", flac.embed, flac.read, flac.strip, True),
+    Format("FLAC", (".flac",), "audio/flac", flac.is_flac, flac.embed, flac.read, flac.strip, True),
     Format("OGG", (".ogg",), "audio/ogg", lambda d: d[:4] == b"OggS"),
     Format("MP4", (".mp4", ".m4a", ".mov"), "video/mp4", mp4.is_mp4, _mp4_embed, mp4.read, mp4.strip, True),
     Format("GIF", (".gif",), "image/gif", gif.is_gif, gif.embed, gif.read, gif.strip, True),
@@ -143,7 +144,7 @@ class mapped:
         self._map = mmap.mmap(self._handle.fileno(), 0, access=mmap.ACCESS_READ)
         return self._map
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         if self._map is not None:
             self._map.close()
         self._handle.close()
@@ -201,7 +202,7 @@ def read_provenance_bytes(data: bytes, name: str = "") -> dict[str, Any] | None:
 def strip_provenance(data: bytes, *, credentials: bool = False) -> bytes:
     """The file's bytes without embedded provenance (and C2PA manifest, when ``credentials``):
     what reproduction compares when records differ."""
-    fmt = sniff(data)
-    if fmt is None or fmt.strip is None:
+    fmt = next((f for f in FORMATS if f.sniff is not None and f.strip is not None and f.sniff(data)), None)
+    if fmt is None:
         return data
     return fmt.strip(data, credentials=credentials)

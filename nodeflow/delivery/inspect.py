@@ -27,13 +27,15 @@ class ArtifactInfo:
     def lines(self) -> list[str]:
         lines = []
         if self.credentials:
-            lines.append(f"credentials: {self.credentials.get('status')}: {self.credentials.get('summary', '')}".rstrip(": "))
+            lines.append(f"credentials: {self.credentials.get('summary') or self.credentials.get('status')}")
         if self.watermark:
             lines.append(f"watermark: {self.watermark.get('summary')}")
         return lines
 
 
-def inspect_artifact(path: Path | str, *, credentials: bool = True, watermark: bool = True) -> ArtifactInfo:
+def inspect_artifact(
+    path: Path | str, *, credentials: bool = True, watermark: bool = True, home: Path | None = None
+) -> ArtifactInfo:
     """Read what ``path`` carries. Raises ArtifactError for a malformed file."""
     path = Path(path)
     info = ArtifactInfo(path, read_provenance(path))
@@ -41,7 +43,7 @@ def inspect_artifact(path: Path | str, *, credentials: bool = True, watermark: b
     if credentials and fmt is not None and fmt.credentials:
         from .credentials import verify_file
 
-        info.credentials = verify_file(path, fmt.mime)
+        info.credentials = verify_file(path, fmt.mime, home)
     if watermark and fmt is not None and fmt.watermark:
         from .watermark import detect_file
 

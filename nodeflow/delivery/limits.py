@@ -12,14 +12,14 @@ import zlib
 from typing import Any
 
 __all__ = [
-    "ArtifactError",
-    "MAX_RECORD_BYTES",
     "MAX_JSON_DEPTH",
-    "inflate",
-    "loads_record",
+    "MAX_RECORD_BYTES",
+    "ArtifactError",
     "check_depth",
     "check_shape",
     "decode_text",
+    "inflate",
+    "loads_record",
     "need",
 ]
 
@@ -103,6 +103,7 @@ _SHAPE: dict[str, type | tuple[type, ...]] = {
     "packs": dict,
     "libraries": dict,
     "inputs": dict,
+    "models": dict,
     "guards": list,
     "device": str,
     "platform": str,

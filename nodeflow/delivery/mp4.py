@@ -8,7 +8,7 @@ a sidecar instead (see formats.py).
 from __future__ import annotations
 
 import struct
-from typing import Iterator
+from collections.abc import Iterator
 
 from .limits import MAX_RECORD_BYTES, decode_text, need
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import struct
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from .limits import ArtifactError, decode_text, inflate, need
 

@@ -44,7 +44,7 @@ LIBRARIES = (
 )
 
 
-def build_record(ctx: "Context", artifact: Path | str, *, kind: str) -> dict[str, Any]:
+def build_record(ctx: Context, artifact: Path | str, *, kind: str) -> dict[str, Any]:
     """The record for an artifact written by the node that owns ``ctx``.
 
     ``artifact`` is where the file will end up (it is recorded relative to the output folder).
@@ -58,6 +58,8 @@ def build_record(ctx: "Context", artifact: Path | str, *, kind: str) -> dict[str
     versions: dict[str, dict[str, Any]] = {}
     seeds: dict[str, int] = {}
     inputs: dict[str, dict[str, Any]] = {}
+    models: dict[str, dict[str, Any]] = {}  # what the nodes' ``reads`` params name (loaders)
+    guards: list[dict[str, Any]] = []  # guard.* nodes upstream: the artifact passed them
     roots = [ctx.settings.models_dir, *ctx.settings.input_dirs()]
     for node_id in sorted(planned):
         step = planned[node_id]
@@ -73,6 +75,12 @@ def build_record(ctx: "Context", artifact: Path | str, *, kind: str) -> dict[str
                 found = _hash_input(value, roots)
                 if found is not None:
                     inputs[f"{node_id}.{name}"] = found
+                if name in spec.reads:
+                    models[f"{node_id}.{name}"] = {"node": node_id, "type": spec.type, "name": value,
+                                                   **({"sha256": found["sha256"]} if found else {})}
+        if spec.type.startswith("guard."):
+            guards.append({"node": node_id, "type": spec.type,
+                           **({"action": resolved["action"]} if "action" in resolved else {})})
 
     # 3. The record
     return {
@@ -94,10 +102,12 @@ def build_record(ctx: "Context", artifact: Path | str, *, kind: str) -> dict[str
         "platform": f"{platform.system()}-{platform.machine()}",
         "device": _device_used(ctx, params),
         "inputs": inputs,
+        "models": models,
+        "guards": guards,
     }
 
 
-def upstream_of(ctx: "Context") -> dict[str, "PlannedNode"]:
+def upstream_of(ctx: Context) -> dict[str, PlannedNode]:
     """The planned nodes the node of ``ctx`` depends on, itself included."""
     plan = getattr(ctx, "plan", None)
     if plan is None:  # a Context made outside the executor (a test, a tool): plan just this node
@@ -107,7 +117,7 @@ def upstream_of(ctx: "Context") -> dict[str, "PlannedNode"]:
         ctx.registry = getattr(ctx, "registry", None) or default_registry()
         plan = make_plan(ctx._graph, ctx.registry, only=[ctx.node_id])
     by_id = {step.id: step for step in plan.order}
-    found: dict[str, "PlannedNode"] = {}
+    found: dict[str, PlannedNode] = {}
     stack = [ctx.node_id]
     while stack:
         current = stack.pop()
@@ -157,7 +167,7 @@ def _relative_name(artifact: Path, output_dir: Path) -> str:
         return artifact.name
 
 
-def _device_used(ctx: "Context", params: dict[str, dict[str, Any]]) -> str:
+def _device_used(ctx: Context, params: dict[str, dict[str, Any]]) -> str:
     """The devices the nodes were told to use, else the one the model manager picked when a node
     asked, else cpu (nothing asked: no accelerator was involved).
 

@@ -16,9 +16,10 @@ An output node only says how to write its content::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from ..files import atomic_path, output_path
 from ..params import Param
@@ -28,7 +29,7 @@ from .record import build_record
 if TYPE_CHECKING:  # pragma: no cover
     from ..context import Context
 
-__all__ = ["deliver", "Delivery", "overwrite_param", "credentials_param", "watermark_param", "WATERMARKS"]
+__all__ = ["WATERMARKS", "Delivery", "credentials_param", "deliver", "overwrite_param", "watermark_param"]
 
 WATERMARKS = ("none", "dwtdct", "rivagan")
 DEFAULT_WATERMARK = "none"  # see bench/delivery_credentials.py for the measurements behind it
@@ -65,7 +66,7 @@ def watermark_param(default: str = DEFAULT_WATERMARK) -> Param:
 
 
 def deliver(
-    ctx: "Context",
+    ctx: Context,
     filename: str,
     write: Callable[[Delivery], None],
     *,

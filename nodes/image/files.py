@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
 
