@@ -30,7 +30,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         return EXIT_BAD_ARTIFACT
     record = found.provenance
     if args.json:
-        print(json.dumps(found.as_dict() if found.extras() else record, indent=2, sort_keys=True))
+        print(json.dumps(found.as_dict(), indent=2, sort_keys=True))
     else:
         if record is not None:
             print(describe(record))

@@ -44,5 +44,5 @@ __all__ = [
 ]
 
 
-def build_provenance(ctx: "Context", artifact: "Path | str", *, kind: str) -> dict[str, Any]:
+def build_provenance(ctx: Context, artifact: Path | str, *, kind: str) -> dict[str, Any]:
     return build_record(ctx, artifact, kind=kind)

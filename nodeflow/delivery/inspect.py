@@ -18,11 +18,19 @@ class ArtifactInfo:
     credentials: dict[str, Any] = field(default_factory=dict)  # status: valid, tampered, missing, ...
     watermark: dict[str, Any] = field(default_factory=dict)  # method, found, bit_accuracy
 
-    def extras(self) -> bool:
-        return bool(self.credentials or self.watermark)
+    def checks(self) -> dict[str, Any]:
+        """The credentials and watermark found (``info --json`` adds them to the record as ``checks``;
+        a file with neither prints the bare record, as before)."""
+        found = {}
+        if self.credentials.get("status") not in (None, "missing", "unknown"):
+            found["credentials"] = self.credentials
+        if self.watermark.get("found"):
+            found["watermark"] = self.watermark
+        return found
 
     def as_dict(self) -> dict[str, Any]:
-        return {"provenance": self.provenance, "credentials": self.credentials, "watermark": self.watermark}
+        checks = self.checks()
+        return {**(self.provenance or {}), **({"checks": checks} if checks else {})}
 
     def lines(self) -> list[str]:
         lines = []

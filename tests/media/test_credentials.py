@@ -49,7 +49,7 @@ def test_nodeflow_info_shows_valid_tampered_and_missing(executor, settings, tmp_
         assert line.startswith("credentials: valid, signed by nodeflow content credentials;"), line
         assert "trainedAlgorithmicMedia" in line
         as_json = json.loads(nodeflow_cli("info", str(path), "--json", home=settings.home, cwd=tmp_path).stdout)
-        assert as_json["credentials"]["status"] == "valid" and as_json["provenance"]["artifact"]["name"] == filename
+        assert as_json["checks"]["credentials"]["status"] == "valid" and as_json["artifact"]["name"] == filename
 
         data = bytearray(path.read_bytes())
         # a byte of the picture (or of the video stream): inside IDAT, the JPEG scan, the mdat box
