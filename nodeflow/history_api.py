@@ -61,14 +61,19 @@ def get_history_run(request: Request, run_id: str) -> dict[str, Any]:
 
 @router.post("/api/provenance")
 async def read_dropped_provenance(request: Request, name: str = Query("")) -> dict[str, Any]:
-    from .provenance import ProvenanceError, read_provenance_bytes
+    from starlette.concurrency import run_in_threadpool
 
-    data = await request.body()
-    if len(data) > MAX_DROP_BYTES:
-        raise HTTPException(status_code=413, detail="the file is too large to read provenance from")
-    try:
-        record = read_provenance_bytes(data, name)
-    except (ProvenanceError, ValueError, UnicodeDecodeError) as exc:
+    from .delivery import ArtifactError, read_provenance_bytes
+
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_DROP_BYTES:
+            raise HTTPException(status_code=413, detail=f"the file is larger than the {MAX_DROP_BYTES // 2**20} MB limit")
+        chunks.append(chunk)
+    try:  # bounded parsing (nodeflow.delivery.limits), off the event loop
+        record = await run_in_threadpool(read_provenance_bytes, b"".join(chunks), name)
+    except ArtifactError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
     if record is None:
         raise HTTPException(status_code=404, detail=f"{name or 'the file'} carries no nodeflow provenance")

@@ -331,14 +331,14 @@ def make_router(state: EditorState) -> APIRouter:
 
     @router.post("/api/provenance")
     async def provenance(request: Request, name: str = "") -> Any:
+        from starlette.concurrency import run_in_threadpool
+
+        from ..delivery import ArtifactError, read_provenance_bytes
+
         data = await _read_limited(request)
-        try:
-            from ..provenance import read_provenance_bytes
-        except ImportError:
-            return JSONResponse({"error": "reading provenance is not available in this install"}, status_code=501)
-        try:
-            record = read_provenance_bytes(data, name)
-        except ValueError as exc:
+        try:  # bounded parsing (nodeflow.delivery.limits), off the event loop
+            record = await run_in_threadpool(read_provenance_bytes, data, name)
+        except ArtifactError as exc:
             return JSONResponse({"error": f"{name or 'the file'}: unreadable provenance ({exc})"}, status_code=422)
         graph = (record or {}).get("graph")
         if not isinstance(graph, dict):
