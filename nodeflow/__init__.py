@@ -8,6 +8,7 @@ The public node API (what a pack imports)::
 from .context import Cancelled, Context
 from .node_api import NodeSpec, node
 from .params import Param
+from .resolve import Resolve, model_source
 from .types import (
     AnyType,
     Boolean,
@@ -31,6 +32,8 @@ __version__ = "0.1.0"
 __all__ = [
     "node",
     "Param",
+    "Resolve",
+    "model_source",
     "Context",
     "Cancelled",
     "NodeSpec",

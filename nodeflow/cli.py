@@ -97,7 +97,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     registry = default_registry()
     _warn_pack_errors(registry)
     graph = load_graph(args.graph)
-    problems = migrate_nodes(graph, registry) + validate(graph, registry)
+    from .settings import Settings
+
+    problems = migrate_nodes(graph, registry) + validate(graph, registry, settings=Settings())
     if problems:
         _print_problems(problems)
         return EXIT_INVALID

@@ -117,7 +117,7 @@ class Executor:
                 return plan
         problems = migrate_nodes(graph, self.registry)
         problems += apply_overrides(graph, self.registry, overrides)
-        problems += validate(graph, self.registry)
+        problems += validate(graph, self.registry, settings=self.settings)
         if problems:
             raise GraphInvalid(problems)
         plan = make_plan(graph, self.registry, only)

@@ -10,6 +10,7 @@ import difflib
 from typing import Iterable
 
 from .graph import Graph
+from .inactive import inactive_nodes
 from .order import topological_order
 from .params import ParamError
 from .problems import Problem
@@ -78,8 +79,9 @@ def apply_overrides(graph: Graph, registry: Registry, overrides: Iterable[str]) 
     return problems
 
 
-def validate(graph: Graph, registry: Registry) -> list[Problem]:
-    """Return every problem of the graph (an empty list when it can run)."""
+def validate(graph: Graph, registry: Registry, settings=None) -> list[Problem]:
+    """Return every problem of the graph (an empty list when it can run). With ``settings``, model
+    sources and input files are also checked to exist (nodeflow.resolve)."""
     problems = list(graph.load_problems)
     nodes = graph.nodes
     for node in nodes.values():
@@ -152,7 +154,12 @@ def validate(graph: Graph, registry: Registry) -> list[Problem]:
         first = nodes[cycle[0]]
         path = " -> ".join(cycle + [cycle[0]])
         problems.append(Problem(first.id, first.type, None, f"cycle: {path}; a graph must not loop back on itself"))
-    return problems
+    inactive = inactive_nodes(graph, registry)  # muted, or feeding only muted nodes: they never run
+    if settings is not None:
+        from .resolve import resolve_problems
+
+        problems += resolve_problems(graph, registry, settings, skip=inactive)
+    return [p for p in problems if p.node is None or p.node not in inactive]
 
 
 def bypass_source(spec, output_type: str) -> str | None:
