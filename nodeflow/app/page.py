@@ -77,7 +77,7 @@ def build_page(runs: RunManager, version: str, history: Any = None) -> gr.Blocks
         outputs = [where, gallery, audio, video, files]
         # the results of the active tab's run (the canvas tells which), not of whatever ran last
         refresh.click(lambda run: _results(runs, run, history), inputs=[run_id], outputs=outputs, show_progress="hidden",
-                      js="(run) => window.nfActiveRun || ''")
+                      js="(run) => window.nfActiveRun || ''", trigger_mode="always_last")
     return page
 
 
