@@ -43,7 +43,8 @@ export function makeRoom<N extends { id: string; position: { x: number; y: numbe
   const queue = [id];
   let guard = 0;
   while (queue.length && guard++ < 500) {
-    const current = nodes.find((n) => n.id === queue.shift());
+    const next = queue.shift();
+    const current = nodes.find((n) => n.id === next);
     if (!current) continue;
     const b = box(current);
     for (const other of nodes) {

@@ -109,3 +109,15 @@ test("a cached node shows the previews of its last result; another graph's run s
   runs.show(null, {}); // a new tab
   assert.equal(runs.node("a"), undefined);
 });
+
+test("a node that grows pushes the node below it down", async () => {
+  const { makeRoom } = await import("../src/layout");
+  const nodes = [
+    { id: "a", position: { x: 0, y: 0 }, h: 400 },
+    { id: "b", position: { x: 0, y: 200 }, h: 100 },
+    { id: "c", position: { x: 600, y: 200 }, h: 100 },
+  ];
+  const moved = makeRoom(nodes, "a", (n) => ({ ...n.position, w: 250, h: n.h }));
+  assert.equal(moved[1].position.y, 424);
+  assert.equal(moved[2].position.y, 200); // not below it: stays
+});
