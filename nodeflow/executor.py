@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 from .cache import DiskCache, MemoryCache
 from .context import Cancelled, Context
 from .events import EventSink, preview_kind, summarize
+from .node_previews import show_outputs
 from .graph import Graph, graph_to_dict
 from .keys import digest, node_key
 from .models import ModelManager
@@ -215,6 +216,8 @@ class _Run:
                         self.emit("node_cached", node=planned.id)
                         if planned.spec.output and self.sink is not None:
                             self.replay_previews(planned)
+                        if self.sink is not None:  # a node the user asked to see shows its result
+                            show_outputs(planned, self.values.get(planned.id), lambda: self.context(planned))
                         continue
                     if not self.run_node(planned, result):
                         break
@@ -305,6 +308,7 @@ class _Run:
                 duration_s=round(duration, 6),
                 outputs={name: summarize(v) for name, v in zip(spec.outputs, outputs)},
             )
+            show_outputs(planned, outputs, lambda: self.context(planned))
         return True
 
     def replay_previews(self, planned: PlannedNode) -> None:

@@ -237,3 +237,14 @@ def test_12_the_output_folder_and_each_output_file_are_shown(page, editor_server
     output = str(Path(editor_server.settings.output_dir).resolve())
     page.wait_for_function("o => document.querySelector('#nf-where').innerText.includes(o)", arg=output)
     page.wait_for_selector("#nf-where a[href$='where.png']")
+
+
+def test_5_an_intermediate_node_shows_its_result_when_asked(page):
+    open_graph(page, HELLO)
+    page.click("[data-testid=title-blur]")
+    page.click("[data-testid=tb-preview-blur]")
+    run_and_wait(page, button="btn-run-selected")
+    page.wait_for_selector("[data-testid=preview-image-blur]")
+    run_and_wait(page, button="btn-run-selected")  # cached now: the result is still shown
+    assert page.get_attribute("[data-testid=node-blur]", "data-status") == "cached"
+    page.wait_for_selector("[data-testid=preview-image-blur]")
