@@ -3,15 +3,7 @@
 import { useEffect, useRef, useState } from "react";
 import { api, type ModelEntry } from "./api";
 import { notify } from "./toasts";
-import type { ParamSpec } from "./types";
-
-interface Props {
-  node: string;
-  spec: ParamSpec;
-  value: unknown;
-  bad: boolean;
-  onChange(value: unknown, commit: boolean): void;
-}
+import type { Props } from "./widgets";
 
 export function ModelPicker({ node, spec, value, bad, onChange }: Props) {
   const [text, setText] = useState(String(value ?? ""));

@@ -6,7 +6,7 @@ import { ModelPicker } from "./ModelPicker";
 import { notify } from "./toasts";
 import type { ParamSpec } from "./types";
 
-interface Props {
+export interface Props {
   node: string;
   spec: ParamSpec;
   value: unknown;
