@@ -56,11 +56,18 @@ export function titleOf(file: GraphFile, source: string): string {
   return String(file.meta?.title || source.replace(/\.json$/, "") || "Untitled");
 }
 
+const LEGACY_KEY = "nodeflow.editor.graph"; // one graph, as editors before tabs kept it
+
 export function readStoredTabs(): Stored | null {
   try {
     const raw = localStorage.getItem(TABS_KEY);
     const stored = raw ? (JSON.parse(raw) as Stored) : null;
-    return stored && Array.isArray(stored.tabs) && stored.tabs.length ? stored : null;
+    if (stored && Array.isArray(stored.tabs) && stored.tabs.length) return stored;
+    const legacy = JSON.parse(localStorage.getItem(LEGACY_KEY) || "null");
+    if (!legacy?.file?.nodes) return null;
+    const source = String(legacy.source || "");
+    const tab = { id: "t0", title: titleOf(legacy.file, source), source, run: null, dirty: false, file: legacy.file };
+    return { tabs: [tab], active: "t0", session: legacy.session };
   } catch {
     return null;
   }
