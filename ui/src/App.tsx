@@ -10,6 +10,7 @@ import { Canvas } from "./Editor";
 import { HelpPanel } from "./HelpPanel";
 import { HistoryPanel, ProblemsBar } from "./Panels";
 import { ProblemStore } from "./problemStore";
+import { QueuePanel } from "./QueuePanel";
 import { boxOf, createDocumentStore } from "./store/document";
 import { RunStore } from "./store/runs";
 import { createTabs, readStoredTabs, type Tabs } from "./store/tabs";
@@ -148,6 +149,7 @@ function Editor(props: { boot: Boot; options: MountOptions; theme: "dark" | "lig
             tabs.setRun(events[0]?.run as string);
           }} onClose={() => ui.setState({ panel: null })} />}
           {panel === "help" && <HelpPanel onClose={() => ui.setState({ panel: null })} />}
+          {panel === "queue" && <QueuePanel onClose={() => ui.setState({ panel: null })} onRerun={(run) => tabs.setRun(run)} />}
           <ToastList />
         </div>
       </div>

@@ -9,6 +9,7 @@ import type { FlowNode } from "./graphModel";
 import type { NodeRun } from "./runState";
 import type { NodeData, NodeTypeSpec, Problem } from "./types";
 import { OutputLinks, Preview, showsPreview } from "./Preview";
+import { isSweep, SweepEditor, type SweepValue } from "./Sweep";
 import { ParamWidget } from "./widgets";
 
 const STATUS_TEXT: Record<string, string> = {
@@ -76,9 +77,18 @@ function NodeViewInner({ id, data, selected }: NodeProps<FlowNode>) {
                   data-testid={`handle-${id}-in-${p.name}`} />
                 <span className="nf-param-name">{p.name}</span>
                 <LinkedOr id={id} name={p.name}>
-                  <ParamWidget node={id} spec={p} value={data.params[p.name]} bad={!!bad}
-                    onChange={(value, commit) => actions.setParam(id, p.name, value, commit)} />
+                  {isSweep(data.params[p.name]) ? (
+                    <SweepEditor node={id} spec={p} value={data.params[p.name] as SweepValue}
+                      onChange={(value, commit) => actions.setParam(id, p.name, value, commit)} />
+                  ) : (
+                    <ParamWidget node={id} spec={p} value={data.params[p.name]} bad={!!bad}
+                      onChange={(value, commit) => actions.setParam(id, p.name, value, commit)} />
+                  )}
                 </LinkedOr>
+                {p.kind !== "json" && !isSweep(data.params[p.name]) && (
+                  <button type="button" className="nf-sweep-btn nodrag" title="try several values (a sweep)" data-testid={`sweep-on-${id}-${p.name}`}
+                    onClick={() => actions.setParam(id, p.name, { sweep: [data.params[p.name] ?? p.default] }, true)}>⋯</button>
+                )}
               </div>
             );
           })}

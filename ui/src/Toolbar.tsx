@@ -25,6 +25,9 @@ export function Toolbar({ commands, theme, onTheme, onPanel }: Props) {
   const run = useSyncExternalStore((fn) => runs.subscribe(fn), () => runs.view);
   const server = useSyncExternalStore((fn) => runs.subscribe(fn), () => runs.server);
   const serverRunning = server.status === "running";
+  // this graph's run is waiting in the queue (asked for, not started yet)
+  const waiting = !!run.run && run.status === "idle";
+  const mine = waiting || run.status === "running";
   const titleTimer = useRef(0);
   useEffect(() => {
     if (!examples) return;
@@ -35,7 +38,8 @@ export function Toolbar({ commands, theme, onTheme, onPanel }: Props) {
   const done = Object.values(run.nodes).filter((n) => n.status === "done" || n.status === "cached").length;
   const total = Object.keys(run.nodes).length;
   let status = "";
-  if (run.status === "running") status = `running ${done}/${total}`;
+  if (waiting) status = "queued";
+  else if (run.status === "running") status = `running ${done}/${total}`;
   else if (run.status === "ok") status = `done in ${formatDuration(run.duration || 0)}`;
   else if (run.status === "error") status = "failed";
   else if (run.status === "cancelled") status = "stopped";
@@ -77,15 +81,17 @@ export function Toolbar({ commands, theme, onTheme, onPanel }: Props) {
         <button data-testid="btn-redo" onClick={() => doc.getState().redo()} disabled={!canRedo} title="redo (Ctrl+Shift+Z)">↷</button>
       </div>
       <div className="nf-tb-group">
-        <button data-testid="btn-run" className="nf-primary" onClick={() => commands.run()} disabled={serverRunning} title="run the graph (Ctrl+Enter)">▶ Run</button>
-        <button data-testid="btn-run-selected" onClick={commands.runSelected} disabled={serverRunning || !hasSelection}
+        <button data-testid="btn-run" className="nf-primary" onClick={() => commands.run()} disabled={mine}
+          title="run the graph (Ctrl+Enter); while another graph runs, it waits in the queue">▶ Run</button>
+        <button data-testid="btn-run-selected" onClick={commands.runSelected} disabled={mine || !hasSelection}
           title="run only what the selected nodes need (Ctrl+Shift+Enter)">▶ to selected</button>
-        <button data-testid="btn-stop" className="nf-danger" onClick={commands.stop} disabled={!serverRunning} title="stop the run">■ Stop</button>
+        <button data-testid="btn-stop" className="nf-danger" onClick={commands.stop} disabled={!mine && !serverRunning} title="stop this graph's run (or take it out of the queue)">■ Stop</button>
         <span className={`nf-run-status nf-run-${run.status}`} data-testid="run-status" data-status={run.status} data-run={run.run || ""}>{status}</span>
       </div>
       <div className="nf-spacer" />
       <div className="nf-tb-group">
         <button data-testid="btn-fit" onClick={commands.fit} title="fit the graph in view (.)">Fit</button>
+        <button data-testid="btn-queue" onClick={() => onPanel("queue")} title="runs waiting, running and finished">Queue</button>
         <button data-testid="btn-history" onClick={() => onPanel("history")} title="past runs">History</button>
         <button data-testid="btn-theme" onClick={onTheme} title="dark / light">{theme === "dark" ? "☾" : "☀"}</button>
         <button data-testid="btn-help" onClick={() => onPanel("help")} title="keyboard shortcuts (?)">?</button>

@@ -8,6 +8,17 @@ export interface ModelEntry {
   where: string; // models folder, Hugging Face cache, bundled
 }
 
+export interface Job {
+  id: string;
+  status: "queued" | "running" | "ok" | "error" | "cancelled" | "interrupted";
+  title: string;
+  source: string;
+  created: number;
+  started: number | null;
+  finished: number | null;
+  error: unknown;
+}
+
 export interface HistoryRun {
   id: string;
   started: number;
@@ -66,6 +77,11 @@ export const api = {
   historyRun: (id: string) => fetch(`/api/history/${encodeURIComponent(id)}`).then((r) => json<HistoryRun & { graph: GraphFile }>(r)),
   /** a past run as events the canvas folds like live ones: its nodes' states, outputs and error */
   historyEvents: (id: string) => fetch(`/api/history/${encodeURIComponent(id)}/events`).then((r) => json<{ events: RunEvent[] }>(r)),
+
+  queue: () => fetch("/api/queue").then((r) => json<{ jobs: Job[] }>(r)),
+  cancelJob: (id: string) => post(`/api/queue/${encodeURIComponent(id)}/cancel`, {}).then((r) => json<{ cancelled: boolean }>(r)),
+  moveJob: (id: string, index: number) => post(`/api/queue/${encodeURIComponent(id)}/move`, { index }).then((r) => json<unknown>(r)),
+  rerunJob: (id: string) => post(`/api/queue/${encodeURIComponent(id)}/rerun`, {}).then((r) => json<{ run: string }>(r)),
 
   /** The run events, one EventSource for the page, delivered in batches once per animation frame. */
   events(onBatch: (events: RunEvent[]) => void): () => void {

@@ -68,7 +68,10 @@ export function createCommands(deps: {
       else notify("select the nodes to run up to first");
     },
     stop() {
-      api.stop().catch((e) => notify(String(e.message), "error"));
+      // this graph's run (a job in the queue) when it has one, else whatever runs
+      const run = tabs.active().run;
+      const cancel = run ? api.cancelJob(run).then((r) => (r.cancelled ? r : api.stop())) : api.stop();
+      cancel.catch(() => api.stop()).catch((e) => notify(String(e.message), "error"));
     },
     save() {
       const file = d().file(rf.getViewport());
