@@ -54,8 +54,12 @@ class Graph:
     meta: dict[str, Any] = field(default_factory=dict)
     groups: list[dict[str, Any]] = field(default_factory=list)
     ui: dict[str, Any] = field(default_factory=dict)
+    # subgraph definitions carried by the file: name -> definition (see nodeflow.subgraphs)
+    definitions: dict[str, Any] = field(default_factory=dict)
     # problems found while reading the file; validation reports them with its own
     load_problems: list[Problem] = field(default_factory=list)
+    # after subgraph expansion: (subgraph node path, exposed param) -> the inner params it sets
+    exposed: dict[tuple[str, str], list[tuple[str, str]]] = field(default_factory=dict, compare=False)
 
 
 def parse_graph(data: Any) -> Graph:
@@ -101,6 +105,12 @@ def parse_graph(data: Any) -> Graph:
     if not isinstance(ui, dict):
         problems.append(Problem.graph('"ui" must be an object'))
 
+    definitions = data.get("definitions", {})
+    if isinstance(definitions, dict):
+        graph.definitions = definitions
+    else:
+        problems.append(Problem.graph('"definitions" must be an object of subgraph name -> definition'))
+
     nodes = data.get("nodes", {})
     if not isinstance(nodes, dict):
         problems.append(Problem.graph(f'"nodes" must be an object of node id -> node, not {_kind(nodes)}'))
@@ -110,6 +120,11 @@ def parse_graph(data: Any) -> Graph:
         if parsed is not None:
             graph.nodes[node_id] = parsed
     return graph
+
+
+def parse_node(node_id: str, entry: Any, problems: list[Problem]) -> GraphNode | None:
+    """One node entry of a file (also used for the nodes inside subgraph definitions)."""
+    return _parse_node(node_id, entry, problems)
 
 
 def _parse_node(node_id: str, entry: Any, problems: list[Problem]) -> GraphNode | None:
@@ -212,6 +227,8 @@ def graph_to_dict(graph: Graph) -> dict[str, Any]:
         data["groups"] = graph.groups
     if graph.ui:
         data["ui"] = graph.ui
+    if graph.definitions:
+        data["definitions"] = graph.definitions
     return data
 
 

@@ -6,7 +6,8 @@ folder. The executor calls :func:`show_outputs` after a node finishes or is foun
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 __all__ = ["show_outputs"]
 
@@ -14,7 +15,12 @@ __all__ = ["show_outputs"]
 def show_outputs(planned: Any, values: tuple | None, context: Callable[[], Any]) -> None:
     """Preview the image and text outputs of ``planned`` when its node asks for it."""
     node = getattr(planned, "node", None)
-    if values is None or node is None or not (getattr(node, "ui", None) or {}).get("preview") or planned.spec.output:
+    if (
+        values is None
+        or node is None
+        or not (getattr(node, "ui", None) or {}).get("preview")
+        or planned.spec.output
+    ):
         return
     ctx = context()
     for value in values:

@@ -12,9 +12,10 @@ they bring their own check.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from .problems import Problem
 
@@ -22,7 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .graph import Graph
     from .registry import Registry
 
-__all__ = ["Resolve", "model_source", "resolve_problems", "hub_cached", "input_file"]
+__all__ = ["Resolve", "hub_cached", "input_file", "model_source", "resolve_check", "resolve_problems"]
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,9 @@ class Resolve:
         return {"kind": self.kind, **({"models": self.models} if self.models else {})}
 
 
-def model_source(resolver: Callable[[str, Any, dict[str, Any]], Any], *, models: str, what: str, layout: str) -> Resolve:
+def model_source(
+    resolver: Callable[[str, Any, dict[str, Any]], Any], *, models: str, what: str, layout: str
+) -> Resolve:
     """A model source param: ``resolver(value, settings, params)`` is the pack's own (cheap) lookup,
     returning a tuple whose first item is ``"hub"`` (then the second is the hub id) or a local kind.
     A hub id counts only when the hub may be asked or the Hugging Face cache holds it."""
@@ -47,7 +50,13 @@ def model_source(resolver: Callable[[str, Any, dict[str, Any]], Any], *, models:
         from .models import ModelNotFound, not_found_message
 
         found = resolver(str(value), settings, params)
-        if isinstance(found, tuple) and found and found[0] == "hub" and _offline() and not hub_cached(found[1]):
+        if (
+            isinstance(found, tuple)
+            and found
+            and found[0] == "hub"
+            and _offline()
+            and not hub_cached(found[1])
+        ):
             raise ModelNotFound(not_found_message(found[1], settings, what=what, layout=layout))
         return found
 
@@ -84,7 +93,9 @@ def _offline() -> bool:
     )
 
 
-def resolve_problems(graph: "Graph", registry: "Registry", settings: Any, skip: set[str] = frozenset()) -> list[Problem]:
+def resolve_problems(
+    graph: Graph, registry: Registry, settings: Any, skip: set[str] = frozenset()
+) -> list[Problem]:
     """A problem for each model source or input file param that does not resolve (unlinked params only)."""
     from .models import ModelNotFound
 
@@ -102,7 +113,9 @@ def resolve_problems(graph: "Graph", registry: "Registry", settings: Any, skip: 
             if how is None or name in node.inputs:
                 continue
             value = values.get(name)
-            if value is None and param.optional:
+            if (value is None and param.optional) or isinstance(
+                value, dict
+            ):  # a sweep: checked per item when run
                 continue
             check = how.check or input_file
             try:
@@ -110,6 +123,16 @@ def resolve_problems(graph: "Graph", registry: "Registry", settings: Any, skip: 
             except (ModelNotFound, FileNotFoundError, ValueError) as exc:
                 problems.append(Problem(node.id, node.type, name, " ".join(str(exc).split("\n"))))
                 continue
-            except Exception:  # a check must never break validation; the run will say what is wrong
+            except Exception:  # noqa: BLE001, S112  a check must never break validation; the run says what is wrong
                 continue
     return problems
+
+
+def resolve_check(graph: Graph, registry: Registry, settings: Any, policy: Any = None) -> list[Problem]:
+    """The validation check (``nodeflow.validate.add_check``): needs settings to know the folders, and
+    leaves out the nodes a mute sets aside."""
+    if settings is None:
+        return []
+    from .inactive import inactive_nodes
+
+    return resolve_problems(graph, registry, settings, skip=inactive_nodes(graph, registry))

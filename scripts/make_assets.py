@@ -47,7 +47,7 @@ SUN = (182, 70, 26)  # centre x, y and radius
 
 
 def landscape() -> Image.Image:
-    y, x = np.mgrid[0:SIZE, 0:SIZE].astype(np.float32) / SIZE
+    y = np.mgrid[0:SIZE, 0:SIZE][0].astype(np.float32) / SIZE
     sky = np.stack([0.35 + 0.5 * y, 0.55 + 0.35 * y, 0.95 - 0.2 * y], axis=-1)
     image = Image.fromarray((np.clip(sky, 0, 1) * 255).astype(np.uint8))
     draw = ImageDraw.Draw(image)
@@ -77,7 +77,9 @@ def chime(path: Path, rate: int = 22050, seconds: float = 1.0) -> None:
     for i in range(int(rate * seconds)):
         t = i / rate
         envelope = math.exp(-4 * t) * min(1.0, t * 200)
-        value = sum(math.sin(2 * math.pi * f * t) / (k + 1) for k, f in enumerate((523.25, 659.25, 783.99, 1046.5)))
+        value = sum(
+            math.sin(2 * math.pi * f * t) / (k + 1) for k, f in enumerate((523.25, 659.25, 783.99, 1046.5))
+        )
         frames += struct.pack("<h", int(max(-1, min(1, 0.35 * envelope * value)) * 32767))
     with wave.open(str(path), "wb") as out:
         out.setnchannels(1)

@@ -52,7 +52,7 @@ def _hub_cache() -> list[dict[str, Any]]:
     if not cache.is_dir():
         return found
     for entry in sorted(cache.glob("models--*")):
-        repo = entry.name[len("models--"):].replace("--", "/")
+        repo = entry.name[len("models--") :].replace("--", "/")
         snapshots = sorted((entry / "snapshots").glob("*")) if (entry / "snapshots").is_dir() else []
         kind = _kind_of_folder(snapshots[-1]) if snapshots else None
         if kind:
@@ -85,7 +85,9 @@ def recent_outputs(folder: Path, extensions: tuple[str, ...] = (), limit: int = 
     """The newest files in the output folder (its top level and one level down), newest first."""
     if not folder.is_dir():
         return []
-    files = [p for p in [*folder.glob("*"), *folder.glob("*/*")] if p.is_file() and not p.name.startswith(".")]
+    files = [
+        p for p in [*folder.glob("*"), *folder.glob("*/*")] if p.is_file() and not p.name.startswith(".")
+    ]
     if extensions:
         files = [p for p in files if p.suffix.lower() in extensions]
     files.sort(key=lambda p: p.stat().st_mtime, reverse=True)
