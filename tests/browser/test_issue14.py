@@ -248,3 +248,37 @@ def test_5_an_intermediate_node_shows_its_result_when_asked(page):
     run_and_wait(page, button="btn-run-selected")  # cached now: the result is still shown
     assert page.get_attribute("[data-testid=node-blur]", "data-status") == "cached"
     page.wait_for_selector("[data-testid=preview-image-blur]")
+
+
+def test_queue_panel_lists_running_and_waiting_jobs_and_cancels_one(page):
+    open_graph(page, SLOW)
+    page.click("[data-testid=btn-run]")
+    page.wait_for_selector("[data-testid=node-slow][data-status=running]")
+    open_graph(page, HELLO)
+    page.click("[data-testid=btn-run]")  # another graph runs: this one waits in the queue
+    page.wait_for_selector("[data-testid=run-status]:has-text('queued')")
+    page.click("[data-testid=btn-queue]")
+    page.wait_for_selector("[data-testid=queue-running] [data-status=running]")
+    waiting = page.locator("[data-testid=queue-waiting] [data-status=queued]")
+    waiting.wait_for()
+    job = waiting.first.get_attribute("data-testid").removeprefix("job-")
+    page.click(f"[data-testid=job-cancel-{job}]")
+    page.wait_for_selector(f"[data-testid=job-{job}][data-status=cancelled]")
+    page.locator("[data-testid=tab]", has_text="Slow").click()
+    page.click("[data-testid=btn-stop]")
+    page.wait_for_selector("[data-testid=run-status][data-status=cancelled]", timeout=10_000)
+
+
+def test_a_param_sweep_runs_once_per_value(page, editor_server):
+    graph = json.loads(json.dumps(HELLO))
+    graph["nodes"]["save"]["params"]["filename"] = "swept.png"
+    open_graph(page, graph)
+    page.hover("[data-testid=param-blur-radius]")
+    page.click("[data-testid=sweep-on-blur-radius]")
+    page.fill("[data-testid=sweep-list-blur-radius]", "1, 2, 3")
+    page.locator("[data-testid=sweep-list-blur-radius]").blur()
+    page.wait_for_selector("[data-testid=sweep-blur-radius]:has-text('3 values')")
+    page.wait_for_selector("[data-testid=problems-bar][data-count='0']")
+    run_and_wait(page)
+    written = sorted(p.name for p in Path(editor_server.settings.output_dir).glob("swept*.png"))
+    assert len(written) == 3, written

@@ -135,7 +135,7 @@ function Editor(props: { boot: Boot; options: MountOptions; theme: "dark" | "lig
             commands.openFile(file);
           }}
         >
-          <Canvas commands={commands} ui={ui} theme={props.theme} />
+          <Canvas commands={commands} ui={ui} theme={props.theme} initialViewport={tabs.shownFile().ui?.viewport} />
           <ProblemsBar open={panel === "problems"} onToggle={() => togglePanel(ui, "problems")}
             onPick={(id) => {
               const node = doc.getState().nodes.find((n) => n.id === id);

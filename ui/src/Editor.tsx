@@ -30,7 +30,7 @@ const nodeTypes = { nf: NodeView, nfgroup: GroupView };
 // bigger graphs draw only the nodes in view (small ones keep every node in the page, e.g. for find)
 const CULL_ABOVE = 60;
 
-export function Canvas(props: { commands: Commands; ui: UiStore; theme: "dark" | "light" }) {
+export function Canvas(props: { commands: Commands; ui: UiStore; theme: "dark" | "light"; initialViewport?: { x: number; y: number; zoom: number } }) {
   const { commands, ui } = props;
   const { catalog, specs, doc } = useEditor();
   const { nodes, edges, groups, groupSelection } = useStore(
@@ -145,6 +145,7 @@ export function Canvas(props: { commands: Commands; ui: UiStore; theme: "dark" |
         }}
         onPaneClick={() => ui.setState({ palette: null })}
         zoomOnDoubleClick={false}
+        defaultViewport={props.initialViewport /* the first paint at the saved view: no second layout pass */}
         minZoom={0.05}
         maxZoom={3}
         deleteKeyCode={["Delete", "Backspace"]}
