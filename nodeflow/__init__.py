@@ -34,6 +34,7 @@ from .model_types import (
 )
 from .node_api import NodeSpec, node
 from .params import Param
+from .resolve import Resolve, model_source
 from .types import (
     AnyType,
     Boolean,
@@ -60,6 +61,8 @@ __version__ = "0.1.0"
 __all__ = [
     "node",
     "Param",
+    "Resolve",
+    "model_source",
     "Context",
     "Cancelled",
     "NodeSpec",

@@ -117,7 +117,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     registry = default_registry()
     _warn_pack_errors(registry)
     graph = load_graph(args.graph)
-    problems = check_graph(graph, registry)
+    from .settings import Settings
+
+    problems = check_graph(graph, registry, Settings())  # with settings: model sources and files must exist
     if problems:
         _print_problems(problems)
         return EXIT_INVALID

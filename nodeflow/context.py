@@ -97,7 +97,8 @@ class Context:
             path = folder / f"{stem.replace('/', '_')}-{self._preview_count:04d}.png"
             image = value if value.mode in ("RGB", "RGBA", "L") else value.convert("RGB")
             image.save(path, format="PNG", compress_level=1)
-            self._send("preview", kind="image", path=str(path))
+            # a name keeps previews apart on the node (a trainer's loss curve beside its samples)
+            self._send("preview", kind="image", path=str(path), **({"name": name} if name else {}))
             return
         raise TypeError(f"cannot preview a {type(value).__name__}; pass an image, text or a file path")
 
