@@ -6,6 +6,7 @@
     nodeflow nodes [--json]
     nodeflow info ARTIFACT [--json] [--graph FILE]
     nodeflow reproduce ARTIFACT --out DIR
+    nodeflow app GRAPH [--inputs NODE.PARAM,...] [--host 127.0.0.1] [--port 7870]
 
 ``run`` exits 0 on success, 2 for an invalid graph (each problem printed as ``NODE (TYPE): message``),
 1 when a node failed, 130 when cancelled (Ctrl-C). ``reproduce`` exits 0 when the result is identical
@@ -82,6 +83,14 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("artifact", help="a file a nodeflow output node wrote")
     reproduce.add_argument("--out", type=Path, required=True, help="folder for the reproduced artifact")
     reproduce.set_defaults(handler=cmd_reproduce)
+
+    app = sub.add_parser("app", help="publish a graph as a Gradio form")
+    app.add_argument("graph", help="graph file (JSON)")
+    app.add_argument("--inputs", metavar="NODE.PARAM,...",
+                     help="params to show as fields, in order (default: the graph's published inputs)")
+    app.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    app.add_argument("--port", type=int, default=7870)
+    app.set_defaults(handler=cmd_app)
 
     return parser
 
@@ -233,6 +242,12 @@ def cmd_ui(args: argparse.Namespace) -> int:
         print(f"the editor is not available: {exc}", file=sys.stderr)
         return EXIT_NODE_FAILED
     return serve(graph=args.graph, host=args.host, port=args.port, open_browser=not args.no_browser)
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    from .app.app_server import run_app
+
+    return run_app(args.graph, args.inputs, args.host, args.port)
 
 
 # --- helpers -------------------------------------------------------------------------------------

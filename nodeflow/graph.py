@@ -54,6 +54,8 @@ class Graph:
     meta: dict[str, Any] = field(default_factory=dict)
     groups: list[dict[str, Any]] = field(default_factory=list)
     ui: dict[str, Any] = field(default_factory=dict)
+    # params offered as a form (``nodeflow app``): [{"param": "NODE.PARAM", "label"?: ...}], see published.py
+    published: list[dict[str, str]] = field(default_factory=list)
     # problems found while reading the file; validation reports them with its own
     load_problems: list[Problem] = field(default_factory=list)
 
@@ -101,6 +103,9 @@ def parse_graph(data: Any) -> Graph:
     if not isinstance(ui, dict):
         problems.append(Problem.graph('"ui" must be an object'))
 
+    from .published import parse_published  # published.py reads Graph, so imported here
+
+    graph.published = parse_published(data.get("published"), problems)
     nodes = data.get("nodes", {})
     if not isinstance(nodes, dict):
         problems.append(Problem.graph(f'"nodes" must be an object of node id -> node, not {_kind(nodes)}'))
@@ -212,6 +217,10 @@ def graph_to_dict(graph: Graph) -> dict[str, Any]:
         data["groups"] = graph.groups
     if graph.ui:
         data["ui"] = graph.ui
+    if graph.published:
+        from .published import published_to_json
+
+        data["published"] = published_to_json(graph.published)
     return data
 
 

@@ -13,6 +13,7 @@ from .graph import Graph
 from .order import topological_order
 from .params import ParamError
 from .problems import Problem
+from .published import problems_for as published_problems
 from .registry import Registry
 from .types import compatible
 
@@ -152,6 +153,7 @@ def validate(graph: Graph, registry: Registry) -> list[Problem]:
         first = nodes[cycle[0]]
         path = " -> ".join(cycle + [cycle[0]])
         problems.append(Problem(first.id, first.type, None, f"cycle: {path}; a graph must not loop back on itself"))
+    problems += published_problems(graph, registry)
     return problems
 
 
