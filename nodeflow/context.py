@@ -36,6 +36,7 @@ class Context:
         device: str | None = None,
         graph: Any = None,
         params: dict[str, Any] | None = None,
+        item: int | None = None,
     ):
         self.run_id = run_id
         self.node_id = node_id
@@ -48,6 +49,7 @@ class Context:
         self._device = device
         self._graph = graph
         self.params = params or {}  # this node's resolved static params
+        self.item = item  # the sweep item this call makes, when the node is mapped over a sweep
         self._preview_count = 0
         self._last_progress = 0.0
 
@@ -85,7 +87,8 @@ class Context:
             self._send("preview", kind=kind or "file", path=str(value))
             return
         if hasattr(value, "save") and hasattr(value, "mode"):  # a PIL image
-            path = folder / f"{self.node_id}-{self._preview_count:04d}.png"
+            stem = self.node_id if self.item is None else f"{self.node_id}-item{self.item}"
+            path = folder / f"{stem.replace('/', '_')}-{self._preview_count:04d}.png"
             image = value if value.mode in ("RGB", "RGBA", "L") else value.convert("RGB")
             image.save(path, format="PNG", compress_level=1)
             self._send("preview", kind="image", path=str(path))
@@ -96,7 +99,10 @@ class Context:
         self._send("preview", kind="text", text=message)
 
     def _send(self, name: str, **fields: Any) -> None:
-        self._emit({"event": name, "run": self.run_id, "t": time.time(), "node": self.node_id, **fields})
+        event = {"event": name, "run": self.run_id, "t": time.time(), "node": self.node_id, **fields}
+        if self.item is not None:
+            event["item"] = self.item
+        self._emit(event)
 
     # --- what is running -------------------------------------------------------------------------
 

@@ -241,10 +241,11 @@ class RunRecorder:
             self.last_flush = time.monotonic()
         elif name in _NODE_STATUS and self.run_id is not None:
             entry: dict[str, Any] = {"status": _NODE_STATUS[name]}
-            for field in ("duration_s", "outputs", "message"):
+            for field in ("duration_s", "outputs", "message", "reason"):
                 if field in event:
                     entry[field] = event[field]
-            self.nodes[event["node"]] = entry
+            node = event["node"] if event.get("item") is None else f"{event['node']}[{event['item']}]"
+            self.nodes[node] = entry
             if time.monotonic() - self.last_flush > FLUSH_EVERY_S:
                 self._safely(lambda: self.history._transaction([self._nodes_statement()]))
                 self.last_flush = time.monotonic()
@@ -315,7 +316,7 @@ class RunRecorder:
             print(f"warning: run history not recorded ({self.history.path}): {exc}", file=sys.stderr)
 
 
-_NODE_STATUS = {"node_finished": "ran", "node_cached": "cached", "node_error": "error"}
+_NODE_STATUS = {"node_finished": "ran", "node_cached": "cached", "node_error": "error", "node_skipped": "skipped"}
 
 
 def _outputs(result: "RunResult") -> list[dict[str, Any]]:

@@ -1,13 +1,15 @@
 """Validation: every problem of a graph at once, each tied to a node and a port.
 
-Also home of the two edits applied before validation: migrating nodes written by older versions of
-their type, and ``--set NODE.PARAM=VALUE`` overrides.
+``check_graph`` is the one entry point that the CLI, the editor's routes, ``serve`` and the executor
+use. It applies the edits made before validation (migrating nodes written by older versions of their
+type, ``--set NODE.PARAM=VALUE`` overrides, ``--sweep NODE.PARAM=A,B,C``), validates the graph, its
+sweeps, and runs every check plugged in with :func:`add_check` (the policy, model sources, ...).
 """
 
 from __future__ import annotations
 
 import difflib
-from typing import Iterable
+from typing import Any, Callable, Iterable
 
 from .graph import Graph
 from .order import topological_order
@@ -17,7 +19,44 @@ from .published import problems_for as published_problems
 from .registry import Registry
 from .types import compatible
 
-__all__ = ["validate", "migrate_nodes", "apply_overrides", "find_cycle"]
+__all__ = ["check_graph", "add_check", "CHECKS", "validate", "migrate_nodes", "apply_overrides", "find_cycle"]
+
+# A check: (graph, registry, settings or None, policy or None) -> problems. Runs after the built-in
+# validation, on the graph as edited (migrated, overrides and sweeps applied).
+Check = Callable[[Graph, Registry, Any, Any], list[Problem]]
+CHECKS: list[Check] = []
+
+
+def add_check(check: Check) -> Check:
+    """Plug a check into :func:`check_graph` (usable as a decorator). Adding one twice is harmless."""
+    if check not in CHECKS:
+        CHECKS.append(check)
+    return check
+
+
+def check_graph(
+    graph: Graph,
+    registry: Registry,
+    settings: Any = None,
+    *,
+    policy: Any = None,
+    overrides: Iterable[str] = (),
+    sweeps: Iterable[str] = (),
+) -> list[Problem]:
+    """Every problem of ``graph`` as it would run. Edits ``graph`` in place (migrations, overrides,
+    sweeps), as running it would. An empty list means it can run."""
+    from .sweeps import apply_sweeps, sweep_problems
+
+    problems = migrate_nodes(graph, registry)
+    problems += apply_overrides(graph, registry, overrides)
+    sweeps = list(sweeps)
+    if sweeps:
+        problems += apply_sweeps(graph, registry, sweeps, settings)
+    problems += validate(graph, registry)
+    problems += sweep_problems(graph, registry, settings)
+    for check in list(CHECKS):
+        problems += check(graph, registry, settings, policy)
+    return problems
 
 
 def migrate_nodes(graph: Graph, registry: Registry) -> list[Problem]:
@@ -107,6 +146,8 @@ def validate(graph: Graph, registry: Registry) -> list[Problem]:
                 continue
             if name in node.inputs:
                 continue  # the link supplies the value
+            if isinstance(value, dict) and "sweep" in value:
+                continue  # a sweep: each of its values is checked in nodeflow.sweeps
             try:
                 param.check(value)
             except ParamError as exc:

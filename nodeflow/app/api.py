@@ -31,7 +31,7 @@ from ..graph import parse_graph
 from ..problems import GraphInvalid
 from ..registry import Registry
 from ..settings import Settings
-from ..validate import migrate_nodes, validate
+from ..validate import check_graph
 from .runs import RunBusy, RunManager
 
 __all__ = ["EditorState", "make_router", "GRAPHS_DIR"]
@@ -139,7 +139,7 @@ def make_router(state: EditorState) -> APIRouter:
     async def validate_graph(request: Request) -> dict[str, Any]:
         body = await _json_body(request)
         graph = parse_graph(body.get("graph"))
-        problems = migrate_nodes(graph, state.registry) + validate(graph, state.registry)
+        problems = check_graph(graph, state.registry, settings)
         return {"problems": [p.to_json() for p in problems]}
 
     @router.post("/api/run")

@@ -110,9 +110,7 @@ class RunManager:
     def _run(self, plan: Any, run_id: str, cancel: threading.Event) -> None:
         current = self._current
         try:
-            result = self.executor.run_plan(
-                plan, on_event=self._on_event, cancel=cancel, run_id=run_id, **_source_kwarg(self.executor)
-            )
+            result = self.executor.run_plan(plan, on_event=self._on_event, cancel=cancel, run_id=run_id, source="editor")
         except Exception as exc:  # the engine failing outside a node: say so instead of hanging
             self._on_event({"event": "node_error", "run": run_id, "node": None, "message": f"{type(exc).__name__}: {exc}"})
             self._on_event({"event": "run_finished", "run": run_id, "status": "error", "duration_s": 0})
@@ -173,9 +171,3 @@ class RunManager:
                         latest[(event["node"], f"output {name}")] = {"node": event["node"], "kind": "file", "path": path, "url": url}
         return list(latest.values())
 
-
-def _source_kwarg(executor: Executor) -> dict[str, Any]:
-    """``source="editor"`` for the run history, when this engine's run_plan takes it."""
-    import inspect
-
-    return {"source": "editor"} if "source" in inspect.signature(executor.run_plan).parameters else {}

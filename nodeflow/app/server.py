@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from ..executor import Executor
+from ..listeners import HistoryListener
 from ..registry import Registry, default_registry
 from ..settings import Settings
 from .api import EditorState, make_router
@@ -61,7 +62,7 @@ def build_app(
     for folder in (settings.previews_dir, settings.output_dir, settings.input_dir):
         Path(folder).mkdir(parents=True, exist_ok=True)
     history = _open_history(settings)
-    executor = Executor(registry=registry, settings=settings, **({"history": history} if history else {}))
+    executor = Executor(registry=registry, settings=settings, listeners=[HistoryListener(history)] if history else [])
     runs = RunManager(executor, {"previews": settings.previews_dir, "output": settings.output_dir})
     state = EditorState(registry=registry, settings=settings, runs=runs, start_graph=Path(graph) if graph else None)
     if graphs_dir is not None:
@@ -97,14 +98,8 @@ def build_app(
 
 def _open_history(settings: Settings):
     """The run history that records editor runs, when this install has one (nodeflow.history)."""
-    try:
-        from ..history import RunHistory
-    except ImportError:
-        return None
-    import inspect
+    from ..history import RunHistory
 
-    if "history" not in inspect.signature(Executor.__init__).parameters:
-        return None
     return RunHistory.in_folder(settings.home)
 
 
