@@ -8,6 +8,7 @@
     nodeflow info ARTIFACT [--json] [--graph FILE]
     nodeflow reproduce ARTIFACT --out DIR
     nodeflow app GRAPH [--inputs NODE.PARAM,...] [--host 127.0.0.1] [--port 7870]
+    nodeflow serve [--host 127.0.0.1] [--port 8188] [--backend local|ray] [--address ADDR] [--graphs DIR]
 
 ``run`` exits 0 on success, 2 for an invalid graph (each problem printed as ``NODE (TYPE): message``),
 1 when a node failed, 130 when cancelled (Ctrl-C). ``reproduce`` exits 0 when the result is identical
@@ -98,6 +99,14 @@ def build_parser() -> argparse.ArgumentParser:
     app.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     app.add_argument("--port", type=int, default=7870)
     app.set_defaults(handler=cmd_app)
+
+    serve = sub.add_parser("serve", help="the HTTP API (/v1/) with a job queue, no editor")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8188)
+    serve.add_argument("--backend", default="local", choices=["local", "sync", "ray"], help="how nodes run")
+    serve.add_argument("--address", metavar="auto|ray://HOST:PORT", help="the Ray cluster (default: start a local Ray)")
+    serve.add_argument("--graphs", metavar="DIR", help="folder of graph files runs may name (default: graphs/)")
+    serve.set_defaults(handler=cmd_serve)
 
     return parser
 
@@ -260,6 +269,12 @@ def cmd_app(args: argparse.Namespace) -> int:
     from .app.app_server import run_app
 
     return run_app(args.graph, args.inputs, args.host, args.port)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .app.serve import run_serve
+
+    return run_serve(args.host, args.port, args.backend, args.graphs, args.address)
 
 
 # --- helpers -------------------------------------------------------------------------------------

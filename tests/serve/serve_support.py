@@ -30,7 +30,7 @@ class ServerProcess:
             self.args += ["--host", host]
         self.env = {**os.environ, "NODEFLOW_HOME": str(home), "NODEFLOW_OUTPUT": str(home / "out"),
                     "NODEFLOW_NO_BROWSER": "1", **(env or {})}
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"http://{host}:{self.port}"
         self.ready_path = ready_path
         self.timeout = timeout
         self.log = home / f"server-{self.port}.log"
