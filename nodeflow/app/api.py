@@ -10,7 +10,7 @@
 | GET /api/events | run events as server-sent events; the current run's events are replayed first |
 | GET /files/{previews,output}/{path} | preview and output files, nothing outside those folders |
 | GET /api/inputs, POST /api/upload | files a file param may pick; upload one into the input folder |
-| POST /api/provenance | the graph recorded in a dropped artifact (PNG, WAV, ...) |
+| POST /api/provenance | the graph recorded in a dropped artifact (one route, in ``nodeflow/history_api.py``) |
 """
 
 from __future__ import annotations
@@ -231,22 +231,6 @@ def make_router(state: EditorState) -> APIRouter:
         target = settings.input_dir / filename
         write_atomic(target, data)
         return {"path": filename, "bytes": len(data)}
-
-    @router.post("/api/provenance")
-    async def provenance(request: Request, name: str = "") -> Any:
-        data = await _read_limited(request)
-        try:
-            from ..provenance import read_provenance_bytes
-        except ImportError:
-            return JSONResponse({"error": "reading provenance is not available in this install"}, status_code=501)
-        try:
-            record = read_provenance_bytes(data, name)
-        except ValueError as exc:
-            return JSONResponse({"error": f"{name or 'the file'}: unreadable provenance ({exc})"}, status_code=422)
-        graph = (record or {}).get("graph")
-        if not isinstance(graph, dict):
-            return JSONResponse({"error": f"{name or 'the file'} carries no nodeflow graph"}, status_code=422)
-        return {"graph": graph, "record": {k: v for k, v in record.items() if k != "graph"}}
 
     return router
 
