@@ -66,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="advance the --sweep values together instead of running every combination")
     run.add_argument("--backend", default="local", metavar="local|sync|ray",
                      help="how nodes run: a local pool (default), one at a time (sync), or Ray")
+    run.add_argument("--address", metavar="auto|ray://HOST:PORT",
+                     help="with --backend ray: the cluster to join (default: start a local Ray)")
     run.add_argument("--only", action="append", default=[], metavar="NODE",
                      help="run just what NODE needs (repeatable)")
     run.add_argument("--out", type=Path, help="output folder (default ./out or $NODEFLOW_OUTPUT)")
@@ -165,7 +167,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     _warn_pack_errors(registry)
     graph = load_graph(args.graph)
     try:
-        executor = Executor(registry, backend=_backend(args.backend), listeners=_history_listeners())
+        executor = Executor(registry, backend=_backend(args.backend, getattr(args, "address", None)),
+                            listeners=_history_listeners())
     except ValueError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_INVALID
@@ -331,9 +334,18 @@ def _history_listeners() -> list:
         return []
 
 
-def _backend(name: str) -> Any:
-    """A backend factory by name; checks the name now so a typo is an invalid command, not a crash."""
+def _backend(name: str, address: str | None = None) -> Any:
+    """A backend factory by name; checks the name now so a typo is an invalid command, not a crash.
+    For Ray, joins the cluster now: an unreachable one is a clear error before anything runs."""
     from .backends import BACKENDS
+
+    if name == "ray":
+        from .backends.ray_cluster import RayUnavailable, connect
+
+        try:
+            connect(address)
+        except RayUnavailable as exc:
+            raise ValueError(str(exc)) from None
 
     if name not in BACKENDS and name != "ray":
         raise ValueError(f"unknown backend {name!r} (known: {', '.join(sorted([*BACKENDS, 'ray']))})")
