@@ -28,7 +28,9 @@ class RayBackend:
 
     name = "ray"
 
-    def __init__(self, address: str | None = None, max_in_flight: int | None = None):
+    def __init__(self, address: str | None = None, max_in_flight: int | None = None, fuse: bool | None = None):
+        import os
+
         import ray
 
         connect(address)
@@ -40,6 +42,10 @@ class RayBackend:
         self._busy_devices: set[int] = set()
         self._runs: set[str] = set()
         self._env: TaskEnv | None = None
+        self._here: list[TaskResult] = []  # fused tasks, run in the driver
+        # light nodes that only pass small values (numbers, text) run in the driver: a Ray round trip
+        # costs about a millisecond, more than such a node (NODEFLOW_RAY_FUSE=0 sends them to Ray too)
+        self.fuse = fuse if fuse is not None else os.environ.get("NODEFLOW_RAY_FUSE", "1") != "0"
 
     # --- the backend interface -----------------------------------------------------------------
 
@@ -54,6 +60,11 @@ class RayBackend:
         self._env = env
         self._runs.add(task.run_id)
         spec = task.spec or env.registry.specs[task.node_type]  # type: ignore[union-attr]
+        if self.fuse and _fusable(task, spec):
+            from .base import run_task
+
+            self._here.append(run_task(task, env))
+            return
         inline_all = spec.cache == "disk"  # the driver writes the disk cache, so it needs the values
         device = self._device_for(task) if task.holds == "device" else None
         plan, args = self._inputs(task, device)
@@ -78,38 +89,43 @@ class RayBackend:
         from .ray_worker import result_from
 
         ray = self._ray
+        if self._here:
+            done, self._here = self._here, []
+            return done
         if not self._pending:
             self._forward_events()
             return []
         if self._env is not None and self._env.stop.is_set():
             self._cancel_running()
         ready, _ = ray.wait(list(self._pending), num_returns=1, timeout=timeout)
-        if ready:  # take everything that is done, not just the first
-            ready, _ = ray.wait(list(self._pending), num_returns=len(self._pending), timeout=0)
-        self._forward_events()
-        done = []
+        if not ready:  # a long node: pass on its progress and previews while waiting
+            self._forward_events()
+            return []
+        ready, _ = ray.wait(list(self._pending), num_returns=len(self._pending), timeout=0)  # all that are done
+        finished = []
         for meta_ref in ready:
             task, env, refs, device = self._pending.pop(meta_ref)
             self._busy_devices.discard(device)  # type: ignore[arg-type]
             try:
-                meta = ray.get(meta_ref)
+                finished.append((task, ray.get(meta_ref), refs, device))
             except ray.exceptions.TaskCancelledError:
-                done.append(TaskResult(task, status="cancelled"))
-                continue
+                finished.append((task, {"status": "cancelled", "message": "", "traceback": "", "duration_s": 0.0,
+                                        "blocked": False}, refs, device))
             except ray.exceptions.RayError as exc:
-                done.append(self._died(task, device, exc))
-                continue
-            done.append(result_from(task, meta, refs, device))
-        return done
+                finished.append((task, self._died(task, device, exc), refs, device))
+        if any(not isinstance(meta, dict) or meta.get("events", 1) for _, meta, _, _ in finished):
+            self._forward_events()  # a node's own events go before its node_finished
+        return [meta if isinstance(meta, TaskResult) else result_from(task, meta, refs, device)
+                for task, meta, refs, device in finished]
 
     @property
     def in_flight(self) -> int:
-        return len(self._pending)
+        return len(self._pending) + len(self._here)
 
     def close(self) -> None:
         if self._pending:
             self._cancel_running()
-        self._forward_events()
+        self._ray.get(self.events.drain.remote())  # the run has ended: late events of a dead node go nowhere
 
     # --- helpers -------------------------------------------------------------------------------
 
@@ -175,6 +191,23 @@ class RayBackend:
         kind = type(exc).__name__
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else kind
         return TaskResult(task, status="error", message=f"{what} died or failed ({kind}): {detail}")
+
+
+SCALAR_TYPES = {"Int", "Float", "String", "Boolean"}
+
+
+def _fusable(task: Task, spec: Any) -> bool:
+    """A light node taking and giving only small plain values: cheaper run here than sent to Ray."""
+    from .ray_worker import RemoteValue, _inline
+
+    return (
+        task.holds == "light"
+        and task.batch is None
+        and spec.cache != "disk"
+        and not spec.output
+        and all(o.type in SCALAR_TYPES for o in spec.outputs.values())
+        and all(not isinstance(v, RemoteValue) and _inline(v) for v in task.inputs.values())
+    )
 
 
 BACKENDS["ray"] = RayBackend

@@ -129,15 +129,20 @@ def execute(task: Task, settings: Any, inputs: dict[str, Any], events: Any, mode
             inline_all: bool) -> tuple[dict[str, Any], list[Any]]:
     """Run ``task`` here. Returns (meta, values): values[i] is None where output i went inline."""
     task.inputs = inputs
+    sent = 0
 
     def emit(event: dict[str, Any]) -> None:
-        events.put.remote([event])  # in order per worker; the last call below waits for all of them
+        nonlocal sent
+        sent += 1
+        events.put.remote([event])  # in order per worker; the call below waits for all of them
 
     env = TaskEnv(_registry(), settings, models, emit, stop)
     result = run_task(task, env)
-    ray.get(events.put.remote([]))  # every event of this node is with the driver before its result
+    if sent:  # every event of this node is in the events actor before its result is
+        ray.get(events.put.remote([]))
     meta: dict[str, Any] = {"status": result.status, "message": result.message, "traceback": result.traceback,
-                            "duration_s": result.duration_s, "blocked": result.blocked, "pid": os.getpid()}
+                            "duration_s": result.duration_s, "blocked": result.blocked, "pid": os.getpid(),
+                            "events": sent}
     values: list[Any] = []
     if result.status != "ok":
         return meta, values
