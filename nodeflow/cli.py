@@ -172,6 +172,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_INVALID
+    from .files import clean_stale_parts
+
+    clean_stale_parts(Path(f) for f in (args.out or executor.settings.output_dir, executor.settings.previews_dir))
     sweeps = [f"zip:{text}" if args.zip else text for text in args.sweeps]
     try:
         plan = executor.prepare(graph, overrides=args.overrides, only=args.only, sweeps=sweeps)

@@ -37,6 +37,7 @@ class Context:
         graph: Any = None,
         params: dict[str, Any] | None = None,
         item: int | None = None,
+        labels: dict[str, list[str]] | None = None,
     ):
         self.run_id = run_id
         self.node_id = node_id
@@ -50,6 +51,7 @@ class Context:
         self._graph = graph
         self.params = params or {}  # this node's resolved static params
         self.item = item  # the sweep item this call makes, when the node is mapped over a sweep
+        self._labels = labels or {}
         self._preview_count = 0
         self._last_progress = 0.0
 
@@ -94,6 +96,10 @@ class Context:
             self._send("preview", kind="image", path=str(path))
             return
         raise TypeError(f"cannot preview a {type(value).__name__}; pass an image, text or a file path")
+
+    def item_labels(self, port: str) -> list[str]:
+        """For a list input that collects sweep items: what made each item ("seed=3, steps=20")."""
+        return list(self._labels.get(port, []))
 
     def log(self, message: str) -> None:
         self._send("preview", kind="text", text=message)

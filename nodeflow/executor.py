@@ -32,6 +32,7 @@ from .problems import GraphInvalid
 from .registry import Registry, default_registry
 from .scheduler import PlanRun
 from .settings import Settings
+from .subgraphs import expand_subgraphs, flat_paths
 from .validate import check_graph
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -121,6 +122,8 @@ class Executor:
         Plans of graphs seen before are reused: re-running an unchanged graph (the editor's usual
         case) skips validation and planning entirely.
         """
+        expand_subgraphs(graph)  # subgraph nodes become flat `SUB/INNER` nodes; their problems are load problems
+        _, only = flat_paths(graph, (), only)
         overrides, only, sweeps = list(overrides), list(only or []), list(sweeps)
         memo_key = None
         if not graph.load_problems and policy is None:
@@ -136,7 +139,7 @@ class Executor:
         if any(_has_sweep(node.params) for node in graph.nodes.values()):
             from .sweeps import expand_sweeps
 
-            plan = expand_sweeps(plan, self.registry)
+            plan = expand_sweeps(plan, self.registry, self.settings)
         if memo_key is not None:
             self._plans[memo_key] = plan
             while len(self._plans) > 16:

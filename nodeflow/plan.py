@@ -39,6 +39,7 @@ class PlannedNode:
     graph: Graph | None = None
     label: dict[str, Any] = field(default_factory=dict)  # what events say about it: node (and item)
     gathered: dict[str, list[str]] = field(default_factory=dict)  # list inputs: arg -> sources, in item order
+    caption: str = ""  # a mapped copy: the swept values that made its item ("seed=3, steps=20")
 
 
 @dataclass

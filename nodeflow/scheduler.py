@@ -35,6 +35,23 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["PlanRun"]
 
 POLL_S = 0.1  # how often a waiting run looks at its cancel flag
+MAX_BATCH = 64  # sweep items of one node handed to its batch function in one call
+
+
+def started_fields(plan: Plan) -> dict[str, Any]:
+    """``nodes``: the graph ids that will be considered; ``items``: how many items each mapped node makes."""
+    nodes: list[str] = []
+    items: dict[str, int] = {}
+    for p in plan.order:
+        if p.mode == "bypass":
+            continue
+        if p.item is None:
+            nodes.append(p.id)
+        else:
+            if p.node.id not in items:
+                nodes.append(p.node.id)
+            items[p.node.id] = items.get(p.node.id, 0) + 1
+    return {"nodes": nodes, "items": items} if items else {"nodes": nodes}
 
 
 class PlanRun:
@@ -89,7 +106,8 @@ class PlanRun:
 
         started = time.perf_counter()
         result = self.result = RunResult(self.run_id, "ok", 0.0)
-        self.emit("run_started", nodes=[p.id for p in self.plan.order if p.mode != "bypass"])
+        if self.sink is not None:
+            self.emit("run_started", **started_fields(self.plan))
         try:
             # 1. keys and cache hits
             if key_all(self) is None:
@@ -152,14 +170,18 @@ class PlanRun:
                         self.replay_previews(planned)
                     release(planned.id)
                     continue
-                task = self.task_for(planned)
+                members = [planned]
+                if planned.spec.batch is not None and planned.item is not None:  # 3b. a native batch
+                    members += self.take_batch(planned, ready)
+                task = self.task_for(planned) if len(members) == 1 else self.batch_task(members)
                 if task is None:  # a linked value failed its param's check
                     break
                 if not backend.can_submit_task(task):
-                    deferred.append(index)
+                    deferred.extend(m.seq for m in members)
                     continue
                 if self.sink is not None:
-                    self.emit("node_started", reason=reason(self, planned), **planned.label)
+                    for member in members:
+                        self.emit("node_started", reason=reason(self, member), **member.label)
                 backend.submit_task(task, self.env, alone=not ready and not deferred and not backend.in_flight)
             for index in deferred:
                 heapq.heappush(ready, index)
@@ -167,11 +189,11 @@ class PlanRun:
                 break
             # 3b. collect what finished
             for finished in backend.collect(timeout=POLL_S):
-                planned = order[finished.task.seq]
-                if self.finish(planned, finished):
-                    release(planned.id)
-                elif finished.status == "error" and finished.blocked:
-                    blocked.update(self.descendants(planned.id, dependents))
+                for planned, one in self.split(finished):
+                    if self.finish(planned, one):
+                        release(planned.id)
+                    elif one.status == "error" and one.blocked:
+                        blocked.update(self.descendants(planned.id, dependents))
         # 4. say what did not run, and why
         self.skip_the_rest(wanted, done, dependents, blocked)
 
@@ -180,11 +202,13 @@ class PlanRun:
     def task_for(self, planned: PlannedNode) -> Task | None:
         spec = planned.spec
         inputs: dict[str, Any] = {}
+        labels: dict[str, list[str]] = {}
         try:
             for arg, src, index, is_param in planned.links:
                 value = self.value_of(src)[index]
                 if arg in planned.gathered:  # a list input collects every item of its source
                     inputs.setdefault(arg, []).append(value)
+                    labels.setdefault(arg, []).append(self.by_id[src].caption)
                     continue
                 inputs[arg] = spec.params[arg].check(value) if is_param else value
         except Cancelled:
@@ -192,7 +216,7 @@ class PlanRun:
         except Exception as exc:
             self.fail(planned, exc)
             return None
-        return Task(
+        task = Task(
             self.run_id,
             planned.node.id,
             spec.type,
@@ -207,6 +231,42 @@ class PlanRun:
             spec,
             planned.seq,
         )
+        if labels:
+            task.labels = labels
+        return task
+
+    def take_batch(self, first: PlannedNode, ready: list[int]) -> list[PlannedNode]:
+        """Other ready items of the same node, taken off the ready heap (at most MAX_BATCH in all)."""
+        order = self.plan.order
+        same = [i for i in ready if order[i].node.id == first.node.id and order[i].id not in self.hits][: MAX_BATCH - 1]
+        if not same:
+            return []
+        ready[:] = [i for i in ready if i not in set(same)]
+        heapq.heapify(ready)
+        return [order[i] for i in sorted(same)]
+
+    def batch_task(self, members: list[PlannedNode]) -> Task | None:
+        tasks = [self.task_for(member) for member in members]
+        if any(task is None for task in tasks):
+            return None
+        first = tasks[0]
+        assert first is not None
+        first.batch = [(t.item, t.params, t.inputs) for t in tasks if t is not None]
+        first.members = [member.seq for member in members]
+        first.item = None
+        return first
+
+    def split(self, finished: TaskResult) -> list[tuple[PlannedNode, TaskResult]]:
+        """A batch's result as one result per item (an error or cancel applies to every item)."""
+        order = self.plan.order
+        task = finished.task
+        if task.batch is None:
+            return [(order[task.seq], finished)]
+        if finished.status != "ok":
+            return [(order[seq], finished) for seq in task.members]
+        share = finished.duration_s / max(1, len(task.members))
+        return [(order[seq], TaskResult(task, outputs, duration_s=share))
+                for seq, outputs in zip(task.members, finished.outputs or [])]
 
     def finish(self, planned: PlannedNode, finished: TaskResult) -> bool:
         """Take a finished task's outputs. False when the node did not produce any."""

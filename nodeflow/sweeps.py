@@ -111,12 +111,6 @@ def _collect(graph: "Graph", registry: "Registry", settings: Any, problems: list
         for name, value in node.params.items():
             if spec is None:
                 break
-            if isinstance(value, list) and (name in spec.params or name in spec.inputs):
-                param = spec.params.get(name)
-                if param is None or not _takes_list(param):
-                    problems.append(Problem(node.id, node.type, name,
-                                            f'a list where one value is expected; to run once per value write {{"sweep": {json.dumps(value)[:40]}}}'))
-                continue
             if not is_sweep(value):
                 continue
 
@@ -140,8 +134,11 @@ def _collect(graph: "Graph", registry: "Registry", settings: Any, problems: list
                 continue
             param = spec.params.get(name)
             checked = []
+            from_file = isinstance(value["sweep"], dict) and "file" in value["sweep"]
             for index, item in enumerate(values):
                 try:
+                    if from_file and param is not None:  # lines are text: read them as --set reads values
+                        item = param.parse(item)
                     checked.append(param.check(item) if param is not None else _input_value(spec, name, item))
                 except (ParamError, ValueError) as exc:
                     bad(f"sweep value {index + 1} ({json.dumps(item, default=str)[:40]}): {exc}")
@@ -207,10 +204,6 @@ def _file_lines(name: Any, settings: Any, bad: Any) -> list[str] | None:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def _takes_list(param: Any) -> bool:
-    return getattr(param, "kind", "") in ("json", "list")
-
-
 def _input_value(spec: Any, name: str, value: Any) -> Any:
     expected = {"String": str, "Int": int, "Float": (int, float), "Boolean": bool}.get(spec.inputs[name].type)
     if expected is None:
@@ -229,7 +222,12 @@ def expand_sweeps(plan: "Plan", registry: "Registry", settings: Any = None) -> "
 
     graph = plan.graph
     assert graph is not None
-    sweeps = _collect(graph, registry, settings, [])
+    problems: list[Problem] = []
+    sweeps = _collect(graph, registry, settings, problems)
+    if problems:  # validation passed with other settings (a sweep file since removed, say)
+        from .problems import GraphInvalid
+
+        raise GraphInvalid(problems)
     # 1. axes: a zip group is one axis, any other sweep is an axis of its own
     axes: list[list[_Sweep]] = []
     by_group: dict[str, int] = {}
@@ -303,9 +301,19 @@ def _copy(planned, item, at, axes, node_axes, copies, lengths, graph) -> "Planne
     spec = planned.spec
     new_id = planned.id if item is None else f"{planned.id}[{item}]"
     label = {"node": planned.id} if item is None else {"node": planned.id, "item": item}
+    caption = ", ".join(
+        f"{sweep.param}={sweep.values[index]}" for axis, index in sorted(at.items()) for sweep in axes[axis]
+    )
     item_graph = None
-    if item is not None or any(axes):
+    if item is not None:
+        if spec.output:  # one file per item: "hello.png" -> "hello-3.png"
+            for name in ("filename", "name"):
+                if isinstance(params.get(name), str) and "." in params[name] and not _swept(axes, planned.id, name):
+                    stem, dot, suffix = params[name].rpartition(".")
+                    params[name] = f"{stem}-{item}.{suffix}"
         item_graph = _graph_for(graph, axes, at)
+        node = item_graph.nodes[planned.id] = replace(item_graph.nodes[planned.id])
+        node.params = {**node.params, **{k: v for k, v in params.items() if k in node.params or k in ("filename", "name")}}
     return replace(
         planned,
         id=new_id,
@@ -316,7 +324,12 @@ def _copy(planned, item, at, axes, node_axes, copies, lengths, graph) -> "Planne
         graph=item_graph,
         label=label,
         gathered=gathered,
+        caption=caption,
     )
+
+
+def _swept(axes: list[list[_Sweep]], node: str, param: str) -> bool:
+    return any(sweep.node == node and sweep.param == param for axis in axes for sweep in axis)
 
 
 def _graph_for(graph: "Graph", axes: list[list[_Sweep]], at: dict[int, int]) -> "Graph":

@@ -9,6 +9,7 @@ sweeps, and runs every check plugged in with :func:`add_check` (the policy, mode
 from __future__ import annotations
 
 import difflib
+import json
 from typing import Any, Callable, Iterable
 
 from .graph import Graph
@@ -17,6 +18,7 @@ from .params import ParamError
 from .problems import Problem
 from .published import problems_for as published_problems
 from .registry import Registry
+from .subgraphs import is_subgraph
 from .types import compatible
 
 __all__ = ["check_graph", "add_check", "CHECKS", "validate", "migrate_nodes", "apply_overrides", "find_cycle"]
@@ -45,8 +47,11 @@ def check_graph(
 ) -> list[Problem]:
     """Every problem of ``graph`` as it would run. Edits ``graph`` in place (migrations, overrides,
     sweeps), as running it would. An empty list means it can run."""
+    from .subgraphs import expand_subgraphs, flat_paths
     from .sweeps import apply_sweeps, sweep_problems
 
+    expand_subgraphs(graph)  # subgraph nodes become flat `SUB/INNER` nodes (a no-op the second time)
+    overrides, _ = flat_paths(graph, overrides, None)
     problems = migrate_nodes(graph, registry)
     problems += apply_overrides(graph, registry, overrides)
     sweeps = list(sweeps)
@@ -125,6 +130,8 @@ def validate(graph: Graph, registry: Registry) -> list[Problem]:
     for node in nodes.values():
         spec = registry.get(node.type)
         if spec is None:
+            if is_subgraph(node.type) and any(p.node == node.id for p in graph.load_problems):
+                continue  # a subgraph node that could not be expanded: expansion said why
             problems.append(
                 Problem(node.id, node.type, None, f"unknown node type{_suggest(node.type, registry.specs)}")
             )
@@ -151,7 +158,10 @@ def validate(graph: Graph, registry: Registry) -> list[Problem]:
             try:
                 param.check(value)
             except ParamError as exc:
-                bad(str(exc), name)
+                if isinstance(value, list):  # most likely meant as a sweep
+                    bad(f'{exc}; to run once per value write {{"sweep": {json.dumps(value, default=str)[:40]}}}', name)
+                else:
+                    bad(str(exc), name)
 
         for port, (source_id, output_name) in node.inputs.items():
             if port in spec.inputs:

@@ -53,6 +53,8 @@ class Task:
     graph: Any = field(default=None, repr=False)  # the graph as run, for provenance (ctx.graph_dict)
     spec: "NodeSpec | None" = field(default=None, repr=False)  # a local shortcut; else node_type is looked up
     seq: int = 0  # set by the executor: which unit of the plan this task is
+    members: list[int] = field(default_factory=list)  # for a batch: the plan units of its items, in order
+    labels: dict[str, list[str]] = field(default_factory=dict)  # list inputs: what made each item
 
 
 @dataclass
@@ -161,4 +163,5 @@ def _context(spec: "NodeSpec", task: Task, env: TaskEnv, item: int | None, param
         graph=task.graph,
         params=params,
         item=item,
+        labels=task.labels,
     )
