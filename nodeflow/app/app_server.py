@@ -11,7 +11,7 @@ from typing import Any
 from ..problems import GraphInvalid
 from ..registry import Registry, default_registry
 from ..settings import Settings
-from .auth import AuthConfig, AuthMiddleware, LocalHostOnly, auth_for_host
+from .auth import AuthConfig, auth_for_host
 
 __all__ = ["build_app_server", "run_app", "EXIT_INVALID"]
 
@@ -45,11 +45,9 @@ def build_app_server(
     app = gr.mount_gradio_app(app, blocks, path="/", allowed_paths=[str(runs_dir.resolve())], footer_links=["api"],
                               ssr_mode=False)
     app.state.published = published
-    if auth is not None:
-        app.add_middleware(AuthMiddleware, config=auth)
-    elif local_only:
-        app.add_middleware(LocalHostOnly)
-    return app
+    from .guard_http import secure
+
+    return secure(app, auth=auth, local_only=local_only and auth is None)
 
 
 def _history(settings: Settings) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..registry import Registry, default_registry
 from ..settings import Settings
-from .auth import AuthConfig, AuthMiddleware, LocalHostOnly, auth_for_host
+from .auth import AuthConfig, auth_for_host
 
 __all__ = ["build_serve_app", "run_serve"]
 
@@ -32,28 +32,30 @@ def build_serve_app(
 
     from ..executor import Executor
     from .api import GRAPHS_DIR
-    from .serve_jobs import JobQueue
+    from .guard_http import secure
+    from .runs import RunManager
     from .serve_routes import make_v1_router
 
     settings = settings or Settings(allow_cwd_inputs=False)
     registry = registry or default_registry()
     executor = Executor(registry=registry, settings=settings, backend=backend, listeners=_history(settings))
-    jobs = JobQueue(executor, Path(settings.home) / "serve" / "runs", source="http")
+    runs_root = Path(settings.home) / "serve" / "runs"
+    runs_root.mkdir(parents=True, exist_ok=True)
+    # the same runs and queue as the editor; each serve job writes into a folder of its own
+    runs = RunManager(executor, {"output": runs_root, "previews": settings.previews_dir},
+                      output_dir=lambda job_id: runs_root / job_id)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Any):
         yield
-        jobs.close()  # a running job stops at its next safe point
+        runs.close()  # a running job stops at its next safe point
 
     app = FastAPI(title="nodeflow serve", version="1", description="Run nodeflow graphs over HTTP: a queue of jobs, "
                   "their events and artifacts.", redoc_url=None, lifespan=lifespan)
-    app.include_router(make_v1_router(jobs, registry, settings, graphs_dir if graphs_dir is not None else GRAPHS_DIR))
-    app.state.jobs = jobs
+    app.include_router(make_v1_router(runs, registry, graphs_dir if graphs_dir is not None else GRAPHS_DIR, runs_root))
+    app.state.runs = runs
     app.state.settings = settings
-    if auth is not None:
-        app.add_middleware(AuthMiddleware, config=auth)
-    elif local_only:
-        app.add_middleware(LocalHostOnly)
-    return app
+    return secure(app, auth=auth, local_only=local_only and auth is None)
 
 
 def _history(settings: Settings) -> list[Any]:

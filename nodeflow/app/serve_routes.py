@@ -11,7 +11,9 @@
 | GET /v1/nodes | the node catalog |
 | GET /v1/graphs | the graph files of the served folder |
 
-Every 4xx answers `{"detail": message, "field": the request field at fault, "problems"?: [...]}`.
+Every 4xx of these routes answers `{"detail": message, "field": the request field at fault,
+"problems"?: [...]}`; the app-wide HTTP guard (``guard_http.py``) refuses foreign Hosts, cross-site
+Origins and missing credentials before a route sees the request.
 """
 
 from __future__ import annotations
@@ -24,12 +26,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 
+from ..files import PathNotAllowed, resolve_inside
 from ..graph import Graph, parse_graph
 from ..problems import GraphInvalid, Problem
 from ..registry import Registry
-from ..settings import Settings
-from .api import _same_origin, example_names
-from .serve_jobs import JobQueue
+from .api import example_names
+from .runs import RunManager
 
 __all__ = ["make_v1_router", "MAX_BODY_BYTES", "RequestError"]
 
@@ -48,46 +50,40 @@ class RequestError(Exception):
         return JSONResponse(body, status_code=self.status)
 
 
-def make_v1_router(jobs: JobQueue, registry: Registry, settings: Settings, graphs_dir: Path | None) -> APIRouter:
+def make_v1_router(runs: RunManager, registry: Registry, graphs_dir: Path | None, runs_root: Path) -> APIRouter:
+    """The routes, on the shared RunManager (the editor's queue and runs); each job writes into
+    ``runs_root/<job id>``, which its artifact URLs serve."""
     router = APIRouter(prefix="/v1", tags=["v1"])
 
     @router.post("/runs", status_code=202, summary="Queue a run of a graph")
     async def submit(request: Request) -> Any:
         try:
-            _same_origin_or_error(request)
             body = await _read_json(request)
             graph, title = _graph_of(body, graphs_dir)
             overrides = _overrides(body.get("set"))
             _apply_sweeps(graph, body.get("sweep"))
-            plan = _prepare(jobs, graph, overrides, body)
+            job_id = await asyncio.to_thread(_submit, runs, graph, overrides, body)
         except RequestError as error:
             return error.response()
-        job = jobs.submit(plan, title=title)
-        return JSONResponse({"id": job.id, "status": job.status}, status_code=202,
-                            headers={"Location": f"/v1/runs/{job.id}"})
+        return JSONResponse({"id": job_id, "status": "queued"}, status_code=202, headers={"Location": f"/v1/runs/{job_id}"})
 
     @router.get("/runs/{run_id}", summary="State, error and outputs of a run")
     def state(run_id: str) -> Any:
-        job = jobs.get(run_id)
+        job = runs.queue.get(run_id)
         if job is None:
             return _no_run(run_id)
-        return job.state()
+        return _public(job, runs_root)
 
     @router.delete("/runs/{run_id}", summary="Cancel a run")
-    def cancel(run_id: str, request: Request) -> Any:
-        try:
-            _same_origin_or_error(request)
-        except RequestError as error:
-            return error.response()
-        job = jobs.cancel(run_id)
-        if job is None:
+    def cancel(run_id: str) -> Any:
+        if runs.queue.get(run_id) is None:
             return _no_run(run_id)
-        return {"id": job.id, "status": job.status}
+        runs.stop(run_id)
+        return {"id": run_id, "status": _public(runs.queue.get(run_id) or {}, runs_root).get("status")}
 
     @router.get("/runs/{run_id}/events", summary="Live events of a run (server-sent events)")
     async def events(run_id: str, request: Request) -> Any:
-        job = jobs.get(run_id)
-        if job is None:
+        if runs.queue.get(run_id) is None:
             return _no_run(run_id)
         last = request.headers.get("last-event-id", "")
         seq = int(last) if last.isdigit() else 0
@@ -95,13 +91,22 @@ def make_v1_router(jobs: JobQueue, registry: Registry, settings: Settings, graph
         async def stream():
             nonlocal seq
             yield "retry: 1000\n\n"
+            log = runs.events_of(run_id)
+            while log is None:  # queued: its events start when it runs
+                job = runs.queue.get(run_id) or {}
+                if job.get("status") not in ("queued", "running"):  # finished before this server kept it
+                    event = {"event": "run_finished", "run": run_id, "status": _public(job, runs_root)["status"], "seq": 1}
+                    yield f"id: 1\nevent: run_finished\ndata: {json.dumps(event)}\n\n"
+                    return
+                if await request.is_disconnected():
+                    return
+                await asyncio.sleep(0.05)
+                log = runs.events_of(run_id)
             while True:
-                batch = await asyncio.to_thread(job.log.wait, seq, 1.0)
+                batch = await asyncio.to_thread(log.wait, seq, 1.0)
                 if await request.is_disconnected():
                     return
                 if not batch:
-                    if job.done.is_set() and seq >= job.log.last_seq:
-                        return
                     yield ": keep-alive\n\n"
                     continue
                 for event in batch:
@@ -115,18 +120,20 @@ def make_v1_router(jobs: JobQueue, registry: Registry, settings: Settings, graph
 
     @router.get("/runs/{run_id}/artifacts/{name:path}", summary="A file the run wrote")
     def artifact(run_id: str, name: str) -> Any:
-        job = jobs.get(run_id)
-        if job is None:
+        if runs.queue.get(run_id) is None:
             return _no_run(run_id)
         try:
-            path = job.artifact(name)
-        except FileNotFoundError:
+            path = resolve_inside(name, [runs_root / run_id], must_exist=True)
+        except (PathNotAllowed, FileNotFoundError, OSError):
+            path = None
+        if path is None or not path.is_file():
             return RequestError(404, f"run {run_id} has no artifact {name!r}", "name").response()
         return FileResponse(path, filename=path.name)
 
-    @router.get("/queue", summary="Queued and running jobs")
+    @router.get("/queue", summary="Running and queued jobs")
     def queue() -> dict[str, Any]:
-        return {"running": [j.summary() for j in jobs.running()], "queued": [j.summary() for j in jobs.pending()]}
+        return {"running": [_summary(j) for j in runs.queue.list(status="running")],
+                "queued": [_summary(j) for j in runs.queue.list(status="queued", limit=1000)]}
 
     @router.get("/nodes", summary="The node catalog")
     def nodes() -> dict[str, Any]:
@@ -146,6 +153,40 @@ def make_v1_router(jobs: JobQueue, registry: Registry, settings: Settings, graph
     return router
 
 
+def _summary(job: dict[str, Any]) -> dict[str, Any]:
+    return {k: job.get(k) for k in ("id", "status", "title", "created", "started", "source")}
+
+
+def _public(job: dict[str, Any], runs_root: Path) -> dict[str, Any]:
+    """A job as the API shows it: artifact URLs instead of server paths; ``interrupted`` is an error."""
+    status, error = job.get("status"), job.get("error")
+    if status == "interrupted":
+        status, error = "error", error or {"message": "interrupted: the server stopped while this job ran"}
+    folder = (runs_root / str(job.get("id"))).resolve()
+    outputs = []
+    for entry in job.get("outputs") or []:
+        shown = {"node": entry.get("node"), "name": entry.get("name"), "url": None}
+        path = entry.get("path")
+        if path and Path(path).resolve().is_relative_to(folder):
+            relative = Path(path).resolve().relative_to(folder).as_posix()
+            shown.update(kind=entry.get("kind"), artifact=relative, url=f"/v1/runs/{job['id']}/artifacts/{relative}")
+        elif "value" in entry:
+            shown["value"] = entry["value"]
+        outputs.append(shown)
+    return {"id": job.get("id"), "status": status, "title": job.get("title"), "created": job.get("created"),
+            "started": job.get("started"), "finished": job.get("finished"), "error": error, "outputs": outputs}
+
+
+def _submit(runs: RunManager, graph: Graph, overrides: list[str], body: dict[str, Any]) -> str:
+    only = body.get("only")
+    if only is not None and (not isinstance(only, list) or not all(isinstance(n, str) for n in only)):
+        raise RequestError(422, '"only" must be a list of node ids', "only")
+    try:
+        return runs.submit(graph, only=only, overrides=overrides, source="http")
+    except GraphInvalid as invalid:
+        raise RequestError(422, _say(invalid.problems), _field_of(invalid.problems, body), invalid.problems) from None
+
+
 # --- reading a request -----------------------------------------------------------------------------
 
 
@@ -153,16 +194,10 @@ def _no_run(run_id: str) -> JSONResponse:
     return RequestError(404, f"no run {run_id!r}", "id").response()
 
 
-def _same_origin_or_error(request: Request) -> None:
-    from fastapi import HTTPException
-
-    try:
-        _same_origin(request)
-    except HTTPException as exc:
-        raise RequestError(exc.status_code, str(exc.detail), "Origin") from None
-
-
 async def _read_json(request: Request) -> dict[str, Any]:
+    kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if kind != "application/json":  # a cross-site form can send text/plain without asking, never JSON
+        raise RequestError(415, f"send the body as Content-Type: application/json, not {kind or 'none'}", "Content-Type")
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise RequestError(413, f"the request body is {int(declared)} bytes; the limit is {MAX_BODY_BYTES}", "body")
@@ -240,16 +275,6 @@ def _apply_sweeps(graph: Graph, given: Any) -> None:
         else:
             raise RequestError(422, f"sweep {address!r}: expected a list of values", "sweep")
         node.inputs.pop(param, None)
-
-
-def _prepare(jobs: JobQueue, graph: Graph, overrides: list[str], body: dict[str, Any]) -> Any:
-    only = body.get("only")
-    if only is not None and (not isinstance(only, list) or not all(isinstance(n, str) for n in only)):
-        raise RequestError(422, '"only" must be a list of node ids', "only")
-    try:
-        return jobs.executor.prepare(graph, overrides=overrides, only=only)
-    except GraphInvalid as invalid:
-        raise RequestError(422, _say(invalid.problems), _field_of(invalid.problems, body), invalid.problems) from None
 
 
 def _field_of(problems: list[Problem], body: dict[str, Any]) -> str:

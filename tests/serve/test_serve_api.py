@@ -128,6 +128,7 @@ def post_raw(server, content: bytes, **headers) -> httpx.Response:
         (b'{"graph": {"nodeflow": 1, "nodes": {"x": {"type": "no.such"}}}}', 422, "graph", "unknown node type"),
         (b'{"graph": {}, "graph_name": "hello_image.json"}', 422, "graph_name", "exactly one"),
         (b'{"graf": {}}', 422, "graf", "unknown field"),
+        (b'{"graph_name": "hello_image.json", "only": "save"}', 422, "only", "list of node ids"),
     ],
 )
 def test_bad_input_is_a_4xx_naming_the_field_and_the_server_keeps_serving(server, body, status, field, words):
@@ -137,6 +138,11 @@ def test_bad_input_is_a_4xx_naming_the_field_and_the_server_keeps_serving(server
     assert words in answer.json()["detail"]
     assert server.alive()
     assert server.http.get("/v1/nodes").status_code == 200
+
+
+def test_a_body_that_is_not_declared_json_is_refused(server):
+    answer = server.http.post("/v1/runs", content=b'{"graph_name": "hello_image.json"}', headers={"content-type": "text/plain"})
+    assert answer.status_code == 415 and answer.json()["field"] == "Content-Type"
 
 
 def test_a_body_over_the_limit_is_refused_before_it_is_read(server):
@@ -168,7 +174,7 @@ def test_catalog_graphs_and_openapi_docs(server):
 def test_cross_site_requests_and_foreign_host_names_are_refused(server):
     answer = server.http.post("/v1/runs", json={"graph_name": "hello_image.json"},
                               headers={"Origin": "http://evil.example"})
-    assert answer.status_code == 403 and answer.json()["field"] == "Origin"
+    assert answer.status_code == 403 and "evil.example" in answer.json()["detail"]
     assert server.http.get("/v1/queue", headers={"Host": "evil.example"}).status_code == 403
 
 
