@@ -13,7 +13,7 @@
 | GET /api/events | run events as server-sent events; the current run's events are replayed first |
 | GET /files/{previews,output}/{path} | preview and output files, nothing outside those folders |
 | GET /api/inputs, POST /api/upload | files a file param may pick; upload one into the input folder |
-| POST /api/provenance | the graph recorded in a dropped artifact (PNG, WAV, ...) |
+| POST /api/provenance | the graph recorded in a dropped artifact (one route, in ``nodeflow/history_api.py``) |
 | GET /api/models?kind= | models a source param may name (models folder, Hugging Face cache, bundled) |
 | POST /api/inputs/from-output | copy a recent output into the input folder, for a file param |
 | GET /api/output-folder | where output nodes write |
@@ -365,22 +365,6 @@ def make_router(state: EditorState) -> APIRouter:
         except OSError as exc:
             raise HTTPException(400 if exc.errno == 36 else 507, f"cannot store {filename}: {exc.strerror or exc}") from None
         return {"path": filename, "bytes": len(data)}
-
-    @router.post("/api/provenance")
-    async def provenance(request: Request, name: str = "") -> Any:
-        from starlette.concurrency import run_in_threadpool
-
-        from ..delivery import ArtifactError, read_provenance_bytes
-
-        data = await _read_limited(request)
-        try:  # bounded parsing (nodeflow.delivery.limits), off the event loop
-            record = await run_in_threadpool(read_provenance_bytes, data, name)
-        except ArtifactError as exc:
-            return JSONResponse({"error": f"{name or 'the file'}: unreadable provenance ({exc})"}, status_code=422)
-        graph = (record or {}).get("graph")
-        if not isinstance(graph, dict):
-            return JSONResponse({"error": f"{name or 'the file'} carries no nodeflow graph"}, status_code=422)
-        return {"graph": graph, "record": {k: v for k, v in record.items() if k != "graph"}}
 
     return router
 
