@@ -26,6 +26,7 @@ from .context import Cancelled, Context
 from .events import EventSink, preview_kind, summarize
 from .keying import key_all, nbytes, needed, reason, remember
 from .batches import batch_task, split, take_batch
+from .node_previews import show_outputs
 from .plan import Plan, PlannedNode
 from .resources import holds_of
 
@@ -178,6 +179,8 @@ class PlanRun:
                     self.emit("node_cached", **planned.label)
                     if planned.spec.output and self.sink is not None:
                         self.replay_previews(planned)
+                    if self.sink is not None:  # a node the user asked to see shows its result (ui.preview)
+                        show_outputs(planned, self.values.get(planned.id), lambda p=planned: self.context(p))
                     release(planned.id)
                     continue
                 spec = planned.spec
@@ -307,6 +310,7 @@ class PlanRun:
                 outputs={name: summarize(v) for name, v in zip(planned.spec.outputs, outputs)},
                 **planned.label,
             )
+            show_outputs(planned, outputs, lambda: self.context(planned))
 
     def fail(self, planned: PlannedNode, exc: BaseException) -> None:
         message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
@@ -432,4 +436,6 @@ class PlanRun:
             graph=planned.graph if planned.graph is not None else self.plan.graph,
             params=planned.params,
             item=planned.item,
+            plan=self.plan,
+            registry=self.ex.registry,
         )
