@@ -6,7 +6,7 @@ The public node API (what a pack imports)::
 """
 
 from .context import Cancelled, Context
-from .node_api import NodeSpec, node
+from .node_api import NodeSpec, node, node_memory_limit
 from .params import Param
 from .types import (
     AnyType,
@@ -29,6 +29,7 @@ JSON = JSONType
 __version__ = "0.1.0"
 
 __all__ = [
+    "node_memory_limit",
     "node",
     "Param",
     "Context",
