@@ -54,8 +54,14 @@ class Graph:
     meta: dict[str, Any] = field(default_factory=dict)
     groups: list[dict[str, Any]] = field(default_factory=list)
     ui: dict[str, Any] = field(default_factory=dict)
+    # params offered as a form (``nodeflow app``): [{"param": "NODE.PARAM", "label"?: ...}], see published.py
+    published: list[dict[str, str]] = field(default_factory=list)
+    # subgraph definitions carried by the file: name -> definition (see nodeflow.subgraphs)
+    definitions: dict[str, Any] = field(default_factory=dict)
     # problems found while reading the file; validation reports them with its own
     load_problems: list[Problem] = field(default_factory=list)
+    # after subgraph expansion: (subgraph node path, exposed param) -> the inner params it sets
+    exposed: dict[tuple[str, str], list[tuple[str, str]]] = field(default_factory=dict, compare=False)
 
 
 def parse_graph(data: Any) -> Graph:
@@ -102,6 +108,15 @@ def parse_graph(data: Any) -> Graph:
     if not isinstance(ui, dict):
         problems.append(Problem.graph('"ui" must be an object'))
 
+    from .published import parse_published  # published.py reads Graph, so imported here
+
+    graph.published = parse_published(data.get("published"), problems)
+    definitions = data.get("definitions", {})
+    if isinstance(definitions, dict):
+        graph.definitions = definitions
+    else:
+        problems.append(Problem.graph('"definitions" must be an object of subgraph name -> definition'))
+
     nodes = data.get("nodes", {})
     if not isinstance(nodes, dict):
         problems.append(Problem.graph(f'"nodes" must be an object of node id -> node, not {_kind(nodes)}'))
@@ -111,6 +126,11 @@ def parse_graph(data: Any) -> Graph:
         if parsed is not None:
             graph.nodes[node_id] = parsed
     return graph
+
+
+def parse_node(node_id: str, entry: Any, problems: list[Problem]) -> GraphNode | None:
+    """One node entry of a file (also used for the nodes inside subgraph definitions)."""
+    return _parse_node(node_id, entry, problems)
 
 
 def _parse_node(node_id: str, entry: Any, problems: list[Problem]) -> GraphNode | None:
@@ -234,6 +254,12 @@ def graph_to_dict(graph: Graph) -> dict[str, Any]:
         data["groups"] = graph.groups
     if graph.ui:
         data["ui"] = graph.ui
+    if graph.published:
+        from .published import published_to_json
+
+        data["published"] = published_to_json(graph.published)
+    if graph.definitions:
+        data["definitions"] = graph.definitions
     return data
 
 

@@ -300,10 +300,11 @@ class RunRecorder:
             self.last_flush = time.monotonic()
         elif name in _NODE_STATUS and self.run_id is not None:
             entry: dict[str, Any] = {"status": _NODE_STATUS[name]}
-            for field in ("duration_s", "outputs", "message"):
+            for field in ("duration_s", "outputs", "message", "reason"):
                 if field in event:
                     entry[field] = event[field]
-            self.nodes[event["node"]] = entry
+            node = event["node"] if event.get("item") is None else f"{event['node']}[{event['item']}]"
+            self.nodes[node] = entry
             # a node that ran (or failed) is written at once, so a kill right after keeps it; cache
             # hits cost nothing to redo and are written in batches
             if name != "node_cached" or time.monotonic() - self.last_flush > FLUSH_EVERY_S:
@@ -381,7 +382,7 @@ class RunRecorder:
             print(f"warning: run history not recorded ({self.history.path}): {exc}", file=sys.stderr)
 
 
-_NODE_STATUS = {"node_finished": "ran", "node_cached": "cached", "node_error": "error"}
+_NODE_STATUS = {"node_finished": "ran", "node_cached": "cached", "node_error": "error", "node_skipped": "skipped"}
 
 
 def _outputs(result: "RunResult") -> list[dict[str, Any]]:

@@ -23,6 +23,9 @@ from .types import PortType, get_type
 __all__ = ["node", "NodeSpec", "InputSpec", "OutputSpec", "NodeDefinitionError", "node_memory_limit"]
 
 CACHE_MODES = ("memory", "disk", "none")
+# what a running node holds: "device" runs a model (one such node per device at a time), "cpu" is
+# heavy CPU work, "light" is everything else; None lets the engine decide (see default_holds)
+HOLDS = ("device", "cpu", "light")
 
 
 class NodeDefinitionError(TypeError):
@@ -35,6 +38,7 @@ class InputSpec:
     type: str
     optional: bool = False
     description: str = ""
+    many: bool = False  # annotated list[T]: collects every sweep item of what it reads into one list
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,11 @@ class NodeSpec:
     pack: str = ""
     title: str = ""
     multi_output: bool = False
+    holds: str | None = None  # None: decided by default_holds when first asked
+    # native batching: batch(list of kwargs[, ctx]) -> one result per item, in one call
+    batch: Callable[..., Any] | None = None
+    batch_wants_ctx: bool = False
+    reads: tuple[str, ...] = ()  # params naming model or data files the node reads (hashed in provenance)
 
     @property
     def output_index(self) -> dict[str, int]:
@@ -85,8 +94,10 @@ class NodeSpec:
             "pack": self.pack,
             "output": self.output,
             "cache": self.cache,
+            "batch": self.batch is not None,
             "inputs": [
-                {"name": i.name, "type": i.type, "optional": i.optional} for i in self.inputs.values()
+                {"name": i.name, "type": i.type, "optional": i.optional, **({"many": True} if i.many else {})}
+                for i in self.inputs.values()
             ],
             "outputs": [{"name": o.name, "type": o.type} for o in self.outputs.values()],
             "params": [p.spec() for p in self.params.values()],
@@ -134,6 +145,9 @@ def node(
     outputs: tuple[str, ...] | None = None,
     title: str = "",
     estimate: Callable[[dict[str, Any]], tuple[int, str] | None] | None = None,
+    holds: str | None = None,
+    batch: Callable[..., Any] | None = None,
+    reads: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a function as a node type. See the module docstring for the shape.
 
@@ -142,11 +156,20 @@ def node(
     old version to a function that upgrades a node entry of that version by one step.
     ``estimate(params)`` cheaply works out, from the params alone, the memory a run will need, as
     ``(bytes, name of the param that drives it)`` (or None when it cannot tell; linked values are
-    ``...``); validation refuses
-    a node whose estimate passes the per-node limit (``NODEFLOW_NODE_MAX_MB``), naming that param.
+    ``...``); validation refuses a node whose estimate passes the per-node limit (``NODEFLOW_NODE_MAX_MB``), naming that param.
+
+    ``holds`` says what the node holds while it runs (``device``, ``cpu`` or ``light``; by default a
+    node that loads or runs a model holds its device). ``batch(calls[, ctx])``, when given, runs
+    several sweep items in one call: ``calls`` is a list of the keyword arguments one call of the
+    node would get, and it returns one result per item (as the node function would return it).
+
+    ``reads`` names params whose value is a model or data file or folder the node reads (besides
+    ``file`` params), so provenance records its content hash.
     """
     if cache not in CACHE_MODES:
         raise NodeDefinitionError(f"{type_name}: cache must be one of {CACHE_MODES}")
+    if holds is not None and holds not in HOLDS:
+        raise NodeDefinitionError(f"{type_name}: holds must be one of {HOLDS}")
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
         spec = build_spec(
@@ -161,7 +184,11 @@ def node(
             output_names=outputs,
             title=title,
             estimate=estimate,
+            holds=holds,
+            batch=batch,
+            batch_wants_ctx=batch is not None and "ctx" in inspect.signature(batch).parameters,
         )
+        spec.reads = tuple(reads)
         func.__nodeflow__ = spec  # type: ignore[attr-defined]
         _DEFINED[type_name] = spec
         for listener in _DEFINITION_LISTENERS:
@@ -198,9 +225,12 @@ def build_spec(
             continue
         if annotation is inspect.Parameter.empty:
             raise NodeDefinitionError(f"{type_name}: input {name!r} needs a type annotation")
+        many = typing.get_origin(annotation) is list
+        if many:
+            (annotation,) = typing.get_args(annotation) or (Any,)
         port_type, optional = _port_type(type_name, name, annotation)
         optional = optional or parameter.default is not inspect.Parameter.empty
-        inputs[name] = InputSpec(name, port_type, optional)
+        inputs[name] = InputSpec(name, port_type, optional, many=many)
 
     out_specs, multi = _outputs(type_name, hints.get("return", signature.return_annotation), output_names)
     overlap = set(inputs) & set(params)
