@@ -106,7 +106,7 @@ class Server:
 
     def run_and_wait(self, graph: dict) -> str:
         while True:
-            status, text = _request(self.port, "POST", "/api/run", json.dumps({"graph": graph}).encode(), JSON)
+            status, _ = _request(self.port, "POST", "/api/run", json.dumps({"graph": graph}).encode(), JSON)
             if status != 409:  # the previous run is still finishing
                 break
             time.sleep(0.02)

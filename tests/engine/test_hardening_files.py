@@ -7,9 +7,8 @@ from __future__ import annotations
 import json
 
 import numpy as np
-from PIL import Image as PILImage
-
 from engine_support import REPO, nodeflow_cli, run
+from PIL import Image as PILImage
 
 from nodeflow.problems import GraphInvalid
 
