@@ -32,7 +32,7 @@ from .model_types import (
     ModelPart,
     TextEncoder,
 )
-from .node_api import NodeSpec, node
+from .node_api import NodeSpec, node, node_memory_limit
 from .params import Param
 from .resolve import Resolve, model_source
 from .types import (
@@ -59,6 +59,7 @@ JSON = JSONType
 __version__ = "0.1.0"
 
 __all__ = [
+    "node_memory_limit",
     "node",
     "Param",
     "Resolve",

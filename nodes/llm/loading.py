@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from nodeflow import Context, Param, model_source, node
-from nodeflow.models import ModelNotFound, find_local_model, hub_offline, is_hub_id, not_found_message
+from nodeflow.models import (
+    ModelNotFound,
+    find_local_model,
+    hub_offline,
+    is_hub_id,
+    not_found_message,
+    refuse_pickled_weights,
+)
 from nodeflow.settings import Settings
 
 from .types import LanguageModel, LanguageModelHandle, LoadedLM
@@ -71,7 +78,8 @@ def load_causal_lm(folder: Path | str, *, device: str = "cpu", dtype: Any = None
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(folder, **hub)
-    model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype or torch.float32, **hub)
+    # safetensors only: a pickled .bin (from the hub too) is refused rather than unpickled
+    model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype or torch.float32, use_safetensors=True, **hub)
     model.to(device).eval()
     return LoadedLM(model, tokenizer)
 
@@ -125,6 +133,7 @@ def resolve_source(source: str, settings: Settings) -> tuple[str, str]:
                 raise ValueError(f"{path} is a file but not a .gguf model; give a .gguf file or a model folder")
             return "gguf", str(path)
         if (path / "config.json").exists():
+            refuse_pickled_weights(path, what="the language model")
             return "folder", str(path)
         ggufs = sorted(path.glob("*.gguf"))
         if len(ggufs) == 1:
