@@ -115,7 +115,7 @@ def upstream_of(ctx: Context) -> dict[str, PlannedNode]:
         from ..registry import default_registry
 
         ctx.registry = getattr(ctx, "registry", None) or default_registry()
-        plan = make_plan(ctx._graph, ctx.registry, only=[ctx.node_id])
+        plan = ctx.plan = make_plan(ctx._graph, ctx.registry, only=[ctx.node_id])
     by_id = {step.id: step for step in plan.order}
     found: dict[str, PlannedNode] = {}
     stack = [ctx.node_id]

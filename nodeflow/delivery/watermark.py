@@ -132,7 +132,7 @@ def detect_file(path: Path, method: str | None = None) -> dict[str, Any]:
             if opened.size[0] * opened.size[1] > 64 * 2**20:
                 return {"found": False, "summary": "not checked (the picture is over 64 megapixels)"}
             image = opened.convert("RGB")
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, PILImage.DecompressionBombError) as exc:
         return {"found": False, "summary": f"not checked ({exc})"}
     if too_small(image):
         return {"found": False, "summary": "not checked (the picture is under 256x256)"}
