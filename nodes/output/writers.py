@@ -11,12 +11,10 @@ import json
 import shutil
 from pathlib import Path
 
-from nodeflow import JSON, Context, Delivery, File, Param, credentials_param, deliver, node, overwrite_param
+from nodeflow import JSON, Audio, Context, Delivery, File, Param, Video, credentials_param, deliver, node, overwrite_param
 from nodeflow.delivery import dumps_record
-from nodes.audio.clip import Audio
 from nodes.audio.io import SUBTYPES, write_audio
 from nodes.video.codec import remux_mp4
-from nodes.video.types import Video
 
 _NAME = "inside the output folder; sub-folders allowed"
 _MAX_TAG = 100_000  # bigger records go to a sidecar: a command-line argument has a size limit
