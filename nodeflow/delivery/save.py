@@ -32,8 +32,8 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["WATERMARKS", "Delivery", "credentials_param", "deliver", "overwrite_param", "watermark_param"]
 
 WATERMARKS = ("none", "dwtdct", "rivagan")
-# RivaGAN is the method whose mark survives JPEG at quality 75 and cropping (DWT-DCT survives none of
-# the three edits); see bench/delivery_credentials.py for the measurements behind the choice
+# RivaGAN is the method whose mark survives JPEG at quality 75, resizing to half and a 5% crop (DWT-DCT
+# survives none of the three); see bench/delivery_credentials.py for the measurements behind the choice
 DEFAULT_WATERMARK = "rivagan"
 
 
@@ -63,8 +63,8 @@ def watermark_param(default: str = DEFAULT_WATERMARK) -> Param:
     return Param(
         default,
         choices=WATERMARKS,
-        description="an invisible watermark in the pixels (images of 256x256 and up): rivagan survives JPEG and "
-        "cropping (about a second per image); dwtdct is faster but survives neither",
+        description="an invisible watermark in the pixels (images of 256x256 and up): rivagan survives JPEG, "
+        "resizing and cropping (about a second per image); dwtdct is faster but survives none of them",
     )
 
 

@@ -3,7 +3,8 @@
 Two methods, both offline: ``dwtdct`` (a frequency-domain mark, through ``imwatermark``) and
 ``rivagan`` (a learned encoder/decoder whose ONNX models ship inside the ``imwatermark`` package). RivaGAN
 runs here on onnxruntime directly, with numpy doing what imwatermark does with torch around it (scale
-to [-1, 1], BGR, clamp, truncate to bytes), so delivering an image never imports torch.
+to [-1, 1], BGR, clamp, truncate to bytes), so delivering an image never imports torch; and it runs
+at a fixed 256x256 working size, its change scaled up to the picture (see ``_rivagan_embed``).
 Both carry the same 32-bit payload, ``PAYLOAD``; detection reads the bits back and reports the
 share that match (about 0.5 for an unmarked picture). Pictures under 256x256 pixels are too small
 for either method and are delivered unmarked, saying so.
@@ -21,6 +22,7 @@ __all__ = ["PAYLOAD", "METHODS", "MIN_PIXELS", "embed_watermark", "detect_waterm
 PAYLOAD = b"nflw"  # 32 bits: RivaGAN carries exactly 32
 METHODS = {"dwtdct": "dwtDct", "rivagan": "rivaGan"}
 MIN_PIXELS = 256 * 256
+WORKING_SIZE = 256  # RivaGAN marks and reads a copy of this size (see _rivagan_embed)
 FOUND_AT = 0.9  # share of matching bits that counts as "marked" (chance: about 1 in 100,000 for 32 bits)
 
 
@@ -65,13 +67,32 @@ def _bits() -> Any:
     return np.unpackbits(np.frombuffer(PAYLOAD, dtype=np.uint8))
 
 
-def _encode(bgr: Any, method: str) -> Any:
+def _rivagan_encode(bgr: Any) -> Any:
     import numpy as np
 
-    if method == "rivagan":
-        data = _bits().astype(np.float32)[None]
-        out = _rivagan("encoder").run(None, {"frame": _frame(bgr), "data": data})[0]
-        return ((np.clip(out, -1.0, 1.0)[0, :, 0].transpose(1, 2, 0) + 1.0) * 127.5).astype(np.uint8)
+    data = _bits().astype(np.float32)[None]
+    out = _rivagan("encoder").run(None, {"frame": _frame(bgr), "data": data})[0]
+    return ((np.clip(out, -1.0, 1.0)[0, :, 0].transpose(1, 2, 0) + 1.0) * 127.5).astype(np.uint8)
+
+
+def _rivagan_embed(rgb: Any) -> Any:
+    """RivaGAN at a fixed working size: mark a 256x256 copy, scale the change it made up to the full
+    picture and add it. The cost is the same at any size (about a second of CPU), and detection,
+    which looks at a 256x256 copy too, survives resizing as well as JPEG and cropping."""
+    import numpy as np
+    from PIL import Image as PILImage
+
+    small = rgb.resize((WORKING_SIZE, WORKING_SIZE), PILImage.BICUBIC)
+    marked = _rivagan_encode(np.ascontiguousarray(np.asarray(small)[:, :, ::-1]))[:, :, ::-1]
+    change = marked.astype(np.float32) - np.asarray(small, dtype=np.float32)
+    scaled = np.stack(
+        [np.asarray(PILImage.fromarray(change[:, :, c]).resize(rgb.size, PILImage.BILINEAR)) for c in range(3)], -1
+    )
+    pixels = np.clip(np.asarray(rgb, dtype=np.float32) + scaled, 0, 255).round().astype(np.uint8)
+    return PILImage.fromarray(pixels)
+
+
+def _encode(bgr: Any, method: str) -> Any:
     from imwatermark import WatermarkEncoder
 
     encoder = WatermarkEncoder()
@@ -103,8 +124,11 @@ def embed_watermark(image: Any, method: str) -> Any:
     if too_small(image):
         raise WatermarkError(f"a {image.size[0]}x{image.size[1]} picture is too small for a watermark (at least 256x256)")
     rgb = image.convert("RGB")
-    bgr = np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1])
-    marked = PILImage.fromarray(np.ascontiguousarray(_encode(bgr, method)[:, :, ::-1]))
+    if method == "rivagan":
+        marked = _rivagan_embed(rgb)
+    else:
+        bgr = np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1])
+        marked = PILImage.fromarray(np.ascontiguousarray(_encode(bgr, method)[:, :, ::-1]))
     if image.mode == "RGBA":
         marked.putalpha(image.getchannel("A"))
     elif image.mode == "L":
@@ -115,11 +139,15 @@ def embed_watermark(image: Any, method: str) -> Any:
 def detect_watermark(image: Any, method: str) -> float:
     """The share of the payload's bits found in ``image`` by ``method`` (0.5 is chance)."""
     import numpy as np
+    from PIL import Image as PILImage
 
     _check(method)
     if too_small(image):
         return 0.0
-    bgr = np.ascontiguousarray(np.asarray(image.convert("RGB"))[:, :, ::-1])
+    rgb = image.convert("RGB")
+    if method == "rivagan":  # looked for at the working size it was embedded at
+        rgb = rgb.resize((WORKING_SIZE, WORKING_SIZE), PILImage.BICUBIC)
+    bgr = np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1])
     return float((_decode(bgr, method) == _bits()).mean())
 
 

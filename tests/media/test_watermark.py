@@ -39,15 +39,22 @@ def test_both_methods_embed_a_mark_that_reads_back(method):
     assert difference.mean() < 3  # invisible: a few levels on average
 
 
-def test_rivagan_the_default_survives_jpeg_at_quality_75(executor, inputs, tmp_path):
-    path = saved(executor, inputs, "marked.jpg", None)  # the output node's default method
+def test_rivagan_the_default_survives_jpeg_resizing_and_cropping(executor, inputs, tmp_path):
+    path = saved(executor, inputs, "marked.png", None, size=512)  # the output node's default method
     record = read_provenance(path)
     assert record["watermark"] == {"method": "rivagan", "payload": b"nflw".hex()}
     with Image.open(path) as image:
-        buffer = io.BytesIO()
-        image.convert("RGB").save(buffer, format="JPEG", quality=75)
-    again = Image.open(io.BytesIO(buffer.getvalue()))
-    assert detect_watermark(again, "rivagan") >= 0.9
+        marked = image.convert("RGB")
+    buffer = io.BytesIO()
+    marked.save(buffer, format="JPEG", quality=75)
+    edits = {
+        "JPEG q75": Image.open(io.BytesIO(buffer.getvalue())),
+        "half size": marked.resize((256, 256)),
+        "5% crop": marked.crop((25, 25, 487, 487)),
+    }
+    for name, edited in edits.items():
+        assert detect_watermark(edited, "rivagan") >= 0.9, name
+    assert detect_watermark(photo(512), "rivagan") < 0.9
 
 
 def test_the_detection_node_and_nodeflow_info_report_it(executor, inputs, settings, tmp_path):
