@@ -22,14 +22,15 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from nodeflow.delivery.credentials import sign_file, verify_file  # noqa: E402
-from nodeflow.delivery.watermark import FOUND_AT, METHODS, detect_watermark, embed_watermark  # noqa: E402
-from nodeflow.settings import Settings  # noqa: E402
+from nodeflow.delivery.credentials import sign_file, verify_file
+from nodeflow.delivery.watermark import FOUND_AT, METHODS, detect_watermark, embed_watermark
+from nodeflow.settings import Settings
 
 PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "immunohistochemistry", "motorcycle")
 
@@ -89,12 +90,12 @@ def credentials_table(image: Any, repeat: int, folder: Path) -> None:
         image.save(plain, format=fmt)
         target = folder / f"signed{suffix}"
 
-        def sign() -> None:
+        def sign(target: Path = target, plain: Path = plain, mime: str = mime) -> None:
             target.write_bytes(plain.read_bytes())
             sign_file(target, mime, record, settings)
 
         sign_ms = ms(sign, repeat)
-        verify_ms = ms(lambda: verify_file(target, mime, settings.home), repeat)
+        verify_ms = ms(lambda target=target, mime=mime: verify_file(target, mime, settings.home), repeat)
         status = verify_file(target, mime, settings.home)["status"]
         print(f"{fmt:8} {f'{image.width}x{image.height}':>9} {sign_ms:>13} {verify_ms:>13}  {status}")
 
@@ -104,8 +105,8 @@ def watermark_tables(images: list[Any], repeat: int) -> None:
     print(f"{'method':8} {'embed':>15} {'detect':>15}")
     marked = {}
     for method in METHODS:
-        embed_ms = ms(lambda: embed_watermark(images[0], method), max(1, repeat // 2))
-        detect_ms = ms(lambda: detect_watermark(images[0], method), max(1, repeat // 2))
+        embed_ms = ms(lambda method=method: embed_watermark(images[0], method), max(1, repeat // 2))
+        detect_ms = ms(lambda method=method: detect_watermark(images[0], method), max(1, repeat // 2))
         marked[method] = [embed_watermark(image, method) for image in images]
         print(f"{method:8} {embed_ms:>15} {detect_ms:>15}")
 
@@ -121,6 +122,31 @@ def watermark_tables(images: list[Any], repeat: int) -> None:
         print(f"{method:8} " + " ".join(cells) + f"   {found}/{len(images) * (len(EDITS) - 1)}")
     unmarked = statistics.mean(detect_watermark(image, "dwtdct") for image in images)
     print(f"unmarked photos read as {unmarked:.2f} (chance)")
+
+
+def guard_rows(folder: Path) -> list[tuple[str, Callable[[], Any]]]:
+    """(name, one item) rows for bench/guard.py's ``EXTRA_ROWS`` (guard's table of per-item costs):
+    C2PA sign and verify of a 512x512 PNG, watermark embed and detect for each method."""
+    image = photos(1, 512)[0]
+    settings = Settings(home=folder / "home", output_dir=folder / "out")
+    record = {"nodeflow_provenance": 1, "artifact": {"name": "bench.png"}, "models": {}, "inputs": {}, "guards": []}
+    plain, target = folder / "plain.png", folder / "signed.png"
+    image.save(plain, format="PNG")
+
+    def sign() -> None:
+        target.write_bytes(plain.read_bytes())
+        sign_file(target, "image/png", record, settings)
+
+    sign()
+    rows: list[tuple[str, Callable[[], Any]]] = [
+        ("C2PA sign (512x512 PNG)", sign),
+        ("C2PA verify (512x512 PNG)", lambda: verify_file(target, "image/png", settings.home)),
+    ]
+    for method in METHODS:
+        marked = embed_watermark(image, method)
+        rows.append((f"watermark embed, {method} (512x512)", lambda m=method: embed_watermark(image, m)))
+        rows.append((f"watermark detect, {method} (512x512)", lambda m=method, x=marked: detect_watermark(x, m)))
+    return rows
 
 
 def main() -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-__all__ = ["PAYLOAD", "METHODS", "MIN_PIXELS", "embed_watermark", "detect_watermark", "detect_file", "WatermarkError"]
+__all__ = ["METHODS", "MIN_PIXELS", "PAYLOAD", "WatermarkError", "detect_file", "detect_watermark", "embed_watermark"]
 
 PAYLOAD = b"nflw"  # 32 bits: RivaGAN carries exactly 32
 METHODS = {"dwtdct": "dwtDct", "rivagan": "rivaGan"}
@@ -50,7 +50,7 @@ def _rivagan(part: str) -> Any:
         spec = importlib.util.find_spec("imwatermark")
         if spec is None or not spec.submodule_search_locations:
             raise WatermarkError("the rivagan watermark needs the invisible-watermark package")
-        model = Path(list(spec.submodule_search_locations)[0]) / f"rivagan_{part}.onnx"
+        model = Path(next(iter(spec.submodule_search_locations))) / f"rivagan_{part}.onnx"
         session = _SESSIONS[part] = onnxruntime.InferenceSession(str(model), providers=["CPUExecutionProvider"])
     return session
 

@@ -121,7 +121,7 @@ def editor(tmp_path):
     port = free_port()
     env = {**os.environ, "NODEFLOW_HOME": str(tmp_path / "home"), "NODEFLOW_OUTPUT": str(tmp_path / "out"),
            "PYTHONPATH": str(REPO)}
-    log = open(tmp_path / "server.log", "w")
+    log = open(tmp_path / "server.log", "w")  # noqa: SIM115 - closed when the server stops
     process = subprocess.Popen([sys.executable, "-m", "nodeflow.cli", "ui", "--no-browser", "--port", str(port)],
                                cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
