@@ -19,7 +19,7 @@ from nodeflow.settings import Settings
 
 from .types import DiffusionPipeline, LoraRef, PipelineHandle
 
-__all__ = ["open_pipeline", "activate_loras", "load", "lora"]
+__all__ = ["open_pipeline", "activate_loras", "load", "lora", "resident_pipeline"]
 
 _LAYOUT = "a diffusers folder (model_index.json, unet/, vae/, text_encoder/, tokenizer/, scheduler/)"
 _SINGLE_FILE = (".safetensors",)
@@ -118,6 +118,13 @@ def load(
     dtype: str = Param("auto", choices=("auto", "float32", "float16", "bfloat16")),
 ) -> DiffusionPipeline:
     """Load a diffusion pipeline. It stays loaded across runs; later runs reuse it."""
+    name, fetch = resident_pipeline(ctx, source, config, device, dtype)
+    return PipelineHandle(name, fetch)
+
+
+def resident_pipeline(ctx: Context, source: str, config: str, device: str, dtype: str) -> tuple[str, Any]:
+    """``(name, fetch)``: ``fetch()`` returns the pipeline the model manager keeps for these settings
+    (the same one for every node that asks: ``diffusion.load`` and the step-level checkpoint loader)."""
     import torch
 
     settings = ctx.settings
@@ -136,7 +143,7 @@ def load(
         )
 
     fetch()  # load now, so a missing model fails this node and its load time shows here
-    return PipelineHandle(Path(where).name if kind != "hub" else where, fetch)
+    return (Path(where).name if kind != "hub" else where), fetch
 
 
 def _lora_fingerprint(params: dict[str, Any], ctx: Context) -> str:

@@ -1,0 +1,111 @@
+"""A checkpoint as parts (denoiser, text encoder, VAE) for step-level graphs, and LoRAs on the parts.
+
+The parts are handles on the same resident pipeline ``diffusion.load`` keeps in the model manager,
+so a graph that mixes pipeline nodes and step nodes loads the weights once. A LoRA adds an adapter to
+a part's handle; the resident pipeline is switched to exactly the adapters of the part in use, at
+the part's own strength, whenever a node uses it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from nodeflow import VAE, Context, Denoiser, ModelPart, Param, TextEncoder, node
+from nodeflow.models import ModelNotFound, find_local_model, model_folders
+
+from .loading import _adapter_name, _list_adapters, _lora_fingerprint, resident_pipeline
+
+__all__ = ["Checkpoint", "load_checkpoint", "lora_parts", "use_part"]
+
+# which pipeline component a part's adapters live on
+_COMPONENT = {"denoiser": ("unet", "transformer"), "text_encoder": ("text_encoder",), "vae": ()}
+
+
+class Checkpoint(NamedTuple):
+    model: Denoiser
+    clip: TextEncoder
+    vae: VAE
+
+
+@node("diffusion.load_checkpoint", category="Diffusion / Steps", title="Load checkpoint")
+def load_checkpoint(
+    ctx: Context,
+    *,
+    source: str = Param(
+        "",
+        description="a diffusers folder or a .safetensors checkpoint in the models folder, or a Hugging "
+        "Face id (when online)",
+    ),
+    config: str = Param("", description="for a single-file checkpoint: a diffusers folder of the same architecture"),
+    device: str = Param("auto", choices=("auto", "cpu", "cuda", "mps")),
+    dtype: str = Param("auto", choices=("auto", "float32", "float16", "bfloat16")),
+) -> Checkpoint:
+    """Load a checkpoint as its parts: the denoising model, the text encoder (CLIP) and the VAE."""
+    name, fetch = resident_pipeline(ctx, source, config, device, dtype)
+    return Checkpoint(
+        ModelPart(name, "denoiser", fetch), ModelPart(name, "text_encoder", fetch), ModelPart(name, "vae", fetch)
+    )
+
+
+def use_part(handle: ModelPart) -> Any:
+    """The resident pipeline, with exactly the adapters of ``handle`` active on its part."""
+    pipe = handle.fetch()
+    loaded = {name for names in _list_adapters(pipe).values() for name in names}
+    if not handle.adapters:
+        if loaded:
+            pipe.disable_lora()
+        return pipe
+    names, scales = [], []
+    for adapter in handle.adapters:
+        name = _adapter_name(adapter.path)
+        if name not in loaded:
+            file = Path(adapter.path)
+            try:
+                pipe.load_lora_weights(str(file.parent), weight_name=file.name, adapter_name=name)
+            except (ValueError, KeyError, RuntimeError) as exc:
+                raise ValueError(f"{file.name} is not a LoRA for this model: {exc}") from None
+            loaded.add(name)
+        if name in names:
+            scales[names.index(name)] += adapter.scale
+        else:
+            names.append(name)
+            scales.append(adapter.scale)
+    per_component = _list_adapters(pipe)
+    mine = _COMPONENT[handle.part]
+    weights = [
+        {component: (scale if component in mine else 0.0) for component, have in per_component.items() if name in have}
+        for name, scale in zip(names, scales)
+    ]
+    pipe.enable_lora()
+    pipe.set_adapters(names, adapter_weights=weights)
+    return pipe
+
+
+class LoraParts(NamedTuple):
+    model: Denoiser
+    clip: TextEncoder
+
+
+@node("diffusion.lora_parts", category="Diffusion / Steps", fingerprint=_lora_fingerprint, title="LoRA (model and CLIP)")
+def lora_parts(
+    model: Denoiser,
+    clip: TextEncoder,
+    ctx: Context,
+    *,
+    path: str = Param("", kind="file", extensions=(".safetensors",), description="a LoRA file in the models folder"),
+    strength_model: float = Param(1.0, min=-4, max=4, step=0.05, display="slider"),
+    strength_clip: float = Param(1.0, min=-4, max=4, step=0.05, display="slider"),
+) -> LoraParts:
+    """Apply a LoRA to the denoising model and the text encoder, each at its own strength."""
+    if not path:
+        raise ValueError("no LoRA chosen: set path to a .safetensors LoRA file in the models folder")
+    found = find_local_model(path, ctx.settings)
+    if found is None or not found.is_file():
+        raise ModelNotFound(
+            f"LoRA {path!r} was not found in {', '.join(str(p) for p in model_folders(ctx.settings))}; "
+            "put the .safetensors file into the models folder"
+        )
+    model = model.with_adapter(str(found), strength_model)
+    use_part(model)  # load it now, so a broken file fails here
+    return LoraParts(model, clip.with_adapter(str(found), strength_clip))
