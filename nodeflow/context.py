@@ -85,12 +85,17 @@ class Context:
             self._send("preview", kind=kind or "file", path=str(value))
             return
         if hasattr(value, "save") and hasattr(value, "mode"):  # a PIL image
-            path = folder / f"{self.node_id}-{self._preview_count:04d}.png"
+            path = folder / f"{self.file_stem}-{self._preview_count:04d}.png"
             image = value if value.mode in ("RGB", "RGBA", "L") else value.convert("RGB")
             image.save(path, format="PNG", compress_level=1)
             self._send("preview", kind="image", path=str(path))
             return
         raise TypeError(f"cannot preview a {type(value).__name__}; pass an image, text or a file path")
+
+    @property
+    def file_stem(self) -> str:
+        """The node id as one file name: ids inside subgraphs are paths (``up/resize``)."""
+        return self.node_id.replace("/", "~")
 
     def log(self, message: str) -> None:
         self._send("preview", kind="text", text=message)
