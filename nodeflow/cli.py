@@ -6,6 +6,7 @@
     nodeflow nodes [--json]
     nodeflow info ARTIFACT [--json] [--graph FILE]
     nodeflow reproduce ARTIFACT --out DIR
+    nodeflow import FILE [-o GRAPH]
 
 ``run`` exits 0 on success, 2 for an invalid graph (each problem printed as ``NODE (TYPE): message``),
 1 when a node failed, 130 when cancelled (Ctrl-C). ``reproduce`` exits 0 when the result is identical
@@ -82,6 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("artifact", help="a file a nodeflow output node wrote")
     reproduce.add_argument("--out", type=Path, required=True, help="folder for the reproduced artifact")
     reproduce.set_defaults(handler=cmd_reproduce)
+
+    comfy = sub.add_parser("import", help="open a ComfyUI workflow (UI or API JSON, or a PNG carrying one) as a graph")
+    comfy.add_argument("file", help="a ComfyUI workflow .json, API prompt .json, or a PNG ComfyUI saved")
+    comfy.add_argument("-o", "--output", type=Path, metavar="GRAPH",
+                       help="graph file to write (default: FILE's name with .nodeflow.json, beside it)")
+    comfy.set_defaults(handler=cmd_import)
 
     return parser
 
@@ -226,6 +233,30 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     print("\n".join(report.lines()))
     return EXIT_OK if report.verdict in ("identical", "same content") else EXIT_NODE_FAILED
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Exit 0 when a graph was written (unknown nodes are kept as placeholders and listed), 2 when the
+    file is not a readable ComfyUI workflow (nothing is written)."""
+    from .comfy import ComfyImportError, import_file
+    from .graph import save_graph
+    from .registry import default_registry
+
+    source = Path(args.file)
+    target = args.output or source.with_name(source.name.split(".")[0] + ".nodeflow.json")
+    if target.resolve() == source.resolve():
+        print(f"{target}: would overwrite the file being imported; choose another with -o", file=sys.stderr)
+        return EXIT_INVALID
+    try:
+        graph, report = import_file(source, default_registry())
+    except ComfyImportError as exc:
+        print(f"{source}: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    save_graph(graph, target)
+    for line in report.lines():
+        print(line, file=sys.stderr)
+    print(f"graph written to {target}")
+    return EXIT_OK
 
 
 def cmd_ui(args: argparse.Namespace) -> int:

@@ -17,6 +17,7 @@ from ..executor import Executor
 from ..registry import Registry, default_registry
 from ..settings import Settings
 from .api import EditorState, make_router
+from .graph_tools import make_graph_tools_router
 from .auth import AuthConfig, AuthMiddleware, LocalHostOnly, auth_for_host
 from .runs import RunManager
 
@@ -69,6 +70,7 @@ def build_app(
     app = FastAPI(title="nodeflow", docs_url=None, redoc_url=None)
     app.state.editor = state
     app.include_router(make_router(state))
+    app.include_router(make_graph_tools_router(state.registry))  # import, arrange, subgraph entries
     history_router = _history_router()
     if history_router is not None:
         app.include_router(history_router)
