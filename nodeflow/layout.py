@@ -117,11 +117,11 @@ def _order(graph: Graph, ids: list[str], layer: dict[str, int], sweeps: int = 6)
             neighbours = sources if downward else readers
             row = rows[i]
 
-            def barycenter(nid: str) -> float:
+            def barycenter(nid: str, rank: dict[str, int] = rank, neighbours: dict[str, list[str]] = neighbours) -> float:
                 linked = [rank[n] for n in neighbours[nid]]
                 return sum(linked) / len(linked) if linked else rank[nid]
 
-            rows[i] = sorted(row, key=lambda nid: (barycenter(nid), rank[nid]))
+            rows[i] = sorted(row, key=lambda nid, rank=rank: (barycenter(nid), rank[nid]))
         count = _crossings(rows, edges, layer)
         if count < best_count:
             best, best_count = [list(r) for r in rows], count

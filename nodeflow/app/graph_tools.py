@@ -13,23 +13,14 @@ import base64
 import binascii
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from ..graph import graph_to_dict, parse_graph
 from ..registry import Registry
+from .api import _json_body as _body
 
 __all__ = ["make_graph_tools_router"]
-
-
-async def _body(request: Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except ValueError:
-        raise HTTPException(400, "the request body must be JSON") from None
-    if not isinstance(body, dict):
-        raise HTTPException(400, "the request body must be a JSON object")
-    return body
 
 
 def make_graph_tools_router(registry: Registry) -> APIRouter:

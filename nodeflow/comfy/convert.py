@@ -125,13 +125,7 @@ class _Builder:
 
     def add(self, node: ComfyNode) -> None:
         our_id = self.ids[node.id]
-        ui: dict[str, Any] = {"comfy": {"id": node.id, "class_type": node.cls}}
-        if node.pos is not None:
-            ui["pos"] = [round(node.pos[0]), round(node.pos[1])]
-        if node.title:
-            ui["title"] = node.title
-        if node.colour:
-            ui["colour"] = node.colour
+        ui: dict[str, Any] = {"comfy": {"id": node.id, "class_type": node.cls}, **_looks(node)}
         mode = _MODES.get(node.mode, "run")
         if node.cls == "PrimitiveNode":
             node_type, param, _ = PRIMITIVES[_primitive_kind(node)]
@@ -173,6 +167,18 @@ class _Builder:
         model_param = _MODEL_PARAMS.get(mapping.type)
         if model_param and params.get(model_param):
             self.report.models.append({"node": our_id, "param": model_param, "file": params[model_param]})
+
+
+def _looks(node: ComfyNode) -> dict[str, Any]:
+    """Position, title and colour, as our ``ui`` keeps them."""
+    looks: dict[str, Any] = {}
+    if node.pos is not None:
+        looks["pos"] = [round(node.pos[0]), round(node.pos[1])]
+    if node.title:
+        looks["title"] = node.title
+    if node.colour:
+        looks["colour"] = node.colour
+    return looks
 
 
 def _primitive_kind(node: ComfyNode) -> str:
@@ -234,15 +240,9 @@ def convert(kind: str, document: dict[str, Any], container: str, *, title: str =
     for node in sorted(nodes.values(), key=_order):
         if node.cls in NOTES:
             text = (node.widgets or [""])[0] if node.widgets else node.values.get("text", "")
-            comment: dict[str, Any] = {"text": str(text)}
-            if node.pos is not None:
-                comment["pos"] = [round(node.pos[0]), round(node.pos[1])]
+            comment: dict[str, Any] = {"text": str(text), **_looks(node)}
             if node.size is not None:
                 comment["size"] = [round(node.size[0]), round(node.size[1])]
-            if node.title:
-                comment["title"] = node.title
-            if node.colour:
-                comment["colour"] = node.colour
             comments.append(comment)
     if comments:
         graph.ui["comments"] = comments

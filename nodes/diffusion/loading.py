@@ -104,18 +104,34 @@ def _stamp(path: str) -> str:
     return str(max((p.stat().st_mtime_ns for p in files if p.exists()), default=0))
 
 
+def source_param() -> Param:
+    return Param(
+        "",
+        description="a diffusers folder or a .safetensors checkpoint in the models folder, or a Hugging "
+        "Face id (when online)",
+    )
+
+
+def config_param() -> Param:
+    return Param("", description="for a single-file checkpoint: a diffusers folder of the same architecture")
+
+
+def device_param() -> Param:
+    return Param("auto", choices=("auto", "cpu", "cuda", "mps"))
+
+
+def dtype_param() -> Param:
+    return Param("auto", choices=("auto", "float32", "float16", "bfloat16"))
+
+
 @node("diffusion.load", category="Diffusion", outputs=("pipeline",))
 def load(
     ctx: Context,
     *,
-    source: str = Param(
-        "",
-        description="a diffusers folder or a .safetensors checkpoint in the models folder, or a Hugging "
-        "Face id (when online)",
-    ),
-    config: str = Param("", description="for a single-file checkpoint: a diffusers folder of the same architecture"),
-    device: str = Param("auto", choices=("auto", "cpu", "cuda", "mps")),
-    dtype: str = Param("auto", choices=("auto", "float32", "float16", "bfloat16")),
+    source: str = source_param(),
+    config: str = config_param(),
+    device: str = device_param(),
+    dtype: str = dtype_param(),
 ) -> DiffusionPipeline:
     """Load a diffusion pipeline. It stays loaded across runs; later runs reuse it."""
     name, fetch = resident_pipeline(ctx, source, config, device, dtype)
@@ -163,17 +179,22 @@ def lora(
     scale: float = Param(1.0, min=-4, max=4, step=0.05, display="slider"),
 ) -> DiffusionPipeline:
     """Apply a LoRA (a .safetensors file, diffusers or kohya format) to a pipeline when it samples."""
-    if not path:
-        raise ValueError("no LoRA chosen: set path to a .safetensors LoRA file in the models folder")
-    found = find_local_model(path, ctx.settings)
-    if found is None or not found.is_file():
-        raise ModelNotFound(
-            f"LoRA {path!r} was not found in {', '.join(str(p) for p in model_folders(ctx.settings))}; "
-            "put the .safetensors file into the models folder"
-        )
-    handle = pipeline.with_lora(str(found), scale)
+    handle = pipeline.with_lora(str(find_lora(path, ctx.settings)), scale)
     activate_loras(handle.fetch(), handle.loras)  # load it now, so a broken file fails here
     return handle
+
+
+def find_lora(path: str, settings: Settings) -> Path:
+    """The LoRA file ``path`` names in the models folders; says where it looked when it is not there."""
+    if not path:
+        raise ValueError("no LoRA chosen: set path to a .safetensors LoRA file in the models folder")
+    found = find_local_model(path, settings)
+    if found is None or not found.is_file():
+        raise ModelNotFound(
+            f"LoRA {path!r} was not found in {', '.join(str(p) for p in model_folders(settings))}; "
+            "put the .safetensors file into the models folder"
+        )
+    return found
 
 
 def _adapter_name(path: str) -> str:

@@ -12,9 +12,17 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from nodeflow import VAE, Context, Denoiser, ModelPart, Param, TextEncoder, node
-from nodeflow.models import ModelNotFound, find_local_model, model_folders
-
-from .loading import _adapter_name, _list_adapters, _lora_fingerprint, resident_pipeline
+from .loading import (
+    _adapter_name,
+    _list_adapters,
+    _lora_fingerprint,
+    config_param,
+    device_param,
+    dtype_param,
+    find_lora,
+    resident_pipeline,
+    source_param,
+)
 
 __all__ = ["Checkpoint", "load_checkpoint", "lora_parts", "use_part"]
 
@@ -32,14 +40,10 @@ class Checkpoint(NamedTuple):
 def load_checkpoint(
     ctx: Context,
     *,
-    source: str = Param(
-        "",
-        description="a diffusers folder or a .safetensors checkpoint in the models folder, or a Hugging "
-        "Face id (when online)",
-    ),
-    config: str = Param("", description="for a single-file checkpoint: a diffusers folder of the same architecture"),
-    device: str = Param("auto", choices=("auto", "cpu", "cuda", "mps")),
-    dtype: str = Param("auto", choices=("auto", "float32", "float16", "bfloat16")),
+    source: str = source_param(),
+    config: str = config_param(),
+    device: str = device_param(),
+    dtype: str = dtype_param(),
 ) -> Checkpoint:
     """Load a checkpoint as its parts: the denoising model, the text encoder (CLIP) and the VAE."""
     name, fetch = resident_pipeline(ctx, source, config, device, dtype)
@@ -98,14 +102,7 @@ def lora_parts(
     strength_clip: float = Param(1.0, min=-4, max=4, step=0.05, display="slider"),
 ) -> LoraParts:
     """Apply a LoRA to the denoising model and the text encoder, each at its own strength."""
-    if not path:
-        raise ValueError("no LoRA chosen: set path to a .safetensors LoRA file in the models folder")
-    found = find_local_model(path, ctx.settings)
-    if found is None or not found.is_file():
-        raise ModelNotFound(
-            f"LoRA {path!r} was not found in {', '.join(str(p) for p in model_folders(ctx.settings))}; "
-            "put the .safetensors file into the models folder"
-        )
+    found = find_lora(path, ctx.settings)
     model = model.with_adapter(str(found), strength_model)
     use_part(model)  # load it now, so a broken file fails here
     return LoraParts(model, clip.with_adapter(str(found), strength_clip))
