@@ -194,8 +194,9 @@ def expand_subgraphs(graph: Graph) -> None:
     exposed name) go to ``graph.load_problems``, tied to the subgraph node's path; such a node stays
     as it is so that nothing else is reported about it.
     """
-    if not any(is_subgraph(node.type) for node in graph.nodes.values()):
+    if graph.__dict__.get("_expanded") or not any(is_subgraph(n.type) for n in graph.nodes.values()):
         return
+    graph.__dict__["_expanded"] = True  # expanding twice would report a stuck node's problems twice
     definitions = available_definitions(graph)
     problems = graph.load_problems
     lineage: dict[str, tuple[str, ...]] = {}  # flat node id -> the definitions it lies inside

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from nodeflow import Context, Param, node
+from nodeflow import Context, Param, Resolve, model_source, node
 from nodeflow.models import ModelNotFound, find_local_model, hub_offline, is_hub_id, model_folders, not_found_message
 from nodeflow.settings import Settings
 
@@ -109,6 +109,9 @@ def source_param() -> Param:
         "",
         description="a diffusers folder or a .safetensors checkpoint in the models folder, or a Hugging "
         "Face id (when online)",
+        resolve=model_source(
+            lambda v, s, p: resolve_source(v, p.get("config") or "", s), models="diffusion", what="diffusion model", layout=_LAYOUT
+        ),
     )
 
 
@@ -124,7 +127,7 @@ def dtype_param() -> Param:
     return Param("auto", choices=("auto", "float32", "float16", "bfloat16"))
 
 
-@node("diffusion.load", category="Diffusion", outputs=("pipeline",))
+@node("diffusion.load", category="Diffusion", outputs=("pipeline",), reads=("source",))
 def load(
     ctx: Context,
     *,
@@ -170,22 +173,7 @@ def _lora_fingerprint(params: dict[str, Any], ctx: Context) -> str:
     return str(path.stat().st_mtime_ns) if path is not None and path.is_file() else "missing"
 
 
-@node("diffusion.lora", category="Diffusion", outputs=("pipeline",), fingerprint=_lora_fingerprint, title="LoRA")
-def lora(
-    pipeline: DiffusionPipeline,
-    ctx: Context,
-    *,
-    path: str = Param("", kind="file", extensions=(".safetensors",), description="a LoRA file in the models folder"),
-    scale: float = Param(1.0, min=-4, max=4, step=0.05, display="slider"),
-) -> DiffusionPipeline:
-    """Apply a LoRA (a .safetensors file, diffusers or kohya format) to a pipeline when it samples."""
-    handle = pipeline.with_lora(str(find_lora(path, ctx.settings)), scale)
-    activate_loras(handle.fetch(), handle.loras)  # load it now, so a broken file fails here
-    return handle
-
-
-def find_lora(path: str, settings: Settings) -> Path:
-    """The LoRA file ``path`` names in the models folders; says where it looked when it is not there."""
+def _find_lora(path: str, settings: Settings) -> Path:
     if not path:
         raise ValueError("no LoRA chosen: set path to a .safetensors LoRA file in the models folder")
     found = find_local_model(path, settings)
@@ -195,6 +183,33 @@ def find_lora(path: str, settings: Settings) -> Path:
             "put the .safetensors file into the models folder"
         )
     return found
+
+
+def find_lora(path: str, settings: Settings) -> Path:
+    """The LoRA file ``path`` names in the models folders; says where it looked when it is not there."""
+    return _find_lora(path, settings)
+
+
+def lora_path_param() -> Param:
+    return Param(
+        "", kind="file", extensions=(".safetensors",), description="a LoRA file in the models folder",
+        resolve=Resolve("model", lambda v, s, _: _find_lora(v, s), models="lora"),
+    )
+
+
+@node("diffusion.lora", category="Diffusion", outputs=("pipeline",), fingerprint=_lora_fingerprint, title="LoRA")
+def lora(
+    pipeline: DiffusionPipeline,
+    ctx: Context,
+    *,
+    path: str = lora_path_param(),
+    scale: float = Param(1.0, min=-4, max=4, step=0.05, display="slider"),
+) -> DiffusionPipeline:
+    """Apply a LoRA (a .safetensors file, diffusers or kohya format) to a pipeline when it samples."""
+    found = _find_lora(path, ctx.settings)
+    handle = pipeline.with_lora(str(found), scale)
+    activate_loras(handle.fetch(), handle.loras)  # load it now, so a broken file fails here
+    return handle
 
 
 def _adapter_name(path: str) -> str:

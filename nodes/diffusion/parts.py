@@ -20,6 +20,7 @@ from .loading import (
     device_param,
     dtype_param,
     find_lora,
+    lora_path_param,
     resident_pipeline,
     source_param,
 )
@@ -36,7 +37,7 @@ class Checkpoint(NamedTuple):
     vae: VAE
 
 
-@node("diffusion.load_checkpoint", category="Diffusion / Steps", title="Load checkpoint")
+@node("diffusion.load_checkpoint", category="Diffusion / Steps", title="Load checkpoint", reads=("source",))
 def load_checkpoint(
     ctx: Context,
     *,
@@ -97,7 +98,7 @@ def lora_parts(
     clip: TextEncoder,
     ctx: Context,
     *,
-    path: str = Param("", kind="file", extensions=(".safetensors",), description="a LoRA file in the models folder"),
+    path: str = lora_path_param(),
     strength_model: float = Param(1.0, min=-4, max=4, step=0.05, display="slider"),
     strength_clip: float = Param(1.0, min=-4, max=4, step=0.05, display="slider"),
 ) -> LoraParts:
