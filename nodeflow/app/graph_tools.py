@@ -5,6 +5,8 @@
 | POST /api/import | `{"name": "x.png", "base64": "..."}` or `{"name": "x.json", "text": "..."}` | `{"graph", "report"}`; 400 `{"error"}` for a malformed file |
 | POST /api/arrange | `{"graph": {...}, "selection": [ids]}` (selection optional) | `{"positions": {id: [x, y]}}` |
 | POST /api/subgraphs | `{"graph": {...}}` | `{"nodes": [catalog entries of the file's own definitions and the library's]}` |
+| POST /api/subgraphs/make | `{"graph", "selection": [ids], "name"}` | `{"graph"}`: the selection folded into a subgraph node |
+| POST /api/subgraphs/unpack | `{"graph", "node"}` | `{"graph"}`: the subgraph node replaced by its inner nodes |
 """
 
 from __future__ import annotations
@@ -68,5 +70,31 @@ def make_graph_tools_router(registry: Registry) -> APIRouter:
         entries = [subgraph_entry(d, definitions, registry) for _, d in sorted(definitions.items()) if not d.problems]
         problems = {name: d.problems for name, d in definitions.items() if d.problems}
         return {"nodes": entries, "problems": problems}
+
+    @router.post("/api/subgraphs/make")
+    async def make(request: Request) -> Any:
+        from ..subgraph_edit import SubgraphEditError, make_subgraph
+
+        body = await _body(request)
+        graph, selection = body.get("graph"), body.get("selection")
+        if not isinstance(graph, dict) or not isinstance(selection, list) or not all(isinstance(s, str) for s in selection):
+            return JSONResponse({"error": 'send {"graph": {...}, "selection": [node ids], "name": "..."}'}, status_code=400)
+        name = body.get("name") if isinstance(body.get("name"), str) else "subgraph"
+        try:
+            return {"graph": make_subgraph(graph, selection, name)}
+        except SubgraphEditError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+
+    @router.post("/api/subgraphs/unpack")
+    async def unpack(request: Request) -> Any:
+        from ..subgraph_edit import SubgraphEditError, unpack_subgraph
+
+        body = await _body(request)
+        if not isinstance(body.get("graph"), dict) or not isinstance(body.get("node"), str):
+            return JSONResponse({"error": 'send {"graph": {...}, "node": "subgraph node id"}'}, status_code=400)
+        try:
+            return {"graph": unpack_subgraph(body["graph"], body["node"])}
+        except SubgraphEditError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
 
     return router

@@ -68,3 +68,20 @@ def test_subgraph_entries_of_a_files_definitions(client):
     assert entry["inputs"] == [{"name": "x", "type": "Int", "optional": False}]
     assert entry["params"][0]["name"] == "factor" and entry["params"][0]["default"] == 2
     assert "broken" in body["problems"]
+
+
+def test_make_and_unpack_a_subgraph_over_http(client):
+    graph = {"nodeflow": 1, "nodes": {
+        "a": {"type": "core.int", "params": {"value": 2}},
+        "b": {"type": "core.int_math", "inputs": {"a": ["a", "value"]}},
+        "c": {"type": "core.int_math", "inputs": {"a": ["b", "value"]}},
+    }}
+    made = client.post("/api/subgraphs/make", json={"graph": graph, "selection": ["b"], "name": "step"})
+    assert made.status_code == 200, made.text
+    folded = made.json()["graph"]
+    assert folded["nodes"]["step"]["type"] == "subgraph.step" and folded["nodes"]["c"]["inputs"]["a"] == ["step", "value"]
+    assert client.post("/api/validate", json={"graph": folded}).json()["problems"] == []
+    back = client.post("/api/subgraphs/unpack", json={"graph": folded, "node": "step"}).json()["graph"]
+    assert back["nodes"]["b"]["inputs"] == {"a": ["a", "value"]} and back["nodes"]["c"]["inputs"]["a"] == ["b", "value"]
+    refused = client.post("/api/subgraphs/unpack", json={"graph": graph, "node": "a"})
+    assert refused.status_code == 400 and "not a subgraph node" in refused.json()["error"]
