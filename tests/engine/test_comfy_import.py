@@ -226,8 +226,11 @@ def test_cli_reports_unknown_nodes_and_writes_the_rest(tmp_path: Path):
     done = nodeflow_cli("import", str(source))
     assert done.returncode == 0, done.stderr
     assert "unknown node 30 (UltimateSDUpscale): kept as placeholder 'ultimatesdupscale'" in done.stderr
-    check = nodeflow_cli("validate", str(tmp_path / "wf.nodeflow.json"))
+    check = nodeflow_cli("validate", str(tmp_path / "wf.nodeflow.json"), env={"NODEFLOW_HOME": str(tmp_path / "home")})
     assert check.returncode == 2 and "ultimatesdupscale (comfy.UltimateSDUpscale): unknown node type" in check.stderr
+    # the checkpoint file name became the loader's source: validation says where it looked for it
+    assert "checkpoint (diffusion.load_checkpoint): 'source': diffusion model 'v1-5-pruned-emaonly.safetensors' was not found" in check.stderr
+    assert str(tmp_path / "home" / "models") in check.stderr
 
 
 def test_malformed_files_exit_2_with_a_clear_error_and_write_nothing(tmp_path: Path):
