@@ -204,6 +204,12 @@ def convert(kind: str, document: dict[str, Any], container: str, *, title: str =
     if kind == "workflow":
         nodes, groups, warnings = from_workflow(document)
         report.warnings += warnings
+        # ComfyUI's own subgraphs (2025) are nodes whose type is a definition's id: name them in the report
+        inner = (document.get("definitions") or {}).get("subgraphs") if isinstance(document.get("definitions"), dict) else None
+        for definition in inner if isinstance(inner, list) else []:
+            if isinstance(definition, dict) and any(n.cls == definition.get("id") for n in nodes.values()):
+                report.warnings.append(f"ComfyUI subgraph {definition.get('name') or definition.get('id')!r} is not "
+                                       "imported yet: its nodes stay one placeholder")
     else:
         nodes, groups = from_prompt(document), []
     builder = _Builder(nodes, report)

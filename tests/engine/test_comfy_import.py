@@ -266,3 +266,13 @@ def test_an_imported_graph_round_trips_through_the_file_format(tmp_path: Path):
     path = tmp_path / "g.json"
     path.write_text(json.dumps(data))
     assert graph_to_dict(load_graph(path)) == json.loads(json.dumps(data))
+
+
+def test_a_comfyui_subgraph_is_named_in_the_report():
+    wf = text_to_image()
+    wf.nodes.append({"id": 40, "type": "0b1c-uuid", "pos": [0, 900], "inputs": [], "outputs": [], "widgets_values": [], "mode": 0})
+    document = wf.to_json()
+    document["definitions"] = {"subgraphs": [{"id": "0b1c-uuid", "name": "Upscale block", "nodes": [], "links": []}]}
+    graph, report = imported(document)
+    assert graph.nodes["0b1c_uuid"].type == "comfy.0b1c-uuid"
+    assert any("ComfyUI subgraph 'Upscale block' is not imported yet" in w for w in report.warnings)
