@@ -34,6 +34,7 @@ from .model_types import (
 )
 from .node_api import NodeSpec, node
 from .params import Param
+from .resolve import Resolve, model_source
 from .types import (
     AnyType,
     Boolean,
@@ -49,6 +50,8 @@ from .types import (
     register_type,
 )
 
+from .delivery.save import Delivery, credentials_param, deliver, overwrite_param, watermark_param  # noqa: E402
+
 Image = ImageType
 File = FileType
 JSON = JSONType
@@ -58,6 +61,8 @@ __version__ = "0.1.0"
 __all__ = [
     "node",
     "Param",
+    "Resolve",
+    "model_source",
     "Context",
     "Cancelled",
     "NodeSpec",
@@ -102,5 +107,10 @@ __all__ = [
     "CondPart",
     "Latent",
     "LatentImage",
+    "deliver",
+    "Delivery",
+    "overwrite_param",
+    "credentials_param",
+    "watermark_param",
     "__version__",
 ]

@@ -12,7 +12,8 @@
 
 ``run`` exits 0 on success, 2 for an invalid graph (each problem printed as ``NODE (TYPE): message``),
 1 when a node failed, 130 when cancelled (Ctrl-C). ``reproduce`` exits 0 when the result is identical
-(or differs only in provenance), 1 when it differs or fails, 2 when the artifact has no provenance.
+(or differs only in provenance), 1 when it differs or fails or the artifact is malformed, 2 when the
+artifact has no provenance; ``info`` exits 1 on a malformed artifact, 2 when it carries no provenance.
 """
 
 from __future__ import annotations
@@ -27,6 +28,18 @@ from pathlib import Path
 from typing import Any, Sequence
 
 EXIT_OK, EXIT_NODE_FAILED, EXIT_INVALID, EXIT_CANCELLED = 0, 1, 2, 130
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from .cli_info import cmd_info as run_info
+
+    return run_info(args)
+
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from .cli_info import cmd_reproduce as run_reproduce
+
+    return run_reproduce(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -83,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     nodes.add_argument("--json", action="store_true", help="the full machine-readable catalog")
     nodes.set_defaults(handler=cmd_nodes)
 
-    info = sub.add_parser("info", help="print how an artifact was made (its provenance)")
+    info = sub.add_parser("info", help="how an artifact was made: provenance, content credentials, watermark")
     info.add_argument("artifact", help="a file a nodeflow output node wrote")
     info.add_argument("--json", action="store_true", help="the full provenance record as JSON")
     info.add_argument("--graph", type=Path, metavar="FILE", help="also write the recorded graph to FILE")
@@ -124,7 +137,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     registry = default_registry()
     _warn_pack_errors(registry)
     graph = load_graph(args.graph)
-    problems = check_graph(graph, registry)
+    from .settings import Settings
+
+    problems = check_graph(graph, registry, Settings())  # with settings: model sources and files must exist
     if problems:
         _print_problems(problems)
         return EXIT_INVALID
@@ -221,45 +236,6 @@ def cmd_run(args: argparse.Namespace) -> int:
             if isinstance(value, (str, Path, int, float)):
                 print(f"  {node_id}.{name}: {value}", file=report)
     return EXIT_OK
-
-
-def cmd_info(args: argparse.Namespace) -> int:
-    from .provenance import ProvenanceError, describe, read_provenance
-
-    try:
-        record = read_provenance(args.artifact)
-    except (OSError, ProvenanceError) as exc:
-        print(f"{args.artifact}: {exc}", file=sys.stderr)
-        return EXIT_INVALID
-    if record is None:
-        print(f"{args.artifact}: no nodeflow provenance in it or beside it", file=sys.stderr)
-        return EXIT_INVALID
-    print(json.dumps(record, indent=2, sort_keys=True) if args.json else describe(record))
-    if args.graph:
-        from .files import write_atomic
-
-        write_atomic(args.graph, (json.dumps(record["graph"], indent=2, sort_keys=True) + "\n").encode())
-        print(f"graph written to {args.graph}", file=sys.stderr)
-    return EXIT_OK
-
-
-def cmd_reproduce(args: argparse.Namespace) -> int:
-    from .executor import Executor
-    from .provenance import ProvenanceError
-    from .registry import default_registry
-    from .reproduce import NotReproducible, reproduce
-    from .settings import Settings
-
-    registry = default_registry()
-    _warn_pack_errors(registry)
-    executor = Executor(registry, Settings(output_dir=args.out), listeners=_history_listeners())
-    try:
-        report = reproduce(args.artifact, args.out, executor=executor)
-    except (OSError, ProvenanceError, NotReproducible) as exc:
-        print(f"{args.artifact}: {exc}", file=sys.stderr)
-        return EXIT_INVALID
-    print("\n".join(report.lines()))
-    return EXIT_OK if report.verdict in ("identical", "same content") else EXIT_NODE_FAILED
 
 
 def cmd_ui(args: argparse.Namespace) -> int:

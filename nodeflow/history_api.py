@@ -63,13 +63,15 @@ def get_history_run(request: Request, run_id: str) -> dict[str, Any]:
 
 @router.post("/api/provenance")
 async def read_dropped_provenance(request: Request, name: str = Query("")) -> dict[str, Any]:
+    from starlette.concurrency import run_in_threadpool
+
     from .app.api import _read_limited  # same-origin check and a size limit while reading
-    from .provenance import ProvenanceError, read_provenance_bytes
+    from .delivery import ArtifactError, read_provenance_bytes
 
     data = await _read_limited(request)
-    try:
-        record = read_provenance_bytes(data, name)
-    except (ProvenanceError, ValueError, UnicodeDecodeError) as exc:
+    try:  # bounded parsing (nodeflow.delivery.limits), off the event loop
+        record = await run_in_threadpool(read_provenance_bytes, data, name)
+    except ArtifactError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
     if record is None:
         raise HTTPException(status_code=404, detail=f"{name or 'the file'} carries no nodeflow provenance")

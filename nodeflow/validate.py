@@ -13,11 +13,13 @@ import json
 from typing import Any, Callable, Iterable
 
 from .graph import Graph
+from .inactive import inactive_nodes
 from .order import topological_order
 from .params import ParamError
 from .problems import Problem
 from .published import problems_for as published_problems
 from .registry import Registry
+from .resolve import resolve_check
 from .subgraphs import is_subgraph
 from .types import compatible
 
@@ -205,7 +207,8 @@ def validate(graph: Graph, registry: Registry) -> list[Problem]:
         path = " -> ".join(cycle + [cycle[0]])
         problems.append(Problem(first.id, first.type, None, f"cycle: {path}; a graph must not loop back on itself"))
     problems += published_problems(graph, registry)
-    return problems
+    inactive = inactive_nodes(graph, registry)  # muted, or feeding only muted nodes: they never run
+    return [p for p in problems if p.node is None or p.node not in inactive]
 
 
 def bypass_source(spec, output_type: str) -> str | None:
@@ -224,3 +227,6 @@ def find_cycle(graph: Graph) -> list[str]:
 def _suggest(name: str, known: Iterable[str]) -> str:
     close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+add_check(resolve_check)  # model sources and input files exist (with settings; nodeflow.resolve)

@@ -79,7 +79,7 @@ def build_app(
     if history_router is not None:
         app.include_router(history_router)
     app.mount("/ui", StaticFiles(directory=BUNDLE_DIR), name="ui")
-    page = build_page(runs, version)
+    page = build_page(runs, version, history)
     app = gr.mount_gradio_app(
         app,
         page,
