@@ -46,8 +46,8 @@ export function Toolbar({ commands, theme, onTheme, onPanel }: Props) {
   else if (serverRunning) status = "another graph is running";
   return (
     <div className="nf-toolbar" data-testid="toolbar">
-      <img className="nf-logo-icon" src="/ui/icon.svg" alt="" onError={(e) => ((e.target as HTMLImageElement).style.display = "none")} />
-      <span className="nf-logo">node<b>flow</b></span>
+      <img className="nf-logo-icon" src="/ui/icon.svg" alt="nodeflow" title="nodeflow"
+        onError={(e) => ((e.target as HTMLImageElement).style.display = "none")} />
       <input className="nf-input nf-graph-title" data-testid="graph-title" value={title} placeholder="Untitled" spellCheck={false}
         onChange={(e) => {
           doc.getState().setTitle(e.target.value, false);

@@ -81,7 +81,8 @@ export function applyEvent(view: RunView, ev: RunEvent): RunView {
       break;
     case "node_skipped": {
       const why = String(ev.reason || "not run");
-      if (why === "cancelled" && before.status === "running") after = { ...before, status: "stopped", reason: "stopped while running" };
+      // the scheduler may say it twice (the task, then the rest of the run): stopped stays stopped
+      if (why === "cancelled" && (before.status === "running" || before.status === "stopped")) after = { ...before, status: "stopped", reason: "stopped while running" };
       else if (why === "cancelled") after = { ...before, status: "cancelled", reason: "cancelled before it ran" };
       else after = { ...before, status: "skipped", reason: `skipped: ${why}` };
       break;

@@ -126,6 +126,7 @@ test("node_skipped says stopped for a running node, cancelled for a waiting one,
   let view = applyEvent(EMPTY_VIEW, { event: "run_started", run: "r", nodes: ["a", "b", "c"] });
   view = applyEvent(view, { event: "node_started", run: "r", node: "a", reason: "first run" });
   view = applyEvent(view, { event: "node_skipped", run: "r", node: "a", reason: "cancelled" });
+  view = applyEvent(view, { event: "node_skipped", run: "r", node: "a", reason: "cancelled" }); // said twice
   view = applyEvent(view, { event: "node_skipped", run: "r", node: "b", reason: "cancelled" });
   view = applyEvent(view, { event: "node_skipped", run: "r", node: "c", reason: "upstream a failed" });
   assert.deepEqual([view.nodes.a.status, view.nodes.b.status, view.nodes.c.status], ["stopped", "cancelled", "skipped"]);
