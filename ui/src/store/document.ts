@@ -223,8 +223,10 @@ export function createDocumentStore(catalog: Catalog, initial: GraphFile = EMPTY
 
       edgeChanges(changes) {
         const edges = applyEdgeChanges(changes, get().edges);
-        if (changes.some((c) => c.type === "remove")) edited({ edges });
-        else set({ edges });
+        if (!changes.some((c) => c.type === "remove")) return void set({ edges });
+        // deleting a node removes its links first, in the same tick: one undo step for both
+        edited({ edges }, false);
+        queueMicrotask(() => get().commit());
       },
 
       link(source, output, target, port, replacing) {
