@@ -50,6 +50,8 @@ from .types import (
     register_type,
 )
 
+from .delivery.save import Delivery, credentials_param, deliver, overwrite_param, watermark_param  # noqa: E402
+
 Image = ImageType
 File = FileType
 JSON = JSONType
@@ -105,5 +107,10 @@ __all__ = [
     "CondPart",
     "Latent",
     "LatentImage",
+    "deliver",
+    "Delivery",
+    "overwrite_param",
+    "credentials_param",
+    "watermark_param",
     "__version__",
 ]

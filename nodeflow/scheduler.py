@@ -398,4 +398,6 @@ class PlanRun:
             graph=planned.graph if planned.graph is not None else self.plan.graph,
             params=planned.params,
             item=planned.item,
+            plan=self.plan,
+            registry=self.ex.registry,
         )

@@ -17,6 +17,7 @@ from .inactive import inactive_nodes
 from .order import topological_order
 from .params import ParamError
 from .problems import Problem
+from .published import problems_for as published_problems
 from .registry import Registry
 from .resolve import resolve_check
 from .subgraphs import is_subgraph
@@ -205,6 +206,7 @@ def validate(graph: Graph, registry: Registry) -> list[Problem]:
         first = nodes[cycle[0]]
         path = " -> ".join(cycle + [cycle[0]])
         problems.append(Problem(first.id, first.type, None, f"cycle: {path}; a graph must not loop back on itself"))
+    problems += published_problems(graph, registry)
     inactive = inactive_nodes(graph, registry)  # muted, or feeding only muted nodes: they never run
     return [p for p in problems if p.node is None or p.node not in inactive]
 

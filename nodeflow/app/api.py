@@ -13,7 +13,7 @@
 | GET /api/events | run events as server-sent events; the current run's events are replayed first |
 | GET /files/{previews,output}/{path} | preview and output files, nothing outside those folders |
 | GET /api/inputs, POST /api/upload | files a file param may pick; upload one into the input folder |
-| POST /api/provenance | the graph recorded in a dropped artifact (PNG, WAV, ...) |
+| POST /api/provenance | the graph recorded in a dropped artifact (one route, in ``nodeflow/history_api.py``) |
 | GET /api/models?kind= | models a source param may name (models folder, Hugging Face cache, bundled) |
 | POST /api/inputs/from-output | copy a recent output into the input folder, for a file param |
 | GET /api/output-folder | where output nodes write |
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,12 +34,13 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 
-from ..files import PathNotAllowed, resolve_inside, write_atomic
+from ..files import PathNotAllowed, files_inside, resolve_inside, write_atomic
 from ..graph import parse_graph
 from ..problems import GraphInvalid
 from ..registry import Registry
 from ..settings import Settings
 from ..validate import check_graph
+from .guard_http import require_json
 from .pickers import local_models, recent_outputs
 from .runs import RunManager
 
@@ -91,10 +93,13 @@ def _same_origin(request: Request) -> None:
 
 async def _json_body(request: Request) -> dict[str, Any]:
     _same_origin(request)
+    require_json(request)
     try:
         body = await request.json()
-    except ValueError:
-        raise HTTPException(400, "the request body must be JSON") from None
+    except RecursionError:
+        raise HTTPException(400, "the request body is nested too deeply") from None
+    except ValueError as exc:  # not JSON, or a number of more than 4,300 digits
+        raise HTTPException(400, f"the request body must be JSON ({str(exc)[:200]})") from None
     if not isinstance(body, dict):
         raise HTTPException(400, "the request body must be a JSON object")
     return body
@@ -102,8 +107,10 @@ async def _json_body(request: Request) -> dict[str, Any]:
 
 def _safe_name(name: str) -> str:
     cleaned = Path(name.replace("\\", "/")).name.strip()
-    if not cleaned or cleaned.startswith("."):
-        raise HTTPException(400, f"not a usable file name: {name!r}")
+    if not cleaned or cleaned.startswith(".") or not cleaned.isprintable():
+        raise HTTPException(400, f"not a usable file name: {name[:100]!r}")
+    if len(cleaned.encode("utf-8", "surrogatepass")) > 200:
+        raise HTTPException(400, f"the file name is longer than 200 bytes: {name[:40]!r}...")
     return cleaned
 
 
@@ -264,8 +271,8 @@ def make_router(state: EditorState) -> APIRouter:
 
     @router.get("/api/events")
     async def events(request: Request, since: int = -1) -> StreamingResponse:
-        last = request.headers.get("last-event-id")
-        seq = int(last) if last and last.isdigit() else since
+        last = request.headers.get("last-event-id") or ""
+        seq = int(last) if re.fullmatch(r"[0-9]{1,18}", last) else since  # ASCII digits only, below 2**63
 
         async def stream():
             nonlocal seq
@@ -293,8 +300,8 @@ def make_router(state: EditorState) -> APIRouter:
             raise HTTPException(404, f"no served folder named {root!r}")
         try:
             resolved = resolve_inside(path, [folder], must_exist=True)
-        except PathNotAllowed:
-            raise HTTPException(403, "outside the served folders") from None
+        except PathNotAllowed as exc:
+            raise HTTPException(403, f"outside the served folders: {str(exc)[:200]}") from None
         except FileNotFoundError:
             raise HTTPException(404, f"{path} not found") from None
         if not resolved.is_file():
@@ -309,11 +316,11 @@ def make_router(state: EditorState) -> APIRouter:
         for folder in settings.input_dirs():
             if not folder.is_dir():
                 continue
-            for path in sorted(folder.rglob("*")):
+            # links that lead out of the input folders are not listed (nodes refuse to read them)
+            for path in files_inside(folder, settings.input_dirs(), suffixes=wanted or None, limit=2000):
                 if len(found) >= 2000:
                     break
-                if path.is_file() and not path.name.startswith(".") and (not wanted or path.suffix.lower() in wanted):
-                    found.setdefault(path.relative_to(folder).as_posix(), folder.name)
+                found.setdefault(path.relative_to(folder).as_posix(), folder.name)
         output = Path(settings.output_dir)
         recent = [{"name": p.relative_to(output).as_posix(), "url": state.runs.url_for(str(p.resolve())) or ""}
                   for p in recent_outputs(output, wanted)]
@@ -353,24 +360,11 @@ def make_router(state: EditorState) -> APIRouter:
         filename = _safe_name(name)
         data = await _read_limited(request)
         target = settings.input_dir / filename
-        write_atomic(target, data)
+        try:
+            write_atomic(target, data)
+        except OSError as exc:
+            raise HTTPException(400 if exc.errno == 36 else 507, f"cannot store {filename}: {exc.strerror or exc}") from None
         return {"path": filename, "bytes": len(data)}
-
-    @router.post("/api/provenance")
-    async def provenance(request: Request, name: str = "") -> Any:
-        data = await _read_limited(request)
-        try:
-            from ..provenance import read_provenance_bytes
-        except ImportError:
-            return JSONResponse({"error": "reading provenance is not available in this install"}, status_code=501)
-        try:
-            record = read_provenance_bytes(data, name)
-        except ValueError as exc:
-            return JSONResponse({"error": f"{name or 'the file'}: unreadable provenance ({exc})"}, status_code=422)
-        graph = (record or {}).get("graph")
-        if not isinstance(graph, dict):
-            return JSONResponse({"error": f"{name or 'the file'} carries no nodeflow graph"}, status_code=422)
-        return {"graph": graph, "record": {k: v for k, v in record.items() if k != "graph"}}
 
     return router
 

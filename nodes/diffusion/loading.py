@@ -104,7 +104,7 @@ def _stamp(path: str) -> str:
     return str(max((p.stat().st_mtime_ns for p in files if p.exists()), default=0))
 
 
-@node("diffusion.load", category="Diffusion", outputs=("pipeline",))
+@node("diffusion.load", category="Diffusion", outputs=("pipeline",), reads=("source",))
 def load(
     ctx: Context,
     *,

@@ -61,7 +61,7 @@ def _open(where: str, device: str, source: str, settings) -> object:
     return model.eval()
 
 
-@node("embed.load", category="Embeddings", outputs=("model",))
+@node("embed.load", category="Embeddings", outputs=("model",), reads=("source",))
 def load(
     ctx: Context,
     *,

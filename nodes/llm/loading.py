@@ -160,7 +160,7 @@ def _torch_dtype(name: str, ctx: Context, device: str) -> Any:
     return ctx.models.dtype(device) if name == "auto" else getattr(torch, name)
 
 
-@node("llm.load", category="LLM", outputs=("model",))
+@node("llm.load", category="LLM", outputs=("model",), reads=("source",))
 def load(
     ctx: Context,
     *,
