@@ -91,6 +91,8 @@ export function Toolbar({ commands, theme, onTheme, onPanel }: Props) {
       <div className="nf-spacer" />
       <div className="nf-tb-group">
         <button data-testid="btn-fit" onClick={commands.fit} title="fit the graph in view (.)">Fit</button>
+        <button data-testid="btn-publish" onClick={() => commands.publish()}
+          title="publish as app: the params marked ◉ become a form (nodeflow app), opened in a new window">Publish</button>
         <button data-testid="btn-queue" onClick={() => onPanel("queue")} title="runs waiting, running and finished">Queue</button>
         <button data-testid="btn-history" onClick={() => onPanel("history")} title="past runs">History</button>
         <button data-testid="btn-theme" onClick={onTheme} title="dark / light">{theme === "dark" ? "☾" : "☀"}</button>
