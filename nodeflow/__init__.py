@@ -3,8 +3,11 @@
 The public node API (what a pack imports)::
 
     from nodeflow import node, Param, Context, Image, String, Int, Float, Boolean
+
+A guard node raises ``Blocked("why")`` to stop its branch.
 """
 
+from .blocking import Blocked
 from .context import Cancelled, Context
 from .node_api import NodeSpec, node
 from .params import Param
@@ -33,6 +36,7 @@ __all__ = [
     "Param",
     "Context",
     "Cancelled",
+    "Blocked",
     "NodeSpec",
     "PortType",
     "register_type",

@@ -54,6 +54,8 @@ class Param:
     description: str = ""
     extensions: tuple[str, ...] = ()  # for ``file`` params: accepted file endings
     optional: bool = False
+    # for text kinds: a value with nothing but blanks is a validation problem; this says what to add
+    nonempty: str = ""
     name: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -110,6 +112,8 @@ class Param:
                 raise ParamError(f"expected text, got {_show(value)}")
             if kind == "colour" and not _is_colour(value):
                 raise ParamError(f"expected a colour like #ff8800, got {value!r}")
+            if self.nonempty and not value.strip():
+                raise ParamError(f"is empty: {self.nonempty}")
         if self.choices is not None and value not in self.choices:
             shown = ", ".join(repr(c) for c in self.choices)
             raise ParamError(f"{value!r} is not one of {shown}")
@@ -168,6 +172,8 @@ class Param:
             out["extensions"] = list(self.extensions)
         if self.optional:
             out["optional"] = True
+        if self.nonempty:
+            out["nonempty"] = True
         out["type"] = self.port_type
         return out
 
