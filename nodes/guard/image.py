@@ -14,7 +14,7 @@ from nodeflow import JSON, Blocked, Context, Image, Param, String, node
 
 from .findings import Finding, describe
 
-__all__ = ["LABELS", "EXPOSED", "detect", "blur_regions", "nudity"]
+__all__ = ["EXPOSED", "LABELS", "blur_regions", "detect", "nudity"]
 
 LABELS = (
     "FEMALE_GENITALIA_COVERED", "FACE_FEMALE", "BUTTOCKS_EXPOSED", "FEMALE_BREAST_EXPOSED",

@@ -12,7 +12,7 @@ import re
 
 from .findings import Finding
 
-__all__ = ["KINDS", "find_personal_data", "luhn_valid", "iban_valid"]
+__all__ = ["KINDS", "find_personal_data", "iban_valid", "luhn_valid"]
 
 KINDS = ("email", "phone", "card", "iban", "address")
 
@@ -39,10 +39,10 @@ _ADDRESSES = (
         r"(?:,\s*\d{4,5}\s+[A-ZÄÖÜ][a-zäöüß]+)?"
     ),
     # 12 rue de Rivoli, 75001 Paris; 3 via Roma
-    re.compile(r"\b\d{1,4},?\s+(?:rue|avenue|boulevard|via|calle|plaza)\s+(?:\w+\s+){0,3}\w+(?:,\s*\d{5}\s+[A-Z]\w+)?", re.I),
+    re.compile(r"\b\d{1,4},?\s+(?:rue|avenue|boulevard|via|calle|plaza)\s+(?:\w+\s+){0,3}\w+(?:,\s*\d{5}\s+[A-Z]\w+)?", re.IGNORECASE),
     # UK postcodes: SW1A 1AA, M1 1AE
     re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s+\d[A-Z]{2}\b"),
-    re.compile(r"\bP\.?\s?O\.?\s+Box\s+\d+\b", re.I),
+    re.compile(r"\bP\.?\s?O\.?\s+Box\s+\d+\b", re.IGNORECASE),
 )
 
 # IBAN lengths by country (ISO 13616), for the countries people meet most; others pass on mod-97 alone

@@ -13,7 +13,7 @@ from functools import lru_cache
 from .findings import Finding
 from .personal_data import find_personal_data
 
-__all__ = ["offensive", "listed", "parse_word_list", "personal", "sentences"]
+__all__ = ["listed", "offensive", "parse_word_list", "personal", "sentences"]
 
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 _WORD = re.compile(r"[\w'*@$!-]+")

@@ -20,7 +20,7 @@ from .findings import Finding, action_param, settle
 from .screens import sentences
 from .text import GuardedText
 
-__all__ = ["parse_categories", "semantic_screen", "bundled_minilm", "Screen"]
+__all__ = ["Screen", "bundled_minilm", "parse_categories", "semantic_screen"]
 
 # the embed pack owns this type; a stand-in of the same name links the same way if it is absent
 Embedder = get_type("Embedder") or register_type(PortType("Embedder", "#76a5af", "A sentence-embedding model"))

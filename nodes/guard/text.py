@@ -57,7 +57,7 @@ def personal_data(
 ) -> GuardedText:
     """Find e-mail addresses, phone numbers, card numbers, IBANs and street addresses; redact them
     as [EMAIL], [PHONE], [CARD], [IBAN], [ADDRESS], or block or flag the text."""
-    chosen = dict(email=email, phone=phone, card=card, iban=iban, address=address)
+    chosen = {"email": email, "phone": phone, "card": card, "iban": iban, "address": address}
     kinds = tuple(kind for kind in KINDS if chosen[kind])
     found = screens.personal(text, kinds)
     return GuardedText(*settle(ctx, "personal data", text, found, action))

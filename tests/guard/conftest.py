@@ -10,10 +10,10 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from nodeflow.executor import Executor  # noqa: E402
-from nodeflow.models import ModelManager  # noqa: E402
-from nodeflow.registry import Registry, default_registry  # noqa: E402
-from nodeflow.settings import Settings  # noqa: E402
+from nodeflow.executor import Executor
+from nodeflow.models import ModelManager
+from nodeflow.registry import Registry, default_registry
+from nodeflow.settings import Settings
 
 
 @pytest.fixture(scope="session")

@@ -4,10 +4,9 @@ them, with the real alt-profanity-check model and the bundled MiniLM."""
 from __future__ import annotations
 
 import pytest
+from guard_support import run_guard, texts_of
 
 from nodes.guard.personal_data import find_personal_data, iban_valid, luhn_valid
-
-from guard_support import run_guard, texts_of
 
 CLEAN = "Draw the number seven on a birthday card with three balloons, dated 2024-05-01."
 PERSONAL = (
@@ -115,14 +114,14 @@ def test_word_list_matches_whole_words_and_phrases_in_any_case(executor):
     text = "Draw MICKEY   mouse holding a Coca-Cola next to Batmanesque shadows."
     result, _ = run_guard(executor, "guard.word_list", text, words=words, action="redact")
     assert result.outputs["guard"]["text"] == "Draw [LISTED] holding a [LISTED] next to Batmanesque shadows."
-    blocked, log = run_guard(executor, "guard.word_list", text, words=words)
+    _blocked, log = run_guard(executor, "guard.word_list", text, words=words)
     assert "Blocked: word list: listed x2" in log.of("node_error")[0]["message"]
 
 
 def test_empty_word_list_or_category_list_is_a_validation_problem(registry):
-    from nodeflow.validate import validate
-
     from guard_support import graph_of
+
+    from nodeflow.validate import validate
 
     graph = graph_of(
         {
@@ -150,7 +149,7 @@ def test_semantic_screen_finds_a_category_by_meaning_and_shows_scores(executor):
     calm, log = run_guard(executor, "guard.semantic", "A kitten sleeps on a sofa.", categories=categories, threshold=0.4)
     assert calm.ok and calm.outputs["guard"]["report"] == "clean"
 
-    blocked, log = run_guard(executor, "guard.semantic", violent, categories=categories, threshold=0.4)
+    _blocked, log = run_guard(executor, "guard.semantic", violent, categories=categories, threshold=0.4)
     assert "Blocked: semantic screen: weapons x1" in log.of("node_error")[0]["message"]
 
 
