@@ -9,6 +9,7 @@ A guard node raises ``Blocked("why")`` to stop its branch.
 
 from .blocking import Blocked
 from .context import Cancelled, Context
+from .licences import register_model_files
 from .node_api import NodeSpec, node
 from .params import Param
 from .types import (
@@ -37,6 +38,7 @@ __all__ = [
     "Context",
     "Cancelled",
     "Blocked",
+    "register_model_files",
     "NodeSpec",
     "PortType",
     "register_type",

@@ -1,8 +1,8 @@
 """The ``nodeflow`` command line.
 
     nodeflow ui [GRAPH] [--host 127.0.0.1] [--port 7860]
-    nodeflow run GRAPH [--set NODE.PARAM=VALUE]... [--only NODE]... [--out DIR] [--events FILE|-]
-    nodeflow validate GRAPH
+    nodeflow run GRAPH [--set NODE.PARAM=VALUE]... [--only NODE]... [--out DIR] [--events FILE|-] [--policy FILE]
+    nodeflow validate GRAPH [--policy FILE]
     nodeflow nodes [--json]
     nodeflow info ARTIFACT [--json] [--graph FILE]
     nodeflow reproduce ARTIFACT --out DIR
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
@@ -62,10 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, help="output folder (default ./out or $NODEFLOW_OUTPUT)")
     run.add_argument("--events", metavar="FILE|-", help="write events as JSON lines to FILE, or - for stdout")
     run.add_argument("-v", "--verbose", action="store_true", help="print a failing node's traceback")
+    run.add_argument("--policy", type=Path, metavar="FILE", help="a policy file the graph must obey (default: the data folder's policy.toml)")
     run.set_defaults(handler=cmd_run)
 
     validate = sub.add_parser("validate", help="check a graph file and report every problem")
     validate.add_argument("graph")
+    validate.add_argument("--policy", type=Path, metavar="FILE", help="a policy file the graph must obey (default: the data folder's policy.toml)")
     validate.set_defaults(handler=cmd_validate)
 
     nodes = sub.add_parser("nodes", help="list the node catalog")
@@ -89,11 +92,18 @@ def build_parser() -> argparse.ArgumentParser:
 # --- commands ------------------------------------------------------------------------------------
 
 
+def _use_policy(args: argparse.Namespace) -> None:
+    """``--policy FILE``: validation (here and in any subprocess) checks the graph against it."""
+    if getattr(args, "policy", None) is not None:
+        os.environ["NODEFLOW_POLICY"] = str(args.policy.resolve())
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from .graph import load_graph
     from .registry import default_registry
     from .validate import migrate_nodes, validate
 
+    _use_policy(args)
     registry = default_registry()
     _warn_pack_errors(registry)
     graph = load_graph(args.graph)
@@ -136,6 +146,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .progress import ProgressDisplay
     from .registry import default_registry
 
+    _use_policy(args)
     registry = default_registry()
     _warn_pack_errors(registry)
     graph = load_graph(args.graph)

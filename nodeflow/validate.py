@@ -152,7 +152,14 @@ def validate(graph: Graph, registry: Registry) -> list[Problem]:
         first = nodes[cycle[0]]
         path = " -> ".join(cycle + [cycle[0]])
         problems.append(Problem(first.id, first.type, None, f"cycle: {path}; a graph must not loop back on itself"))
+    problems += _policy_problems(graph, registry)
     return problems
+
+
+def _policy_problems(graph: Graph, registry: Registry) -> list[Problem]:
+    from .policy import problems_for  # the policy in force (--policy, or the data folder's)
+
+    return problems_for(graph, registry)
 
 
 def bypass_source(spec, output_type: str) -> str | None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nodeflow import Context, Float, Param, node
+from nodeflow import Context, Float, Param, node, register_model_files
 from nodeflow.models import ModelNotFound, find_local_model, hub_offline, is_hub_id, not_found_message
 
 from .types import Embedder, EmbedderHandle, Embedding
@@ -121,3 +121,10 @@ def _as_vector(value: np.ndarray, port: str) -> np.ndarray:
     if array.ndim != 1:
         raise ValueError(f"{port}: expected an embedding of shape (dim,) or (n, dim), got {array.shape}")
     return array
+
+
+# where embed.load's model files are, so a policy can read their licence before anything loads
+register_model_files(
+    "embed.load",
+    lambda source, settings: bundled_folder() if source.strip() in ("", BUNDLED) else find_local_model(source, settings),
+)

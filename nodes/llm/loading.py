@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from nodeflow import Context, Param, node
+from nodeflow import Context, Param, node, register_model_files
 from nodeflow.models import ModelNotFound, find_local_model, hub_offline, is_hub_id, not_found_message
 from nodeflow.settings import Settings
 
@@ -191,3 +191,7 @@ def load(
     fetch()  # load now, so a missing model fails this node and its load time shows here
     name = source.strip() or BUNDLED
     return LanguageModelHandle(name, fetch=fetch)
+
+
+# where llm.load's model files are, so a policy can read their licence before anything loads
+register_model_files("llm.load", lambda source, settings: resolve_source(source, settings)[1])
