@@ -6,6 +6,7 @@
     nodeflow nodes [--json]
     nodeflow info ARTIFACT [--json] [--graph FILE]
     nodeflow reproduce ARTIFACT --out DIR
+    nodeflow audit [--since DATE] [--json]
 
 ``run`` exits 0 on success, 2 for an invalid graph (each problem printed as ``NODE (TYPE): message``),
 1 when a node failed, 130 when cancelled (Ctrl-C). ``reproduce`` exits 0 when the result is identical
@@ -85,6 +86,11 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("artifact", help="a file a nodeflow output node wrote")
     reproduce.add_argument("--out", type=Path, required=True, help="folder for the reproduced artifact")
     reproduce.set_defaults(handler=cmd_reproduce)
+
+    audit = sub.add_parser("audit", help="report from the run history: runs, artifacts, guards, policy, models")
+    audit.add_argument("--since", metavar="DATE", help="runs started since DATE (2026-11-30, 2026-11-30T12:00, or 7d, 12h)")
+    audit.add_argument("--json", action="store_true", help="the full audit as JSON")
+    audit.set_defaults(handler=cmd_audit)
 
     return parser
 
@@ -235,6 +241,23 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     print("\n".join(report.lines()))
     return EXIT_OK if report.verdict in ("identical", "same content") else EXIT_NODE_FAILED
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from .audit import audit, format_audit, parse_since
+    from .history import RunHistory
+    from .registry import default_registry
+    from .settings import Settings
+
+    try:
+        since = parse_since(args.since)
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_INVALID
+    settings = Settings()
+    report = audit(RunHistory.in_folder(settings.home), default_registry(), settings, since=since)
+    print(json.dumps(report, indent=2, sort_keys=True, default=str) if args.json else format_audit(report))
+    return EXIT_OK
 
 
 def cmd_ui(args: argparse.Namespace) -> int:

@@ -27,6 +27,7 @@ upstream of the output. A model is allowed when its source or its licence is lis
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import os
 import re
 import tomllib
@@ -77,11 +78,12 @@ class Policy:
 
     def summary(self) -> dict[str, Any]:
         """The rules in force, as the audit and the run record show them."""
+        digest = hashlib.sha256(self.text.encode()).hexdigest()[:16]
         rules = {
             "guards": self.guards, "credentials": self.credentials, "watermark": self.watermark,
             "sources": self.sources, "licences": self.licences, "deny": self.deny,
         }  # fmt: skip
-        return {"path": self.path, **{k: v for k, v in rules.items() if v}}
+        return {"path": self.path, "sha256": digest, **{k: v for k, v in rules.items() if v}}
 
 
 def parse_policy(text: str, name: str = "policy") -> Policy:
@@ -178,6 +180,8 @@ def problems_for(graph: Any, registry: Any, settings: Any = None, policy: Any = 
         return [Problem.graph(f"policy: {exc}")]
     if policy is None:
         return []
+    # the run record (and every artifact's provenance, which holds the graph) says which policy held
+    graph.meta = {**graph.meta, "policy": policy.summary()}
     problems: list[Problem] = []
     nodes = graph.nodes
     live = {nid: n for nid, n in nodes.items() if getattr(n, "mode", "run") != "mute"}
