@@ -80,6 +80,8 @@ def _as_list(value: Any) -> list[Any]:
 @node("evaluate.report", category="Evaluate", output=True, title="Evaluation report")
 def evaluation_report(
     metrics: JSON,
+    metrics_2: JSON | None = None,
+    metrics_3: JSON | None = None,
     images: Image | None = None,
     ctx: Context = None,
     *,
@@ -87,8 +89,12 @@ def evaluation_report(
     overwrite: bool = Param(False, description="replace files of the same name (off: add a number instead)"),
 ) -> Report:
     """Write the metrics of every item (a sweep's items, or one) to a JSON file and an image table:
-    one row per item with its picture and numbers, and the mean of each number."""
-    items = [m if isinstance(m, dict) else {"value": m} for m in _as_list(metrics)]
+    one row per item with its picture and numbers, and the mean of each number. Metrics linked into
+    metrics_2 and metrics_3 (other evaluations of the same items) join each item's row."""
+    items = [dict(m) if isinstance(m, dict) else {"value": m} for m in _as_list(metrics)]  # upstream values stay as they are
+    for more in (metrics_2, metrics_3):  # other evaluations of the same items join their rows
+        for item, extra in zip(items, _as_list(more)):
+            item.update({k if k not in item else f"{k}_2": v for k, v in (extra if isinstance(extra, dict) else {"value": extra}).items()})
     pictures = _as_list(images)
     summary = summarise(items)
     stem = filename.removesuffix(".json").removesuffix(".png")
