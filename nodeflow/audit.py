@@ -13,7 +13,7 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
-__all__ = ["audit", "parse_since", "format_audit"]
+__all__ = ["audit", "format_audit", "parse_since"]
 
 PAGE = 500
 
@@ -128,8 +128,8 @@ def format_audit(report: dict[str, Any]) -> str:
     totals = report["totals"]
     since = "" if report["since"] is None else f" since {datetime.fromtimestamp(report['since']).isoformat(timespec='minutes')}"
     status = ", ".join(f"{n} {s}" for s, n in sorted(totals["status"].items()))
-    lines = [f"{totals['runs']} run{'s' if totals['runs'] != 1 else ''}{since} ({status or 'none'}), "
-             f"{totals['artifacts']} artifact{'s' if totals['artifacts'] != 1 else ''}"]
+    lines = [(f"{totals['runs']} run{'s' if totals['runs'] != 1 else ''}{since} ({status or 'none'}), "
+             f"{totals['artifacts']} artifact{'s' if totals['artifacts'] != 1 else ''}")]
     fired = [(e, g) for e in report["runs"] for g in e["guards"] if g["did"] not in ("clean", "passed", "not run")]
     acted = ", ".join(f"{n} {did}" for did, n in sorted(totals["guard_actions"].items()))
     lines.append(f"\nguards: {acted or 'none in these runs'}")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 
 from nodeflow import Context, Param, node
-
 from nodes.data.grid import sample_grid
 from nodes.data.types import ImageDataset, ImageSet
 
