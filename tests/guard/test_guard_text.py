@@ -159,3 +159,12 @@ def test_prompt_screen_runs_the_screens_together(executor):
     out = result.outputs["guard"]
     assert "[LISTED]" in out["text"] and "[EMAIL]" in out["text"] and "[OFFENSIVE]" in out["text"]
     assert "jane@" not in out["text"]
+
+
+def test_fast_offensive_language_scores_equal_the_packages_own():
+    from profanity_check import predict_prob
+
+    from nodes.guard.screens import _profanity_model
+
+    texts = ["you are a stupid idiot", "a lovely day by the river", "draw the number seven", "what the hell"]
+    assert _profanity_model()(texts) == pytest.approx(predict_prob(texts), abs=1e-9)
