@@ -81,15 +81,14 @@ def showcase_draw():
 def guard_rows():
     import numpy as np
     from PIL import Image
+    from sentence_transformers import SentenceTransformer
 
     from nodes.guard import image, screens
     from nodes.guard.prompt import screen_prompt
     from nodes.guard.semantic import Screen, bundled_minilm, parse_categories
 
-    from sentence_transformers import SentenceTransformer
-
     minilm = SentenceTransformer(str(bundled_minilm()), device="cpu", local_files_only=True)
-    encode = lambda texts: minilm.encode(texts, convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False)  # noqa: E731
+    encode = lambda texts: minilm.encode(texts, convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False)
     semantic = Screen(encode, parse_categories(CATEGORIES))
     detector = image._detector(None)
     rng = np.random.default_rng(0)
