@@ -5,10 +5,36 @@ The public node API (what a pack imports)::
     from nodeflow import node, Param, Context, Image, String, Int, Float, Boolean
 
 A guard node raises ``Blocked("why")`` to stop its branch.
+
+Port types that more than one pack uses live here too (packs never import each other): datasets
+(``ImageDataset``, ``TextDataset``, ``Tokenizer``), media (``Audio``, ``Frames``, ``Video``), models
+(``LanguageModel``, ``Embedder``, ``Embedding``) and the parts of a diffusion model with what flows
+between them (``Denoiser``, ``TextEncoder``, ``VAE``, ``Conditioning``, ``Latent``), each with the
+Python class of its values.
 """
 
 from .blocking import Blocked
 from .context import Cancelled, Context
+from .data_types import ImageDataset, ImageSet, TextCorpus, TextDataset, Tokenizer
+from .media_types import Audio, AudioClip, FrameList, Frames, Video, VideoPath, as_clip
+from .model_types import (
+    VAE,
+    Adapter,
+    Conditioning,
+    ConditioningValue,
+    CondPart,
+    Denoiser,
+    Embedder,
+    EmbedderHandle,
+    Embedding,
+    LanguageModel,
+    LanguageModelHandle,
+    Latent,
+    LatentImage,
+    LoadedLM,
+    ModelPart,
+    TextEncoder,
+)
 from .licences import register_model_files
 from .node_api import NodeSpec, node
 from .params import Param
@@ -22,6 +48,7 @@ from .types import (
     JSONType,
     PortType,
     String,
+    attach_storage,
     get_type,
     register_type,
 )
@@ -42,6 +69,7 @@ __all__ = [
     "NodeSpec",
     "PortType",
     "register_type",
+    "attach_storage",
     "get_type",
     "Image",
     "File",
@@ -51,5 +79,34 @@ __all__ = [
     "Float",
     "Boolean",
     "AnyType",
+    # shared port types and their values
+    "ImageDataset",
+    "ImageSet",
+    "TextDataset",
+    "TextCorpus",
+    "Tokenizer",
+    "Audio",
+    "AudioClip",
+    "as_clip",
+    "Frames",
+    "FrameList",
+    "Video",
+    "VideoPath",
+    "LanguageModel",
+    "LanguageModelHandle",
+    "LoadedLM",
+    "Embedder",
+    "EmbedderHandle",
+    "Embedding",
+    "Denoiser",
+    "TextEncoder",
+    "VAE",
+    "ModelPart",
+    "Adapter",
+    "Conditioning",
+    "ConditioningValue",
+    "CondPart",
+    "Latent",
+    "LatentImage",
     "__version__",
 ]

@@ -1,7 +1,8 @@
 """The ``nodeflow`` command line.
 
     nodeflow ui [GRAPH] [--host 127.0.0.1] [--port 7860]
-    nodeflow run GRAPH [--set NODE.PARAM=VALUE]... [--only NODE]... [--out DIR] [--events FILE|-] [--policy FILE]
+    nodeflow run GRAPH [--set NODE.PARAM=VALUE]... [--sweep NODE.PARAM=A,B,C|@FILE]... [--zip]
+                       [--only NODE]... [--out DIR] [--events FILE|-] [--backend local|sync|ray] [--policy FILE]
     nodeflow validate GRAPH [--policy FILE]
     nodeflow nodes [--json]
     nodeflow info ARTIFACT [--json] [--graph FILE]
@@ -59,6 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("graph", help="graph file (JSON)")
     run.add_argument("--set", dest="overrides", action="append", default=[], metavar="NODE.PARAM=VALUE",
                      help="override a param (repeatable)")
+    run.add_argument("--sweep", dest="sweeps", action="append", default=[], metavar="NODE.PARAM=A,B,C|@FILE",
+                     help="run once per value (a list, or a file of lines in an input folder); repeatable")
+    run.add_argument("--zip", action="store_true",
+                     help="advance the --sweep values together instead of running every combination")
+    run.add_argument("--backend", default="local", metavar="local|sync|ray",
+                     help="how nodes run: a local pool (default), one at a time (sync), or Ray")
     run.add_argument("--only", action="append", default=[], metavar="NODE",
                      help="run just what NODE needs (repeatable)")
     run.add_argument("--out", type=Path, help="output folder (default ./out or $NODEFLOW_OUTPUT)")
@@ -107,13 +114,13 @@ def _use_policy(args: argparse.Namespace) -> None:
 def cmd_validate(args: argparse.Namespace) -> int:
     from .graph import load_graph
     from .registry import default_registry
-    from .validate import migrate_nodes, validate
+    from .validate import check_graph
 
     _use_policy(args)
     registry = default_registry()
     _warn_pack_errors(registry)
     graph = load_graph(args.graph)
-    problems = migrate_nodes(graph, registry) + validate(graph, registry)
+    problems = check_graph(graph, registry)
     if problems:
         _print_problems(problems)
         return EXIT_INVALID
@@ -156,9 +163,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     registry = default_registry()
     _warn_pack_errors(registry)
     graph = load_graph(args.graph)
-    executor = Executor(registry, history=_open_history())
     try:
-        plan = executor.prepare(graph, overrides=args.overrides, only=args.only)
+        executor = Executor(registry, backend=_backend(args.backend), listeners=_history_listeners())
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_INVALID
+    from .files import clean_stale_parts
+
+    clean_stale_parts(Path(f) for f in (args.out or executor.settings.output_dir, executor.settings.previews_dir))
+    sweeps = [f"zip:{text}" if args.zip else text for text in args.sweeps]
+    try:
+        plan = executor.prepare(graph, overrides=args.overrides, only=args.only, sweeps=sweeps)
     except GraphInvalid as invalid:
         _print_problems(invalid.problems)
         return EXIT_INVALID
@@ -233,7 +248,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 
     registry = default_registry()
     _warn_pack_errors(registry)
-    executor = Executor(registry, Settings(output_dir=args.out), history=_open_history())
+    executor = Executor(registry, Settings(output_dir=args.out), listeners=_history_listeners())
     try:
         report = reproduce(args.artifact, args.out, executor=executor)
     except (OSError, ProvenanceError, NotReproducible) as exc:
@@ -309,16 +324,27 @@ def _warn_pack_errors(registry: Any) -> None:
         print(f"warning: {error}", file=sys.stderr)
 
 
-def _open_history() -> Any:
-    """The run history of the data folder; a run goes on unrecorded when it cannot be opened."""
+def _history_listeners() -> list:
+    """A listener recording runs in the data folder's history; none when it cannot be opened (a run
+    goes on unrecorded)."""
     from .history import RunHistory
+    from .listeners import HistoryListener
     from .settings import Settings
 
     try:
-        return RunHistory.in_folder(Settings().home)
+        return [HistoryListener(RunHistory.in_folder(Settings().home))]
     except Exception as exc:  # a read-only or corrupt data folder must not stop a run
         print(f"warning: run history unavailable: {exc}", file=sys.stderr)
-        return None
+        return []
+
+
+def _backend(name: str) -> Any:
+    """A backend factory by name; checks the name now so a typo is an invalid command, not a crash."""
+    from .backends import BACKENDS
+
+    if name not in BACKENDS and name != "ray":
+        raise ValueError(f"unknown backend {name!r} (known: {', '.join(sorted([*BACKENDS, 'ray']))})")
+    return name
 
 
 def _version() -> str:

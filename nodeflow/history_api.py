@@ -46,7 +46,7 @@ def history_for(request: Request) -> RunHistory:
 def list_history(
     request: Request,
     limit: int = Query(50, ge=1, le=10_000),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=2**62),  # SQLite's integers end at 2**63
 ) -> dict[str, Any]:
     return {"runs": history_for(request).list_runs(limit=limit, offset=offset)}
 

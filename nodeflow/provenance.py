@@ -131,6 +131,7 @@ def build_provenance(ctx: "Context", artifact: Path | str, *, kind: str) -> dict
             "type": ctx.node_type,
             "kind": kind,
             "name": _relative_name(Path(artifact), ctx.output_dir),
+            **({"item": ctx.item} if getattr(ctx, "item", None) is not None else {}),
         },
         "graph": graph,
         "params": params,

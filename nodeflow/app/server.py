@@ -14,10 +14,13 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from ..executor import Executor
+from ..listeners import HistoryListener
+from ..files import clean_stale_parts
 from ..registry import Registry, default_registry
 from ..settings import Settings
 from .api import EditorState, make_router
-from .auth import AuthConfig, AuthMiddleware, LocalHostOnly, auth_for_host
+from .auth import AuthConfig, auth_for_host
+from .guard_http import secure
 from .runs import RunManager
 
 __all__ = ["build_app", "serve", "BUNDLE_DIR", "BundleMissing"]
@@ -59,8 +62,9 @@ def build_app(
     registry = registry or default_registry()
     for folder in (settings.previews_dir, settings.output_dir, settings.input_dir):
         Path(folder).mkdir(parents=True, exist_ok=True)
+    clean_stale_parts([settings.previews_dir, settings.output_dir, settings.input_dir])  # left by killed runs
     history = _open_history(settings)
-    executor = Executor(registry=registry, settings=settings, **({"history": history} if history else {}))
+    executor = Executor(registry=registry, settings=settings, listeners=[HistoryListener(history)] if history else [])
     runs = RunManager(executor, {"previews": settings.previews_dir, "output": settings.output_dir})
     state = EditorState(registry=registry, settings=settings, runs=runs, start_graph=Path(graph) if graph else None)
     if graphs_dir is not None:
@@ -86,23 +90,14 @@ def build_app(
     app.state.editor = state
     if history is not None:
         app.state.history = history  # the history routes read the same database
-    if auth is not None:
-        app.add_middleware(AuthMiddleware, config=auth)
-    elif local_only:
-        app.add_middleware(LocalHostOnly)
-    return app
+    # Host, Origin, auth and body-size rules in front of everything, Gradio's routes included
+    return secure(app, auth=auth, local_only=local_only and auth is None)
 
 
 def _open_history(settings: Settings):
     """The run history that records editor runs, when this install has one (nodeflow.history)."""
-    try:
-        from ..history import RunHistory
-    except ImportError:
-        return None
-    import inspect
+    from ..history import RunHistory
 
-    if "history" not in inspect.signature(Executor.__init__).parameters:
-        return None
     return RunHistory.in_folder(settings.home)
 
 

@@ -1,77 +1,18 @@
 """The LanguageModel port type: a causal language model with its tokenizer.
 
-A value is a :class:`LanguageModelHandle`. A handle made by ``llm.load`` does not hold the weights: it
-asks the model manager for them each time it is used, so the output cache never pins a model and the
-manager may evict it between runs (it is loaded again, by the same key, when next used). A handle
-made around a model in hand (a model trained in the graph) holds it directly.
-
-On disk (``cache="disk"`` nodes) a handle is stored as a transformers folder: config, safetensors
-weights and tokenizer files, loaded back with ``from_pretrained``. Never pickle.
+The type and its handle (:class:`LanguageModelHandle`) are shared with the train pack, so they live
+in the engine's public API (``nodeflow.model_types``). This pack knows how to write one, so it gives
+the type its disk storage: a transformers folder (config, safetensors weights, tokenizer files),
+loaded back with ``from_pretrained``. Never pickle.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
 
-from nodeflow import PortType, register_type
-from nodeflow.models import model_nbytes
+from nodeflow import LanguageModel, LanguageModelHandle, LoadedLM, attach_storage
 
 __all__ = ["LanguageModel", "LanguageModelHandle", "LoadedLM"]
-
-
-@dataclass
-class LoadedLM:
-    """A causal LM and its tokenizer, as the model manager keeps them."""
-
-    model: Any
-    tokenizer: Any
-
-    def to(self, device: str) -> "LoadedLM":
-        self.model.to(device)
-        return self
-
-    def parameters(self):  # so the model manager can measure it
-        return self.model.parameters()
-
-
-class LanguageModelHandle:
-    """What flows along a LanguageModel link. ``.model`` and ``.tokenizer`` are transformers objects."""
-
-    def __init__(
-        self,
-        name: str,
-        *,
-        fetch: Callable[[], LoadedLM] | None = None,
-        model: Any = None,
-        tokenizer: Any = None,
-    ):
-        if fetch is None and (model is None or tokenizer is None):
-            raise ValueError("a LanguageModelHandle needs either fetch or both model and tokenizer")
-        self.name = name
-        self._fetch = fetch
-        self._held = LoadedLM(model, tokenizer) if fetch is None else None
-
-    def loaded(self) -> LoadedLM:
-        """The model and tokenizer, loading them again if the model manager evicted them."""
-        return self._held if self._held is not None else self._fetch()  # type: ignore[misc]
-
-    @property
-    def model(self) -> Any:
-        return self.loaded().model
-
-    @property
-    def tokenizer(self) -> Any:
-        return self.loaded().tokenizer
-
-    @property
-    def nbytes(self) -> int:
-        """Bytes this handle itself keeps alive (none when the model manager holds the weights)."""
-        return model_nbytes(self._held.model) if self._held is not None else 256
-
-    def __repr__(self) -> str:
-        return f"LanguageModelHandle({self.name!r})"
 
 
 def _save(handle: LanguageModelHandle, folder: Path) -> None:
@@ -91,14 +32,4 @@ def _load(folder: Path) -> LanguageModelHandle:
     return LanguageModelHandle(name, model=loaded.model, tokenizer=loaded.tokenizer)
 
 
-LanguageModel = register_type(
-    PortType(
-        "LanguageModel",
-        "#8e7cc3",
-        "A causal language model with its tokenizer",
-        py=LanguageModelHandle,
-        size_of=lambda handle: handle.nbytes,
-        save=_save,
-        load=_load,
-    )
-)
+attach_storage(LanguageModel, _save, _load)

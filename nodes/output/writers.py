@@ -12,13 +12,11 @@ import json
 import shutil
 from pathlib import Path
 
-from nodeflow import JSON, Context, File, Param, node
+from nodeflow import JSON, Audio, Context, File, Param, Video, node
 from nodeflow.files import atomic_path, output_path
 from nodeflow.provenance import build_provenance, dumps_record, embed_provenance, ffmpeg_metadata_args
-from nodes.audio.clip import Audio
 from nodes.audio.io import SUBTYPES, write_audio
 from nodes.video.codec import remux_mp4
-from nodes.video.types import Video
 
 
 _NAME = "inside the output folder; sub-folders allowed"
