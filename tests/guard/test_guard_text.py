@@ -70,9 +70,9 @@ def test_personal_data_redacted_by_default(executor):
 
 def test_personal_data_block_stops_the_branch_with_the_reason(executor):
     result, log = run_guard(executor, "guard.personal_data", PERSONAL, action="block")
-    assert result.status == "error"
+    assert result.blocked == ["guard"] and "guard" not in result.outputs
     error = log.of("node_error")[0]
-    assert error["node"] == "guard"
+    assert error["node"] == "guard" and error["blocked"] is True
     assert error["message"].startswith("Blocked: personal data: email x1, phone x1")
 
 
@@ -95,7 +95,7 @@ def test_clean_text_passes_every_text_guard_unchanged(executor):
 def test_offensive_language_each_action(executor):
     rude = "What a lovely card. You are a stupid idiot and your drawing is shit."
     blocked, log = run_guard(executor, "guard.offensive_language", rude)
-    assert blocked.status == "error"
+    assert blocked.blocked == ["guard"]
     assert "Blocked: offensive language" in log.of("node_error")[0]["message"]
 
     redacted, _ = run_guard(executor, "guard.offensive_language", rude, action="redact")
@@ -168,3 +168,24 @@ def test_fast_offensive_language_scores_equal_the_packages_own():
 
     texts = ["you are a stupid idiot", "a lovely day by the river", "draw the number seven", "what the hell"]
     assert _profanity_model()(texts) == pytest.approx(predict_prob(texts), abs=1e-9)
+
+
+def test_in_a_sweep_a_block_stops_only_that_items_branch(executor):
+    from nodeflow.events import EventLog
+
+    from guard_support import graph_of
+
+    texts = ["Draw a seven.", "Draw a seven for jane@example.org.", "Draw a three."]
+    nodes = {
+        "note": {"type": "core.text", "params": {"text": {"sweep": texts}}},
+        "pii": {"type": "guard.personal_data", "params": {"action": "block"}, "inputs": {"text": ["note", "text"]}},
+        "save": {"type": "output.text", "params": {"filename": "note.txt"}, "inputs": {"text": ["pii", "text"]}},
+    }
+    log = EventLog()
+    result = executor.run(graph_of(nodes), on_event=log)
+    assert result.blocked == ["pii[1]"]
+    saved = sorted(k for k in result.outputs if k.startswith("save"))
+    assert saved == ["save[0]", "save[2]"]
+    assert [p.read_text() for p in (result.outputs[k]["path"] for k in saved)] == [texts[0], texts[2]]
+    skipped = [e for e in log.of("node_skipped") if e["node"] == "save"]
+    assert [(e["item"], e["reason"]) for e in skipped] == [(1, "blocked by guard")]
