@@ -1,6 +1,8 @@
 """The evaluation report: one JSON and one image table for a set of evaluated items (a sweep).
 
-Each item is a metrics dict (what an evaluation node reports) and, optionally, a picture. The JSON
+Its inputs are lists: downstream of a sweep they collect every item (in item order), so one report
+covers the whole sweep. Each item is a metrics dict (what an evaluation node reports) and,
+optionally, a picture. The JSON
 keeps every item in full plus the mean of each number over the items; the table shows one row per
 item: its picture and its top-level numbers, with the mean in the last row.
 """
@@ -79,10 +81,10 @@ def _as_list(value: Any) -> list[Any]:
 
 @node("evaluate.report", category="Evaluate", output=True, title="Evaluation report")
 def evaluation_report(
-    metrics: JSON,
-    metrics_2: JSON | None = None,
-    metrics_3: JSON | None = None,
-    images: Image | None = None,
+    metrics: list[JSON],
+    metrics_2: list[JSON] = None,
+    metrics_3: list[JSON] = None,
+    images: list[Image] = None,
     ctx: Context = None,
     *,
     filename: str = Param("evaluation", description="report name in the output folder: NAME.json and NAME.png"),
@@ -91,7 +93,12 @@ def evaluation_report(
     """Write the metrics of every item (a sweep's items, or one) to a JSON file and an image table:
     one row per item with its picture and numbers, and the mean of each number. Metrics linked into
     metrics_2 and metrics_3 (other evaluations of the same items) join each item's row."""
-    items = [dict(m) if isinstance(m, dict) else {"value": m} for m in _as_list(metrics)]  # upstream values stay as they are
+    # list inputs: one value per sweep item (one in a plain run); upstream values stay as they are
+    items = [dict(m) if isinstance(m, dict) else {"value": m} for m in _as_list(metrics)]
+    labels = ctx.item_labels("metrics") if hasattr(ctx, "item_labels") else []
+    for item, label in zip(items, labels):
+        if label:
+            item.setdefault("item", label)
     for more in (metrics_2, metrics_3):  # other evaluations of the same items join their rows
         for item, extra in zip(items, _as_list(more)):
             item.update({k if k not in item else f"{k}_2": v for k, v in (extra if isinstance(extra, dict) else {"value": extra}).items()})

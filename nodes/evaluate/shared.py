@@ -1,4 +1,4 @@
-"""What the evaluation nodes share: the port types they borrow, a small pixel classifier, pictures.
+"""What the evaluation nodes share: the engine's port types they use, a small pixel classifier, pictures.
 
 ``ImageDataset`` values (the data pack's ``ImageSet``) are read by duck typing: ``pixels`` float32
 (n, channels, h, w) in [0, 1], ``labels`` (n,) or None, ``class_names``. The classifier is
@@ -12,18 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from nodeflow import PortType, get_type, register_type
+from nodeflow import Embedder, ImageDataset
 
 __all__ = ["Embedder", "ImageDataset", "accuracy", "class_names", "features", "fit", "split", "to_picture"]
-
-
-def _borrowed(name: str, colour: str, description: str) -> PortType:
-    # owned by another pack (data, embed); a stand-in of the same name links the same way
-    return get_type(name) or register_type(PortType(name, colour, description))
-
-
-ImageDataset = _borrowed("ImageDataset", "#4db6ac", "Images with optional labels and captions")
-Embedder = _borrowed("Embedder", "#76a5af", "A sentence-embedding model")
 
 
 def features(pixels: np.ndarray, size: tuple[int, int]) -> np.ndarray:

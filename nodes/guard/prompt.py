@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from nodeflow import Context, Param, String, node
+from nodeflow import Context, Embedder, Param, String, node
 
 from . import screens
 from .findings import action_param, settle
 from .personal_data import KINDS
-from .semantic import Embedder, parse_categories, screen_for, semantic_findings
+from .semantic import parse_categories, screen_for, semantic_findings
 from .text import GuardedText
 
 __all__ = ["prompt_screen", "screen_prompt"]

@@ -14,16 +14,13 @@ from typing import Any
 
 import numpy as np
 
-from nodeflow import Context, Param, PortType, String, get_type, node, register_type
+from nodeflow import Context, Embedder, Param, String, node
 
 from .findings import Finding, action_param, settle
 from .screens import sentences
 from .text import GuardedText
 
 __all__ = ["Screen", "bundled_minilm", "parse_categories", "semantic_screen"]
-
-# the embed pack owns this type; a stand-in of the same name links the same way if it is absent
-Embedder = get_type("Embedder") or register_type(PortType("Embedder", "#76a5af", "A sentence-embedding model"))
 
 EXAMPLE_CATEGORIES = """violence: a person is beaten and badly hurt; people fighting with knives and guns
 self-harm: someone wants to hurt themselves; cutting one's own skin"""

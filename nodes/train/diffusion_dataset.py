@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from nodeflow import Context, Param, node
+from nodeflow import Context, ImageDataset, ImageSet, Param, node
 from nodes.data.grid import sample_grid
-from nodes.data.types import ImageDataset, ImageSet
 
 from .checkpoints import DiffusionCheckpoint, DiffusionModel
 from .diffusion_sample import class_condition, denoise

@@ -20,7 +20,7 @@ from nodes.evaluate.text import text_report
 def digits():
     from sklearn.datasets import load_digits
 
-    from nodes.data.types import ImageSet
+    from nodeflow import ImageSet
 
     bunch = load_digits()
     return ImageSet(pixels=(bunch.images / 16.0)[:, None], labels=bunch.target, class_names=[str(i) for i in range(10)])
@@ -126,3 +126,19 @@ def test_report_writes_json_and_a_table_for_several_items(executor, tmp_path, se
     assert written["count"] == 1 and written["mean"]["distinct_1"] == pytest.approx(5 / 7, abs=1e-3)
     with Image.open(out["table"]) as table:
         assert table.width > 200 and table.height >= 64
+
+
+def test_report_collects_every_item_of_a_sweep(executor):
+    texts = ["a red cat on a red mat", "the the the the the the", "a lighthouse on a cliff at dawn"]
+    nodes = {
+        "text": {"type": "core.text", "params": {"text": {"sweep": texts}}},
+        "score": {"type": "evaluate.text_metrics", "inputs": {"text": ["text", "text"]}},
+        "report": {"type": "evaluate.report", "params": {"filename": "sweep"}, "inputs": {"metrics": ["score", "report"]}},
+    }
+    result = executor.run(graph_of(nodes))
+    written = json.loads(result.outputs["report"]["json"].read_text())
+    assert written["count"] == 3
+    assert [round(i["repetition"], 2) for i in written["items"]] == [0.0, 0.67, 0.0]
+    assert all(i["item"] for i in written["items"])  # each row says which item it is
+    with Image.open(result.outputs["report"]["table"]) as table:
+        assert table.height >= 22 * 5  # header, three items, the mean
