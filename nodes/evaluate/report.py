@@ -82,9 +82,10 @@ def _as_list(value: Any) -> list[Any]:
 @node("evaluate.report", category="Evaluate", output=True, title="Evaluation report")
 def evaluation_report(
     metrics: list[JSON],
-    metrics_2: list[JSON] = None,
-    metrics_3: list[JSON] = None,
-    images: list[Image] = None,
+    # optional list inputs: the node API reads ``list[T]`` with a None default (not ``list[T] | None``)
+    metrics_2: list[JSON] = None,  # noqa: RUF013
+    metrics_3: list[JSON] = None,  # noqa: RUF013
+    images: list[Image] = None,  # noqa: RUF013
     ctx: Context = None,
     *,
     filename: str = Param("evaluation", description="report name in the output folder: NAME.json and NAME.png"),
