@@ -35,9 +35,9 @@ from .model_types import (
     ModelPart,
     TextEncoder,
 )
-from .licences import register_model_files
 from .node_api import NodeSpec, node
 from .params import Param
+from .resolve import Resolve, model_source
 from .types import (
     AnyType,
     Boolean,
@@ -53,6 +53,8 @@ from .types import (
     register_type,
 )
 
+from .delivery.save import Delivery, credentials_param, deliver, overwrite_param, watermark_param  # noqa: E402
+
 Image = ImageType
 File = FileType
 JSON = JSONType
@@ -62,10 +64,11 @@ __version__ = "0.1.0"
 __all__ = [
     "node",
     "Param",
+    "Resolve",
+    "model_source",
     "Context",
     "Cancelled",
     "Blocked",
-    "register_model_files",
     "NodeSpec",
     "PortType",
     "register_type",
@@ -108,5 +111,10 @@ __all__ = [
     "CondPart",
     "Latent",
     "LatentImage",
+    "deliver",
+    "Delivery",
+    "overwrite_param",
+    "credentials_param",
+    "watermark_param",
     "__version__",
 ]

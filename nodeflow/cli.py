@@ -7,11 +7,14 @@
     nodeflow nodes [--json]
     nodeflow info ARTIFACT [--json] [--graph FILE]
     nodeflow reproduce ARTIFACT --out DIR
+    nodeflow app GRAPH [--inputs NODE.PARAM,...] [--host 127.0.0.1] [--port 7870]
+    nodeflow serve [--host 127.0.0.1] [--port 8188] [--backend local|ray] [--address ADDR] [--graphs DIR]
     nodeflow audit [--since DATE] [--json]
 
 ``run`` exits 0 on success, 2 for an invalid graph (each problem printed as ``NODE (TYPE): message``),
 1 when a node failed, 130 when cancelled (Ctrl-C). ``reproduce`` exits 0 when the result is identical
-(or differs only in provenance), 1 when it differs or fails, 2 when the artifact has no provenance.
+(or differs only in provenance), 1 when it differs or fails or the artifact is malformed, 2 when the
+artifact has no provenance; ``info`` exits 1 on a malformed artifact, 2 when it carries no provenance.
 """
 
 from __future__ import annotations
@@ -27,6 +30,18 @@ from pathlib import Path
 from typing import Any, Sequence
 
 EXIT_OK, EXIT_NODE_FAILED, EXIT_INVALID, EXIT_CANCELLED = 0, 1, 2, 130
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from .cli_info import cmd_info as run_info
+
+    return run_info(args)
+
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from .cli_info import cmd_reproduce as run_reproduce
+
+    return run_reproduce(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -66,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="advance the --sweep values together instead of running every combination")
     run.add_argument("--backend", default="local", metavar="local|sync|ray",
                      help="how nodes run: a local pool (default), one at a time (sync), or Ray")
+    run.add_argument("--address", metavar="auto|ray://HOST:PORT",
+                     help="with --backend ray: the cluster to join (default: start a local Ray)")
     run.add_argument("--only", action="append", default=[], metavar="NODE",
                      help="run just what NODE needs (repeatable)")
     run.add_argument("--out", type=Path, help="output folder (default ./out or $NODEFLOW_OUTPUT)")
@@ -83,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     nodes.add_argument("--json", action="store_true", help="the full machine-readable catalog")
     nodes.set_defaults(handler=cmd_nodes)
 
-    info = sub.add_parser("info", help="print how an artifact was made (its provenance)")
+    info = sub.add_parser("info", help="how an artifact was made: provenance, content credentials, watermark")
     info.add_argument("artifact", help="a file a nodeflow output node wrote")
     info.add_argument("--json", action="store_true", help="the full provenance record as JSON")
     info.add_argument("--graph", type=Path, metavar="FILE", help="also write the recorded graph to FILE")
@@ -93,6 +110,22 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("artifact", help="a file a nodeflow output node wrote")
     reproduce.add_argument("--out", type=Path, required=True, help="folder for the reproduced artifact")
     reproduce.set_defaults(handler=cmd_reproduce)
+
+    app = sub.add_parser("app", help="publish a graph as a Gradio form")
+    app.add_argument("graph", help="graph file (JSON)")
+    app.add_argument("--inputs", metavar="NODE.PARAM,...",
+                     help="params to show as fields, in order (default: the graph's published inputs)")
+    app.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    app.add_argument("--port", type=int, default=7870)
+    app.set_defaults(handler=cmd_app)
+
+    serve = sub.add_parser("serve", help="the HTTP API (/v1/) with a job queue, no editor")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8188)
+    serve.add_argument("--backend", default="local", choices=["local", "sync", "ray"], help="how nodes run")
+    serve.add_argument("--address", metavar="auto|ray://HOST:PORT", help="the Ray cluster (default: start a local Ray)")
+    serve.add_argument("--graphs", metavar="DIR", help="folder of graph files runs may name (default: graphs/)")
+    serve.set_defaults(handler=cmd_serve)
 
     audit = sub.add_parser("audit", help="report from the run history: runs, artifacts, guards, policy, models")
     audit.add_argument("--since", metavar="DATE", help="runs started since DATE (2026-11-30, 2026-11-30T12:00, or 7d, 12h)")
@@ -120,7 +153,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     registry = default_registry()
     _warn_pack_errors(registry)
     graph = load_graph(args.graph)
-    problems = check_graph(graph, registry)
+    from .settings import Settings
+
+    problems = check_graph(graph, registry, Settings())  # with settings: model sources and files must exist
     if problems:
         _print_problems(problems)
         return EXIT_INVALID
@@ -164,7 +199,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     _warn_pack_errors(registry)
     graph = load_graph(args.graph)
     try:
-        executor = Executor(registry, backend=_backend(args.backend), listeners=_history_listeners())
+        executor = Executor(registry, backend=_backend(args.backend, getattr(args, "address", None)),
+                            listeners=_history_listeners())
     except ValueError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_INVALID
@@ -229,45 +265,6 @@ def _note_blocked(event: dict[str, Any], blocked: dict[str, str]) -> None:
         blocked[f"{event['node']}{item}"] = event.get("message", "")
 
 
-def cmd_info(args: argparse.Namespace) -> int:
-    from .provenance import ProvenanceError, describe, read_provenance
-
-    try:
-        record = read_provenance(args.artifact)
-    except (OSError, ProvenanceError) as exc:
-        print(f"{args.artifact}: {exc}", file=sys.stderr)
-        return EXIT_INVALID
-    if record is None:
-        print(f"{args.artifact}: no nodeflow provenance in it or beside it", file=sys.stderr)
-        return EXIT_INVALID
-    print(json.dumps(record, indent=2, sort_keys=True) if args.json else describe(record))
-    if args.graph:
-        from .files import write_atomic
-
-        write_atomic(args.graph, (json.dumps(record["graph"], indent=2, sort_keys=True) + "\n").encode())
-        print(f"graph written to {args.graph}", file=sys.stderr)
-    return EXIT_OK
-
-
-def cmd_reproduce(args: argparse.Namespace) -> int:
-    from .executor import Executor
-    from .provenance import ProvenanceError
-    from .registry import default_registry
-    from .reproduce import NotReproducible, reproduce
-    from .settings import Settings
-
-    registry = default_registry()
-    _warn_pack_errors(registry)
-    executor = Executor(registry, Settings(output_dir=args.out), listeners=_history_listeners())
-    try:
-        report = reproduce(args.artifact, args.out, executor=executor)
-    except (OSError, ProvenanceError, NotReproducible) as exc:
-        print(f"{args.artifact}: {exc}", file=sys.stderr)
-        return EXIT_INVALID
-    print("\n".join(report.lines()))
-    return EXIT_OK if report.verdict in ("identical", "same content") else EXIT_NODE_FAILED
-
-
 def cmd_audit(args: argparse.Namespace) -> int:
     from .audit import audit, format_audit, parse_since
     from .history import RunHistory
@@ -292,6 +289,18 @@ def cmd_ui(args: argparse.Namespace) -> int:
         print(f"the editor is not available: {exc}", file=sys.stderr)
         return EXIT_NODE_FAILED
     return serve(graph=args.graph, host=args.host, port=args.port, open_browser=not args.no_browser)
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    from .app.app_server import run_app
+
+    return run_app(args.graph, args.inputs, args.host, args.port)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .app.serve import run_serve
+
+    return run_serve(args.host, args.port, args.backend, args.graphs, args.address)
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -348,9 +357,18 @@ def _history_listeners() -> list:
         return []
 
 
-def _backend(name: str) -> Any:
-    """A backend factory by name; checks the name now so a typo is an invalid command, not a crash."""
+def _backend(name: str, address: str | None = None) -> Any:
+    """A backend factory by name; checks the name now so a typo is an invalid command, not a crash.
+    For Ray, joins the cluster now: an unreachable one is a clear error before anything runs."""
     from .backends import BACKENDS
+
+    if name == "ray":
+        from .backends.ray_cluster import RayUnavailable, connect
+
+        try:
+            connect(address)
+        except RayUnavailable as exc:
+            raise ValueError(str(exc)) from None
 
     if name not in BACKENDS and name != "ray":
         raise ValueError(f"unknown backend {name!r} (known: {', '.join(sorted([*BACKENDS, 'ray']))})")

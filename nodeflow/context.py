@@ -38,6 +38,8 @@ class Context:
         params: dict[str, Any] | None = None,
         item: int | None = None,
         labels: dict[str, list[str]] | None = None,
+        plan: Any = None,
+        registry: Any = None,
     ):
         self.run_id = run_id
         self.node_id = node_id
@@ -52,6 +54,8 @@ class Context:
         self.params = params or {}  # this node's resolved static params
         self.item = item  # the sweep item this call makes, when the node is mapped over a sweep
         self._labels = labels or {}
+        self.plan = plan  # the plan being run: what provenance records (nodeflow.delivery)
+        self.registry = registry
         self._preview_count = 0
         self._last_progress = 0.0
 
@@ -93,7 +97,8 @@ class Context:
             path = folder / f"{stem.replace('/', '_')}-{self._preview_count:04d}.png"
             image = value if value.mode in ("RGB", "RGBA", "L") else value.convert("RGB")
             image.save(path, format="PNG", compress_level=1)
-            self._send("preview", kind="image", path=str(path))
+            # a name keeps previews apart on the node (a trainer's loss curve beside its samples)
+            self._send("preview", kind="image", path=str(path), **({"name": name} if name else {}))
             return
         raise TypeError(f"cannot preview a {type(value).__name__}; pass an image, text or a file path")
 

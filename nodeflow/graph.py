@@ -54,6 +54,8 @@ class Graph:
     meta: dict[str, Any] = field(default_factory=dict)
     groups: list[dict[str, Any]] = field(default_factory=list)
     ui: dict[str, Any] = field(default_factory=dict)
+    # params offered as a form (``nodeflow app``): [{"param": "NODE.PARAM", "label"?: ...}], see published.py
+    published: list[dict[str, str]] = field(default_factory=list)
     # subgraph definitions carried by the file: name -> definition (see nodeflow.subgraphs)
     definitions: dict[str, Any] = field(default_factory=dict)
     # problems found while reading the file; validation reports them with its own
@@ -106,6 +108,9 @@ def parse_graph(data: Any) -> Graph:
     if not isinstance(ui, dict):
         problems.append(Problem.graph('"ui" must be an object'))
 
+    from .published import parse_published  # published.py reads Graph, so imported here
+
+    graph.published = parse_published(data.get("published"), problems)
     definitions = data.get("definitions", {})
     if isinstance(definitions, dict):
         graph.definitions = definitions
@@ -249,6 +254,10 @@ def graph_to_dict(graph: Graph) -> dict[str, Any]:
         data["groups"] = graph.groups
     if graph.ui:
         data["ui"] = graph.ui
+    if graph.published:
+        from .published import published_to_json
+
+        data["published"] = published_to_json(graph.published)
     if graph.definitions:
         data["definitions"] = graph.definitions
     return data

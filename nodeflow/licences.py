@@ -9,10 +9,9 @@ Its *licence* is read from the model files, where they say it:
   ``license`` key in ``config.json``;
 - a model inside an installed package with neither: the distribution's ``License`` metadata.
 
-A loader says where its model files are with ``register_model_files(node_type, resolver)``;
-``resolver(source, settings)`` returns the file or folder (``None`` for a hub id). Nodes that read
-model files are those listing params in ``reads`` (and, until every loader does, a ``source`` param
-of a ``*.load`` node).
+Model params are those a loader marks with a ``model`` resolve check (``Param(resolve=model_source(...))``,
+see :mod:`nodeflow.resolve`): the same cheap lookup that tells validation a model exists tells this
+module where its files are. Params listed in a node's ``reads`` count too.
 """
 
 from __future__ import annotations
@@ -20,20 +19,12 @@ from __future__ import annotations
 import json
 import re
 import struct
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ModelUse", "model_uses", "read_licence", "register_model_files", "source_kind"]
-
-_RESOLVERS: dict[str, Callable[[str, Any], Path | None]] = {}
-
-
-def register_model_files(node_type: str, resolver: Callable[[str, Any], Path | None]) -> None:
-    """Tell nodeflow where ``node_type``'s model files are for a source value (without loading them)."""
-    _RESOLVERS[node_type] = resolver
+__all__ = ["ModelUse", "model_facts", "model_uses", "read_licence", "source_kind"]
 
 
 @dataclass(frozen=True)
@@ -51,10 +42,10 @@ class ModelUse:
 
 
 def model_params(spec: Any) -> tuple[str, ...]:
-    reads = tuple(getattr(spec, "reads", ()) or ())
-    if not reads and spec.type.endswith(".load") and "source" in spec.params:
-        reads = ("source",)
-    return tuple(name for name in reads if name in spec.params)
+    """Params naming a model: marked with a ``model`` resolve check, or listed in ``reads``."""
+    marked = [n for n, p in spec.params.items() if getattr(getattr(p, "resolve", None), "kind", "") == "model"]
+    reads = [n for n in (getattr(spec, "reads", ()) or ()) if n in spec.params and n not in marked]
+    return tuple(marked + reads)
 
 
 def source_kind(value: str, default: Any, path: Path | None) -> str:
@@ -82,7 +73,7 @@ def model_uses(graph: Any, registry: Any, settings: Any) -> list[ModelUse]:
             value = node.params.get(name, default)
             if not isinstance(value, str) or (not value.strip() and not default):
                 continue
-            path = _resolve(node.type, value, settings)
+            path = _resolve(spec.params[name], value, settings, node.params)
             uses.append(
                 ModelUse(node.id, node.type, name, value, source_kind(value, default, path),
                          read_licence(path) if path is not None else None, str(path) if path else None)
@@ -90,17 +81,29 @@ def model_uses(graph: Any, registry: Any, settings: Any) -> list[ModelUse]:
     return uses
 
 
-def _resolve(node_type: str, value: str, settings: Any) -> Path | None:
-    resolver = _RESOLVERS.get(node_type)
-    try:
-        if resolver is not None:
-            found = resolver(value, settings)
-            return Path(found) if found is not None and Path(found).exists() else None
-        from .models import find_local_model
+def model_facts(param: Any, value: str, settings: Any, params: dict[str, Any]) -> dict[str, Any]:
+    """``{"source", "licence"}`` of the model a param names (for a provenance record's model entry);
+    the licence only where the model files state one."""
+    path = _resolve(param, value, settings, params)
+    licence = read_licence(path) if path is not None else None
+    return {"source": source_kind(value, param.default, path), **({"licence": licence} if licence else {})}
 
-        return find_local_model(value, settings)
-    except Exception:  # noqa: BLE001  (a missing model is the loader's problem to report, not the licence lookup's)
+
+def _resolve(param: Any, value: str, settings: Any, params: dict[str, Any]) -> Path | None:
+    """Where the model files are, by the param's own resolve check (it loads nothing)."""
+    check = getattr(getattr(param, "resolve", None), "check", None)
+    try:
+        found = check(value, settings, params) if check is not None else None
+        if found is None:
+            from .models import find_local_model
+
+            found = find_local_model(value, settings)
+    except Exception:  # noqa: BLE001  (a missing model is the resolve check's problem to report)
         return None
+    for candidate in found if isinstance(found, tuple) else (found,):
+        if isinstance(candidate, (str, Path)) and candidate and Path(candidate).exists():
+            return Path(candidate)
+    return None
 
 
 @lru_cache(maxsize=256)

@@ -70,6 +70,7 @@ class NodeSpec:
     # native batching: batch(list of kwargs[, ctx]) -> one result per item, in one call
     batch: Callable[..., Any] | None = None
     batch_wants_ctx: bool = False
+    reads: tuple[str, ...] = ()  # params naming model or data files the node reads (hashed in provenance)
 
     @property
     def output_index(self) -> dict[str, int]:
@@ -134,6 +135,7 @@ def node(
     title: str = "",
     holds: str | None = None,
     batch: Callable[..., Any] | None = None,
+    reads: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a function as a node type. See the module docstring for the shape.
 
@@ -145,6 +147,9 @@ def node(
     node that loads or runs a model holds its device). ``batch(calls[, ctx])``, when given, runs
     several sweep items in one call: ``calls`` is a list of the keyword arguments one call of the
     node would get, and it returns one result per item (as the node function would return it).
+
+    ``reads`` names params whose value is a model or data file or folder the node reads (besides
+    ``file`` params), so provenance records its content hash.
     """
     if cache not in CACHE_MODES:
         raise NodeDefinitionError(f"{type_name}: cache must be one of {CACHE_MODES}")
@@ -167,6 +172,7 @@ def node(
             batch=batch,
             batch_wants_ctx=batch is not None and "ctx" in inspect.signature(batch).parameters,
         )
+        spec.reads = tuple(reads)
         func.__nodeflow__ = spec  # type: ignore[attr-defined]
         _DEFINED[type_name] = spec
         for listener in _DEFINITION_LISTENERS:

@@ -56,6 +56,8 @@ class Param:
     optional: bool = False
     # for text kinds: a value with nothing but blanks is a validation problem; this says what to add
     nonempty: str = ""
+    # how validation checks that the value names something that exists (nodeflow.resolve.Resolve)
+    resolve: Any = field(default=None, compare=False)
     name: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -174,6 +176,8 @@ class Param:
             out["optional"] = True
         if self.nonempty:
             out["nonempty"] = True
+        if self.resolve is not None:
+            out["resolve"] = self.resolve.spec()
         out["type"] = self.port_type
         return out
 

@@ -25,6 +25,7 @@ from .backends.base import StopSignal, Task, TaskEnv, TaskResult
 from .context import Cancelled, Context
 from .events import EventSink, preview_kind, summarize
 from .keying import key_all, nbytes, needed, reason, remember
+from .node_previews import show_outputs
 from .plan import Plan, PlannedNode
 from .resources import holds_of
 
@@ -168,6 +169,8 @@ class PlanRun:
                     self.emit("node_cached", **planned.label)
                     if planned.spec.output and self.sink is not None:
                         self.replay_previews(planned)
+                    if self.sink is not None:  # a node the user asked to see shows its result (ui.preview)
+                        show_outputs(planned, self.values.get(planned.id), lambda p=planned: self.context(p))
                     release(planned.id)
                     continue
                 members = [planned]
@@ -283,6 +286,7 @@ class PlanRun:
                     outputs={name: summarize(v) for name, v in zip(planned.spec.outputs, outputs)},
                     **planned.label,
                 )
+                show_outputs(planned, outputs, lambda: self.context(planned))
             return True
         if finished.status == "cancelled":
             self.emit("node_skipped", reason="cancelled", **planned.label)
@@ -394,4 +398,6 @@ class PlanRun:
             graph=planned.graph if planned.graph is not None else self.plan.graph,
             params=planned.params,
             item=planned.item,
+            plan=self.plan,
+            registry=self.ex.registry,
         )

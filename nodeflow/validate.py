@@ -13,10 +13,13 @@ import json
 from typing import Any, Callable, Iterable
 
 from .graph import Graph
+from .inactive import inactive_nodes
 from .order import topological_order
 from .params import ParamError
 from .problems import Problem
+from .published import problems_for as published_problems
 from .registry import Registry
+from .resolve import resolve_check
 from .subgraphs import is_subgraph
 from .types import compatible
 
@@ -203,7 +206,9 @@ def validate(graph: Graph, registry: Registry) -> list[Problem]:
         first = nodes[cycle[0]]
         path = " -> ".join(cycle + [cycle[0]])
         problems.append(Problem(first.id, first.type, None, f"cycle: {path}; a graph must not loop back on itself"))
-    return problems
+    problems += published_problems(graph, registry)
+    inactive = inactive_nodes(graph, registry)  # muted, or feeding only muted nodes: they never run
+    return [p for p in problems if p.node is None or p.node not in inactive]
 
 
 def bypass_source(spec, output_type: str) -> str | None:
@@ -230,4 +235,5 @@ def _policy_check(graph: Graph, registry: Registry, settings: Any, policy: Any) 
     return problems_for(graph, registry, settings, policy)
 
 
+add_check(resolve_check)  # model sources and input files exist (with settings; nodeflow.resolve)
 add_check(_policy_check)

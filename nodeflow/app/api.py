@@ -13,7 +13,11 @@
 | GET /api/events | run events as server-sent events; the current run's events are replayed first |
 | GET /files/{previews,output}/{path} | preview and output files, nothing outside those folders |
 | GET /api/inputs, POST /api/upload | files a file param may pick; upload one into the input folder |
-| POST /api/provenance | the graph recorded in a dropped artifact (PNG, WAV, ...) |
+| POST /api/provenance | the graph recorded in a dropped artifact (one route, in ``nodeflow/history_api.py``) |
+| GET /api/models?kind= | models a source param may name (models folder, Hugging Face cache, bundled) |
+| POST /api/inputs/from-output | copy a recent output into the input folder, for a file param |
+| GET /api/output-folder | where output nodes write |
+| GET /api/history/{id}/events | a past run as the events the canvas shows (states, outputs, error) |
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from ..registry import Registry
 from ..settings import Settings
 from ..validate import check_graph
 from .guard_http import require_json
+from .pickers import local_models, recent_outputs
 from .runs import RunManager
 
 __all__ = ["EditorState", "make_router", "GRAPHS_DIR"]
@@ -316,7 +321,39 @@ def make_router(state: EditorState) -> APIRouter:
                 if len(found) >= 2000:
                     break
                 found.setdefault(path.relative_to(folder).as_posix(), folder.name)
-        return {"files": sorted(found)}
+        output = Path(settings.output_dir)
+        recent = [{"name": p.relative_to(output).as_posix(), "url": state.runs.url_for(str(p.resolve())) or ""}
+                  for p in recent_outputs(output, wanted)]
+        return {"files": sorted(found), "recent": recent}
+
+    @router.post("/api/inputs/from-output")
+    async def input_from_output(request: Request) -> dict[str, Any]:
+        body = await _json_body(request)
+        try:
+            source = resolve_inside(str(body.get("name") or ""), [Path(settings.output_dir)], must_exist=True)
+        except (PathNotAllowed, FileNotFoundError):
+            raise HTTPException(404, "no such file in the output folder") from None
+        if not source.is_file():
+            raise HTTPException(404, "not a file")
+        filename = _safe_name(source.name)
+        write_atomic(settings.input_dir / filename, source.read_bytes())
+        return {"path": filename}
+
+    @router.get("/api/models")
+    def models(kind: str = "") -> dict[str, Any]:
+        return {"models": local_models(settings, kind.strip().lower())}
+
+    @router.get("/api/output-folder")
+    def output_folder() -> dict[str, Any]:
+        return {"folder": str(Path(settings.output_dir).resolve())}
+
+    @router.get("/api/history/{run_id}/events")
+    def history_events(request: Request, run_id: str) -> dict[str, Any]:
+        history = getattr(request.app.state, "history", None)
+        run = history.get_run(run_id) if history is not None else None
+        if run is None:
+            raise HTTPException(404, f"no run {run_id} in the history")
+        return {"events": past_run_events(run, state.runs.url_for)}
 
     @router.post("/api/upload")
     async def upload(request: Request, name: str) -> dict[str, Any]:
@@ -329,23 +366,38 @@ def make_router(state: EditorState) -> APIRouter:
             raise HTTPException(400 if exc.errno == 36 else 507, f"cannot store {filename}: {exc.strerror or exc}") from None
         return {"path": filename, "bytes": len(data)}
 
-    @router.post("/api/provenance")
-    async def provenance(request: Request, name: str = "") -> Any:
-        data = await _read_limited(request)
-        try:
-            from ..provenance import read_provenance_bytes
-        except ImportError:
-            return JSONResponse({"error": "reading provenance is not available in this install"}, status_code=501)
-        try:
-            record = read_provenance_bytes(data, name)
-        except ValueError as exc:
-            return JSONResponse({"error": f"{name or 'the file'}: unreadable provenance ({exc})"}, status_code=422)
-        graph = (record or {}).get("graph")
-        if not isinstance(graph, dict):
-            return JSONResponse({"error": f"{name or 'the file'} carries no nodeflow graph"}, status_code=422)
-        return {"graph": graph, "record": {k: v for k, v in record.items() if k != "graph"}}
-
     return router
+
+
+def past_run_events(run: dict[str, Any], url_for) -> list[dict[str, Any]]:
+    """A run from the history as the events it sent, enough for the canvas to show each node's state,
+    its output files (as previews) and the error."""
+    rid = run["id"]
+    events: list[dict[str, Any]] = [{"event": "run_started", "run": rid, "nodes": sorted(run.get("nodes") or {})}]
+    by_node: dict[str, list[dict[str, Any]]] = {}
+    for output in run.get("outputs") or []:
+        by_node.setdefault(output.get("node") or "", []).append(output)
+    for node, entry in (run.get("nodes") or {}).items():
+        status = entry.get("status")
+        for output in by_node.get(node, []):
+            if output.get("path"):
+                url = url_for(output["path"])
+                if url:
+                    events.append({"event": "preview", "run": rid, "node": node, "kind": output.get("kind") or "file", "url": url,
+                                   "path": output["path"]})
+            elif output.get("kind") == "text":
+                events.append({"event": "preview", "run": rid, "node": node, "kind": "text", "text": output.get("text", "")})
+        if status == "cached":
+            events.append({"event": "node_cached", "run": rid, "node": node})
+        elif status == "error":
+            events.append({"event": "node_error", "run": rid, "node": node, "message": entry.get("message") or (run.get("error") or {}).get("message", "")})
+        else:
+            events.append({"event": "node_finished", "run": rid, "node": node, "duration_s": entry.get("duration_s") or 0,
+                           "outputs": entry.get("outputs") or {}})
+    status = run.get("status")
+    events.append({"event": "run_finished", "run": rid, "status": status if status in ("ok", "error", "cancelled") else "error",
+                   "duration_s": run.get("duration_s") or 0})
+    return events
 
 
 async def _read_limited(request: Request) -> bytes:

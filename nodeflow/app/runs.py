@@ -15,7 +15,7 @@ import threading
 import time
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from ..executor import Executor, RunResult
 from ..files import PathNotAllowed, resolve_inside
@@ -85,11 +85,13 @@ class RunManager:
         *,
         queue: JobQueue | None = None,
         concurrency: int | None = None,
+        output_dir: Callable[[str], Path] | None = None,
     ):
         self.executor = executor
         self.roots = {name: Path(root) for name, root in file_roots.items()}
         self.log = EventLog()
         self.queue = queue or JobQueue.in_folder(executor.settings.home)
+        self.output_dir = output_dir  # job id -> its own output folder (serve); None: the settings' folder
         self._plans: dict[str, Any] = {}  # job id -> plan made when it was submitted
         self._logs: OrderedDict[str, EventLog] = OrderedDict()
         self._lock = threading.Lock()
@@ -151,7 +153,8 @@ class RunManager:
             if plan is None:  # queued before a restart: plan it again
                 request = job["request"]
                 plan = self._prepare(parse_graph(request.get("graph")), request)
-            result = self.executor.run_plan(plan, on_event=on_event, cancel=cancel, run_id=job_id, source=job.get("source") or "editor")
+            result = self.executor.run_plan(plan, on_event=on_event, cancel=cancel, run_id=job_id, source=job.get("source") or "editor",
+                                            output_dir=self.output_dir(job_id) if self.output_dir else None)
         except GraphInvalid as invalid:
             problems = [p.to_json() for p in invalid.problems]
             on_event({"event": "run_finished", "run": job_id, "t": time.time(), "status": "error", "duration_s": 0})

@@ -21,6 +21,7 @@ from ..settings import Settings
 from .api import EditorState, make_router
 from .auth import AuthConfig, auth_for_host
 from .guard_http import secure
+from .publish import make_publish_router
 from .runs import RunManager
 
 __all__ = ["build_app", "serve", "BUNDLE_DIR", "BundleMissing"]
@@ -73,11 +74,12 @@ def build_app(
     app = FastAPI(title="nodeflow", docs_url=None, redoc_url=None)
     app.state.editor = state
     app.include_router(make_router(state))
+    app.include_router(make_publish_router(state))  # the editor's "Publish as app"
     history_router = _history_router()
     if history_router is not None:
         app.include_router(history_router)
     app.mount("/ui", StaticFiles(directory=BUNDLE_DIR), name="ui")
-    page = build_page(runs, version)
+    page = build_page(runs, version, history)
     app = gr.mount_gradio_app(
         app,
         page,

@@ -164,4 +164,5 @@ def _context(spec: "NodeSpec", task: Task, env: TaskEnv, item: int | None, param
         params=params,
         item=item,
         labels=task.labels,
+        registry=env.registry,  # provenance re-plans the node's graph with it (nodeflow.delivery)
     )

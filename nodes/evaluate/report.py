@@ -12,9 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any, NamedTuple
 
-from nodeflow import JSON, Context, File, Image, Param, node
-from nodeflow.files import atomic_path, output_path, write_atomic
-from nodeflow.provenance import build_provenance, embed_provenance
+from nodeflow import JSON, Context, File, Image, Param, deliver, node, overwrite_param
 
 __all__ = ["Report", "evaluation_report", "summarise", "table_image"]
 
@@ -89,7 +87,7 @@ def evaluation_report(
     ctx: Context = None,
     *,
     filename: str = Param("evaluation", description="report name in the output folder: NAME.json and NAME.png"),
-    overwrite: bool = Param(False, description="replace files of the same name (off: add a number instead)"),
+    overwrite: bool = overwrite_param(),
 ) -> Report:
     """Write the metrics of every item (a sweep's items, or one) to a JSON file and an image table:
     one row per item with its picture and numbers, and the mean of each number. Metrics linked into
@@ -106,13 +104,11 @@ def evaluation_report(
     pictures = _as_list(images)
     summary = summarise(items)
     stem = filename.removesuffix(".json").removesuffix(".png")
-    json_path = output_path(ctx.output_dir, f"{stem}.json", (".json",), overwrite=overwrite)
-    write_atomic(json_path, (json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n").encode())
-    table_path = output_path(ctx.output_dir, f"{stem}.png", (".png",), overwrite=overwrite)
+    text = json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n"
+    means = ", ".join(f"{k} {v:.4g}" for k, v in list(summary["mean"].items())[:6]) or "no numbers reported"
+    json_path = deliver(ctx, f"{stem}.json", lambda out: out.path.write_text(text, encoding="utf-8"),
+                        kind="json", suffixes=(".json",), overwrite=overwrite, preview=f"mean of {summary['count']}: {means}")
     table = table_image(summary, pictures)
-    with atomic_path(table_path) as tmp:
-        table.save(tmp, format="PNG")
-        embed_provenance(tmp, build_provenance(ctx, table_path, kind="image"), final=table_path)
-    ctx.preview(table_path, kind="image")
-    ctx.log(", ".join(f"{k} {v:.4g}" for k, v in list(summary["mean"].items())[:6]) or "no numbers reported")
+    table_path = deliver(ctx, f"{stem}.png", lambda out: out.content.save(out.path, format="PNG"), content=table,
+                         kind="image", suffixes=(".png",), overwrite=overwrite)
     return Report(json_path, table_path)

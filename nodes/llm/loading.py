@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from nodeflow import Context, Param, node, register_model_files
+from nodeflow import Context, Param, model_source, node
 from nodeflow.models import ModelNotFound, find_local_model, hub_offline, is_hub_id, not_found_message
 from nodeflow.settings import Settings
 
@@ -160,7 +160,7 @@ def _torch_dtype(name: str, ctx: Context, device: str) -> Any:
     return ctx.models.dtype(device) if name == "auto" else getattr(torch, name)
 
 
-@node("llm.load", category="LLM", outputs=("model",))
+@node("llm.load", category="LLM", outputs=("model",), reads=("source",))
 def load(
     ctx: Context,
     *,
@@ -168,6 +168,7 @@ def load(
         BUNDLED,
         description=f"{BUNDLED} (bundled, works offline), a model folder or .gguf file in the models "
         "folder, or a Hugging Face id (when online)",
+        resolve=model_source(lambda v, s, _: resolve_source(v, s), models="llm", what="language model", layout=_LAYOUT),
     ),
     device: str = Param("auto", choices=("auto", "cpu", "cuda", "mps")),
     dtype: str = Param("auto", choices=_DTYPES, description="auto: float32 on the CPU, half precision on GPUs"),
@@ -191,7 +192,3 @@ def load(
     fetch()  # load now, so a missing model fails this node and its load time shows here
     name = source.strip() or BUNDLED
     return LanguageModelHandle(name, fetch=fetch)
-
-
-# where llm.load's model files are, so a policy can read their licence before anything loads
-register_model_files("llm.load", lambda source, settings: resolve_source(source, settings)[1])
