@@ -37,7 +37,7 @@ from typing import Any
 
 from .problems import Problem
 
-__all__ = ["POLICY_FILE", "Policy", "PolicyError", "active_policy", "load_policy", "parse_policy", "problems_for"]
+__all__ = ["POLICY_FILE", "policy_beside", "Policy", "PolicyError", "active_policy", "load_policy", "parse_policy", "problems_for"]
 
 POLICY_FILE = "policy.toml"
 GENERATORS = (
@@ -148,6 +148,14 @@ def load_policy(path: Path | str) -> Policy:
     except (OSError, UnicodeDecodeError) as exc:
         raise PolicyError(f"{path}: cannot read the policy file: {exc}") from None
     return parse_policy(text, str(path))
+
+
+def policy_beside(graph_file: Path | str) -> Path | None:
+    """The policy attached to a graph file: ``NAME.policy.toml`` beside ``NAME.json`` (what a server
+    passes to validation for a graph it serves), or None."""
+    graph_file = Path(graph_file)
+    attached = graph_file.with_name(f"{graph_file.stem}.policy.toml")
+    return attached if attached.is_file() else None
 
 
 def active_policy(settings: Any = None, policy: Policy | Path | str | None = None) -> Policy | None:

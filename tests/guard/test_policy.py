@@ -198,3 +198,30 @@ def test_editor_routes_refuse_a_graph_that_breaks_the_policy(tmp_path, monkeypat
         ]
         shown = client.post("/api/validate", json={"graph": {"nodeflow": 1, "nodes": nodes}}).json()["problems"]
         assert shown[0]["node"] == "join"
+
+
+def test_serve_refuses_a_served_graph_that_breaks_its_attached_policy(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from nodeflow.app.serve import build_serve_app
+    from nodeflow.settings import Settings
+
+    served = tmp_path / "graphs"
+    served.mkdir()
+    nodes = {
+        "a": {"type": "core.text", "params": {"text": "hi"}},
+        "join": {"type": "core.concat", "inputs": {"a": ["a", "text"]}},
+        "show": {"type": "core.show_text", "inputs": {"text": ["join", "text"]}},
+    }
+    for name in ("strict", "free"):
+        (served / f"{name}.json").write_text(json.dumps({"nodeflow": 1, "nodes": nodes}))
+    (served / "strict.policy.toml").write_text('[nodes]\ndeny = ["core.concat"]\n')
+    settings = Settings(home=tmp_path / "home", output_dir=tmp_path / "out", extra_input_dirs=[], allow_cwd_inputs=False)
+    with TestClient(build_serve_app(settings=settings, registry=Registry().load_all(), graphs_dir=served, local_only=False)) as client:
+        refused = client.post("/v1/runs", json={"graph_name": "strict.json"})
+        assert refused.status_code == 422
+        assert "join" in json.dumps(refused.json()) and "core.concat is not allowed" in json.dumps(refused.json())
+        # the same graph without a policy of its own is queued; inline graphs never take a file's policy
+        assert client.post("/v1/runs", json={"graph_name": "free.json"}).status_code == 202
+        assert client.post("/v1/runs", json={"graph": {"nodeflow": 1, "nodes": nodes}}).status_code == 202
+        assert client.post("/v1/runs", json={"graph_name": "strict.json"}).status_code == 422  # no cached plan skips it
