@@ -39,6 +39,17 @@ CATEGORIES = (
 EXTRA_ROWS: list[tuple[str, object]] = []  # (name, callable doing one item): credentials, watermark, ...
 
 
+def delivery_rows(folder: Path) -> list[tuple[str, object]]:
+    """C2PA sign/verify and watermark embed/detect rows, from bench/delivery_credentials.py when present."""
+    sys.path.insert(0, str(REPO / "bench"))
+    try:
+        from delivery_credentials import guard_rows
+    except ImportError as exc:  # delivery's benchmark not merged yet, or a package missing
+        print(f"(no credential/watermark rows: {exc})")
+        return []
+    return guard_rows(folder)
+
+
 def median_ms(work, repeat: int) -> float:
     work()  # warm: first calls load models and fill caches
     samples = []
@@ -114,8 +125,9 @@ def main() -> None:
     torch.set_num_threads(1)  # the shared CI machine: one thread each, as the tests run
     with tempfile.TemporaryDirectory() as tmp:
         txt2img_ms = median_ms(tiny_txt2img(Path(tmp) / "tiny-sd"), max(3, args.repeat // 3))
-    draw_ms = median_ms(showcase_draw(), max(3, args.repeat // 3))
-    rows = [(name, median_ms(work, args.repeat)) for name, work in guard_rows() + EXTRA_ROWS]
+        draw_ms = median_ms(showcase_draw(), max(3, args.repeat // 3))
+        work = guard_rows() + EXTRA_ROWS + delivery_rows(Path(tmp))
+        rows = [(name, median_ms(one, args.repeat)) for name, one in work]
 
     print(f"reference: tiny txt2img (20 steps) {txt2img_ms:.1f} ms; showcase draw step (25 guided steps) {draw_ms:.1f} ms\n")
     header = f"{'guard (one item)':<44} {'ms':>9} {'of txt2img':>11} {'of draw':>9}"
