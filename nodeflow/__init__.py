@@ -4,6 +4,8 @@ The public node API (what a pack imports)::
 
     from nodeflow import node, Param, Context, Image, String, Int, Float, Boolean
 
+A guard node raises ``Blocked("why")`` to stop its branch.
+
 Port types that more than one pack uses live here too (packs never import each other): datasets
 (``ImageDataset``, ``TextDataset``, ``Tokenizer``), media (``Audio``, ``Frames``, ``Video``), models
 (``LanguageModel``, ``Embedder``, ``Embedding``) and the parts of a diffusion model with what flows
@@ -11,6 +13,7 @@ between them (``Denoiser``, ``TextEncoder``, ``VAE``, ``Conditioning``, ``Latent
 Python class of its values.
 """
 
+from .blocking import Blocked
 from .context import Cancelled, Context
 from .data_types import ImageDataset, ImageSet, TextCorpus, TextDataset, Tokenizer
 from .media_types import Audio, AudioClip, FrameList, Frames, Video, VideoPath, as_clip
@@ -66,6 +69,7 @@ __all__ = [
     "model_source",
     "Context",
     "Cancelled",
+    "Blocked",
     "NodeSpec",
     "PortType",
     "register_type",
