@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from nodeflow import Context, Param, node
+from nodeflow import Context, File, Param, node
 from nodeflow.models import ModelNotFound, find_local_model, hub_offline, is_hub_id, model_folders, not_found_message
 from nodeflow.settings import Settings
 
@@ -150,12 +150,17 @@ def _lora_fingerprint(params: dict[str, Any], ctx: Context) -> str:
 @node("diffusion.lora", category="Diffusion", outputs=("pipeline",), fingerprint=_lora_fingerprint, title="LoRA")
 def lora(
     pipeline: DiffusionPipeline,
-    ctx: Context,
+    file: File | None = None,
+    ctx: Context = None,
     *,
     path: str = Param("", kind="file", extensions=(".safetensors",), description="a LoRA file in the models folder"),
     scale: float = Param(1.0, min=-4, max=4, step=0.05, display="slider"),
 ) -> DiffusionPipeline:
-    """Apply a LoRA (a .safetensors file, diffusers or kohya format) to a pipeline when it samples."""
+    """Apply a LoRA (a .safetensors file, diffusers or kohya format) to a pipeline when it samples.
+
+    A linked ``file`` (from train.diffusion_lora) is used instead of ``path``."""
+    if file is not None:
+        path = str(file)
     if not path:
         raise ValueError("no LoRA chosen: set path to a .safetensors LoRA file in the models folder")
     found = find_local_model(path, ctx.settings)
