@@ -5,6 +5,7 @@ The public node API (what a pack imports)::
     from nodeflow import node, Param, Context, Image, String, Int, Float, Boolean
 """
 
+from .code import CodeType, SourceCode, extract_code
 from .context import Cancelled, Context
 from .node_api import NodeSpec, node
 from .params import Param
@@ -25,6 +26,7 @@ from .types import (
 Image = ImageType
 File = FileType
 JSON = JSONType
+Code = CodeType
 
 __version__ = "0.1.0"
 
@@ -45,5 +47,8 @@ __all__ = [
     "Float",
     "Boolean",
     "AnyType",
+    "Code",
+    "SourceCode",
+    "extract_code",
     "__version__",
 ]

@@ -174,3 +174,16 @@ def test_smollm2_lora_for_a_few_steps(lm_executor, settings, tiny_models):
     assert losses["curves"]["loss"][-1] < losses["curves"]["loss"][0]
     assert meta["base_signature"]["num_hidden_layers"] == 30
     assert "abracadabra" in result.outputs["after"]["text"].lower()
+
+
+def test_generate_puts_the_code_of_its_reply_on_a_code_output(executor):
+    graph = {"nodeflow": 1, "nodes": {
+        "llm": {"type": "llm.load", "params": {"source": "tiny-llama"}},
+        "gen": {"type": "llm.generate", "params": {"prompt": "Write hello world.", "max_tokens": 5, "seed": 1,
+                                                   "code_language": "py"},
+                "inputs": {"model": ["llm", "model"]}},
+    }}
+    result = executor.run(parse_graph(graph), only=["gen"])
+    assert result.ok, result.error
+    code = result.outputs["gen"]["code"]
+    assert code.language == "python" and code.text.strip() == result.outputs["gen"]["text"].strip()
