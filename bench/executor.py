@@ -4,6 +4,10 @@ Prints a table: per-node overhead of a first run (against calling the same funct
 by side), a fully cached re-run, validation, planning, and memory. Targets: under 30 us per node,
 a cached re-run under 10 ms, validation under 50 ms.
 
+A second table compares 100 subgraphs of 10 nodes with the same 1,000 nodes written flat (100
+chains of 10): per-node overhead (target: within 1.2x of flat) and a cached re-run after one inner
+param of one subgraph changes (only that subgraph's affected nodes run).
+
     .venv/bin/python bench/executor.py [--nodes 1000] [--repeat 5]
 """
 
@@ -39,6 +43,63 @@ def chain(n: int) -> dict:
         nodes[f"n{i}"] = {"type": "core.int_math", "inputs": {"a": [f"n{i - 1}", "value"]}, "params": {"op": "add", "value": 1}}
     nodes[f"n{n - 1}"]["params"]["value"] = 2
     return {"nodeflow": 1, "nodes": nodes}
+
+
+def blocks(count: int, size: int, *, nested: bool) -> dict:
+    """``count`` chains of ``size`` nodes fed by one source: as subgraph nodes or written out flat."""
+    inner = {"n0": {"type": "core.int_math", "params": {"op": "add", "value": 1}}}
+    for i in range(1, size):
+        inner[f"n{i}"] = {"type": "core.int_math", "inputs": {"a": [f"n{i - 1}", "value"]}, "params": {"op": "add", "value": 1}}
+    nodes: dict = {"src": {"type": "core.int", "params": {"value": 1}}}
+    if nested:
+        for b in range(count):
+            nodes[f"b{b}"] = {"type": "subgraph.block", "inputs": {"x": ["src", "value"]}}
+        block = {"nodes": inner, "inputs": {"x": [["n0", "a"]]}, "outputs": {"y": [f"n{size - 1}", "value"]}}
+        return {"nodeflow": 1, "nodes": nodes, "definitions": {"block": block}}
+    for b in range(count):
+        for nid, entry in inner.items():
+            links = {"a": [f"b{b}/{entry['inputs']['a'][0]}", "value"]} if "inputs" in entry else {"a": ["src", "value"]}
+            nodes[f"b{b}/{nid}"] = {**entry, "inputs": links, "params": dict(entry["params"])}
+    return {"nodeflow": 1, "nodes": nodes}
+
+
+def subgraph_table(registry, home: Path, repeat: int) -> None:
+    count, size = 100, 10
+    first: dict[str, list[float]] = {"flat": [], "subgraphs": []}
+    cached: dict[str, list[float]] = {"flat": [], "subgraphs": []}
+    edited, ran = [], 0
+    for _ in range(repeat):
+        for kind in ("flat", "subgraphs"):
+            data = blocks(count, size, nested=kind == "subgraphs")
+            executor = Executor(registry, Settings(home=home, output_dir=home / "out"))
+            gc.collect()
+            started = clock()
+            result = executor.run(parse_graph(data))
+            first[kind].append(clock() - started)
+            assert result.ok and len(result.ran) == count * size + 1, result
+            started = clock()
+            executor.run(parse_graph(data))
+            cached[kind].append(clock() - started)
+            if kind == "subgraphs":
+                data["nodes"]["b50"]["params"] = {"n5.value": 7}
+                started = clock()
+                result = executor.run(parse_graph(data))
+                edited.append(clock() - started)
+                ran = len(result.ran)
+    total = count * size + 1
+    per = {kind: min(first[kind]) / total * 1e6 for kind in first}
+    rows = [
+        ("first run, 1,000 nodes written flat", best(first["flat"]), f"{per['flat']:.1f} us per node"),
+        ("first run, 100 subgraphs of 10 nodes", best(first["subgraphs"]), f"{per['subgraphs']:.1f} us per node"),
+        ("  subgraphs / flat, per node", f"{per['subgraphs'] / per['flat']:8.2f} x", "target <= 1.2x"),
+        ("cached re-run, flat", best(cached["flat"]), ""),
+        ("cached re-run, subgraphs", best(cached["subgraphs"]), ""),
+        ("re-run after one inner param of one subgraph changed", best(edited), f"{ran} nodes ran (expected {size - 5})"),
+    ]
+    print(f"\nsubgraphs: {count} subgraphs of {size} nodes against the same nodes flat, best of {repeat}")
+    width = max(len(r[0]) for r in rows)
+    for name, value, target in rows:
+        print(f"{name:<{width}}  {value:<34} {target}")
 
 
 def best(samples: list[float]) -> str:
@@ -120,6 +181,7 @@ def main() -> None:
     width = max(len(r[0]) for r in rows)
     for name, value, target in rows:
         print(f"{name:<{width}}  {value:<34} {target}")
+    subgraph_table(registry, home, repeat)
 
 
 if __name__ == "__main__":

@@ -3,12 +3,39 @@
 The public node API (what a pack imports)::
 
     from nodeflow import node, Param, Context, Image, String, Int, Float, Boolean
+
+Port types that more than one pack uses live here too (packs never import each other): datasets
+(``ImageDataset``, ``TextDataset``, ``Tokenizer``), media (``Audio``, ``Frames``, ``Video``), models
+(``LanguageModel``, ``Embedder``, ``Embedding``) and the parts of a diffusion model with what flows
+between them (``Denoiser``, ``TextEncoder``, ``VAE``, ``Conditioning``, ``Latent``), each with the
+Python class of its values.
 """
 
 from .code import CodeType, SourceCode, extract_code
 from .context import Cancelled, Context
+from .data_types import ExampleSet, ImageDataset, ImageSet, TextCorpus, TextDataset, TextExamples, Tokenizer
+from .media_types import Audio, AudioClip, FrameList, Frames, Video, VideoPath, as_clip
+from .model_types import (
+    VAE,
+    Adapter,
+    Conditioning,
+    ConditioningValue,
+    CondPart,
+    Denoiser,
+    Embedder,
+    EmbedderHandle,
+    Embedding,
+    LanguageModel,
+    LanguageModelHandle,
+    Latent,
+    LatentImage,
+    LoadedLM,
+    ModelPart,
+    TextEncoder,
+)
 from .node_api import NodeSpec, node
 from .params import Param
+from .resolve import Resolve, model_source
 from .types import (
     AnyType,
     Boolean,
@@ -19,9 +46,12 @@ from .types import (
     JSONType,
     PortType,
     String,
+    attach_storage,
     get_type,
     register_type,
 )
+
+from .delivery.save import Delivery, credentials_param, deliver, overwrite_param, watermark_param  # noqa: E402
 
 Image = ImageType
 File = FileType
@@ -33,11 +63,14 @@ __version__ = "0.1.0"
 __all__ = [
     "node",
     "Param",
+    "Resolve",
+    "model_source",
     "Context",
     "Cancelled",
     "NodeSpec",
     "PortType",
     "register_type",
+    "attach_storage",
     "get_type",
     "Image",
     "File",
@@ -47,6 +80,42 @@ __all__ = [
     "Float",
     "Boolean",
     "AnyType",
+    # shared port types and their values
+    "ImageDataset",
+    "ImageSet",
+    "TextDataset",
+    "TextCorpus",
+    "Tokenizer",
+    "TextExamples",
+    "ExampleSet",
+    "Audio",
+    "AudioClip",
+    "as_clip",
+    "Frames",
+    "FrameList",
+    "Video",
+    "VideoPath",
+    "LanguageModel",
+    "LanguageModelHandle",
+    "LoadedLM",
+    "Embedder",
+    "EmbedderHandle",
+    "Embedding",
+    "Denoiser",
+    "TextEncoder",
+    "VAE",
+    "ModelPart",
+    "Adapter",
+    "Conditioning",
+    "ConditioningValue",
+    "CondPart",
+    "Latent",
+    "LatentImage",
+    "deliver",
+    "Delivery",
+    "overwrite_param",
+    "credentials_param",
+    "watermark_param",
     "Code",
     "SourceCode",
     "extract_code",

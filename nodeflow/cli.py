@@ -1,15 +1,19 @@
 """The ``nodeflow`` command line.
 
     nodeflow ui [GRAPH] [--host 127.0.0.1] [--port 7860]
-    nodeflow run GRAPH [--set NODE.PARAM=VALUE]... [--only NODE]... [--out DIR] [--events FILE|-]
+    nodeflow run GRAPH [--set NODE.PARAM=VALUE]... [--sweep NODE.PARAM=A,B,C|@FILE]... [--zip]
+                       [--only NODE]... [--out DIR] [--events FILE|-] [--backend local|sync|ray]
     nodeflow validate GRAPH
     nodeflow nodes [--json]
     nodeflow info ARTIFACT [--json] [--graph FILE]
     nodeflow reproduce ARTIFACT --out DIR
+    nodeflow app GRAPH [--inputs NODE.PARAM,...] [--host 127.0.0.1] [--port 7870]
+    nodeflow serve [--host 127.0.0.1] [--port 8188] [--backend local|ray] [--address ADDR] [--graphs DIR]
 
 ``run`` exits 0 on success, 2 for an invalid graph (each problem printed as ``NODE (TYPE): message``),
 1 when a node failed, 130 when cancelled (Ctrl-C). ``reproduce`` exits 0 when the result is identical
-(or differs only in provenance), 1 when it differs or fails, 2 when the artifact has no provenance.
+(or differs only in provenance), 1 when it differs or fails or the artifact is malformed, 2 when the
+artifact has no provenance; ``info`` exits 1 on a malformed artifact, 2 when it carries no provenance.
 """
 
 from __future__ import annotations
@@ -24,6 +28,18 @@ from pathlib import Path
 from typing import Any, Sequence
 
 EXIT_OK, EXIT_NODE_FAILED, EXIT_INVALID, EXIT_CANCELLED = 0, 1, 2, 130
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from .cli_info import cmd_info as run_info
+
+    return run_info(args)
+
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from .cli_info import cmd_reproduce as run_reproduce
+
+    return run_reproduce(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -57,6 +73,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("graph", help="graph file (JSON)")
     run.add_argument("--set", dest="overrides", action="append", default=[], metavar="NODE.PARAM=VALUE",
                      help="override a param (repeatable)")
+    run.add_argument("--sweep", dest="sweeps", action="append", default=[], metavar="NODE.PARAM=A,B,C|@FILE",
+                     help="run once per value (a list, or a file of lines in an input folder); repeatable")
+    run.add_argument("--zip", action="store_true",
+                     help="advance the --sweep values together instead of running every combination")
+    run.add_argument("--backend", default="local", metavar="local|sync|ray",
+                     help="how nodes run: a local pool (default), one at a time (sync), or Ray")
+    run.add_argument("--address", metavar="auto|ray://HOST:PORT",
+                     help="with --backend ray: the cluster to join (default: start a local Ray)")
     run.add_argument("--only", action="append", default=[], metavar="NODE",
                      help="run just what NODE needs (repeatable)")
     run.add_argument("--out", type=Path, help="output folder (default ./out or $NODEFLOW_OUTPUT)")
@@ -72,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     nodes.add_argument("--json", action="store_true", help="the full machine-readable catalog")
     nodes.set_defaults(handler=cmd_nodes)
 
-    info = sub.add_parser("info", help="print how an artifact was made (its provenance)")
+    info = sub.add_parser("info", help="how an artifact was made: provenance, content credentials, watermark")
     info.add_argument("artifact", help="a file a nodeflow output node wrote")
     info.add_argument("--json", action="store_true", help="the full provenance record as JSON")
     info.add_argument("--graph", type=Path, metavar="FILE", help="also write the recorded graph to FILE")
@@ -83,6 +107,22 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--out", type=Path, required=True, help="folder for the reproduced artifact")
     reproduce.set_defaults(handler=cmd_reproduce)
 
+    app = sub.add_parser("app", help="publish a graph as a Gradio form")
+    app.add_argument("graph", help="graph file (JSON)")
+    app.add_argument("--inputs", metavar="NODE.PARAM,...",
+                     help="params to show as fields, in order (default: the graph's published inputs)")
+    app.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    app.add_argument("--port", type=int, default=7870)
+    app.set_defaults(handler=cmd_app)
+
+    serve = sub.add_parser("serve", help="the HTTP API (/v1/) with a job queue, no editor")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8188)
+    serve.add_argument("--backend", default="local", choices=["local", "sync", "ray"], help="how nodes run")
+    serve.add_argument("--address", metavar="auto|ray://HOST:PORT", help="the Ray cluster (default: start a local Ray)")
+    serve.add_argument("--graphs", metavar="DIR", help="folder of graph files runs may name (default: graphs/)")
+    serve.set_defaults(handler=cmd_serve)
+
     return parser
 
 
@@ -92,12 +132,14 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_validate(args: argparse.Namespace) -> int:
     from .graph import load_graph
     from .registry import default_registry
-    from .validate import migrate_nodes, validate
+    from .validate import check_graph
 
     registry = default_registry()
     _warn_pack_errors(registry)
     graph = load_graph(args.graph)
-    problems = migrate_nodes(graph, registry) + validate(graph, registry)
+    from .settings import Settings
+
+    problems = check_graph(graph, registry, Settings())  # with settings: model sources and files must exist
     if problems:
         _print_problems(problems)
         return EXIT_INVALID
@@ -139,9 +181,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     registry = default_registry()
     _warn_pack_errors(registry)
     graph = load_graph(args.graph)
-    executor = Executor(registry, history=_open_history())
     try:
-        plan = executor.prepare(graph, overrides=args.overrides, only=args.only)
+        executor = Executor(registry, backend=_backend(args.backend, getattr(args, "address", None)),
+                            listeners=_history_listeners())
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_INVALID
+    from .files import clean_stale_parts
+
+    clean_stale_parts(Path(f) for f in (args.out or executor.settings.output_dir, executor.settings.previews_dir))
+    sweeps = [f"zip:{text}" if args.zip else text for text in args.sweeps]
+    try:
+        plan = executor.prepare(graph, overrides=args.overrides, only=args.only, sweeps=sweeps)
     except GraphInvalid as invalid:
         _print_problems(invalid.problems)
         return EXIT_INVALID
@@ -187,45 +238,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_info(args: argparse.Namespace) -> int:
-    from .provenance import ProvenanceError, describe, read_provenance
-
-    try:
-        record = read_provenance(args.artifact)
-    except (OSError, ProvenanceError) as exc:
-        print(f"{args.artifact}: {exc}", file=sys.stderr)
-        return EXIT_INVALID
-    if record is None:
-        print(f"{args.artifact}: no nodeflow provenance in it or beside it", file=sys.stderr)
-        return EXIT_INVALID
-    print(json.dumps(record, indent=2, sort_keys=True) if args.json else describe(record))
-    if args.graph:
-        from .files import write_atomic
-
-        write_atomic(args.graph, (json.dumps(record["graph"], indent=2, sort_keys=True) + "\n").encode())
-        print(f"graph written to {args.graph}", file=sys.stderr)
-    return EXIT_OK
-
-
-def cmd_reproduce(args: argparse.Namespace) -> int:
-    from .executor import Executor
-    from .provenance import ProvenanceError
-    from .registry import default_registry
-    from .reproduce import NotReproducible, reproduce
-    from .settings import Settings
-
-    registry = default_registry()
-    _warn_pack_errors(registry)
-    executor = Executor(registry, Settings(output_dir=args.out), history=_open_history())
-    try:
-        report = reproduce(args.artifact, args.out, executor=executor)
-    except (OSError, ProvenanceError, NotReproducible) as exc:
-        print(f"{args.artifact}: {exc}", file=sys.stderr)
-        return EXIT_INVALID
-    print("\n".join(report.lines()))
-    return EXIT_OK if report.verdict in ("identical", "same content") else EXIT_NODE_FAILED
-
-
 def cmd_ui(args: argparse.Namespace) -> int:
     try:
         from .app import serve
@@ -233,6 +245,18 @@ def cmd_ui(args: argparse.Namespace) -> int:
         print(f"the editor is not available: {exc}", file=sys.stderr)
         return EXIT_NODE_FAILED
     return serve(graph=args.graph, host=args.host, port=args.port, open_browser=not args.no_browser)
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    from .app.app_server import run_app
+
+    return run_app(args.graph, args.inputs, args.host, args.port)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .app.serve import run_serve
+
+    return run_serve(args.host, args.port, args.backend, args.graphs, args.address)
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -275,16 +299,36 @@ def _warn_pack_errors(registry: Any) -> None:
         print(f"warning: {error}", file=sys.stderr)
 
 
-def _open_history() -> Any:
-    """The run history of the data folder; a run goes on unrecorded when it cannot be opened."""
+def _history_listeners() -> list:
+    """A listener recording runs in the data folder's history; none when it cannot be opened (a run
+    goes on unrecorded)."""
     from .history import RunHistory
+    from .listeners import HistoryListener
     from .settings import Settings
 
     try:
-        return RunHistory.in_folder(Settings().home)
+        return [HistoryListener(RunHistory.in_folder(Settings().home))]
     except Exception as exc:  # a read-only or corrupt data folder must not stop a run
         print(f"warning: run history unavailable: {exc}", file=sys.stderr)
-        return None
+        return []
+
+
+def _backend(name: str, address: str | None = None) -> Any:
+    """A backend factory by name; checks the name now so a typo is an invalid command, not a crash.
+    For Ray, joins the cluster now: an unreachable one is a clear error before anything runs."""
+    from .backends import BACKENDS
+
+    if name == "ray":
+        from .backends.ray_cluster import RayUnavailable, connect
+
+        try:
+            connect(address)
+        except RayUnavailable as exc:
+            raise ValueError(str(exc)) from None
+
+    if name not in BACKENDS and name != "ray":
+        raise ValueError(f"unknown backend {name!r} (known: {', '.join(sorted([*BACKENDS, 'ray']))})")
+    return name
 
 
 def _version() -> str:

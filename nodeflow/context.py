@@ -36,6 +36,10 @@ class Context:
         device: str | None = None,
         graph: Any = None,
         params: dict[str, Any] | None = None,
+        item: int | None = None,
+        labels: dict[str, list[str]] | None = None,
+        plan: Any = None,
+        registry: Any = None,
     ):
         self.run_id = run_id
         self.node_id = node_id
@@ -48,6 +52,10 @@ class Context:
         self._device = device
         self._graph = graph
         self.params = params or {}  # this node's resolved static params
+        self.item = item  # the sweep item this call makes, when the node is mapped over a sweep
+        self._labels = labels or {}
+        self.plan = plan  # the plan being run: what provenance records (nodeflow.delivery)
+        self.registry = registry
         self._preview_count = 0
         self._last_progress = 0.0
 
@@ -85,18 +93,27 @@ class Context:
             self._send("preview", kind=kind or "file", path=str(value))
             return
         if hasattr(value, "save") and hasattr(value, "mode"):  # a PIL image
-            path = folder / f"{self.node_id}-{self._preview_count:04d}.png"
+            stem = self.node_id if self.item is None else f"{self.node_id}-item{self.item}"
+            path = folder / f"{stem.replace('/', '_')}-{self._preview_count:04d}.png"
             image = value if value.mode in ("RGB", "RGBA", "L") else value.convert("RGB")
             image.save(path, format="PNG", compress_level=1)
-            self._send("preview", kind="image", path=str(path))
+            # a name keeps previews apart on the node (a trainer's loss curve beside its samples)
+            self._send("preview", kind="image", path=str(path), **({"name": name} if name else {}))
             return
         raise TypeError(f"cannot preview a {type(value).__name__}; pass an image, text or a file path")
+
+    def item_labels(self, port: str) -> list[str]:
+        """For a list input that collects sweep items: what made each item ("seed=3, steps=20")."""
+        return list(self._labels.get(port, []))
 
     def log(self, message: str) -> None:
         self._send("preview", kind="text", text=message)
 
     def _send(self, name: str, **fields: Any) -> None:
-        self._emit({"event": name, "run": self.run_id, "t": time.time(), "node": self.node_id, **fields})
+        event = {"event": name, "run": self.run_id, "t": time.time(), "node": self.node_id, **fields}
+        if self.item is not None:
+            event["item"] = self.item
+        self._emit(event)
 
     # --- what is running -------------------------------------------------------------------------
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -12,11 +14,15 @@ __all__ = [
     "write_atomic",
     "atomic_path",
     "resolve_inside",
+    "files_inside",
+    "is_inside",
     "output_path",
     "unique_path",
     "content_hash",
     "input_file_fingerprint",
     "PathNotAllowed",
+    "clean_stale_parts",
+    "pid_alive",
 ]
 
 
@@ -43,8 +49,9 @@ class atomic_path:
 
     def __enter__(self) -> Path:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        # the writer's pid in the name lets a later start tell a dead process's leftovers (clean_stale_parts)
         fd, tmp = tempfile.mkstemp(
-            prefix=f".{self.path.stem}.", suffix=f".part{self.path.suffix}", dir=self.path.parent
+            prefix=f".{self.path.stem}.{os.getpid()}-", suffix=f".part{self.path.suffix}", dir=self.path.parent
         )
         os.close(fd)
         self.tmp = Path(tmp)
@@ -60,6 +67,53 @@ class atomic_path:
             self.tmp.unlink(missing_ok=True)
 
 
+# .STEM.PID-RANDOM.part.EXT as atomic_path names them; .STEM.RANDOM.part.EXT from before the pid
+_PART = re.compile(r"\.(?P<stem>.*?)\.(?:(?P<pid>[0-9]{1,10})-)?[A-Za-z0-9_]{6,}\.part(?:\.[^./]*)?")
+STALE_PART_AGE_S = 6 * 3600
+
+
+def clean_stale_parts(folders: Iterable[Path], *, max_age_s: float = STALE_PART_AGE_S) -> list[Path]:
+    """Delete the hidden ``.part`` temporaries that killed processes left behind in ``folders`` (and
+    their sub-folders): those whose writer (the pid in the name) is gone, and any older than
+    ``max_age_s`` (a pid can be reused; a file without one is older than this version). Returns
+    what was deleted."""
+    removed: list[Path] = []
+    now = time.time()
+    for folder in folders:
+        for current, subfolders, names in os.walk(folder):
+            for name in names:
+                match = _PART.fullmatch(name) if name.startswith(".") else None
+                if match is None:
+                    continue
+                path = Path(current) / name
+                try:
+                    old = now - path.lstat().st_mtime > max_age_s
+                    pid = match["pid"]
+                    if old or (pid is not None and not pid_alive(int(pid))):
+                        path.unlink()
+                        removed.append(path)
+                except OSError:  # gone meanwhile, or not ours to delete
+                    continue
+    return removed
+
+
+def pid_alive(pid: int | None) -> bool:
+    """Whether a process with this id exists on this machine (ours counts)."""
+    if not pid:
+        return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: it exists
+        return True
+    except OverflowError:
+        return False
+    return True
+
+
 def resolve_inside(
     path: str | os.PathLike[str], roots: Iterable[Path], *, must_exist: bool = False
 ) -> Path:
@@ -71,6 +125,8 @@ def resolve_inside(
     roots = [Path(r).resolve() for r in roots]
     if not roots:
         raise PathNotAllowed("no folders are allowed")
+    if "\0" in os.fspath(path):
+        raise PathNotAllowed("the path contains a NUL character")
     raw = Path(os.path.expanduser(str(path)))
     candidates = [raw.resolve()] if raw.is_absolute() else [(root / raw).resolve() for root in roots]
     inside = [c for c in candidates if any(c == r or r in c.parents for r in roots)]
@@ -80,9 +136,45 @@ def resolve_inside(
     for candidate in inside:
         if candidate.exists():
             return candidate
+    lexical = [raw] if raw.is_absolute() else [root / raw for root in roots]
+    if any(os.path.lexists(c) and c.resolve() not in inside for c in lexical):
+        raise PathNotAllowed(f"{path} is a link that leads outside the allowed folders")
     if must_exist:
         raise FileNotFoundError(f"{path} was not found in {', '.join(str(r) for r in roots)}")
     return inside[0]
+
+
+def is_inside(path: str | os.PathLike[str], roots: Iterable[Path]) -> bool:
+    """Whether ``path``, with every link and ``..`` resolved, lies in one of ``roots``."""
+    try:
+        real = Path(path).resolve()
+    except (OSError, ValueError, RuntimeError):  # a NUL, a link loop
+        return False
+    return any(real == root or root in real.parents for root in (Path(r).resolve() for r in roots))
+
+
+def files_inside(
+    folder: Path, roots: Iterable[Path], *, suffixes: tuple[str, ...] | None = None, recursive: bool = True,
+    limit: int | None = None,
+) -> list[Path]:
+    """The files in ``folder`` a node may read: hidden names skipped, links to folders not followed,
+    and each file (a link too) resolved and kept only when it lies in one of ``roots``, so a link
+    placed in an input folder cannot lead a folder walk to ``/etc/passwd``."""
+    real_roots = [Path(r).resolve() for r in roots]
+    found: list[Path] = []
+    for current, folders, names in os.walk(folder, followlinks=False):
+        folders[:] = sorted(f for f in folders if not f.startswith("."))
+        for name in sorted(names):
+            if name.startswith(".") or (suffixes is not None and Path(name).suffix.lower() not in suffixes):
+                continue
+            path = Path(current) / name
+            if path.is_file() and is_inside(path, real_roots):
+                found.append(path)
+                if limit is not None and len(found) >= limit:
+                    return sorted(found)
+        if not recursive:
+            break
+    return sorted(found)
 
 
 def output_path(output_dir: Path, filename: str, suffixes: tuple[str, ...], *, overwrite: bool) -> Path:

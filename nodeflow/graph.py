@@ -54,8 +54,14 @@ class Graph:
     meta: dict[str, Any] = field(default_factory=dict)
     groups: list[dict[str, Any]] = field(default_factory=list)
     ui: dict[str, Any] = field(default_factory=dict)
+    # params offered as a form (``nodeflow app``): [{"param": "NODE.PARAM", "label"?: ...}], see published.py
+    published: list[dict[str, str]] = field(default_factory=list)
+    # subgraph definitions carried by the file: name -> definition (see nodeflow.subgraphs)
+    definitions: dict[str, Any] = field(default_factory=dict)
     # problems found while reading the file; validation reports them with its own
     load_problems: list[Problem] = field(default_factory=list)
+    # after subgraph expansion: (subgraph node path, exposed param) -> the inner params it sets
+    exposed: dict[tuple[str, str], list[tuple[str, str]]] = field(default_factory=dict, compare=False)
 
 
 def parse_graph(data: Any) -> Graph:
@@ -86,6 +92,7 @@ def parse_graph(data: Any) -> Graph:
     while version < FILE_VERSION:
         data = FILE_MIGRATIONS[version](data)
         version += 1
+    data = _without_flawed_sections(data, problems)
 
     meta = data.get("meta", {})
     graph.meta = meta if isinstance(meta, dict) else {}
@@ -101,6 +108,15 @@ def parse_graph(data: Any) -> Graph:
     if not isinstance(ui, dict):
         problems.append(Problem.graph('"ui" must be an object'))
 
+    from .published import parse_published  # published.py reads Graph, so imported here
+
+    graph.published = parse_published(data.get("published"), problems)
+    definitions = data.get("definitions", {})
+    if isinstance(definitions, dict):
+        graph.definitions = definitions
+    else:
+        problems.append(Problem.graph('"definitions" must be an object of subgraph name -> definition'))
+
     nodes = data.get("nodes", {})
     if not isinstance(nodes, dict):
         problems.append(Problem.graph(f'"nodes" must be an object of node id -> node, not {_kind(nodes)}'))
@@ -112,12 +128,23 @@ def parse_graph(data: Any) -> Graph:
     return graph
 
 
+def parse_node(node_id: str, entry: Any, problems: list[Problem]) -> GraphNode | None:
+    """One node entry of a file (also used for the nodes inside subgraph definitions)."""
+    return _parse_node(node_id, entry, problems)
+
+
 def _parse_node(node_id: str, entry: Any, problems: list[Problem]) -> GraphNode | None:
     if not node_id or not isinstance(node_id, str):
         problems.append(Problem.graph(f"node id {node_id!r} is empty"))
         return None
+    if value_flaw(node_id) is not None:
+        problems.append(Problem.graph(f"node id {node_id.encode('utf-8', 'backslashreplace').decode()[:60]!r} {value_flaw(node_id)}"))
+        return None
     if not isinstance(entry, dict):
         problems.append(Problem(node_id, "?", None, f"a node must be an object, not {_kind(entry)}"))
+        return None
+    if value_flaw(entry.get("type")) is not None:
+        problems.append(Problem(node_id, "?", None, f'"type" {value_flaw(entry.get("type"))}'))
         return None
     node_type = entry.get("type")
     if not isinstance(node_type, str) or not node_type:
@@ -128,9 +155,20 @@ def _parse_node(node_id: str, entry: Any, problems: list[Problem]) -> GraphNode 
     def bad(message: str, port: str | None = None) -> None:
         problems.append(Problem(node_id, node_type, port, message))
 
+    for key, value in entry.items():
+        flaw = None if key == "params" else value_flaw(key) or value_flaw(value)
+        if flaw is not None:
+            bad(f'"{key}" {flaw}' if value_flaw(key) is None else f"a key {flaw}")
+            return None
     params = entry.get("params", {})
     if isinstance(params, dict):
-        node.params = dict(params)
+        node.params = {}
+        for name, value in params.items():
+            flaw = value_flaw(name) or value_flaw(value)
+            if flaw is None:
+                node.params[name] = value
+            else:  # left out, so nothing downstream trips on it; validation reports the node
+                bad(flaw, name if value_flaw(name) is None else None)
     else:
         bad(f'"params" must be an object, not {_kind(params)}')
     inputs = entry.get("inputs", {})
@@ -189,6 +227,10 @@ def loads_graph(text: str, source: str = "graph") -> Graph:
         graph = Graph()
         graph.load_problems.append(Problem.graph(f"{source} is nested too deeply to read"))
         return graph
+    except ValueError as exc:  # a number of more than 4,300 digits
+        graph = Graph()
+        graph.load_problems.append(Problem.graph(f"{source} cannot be read: {str(exc)[:200]}"))
+        return graph
     return parse_graph(data)
 
 
@@ -212,6 +254,12 @@ def graph_to_dict(graph: Graph) -> dict[str, Any]:
         data["groups"] = graph.groups
     if graph.ui:
         data["ui"] = graph.ui
+    if graph.published:
+        from .published import published_to_json
+
+        data["published"] = published_to_json(graph.published)
+    if graph.definitions:
+        data["definitions"] = graph.definitions
     return data
 
 
@@ -222,6 +270,55 @@ def dumps_graph(graph: Graph) -> str:
 def save_graph(graph: Graph, path: str | os.PathLike[str]) -> None:
     """Write atomically: a crash never leaves a half-written graph file."""
     write_atomic(Path(path), dumps_graph(graph).encode("utf-8"))
+
+
+# deeper nesting than this in a graph file is refused: JSON, hashing and copying all recurse
+MAX_NESTING = 100
+
+
+def value_flaw(value: Any, limit: int = MAX_NESTING) -> str | None:
+    """Why a decoded JSON value cannot go into a graph, or None: nested deeper than ``limit``, or a
+    string (or key) holding a lone surrogate (``"\\ud800"``), which no UTF-8 file or hash can hold."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if not item.isascii() and _has_surrogate(item):
+                return "holds text with a lone surrogate (not valid Unicode); remove the \\udXXX escape"
+        elif isinstance(item, (dict, list, tuple)):
+            if depth > limit:
+                return f"is nested more than {limit} levels deep"
+            if isinstance(item, dict):
+                stack.extend((key, depth) for key in item if isinstance(key, str))
+                stack.extend((child, depth + 1) for child in item.values())
+            else:
+                stack.extend((child, depth + 1) for child in item)
+    return None
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _without_flawed_sections(data: dict, problems: list[Problem]) -> dict:
+    """The file with every top-level section except "nodes" checked by :func:`value_flaw`; a flawed
+    section is reported and left out. Nodes are checked one by one, so the problem names the node."""
+    if value_flaw(data) is None:
+        return data
+    kept = {}
+    for key, value in data.items():
+        flaw = value_flaw(key) or (None if key == "nodes" else value_flaw(value))
+        if flaw is None:
+            kept[key] = value
+        elif key == "nodes" or value_flaw(key) is not None:
+            problems.append(Problem.graph(f"a top-level key {flaw}"))
+        else:
+            problems.append(Problem.graph(f'"{key}" {flaw}'))
+    return kept
 
 
 def _kind(value: Any) -> str:

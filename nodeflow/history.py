@@ -1,14 +1,17 @@
 """Run history: every run, from any front end, recorded in SQLite in the data folder.
 
 One row per run: the graph as run, the resolved params, status, timings, a per-node summary of what
-happened (ran, cached, failed, how long) and the outputs. A row is written when the run starts and
+happened (ran, cached, failed, how long) and the outputs. Graphs and params are stored once per
+distinct content (the ``blobs`` table, keyed by hash), so a thousand runs of one graph hold it once. A row is written when the run starts and
 node summaries are added as nodes finish, so a process killed mid-run leaves a row that says how
 far it got; when a history is opened (or listed), rows left ``running`` by a process that no
 longer exists become ``interrupted``.
 
 The database uses SQLite's write-ahead log with ``synchronous=NORMAL``: each committed update
 survives the process being killed at any moment, and readers (the editor's history panel) never
-block the run that is writing.
+block the run that is writing. The log is checkpointed after runs and kept to ``WAL_LIMIT_BYTES``
+on disk. ``NODEFLOW_HISTORY_KEEP`` (default 10,000) is how many runs are kept; older ones are
+deleted as new ones finish (0 keeps everything).
 
 Use it through the executor::
 
@@ -19,6 +22,7 @@ Use it through the executor::
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
@@ -27,6 +31,8 @@ import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
+
+from .files import pid_alive
 
 if TYPE_CHECKING:  # pragma: no cover
     from .executor import RunResult
@@ -60,7 +66,17 @@ CREATE TABLE IF NOT EXISTS run_details (
     nodes TEXT,
     error TEXT
 );
+CREATE TABLE IF NOT EXISTS blobs (
+    hash TEXT PRIMARY KEY,
+    text TEXT NOT NULL
+);
 """
+# run_details columns added since the first version: (name, declaration)
+_ADDED_COLUMNS = (("graph_hash", "TEXT"), ("params_hash", "TEXT"))
+# the write-ahead log is truncated to this after a checkpoint (it keeps its largest size otherwise)
+WAL_LIMIT_BYTES = 8 * 2**20
+CHECKPOINT_EVERY = 20  # runs between explicit checkpoints (SQLite also checkpoints every 4 MB)
+DEFAULT_KEEP = 10_000
 
 _LIST_COLUMNS = "id, started, finished, status, duration_s, title, source, outputs"
 # node summaries are written in batches at most this often (and when the run ends)
@@ -112,6 +128,8 @@ class RunHistory:
             self._db = self._connect()
         self._host = socket.gethostname()
         self._active: set[str] = set()
+        self._finished = 0
+        self.keep = _keep_from_env()
         self.mark_interrupted()
 
     def _connect(self) -> sqlite3.Connection:
@@ -119,7 +137,12 @@ class RunHistory:
         try:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
+            db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
             db.executescript(_SCHEMA)
+            present = {row[1] for row in db.execute("PRAGMA table_info(run_details)")}
+            for name, declaration in _ADDED_COLUMNS:
+                if name not in present:
+                    db.execute(f"ALTER TABLE run_details ADD COLUMN {name} {declaration}")
         except sqlite3.DatabaseError:
             db.close()
             raise
@@ -132,6 +155,10 @@ class RunHistory:
 
     def close(self) -> None:
         with self._lock:
+            try:
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error:  # another process is reading: it checkpoints later
+                pass
             self._db.close()
 
     # --- recording ---------------------------------------------------------------------------------
@@ -172,8 +199,10 @@ class RunHistory:
         """One run in full: its summary plus graph, params, per-node summary and error."""
         with self._lock:
             row = self._db.execute(
-                f"SELECT {_LIST_COLUMNS}, graph, params, nodes, error FROM runs LEFT JOIN run_details USING (id)"
-                " WHERE id = ?",
+                f"SELECT {_LIST_COLUMNS}, COALESCE(graph, g.text), COALESCE(params, p.text), nodes, error"
+                " FROM runs LEFT JOIN run_details USING (id)"
+                " LEFT JOIN blobs AS g ON g.hash = graph_hash LEFT JOIN blobs AS p ON p.hash = params_hash"
+                " WHERE runs.id = ?",
                 (run_id,),
             ).fetchone()
         if row is None:
@@ -188,6 +217,35 @@ class RunHistory:
         )
         return run
 
+    def after_run(self) -> None:
+        """Housekeeping once a run is recorded: drop the runs past ``keep``, checkpoint the log."""
+        self._finished += 1
+        with self._lock:
+            if self.keep > 0:
+                self._prune(self.keep)
+            if self._finished % CHECKPOINT_EVERY == 0:
+                self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    def _prune(self, keep: int) -> None:
+        (count,) = self._db.execute("SELECT COUNT(*) FROM runs").fetchone()
+        if count <= keep + keep // 100:  # a little slack, so pruning happens once per many runs
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.execute(
+                "DELETE FROM runs WHERE id IN (SELECT id FROM runs WHERE status != 'running'"
+                " ORDER BY started DESC LIMIT -1 OFFSET ?)", (keep,)
+            )
+            self._db.execute("DELETE FROM run_details WHERE id NOT IN (SELECT id FROM runs)")
+            self._db.execute(
+                "DELETE FROM blobs WHERE hash NOT IN (SELECT graph_hash FROM run_details WHERE graph_hash IS NOT NULL)"
+                " AND hash NOT IN (SELECT params_hash FROM run_details WHERE params_hash IS NOT NULL)"
+            )
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
     def count(self) -> int:
         with self._lock:
             return self._db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
@@ -198,7 +256,7 @@ class RunHistory:
             rows = self._db.execute(
                 "SELECT id, pid FROM runs WHERE status = 'running' AND host = ?", (self._host,)
             ).fetchall()
-            gone = [run_id for run_id, pid in rows if run_id not in self._active and not _alive(pid)]
+            gone = [run_id for run_id, pid in rows if run_id not in self._active and not pid_alive(pid)]
             for run_id in gone:
                 self._db.execute(
                     "UPDATE runs SET status = 'interrupted' WHERE id = ? AND status = 'running'", (run_id,)
@@ -209,8 +267,9 @@ class RunHistory:
 class RunRecorder:
     """Records one run: ``sink = recorder.wrap(on_event)``, run with ``sink``, then ``finish(result)``.
 
-    Node summaries are kept in memory and written every ``FLUSH_EVERY_S`` seconds and at the end, so
-    recording costs microseconds per node; a killed run keeps what was written up to the last write.
+    A node that ran or failed is written when it finishes; cache hits are batched (every
+    ``FLUSH_EVERY_S`` seconds and at the end), so a 1,000-node cached re-run costs few writes. A
+    killed run keeps every node that finished before the kill.
     Recording never fails a run: a database error is reported once on stderr and recording stops.
     """
 
@@ -241,11 +300,14 @@ class RunRecorder:
             self.last_flush = time.monotonic()
         elif name in _NODE_STATUS and self.run_id is not None:
             entry: dict[str, Any] = {"status": _NODE_STATUS[name]}
-            for field in ("duration_s", "outputs", "message"):
+            for field in ("duration_s", "outputs", "message", "reason"):
                 if field in event:
                     entry[field] = event[field]
-            self.nodes[event["node"]] = entry
-            if time.monotonic() - self.last_flush > FLUSH_EVERY_S:
+            node = event["node"] if event.get("item") is None else f"{event['node']}[{event['item']}]"
+            self.nodes[node] = entry
+            # a node that ran (or failed) is written at once, so a kill right after keeps it; cache
+            # hits cost nothing to redo and are written in batches
+            if name != "node_cached" or time.monotonic() - self.last_flush > FLUSH_EVERY_S:
                 self._safely(lambda: self.history._transaction([self._nodes_statement()]))
                 self.last_flush = time.monotonic()
 
@@ -275,6 +337,7 @@ class RunRecorder:
             )
         self._safely(lambda: self.history._transaction(statements))
         self.history._active.discard(self.run_id)
+        self._safely(self.history.after_run)
 
     def _nodes_statement(self) -> tuple[str, tuple]:
         return (
@@ -289,6 +352,8 @@ class RunRecorder:
         params = {p.id: p.params for p in self.plan.order}
         title = (graph.get("meta") or {}).get("title") or ""
         self.history._active.add(self.run_id)  # type: ignore[arg-type]
+        graph_text, params_text = json.dumps(graph, default=str), json.dumps(params, default=str)
+        graph_hash, params_hash = _hash(graph_text), _hash(params_text)
         self.history._transaction(
             [
                 (
@@ -296,9 +361,11 @@ class RunRecorder:
                     " VALUES (?, ?, 'running', ?, ?, ?, ?, '[]')",
                     (self.run_id, self.started, title, self.source, os.getpid(), self.history._host),
                 ),
+                ("INSERT OR IGNORE INTO blobs (hash, text) VALUES (?, ?)", (graph_hash, graph_text)),
+                ("INSERT OR IGNORE INTO blobs (hash, text) VALUES (?, ?)", (params_hash, params_text)),
                 (
-                    "INSERT OR REPLACE INTO run_details (id, graph, params, nodes) VALUES (?, ?, ?, '{}')",
-                    (self.run_id, json.dumps(graph, default=str), json.dumps(params, default=str)),
+                    "INSERT OR REPLACE INTO run_details (id, graph_hash, params_hash, nodes) VALUES (?, ?, ?, '{}')",
+                    (self.run_id, graph_hash, params_hash),
                 ),
             ]
         )
@@ -315,7 +382,7 @@ class RunRecorder:
             print(f"warning: run history not recorded ({self.history.path}): {exc}", file=sys.stderr)
 
 
-_NODE_STATUS = {"node_finished": "ran", "node_cached": "cached", "node_error": "error"}
+_NODE_STATUS = {"node_finished": "ran", "node_cached": "cached", "node_error": "error", "node_skipped": "skipped"}
 
 
 def _outputs(result: "RunResult") -> list[dict[str, Any]]:
@@ -346,6 +413,18 @@ def _summary(row: tuple, outputs: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def _hash(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def _keep_from_env() -> int:
+    """``NODEFLOW_HISTORY_KEEP``: how many runs the history keeps (0: all)."""
+    try:
+        return max(0, int(os.environ.get("NODEFLOW_HISTORY_KEEP", DEFAULT_KEEP)))
+    except ValueError:
+        return DEFAULT_KEEP
+
+
 def _loads(text: str | None, default: Any) -> Any:
     if not text:
         return default
@@ -353,17 +432,3 @@ def _loads(text: str | None, default: Any) -> Any:
         return json.loads(text)
     except ValueError:
         return default
-
-
-def _alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process: it exists
-        return True
-    return True

@@ -3,8 +3,11 @@
     GET  /api/history?limit=N&offset=M  -> {"runs": [{"id", "started", "finished", "status",
                                              "duration_s", "title", "source", "outputs": [...]}]}
     GET  /api/history/{id}              -> that run, with "graph", "params", "nodes" and "error"
-    POST /api/provenance?name=FILE      -> {"graph", "provenance"} of the artifact in the request body
-                                           (a PNG dropped on the editor, say); 404 when it has none
+    POST /api/provenance?name=FILE      -> {"graph", "provenance", "record"} of the artifact in the request
+                                           body (a PNG dropped on the editor, say); 404 when it has none,
+                                           422 when it is unreadable, 413 over the size limit. The one
+                                           provenance route of the app (``record`` is the provenance
+                                           without the graph)
 
 The history used is ``app.state.history`` when the app sets one, else the one in the data folder of
 ``app.state.editor.settings``, else of the default settings.
@@ -23,7 +26,6 @@ __all__ = ["router", "history_for"]
 
 router = APIRouter()
 _OPEN: dict[Path, RunHistory] = {}
-MAX_DROP_BYTES = 512 * 2**20
 
 
 def history_for(request: Request) -> RunHistory:
@@ -46,7 +48,7 @@ def history_for(request: Request) -> RunHistory:
 def list_history(
     request: Request,
     limit: int = Query(50, ge=1, le=10_000),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=2**62),  # SQLite's integers end at 2**63
 ) -> dict[str, Any]:
     return {"runs": history_for(request).list_runs(limit=limit, offset=offset)}
 
@@ -61,15 +63,19 @@ def get_history_run(request: Request, run_id: str) -> dict[str, Any]:
 
 @router.post("/api/provenance")
 async def read_dropped_provenance(request: Request, name: str = Query("")) -> dict[str, Any]:
-    from .provenance import ProvenanceError, read_provenance_bytes
+    from starlette.concurrency import run_in_threadpool
 
-    data = await request.body()
-    if len(data) > MAX_DROP_BYTES:
-        raise HTTPException(status_code=413, detail="the file is too large to read provenance from")
-    try:
-        record = read_provenance_bytes(data, name)
-    except (ProvenanceError, ValueError, UnicodeDecodeError) as exc:
+    from .app.api import _read_limited  # same-origin check and a size limit while reading
+    from .delivery import ArtifactError, read_provenance_bytes
+
+    data = await _read_limited(request)
+    try:  # bounded parsing (nodeflow.delivery.limits), off the event loop
+        record = await run_in_threadpool(read_provenance_bytes, data, name)
+    except ArtifactError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
     if record is None:
         raise HTTPException(status_code=404, detail=f"{name or 'the file'} carries no nodeflow provenance")
-    return {"graph": record.get("graph", {}), "provenance": record}
+    graph = record.get("graph")
+    if not isinstance(graph, dict):
+        raise HTTPException(status_code=422, detail=f"{name or 'the file'} carries no nodeflow graph")
+    return {"graph": graph, "provenance": record, "record": {k: v for k, v in record.items() if k != "graph"}}

@@ -22,6 +22,9 @@ from .types import PortType, get_type
 __all__ = ["node", "NodeSpec", "InputSpec", "OutputSpec", "NodeDefinitionError"]
 
 CACHE_MODES = ("memory", "disk", "none")
+# what a running node holds: "device" runs a model (one such node per device at a time), "cpu" is
+# heavy CPU work, "light" is everything else; None lets the engine decide (see default_holds)
+HOLDS = ("device", "cpu", "light")
 
 
 class NodeDefinitionError(TypeError):
@@ -34,6 +37,7 @@ class InputSpec:
     type: str
     optional: bool = False
     description: str = ""
+    many: bool = False  # annotated list[T]: collects every sweep item of what it reads into one list
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,11 @@ class NodeSpec:
     pack: str = ""
     title: str = ""
     multi_output: bool = False
+    holds: str | None = None  # None: decided by default_holds when first asked
+    # native batching: batch(list of kwargs[, ctx]) -> one result per item, in one call
+    batch: Callable[..., Any] | None = None
+    batch_wants_ctx: bool = False
+    reads: tuple[str, ...] = ()  # params naming model or data files the node reads (hashed in provenance)
 
     @property
     def output_index(self) -> dict[str, int]:
@@ -82,8 +91,10 @@ class NodeSpec:
             "pack": self.pack,
             "output": self.output,
             "cache": self.cache,
+            "batch": self.batch is not None,
             "inputs": [
-                {"name": i.name, "type": i.type, "optional": i.optional} for i in self.inputs.values()
+                {"name": i.name, "type": i.type, "optional": i.optional, **({"many": True} if i.many else {})}
+                for i in self.inputs.values()
             ],
             "outputs": [{"name": o.name, "type": o.type} for o in self.outputs.values()],
             "params": [p.spec() for p in self.params.values()],
@@ -122,15 +133,28 @@ def node(
     migrations: dict[int, Callable[[dict], dict]] | None = None,
     outputs: tuple[str, ...] | None = None,
     title: str = "",
+    holds: str | None = None,
+    batch: Callable[..., Any] | None = None,
+    reads: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a function as a node type. See the module docstring for the shape.
 
     ``fingerprint(**params)`` returns something that changes when the world the node reads changes
     (a file's content hash); ``cache="disk"`` keeps results across processes; ``migrations`` maps an
     old version to a function that upgrades a node entry of that version by one step.
+
+    ``holds`` says what the node holds while it runs (``device``, ``cpu`` or ``light``; by default a
+    node that loads or runs a model holds its device). ``batch(calls[, ctx])``, when given, runs
+    several sweep items in one call: ``calls`` is a list of the keyword arguments one call of the
+    node would get, and it returns one result per item (as the node function would return it).
+
+    ``reads`` names params whose value is a model or data file or folder the node reads (besides
+    ``file`` params), so provenance records its content hash.
     """
     if cache not in CACHE_MODES:
         raise NodeDefinitionError(f"{type_name}: cache must be one of {CACHE_MODES}")
+    if holds is not None and holds not in HOLDS:
+        raise NodeDefinitionError(f"{type_name}: holds must be one of {HOLDS}")
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
         spec = build_spec(
@@ -144,7 +168,11 @@ def node(
             migrations=dict(migrations or {}),
             output_names=outputs,
             title=title,
+            holds=holds,
+            batch=batch,
+            batch_wants_ctx=batch is not None and "ctx" in inspect.signature(batch).parameters,
         )
+        spec.reads = tuple(reads)
         func.__nodeflow__ = spec  # type: ignore[attr-defined]
         _DEFINED[type_name] = spec
         for listener in _DEFINITION_LISTENERS:
@@ -181,9 +209,12 @@ def build_spec(
             continue
         if annotation is inspect.Parameter.empty:
             raise NodeDefinitionError(f"{type_name}: input {name!r} needs a type annotation")
+        many = typing.get_origin(annotation) is list
+        if many:
+            (annotation,) = typing.get_args(annotation) or (Any,)
         port_type, optional = _port_type(type_name, name, annotation)
         optional = optional or parameter.default is not inspect.Parameter.empty
-        inputs[name] = InputSpec(name, port_type, optional)
+        inputs[name] = InputSpec(name, port_type, optional, many=many)
 
     out_specs, multi = _outputs(type_name, hints.get("return", signature.return_annotation), output_names)
     overlap = set(inputs) & set(params)

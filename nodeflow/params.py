@@ -54,6 +54,8 @@ class Param:
     description: str = ""
     extensions: tuple[str, ...] = ()  # for ``file`` params: accepted file endings
     optional: bool = False
+    # how validation checks that the value names something that exists (nodeflow.resolve.Resolve)
+    resolve: Any = field(default=None, compare=False)
     name: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -168,6 +170,8 @@ class Param:
             out["extensions"] = list(self.extensions)
         if self.optional:
             out["optional"] = True
+        if self.resolve is not None:
+            out["resolve"] = self.resolve.spec()
         out["type"] = self.port_type
         return out
 

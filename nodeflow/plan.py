@@ -32,6 +32,14 @@ class PlannedNode:
     # for bypassed nodes: output index -> argument whose value passes through
     passthrough: dict[int, str] = field(default_factory=dict)
     static_key: str = ""  # type, version and static params, encoded once (see nodeflow.keys)
+    seq: int = 0  # position in the plan's order
+    # sweeps (nodeflow.sweeps): the item this copy of a mapped node makes, and the graph as that item
+    # sees it (sweep values replaced by the item's), for provenance; None when not mapped
+    item: int | None = None
+    graph: Graph | None = None
+    label: dict[str, Any] = field(default_factory=dict)  # what events say about it: node (and item)
+    gathered: dict[str, list[str]] = field(default_factory=dict)  # list inputs: arg -> sources, in item order
+    caption: str = ""  # a mapped copy: the swept values that made its item ("seed=3, steps=20")
 
 
 @dataclass
@@ -86,6 +94,8 @@ def make_plan(graph: Graph, registry: Registry, only: Iterable[str] | None = Non
         stack.extend(src for src, _ in nodes[nid].inputs.values())
 
     planned = [_plan_node(nodes[nid], registry.specs[nodes[nid].type], nodes, registry) for nid in order if nid in needed]
+    for seq, p in enumerate(planned):
+        p.seq = seq
     return Plan(order=planned, targets=targets, muted=sorted(muted), graph=graph)
 
 
@@ -108,4 +118,4 @@ def _plan_node(node: GraphNode, spec: NodeSpec, nodes: dict[str, GraphNode], reg
             if source is not None:
                 passthrough[index] = source
     static = static_part(spec.type, spec.version, params)
-    return PlannedNode(node.id, spec, node, params, links, node.mode, passthrough, static)
+    return PlannedNode(node.id, spec, node, params, links, node.mode, passthrough, static, label={"node": node.id})

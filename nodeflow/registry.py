@@ -126,9 +126,12 @@ class Registry:
     # --- catalog -------------------------------------------------------------------------------
 
     def catalog(self) -> dict[str, Any]:
-        """The machine-readable catalog the editor consumes."""
+        """The machine-readable catalog the editor consumes (node types, then the library's subgraphs)."""
+        from .subgraph_catalog import library_catalog
+
+        subgraphs, subgraph_errors = library_catalog(self)
         return {
-            "nodes": [self.specs[name].catalog_entry() for name in sorted(self.specs)],
+            "nodes": [self.specs[name].catalog_entry() for name in sorted(self.specs)] + subgraphs,
             "types": {
                 name: {
                     "colour": t.colour,
@@ -139,7 +142,8 @@ class Registry:
             },
             "pack_errors": [
                 {"pack": e.pack, "source": e.source, "message": e.message} for e in self.errors
-            ],
+            ]
+            + subgraph_errors,
         }
 
 

@@ -18,13 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .provenance import (
-    content_hash,
-    library_versions,
-    read_provenance,
-    sidecar_path,
-    strip_provenance,
-)
+from .delivery import library_versions, read_provenance, sidecar_path, strip_provenance
+from .files import content_hash
 
 __all__ = ["ReproduceReport", "reproduce", "NotReproducible"]
 
@@ -96,7 +91,7 @@ def reproduce(
         )
     node_id = record.get("artifact", {}).get("node")
     graph = parse_graph(record.get("graph"))
-    if not node_id or node_id not in graph.nodes:
+    if not isinstance(node_id, str) or node_id not in graph.nodes:
         raise NotReproducible(f"{artifact}: the recorded graph has no node {node_id!r}")
     executor = executor or Executor(settings=Settings(output_dir=out))
     report = ReproduceReport(original, None, "failed")
@@ -125,6 +120,9 @@ def _world_changes(record: dict[str, Any], settings: Any) -> list[str]:
     changes = []
     roots = [settings.models_dir, *settings.input_dirs()]
     for name, used in sorted((record.get("inputs") or {}).items()):
+        if not isinstance(used.get("path"), str):
+            changes.append(f"{name}: the record names no file")
+            continue
         try:
             path = resolve_inside(used["path"], roots, must_exist=True)
         except (PathNotAllowed, FileNotFoundError, OSError):
@@ -153,6 +151,9 @@ def _compare(original: Path, reproduced: Path, record: dict[str, Any], report: R
         report.verdict = "identical"
     elif strip_provenance(before) == strip_provenance(after):
         report.verdict = "identical" if not report.provenance_changes else "same content"
+    elif _same_without_credentials(before, after):  # a C2PA signature holds its own time and id
+        report.verdict = "same content"
+        report.provenance_changes.append("credentials: signed again (a C2PA signature is never the same twice)")
     else:
         report.verdict = "different"
         pixels = _same_pixels(original, reproduced)
@@ -161,6 +162,13 @@ def _compare(original: Path, reproduced: Path, record: dict[str, Any], report: R
     if report.verdict == "identical" and sidecar_path(original).exists():
         if sidecar_path(original).read_bytes() != sidecar_path(reproduced).read_bytes():
             report.verdict = "same content"
+
+
+def _same_without_credentials(before: bytes, after: bytes) -> bool:
+    try:
+        return strip_provenance(before, credentials=True) == strip_provenance(after, credentials=True)
+    except ValueError:
+        return False
 
 
 def _record_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:

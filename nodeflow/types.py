@@ -18,6 +18,7 @@ from typing import Any, Callable
 __all__ = [
     "PortType",
     "register_type",
+    "attach_storage",
     "get_type",
     "all_types",
     "compatible",
@@ -83,6 +84,21 @@ def register_type(port_type: PortType) -> PortType:
     if port_type.py is not None:
         _BY_PY[port_type.py] = port_type
     return port_type
+
+
+def attach_storage(
+    port_type: PortType | str,
+    save: Callable[[Any, Path], None],
+    load: Callable[[Path], Any],
+) -> PortType:
+    """Give a shared port type its disk storage: the pack that knows how to write its values
+    (a transformers folder for a language model) attaches it; the type itself stays the engine's."""
+    found = get_type(port_type) if isinstance(port_type, str) else get_type(port_type.name)
+    if found is None:
+        raise KeyError(f"no port type {port_type!r} to attach storage to")
+    from dataclasses import replace
+
+    return register_type(replace(found, save=save, load=load))
 
 
 def get_type(name_or_py: str | type | PortType) -> PortType | None:

@@ -1,22 +1,69 @@
 """Validation: every problem of a graph at once, each tied to a node and a port.
 
-Also home of the two edits applied before validation: migrating nodes written by older versions of
-their type, and ``--set NODE.PARAM=VALUE`` overrides.
+``check_graph`` is the one entry point that the CLI, the editor's routes, ``serve`` and the executor
+use. It applies the edits made before validation (migrating nodes written by older versions of their
+type, ``--set NODE.PARAM=VALUE`` overrides, ``--sweep NODE.PARAM=A,B,C``), validates the graph, its
+sweeps, and runs every check plugged in with :func:`add_check` (the policy, model sources, ...).
 """
 
 from __future__ import annotations
 
 import difflib
-from typing import Iterable
+import json
+from typing import Any, Callable, Iterable
 
 from .graph import Graph
+from .inactive import inactive_nodes
 from .order import topological_order
 from .params import ParamError
 from .problems import Problem
+from .published import problems_for as published_problems
 from .registry import Registry
+from .resolve import resolve_check
+from .subgraphs import is_subgraph
 from .types import compatible
 
-__all__ = ["validate", "migrate_nodes", "apply_overrides", "find_cycle"]
+__all__ = ["check_graph", "add_check", "CHECKS", "validate", "migrate_nodes", "apply_overrides", "find_cycle"]
+
+# A check: (graph, registry, settings or None, policy or None) -> problems. Runs after the built-in
+# validation, on the graph as edited (migrated, overrides and sweeps applied).
+Check = Callable[[Graph, Registry, Any, Any], list[Problem]]
+CHECKS: list[Check] = []
+
+
+def add_check(check: Check) -> Check:
+    """Plug a check into :func:`check_graph` (usable as a decorator). Adding one twice is harmless."""
+    if check not in CHECKS:
+        CHECKS.append(check)
+    return check
+
+
+def check_graph(
+    graph: Graph,
+    registry: Registry,
+    settings: Any = None,
+    *,
+    policy: Any = None,
+    overrides: Iterable[str] = (),
+    sweeps: Iterable[str] = (),
+) -> list[Problem]:
+    """Every problem of ``graph`` as it would run. Edits ``graph`` in place (migrations, overrides,
+    sweeps), as running it would. An empty list means it can run."""
+    from .subgraphs import expand_subgraphs, flat_paths
+    from .sweeps import apply_sweeps, sweep_problems
+
+    expand_subgraphs(graph)  # subgraph nodes become flat `SUB/INNER` nodes (a no-op the second time)
+    overrides, _ = flat_paths(graph, overrides, None)
+    problems = migrate_nodes(graph, registry)
+    problems += apply_overrides(graph, registry, overrides)
+    sweeps = list(sweeps)
+    if sweeps:
+        problems += apply_sweeps(graph, registry, sweeps, settings)
+    problems += validate(graph, registry)
+    problems += sweep_problems(graph, registry, settings)
+    for check in list(CHECKS):
+        problems += check(graph, registry, settings, policy)
+    return problems
 
 
 def migrate_nodes(graph: Graph, registry: Registry) -> list[Problem]:
@@ -85,6 +132,8 @@ def validate(graph: Graph, registry: Registry) -> list[Problem]:
     for node in nodes.values():
         spec = registry.get(node.type)
         if spec is None:
+            if is_subgraph(node.type) and any(p.node == node.id for p in graph.load_problems):
+                continue  # a subgraph node that could not be expanded: expansion said why
             problems.append(
                 Problem(node.id, node.type, None, f"unknown node type{_suggest(node.type, registry.specs)}")
             )
@@ -106,10 +155,15 @@ def validate(graph: Graph, registry: Registry) -> list[Problem]:
                 continue
             if name in node.inputs:
                 continue  # the link supplies the value
+            if isinstance(value, dict) and "sweep" in value:
+                continue  # a sweep: each of its values is checked in nodeflow.sweeps
             try:
                 param.check(value)
             except ParamError as exc:
-                bad(str(exc), name)
+                if isinstance(value, list):  # most likely meant as a sweep
+                    bad(f'{exc}; to run once per value write {{"sweep": {json.dumps(value, default=str)[:40]}}}', name)
+                else:
+                    bad(str(exc), name)
 
         for port, (source_id, output_name) in node.inputs.items():
             if port in spec.inputs:
@@ -152,7 +206,9 @@ def validate(graph: Graph, registry: Registry) -> list[Problem]:
         first = nodes[cycle[0]]
         path = " -> ".join(cycle + [cycle[0]])
         problems.append(Problem(first.id, first.type, None, f"cycle: {path}; a graph must not loop back on itself"))
-    return problems
+    problems += published_problems(graph, registry)
+    inactive = inactive_nodes(graph, registry)  # muted, or feeding only muted nodes: they never run
+    return [p for p in problems if p.node is None or p.node not in inactive]
 
 
 def bypass_source(spec, output_type: str) -> str | None:
@@ -171,3 +227,6 @@ def find_cycle(graph: Graph) -> list[str]:
 def _suggest(name: str, known: Iterable[str]) -> str:
     close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+add_check(resolve_check)  # model sources and input files exist (with settings; nodeflow.resolve)

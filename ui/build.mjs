@@ -1,7 +1,7 @@
 // Bundles the editor into dist/editor.js (one ES module) and dist/editor.css with esbuild.
 // `node build.mjs --tests` bundles the unit tests in test/ into dist/test/ for `node --test`.
 import { build } from "esbuild";
-import { readdirSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, readdirSync, rmSync } from "node:fs";
 
 const tests = process.argv.includes("--tests");
 
@@ -33,5 +33,6 @@ if (tests) {
     loader: { ".css": "css" },
     logLevel: "warning",
   });
+  if (existsSync("../assets/icon.svg")) copyFileSync("../assets/icon.svg", "dist/icon.svg"); // the toolbar's icon
   console.log("built ui/dist/editor.js");
 }

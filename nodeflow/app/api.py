@@ -6,17 +6,25 @@
 | GET /api/start | the graph the editor opens with |
 | GET /api/graphs, /api/graphs/{name} | the example graphs in graphs/ |
 | POST /api/validate | every problem of a graph (Problem.to_json) |
-| POST /api/run, /api/stop, GET /api/run | start / stop / state of the run |
+| POST /api/run, /api/stop, GET /api/run | queue a run (never refused as busy) / stop / state |
+| GET /api/queue, /api/queue/{id} | the job queue: running, queued (in run order), finished |
+| POST /api/queue/{id}/cancel, /move, /rerun | cancel a job, move a queued one, run one again |
+| GET /api/queue/{id}/events | one job's events as server-sent events |
 | GET /api/events | run events as server-sent events; the current run's events are replayed first |
 | GET /files/{previews,output}/{path} | preview and output files, nothing outside those folders |
 | GET /api/inputs, POST /api/upload | files a file param may pick; upload one into the input folder |
-| POST /api/provenance | the graph recorded in a dropped artifact (PNG, WAV, ...) |
+| POST /api/provenance | the graph recorded in a dropped artifact (one route, in ``nodeflow/history_api.py``) |
+| GET /api/models?kind= | models a source param may name (models folder, Hugging Face cache, bundled) |
+| POST /api/inputs/from-output | copy a recent output into the input folder, for a file param |
+| GET /api/output-folder | where output nodes write |
+| GET /api/history/{id}/events | a past run as the events the canvas shows (states, outputs, error) |
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,13 +34,15 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 
-from ..files import PathNotAllowed, resolve_inside, write_atomic
+from ..files import PathNotAllowed, files_inside, resolve_inside, write_atomic
 from ..graph import parse_graph
 from ..problems import GraphInvalid
 from ..registry import Registry
 from ..settings import Settings
-from ..validate import migrate_nodes, validate
-from .runs import RunBusy, RunManager
+from ..validate import check_graph
+from .guard_http import require_json
+from .pickers import local_models, recent_outputs
+from .runs import RunManager
 
 __all__ = ["EditorState", "make_router", "GRAPHS_DIR"]
 
@@ -83,10 +93,13 @@ def _same_origin(request: Request) -> None:
 
 async def _json_body(request: Request) -> dict[str, Any]:
     _same_origin(request)
+    require_json(request)
     try:
         body = await request.json()
-    except ValueError:
-        raise HTTPException(400, "the request body must be JSON") from None
+    except RecursionError:
+        raise HTTPException(400, "the request body is nested too deeply") from None
+    except ValueError as exc:  # not JSON, or a number of more than 4,300 digits
+        raise HTTPException(400, f"the request body must be JSON ({str(exc)[:200]})") from None
     if not isinstance(body, dict):
         raise HTTPException(400, "the request body must be a JSON object")
     return body
@@ -94,8 +107,10 @@ async def _json_body(request: Request) -> dict[str, Any]:
 
 def _safe_name(name: str) -> str:
     cleaned = Path(name.replace("\\", "/")).name.strip()
-    if not cleaned or cleaned.startswith("."):
-        raise HTTPException(400, f"not a usable file name: {name!r}")
+    if not cleaned or cleaned.startswith(".") or not cleaned.isprintable():
+        raise HTTPException(400, f"not a usable file name: {name[:100]!r}")
+    if len(cleaned.encode("utf-8", "surrogatepass")) > 200:
+        raise HTTPException(400, f"the file name is longer than 200 bytes: {name[:40]!r}...")
     return cleaned
 
 
@@ -139,23 +154,29 @@ def make_router(state: EditorState) -> APIRouter:
     async def validate_graph(request: Request) -> dict[str, Any]:
         body = await _json_body(request)
         graph = parse_graph(body.get("graph"))
-        problems = migrate_nodes(graph, state.registry) + validate(graph, state.registry)
+        problems = check_graph(graph, state.registry, settings)
         return {"problems": [p.to_json() for p in problems]}
 
     @router.post("/api/run")
     async def run(request: Request) -> Any:
+        """Queue a run: {"graph", "only"?, "set"?: ["NODE.PARAM=V"], "sweep"?: ["NODE.PARAM=A,B"]}."""
         body = await _json_body(request)
-        graph = parse_graph(body.get("graph"))
-        only = body.get("only") or None
-        if only is not None and (not isinstance(only, list) or not all(isinstance(n, str) for n in only)):
-            raise HTTPException(400, '"only" must be a list of node ids')
+        graph = body.get("graph")
+        lists = {}
+        for field in ("only", "set", "sweep"):
+            value = body.get(field) or []
+            if not isinstance(value, list) or not all(isinstance(n, str) for n in value):
+                raise HTTPException(400, f'"{field}" must be a list of strings')
+            lists[field] = value
         try:
-            run_id = state.runs.start(graph, only=only)
+            job_id = await asyncio.to_thread(
+                state.runs.submit, graph if isinstance(graph, dict) else parse_graph(graph),
+                only=lists["only"] or None, overrides=lists["set"], sweeps=lists["sweep"], source="editor",
+            )
         except GraphInvalid as invalid:
             return JSONResponse({"problems": [p.to_json() for p in invalid.problems]}, status_code=400)
-        except RunBusy as busy:
-            return JSONResponse({"error": str(busy)}, status_code=409)
-        return {"run": run_id}
+        job = state.runs.queue.get(job_id) or {}
+        return {"run": job_id, "job": job_id, "status": job.get("status", "queued")}
 
     @router.post("/api/stop")
     def stop(request: Request) -> dict[str, Any]:
@@ -164,7 +185,85 @@ def make_router(state: EditorState) -> APIRouter:
 
     @router.get("/api/run")
     def run_state() -> dict[str, Any]:
-        return {"running": state.runs.running, "seq": state.runs.log.last_seq}
+        counts = state.runs.queue.counts()
+        return {"running": state.runs.running, "seq": state.runs.log.last_seq, "queued": counts.get("queued", 0),
+                "jobs": sorted(state.runs.worker.running)}
+
+    # --- the job queue (the editor's queue panel; serve's /v1/ routes use the same RunManager) ------
+
+    @router.get("/api/queue")
+    def queue(status: str | None = None, limit: int = 100) -> dict[str, Any]:
+        if status is not None and status not in ("queued", "running", "ok", "error", "cancelled", "interrupted"):
+            raise HTTPException(400, f"unknown status {status!r}")
+        jobs = state.runs.queue.list(status=status, limit=max(1, min(limit, 1000)))
+        return {"jobs": jobs, "concurrency": state.runs.worker.concurrency}
+
+    @router.get("/api/queue/{job_id}")
+    def job(job_id: str) -> dict[str, Any]:
+        found = state.runs.queue.get(job_id)
+        if found is None:
+            raise HTTPException(404, f"no job {job_id!r}")
+        return found
+
+    @router.post("/api/queue/{job_id}/cancel")
+    def cancel_job(job_id: str, request: Request) -> dict[str, Any]:
+        _same_origin(request)
+        if state.runs.queue.get(job_id) is None:
+            raise HTTPException(404, f"no job {job_id!r}")
+        return {"cancelled": state.runs.stop(job_id)}
+
+    @router.post("/api/queue/{job_id}/move")
+    async def move_job(job_id: str, request: Request) -> dict[str, Any]:
+        """Body {"index": N}: the job's place among queued jobs (0 runs next)."""
+        body = await _json_body(request)
+        index = body.get("index")
+        if isinstance(index, bool) or not isinstance(index, int):
+            raise HTTPException(400, '"index" must be a whole number')
+        if not state.runs.queue.move(job_id, index):
+            raise HTTPException(409, f"job {job_id!r} is not queued")
+        return {"moved": True, "jobs": state.runs.queue.list(status="queued")}
+
+    @router.post("/api/queue/{job_id}/rerun")
+    async def rerun_job(job_id: str, request: Request) -> Any:
+        _same_origin(request)
+        try:
+            new_id = await asyncio.to_thread(state.runs.rerun, job_id)
+        except GraphInvalid as invalid:
+            return JSONResponse({"problems": [p.to_json() for p in invalid.problems]}, status_code=400)
+        if new_id is None:
+            raise HTTPException(404, f"no job {job_id!r}")
+        return {"run": new_id, "job": new_id}
+
+    @router.get("/api/queue/{job_id}/events")
+    async def job_events(job_id: str, request: Request) -> StreamingResponse:
+        """One job's events (server-sent events), from its start; ends after run_finished."""
+        if state.runs.queue.get(job_id) is None:
+            raise HTTPException(404, f"no job {job_id!r}")
+
+        async def stream():
+            seq = 0
+            yield "retry: 1000\n\n"
+            while True:
+                log = state.runs.events_of(job_id)
+                batch = await asyncio.to_thread(log.wait, seq, 1.0) if log is not None else []
+                if log is None:
+                    await asyncio.sleep(0.2)
+                if await request.is_disconnected():
+                    return
+                if not batch:
+                    job = state.runs.queue.get(job_id) or {}
+                    if job.get("status") not in ("queued", "running") and (log is None or log.last_seq <= seq):
+                        return
+                    yield ": keep-alive\n\n"
+                    continue
+                for event in batch:
+                    seq = event["seq"]
+                    yield f"id: {seq}\ndata: {json.dumps(event, default=str)}\n\n"
+                    if event["event"] == "run_finished":
+                        return
+
+        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
 
     @router.get("/api/results")
     def results() -> dict[str, Any]:
@@ -172,8 +271,8 @@ def make_router(state: EditorState) -> APIRouter:
 
     @router.get("/api/events")
     async def events(request: Request, since: int = -1) -> StreamingResponse:
-        last = request.headers.get("last-event-id")
-        seq = int(last) if last and last.isdigit() else since
+        last = request.headers.get("last-event-id") or ""
+        seq = int(last) if re.fullmatch(r"[0-9]{1,18}", last) else since  # ASCII digits only, below 2**63
 
         async def stream():
             nonlocal seq
@@ -201,8 +300,8 @@ def make_router(state: EditorState) -> APIRouter:
             raise HTTPException(404, f"no served folder named {root!r}")
         try:
             resolved = resolve_inside(path, [folder], must_exist=True)
-        except PathNotAllowed:
-            raise HTTPException(403, "outside the served folders") from None
+        except PathNotAllowed as exc:
+            raise HTTPException(403, f"outside the served folders: {str(exc)[:200]}") from None
         except FileNotFoundError:
             raise HTTPException(404, f"{path} not found") from None
         if not resolved.is_file():
@@ -217,38 +316,88 @@ def make_router(state: EditorState) -> APIRouter:
         for folder in settings.input_dirs():
             if not folder.is_dir():
                 continue
-            for path in sorted(folder.rglob("*")):
+            # links that lead out of the input folders are not listed (nodes refuse to read them)
+            for path in files_inside(folder, settings.input_dirs(), suffixes=wanted or None, limit=2000):
                 if len(found) >= 2000:
                     break
-                if path.is_file() and not path.name.startswith(".") and (not wanted or path.suffix.lower() in wanted):
-                    found.setdefault(path.relative_to(folder).as_posix(), folder.name)
-        return {"files": sorted(found)}
+                found.setdefault(path.relative_to(folder).as_posix(), folder.name)
+        output = Path(settings.output_dir)
+        recent = [{"name": p.relative_to(output).as_posix(), "url": state.runs.url_for(str(p.resolve())) or ""}
+                  for p in recent_outputs(output, wanted)]
+        return {"files": sorted(found), "recent": recent}
+
+    @router.post("/api/inputs/from-output")
+    async def input_from_output(request: Request) -> dict[str, Any]:
+        body = await _json_body(request)
+        try:
+            source = resolve_inside(str(body.get("name") or ""), [Path(settings.output_dir)], must_exist=True)
+        except (PathNotAllowed, FileNotFoundError):
+            raise HTTPException(404, "no such file in the output folder") from None
+        if not source.is_file():
+            raise HTTPException(404, "not a file")
+        filename = _safe_name(source.name)
+        write_atomic(settings.input_dir / filename, source.read_bytes())
+        return {"path": filename}
+
+    @router.get("/api/models")
+    def models(kind: str = "") -> dict[str, Any]:
+        return {"models": local_models(settings, kind.strip().lower())}
+
+    @router.get("/api/output-folder")
+    def output_folder() -> dict[str, Any]:
+        return {"folder": str(Path(settings.output_dir).resolve())}
+
+    @router.get("/api/history/{run_id}/events")
+    def history_events(request: Request, run_id: str) -> dict[str, Any]:
+        history = getattr(request.app.state, "history", None)
+        run = history.get_run(run_id) if history is not None else None
+        if run is None:
+            raise HTTPException(404, f"no run {run_id} in the history")
+        return {"events": past_run_events(run, state.runs.url_for)}
 
     @router.post("/api/upload")
     async def upload(request: Request, name: str) -> dict[str, Any]:
         filename = _safe_name(name)
         data = await _read_limited(request)
         target = settings.input_dir / filename
-        write_atomic(target, data)
+        try:
+            write_atomic(target, data)
+        except OSError as exc:
+            raise HTTPException(400 if exc.errno == 36 else 507, f"cannot store {filename}: {exc.strerror or exc}") from None
         return {"path": filename, "bytes": len(data)}
 
-    @router.post("/api/provenance")
-    async def provenance(request: Request, name: str = "") -> Any:
-        data = await _read_limited(request)
-        try:
-            from ..provenance import read_provenance_bytes
-        except ImportError:
-            return JSONResponse({"error": "reading provenance is not available in this install"}, status_code=501)
-        try:
-            record = read_provenance_bytes(data, name)
-        except ValueError as exc:
-            return JSONResponse({"error": f"{name or 'the file'}: unreadable provenance ({exc})"}, status_code=422)
-        graph = (record or {}).get("graph")
-        if not isinstance(graph, dict):
-            return JSONResponse({"error": f"{name or 'the file'} carries no nodeflow graph"}, status_code=422)
-        return {"graph": graph, "record": {k: v for k, v in record.items() if k != "graph"}}
-
     return router
+
+
+def past_run_events(run: dict[str, Any], url_for) -> list[dict[str, Any]]:
+    """A run from the history as the events it sent, enough for the canvas to show each node's state,
+    its output files (as previews) and the error."""
+    rid = run["id"]
+    events: list[dict[str, Any]] = [{"event": "run_started", "run": rid, "nodes": sorted(run.get("nodes") or {})}]
+    by_node: dict[str, list[dict[str, Any]]] = {}
+    for output in run.get("outputs") or []:
+        by_node.setdefault(output.get("node") or "", []).append(output)
+    for node, entry in (run.get("nodes") or {}).items():
+        status = entry.get("status")
+        for output in by_node.get(node, []):
+            if output.get("path"):
+                url = url_for(output["path"])
+                if url:
+                    events.append({"event": "preview", "run": rid, "node": node, "kind": output.get("kind") or "file", "url": url,
+                                   "path": output["path"]})
+            elif output.get("kind") == "text":
+                events.append({"event": "preview", "run": rid, "node": node, "kind": "text", "text": output.get("text", "")})
+        if status == "cached":
+            events.append({"event": "node_cached", "run": rid, "node": node})
+        elif status == "error":
+            events.append({"event": "node_error", "run": rid, "node": node, "message": entry.get("message") or (run.get("error") or {}).get("message", "")})
+        else:
+            events.append({"event": "node_finished", "run": rid, "node": node, "duration_s": entry.get("duration_s") or 0,
+                           "outputs": entry.get("outputs") or {}})
+    status = run.get("status")
+    events.append({"event": "run_finished", "run": rid, "status": status if status in ("ok", "error", "cancelled") else "error",
+                   "duration_s": run.get("duration_s") or 0})
+    return events
 
 
 async def _read_limited(request: Request) -> bytes:

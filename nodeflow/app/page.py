@@ -19,7 +19,7 @@ __all__ = ["build_page", "PAGE_CSS"]
 # Loads the editor module (served from /ui/, see server.py) and mounts React Flow in the element.
 CANVAS_JS = """
 const root = element.querySelector('[data-nf-root]') || element;
-const refresh = () => { const b = document.querySelector('#nf-refresh-results'); if (b) b.click(); };
+const refresh = (run) => { window.nfActiveRun = run || ''; const b = document.querySelector('#nf-refresh-results'); if (b) b.click(); };
 import('/ui/editor.js?v=__VERSION__')
   .then((m) => m.mount(root, { refreshResults: refresh, version: '__VERSION__' }))
   .catch((err) => {
@@ -43,13 +43,15 @@ footer { display: none !important; }
 #nf-side { flex: 0 0 300px !important; max-width: 300px; height: 100vh; overflow-y: auto; padding: 10px !important;
            border-left: 1px solid var(--border-color-primary); background: var(--background-fill-secondary); }
 #nf-side h3 { margin: 4px 0 8px 0; }
-#nf-refresh-results { flex: 0 0 auto !important; min-height: 0 !important; }
+#nf-refresh-results { display: none !important; }
+#nf-side .nf-where { font-size: 12px; line-height: 1.4; word-break: break-all; }
+#nf-side .nf-where a { display: block; }
 .gradio-container .main, .gradio-container .wrap { padding: 0 !important; }
 .nf-fatal { padding: 24px; color: #f66; font-family: system-ui, sans-serif; }
 """
 
 
-def build_page(runs: RunManager, version: str) -> gr.Blocks:
+def build_page(runs: RunManager, version: str, history: Any = None) -> gr.Blocks:
     with gr.Blocks(title="nodeflow", fill_height=True, fill_width=True) as page:
         with gr.Row(elem_id="nf-main", equal_height=True):
             gr.HTML(
@@ -64,21 +66,49 @@ def build_page(runs: RunManager, version: str) -> gr.Blocks:
             )
             with gr.Column(elem_id="nf-side", scale=1, min_width=260):
                 gr.Markdown("### Results", elem_id="nf-results-title")
-                gallery = gr.Gallery(label="Images", columns=2, height=260, object_fit="contain", elem_id="nf-gallery")
+                where = gr.Markdown(_where(runs, []), elem_id="nf-where", elem_classes=["nf-where"])
+                # shown only when they hold something: empty Gradio placeholders would take half the panel
+                gallery = gr.Gallery(label="Images", columns=2, height=220, object_fit="contain", elem_id="nf-gallery", visible=False)
                 audio = gr.Audio(label="Audio", interactive=False, visible=False, elem_id="nf-audio")
                 video = gr.Video(label="Video", interactive=False, visible=False, elem_id="nf-video")
-                files = gr.File(label="Files", file_count="multiple", interactive=False, elem_id="nf-files")
+                files = gr.File(label="Files", file_count="multiple", interactive=False, elem_id="nf-files", visible=False)
+                run_id = gr.Textbox(visible=False, elem_id="nf-run-id")
                 refresh = gr.Button("Refresh results", size="sm", elem_id="nf-refresh-results")
-        refresh.click(lambda: _results(runs), outputs=[gallery, audio, video, files], show_progress="hidden")
-        page.load(lambda: _results(runs), outputs=[gallery, audio, video, files], show_progress="hidden")
+        outputs = [where, gallery, audio, video, files]
+        # the results of the active tab's run (the canvas tells which), not of whatever ran last
+        refresh.click(lambda run: _results(runs, run, history), inputs=[run_id], outputs=outputs, show_progress="hidden",
+                      js="(run) => window.nfActiveRun || ''", trigger_mode="always_last")
     return page
 
 
-def _results(runs: RunManager) -> tuple[Any, Any, Any, Any]:
+def _events_of(runs: RunManager, run: str, history: Any) -> list[dict[str, Any]]:
+    """The result files of ``run``: from the run manager while it is the current run, else the history."""
+    if not run:
+        return []
+    current = runs.log.snapshot()
+    if current and current[0].get("run") == run:
+        return runs.results()
+    record = history.get_run(run) if history is not None else None
+    if record is None:
+        return []
+    return [{"node": o.get("node"), "kind": o.get("kind"), "path": o["path"]} for o in record.get("outputs") or [] if o.get("path")]
+
+
+def _where(runs: RunManager, files: list[str]) -> str:
+    output = runs.roots["output"].resolve()
+    lines = [f"Output folder: `{output}`"]
+    for path in files:
+        url = runs.url_for(path)
+        name = Path(path).name
+        lines.append(f"[{name}]({url})" if url else name)
+    return "\n\n".join(lines)
+
+
+def _results(runs: RunManager, run: str = "", history: Any = None) -> tuple[Any, Any, Any, Any, Any]:
     images: list[tuple[str, str]] = []
     audio = video = None
     files: list[str] = []
-    for event in runs.results():
+    for event in _events_of(runs, run, history):
         path = Path(event["path"])
         if not path.is_file():
             continue
@@ -92,8 +122,9 @@ def _results(runs: RunManager) -> tuple[Any, Any, Any, Any]:
         if path.resolve().is_relative_to(runs.roots["output"].resolve()) and str(path) not in files:
             files.append(str(path))
     return (
-        images,
+        _where(runs, files),
+        gr.update(value=images, visible=bool(images)),
         gr.update(value=audio, visible=audio is not None),
         gr.update(value=video, visible=video is not None),
-        files or None,
+        gr.update(value=files or None, visible=bool(files)),
     )

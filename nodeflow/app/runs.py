@@ -1,29 +1,37 @@
-"""The editor's runs: one Executor per server (caches and loaded models persist across runs), one run
-at a time in a worker thread, and the events of the current or last run kept for replay.
+"""Runs for the editor and ``serve``: one Executor per server (caches and loaded models persist across
+runs), runs as jobs in the persistent queue (nodeflow.jobs), and their events kept for replay.
 
-A browser that reloads mid-run reads the kept events again from the start, so it shows the same
-states, progress and previews as before. Events get a sequence number (the server-sent-events id).
+``submit`` validates and plans at once (an invalid graph is refused before it is queued) and queues
+the job; nothing is ever refused as busy. A worker thread runs queued jobs in order. The editor's
+live view (``log``) holds the events of the job running now, or of the last one; each job also keeps
+its own log (``events_of``) for ``serve``'s per-run event streams. A browser that reloads mid-run
+reads the kept events again from the start. Events get a sequence number (the server-sent-events id).
 """
 
 from __future__ import annotations
 
+import os
 import threading
-import uuid
-from dataclasses import dataclass, field
+import time
+from collections import OrderedDict
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
-from ..executor import Executor
+from ..executor import Executor, RunResult
 from ..files import PathNotAllowed, resolve_inside
-from ..graph import Graph
+from ..graph import Graph, graph_to_dict, parse_graph
+from ..history import artifact_kind
+from ..jobs import JobQueue, JobWorker
+from ..problems import GraphInvalid
 
 __all__ = ["RunManager", "RunBusy", "EventLog"]
 
 MAX_KEPT_EVENTS = 50_000
+KEPT_JOB_LOGS = 64  # per-job event logs kept in memory (the newest)
 
 
 class RunBusy(RuntimeError):
-    """A run is already going; the editor runs one graph at a time."""
+    """Kept for callers written before the queue: nothing raises it any more."""
 
 
 class EventLog:
@@ -67,75 +75,160 @@ class EventLog:
             return list(self._events)
 
 
-@dataclass
-class _Current:
-    run_id: str
-    thread: threading.Thread
-    cancel: threading.Event
-    result: Any = None
-    outputs: list[dict[str, Any]] = field(default_factory=list)
-
-
 class RunManager:
-    """Starts, stops and reports runs for the editor."""
+    """Queues, runs, stops and reports runs (jobs) for the editor and ``serve``."""
 
-    def __init__(self, executor: Executor, file_roots: dict[str, Path]):
+    def __init__(
+        self,
+        executor: Executor,
+        file_roots: dict[str, Path],
+        *,
+        queue: JobQueue | None = None,
+        concurrency: int | None = None,
+        output_dir: Callable[[str], Path] | None = None,
+    ):
         self.executor = executor
         self.roots = {name: Path(root) for name, root in file_roots.items()}
         self.log = EventLog()
-        self._current: _Current | None = None
+        self.queue = queue or JobQueue.in_folder(executor.settings.home)
+        self.output_dir = output_dir  # job id -> its own output folder (serve); None: the settings' folder
+        self._plans: dict[str, Any] = {}  # job id -> plan made when it was submitted
+        self._logs: OrderedDict[str, EventLog] = OrderedDict()
         self._lock = threading.Lock()
+        self._idle = threading.Condition()
+        self.worker = JobWorker(self.queue, self._run_job, concurrency).start()
 
     # --- runs --------------------------------------------------------------------------------------
 
     @property
     def running(self) -> bool:
-        current = self._current
-        return current is not None and current.thread.is_alive()
+        return bool(self.worker.running)
 
-    def start(self, graph: Graph, *, only: Iterable[str] | None = None) -> str:
-        """Validate and plan now (raising GraphInvalid with every problem), then run in a thread."""
+    def submit(
+        self,
+        graph: Graph | dict[str, Any],
+        *,
+        only: Iterable[str] | None = None,
+        overrides: Iterable[str] = (),
+        sweeps: Iterable[str] = (),
+        source: str = "editor",
+    ) -> str:
+        """Validate and plan now (raising GraphInvalid with every problem), then queue the run."""
+        data = graph_to_dict(graph) if isinstance(graph, Graph) else graph
+        parsed = graph if isinstance(graph, Graph) else parse_graph(data)
+        request = {"graph": data, "only": list(only or []), "set": list(overrides), "sweep": list(sweeps)}
+        plan = self._prepare(parsed, request)
+        title = str(((data or {}).get("meta") or {}).get("title") or "") if isinstance(data, dict) else ""
+        job_id = self.queue.enqueue(request, source=source, title=title)
         with self._lock:
-            if self.running:
-                raise RunBusy("a run is already going: stop it first")
-            plan = self.executor.prepare(graph, only=list(only) if only else None)
-            run_id = uuid.uuid4().hex[:12]
-            cancel = threading.Event()
-            self.log.start_run()
-            thread = threading.Thread(target=self._run, args=(plan, run_id, cancel), name=f"run-{run_id}", daemon=True)
-            self._current = _Current(run_id, thread, cancel)
-            thread.start()
-            return run_id
+            self._plans[job_id] = plan
+        return job_id
 
-    def _run(self, plan: Any, run_id: str, cancel: threading.Event) -> None:
-        current = self._current
+    def start(self, graph: Graph | dict[str, Any], *, only: Iterable[str] | None = None) -> str:
+        """The editor's Run: queue the graph (the name is kept from before the queue)."""
+        return self.submit(graph, only=only)
+
+    def _prepare(self, graph: Graph, request: dict[str, Any]) -> Any:
+        return self.executor.prepare(
+            graph, overrides=request.get("set") or [], only=request.get("only") or None,
+            sweeps=request.get("sweep") or [],
+        )
+
+    def _run_job(self, job: dict[str, Any], cancel: threading.Event) -> tuple[str, Any, list]:
+        job_id = job["id"]
+        log = EventLog()
+        with self._lock:
+            plan = self._plans.pop(job_id, None)
+            self._logs[job_id] = log
+            while len(self._logs) > KEPT_JOB_LOGS:
+                self._logs.popitem(last=False)
+        self.log.start_run()
+
+        def on_event(event: dict[str, Any]) -> None:
+            event = self._with_urls(event)
+            self.log.append(event)
+            log.append(event)
+
         try:
-            result = self.executor.run_plan(
-                plan, on_event=self._on_event, cancel=cancel, run_id=run_id, **_source_kwarg(self.executor)
-            )
+            if plan is None:  # queued before a restart: plan it again
+                request = job["request"]
+                plan = self._prepare(parse_graph(request.get("graph")), request)
+            result = self.executor.run_plan(plan, on_event=on_event, cancel=cancel, run_id=job_id, source=job.get("source") or "editor",
+                                            output_dir=self.output_dir(job_id) if self.output_dir else None)
+        except GraphInvalid as invalid:
+            problems = [p.to_json() for p in invalid.problems]
+            on_event({"event": "run_finished", "run": job_id, "t": time.time(), "status": "error", "duration_s": 0})
+            return "error", {"message": "the graph no longer validates", "problems": problems}, []
         except Exception as exc:  # the engine failing outside a node: say so instead of hanging
-            self._on_event({"event": "node_error", "run": run_id, "node": None, "message": f"{type(exc).__name__}: {exc}"})
-            self._on_event({"event": "run_finished", "run": run_id, "status": "error", "duration_s": 0})
-            return
-        if current is not None:
-            current.result = result
+            on_event({"event": "node_error", "run": job_id, "t": time.time(), "node": None, "message": f"{type(exc).__name__}: {exc}"})
+            on_event({"event": "run_finished", "run": job_id, "t": time.time(), "status": "error", "duration_s": 0})
+            return "error", {"message": f"{type(exc).__name__}: {exc}"}, []
+        finally:
+            with self._idle:
+                self._idle.notify_all()
+        error = None
+        if result.error is not None:
+            error = {"node": result.error.node, "type": result.error.type, "message": result.error.message,
+                     "item": result.error.item}
+        return result.status, error, self.outputs_of(result)
 
-    def stop(self) -> bool:
-        """Ask the current run to stop at its next safe point. False when nothing runs."""
-        current = self._current
-        if current is None or not current.thread.is_alive():
-            return False
-        current.cancel.set()
-        return True
+    def outputs_of(self, result: RunResult) -> list[dict[str, Any]]:
+        """What a job made, for the queue and ``serve``: node, name, kind, and a path and url for files."""
+        found = []
+        for node_id, outputs in result.outputs.items():
+            for name, value in outputs.items():
+                entry: dict[str, Any] = {"node": node_id, "name": name}
+                if isinstance(value, os.PathLike):
+                    path = os.fspath(value)
+                    entry.update(kind=artifact_kind(path), path=path, url=self.url_for(path))
+                elif isinstance(value, (str, int, float, bool)):
+                    entry.update(kind="value", value=value if not isinstance(value, str) else value[:2000])
+                else:
+                    continue
+                found.append(entry)
+        return found
+
+    def stop(self, job_id: str | None = None) -> bool:
+        """Stop a job (running: at its next safe point; queued: it will not run), or every running
+        job when no id is given. False when there was nothing to stop."""
+        if job_id is not None:
+            return self.worker.cancel(job_id)
+        stopped = False
+        for cancel in list(self.worker.running.values()):
+            cancel.set()
+            stopped = True
+        return stopped
+
+    def rerun(self, job_id: str) -> str | None:
+        """Queue a finished (or any) job's request again as a new job."""
+        request = self.queue.request_of(job_id)
+        if request is None:
+            return None
+        job = self.queue.get(job_id) or {}
+        return self.submit(request.get("graph") or {}, only=request.get("only"), overrides=request.get("set") or [],
+                           sweeps=request.get("sweep") or [], source=job.get("source") or "editor")
 
     def wait(self, timeout: float | None = None) -> None:
-        current = self._current
-        if current is not None:
-            current.thread.join(timeout)
+        """Wait until no job is queued or running (or ``timeout`` seconds)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._idle:
+            while self.queue.counts().get("queued", 0) or self.worker.busy:  # this order: no gap at a claim
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return
+                self._idle.wait(min(0.05, left) if left is not None else 0.05)
+
+    def events_of(self, job_id: str) -> EventLog | None:
+        """The kept events of one job (the newest jobs only)."""
+        with self._lock:
+            return self._logs.get(job_id)
+
+    def close(self) -> None:
+        self.worker.stop()
 
     # --- events ------------------------------------------------------------------------------------
 
-    def _on_event(self, event: dict[str, Any]) -> None:
+    def _with_urls(self, event: dict[str, Any]) -> dict[str, Any]:
         event = dict(event)
         if event["event"] == "preview" and event.get("path"):
             event["url"] = self.url_for(event["path"])
@@ -147,7 +240,7 @@ class RunManager:
                     urls[name] = url
             if urls:
                 event["urls"] = urls
-        self.log.append(event)
+        return event
 
     def url_for(self, path: str) -> str | None:
         """The URL the app serves a file under, when it lies in a served folder; else None."""
@@ -173,9 +266,3 @@ class RunManager:
                         latest[(event["node"], f"output {name}")] = {"node": event["node"], "kind": "file", "path": path, "url": url}
         return list(latest.values())
 
-
-def _source_kwarg(executor: Executor) -> dict[str, Any]:
-    """``source="editor"`` for the run history, when this engine's run_plan takes it."""
-    import inspect
-
-    return {"source": "editor"} if "source" in inspect.signature(executor.run_plan).parameters else {}

@@ -14,10 +14,14 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from ..executor import Executor
+from ..listeners import HistoryListener
+from ..files import clean_stale_parts
 from ..registry import Registry, default_registry
 from ..settings import Settings
 from .api import EditorState, make_router
-from .auth import AuthConfig, AuthMiddleware, LocalHostOnly, auth_for_host
+from .auth import AuthConfig, auth_for_host
+from .guard_http import secure
+from .publish import make_publish_router
 from .runs import RunManager
 
 __all__ = ["build_app", "serve", "BUNDLE_DIR", "BundleMissing"]
@@ -59,8 +63,9 @@ def build_app(
     registry = registry or default_registry()
     for folder in (settings.previews_dir, settings.output_dir, settings.input_dir):
         Path(folder).mkdir(parents=True, exist_ok=True)
+    clean_stale_parts([settings.previews_dir, settings.output_dir, settings.input_dir])  # left by killed runs
     history = _open_history(settings)
-    executor = Executor(registry=registry, settings=settings, **({"history": history} if history else {}))
+    executor = Executor(registry=registry, settings=settings, listeners=[HistoryListener(history)] if history else [])
     runs = RunManager(executor, {"previews": settings.previews_dir, "output": settings.output_dir})
     state = EditorState(registry=registry, settings=settings, runs=runs, start_graph=Path(graph) if graph else None)
     if graphs_dir is not None:
@@ -69,11 +74,12 @@ def build_app(
     app = FastAPI(title="nodeflow", docs_url=None, redoc_url=None)
     app.state.editor = state
     app.include_router(make_router(state))
+    app.include_router(make_publish_router(state))  # the editor's "Publish as app"
     history_router = _history_router()
     if history_router is not None:
         app.include_router(history_router)
     app.mount("/ui", StaticFiles(directory=BUNDLE_DIR), name="ui")
-    page = build_page(runs, version)
+    page = build_page(runs, version, history)
     app = gr.mount_gradio_app(
         app,
         page,
@@ -86,23 +92,14 @@ def build_app(
     app.state.editor = state
     if history is not None:
         app.state.history = history  # the history routes read the same database
-    if auth is not None:
-        app.add_middleware(AuthMiddleware, config=auth)
-    elif local_only:
-        app.add_middleware(LocalHostOnly)
-    return app
+    # Host, Origin, auth and body-size rules in front of everything, Gradio's routes included
+    return secure(app, auth=auth, local_only=local_only and auth is None)
 
 
 def _open_history(settings: Settings):
     """The run history that records editor runs, when this install has one (nodeflow.history)."""
-    try:
-        from ..history import RunHistory
-    except ImportError:
-        return None
-    import inspect
+    from ..history import RunHistory
 
-    if "history" not in inspect.signature(Executor.__init__).parameters:
-        return None
     return RunHistory.in_folder(settings.home)
 
 

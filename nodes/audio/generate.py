@@ -77,7 +77,7 @@ def _seeded(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-@node("audio.text_to_audio", category="Audio/Generate")
+@node("audio.text_to_audio", category="Audio/Generate", reads=("model",))
 def text_to_audio(
     prompt: str | None = None,
     ctx: Context = None,
@@ -105,7 +105,7 @@ def text_to_audio(
     return clip
 
 
-@node("audio.text_to_speech", category="Audio/Generate")
+@node("audio.text_to_speech", category="Audio/Generate", reads=("model", "vocoder"))
 def text_to_speech(
     words: str | None = None,
     ctx: Context = None,

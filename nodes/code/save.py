@@ -1,6 +1,7 @@
 """Saving code as a source file (.py, .js, ...) with its provenance in a header comment.
 
-The header is two comment lines in the language's own syntax: a note, then ``nodeflow-provenance:``
+Written through the engine's one save helper (``nodeflow.delivery.deliver``), which also puts the
+record in a ``.provenance.json`` beside the file. The header is two comment lines in the language's own syntax: a note, then ``nodeflow-provenance:``
 followed by the provenance record as one line of JSON (see nodeflow.provenance), which
 :func:`read_code_provenance` reads back. The file is written whole or not at all, inside the output
 folder. Saving never runs the code.
@@ -12,8 +13,7 @@ import json
 from typing import Any
 
 from nodeflow import Code, Context, File, Param, SourceCode, node
-from nodeflow.files import atomic_path, output_path
-from nodeflow.provenance import build_provenance
+from nodeflow.delivery import deliver, overwrite_param
 
 __all__ = ["EXTENSIONS", "with_header", "read_code_provenance"]
 
@@ -73,7 +73,7 @@ def save(
     ctx: Context,
     *,
     filename: str = Param("code", description="inside the output folder; the extension follows the language when left out"),
-    overwrite: bool = Param(False, description="replace a file of the same name (off: add a number instead)"),
+    overwrite: bool = overwrite_param(),
 ) -> File:
     """Save code as a source file with its provenance in a header comment (the code is never run)."""
     extension = EXTENSIONS.get(code.language)
@@ -81,9 +81,9 @@ def save(
         raise ValueError(f"no file type known for {code.language!r} code; known: {', '.join(k for k in EXTENSIONS if k)}")
     if not filename.lower().endswith(extension):
         filename = f"{filename}{extension}"
-    target = output_path(ctx.output_dir, filename, (extension,), overwrite=overwrite)
-    text = with_header(code, build_provenance(ctx, target, kind="code"))
-    with atomic_path(target) as tmp:
-        tmp.write_text(text, encoding="utf-8")
-    ctx.preview(code.text[:2000])
-    return target
+
+    def write(out) -> None:  # the record goes into the header (and, by delivery, a sidecar beside it)
+        out.path.write_text(with_header(code, out.record), encoding="utf-8")
+
+    return deliver(ctx, filename, write, kind="code", suffixes=(extension,), overwrite=overwrite,
+                   preview=code.text[:2000])

@@ -9,7 +9,9 @@ import numpy as np
 from nodeflow import Context, Param, node
 
 from .bundled import NUMBER_WORDS
-from .types import Embedder, ImageDataset, ImageSet
+from nodeflow import Embedder
+
+from .types import ImageDataset, ImageSet
 
 __all__ = ["embed_captions_of", "find_number"]
 

@@ -17,7 +17,7 @@ from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
 
 from nodeflow import Context, Image, Param, node
-from nodeflow.files import PathNotAllowed, content_hash, resolve_inside
+from nodeflow.files import PathNotAllowed, content_hash, files_inside, resolve_inside
 
 from .grid import from_pil
 from .preview import preview_images, preview_text
@@ -33,12 +33,9 @@ def _resolve(path: str, ctx: Context, what: str) -> Path:
     return resolve_inside(path, ctx.settings.input_dirs(), must_exist=True)
 
 
-def _files_in(folder: Path, extensions: tuple[str, ...], recursive: bool = True) -> list[Path]:
-    pattern = "**/*" if recursive else "*"
-    return sorted(
-        p for p in folder.glob(pattern)
-        if p.is_file() and p.suffix.lower() in extensions and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-    )
+def _files_in(folder: Path, extensions: tuple[str, ...], ctx: Context, recursive: bool = True) -> list[Path]:
+    """The folder's files with these extensions; links leading out of the input folders are left out."""
+    return files_inside(folder, ctx.settings.input_dirs(), suffixes=extensions, recursive=recursive)
 
 
 def _hash_files(paths: Iterable[Path], root: Path) -> str:
@@ -59,7 +56,7 @@ def _content_fingerprint(extensions: tuple[str, ...]):
         except (PathNotAllowed, FileNotFoundError, ValueError) as exc:
             return f"unavailable: {exc}"  # the node reports the problem when it runs
         if path.is_dir():
-            return _hash_files(_files_in(path, extensions), path)
+            return _hash_files(_files_in(path, extensions, ctx), path)
         files = [path]
         if path.suffix.lower() in (".csv", ".jsonl"):  # a captions list: the images it names count too
             try:
@@ -104,7 +101,7 @@ def image_folder(
     folder = _resolve(path, ctx, "folder")
     if not folder.is_dir():
         raise ValueError(f"{path} is a file; data.image_folder reads a folder of images")
-    files = _files_in(folder, IMAGE_EXTENSIONS)
+    files = _files_in(folder, IMAGE_EXTENSIONS, ctx)
     if not files:
         raise ValueError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) in {path}")
     channels = 3 if colour else 1
@@ -233,7 +230,7 @@ def text_file(
 ) -> TextDataset:
     """A text corpus from one file or every text file in a folder (joined with blank lines)."""
     source = _resolve(path, ctx, "text file")
-    files = _files_in(source, TEXT_EXTENSIONS) if source.is_dir() else [source]
+    files = _files_in(source, TEXT_EXTENSIONS, ctx) if source.is_dir() else [source]
     if not files:
         raise ValueError(f"no text files ({', '.join(TEXT_EXTENSIONS)}) in {path}")
     parts = []

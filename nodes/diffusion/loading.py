@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from nodeflow import Context, File, Param, node
+from nodeflow import Context, File, Param, Resolve, model_source, node
 from nodeflow.models import ModelNotFound, find_local_model, hub_offline, is_hub_id, model_folders, not_found_message
 from nodeflow.settings import Settings
 
@@ -104,7 +104,7 @@ def _stamp(path: str) -> str:
     return str(max((p.stat().st_mtime_ns for p in files if p.exists()), default=0))
 
 
-@node("diffusion.load", category="Diffusion", outputs=("pipeline",))
+@node("diffusion.load", category="Diffusion", outputs=("pipeline",), reads=("source",))
 def load(
     ctx: Context,
     *,
@@ -112,6 +112,9 @@ def load(
         "",
         description="a diffusers folder or a .safetensors checkpoint in the models folder, or a Hugging "
         "Face id (when online)",
+        resolve=model_source(
+            lambda v, s, p: resolve_source(v, p.get("config") or "", s), models="diffusion", what="diffusion model", layout=_LAYOUT
+        ),
     ),
     config: str = Param("", description="for a single-file checkpoint: a diffusers folder of the same architecture"),
     device: str = Param("auto", choices=("auto", "cpu", "cuda", "mps")),
@@ -147,28 +150,35 @@ def _lora_fingerprint(params: dict[str, Any], ctx: Context) -> str:
     return str(path.stat().st_mtime_ns) if path is not None and path.is_file() else "missing"
 
 
+def _find_lora(path: str, settings: Settings) -> Path:
+    if not path:
+        raise ValueError("no LoRA chosen: set path to a .safetensors LoRA file in the models folder")
+    found = find_local_model(path, settings)
+    if found is None or not found.is_file():
+        raise ModelNotFound(
+            f"LoRA {path!r} was not found in {', '.join(str(p) for p in model_folders(settings))}; "
+            "put the .safetensors file into the models folder"
+        )
+    return found
+
+
 @node("diffusion.lora", category="Diffusion", outputs=("pipeline",), fingerprint=_lora_fingerprint, title="LoRA")
 def lora(
     pipeline: DiffusionPipeline,
     file: File | None = None,
     ctx: Context = None,
     *,
-    path: str = Param("", kind="file", extensions=(".safetensors",), description="a LoRA file in the models folder"),
+    path: str = Param(
+        "", kind="file", extensions=(".safetensors",), description="a LoRA file in the models folder",
+        # empty passes validation: a linked file may stand in for it (the run says when neither is there)
+        resolve=Resolve("model", lambda v, s, _: _find_lora(v, s) if v else None, models="lora"),
+    ),
     scale: float = Param(1.0, min=-4, max=4, step=0.05, display="slider"),
 ) -> DiffusionPipeline:
     """Apply a LoRA (a .safetensors file, diffusers or kohya format) to a pipeline when it samples.
 
     A linked ``file`` (from train.diffusion_lora) is used instead of ``path``."""
-    if file is not None:
-        path = str(file)
-    if not path:
-        raise ValueError("no LoRA chosen: set path to a .safetensors LoRA file in the models folder")
-    found = find_local_model(path, ctx.settings)
-    if found is None or not found.is_file():
-        raise ModelNotFound(
-            f"LoRA {path!r} was not found in {', '.join(str(p) for p in model_folders(ctx.settings))}; "
-            "put the .safetensors file into the models folder"
-        )
+    found = _find_lora(str(file) if file is not None else path, ctx.settings)
     handle = pipeline.with_lora(str(found), scale)
     activate_loras(handle.fetch(), handle.loras)  # load it now, so a broken file fails here
     return handle

@@ -171,7 +171,51 @@ def _scheduler_param() -> Param:
 _SIZE = dict(min=16, max=4096, step=8, description="a multiple of 8 (of the VAE's scale)")
 
 
-@node("diffusion.text_to_image", category="Diffusion", title="Text to image")
+def text_to_image_batch(calls: list[dict[str, Any]], ctx: Context) -> list[Sampled]:
+    """Sweep items of text_to_image in one pipeline call per group of items that differ only in
+    prompt, negative prompt and seed (one image each); any other item is sampled on its own."""
+    import torch
+
+    results: dict[int, Sampled] = {}
+    groups: dict[tuple, list[int]] = {}
+    for index, call in enumerate(calls):
+        if call["batch"] != 1:
+            results[index] = text_to_image(ctx=ctx, **call)
+            continue
+        shape = (id(call["pipeline"]), call["width"], call["height"], call["steps"], call["guidance"], call["scheduler"])
+        groups.setdefault(shape, []).append(index)
+    for members in groups.values():
+        first = calls[members[0]]
+        base = first["pipeline"].pipeline()
+        pipe = _task_pipeline(base, "text", _scheduler(base, first["scheduler"]))
+        steps = first["steps"]
+
+        def on_step(running: Any, index: int, timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
+            ctx.progress(index + 1, getattr(running, "num_timesteps", None) or steps)
+            ctx.preview(latents_to_rgb(tensors["latents"]))
+            return {}
+
+        ctx.check()
+        negatives = [calls[i]["negative_prompt"] for i in members]
+        output = pipe(
+            prompt=[calls[i]["prompt"] for i in members],
+            negative_prompt=negatives if any(negatives) else None,
+            num_inference_steps=steps,
+            guidance_scale=first["guidance"],
+            generator=[torch.Generator("cpu").manual_seed(calls[i]["seed"]) for i in members],
+            callback_on_step_end=on_step,
+            callback_on_step_end_tensor_inputs=["latents"],
+            output_type="latent",
+            width=first["width"],
+            height=first["height"],
+        )
+        images = decode_latents(base, output.images)
+        for position, index in enumerate(members):
+            results[index] = Sampled(images[position], output.images[position : position + 1])
+    return [results[index] for index in range(len(calls))]
+
+
+@node("diffusion.text_to_image", category="Diffusion", title="Text to image", batch=text_to_image_batch)
 def text_to_image(
     pipeline: DiffusionPipeline,
     ctx: Context,

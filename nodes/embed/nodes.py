@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nodeflow import Context, Float, Param, node
+from nodeflow import Context, Float, Param, model_source, node
 from nodeflow.models import ModelNotFound, find_local_model, hub_offline, is_hub_id, not_found_message
 
 from .types import Embedder, EmbedderHandle, Embedding
@@ -33,17 +33,22 @@ def bundled_folder() -> Path:
 
 
 def _resolve(source: str, ctx: Context) -> str:
+    return _where(source, ctx.settings)[1]
+
+
+def _where(source: str, settings) -> tuple[str, str]:
+    """``("hub", id)`` or ``("folder", path)``: found without loading anything."""
     source = source.strip()
     if not source or source == BUNDLED:
-        return str(bundled_folder())
-    path = find_local_model(source, ctx.settings)
+        return "folder", str(bundled_folder())
+    path = find_local_model(source, settings)
     if path is not None:
         if not (path / "config.json").exists():
             raise ModelNotFound(f"{path} is not a model folder: it should be {_LAYOUT}")
-        return str(path)
+        return "folder", str(path)
     if is_hub_id(source):
-        return source
-    raise ModelNotFound(not_found_message(source, ctx.settings, what="embedding model", layout=_LAYOUT))
+        return "hub", source
+    raise ModelNotFound(not_found_message(source, settings, what="embedding model", layout=_LAYOUT))
 
 
 def _open(where: str, device: str, source: str, settings) -> object:
@@ -56,7 +61,7 @@ def _open(where: str, device: str, source: str, settings) -> object:
     return model.eval()
 
 
-@node("embed.load", category="Embeddings", outputs=("model",))
+@node("embed.load", category="Embeddings", outputs=("model",), reads=("source",))
 def load(
     ctx: Context,
     *,
@@ -64,6 +69,7 @@ def load(
         BUNDLED,
         description=f"{BUNDLED} (bundled, works offline), a sentence-transformers folder in the models "
         "folder, or a Hugging Face id (when online)",
+        resolve=model_source(lambda v, s, _: _where(v, s), models="embed", what="embedding model", layout=_LAYOUT),
     ),
     device: str = Param("auto", choices=("auto", "cpu", "cuda", "mps")),
 ) -> Embedder:

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-
 from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
 
-from nodeflow import Context, File, Image, Param, node
-from nodeflow.files import atomic_path, input_file_fingerprint, output_path, resolve_inside
-from nodeflow.provenance import build_provenance, embed_provenance
+from nodeflow import (
+    Context,
+    Delivery,
+    File,
+    Image,
+    Param,
+    credentials_param,
+    deliver,
+    node,
+    overwrite_param,
+    watermark_param,
+)
+from nodeflow.files import input_file_fingerprint, resolve_inside
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
@@ -40,17 +49,22 @@ def save_image(
     ctx: Context,
     *,
     filename: str = Param("image.png", description="inside the output folder (sub-folders allowed); .png, .jpg or .webp"),
-    overwrite: bool = Param(False, description="replace a file of the same name (off: add a number instead)"),
+    overwrite: bool = overwrite_param(),
     quality: int = Param(95, min=1, max=100, description="for JPEG and WebP"),
+    credentials: bool = credentials_param(),
+    watermark: str = watermark_param(),
 ) -> File:
     """Save the image into the output folder, whole or not at all, with how it was made: inside a PNG,
-    in a .provenance.json beside a JPEG or WebP."""
-    target = output_path(ctx.output_dir, filename, tuple(SAVE_FORMATS), overwrite=overwrite)
-    fmt = SAVE_FORMATS[target.suffix.lower()]
-    picture = image.convert("RGB") if fmt == "JPEG" and image.mode not in ("RGB", "L") else image
-    options = {"quality": quality} if fmt in ("JPEG", "WEBP") else {}
-    with atomic_path(target) as tmp:
-        picture.save(tmp, format=fmt, **options)
-        embed_provenance(tmp, build_provenance(ctx, target, kind="image"), final=target)
-    ctx.preview(target, kind="image")
-    return target
+    in a .provenance.json beside a JPEG or WebP; optionally signed (C2PA) and watermarked."""
+
+    def write(out: Delivery) -> None:
+        fmt = SAVE_FORMATS[out.target.suffix.lower()]
+        picture = out.content
+        if fmt == "JPEG" and picture.mode not in ("RGB", "L"):
+            picture = picture.convert("RGB")
+        picture.save(out.path, format=fmt, **({"quality": quality} if fmt in ("JPEG", "WEBP") else {}))
+
+    return deliver(
+        ctx, filename, write, content=image, kind="image", suffixes=tuple(SAVE_FORMATS),
+        overwrite=overwrite, credentials=credentials, watermark=watermark,
+    )

@@ -22,7 +22,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from nodeflow import Context, File, Param, node
+from nodeflow import Context, File, Param, Resolve, node
 from nodeflow.models import ModelNotFound, find_local_model, model_folders
 
 from .types import LanguageModel, LanguageModelHandle
@@ -98,11 +98,11 @@ def adapted_handle(handle: LanguageModelHandle, path: Path | str, *, merge: bool
                                base_folder=base_folder, adapter_file=str(path), merged=merge)
 
 
-def find_adapter(path: str, ctx: Context) -> Path:
-    found = find_local_model(path, ctx.settings) if path else None
+def find_adapter(path: str, settings: Any) -> Path:
+    found = find_local_model(path, settings) if path else None
     if found is None or not found.is_file():
         raise ModelNotFound(
-            f"adapter {path!r} was not found in {', '.join(str(p) for p in model_folders(ctx.settings))}; "
+            f"adapter {path!r} was not found in {', '.join(str(p) for p in model_folders(settings))}; "
             "put the .safetensors file into the models folder (train.llm_lora writes to models/loras/)"
         )
     return found
@@ -117,6 +117,11 @@ def adapter_stamp(path: str, ctx: Context) -> str:
     return str(found.stat().st_mtime_ns) if found is not None and found.is_file() else "missing"
 
 
+# validation checks a named adapter exists; empty passes (a linked file, or no adapter at all)
+ADAPTER_RESOLVE = Resolve("model", lambda value, settings, _: find_adapter(value, settings) if value else None,
+                          models="lora")
+
+
 def _fingerprint(params: dict[str, Any], ctx: Context) -> str:
     return adapter_stamp(params.get("path", ""), ctx)
 
@@ -128,7 +133,8 @@ def adapter(
     ctx: Context = None,
     *,
     path: str = Param("", kind="file", extensions=(".safetensors",),
-                      description="a LoRA adapter in the models folder (when no file is linked)"),
+                      description="a LoRA adapter in the models folder (when no file is linked)",
+                      resolve=ADAPTER_RESOLVE),
     merge: bool = Param(False, description="merge into the weights: a little faster to run, not removable"),
 ) -> LanguageModel:
     """Apply a LoRA adapter (from train.llm_lora) to a language model; the base model is not changed."""
@@ -139,7 +145,7 @@ def adapter(
     elif not path:
         raise ValueError("no adapter chosen: link a file from train.llm_lora or set path to a .safetensors adapter")
     else:
-        found = find_adapter(path, ctx)
+        found = find_adapter(path, ctx.settings)
     handle = adapted_handle(model, found, merge=merge)
     ctx.log(f"applied {found.name} to {model.name}" + (" (merged)" if merge else ""))
     return handle

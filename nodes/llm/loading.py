@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from nodeflow import Context, Param, node
+from nodeflow import Context, Param, model_source, node
 from nodeflow.models import ModelNotFound, find_local_model, hub_offline, is_hub_id, not_found_message
 from nodeflow.settings import Settings
 
@@ -160,13 +160,19 @@ def _torch_dtype(name: str, ctx: Context, device: str) -> Any:
     return ctx.models.dtype(device) if name == "auto" else getattr(torch, name)
 
 
+def _adapter_resolve():
+    from .adapters import ADAPTER_RESOLVE
+
+    return ADAPTER_RESOLVE
+
+
 def _adapter_fingerprint(params: dict[str, Any], ctx: Context) -> str:
     from .adapters import adapter_stamp
 
     return adapter_stamp(params.get("adapter", ""), ctx) if params.get("adapter") else ""
 
 
-@node("llm.load", category="LLM", outputs=("model",), fingerprint=_adapter_fingerprint)
+@node("llm.load", category="LLM", outputs=("model",), reads=("source",), fingerprint=_adapter_fingerprint)
 def load(
     ctx: Context,
     *,
@@ -174,10 +180,11 @@ def load(
         BUNDLED,
         description=f"{BUNDLED} (bundled, works offline), a model folder or .gguf file in the models "
         "folder, or a Hugging Face id (when online)",
+        resolve=model_source(lambda v, s, _: resolve_source(v, s), models="llm", what="language model", layout=_LAYOUT),
     ),
     device: str = Param("auto", choices=("auto", "cpu", "cuda", "mps")),
     dtype: str = Param("auto", choices=_DTYPES, description="auto: float32 on the CPU, half precision on GPUs"),
-    adapter: str = Param("", kind="file", extensions=(".safetensors",),
+    adapter: str = Param("", kind="file", extensions=(".safetensors",), resolve=_adapter_resolve(),
                          description="optional: a LoRA adapter (from train.llm_lora) in the models folder"),
 ) -> LanguageModel:
     """Load a causal language model, optionally with a LoRA adapter. The bundled SmolLM2-135M-Instruct
@@ -204,5 +211,5 @@ def load(
     if adapter:
         from .adapters import adapted_handle, find_adapter
 
-        handle = adapted_handle(handle, find_adapter(adapter, ctx), merge=False)
+        handle = adapted_handle(handle, find_adapter(adapter, settings), merge=False)
     return handle

@@ -1,9 +1,8 @@
 """Output nodes: deliver sound, video, text and JSON into the output folder, with provenance.
 
-Images are delivered by ``image.save`` in the image pack, which follows the same rules.
-
-Every file appears whole or not at all (written to a temporary name, then renamed), carries how it
-was made (see nodeflow.provenance), and stays inside the output folder whatever its name says.
+Images are delivered by ``image.save`` in the image pack, which follows the same rules. Every one
+goes through ``nodeflow.deliver``: the file appears whole or not at all, carries how it was made,
+and stays inside the output folder whatever its name says.
 """
 
 from __future__ import annotations
@@ -12,22 +11,12 @@ import json
 import shutil
 from pathlib import Path
 
-from nodeflow import JSON, Context, File, Param, node
-from nodeflow.files import atomic_path, output_path
-from nodeflow.provenance import build_provenance, dumps_record, embed_provenance, ffmpeg_metadata_args
-from nodes.audio.clip import Audio
+from nodeflow import JSON, Audio, Context, Delivery, File, Param, Video, credentials_param, deliver, node, overwrite_param
+from nodeflow.delivery import dumps_record
 from nodes.audio.io import SUBTYPES, write_audio
 from nodes.video.codec import remux_mp4
-from nodes.video.types import Video
-
 
 _NAME = "inside the output folder; sub-folders allowed"
-
-
-def _overwrite() -> Param:
-    return Param(False, description="replace a file of the same name (off: add a number instead)")
-
-
 _MAX_TAG = 100_000  # bigger records go to a sidecar: a command-line argument has a size limit
 
 
@@ -37,18 +26,17 @@ def save_audio(
     ctx: Context,
     *,
     filename: str = Param("sound.wav", description=f"{_NAME}; .wav, .flac or .ogg"),
-    overwrite: bool = _overwrite(),
+    overwrite: bool = overwrite_param(),
     sample_format: str = Param(
         "16-bit", choices=tuple(SUBTYPES["WAV"]), description="WAV and FLAC (FLAC stores float as 24-bit)"
     ),
+    credentials: bool = credentials_param(),
 ) -> File:
     """Save sound as WAV, FLAC (provenance inside) or OGG Vorbis (provenance in a .provenance.json beside it)."""
-    target = output_path(ctx.output_dir, filename, (".wav", ".flac", ".ogg"), overwrite=overwrite)
-    with atomic_path(target) as tmp:
-        write_audio(audio, tmp, sample_format=sample_format)
-        embed_provenance(tmp, build_provenance(ctx, target, kind="audio"), final=target)
-    ctx.preview(target, kind="audio")
-    return target
+    return deliver(
+        ctx, filename, lambda out: write_audio(out.content, out.path, sample_format=sample_format),
+        content=audio, kind="audio", suffixes=(".wav", ".flac", ".ogg"), overwrite=overwrite, credentials=credentials,
+    )
 
 
 @node("output.video", category="Output", output=True, outputs=("path",))
@@ -57,24 +45,22 @@ def save_video(
     ctx: Context,
     *,
     filename: str = Param("video.mp4", description=f"{_NAME}; .mp4 or .gif, as the video is"),
-    overwrite: bool = _overwrite(),
+    overwrite: bool = overwrite_param(),
+    credentials: bool = credentials_param(),
 ) -> File:
     """Save a video (not re-encoded). MP4 carries its provenance in its comment tag, GIF in a comment block."""
-    source = Path(video)
-    kind = source.suffix.lower()
-    target = output_path(ctx.output_dir, filename, (kind,), overwrite=overwrite) if kind in (".mp4", ".gif") else None
-    if target is None:
+    kind = Path(video).suffix.lower()
+    if kind not in (".mp4", ".gif"):
         raise ValueError(f"cannot save a {kind} video: output.video writes .mp4 and .gif")
-    record = build_provenance(ctx, target, kind="video")
-    with atomic_path(target) as tmp:
-        if kind == ".mp4":
-            tag = ffmpeg_metadata_args(record) if len(dumps_record(record)) < _MAX_TAG else []
-            remux_mp4(source, tmp, metadata=tag)
+
+    def write(out: Delivery) -> None:
+        if kind == ".mp4":  # the record rides in the comment tag, muxed in without re-encoding
+            text = dumps_record(out.record)
+            remux_mp4(Path(video), out.path, metadata=["-metadata", f"comment={text}"] if len(text) < _MAX_TAG else [])
         else:
-            shutil.copyfile(source, tmp)
-        embed_provenance(tmp, record, final=target)
-    ctx.preview(target, kind="video")
-    return target
+            shutil.copyfile(video, out.path)
+
+    return deliver(ctx, filename, write, kind="video", suffixes=(kind,), overwrite=overwrite, credentials=credentials)
 
 
 @node("output.text", category="Output", output=True, outputs=("path",))
@@ -83,15 +69,13 @@ def save_text(
     ctx: Context,
     *,
     filename: str = Param("text.txt", description=f"{_NAME}; .txt or .md"),
-    overwrite: bool = _overwrite(),
+    overwrite: bool = overwrite_param(),
 ) -> File:
     """Save text (UTF-8), with its provenance in a .provenance.json beside it."""
-    target = output_path(ctx.output_dir, filename, (".txt", ".md"), overwrite=overwrite)
-    with atomic_path(target) as tmp:
-        tmp.write_text(text, encoding="utf-8")
-        embed_provenance(tmp, build_provenance(ctx, target, kind="text"), final=target)
-    ctx.preview(text)
-    return target
+    return deliver(
+        ctx, filename, lambda out: out.path.write_text(text, encoding="utf-8"),
+        kind="text", suffixes=(".txt", ".md"), overwrite=overwrite, preview=text,
+    )
 
 
 @node("output.json", category="Output", output=True, outputs=("path",))
@@ -101,19 +85,22 @@ def save_json(
     *,
     value: dict = Param(None, kind="json", description="written when data is not linked"),
     filename: str = Param("data.json", description=f"{_NAME}; .json"),
-    overwrite: bool = _overwrite(),
+    overwrite: bool = overwrite_param(),
 ) -> File:
     """Save structured data as indented JSON, with its provenance in a .provenance.json beside it."""
-    target = output_path(ctx.output_dir, filename, (".json",), overwrite=overwrite)
     data = value if data is None else data
-    if data is None:
-        raise ValueError("nothing to write: link data or set the value param")
-    try:
-        text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"the data cannot be written as JSON: {exc}") from None
-    with atomic_path(target) as tmp:
-        tmp.write_text(text, encoding="utf-8")
-        embed_provenance(tmp, build_provenance(ctx, target, kind="json"), final=target)
-    ctx.preview(text[:2000])
-    return target
+    written: list[str] = []
+
+    def write(out: Delivery) -> None:  # checked after the name, so a bad name is the error shown first
+        if data is None:
+            raise ValueError("nothing to write: link data or set the value param")
+        try:
+            text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"the data cannot be written as JSON: {exc}") from None
+        out.path.write_text(text, encoding="utf-8")
+        written.append(text)
+
+    return deliver(
+        ctx, filename, write, kind="json", suffixes=(".json",), overwrite=overwrite, preview=lambda: written[0][:2000]
+    )

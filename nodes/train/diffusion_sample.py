@@ -9,7 +9,7 @@ import numpy as np
 from nodeflow import Context, Image, Param, node
 
 from nodes.data.grid import sample_grid, to_pil
-from nodes.data.types import Embedder, Embedding
+from nodeflow import Embedder, Embedding
 
 from .checkpoints import DiffusionCheckpoint, DiffusionModel
 from .monitor import cpu_threads

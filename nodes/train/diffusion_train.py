@@ -15,7 +15,7 @@ from nodeflow import Context, Param, node
 
 from nodes.data.captions import embed_captions_of
 from nodes.data.grid import sample_grid
-from nodes.data.types import Embedder, ImageDataset, ImageSet
+from nodeflow import Embedder, ImageDataset, ImageSet
 
 from .checkpoints import DiffusionCheckpoint, DiffusionModel, History
 from .diffusion_sample import class_condition, denoise, null_condition, predict_noise

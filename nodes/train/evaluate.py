@@ -15,7 +15,7 @@ from nodeflow import Context, Param, node
 
 from nodes.data.grid import sample_grid
 from nodes.data.image_prep import split_indices
-from nodes.data.types import Embedder, ImageDataset, ImageSet
+from nodeflow import Embedder, ImageDataset, ImageSet
 
 from .checkpoints import DiffusionCheckpoint, DiffusionModel
 from .monitor import cpu_threads

@@ -14,10 +14,7 @@ import json
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from nodeflow import Context, File, Param, node
-
-from nodes.data.examples import ExampleSet, TextExamples
-from nodes.data.types import borrowed_type
+from nodeflow import Context, ExampleSet, File, LanguageModel, Param, TextExamples, node
 
 from .checkpoints import History
 from .lora_files import write_lora_file
@@ -25,8 +22,6 @@ from .monitor import TrainingMonitor, cosine_lr, cpu_threads, seeded_generator
 
 __all__ = ["encode_examples", "lora_model", "train_llm_lora", "lora_step"]
 
-# owned by the llm pack; its values are LanguageModelHandle objects (``.loaded()``, ``.name``, ...)
-LanguageModel = borrowed_type("LanguageModel", "#8e7cc3", "A causal language model with its tokenizer")
 ADAPTER_FORMAT = "nodeflow-llm-lora"  # what nodes/llm/adapters.py reads
 _SIGNATURE_KEYS = ("model_type", "hidden_size", "num_hidden_layers", "vocab_size")
 

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import math
 
-from nodeflow import Context, Param, node
-
-from nodes.data.types import TextDataset, borrowed_type
+from nodeflow import Context, LanguageModel, LanguageModelHandle, Param, TextDataset, node
 
 from .checkpoints import LMCheckpoint, TrainedLM
 from .monitor import cpu_threads
 
 __all__ = ["generate_text", "next_token_loss", "window_loss"]
-
-# owned by the llm pack (a LanguageModelHandle: a transformers causal LM with its tokenizer)
-LanguageModel = borrowed_type("LanguageModel", "#8e7cc3", "A causal language model with its tokenizer")
 
 
 def generate_text(
@@ -130,6 +125,4 @@ def lm_as_language_model(model: TrainedLM) -> LanguageModel:
 
     It has no chat template and a short context: on llm.generate set ``chat`` off, empty the system
     prompt, and keep prompt plus max_tokens within the context it was trained with."""
-    from nodes.llm.types import LanguageModelHandle
-
     return LanguageModelHandle("trained in the graph", model=model.model, tokenizer=model.tokenizer)

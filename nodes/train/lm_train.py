@@ -11,7 +11,7 @@ import copy
 
 from nodeflow import Context, Param, node
 
-from nodes.data.types import TextCorpus, TextDataset, Tokenizer
+from nodeflow import TextCorpus, TextDataset, Tokenizer
 
 from .checkpoints import History, LMCheckpoint, TrainedLM
 from .lm_sample import generate_text, next_token_loss, window_loss

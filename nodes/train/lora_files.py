@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from nodeflow import Context
-from nodeflow.provenance import build_provenance
+from nodeflow.delivery import build_record
 
 __all__ = ["write_lora_file", "trainable_state"]
 
@@ -44,7 +44,7 @@ def write_lora_file(tensors: dict[str, Any], metadata: dict[str, Any], ctx: Cont
     meta = {key: value if isinstance(value, str) else json.dumps(value) for key, value in metadata.items()}
     if ctx is not None and getattr(ctx, "graph_dict", None) is not None:
         try:
-            meta["nodeflow_provenance"] = json.dumps(build_provenance(ctx, target, kind="lora"), sort_keys=True)
+            meta["nodeflow_provenance"] = json.dumps(build_record(ctx, target, kind="lora"), sort_keys=True, default=str)
         except Exception as exc:  # noqa: BLE001  (a record we cannot build must not lose the training)
             meta["nodeflow_provenance_error"] = str(exc)
     tensors = {key: value.detach().to("cpu").contiguous() for key, value in tensors.items()}

@@ -109,11 +109,11 @@ class TrainingMonitor:
 
     def show_curve(self) -> None:
         if self.ctx is not None:
-            self.ctx.preview(loss_curve(self.history.curves, start=self.start))
+            self.ctx.preview(loss_curve(self.history.curves, start=self.start), name="loss")
 
     def show_samples(self) -> None:
         if self.ctx is not None and self.samples is not None:
-            self.ctx.preview(self.samples())
+            self.ctx.preview(self.samples(), name="samples")
 
     def finish(self) -> None:
         """Final curve and samples, whatever the clock says."""

@@ -9,7 +9,7 @@ import numpy as np
 from nodeflow import Context, Image, Param, node
 
 from nodes.data.grid import sample_grid
-from nodes.data.types import ImageDataset, ImageSet
+from nodeflow import ImageDataset, ImageSet
 
 from .checkpoints import History, VAECheckpoint, VAEModel
 from .monitor import TrainingMonitor, cpu_threads, cosine_lr, seeded_generator

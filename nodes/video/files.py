@@ -12,7 +12,7 @@ from .codec import VIDEO_EXTENSIONS, decode, encode_gif, encode_mp4, remux_mp4
 from .types import FrameList, Frames, Video, VideoPath
 
 try:  # the sound track input needs the audio pack's type; without it the node is left out
-    from nodes.audio.clip import Audio
+    from nodeflow import Audio
     from nodes.audio.io import save_audio
 except ImportError:  # pragma: no cover
     Audio = None

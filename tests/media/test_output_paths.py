@@ -75,9 +75,12 @@ def test_a_failed_write_leaves_no_file(executor, settings):
 @pytest.mark.parametrize("path", ["../../etc/passwd", "/etc/passwd", "../in/../../secret.wav"])
 def test_file_params_cannot_read_outside_the_input_folders(executor, tmp_path, node_type, path):
     (tmp_path / "secret.wav").write_bytes(b"RIFF")
-    result = run(executor, {"load": {"type": node_type, "params": {"path": path}}})[0]
-    assert result.status == "error"
-    assert "outside the allowed folders" in result.error.message or "was not found" in result.error.message
+    from nodeflow.problems import GraphInvalid
+
+    with pytest.raises(GraphInvalid) as invalid:  # refused by validation, before anything runs
+        run(executor, {"load": {"type": node_type, "params": {"path": path}}})
+    message = invalid.value.problems[0].message
+    assert "outside the allowed folders" in message or "not in the input folders" in message
 
 
 def test_output_video_refuses_an_extension_that_does_not_match(executor):

@@ -11,6 +11,7 @@ from PIL import Image as PILImage
 
 from nodeflow.events import EventLog
 from nodeflow.graph import parse_graph
+from nodeflow.problems import GraphInvalid
 
 STEPS = 5
 
@@ -154,15 +155,17 @@ def test_single_file_checkpoint_paints_what_the_folder_paints(executor):
 
 
 def test_single_file_without_config_offline_says_what_to_do(executor):
-    result = executor.run(parse_graph(paint_graph("tiny-sd.safetensors")), only=["paint"])
-    assert result.status == "error" and result.error.node == "sd"
-    assert "Set config to a diffusers folder" in result.error.message
+    with pytest.raises(GraphInvalid) as invalid:  # found by validation, before anything runs
+        executor.run(parse_graph(paint_graph("tiny-sd.safetensors")), only=["paint"])
+    assert [p.node for p in invalid.value.problems] == ["sd"]
+    assert "Set config to a diffusers folder" in invalid.value.problems[0].message
 
 
 def test_unknown_model_offline_says_where_it_looked_and_what_to_do(executor, settings):
-    result = executor.run(parse_graph(paint_graph("someone/not-a-real-model")), only=["paint"])
-    assert result.status == "error" and result.error.node == "sd"
-    message = result.error.message
+    with pytest.raises(GraphInvalid) as invalid:
+        executor.run(parse_graph(paint_graph("someone/not-a-real-model")), only=["paint"])
+    assert [p.node for p in invalid.value.problems] == ["sd"]
+    message = invalid.value.problems[0].message
     assert "'someone/not-a-real-model' was not found" in message
     assert str(settings.models_dir) in message  # where it looked
     assert "HF_HUB_OFFLINE" in message

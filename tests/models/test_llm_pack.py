@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from nodeflow.events import EventLog
 from nodeflow.graph import parse_graph
+from nodeflow.problems import GraphInvalid
 from nodeflow.types import get_type
 
 from nodes.llm.loading import bundled_gguf, converted_folder
@@ -83,9 +86,10 @@ def test_template_without_placeholder_is_refused(lm_executor):
 def test_missing_model_offline_says_where_it_looked_and_what_to_do(executor, settings):
     graph = generate_graph()
     graph["nodes"]["llm"]["params"] = {"source": "someone/tiny-llama"}
-    result = executor.run(parse_graph(graph), only=["gen"])
-    assert result.status == "error" and result.error.node == "llm"
-    message = result.error.message
+    with pytest.raises(GraphInvalid) as invalid:  # found by validation, before anything runs
+        executor.run(parse_graph(graph), only=["gen"])
+    assert [p.node for p in invalid.value.problems] == ["llm"]
+    message = invalid.value.problems[0].message
     assert "language model 'someone/tiny-llama' was not found" in message
     assert str(settings.models_dir) in message and "Hugging Face cache" in message
     assert "hf download someone/tiny-llama" in message
@@ -95,10 +99,11 @@ def test_missing_model_offline_says_where_it_looked_and_what_to_do(executor, set
 def test_missing_gguf_file_names_the_folders(executor, settings):
     graph = generate_graph()
     graph["nodes"]["llm"]["params"] = {"source": "my-model.Q4_K_M.gguf"}
-    result = executor.run(parse_graph(graph), only=["gen"])
-    assert result.status == "error"
-    assert "'my-model.Q4_K_M.gguf' was not found" in result.error.message
-    assert str(settings.models_dir) in result.error.message
+    with pytest.raises(GraphInvalid) as invalid:
+        executor.run(parse_graph(graph), only=["gen"])
+    message = invalid.value.problems[0].message
+    assert "'my-model.Q4_K_M.gguf' was not found" in message
+    assert str(settings.models_dir) in message
 
 
 def test_a_model_folder_outside_the_allowed_folders_is_refused(executor, tmp_path):

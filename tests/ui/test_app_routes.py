@@ -130,20 +130,23 @@ def test_only_runs_what_a_node_needs(client):
     assert ran == {"gradient", "noise", "blend"}
 
 
-def test_a_second_run_is_refused_while_one_goes_and_stop_cancels_it(client):
+def test_a_second_run_queues_behind_the_first_and_stop_cancels_only_the_running_one(client):
     slow = {"nodeflow": 1, "nodes": {"slow": {"type": "uitest.slow", "params": {"steps": 200, "delay": 0.05}},
                                      "save": {"type": "image.save", "inputs": {"image": ["slow", "image"]}}}}
-    assert client.post("/api/run", json={"graph": slow}).status_code == 200
+    first = client.post("/api/run", json={"graph": slow})
+    assert first.status_code == 200
     deadline = time.monotonic() + 10
     runs = client.app.state.editor.runs
     while not any(e["event"] == "progress" for e in runs.log.snapshot()) and time.monotonic() < deadline:
         time.sleep(0.05)
-    busy = client.post("/api/run", json={"graph": HELLO})
-    assert busy.status_code == 409 and "already" in busy.json()["error"]
+    second = client.post("/api/run", json={"graph": HELLO})
+    assert second.status_code == 200 and second.json()["status"] == "queued"
     assert client.get("/api/run").json()["running"]
+    assert [j["id"] for j in client.get("/api/queue", params={"status": "queued"}).json()["jobs"]] == [second.json()["run"]]
     assert client.post("/api/stop").json() == {"stopped": True}
-    events = wait_for_run(client, timeout=10)
-    assert events[-1]["status"] == "cancelled"
+    events = wait_for_run(client, timeout=20)
+    assert events[-1]["status"] == "ok" and events[-1]["run"] == second.json()["run"]
+    assert client.get(f"/api/queue/{first.json()['run']}").json()["status"] == "cancelled"
     assert client.post("/api/stop").json() == {"stopped": False}
 
 

@@ -7,14 +7,14 @@ import type { GroupData } from "./types";
 export type GroupNode = Node<GroupData, "nfgroup">;
 
 function GroupViewInner({ data, selected, width, height }: NodeProps<GroupNode>) {
-  const { actions } = useEditor();
+  const { doc } = useEditor();
   const [editing, setEditing] = useState(false);
   return (
     <div className={`nf-group${selected ? " nf-selected" : ""}`} style={{ width, height }} data-testid={`group-${data.index}`}>
       <div className="nf-group-title" onDoubleClick={() => setEditing(true)}>
         {editing ? (
           <input className="nf-input nodrag" autoFocus defaultValue={data.title} data-testid={`group-title-input-${data.index}`}
-            onBlur={(e) => { setEditing(false); actions.renameGroup(data.index, e.target.value.trim() || "Group"); }}
+            onBlur={(e) => { setEditing(false); doc.getState().renameGroup(data.index, e.target.value.trim() || "Group"); }}
             onKeyDown={(e) => e.key === "Enter" && (e.target as HTMLInputElement).blur()} />
         ) : (
           <span data-testid={`group-title-${data.index}`}>{data.title}</span>

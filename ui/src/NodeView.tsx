@@ -7,16 +7,24 @@ import { IN, OUT, typeColour } from "./compat";
 import { useEditor, useNodeProblems, useNodeRun } from "./context";
 import type { FlowNode } from "./graphModel";
 import type { NodeRun } from "./runState";
-import type { NodeTypeSpec, Problem } from "./types";
+import type { NodeData, NodeTypeSpec, Problem } from "./types";
+import { OutputLinks, Preview, showsPreview } from "./Preview";
+import { isSweep, SweepEditor, type SweepValue } from "./Sweep";
 import { ParamWidget } from "./widgets";
 
-const STATUS_TEXT: Record<string, string> = { queued: "queued", running: "running", cached: "cached", done: "done", error: "error" };
+const STATUS_TEXT: Record<string, string> = {
+  queued: "queued", running: "running", cached: "cached", done: "done", error: "error", stopped: "stopped", cancelled: "cancelled", skipped: "skipped",
+};
 
 function NodeViewInner({ id, data, selected }: NodeProps<FlowNode>) {
-  const { catalog, actions } = useEditor();
+  const { catalog, specs, doc, commands } = useEditor();
+  const actions = {
+    patchNode: (node: string, patch: (d: NodeData) => NodeData) => doc.getState().patchNode(node, patch),
+    setParam: (node: string, name: string, value: unknown, commit: boolean) => doc.getState().setParam(node, name, value, commit),
+  };
   const run = useNodeRun(id);
   const problems = useNodeProblems(id);
-  const spec = catalog.nodes.find((n) => n.type === data.type);
+  const spec = specs.get(data.type);
   const collapsed = !!data.ui.collapsed;
   const title = (data.ui.title as string) || spec?.title || data.type;
   const status = run?.status && run.status !== "idle" ? run.status : "";
@@ -38,7 +46,7 @@ function NodeViewInner({ id, data, selected }: NodeProps<FlowNode>) {
   return (
     <div className={cls} data-testid={`node-${id}`} data-status={status || "idle"} data-mode={data.mode}>
       <NodeToolbar position={Position.Top} className="nf-node-toolbar">
-        <button data-testid={`tb-run-${id}`} title="run up to this node (Ctrl+Shift+Enter)" onClick={() => actions.runTo(id)}>▶ here</button>
+        <button data-testid={`tb-run-${id}`} title="run up to this node (Ctrl+Shift+Enter)" onClick={() => commands.runTo(id)}>▶ here</button>
         <button data-testid={`tb-bypass-${id}`} title="bypass (Ctrl+B)" className={data.mode === "bypass" ? "on" : ""}
           onClick={() => actions.patchNode(id, (d) => ({ ...d, mode: d.mode === "bypass" ? "run" : "bypass" }))}>bypass</button>
         <button data-testid={`tb-mute-${id}`} title="mute (Ctrl+M)" className={data.mode === "mute" ? "on" : ""}
@@ -46,7 +54,11 @@ function NodeViewInner({ id, data, selected }: NodeProps<FlowNode>) {
         <button data-testid={`tb-collapse-${id}`} title="collapse (Alt+C)"
           onClick={() => actions.patchNode(id, (d) => ({ ...d, ui: { ...d.ui, collapsed: !d.ui.collapsed || undefined } }))}>
           {collapsed ? "expand" : "collapse"}</button>
-        <button data-testid={`tb-delete-${id}`} title="delete (Del)" onClick={() => actions.remove(id)}>✕</button>
+        {spec && showsPreview(spec) && !spec.output && (
+          <button data-testid={`tb-preview-${id}`} title="show this node's result on it" className={data.ui.preview ? "on" : ""}
+            onClick={() => commands.togglePreview(id)}>preview</button>
+        )}
+        <button data-testid={`tb-delete-${id}`} title="delete (Del)" onClick={() => commands.remove(id)}>✕</button>
       </NodeToolbar>
       <Header id={id} title={title} spec={spec} type={data.type} run={run} status={status} collapsed={collapsed}
         onRename={(t) => actions.patchNode(id, (d) => ({ ...d, ui: { ...d.ui, title: t || undefined } }))}
@@ -65,15 +77,25 @@ function NodeViewInner({ id, data, selected }: NodeProps<FlowNode>) {
                   data-testid={`handle-${id}-in-${p.name}`} />
                 <span className="nf-param-name">{p.name}</span>
                 <LinkedOr id={id} name={p.name}>
-                  <ParamWidget node={id} spec={p} value={data.params[p.name]} bad={!!bad}
-                    onChange={(value, commit) => actions.setParam(id, p.name, value, commit)} />
+                  {isSweep(data.params[p.name]) ? (
+                    <SweepEditor node={id} spec={p} value={data.params[p.name] as SweepValue}
+                      onChange={(value, commit) => actions.setParam(id, p.name, value, commit)} />
+                  ) : (
+                    <ParamWidget node={id} spec={p} value={data.params[p.name]} bad={!!bad}
+                      onChange={(value, commit) => actions.setParam(id, p.name, value, commit)} />
+                  )}
                 </LinkedOr>
+                {p.kind !== "json" && !isSweep(data.params[p.name]) && (
+                  <button type="button" className="nf-sweep-btn nodrag" title="try several values (a sweep)" data-testid={`sweep-on-${id}-${p.name}`}
+                    onClick={() => actions.setParam(id, p.name, { sweep: [data.params[p.name] ?? p.default] }, true)}>⋯</button>
+                )}
               </div>
             );
           })}
         </div>
       )}
       {!collapsed && run && <Preview run={run} id={id} />}
+      {!collapsed && run?.urls && <OutputLinks urls={run.urls} id={id} />}
       {!collapsed && run?.status === "error" && (
         <div className="nf-error" data-testid={`error-${id}`} title={run.traceback || ""}>{run.message}</div>
       )}
@@ -104,7 +126,7 @@ function Header(props: {
 }) {
   const { id, title, spec, type, run, status, collapsed } = props;
   const [editing, setEditing] = useState(false);
-  const why = run?.status === "cached" ? "cached: nothing it depends on changed" : run?.reason ? `ran because: ${run.reason}` : "";
+  const why = !run?.reason ? "" : ["cached", "stopped", "cancelled", "skipped"].includes(run.status) ? run.reason : `ran because: ${run.reason}`;
   return (
     <div className="nf-head" title={spec?.description || type}>
       <button className="nf-collapse nodrag" onClick={props.onToggle} title={collapsed ? "expand" : "collapse"}>{collapsed ? "▸" : "▾"}</button>
@@ -131,6 +153,7 @@ function Progress({ run, id }: { run: NodeRun; id: string }) {
     <div className={`nf-progress${fraction === null ? " nf-indeterminate" : ""}`} data-testid={`progress-${id}`}
       title={fraction === null ? "running" : `${run.value} / ${run.max}`}>
       <div style={{ width: fraction === null ? "30%" : `${fraction * 100}%` }} />
+      {run.max ? <span className="nf-steps" data-testid={`steps-${id}`}>{run.value} / {run.max}</span> : null}
     </div>
   );
 }
@@ -208,19 +231,6 @@ function useLinkedSource(id: string, port: string): string | null {
     const first = connections.values().next().value!;
     return `${first.source}.${(first.sourceHandle || "").slice(OUT.length)}`;
   });
-}
-
-function Preview({ run, id }: { run: NodeRun; id: string }) {
-  if (!run.image && !run.text && !run.audio && !run.video && !run.file) return null;
-  return (
-    <div className="nf-preview nodrag nowheel">
-      {run.image && <img src={run.image} data-testid={`preview-image-${id}`} alt="preview" draggable={false} />}
-      {run.text && <pre className="nf-preview-text" data-testid={`preview-text-${id}`}>{run.text}</pre>}
-      {run.audio && run.status !== "running" && <audio controls src={run.audio} data-testid={`preview-audio-${id}`} />}
-      {run.video && run.status !== "running" && <video controls src={run.video} data-testid={`preview-video-${id}`} />}
-      {run.file && <a className="nf-file-link" href={run.file} download data-testid={`preview-file-${id}`}>⇩ {run.file.split("/").pop()}</a>}
-    </div>
-  );
 }
 
 export function formatDuration(seconds: number): string {

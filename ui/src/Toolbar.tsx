@@ -1,113 +1,101 @@
 // The top bar: file actions, examples, undo/redo, run controls with the run's state, view and theme.
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useRef, useState, useSyncExternalStore } from "react";
+import { useStore } from "zustand";
 import { api } from "./api";
+import type { Commands } from "./commands";
+import { useEditor } from "./context";
 import { formatDuration } from "./NodeView";
-import type { RunView } from "./runState";
+import type { Panel } from "./uiState";
 
 interface Props {
-  title: string;
-  run: RunView;
-  canUndo: boolean;
-  canRedo: boolean;
-  hasSelection: boolean;
+  commands: Commands;
   theme: "dark" | "light";
-  onTitle(title: string): void;
-  onNew(): void;
-  onOpen(file: File): void;
-  onExample(name: string): void;
-  onSave(): void;
-  onUndo(): void;
-  onRedo(): void;
-  onRun(): void;
-  onRunSelected(): void;
-  onStop(): void;
-  onFit(): void;
   onTheme(): void;
-  onHistory(): void;
-  onHelp(): void;
+  onPanel(panel: Panel): void;
 }
 
-export function Toolbar(p: Props) {
+export function Toolbar({ commands, theme, onTheme, onPanel }: Props) {
+  const { doc, runs } = useEditor();
   const picker = useRef<HTMLInputElement>(null);
   const [examples, setExamples] = useState<{ name: string; title: string; description: string }[] | null>(null);
-  const running = p.run.status === "running";
+  const title = useStore(doc, (s) => String(s.doc.meta.title ?? ""));
+  const canUndo = useStore(doc, (s) => s.canUndo);
+  const canRedo = useStore(doc, (s) => s.canRedo);
+  const hasSelection = useStore(doc, (s) => s.nodes.some((n) => n.selected));
+  const run = useSyncExternalStore((fn) => runs.subscribe(fn), () => runs.view);
+  const server = useSyncExternalStore((fn) => runs.subscribe(fn), () => runs.server);
+  const serverRunning = server.status === "running";
+  // this graph's run is waiting in the queue (asked for, not started yet)
+  const waiting = !!run.run && run.status === "idle";
+  const mine = waiting || run.status === "running";
+  const titleTimer = useRef(0);
   useEffect(() => {
     if (!examples) return;
     const close = () => setExamples(null);
     window.addEventListener("click", close);
     return () => window.removeEventListener("click", close);
   }, [examples]);
-  const done = Object.values(p.run.nodes).filter((n) => n.status === "done" || n.status === "cached").length;
-  const total = Object.keys(p.run.nodes).length;
+  const done = Object.values(run.nodes).filter((n) => n.status === "done" || n.status === "cached").length;
+  const total = Object.keys(run.nodes).length;
   let status = "";
-  if (p.run.status === "running") status = `running ${done}/${total}`;
-  else if (p.run.status === "ok") status = `done in ${formatDuration(p.run.duration || 0)}`;
-  else if (p.run.status === "error") status = "failed";
-  else if (p.run.status === "cancelled") status = "stopped";
+  if (waiting) status = "queued";
+  else if (run.status === "running") status = `running ${done}/${total}`;
+  else if (run.status === "ok") status = `done in ${formatDuration(run.duration || 0)}`;
+  else if (run.status === "error") status = "failed";
+  else if (run.status === "cancelled") status = "stopped";
+  else if (serverRunning) status = "another graph is running";
   return (
     <div className="nf-toolbar" data-testid="toolbar">
+      <img className="nf-logo-icon" src="/ui/icon.svg" alt="" onError={(e) => ((e.target as HTMLImageElement).style.display = "none")} />
       <span className="nf-logo">node<b>flow</b></span>
-      <input className="nf-input nf-graph-title" data-testid="graph-title" value={p.title} placeholder="Untitled"
-        onChange={(e) => p.onTitle(e.target.value)} spellCheck={false} />
+      <input className="nf-input nf-graph-title" data-testid="graph-title" value={title} placeholder="Untitled" spellCheck={false}
+        onChange={(e) => {
+          doc.getState().setTitle(e.target.value, false);
+          window.clearTimeout(titleTimer.current);
+          titleTimer.current = window.setTimeout(() => doc.getState().commit(), 600);
+        }} />
       <div className="nf-tb-group">
-        <button data-testid="btn-new" onClick={p.onNew} title="new graph">New</button>
+        <button data-testid="btn-new" onClick={commands.newTab} title="new graph, in a new tab (Alt+T)">New</button>
         <button data-testid="btn-open" onClick={() => picker.current?.click()} title="open a graph file, or an artifact with provenance (Ctrl+O)">Open</button>
         <input ref={picker} type="file" hidden data-testid="open-input" accept=".json,.png,.wav,.flac,.gif,.mp4"
-          onChange={(e) => { const f = e.target.files?.[0]; if (f) p.onOpen(f); e.target.value = ""; }} />
+          onChange={(e) => { const f = e.target.files?.[0]; if (f) commands.openFile(f); e.target.value = ""; }} />
         <span className="nf-menu-anchor">
-          <button data-testid="btn-examples" title="example graphs"
+          <button data-testid="btn-examples" title="example graphs (each opens in a new tab)"
             onClick={(e) => { e.stopPropagation(); api.examples().then((r) => setExamples(r.graphs)); }}>Examples ▾</button>
           {examples && (
             <div className="nf-menu" data-testid="examples-menu">
               {examples.length === 0 && <div className="nf-menu-empty">no examples in graphs/</div>}
               {examples.map((ex) => (
                 <div key={ex.name} className="nf-menu-item" data-testid={`example-${ex.name}`} title={ex.description}
-                  onClick={() => { setExamples(null); p.onExample(ex.name); }}>
+                  onClick={() => { setExamples(null); commands.openExample(ex.name); }}>
                   <b>{ex.title}</b><span>{ex.name}</span>
                 </div>
               ))}
             </div>
           )}
         </span>
-        <button data-testid="btn-save" onClick={p.onSave} title="download the graph file (Ctrl+S)">Save</button>
+        <button data-testid="btn-save" onClick={commands.save} title="download the graph file (Ctrl+S)">Save</button>
       </div>
       <div className="nf-tb-group">
-        <button data-testid="btn-undo" onClick={p.onUndo} disabled={!p.canUndo} title="undo (Ctrl+Z)">↶</button>
-        <button data-testid="btn-redo" onClick={p.onRedo} disabled={!p.canRedo} title="redo (Ctrl+Shift+Z)">↷</button>
+        <button data-testid="btn-undo" onClick={() => doc.getState().undo()} disabled={!canUndo} title="undo (Ctrl+Z)">↶</button>
+        <button data-testid="btn-redo" onClick={() => doc.getState().redo()} disabled={!canRedo} title="redo (Ctrl+Shift+Z)">↷</button>
       </div>
       <div className="nf-tb-group">
-        <button data-testid="btn-run" className="nf-primary" onClick={p.onRun} disabled={running} title="run the graph (Ctrl+Enter)">▶ Run</button>
-        <button data-testid="btn-run-selected" onClick={p.onRunSelected} disabled={running || !p.hasSelection}
+        <button data-testid="btn-run" className="nf-primary" onClick={() => commands.run()} disabled={mine}
+          title="run the graph (Ctrl+Enter); while another graph runs, it waits in the queue">▶ Run</button>
+        <button data-testid="btn-run-selected" onClick={commands.runSelected} disabled={mine || !hasSelection}
           title="run only what the selected nodes need (Ctrl+Shift+Enter)">▶ to selected</button>
-        <button data-testid="btn-stop" className="nf-danger" onClick={p.onStop} disabled={!running} title="stop the run">■ Stop</button>
-        <span className={`nf-run-status nf-run-${p.run.status}`} data-testid="run-status" data-status={p.run.status} data-run={p.run.run || ""}>{status}</span>
+        <button data-testid="btn-stop" className="nf-danger" onClick={commands.stop} disabled={!mine && !serverRunning} title="stop this graph's run (or take it out of the queue)">■ Stop</button>
+        <span className={`nf-run-status nf-run-${run.status}`} data-testid="run-status" data-status={run.status} data-run={run.run || ""}>{status}</span>
       </div>
       <div className="nf-spacer" />
       <div className="nf-tb-group">
-        <button data-testid="btn-fit" onClick={p.onFit} title="fit the graph in view (.)">Fit</button>
-        <button data-testid="btn-history" onClick={p.onHistory} title="past runs">History</button>
-        <button data-testid="btn-theme" onClick={p.onTheme} title="dark / light">{p.theme === "dark" ? "☾" : "☀"}</button>
-        <button data-testid="btn-help" onClick={p.onHelp} title="keyboard shortcuts">?</button>
+        <button data-testid="btn-fit" onClick={commands.fit} title="fit the graph in view (.)">Fit</button>
+        <button data-testid="btn-queue" onClick={() => onPanel("queue")} title="runs waiting, running and finished">Queue</button>
+        <button data-testid="btn-history" onClick={() => onPanel("history")} title="past runs">History</button>
+        <button data-testid="btn-theme" onClick={onTheme} title="dark / light">{theme === "dark" ? "☾" : "☀"}</button>
+        <button data-testid="btn-help" onClick={() => onPanel("help")} title="keyboard shortcuts (?)">?</button>
       </div>
     </div>
   );
 }
-
-export const SHORTCUTS: [string, string][] = [
-  ["double-click canvas, / or Tab", "add a node (search)"],
-  ["drag from a port to empty canvas", "add a node that fits, connected"],
-  ["drag a link off its input to empty canvas", "disconnect it"],
-  ["Ctrl+Enter", "run"],
-  ["Ctrl+Shift+Enter", "run up to the selected nodes"],
-  ["Ctrl+Z / Ctrl+Shift+Z (Ctrl+Y)", "undo / redo"],
-  ["Ctrl+C / Ctrl+V / Ctrl+D", "copy / paste (also between tabs) / duplicate"],
-  ["Delete or Backspace", "delete the selection"],
-  ["Ctrl+A", "select all"],
-  ["Shift+drag, Shift+click", "box select, add to the selection"],
-  ["Ctrl+G", "group the selected nodes"],
-  ["Ctrl+B / Ctrl+M", "bypass / mute the selected nodes"],
-  ["Alt+C", "collapse or expand the selected nodes"],
-  [".", "fit the graph in view"],
-  ["Ctrl+S / Ctrl+O", "save / open"],
-  ["drop a .json or a PNG on the canvas", "open it (a PNG opens the graph that made it)"],
-];

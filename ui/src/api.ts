@@ -1,5 +1,35 @@
-// The app's HTTP routes (nodeflow/app/api.py), as typed functions.
+// The app's HTTP routes (nodeflow/app/api.py), as typed functions, and the one event stream.
+import type { RunEvent } from "./runState";
 import type { Catalog, GraphFile, Problem } from "./types";
+
+export interface ModelEntry {
+  name: string; // what the source param takes
+  kind: string; // llm, diffusion, embed, lora
+  where: string; // models folder, Hugging Face cache, bundled
+}
+
+export interface Job {
+  id: string;
+  status: "queued" | "running" | "ok" | "error" | "cancelled" | "interrupted";
+  title: string;
+  source: string;
+  created: number;
+  started: number | null;
+  finished: number | null;
+  error: unknown;
+}
+
+export interface HistoryRun {
+  id: string;
+  started: number;
+  status: string;
+  duration_s: number | null;
+  title: string;
+  source: string;
+  graph?: GraphFile;
+  params?: Record<string, Record<string, unknown>>;
+  error?: { node: string | null; message: string } | null;
+}
 
 async function json<T>(response: Response): Promise<T> {
   const text = await response.text();
@@ -29,7 +59,12 @@ export const api = {
   run: (graph: GraphFile, only?: string[]) => post("/api/run", { graph, only }),
   stop: () => post("/api/stop", {}).then((r) => json<{ stopped: boolean }>(r)),
   inputs: (extensions: string[] = []) =>
-    fetch(`/api/inputs?ext=${encodeURIComponent(extensions.join(","))}`).then((r) => json<{ files: string[] }>(r)),
+    fetch(`/api/inputs?ext=${encodeURIComponent(extensions.join(","))}`).then((r) =>
+      json<{ files: string[]; recent: { name: string; url: string }[] }>(r),
+    ),
+  useOutput: (name: string) => post("/api/inputs/from-output", { name }).then((r) => json<{ path: string }>(r)),
+  models: (kind: string) => fetch(`/api/models?kind=${encodeURIComponent(kind)}`).then((r) => json<{ models: ModelEntry[] }>(r)),
+  outputFolder: () => fetch("/api/output-folder").then((r) => json<{ folder: string }>(r)),
   upload: (file: File) =>
     fetch(`/api/upload?name=${encodeURIComponent(file.name)}`, { method: "POST", body: file }).then((r) =>
       json<{ path: string }>(r),
@@ -38,9 +73,38 @@ export const api = {
     fetch(`/api/provenance?name=${encodeURIComponent(file.name)}`, { method: "POST", body: file }).then((r) =>
       json<{ graph: GraphFile }>(r),
     ),
-  history: () =>
-    fetch("/api/history?limit=50").then((r) =>
-      json<{ runs: { id: string; started: number; status: string; duration_s: number | null; title: string; source: string }[] }>(r),
-    ),
-  historyRun: (id: string) => fetch(`/api/history/${encodeURIComponent(id)}`).then((r) => json<{ graph: GraphFile }>(r)),
+  history: () => fetch("/api/history?limit=50").then((r) => json<{ runs: HistoryRun[] }>(r)),
+  historyRun: (id: string) => fetch(`/api/history/${encodeURIComponent(id)}`).then((r) => json<HistoryRun & { graph: GraphFile }>(r)),
+  /** a past run as events the canvas folds like live ones: its nodes' states, outputs and error */
+  historyEvents: (id: string) => fetch(`/api/history/${encodeURIComponent(id)}/events`).then((r) => json<{ events: RunEvent[] }>(r)),
+
+  queue: () => fetch("/api/queue").then((r) => json<{ jobs: Job[] }>(r)),
+  cancelJob: (id: string) => post(`/api/queue/${encodeURIComponent(id)}/cancel`, {}).then((r) => json<{ cancelled: boolean }>(r)),
+  moveJob: (id: string, index: number) => post(`/api/queue/${encodeURIComponent(id)}/move`, { index }).then((r) => json<unknown>(r)),
+  rerunJob: (id: string) => post(`/api/queue/${encodeURIComponent(id)}/rerun`, {}).then((r) => json<{ run: string }>(r)),
+
+  /** The run events, one EventSource for the page, delivered in batches once per animation frame. */
+  events(onBatch: (events: RunEvent[]) => void): () => void {
+    let queue: RunEvent[] = [];
+    let frame = 0;
+    const source = new EventSource("/api/events");
+    const flush = () => {
+      frame = 0;
+      const batch = queue;
+      queue = [];
+      onBatch(batch);
+    };
+    source.onmessage = (message) => {
+      try {
+        queue.push(JSON.parse(message.data));
+      } catch {
+        return;
+      }
+      if (!frame) frame = requestAnimationFrame(flush);
+    };
+    return () => {
+      source.close();
+      if (frame) cancelAnimationFrame(frame);
+    };
+  },
 };

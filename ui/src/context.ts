@@ -1,23 +1,25 @@
-// What every canvas node can reach without re-rendering when the graph changes.
+// What every canvas node can reach without re-rendering when the graph changes: the catalog, the stores
+// (document, runs, problems) and the commands.
 import { createContext, useContext, useSyncExternalStore } from "react";
 import type { ProblemStore } from "./problemStore";
-import type { NodeRun, RunStore } from "./runState";
-import type { Catalog, NodeData } from "./types";
+import type { NodeRun } from "./runState";
+import type { DocumentStore } from "./store/document";
+import type { RunStore } from "./store/runs";
+import type { Catalog, NodeTypeSpec } from "./types";
 
-export interface EditorActions {
-  setParam(node: string, name: string, value: unknown, commit: boolean): void;
-  patchNode(node: string, patch: (data: NodeData) => NodeData): void;
+export interface EditorCommands {
   runTo(node: string): void;
   remove(node: string): void;
-  notify(message: string, kind?: "info" | "error"): void;
-  renameGroup(index: number, title: string): void;
+  togglePreview(node: string): void;
 }
 
 export interface EditorContextValue {
   catalog: Catalog;
+  specs: Map<string, NodeTypeSpec>;
+  doc: DocumentStore;
   runs: RunStore;
   problems: ProblemStore;
-  actions: EditorActions;
+  commands: EditorCommands;
 }
 
 export const EditorContext = createContext<EditorContextValue | null>(null);

@@ -36,6 +36,20 @@ export class UndoStack<T> {
     this.current = state;
   }
 
+  /** Bring back steps kept elsewhere (a tab's history across a reload). */
+  restore(past: T[], future: T[]): void {
+    this.past = past.slice(-this.limit);
+    this.future = future.slice(-this.limit);
+  }
+
+  pastSteps(limit: number): T[] {
+    return this.past.slice(-limit);
+  }
+
+  futureSteps(limit: number): T[] {
+    return this.future.slice(-limit);
+  }
+
   undo(): T | null {
     const previous = this.past.pop();
     if (previous === undefined) return null;

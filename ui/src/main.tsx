@@ -2,7 +2,7 @@
 import "@xyflow/react/dist/style.css";
 import "./editor.css";
 import { createRoot, type Root } from "react-dom/client";
-import { App, type MountOptions } from "./Editor";
+import { App, type MountOptions } from "./App";
 
 const roots = new WeakMap<Element, Root>();
 

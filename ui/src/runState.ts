@@ -1,8 +1,7 @@
-// What the run events say about each node, folded into a view the canvas paints. Pure reducer plus a
-// small store that lets each node subscribe to its own state only (500 nodes must not all re-render
-// for one progress event).
+// What the run events say about each node, folded into a view the canvas paints: a pure reducer.
+// store/runs.ts keeps one view per run and lets each node subscribe to its own state only.
 
-export type NodeStatus = "idle" | "queued" | "running" | "cached" | "done" | "error";
+export type NodeStatus = "idle" | "queued" | "running" | "cached" | "done" | "error" | "stopped" | "cancelled" | "skipped";
 
 export interface NodeRun {
   status: NodeStatus;
@@ -13,11 +12,15 @@ export interface NodeRun {
   traceback?: string;
   reason?: string;
   image?: string;
+  /** images by preview name (a trainer's loss curve and its samples both stay in view) */
+  images?: Record<string, string>;
   text?: string;
   audio?: string;
   video?: string;
   file?: string;
   outputs?: Record<string, string>;
+  /** output files, by output name: where each result lies (served by the app) */
+  urls?: Record<string, string>;
 }
 
 export interface RunView {
@@ -50,9 +53,15 @@ export function applyEvent(view: RunView, ev: RunEvent): RunView {
   if (ev.event === "run_finished") {
     const status = (ev.status as RunView["status"]) || "ok";
     const nodes = { ...view.nodes };
-    // nodes still queued when a run stops did not run: drop their badge
+    // say what became of the nodes that did not finish: a node left queued by a finished run was not
+    // needed (what it feeds was cached), so its last result still stands
     for (const [id, state] of Object.entries(nodes)) {
-      if (state.status === "queued" || state.status === "running") nodes[id] = { ...state, status: "idle" };
+      if (state.status !== "queued" && state.status !== "running") continue;
+      let after: NodeStatus = state.status === "running" ? "stopped" : "cancelled";
+      let reason = state.status === "running" ? "stopped while running" : "cancelled before it ran";
+      if (status === "ok") [after, reason] = ["cached", "cached: nothing it depends on changed"];
+      else if (status === "error") [after, reason] = state.status === "running" ? ["stopped", "stopped: another node failed"] : ["skipped", "skipped: the run failed before it"];
+      nodes[id] = { ...state, status: after, reason };
     }
     return { ...view, status, nodes, duration: ev.duration_s as number, seq };
   }
@@ -70,10 +79,16 @@ export function applyEvent(view: RunView, ev: RunEvent): RunView {
     case "progress":
       after = { ...before, value: ev.value as number, max: ev.max as number };
       break;
+    case "node_skipped":
+      after = { ...before, status: "skipped", reason: `skipped: ${ev.reason || "not run"}` };
+      break;
     case "preview": {
       const kind = ev.kind as string;
       if (kind === "text") after = { ...before, text: ev.text as string };
-      else if (kind === "image" || kind === "audio" || kind === "video") after = { ...before, [kind]: ev.url as string };
+      else if (kind === "image" && ev.url) {
+        const slot = typeof ev.name === "string" && ev.name ? ev.name : "image";
+        after = { ...before, image: ev.url as string, images: { ...before.images, [slot]: ev.url as string } };
+      } else if (kind === "image" || kind === "audio" || kind === "video") after = { ...before, [kind]: ev.url as string };
       else after = { ...before, file: ev.url as string };
       break;
     }
@@ -83,6 +98,7 @@ export function applyEvent(view: RunView, ev: RunEvent): RunView {
         status: "done",
         duration: ev.duration_s as number,
         outputs: ev.outputs as Record<string, string>,
+        urls: (ev.urls as Record<string, string>) || before.urls,
       };
       break;
     case "node_error":
@@ -92,42 +108,4 @@ export function applyEvent(view: RunView, ev: RunEvent): RunView {
       return { ...view, seq };
   }
   return { ...view, nodes: { ...view.nodes, [id]: after }, seq };
-}
-
-type Listener = () => void;
-
-export class RunStore {
-  view: RunView = EMPTY_VIEW;
-  private nodeListeners = new Map<string, Set<Listener>>();
-  private listeners = new Set<Listener>();
-
-  apply(events: RunEvent[]): void {
-    if (!events.length) return;
-    const before = this.view;
-    let view = before;
-    for (const ev of events) view = applyEvent(view, ev);
-    this.view = view;
-    const changed = new Set<string>();
-    for (const id of new Set([...Object.keys(before.nodes), ...Object.keys(view.nodes)])) {
-      if (before.nodes[id] !== view.nodes[id]) changed.add(id);
-    }
-    for (const id of changed) this.nodeListeners.get(id)?.forEach((fn) => fn());
-    if (before.status !== view.status || before.run !== view.run || changed.size) this.listeners.forEach((fn) => fn());
-  }
-
-  node(id: string): NodeRun | undefined {
-    return this.view.nodes[id];
-  }
-
-  subscribeNode(id: string, fn: Listener): () => void {
-    let set = this.nodeListeners.get(id);
-    if (!set) this.nodeListeners.set(id, (set = new Set()));
-    set.add(fn);
-    return () => set!.delete(fn);
-  }
-
-  subscribe(fn: Listener): () => void {
-    this.listeners.add(fn);
-    return () => this.listeners.delete(fn);
-  }
 }

@@ -53,6 +53,8 @@ export interface ParamSpec {
   description?: string;
   extensions?: string[];
   optional?: boolean;
+  /** what validation checks exists: a model source (with the kind of model a picker lists) or a file */
+  resolve?: { kind: "model" | "file"; models?: string };
 }
 
 export interface NodeTypeSpec {

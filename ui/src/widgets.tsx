@@ -2,10 +2,11 @@
 // drags the node) and a stable data-testid: param-<node>-<name>.
 import { useEffect, useRef, useState } from "react";
 import { api } from "./api";
-import { useEditor } from "./context";
+import { ModelPicker } from "./ModelPicker";
+import { notify } from "./toasts";
 import type { ParamSpec } from "./types";
 
-interface Props {
+export interface Props {
   node: string;
   spec: ParamSpec;
   value: unknown;
@@ -18,6 +19,7 @@ const SEED_MAX = 2 ** 53 - 1; // what JavaScript numbers hold exactly
 export function ParamWidget({ node, spec, value, bad, onChange }: Props) {
   const testid = `param-${node}-${spec.name}`;
   const current = value === undefined ? spec.default : value;
+  if (spec.resolve?.kind === "model") return <ModelPicker {...{ node, spec, value: current, bad, onChange }} />;
   switch (spec.kind) {
     case "bool":
       return (
@@ -140,19 +142,34 @@ function NumberWidget({ node, spec, value, bad, onChange }: Props) {
 }
 
 function FileWidget({ node, spec, value, bad, onChange }: Props) {
-  const { actions } = useEditor();
-  const [files, setFiles] = useState<string[] | null>(null);
+  const [files, setFiles] = useState<{ files: string[]; recent: { name: string; url: string }[] } | null>(null);
   const picker = useRef<HTMLInputElement>(null);
   const [text, setText] = useDraft(String(value ?? ""));
   const extensions = spec.extensions || [];
-  const browse = () => api.inputs(extensions).then((r) => setFiles(r.files)).catch((e) => actions.notify(String(e.message), "error"));
+  const browse = () =>
+    files ? setFiles(null) : api.inputs(extensions).then((r) => setFiles({ files: r.files, recent: r.recent || [] })).catch((e) => notify(String(e.message), "error"));
+  const pick = async (choice: string) => {
+    setFiles(null);
+    let path = choice;
+    if (choice.startsWith("output:")) {
+      // a recent output becomes an input: copied into the input folder, where file params may read
+      try {
+        path = (await api.useOutput(choice.slice(7))).path;
+      } catch (err: any) {
+        return notify(`could not use that output: ${err.message}`, "error");
+      }
+    }
+    setText(path);
+    onChange(path, true);
+  };
   return (
     <span className="nf-col">
       <span className="nf-row">
         <input type="text" className={`nf-input nodrag${bad ? " nf-bad" : ""}`} data-testid={`param-${node}-${spec.name}`}
           value={text} placeholder="file name" onChange={(e) => { setText(e.target.value); onChange(e.target.value, false); }}
           onBlur={() => onChange(text, true)} />
-        <button type="button" className="nf-icon-btn nodrag" title="pick a file from the input folders" onClick={browse}>…</button>
+        <button type="button" className="nf-icon-btn nodrag" title="pick a file from the input folders or recent outputs"
+          data-testid={`browse-${node}-${spec.name}`} onClick={browse}>…</button>
         <button type="button" className="nf-icon-btn nodrag" title="upload a file into the input folder"
           data-testid={`upload-${node}-${spec.name}`} onClick={() => picker.current?.click()}>⇪</button>
         <input ref={picker} type="file" hidden accept={extensions.join(",")} data-testid={`upload-input-${node}-${spec.name}`}
@@ -163,18 +180,25 @@ function FileWidget({ node, spec, value, bad, onChange }: Props) {
               const { path } = await api.upload(file);
               setText(path);
               onChange(path, true);
-              actions.notify(`uploaded ${path}`);
+              notify(`uploaded ${path}`);
             } catch (err: any) {
-              actions.notify(`upload failed: ${err.message}`, "error");
+              notify(`upload failed: ${err.message}`, "error");
             }
             e.target.value = "";
           }} />
       </span>
       {files && (
-        <select className="nf-input nodrag nowheel" size={Math.min(6, Math.max(2, files.length))} data-testid={`files-${node}-${spec.name}`}
-          onChange={(e) => { setText(e.target.value); onChange(e.target.value, true); setFiles(null); }}>
-          {files.length === 0 && <option disabled>no files in the input folders</option>}
-          {files.map((f) => <option key={f} value={f}>{f}</option>)}
+        <select className="nf-input nodrag nowheel" size={Math.min(8, Math.max(3, files.files.length + files.recent.length + 2))}
+          data-testid={`files-${node}-${spec.name}`} onChange={(e) => pick(e.target.value)}>
+          <optgroup label="input folders">
+            {files.files.length === 0 && <option disabled>no files in the input folders</option>}
+            {files.files.map((f) => <option key={f} value={f}>{f}</option>)}
+          </optgroup>
+          {files.recent.length > 0 && (
+            <optgroup label="recent outputs">
+              {files.recent.map((f) => <option key={f.name} value={`output:${f.name}`}>{f.name}</option>)}
+            </optgroup>
+          )}
         </select>
       )}
     </span>

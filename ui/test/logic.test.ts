@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { compatible, refuseReason } from "../src/compat";
 import { UndoStack } from "../src/history";
-import { applyEvent, EMPTY_VIEW, RunStore } from "../src/runState";
+import { applyEvent, EMPTY_VIEW } from "../src/runState";
+import { RunStore } from "../src/store/runs";
 import { fuzzyScore, searchNodes } from "../src/search";
 import type { Catalog, NodeTypeSpec } from "../src/types";
 
@@ -110,17 +111,39 @@ test("run events fold into per-node states", () => {
   assert.equal(view.seq, 9);
 });
 
-test("a stopped run clears the badges of nodes that never ran; events of other runs are ignored", () => {
+test("a stopped run marks the running node stopped and the queued ones cancelled; events of other runs are ignored", () => {
   let view = applyEvent(EMPTY_VIEW, { event: "run_started", run: "r1", nodes: ["a", "b"] });
   view = applyEvent(view, { event: "node_started", run: "old", node: "a", reason: "x" });
   assert.equal(view.nodes.a.status, "queued");
+  view = applyEvent(view, { event: "node_started", run: "r1", node: "a", reason: "first run" });
   view = applyEvent(view, { event: "run_finished", run: "r1", status: "cancelled" });
-  assert.equal(view.nodes.a.status, "idle");
+  assert.equal(view.nodes.a.status, "stopped");
+  assert.equal(view.nodes.b.status, "cancelled");
   assert.equal(view.status, "cancelled");
+});
+
+test("after a failure the nodes that did not run are skipped; after a good run they are cached", () => {
+  let failed = applyEvent(EMPTY_VIEW, { event: "run_started", run: "r1", nodes: ["a", "b"] });
+  failed = applyEvent(failed, { event: "node_error", run: "r1", node: "a", message: "boom" });
+  failed = applyEvent(failed, { event: "run_finished", run: "r1", status: "error" });
+  assert.deepEqual([failed.nodes.a.status, failed.nodes.b.status], ["error", "skipped"]);
+  let ok = applyEvent(EMPTY_VIEW, { event: "run_started", run: "r2", nodes: ["up", "down"] });
+  ok = applyEvent(ok, { event: "node_cached", run: "r2", node: "down" });
+  ok = applyEvent(ok, { event: "run_finished", run: "r2", status: "ok" });
+  assert.equal(ok.nodes.up.status, "cached"); // not needed: what it feeds was cached
+});
+
+test("named image previews stay side by side (a loss curve and samples)", () => {
+  let view = applyEvent(EMPTY_VIEW, { event: "run_started", run: "r", nodes: ["t"] });
+  view = applyEvent(view, { event: "preview", run: "r", node: "t", kind: "image", url: "/c1.png", name: "loss" });
+  view = applyEvent(view, { event: "preview", run: "r", node: "t", kind: "image", url: "/s1.png", name: "samples" });
+  view = applyEvent(view, { event: "preview", run: "r", node: "t", kind: "image", url: "/c2.png", name: "loss" });
+  assert.deepEqual(view.nodes.t.images, { loss: "/c2.png", samples: "/s1.png" });
 });
 
 test("the run store notifies only the nodes that changed", () => {
   const store = new RunStore();
+  store.show("r", {});
   store.apply([{ event: "run_started", run: "r", nodes: ["a", "b"] }]);
   let a = 0;
   let b = 0;

@@ -1,0 +1,100 @@
+"""``nodeflow serve``: the headless HTTP API (``/v1/``, see serve_routes.py) with its queue, no editor.
+
+Same security rules as the editor: on 127.0.0.1 no login and only local host names; on any other
+address every request needs the printed token or ``NODEFLOW_AUTH``; cross-site browser requests are
+refused. OpenAPI docs at ``/docs``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..registry import Registry, default_registry
+from ..settings import Settings
+from .auth import AuthConfig, auth_for_host
+
+__all__ = ["build_serve_app", "run_serve"]
+
+
+def build_serve_app(
+    *,
+    settings: Settings | None = None,
+    registry: Registry | None = None,
+    graphs_dir: Path | None = None,
+    backend: str = "local",
+    auth: AuthConfig | None = None,
+    local_only: bool = True,
+) -> Any:
+    from fastapi import FastAPI
+
+    from ..executor import Executor
+    from .api import GRAPHS_DIR
+    from .guard_http import secure
+    from .runs import RunManager
+    from .serve_routes import make_v1_router
+
+    settings = settings or Settings(allow_cwd_inputs=False)
+    registry = registry or default_registry()
+    executor = Executor(registry=registry, settings=settings, backend=backend, listeners=_history(settings))
+    runs_root = Path(settings.home) / "serve" / "runs"
+    runs_root.mkdir(parents=True, exist_ok=True)
+    # the same runs and queue as the editor; each serve job writes into a folder of its own
+    runs = RunManager(executor, {"output": runs_root, "previews": settings.previews_dir},
+                      output_dir=lambda job_id: runs_root / job_id)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Any):
+        yield
+        runs.close()  # a running job stops at its next safe point
+
+    app = FastAPI(title="nodeflow serve", version="1", description="Run nodeflow graphs over HTTP: a queue of jobs, "
+                  "their events and artifacts.", redoc_url=None, lifespan=lifespan)
+    app.include_router(make_v1_router(runs, registry, graphs_dir if graphs_dir is not None else GRAPHS_DIR, runs_root))
+    app.state.runs = runs
+    app.state.settings = settings
+    return secure(app, auth=auth, local_only=local_only and auth is None)
+
+
+def _history(settings: Settings) -> list[Any]:
+    try:
+        from ..history import RunHistory
+        from ..listeners import HistoryListener
+
+        return [HistoryListener(RunHistory.in_folder(settings.home))]
+    except Exception as exc:  # a read-only or corrupt data folder must not stop the server
+        print(f"warning: run history unavailable: {exc}", file=sys.stderr)
+        return []
+
+
+def run_serve(host: str, port: int, backend: str, graphs: str | None, address: str | None = None) -> int:
+    """Serve until interrupted. Exit 2 for a bad option."""
+    import uvicorn
+
+    graphs_dir = Path(graphs) if graphs else None
+    if graphs_dir is not None and not graphs_dir.is_dir():
+        print(f"--graphs {graphs}: no such folder", file=sys.stderr)
+        return 2
+    if backend == "ray":
+        from ..backends.ray_cluster import RayUnavailable, connect
+
+        try:
+            connect(address)
+        except RayUnavailable as exc:
+            print(str(exc), file=sys.stderr)
+            return 2
+    try:
+        auth = auth_for_host(host)
+        app = build_serve_app(graphs_dir=graphs_dir, backend=backend, auth=auth, local_only=auth is None)
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    print(f"nodeflow serve: http://{shown_host}:{port}/v1/ (API docs at /docs, backend {backend})", flush=True)
+    if auth is not None:
+        how = "HTTP basic auth (NODEFLOW_AUTH)" if auth.basic else f"Authorization: Bearer {auth.token}"
+        print(f"listening on {host}: every request needs {how}", flush=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+    return 0

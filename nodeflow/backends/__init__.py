@@ -1,0 +1,29 @@
+"""How planned nodes run: the backend interface (``base``) and the local backends (``local``).
+
+``make_backend("local")`` gives the bounded pool; ``"sync"`` one node at a time in the caller's
+thread. Other backends (Ray) register a factory in ``BACKENDS``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from .base import Backend, StopSignal, Task, TaskEnv, TaskResult, run_task
+from .local import PoolBackend, SyncBackend
+
+__all__ = ["Backend", "Task", "TaskEnv", "TaskResult", "StopSignal", "run_task", "make_backend", "BACKENDS"]
+
+BACKENDS: dict[str, Callable[..., Any]] = {"local": PoolBackend, "sync": SyncBackend}
+
+
+def make_backend(name: str = "local", **options: Any) -> Backend:
+    """A backend by name; raises ValueError naming the known ones."""
+    if name == "ray" and "ray" not in BACKENDS:
+        try:
+            from . import ray as _ray  # noqa: F401  (registers itself)
+        except ImportError as exc:
+            raise ValueError(f"the ray backend is not available: {exc}") from None
+    factory = BACKENDS.get(name)
+    if factory is None:
+        raise ValueError(f"unknown backend {name!r} (known: {', '.join(sorted(BACKENDS))})")
+    return factory(**options)

@@ -1,0 +1,168 @@
+"""The execution seam: how one planned node runs, whatever runs it.
+
+The executor decides order, caching and events; a backend only runs tasks. The interface follows
+Hamilton's task executor:
+
+    if backend.can_submit_task(task):
+        backend.submit_task(task)
+    ...
+    for done in backend.collect(timeout=...):   # finished tasks, in the order they finished
+        ...
+
+A :class:`Task` describes itself completely (node type, params, resolved input values, run id, what
+it holds), so a backend in another process (Ray) can run it from the task alone. :func:`run_task` is
+the one function that calls a node: it builds the node's :class:`~nodeflow.context.Context`, calls
+the function and splits its result into outputs. Events a node emits while running (progress,
+previews) go through ``TaskEnv.emit``, which the executor provides; a remote backend forwards them.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Protocol
+
+from ..context import Cancelled, Context
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..models import ModelManager
+    from ..node_api import NodeSpec
+    from ..registry import Registry
+    from ..settings import Settings
+
+__all__ = ["Task", "TaskResult", "TaskEnv", "Backend", "run_task", "StopSignal"]
+
+
+@dataclass
+class Task:
+    """One unit of work: a planned node (or a batch of sweep items of one node) with its inputs."""
+
+    run_id: str
+    node_id: str  # the node's id in the graph file
+    node_type: str
+    params: dict[str, Any]  # static params, defaults filled in
+    inputs: dict[str, Any]  # argument -> resolved value (linked inputs and linked params)
+    holds: str = "light"  # "device": runs a model (one per device at a time); "cpu"; "light"
+    output_dir: str = ""
+    item: int | None = None  # the sweep item, when the node is mapped over a sweep
+    # a native batch: one call for several items; each entry is (item, params, inputs)
+    batch: list[tuple[int | None, dict[str, Any], dict[str, Any]]] | None = None
+    key: str = ""  # the cache key (what a remote backend may use to share results)
+    graph: Any = field(default=None, repr=False)  # the graph as run, for provenance (ctx.graph_dict)
+    spec: "NodeSpec | None" = field(default=None, repr=False)  # a local shortcut; else node_type is looked up
+    seq: int = 0  # set by the executor: which unit of the plan this task is
+    members: list[int] = field(default_factory=list)  # for a batch: the plan units of its items, in order
+    labels: dict[str, list[str]] = field(default_factory=dict)  # list inputs: what made each item
+
+
+@dataclass
+class TaskResult:
+    """What came back: the outputs (one tuple per item for a batch), or why there are none."""
+
+    task: Task
+    outputs: tuple | list[tuple] | None = None
+    status: str = "ok"  # ok, error, cancelled
+    message: str = ""
+    traceback: str = ""
+    duration_s: float = 0.0
+    blocked: bool = False  # a guard stopped this branch (nodeflow.Blocked)
+
+
+class StopSignal:
+    """Set when the user cancels or when another branch failed: running nodes stop at ctx.check()."""
+
+    def __init__(self, cancel: Any, failed: Any):
+        self.cancel = cancel
+        self.failed = failed
+
+    def is_set(self) -> bool:
+        return self.cancel.is_set() or self.failed.is_set()
+
+
+@dataclass
+class TaskEnv:
+    """What a task needs from the process that runs it."""
+
+    registry: "Registry | None"
+    settings: "Settings"
+    models: "ModelManager"
+    emit: Callable[[dict[str, Any]], None]
+    stop: Any  # anything with is_set(): the run's StopSignal
+
+
+class Backend(Protocol):
+    """How planned nodes run. The local backends live in ``local.py``; Ray in ``ray*.py``."""
+
+    name: str
+
+    def can_submit_task(self, task: Task) -> bool:
+        """Whether a slot is free for what ``task`` holds (a device, a CPU worker)."""
+
+    def submit_task(self, task: Task, env: TaskEnv, *, alone: bool = False) -> None:
+        """Start ``task``. ``alone``: nothing else is ready or running, so a backend may run it in the
+        caller's thread (a chain gains nothing from a pool and must not pay for one)."""
+
+    def collect(self, timeout: float | None = None) -> list[TaskResult]:
+        """Finished tasks; waits up to ``timeout`` seconds for at least one while any is running."""
+
+    @property
+    def in_flight(self) -> int:
+        """How many submitted tasks have not been collected."""
+
+    def close(self) -> None:
+        """Let go of workers (threads, actors)."""
+
+
+def run_task(task: Task, env: TaskEnv) -> TaskResult:
+    """Run one task in this process: the single place a node function is called."""
+    spec = task.spec or env.registry.specs[task.node_type]  # type: ignore[union-attr]
+    started = time.perf_counter()
+    try:
+        if task.batch is not None:
+            outputs: Any = _run_batch(spec, task, env)
+        else:
+            kwargs = {**task.params, **task.inputs}
+            if spec.wants_ctx:
+                kwargs["ctx"] = _context(spec, task, env, task.item, task.params)
+            outputs = spec.split_result(spec.func(**kwargs))
+    except (Cancelled, KeyboardInterrupt):
+        return TaskResult(task, status="cancelled", duration_s=time.perf_counter() - started)
+    except Exception as exc:
+        message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        blocked = type(exc).__name__ == "Blocked"
+        return TaskResult(
+            task, status="error", message=message, traceback=traceback.format_exc(),
+            duration_s=time.perf_counter() - started, blocked=blocked,
+        )
+    return TaskResult(task, outputs, duration_s=time.perf_counter() - started)
+
+
+def _run_batch(spec: "NodeSpec", task: Task, env: TaskEnv) -> list[tuple]:
+    """A native batch: the node's batch function gets every item's arguments at once."""
+    calls = [{**params, **inputs} for _, params, inputs in task.batch or []]
+    ctx = _context(spec, task, env, None, task.params) if spec.batch_wants_ctx else None
+    results = spec.batch(calls, ctx) if spec.batch_wants_ctx else spec.batch(calls)
+    results = list(results)
+    if len(results) != len(calls):
+        raise TypeError(f"{spec.type}'s batch function returned {len(results)} results for {len(calls)} items")
+    return [spec.split_result(result) for result in results]
+
+
+def _context(spec: "NodeSpec", task: Task, env: TaskEnv, item: int | None, params: dict[str, Any]) -> Context:
+    return Context(
+        run_id=task.run_id,
+        node_id=task.node_id,
+        node_type=spec.type,
+        emit=env.emit,
+        cancel_event=env.stop,
+        settings=env.settings,
+        models=env.models,
+        output_dir=Path(task.output_dir) if task.output_dir else env.settings.output_dir,
+        graph=task.graph,
+        params=params,
+        item=item,
+        labels=task.labels,
+        registry=env.registry,  # provenance re-plans the node's graph with it (nodeflow.delivery)
+    )

@@ -1,0 +1,213 @@
+"""The Ray backend: planned nodes (and sweep items) run as Ray tasks; nodes that run a model go to a
+long-lived actor per device, which keeps models loaded between runs.
+
+    nodeflow run G --backend ray [--address auto|ray://HOST:PORT]
+    nodeflow serve --backend ray
+
+The executor keeps order, caching and events exactly as with the local backend; this backend only
+runs tasks (``ray_worker.py`` is the side inside Ray; ``ray_cluster.py`` connects). Large values stay
+in Ray (see ``ray_worker.RemoteValue``); node events and previews stream back through an events
+actor that ``collect`` drains while it waits. A worker or actor that dies fails its node with a message
+that names it, so the run ends as an error instead of hanging.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from . import BACKENDS
+from .base import Task, TaskEnv, TaskResult
+from .ray_cluster import RayUnavailable, connect, device_actors, events_actor, forget_device
+
+__all__ = ["RayBackend", "RayUnavailable"]
+
+
+class RayBackend:
+    """Runs tasks on Ray. Made for each run (cheap: the connection and actors live per process)."""
+
+    name = "ray"
+
+    def __init__(self, address: str | None = None, max_in_flight: int | None = None, fuse: bool | None = None):
+        import os
+
+        import ray
+
+        connect(address)
+        self._ray = ray
+        self.events = events_actor()
+        self.devices = device_actors()
+        self.max_in_flight = max_in_flight or max(2, int(ray.cluster_resources().get("CPU", 2)) * 2)
+        self._pending: dict[Any, tuple[Task, TaskEnv, list[Any], int | None]] = {}  # meta ref -> what it is
+        self._busy_devices: set[int] = set()
+        self._runs: set[str] = set()
+        self._env: TaskEnv | None = None
+        self._here: list[TaskResult] = []  # fused tasks, run in the driver
+        # light nodes that only pass small values (numbers, text) run in the driver: a Ray round trip
+        # costs about a millisecond, more than such a node (NODEFLOW_RAY_FUSE=0 sends them to Ray too)
+        self.fuse = fuse if fuse is not None else os.environ.get("NODEFLOW_RAY_FUSE", "1") != "0"
+
+    # --- the backend interface -----------------------------------------------------------------
+
+    def can_submit_task(self, task: Task) -> bool:
+        if len(self._pending) >= self.max_in_flight:
+            return False
+        if task.holds == "device":
+            return self._device_for(task) not in self._busy_devices
+        return True
+
+    def submit_task(self, task: Task, env: TaskEnv, *, alone: bool = False) -> None:
+        self._env = env
+        self._runs.add(task.run_id)
+        spec = task.spec or env.registry.specs[task.node_type]  # type: ignore[union-attr]
+        if self.fuse and _fusable(task, spec):
+            from .base import run_task
+
+            self._here.append(run_task(task, env))
+            return
+        inline_all = spec.cache == "disk"  # the driver writes the disk cache, so it needs the values
+        device = self._device_for(task) if task.holds == "device" else None
+        plan, args = self._inputs(task, device)
+        remote = dataclasses.replace(task, inputs={}, spec=None)
+        if device is not None:
+            actor = self.devices[device]
+            meta = actor.run.remote(remote, env.settings, plan, self.events, inline_all, device, *args)
+            refs: list[Any] = []
+            self._busy_devices.add(device)
+        else:
+            from .ray_worker import run_light
+
+            options: dict[str, Any] = {"num_returns": 1 + len(spec.outputs), "max_retries": 0}
+            if task.holds == "cpu":
+                options["num_cpus"] = 1
+            else:
+                options["num_cpus"] = 0.5
+            meta, *refs = run_light.options(**options).remote(remote, env.settings, plan, self.events, inline_all, *args)
+        self._pending[meta] = (task, env, refs, device)
+
+    def collect(self, timeout: float | None = None) -> list[TaskResult]:
+        from .ray_worker import result_from
+
+        ray = self._ray
+        if self._here:
+            done, self._here = self._here, []
+            return done
+        if not self._pending:
+            self._forward_events()
+            return []
+        if self._env is not None and self._env.stop.is_set():
+            self._cancel_running()
+        ready, _ = ray.wait(list(self._pending), num_returns=1, timeout=timeout)
+        if not ready:  # a long node: pass on its progress and previews while waiting
+            self._forward_events()
+            return []
+        ready, _ = ray.wait(list(self._pending), num_returns=len(self._pending), timeout=0)  # all that are done
+        finished = []
+        for meta_ref in ready:
+            task, env, refs, device = self._pending.pop(meta_ref)
+            self._busy_devices.discard(device)  # type: ignore[arg-type]
+            try:
+                finished.append((task, ray.get(meta_ref), refs, device))
+            except ray.exceptions.TaskCancelledError:
+                finished.append((task, {"status": "cancelled", "message": "", "traceback": "", "duration_s": 0.0,
+                                        "blocked": False}, refs, device))
+            except ray.exceptions.RayError as exc:
+                finished.append((task, self._died(task, device, exc), refs, device))
+        if any(not isinstance(meta, dict) or meta.get("events", 1) for _, meta, _, _ in finished):
+            self._forward_events()  # a node's own events go before its node_finished
+        return [meta if isinstance(meta, TaskResult) else result_from(task, meta, refs, device)
+                for task, meta, refs, device in finished]
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._pending) + len(self._here)
+
+    def close(self) -> None:
+        if self._pending:
+            self._cancel_running()
+        self._ray.get(self.events.drain.remote())  # the run has ended: late events of a dead node go nowhere
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    def _device_for(self, task: Task) -> int:
+        """The actor already holding an input of this task (models stay where they were loaded), else
+        one picked by node type and params, so the same loader lands on the same device every run."""
+        from .ray_worker import RemoteValue
+
+        for value in task.inputs.values():
+            if isinstance(value, RemoteValue) and value.actor is not None and value.actor < len(self.devices):
+                return value.actor
+        if len(self.devices) == 1:
+            return 0
+        from ..keys import digest
+
+        return int(digest([task.node_type, task.params])[:8], 16) % len(self.devices)
+
+    def _inputs(self, task: Task, device: int | None) -> tuple[dict[str, Any], list[Any]]:
+        """How each input reaches the task: inline, as a top-level object reference (Ray resolves it
+        in the worker), or as a slot in the device actor that runs the task."""
+        from .ray_worker import RemoteValue
+
+        plan: dict[str, Any] = {}
+        args: list[Any] = []
+        for name, value in task.inputs.items():
+            if isinstance(value, RemoteValue):
+                if value.actor is not None and value.actor == device:
+                    plan[name] = ("slot", 0, value.slot)
+                    continue
+                ref = value.ref if value.actor is None else self.devices[value.actor].fetch.remote(value.slot)
+                plan[name] = ("arg", len(args), None)
+                args.append(ref)
+            elif isinstance(value, list) and any(isinstance(v, RemoteValue) for v in value):
+                plan[name] = ("inline", 0, [self._ray.get(self._ref(v)) if isinstance(v, RemoteValue) else v
+                                            for v in value])  # a gathered list: collected here
+            else:
+                plan[name] = ("inline", 0, value)
+        return plan, args
+
+    def _ref(self, value: Any) -> Any:
+        return value.ref if value.actor is None else self.devices[value.actor].fetch.remote(value.slot)
+
+    def _forward_events(self) -> None:
+        if self._env is None:
+            return
+        for event in self._ray.get(self.events.drain.remote()):
+            self._env.emit(event)
+
+    def _cancel_running(self) -> None:
+        for meta_ref, (_, _, _, device) in list(self._pending.items()):
+            if device is None:
+                self._ray.cancel(meta_ref)
+        for run_id in self._runs:
+            for actor in self.devices:
+                actor.cancel.remote(run_id)
+
+    def _died(self, task: Task, device: int | None, exc: Exception) -> TaskResult:
+        if device is not None:
+            forget_device(device)
+            what = f"the Ray device actor {device} running {task.node_id}"
+        else:
+            what = f"the Ray worker running {task.node_id}"
+        kind = type(exc).__name__
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else kind
+        return TaskResult(task, status="error", message=f"{what} died or failed ({kind}): {detail}")
+
+
+SCALAR_TYPES = {"Int", "Float", "String", "Boolean"}
+
+
+def _fusable(task: Task, spec: Any) -> bool:
+    """A light node taking and giving only small plain values: cheaper run here than sent to Ray."""
+    from .ray_worker import RemoteValue, _inline
+
+    return (
+        task.holds == "light"
+        and task.batch is None
+        and spec.cache != "disk"
+        and not spec.output
+        and all(o.type in SCALAR_TYPES for o in spec.outputs.values())
+        and all(not isinstance(v, RemoteValue) and _inline(v) for v in task.inputs.values())
+    )
+
+
+BACKENDS["ray"] = RayBackend

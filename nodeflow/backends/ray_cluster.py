@@ -1,0 +1,111 @@
+"""Reaching Ray: start a local one or join a cluster, once per process, with a clear error when the
+cluster cannot be reached. Also the per-process helpers every Ray run shares: the events actor that
+carries node events back to the driver, and the long-lived device actors that keep models loaded.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from typing import Any
+
+__all__ = ["RayUnavailable", "connect", "shutdown", "events_actor", "device_actors", "NAMESPACE"]
+
+NAMESPACE = "nodeflow"
+_lock = threading.RLock()
+_state: dict[str, Any] = {}
+
+
+class RayUnavailable(RuntimeError):
+    """Ray is not installed, or the cluster at the given address cannot be reached."""
+
+
+def connect(address: str | None = None) -> None:
+    """Join the cluster at ``address`` (``auto``, ``HOST:PORT`` or ``ray://HOST:PORT``), or start a
+    local Ray when there is none (``NODEFLOW_RAY_ADDRESS`` is used when ``address`` is not given).
+    Does nothing when this process is already connected."""
+    try:
+        import ray
+    except ImportError:
+        raise RayUnavailable("the Ray backend needs Ray: pip install 'nodeflow[ray]'") from None
+    with _lock:
+        if ray.is_initialized():
+            return
+        address = address or os.environ.get("NODEFLOW_RAY_ADDRESS") or None
+        if address not in (None, "auto", "local"):
+            _check_reachable(address)
+        options: dict[str, Any] = {"namespace": NAMESPACE, "log_to_driver": False}
+        if address in (None, "local"):
+            cpus = os.environ.get("NODEFLOW_RAY_CPUS", "")
+            options.update(include_dashboard=False, num_cpus=int(cpus) if cpus.isdigit() else None)
+        else:
+            options["address"] = address
+        try:
+            ray.init(**options)
+        except (ConnectionError, RuntimeError, ValueError, TimeoutError) as exc:
+            raise RayUnavailable(f"cannot reach the Ray cluster at {address}: {exc}") from None
+        _state.clear()
+
+
+def _check_reachable(address: str) -> None:
+    """Fail in seconds, not minutes, when nothing listens at the address."""
+    hostport = address.split("://", 1)[-1]
+    host, _, port = hostport.rpartition(":")
+    if not host or not port.isdigit():
+        raise RayUnavailable(f"--address {address!r}: expected auto, HOST:PORT or ray://HOST:PORT")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=5):
+            pass
+    except OSError as exc:
+        raise RayUnavailable(f"cannot reach the Ray cluster at {address}: {exc.strerror or exc}") from None
+
+
+def shutdown() -> None:
+    """Disconnect (and stop a local Ray this process started)."""
+    import ray
+
+    with _lock:
+        _state.clear()
+        if ray.is_initialized():
+            ray.shutdown()
+
+
+def events_actor() -> Any:
+    """The actor that node events go through on their way to the driver (one per driver)."""
+    from .ray_worker import EventBox
+
+    with _lock:
+        actor = _state.get("events")
+        if actor is None:
+            actor = _state["events"] = EventBox.options(num_cpus=0).remote()
+        return actor
+
+
+def device_actors() -> list[Any]:
+    """One long-lived actor per device: one per GPU of the cluster (each asks Ray for a GPU), else one
+    on the CPU. Model-running nodes go to them, so models stay loaded between runs."""
+    import ray
+
+    from .ray_worker import DeviceWorker
+
+    with _lock:
+        actors = _state.get("devices")
+        if actors is not None:
+            return actors
+        gpus = int(ray.cluster_resources().get("GPU", 0))
+        actors = []
+        for index in range(max(1, gpus)):
+            options: dict[str, Any] = {"name": f"nodeflow-device-{index}", "get_if_exists": True, "num_cpus": 0,
+                                       "max_concurrency": 4}  # a cancel call gets through while a node runs
+            if gpus:
+                options["num_gpus"] = 1
+            actors.append(DeviceWorker.options(**options).remote())
+        _state["devices"] = actors
+        return actors
+
+
+def forget_device(index: int) -> None:
+    """A device actor died: the next run makes a new one."""
+    with _lock:
+        _state.pop("devices", None)

@@ -1,0 +1,265 @@
+"""What runs inside Ray: the task function for light nodes, the device actor for model-running nodes,
+the events actor, and the handles that stand for values kept in Ray instead of on the driver.
+
+A node's outputs come back as one small ``meta`` object (status, error, and the outputs small enough
+to travel inline: text, numbers, paths) plus one Ray object per large output (an image, a tensor).
+The driver keeps a :class:`RemoteValue` for a large one and passes its reference to the next task, so
+large values go from worker to worker through Ray's object store, never through the driver. A value
+made in a device actor (a model handle, whose weights live in that actor's model manager) stays in
+the actor; a device task in the same actor reads it in place.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import OrderedDict
+from pathlib import PurePath
+from typing import Any
+
+import ray
+
+from .base import Task, TaskEnv, TaskResult, run_task
+
+__all__ = ["RemoteValue", "EventBox", "DeviceWorker", "run_light", "execute"]
+
+INLINE_BYTES = 64 * 1024  # lists and dicts of plain values up to this size travel inline
+ACTOR_VALUES = 4096  # values a device actor keeps for later tasks (oldest go first)
+
+
+class RemoteValue:
+    """A node output kept in Ray: ``ref`` (an object) or ``slot`` in the device actor ``actor``.
+    Carries what the driver shows and sizes without the value: ``nbytes``, and ``size``/``mode`` for
+    an image or ``shape`` for an array (so event summaries read as they do locally)."""
+
+    def __init__(self, ref: Any = None, *, actor: int | None = None, slot: str = "", info: dict[str, Any] | None = None):
+        self.ref = ref
+        self.actor = actor
+        self.slot = slot
+        info = info or {}
+        self.nbytes = int(info.get("nbytes") or 64)
+        for name in ("size", "mode", "shape"):
+            if name in info:
+                setattr(self, name, info[name])
+
+    def __repr__(self) -> str:
+        where = f"actor {self.actor} slot {self.slot}" if self.actor is not None else "object store"
+        return f"RemoteValue({where})"
+
+    def __reduce__(self):  # travels inside meta objects and task descriptions
+        info = {k: getattr(self, k) for k in ("nbytes", "size", "mode", "shape") if hasattr(self, k)}
+        return (_remote_value, (self.ref, self.actor, self.slot, info))
+
+
+def _remote_value(ref: Any, actor: int | None, slot: str, info: dict[str, Any]) -> RemoteValue:
+    return RemoteValue(ref, actor=actor, slot=slot, info=info)
+
+
+def _inline(value: Any) -> bool:
+    if value is None or isinstance(value, (str, int, float, bool, bytes, PurePath)):
+        return not isinstance(value, (str, bytes)) or len(value) <= INLINE_BYTES
+    if isinstance(value, (list, tuple, dict)):
+        try:
+            import json
+
+            return len(json.dumps(value, default=str)) <= INLINE_BYTES and _plain(value)
+        except (TypeError, ValueError):
+            return False
+    return False
+
+
+def _plain(value: Any) -> bool:
+    if isinstance(value, dict):
+        return all(_plain(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return all(_plain(v) for v in value)
+    return value is None or isinstance(value, (str, int, float, bool, PurePath))
+
+
+def _info(value: Any) -> dict[str, Any]:
+    from ..types import estimate_size
+
+    info: dict[str, Any] = {}
+    try:
+        info["nbytes"] = estimate_size(value)
+    except Exception:  # sizing is advisory
+        info["nbytes"] = 64
+    size, mode, shape = getattr(value, "size", None), getattr(value, "mode", None), getattr(value, "shape", None)
+    if isinstance(size, tuple) and isinstance(mode, str):
+        info["size"], info["mode"] = size, mode
+    elif shape is not None:
+        try:
+            info["shape"] = tuple(shape)
+        except TypeError:
+            pass
+    return info
+
+
+# --- the worker side -----------------------------------------------------------------------------
+
+_REGISTRY: Any = None
+_MODELS: Any = None
+
+
+def _registry() -> Any:
+    global _REGISTRY
+    if _REGISTRY is None:
+        from ..registry import default_registry
+
+        _REGISTRY = default_registry()
+    return _REGISTRY
+
+
+def _models() -> Any:
+    global _MODELS
+    if _MODELS is None:
+        from ..models import ModelManager
+
+        _MODELS = ModelManager()
+    return _MODELS
+
+
+class _Never:
+    def is_set(self) -> bool:
+        return False
+
+
+def execute(task: Task, settings: Any, inputs: dict[str, Any], events: Any, models: Any, stop: Any,
+            inline_all: bool) -> tuple[dict[str, Any], list[Any]]:
+    """Run ``task`` here. Returns (meta, values): values[i] is None where output i went inline."""
+    task.inputs = inputs
+    sent = 0
+
+    def emit(event: dict[str, Any]) -> None:
+        nonlocal sent
+        sent += 1
+        events.put.remote([event])  # in order per worker; the call below waits for all of them
+
+    env = TaskEnv(_registry(), settings, models, emit, stop)
+    result = run_task(task, env)
+    if sent:  # every event of this node is in the events actor before its result is
+        ray.get(events.put.remote([]))
+    meta: dict[str, Any] = {"status": result.status, "message": result.message, "traceback": result.traceback,
+                            "duration_s": result.duration_s, "blocked": result.blocked, "pid": os.getpid(),
+                            "events": sent}
+    values: list[Any] = []
+    if result.status != "ok":
+        return meta, values
+    outputs = result.outputs
+    if task.batch is not None or inline_all:
+        meta["inline"] = outputs  # a batch (one tuple per item) or a disk-cached node: the driver stores it
+        return meta, values
+    inline, info = {}, {}
+    for index, value in enumerate(outputs):  # type: ignore[arg-type]
+        if _inline(value):
+            inline[index] = value
+            values.append(None)
+        else:
+            info[index] = _info(value)
+            values.append(value)
+    meta["inline"], meta["info"] = inline, info
+    return meta, values
+
+
+@ray.remote
+def run_light(task: Task, settings: Any, plan: dict[str, Any], events: Any, inline_all: bool, *args: Any) -> Any:
+    """A light node as a Ray task; ``args`` are the resolved object references of its inputs."""
+    inputs = {name: args[index] if kind == "arg" else value for name, (kind, index, value) in plan.items()}
+    meta, values = execute(task, settings, inputs, events, _models(), _Never(), inline_all)
+    return (meta, *values) if len(values) + 1 == _returns(task) else (meta, *([None] * (_returns(task) - 1)))
+
+
+def _returns(task: Task) -> int:
+    return 1 + len(_registry().specs[task.node_type].outputs)
+
+
+@ray.remote
+class EventBox:
+    """Node events on their way to the driver, which drains them while it waits for results."""
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+
+    def put(self, batch: list[dict[str, Any]]) -> None:
+        self.events.extend(batch)
+
+    def drain(self) -> list[dict[str, Any]]:
+        batch, self.events = self.events, []
+        return batch
+
+
+@ray.remote
+class DeviceWorker:
+    """A long-lived actor for one device: model-running nodes run here, one at a time, against this
+    actor's model manager, so a model loaded by one run is there for the next."""
+
+    def __init__(self) -> None:
+        from ..models import ModelManager
+
+        self.models = ModelManager()
+        self.values: OrderedDict[str, Any] = OrderedDict()
+        self.cancelled: dict[str, threading.Event] = {}
+        self.lock = threading.Lock()  # one node at a time on the device
+        self.started = time.time()
+
+    def run(self, task: Task, settings: Any, plan: dict[str, Any], events: Any, inline_all: bool, index: int,
+            *args: Any) -> Any:
+        inputs = {}
+        for name, (kind, position, value) in plan.items():
+            if kind == "arg":
+                inputs[name] = args[position]
+            elif kind == "slot":
+                if value not in self.values:
+                    raise RuntimeError(f"input {name!r} was dropped from the device actor; run the graph again")
+                inputs[name] = self.values[value]
+            else:
+                inputs[name] = value
+        stop = self.cancelled.setdefault(task.run_id, threading.Event())
+        with self.lock:
+            meta, values = execute(task, settings, inputs, events, self.models, stop, inline_all)
+        outputs = []
+        for position, value in enumerate(values):
+            if value is None:
+                outputs.append(None)
+                continue
+            slot = f"{task.key}:{position}"
+            self.values[slot] = value  # kept here: a model handle cannot leave the process that holds the model
+            self.values.move_to_end(slot)
+            outputs.append(slot)
+        while len(self.values) > ACTOR_VALUES:
+            self.values.popitem(last=False)
+        meta["slots"], meta["actor"] = outputs, index
+        return meta
+
+    def fetch(self, slot: str) -> Any:
+        """A kept value, for a task elsewhere that reads it (through the object store)."""
+        return self.values[slot]
+
+    def cancel(self, run_id: str) -> None:
+        self.cancelled.setdefault(run_id, threading.Event()).set()
+
+    def stats(self) -> dict[str, Any]:
+        return {"loads": self.models.loads, "resident": len(self.models.resident()), "values": len(self.values),
+                "pid": os.getpid(), "started": self.started}
+
+
+def result_from(task: Task, meta: dict[str, Any], refs: list[Any], actor: int | None) -> TaskResult:
+    """The driver's TaskResult for a finished task's meta (its values stay where they are)."""
+    status = meta["status"]
+    if status != "ok":
+        return TaskResult(task, status=status, message=meta["message"], traceback=meta["traceback"],
+                          duration_s=meta["duration_s"], blocked=meta["blocked"])
+    if task.batch is not None or not isinstance(meta["inline"], dict):
+        return TaskResult(task, tuple(meta["inline"]) if task.batch is None else list(meta["inline"]),
+                          duration_s=meta["duration_s"])
+    count = len(refs) if actor is None else len(meta["slots"])
+    outputs = []
+    for index in range(count):
+        if index in meta["inline"]:
+            outputs.append(meta["inline"][index])
+        elif actor is None:
+            outputs.append(RemoteValue(refs[index], info=meta["info"].get(index)))
+        else:
+            outputs.append(RemoteValue(actor=actor, slot=meta["slots"][index], info=meta["info"].get(index)))
+    return TaskResult(task, tuple(outputs), duration_s=meta["duration_s"])

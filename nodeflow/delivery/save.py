@@ -1,0 +1,120 @@
+"""The one helper every output node calls to deliver a file.
+
+    name -> path inside the output folder -> temporary file -> write -> watermark (pixels, before
+    writing) -> provenance -> C2PA credentials -> rename into place -> preview
+
+An output node only says how to write its content::
+
+    @node("image.save", output=True, outputs=("path",))
+    def save_image(image: Image, ctx: Context, *, filename: str = Param("image.png"),
+                   overwrite: bool = overwrite_param(), credentials: bool = credentials_param(),
+                   watermark: str = watermark_param()) -> File:
+        return deliver(ctx, filename, lambda out: out.content.save(out.path), content=image,
+                       kind="image", suffixes=(".png", ".jpg"), overwrite=overwrite,
+                       credentials=credentials, watermark=watermark)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..files import atomic_path, output_path
+from ..params import Param
+from .formats import embed_provenance, format_for
+from .record import build_record
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..context import Context
+
+__all__ = ["WATERMARKS", "Delivery", "credentials_param", "deliver", "overwrite_param", "watermark_param"]
+
+WATERMARKS = ("none", "dwtdct", "rivagan")
+DEFAULT_WATERMARK = "none"  # see bench/delivery_credentials.py for the measurements behind it
+
+
+@dataclass
+class Delivery:
+    """What a node's ``write`` receives: where to write, what, and the record that will go in."""
+
+    path: Path  # the temporary file to write (renamed to ``target`` when all went well)
+    target: Path  # where the file ends up
+    content: Any  # what the node passed, watermarked when asked
+    record: dict[str, Any]
+
+
+def overwrite_param() -> Param:
+    return Param(False, description="replace a file of the same name (off: add a number instead)")
+
+
+def credentials_param() -> Param:
+    return Param(
+        False,
+        description="attach signed C2PA content credentials (made by a generative model, with which "
+        "models, inputs and guards) where the format allows: PNG, JPEG, WebP, GIF, WAV, FLAC, MP4",
+    )
+
+
+def watermark_param(default: str = DEFAULT_WATERMARK) -> Param:
+    return Param(
+        default,
+        choices=WATERMARKS,
+        description="an invisible watermark in the pixels (images): dwtdct is fast, rivagan survives more edits",
+    )
+
+
+def deliver(
+    ctx: Context,
+    filename: str,
+    write: Callable[[Delivery], None],
+    *,
+    kind: str,
+    suffixes: tuple[str, ...],
+    content: Any = None,
+    overwrite: bool = False,
+    credentials: bool = False,
+    watermark: str = "none",
+    preview: Any = None,
+) -> Path:
+    """Write a file into the output folder with its provenance (and credentials, and watermark), whole
+    or not at all; shows ``preview`` (default: the file; text, or a function returning it once the file is
+    written) on the node and returns the final path."""
+    # 1. Where: inside the output folder whatever the name says, numbered unless overwriting
+    target = output_path(ctx.output_dir, filename, suffixes, overwrite=overwrite)
+    fmt = format_for(target)
+    record = build_record(ctx, target, kind=kind)
+
+    # 2. The watermark goes into the pixels before they are encoded
+    if watermark not in (None, "", "none"):
+        if fmt is None or not fmt.watermark:
+            raise ValueError(f"a watermark goes into still images (PNG, JPEG, WebP), not {target.suffix} files")
+        from .watermark import embed_watermark
+
+        content = embed_watermark(content, watermark)
+        record["watermark"] = {"method": watermark, "payload": _payload_hex()}
+    if credentials and (fmt is None or not fmt.credentials):
+        raise ValueError(f"C2PA credentials cannot be attached to {target.suffix} files; use another format")
+
+    # 3. Write, embed the record, sign: all on a temporary file that replaces the target at the end
+    with atomic_path(target) as tmp:
+        write(Delivery(tmp, target, content, record))
+        embed_provenance(tmp, record, final=target)
+        if credentials:
+            from .credentials import sign_file
+
+            sign_file(tmp, fmt.mime, record, ctx.settings)  # type: ignore[union-attr]
+
+    # 4. Show it on the node
+    if preview is None:
+        ctx.preview(target, kind=kind if kind in ("image", "audio", "video") else None)
+    else:  # text, or a function giving it once written
+        ctx.preview(preview() if callable(preview) else preview)
+    return target
+
+
+def _payload_hex() -> str:
+    from .watermark import PAYLOAD
+
+    return PAYLOAD.hex()

@@ -1,0 +1,315 @@
+"""The job queue: runs asked for by the editor or ``serve`` wait here, in SQLite beside the history.
+
+A job is a request to run a graph (the graph as JSON, ``--set`` overrides, sweeps, ``--only``) with a
+status: ``queued`` -> ``running`` -> ``ok`` | ``error`` | ``cancelled``, or ``interrupted`` when the
+process running it died. Jobs survive restarts: queued ones run when a server opens the queue again,
+and a job left ``running`` by a process that is gone becomes ``interrupted`` (never run twice: a job
+is claimed in one transaction). Pending jobs can be cancelled and reordered; a finished one can be run
+again as a new job.
+
+Same rules as the history: write-ahead log, ``synchronous=NORMAL`` (a committed change survives the
+process being killed at any moment), one connection per process guarded by a lock.
+
+    queue = JobQueue.in_folder(settings.home)
+    job_id = queue.enqueue({"graph": {...}}, source="editor", title="Hello")
+    worker = JobWorker(queue, run=lambda job, cancel: ..., concurrency=1).start()
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Callable
+
+__all__ = ["JobQueue", "JobWorker", "JOBS_FILE", "FINISHED", "default_concurrency"]
+
+JOBS_FILE = "jobs.sqlite3"
+FINISHED = ("ok", "error", "cancelled", "interrupted")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    position REAL NOT NULL,
+    created REAL NOT NULL,
+    started REAL,
+    finished REAL,
+    status TEXT NOT NULL,
+    source TEXT,
+    title TEXT,
+    request TEXT NOT NULL,
+    error TEXT,
+    outputs TEXT,
+    pid INTEGER,
+    host TEXT
+);
+CREATE INDEX IF NOT EXISTS jobs_queued ON jobs (status, position);
+CREATE INDEX IF NOT EXISTS jobs_by_created ON jobs (created DESC);
+"""
+_COLUMNS = "id, position, created, started, finished, status, source, title, error, outputs"
+
+
+def default_concurrency() -> int:
+    """``NODEFLOW_JOBS``: how many jobs run at once (default 1)."""
+    text = os.environ.get("NODEFLOW_JOBS", "").strip()
+    return int(text) if text.isdigit() and int(text) > 0 else 1
+
+
+class JobQueue:
+    """The persistent queue. Safe to share between threads."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+        self._lock = threading.Lock()
+        self._host = socket.gethostname()
+        self._mine: set[str] = set()  # jobs this process is running
+        self.changed = threading.Condition()  # notified whenever a job is added or changes state
+        self.recover()
+
+    @classmethod
+    def in_folder(cls, home: Path | str) -> "JobQueue":
+        return cls(Path(home) / JOBS_FILE)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # --- adding and claiming -------------------------------------------------------------------------
+
+    def enqueue(self, request: dict[str, Any], *, source: str = "api", title: str = "") -> str:
+        """Add a job at the end of the queue; returns its id."""
+        job_id = uuid.uuid4().hex[:12]
+        text = json.dumps(request, default=str, ensure_ascii=False)
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                (last,) = self._db.execute("SELECT COALESCE(MAX(position), 0) FROM jobs").fetchone()
+                self._db.execute(
+                    "INSERT INTO jobs (id, position, created, status, source, title, request) VALUES (?, ?, ?, 'queued', ?, ?, ?)",
+                    (job_id, last + 1, time.time(), source, title, text),
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        self._notify()
+        return job_id
+
+    def claim(self) -> dict[str, Any] | None:
+        """Take the first queued job and mark it running by this process (one transaction)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._db.execute(
+                    "SELECT id, request FROM jobs WHERE status = 'queued' ORDER BY position, created LIMIT 1"
+                ).fetchone()
+                if row is None:
+                    self._db.execute("COMMIT")
+                    return None
+                self._db.execute(
+                    "UPDATE jobs SET status = 'running', started = ?, pid = ?, host = ? WHERE id = ?",
+                    (time.time(), os.getpid(), self._host, row[0]),
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._mine.add(row[0])
+        self._notify()
+        return {"id": row[0], "request": json.loads(row[1])}
+
+    def finish(self, job_id: str, status: str, *, error: Any = None, outputs: list | None = None) -> None:
+        with self._lock:
+            self._db.execute(
+                "UPDATE jobs SET status = ?, finished = ?, error = ?, outputs = ? WHERE id = ?",
+                (status, time.time(), json.dumps(error) if error is not None else None,
+                 json.dumps(outputs or [], default=str), job_id),
+            )
+            self._mine.discard(job_id)
+        self._notify()
+
+    # --- what users do with jobs ---------------------------------------------------------------------
+
+    def cancel(self, job_id: str) -> bool:
+        """Cancel a queued job. False when it is not queued (a running job is stopped by its worker)."""
+        with self._lock:
+            changed = self._db.execute(
+                "UPDATE jobs SET status = 'cancelled', finished = ? WHERE id = ? AND status = 'queued'",
+                (time.time(), job_id),
+            ).rowcount
+        if changed:
+            self._notify()
+        return bool(changed)
+
+    def move(self, job_id: str, index: int) -> bool:
+        """Put a queued job at ``index`` among the queued ones (0: next to run)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                ids = [r[0] for r in self._db.execute(
+                    "SELECT id FROM jobs WHERE status = 'queued' ORDER BY position, created")]
+                if job_id not in ids:
+                    self._db.execute("COMMIT")
+                    return False
+                positions = [r[0] for r in self._db.execute(
+                    "SELECT position FROM jobs WHERE status = 'queued' ORDER BY position, created")]
+                ids.remove(job_id)
+                ids.insert(max(0, min(index, len(ids))), job_id)
+                for position, moved in zip(sorted(positions), ids):
+                    self._db.execute("UPDATE jobs SET position = ? WHERE id = ?", (position, moved))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        self._notify()
+        return True
+
+    def request_of(self, job_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._db.execute("SELECT request FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    # --- reading -------------------------------------------------------------------------------------
+
+    def get(self, job_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._db.execute(f"SELECT {_COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return _job(row) if row else None
+
+    def list(self, *, status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        """Running jobs first, then queued ones in the order they will run, then finished, newest first."""
+        limit = max(1, min(int(limit), 1000))
+        where, args = ("WHERE status = ?", (status,)) if status else ("", ())
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {_COLUMNS} FROM jobs {where} ORDER BY "
+                "CASE status WHEN 'running' THEN 0 WHEN 'queued' THEN 1 ELSE 2 END, "
+                "CASE WHEN status IN ('running', 'queued') THEN position ELSE -created END LIMIT ?",
+                (*args, limit),
+            ).fetchall()
+        return [_job(row) for row in rows]
+
+    def counts(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._db.execute("SELECT status, COUNT(*) FROM jobs GROUP BY status").fetchall())
+
+    def integrity(self) -> str:
+        with self._lock:
+            return self._db.execute("PRAGMA integrity_check").fetchone()[0]
+
+    def recover(self) -> int:
+        """Jobs left ``running`` by a process of this host that is gone become ``interrupted``."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, pid FROM jobs WHERE status = 'running' AND host = ?", (self._host,)
+            ).fetchall()
+            gone = [job_id for job_id, pid in rows if job_id not in self._mine and not _alive(pid)]
+            for job_id in gone:
+                self._db.execute(
+                    "UPDATE jobs SET status = 'interrupted', finished = ?, error = ? WHERE id = ? AND status = 'running'",
+                    (time.time(), json.dumps({"message": "the server stopped while this job ran"}), job_id),
+                )
+        return len(gone)
+
+    def _notify(self) -> None:
+        with self.changed:
+            self.changed.notify_all()
+
+
+class JobWorker:
+    """Runs queued jobs, ``concurrency`` at a time, each through ``run(job, cancel_event)``.
+
+    ``run`` returns ``(status, error, outputs)``. ``cancel(job_id)`` stops a running job (its
+    cancel event is set) or cancels a queued one.
+    """
+
+    def __init__(self, queue: JobQueue, run: Callable[[dict[str, Any], threading.Event], tuple[str, Any, list]],
+                 concurrency: int | None = None):
+        self.queue = queue
+        self.run = run
+        self.concurrency = concurrency or default_concurrency()
+        self.running: dict[str, threading.Event] = {}
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> "JobWorker":
+        for index in range(self.concurrency):
+            thread = threading.Thread(target=self._loop, name=f"nodeflow-jobs-{index}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        for cancel in list(self.running.values()):
+            cancel.set()
+        self.queue._notify()
+        for thread in self._threads:
+            thread.join(timeout)
+
+    @property
+    def busy(self) -> bool:
+        """Whether this process holds a job (from its claim until it is finished)."""
+        return bool(self.queue._mine)
+
+    def cancel(self, job_id: str) -> bool:
+        event = self.running.get(job_id)
+        if event is not None:
+            event.set()
+            return True
+        return self.queue.cancel(job_id)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            job = self.queue.claim()
+            if job is None:
+                with self.queue.changed:  # woken by a new job; a second process's jobs within a second
+                    self.queue.changed.wait(1.0)
+                continue
+            cancel = self.running[job["id"]] = threading.Event()
+            try:
+                status, error, outputs = self.run(job, cancel)
+            except Exception as exc:  # the engine failing outside a node: the job fails, the worker lives
+                status, error, outputs = "error", {"message": f"{type(exc).__name__}: {exc}"}, []
+            finally:
+                self.running.pop(job["id"], None)
+            self.queue.finish(job["id"], status, error=error, outputs=outputs)
+
+
+def _job(row: tuple) -> dict[str, Any]:
+    job_id, position, created, started, finished, status, source, title, error, outputs = row
+    return {
+        "id": job_id,
+        "status": status,
+        "created": created,
+        "started": started,
+        "finished": finished,
+        "source": source or "",
+        "title": title or "",
+        "error": json.loads(error) if error else None,
+        "outputs": json.loads(outputs) if outputs else [],
+    }
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

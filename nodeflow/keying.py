@@ -1,0 +1,167 @@
+"""Keys and what a run needs: the planning half of running a plan (no node runs here).
+
+1. key every planned node, top-down (no values needed), and look each key up in the caches;
+2. walk back from the requested nodes: a node whose result is cached does not need its inputs.
+
+Also the bookkeeping that lets the next run say why a node runs again ("param seed changed").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .keys import node_key
+from .types import get_type
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .plan import PlannedNode
+    from .scheduler import PlanRun
+
+__all__ = ["NodeRecord", "key_all", "needed", "remember", "reason", "nbytes", "still_valid"]
+
+
+@dataclass
+class NodeRecord:
+    """What a node's key was made of the last time it ran, so the next run can say why it re-runs."""
+
+    key: str
+    type: str
+    version: int
+    params: dict[str, Any]
+    upstream: dict[str, str]
+    fingerprint: Any
+
+
+def key_all(run: "PlanRun") -> "PlannedNode | None":
+    """Key every planned node and find cache hits. Returns the node whose fingerprint failed, if any."""
+    memory, disk = run.ex.memory, run.ex.disk
+    keys = run.keys
+    for planned in run.plan.order:
+        upstream = [(arg, keys[src], index) for arg, src, index, _ in planned.links]
+        if planned.mode == "bypass":
+            keys[planned.id] = node_key("bypass", sorted(planned.passthrough.items()), upstream)
+            continue
+        spec = planned.spec
+        fingerprint = None
+        if spec.fingerprint is not None:
+            try:
+                fingerprint = spec.fingerprint(planned.params, run.context(planned))
+            except Exception as exc:
+                run.fail(planned, exc)
+                return planned
+            run.fingerprints[planned.id] = fingerprint
+        if spec.output:  # where it writes is part of what an output node does
+            fingerprint = (fingerprint, run.output_dir_text)
+        key = node_key(planned.static_key, fingerprint, upstream)
+        keys[planned.id] = key
+        if spec.cache == "none":
+            continue
+        values = memory.get(key)
+        if values is not None and still_valid(spec, values):
+            run.values[planned.id] = values
+            run.hits[planned.id] = "memory"
+        elif spec.cache == "disk" and key in disk:
+            run.values[planned.id] = None
+            run.hits[planned.id] = "disk"
+    return None
+
+
+def needed(run: "PlanRun") -> set[str]:
+    """The planned nodes this run must load or compute, walking back from the requested ones."""
+    by_id, hits = run.by_id, run.hits
+    found: set[str] = set()
+    stack = list(run.plan.targets)
+    while stack:
+        nid = stack.pop()
+        if nid in found:
+            continue
+        found.add(nid)
+        if nid not in hits:
+            stack.extend(src for _, src, _, _ in by_id[nid].links)
+    return found
+
+
+def remember(run: "PlanRun", planned: "PlannedNode", outputs: tuple) -> None:
+    """Cache a node's fresh outputs and keep what its key was made of."""
+    spec = planned.spec
+    key = run.keys[planned.id]
+    executor = run.ex
+    if spec.cache != "none":
+        executor.memory.put(key, outputs, nbytes(spec, outputs))
+    if spec.cache == "disk":
+        executor.disk.put(
+            key,
+            outputs,
+            [o.type for o in spec.outputs.values()],
+            {"node": planned.node.id, "node_type": spec.type, "params": planned.params},
+        )
+    executor._records[planned.id] = NodeRecord(
+        key,
+        spec.type,
+        spec.version,
+        planned.params,  # plans are not mutated once made, so no copy is needed
+        {arg: run.keys[src] for arg, src, _, _ in planned.links},
+        run.fingerprints.get(planned.id),
+    )
+
+
+def reason(run: "PlanRun", planned: "PlannedNode") -> str:
+    """Why a node runs: first run, param X changed, upstream Y changed, fingerprint changed, evicted."""
+    spec = planned.spec
+    if spec.cache == "none":
+        return "never cached"
+    executor = run.ex
+    previous = executor._records.get(planned.id)
+    key = run.keys[planned.id]
+    if previous is None:
+        return "evicted" if key in executor.memory.evicted else "first run"
+    if previous.type != spec.type or previous.version != spec.version:
+        return "node type changed"
+    changed = sorted(
+        name
+        for name in set(previous.params) | set(planned.params)
+        if previous.params.get(name, _MISSING) != planned.params.get(name, _MISSING)
+    )
+    if changed:
+        return f"param {', '.join(changed)} changed" if len(changed) == 1 else f"params {', '.join(changed)} changed"
+    current_upstream = {arg: run.keys[src] for arg, src, _, _ in planned.links}
+    moved = sorted(
+        {run.by_id[src].node.id for arg, src, _, _ in planned.links if previous.upstream.get(arg) != current_upstream[arg]}
+        | {arg for arg in previous.upstream if arg not in current_upstream}
+    )
+    if moved:
+        return f"upstream {', '.join(moved)} changed"
+    if previous.fingerprint != run.fingerprints.get(planned.id):
+        return "fingerprint changed"
+    if previous.key == key:
+        values = executor.memory.get(key)
+        if values is not None and not still_valid(spec, values):
+            return "output missing"
+        return "evicted"
+    return "output folder changed" if spec.output else "settings changed"
+
+
+_MISSING = object()
+
+
+def nbytes(spec: Any, values: tuple) -> int:
+    sizers = spec.__dict__.get("_sizers")
+    if sizers is None:  # worked out once per node type
+        sizers = spec.__dict__["_sizers"] = [
+            port_type.nbytes if (port_type := get_type(output.type)) else (lambda value: 64)
+            for output in spec.outputs.values()
+        ]
+    return sum(size(value) for size, value in zip(sizers, values))
+
+
+def still_valid(spec: Any, values: tuple) -> bool:
+    """Cached values whose type can go stale (a written file since deleted) must be recomputed."""
+    checks = spec.__dict__.get("_staleness_checks")
+    if checks is None:  # worked out once per node type
+        checks = spec.__dict__["_staleness_checks"] = [
+            (index, port_type.still_valid)
+            for index, output in enumerate(spec.outputs.values())
+            if (port_type := get_type(output.type)) is not None and port_type.still_valid is not None
+        ]
+    return all(check(values[index]) for index, check in checks)

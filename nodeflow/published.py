@@ -1,0 +1,112 @@
+"""Published inputs: the params a graph offers as a form (``nodeflow app``).
+
+A graph file may list them in an optional top-level key, in the order the form shows them (and the
+order ``gradio_client``'s ``predict(*inputs)`` takes them)::
+
+    "published": ["caption.text", {"param": "noise.seed", "label": "Seed"}]
+
+Each entry is ``NODE.PARAM`` (split at the last dot, like ``--set``) or an object with ``param`` and an
+optional ``label``. Files without the key load unchanged; ``nodeflow app --inputs`` overrides it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from .graph import Graph
+from .params import Param
+from .problems import Problem
+from .registry import Registry
+
+__all__ = ["PublishedInput", "parse_published", "published_to_json", "resolve_published", "problems_for"]
+
+
+@dataclass(frozen=True)
+class PublishedInput:
+    node: str
+    param: str
+    label: str
+    spec: Param
+    node_type: str
+
+    @property
+    def address(self) -> str:
+        return f"{self.node}.{self.param}"
+
+
+def parse_published(data: Any, problems: list[Problem]) -> list[dict[str, str]]:
+    """The ``published`` key of a file as ``[{"param": "NODE.PARAM", "label"?: ...}]``; a malformed
+    entry becomes a load problem and is left out."""
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        problems.append(Problem.graph('"published" must be a list of "NODE.PARAM" entries'))
+        return []
+    entries = []
+    for item in data:
+        if isinstance(item, str):
+            entries.append({"param": item})
+        elif isinstance(item, dict) and isinstance(item.get("param"), str):
+            entry = {"param": item["param"]}
+            if isinstance(item.get("label"), str) and item["label"]:
+                entry["label"] = item["label"]
+            entries.append(entry)
+        else:
+            problems.append(Problem.graph(f'"published": {str(item)[:60]!r} is not "NODE.PARAM" or {{"param": ...}}'))
+    return entries
+
+
+def published_to_json(entries: list[dict[str, str]]) -> list[Any]:
+    """Plain strings where there is no label, so files stay short."""
+    return [e["param"] if set(e) == {"param"} else dict(e) for e in entries]
+
+
+def resolve_published(
+    graph: Graph, registry: Registry, chosen: Iterable[str] | None = None
+) -> tuple[list[PublishedInput], list[Problem]]:
+    """The form's fields: ``chosen`` (``--inputs``) when given, else the file's ``published`` list.
+    Returns the fields found and a problem for each address that names no node or param."""
+    if chosen is not None:
+        entries = [{"param": c.strip()} for c in chosen if c.strip()]
+    else:
+        entries = list(getattr(graph, "published", []) or [])
+    found: list[PublishedInput] = []
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for entry in entries:
+        address = entry["param"]
+        node_id, dot, param_name = address.rpartition(".")
+        if not dot or not node_id or not param_name:
+            problems.append(Problem.graph(f"published input {address!r}: expected NODE.PARAM"))
+            continue
+        node = graph.nodes.get(node_id)
+        if node is None:
+            known = ", ".join(sorted(graph.nodes)) or "none"
+            problems.append(Problem.graph(f"published input {address!r}: no node {node_id!r} (nodes: {known})"))
+            continue
+        spec = registry.get(node.type)
+        if spec is None:
+            problems.append(Problem(node_id, node.type, None, "unknown node type"))
+            continue
+        param = spec.params.get(param_name)
+        if param is None:
+            known = ", ".join(spec.params) or "none"
+            problems.append(Problem(node_id, node.type, param_name, f"published input: no param {param_name!r} (params: {known})"))
+            continue
+        if param_name in node.inputs:
+            problems.append(Problem(node_id, node.type, param_name, "published input is linked from another node; unlink it first"))
+            continue
+        if address in seen:
+            continue
+        seen.add(address)
+        label = entry.get("label") or f"{node.ui.get('title') or node_id} · {param_name}"
+        found.append(PublishedInput(node_id, param_name, label, param, node.type))
+    return found, problems
+
+
+def problems_for(graph: Graph, registry: Registry) -> list[Problem]:
+    """Validation hook: every published address must name an unlinked param of a node in the graph."""
+    if not getattr(graph, "published", None):
+        return []
+    return resolve_published(graph, registry)[1]

@@ -1,0 +1,138 @@
+"""Does a param name something that exists? A cheap check, run with validation, for model sources and
+input files: it looks at folders, the Hugging Face cache and installed packages, and loads nothing.
+So a graph whose diffusion model is missing says so on that node before the LLM upstream works for
+seconds and the run fails.
+
+A pack marks a param with ``Param(..., resolve=Resolve("model", check, models="llm"))``; ``check(value,
+settings, params)`` raises (ModelNotFound, FileNotFoundError, ValueError) with a message saying what
+is missing, or returns what it found. ``file`` params are checked against the input folders unless
+they bring their own check.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .problems import Problem
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .graph import Graph
+    from .registry import Registry
+
+__all__ = ["Resolve", "hub_cached", "input_file", "model_source", "resolve_check", "resolve_problems"]
+
+
+@dataclass(frozen=True)
+class Resolve:
+    """How validation checks that a param's value exists. ``kind``: ``model`` or ``file``; ``models``
+    names the kind of model a picker lists (llm, diffusion, embed, lora)."""
+
+    kind: str
+    check: Callable[[Any, Any, dict[str, Any]], Any] | None = None
+    models: str = ""
+
+    def spec(self) -> dict[str, Any]:
+        return {"kind": self.kind, **({"models": self.models} if self.models else {})}
+
+
+def model_source(
+    resolver: Callable[[str, Any, dict[str, Any]], Any], *, models: str, what: str, layout: str
+) -> Resolve:
+    """A model source param: ``resolver(value, settings, params)`` is the pack's own (cheap) lookup,
+    returning a tuple whose first item is ``"hub"`` (then the second is the hub id) or a local kind.
+    A hub id counts only when the hub may be asked or the Hugging Face cache holds it."""
+
+    def check(value: Any, settings: Any, params: dict[str, Any]) -> Any:
+        from .models import ModelNotFound, not_found_message
+
+        found = resolver(str(value), settings, params)
+        if (
+            isinstance(found, tuple)
+            and found
+            and found[0] == "hub"
+            and _offline()
+            and not hub_cached(found[1])
+        ):
+            raise ModelNotFound(not_found_message(found[1], settings, what=what, layout=layout))
+        return found
+
+    return Resolve("model", check, models)
+
+
+def input_file(value: Any, settings: Any, params: dict[str, Any]) -> Path:
+    """A file (or folder) param: it must name something inside the input folders."""
+    from .files import resolve_inside
+
+    if not str(value).strip():
+        raise ValueError("no file chosen: pick one from the input folders, or upload one")
+    try:
+        return resolve_inside(str(value), settings.input_dirs(), must_exist=True)
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            f"{value!r} is not in the input folders ({', '.join(str(p) for p in settings.input_dirs())}); "
+            "upload it or pick another file"
+        ) from None
+
+
+def hub_cached(repo_id: str) -> bool:
+    """Whether the Hugging Face cache holds a snapshot of ``repo_id`` (looked up on disk, no network)."""
+    from huggingface_hub import constants
+
+    folder = Path(constants.HF_HUB_CACHE) / f"models--{repo_id.replace('/', '--')}" / "snapshots"
+    return folder.is_dir() and any(folder.iterdir())
+
+
+def _offline() -> bool:
+    return any(
+        os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+        for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+    )
+
+
+def resolve_problems(
+    graph: Graph, registry: Registry, settings: Any, skip: set[str] = frozenset()
+) -> list[Problem]:
+    """A problem for each model source or input file param that does not resolve (unlinked params only)."""
+    from .models import ModelNotFound
+
+    problems = []
+    for node in graph.nodes.values():
+        spec = registry.get(node.type)
+        if spec is None or node.id in skip or node.mode == "bypass":
+            continue
+        values = {name: p.default for name, p in spec.params.items()}
+        values.update(node.params)
+        for name, param in spec.params.items():
+            how = getattr(param, "resolve", None)
+            if how is None and param.kind == "file" and not param.optional:
+                how = Resolve("file")
+            if how is None or name in node.inputs:
+                continue
+            value = values.get(name)
+            if (value is None and param.optional) or isinstance(
+                value, dict
+            ):  # a sweep: checked per item when run
+                continue
+            check = how.check or input_file
+            try:
+                check(value, settings, values)
+            except (ModelNotFound, FileNotFoundError, ValueError) as exc:
+                problems.append(Problem(node.id, node.type, name, " ".join(str(exc).split("\n"))))
+                continue
+            except Exception:  # noqa: BLE001, S112  a check must never break validation; the run says what is wrong
+                continue
+    return problems
+
+
+def resolve_check(graph: Graph, registry: Registry, settings: Any, policy: Any = None) -> list[Problem]:
+    """The validation check (``nodeflow.validate.add_check``): needs settings to know the folders, and
+    leaves out the nodes a mute sets aside."""
+    if settings is None:
+        return []
+    from .inactive import inactive_nodes
+
+    return resolve_problems(graph, registry, settings, skip=inactive_nodes(graph, registry))

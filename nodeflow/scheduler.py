@@ -1,0 +1,403 @@
+"""One run of a plan: the executor's loop that decides order, caching and events.
+
+1. key every planned node and find cache hits (``keying.key_all``);
+2. find what is needed (``keying.needed``): cached nodes do not need their inputs;
+3. hand ready nodes to the backend as tasks, lowest plan position first, as many at once as the
+   backend has slots for; collect finished ones, cache them and release what depends on them;
+4. on the first failure or a cancel, start nothing more, let running nodes stop at their next
+   ``ctx.check()``, and end every node that did not run with ``node_skipped`` and a reason.
+
+With one ready node and nothing running, the backend may run the node in this thread, so a chain
+runs exactly as it did before the pool existed, event for event.
+"""
+
+from __future__ import annotations
+
+import heapq
+import threading
+import time
+import traceback
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .backends.base import StopSignal, Task, TaskEnv, TaskResult
+from .context import Cancelled, Context
+from .events import EventSink, preview_kind, summarize
+from .keying import key_all, nbytes, needed, reason, remember
+from .node_previews import show_outputs
+from .plan import Plan, PlannedNode
+from .resources import holds_of
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .backends.base import Backend
+    from .executor import Executor, RunResult
+
+__all__ = ["PlanRun"]
+
+POLL_S = 0.1  # how often a waiting run looks at its cancel flag
+MAX_BATCH = 64  # sweep items of one node handed to its batch function in one call
+
+
+def started_fields(plan: Plan) -> dict[str, Any]:
+    """``nodes``: the graph ids that will be considered; ``items``: how many items each mapped node makes."""
+    nodes: list[str] = []
+    items: dict[str, int] = {}
+    for p in plan.order:
+        if p.mode == "bypass":
+            continue
+        if p.item is None:
+            nodes.append(p.id)
+        else:
+            if p.node.id not in items:
+                nodes.append(p.node.id)
+            items[p.node.id] = items.get(p.node.id, 0) + 1
+    return {"nodes": nodes, "items": items} if items else {"nodes": nodes}
+
+
+class PlanRun:
+    """One run of a plan. Short-lived; holds the per-run state so the Executor stays reusable."""
+
+    def __init__(
+        self,
+        executor: "Executor",
+        plan: Plan,
+        sink: EventSink | None,
+        cancel: threading.Event | None,
+        output_dir: Path | None,
+        run_id: str | None,
+        backend: "Backend",
+    ):
+        self.ex = executor
+        self.plan = plan
+        self.sink = sink
+        self.cancel = cancel or threading.Event()
+        self.failed = threading.Event()  # the first failure stops the other branches
+        self.stop = StopSignal(self.cancel, self.failed)
+        self.backend = backend
+        self.output_dir = Path(output_dir or executor.settings.output_dir)
+        self.output_dir_text = str(self.output_dir.resolve())
+        self.run_id = run_id or uuid.uuid4().hex[:12]
+        self.keys: dict[str, str] = {}
+        self.values: dict[str, tuple | None] = {}  # None: cached on disk, not loaded yet
+        self.hits: dict[str, str] = {}  # node id -> "memory" or "disk"
+        self.fingerprints: dict[str, Any] = {}
+        self.by_id = {p.id: p for p in plan.order}
+        self.result: "RunResult | None" = None
+        self._emit_lock = threading.Lock()
+        self.env = TaskEnv(executor.registry, executor.settings, executor.models, self._emit_from_node, self.stop)
+
+    # --- events ----------------------------------------------------------------------------------
+
+    def emit(self, name: str, **fields: Any) -> None:
+        if self.sink is not None:
+            event = {"event": name, "run": self.run_id, "t": time.time(), **fields}
+            with self._emit_lock:
+                self.sink(event)
+
+    def _emit_from_node(self, event: dict[str, Any]) -> None:
+        if self.sink is not None:
+            with self._emit_lock:
+                self.sink(event)
+
+    # --- the steps -------------------------------------------------------------------------------
+
+    def execute(self) -> "RunResult":
+        from .executor import RunResult
+
+        started = time.perf_counter()
+        result = self.result = RunResult(self.run_id, "ok", 0.0)
+        if self.sink is not None:
+            self.emit("run_started", **started_fields(self.plan))
+        try:
+            # 1. keys and cache hits
+            if key_all(self) is None:
+                # 2. what must be loaded or computed; 3-4. run it
+                self.run_needed(needed(self))
+                if result.status == "ok":
+                    for target in self.plan.targets:
+                        if target in self.values or self.by_id[target].mode == "bypass":
+                            result.outputs[target] = self.output_dict(target)
+        except (Cancelled, KeyboardInterrupt):
+            result.status = "cancelled"
+            self.cancel.set()
+        if result.status == "ok" and self.cancel.is_set():
+            result.status = "cancelled"
+        result.duration_s = time.perf_counter() - started
+        self.emit("run_finished", status=result.status, duration_s=round(result.duration_s, 6))
+        return result
+
+    def run_needed(self, wanted: set[str]) -> None:
+        order = self.plan.order
+        position = {p.id: i for i, p in enumerate(order)}
+        waiting: dict[str, int] = {}
+        dependents: dict[str, list[str]] = {}
+        ready: list[int] = []
+        for i, planned in enumerate(order):
+            if planned.id not in wanted:
+                continue
+            sources = () if planned.id in self.hits else {src for _, src, _, _ in planned.links}
+            waiting[planned.id] = len(sources)
+            for src in sources:
+                dependents.setdefault(src, []).append(planned.id)
+            if not sources:
+                ready.append(i)
+        heapq.heapify(ready)
+        done: set[str] = set()
+        backend = self.backend
+        stop = self.stop
+        blocked: set[str] = set()
+
+        def release(node_id: str) -> None:
+            done.add(node_id)
+            for child in dependents.get(node_id, ()):
+                waiting[child] -= 1
+                if waiting[child] == 0 and child not in blocked:
+                    heapq.heappush(ready, position[child])
+
+        while ready or backend.in_flight:
+            # 3a. start what is ready and has a slot, lowest plan position first
+            deferred: list[int] = []
+            while ready and not stop.is_set():
+                index = heapq.heappop(ready)
+                planned = order[index]
+                if planned.mode == "bypass":
+                    release(planned.id)
+                    continue
+                if planned.id in self.hits:
+                    self.result.cached.append(planned.id)  # type: ignore[union-attr]
+                    self.emit("node_cached", **planned.label)
+                    if planned.spec.output and self.sink is not None:
+                        self.replay_previews(planned)
+                    if self.sink is not None:  # a node the user asked to see shows its result (ui.preview)
+                        show_outputs(planned, self.values.get(planned.id), lambda p=planned: self.context(p))
+                    release(planned.id)
+                    continue
+                members = [planned]
+                if planned.spec.batch is not None and planned.item is not None:  # 3b. a native batch
+                    members += self.take_batch(planned, ready)
+                task = self.task_for(planned) if len(members) == 1 else self.batch_task(members)
+                if task is None:  # a linked value failed its param's check
+                    break
+                if not backend.can_submit_task(task):
+                    deferred.extend(m.seq for m in members)
+                    continue
+                if self.sink is not None:
+                    for member in members:
+                        self.emit("node_started", reason=reason(self, member), **member.label)
+                backend.submit_task(task, self.env, alone=not ready and not deferred and not backend.in_flight)
+            for index in deferred:
+                heapq.heappush(ready, index)
+            if stop.is_set() and not backend.in_flight:
+                break
+            # 3b. collect what finished
+            for finished in backend.collect(timeout=POLL_S):
+                for planned, one in self.split(finished):
+                    if self.finish(planned, one):
+                        release(planned.id)
+                    elif one.status == "error" and one.blocked:
+                        blocked.update(self.descendants(planned.id, dependents))
+        # 4. say what did not run, and why
+        self.skip_the_rest(wanted, done, dependents, blocked)
+
+    # --- tasks -----------------------------------------------------------------------------------
+
+    def task_for(self, planned: PlannedNode) -> Task | None:
+        spec = planned.spec
+        inputs: dict[str, Any] = {}
+        labels: dict[str, list[str]] = {}
+        try:
+            for arg, src, index, is_param in planned.links:
+                value = self.value_of(src)[index]
+                if arg in planned.gathered:  # a list input collects every item of its source
+                    inputs.setdefault(arg, []).append(value)
+                    labels.setdefault(arg, []).append(self.by_id[src].caption)
+                    continue
+                inputs[arg] = spec.params[arg].check(value) if is_param else value
+        except Cancelled:
+            raise
+        except Exception as exc:
+            self.fail(planned, exc)
+            return None
+        task = Task(
+            self.run_id,
+            planned.node.id,
+            spec.type,
+            planned.params,
+            inputs,
+            spec.holds or holds_of(spec, self.ex.registry),
+            self.output_dir_text,
+            planned.item,
+            None,
+            self.keys[planned.id],
+            planned.graph if planned.graph is not None else self.plan.graph,
+            spec,
+            planned.seq,
+        )
+        if labels:
+            task.labels = labels
+        return task
+
+    def take_batch(self, first: PlannedNode, ready: list[int]) -> list[PlannedNode]:
+        """Other ready items of the same node, taken off the ready heap (at most MAX_BATCH in all)."""
+        order = self.plan.order
+        same = [i for i in ready if order[i].node.id == first.node.id and order[i].id not in self.hits][: MAX_BATCH - 1]
+        if not same:
+            return []
+        ready[:] = [i for i in ready if i not in set(same)]
+        heapq.heapify(ready)
+        return [order[i] for i in sorted(same)]
+
+    def batch_task(self, members: list[PlannedNode]) -> Task | None:
+        tasks = [self.task_for(member) for member in members]
+        if any(task is None for task in tasks):
+            return None
+        first = tasks[0]
+        assert first is not None
+        first.batch = [(t.item, t.params, t.inputs) for t in tasks if t is not None]
+        first.members = [member.seq for member in members]
+        first.item = None
+        return first
+
+    def split(self, finished: TaskResult) -> list[tuple[PlannedNode, TaskResult]]:
+        """A batch's result as one result per item (an error or cancel applies to every item)."""
+        order = self.plan.order
+        task = finished.task
+        if task.batch is None:
+            return [(order[task.seq], finished)]
+        if finished.status != "ok":
+            return [(order[seq], finished) for seq in task.members]
+        share = finished.duration_s / max(1, len(task.members))
+        return [(order[seq], TaskResult(task, outputs, duration_s=share))
+                for seq, outputs in zip(task.members, finished.outputs or [])]
+
+    def finish(self, planned: PlannedNode, finished: TaskResult) -> bool:
+        """Take a finished task's outputs. False when the node did not produce any."""
+        if finished.status == "ok":
+            outputs = finished.outputs
+            assert isinstance(outputs, tuple)
+            self.values[planned.id] = outputs
+            remember(self, planned, outputs)
+            self.result.ran.append(planned.id)  # type: ignore[union-attr]
+            if self.sink is not None:
+                self.emit(
+                    "node_finished",
+                    duration_s=round(finished.duration_s, 6),
+                    outputs={name: summarize(v) for name, v in zip(planned.spec.outputs, outputs)},
+                    **planned.label,
+                )
+                show_outputs(planned, outputs, lambda: self.context(planned))
+            return True
+        if finished.status == "cancelled":
+            self.emit("node_skipped", reason="cancelled", **planned.label)
+            return False
+        if finished.blocked:
+            self.result.blocked.append(planned.id)  # type: ignore[union-attr]
+            self.emit("node_error", message=finished.message, traceback=finished.traceback, blocked=True, **planned.label)
+            return False
+        self.record_failure(planned, finished.message, finished.traceback)
+        return False
+
+    def fail(self, planned: PlannedNode, exc: BaseException) -> None:
+        message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        self.record_failure(planned, message, traceback.format_exc())
+
+    def record_failure(self, planned: PlannedNode, message: str, trace: str) -> None:
+        from .executor import NodeFailure
+
+        result = self.result
+        assert result is not None
+        if result.error is None:  # the first failure is the run's error
+            result.status = "error"
+            result.error = NodeFailure(planned.node.id, planned.spec.type, message, trace, planned.item)
+        self.failed.set()
+        self.emit("node_error", message=message, traceback=trace, **planned.label)
+
+    def descendants(self, node_id: str, dependents: dict[str, list[str]]) -> set[str]:
+        found: set[str] = set()
+        stack = list(dependents.get(node_id, ()))
+        while stack:
+            nid = stack.pop()
+            if nid not in found:
+                found.add(nid)
+                stack.extend(dependents.get(nid, ()))
+        return found
+
+    def skip_the_rest(self, wanted: set[str], done: set[str], dependents: dict[str, list[str]], blocked: set[str]) -> None:
+        result = self.result
+        assert result is not None
+        left = [p for p in self.plan.order if p.id in wanted and p.id not in done and p.mode != "bypass"]
+        if not left or self.sink is None:
+            return
+        failed_at = {}
+        if result.error is not None:
+            for p in self.plan.order:
+                if p.node.id == result.error.node and p.item == result.error.item:
+                    failed_at = self.descendants(p.id, dependents) | {p.id}
+        reported = {e for e in result.blocked}
+        for planned in left:
+            if planned.id in reported or (result.error is not None and planned.node.id == result.error.node
+                                          and planned.item == result.error.item):
+                continue
+            if planned.id in blocked:
+                why = "blocked by guard"
+            elif planned.id in failed_at:
+                why = f"upstream {result.error.node} failed"  # type: ignore[union-attr]
+            else:
+                why = "cancelled"
+            self.emit("node_skipped", reason=why, **planned.label)
+
+    # --- values ----------------------------------------------------------------------------------
+
+    def replay_previews(self, planned: PlannedNode) -> None:
+        """A cached output node shows the files it wrote, as if it had just run: a page opened
+        after the first run (or another browser) must still see the result on the node."""
+        for output, value in zip(planned.spec.outputs.values(), self.value_of(planned.id)):
+            if output.type == "File" and Path(value).exists():
+                self.emit("preview", kind=preview_kind(value), path=str(value), **planned.label)
+
+    def value_of(self, node_id: str) -> tuple:
+        values = self.values.get(node_id)
+        if values is not None:
+            return values
+        planned = self.by_id[node_id]
+        if planned.mode == "bypass":
+            values = tuple(
+                self.passthrough_value(planned, planned.passthrough.get(i))
+                for i in range(len(planned.spec.outputs))
+            )
+        else:  # a disk hit, loaded on first use
+            key = self.keys[node_id]
+            values = self.ex.disk.get(key)
+            if values is None:
+                raise RuntimeError(f"the disk cache entry of {node_id} vanished while running")
+            self.ex.memory.put(key, values, nbytes(planned.spec, values))
+        self.values[node_id] = values
+        return values
+
+    def passthrough_value(self, planned: PlannedNode, arg: str | None) -> Any:
+        for link_arg, src, index, _ in planned.links:
+            if link_arg == arg:
+                return self.value_of(src)[index]
+        return None
+
+    def output_dict(self, node_id: str) -> dict[str, Any]:
+        planned = self.by_id[node_id]
+        return dict(zip(planned.spec.outputs, self.value_of(node_id)))
+
+    def context(self, planned: PlannedNode) -> Context:
+        return Context(
+            run_id=self.run_id,
+            node_id=planned.node.id,
+            node_type=planned.spec.type,
+            emit=self._emit_from_node,
+            cancel_event=self.stop,
+            settings=self.ex.settings,
+            models=self.ex.models,
+            output_dir=self.output_dir,
+            graph=planned.graph if planned.graph is not None else self.plan.graph,
+            params=planned.params,
+            item=planned.item,
+            plan=self.plan,
+            registry=self.ex.registry,
+        )

@@ -1,0 +1,362 @@
+"""Sweeps: one param (or unlinked input) takes several values, and what depends on it is mapped.
+
+In a graph file, a swept param holds an object instead of a value::
+
+    "seed":   {"sweep": [1, 2, 3]}
+    "prompt": {"sweep": {"file": "prompts.txt"}}          # one value per non-empty line
+    "scale":  {"sweep": {"from": 1, "to": 2, "step": 0.5}} # 1, 1.5, 2 (ends included)
+    "steps":  {"sweep": [10, 20], "zip": "a"}             # zipped with every sweep of group "a"
+
+Sweeps combine as a product; sweeps in the same ``zip`` group advance together (their lengths must
+match). The command line adds sweeps with ``--sweep NODE.PARAM=1,2,3`` or ``=@file.txt`` (and
+``--zip`` zips all of them). Planning maps every node downstream of a sweep over its items: each item
+is a planned copy ``NODE[i]`` with its own params, cache key, outputs and provenance (the graph as
+that item saw it, with ``item``). A node input declared as a list (``list[Image]``) collects every item
+of what it reads into one list instead of being mapped.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Iterable
+
+from .keys import static_part
+from .params import ParamError
+from .problems import Problem
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .graph import Graph
+    from .plan import Plan, PlannedNode
+    from .registry import Registry
+
+__all__ = ["apply_sweeps", "sweep_problems", "expand_sweeps", "is_sweep", "MAX_ITEMS"]
+
+MAX_ITEMS = 10_000  # items of one node; more is almost surely a mistake (a product of long lists)
+
+
+def is_sweep(value: Any) -> bool:
+    return isinstance(value, dict) and "sweep" in value
+
+
+@dataclass
+class _Sweep:
+    node: str
+    param: str
+    values: list[Any]
+    group: str | None
+
+
+# --- command line --------------------------------------------------------------------------------
+
+
+def apply_sweeps(graph: "Graph", registry: "Registry", texts: Iterable[str], settings: Any = None) -> list[Problem]:
+    """Write ``NODE.PARAM=A,B,C`` / ``NODE.PARAM=@FILE`` sweeps into the graph (``zip`` when a text is
+    prefixed ``zip:``). Values are parsed by the param's kind."""
+    problems = []
+    for text in texts:
+        group = None
+        if text.startswith("zip:"):
+            group, text = "cli", text[4:]
+        target, sep, raw = text.partition("=")
+        node_id, dot, name = target.rpartition(".")
+        if not sep or not dot or not node_id or not name:
+            problems.append(Problem.graph(f"--sweep {text!r}: expected NODE.PARAM=A,B,C or NODE.PARAM=@FILE"))
+            continue
+        node = graph.nodes.get(node_id)
+        if node is None:
+            problems.append(Problem.graph(f"--sweep {text!r}: no node {node_id!r}"))
+            continue
+        spec = registry.get(node.type)
+        if spec is None:
+            continue
+        param = spec.params.get(name)
+        if param is None and name not in spec.inputs:
+            problems.append(Problem(node_id, node.type, name, f"--sweep: no param {name!r}"))
+            continue
+        if raw.startswith("@"):
+            sweep: Any = {"file": raw[1:]}
+        else:
+            sweep = []
+            for part in raw.split(","):
+                try:
+                    sweep.append(param.parse(part.strip()) if param is not None else part.strip())
+                except ParamError as exc:
+                    problems.append(Problem(node_id, node.type, name, f"--sweep: {exc}"))
+        entry: dict[str, Any] = {"sweep": sweep}
+        if group:
+            entry["zip"] = group
+        node.params[name] = entry
+        node.inputs.pop(name, None)
+    return problems
+
+
+# --- validation ----------------------------------------------------------------------------------
+
+
+def sweep_problems(graph: "Graph", registry: "Registry", settings: Any = None) -> list[Problem]:
+    """Every problem of the graph's sweeps: unreadable values, values a param refuses, an empty
+    sweep, zip groups of unequal lengths, sweeps on linked ports."""
+    problems: list[Problem] = []
+    _collect(graph, registry, settings, problems)
+    return problems
+
+
+def _collect(graph: "Graph", registry: "Registry", settings: Any, problems: list[Problem]) -> list[_Sweep]:
+    sweeps: list[_Sweep] = []
+    for node in graph.nodes.values():
+        spec = registry.get(node.type)
+        for name, value in node.params.items():
+            if spec is None:
+                break
+            if not is_sweep(value):
+                continue
+
+            def bad(message: str) -> None:
+                problems.append(Problem(node.id, node.type, name, message))
+
+            if name not in spec.params and name not in spec.inputs:
+                continue  # reported by validate as an unknown param
+            if name in node.inputs:
+                bad("swept and linked at once: remove the link or the sweep")
+                continue
+            extra = set(value) - {"sweep", "zip"}
+            if extra:
+                bad(f"unknown sweep key {sorted(extra)[0]!r} (a sweep has \"sweep\" and optionally \"zip\")")
+                continue
+            values = _values(value["sweep"], settings, bad)
+            if values is None:
+                continue
+            if not values:
+                bad("empty sweep: give it at least one value")
+                continue
+            param = spec.params.get(name)
+            checked = []
+            from_file = isinstance(value["sweep"], dict) and "file" in value["sweep"]
+            for index, item in enumerate(values):
+                try:
+                    if from_file and param is not None:  # lines are text: read them as --set reads values
+                        item = param.parse(item)
+                    checked.append(param.check(item) if param is not None else _input_value(spec, name, item))
+                except (ParamError, ValueError) as exc:
+                    bad(f"sweep value {index + 1} ({json.dumps(item, default=str)[:40]}): {exc}")
+                    break
+            else:
+                group = value.get("zip")
+                if group is not None and not isinstance(group, str):
+                    bad('"zip" must name a group (a string)')
+                    continue
+                sweeps.append(_Sweep(node.id, name, checked, group))
+    groups: dict[str, _Sweep] = {}
+    for sweep in sweeps:
+        if sweep.group is None:
+            continue
+        first = groups.setdefault(sweep.group, sweep)
+        if len(first.values) != len(sweep.values):
+            problems.append(Problem(sweep.node, graph.nodes[sweep.node].type, sweep.param,
+                                    f"zip group {sweep.group!r}: {sweep.node}.{sweep.param} has {len(sweep.values)} values "
+                                    f"but {first.node}.{first.param} has {len(first.values)}; zipped sweeps need equal lengths"))
+    return sweeps
+
+
+def _values(sweep: Any, settings: Any, bad: Any) -> list[Any] | None:
+    if isinstance(sweep, list):
+        return sweep
+    if not isinstance(sweep, dict):
+        bad('a sweep is a list of values, {"file": NAME}, or {"from": A, "to": B, "step": C}')
+        return None
+    if "file" in sweep:
+        return _file_lines(sweep["file"], settings, bad)
+    if "from" in sweep and "to" in sweep:
+        start, stop, step = sweep["from"], sweep["to"], sweep.get("step", 1)
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (start, stop, step)) or step <= 0:
+            bad('a range sweep needs numbers "from", "to" and a positive "step"')
+            return None
+        count = int((stop - start) / step + 1e-9) + 1
+        if count > MAX_ITEMS:
+            bad(f"the range has {count} values, more than {MAX_ITEMS}")
+            return None
+        return [start + i * step for i in range(max(0, count))]
+    bad('a sweep is a list of values, {"file": NAME}, or {"from": A, "to": B, "step": C}')
+    return None
+
+
+def _file_lines(name: Any, settings: Any, bad: Any) -> list[str] | None:
+    from .files import PathNotAllowed, resolve_inside
+    from .settings import Settings
+
+    if not isinstance(name, str) or not name:
+        bad('"file" must name a text file')
+        return None
+    folders = (settings or Settings()).input_dirs()
+    try:
+        path = resolve_inside(name, folders, must_exist=True)
+        text = path.read_text(encoding="utf-8")
+    except PathNotAllowed:
+        bad(f"sweep file {name!r} is outside the input folders")
+        return None
+    except (OSError, UnicodeDecodeError):
+        where = ", ".join(str(f) for f in folders[:3])
+        bad(f"sweep file {name!r} not found (looked in {where})")
+        return None
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _input_value(spec: Any, name: str, value: Any) -> Any:
+    expected = {"String": str, "Int": int, "Float": (int, float), "Boolean": bool}.get(spec.inputs[name].type)
+    if expected is None:
+        raise ValueError(f"input {name!r} takes {spec.inputs[name].type}, which a graph file cannot hold; sweep a param")
+    if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
+        raise ValueError(f"expected {spec.inputs[name].type}")
+    return value
+
+
+# --- planning ------------------------------------------------------------------------------------
+
+
+def expand_sweeps(plan: "Plan", registry: "Registry", settings: Any = None) -> "Plan":
+    """Map every node downstream of a sweep over its items (see the module docstring)."""
+    from .plan import Plan
+
+    graph = plan.graph
+    assert graph is not None
+    problems: list[Problem] = []
+    sweeps = _collect(graph, registry, settings, problems)
+    if problems:  # validation passed with other settings (a sweep file since removed, say)
+        from .problems import GraphInvalid
+
+        raise GraphInvalid(problems)
+    # 1. axes: a zip group is one axis, any other sweep is an axis of its own
+    axes: list[list[_Sweep]] = []
+    by_group: dict[str, int] = {}
+    for sweep in sweeps:
+        if sweep.group is not None and sweep.group in by_group:
+            axes[by_group[sweep.group]].append(sweep)
+            continue
+        if sweep.group is not None:
+            by_group[sweep.group] = len(axes)
+        axes.append([sweep])
+    own: dict[str, set[int]] = {}
+    for index, axis in enumerate(axes):
+        for sweep in axis:
+            own.setdefault(sweep.node, set()).add(index)
+    lengths = [len(axis[0].values) for axis in axes]
+
+    # 2. the axes of each planned node: its own and those of what it reads (not through a list input)
+    node_axes: dict[str, tuple[int, ...]] = {}
+    for planned in plan.order:
+        found = set(own.get(planned.id, ()))
+        for arg, src, _, _ in planned.links:
+            if not _gathers(planned, arg):
+                found.update(node_axes[src])
+        node_axes[planned.id] = tuple(sorted(found))
+
+    # 3. one planned copy per item
+    order: list["PlannedNode"] = []
+    copies: dict[str, list["PlannedNode"]] = {}
+    for planned in plan.order:
+        mine = node_axes[planned.id]
+        count = 1
+        for axis in mine:
+            count *= lengths[axis]
+        if count > MAX_ITEMS:
+            raise _too_many(planned, count)
+        made = []
+        for item, combo in enumerate(itertools.product(*(range(lengths[a]) for a in mine))):
+            at = dict(zip(mine, combo))
+            made.append(_copy(planned, item if mine else None, at, axes, node_axes, copies, lengths, graph))
+        copies[planned.id] = made
+        order.extend(made)
+    for seq, planned in enumerate(order):
+        planned.seq = seq
+    targets = [p.id for t in plan.targets for p in copies[t]]
+    return Plan(order=order, targets=targets, muted=plan.muted, graph=graph)
+
+
+def _gathers(planned: "PlannedNode", arg: str) -> bool:
+    spec_input = planned.spec.inputs.get(arg)
+    return bool(spec_input is not None and getattr(spec_input, "many", False))
+
+
+def _copy(planned, item, at, axes, node_axes, copies, lengths, graph) -> "PlannedNode":
+    params = dict(planned.params)
+    for axis, index in at.items():
+        for sweep in axes[axis]:
+            if sweep.node == planned.id:
+                params[sweep.param] = sweep.values[index]
+    links = []
+    gathered: dict[str, list[str]] = {}
+    for arg, src, out, is_param in planned.links:
+        if _gathers(planned, arg):
+            gathered[arg] = [c.id for c in copies[src]]
+            links.extend((arg, c.id, out, is_param) for c in copies[src])
+            continue
+        src_axes = node_axes[src]
+        src_item = 0
+        for axis in src_axes:  # row-major index of the source's item
+            src_item = src_item * lengths[axis] + at[axis]
+        links.append((arg, copies[src][src_item].id, out, is_param))
+    spec = planned.spec
+    new_id = planned.id if item is None else f"{planned.id}[{item}]"
+    label = {"node": planned.id} if item is None else {"node": planned.id, "item": item}
+    caption = ", ".join(
+        f"{sweep.param}={sweep.values[index]}" for axis, index in sorted(at.items()) for sweep in axes[axis]
+    )
+    item_graph = None
+    if item is not None:
+        if spec.output:  # one file per item: "hello.png" -> "hello-3.png"
+            for name in ("filename", "name"):
+                if isinstance(params.get(name), str) and "." in params[name] and not _swept(axes, planned.id, name):
+                    stem, dot, suffix = params[name].rpartition(".")
+                    params[name] = f"{stem}-{item}.{suffix}"
+        item_graph = _graph_for(graph, axes, at)
+        node = item_graph.nodes[planned.id] = replace(item_graph.nodes[planned.id])
+        node.params = {**node.params, **{k: v for k, v in params.items() if k in node.params or k in ("filename", "name")}}
+    return replace(
+        planned,
+        id=new_id,
+        params=params,
+        links=links,
+        static_key=static_part(spec.type, spec.version, params),
+        item=item,
+        graph=item_graph,
+        label=label,
+        gathered=gathered,
+        caption=caption,
+    )
+
+
+def _swept(axes: list[list[_Sweep]], node: str, param: str) -> bool:
+    return any(sweep.node == node and sweep.param == param for axis in axes for sweep in axis)
+
+
+def _graph_for(graph: "Graph", axes: list[list[_Sweep]], at: dict[int, int]) -> "Graph":
+    """The graph as one item saw it: each sweep replaced by this item's value (the first value for
+    sweeps the item does not depend on), so its provenance reproduces that item alone."""
+    item_graph = copy.copy(graph)
+    item_graph.nodes = dict(graph.nodes)
+    for axis_index, axis in enumerate(axes):
+        for sweep in axis:
+            node = item_graph.nodes[sweep.node]
+            if node is graph.nodes[sweep.node]:
+                node = item_graph.nodes[sweep.node] = replace(node, params=dict(node.params))
+            node.params[sweep.param] = sweep.values[at.get(axis_index, 0)]
+    return item_graph
+
+
+def _too_many(planned: "PlannedNode", count: int) -> Exception:
+    from .problems import GraphInvalid
+
+    return GraphInvalid([Problem(planned.id, planned.spec.type, None,
+                                 f"mapped over {count} items, more than {MAX_ITEMS}: shorten the sweeps")])
+
+
+def item_count(plan: "Plan") -> dict[str, int]:
+    """Node id -> how many items it makes in ``plan`` (1 for nodes that are not mapped)."""
+    counts: dict[str, int] = {}
+    for planned in plan.order:
+        counts[planned.node.id] = counts.get(planned.node.id, 0) + 1
+    return counts
+

@@ -1,0 +1,79 @@
+"""A real `nodeflow ui` process on a free port, for tests that need real HTTP (raw headers, bodies
+the test client would clean up, a server that must survive what it is sent)."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from nodeflow.app.live import free_port
+
+
+class LiveServer:
+    def __init__(self, port: int, process: subprocess.Popen, home: Path):
+        self.port = port
+        self.process = process
+        self.home = home
+        self.host = f"127.0.0.1:{port}"
+
+    def request(self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None,
+                timeout: float = 60) -> tuple[int, bytes]:
+        """Send exactly these headers (Host included unless given) and return (status, body)."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            connection.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+            sent = {"Host": self.host, **(headers or {})}
+            for name, value in sent.items():
+                connection.putheader(name, value)
+            if body or method in ("POST", "PUT"):
+                if "Content-Length" not in sent and "Transfer-Encoding" not in sent:
+                    connection.putheader("Content-Length", str(len(body)))
+            connection.endheaders(body or None)
+            response = connection.getresponse()
+            if response.getheader("content-type", "").startswith("text/event-stream"):
+                return response.status, response.read(12)  # a stream that never ends: its start is enough
+            return response.status, response.read()
+        finally:
+            connection.close()
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+
+@contextmanager
+def live_editor(tmp_path: Path, **env_extra: str) -> Iterator[LiveServer]:
+    port = free_port()
+    home = tmp_path / "home"
+    env = {**os.environ, "NODEFLOW_HOME": str(home), "NODEFLOW_OUTPUT": str(tmp_path / "out"),
+           "NODEFLOW_NO_BROWSER": "1", **env_extra}
+    log = open(tmp_path / "server.log", "w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "nodeflow.cli", "ui", "--no-browser", "--port", str(port)],
+        cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    server = LiveServer(port, process, home)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if server.request("GET", "/api/run", timeout=5)[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert process.poll() is None, (tmp_path / "server.log").read_text()
+            assert time.monotonic() < deadline, "the editor did not answer within two minutes"
+            time.sleep(0.3)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()

@@ -1,0 +1,158 @@
+// The editor's root: loads the catalog and the graphs to open (browser storage first, else the server's
+// start graph), makes the stores once, and lays out the toolbar, the tabs, the canvas and the panels.
+import { ReactFlowProvider, useReactFlow } from "@xyflow/react";
+import { useEffect, useMemo, useRef, useState } from "react";
+import { useStore } from "zustand";
+import { api } from "./api";
+import { createCommands } from "./commands";
+import { EditorContext, type EditorContextValue } from "./context";
+import { Canvas } from "./Editor";
+import { HelpPanel } from "./HelpPanel";
+import { HistoryPanel, ProblemsBar } from "./Panels";
+import { ProblemStore } from "./problemStore";
+import { QueuePanel } from "./QueuePanel";
+import { boxOf, createDocumentStore } from "./store/document";
+import { RunStore } from "./store/runs";
+import { createTabs, readStoredTabs, type Tabs } from "./store/tabs";
+import { TabBar } from "./TabBar";
+import { notify } from "./toasts";
+import { ToastList } from "./ToastList";
+import { Toolbar } from "./Toolbar";
+import { allInView, fitZoom } from "./layout";
+import { createUiStore, togglePanel } from "./uiState";
+import { useKeyboard } from "./useKeyboard";
+import { useLiveRuns, usePersistAndValidate } from "./useSync";
+import type { Catalog, GraphFile } from "./types";
+
+export interface MountOptions {
+  refreshResults?: (run: string | null) => void;
+  version?: string;
+}
+
+const THEME_KEY = "nodeflow.editor.theme";
+// below this zoom a fitted graph is too small to read: keep its saved view instead
+const FIT_AT_LEAST = 0.4;
+
+type Boot = { catalog: Catalog; first: Parameters<typeof createTabs>[3]; session: string };
+
+export function App({ options }: { options: MountOptions }) {
+  const [boot, setBoot] = useState<Boot | { error: string } | null>(null);
+  useEffect(() => {
+    Promise.all([api.catalog(), api.start()])
+      .then(([catalog, start]) => {
+        const stored = readStoredTabs();
+        // a graph named on the command line wins over the stored tabs, once: edits made since are kept
+        const useStored = stored && (!start.explicit || stored.session === start.session);
+        setBoot({ catalog, first: useStored ? stored : { file: start.graph, source: start.source }, session: start.session });
+      })
+      .catch((err) => setBoot({ error: String(err.message || err) }));
+  }, []);
+  const [theme, setTheme] = useState<"dark" | "light">(() => (localStorage.getItem(THEME_KEY) as "dark" | "light") || "dark");
+  useEffect(() => {
+    document.body.classList.toggle("dark", theme === "dark"); // Gradio's panel follows
+    localStorage.setItem(THEME_KEY, theme);
+  }, [theme]);
+  let body;
+  if (!boot) body = <div className="nf-loading" data-testid="loading">loading the editor…</div>;
+  else if ("error" in boot) body = <div className="nf-fatal" data-testid="boot-error">The editor could not start: {boot.error}</div>;
+  else
+    body = (
+      <ReactFlowProvider>
+        <Editor boot={boot} options={options} theme={theme} onTheme={() => setTheme((t) => (t === "dark" ? "light" : "dark"))} />
+      </ReactFlowProvider>
+    );
+  return <div className={`nf-app nf-${theme}`} data-testid="editor" data-theme={theme}>{body}</div>;
+}
+
+function Editor(props: { boot: Boot; options: MountOptions; theme: "dark" | "light"; onTheme(): void }) {
+  const { catalog, first, session } = props.boot;
+  const rf = useReactFlow();
+  const wrapper = useRef<HTMLDivElement>(null);
+  const made = useMemo(() => {
+    const specs = new Map(catalog.nodes.map((s) => [s.type, s]));
+    const doc = createDocumentStore(catalog);
+    const runs = new RunStore();
+    const problems = new ProblemStore();
+    const ui = createUiStore();
+    const view = {
+      viewport: () => rf.getViewport(),
+      show: (file: GraphFile) => showView(file),
+    };
+    const tabs: Tabs = createTabs(doc, runs, view, first);
+    const commands = createCommands({ doc, tabs, problems, ui, rf, canvas: () => wrapper.current });
+    return { specs, doc, runs, problems, ui, tabs, commands };
+  }, []);
+  const { doc, runs, problems, ui, tabs, commands } = made;
+
+  // the opening view: the saved one when it shows the whole graph (or the graph is too big to fit
+  // readably), else the whole graph fitted
+  const fitTimer = useRef(0);
+  function showView(file: GraphFile) {
+    const box = wrapper.current?.getBoundingClientRect();
+    const boxes = doc.getState().nodes.map(boxOf);
+    const saved = file.ui?.viewport;
+    window.clearTimeout(fitTimer.current);
+    if (!boxes.length) return void rf.setViewport(saved || { x: 0, y: 0, zoom: 1 });
+    if (saved && box && (allInView(boxes, saved, box.width, box.height) || fitZoom(boxes, box.width, box.height) < FIT_AT_LEAST))
+      return void rf.setViewport(saved);
+    if (saved && !box) return void rf.setViewport(saved);
+    // React Flow fits once the nodes are measured
+    fitTimer.current = window.setTimeout(() => rf.fitView({ padding: 0.15, maxZoom: 1 }), 30);
+  }
+  useEffect(() => {
+    showView(tabs.shownFile());
+    for (const error of catalog.pack_errors || []) notify(`node pack ${error.pack} did not load: ${error.message}`, "error");
+  }, []);
+
+  useKeyboard(commands, doc, ui);
+  usePersistAndValidate(doc, tabs, problems, session);
+  useLiveRuns(runs, tabs, props.options);
+
+  const context: EditorContextValue = useMemo(
+    () => ({ catalog, specs: made.specs, doc, runs, problems, commands }),
+    [],
+  );
+  const count = useStore(doc, (s) => s.nodes.length);
+  const panel = useStore(ui, (s) => s.panel);
+
+  return (
+    <EditorContext.Provider value={context}>
+      <div className="nf-shell">
+        <Toolbar commands={commands} theme={props.theme} onTheme={props.onTheme} onPanel={(p) => togglePanel(ui, p)} />
+        <TabBar tabs={tabs} runs={runs} commands={commands} />
+        <div
+          className="nf-canvas"
+          ref={wrapper}
+          data-testid="canvas"
+          data-node-count={count}
+          tabIndex={-1}
+          onMouseMove={(e) => ui.setState({ pointer: rf.screenToFlowPosition({ x: e.clientX, y: e.clientY }) })}
+          onDragOver={(e) => { if (e.dataTransfer.types.includes("Files")) e.preventDefault(); }}
+          onDrop={(e) => {
+            const file = e.dataTransfer.files?.[0];
+            if (!file) return;
+            e.preventDefault();
+            commands.openFile(file);
+          }}
+        >
+          <Canvas commands={commands} ui={ui} theme={props.theme} initialViewport={tabs.shownFile().ui?.viewport} />
+          <ProblemsBar open={panel === "problems"} onToggle={() => togglePanel(ui, "problems")}
+            onPick={(id) => {
+              const node = doc.getState().nodes.find((n) => n.id === id);
+              if (!node) return;
+              doc.getState().select([id]);
+              rf.setCenter(node.position.x + 120, node.position.y + 60, { zoom: 1, duration: 250 });
+            }} />
+          {panel === "history" && <HistoryPanel onOpen={commands.openGraph} onShowRun={(events, graph, name) => {
+            commands.openGraph(graph, name);
+            runs.apply(events);
+            tabs.setRun(events[0]?.run as string);
+          }} onClose={() => ui.setState({ panel: null })} />}
+          {panel === "help" && <HelpPanel onClose={() => ui.setState({ panel: null })} />}
+          {panel === "queue" && <QueuePanel onClose={() => ui.setState({ panel: null })} onRerun={(run) => tabs.setRun(run)} />}
+          <ToastList />
+        </div>
+      </div>
+    </EditorContext.Provider>
+  );
+}

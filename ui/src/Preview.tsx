@@ -1,0 +1,44 @@
+// What a node shows of its result: images (a trainer's loss curve and samples side by side), text, audio,
+// video, and links to the files it wrote.
+import type { NodeRun } from "./runState";
+import type { NodeTypeSpec } from "./types";
+
+const SHOWN_TYPES = new Set(["Image", "Audio", "Video", "String", "Text"]);
+
+/** Whether a node type has an output worth showing on the node (image, audio, video or text). */
+export function showsPreview(spec: NodeTypeSpec): boolean {
+  return spec.outputs.some((o) => SHOWN_TYPES.has(o.type));
+}
+
+export function Preview({ run, id }: { run: NodeRun; id: string }) {
+  const images = run.images ? Object.entries(run.images) : run.image ? [["image", run.image] as [string, string]] : [];
+  if (!images.length && !run.text && !run.audio && !run.video && !run.file) return null;
+  return (
+    <div className="nf-preview nodrag nowheel">
+      {images.length > 0 && (
+        <div className={`nf-preview-images${images.length > 1 ? " nf-two" : ""}`}>
+          {images.map(([slot, url], i) => (
+            <img key={slot} src={url} alt={slot} title={slot} draggable={false}
+              data-testid={i === images.length - 1 ? `preview-image-${id}` : `preview-image-${id}-${slot}`} />
+          ))}
+        </div>
+      )}
+      {run.text && <pre className="nf-preview-text" data-testid={`preview-text-${id}`}>{run.text}</pre>}
+      {run.audio && run.status !== "running" && <audio controls src={run.audio} data-testid={`preview-audio-${id}`} />}
+      {run.video && run.status !== "running" && <video controls src={run.video} data-testid={`preview-video-${id}`} />}
+      {run.file && <a className="nf-file-link" href={run.file} download data-testid={`preview-file-${id}`}>⇩ {run.file.split("/").pop()}</a>}
+    </div>
+  );
+}
+
+export function OutputLinks({ urls, id }: { urls: Record<string, string>; id: string }) {
+  return (
+    <div className="nf-output-links nodrag">
+      {Object.entries(urls).map(([name, url]) => (
+        <a key={name} href={url} target="_blank" rel="noreferrer" data-testid={`output-link-${id}-${name}`} title={url}>
+          ⇩ {decodeURIComponent(url.split("/").pop() || name)}
+        </a>
+      ))}
+    </div>
+  );
+}

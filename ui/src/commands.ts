@@ -1,0 +1,197 @@
+// The editor's commands (run, stop, save, open, tabs, clipboard, undo...), made once per editor from its
+// stores. The toolbar, the key map and the nodes all call these; none of them holds state of its own.
+import type { ReactFlowInstance } from "@xyflow/react";
+import { api } from "./api";
+import * as clipboard from "./clipboard";
+import { fileShapeError, stringifyGraph, type FlowNode } from "./graphModel";
+import type { Action } from "./keymap";
+import type { ProblemStore } from "./problemStore";
+import type { DocumentStore } from "./store/document";
+import type { Tabs } from "./store/tabs";
+import { notify } from "./toasts";
+import type { GraphFile, Problem } from "./types";
+import { togglePanel, type UiStore } from "./uiState";
+
+export const EMPTY_GRAPH: GraphFile = { nodeflow: 1, meta: { title: "Untitled" }, nodes: {} };
+
+export interface Commands {
+  run(only?: string[]): Promise<void>;
+  runSelected(): void;
+  stop(): void;
+  save(): void;
+  openFile(file: File): Promise<void>;
+  openExample(name: string): void;
+  openGraph(graph: GraphFile, source: string): void;
+  newTab(): void;
+  closeTab(id: string): void;
+  copy(): void;
+  paste(payload?: clipboard.ClipboardPayloadOrNull): void;
+  duplicate(): void;
+  fit(): void;
+  openPalette(clientX: number, clientY: number): void;
+  runTo(node: string): void;
+  remove(node: string): void;
+  togglePreview(node: string): void;
+  perform(action: Action): void;
+}
+
+export function createCommands(deps: {
+  doc: DocumentStore;
+  tabs: Tabs;
+  problems: ProblemStore;
+  ui: UiStore;
+  rf: ReactFlowInstance;
+  canvas: () => HTMLElement | null;
+}): Commands {
+  const { doc, tabs, problems, ui, rf } = deps;
+  const d = () => doc.getState();
+  const selected = () => d().nodes.filter((n: FlowNode) => n.selected).map((n) => n.id);
+
+  const commands: Commands = {
+    async run(only) {
+      const response = await api.run(d().file(rf.getViewport()), only);
+      const body = await response.json().catch(() => ({}));
+      if (response.ok) {
+        tabs.setRun(body.run);
+        return;
+      }
+      if (response.status === 400 && body.problems) {
+        problems.set(body.problems as Problem[]);
+        const n = body.problems.length;
+        notify(`cannot run: ${n} problem${n === 1 ? "" : "s"} (marked on the nodes)`, "error");
+        ui.setState({ panel: "problems" });
+      } else notify(body.error || body.detail || `run refused (${response.status})`, "error");
+    },
+    runSelected() {
+      const ids = selected();
+      if (ids.length) commands.run(ids);
+      else notify("select the nodes to run up to first");
+    },
+    stop() {
+      // this graph's run (a job in the queue) when it has one, else whatever runs
+      const run = tabs.active().run;
+      const cancel = run ? api.cancelJob(run).then((r) => (r.cancelled ? r : api.stop())) : api.stop();
+      cancel.catch(() => api.stop()).catch((e) => notify(String(e.message), "error"));
+    },
+    save() {
+      const file = d().file(rf.getViewport());
+      const title = String(file.meta?.title || tabs.active().source.replace(/\.json$/, "") || "graph");
+      const name = title.toLowerCase().replace(/[^a-z0-9]+/g, "_").replace(/^_|_$/g, "") || "graph";
+      const url = URL.createObjectURL(new Blob([stringifyGraph(file)], { type: "application/json" }));
+      const a = document.createElement("a");
+      a.href = url;
+      a.download = `${name}.json`;
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 1000);
+      d().markSaved();
+    },
+    async openFile(file) {
+      try {
+        const lower = file.name.toLowerCase();
+        if (lower.endsWith(".json") && !lower.endsWith(".provenance.json")) {
+          let data: unknown;
+          try {
+            data = JSON.parse(await file.text());
+          } catch (e: any) {
+            throw new Error(`${file.name} is not valid JSON: ${e.message}`);
+          }
+          const problem = fileShapeError(data);
+          if (problem) throw new Error(`${file.name}: ${problem}`);
+          commands.openGraph(data as GraphFile, file.name);
+          notify(`opened ${file.name}`);
+        } else {
+          const { graph } = await api.provenance(file);
+          commands.openGraph(graph, file.name);
+          notify(`opened the graph that made ${file.name}`);
+        }
+      } catch (e: any) {
+        notify(String(e.message || e), "error");
+      }
+    },
+    openExample(name) {
+      api.example(name).then((g) => commands.openGraph(g, name)).catch((e) => notify(String(e.message), "error"));
+    },
+    openGraph(graph, source) {
+      // an untouched empty tab is reused; anything else opens beside what is open
+      const active = tabs.active();
+      if (!active.dirty && !active.run && d().nodes.length === 0) tabs.close(active.id);
+      tabs.open(graph, source);
+    },
+    newTab() {
+      tabs.open(EMPTY_GRAPH, "");
+    },
+    closeTab(id) {
+      const tab = tabs.store.getState().tabs.find((t) => t.id === id);
+      if (!tab) return;
+      if (tab.dirty && !window.confirm(`"${tab.title}" has unsaved changes. Close it anyway?`)) return;
+      tabs.close(id);
+    },
+    copy() {
+      clipboard.copy(d().nodes, d().edges);
+    },
+    paste(payload) {
+      const ids = d().paste(payload === undefined ? clipboard.stored() : payload, ui.getState().pointer);
+      if (!ids.length) notify("nothing to paste");
+    },
+    duplicate() {
+      const payload = clipboard.copy(d().nodes, d().edges);
+      d().paste(payload, null);
+    },
+    fit() {
+      rf.fitView({ padding: 0.15, duration: 200, maxZoom: 1 });
+    },
+    openPalette(clientX, clientY) {
+      const box = deps.canvas()?.getBoundingClientRect();
+      if (!box) return;
+      ui.setState({
+        palette: {
+          x: Math.min(clientX - box.left, box.width - 340),
+          y: Math.min(clientY - box.top, box.height - 380),
+          flow: rf.screenToFlowPosition({ x: clientX, y: clientY }),
+          wanted: {},
+        },
+      });
+    },
+    runTo(node) {
+      commands.run([node]);
+    },
+    remove(node) {
+      rf.deleteElements({ nodes: [{ id: node }] });
+    },
+    togglePreview(node) {
+      d().patchNode(node, (data) => ({ ...data, ui: { ...data.ui, preview: data.ui.preview ? undefined : true } }));
+    },
+    perform(action) {
+      switch (action) {
+        case "run": return void commands.run();
+        case "runSelected": return commands.runSelected();
+        case "save": return commands.save();
+        case "open": return void deps.canvas()?.closest(".nf-app")?.querySelector<HTMLInputElement>('[data-testid="open-input"]')?.click();
+        case "copy": return commands.copy();
+        case "paste": return; // the paste event brings the system clipboard (see useKeyboard)
+        case "duplicate": return commands.duplicate();
+        case "undo": return d().undo();
+        case "redo": return d().redo();
+        case "selectAll": return d().select("all");
+        case "group": return d().group(selected());
+        case "bypass": return d().patchSelected((n) => ({ ...n, mode: n.mode === "bypass" ? "run" : "bypass" }));
+        case "mute": return d().patchSelected((n) => ({ ...n, mode: n.mode === "mute" ? "run" : "mute" }));
+        case "collapse": return d().patchSelected((n) => ({ ...n, ui: { ...n.ui, collapsed: !n.ui.collapsed || undefined } }));
+        case "palette": {
+          const p = ui.getState().pointer;
+          const box = deps.canvas()?.getBoundingClientRect();
+          if (!box) return;
+          const at = p ? rf.flowToScreenPosition(p) : { x: box.left + box.width / 2 - 160, y: box.top + box.height / 3 };
+          return commands.openPalette(at.x, at.y);
+        }
+        case "fit": return commands.fit();
+        case "help": return togglePanel(ui, "help");
+        case "newTab": return commands.newTab();
+        case "close": return commands.closeTab(tabs.active().id);
+      }
+    },
+  };
+  return commands;
+}

@@ -1,0 +1,119 @@
+// Run state, kept per run and shown for the graph it came from. Events of every run are folded into that
+// run's view (runState.ts); the canvas shows the run of the active tab only, over what that tab's earlier
+// runs left ("memory"), so a cached node keeps showing its last outputs and previews as if it had run.
+// Each node subscribes to its own state: 500 nodes must not all re-render for one progress event.
+import { applyEvent, EMPTY_VIEW, type NodeRun, type RunEvent, type RunView } from "../runState";
+
+type Listener = () => void;
+export type Memory = Record<string, NodeRun>;
+
+const SHOWN_FIELDS = ["image", "images", "text", "audio", "video", "file", "outputs"] as const;
+const KEEP_RUNS = 30;
+
+function hasPreview(run: NodeRun): boolean {
+  return SHOWN_FIELDS.some((f) => run[f] !== undefined);
+}
+
+/** What a node shows: this run's state, with the previews of its last result while it has none of its own. */
+export function merged(now: NodeRun | undefined, before: NodeRun | undefined): NodeRun | undefined {
+  if (!now) return before;
+  if (!before || hasPreview(now) || now.status === "running" || now.status === "done" || now.status === "error") return now;
+  const out: NodeRun = { ...now };
+  for (const field of SHOWN_FIELDS) if (before[field] !== undefined) (out as Record<string, unknown>)[field] = before[field];
+  return out;
+}
+
+export class RunStore {
+  private views = new Map<string, RunView>();
+  private bases = new Map<string, Memory>(); // run id -> the memory of its tab when it started
+  private shownRun: string | null = null;
+  private shownMemory: Memory = {};
+  private cache = new Map<string, { now?: NodeRun; before?: NodeRun; out?: NodeRun }>();
+  private nodeListeners = new Map<string, Set<Listener>>();
+  private listeners = new Set<Listener>();
+  /** the newest run the server reported, whichever graph it belongs to (one run at a time) */
+  server: { run: string | null; status: RunView["status"] } = { run: null, status: "idle" };
+  view: RunView = EMPTY_VIEW;
+
+  apply(events: RunEvent[]): void {
+    if (!events.length) return;
+    const touched = new Map<string, RunView>(); // run -> view before this batch
+    for (const ev of events) {
+      if (!ev.run) continue;
+      const before = this.views.get(ev.run) || { ...EMPTY_VIEW, run: ev.event === "run_started" ? null : ev.run };
+      if (!touched.has(ev.run)) touched.set(ev.run, before);
+      this.views.set(ev.run, applyEvent(before, ev));
+      if (ev.event === "run_started") this.server = { run: ev.run, status: "running" };
+      else if (ev.event === "run_finished" && ev.run === this.server.run) this.server = { run: ev.run, status: (ev.status as RunView["status"]) || "ok" };
+    }
+    while (this.views.size > KEEP_RUNS) {
+      const oldest = this.views.keys().next().value!;
+      if (oldest === this.shownRun) break;
+      this.views.delete(oldest);
+      this.bases.delete(oldest);
+    }
+    const shown = this.shownRun ? touched.get(this.shownRun) : undefined;
+    if (!shown) {
+      this.listeners.forEach((fn) => fn()); // the server's run state (Stop, tab badges) may have changed
+      return;
+    }
+    const after = this.views.get(this.shownRun!)!;
+    this.view = after;
+    for (const id of new Set([...Object.keys(shown.nodes), ...Object.keys(after.nodes)])) {
+      if (shown.nodes[id] !== after.nodes[id]) this.nodeListeners.get(id)?.forEach((fn) => fn());
+    }
+    this.listeners.forEach((fn) => fn());
+  }
+
+  /** Show `run` (null: none) over `memory`: the active tab changed, or it started a run. */
+  show(run: string | null, memory: Memory): void {
+    if (run && !this.bases.has(run)) this.bases.set(run, memory);
+    this.shownRun = run;
+    this.shownMemory = run ? this.bases.get(run)! : memory;
+    this.view = (run && this.views.get(run)) || { ...EMPTY_VIEW, run };
+    this.cache.clear();
+    this.nodeListeners.forEach((set) => set.forEach((fn) => fn()));
+    this.listeners.forEach((fn) => fn());
+  }
+
+  /** What the shown run leaves for the next one: each node's latest result with its previews. */
+  memory(): Memory {
+    const out: Memory = { ...this.shownMemory };
+    for (const id of Object.keys(this.view.nodes)) {
+      const state = this.node(id);
+      if (state && state.status !== "queued" && state.status !== "running") out[id] = state;
+    }
+    return out;
+  }
+
+  memoryOf(run: string | null, fallback: Memory): Memory {
+    if (!run || run !== this.shownRun) return run && this.bases.has(run) ? this.bases.get(run)! : fallback;
+    return this.memory();
+  }
+
+  statusOf(run: string | null): RunView["status"] {
+    return (run && this.views.get(run)?.status) || "idle";
+  }
+
+  node(id: string): NodeRun | undefined {
+    const now = this.view.nodes[id];
+    const before = this.shownMemory[id];
+    const hit = this.cache.get(id);
+    if (hit && hit.now === now && hit.before === before) return hit.out;
+    const out = merged(now, before);
+    this.cache.set(id, { now, before, out });
+    return out;
+  }
+
+  subscribeNode(id: string, fn: Listener): () => void {
+    let set = this.nodeListeners.get(id);
+    if (!set) this.nodeListeners.set(id, (set = new Set()));
+    set.add(fn);
+    return () => set!.delete(fn);
+  }
+
+  subscribe(fn: Listener): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+}

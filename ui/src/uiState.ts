@@ -1,0 +1,27 @@
+// What the editor shows around the canvas (the palette, the open panel) and where the pointer last was
+// on the canvas (new nodes and pastes go there). Not part of the document: never saved, never undone.
+import { createStore } from "zustand/vanilla";
+import type { Wanted } from "./search";
+
+export interface PaletteState {
+  x: number; // screen position inside the editor
+  y: number;
+  flow: { x: number; y: number }; // where the node goes
+  wanted: Wanted;
+  from?: { node: string; handle: string; side: "source" | "target" };
+}
+
+export type Panel = "history" | "help" | "problems" | "queue" | null;
+
+export interface UiState {
+  palette: PaletteState | null;
+  panel: Panel;
+  pointer: { x: number; y: number } | null; // in flow coordinates
+}
+
+export const createUiStore = () => createStore<UiState>()(() => ({ palette: null, panel: null, pointer: null }));
+export type UiStore = ReturnType<typeof createUiStore>;
+
+export function togglePanel(ui: UiStore, panel: Panel): void {
+  ui.setState((s) => ({ panel: s.panel === panel ? null : panel }));
+}
