@@ -109,8 +109,8 @@ class Context:
     def log(self, message: str) -> None:
         self._send("preview", kind="text", text=message)
 
-    def _send(self, name: str, **fields: Any) -> None:
-        event = {"event": name, "run": self.run_id, "t": time.time(), "node": self.node_id, **fields}
+    def _send(self, event_name: str, /, **fields: Any) -> None:  # positional: a preview may carry name=
+        event = {"event": event_name, "run": self.run_id, "t": time.time(), "node": self.node_id, **fields}
         if self.item is not None:
             event["item"] = self.item
         self._emit(event)
