@@ -110,15 +110,15 @@ def _lora_worker(variant: str, model: str, steps: int, home: Path) -> dict:
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
-def bench_lora(model: str, steps: int, home: Path) -> None:
+def bench_lora(model: str, steps: int, home: Path, repeat: int = 1) -> None:
     rows = {}
-    for variant in ("plain", "node", "plain", "node"):  # interleaved: a busy machine drifts
+    for variant in ("plain", "node") * repeat:  # interleaved: a busy machine drifts
         done = subprocess.run([sys.executable, __file__, "--worker", variant, "--model", model, "--steps", str(steps),
                                "--home", str(home)], capture_output=True, text=True, check=True)
         result = json.loads(done.stdout.strip().splitlines()[-1])
         best = rows.get(variant)
         rows[variant] = result if best is None or result["steps_per_cpu_s"] > best["steps_per_cpu_s"] else best
-    print(f"\nLLM LoRA on {model}, {steps} steps of 4 examples (best of two, 1 CPU thread)")
+    print(f"\nLLM LoRA on {model}, {steps} steps of 4 examples (best of {repeat}, 1 CPU thread, steady state)")
     print(f"{'loop':<8}{'steps/CPU s':>13}{'steps/s':>10}{'peak RSS MB':>13}")
     for variant, r in rows.items():
         print(f"{variant:<8}{r['steps_per_cpu_s']:>13.3f}{r['steps_per_s']:>10.3f}{r['peak_rss_mb']:>13.0f}")
@@ -209,6 +209,7 @@ def main() -> None:
     parser.add_argument("--only", choices=("lora", "showcase", "synthetic"), action="append")
     parser.add_argument("--model", choices=("smollm2", "tiny"), default="smollm2")
     parser.add_argument("--steps", type=int, default=8, help="LoRA steps timed per loop")
+    parser.add_argument("--repeat", type=int, default=2, help="runs of each loop (the best counts)")
     parser.add_argument("--ideas", type=int, default=40, help="unseen ideas for the naming rate")
     parser.add_argument("--fast", action="store_true", help="a shorter synthetic-data run")
     parser.add_argument("--side", choices=("both", "before", "after"), default="both",
@@ -223,7 +224,7 @@ def main() -> None:
         return
     parts = args.only or ["lora", "showcase", "synthetic"]
     if "lora" in parts:
-        bench_lora(args.model, args.steps, home)
+        bench_lora(args.model, args.steps, home, args.repeat)
     if "showcase" in parts:
         bench_showcase(home, args.ideas, args.side)
     if "synthetic" in parts:

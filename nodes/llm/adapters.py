@@ -58,7 +58,7 @@ def read_adapter(path: Path | str) -> tuple[dict[str, Any], dict[str, Any]]:
     if raw.get("format") != FORMAT:
         raise ValueError(f"{path.name} is not a nodeflow LLM LoRA adapter (train one with train.llm_lora)")
     meta = dict(raw)
-    for key in ("lora", "base_signature", "nodeflow_provenance"):
+    for key in ("lora", "base_signature", "history", "nodeflow_provenance"):
         if key in meta:
             meta[key] = json.loads(meta[key])
     return tensors, meta

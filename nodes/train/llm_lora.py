@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from nodeflow import Context, ExampleSet, File, LanguageModel, Param, TextExamples, node
+from nodeflow import Context, ExampleSet, File, LanguageModel, LanguageModelHandle, Param, TextExamples, node
 
 from .checkpoints import History
 from .lora_files import write_lora_file
@@ -234,7 +234,7 @@ def llm_lora(
     path = write_lora_file(state, meta, ctx, stem=f"{Path(model.name).stem}-lora")
     out_model = peft_model.merge_and_unload() if merge else peft_model
     base_folder = model.base_folder if model.adapter_file is None else None
-    handle = type(model)(f"{model.name} + {path.stem}", model=out_model, tokenizer=model.tokenizer,
+    handle = LanguageModelHandle(f"{model.name} + {path.stem}", model=out_model, tokenizer=model.tokenizer,
                          base_folder=base_folder, adapter_file=str(path), merged=merge)
     if ctx is not None:
         ctx.log(f"adapter saved: {path}")

@@ -187,3 +187,22 @@ def test_generate_puts_the_code_of_its_reply_on_a_code_output(executor):
     assert result.ok, result.error
     code = result.outputs["gen"]["code"]
     assert code.language == "python" and code.text.strip() == result.outputs["gen"]["text"].strip()
+
+
+def test_training_continues_from_an_earlier_adapter(executor, settings, tiny_models):
+    examples = _write_examples(tiny_models, name="resume.jsonl")
+    graph = _graph(examples, steps=6)
+    graph["nodes"]["more"] = {"type": "train.llm_lora", "params": {"steps": 4, "learning_rate": 0.01, "seed": 2},
+                              "inputs": {"model": ["llm", "model"], "examples": ["data", "examples"],
+                                         "init": ["tune", "adapter"]}}
+    result = executor.run(parse_graph(graph), only=["tune", "more"])
+    assert result.ok, result.error
+    from nodes.llm.adapters import read_adapter
+
+    _, first = read_adapter(result.outputs["tune"]["adapter"])
+    _, second = read_adapter(result.outputs["more"]["adapter"])
+    history = second["history"] if isinstance(second["history"], dict) else json.loads(second["history"])
+    earlier = first["history"] if isinstance(first["history"], dict) else json.loads(first["history"])
+    assert len(history["curves"]["loss"]) == 10 and len(history["runs"]) == 2
+    assert history["curves"]["loss"][:6] == earlier["curves"]["loss"]
+    assert history["curves"]["loss"][6] < earlier["curves"]["loss"][0]  # it starts where the first left off
