@@ -20,6 +20,7 @@ from nodeflow import Context, Param, model_source, node
 from nodeflow.models import ModelNotFound, find_local_model, hub_offline, is_hub_id, not_found_message
 from nodeflow.settings import Settings
 
+from .adapters import ADAPTER_RESOLVE, adapted_handle, adapter_stamp, find_adapter
 from .types import LanguageModel, LanguageModelHandle, LoadedLM
 
 __all__ = ["BUNDLED", "bundled_gguf", "load_causal_lm", "save_causal_lm", "open_language_model", "load"]
@@ -160,15 +161,7 @@ def _torch_dtype(name: str, ctx: Context, device: str) -> Any:
     return ctx.models.dtype(device) if name == "auto" else getattr(torch, name)
 
 
-def _adapter_resolve():
-    from .adapters import ADAPTER_RESOLVE
-
-    return ADAPTER_RESOLVE
-
-
 def _adapter_fingerprint(params: dict[str, Any], ctx: Context) -> str:
-    from .adapters import adapter_stamp
-
     return adapter_stamp(params.get("adapter", ""), ctx) if params.get("adapter") else ""
 
 
@@ -184,7 +177,7 @@ def load(
     ),
     device: str = Param("auto", choices=("auto", "cpu", "cuda", "mps")),
     dtype: str = Param("auto", choices=_DTYPES, description="auto: float32 on the CPU, half precision on GPUs"),
-    adapter: str = Param("", kind="file", extensions=(".safetensors",), resolve=_adapter_resolve(),
+    adapter: str = Param("", kind="file", extensions=(".safetensors",), resolve=ADAPTER_RESOLVE,
                          description="optional: a LoRA adapter (from train.llm_lora) in the models folder"),
 ) -> LanguageModel:
     """Load a causal language model, optionally with a LoRA adapter. The bundled SmolLM2-135M-Instruct
@@ -209,7 +202,5 @@ def load(
     base_folder = str(converted_folder(Path(where), settings)) if kind == "gguf" else where if kind == "folder" else None
     handle = LanguageModelHandle(name, fetch=fetch, base_folder=base_folder)
     if adapter:
-        from .adapters import adapted_handle, find_adapter
-
         handle = adapted_handle(handle, find_adapter(adapter, settings), merge=False)
     return handle
