@@ -14,8 +14,9 @@ Python class of its values.
 """
 
 from .blocking import Blocked
+from .code import CodeType, SourceCode, extract_code
 from .context import Cancelled, Context
-from .data_types import ImageDataset, ImageSet, TextCorpus, TextDataset, Tokenizer
+from .data_types import ExampleSet, ImageDataset, ImageSet, TextCorpus, TextDataset, TextExamples, Tokenizer
 from .media_types import Audio, AudioClip, FrameList, Frames, Video, VideoPath, as_clip
 from .model_types import (
     VAE,
@@ -58,6 +59,7 @@ from .delivery.save import Delivery, credentials_param, deliver, overwrite_param
 Image = ImageType
 File = FileType
 JSON = JSONType
+Code = CodeType
 
 __version__ = "0.1.0"
 
@@ -89,6 +91,8 @@ __all__ = [
     "TextDataset",
     "TextCorpus",
     "Tokenizer",
+    "TextExamples",
+    "ExampleSet",
     "Audio",
     "AudioClip",
     "as_clip",
@@ -117,5 +121,8 @@ __all__ = [
     "overwrite_param",
     "credentials_param",
     "watermark_param",
+    "Code",
+    "SourceCode",
+    "extract_code",
     "__version__",
 ]

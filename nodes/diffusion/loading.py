@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from nodeflow import Context, Param, Resolve, model_source, node
+from nodeflow import Context, File, Param, Resolve, model_source, node
 from nodeflow.models import ModelNotFound, find_local_model, hub_offline, is_hub_id, model_folders, not_found_message
 from nodeflow.settings import Settings
 
@@ -193,20 +193,24 @@ def find_lora(path: str, settings: Settings) -> Path:
 def lora_path_param() -> Param:
     return Param(
         "", kind="file", extensions=(".safetensors",), description="a LoRA file in the models folder",
-        resolve=Resolve("model", lambda v, s, _: _find_lora(v, s), models="lora"),
+        # empty passes validation: a linked file may stand in for it (the run says when neither is there)
+        resolve=Resolve("model", lambda v, s, _: _find_lora(v, s) if v else None, models="lora"),
     )
 
 
 @node("diffusion.lora", category="Diffusion", outputs=("pipeline",), fingerprint=_lora_fingerprint, title="LoRA")
 def lora(
     pipeline: DiffusionPipeline,
-    ctx: Context,
+    file: File | None = None,
+    ctx: Context = None,
     *,
     path: str = lora_path_param(),
     scale: float = Param(1.0, min=-4, max=4, step=0.05, display="slider"),
 ) -> DiffusionPipeline:
-    """Apply a LoRA (a .safetensors file, diffusers or kohya format) to a pipeline when it samples."""
-    found = _find_lora(path, ctx.settings)
+    """Apply a LoRA (a .safetensors file, diffusers or kohya format) to a pipeline when it samples.
+
+    A linked ``file`` (from train.diffusion_lora) is used instead of ``path``."""
+    found = _find_lora(str(file) if file is not None else path, ctx.settings)
     handle = pipeline.with_lora(str(found), scale)
     activate_loras(handle.fetch(), handle.loras)  # load it now, so a broken file fails here
     return handle
