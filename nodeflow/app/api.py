@@ -252,7 +252,10 @@ def make_router(state: EditorState) -> APIRouter:
                     return
                 if not batch:
                     job = state.runs.queue.get(job_id) or {}
-                    if job.get("status") not in ("queued", "running") and (log is None or log.last_seq <= seq):
+                    if job.get("status") not in ("queued", "running"):
+                        log = state.runs.events_of(job_id)  # it may have run while we looked away
+                        if log is not None and log.last_seq > seq:
+                            continue
                         return
                     yield ": keep-alive\n\n"
                     continue
