@@ -22,7 +22,7 @@ class ServerProcess:
     (its own id only) when the block ends."""
 
     def __init__(self, args: list[str], home: Path, *, host: str = "127.0.0.1", env: dict[str, str] | None = None,
-                 ready_path: str = "/", timeout: float = 90):
+                 ready_path: str = "/", timeout: float = 240):
         self.port = free_port()
         self.host = host
         self.args = [sys.executable, "-m", "nodeflow", *args, "--port", str(self.port)]
