@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..files import content_hash
+from ..licences import model_facts  # source, and licence where the model files state one
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..context import Context
@@ -76,7 +77,8 @@ def build_record(ctx: Context, artifact: Path | str, *, kind: str) -> dict[str, 
                     inputs[f"{node_id}.{name}"] = found
                 if name in spec.reads:
                     models[f"{node_id}.{name}"] = {"node": node_id, "type": spec.type, "name": value,
-                                                   **({"sha256": found["sha256"]} if found else {})}
+                                                   **({"sha256": found["sha256"]} if found else {}),
+                                                   **model_facts(param, value, ctx.settings, resolved)}
         if spec.type.startswith("guard."):
             guards.append({"node": node_id, "type": spec.type,
                            **({"action": resolved["action"]} if "action" in resolved else {})})
