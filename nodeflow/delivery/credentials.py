@@ -81,7 +81,10 @@ def _context(anchors: bytes) -> Any:
 
 def sign_file(path: Path, mime: str, record: dict[str, Any], settings: Any) -> None:
     """Replace the file at ``path`` with a copy carrying a signed manifest for ``record``."""
-    import c2pa
+    try:
+        import c2pa
+    except ImportError:
+        raise ValueError("content credentials need c2pa-python: pip install 'nodeflow[guard]'") from None
 
     identity = signing_identity(settings.home)
     signer = c2pa.Signer.from_info(c2pa.C2paSignerInfo(identity.alg, identity.chain, identity.key, None))

@@ -45,7 +45,10 @@ def _rivagan(part: str) -> Any:
     if session is None:
         import importlib.util
 
-        import onnxruntime
+        try:
+            import onnxruntime
+        except ImportError:
+            raise WatermarkError("the rivagan watermark needs onnxruntime: pip install 'nodeflow[guard]'") from None
 
         spec = importlib.util.find_spec("imwatermark")
         if spec is None or not spec.submodule_search_locations:
