@@ -8,7 +8,7 @@ A guard node raises ``Blocked("why")`` to stop its branch.
 
 Port types that more than one pack uses live here too (packs never import each other): datasets
 (``ImageDataset``, ``TextDataset``, ``Tokenizer``), media (``Audio``, ``Frames``, ``Video``), models
-(``LanguageModel``, ``Embedder``, ``Embedding``) and the parts of a diffusion model with what flows
+(``LanguageModel``, ``Embedder``, ``Embedding``, ``DiffusionPipeline``) and the parts of a diffusion model with what flows
 between them (``Denoiser``, ``TextEncoder``, ``VAE``, ``Conditioning``, ``Latent``), each with the
 Python class of its values.
 """
@@ -25,6 +25,7 @@ from .model_types import (
     ConditioningValue,
     CondPart,
     Denoiser,
+    DiffusionPipeline,
     Embedder,
     EmbedderHandle,
     Embedding,
@@ -107,6 +108,7 @@ __all__ = [
     "EmbedderHandle",
     "Embedding",
     "Denoiser",
+    "DiffusionPipeline",
     "TextEncoder",
     "VAE",
     "ModelPart",

@@ -33,6 +33,7 @@ __all__ = [
     "Adapter",
     "ModelPart",
     "Denoiser",
+    "DiffusionPipeline",
     "TextEncoder",
     "VAE",
     "CondPart",
@@ -184,7 +185,20 @@ Embedding = register_type(
 )
 
 
-# --- parts of a latent diffusion model ----------------------------------------------------------
+# --- diffusion pipelines and their parts ---------------------------------------------------------
+
+# a value is the diffusion pack's PipelineHandle: ``.name``, ``.fetch()`` (the resident diffusers
+# pipeline), ``.with_lora(path, scale)``, ``.pipeline()`` (with its LoRAs active); the train pack
+# fine-tunes one
+DiffusionPipeline = register_type(
+    PortType(
+        "DiffusionPipeline",
+        "#e06666",
+        "A diffusers pipeline (text encoder, denoiser, VAE, scheduler) with optional LoRAs",
+        size_of=lambda handle: 256,  # the model manager holds the weights
+    )
+)
+
 
 
 @dataclass(frozen=True)

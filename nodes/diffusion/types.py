@@ -1,4 +1,5 @@
-"""The DiffusionPipeline and Latents port types.
+"""The values of the DiffusionPipeline port type (the type is the engine's: the train pack uses it too),
+and the Latents port type.
 
 A ``DiffusionPipeline`` value is a :class:`PipelineHandle`: a light handle that fetches the diffusers
 pipeline from the model manager when used (so the output cache never pins weights, and an evicted
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
-from nodeflow import PortType, register_type
+from nodeflow import DiffusionPipeline, PortType, register_type
 
 __all__ = ["DiffusionPipeline", "Latents", "PipelineHandle", "LoraRef"]
 
@@ -59,16 +60,6 @@ def _load_latents(folder: Path) -> Any:
 
     return load_file(str(folder / "latents.safetensors"))["latents"]
 
-
-DiffusionPipeline = register_type(
-    PortType(
-        "DiffusionPipeline",
-        "#e06666",
-        "A diffusers pipeline (text encoder, denoiser, VAE, scheduler) with optional LoRAs",
-        py=PipelineHandle,
-        size_of=lambda handle: 256,  # the model manager holds the weights
-    )
-)
 
 Latents = register_type(
     PortType(

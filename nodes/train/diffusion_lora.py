@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from nodeflow import Context, File, ImageDataset, ImageSet, Param, PortType, get_type, node, register_type
+from nodeflow import Context, DiffusionPipeline, File, ImageDataset, ImageSet, Param, node
 
 from .checkpoints import History
 from .lora_files import write_lora_file
@@ -24,10 +24,7 @@ from .monitor import TrainingMonitor, cpu_threads, seeded_generator
 
 __all__ = ["train_diffusion_lora"]
 
-# owned by the diffusion pack; values are PipelineHandle objects (``.fetch()``, ``.with_lora()``, ``.name``)
-# (types match by name: the diffusion pack's full definition replaces this stand-in when it loads)
-DiffusionPipeline = get_type("DiffusionPipeline") or register_type(
-    PortType("DiffusionPipeline", "#e06666", "A diffusers pipeline with optional LoRAs"))
+# values are the diffusion pack's PipelineHandle objects (``.fetch()``, ``.with_lora()``, ``.name``)
 UNET_TARGETS = ["to_k", "to_q", "to_v", "to_out.0"]
 TEXT_TARGETS = ["q_proj", "k_proj", "v_proj", "out_proj"]
 

@@ -14,6 +14,7 @@ import { QueuePanel } from "./QueuePanel";
 import { boxOf, createDocumentStore } from "./store/document";
 import { RunStore } from "./store/runs";
 import { createTabs, readStoredTabs, type Tabs } from "./store/tabs";
+import { SubgraphBar } from "./SubgraphBar";
 import { TabBar } from "./TabBar";
 import { notify } from "./toasts";
 import { ToastList } from "./ToastList";
@@ -136,6 +137,7 @@ function Editor(props: { boot: Boot; options: MountOptions; theme: "dark" | "lig
           }}
         >
           <Canvas commands={commands} ui={ui} theme={props.theme} initialViewport={tabs.shownFile().ui?.viewport} />
+          <SubgraphBar />
           <ProblemsBar open={panel === "problems"} onToggle={() => togglePanel(ui, "problems")}
             onPick={(id) => {
               const node = doc.getState().nodes.find((n) => n.id === id);

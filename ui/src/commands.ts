@@ -8,6 +8,7 @@ import type { Action } from "./keymap";
 import type { ProblemStore } from "./problemStore";
 import type { DocumentStore } from "./store/document";
 import type { Tabs } from "./store/tabs";
+import { describeImport, importComfy, looksLikeComfy } from "./comfyImport";
 import { notify } from "./toasts";
 import type { GraphFile, Problem } from "./types";
 import { togglePanel, type UiStore } from "./uiState";
@@ -21,6 +22,8 @@ export interface Commands {
   publish(): Promise<void>;
   save(): void;
   openFile(file: File): Promise<void>;
+  /** Open a ComfyUI workflow, API prompt or PNG carrying one, converted by the server. */
+  openComfy(file: File): Promise<void>;
   openExample(name: string): void;
   openGraph(graph: GraphFile, source: string): void;
   newTab(): void;
@@ -112,17 +115,29 @@ export function createCommands(deps: {
             throw new Error(`${file.name} is not valid JSON: ${e.message}`);
           }
           const problem = fileShapeError(data);
+          if (problem && looksLikeComfy(data)) return await commands.openComfy(file);
           if (problem) throw new Error(`${file.name}: ${problem}`);
           commands.openGraph(data as GraphFile, file.name);
           notify(`opened ${file.name}`);
         } else {
-          const { graph } = await api.provenance(file);
+          // a PNG without nodeflow provenance may be one ComfyUI saved: it carries its workflow
+          const found = await api.provenance(file).catch((e) => e as Error);
+          if (found instanceof Error) {
+            if (lower.endsWith(".png")) return await commands.openComfy(file);
+            throw found;
+          }
+          const { graph } = found;
           commands.openGraph(graph, file.name);
           notify(`opened the graph that made ${file.name}`);
         }
       } catch (e: any) {
         notify(String(e.message || e), "error");
       }
+    },
+    async openComfy(file) {
+      const { graph, report } = await importComfy(file);
+      commands.openGraph(graph, file.name);
+      notify(describeImport(file.name, report), report.unknown.length ? "error" : "info");
     },
     openExample(name) {
       api.example(name).then((g) => commands.openGraph(g, name)).catch((e) => notify(String(e.message), "error"));

@@ -48,7 +48,7 @@ export const SHORTCUTS: Shortcut[] = [
   { keys: "Alt+T", does: "new tab", action: "newTab", match: (e) => e.altKey && !mod(e) && key(e) === "t" },
   { keys: "Alt+W", does: "close the tab", action: "close", match: (e) => e.altKey && !mod(e) && key(e) === "w" },
   { keys: "Escape", does: "close the palette or panel" },
-  { keys: "drop a .json or a PNG on the canvas", does: "open it in a new tab (a PNG opens the graph that made it)" },
+  { keys: "drop a .json or a PNG on the canvas", does: "open it in a new tab (a PNG opens the graph that made it; ComfyUI workflows and PNGs are imported)" },
 ];
 
 export function isTyping(target: EventTarget | null): boolean {

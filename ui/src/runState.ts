@@ -1,5 +1,6 @@
 // What the run events say about each node, folded into a view the canvas paints: a pure reducer.
 // store/runs.ts keeps one view per run and lets each node subscribe to its own state only.
+import { rollUp } from "./subgraphRun";
 
 export type NodeStatus = "idle" | "queued" | "running" | "cached" | "done" | "error" | "stopped" | "cancelled" | "skipped";
 
@@ -47,7 +48,7 @@ export function applyEvent(view: RunView, ev: RunEvent): RunView {
   if (ev.event === "run_started") {
     const nodes: Record<string, NodeRun> = {};
     for (const id of (ev.nodes as string[]) || []) nodes[id] = { status: "queued" };
-    return { run: ev.run, status: "running", nodes, seq };
+    return { run: ev.run, status: "running", nodes: rollUp(nodes, Object.keys(nodes)), seq };
   }
   if (view.run !== null && ev.run !== view.run) return view; // an event of another run
   if (ev.event === "run_finished") {
@@ -63,7 +64,7 @@ export function applyEvent(view: RunView, ev: RunEvent): RunView {
       else if (status === "error") [after, reason] = state.status === "running" ? ["stopped", "stopped: another node failed"] : ["skipped", "skipped: the run failed before it"];
       nodes[id] = { ...state, status: after, reason };
     }
-    return { ...view, status, nodes, duration: ev.duration_s as number, seq };
+    return { ...view, status, nodes: rollUp(nodes, Object.keys(nodes)), duration: ev.duration_s as number, seq };
   }
   const id = ev.node;
   if (!id) return { ...view, seq };
@@ -112,5 +113,5 @@ export function applyEvent(view: RunView, ev: RunEvent): RunView {
     default:
       return { ...view, seq };
   }
-  return { ...view, nodes: { ...view.nodes, [id]: after }, seq };
+  return { ...view, nodes: rollUp({ ...view.nodes, [id]: after }, [id]), seq };
 }
