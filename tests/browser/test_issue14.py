@@ -292,7 +292,7 @@ def test_a_param_published_as_input_becomes_the_form_of_publish_as_app(page, con
     with page.expect_download() as download:
         page.click("[data-testid=btn-save]")
     assert json.loads(Path(download.value.path()).read_text())["published"] == ["caption.text"]
-    with context.expect_page(timeout=90_000) as popup:
+    with context.expect_page(timeout=240_000) as popup:  # starts a `nodeflow app` process: slow on a busy machine
         page.click("[data-testid=btn-publish]")
     app = popup.value
     app.wait_for_load_state()

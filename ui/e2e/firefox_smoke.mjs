@@ -14,12 +14,14 @@ const browser = await puppeteer.launch({
   browser: "firefox",
   executablePath: process.env.FIREFOX || "/usr/bin/firefox-esr",
   headless: true,
+  // the window's own size: Debian's firefox-esr lacks the BiDi command setViewport would send
+  defaultViewport: null,
+  args: ["--width=1400", "--height=900"],
 });
 const errors = [];
 let page;
 try {
   page = await browser.newPage();
-  await page.setViewport({ width: 1400, height: 900 });
   page.on("pageerror", (e) => errors.push(String(e)));
   let edges = 0;
   const loaded = [];

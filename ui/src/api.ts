@@ -103,7 +103,11 @@ export const api = {
       }
       if (!frame) frame = requestAnimationFrame(flush);
     };
+    // closed before the page goes (a reload, a new address): Firefox reports a stream cut mid-load as an error
+    const close = () => source.close();
+    window.addEventListener("pagehide", close);
     return () => {
+      window.removeEventListener("pagehide", close);
       source.close();
       if (frame) cancelAnimationFrame(frame);
     };
