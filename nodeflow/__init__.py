@@ -14,8 +14,9 @@ Python class of its values.
 """
 
 from .blocking import Blocked
+from .code import CodeType, SourceCode, extract_code
 from .context import Cancelled, Context
-from .data_types import ImageDataset, ImageSet, TextCorpus, TextDataset, Tokenizer
+from .data_types import ExampleSet, ImageDataset, ImageSet, TextCorpus, TextDataset, TextExamples, Tokenizer
 from .media_types import Audio, AudioClip, FrameList, Frames, Video, VideoPath, as_clip
 from .model_types import (
     VAE,
@@ -35,7 +36,7 @@ from .model_types import (
     ModelPart,
     TextEncoder,
 )
-from .node_api import NodeSpec, node
+from .node_api import NodeSpec, node, node_memory_limit
 from .params import Param
 from .resolve import Resolve, model_source
 from .types import (
@@ -58,10 +59,12 @@ from .delivery.save import Delivery, credentials_param, deliver, overwrite_param
 Image = ImageType
 File = FileType
 JSON = JSONType
+Code = CodeType
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "node_memory_limit",
     "node",
     "Param",
     "Resolve",
@@ -88,6 +91,8 @@ __all__ = [
     "TextDataset",
     "TextCorpus",
     "Tokenizer",
+    "TextExamples",
+    "ExampleSet",
     "Audio",
     "AudioClip",
     "as_clip",
@@ -116,5 +121,8 @@ __all__ = [
     "overwrite_param",
     "credentials_param",
     "watermark_param",
+    "Code",
+    "SourceCode",
+    "extract_code",
     "__version__",
 ]

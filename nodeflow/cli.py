@@ -9,6 +9,7 @@
     nodeflow reproduce ARTIFACT --out DIR
     nodeflow app GRAPH [--inputs NODE.PARAM,...] [--host 127.0.0.1] [--port 7870]
     nodeflow serve [--host 127.0.0.1] [--port 8188] [--backend local|ray] [--address ADDR] [--graphs DIR]
+    nodeflow import FILE [-o GRAPH]
     nodeflow audit [--since DATE] [--json]
 
 ``run`` exits 0 on success, 2 for an invalid graph (each problem printed as ``NODE (TYPE): message``),
@@ -127,6 +128,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--graphs", metavar="DIR", help="folder of graph files runs may name (default: graphs/)")
     serve.set_defaults(handler=cmd_serve)
 
+    comfy = sub.add_parser("import", help="open a ComfyUI workflow (UI or API JSON, or a PNG carrying one) as a graph")
+    comfy.add_argument("file", help="a ComfyUI workflow .json, API prompt .json, or a PNG ComfyUI saved")
+    comfy.add_argument("-o", "--output", type=Path, metavar="GRAPH",
+                       help="graph file to write (default: FILE's name with .nodeflow.json, beside it)")
+    comfy.set_defaults(handler=cmd_import)
     audit = sub.add_parser("audit", help="report from the run history: runs, artifacts, guards, policy, models")
     audit.add_argument("--since", metavar="DATE", help="runs started since DATE (2026-11-30, 2026-11-30T12:00, or 7d, 12h)")
     audit.add_argument("--json", action="store_true", help="the full audit as JSON")
@@ -256,6 +262,30 @@ def cmd_run(args: argparse.Namespace) -> int:
         for name, value in outputs.items():
             if isinstance(value, (str, Path, int, float)):
                 print(f"  {node_id}.{name}: {value}", file=report)
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Exit 0 when a graph was written (unknown nodes are kept as placeholders and listed), 2 when the
+    file is not a readable ComfyUI workflow (nothing is written)."""
+    from .comfy import ComfyImportError, import_file
+    from .graph import save_graph
+    from .registry import default_registry
+
+    source = Path(args.file)
+    target = args.output or source.with_name(source.name.split(".")[0] + ".nodeflow.json")
+    if target.resolve() == source.resolve():
+        print(f"{target}: would overwrite the file being imported; choose another with -o", file=sys.stderr)
+        return EXIT_INVALID
+    try:
+        graph, report = import_file(source, default_registry())
+    except ComfyImportError as exc:
+        print(f"{source}: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    save_graph(graph, target)
+    for line in report.lines():
+        print(line, file=sys.stderr)
+    print(f"graph written to {target}")
     return EXIT_OK
 
 

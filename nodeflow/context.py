@@ -93,14 +93,19 @@ class Context:
             self._send("preview", kind=kind or "file", path=str(value))
             return
         if hasattr(value, "save") and hasattr(value, "mode"):  # a PIL image
-            stem = self.node_id if self.item is None else f"{self.node_id}-item{self.item}"
-            path = folder / f"{stem.replace('/', '_')}-{self._preview_count:04d}.png"
+            path = folder / f"{self.file_stem}-{self._preview_count:04d}.png"
             image = value if value.mode in ("RGB", "RGBA", "L") else value.convert("RGB")
             image.save(path, format="PNG", compress_level=1)
             # a name keeps previews apart on the node (a trainer's loss curve beside its samples)
             self._send("preview", kind="image", path=str(path), **({"name": name} if name else {}))
             return
         raise TypeError(f"cannot preview a {type(value).__name__}; pass an image, text or a file path")
+
+    @property
+    def file_stem(self) -> str:
+        """The node (and sweep item) as one file name: ids inside subgraphs are paths (``up/resize``)."""
+        stem = self.node_id if self.item is None else f"{self.node_id}-item{self.item}"
+        return stem.replace("/", "~")
 
     def item_labels(self, port: str) -> list[str]:
         """For a list input that collects sweep items: what made each item ("seed=3, steps=20")."""

@@ -37,6 +37,7 @@ __all__ = [
     "default_budget",
     "model_folders",
     "find_local_model",
+    "refuse_pickled_weights",
     "hub_offline",
     "is_hub_id",
     "looks_like_path",
@@ -311,6 +312,27 @@ def find_local_model(source: str, settings: "Settings") -> Path | None:
         return resolve_inside(source, model_folders(settings), must_exist=True)
     except FileNotFoundError:
         return None
+
+
+PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
+
+
+def refuse_pickled_weights(folder: Path, *, what: str) -> None:
+    """Raise ValueError when a model folder (or one of its module sub-folders) holds weights only in a
+    pickle format (``pytorch_model.bin``...): unpickling can run code, so nodeflow loads safetensors only."""
+    pickled = []
+    for current, _, names in os.walk(folder):
+        if any(name.endswith(".safetensors") for name in names):
+            continue  # safetensors beside a pickle: the safetensors are what gets loaded
+        pickled += [Path(current) / name for name in sorted(names) if name.lower().endswith(PICKLE_SUFFIXES)]
+    if pickled:
+        shown = ", ".join(str(p.relative_to(folder)) for p in pickled[:3])
+        raise ValueError(
+            f"{what} {folder.name} holds pickled weights ({shown}) and no .safetensors; pickles can run code "
+            "when loaded, so nodeflow loads safetensors only. Convert it once, in a Python you trust with "
+            f"the file: AutoModel.from_pretrained('{folder}').save_pretrained('{folder}', safe_serialization=True) "
+            "(transformers), then delete the .bin"
+        )
 
 
 def is_hub_id(source: str) -> bool:

@@ -12,6 +12,7 @@ parameter named ``ctx`` (or annotated ``Context``) receives the run context.
 from __future__ import annotations
 
 import inspect
+import os
 import typing
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -19,7 +20,7 @@ from typing import Any, Callable
 from .params import Param
 from .types import PortType, get_type
 
-__all__ = ["node", "NodeSpec", "InputSpec", "OutputSpec", "NodeDefinitionError"]
+__all__ = ["node", "NodeSpec", "InputSpec", "OutputSpec", "NodeDefinitionError", "node_memory_limit"]
 
 CACHE_MODES = ("memory", "disk", "none")
 # what a running node holds: "device" runs a model (one such node per device at a time), "cpu" is
@@ -62,6 +63,8 @@ class NodeSpec:
     cache: str = "memory"
     fingerprint: Callable[..., Any] | None = None
     migrations: dict[int, Callable[[dict], dict]] = field(default_factory=dict)
+    # estimate(params) -> (bytes of memory the node will need, the param that drives it); see node()
+    estimate: Callable[[dict[str, Any]], tuple[int, str] | None] | None = None
     wants_ctx: bool = False
     pack: str = ""
     title: str = ""
@@ -118,6 +121,14 @@ class NodeSpec:
 
 
 # The single place node types are collected; the registry decides which pack they belong to.
+def node_memory_limit() -> int:
+    """Bytes one node may ask for, by its ``estimate``: ``NODEFLOW_NODE_MAX_MB`` (default 1024)."""
+    try:
+        return int(float(os.environ.get("NODEFLOW_NODE_MAX_MB", "1024")) * 2**20)
+    except ValueError:
+        return 1024 * 2**20
+
+
 _DEFINED: dict[str, NodeSpec] = {}
 _DEFINITION_LISTENERS: list[Callable[[NodeSpec], None]] = []
 
@@ -133,6 +144,7 @@ def node(
     migrations: dict[int, Callable[[dict], dict]] | None = None,
     outputs: tuple[str, ...] | None = None,
     title: str = "",
+    estimate: Callable[[dict[str, Any]], tuple[int, str] | None] | None = None,
     holds: str | None = None,
     batch: Callable[..., Any] | None = None,
     reads: tuple[str, ...] = (),
@@ -142,6 +154,9 @@ def node(
     ``fingerprint(**params)`` returns something that changes when the world the node reads changes
     (a file's content hash); ``cache="disk"`` keeps results across processes; ``migrations`` maps an
     old version to a function that upgrades a node entry of that version by one step.
+    ``estimate(params)`` cheaply works out, from the params alone, the memory a run will need, as
+    ``(bytes, name of the param that drives it)`` (or None when it cannot tell; linked values are
+    ``...``); validation refuses a node whose estimate passes the per-node limit (``NODEFLOW_NODE_MAX_MB``), naming that param.
 
     ``holds`` says what the node holds while it runs (``device``, ``cpu`` or ``light``; by default a
     node that loads or runs a model holds its device). ``batch(calls[, ctx])``, when given, runs
@@ -168,6 +183,7 @@ def node(
             migrations=dict(migrations or {}),
             output_names=outputs,
             title=title,
+            estimate=estimate,
             holds=holds,
             batch=batch,
             batch_wants_ctx=batch is not None and "ctx" in inspect.signature(batch).parameters,

@@ -143,8 +143,15 @@ def estimate_size(value: Any) -> int:
     size = getattr(value, "size", None)
     mode = getattr(value, "mode", None)
     if isinstance(size, tuple) and len(size) == 2 and isinstance(mode, str):  # a PIL image
-        return size[0] * size[1] * max(1, len(mode))
+        # Pillow keeps 3-band images in 4 bytes a pixel (RGB is stored as RGBX), plus a line table
+        width, height = size
+        return width * height * _PIL_BYTES_PER_PIXEL.get(mode, 4) + 8 * height + _PIL_OVERHEAD
     return sys.getsizeof(value)
+
+
+# what Pillow really allocates per pixel (its ImagingCore), by mode; anything else takes 4
+_PIL_BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16L": 2, "I;16B": 2, "I;16N": 2}
+_PIL_OVERHEAD = 1024  # the Python object, the core struct and its arena block header
 
 
 # --- JSON-like values store as JSON ----------------------------------------------------------

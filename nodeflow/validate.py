@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterable
 
 from .graph import Graph
 from .inactive import inactive_nodes
+from .node_api import node_memory_limit
 from .order import topological_order
 from .params import ParamError
 from .problems import Problem
@@ -165,6 +166,11 @@ def validate(graph: Graph, registry: Registry) -> list[Problem]:
                 else:
                     bad(str(exc), name)
 
+        if spec.estimate is not None and not any(p.node == node.id for p in problems):
+            too_big = memory_problem(spec, node.params, set(node.inputs))
+            if too_big is not None:
+                bad(*too_big)
+
         for port, (source_id, output_name) in node.inputs.items():
             if port in spec.inputs:
                 target_type = spec.inputs[port].type
@@ -209,6 +215,29 @@ def validate(graph: Graph, registry: Registry) -> list[Problem]:
     problems += published_problems(graph, registry)
     inactive = inactive_nodes(graph, registry)  # muted, or feeding only muted nodes: they never run
     return [p for p in problems if p.node is None or p.node not in inactive]
+
+
+def memory_problem(spec, params: dict[str, Any], linked: set[str]) -> tuple[str, str | None] | None:
+    """(message, param) when a node's ``estimate`` says it would need more than the per-node limit.
+    Linked inputs and params are unknown before the run (``...``); an estimate that fails says nothing."""
+    values = {name: param.default for name, param in spec.params.items()}
+    values.update(params)
+    values.update({name: ... for name in linked})  # linked values are known only when the node runs
+    try:
+        found = spec.estimate(values)
+    except Exception:  # noqa: BLE001 - the node reports a bad value itself when it runs
+        return None
+    if not found:
+        return None
+    needed, param = found
+    limit = node_memory_limit()
+    if needed <= limit:
+        return None
+    return (
+        f"would need about {needed / 2**20:,.0f} MB of memory, more than the per-node limit of "
+        f"{limit / 2**20:,.0f} MB (NODEFLOW_NODE_MAX_MB): lower {param}",
+        param,
+    )
 
 
 def bypass_source(spec, output_type: str) -> str | None:

@@ -25,7 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .auth import LOCAL_HOSTS, AuthConfig, AuthMiddleware
 
-__all__ = ["secure", "HttpGuard", "require_json", "max_body_bytes", "BodyTooLarge"]
+__all__ = ["BodyTooLarge", "HttpGuard", "max_body_bytes", "require_json", "secure"]
 
 # a host name or an IPv4 address, or a bracketed IPv6 address; an optional port
 _HOST = re.compile(r"(?:\[(?P<ip6>[0-9A-Fa-f:.]+)\]|(?P<name>[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?))(?::[0-9]{1,5})?")

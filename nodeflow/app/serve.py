@@ -41,6 +41,9 @@ def build_serve_app(
     executor = Executor(registry=registry, settings=settings, backend=backend, listeners=_history(settings))
     runs_root = Path(settings.home) / "serve" / "runs"
     runs_root.mkdir(parents=True, exist_ok=True)
+    from ..files import clean_stale_parts
+
+    clean_stale_parts([runs_root, settings.previews_dir])  # .part files that killed runs left
     # the same runs and queue as the editor; each serve job writes into a folder of its own
     runs = RunManager(executor, {"output": runs_root, "previews": settings.previews_dir},
                       output_dir=lambda job_id: runs_root / job_id)
@@ -49,6 +52,10 @@ def build_serve_app(
     async def lifespan(app: Any):
         yield
         runs.close()  # a running job stops at its next safe point
+        if backend == "ray":
+            from ..backends.ray_cluster import shutdown
+
+            shutdown()  # and a local Ray started for this server stops with it
 
     app = FastAPI(title="nodeflow serve", version="1", description="Run nodeflow graphs over HTTP: a queue of jobs, "
                   "their events and artifacts.", redoc_url=None, lifespan=lifespan)

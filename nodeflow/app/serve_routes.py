@@ -243,8 +243,9 @@ def _graph_of(body: dict[str, Any], graphs_dir: Path | None) -> tuple[Graph, str
         graph = parse_graph(body["graph"])
         return graph, str(graph.meta.get("title") or "")
     name = body["graph_name"]
-    names = example_names(graphs_dir) if graphs_dir is not None else []
-    if not isinstance(name, str) or name not in names:
+    plain = isinstance(name, str) and name.endswith(".json") and "/" not in name and "\\" not in name
+    if not plain or graphs_dir is None or name.startswith(".") or not (graphs_dir / name).is_file():
+        names = example_names(graphs_dir) if graphs_dir is not None else []  # only to say what there is
         shown = ", ".join(names[:20]) or "none"
         raise RequestError(404, f"no graph named {name!r} in the served folder (graphs: {shown})", "graph_name")
     try:

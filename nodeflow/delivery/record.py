@@ -12,7 +12,6 @@ history (``nodeflow.history``) keeps.
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import json
 import platform
 from functools import lru_cache
@@ -118,7 +117,7 @@ def upstream_of(ctx: Context) -> dict[str, PlannedNode]:
         from ..registry import default_registry
 
         ctx.registry = getattr(ctx, "registry", None) or default_registry()
-        plan = make_plan(ctx._graph, ctx.registry, only=[ctx.node_id])
+        plan = ctx.plan = make_plan(ctx._graph, ctx.registry, only=[ctx.node_id])
     by_id = {step.id: step for step in plan.order}
     found: dict[str, PlannedNode] = {}
     stack = [ctx.node_id]
@@ -144,6 +143,8 @@ def _folder_pack_hash(source: str) -> str:
 def pack_version(registry: Any, pack: str) -> str:
     """What identifies a pack's code: nodeflow's version for built-in packs, the distribution's
     version for installed ones, a hash of the source files for packs loaded from a folder."""
+    import importlib.metadata
+
     from .. import __version__
 
     if registry is None:
@@ -184,6 +185,8 @@ def _device_used(ctx: Context, params: dict[str, dict[str, Any]]) -> str:
 
 @lru_cache(maxsize=1)
 def library_versions() -> dict[str, str]:
+    import importlib.metadata  # slow to import: only when a record is built
+
     from .. import __version__
 
     versions = {"python": platform.python_version(), "nodeflow": __version__}

@@ -17,7 +17,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from nodeflow import Context, Param, node
+from nodeflow import Context, Param, node, node_memory_limit
 
 from .clip import Audio, AudioClip
 from .io import preview_audio
@@ -112,7 +112,20 @@ def render(
     return np.concatenate(parts) if parts else np.zeros(0)
 
 
-@node("audio.synth", category="Audio/Generate")
+def melody_memory(notes: list[Note], bpm: float, rate: int) -> int:
+    """Bytes render() needs at its peak (measured: ~20 a sample in all, ~32 a sample of the longest note)."""
+    counts = [int(round(note.beats * 60.0 / bpm * rate)) for note in notes] or [0]
+    return 20 * sum(counts) + 32 * max(counts)
+
+
+def _estimate_synth(params: dict) -> tuple[int, str] | None:
+    notes, bpm, rate = params.get("notes"), params.get("bpm"), params.get("sample_rate")
+    if params.get("melody") is ... or not isinstance(notes, str) or not isinstance(bpm, (int, float)) or not isinstance(rate, int):
+        return None  # a linked melody is checked when the node runs
+    return melody_memory(parse_melody(notes), float(bpm), rate), "notes"
+
+
+@node("audio.synth", category="Audio/Generate", estimate=_estimate_synth)
 def synth(
     melody: str | None = None,
     ctx: Context = None,
@@ -132,9 +145,14 @@ def synth(
     Everything is computed from the text, so the same melody always gives the same samples.
     """
     text = notes if melody is None else melody
-    samples = render(
-        parse_melody(text), bpm=bpm, rate=sample_rate, shape=waveform, attack=attack, release=release
-    )
+    parsed = parse_melody(text)
+    needed, limit = melody_memory(parsed, bpm, sample_rate), node_memory_limit()
+    if needed > limit:  # a linked melody (an LLM's) was not known at validation
+        raise ValueError(
+            f"this melody would need about {needed / 2**20:,.0f} MB to render, more than the per-node limit of "
+            f"{limit / 2**20:,.0f} MB (NODEFLOW_NODE_MAX_MB): shorten it or lower sample_rate"
+        )
+    samples = render(parsed, bpm=bpm, rate=sample_rate, shape=waveform, attack=attack, release=release)
     clip = AudioClip((samples * volume).astype(np.float32), sample_rate)
     if ctx is not None:
         preview_audio(ctx, clip)

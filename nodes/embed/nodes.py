@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from nodeflow import Context, Float, Param, model_source, node
-from nodeflow.models import ModelNotFound, find_local_model, hub_offline, is_hub_id, not_found_message
+from nodeflow.models import ModelNotFound, find_local_model, hub_offline, is_hub_id, not_found_message, refuse_pickled_weights
 
 from .types import Embedder, EmbedderHandle, Embedding
 
@@ -45,6 +45,7 @@ def _where(source: str, settings) -> tuple[str, str]:
     if path is not None:
         if not (path / "config.json").exists():
             raise ModelNotFound(f"{path} is not a model folder: it should be {_LAYOUT}")
+        refuse_pickled_weights(path, what="the embedding model")
         return "folder", str(path)
     if is_hub_id(source):
         return "hub", source
@@ -55,7 +56,8 @@ def _open(where: str, device: str, source: str, settings) -> object:
     from sentence_transformers import SentenceTransformer
 
     try:
-        model = SentenceTransformer(where, device=device, local_files_only=hub_offline())
+        model = SentenceTransformer(where, device=device, local_files_only=hub_offline(),
+                                    model_kwargs={"use_safetensors": True})  # never unpickle .bin weights
     except OSError:
         raise ModelNotFound(not_found_message(source, settings, what="embedding model", layout=_LAYOUT)) from None
     return model.eval()

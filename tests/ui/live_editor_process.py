@@ -8,9 +8,9 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from nodeflow.app.live import free_port
 
@@ -31,9 +31,9 @@ class LiveServer:
             sent = {"Host": self.host, **(headers or {})}
             for name, value in sent.items():
                 connection.putheader(name, value)
-            if body or method in ("POST", "PUT"):
-                if "Content-Length" not in sent and "Transfer-Encoding" not in sent:
-                    connection.putheader("Content-Length", str(len(body)))
+            needs_length = body or method in ("POST", "PUT")
+            if needs_length and "Content-Length" not in sent and "Transfer-Encoding" not in sent:
+                connection.putheader("Content-Length", str(len(body)))
             connection.endheaders(body or None)
             response = connection.getresponse()
             if response.getheader("content-type", "").startswith("text/event-stream"):
@@ -52,7 +52,7 @@ def live_editor(tmp_path: Path, **env_extra: str) -> Iterator[LiveServer]:
     home = tmp_path / "home"
     env = {**os.environ, "NODEFLOW_HOME": str(home), "NODEFLOW_OUTPUT": str(tmp_path / "out"),
            "NODEFLOW_NO_BROWSER": "1", **env_extra}
-    log = open(tmp_path / "server.log", "w")
+    log = open(tmp_path / "server.log", "w")  # noqa: SIM115 - closed in the finally below
     process = subprocess.Popen(
         [sys.executable, "-m", "nodeflow.cli", "ui", "--no-browser", "--port", str(port)],
         cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,

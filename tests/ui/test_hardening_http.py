@@ -9,7 +9,8 @@ import socket
 from pathlib import Path
 
 import pytest
-
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from live_editor_process import live_editor
 
 REPO = Path(__file__).resolve().parents[2]
@@ -119,8 +120,6 @@ def _chunked_post(server, path: str, body: bytes) -> int:
 
 
 # --- fuzzing: whatever arrives, the answer is never a 5xx and the server keeps serving ---------------
-
-from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
 
 ROUTES = ["/api/catalog", "/api/start", "/api/graphs", "/api/graphs/{x}", "/api/validate", "/api/run",
           "/api/stop", "/api/results", "/api/inputs?ext={x}", "/api/upload?name={x}", "/api/history?limit={x}",
