@@ -80,20 +80,28 @@ def _guards(nodes: dict[str, Any], happened: dict[str, Any]) -> list[dict[str, A
     for node_id, node in sorted(nodes.items()):
         if not str(node.get("type", "")).startswith("guard."):
             continue
-        record = happened.get(node_id)
-        if record is None:
-            did, detail = "not run", ""
-        elif record.get("status") == "error":
-            message = record.get("message", "")
-            did, detail = ("blocked", message.removeprefix("Blocked: ")) if message.startswith("Blocked") else ("failed", message)
-        else:
-            report = str((record.get("outputs") or {}).get("report", ""))
-            did, _, detail = report.partition(": ")
-            did = did or "passed"
-            if record.get("status") == "cached":
-                detail = (detail + " (cached)").strip()
-        found.append({"node": node_id, "type": node["type"], "did": did, "detail": detail})
+        # a sweep records each item as NODE[i]
+        items = sorted(k for k in happened if k == node_id or (k.startswith(f"{node_id}[") and k.endswith("]")))
+        for key in items or [node_id]:
+            found.append({"node": key, "type": node["type"], **_what_it_did(happened.get(key))})
     return found
+
+
+def _what_it_did(record: dict[str, Any] | None) -> dict[str, str]:
+    if record is None:
+        return {"did": "not run", "detail": ""}
+    if record.get("status") == "error":
+        message = record.get("message", "")
+        if message.startswith("Blocked"):
+            return {"did": "blocked", "detail": message.removeprefix("Blocked: ")}
+        return {"did": "failed", "detail": message}
+    if record.get("status") == "skipped":
+        return {"did": "not run", "detail": record.get("reason", "")}
+    report = str((record.get("outputs") or {}).get("report", ""))
+    did, _, detail = report.partition(": ")
+    if record.get("status") == "cached":
+        detail = (detail + " (cached)").strip()
+    return {"did": did or "passed", "detail": detail}
 
 
 def _totals(entries: list[dict[str, Any]]) -> dict[str, Any]:

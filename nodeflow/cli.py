@@ -229,8 +229,6 @@ def cmd_run(args: argparse.Namespace) -> int:
             sinks.append(JsonLinesSink(stream))
         display = stack.enter_context(ProgressDisplay(plan, sys.stderr))
         sinks.append(display)
-        blocked: dict[str, str] = {}  # what guards stopped, said after the run
-        sinks.append(lambda event: _note_blocked(event, blocked))
         stack.enter_context(_cancel_on_interrupt(cancel))
         result = executor.run_plan(
             plan,
@@ -256,8 +254,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"ok: {len(result.ran)} ran, {len(result.cached)} cached, {result.duration_s:.2f} s",
         file=report,
     )
-    for node_id, message in blocked.items():
-        print(f"  {node_id} blocked its branch: {message}", file=sys.stderr)
     for node_id, outputs in result.outputs.items():
         for name, value in outputs.items():
             if isinstance(value, (str, Path, int, float)):
@@ -287,12 +283,6 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(line, file=sys.stderr)
     print(f"graph written to {target}")
     return EXIT_OK
-
-
-def _note_blocked(event: dict[str, Any], blocked: dict[str, str]) -> None:
-    if event.get("blocked"):
-        item = f"[{event['item']}]" if "item" in event else ""
-        blocked[f"{event['node']}{item}"] = event.get("message", "")
 
 
 def cmd_audit(args: argparse.Namespace) -> int:

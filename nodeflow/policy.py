@@ -37,7 +37,7 @@ from typing import Any
 
 from .problems import Problem
 
-__all__ = ["POLICY_FILE", "policy_beside", "Policy", "PolicyError", "active_policy", "load_policy", "parse_policy", "problems_for"]
+__all__ = ["POLICY_FILE", "Policy", "PolicyError", "active_policy", "load_policy", "parse_policy", "policy_beside", "problems_for"]
 
 POLICY_FILE = "policy.toml"
 GENERATORS = (

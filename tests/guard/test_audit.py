@@ -24,6 +24,11 @@ SCREENED = {
     },
     "save": {"type": "output.text", "params": {"filename": "note.txt"}, "inputs": {"text": ["topic", "text"]}},
 }
+SWEPT = {
+    "note": {"type": "core.text", "params": {"text": {"sweep": ["Draw a seven.", "Draw a seven for bob@example.com."]}}},
+    "pii": {"type": "guard.personal_data", "params": {"action": "block"}, "inputs": {"text": ["note", "text"]}},
+    "save": {"type": "output.text", "params": {"filename": "swept.txt"}, "inputs": {"text": ["pii", "text"]}},
+}
 BLOCKED = {
     "note": {"type": "core.text", "params": {"text": "Call me on +44 20 7946 0958."}},
     "pii": {"type": "guard.personal_data", "params": {"action": "block"}, "inputs": {"text": ["note", "text"]}},
@@ -45,13 +50,15 @@ def history(tmp_path_factory):
     home = root / "home"
     policy = root / "house.toml"
     policy.write_text('[nodes]\ndeny = ["code.*"]\n\n[models]\nlicences = ["apache-2.0"]\n')
-    for name, nodes in (("screened", SCREENED), ("blocked", BLOCKED)):
+    for name, nodes in (("screened", SCREENED), ("blocked", BLOCKED), ("swept", SWEPT)):
         (root / f"{name}.json").write_text(json.dumps({"nodeflow": 1, "meta": {"title": name}, "nodes": nodes}))
     first = _cli("run", "screened.json", "--policy", str(policy), "--out", "out", home=home, cwd=root)
     assert first.returncode == 0, first.stderr
     second = _cli("run", "blocked.json", "--out", "out", home=home, cwd=root)
-    # a block stops its branch, not the run: the run ends ok and says what was blocked
-    assert second.returncode == 0 and "pii blocked its branch: Blocked: personal data: phone x1" in second.stderr
+    # a block fails the run with the reason on the guard (in a sweep, the other items still run)
+    assert second.returncode == 1 and "pii (guard.personal_data) failed: Blocked: personal data: phone x1" in second.stderr
+    third = _cli("run", "swept.json", "--out", "out", home=home, cwd=root)
+    assert third.returncode == 1 and "Blocked: personal data: email x1" in third.stderr
     return home, root
 
 
@@ -60,8 +67,8 @@ def test_audit_json_reports_runs_artifacts_guards_policy_and_models(history):
     done = _cli("audit", "--json", home=home, cwd=root)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
-    screened, blocked = report["runs"]
-    assert (screened["title"], screened["status"], blocked["status"]) == ("screened", "ok", "ok")
+    screened, blocked, swept = report["runs"]
+    assert (screened["title"], screened["status"], blocked["status"], swept["status"]) == ("screened", "ok", "error", "error")
     assert [Path(p).name for p in screened["artifacts"]] == ["note.txt"]
     assert screened["guards"] == [
         {"node": "pii", "type": "guard.personal_data", "did": "redacted", "detail": "email x1"},
@@ -74,20 +81,37 @@ def test_audit_json_reports_runs_artifacts_guards_policy_and_models(history):
     assert screened["models"] == [
         {"node": "mini", "type": "embed.load", "value": "all-MiniLM-L6-v2", "source": "bundled", "licence": "apache-2.0"}
     ]
-    assert report["totals"]["guard_actions"] == {"redacted": 1, "clean": 1, "blocked": 1}
-    assert report["totals"]["artifacts"] == 1
+    assert swept["guards"] == [
+        {"node": "pii[0]", "type": "guard.personal_data", "did": "clean", "detail": ""},
+        {"node": "pii[1]", "type": "guard.personal_data", "did": "blocked", "detail": "personal data: email x1"},
+    ]
+    assert [Path(p).name for p in swept["artifacts"]] == ["swept-0.txt"]  # only the clean item was saved
+    assert report["totals"]["guard_actions"] == {"redacted": 1, "clean": 2, "blocked": 2}
+    assert report["totals"]["artifacts"] == 2
 
 
 def test_audit_text_and_since(history):
     home, root = history
     text = _cli("audit", home=home, cwd=root).stdout
-    assert text.startswith("2 runs (2 ok), 1 artifact")
+    assert text.startswith("3 runs (2 error, 1 ok), 2 artifacts")
     assert "pii (guard.personal_data): redacted email x1" in text
     assert "pii (guard.personal_data): blocked personal data: phone x1" in text
-    assert "house.toml" in text and "none for 1 run" in text
+    assert "house.toml" in text and "none for 2 runs" in text
     assert "all-MiniLM-L6-v2 (embed.load): bundled, licence apache-2.0, 1 run" in text
 
     assert _cli("audit", "--since", "2999-01-01", home=home, cwd=root).stdout.startswith("0 runs since 2999-01-01")
-    assert _cli("audit", "--since", "1h", "--json", home=home, cwd=root).stdout.count('"id"') == 2
+    assert _cli("audit", "--since", "1h", "--json", home=home, cwd=root).stdout.count('"id"') == 3
     wrong = _cli("audit", "--since", "last tuesday", home=home, cwd=root)
     assert wrong.returncode == 2 and "give a date like 2026-11-30" in wrong.stderr
+
+
+def test_the_artifacts_provenance_records_model_source_licence_and_policy(history):
+    from nodeflow.provenance import read_provenance
+
+    _home, root = history
+    note = next((root / "out").rglob("note.txt"))
+    record = read_provenance(note)
+    assert record["models"]["mini.source"]["source"] == "bundled"
+    assert record["models"]["mini.source"]["licence"] == "apache-2.0"
+    assert record["graph"]["meta"]["policy"]["deny"] == ["code.*"]  # the policy it was checked against
+    assert [g["type"] for g in record["guards"]] == ["guard.personal_data", "guard.semantic"]

@@ -171,9 +171,9 @@ def test_fast_offensive_language_scores_equal_the_packages_own():
 
 
 def test_in_a_sweep_a_block_stops_only_that_items_branch(executor):
-    from nodeflow.events import EventLog
-
     from guard_support import graph_of
+
+    from nodeflow.events import EventLog
 
     texts = ["Draw a seven.", "Draw a seven for jane@example.org.", "Draw a three."]
     nodes = {
