@@ -30,7 +30,8 @@ from nodeflow.executor import Executor  # noqa: E402
 from nodeflow.graph import load_graph, parse_graph  # noqa: E402
 from nodeflow.history import RunHistory  # noqa: E402
 from nodeflow.models import ModelManager  # noqa: E402
-from nodeflow.provenance import build_provenance, dumps_record, embed_provenance  # noqa: E402
+from nodeflow.delivery import build_record as build_provenance  # noqa: E402
+from nodeflow.delivery import dumps_record, embed_provenance  # noqa: E402
 from nodeflow.registry import default_registry  # noqa: E402
 from nodeflow.settings import Settings  # noqa: E402
 
@@ -75,6 +76,9 @@ def wide_graph(count: int) -> dict:
 
 
 def context_for(graph, settings: Settings, out: Path) -> Context:
+    from nodeflow.plan import make_plan
+
+    registry = default_registry()
     return Context(
         run_id="bench",
         node_id="save",
@@ -85,6 +89,8 @@ def context_for(graph, settings: Settings, out: Path) -> Context:
         models=ModelManager(),
         output_dir=out,
         graph=graph,
+        plan=make_plan(graph, registry, only=["save"]),  # what the executor hands its nodes
+        registry=registry,
     )
 
 

@@ -4,6 +4,8 @@ The public node API (what a pack imports)::
 
     from nodeflow import node, Param, Context, Image, String, Int, Float, Boolean
 
+A guard node raises ``Blocked("why")`` to stop its branch.
+
 Port types that more than one pack uses live here too (packs never import each other): datasets
 (``ImageDataset``, ``TextDataset``, ``Tokenizer``), media (``Audio``, ``Frames``, ``Video``), models
 (``LanguageModel``, ``Embedder``, ``Embedding``) and the parts of a diffusion model with what flows
@@ -11,8 +13,10 @@ between them (``Denoiser``, ``TextEncoder``, ``VAE``, ``Conditioning``, ``Latent
 Python class of its values.
 """
 
+from .blocking import Blocked
+from .code import CodeType, SourceCode, extract_code
 from .context import Cancelled, Context
-from .data_types import ImageDataset, ImageSet, TextCorpus, TextDataset, Tokenizer
+from .data_types import ExampleSet, ImageDataset, ImageSet, TextCorpus, TextDataset, TextExamples, Tokenizer
 from .media_types import Audio, AudioClip, FrameList, Frames, Video, VideoPath, as_clip
 from .model_types import (
     VAE,
@@ -55,6 +59,7 @@ from .delivery.save import Delivery, credentials_param, deliver, overwrite_param
 Image = ImageType
 File = FileType
 JSON = JSONType
+Code = CodeType
 
 __version__ = "0.1.0"
 
@@ -66,6 +71,7 @@ __all__ = [
     "model_source",
     "Context",
     "Cancelled",
+    "Blocked",
     "NodeSpec",
     "PortType",
     "register_type",
@@ -85,6 +91,8 @@ __all__ = [
     "TextDataset",
     "TextCorpus",
     "Tokenizer",
+    "TextExamples",
+    "ExampleSet",
     "Audio",
     "AudioClip",
     "as_clip",
@@ -113,5 +121,8 @@ __all__ = [
     "overwrite_param",
     "credentials_param",
     "watermark_param",
+    "Code",
+    "SourceCode",
+    "extract_code",
     "__version__",
 ]

@@ -2,13 +2,15 @@
 
     nodeflow ui [GRAPH] [--host 127.0.0.1] [--port 7860]
     nodeflow run GRAPH [--set NODE.PARAM=VALUE]... [--sweep NODE.PARAM=A,B,C|@FILE]... [--zip]
-                       [--only NODE]... [--out DIR] [--events FILE|-] [--backend local|sync|ray]
-    nodeflow validate GRAPH
+                       [--only NODE]... [--out DIR] [--events FILE|-] [--backend local|sync|ray] [--policy FILE]
+    nodeflow validate GRAPH [--policy FILE]
     nodeflow nodes [--json]
     nodeflow info ARTIFACT [--json] [--graph FILE]
     nodeflow reproduce ARTIFACT --out DIR
     nodeflow app GRAPH [--inputs NODE.PARAM,...] [--host 127.0.0.1] [--port 7870]
     nodeflow serve [--host 127.0.0.1] [--port 8188] [--backend local|ray] [--address ADDR] [--graphs DIR]
+    nodeflow import FILE [-o GRAPH]
+    nodeflow audit [--since DATE] [--json]
 
 ``run`` exits 0 on success, 2 for an invalid graph (each problem printed as ``NODE (TYPE): message``),
 1 when a node failed, 130 when cancelled (Ctrl-C). ``reproduce`` exits 0 when the result is identical
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
@@ -86,10 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, help="output folder (default ./out or $NODEFLOW_OUTPUT)")
     run.add_argument("--events", metavar="FILE|-", help="write events as JSON lines to FILE, or - for stdout")
     run.add_argument("-v", "--verbose", action="store_true", help="print a failing node's traceback")
+    run.add_argument("--policy", type=Path, metavar="FILE", help="a policy file the graph must obey (default: the data folder's policy.toml)")
     run.set_defaults(handler=cmd_run)
 
     validate = sub.add_parser("validate", help="check a graph file and report every problem")
     validate.add_argument("graph")
+    validate.add_argument("--policy", type=Path, metavar="FILE", help="a policy file the graph must obey (default: the data folder's policy.toml)")
     validate.set_defaults(handler=cmd_validate)
 
     nodes = sub.add_parser("nodes", help="list the node catalog")
@@ -123,10 +128,26 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--graphs", metavar="DIR", help="folder of graph files runs may name (default: graphs/)")
     serve.set_defaults(handler=cmd_serve)
 
+    comfy = sub.add_parser("import", help="open a ComfyUI workflow (UI or API JSON, or a PNG carrying one) as a graph")
+    comfy.add_argument("file", help="a ComfyUI workflow .json, API prompt .json, or a PNG ComfyUI saved")
+    comfy.add_argument("-o", "--output", type=Path, metavar="GRAPH",
+                       help="graph file to write (default: FILE's name with .nodeflow.json, beside it)")
+    comfy.set_defaults(handler=cmd_import)
+    audit = sub.add_parser("audit", help="report from the run history: runs, artifacts, guards, policy, models")
+    audit.add_argument("--since", metavar="DATE", help="runs started since DATE (2026-11-30, 2026-11-30T12:00, or 7d, 12h)")
+    audit.add_argument("--json", action="store_true", help="the full audit as JSON")
+    audit.set_defaults(handler=cmd_audit)
+
     return parser
 
 
 # --- commands ------------------------------------------------------------------------------------
+
+
+def _use_policy(args: argparse.Namespace) -> None:
+    """``--policy FILE``: validation (here and in any subprocess) checks the graph against it."""
+    if getattr(args, "policy", None) is not None:
+        os.environ["NODEFLOW_POLICY"] = str(args.policy.resolve())
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -134,6 +155,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from .registry import default_registry
     from .validate import check_graph
 
+    _use_policy(args)
     registry = default_registry()
     _warn_pack_errors(registry)
     graph = load_graph(args.graph)
@@ -178,6 +200,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .progress import ProgressDisplay
     from .registry import default_registry
 
+    _use_policy(args)
     registry = default_registry()
     _warn_pack_errors(registry)
     graph = load_graph(args.graph)
@@ -206,6 +229,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             sinks.append(JsonLinesSink(stream))
         display = stack.enter_context(ProgressDisplay(plan, sys.stderr))
         sinks.append(display)
+        blocked: dict[str, str] = {}  # what guards stopped, said after the run
+        sinks.append(lambda event: _note_blocked(event, blocked))
         stack.enter_context(_cancel_on_interrupt(cancel))
         result = executor.run_plan(
             plan,
@@ -231,10 +256,59 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"ok: {len(result.ran)} ran, {len(result.cached)} cached, {result.duration_s:.2f} s",
         file=report,
     )
+    for node_id, message in blocked.items():
+        print(f"  {node_id} blocked its branch: {message}", file=sys.stderr)
     for node_id, outputs in result.outputs.items():
         for name, value in outputs.items():
             if isinstance(value, (str, Path, int, float)):
                 print(f"  {node_id}.{name}: {value}", file=report)
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Exit 0 when a graph was written (unknown nodes are kept as placeholders and listed), 2 when the
+    file is not a readable ComfyUI workflow (nothing is written)."""
+    from .comfy import ComfyImportError, import_file
+    from .graph import save_graph
+    from .registry import default_registry
+
+    source = Path(args.file)
+    target = args.output or source.with_name(source.name.split(".")[0] + ".nodeflow.json")
+    if target.resolve() == source.resolve():
+        print(f"{target}: would overwrite the file being imported; choose another with -o", file=sys.stderr)
+        return EXIT_INVALID
+    try:
+        graph, report = import_file(source, default_registry())
+    except ComfyImportError as exc:
+        print(f"{source}: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    save_graph(graph, target)
+    for line in report.lines():
+        print(line, file=sys.stderr)
+    print(f"graph written to {target}")
+    return EXIT_OK
+
+
+def _note_blocked(event: dict[str, Any], blocked: dict[str, str]) -> None:
+    if event.get("blocked"):
+        item = f"[{event['item']}]" if "item" in event else ""
+        blocked[f"{event['node']}{item}"] = event.get("message", "")
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from .audit import audit, format_audit, parse_since
+    from .history import RunHistory
+    from .registry import default_registry
+    from .settings import Settings
+
+    try:
+        since = parse_since(args.since)
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_INVALID
+    settings = Settings()
+    report = audit(RunHistory.in_folder(settings.home), default_registry(), settings, since=since)
+    print(json.dumps(report, indent=2, sort_keys=True, default=str) if args.json else format_audit(report))
     return EXIT_OK
 
 

@@ -80,8 +80,10 @@ def describe(record: dict[str, Any]) -> str:
     graph = record.get("graph") or {}
     title = (graph.get("meta") or {}).get("title") if isinstance(graph.get("meta"), dict) else None
     lines = [
-        f"artifact: {artifact.get('name')} ({artifact.get('kind')}) by node {artifact.get('node')} "
-        f"({artifact.get('type')})",
+        (
+            f"artifact: {artifact.get('name')} ({artifact.get('kind')}) by node {artifact.get('node')} "
+            f"({artifact.get('type')})"
+        ),
         f"graph:    {title or '(untitled graph)'}, {len(graph.get('nodes') or {})} nodes",
         f"device:   {record.get('device')} on {record.get('platform')}",
     ]

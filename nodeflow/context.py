@@ -93,14 +93,19 @@ class Context:
             self._send("preview", kind=kind or "file", path=str(value))
             return
         if hasattr(value, "save") and hasattr(value, "mode"):  # a PIL image
-            stem = self.node_id if self.item is None else f"{self.node_id}-item{self.item}"
-            path = folder / f"{stem.replace('/', '_')}-{self._preview_count:04d}.png"
+            path = folder / f"{self.file_stem}-{self._preview_count:04d}.png"
             image = value if value.mode in ("RGB", "RGBA", "L") else value.convert("RGB")
             image.save(path, format="PNG", compress_level=1)
             # a name keeps previews apart on the node (a trainer's loss curve beside its samples)
             self._send("preview", kind="image", path=str(path), **({"name": name} if name else {}))
             return
         raise TypeError(f"cannot preview a {type(value).__name__}; pass an image, text or a file path")
+
+    @property
+    def file_stem(self) -> str:
+        """The node (and sweep item) as one file name: ids inside subgraphs are paths (``up/resize``)."""
+        stem = self.node_id if self.item is None else f"{self.node_id}-item{self.item}"
+        return stem.replace("/", "~")
 
     def item_labels(self, port: str) -> list[str]:
         """For a list input that collects sweep items: what made each item ("seed=3, steps=20")."""
@@ -109,8 +114,9 @@ class Context:
     def log(self, message: str) -> None:
         self._send("preview", kind="text", text=message)
 
-    def _send(self, name: str, **fields: Any) -> None:
-        event = {"event": name, "run": self.run_id, "t": time.time(), "node": self.node_id, **fields}
+    def _send(self, event_name: str, /, **fields: Any) -> None:
+        # positional-only: a preview's own ``name`` field must not collide with the event's name
+        event = {"event": event_name, "run": self.run_id, "t": time.time(), "node": self.node_id, **fields}
         if self.item is not None:
             event["item"] = self.item
         self._emit(event)

@@ -15,7 +15,7 @@ from typing import Any
 
 from .types import PortType, register_type
 
-__all__ = ["ImageSet", "TextCorpus", "ImageDataset", "TextDataset", "Tokenizer"]
+__all__ = ["ImageSet", "TextCorpus", "ExampleSet", "ImageDataset", "TextDataset", "Tokenizer", "TextExamples"]
 
 
 @dataclass
@@ -180,4 +180,56 @@ Tokenizer = register_type(
         load=_load_tokenizer,
         size_of=lambda value: 1 << 16,
     )
+)
+
+
+# --- fine-tuning examples (made by the data pack, read by the train pack) -------------------------
+
+
+@dataclass
+class ExampleSet:
+    """Rows of ``{"prompt", "response"}`` (chat pairs, optional ``system``) or ``{"text"}`` (plain)."""
+
+    rows: list[dict[str, str]] = field(default_factory=list)
+    name: str = "examples"
+
+    def __post_init__(self) -> None:
+        for index, row in enumerate(self.rows, 1):
+            if not (("prompt" in row and "response" in row) or "text" in row):
+                raise ValueError(f"example {index} has neither prompt+response nor text: {sorted(row)}")
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def chat(self) -> bool:
+        return bool(self.rows) and "response" in self.rows[0]
+
+    @property
+    def nbytes(self) -> int:
+        return sum(len(v) for row in self.rows for v in row.values())
+
+    def split(self, held_out: float, seed: int) -> tuple["ExampleSet", "ExampleSet"]:
+        """A seeded split into (train, held out)."""
+        import random
+
+        order = list(range(len(self.rows)))
+        random.Random(seed).shuffle(order)
+        cut = len(order) - int(round(held_out * len(order)))
+        pick = lambda idx: ExampleSet([self.rows[i] for i in sorted(idx)], self.name)  # noqa: E731
+        return pick(order[:cut]), pick(order[cut:])
+
+
+def _save_examples(value: ExampleSet, folder: Path) -> None:
+    (folder / "examples.json").write_text(json.dumps({"name": value.name, "rows": value.rows}))
+
+
+def _load_examples(folder: Path) -> ExampleSet:
+    data = json.loads((folder / "examples.json").read_text())
+    return ExampleSet(data["rows"], data["name"])
+
+
+TextExamples = register_type(
+    PortType("TextExamples", "#ffd54f", "Examples to fine-tune a language model on: chat pairs or plain texts",
+             py=ExampleSet, save=_save_examples, load=_load_examples, size_of=lambda v: v.nbytes)
 )

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from .backends import Backend, make_backend
+from .backends.local import Slots
 from .cache import DiskCache, MemoryCache
 from .events import EventSink
 from .graph import Graph, graph_to_dict
@@ -93,10 +94,16 @@ class Executor:
         self.listeners: list[RunListener] = list(listeners)
         if history is not None:
             self.listeners.append(HistoryListener(history))
-        self.make_backend: Callable[[], Backend] = (lambda: make_backend(backend)) if isinstance(backend, str) else backend
+        self.slots = Slots()  # shared by this executor's runs: one model per device across all of them
+        self.make_backend: Callable[[], Backend] = (
+            (lambda: make_backend(backend, slots=self.slots) if backend == "local" else make_backend(backend))
+            if isinstance(backend, str) else backend
+        )
         self._records: dict[str, Any] = {}
         self._plans: OrderedDict[str, Plan] = OrderedDict()  # graph digest -> validated plan
-        self._lock = threading.Lock()  # one run at a time per executor
+        # runs may overlap (queued jobs with NODEFLOW_JOBS > 1): the caches and records are theirs to share
+        self.cache_lock = threading.RLock()
+        self._plans_lock = threading.Lock()
 
     @property
     def history(self) -> "RunHistory | None":
@@ -128,22 +135,28 @@ class Executor:
         memo_key = None
         if not graph.load_problems and policy is None:
             memo_key = digest([graph_to_dict(graph), overrides, only, sweeps])
-            plan = self._plans.get(memo_key)
-            if plan is not None:
-                self._plans.move_to_end(memo_key)
-                return plan
+            with self._plans_lock:
+                plan = self._plans.get(memo_key)
+                if plan is not None:
+                    self._plans.move_to_end(memo_key)
+                    return plan
         problems = check_graph(graph, self.registry, self.settings, policy=policy, overrides=overrides, sweeps=sweeps)
         if problems:
             raise GraphInvalid(problems)
         plan = make_plan(graph, self.registry, only)
         if any(_has_sweep(node.params) for node in graph.nodes.values()):
-            from .sweeps import expand_sweeps
+            from .sweeps import expand_sweeps, list_sources
 
-            plan = expand_sweeps(plan, self.registry, self.settings)
+            if list_sources(graph):  # mapped over a list a node makes: planned when it has run
+                plan.lists_from = list_sources(graph)
+                plan.only = only
+            else:
+                plan = expand_sweeps(plan, self.registry, self.settings)
         if memo_key is not None:
-            self._plans[memo_key] = plan
-            while len(self._plans) > 16:
-                self._plans.popitem(last=False)
+            with self._plans_lock:
+                self._plans[memo_key] = plan
+                while len(self._plans) > 16:
+                    self._plans.popitem(last=False)
         return plan
 
     def run(
@@ -176,19 +189,48 @@ class Executor:
         source: str = "api",
     ) -> RunResult:
         """Run a planned graph; ``source`` (cli, editor, http, api) tells listeners who asked."""
-        with self._lock:
-            run = PlanRun(self, plan, None, cancel, output_dir, run_id, self.make_backend())
-            sinks = [sink for listener in self.listeners if (sink := listener.run_started(plan, run.run_id, source))]
-            if on_event is not None:
-                sinks.append(on_event)
-            run.sink = sinks[0] if len(sinks) == 1 else (_fan_out(sinks) if sinks else None)
-            try:
-                result = run.execute()
-            finally:
-                run.backend.close()
-            for listener in self.listeners:
-                listener.run_finished(result)
-            return result
+        if plan.lists_from:  # 0. make the lists that sweeps map over, then plan the sweep
+            plan, failed = self._plan_lists(plan, on_event, cancel, output_dir, run_id)
+            if failed is not None:
+                return failed
+        run = PlanRun(self, plan, None, cancel, output_dir, run_id, self.make_backend())
+        sinks = [sink for listener in self.listeners if (sink := listener.run_started(plan, run.run_id, source))]
+        if on_event is not None:
+            sinks.append(on_event)
+        run.sink = sinks[0] if len(sinks) == 1 else (_fan_out(sinks) if sinks else None)
+        try:
+            result = run.execute()
+        finally:
+            run.backend.close()
+        for listener in self.listeners:
+            listener.run_finished(result)
+        return result
+
+
+    def _plan_lists(self, plan: Plan, on_event: EventSink | None, cancel: Any, output_dir: Any,
+                    run_id: str | None) -> tuple[Plan, RunResult | None]:
+        """Run the nodes whose lists ``each`` sweeps map over (quietly: their results are cached, so
+        the run proper does not make them again), then plan the graph with those lists as plain
+        sweeps. When making a list fails, that run (and its events) is the result."""
+        from .sweeps import expand_sweeps, resolve_lists
+
+        assert plan.graph is not None
+        sources = make_plan(plan.graph, self.registry, plan.lists_from)
+        events: list[dict[str, Any]] = []
+        made = PlanRun(self, sources, events.append, cancel, output_dir, run_id, self.make_backend())
+        try:
+            result = made.execute()
+        finally:
+            made.backend.close()
+        if not result.ok:
+            for event in events if on_event is not None else ():
+                on_event(event)
+            return plan, result
+        resolved = resolve_lists(plan.graph, result.outputs)
+        problems = check_graph(resolved, self.registry, self.settings)
+        if problems:
+            raise GraphInvalid(problems)
+        return expand_sweeps(make_plan(resolved, self.registry, plan.only), self.registry, self.settings), None
 
 
 def _fan_out(sinks: list[EventSink]) -> EventSink:

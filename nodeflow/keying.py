@@ -35,6 +35,11 @@ class NodeRecord:
 
 def key_all(run: "PlanRun") -> "PlannedNode | None":
     """Key every planned node and find cache hits. Returns the node whose fingerprint failed, if any."""
+    with run.ex.cache_lock:
+        return _key_all(run)
+
+
+def _key_all(run: "PlanRun") -> "PlannedNode | None":
     memory, disk = run.ex.memory, run.ex.disk
     keys = run.keys
     for planned in run.plan.order:
@@ -84,6 +89,11 @@ def needed(run: "PlanRun") -> set[str]:
 
 def remember(run: "PlanRun", planned: "PlannedNode", outputs: tuple) -> None:
     """Cache a node's fresh outputs and keep what its key was made of."""
+    with run.ex.cache_lock:
+        _remember(run, planned, outputs)
+
+
+def _remember(run: "PlanRun", planned: "PlannedNode", outputs: tuple) -> None:
     spec = planned.spec
     key = run.keys[planned.id]
     executor = run.ex
@@ -108,6 +118,11 @@ def remember(run: "PlanRun", planned: "PlannedNode", outputs: tuple) -> None:
 
 def reason(run: "PlanRun", planned: "PlannedNode") -> str:
     """Why a node runs: first run, param X changed, upstream Y changed, fingerprint changed, evicted."""
+    with run.ex.cache_lock:
+        return _reason(run, planned)
+
+
+def _reason(run: "PlanRun", planned: "PlannedNode") -> str:
     spec = planned.spec
     if spec.cache == "none":
         return "never cached"

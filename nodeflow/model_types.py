@@ -71,12 +71,18 @@ class LanguageModelHandle:
         fetch: Callable[[], LoadedLM] | None = None,
         model: Any = None,
         tokenizer: Any = None,
+        base_folder: str | None = None,
+        adapter_file: str | None = None,
+        merged: bool = False,
     ):
         if fetch is None and (model is None or tokenizer is None):
             raise ValueError("a LanguageModelHandle needs either fetch or both model and tokenizer")
         self.name = name
         self._fetch = fetch
         self._held = LoadedLM(model, tokenizer) if fetch is None else None
+        self.base_folder = base_folder  # a transformers folder with the base weights, when known
+        self.adapter_file = adapter_file  # a LoRA applied to that base (nodes/llm/adapters.py)
+        self.merged = merged  # whether that LoRA is merged into the weights
 
     def loaded(self) -> LoadedLM:
         """The model and tokenizer, loading them again if the model manager evicted them."""

@@ -54,6 +54,8 @@ class Param:
     description: str = ""
     extensions: tuple[str, ...] = ()  # for ``file`` params: accepted file endings
     optional: bool = False
+    # for text kinds: a value with nothing but blanks is a validation problem; this says what to add
+    nonempty: str = ""
     # how validation checks that the value names something that exists (nodeflow.resolve.Resolve)
     resolve: Any = field(default=None, compare=False)
     name: str = field(default="", compare=False)
@@ -112,6 +114,8 @@ class Param:
                 raise ParamError(f"expected text, got {_show(value)}")
             if kind == "colour" and not _is_colour(value):
                 raise ParamError(f"expected a colour like #ff8800, got {value!r}")
+            if self.nonempty and not value.strip():
+                raise ParamError(f"is empty: {self.nonempty}")
         if self.choices is not None and value not in self.choices:
             shown = ", ".join(repr(c) for c in self.choices)
             raise ParamError(f"{value!r} is not one of {shown}")
@@ -170,6 +174,8 @@ class Param:
             out["extensions"] = list(self.extensions)
         if self.optional:
             out["optional"] = True
+        if self.nonempty:
+            out["nonempty"] = True
         if self.resolve is not None:
             out["resolve"] = self.resolve.spec()
         out["type"] = self.port_type

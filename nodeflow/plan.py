@@ -48,6 +48,9 @@ class Plan:
     targets: list[str]
     muted: list[str]
     graph: Graph | None = None  # the graph as run (after migrations and overrides)
+    # nodes whose lists "each" sweeps map over: they run first, then the sweep is planned (sweeps.py)
+    lists_from: list[str] = field(default_factory=list)
+    only: list[str] | None = None
 
     @property
     def ids(self) -> list[str]:

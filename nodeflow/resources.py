@@ -2,8 +2,9 @@
 
 A node says so with ``@node(holds=...)``. Otherwise: a node that reaches for the model manager or
 the device (``ctx.models``, ``ctx.device``) holds the device, and so does a node that takes a value
-of a type that such a node makes from params alone (a loaded model handle: whoever receives it runs the model). Everything
-else is ``light`` and runs beside them.
+of a type that such a node makes from params alone (a loaded model handle: whoever receives it runs
+the model), or of a type a disk-cached node makes (a trained model), and so does the node that makes
+one (a trainer). Everything else is ``light`` and runs beside them.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ def holds_of(spec: "NodeSpec", registry: "Registry") -> str:
     if spec.holds is not None:
         return spec.holds
     model_types = _model_types(registry)
-    if _reaches_models(spec) or any(i.type in model_types for i in spec.inputs.values()):
+    ports = [*spec.inputs.values(), *spec.outputs.values()]
+    if _reaches_models(spec) or any(port.type in model_types for port in ports):
         spec.holds = "device"
     else:
         spec.holds = "light"
@@ -37,11 +39,12 @@ def _reaches_models(spec: "NodeSpec") -> bool:
 def _model_types(registry: "Registry") -> set[str]:
     found = registry.__dict__.get("_model_types")
     if found is None:
-        # what loaders make: nodes that reach the model manager and read no other node
+        # what loaders make (nodes that reach the model manager and read no other node), and what
+        # trainers make (disk-cached results)
         found = {
             output.type
             for spec in registry.specs.values()
-            if _reaches_models(spec) and not any(not i.optional for i in spec.inputs.values())
+            if (_reaches_models(spec) and not any(not i.optional for i in spec.inputs.values())) or spec.cache == "disk"
             for output in spec.outputs.values()
         } - {"Image", "String", "Int", "Float", "Boolean", "JSON", "File", "Any", "Audio"}
         registry.__dict__["_model_types"] = found

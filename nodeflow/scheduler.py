@@ -21,10 +21,11 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .backends.base import StopSignal, Task, TaskEnv, TaskResult
+from .backends.base import StopSignal, Task, TaskEnv, TaskResult, call_node
 from .context import Cancelled, Context
 from .events import EventSink, preview_kind, summarize
 from .keying import key_all, nbytes, needed, reason, remember
+from .batches import batch_task, split, take_batch
 from .node_previews import show_outputs
 from .plan import Plan, PlannedNode
 from .resources import holds_of
@@ -36,7 +37,6 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["PlanRun"]
 
 POLL_S = 0.1  # how often a waiting run looks at its cancel flag
-MAX_BATCH = 64  # sweep items of one node handed to its batch function in one call
 
 
 def started_fields(plan: Plan) -> dict[str, Any]:
@@ -84,6 +84,7 @@ class PlanRun:
         self.fingerprints: dict[str, Any] = {}
         self.by_id = {p.id: p for p in plan.order}
         self.result: "RunResult | None" = None
+        self.blocked_units: set[str] = set()  # downstream of a blocked (guarded) item: not run
         self._emit_lock = threading.Lock()
         self.env = TaskEnv(executor.registry, executor.settings, executor.models, self._emit_from_node, self.stop)
 
@@ -114,7 +115,7 @@ class PlanRun:
             if key_all(self) is None:
                 # 2. what must be loaded or computed; 3-4. run it
                 self.run_needed(needed(self))
-                if result.status == "ok":
+                if result.status != "cancelled":  # what was made (all of it, unless something failed)
                     for target in self.plan.targets:
                         if target in self.values or self.by_id[target].mode == "bypass":
                             result.outputs[target] = self.output_dict(target)
@@ -146,7 +147,16 @@ class PlanRun:
         done: set[str] = set()
         backend = self.backend
         stop = self.stop
-        blocked: set[str] = set()
+        blocked = self.blocked_units
+
+        def settle(planned: PlannedNode, one: TaskResult) -> None:
+            if self.finish(planned, one):
+                release(planned.id)
+            elif one.status == "error" and one.blocked:
+                self.block(planned.id, dependents, waiting, blocked, ready, position)
+
+        inline = getattr(backend, "runs_inline", False)
+        registry = self.ex.registry
 
         def release(node_id: str) -> None:
             done.add(node_id)
@@ -173,10 +183,22 @@ class PlanRun:
                         show_outputs(planned, self.values.get(planned.id), lambda p=planned: self.context(p))
                     release(planned.id)
                     continue
+                spec = planned.spec
+                if inline and not ready and not backend.in_flight and spec.batch is None and not planned.gathered \
+                        and (spec.holds or holds_of(spec, registry)) != "device":
+                    # alone and light, on a backend that would run it in this thread anyway: call it here
+                    if self.sink is not None:
+                        self.emit("node_started", reason=reason(self, planned), **planned.label)
+                    outcome = self.run_alone(planned)
+                    if outcome is None:
+                        release(planned.id)
+                    else:
+                        settle(planned, outcome)
+                    continue
                 members = [planned]
-                if planned.spec.batch is not None and planned.item is not None:  # 3b. a native batch
-                    members += self.take_batch(planned, ready)
-                task = self.task_for(planned) if len(members) == 1 else self.batch_task(members)
+                if spec.batch is not None and planned.item is not None:  # 3b. a native batch
+                    members += take_batch(self, planned, ready)
+                task = self.task_for(planned) if len(members) == 1 else batch_task(self, members)
                 if task is None:  # a linked value failed its param's check
                     break
                 if not backend.can_submit_task(task):
@@ -188,15 +210,14 @@ class PlanRun:
                 backend.submit_task(task, self.env, alone=not ready and not deferred and not backend.in_flight)
             for index in deferred:
                 heapq.heappush(ready, index)
+            if deferred and not backend.in_flight:  # waiting for a slot another run holds
+                time.sleep(0.01)
             if stop.is_set() and not backend.in_flight:
                 break
             # 3b. collect what finished
             for finished in backend.collect(timeout=POLL_S):
-                for planned, one in self.split(finished):
-                    if self.finish(planned, one):
-                        release(planned.id)
-                    elif one.status == "error" and one.blocked:
-                        blocked.update(self.descendants(planned.id, dependents))
+                for planned, one in split(self, finished) if finished.task.batch is not None else ((order[finished.task.seq], finished),):
+                    settle(planned, one)
         # 4. say what did not run, and why
         self.skip_the_rest(wanted, done, dependents, blocked)
 
@@ -208,6 +229,8 @@ class PlanRun:
         labels: dict[str, list[str]] = {}
         try:
             for arg, src, index, is_param in planned.links:
+                if src in self.blocked_units and arg in planned.gathered:
+                    continue  # a guard stopped that item: gather the others
                 value = self.value_of(src)[index]
                 if arg in planned.gathered:  # a list input collects every item of its source
                     inputs.setdefault(arg, []).append(value)
@@ -238,71 +261,63 @@ class PlanRun:
             task.labels = labels
         return task
 
-    def take_batch(self, first: PlannedNode, ready: list[int]) -> list[PlannedNode]:
-        """Other ready items of the same node, taken off the ready heap (at most MAX_BATCH in all)."""
-        order = self.plan.order
-        same = [i for i in ready if order[i].node.id == first.node.id and order[i].id not in self.hits][: MAX_BATCH - 1]
-        if not same:
-            return []
-        ready[:] = [i for i in ready if i not in set(same)]
-        heapq.heapify(ready)
-        return [order[i] for i in sorted(same)]
-
-    def batch_task(self, members: list[PlannedNode]) -> Task | None:
-        tasks = [self.task_for(member) for member in members]
-        if any(task is None for task in tasks):
-            return None
-        first = tasks[0]
-        assert first is not None
-        first.batch = [(t.item, t.params, t.inputs) for t in tasks if t is not None]
-        first.members = [member.seq for member in members]
-        first.item = None
-        return first
-
-    def split(self, finished: TaskResult) -> list[tuple[PlannedNode, TaskResult]]:
-        """A batch's result as one result per item (an error or cancel applies to every item)."""
-        order = self.plan.order
-        task = finished.task
-        if task.batch is None:
-            return [(order[task.seq], finished)]
-        if finished.status != "ok":
-            return [(order[seq], finished) for seq in task.members]
-        share = finished.duration_s / max(1, len(task.members))
-        return [(order[seq], TaskResult(task, outputs, duration_s=share))
-                for seq, outputs in zip(task.members, finished.outputs or [])]
+    def run_alone(self, planned: PlannedNode) -> TaskResult | None:
+        """Run one node in this thread (what the local backends do with a task alone). None when it
+        made its outputs (already taken); else what happened, for ``finish``."""
+        spec = planned.spec
+        kwargs = dict(planned.params)
+        started = time.perf_counter()
+        try:
+            for arg, src, index, is_param in planned.links:
+                value = self.value_of(src)[index]
+                kwargs[arg] = spec.params[arg].check(value) if is_param else value
+            if spec.wants_ctx:
+                kwargs["ctx"] = self.context(planned)
+            outputs = call_node(spec, kwargs)
+        except (Cancelled, KeyboardInterrupt):
+            return TaskResult(Task(self.run_id, planned.node.id, spec.type, {}, {}), status="cancelled")
+        except Exception as exc:
+            message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            return TaskResult(Task(self.run_id, planned.node.id, spec.type, {}, {}), status="error", message=message,
+                              traceback=traceback.format_exc(), blocked=type(exc).__name__ == "Blocked")
+        self.finish_ok(planned, outputs, time.perf_counter() - started)
+        return None
 
     def finish(self, planned: PlannedNode, finished: TaskResult) -> bool:
         """Take a finished task's outputs. False when the node did not produce any."""
         if finished.status == "ok":
-            outputs = finished.outputs
-            assert isinstance(outputs, tuple)
-            self.values[planned.id] = outputs
-            remember(self, planned, outputs)
-            self.result.ran.append(planned.id)  # type: ignore[union-attr]
-            if self.sink is not None:
-                self.emit(
-                    "node_finished",
-                    duration_s=round(finished.duration_s, 6),
-                    outputs={name: summarize(v) for name, v in zip(planned.spec.outputs, outputs)},
-                    **planned.label,
-                )
-                show_outputs(planned, outputs, lambda: self.context(planned))
+            assert isinstance(finished.outputs, tuple)
+            self.finish_ok(planned, finished.outputs, finished.duration_s)
             return True
         if finished.status == "cancelled":
             self.emit("node_skipped", reason="cancelled", **planned.label)
             return False
-        if finished.blocked:
+        if finished.blocked:  # a guard stopped this branch: inside a sweep, only this item's
             self.result.blocked.append(planned.id)  # type: ignore[union-attr]
-            self.emit("node_error", message=finished.message, traceback=finished.traceback, blocked=True, **planned.label)
+            self.record_failure(planned, finished.message, finished.traceback, stop=planned.item is None, blocked=True)
             return False
         self.record_failure(planned, finished.message, finished.traceback)
         return False
+
+    def finish_ok(self, planned: PlannedNode, outputs: tuple, duration_s: float) -> None:
+        self.values[planned.id] = outputs
+        remember(self, planned, outputs)
+        self.result.ran.append(planned.id)  # type: ignore[union-attr]
+        if self.sink is not None:
+            self.emit(
+                "node_finished",
+                duration_s=round(duration_s, 6),
+                outputs={name: summarize(v) for name, v in zip(planned.spec.outputs, outputs)},
+                **planned.label,
+            )
+            show_outputs(planned, outputs, lambda: self.context(planned))
 
     def fail(self, planned: PlannedNode, exc: BaseException) -> None:
         message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         self.record_failure(planned, message, traceback.format_exc())
 
-    def record_failure(self, planned: PlannedNode, message: str, trace: str) -> None:
+    def record_failure(self, planned: PlannedNode, message: str, trace: str, *, stop: bool = True,
+                       blocked: bool = False) -> None:
         from .executor import NodeFailure
 
         result = self.result
@@ -310,8 +325,30 @@ class PlanRun:
         if result.error is None:  # the first failure is the run's error
             result.status = "error"
             result.error = NodeFailure(planned.node.id, planned.spec.type, message, trace, planned.item)
-        self.failed.set()
-        self.emit("node_error", message=message, traceback=trace, **planned.label)
+        if stop:
+            self.failed.set()
+        extra = {"blocked": True} if blocked else {}
+        self.emit("node_error", message=message, traceback=trace, **extra, **planned.label)
+
+    def block(self, node_id: str, dependents: dict[str, list[str]], waiting: dict[str, int], blocked: set[str],
+              ready: list[int], position: dict[str, int]) -> None:
+        """A guard stopped ``node_id``: what depends on it does not run, except a list input that
+        gathers items, which goes on with the items that were not stopped."""
+        self.blocked_units.add(node_id)
+        stack = [node_id]
+        while stack:
+            nid = stack.pop()
+            for child in dependents.get(nid, ()):
+                if child in blocked:
+                    continue
+                gathers = any(nid in sources for sources in self.by_id[child].gathered.values())
+                if gathers and nid != child:
+                    waiting[child] -= 1
+                    if waiting[child] == 0:
+                        heapq.heappush(ready, position[child])
+                    continue
+                blocked.add(child)
+                stack.append(child)
 
     def descendants(self, node_id: str, dependents: dict[str, list[str]]) -> set[str]:
         found: set[str] = set()
@@ -334,7 +371,7 @@ class PlanRun:
             for p in self.plan.order:
                 if p.node.id == result.error.node and p.item == result.error.item:
                     failed_at = self.descendants(p.id, dependents) | {p.id}
-        reported = {e for e in result.blocked}
+        reported = set(result.blocked)
         for planned in left:
             if planned.id in reported or (result.error is not None and planned.node.id == result.error.node
                                           and planned.item == result.error.item):
@@ -371,7 +408,8 @@ class PlanRun:
             values = self.ex.disk.get(key)
             if values is None:
                 raise RuntimeError(f"the disk cache entry of {node_id} vanished while running")
-            self.ex.memory.put(key, values, nbytes(planned.spec, values))
+            with self.ex.cache_lock:
+                self.ex.memory.put(key, values, nbytes(planned.spec, values))
         self.values[node_id] = values
         return values
 

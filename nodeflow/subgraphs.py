@@ -123,7 +123,7 @@ def parse_definition(name: str, data: Any, source: str = "graph") -> Definition:
         found.outputs[exposed] = (source_link[0], source_link[1])
     clash = set(found.inputs) & set(found.params)
     if clash:
-        bad(f"{sorted(clash)[0]!r} is exposed both as an input and as a param")
+        bad(f"{min(clash)!r} is exposed both as an input and as a param")
     return found
 
 

@@ -6,6 +6,7 @@ In a graph file, a swept param holds an object instead of a value::
     "prompt": {"sweep": {"file": "prompts.txt"}}          # one value per non-empty line
     "scale":  {"sweep": {"from": 1, "to": 2, "step": 0.5}} # 1, 1.5, 2 (ends included)
     "steps":  {"sweep": [10, 20], "zip": "a"}             # zipped with every sweep of group "a"
+    "prompt": {"sweep": {"each": ["lines", "json"]}}      # each item of a list an upstream node makes
 
 Sweeps combine as a product; sweeps in the same ``zip`` group advance together (their lengths must
 match). The command line adds sweeps with ``--sweep NODE.PARAM=1,2,3`` or ``=@file.txt`` (and
@@ -32,7 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .plan import Plan, PlannedNode
     from .registry import Registry
 
-__all__ = ["apply_sweeps", "sweep_problems", "expand_sweeps", "is_sweep", "MAX_ITEMS"]
+__all__ = ["apply_sweeps", "sweep_problems", "expand_sweeps", "is_sweep", "list_sources", "resolve_lists", "MAX_ITEMS"]
 
 MAX_ITEMS = 10_000  # items of one node; more is almost surely a mistake (a product of long lists)
 
@@ -126,6 +127,9 @@ def _collect(graph: "Graph", registry: "Registry", settings: Any, problems: list
             if extra:
                 bad(f"unknown sweep key {sorted(extra)[0]!r} (a sweep has \"sweep\" and optionally \"zip\")")
                 continue
+            if isinstance(value["sweep"], dict) and "each" in value["sweep"]:
+                _check_each(graph, registry, node.id, value["sweep"]["each"], bad)
+                continue  # its values exist only once the upstream node has run
             values = _values(value["sweep"], settings, bad)
             if values is None:
                 continue
@@ -159,6 +163,64 @@ def _collect(graph: "Graph", registry: "Registry", settings: Any, problems: list
                                     f"zip group {sweep.group!r}: {sweep.node}.{sweep.param} has {len(sweep.values)} values "
                                     f"but {first.node}.{first.param} has {len(first.values)}; zipped sweeps need equal lengths"))
     return sweeps
+
+
+def _check_each(graph: "Graph", registry: "Registry", node_id: str, each: Any, bad: Any) -> None:
+    if not (isinstance(each, list) and len(each) == 2 and all(isinstance(p, str) and p for p in each)):
+        bad('"each" names a list an upstream node makes: ["NODE", "OUTPUT"]')
+        return
+    source_id, output = each
+    source = graph.nodes.get(source_id)
+    if source is None or source_id == node_id:
+        bad(f"\"each\": no node {source_id!r} to take the list from")
+        return
+    spec = registry.get(source.type)
+    if spec is None:
+        return
+    if output not in spec.outputs:
+        bad(f"\"each\": {source_id} has no output {output!r} (its outputs: {', '.join(spec.outputs) or 'none'})")
+    elif spec.outputs[output].type not in ("JSON", "Any", "Frames"):
+        bad(f"\"each\": {source_id}.{output} gives {spec.outputs[output].type}, not a list")
+    elif any(is_sweep(v) for v in source.params.values()) or _reads_a_sweep(graph, source_id):
+        bad(f"\"each\": {source_id} is itself mapped over a sweep; map over a list made once")
+
+
+def _reads_a_sweep(graph: "Graph", node_id: str, seen: set[str] | None = None) -> bool:
+    seen = seen if seen is not None else set()
+    for src, _ in graph.nodes[node_id].inputs.values():
+        if src in seen or src not in graph.nodes:
+            continue
+        seen.add(src)
+        if any(is_sweep(v) for v in graph.nodes[src].params.values()) or _reads_a_sweep(graph, src, seen):
+            return True
+    return False
+
+
+def list_sources(graph: "Graph") -> list[str]:
+    """The nodes whose lists an ``each`` sweep maps over (they run before the sweep is planned)."""
+    found = []
+    for node in graph.nodes.values():
+        for value in node.params.values():
+            if is_sweep(value) and isinstance(value["sweep"], dict) and "each" in value["sweep"]:
+                found.append(value["sweep"]["each"][0])
+    return sorted(set(found))
+
+
+def resolve_lists(graph: "Graph", outputs: dict[str, dict[str, Any]]) -> "Graph":
+    """A copy of ``graph`` with each ``each`` sweep replaced by the list its node made."""
+    resolved = copy.copy(graph)
+    resolved.nodes = dict(graph.nodes)
+    for node_id, node in graph.nodes.items():
+        for name, value in node.params.items():
+            if is_sweep(value) and isinstance(value["sweep"], dict) and "each" in value["sweep"]:
+                source, output = value["sweep"]["each"]
+                items = outputs[source][output]
+                entry = {**value, "sweep": list(items) if isinstance(items, (list, tuple)) else [items]}
+                target = resolved.nodes[node_id]
+                if target is node:
+                    target = resolved.nodes[node_id] = replace(node, params=dict(node.params))
+                target.params[name] = entry
+    return resolved
 
 
 def _values(sweep: Any, settings: Any, bad: Any) -> list[Any] | None:
@@ -205,6 +267,8 @@ def _file_lines(name: Any, settings: Any, bad: Any) -> list[str] | None:
 
 
 def _input_value(spec: Any, name: str, value: Any) -> Any:
+    if spec.inputs[name].type in ("Any", "JSON"):
+        return value
     expected = {"String": str, "Int": int, "Float": (int, float), "Boolean": bool}.get(spec.inputs[name].type)
     if expected is None:
         raise ValueError(f"input {name!r} takes {spec.inputs[name].type}, which a graph file cannot hold; sweep a param")

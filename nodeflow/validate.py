@@ -258,4 +258,11 @@ def _suggest(name: str, known: Iterable[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+def _policy_check(graph: Graph, registry: Registry, settings: Any, policy: Any) -> list[Problem]:
+    from .policy import problems_for  # the policy given, --policy's, or the data folder's
+
+    return problems_for(graph, registry, settings, policy)
+
+
 add_check(resolve_check)  # model sources and input files exist (with settings; nodeflow.resolve)
+add_check(_policy_check)

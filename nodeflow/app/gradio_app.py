@@ -111,8 +111,7 @@ class PublishedApp:
         out_dir = self.runs_dir / run_id
         self._prune()
         plan = self.executor.prepare(graph)
-        result = self.executor.run_plan(plan, on_event=on_event, output_dir=out_dir, run_id=run_id,
-                                        **_source("app", self.executor))
+        result = self.executor.run_plan(plan, on_event=on_event, output_dir=out_dir, run_id=run_id, source="app")
         if result.status != "ok":
             failure = result.error
             where = f"{failure.node} ({failure.type}): " if failure else ""
@@ -161,12 +160,6 @@ def _file_kind_of_node(params: dict[str, Any], spec: Any) -> str:
     """An output node writing files shows them by the extension of its filename param."""
     filename = params.get("filename", spec.params["filename"].default if "filename" in spec.params else "")
     return preview_kind(str(filename))
-
-
-def _source(name: str, executor: Executor) -> dict[str, Any]:
-    import inspect
-
-    return {"source": name} if "source" in inspect.signature(executor.run_plan).parameters else {}
 
 
 # --- the Gradio form ----------------------------------------------------------------------------

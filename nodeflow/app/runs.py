@@ -112,11 +112,15 @@ class RunManager:
         overrides: Iterable[str] = (),
         sweeps: Iterable[str] = (),
         source: str = "editor",
+        policy: str | None = None,
     ) -> str:
-        """Validate and plan now (raising GraphInvalid with every problem), then queue the run."""
+        """Validate and plan now (raising GraphInvalid with every problem), then queue the run.
+        ``policy``: a policy file the graph must obey besides the data folder's (nodeflow.policy)."""
         data = graph_to_dict(graph) if isinstance(graph, Graph) else graph
         parsed = graph if isinstance(graph, Graph) else parse_graph(data)
         request = {"graph": data, "only": list(only or []), "set": list(overrides), "sweep": list(sweeps)}
+        if policy:
+            request["policy"] = str(policy)
         plan = self._prepare(parsed, request)
         title = str(((data or {}).get("meta") or {}).get("title") or "") if isinstance(data, dict) else ""
         job_id = self.queue.enqueue(request, source=source, title=title)
@@ -131,7 +135,7 @@ class RunManager:
     def _prepare(self, graph: Graph, request: dict[str, Any]) -> Any:
         return self.executor.prepare(
             graph, overrides=request.get("set") or [], only=request.get("only") or None,
-            sweeps=request.get("sweep") or [],
+            sweeps=request.get("sweep") or [], policy=request.get("policy"),
         )
 
     def _run_job(self, job: dict[str, Any], cancel: threading.Event) -> tuple[str, Any, list]:

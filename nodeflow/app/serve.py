@@ -52,6 +52,10 @@ def build_serve_app(
     async def lifespan(app: Any):
         yield
         runs.close()  # a running job stops at its next safe point
+        if backend == "ray":
+            from ..backends.ray_cluster import shutdown
+
+            shutdown()  # and a local Ray started for this server stops with it
 
     app = FastAPI(title="nodeflow serve", version="1", description="Run nodeflow graphs over HTTP: a queue of jobs, "
                   "their events and artifacts.", redoc_url=None, lifespan=lifespan)

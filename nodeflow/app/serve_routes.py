@@ -62,7 +62,8 @@ def make_v1_router(runs: RunManager, registry: Registry, graphs_dir: Path | None
             graph, title = _graph_of(body, graphs_dir)
             overrides = _overrides(body.get("set"))
             _apply_sweeps(graph, body.get("sweep"))
-            job_id = await asyncio.to_thread(_submit, runs, graph, overrides, body)
+            policy = _attached_policy(body, graphs_dir)
+            job_id = await asyncio.to_thread(_submit, runs, graph, overrides, body, policy)
         except RequestError as error:
             return error.response()
         return JSONResponse({"id": job_id, "status": "queued"}, status_code=202, headers={"Location": f"/v1/runs/{job_id}"})
@@ -177,12 +178,22 @@ def _public(job: dict[str, Any], runs_root: Path) -> dict[str, Any]:
             "started": job.get("started"), "finished": job.get("finished"), "error": error, "outputs": outputs}
 
 
-def _submit(runs: RunManager, graph: Graph, overrides: list[str], body: dict[str, Any]) -> str:
+def _attached_policy(body: dict[str, Any], graphs_dir: Path | None) -> str | None:
+    """A served graph file's own policy (NAME.policy.toml beside it), which its runs must obey."""
+    from ..policy import policy_beside
+
+    if "graph_name" not in body or graphs_dir is None:
+        return None
+    found = policy_beside(graphs_dir / body["graph_name"])
+    return str(found) if found is not None else None
+
+
+def _submit(runs: RunManager, graph: Graph, overrides: list[str], body: dict[str, Any], policy: str | None = None) -> str:
     only = body.get("only")
     if only is not None and (not isinstance(only, list) or not all(isinstance(n, str) for n in only)):
         raise RequestError(422, '"only" must be a list of node ids', "only")
     try:
-        return runs.submit(graph, only=only, overrides=overrides, source="http")
+        return runs.submit(graph, only=only, overrides=overrides, source="http", policy=policy)
     except GraphInvalid as invalid:
         raise RequestError(422, _say(invalid.problems), _field_of(invalid.problems, body), invalid.problems) from None
 
@@ -232,8 +243,9 @@ def _graph_of(body: dict[str, Any], graphs_dir: Path | None) -> tuple[Graph, str
         graph = parse_graph(body["graph"])
         return graph, str(graph.meta.get("title") or "")
     name = body["graph_name"]
-    names = example_names(graphs_dir) if graphs_dir is not None else []
-    if not isinstance(name, str) or name not in names:
+    plain = isinstance(name, str) and name.endswith(".json") and "/" not in name and "\\" not in name
+    if not plain or graphs_dir is None or name.startswith(".") or not (graphs_dir / name).is_file():
+        names = example_names(graphs_dir) if graphs_dir is not None else []  # only to say what there is
         shown = ", ".join(names[:20]) or "none"
         raise RequestError(404, f"no graph named {name!r} in the served folder (graphs: {shown})", "graph_name")
     try:

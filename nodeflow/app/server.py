@@ -20,6 +20,7 @@ from ..registry import Registry, default_registry
 from ..settings import Settings
 from .api import EditorState, make_router
 from .auth import AuthConfig, auth_for_host
+from .graph_tools import make_graph_tools_router
 from .guard_http import secure
 from .publish import make_publish_router
 from .runs import RunManager
@@ -75,6 +76,7 @@ def build_app(
     app.state.editor = state
     app.include_router(make_router(state))
     app.include_router(make_publish_router(state))  # the editor's "Publish as app"
+    app.include_router(make_graph_tools_router(state.registry))  # import, arrange, subgraph entries
     history_router = _history_router()
     if history_router is not None:
         app.include_router(history_router)

@@ -32,10 +32,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..registry import Registry
     from ..settings import Settings
 
-__all__ = ["Task", "TaskResult", "TaskEnv", "Backend", "run_task", "StopSignal"]
+__all__ = ["Task", "TaskResult", "TaskEnv", "Backend", "run_task", "call_node", "StopSignal"]
 
 
-@dataclass
+@dataclass(slots=True)
 class Task:
     """One unit of work: a planned node (or a batch of sweep items of one node) with its inputs."""
 
@@ -57,7 +57,7 @@ class Task:
     labels: dict[str, list[str]] = field(default_factory=dict)  # list inputs: what made each item
 
 
-@dataclass
+@dataclass(slots=True)
 class TaskResult:
     """What came back: the outputs (one tuple per item for a batch), or why there are none."""
 
@@ -96,6 +96,9 @@ class Backend(Protocol):
     """How planned nodes run. The local backends live in ``local.py``; Ray in ``ray*.py``."""
 
     name: str
+    # True when the backend runs a task that is alone in the caller's thread: the executor then calls
+    # light nodes itself, without building a task (a chain must not pay for the seam)
+    runs_inline: bool
 
     def can_submit_task(self, task: Task) -> bool:
         """Whether a slot is free for what ``task`` holds (a device, a CPU worker)."""
@@ -126,7 +129,7 @@ def run_task(task: Task, env: TaskEnv) -> TaskResult:
             kwargs = {**task.params, **task.inputs}
             if spec.wants_ctx:
                 kwargs["ctx"] = _context(spec, task, env, task.item, task.params)
-            outputs = spec.split_result(spec.func(**kwargs))
+            outputs = call_node(spec, kwargs)
     except (Cancelled, KeyboardInterrupt):
         return TaskResult(task, status="cancelled", duration_s=time.perf_counter() - started)
     except Exception as exc:
@@ -137,6 +140,11 @@ def run_task(task: Task, env: TaskEnv) -> TaskResult:
             duration_s=time.perf_counter() - started, blocked=blocked,
         )
     return TaskResult(task, outputs, duration_s=time.perf_counter() - started)
+
+
+def call_node(spec: "NodeSpec", kwargs: dict[str, Any]) -> tuple:
+    """Call a node's function and split what it returned into one value per output."""
+    return spec.split_result(spec.func(**kwargs))
 
 
 def _run_batch(spec: "NodeSpec", task: Task, env: TaskEnv) -> list[tuple]:

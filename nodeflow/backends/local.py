@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from .base import Task, TaskEnv, TaskResult, run_task
 
-__all__ = ["SyncBackend", "PoolBackend", "default_workers"]
+__all__ = ["SyncBackend", "PoolBackend", "Slots", "default_workers"]
 
 
 def default_workers() -> int:
@@ -31,6 +31,7 @@ class SyncBackend:
     """Runs each task when it is submitted, in the submitting thread."""
 
     name = "sync"
+    runs_inline = True
 
     def __init__(self) -> None:
         self._done: list[TaskResult] = []
@@ -53,37 +54,69 @@ class SyncBackend:
         pass
 
 
-class PoolBackend:
-    """A bounded thread pool with resource slots. One per executor; runs of it share the slots."""
-
-    name = "local"
+class Slots:
+    """What is free: ``workers`` tasks in all, ``device_slots`` device tasks among them. One per
+    executor, shared by its runs, so two queued jobs running at once still run one model at a time."""
 
     def __init__(self, workers: int | None = None, device_slots: int = 1):
         self.workers = workers or default_workers()
         self.device_slots = device_slots
+        self.running = 0
+        self.devices = 0
+        self._lock = threading.Lock()
+
+    def take(self, holds: str) -> bool:
+        with self._lock:
+            if self.running >= self.workers or (holds == "device" and self.devices >= self.device_slots):
+                return False
+            self.running += 1
+            if holds == "device":
+                self.devices += 1
+            return True
+
+    def take_worker(self) -> None:
+        with self._lock:
+            self.running += 1
+
+    def give_back(self, holds: str) -> None:
+        with self._lock:
+            self.running -= 1
+            if holds == "device":
+                self.devices -= 1
+
+
+class PoolBackend:
+    """A bounded thread pool with resource slots (``Slots``). ``can_submit_task`` reserves the slot
+    that ``submit_task`` then uses; the executor submits every task it was told it can."""
+
+    name = "local"
+    runs_inline = True
+
+    def __init__(self, workers: int | None = None, device_slots: int = 1, slots: Slots | None = None):
+        self.slots = slots or Slots(workers, device_slots)
+        self.workers = self.slots.workers
         self._pool: ThreadPoolExecutor | None = None
         self._done: queue.SimpleQueue[TaskResult] = queue.SimpleQueue()
         self._inline: list[TaskResult] = []
-        self._lock = threading.Lock()
-        self._running = 0
-        self._devices = 0
         self._in_flight = 0
 
     def can_submit_task(self, task: Task) -> bool:
-        with self._lock:
-            if self._running >= self.workers:
-                return False
-            return task.holds != "device" or self._devices < self.device_slots
+        if task.holds != "device":  # a worker is free (a task run inline needs none)
+            return self.slots.running < self.slots.workers
+        return self.slots.take("device")  # reserved now, for all runs of this executor
 
     def submit_task(self, task: Task, env: TaskEnv, *, alone: bool = False) -> None:
         self._in_flight += 1
+        device = task.holds == "device"
         if alone:  # nothing else to overlap with: no thread hand-off at all
-            self._inline.append(run_task(task, env))
+            try:
+                self._inline.append(run_task(task, env))
+            finally:
+                if device:
+                    self.slots.give_back("device")
             return
-        with self._lock:
-            self._running += 1
-            if task.holds == "device":
-                self._devices += 1
+        if not device:
+            self.slots.take_worker()
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="nodeflow-node")
         self._pool.submit(self._work, task, env)
@@ -93,10 +126,8 @@ class PoolBackend:
             result = run_task(task, env)
         except BaseException as exc:  # run_task catches node errors; this is the engine failing
             result = TaskResult(task, status="error", message=f"{type(exc).__name__}: {exc}")
-        with self._lock:
-            self._running -= 1
-            if task.holds == "device":
-                self._devices -= 1
+        finally:
+            self.slots.give_back(task.holds)
         self._done.put(result)
 
     def collect(self, timeout: float | None = None) -> list[TaskResult]:

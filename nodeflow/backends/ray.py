@@ -125,7 +125,7 @@ class RayBackend:
     def close(self) -> None:
         if self._pending:
             self._cancel_running()
-        self._ray.get(self.events.drain.remote())  # the run has ended: late events of a dead node go nowhere
+        self._ray.get(self.events.drain.remote(list(self._runs)))  # the run has ended: late events go nowhere
 
     # --- helpers -------------------------------------------------------------------------------
 
@@ -171,7 +171,7 @@ class RayBackend:
     def _forward_events(self) -> None:
         if self._env is None:
             return
-        for event in self._ray.get(self.events.drain.remote()):
+        for event in self._ray.get(self.events.drain.remote(list(self._runs))):
             self._env.emit(event)
 
     def _cancel_running(self) -> None:

@@ -184,8 +184,11 @@ class EventBox:
     def put(self, batch: list[dict[str, Any]]) -> None:
         self.events.extend(batch)
 
-    def drain(self) -> list[dict[str, Any]]:
-        batch, self.events = self.events, []
+    def drain(self, runs: list[str]) -> list[dict[str, Any]]:
+        """The events of these runs (another run of the same driver may be going at the same time)."""
+        wanted = set(runs)
+        batch = [e for e in self.events if e.get("run") in wanted]
+        self.events = [e for e in self.events if e.get("run") not in wanted]
         return batch
 
 

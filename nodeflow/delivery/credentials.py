@@ -118,16 +118,16 @@ def _verify(stream: Any, mime: str, home: Path | None) -> dict[str, Any]:
         from ..settings import Settings
 
         home = Settings().home
-    try:
+    try:  # a crafted file can fail anywhere in the reader: every failure is "unreadable"
         reader = c2pa.Reader.try_create(mime, stream, context=_context(trust_anchors(home)))
-    except c2pa.C2paError as exc:
+        if reader is None:
+            return {"status": "missing", "summary": "missing: no C2PA manifest"}
+        with reader:
+            state = reader.get_validation_state() or ""
+            results = (reader.get_validation_results() or {}).get("activeManifest") or {}
+            manifest = reader.get_active_manifest() or {}
+    except (c2pa.C2paError, KeyError, ValueError, TypeError) as exc:
         return {"status": "unreadable", "summary": f"unreadable: the C2PA manifest cannot be read ({exc})"}
-    if reader is None:
-        return {"status": "missing", "summary": "missing: no C2PA manifest"}
-    with reader:
-        state = reader.get_validation_state() or ""
-        results = (reader.get_validation_results() or {}).get("activeManifest") or {}
-        manifest = reader.get_active_manifest() or {}
     failures = [f.get("code", "") for f in results.get("failure") or []]
     changed = [code for code in failures if code not in _TRUST_ONLY]
     trusted = state.lower() == "trusted"

@@ -55,6 +55,9 @@ def inspect_artifact(
     if watermark and fmt is not None and fmt.watermark:
         from .watermark import detect_file
 
-        method = ((info.provenance or {}).get("watermark") or {}).get("method")
-        info.watermark = detect_file(path, method)
+        recorded = (info.provenance or {}).get("watermark") or {}
+        if info.provenance is None or recorded.get("method") not in (None, "none"):
+            info.watermark = detect_file(path, recorded.get("method"))  # a foreign file: try every method
+        else:
+            info.watermark = {"found": False, "summary": "none (" + recorded.get("skipped", "not asked for") + ")"}
     return info

@@ -12,7 +12,6 @@ history (``nodeflow.history``) keeps.
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import json
 import platform
 from functools import lru_cache
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..files import content_hash
+from ..licences import model_facts  # source, and licence where the model files state one
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..context import Context
@@ -77,7 +77,8 @@ def build_record(ctx: Context, artifact: Path | str, *, kind: str) -> dict[str, 
                     inputs[f"{node_id}.{name}"] = found
                 if name in spec.reads:
                     models[f"{node_id}.{name}"] = {"node": node_id, "type": spec.type, "name": value,
-                                                   **({"sha256": found["sha256"]} if found else {})}
+                                                   **({"sha256": found["sha256"]} if found else {}),
+                                                   **model_facts(param, value, ctx.settings, resolved)}
         if spec.type.startswith("guard."):
             guards.append({"node": node_id, "type": spec.type,
                            **({"action": resolved["action"]} if "action" in resolved else {})})
@@ -116,7 +117,7 @@ def upstream_of(ctx: Context) -> dict[str, PlannedNode]:
         from ..registry import default_registry
 
         ctx.registry = getattr(ctx, "registry", None) or default_registry()
-        plan = make_plan(ctx._graph, ctx.registry, only=[ctx.node_id])
+        plan = ctx.plan = make_plan(ctx._graph, ctx.registry, only=[ctx.node_id])
     by_id = {step.id: step for step in plan.order}
     found: dict[str, PlannedNode] = {}
     stack = [ctx.node_id]
@@ -142,6 +143,8 @@ def _folder_pack_hash(source: str) -> str:
 def pack_version(registry: Any, pack: str) -> str:
     """What identifies a pack's code: nodeflow's version for built-in packs, the distribution's
     version for installed ones, a hash of the source files for packs loaded from a folder."""
+    import importlib.metadata
+
     from .. import __version__
 
     if registry is None:
@@ -182,6 +185,8 @@ def _device_used(ctx: Context, params: dict[str, dict[str, Any]]) -> str:
 
 @lru_cache(maxsize=1)
 def library_versions() -> dict[str, str]:
+    import importlib.metadata  # slow to import: only when a record is built
+
     from .. import __version__
 
     versions = {"python": platform.python_version(), "nodeflow": __version__}

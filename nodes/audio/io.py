@@ -114,7 +114,7 @@ def preview_audio(ctx: Context, clip: AudioClip) -> None:
     """Show a clip on its node as a playable WAV in the previews folder (its first two minutes)."""
     folder = ctx.settings.previews_dir / ctx.run_id
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{ctx.node_id}.wav"
+    path = folder / f"{ctx.file_stem}.wav"
     frames = min(clip.frames, PREVIEW_SECONDS * clip.sample_rate)
     save_audio(AudioClip(clip.samples[:frames], clip.sample_rate), path)
     ctx.preview(path, kind="audio")

@@ -1,4 +1,10 @@
 """Diffusion pack: load diffusers pipelines (folder, single .safetensors file, hub id), add LoRAs, and
-sample text-to-image, image-to-image and inpainting with live latent previews at every step."""
+sample text-to-image, image-to-image and inpainting with live latent previews at every step.
+
+Beside the pipeline nodes, step-level nodes draw the same work as ComfyUI and InvokeAI users do:
+load a checkpoint as parts, encode prompts, start from an empty latent, sample, decode; upscale
+latents and sample again (hires fix); encode pictures and masks for image to image and inpainting.
+"""
 
 from . import types, loading, sampling  # noqa: F401  (importing registers the types and nodes)
+from . import conditioning, image_helpers, latents, parts, steps  # noqa: F401  (the step-level nodes)

@@ -13,13 +13,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from nodeflow import Context, Param, Resolve, model_source, node
+from nodeflow import Context, File, Param, Resolve, model_source, node
 from nodeflow.models import ModelNotFound, find_local_model, hub_offline, is_hub_id, model_folders, not_found_message
 from nodeflow.settings import Settings
 
 from .types import DiffusionPipeline, LoraRef, PipelineHandle
 
-__all__ = ["open_pipeline", "activate_loras", "load", "lora"]
+__all__ = ["open_pipeline", "activate_loras", "load", "lora", "resident_pipeline"]
 
 _LAYOUT = "a diffusers folder (model_index.json, unet/, vae/, text_encoder/, tokenizer/, scheduler/)"
 _SINGLE_FILE = (".safetensors",)
@@ -104,23 +104,46 @@ def _stamp(path: str) -> str:
     return str(max((p.stat().st_mtime_ns for p in files if p.exists()), default=0))
 
 
-@node("diffusion.load", category="Diffusion", outputs=("pipeline",), reads=("source",))
-def load(
-    ctx: Context,
-    *,
-    source: str = Param(
+def source_param() -> Param:
+    return Param(
         "",
         description="a diffusers folder or a .safetensors checkpoint in the models folder, or a Hugging "
         "Face id (when online)",
         resolve=model_source(
             lambda v, s, p: resolve_source(v, p.get("config") or "", s), models="diffusion", what="diffusion model", layout=_LAYOUT
         ),
-    ),
-    config: str = Param("", description="for a single-file checkpoint: a diffusers folder of the same architecture"),
-    device: str = Param("auto", choices=("auto", "cpu", "cuda", "mps")),
-    dtype: str = Param("auto", choices=("auto", "float32", "float16", "bfloat16")),
+    )
+
+
+def config_param() -> Param:
+    return Param("", description="for a single-file checkpoint: a diffusers folder of the same architecture")
+
+
+def device_param() -> Param:
+    return Param("auto", choices=("auto", "cpu", "cuda", "mps"))
+
+
+def dtype_param() -> Param:
+    return Param("auto", choices=("auto", "float32", "float16", "bfloat16"))
+
+
+@node("diffusion.load", category="Diffusion", outputs=("pipeline",), reads=("source",))
+def load(
+    ctx: Context,
+    *,
+    source: str = source_param(),
+    config: str = config_param(),
+    device: str = device_param(),
+    dtype: str = dtype_param(),
 ) -> DiffusionPipeline:
     """Load a diffusion pipeline. It stays loaded across runs; later runs reuse it."""
+    name, fetch = resident_pipeline(ctx, source, config, device, dtype)
+    return PipelineHandle(name, fetch)
+
+
+def resident_pipeline(ctx: Context, source: str, config: str, device: str, dtype: str) -> tuple[str, Any]:
+    """``(name, fetch)``: ``fetch()`` returns the pipeline the model manager keeps for these settings
+    (the same one for every node that asks: ``diffusion.load`` and the step-level checkpoint loader)."""
     import torch
 
     settings = ctx.settings
@@ -139,7 +162,7 @@ def load(
         )
 
     fetch()  # load now, so a missing model fails this node and its load time shows here
-    return PipelineHandle(Path(where).name if kind != "hub" else where, fetch)
+    return (Path(where).name if kind != "hub" else where), fetch
 
 
 def _lora_fingerprint(params: dict[str, Any], ctx: Context) -> str:
@@ -162,19 +185,32 @@ def _find_lora(path: str, settings: Settings) -> Path:
     return found
 
 
+def find_lora(path: str, settings: Settings) -> Path:
+    """The LoRA file ``path`` names in the models folders; says where it looked when it is not there."""
+    return _find_lora(path, settings)
+
+
+def lora_path_param() -> Param:
+    return Param(
+        "", kind="file", extensions=(".safetensors",), description="a LoRA file in the models folder",
+        # empty passes validation: a linked file may stand in for it (the run says when neither is there)
+        resolve=Resolve("model", lambda v, s, _: _find_lora(v, s) if v else None, models="lora"),
+    )
+
+
 @node("diffusion.lora", category="Diffusion", outputs=("pipeline",), fingerprint=_lora_fingerprint, title="LoRA")
 def lora(
     pipeline: DiffusionPipeline,
-    ctx: Context,
+    file: File | None = None,
+    ctx: Context = None,
     *,
-    path: str = Param(
-        "", kind="file", extensions=(".safetensors",), description="a LoRA file in the models folder",
-        resolve=Resolve("model", lambda v, s, _: _find_lora(v, s), models="lora"),
-    ),
+    path: str = lora_path_param(),
     scale: float = Param(1.0, min=-4, max=4, step=0.05, display="slider"),
 ) -> DiffusionPipeline:
-    """Apply a LoRA (a .safetensors file, diffusers or kohya format) to a pipeline when it samples."""
-    found = _find_lora(path, ctx.settings)
+    """Apply a LoRA (a .safetensors file, diffusers or kohya format) to a pipeline when it samples.
+
+    A linked ``file`` (from train.diffusion_lora) is used instead of ``path``."""
+    found = _find_lora(str(file) if file is not None else path, ctx.settings)
     handle = pipeline.with_lora(str(found), scale)
     activate_loras(handle.fetch(), handle.loras)  # load it now, so a broken file fails here
     return handle

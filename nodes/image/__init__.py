@@ -1,3 +1,3 @@
 """Image pack: make, load, transform and save images with Pillow."""
 
-from . import make, transform, files, sheet  # noqa: F401  (importing registers the nodes)
+from . import make, transform, files, sheet, watermark  # noqa: F401  (importing registers the nodes)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
-from nodeflow import Context, Param, String, node
+from nodeflow import Code, Context, Param, String, extract_code, node
 
 from .types import LanguageModel, LanguageModelHandle
 
@@ -92,6 +92,11 @@ _TEMPERATURE = Param(0.7, min=0, max=2, step=0.05, display="slider", description
 _TOP_P = Param(0.9, min=0.05, max=1, step=0.05, display="slider")
 
 
+class Generated(NamedTuple):
+    text: String
+    code: Code  # the reply's fenced code blocks (the whole reply when it has none)
+
+
 @node("llm.generate", category="LLM")
 def generate(
     model: LanguageModel,
@@ -105,11 +110,17 @@ def generate(
     top_p: float = _TOP_P,
     max_tokens: int = Param(128, min=1, max=8192),
     seed: int = Param(0, kind="seed"),
-) -> String:
-    """Generate text from a prompt. Tokens stream onto the node as they come; same seed, same text."""
+    code_language: str = Param("", description="ask for code in this language (python, javascript, ...); "
+                               "the code output takes the reply's fenced blocks"),
+) -> Generated:
+    """Generate text from a prompt. Tokens stream onto the node as they come; same seed, same text.
+
+    The code output holds the fenced code blocks of the reply (never run by nodeflow)."""
     if "{prompt}" not in template:
         raise ValueError("template must contain {prompt}, which marks where the prompt goes")
-    return generate_text(
+    if code_language.strip():
+        system = f"{system}\nReply with the code in one fenced ```{code_language.strip()} block.".strip()
+    text = generate_text(
         model,
         template.replace("{prompt}", prompt),
         system=system,
@@ -120,6 +131,7 @@ def generate(
         seed=seed,
         on_text=_streaming(ctx),
     )
+    return Generated(text, extract_code(text, code_language))
 
 
 STYLES = {

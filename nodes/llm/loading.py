@@ -27,6 +27,7 @@ from nodeflow.models import (
 )
 from nodeflow.settings import Settings
 
+from .adapters import ADAPTER_RESOLVE, adapted_handle, adapter_stamp, find_adapter
 from .types import LanguageModel, LanguageModelHandle, LoadedLM
 
 __all__ = ["BUNDLED", "bundled_gguf", "load_causal_lm", "save_causal_lm", "open_language_model", "load"]
@@ -169,7 +170,11 @@ def _torch_dtype(name: str, ctx: Context, device: str) -> Any:
     return ctx.models.dtype(device) if name == "auto" else getattr(torch, name)
 
 
-@node("llm.load", category="LLM", outputs=("model",), reads=("source",))
+def _adapter_fingerprint(params: dict[str, Any], ctx: Context) -> str:
+    return adapter_stamp(params.get("adapter", ""), ctx) if params.get("adapter") else ""
+
+
+@node("llm.load", category="LLM", outputs=("model",), reads=("source",), fingerprint=_adapter_fingerprint)
 def load(
     ctx: Context,
     *,
@@ -181,8 +186,11 @@ def load(
     ),
     device: str = Param("auto", choices=("auto", "cpu", "cuda", "mps")),
     dtype: str = Param("auto", choices=_DTYPES, description="auto: float32 on the CPU, half precision on GPUs"),
+    adapter: str = Param("", kind="file", extensions=(".safetensors",), resolve=ADAPTER_RESOLVE,
+                         description="optional: a LoRA adapter (from train.llm_lora) in the models folder"),
 ) -> LanguageModel:
-    """Load a causal language model. The bundled SmolLM2-135M-Instruct needs no download."""
+    """Load a causal language model, optionally with a LoRA adapter. The bundled SmolLM2-135M-Instruct
+    needs no download."""
     settings = ctx.settings
     kind, where = resolve_source(source, settings)
     where_device = ctx.device if device == "auto" else device
@@ -200,4 +208,8 @@ def load(
 
     fetch()  # load now, so a missing model fails this node and its load time shows here
     name = source.strip() or BUNDLED
-    return LanguageModelHandle(name, fetch=fetch)
+    base_folder = str(converted_folder(Path(where), settings)) if kind == "gguf" else where if kind == "folder" else None
+    handle = LanguageModelHandle(name, fetch=fetch, base_folder=base_folder)
+    if adapter:
+        handle = adapted_handle(handle, find_adapter(adapter, settings), merge=False)
+    return handle

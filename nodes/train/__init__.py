@@ -2,4 +2,6 @@
 samplers for each, and evaluation. Trained models are cached on disk and reload with diffusers or
 transformers."""
 
-from . import diffusion_sample, diffusion_train, evaluate, gan, lm_sample, lm_train, vae  # noqa: F401
+from . import (  # noqa: F401
+    diffusion_dataset, diffusion_lora, diffusion_sample, diffusion_train, evaluate, gan, llm_lora, lm_sample, lm_train, vae,
+)

@@ -61,6 +61,13 @@ def predict_noise(unet: Any, conditioning: str, x: Any, t: Any, condition: Any) 
     return unet(x, t).sample
 
 
+def starting_noise(model: DiffusionCheckpoint, count: int, seed: int) -> Any:
+    import torch
+
+    generator = torch.Generator().manual_seed(int(seed) % (2**63))
+    return torch.randn((count, model.channels, model.size, model.size), generator=generator)
+
+
 def denoise(
     model: DiffusionCheckpoint,
     condition: Any,
@@ -70,11 +77,13 @@ def denoise(
     guidance: float = 1.5,
     seed: int = 0,
     progress=None,
+    initial: Any = None,
 ) -> np.ndarray:
     """``count`` images as float32 (count, channels, size, size) in [0, 1].
 
     ``condition`` has one row per image (or is None for unconditional models); with ``guidance`` above
     1 each step mixes the conditional and unconditional predictions: u + guidance * (c - u).
+    ``initial`` is the starting noise when given (a batch of items, each drawn from its own seed).
     """
     import torch
     from diffusers import DDIMScheduler
@@ -85,7 +94,7 @@ def denoise(
     unet = model.unet
     was_training = unet.training
     unet.eval()
-    x = torch.randn((count, model.channels, model.size, model.size), generator=generator)
+    x = initial if initial is not None else starting_noise(model, count, seed)
     guided = condition is not None and guidance != 1.0
     if guided:
         both = torch.cat([null_condition(model, count), condition])
@@ -103,7 +112,58 @@ def denoise(
     return ((x.clamp(-1, 1) + 1) / 2).numpy().astype(np.float32)
 
 
-@node("train.diffusion_sample", category="Train / Sample")
+def _condition(model: DiffusionCheckpoint, embedding: Any, text: Any, embedder: Any, label: int, count: int) -> Any:
+    if model.conditioning == "caption":
+        if embedding is not None:
+            return caption_condition(model, np.repeat(np.atleast_2d(embedding), count, 0))
+        elif text is not None:
+            if embedder is None:
+                raise ValueError("text is linked but no embedder: link the embedder the model was trained with")
+            return caption_condition(model, np.repeat(embedder.encode([text]), count, 0))
+        elif label >= 0:
+            return class_condition(model, np.full(count, _check_label(model, label)))
+        else:
+            raise ValueError("this model draws from a caption: link an embedding (or text and an embedder) or set label")
+    elif model.conditioning == "class":
+        if label < 0:
+            raise ValueError(f"this model draws a class: set label to 0-{len(model.class_names) - 1}")
+        return class_condition(model, np.full(count, _check_label(model, label)))
+    return None
+
+
+def diffusion_sample_batch(calls: list[dict[str, Any]], ctx: Context) -> list[Any]:
+    """Sweep items of diffusion_sample: one denoising loop for the items of a model that share steps
+    and guidance (each item starts from its own seed's noise, so it draws what it would draw alone)."""
+    import torch
+
+    results: dict[int, Any] = {}
+    groups: dict[tuple, list[int]] = {}
+    conditions = {}
+    for index, call in enumerate(calls):
+        model = call["model"]
+        conditions[index] = _condition(model, call.get("embedding"), call.get("text"), call.get("embedder"),
+                                       call["label"], call["count"])
+        shape = (id(model), call["steps"], call["guidance"], conditions[index] is None)
+        groups.setdefault(shape, []).append(index)
+    for (_, steps, guidance, unconditional), members in groups.items():
+        model = calls[members[0]]["model"]
+        initial = torch.cat([starting_noise(model, calls[i]["count"], calls[i]["seed"]) for i in members])
+        condition = None if unconditional else torch.cat([conditions[i] for i in members])
+        with cpu_threads():
+            pixels = denoise(model, condition, len(initial), steps=steps, guidance=guidance,
+                             progress=ctx.progress, initial=initial)
+        start = 0
+        for i in members:
+            count = calls[i]["count"]
+            mine = pixels[start : start + count]
+            start += count
+            results[i] = to_pil(mine[0]) if count == 1 else sample_grid(mine, columns=calls[i]["columns"],
+                                                                        cell=max(model.size, 32))
+        ctx.preview(results[members[0]])
+    return [results[i] for i in range(len(calls))]
+
+
+@node("train.diffusion_sample", category="Train / Sample", batch=diffusion_sample_batch)
 def diffusion_sample(
     model: DiffusionModel,
     embedding: Embedding | None = None,
@@ -124,22 +184,7 @@ def diffusion_sample(
     A caption model is conditioned on a linked embedding, or on text embedded with a linked embedder,
     or (when trained on labelled data) on a class ``label``; a class model on ``label``.
     """
-    count_condition = None
-    if model.conditioning == "caption":
-        if embedding is not None:
-            count_condition = caption_condition(model, np.repeat(np.atleast_2d(embedding), count, 0))
-        elif text is not None:
-            if embedder is None:
-                raise ValueError("text is linked but no embedder: link the embedder the model was trained with")
-            count_condition = caption_condition(model, np.repeat(embedder.encode([text]), count, 0))
-        elif label >= 0:
-            count_condition = class_condition(model, np.full(count, _check_label(model, label)))
-        else:
-            raise ValueError("this model draws from a caption: link an embedding (or text and an embedder) or set label")
-    elif model.conditioning == "class":
-        if label < 0:
-            raise ValueError(f"this model draws a class: set label to 0-{len(model.class_names) - 1}")
-        count_condition = class_condition(model, np.full(count, _check_label(model, label)))
+    count_condition = _condition(model, embedding, text, embedder, label, count)
     with cpu_threads():
         pixels = denoise(model, count_condition, count, steps=steps, guidance=guidance, seed=seed,
                          progress=ctx.progress if ctx is not None else None)

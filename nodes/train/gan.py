@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import copy
 
 import numpy as np
@@ -19,10 +21,19 @@ __all__ = ["train_gan_model", "gan_pixels"]
 
 def gan_pixels(model: GANCheckpoint, count: int, seed: int) -> np.ndarray:
     """``count`` generated images, float32 (count, channels, size, size) in [0, 1]."""
+    return _generate(model, _noise(model, count, seed))
+
+
+def _noise(model: GANCheckpoint, count: int, seed: int) -> Any:
     import torch
 
     generator = torch.Generator().manual_seed(int(seed) % (2**63))
-    noise = torch.randn(count, model.generator.config.latent_dim, generator=generator)
+    return torch.randn(count, model.generator.config.latent_dim, generator=generator)
+
+
+def _generate(model: GANCheckpoint, noise: Any) -> np.ndarray:
+    import torch
+
     was_training = model.generator.training
     model.generator.eval()
     with torch.inference_mode():
@@ -119,7 +130,32 @@ def train_gan(
                                learning_rate=learning_rate, seed=seed, ctx=ctx)
 
 
-@node("train.gan_sample", category="Train / Sample")
+def gan_sample_batch(calls: list[dict[str, Any]], ctx: Context) -> list[Any]:
+    """Sweep items of gan_sample: one generator pass for all items of a model (each item keeps its
+    own seed's noise, so it draws what it would draw alone)."""
+    import torch
+
+    results: dict[int, Any] = {}
+    groups: dict[int, list[int]] = {}
+    for index, call in enumerate(calls):
+        groups.setdefault(id(call["model"]), []).append(index)
+    for members in groups.values():
+        model = calls[members[0]]["model"]
+        noise = torch.cat([_noise(model, calls[i]["count"], calls[i]["seed"]) for i in members])
+        with cpu_threads():
+            pixels = _generate(model, noise)
+        start = 0
+        for i in members:
+            call = calls[i]
+            mine = pixels[start : start + call["count"]]
+            start += call["count"]
+            results[i] = to_pil(mine[0]) if call["count"] == 1 else sample_grid(
+                mine, columns=call["columns"], cell=max(32, model.generator.config.size))
+        ctx.preview(results[members[0]])
+    return [results[i] for i in range(len(calls))]
+
+
+@node("train.gan_sample", category="Train / Sample", batch=gan_sample_batch)
 def gan_sample(
     model: GANModel,
     ctx: Context,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import copy
 
 import numpy as np
@@ -157,7 +159,34 @@ def vae_interpolate(
     return strip
 
 
-@node("train.vae_sample", category="Train / Sample")
+def vae_sample_batch(calls: list[dict[str, Any]], ctx: Context) -> list[Any]:
+    """Sweep items of vae_sample: one decoder pass for the items of a model that share a size (each
+    item keeps its own seed's latents)."""
+    import torch
+
+    results: dict[int, Any] = {}
+    groups: dict[tuple, list[int]] = {}
+    for index, call in enumerate(calls):
+        groups.setdefault((id(call["model"]), call["size"]), []).append(index)
+    for (_, size), members in groups.items():
+        model = calls[members[0]]["model"]
+        latents = []
+        for i in members:
+            generator = torch.Generator().manual_seed(int(calls[i]["seed"]) % (2**63))
+            latents.append(torch.randn(calls[i]["count"], model.vae.config.latent_channels, size // 2, size // 2,
+                                       generator=generator))
+        with cpu_threads():
+            pixels = decode(model.vae, torch.cat(latents))
+        start = 0
+        for i in members:
+            count = calls[i]["count"]
+            results[i] = sample_grid(pixels[start : start + count], columns=calls[i]["columns"], cell=48)
+            start += count
+        ctx.preview(results[members[0]])
+    return [results[i] for i in range(len(calls))]
+
+
+@node("train.vae_sample", category="Train / Sample", batch=vae_sample_batch)
 def vae_sample(
     model: VAEModel,
     ctx: Context,

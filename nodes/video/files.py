@@ -23,7 +23,7 @@ def media_path(ctx: Context, suffix: str) -> Path:
     there and plays it on the node), named by run and node."""
     folder = ctx.settings.previews_dir / ctx.run_id
     folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{ctx.node_id}{suffix}"
+    return folder / f"{ctx.file_stem}{suffix}"
 
 
 @node("video.load", category="Video", fingerprint=input_file_fingerprint("path"))

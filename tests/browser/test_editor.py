@@ -152,7 +152,7 @@ def test_a_failing_node_shows_its_error(page):
     run_and_wait(page, status=("error",))
     assert page.inner_text("[data-testid=error-bad]") == "ValueError: boom from the test"
     assert page.inner_text("[data-testid=status-bad]") == "error"
-    assert page.get_attribute("[data-testid=node-save]", "data-status") == "idle"
+    assert page.get_attribute("[data-testid=node-save]", "data-status") == "skipped"  # below the failure
 
 
 def test_reload_mid_run_shows_the_run_then_stop_cancels_it(page):

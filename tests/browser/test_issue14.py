@@ -282,3 +282,20 @@ def test_a_param_sweep_runs_once_per_value(page, editor_server):
     run_and_wait(page)
     written = sorted(p.name for p in Path(editor_server.settings.output_dir).glob("swept*.png"))
     assert len(written) == 3, written
+
+
+def test_a_param_published_as_input_becomes_the_form_of_publish_as_app(page, context):
+    open_graph(page, HELLO)
+    page.hover("[data-testid=param-caption-text]")
+    page.click("[data-testid=publish-caption-text]")
+    page.wait_for_selector("[data-testid=publish-caption-text][data-on=true]")
+    with page.expect_download() as download:
+        page.click("[data-testid=btn-save]")
+    assert json.loads(Path(download.value.path()).read_text())["published"] == ["caption.text"]
+    with context.expect_page(timeout=90_000) as popup:
+        page.click("[data-testid=btn-publish]")
+    app = popup.value
+    app.wait_for_load_state()
+    app.wait_for_selector("textarea, input[type=text]", timeout=60_000)  # the form's field for caption.text
+    assert app.url.startswith("http://127.0.0.1:")
+    app.close()

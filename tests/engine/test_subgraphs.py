@@ -201,3 +201,16 @@ def test_library_subgraphs_appear_in_the_catalog_and_run(tmp_path: Path):
     done = nodeflow_cli("run", str(path), "--only", "a", "--set", "a.add=5", env=env)
     assert done.returncode == 0, done.stderr
     assert "a/times.value: 14" in done.stdout
+
+
+def test_nodes_inside_a_subgraph_show_previews(executor):
+    data = graph({
+        "img": {"type": "image.new", "params": {"width": 16, "height": 16}},
+        "fx": {"type": "subgraph.fx", "inputs": {"image": ["img", "image"]}},
+    }, fx={"nodes": {"blur": {"type": "image.blur"},
+                     "show": {"type": "diffusion.preview_image", "inputs": {"image": ["blur", "image"]}}},
+           "inputs": {"image": [["blur", "image"]]}})
+    result, log = run(executor, data)
+    assert result.ok, result.error
+    previews = [e for e in log.of("preview") if e["node"] == "fx/show"]
+    assert previews and Path(previews[0]["path"]).is_file()

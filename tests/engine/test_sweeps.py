@@ -59,6 +59,23 @@ def test_a_sweep_from_a_file_of_lines(executor, settings, tmp_path):
     assert result.outputs["all"]["json"] == ["red", "green", "blue"]
 
 
+def test_a_list_made_by_an_upstream_node_is_mapped_over(executor):
+    nodes = {
+        "words": {"type": "core.text", "params": {"text": "red\ngreen\nblue"}},
+        "lines": {"type": "core.lines", "inputs": {"text": ["words", "text"]}},
+        "say": {"type": "core.template",
+                "params": {"template": "a {a} cube", "a": {"sweep": {"each": ["lines", "json"]}}}},
+        "all": {"type": "core.gather", "inputs": {"values": ["say", "text"]}},
+    }
+    result, log = run(executor, nodes)
+    assert result.outputs["all"]["json"] == ["a red cube", "a green cube", "a blue cube"]
+    assert log.of("run_started")[0]["items"] == {"say": 3}
+    nodes["words"]["params"]["text"] = "red\npink\nblue"  # one list item changes: one item re-runs
+    again, log = run(executor, nodes)
+    assert again.outputs["all"]["json"] == ["a red cube", "a pink cube", "a blue cube"]
+    assert sorted((e["node"], e.get("item")) for e in log.of("node_finished")) == [("all", None), ("say", 1)]
+
+
 def test_a_contact_sheet_collects_labelled_images(executor):
     nodes = {
         "img": {"type": "image.new", "params": {"width": 32, "height": 32, "fill": "noise",
@@ -87,6 +104,9 @@ def test_bad_sweeps_are_validation_errors_on_the_right_node(registry, settings, 
     assert bare[0][:2] == ("n", "value") and '{"sweep": [1, 2]}' in bare[0][2]
     wrong = problems({"n": {"type": "test.add", "params": {"value": {"sweep": [1, 5000]}}, "inputs": {}}})
     assert any(p[:2] == ("n", "value") and "sweep value 2" in p[2] for p in wrong)
+    not_a_list = problems({"n": {"type": "test.number", "params": {"value": 1}},
+                           "t": {"type": "core.template", "params": {"a": {"sweep": {"each": ["n", "value"]}}}}})
+    assert not_a_list == [("t", "a", '"each": n.value gives Int, not a list')]
     unequal = problems({"a": {"type": "test.number", "params": {"value": {"sweep": [1, 2], "zip": "z"}}},
                         "b": {"type": "test.number", "params": {"value": {"sweep": [1, 2, 3], "zip": "z"}}}})
     assert unequal[0][0] == "b" and "b.value has 3 values but a.value has 2" in unequal[0][2]
@@ -142,3 +162,19 @@ def test_each_item_artifact_records_its_item_and_reproduces_alone(tmp_path):
     # the same picture (the record differs only in saying which item of a sweep it was)
     assert np.array_equal(np.asarray(Image.open(tmp_path / "second" / "n-1.png")), np.asarray(Image.open(files[1])))
     assert not np.array_equal(np.asarray(Image.open(files[0])), np.asarray(Image.open(files[1])))
+
+
+def test_a_blocked_item_stops_only_its_branch_and_the_sheet_gathers_the_others(executor):
+    nodes = {
+        "n": {"type": "test.number", "params": {"value": {"sweep": [1, 2, 3]}}},
+        "check": {"type": "test.guard", "inputs": {"x": ["n", "value"]}, "params": {"refuse": 2}},
+        "plus": {"type": "test.add", "inputs": {"a": ["check", "value"]}, "params": {"value": 100}},
+        "all": {"type": "core.gather", "inputs": {"values": ["plus", "value"]}},
+    }
+    result, log = run(executor, nodes)
+    assert result.status == "error" and result.error.node == "check" and result.error.item == 1
+    error = log.of("node_error")[0]
+    assert error["blocked"] is True and error["item"] == 1 and "refused 2" in error["message"]
+    skipped = [(e["node"], e.get("item"), e["reason"]) for e in log.of("node_skipped")]
+    assert skipped == [("plus", 1, "blocked by guard")]
+    assert result.outputs["all"]["json"] == [101, 103]

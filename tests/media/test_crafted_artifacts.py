@@ -121,20 +121,24 @@ def editor(tmp_path):
     port = free_port()
     env = {**os.environ, "NODEFLOW_HOME": str(tmp_path / "home"), "NODEFLOW_OUTPUT": str(tmp_path / "out"),
            "PYTHONPATH": str(REPO)}
+    log = open(tmp_path / "server.log", "w")  # noqa: SIM115 - closed when the server stops
     process = subprocess.Popen([sys.executable, "-m", "nodeflow.cli", "ui", "--no-browser", "--port", str(port)],
-                               cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 180
     while True:
         try:
             urllib.request.urlopen(base + "/api/start", timeout=5).close()
             break
         except OSError:
-            assert process.poll() is None and time.monotonic() < deadline, "the editor did not start"
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail("the editor did not start: " + (tmp_path / "server.log").read_text()[-2000:])
             time.sleep(0.3)
     yield base, process.pid
     process.terminate()
     process.wait(10)
+    log.close()
 
 
 def _post(url: str, data: bytes) -> tuple[int, str]:

@@ -6,6 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 from media_helpers import SYNTH, frames_nodes, graph_of, nodeflow_cli, run_ok
 
 from nodeflow.delivery import read_provenance
@@ -87,6 +90,9 @@ def test_the_manifest_names_models_inputs_and_guards_passed(settings, history, i
     record = read_provenance(path)
     assert record["guards"] == [{"node": "screen", "type": "guard.deliverytest_pass", "action": "flag"}]
     assert record["models"]["model.source"]["name"] == "weights.safetensors" and record["models"]["model.source"]["sha256"]
+    # built from the run's own plan and registry: the global registry has never heard of this pack
+    assert record["nodes"]["model"] == {"type": "deliverytest.load", "version": 1, "pack": "deliverytest"}
+    assert record["packs"]["deliverytest"].startswith("deliverytest.py, sha256 ")
     info = inspect_artifact(path, home=settings.home)
     generation = info.credentials["generation"]
     assert generation["guards"] == record["guards"]
@@ -134,3 +140,38 @@ def test_signed_artifacts_reproduce_as_the_same_content(executor, settings, tmp_
     assert report.verdict == "same content", report.lines()
     assert any("signed again" in line for line in report.lines())
     assert inspect_artifact(report.reproduced, home=settings.home).credentials["status"] == "valid"
+
+
+@pytest.fixture(scope="module")
+def signed_files(tmp_path_factory):
+    """A signed PNG, JPEG and WAV, made by the signing code alone (no graph)."""
+    from PIL import Image
+
+    from nodeflow.delivery.credentials import sign_file
+    from nodeflow.settings import Settings
+
+    folder = tmp_path_factory.mktemp("signed")
+    settings = Settings(home=folder / "home", output_dir=folder)
+    record = {"nodeflow_provenance": 1, "artifact": {"name": "x"}, "models": {}, "inputs": {}, "guards": []}
+    found = {}
+    for fmt, mime, suffix in (("PNG", "image/png", ".png"), ("JPEG", "image/jpeg", ".jpg")):
+        path = folder / f"x{suffix}"
+        Image.effect_noise((64, 64), 40).convert("RGB").save(path, format=fmt)
+        sign_file(path, mime, record, settings)
+        found[mime] = path.read_bytes()
+    return found, settings.home
+
+
+@hyp_settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(mime=st.sampled_from(["image/png", "image/jpeg"]), edits=st.lists(st.tuples(st.floats(0, 1), st.integers(0, 255)), min_size=1, max_size=6),
+       cut=st.one_of(st.none(), st.floats(0, 1)))
+def test_damaged_signed_files_verify_as_a_status_never_a_crash(signed_files, mime, edits, cut):
+    from nodeflow.delivery.credentials import verify_bytes
+
+    files, home = signed_files
+    data = bytearray(files[mime])
+    for where, value in edits:
+        data[min(int(where * len(data)), len(data) - 1)] = value
+    if cut is not None:
+        data = data[: int(cut * len(data))]
+    assert verify_bytes(bytes(data), mime, home)["status"] in ("valid", "tampered", "missing", "unreadable")

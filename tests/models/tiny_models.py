@@ -240,7 +240,7 @@ def save_tiny_lora(pipeline_folder: Path, target: Path, *, seed: int = 1) -> Pat
     return target
 
 
-def build_tiny_llama(folder: Path, *, seed: int = 0) -> Path:
+def build_tiny_llama(folder: Path, *, seed: int = 0, hidden_size: int = 32) -> Path:
     """Save a tiny random-init Llama with a byte-level BPE tokenizer trained here in a moment."""
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
@@ -259,7 +259,7 @@ def build_tiny_llama(folder: Path, *, seed: int = 0) -> Path:
     model = LlamaForCausalLM(
         LlamaConfig(
             vocab_size=tokenizer.get_vocab_size(),
-            hidden_size=32,
+            hidden_size=hidden_size,
             intermediate_size=64,
             num_hidden_layers=2,
             num_attention_heads=4,

@@ -98,3 +98,18 @@ def test_validate_reports_a_published_input_that_names_no_param(tmp_path):
     done = run_cli(["validate", str(path)], tmp_path)
     assert done.returncode == 2
     assert "greet" in done.stderr and "nothing" in done.stderr
+
+
+def test_an_image_param_is_an_upload_field(tmp_path):
+    from gradio_client import Client, handle_file
+
+    picture = tmp_path / "in.png"
+    Image.new("RGB", (40, 30), "#ff0000").save(picture)
+    with ServerProcess(["app", str(GRAPHS / "blur_upload.json")], tmp_path / "home") as app:
+        client = Client(app.url + "/", verbose=False, download_files=str(tmp_path / "got"))
+        api = client.view_api(return_format="dict", print_info=False)["named_endpoints"]["/run"]
+        assert api["parameters"][0]["component"] == "Image"
+        result = Path(client.predict(handle_file(str(picture)), 1.0, api_name="/run"))
+    with Image.open(result) as blurred:
+        assert blurred.size == (40, 30)
+        assert blurred.getpixel((20, 15))[0] > 200  # still the red picture that was sent

@@ -24,6 +24,13 @@ def test_the_showcase_draws_the_number_in_the_idea(executor, settings):
     saved = Path(result.outputs["save"]["path"])
     assert saved.is_file() and PILImage.open(saved).size == (256, 256)
 
+    # the fine-tuned writer names the number itself: the caption's fallback to the idea is not needed
+    from nodes.data.captions import find_number
+
+    written = executor.run(load_graph(REPO / "graphs" / "prompt_to_digit.json"), only=["writer", "tune"])
+    assert set(written.cached) >= {"tune", "writer"}
+    assert find_number(written.outputs["writer"]["text"]) == 7, written.outputs["writer"]["text"]
+
     # the saved digit is a seven, by a classifier trained on the real digits
     again = executor.run(load_graph(REPO / "graphs" / "prompt_to_digit.json"), only=["digits", "train", "embedder"])
     assert set(again.cached) >= {"train"}

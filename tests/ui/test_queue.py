@@ -185,3 +185,24 @@ def test_two_clients_share_one_queue_and_a_run_after_run_finished_is_never_refus
         with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/api/queue/{body['run']}/events", timeout=60) as stream:
             finished = [line for line in stream.read().decode().splitlines() if '"run_finished"' in line]
         assert finished and json.loads(finished[-1][len("data: "):])["status"] == ("error" if index % 2 else "ok")
+
+
+def test_raising_the_concurrency_runs_queued_jobs_at_the_same_time(editor_registry, editor_settings):
+    from nodeflow.app.runs import RunManager
+    from nodeflow.executor import Executor
+
+    runs = RunManager(Executor(editor_registry, editor_settings), {"output": editor_settings.output_dir}, concurrency=2)
+    try:
+        def slow(name: str) -> dict:
+            return {"nodeflow": 1, "nodes": {
+                "slow": {"type": "uitest.slow", "params": {"steps": 20, "delay": 0.05}},
+                "save": {"type": "image.save", "inputs": {"image": ["slow", "image"]}, "params": {"filename": name}}}}
+
+        first, second = runs.submit(slow("a.png")), runs.submit(slow("b.png"))
+        runs.wait(60)
+        jobs = {job["id"]: job for job in runs.queue.list()}
+        assert jobs[first]["status"] == jobs[second]["status"] == "ok"
+        # the second started before the first finished
+        assert jobs[second]["started"] < jobs[first]["finished"]
+    finally:
+        runs.close()

@@ -2,7 +2,8 @@
 // run state (queued, running with progress, cached, done with its time, error), live previews,
 // validation problems, and why it ran (on hover).
 import { Handle, NodeToolbar, Position, useStore, type NodeProps } from "@xyflow/react";
-import { memo, useState } from "react";
+import { memo, useMemo, useState } from "react";
+import { useStore as useDocStore } from "zustand";
 import { IN, OUT, typeColour } from "./compat";
 import { useEditor, useNodeProblems, useNodeRun } from "./context";
 import type { FlowNode } from "./graphModel";
@@ -25,6 +26,7 @@ function NodeViewInner({ id, data, selected }: NodeProps<FlowNode>) {
   const run = useNodeRun(id);
   const problems = useNodeProblems(id);
   const spec = specs.get(data.type);
+  const published = usePublished(id);
   const collapsed = !!data.ui.collapsed;
   const title = (data.ui.title as string) || spec?.title || data.type;
   const status = run?.status && run.status !== "idle" ? run.status : "";
@@ -85,6 +87,10 @@ function NodeViewInner({ id, data, selected }: NodeProps<FlowNode>) {
                       onChange={(value, commit) => actions.setParam(id, p.name, value, commit)} />
                   )}
                 </LinkedOr>
+                <button type="button" className={`nf-publish-btn nodrag${published.has(p.name) ? " on" : ""}`}
+                  title={published.has(p.name) ? "published: a field of the graph's app form (click to stop)" : "publish as an input of the graph's app form"}
+                  data-testid={`publish-${id}-${p.name}`} data-on={published.has(p.name)}
+                  onClick={() => doc.getState().togglePublished(id, p.name)}>◉</button>
                 {p.kind !== "json" && !isSweep(data.params[p.name]) && (
                   <button type="button" className="nf-sweep-btn nodrag" title="try several values (a sweep)" data-testid={`sweep-on-${id}-${p.name}`}
                     onClick={() => actions.setParam(id, p.name, { sweep: [data.params[p.name] ?? p.default] }, true)}>⋯</button>
@@ -240,3 +246,17 @@ export function formatDuration(seconds: number): string {
 }
 
 export const NodeView = memo(NodeViewInner);
+
+const NO_PARAMS = new Set<string>();
+
+/** The params of node `id` listed in the graph's "published" key (re-renders only when they change). */
+function usePublished(id: string): Set<string> {
+  const { doc } = useEditor();
+  const key = useDocStore(doc, (s) => {
+    const list = s.doc.extra.published;
+    if (!Array.isArray(list)) return "";
+    const mine = list.map((e) => (typeof e === "string" ? e : (e as { param?: string })?.param || "")).filter((a) => a.startsWith(id + "."));
+    return mine.map((a) => a.slice(id.length + 1)).join("\n");
+  });
+  return useMemo(() => (key ? new Set(key.split("\n")) : NO_PARAMS), [key]);
+}

@@ -46,8 +46,8 @@ export function Toolbar({ commands, theme, onTheme, onPanel }: Props) {
   else if (serverRunning) status = "another graph is running";
   return (
     <div className="nf-toolbar" data-testid="toolbar">
-      <img className="nf-logo-icon" src="/ui/icon.svg" alt="" onError={(e) => ((e.target as HTMLImageElement).style.display = "none")} />
-      <span className="nf-logo">node<b>flow</b></span>
+      <img className="nf-logo-icon" src="/ui/icon.svg" alt="nodeflow" title="nodeflow"
+        onError={(e) => ((e.target as HTMLImageElement).style.display = "none")} />
       <input className="nf-input nf-graph-title" data-testid="graph-title" value={title} placeholder="Untitled" spellCheck={false}
         onChange={(e) => {
           doc.getState().setTitle(e.target.value, false);
@@ -91,6 +91,8 @@ export function Toolbar({ commands, theme, onTheme, onPanel }: Props) {
       <div className="nf-spacer" />
       <div className="nf-tb-group">
         <button data-testid="btn-fit" onClick={commands.fit} title="fit the graph in view (.)">Fit</button>
+        <button data-testid="btn-publish" onClick={() => commands.publish()}
+          title="publish as app: the params marked ◉ become a form (nodeflow app), opened in a new window">Publish</button>
         <button data-testid="btn-queue" onClick={() => onPanel("queue")} title="runs waiting, running and finished">Queue</button>
         <button data-testid="btn-history" onClick={() => onPanel("history")} title="past runs">History</button>
         <button data-testid="btn-theme" onClick={onTheme} title="dark / light">{theme === "dark" ? "☾" : "☀"}</button>

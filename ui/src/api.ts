@@ -78,6 +78,7 @@ export const api = {
   /** a past run as events the canvas folds like live ones: its nodes' states, outputs and error */
   historyEvents: (id: string) => fetch(`/api/history/${encodeURIComponent(id)}/events`).then((r) => json<{ events: RunEvent[] }>(r)),
 
+  publish: (graph: GraphFile) => post("/api/publish", { graph }),
   queue: () => fetch("/api/queue").then((r) => json<{ jobs: Job[] }>(r)),
   cancelJob: (id: string) => post(`/api/queue/${encodeURIComponent(id)}/cancel`, {}).then((r) => json<{ cancelled: boolean }>(r)),
   moveJob: (id: string, index: number) => post(`/api/queue/${encodeURIComponent(id)}/move`, { index }).then((r) => json<unknown>(r)),

@@ -18,6 +18,7 @@ export interface Commands {
   run(only?: string[]): Promise<void>;
   runSelected(): void;
   stop(): void;
+  publish(): Promise<void>;
   save(): void;
   openFile(file: File): Promise<void>;
   openExample(name: string): void;
@@ -72,6 +73,19 @@ export function createCommands(deps: {
       const run = tabs.active().run;
       const cancel = run ? api.cancelJob(run).then((r) => (r.cancelled ? r : api.stop())) : api.stop();
       cancel.catch(() => api.stop()).catch((e) => notify(String(e.message), "error"));
+    },
+    async publish() {
+      // the graph's published params become a Gradio form served by `nodeflow app` (serve helper's route)
+      notify("publishing the graph as an app…");
+      const response = await api.publish(d().file(null));
+      const body = await response.json().catch(() => ({}));
+      if (response.status === 400 && body.problems) {
+        problems.set(body.problems as Problem[]);
+        return notify(`cannot publish: ${body.problems.length} problem(s) (marked on the nodes)`, "error");
+      }
+      if (!response.ok || !body.url) return notify(body.error || body.detail || `publishing failed (${response.status})`, "error");
+      ui.setState({ published: body.url });
+      window.open(body.url, "_blank", "noopener");
     },
     save() {
       const file = d().file(rf.getViewport());

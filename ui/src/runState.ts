@@ -79,9 +79,14 @@ export function applyEvent(view: RunView, ev: RunEvent): RunView {
     case "progress":
       after = { ...before, value: ev.value as number, max: ev.max as number };
       break;
-    case "node_skipped":
-      after = { ...before, status: "skipped", reason: `skipped: ${ev.reason || "not run"}` };
+    case "node_skipped": {
+      const why = String(ev.reason || "not run");
+      // the scheduler may say it twice (the task, then the rest of the run): stopped stays stopped
+      if (why === "cancelled" && (before.status === "running" || before.status === "stopped")) after = { ...before, status: "stopped", reason: "stopped while running" };
+      else if (why === "cancelled") after = { ...before, status: "cancelled", reason: "cancelled before it ran" };
+      else after = { ...before, status: "skipped", reason: `skipped: ${why}` };
       break;
+    }
     case "preview": {
       const kind = ev.kind as string;
       if (kind === "text") after = { ...before, text: ev.text as string };

@@ -17,9 +17,10 @@ export interface UiState {
   palette: PaletteState | null;
   panel: Panel;
   pointer: { x: number; y: number } | null; // in flow coordinates
+  published: string | null; // the address of the graph's app, once published
 }
 
-export const createUiStore = () => createStore<UiState>()(() => ({ palette: null, panel: null, pointer: null }));
+export const createUiStore = () => createStore<UiState>()(() => ({ palette: null, panel: null, pointer: null, published: null }));
 export type UiStore = ReturnType<typeof createUiStore>;
 
 export function togglePanel(ui: UiStore, panel: Panel): void {

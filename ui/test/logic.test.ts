@@ -122,6 +122,17 @@ test("a stopped run marks the running node stopped and the queued ones cancelled
   assert.equal(view.status, "cancelled");
 });
 
+test("node_skipped says stopped for a running node, cancelled for a waiting one, skipped otherwise", () => {
+  let view = applyEvent(EMPTY_VIEW, { event: "run_started", run: "r", nodes: ["a", "b", "c"] });
+  view = applyEvent(view, { event: "node_started", run: "r", node: "a", reason: "first run" });
+  view = applyEvent(view, { event: "node_skipped", run: "r", node: "a", reason: "cancelled" });
+  view = applyEvent(view, { event: "node_skipped", run: "r", node: "a", reason: "cancelled" }); // said twice
+  view = applyEvent(view, { event: "node_skipped", run: "r", node: "b", reason: "cancelled" });
+  view = applyEvent(view, { event: "node_skipped", run: "r", node: "c", reason: "upstream a failed" });
+  assert.deepEqual([view.nodes.a.status, view.nodes.b.status, view.nodes.c.status], ["stopped", "cancelled", "skipped"]);
+  assert.equal(view.nodes.c.reason, "skipped: upstream a failed");
+});
+
 test("after a failure the nodes that did not run are skipped; after a good run they are cached", () => {
   let failed = applyEvent(EMPTY_VIEW, { event: "run_started", run: "r1", nodes: ["a", "b"] });
   failed = applyEvent(failed, { event: "node_error", run: "r1", node: "a", message: "boom" });

@@ -38,6 +38,16 @@ test("a loaded document edits, undoes and redoes; each edit bumps the version an
   assert.equal(store.getState().dirty, false);
 });
 
+test("deleting a node and its links is one undo step", async () => {
+  const store = createDocumentStore(catalog, GRAPH);
+  store.getState().edgeChanges([{ type: "remove", id: store.getState().edges[0].id }]);
+  store.getState().nodeChanges([{ type: "remove", id: "a" }]);
+  await Promise.resolve();
+  store.getState().undo();
+  assert.equal(store.getState().nodes.length, 2);
+  assert.equal(store.getState().edges.length, 1);
+});
+
 test("typing a param makes one undo step when committed, not one per key", () => {
   const store = createDocumentStore(catalog, GRAPH);
   store.getState().setParam("b", "radius", 2, false);

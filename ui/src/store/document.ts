@@ -57,6 +57,8 @@ export interface DocumentActions {
   group(ids: string[]): void;
   renameGroup(index: number, title: string): void;
   setTitle(title: string, commit: boolean): void;
+  /** Offer NODE.PARAM in the graph's form (`nodeflow app`, Publish as app), or stop offering it. */
+  togglePublished(node: string, param: string): void;
   paste(payload: ClipboardPayload | null, at?: { x: number; y: number } | null): string[];
   undo(): void;
   redo(): void;
@@ -223,8 +225,10 @@ export function createDocumentStore(catalog: Catalog, initial: GraphFile = EMPTY
 
       edgeChanges(changes) {
         const edges = applyEdgeChanges(changes, get().edges);
-        if (changes.some((c) => c.type === "remove")) edited({ edges });
-        else set({ edges });
+        if (!changes.some((c) => c.type === "remove")) return void set({ edges });
+        // deleting a node removes its links first, in the same tick: one undo step for both
+        edited({ edges }, false);
+        queueMicrotask(() => get().commit());
       },
 
       link(source, output, target, port, replacing) {
@@ -288,6 +292,17 @@ export function createDocumentStore(catalog: Catalog, initial: GraphFile = EMPTY
       setTitle(title, commit) {
         const doc = get().doc;
         edited({ doc: { ...doc, meta: { ...doc.meta, title } } }, commit);
+      },
+
+      togglePublished(node, param) {
+        const doc = get().doc;
+        const address = `${node}.${param}`;
+        const list = Array.isArray(doc.extra.published) ? (doc.extra.published as unknown[]) : [];
+        const named = (entry: unknown) => (typeof entry === "string" ? entry : (entry as { param?: string })?.param) === address;
+        const next = list.some(named) ? list.filter((e) => !named(e)) : [...list, address];
+        const extra = { ...doc.extra, published: next };
+        if (!next.length) delete extra.published;
+        edited({ doc: { ...doc, extra } });
       },
 
       paste(payload, at) {

@@ -83,3 +83,19 @@ def write(x: int, ctx: Context, *, name: str = Param("result.txt"), fail_midway:
 def image_sink(image: Image) -> str:
     """Summarises an image (an output node without files)."""
     return f"{image.width}x{image.height}"
+
+
+try:  # the guard pack's exception (nodeflow.blocking); the executor knows it by its name
+    from nodeflow import Blocked
+except ImportError:  # pragma: no cover - before it landed
+
+    class Blocked(Exception):
+        pass
+
+
+@node("test.guard", category="Test")
+def guard(x: int, *, refuse: int = Param(-1)) -> int:
+    """Passes x on, or stops its branch (Blocked) when x is the refused value."""
+    if x == refuse:
+        raise Blocked(f"refused {x}")
+    return x

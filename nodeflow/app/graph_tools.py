@@ -1,0 +1,100 @@
+"""The editor's routes for whole-graph tools: import a dropped ComfyUI file, Arrange, subgraph entries.
+
+| route | body | answer |
+|---|---|---|
+| POST /api/import | `{"name": "x.png", "base64": "..."}` or `{"name": "x.json", "text": "..."}` | `{"graph", "report"}`; 400 `{"error"}` for a malformed file |
+| POST /api/arrange | `{"graph": {...}, "selection": [ids]}` (selection optional) | `{"positions": {id: [x, y]}}` |
+| POST /api/subgraphs | `{"graph": {...}}` | `{"nodes": [catalog entries of the file's own definitions and the library's]}` |
+| POST /api/subgraphs/make | `{"graph", "selection": [ids], "name"}` | `{"graph"}`: the selection folded into a subgraph node |
+| POST /api/subgraphs/unpack | `{"graph", "node"}` | `{"graph"}`: the subgraph node replaced by its inner nodes |
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from ..graph import graph_to_dict, parse_graph
+from ..registry import Registry
+from .api import _json_body as _body
+
+__all__ = ["make_graph_tools_router"]
+
+
+def make_graph_tools_router(registry: Registry) -> APIRouter:
+    router = APIRouter()
+
+    @router.post("/api/import")
+    async def import_comfy(request: Request) -> Any:
+        from ..comfy import ComfyImportError, import_bytes
+
+        body = await _body(request)
+        name = body.get("name") if isinstance(body.get("name"), str) else "workflow.json"
+        if isinstance(body.get("text"), str):
+            data = body["text"].encode("utf-8")
+        elif isinstance(body.get("base64"), str):
+            try:
+                data = base64.b64decode(body["base64"], validate=True)
+            except (binascii.Error, ValueError):
+                return JSONResponse({"error": '"base64" is not valid base64'}, status_code=400)
+        else:
+            return JSONResponse({"error": 'send the file as "text" (JSON) or "base64" (PNG)'}, status_code=400)
+        try:
+            graph, report = import_bytes(data, name, registry)
+        except ComfyImportError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        return {"graph": graph_to_dict(graph), "report": report.to_json()}
+
+    @router.post("/api/arrange")
+    async def arrange_graph(request: Request) -> Any:
+        from ..layout import arrange
+
+        body = await _body(request)
+        graph = parse_graph(body.get("graph"))
+        selection = body.get("selection")
+        if selection is not None and (not isinstance(selection, list) or not all(isinstance(s, str) for s in selection)):
+            return JSONResponse({"error": '"selection" must be a list of node ids'}, status_code=400)
+        return {"positions": arrange(graph, registry, selection)}
+
+    @router.post("/api/subgraphs")
+    async def subgraphs(request: Request) -> Any:
+        from ..subgraph_catalog import subgraph_entry
+        from ..subgraphs import available_definitions
+
+        graph = parse_graph((await _body(request)).get("graph"))
+        definitions = available_definitions(graph)
+        entries = [subgraph_entry(d, definitions, registry) for _, d in sorted(definitions.items()) if not d.problems]
+        problems = {name: d.problems for name, d in definitions.items() if d.problems}
+        return {"nodes": entries, "problems": problems}
+
+    @router.post("/api/subgraphs/make")
+    async def make(request: Request) -> Any:
+        from ..subgraph_edit import SubgraphEditError, make_subgraph
+
+        body = await _body(request)
+        graph, selection = body.get("graph"), body.get("selection")
+        if not isinstance(graph, dict) or not isinstance(selection, list) or not all(isinstance(s, str) for s in selection):
+            return JSONResponse({"error": 'send {"graph": {...}, "selection": [node ids], "name": "..."}'}, status_code=400)
+        name = body.get("name") if isinstance(body.get("name"), str) else "subgraph"
+        try:
+            return {"graph": make_subgraph(graph, selection, name)}
+        except SubgraphEditError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+
+    @router.post("/api/subgraphs/unpack")
+    async def unpack(request: Request) -> Any:
+        from ..subgraph_edit import SubgraphEditError, unpack_subgraph
+
+        body = await _body(request)
+        if not isinstance(body.get("graph"), dict) or not isinstance(body.get("node"), str):
+            return JSONResponse({"error": 'send {"graph": {...}, "node": "subgraph node id"}'}, status_code=400)
+        try:
+            return {"graph": unpack_subgraph(body["graph"], body["node"])}
+        except SubgraphEditError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+
+    return router

@@ -1,0 +1,275 @@
+"""A ComfyUI workflow turned into a nodeflow graph, with a report of what mapped, what is approximate
+and what is unknown.
+
+Reroutes dissolve into the links they carry; notes become comments (the graph's ``ui.comments``);
+primitive nodes become our primitive nodes linked into the params they fed; positions, titles,
+colours, groups, muted (mode 2) and bypassed (mode 4) nodes are kept. A node of a class we do not
+know stays as a placeholder of type ``comfy.CLASS`` with its widget values, so the rest still opens
+and validation names it. Model file names become the loaders' sources, for the user to point at
+local files.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..graph import Graph, GraphNode
+from .mapping import DERIVED_OUTPUTS, MAPPINGS, PRIMITIVES, named_widgets
+from .workflow import ComfyNode, from_prompt, from_workflow
+
+__all__ = ["ImportReport", "convert", "PLACEHOLDER_PREFIX"]
+
+PLACEHOLDER_PREFIX = "comfy."
+NOTES = {"Note", "MarkdownNote"}
+_MODES = {2: "mute", 4: "bypass"}
+_MODEL_PARAMS = {"diffusion.load_checkpoint": "source", "diffusion.lora_parts": "path"}
+
+
+@dataclass
+class ImportReport:
+    kind: str  # workflow (the editor's format) or prompt (the API format)
+    container: str  # json or png
+    nodes: int = 0
+    unknown: list[dict[str, str]] = field(default_factory=list)  # ComfyUI id, class, our placeholder id
+    approximate: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    models: list[dict[str, str]] = field(default_factory=list)  # node, param, file
+    comments: int = 0
+    arranged: bool = False
+
+    def lines(self) -> list[str]:
+        what = "ComfyUI workflow" if self.kind == "workflow" else "ComfyUI API prompt"
+        lines = [f"imported a {what} ({self.container}): {self.nodes} nodes, {self.comments} comments"]
+        lines += [f"unknown node {u['id']} ({u['class_type']}): kept as placeholder {u['node']!r}" for u in self.unknown]
+        lines += [f"approximate: {a}" for a in self.approximate]
+        lines += [f"warning: {w}" for w in self.warnings]
+        for m in self.models:
+            lines.append(f"model file: {m['node']}.{m['param']} = {m['file']!r} (put it into the models folder, "
+                         "or set it to a local path)")
+            if m["param"] == "source" and m["file"].lower().endswith(".safetensors"):
+                lines.append(f"  a single-file checkpoint: offline, also set {m['node']}.config to a diffusers folder "
+                             "of its architecture")
+        if self.arranged:
+            lines.append("the prompt carried no positions: nodes were arranged")
+        return lines
+
+    def to_json(self) -> dict[str, Any]:
+        return {key: getattr(self, key) for key in
+                ("kind", "container", "nodes", "unknown", "approximate", "warnings", "models", "comments", "arranged")}
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_") or "node"
+
+
+def _order(node: ComfyNode) -> tuple:
+    return (0, int(node.id), "") if node.id.isdigit() else (1, 0, node.id)
+
+
+class _Builder:
+    def __init__(self, nodes: dict[str, ComfyNode], report: ImportReport):
+        self.nodes = nodes
+        self.report = report
+        self.graph = Graph()
+        self.ids: dict[str, str] = {}
+        self.used: set[str] = set()
+
+    def new_id(self, base: str) -> str:
+        node_id, count = base, 2
+        while node_id in self.used:
+            node_id, count = f"{base}_{count}", count + 1
+        self.used.add(node_id)
+        return node_id
+
+    def origin(self, link: tuple[str, int] | None) -> tuple[str, int] | None:
+        """The link's real source, past any reroutes."""
+        seen: set[str] = set()
+        while link is not None and link[0] in self.nodes and self.nodes[link[0]].cls == "Reroute":
+            if link[0] in seen:
+                return None
+            seen.add(link[0])
+            link = next(iter(self.nodes[link[0]].inputs.values()), None)
+        return link if link is not None and link[0] in self.ids else None
+
+    def source(self, link: tuple[str, int] | None, consumer: str) -> tuple[str, str] | None:
+        """Our ``(node id, output)`` for a ComfyUI link."""
+        link = self.origin(link)
+        if link is None:
+            return None
+        comfy_id, slot = link
+        node, our_id = self.nodes[comfy_id], self.ids[comfy_id]
+        if node.cls == "PrimitiveNode":
+            return our_id, PRIMITIVES[_primitive_kind(node)][2]
+        mapping = MAPPINGS.get(node.cls)
+        if mapping is None:
+            name = node.outputs[slot] if slot < len(node.outputs) and node.outputs[slot] else f"output_{slot}"
+            return our_id, _slug(name)
+        if slot < len(mapping.outputs):
+            return our_id, mapping.outputs[slot]
+        derived = DERIVED_OUTPUTS.get((node.cls, slot))
+        if derived is None:
+            self.report.warnings.append(f"{consumer}: links to output {slot} of {our_id} ({node.cls}), which has no counterpart")
+            return None
+        helper_type, helper_input, helper_output = derived
+        helper_id = f"{our_id}_{_slug(node.outputs[slot]) if slot < len(node.outputs) else slot}"
+        if helper_id not in self.graph.nodes:
+            self.used.add(helper_id)
+            pos = node.pos
+            ui = {"pos": [round(pos[0]), round(pos[1]) + 360]} if pos else {}
+            self.graph.nodes[helper_id] = GraphNode(
+                helper_id, helper_type, inputs={helper_input: (our_id, mapping.outputs[0])}, ui=ui
+            )
+        return helper_id, helper_output
+
+    def add(self, node: ComfyNode) -> None:
+        our_id = self.ids[node.id]
+        ui: dict[str, Any] = {"comfy": {"id": node.id, "class_type": node.cls}, **_looks(node)}
+        mode = _MODES.get(node.mode, "run")
+        if node.cls == "PrimitiveNode":
+            node_type, param, _ = PRIMITIVES[_primitive_kind(node)]
+            value = (node.widgets or [None])[0] if node.widgets else node.values.get("value")
+            params = {} if value is None else {param: _primitive_value(node_type, value)}
+            self.graph.nodes[our_id] = GraphNode(our_id, node_type, params, {}, mode, ui=ui)
+            return
+        mapping = MAPPINGS.get(node.cls)
+        if mapping is None:
+            self.report.unknown.append({"id": node.id, "class_type": node.cls, "node": our_id})
+            ui["comfy"]["widgets_values"] = node.widgets if node.widgets is not None else node.values
+            inputs = {}
+            for name, link in node.inputs.items():
+                found = self.source(link, our_id)
+                if found is not None:
+                    inputs[_slug(name)] = found
+            self.graph.nodes[our_id] = GraphNode(our_id, PLACEHOLDER_PREFIX + node.cls, {}, inputs, mode, ui=ui)
+            return
+
+        def note(message: str) -> None:
+            self.report.approximate.append(f"{our_id} ({node.cls}): {message}")
+
+        values = node.values if node.widgets is None else named_widgets(mapping, node.widgets)
+        if mapping.convert is not None:
+            params = mapping.convert(values, note)
+        else:
+            params = {mapping.params[k]: v for k, v in values.items() if k in mapping.params}
+        inputs = {}
+        for name, link in node.inputs.items():
+            port = mapping.inputs.get(name) or mapping.params.get(name)
+            if port is None:
+                self.report.warnings.append(f"{our_id} ({node.cls}): input {name!r} has no counterpart; left out")
+                continue
+            found = self.source(link, our_id)
+            if found is not None:
+                inputs[port] = found
+                params.pop(port, None)  # the link gives the value
+        self.graph.nodes[our_id] = GraphNode(our_id, mapping.type, params, inputs, mode, ui=ui)
+        model_param = _MODEL_PARAMS.get(mapping.type)
+        if model_param and params.get(model_param):
+            self.report.models.append({"node": our_id, "param": model_param, "file": params[model_param]})
+
+
+def _looks(node: ComfyNode) -> dict[str, Any]:
+    """Position, title and colour, as our ``ui`` keeps them."""
+    looks: dict[str, Any] = {}
+    if node.pos is not None:
+        looks["pos"] = [round(node.pos[0]), round(node.pos[1])]
+    if node.title:
+        looks["title"] = node.title
+    if node.colour:
+        looks["colour"] = node.colour
+    return looks
+
+
+def _primitive_kind(node: ComfyNode) -> str:
+    kind = node.output_types[0] if node.output_types else ""
+    if kind in PRIMITIVES:
+        return kind
+    value = (node.widgets or [None])[0]
+    if isinstance(value, bool):
+        return "BOOLEAN"
+    return "INT" if isinstance(value, int) else "FLOAT" if isinstance(value, float) else "STRING"
+
+
+def _primitive_value(node_type: str, value: Any) -> Any:
+    try:
+        return {"core.int": int, "core.float": float, "core.bool": bool}.get(node_type, str)(value)
+    except (TypeError, ValueError):
+        return value
+
+
+def convert(kind: str, document: dict[str, Any], container: str, *, title: str = "") -> tuple[Graph, ImportReport]:
+    """Build our graph from a classified ComfyUI document (see :func:`nodeflow.comfy.read.read_document`)."""
+    report = ImportReport(kind, container)
+    if kind == "workflow":
+        nodes, groups, warnings = from_workflow(document)
+        report.warnings += warnings
+        # ComfyUI's own subgraphs (2025) are nodes whose type is a definition's id: name them in the report
+        inner = (document.get("definitions") or {}).get("subgraphs") if isinstance(document.get("definitions"), dict) else None
+        for definition in inner if isinstance(inner, list) else []:
+            if isinstance(definition, dict) and any(n.cls == definition.get("id") for n in nodes.values()):
+                report.warnings.append(f"ComfyUI subgraph {definition.get('name') or definition.get('id')!r} is not "
+                                       "imported yet: its nodes stay one placeholder")
+    else:
+        nodes, groups = from_prompt(document), []
+    builder = _Builder(nodes, report)
+    graph = builder.graph
+    graph.meta = {"title": title or "Imported ComfyUI workflow",
+                  "description": f"Imported from a ComfyUI {'workflow' if kind == 'workflow' else 'API prompt'}."}
+
+    # 1. our ids: prompts by the sampler port they feed, the rest by what they are
+    roles: dict[str, str] = {}
+    for node in sorted(nodes.values(), key=_order):
+        if node.cls in ("KSampler", "KSamplerAdvanced"):
+            for port in ("positive", "negative"):
+                link = node.inputs.get(port)
+                while link is not None and link[0] in nodes and nodes[link[0]].cls == "Reroute":
+                    link = next(iter(nodes[link[0]].inputs.values()), None)
+                if link is not None and link[0] in nodes and nodes[link[0]].cls == "CLIPTextEncode":
+                    roles.setdefault(link[0], port)
+    kept = [n for n in sorted(nodes.values(), key=_order) if n.cls != "Reroute" and n.cls not in NOTES]
+    for node in kept:
+        mapping = MAPPINGS.get(node.cls)
+        if node.id in roles:
+            base = roles[node.id]
+        elif node.cls == "PrimitiveNode":
+            base = _slug(node.title) if node.title else "primitive"
+        else:
+            base = mapping.base_id if mapping else _slug(node.cls)
+        builder.ids[node.id] = builder.new_id(base)
+
+    # 2. the nodes, then notes as comments and groups by what lies inside them
+    for node in kept:
+        builder.add(node)
+    report.nodes = len(kept)
+    comments = []
+    for node in sorted(nodes.values(), key=_order):
+        if node.cls in NOTES:
+            text = (node.widgets or [""])[0] if node.widgets else node.values.get("text", "")
+            comment: dict[str, Any] = {"text": str(text), **_looks(node)}
+            if node.size is not None:
+                comment["size"] = [round(node.size[0]), round(node.size[1])]
+            comments.append(comment)
+    if comments:
+        graph.ui["comments"] = comments
+    report.comments = len(comments)
+    graph.groups = _groups(groups, graph)
+    return graph, report
+
+
+def _groups(groups: list[dict[str, Any]], graph: Graph) -> list[dict[str, Any]]:
+    found = []
+    for group in groups:
+        box = group.get("bounding")
+        if not (isinstance(box, list) and len(box) == 4 and all(isinstance(v, (int, float)) for v in box)):
+            continue
+        x, y, w, h = box
+        members = [
+            nid for nid, node in graph.nodes.items()
+            if (pos := node.ui.get("pos")) and x <= pos[0] <= x + w and y <= pos[1] <= y + h
+        ]
+        entry: dict[str, Any] = {"title": str(group.get("title", "Group")), "nodes": members}
+        if isinstance(group.get("color"), str):
+            entry["colour"] = group["color"]
+        found.append(entry)
+    return found

@@ -1,0 +1,235 @@
+"""Which of our nodes each ComfyUI core node becomes, port by port and widget by widget.
+
+``widgets`` is the order of a class's widget values in the editor's workflow format (``seed`` widgets
+are followed there by a "control after generate" value, which is skipped). ``params`` maps a widget to
+our param, with a converter where the value changes form; ``inputs`` maps input names; ``outputs``
+names our output for each ComfyUI output slot. Converters report what is only approximate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+__all__ = ["Mapping", "MAPPINGS", "SAMPLER_NAMES", "SCHEDULER_NAMES", "named_widgets", "PRIMITIVES", "DERIVED_OUTPUTS"]
+
+Note = Callable[[str], None]
+SEED_MAX = 2**63 - 1
+CONTROL_VALUES = {"fixed", "increment", "decrement", "randomize"}
+
+# our sampler node takes ComfyUI's names; these are the ones it knows (see nodes/diffusion/schedulers.py)
+SAMPLER_NAMES = {
+    "euler", "euler_ancestral", "heun", "dpm_2", "dpm_2_ancestral", "lms", "dpmpp_2m", "dpmpp_2m_sde",
+    "dpmpp_3m_sde", "dpmpp_sde", "dpmpp_2s_ancestral", "ddim", "ddpm", "uni_pc", "uni_pc_bh2", "deis", "lcm",
+}
+SCHEDULER_NAMES = {"normal", "karras", "exponential", "beta", "sgm_uniform", "simple", "ddim_uniform"}
+# samplers ComfyUI has that we stand in for with the nearest one
+SAMPLER_FALLBACKS = {
+    "euler_cfg_pp": "euler", "euler_ancestral_cfg_pp": "euler_ancestral", "heunpp2": "heun", "dpm_fast": "dpmpp_2m",
+    "dpm_adaptive": "dpmpp_2m", "dpmpp_2s_ancestral_cfg_pp": "dpmpp_2s_ancestral", "dpmpp_sde_gpu": "dpmpp_sde",
+    "dpmpp_2m_sde_gpu": "dpmpp_2m_sde", "dpmpp_3m_sde_gpu": "dpmpp_3m_sde", "ipndm": "deis", "ipndm_v": "deis",
+    "res_multistep": "dpmpp_2m", "gradient_estimation": "euler", "er_sde": "dpmpp_2m_sde",
+}
+
+
+@dataclass(frozen=True)
+class Mapping:
+    type: str
+    widgets: tuple[str, ...] = ()
+    params: dict[str, str] = field(default_factory=dict)  # widget -> our param
+    convert: Callable[[dict[str, Any], Note], dict[str, Any]] | None = None  # all widgets -> our params
+    inputs: dict[str, str] = field(default_factory=dict)  # ComfyUI input -> our input
+    outputs: tuple[str, ...] = ()
+    base_id: str = "node"
+
+
+def named_widgets(mapping: Mapping, values: list[Any]) -> dict[str, Any]:
+    """Positional widget values of the editor's format, named by the mapping's widget order."""
+    named: dict[str, Any] = {}
+    queue = list(values)
+    for name in mapping.widgets:
+        if not queue:
+            break
+        named[name] = queue.pop(0)
+        if name in ("seed", "noise_seed") and queue and queue[0] in CONTROL_VALUES:
+            queue.pop(0)
+    return named
+
+
+def _seed(value: Any, note: Note) -> int:
+    seed = int(value or 0)
+    if not 0 <= seed <= SEED_MAX:
+        note(f"seed {seed} is past our largest seed; using {seed % (SEED_MAX + 1)}")
+        seed %= SEED_MAX + 1
+    return seed
+
+
+def _sampler_name(value: Any, note: Note) -> str:
+    name = str(value)
+    if name in SAMPLER_NAMES:
+        return name
+    fallback = SAMPLER_FALLBACKS.get(name, "euler")
+    note(f"sampler {name!r} has no diffusers counterpart; using {fallback!r}")
+    return fallback
+
+
+def _scheduler_name(value: Any, note: Note) -> str:
+    name = str(value)
+    if name in SCHEDULER_NAMES:
+        return name
+    note(f"scheduler {name!r} has no diffusers counterpart; using 'normal'")
+    return "normal"
+
+
+def _sampler(values: dict[str, Any], note: Note) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    if "seed" in values or "noise_seed" in values:
+        params["seed"] = _seed(values.get("seed", values.get("noise_seed")), note)
+    if "steps" in values:
+        params["steps"] = int(values["steps"])
+    if "cfg" in values:
+        params["guidance"] = float(values["cfg"])
+    if "sampler_name" in values:
+        params["sampler"] = _sampler_name(values["sampler_name"], note)
+    if "scheduler" in values:
+        params["scheduler"] = _scheduler_name(values["scheduler"], note)
+    if "denoise" in values:
+        params["denoise"] = float(values["denoise"])
+    if "add_noise" in values:
+        params["add_noise"] = values["add_noise"] in ("enable", True)
+    if "start_at_step" in values:
+        params["start_step"] = int(values["start_at_step"])
+    if "end_at_step" in values:
+        end = int(values["end_at_step"])
+        params["end_step"] = -1 if end >= int(values.get("steps", 10_000)) else end
+    if values.get("return_with_leftover_noise") in ("enable", True):
+        note("return_with_leftover_noise is approximated: the latents come back as the last step left them")
+    return params
+
+
+def _checkpoint(values: dict[str, Any], note: Note) -> dict[str, Any]:
+    name = str(values.get("ckpt_name", ""))
+    if name.lower().endswith((".ckpt", ".pt", ".bin", ".pth")):
+        note(f"checkpoint {name!r} is a pickled file, which nodeflow does not load: convert it to .safetensors")
+    return {"source": name}
+
+
+def _latent_upscale(values: dict[str, Any], note: Note) -> dict[str, Any]:
+    params: dict[str, Any] = {"method": str(values.get("upscale_method", "nearest-exact"))}
+    if "scale_by" in values:
+        params["scale_by"] = float(values["scale_by"])
+    for key in ("width", "height"):
+        if key in values:
+            params[key] = int(values[key])
+    if values.get("crop") not in (None, "disabled"):
+        note("crop 'center' is not done: the latents are stretched to the size")
+    return params
+
+
+_IMAGE_METHODS = {"nearest-exact": "nearest", "bilinear": "bilinear", "area": "bilinear", "bicubic": "bicubic",
+                  "lanczos": "lanczos"}
+
+
+def _image_scale(values: dict[str, Any], note: Note) -> dict[str, Any]:
+    method = str(values.get("upscale_method", "bicubic"))
+    if method == "area":
+        note("upscale method 'area' is approximated by bilinear")
+    params: dict[str, Any] = {"method": _IMAGE_METHODS.get(method, "bicubic")}
+    for key in ("width", "height"):
+        if key in values:
+            params[key] = max(1, int(values[key]))
+    params["fit"] = "cover" if values.get("crop") == "center" else "stretch"
+    return params
+
+
+def _save(values: dict[str, Any], note: Note) -> dict[str, Any]:
+    prefix = str(values.get("filename_prefix", "ComfyUI")) or "ComfyUI"
+    return {"filename": f"{prefix}.png"}
+
+
+MAPPINGS: dict[str, Mapping] = {
+    "CheckpointLoaderSimple": Mapping(
+        "diffusion.load_checkpoint", ("ckpt_name",), convert=_checkpoint, params={"ckpt_name": "source"},
+        outputs=("model", "clip", "vae"),
+        base_id="checkpoint",
+    ),
+    "CLIPTextEncode": Mapping(
+        "diffusion.encode_prompt", ("text",), params={"text": "text"}, inputs={"clip": "clip"},
+        outputs=("conditioning",), base_id="prompt",
+    ),
+    "EmptyLatentImage": Mapping(
+        "diffusion.empty_latent", ("width", "height", "batch_size"),
+        params={"width": "width", "height": "height", "batch_size": "batch"}, outputs=("latent",), base_id="empty_latent",
+    ),
+    "KSampler": Mapping(
+        "diffusion.sampler", ("seed", "steps", "cfg", "sampler_name", "scheduler", "denoise"), convert=_sampler,
+        params={"seed": "seed", "steps": "steps", "cfg": "guidance", "sampler_name": "sampler", "scheduler": "scheduler",
+                "denoise": "denoise"},
+        inputs={"model": "model", "positive": "positive", "negative": "negative", "latent_image": "latent"},
+        outputs=("latent",), base_id="sampler",
+    ),
+    "KSamplerAdvanced": Mapping(
+        "diffusion.sampler",
+        ("add_noise", "noise_seed", "steps", "cfg", "sampler_name", "scheduler", "start_at_step", "end_at_step",
+         "return_with_leftover_noise"),
+        convert=_sampler,
+        params={"noise_seed": "seed", "steps": "steps", "cfg": "guidance", "sampler_name": "sampler",
+                "scheduler": "scheduler", "start_at_step": "start_step", "end_at_step": "end_step"},
+        inputs={"model": "model", "positive": "positive", "negative": "negative", "latent_image": "latent"},
+        outputs=("latent",), base_id="sampler",
+    ),
+    "VAEDecode": Mapping("diffusion.vae_decode", inputs={"samples": "latent", "vae": "vae"}, outputs=("image",),
+                         base_id="decode"),
+    "VAEEncode": Mapping("diffusion.vae_encode", inputs={"pixels": "image", "vae": "vae"}, outputs=("latent",),
+                         base_id="encode"),
+    "VAEEncodeForInpaint": Mapping(
+        "diffusion.vae_encode_inpaint", ("grow_mask_by",), params={"grow_mask_by": "grow"},
+        inputs={"pixels": "image", "vae": "vae", "mask": "mask"}, outputs=("latent",), base_id="inpaint_encode",
+    ),
+    "SetLatentNoiseMask": Mapping("diffusion.noise_mask", inputs={"samples": "latent", "mask": "mask"},
+                                  outputs=("latent",), base_id="noise_mask"),
+    "LatentUpscale": Mapping(
+        "diffusion.latent_upscale", ("upscale_method", "width", "height", "crop"), convert=_latent_upscale,
+        params={"width": "width", "height": "height"}, inputs={"samples": "latent"}, outputs=("latent",),
+        base_id="upscale_latent",
+    ),
+    "LatentUpscaleBy": Mapping(
+        "diffusion.latent_upscale", ("upscale_method", "scale_by"), convert=_latent_upscale,
+        params={"scale_by": "scale_by"}, inputs={"samples": "latent"}, outputs=("latent",), base_id="upscale_latent",
+    ),
+    "ImageScale": Mapping(
+        "image.resize", ("upscale_method", "width", "height", "crop"), convert=_image_scale,
+        params={"width": "width", "height": "height"}, inputs={"image": "image"}, outputs=("image",), base_id="scale_image",
+    ),
+    "ImageScaleBy": Mapping(
+        "diffusion.scale_image_by", ("upscale_method", "scale_by"),
+        convert=lambda v, note: {"method": str(v.get("upscale_method", "bicubic")), "scale_by": float(v.get("scale_by", 1.0))},
+        params={"scale_by": "scale_by"}, inputs={"image": "image"}, outputs=("image",), base_id="scale_image",
+    ),
+    "LoadImage": Mapping(
+        "image.load", ("image", "upload"), convert=lambda v, note: {"path": str(v.get("image", ""))},
+        params={"image": "path"},
+        outputs=("image",), base_id="load_image",
+    ),
+    "SaveImage": Mapping("image.save", ("filename_prefix",), convert=_save, inputs={"images": "image"},
+                         outputs=(), base_id="save"),
+    "PreviewImage": Mapping("diffusion.preview_image", inputs={"images": "image"}, base_id="preview"),
+    "LoraLoader": Mapping(
+        "diffusion.lora_parts", ("lora_name", "strength_model", "strength_clip"),
+        params={"lora_name": "path", "strength_model": "strength_model", "strength_clip": "strength_clip"},
+        inputs={"model": "model", "clip": "clip"}, outputs=("model", "clip"), base_id="lora",
+    ),
+}
+
+# outputs we have no node output for, made by a helper node: (class, slot) -> (helper type, its input
+# fed by output 0 of the node, the helper's output)
+DERIVED_OUTPUTS = {("LoadImage", 1): ("diffusion.alpha_mask", "image", "image")}
+
+# PrimitiveNode output type -> (our node type, its param, its output)
+PRIMITIVES = {
+    "INT": ("core.int", "value", "value"),
+    "FLOAT": ("core.float", "value", "value"),
+    "STRING": ("core.text", "text", "text"),
+    "BOOLEAN": ("core.bool", "value", "value"),
+    "COMBO": ("core.text", "text", "text"),
+}

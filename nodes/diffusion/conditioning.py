@@ -1,0 +1,48 @@
+"""Conditioning: prompts encoded by a text encoder, and mixing them (combine, strength).
+
+A Conditioning value holds one or more encoded prompts, each with a strength; the sampler predicts
+the noise for each and mixes the predictions by strength. One prompt at strength 1 is exactly what
+the pipeline nodes do with a prompt.
+"""
+
+from __future__ import annotations
+
+from nodeflow import Conditioning, ConditioningValue, CondPart, Param, TextEncoder, node
+
+from .parts import use_part
+
+__all__ = ["encode_prompt", "combine", "strength"]
+
+
+@node("diffusion.encode_prompt", category="Diffusion / Steps", outputs=("conditioning",), title="Encode prompt")
+def encode_prompt(
+    clip: TextEncoder,
+    *,
+    text: str = Param("a lighthouse on a cliff at dawn, oil painting", kind="text"),
+) -> Conditioning:
+    """Encode a prompt with the text encoder (CLIP): what the sampler should paint, or avoid."""
+    import torch
+
+    pipe = use_part(clip)
+    with torch.no_grad():
+        encoded = pipe.encode_prompt(
+            prompt=text, device=pipe.device, num_images_per_prompt=1, do_classifier_free_guidance=False
+        )
+    pooled = encoded[2] if len(encoded) > 2 else None  # pipelines with two text encoders pool one
+    return ConditioningValue((CondPart(encoded[0], 1.0, pooled),))
+
+
+@node("diffusion.combine_conditioning", category="Diffusion / Steps", outputs=("conditioning",), title="Combine conditioning")
+def combine(a: Conditioning, b: Conditioning) -> Conditioning:
+    """Both conditionings at once: the sampler mixes their predictions by each one's strength."""
+    return ConditioningValue(a.parts + b.parts)
+
+
+@node("diffusion.conditioning_strength", category="Diffusion / Steps", outputs=("conditioning",), title="Conditioning strength")
+def strength(
+    conditioning: Conditioning,
+    *,
+    strength: float = Param(1.0, min=0, max=10, step=0.05, display="slider", description="weight when combined with others"),
+) -> Conditioning:
+    """Set how much this conditioning weighs when it is combined with others."""
+    return ConditioningValue(tuple(CondPart(p.embeds, p.strength * strength, p.pooled) for p in conditioning.parts))

@@ -1,0 +1,152 @@
+"""The step-level sampler: denoise latents with a model, guided by a positive and a negative conditioning.
+
+It does what a diffusers pipeline does inside its ``__call__`` (same noise, same scheduler calls, same
+classifier-free guidance), so a text-to-image graph built from step nodes gives the pipeline node's
+picture for the same seed and settings. ``denoise`` below 1 starts part-way, from the given latents
+(image to image, the second pass of a hires fix): the schedule is made for ``steps / denoise`` steps
+and its last ``steps`` run, as ComfyUI's KSampler does. A noise mask keeps the latents outside it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nodeflow import Conditioning, ConditioningValue, Context, Denoiser, Latent, LatentImage, Param, node
+
+from .latents import as_latent
+from .parts import use_part
+from .previews import latents_to_rgb
+from .schedulers import SAMPLERS, SCHEDULES, make_scheduler
+
+__all__ = ["sampler", "denoise_latents"]
+
+
+def _guided_noise(unet: Any, latents: Any, t: Any, positive: ConditioningValue, negative: ConditioningValue,
+                  guidance: float, scheduler: Any) -> Any:
+    """One prediction of the noise, mixing each conditioning's parts by strength, with guidance."""
+    import torch
+
+    batch = latents.shape[0]
+    use_negative = guidance > 1 and unet.config.time_cond_proj_dim is None
+    groups = ([negative.parts] if use_negative else []) + [positive.parts]
+    parts = [part for group in groups for part in group]
+    embeds = [p.embeds.to(unet.device, unet.dtype).repeat(batch, 1, 1) for p in parts]
+    model_input = scheduler.scale_model_input(torch.cat([latents] * len(parts)), t)
+    if len({tuple(e.shape[1:]) for e in embeds}) == 1:
+        predictions = unet(model_input, t, encoder_hidden_states=torch.cat(embeds), return_dict=False)[0].chunk(len(parts))
+    else:  # prompts of different lengths: one call each
+        chunks = model_input.chunk(len(parts))
+        predictions = [unet(x, t, encoder_hidden_states=e, return_dict=False)[0] for x, e in zip(chunks, embeds)]
+    mixed, index = [], 0
+    for group in groups:
+        own = predictions[index : index + len(group)]
+        index += len(group)
+        if len(own) == 1:
+            mixed.append(own[0])  # the pipeline's case: no arithmetic, so results match it exactly
+        else:
+            weights = [p.strength for p in group]
+            mixed.append(sum(w * x for w, x in zip(weights, own)) / max(sum(weights), 1e-8))
+    if not use_negative:
+        return mixed[0]
+    return mixed[0] + guidance * (mixed[1] - mixed[0])
+
+
+def denoise_latents(
+    model: Any, positive: ConditioningValue, negative: ConditioningValue, latent: LatentImage, ctx: Context | None, *,
+    seed: int, steps: int, guidance: float, sampler: str, scheduler: str, denoise: float,
+    start_step: int = 0, end_step: int = -1, add_noise: bool = True,
+) -> LatentImage:
+    import torch
+    from diffusers.utils.torch_utils import randn_tensor
+
+    pipe = use_part(model)
+    unet = pipe.unet
+    if getattr(unet.config, "addition_embed_type", None) is not None:
+        raise ValueError("this sampler handles Stable Diffusion 1.x/2.x models; use the pipeline nodes for this one")
+    if not positive.parts or not negative.parts:
+        raise ValueError("a conditioning is empty: link an encoded prompt (an empty prompt is fine for negative)")
+    samples = latent.samples
+    factor = getattr(pipe, "vae_scale_factor", 8)
+    if factor != 8 and latent.noise_mask is None and not torch.any(samples):
+        # an empty latent is sized for the usual 8 pixels per cell; this model's VAE has another scale
+        height, width = (size * 8 // factor for size in samples.shape[-2:])
+        samples = torch.zeros(*samples.shape[:2], height, width)
+    if samples.shape[1] != unet.config.in_channels:
+        raise ValueError(f"the latent has {samples.shape[1]} channels but the model takes {unet.config.in_channels}")
+    device, dtype = unet.device, unet.dtype
+    schedule = make_scheduler(pipe.scheduler.config, sampler, scheduler, current=pipe.scheduler)
+
+    # 1. The schedule: `steps / denoise` steps, of which the last `steps` run (then start..end of them)
+    total = steps if denoise >= 1 else max(steps, int(steps / denoise))
+    schedule.set_timesteps(total, device=device)
+    order = getattr(schedule, "order", 1)
+    first = (total - steps + start_step) * order
+    last = len(schedule.timesteps) if end_step < 0 or end_step >= steps else (total - steps + end_step) * order
+    timesteps = schedule.timesteps[first:last]
+    if len(timesteps) == 0:
+        return latent
+    if hasattr(schedule, "set_begin_index"):
+        schedule.set_begin_index(first)
+
+    # 2. Noise: one CPU generator per batch item (seed + i), as the pipeline nodes draw it
+    batch = samples.shape[0]
+    generators = [torch.Generator("cpu").manual_seed(seed + i) for i in range(batch)]
+    noise = randn_tensor(tuple(samples.shape), generator=generators, device=device, dtype=dtype)
+    original = samples.to(device, dtype)
+    if not add_noise:
+        latents = original
+    elif first == 0 and not torch.any(original):  # text to image from an empty latent
+        latents = noise * schedule.init_noise_sigma
+    else:
+        latents = schedule.add_noise(original, noise, timesteps[:1].repeat(batch))
+    mask = None if latent.noise_mask is None else latent.noise_mask.to(device, dtype)
+
+    # 3. The denoising loop
+    step_options: dict[str, Any] = {}
+    import inspect
+
+    accepted = inspect.signature(schedule.step).parameters
+    if "eta" in accepted:
+        step_options["eta"] = 0.0
+    if "generator" in accepted:
+        step_options["generator"] = generators
+    if ctx is not None:
+        ctx.check()
+    with torch.no_grad():
+        for index, t in enumerate(timesteps):
+            noise_pred = _guided_noise(unet, latents, t, positive, negative, guidance, schedule)
+            latents = schedule.step(noise_pred, t, latents, **step_options, return_dict=False)[0]
+            if mask is not None:  # outside the mask: the original, noised to the level of the next step
+                keep = original
+                if index < len(timesteps) - 1:
+                    keep = schedule.add_noise(original, noise, timesteps[index + 1 : index + 2].repeat(batch))
+                latents = (1 - mask) * keep + mask * latents
+            if ctx is not None:
+                ctx.progress(index + 1, len(timesteps))  # raises Cancelled between steps when asked to stop
+                ctx.preview(latents_to_rgb(latents))
+    return LatentImage(latents.to("cpu", torch.float32), latent.noise_mask)
+
+
+@node("diffusion.sampler", category="Diffusion / Steps", outputs=("latent",), title="Sampler")
+def sampler(
+    model: Denoiser,
+    positive: Conditioning,
+    negative: Conditioning,
+    latent: Latent,
+    ctx: Context,
+    *,
+    seed: int = Param(0, kind="seed", description="batch item i uses seed + i"),
+    steps: int = Param(20, min=1, max=1000),
+    guidance: float = Param(7.5, min=0, max=30, step=0.5, display="slider", description="how closely to follow the prompt (CFG)"),
+    sampler: str = Param("model default", choices=tuple(SAMPLERS), description="the solver (ComfyUI's names)"),
+    scheduler: str = Param("normal", choices=tuple(SCHEDULES), description="the noise schedule (ComfyUI's names)"),
+    denoise: float = Param(1.0, min=0.01, max=1, step=0.01, display="slider", description="1 paints from noise; less keeps more of the latent"),
+    start_step: int = Param(0, min=0, max=1000, description="skip the first steps (for multi-pass sampling)"),
+    end_step: int = Param(-1, min=-1, max=1000, description="stop before this step; -1 runs to the end"),
+    add_noise: bool = Param(True, description="off: the latent is already noisy (a later pass of a split run)"),
+) -> Latent:
+    """Denoise latents step by step. Previews show at every step; same seed, same picture."""
+    return denoise_latents(
+        model, positive, negative, as_latent(latent), ctx, seed=seed, steps=steps, guidance=guidance, sampler=sampler,
+        scheduler=scheduler, denoise=denoise, start_step=start_step, end_step=end_step, add_noise=add_noise,
+    )
