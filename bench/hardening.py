@@ -112,7 +112,11 @@ class Server:
             time.sleep(0.02)
         if status != 200:
             return f"HTTP {status}"
-        while json.loads(_request(self.port, "GET", "/api/run")[1])["running"]:
+        time.sleep(0.02)
+        while True:  # until nothing runs or waits in the queue
+            state = json.loads(_request(self.port, "GET", "/api/run")[1])
+            if not state["running"] and not state.get("queued"):
+                break
             time.sleep(0.02)
         return "ok"
 

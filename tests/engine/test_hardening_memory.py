@@ -34,16 +34,25 @@ print(json.dumps({"idle": idle, "final": rss_mb(), "counted": executor.memory.to
 """
 
 
-def test_the_memory_budget_holds_in_resident_memory(tmp_path):
-    budget = 96
+def _rss_run(tmp_path, budget_mb: float, runs: int) -> dict:
     done = subprocess.run(
-        [sys.executable, "-c", RSS_SCRIPT, str(budget), "60", str(tmp_path), str(REPO / "graphs" / "hello_image.json")],
+        [sys.executable, "-c", RSS_SCRIPT, str(budget_mb), str(runs), str(tmp_path / f"b{budget_mb}"),
+         str(REPO / "graphs" / "hello_image.json")],
         capture_output=True, text=True, check=False, timeout=600,
     )
     assert done.returncode == 0, done.stderr
-    figures = json.loads(done.stdout)
-    assert figures["counted"] > 0.8 * budget  # the cache was full
-    assert figures["final"] - figures["idle"] <= 1.25 * budget, figures
+    return json.loads(done.stdout)
+
+
+def test_the_memory_budget_holds_in_resident_memory(tmp_path):
+    """What the cache adds to resident memory, full, is within 1.25 x its budget. Measured against the
+    same runs with a 1 MB cache, so memory the rest of a run keeps (outside the cache) does not count."""
+    budget, runs = 96, 60
+    full = _rss_run(tmp_path, budget, runs)
+    bare = _rss_run(tmp_path, 1, runs)
+    assert full["counted"] > 0.8 * budget  # the cache was full
+    cache_cost = (full["final"] - full["idle"]) - (bare["final"] - bare["idle"])
+    assert cache_cost <= 1.25 * budget, (full, bare)
 
 
 def _graph(tmp_path, nodes):
