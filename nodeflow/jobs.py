@@ -27,6 +27,8 @@ import uuid
 from pathlib import Path
 from typing import Any, Callable
 
+from .files import pid_alive
+
 __all__ = ["JobQueue", "JobWorker", "JOBS_FILE", "FINISHED", "default_concurrency"]
 
 JOBS_FILE = "jobs.sqlite3"
@@ -213,7 +215,7 @@ class JobQueue:
             rows = self._db.execute(
                 "SELECT id, pid FROM jobs WHERE status = 'running' AND host = ?", (self._host,)
             ).fetchall()
-            gone = [job_id for job_id, pid in rows if job_id not in self._mine and not _alive(pid)]
+            gone = [job_id for job_id, pid in rows if job_id not in self._mine and not pid_alive(pid)]
             for job_id in gone:
                 self._db.execute(
                     "UPDATE jobs SET status = 'interrupted', finished = ?, error = ? WHERE id = ? AND status = 'running'",
@@ -299,17 +301,3 @@ def _job(row: tuple) -> dict[str, Any]:
         "error": json.loads(error) if error else None,
         "outputs": json.loads(outputs) if outputs else [],
     }
-
-
-def _alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -12,9 +12,6 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 PACKS = Path(__file__).resolve().parent / "packs"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 SHOTS = REPO / "test-output" / "browser"
 
 
@@ -48,18 +45,6 @@ def editor_server(tmp_path_factory):
         server.settings = settings
         server.app = app
         yield server
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip("browser tests need Debian's chromium at /usr/bin/chromium: apt-get install -y chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

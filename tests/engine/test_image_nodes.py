@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from nodeflow.problems import GraphInvalid
 from engine_support import run
 from PIL import Image
 
@@ -57,9 +59,11 @@ def test_load_reads_allowed_folders_and_refuses_others(executor, tmp_path: Path)
     Image.new("RGB", (7, 5), "red").save(tmp_path / "red.png")
     loaded = out_image(executor, {"l": {"type": "image.load", "params": {"path": "red.png"}}}, "l")
     assert loaded.size == (7, 5)
-    for escape in ("../" * 12 + "etc/passwd", "/etc/passwd"):
-        result, _ = run(executor, {"l": {"type": "image.load", "params": {"path": escape}}})
-        assert result.status == "error" and "outside the allowed folders" in result.error.message
+    for escape in ("../" * 12 + "etc/passwd", "/etc/passwd"):  # refused by validation, before anything runs
+        with pytest.raises(GraphInvalid) as refused:
+            run(executor, {"l": {"type": "image.load", "params": {"path": escape}}})
+        [problem] = refused.value.problems
+        assert (problem.node, problem.port) == ("l", "path") and "outside the allowed folders" in problem.message
 
 
 def test_load_rereads_an_edited_file(executor, tmp_path: Path):

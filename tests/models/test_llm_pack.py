@@ -109,8 +109,10 @@ def test_missing_gguf_file_names_the_folders(executor, settings):
 def test_a_model_folder_outside_the_allowed_folders_is_refused(executor, tmp_path):
     graph = generate_graph()
     graph["nodes"]["llm"]["params"] = {"source": "/etc"}
-    result = executor.run(parse_graph(graph), only=["gen"])
-    assert result.status == "error" and "outside the allowed folders" in result.error.message
+    with pytest.raises(GraphInvalid) as refused:  # refused by validation, before anything loads
+        executor.run(parse_graph(graph), only=["gen"])
+    assert any(p.node == "llm" and p.port == "source" and "outside the allowed folders" in p.message
+               for p in refused.value.problems)
 
 
 def tiny_llama_graph(**params: object) -> dict:

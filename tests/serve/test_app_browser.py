@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import httpx
 import pytest
 
 from serve_support import GRAPHS, REPO
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 
 pytestmark = pytest.mark.browser
 
@@ -55,20 +50,15 @@ def test_publish_refuses_inputs_that_name_nothing(editor):
     assert any(p["node"] == "name" and p["port"] == "colour" for p in answer.json()["problems"])
 
 
-def test_chromium_fills_the_form_and_sees_the_output(published):
-    if not CHROMIUM.exists():
-        pytest.skip("needs Debian's chromium at /usr/bin/chromium")
-    from playwright.sync_api import expect, sync_playwright
+def test_chromium_fills_the_form_and_sees_the_output(published, browser):
+    from playwright.sync_api import expect
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.goto(published["url"])
-            name = page.get_by_label("Name · text")
-            name.fill("Chromium")
-            page.get_by_label("Template").fill("Good day, {a}.")
-            page.locator("#nf-app-run").click()
-            expect(page.get_by_label("Greeting")).to_have_value("Good day, Chromium.", timeout=60_000)
-        finally:
-            browser.close()
+    page = browser.new_page()
+    try:
+        page.goto(published["url"])
+        page.get_by_label("Name · text").fill("Chromium")
+        page.get_by_label("Template").fill("Good day, {a}.")
+        page.locator("#nf-app-run").click()
+        expect(page.get_by_label("Greeting")).to_have_value("Good day, Chromium.", timeout=60_000)
+    finally:
+        page.close()

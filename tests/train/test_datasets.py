@@ -9,6 +9,7 @@ import pytest
 from PIL import Image as PILImage
 
 from nodeflow.events import EventLog
+from nodeflow.problems import GraphInvalid
 
 
 
@@ -87,9 +88,10 @@ def test_image_folder_labels_by_subfolder_and_reruns_when_a_file_changes(executo
 
 def test_file_datasets_stay_inside_the_allowed_folders(executor, make_graph):
     g = make_graph(load=("data.text_file", {"path": "/etc/passwd"}))
-    result = executor.run(g)
-    assert result.status == "error"
-    assert "outside the allowed folders" in result.error.message
+    with pytest.raises(GraphInvalid) as refused:  # refused by validation, before anything reads
+        executor.run(g)
+    assert any(p.node == "load" and p.port == "path" and "outside the allowed folders" in p.message
+               for p in refused.value.problems)
 
 
 def test_add_image_builds_a_dataset_from_single_images():
