@@ -39,12 +39,13 @@ def _reaches_models(spec: "NodeSpec") -> bool:
 def _model_types(registry: "Registry") -> set[str]:
     found = registry.__dict__.get("_model_types")
     if found is None:
-        # what loaders make (nodes that reach the model manager and read no other node), and what
-        # trainers make (disk-cached results)
+        # what loaders make (nodes that reach the model manager, or say they hold the device, and read
+        # no other node), and what trainers make (disk-cached results)
         found = {
             output.type
             for spec in registry.specs.values()
-            if (_reaches_models(spec) and not any(not i.optional for i in spec.inputs.values())) or spec.cache == "disk"
+            if ((_reaches_models(spec) or spec.holds == "device") and not any(not i.optional for i in spec.inputs.values()))
+            or spec.cache == "disk"
             for output in spec.outputs.values()
         } - {"Image", "String", "Int", "Float", "Boolean", "JSON", "File", "Any", "Audio"}
         registry.__dict__["_model_types"] = found

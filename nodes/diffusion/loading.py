@@ -127,7 +127,7 @@ def dtype_param() -> Param:
     return Param("auto", choices=("auto", "float32", "float16", "bfloat16"))
 
 
-@node("diffusion.load", category="Diffusion", outputs=("pipeline",), reads=("source",))
+@node("diffusion.load", category="Diffusion", outputs=("pipeline",), reads=("source",), holds="device")
 def load(
     ctx: Context,
     *,

@@ -37,7 +37,7 @@ class Checkpoint(NamedTuple):
     vae: VAE
 
 
-@node("diffusion.load_checkpoint", category="Diffusion / Steps", title="Load checkpoint", reads=("source",))
+@node("diffusion.load_checkpoint", category="Diffusion / Steps", title="Load checkpoint", reads=("source",), holds="device")
 def load_checkpoint(
     ctx: Context,
     *,
