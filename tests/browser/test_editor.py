@@ -62,7 +62,7 @@ def test_saved_file_round_trips_positions_titles_groups_and_viewport(page, tmp_p
     graph["groups"] = [{"title": "Sources", "nodes": ["gradient", "noise"]}]
     graph["nodes"]["blur"]["mode"] = "bypass"
     graph["nodes"]["caption"]["ui"]["collapsed"] = True
-    graph["ui"]["viewport"] = {"x": 64.5, "y": 180, "zoom": 0.45}  # shows the whole graph: kept as saved
+    graph["ui"]["viewport"] = {"x": 20.5, "y": 30, "zoom": 0.35}  # shows the whole graph: kept as saved
     open_graph(page, graph, "round.json")
     assert page.inner_text("[data-testid=group-title-0]") == "Sources"
     assert page.get_attribute("[data-testid=node-blur]", "data-mode") == "bypass"
