@@ -19,7 +19,7 @@ from PIL import UnidentifiedImageError
 from nodeflow import Context, Image, Param, node
 from nodeflow.files import PathNotAllowed, content_hash, files_inside, resolve_inside
 
-from .grid import from_pil
+from nodeflow.image_grid import from_pil
 from .preview import preview_images, preview_text
 from .types import ImageDataset, ImageSet, TextCorpus, TextDataset
 

@@ -9,7 +9,7 @@ from PIL import Image as PILImage
 
 from nodeflow import Context, Param, node
 
-from .grid import from_pil, to_pil
+from nodeflow.image_grid import from_pil, to_pil
 from .preview import preview_images
 from .types import ImageDataset, ImageSet
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from nodeflow import Context, Image, Param, node
 
-from .grid import sample_grid
+from nodeflow.image_grid import sample_grid
 from .types import ImageDataset, ImageSet, TextCorpus, TextDataset
 
 __all__ = ["preview_images", "preview_text"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from nodeflow import Context, ImageDataset, ImageSet, Param, node
-from nodes.data.grid import sample_grid
+from nodeflow.image_grid import sample_grid
 
 from .checkpoints import DiffusionCheckpoint, DiffusionModel
 from .diffusion_sample import class_condition, denoise

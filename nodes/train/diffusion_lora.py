@@ -144,7 +144,7 @@ def train_diffusion_lora(
     prompt = preview_prompt or captions[0]
 
     def samples():
-        from nodes.data.grid import sample_grid
+        from nodeflow.image_grid import sample_grid
 
         unet.eval()
         with torch.no_grad():

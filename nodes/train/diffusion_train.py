@@ -14,7 +14,7 @@ import numpy as np
 from nodeflow import Context, Param, node
 
 from nodes.data.captions import embed_captions_of
-from nodes.data.grid import sample_grid
+from nodeflow.image_grid import sample_grid
 from nodeflow import Embedder, ImageDataset, ImageSet
 
 from .checkpoints import DiffusionCheckpoint, DiffusionModel, History

@@ -13,7 +13,7 @@ import numpy as np
 
 from nodeflow import Context, Param, node
 
-from nodes.data.grid import sample_grid
+from nodeflow.image_grid import sample_grid
 from nodes.data.image_prep import split_indices
 from nodeflow import Embedder, ImageDataset, ImageSet
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from nodeflow import Context, Image, Param, node
 
-from nodes.data.grid import sample_grid
+from nodeflow.image_grid import sample_grid
 from nodeflow import ImageDataset, ImageSet
 
 from .checkpoints import History, VAECheckpoint, VAEModel

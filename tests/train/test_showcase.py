@@ -15,7 +15,7 @@ def test_the_showcase_draws_the_number_in_the_idea(executor, settings):
     from PIL import Image as PILImage
 
     from nodeflow.graph import load_graph
-    from nodes.data.grid import from_pil
+    from nodeflow.image_grid import from_pil
     from nodes.train.evaluate import evaluate_diffusion, fit_classifier
 
     graph = load_graph(REPO / "graphs" / "prompt_to_digit.json")

@@ -1,4 +1,4 @@
-"""Turning arrays of pixels into pictures: single images and sample grids for previews."""
+"""Image grids and pixel conversions that several packs share (datasets, trainers, samplers)."""
 
 from __future__ import annotations
 
