@@ -13,7 +13,7 @@ from pathlib import Path
 
 from nodeflow import JSON, Audio, Context, Delivery, File, Param, Video, credentials_param, deliver, node, overwrite_param
 from nodeflow.delivery import dumps_record
-from nodes.audio.io import SUBTYPES, write_audio
+from nodeflow.audio_files import SUBTYPES, write_audio
 from nodes.video.codec import remux_mp4
 
 _NAME = "inside the output folder; sub-folders allowed"

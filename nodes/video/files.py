@@ -13,7 +13,7 @@ from .types import FrameList, Frames, Video, VideoPath
 
 try:  # the sound track input needs the audio pack's type; without it the node is left out
     from nodeflow import Audio
-    from nodes.audio.io import save_audio
+    from nodeflow.audio_files import save_audio
 except ImportError:  # pragma: no cover
     Audio = None
 
