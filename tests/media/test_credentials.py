@@ -55,9 +55,12 @@ def test_nodeflow_info_shows_valid_tampered_and_missing(executor, settings, tmp_
         assert as_json["checks"]["credentials"]["status"] == "valid" and as_json["artifact"]["name"] == filename
 
         data = bytearray(path.read_bytes())
-        # a byte of the picture (or of the video stream): inside IDAT, the JPEG scan, the mdat box
+        # a byte of the picture (or of the video stream): inside IDAT, the JPEG scan, the mdat box.
+        # The JPEG start-of-scan is the last FF DA (the scan byte-stuffs every FF); the first one can
+        # be a chance pair of bytes inside the signed manifest, which sits before the scan.
         marker = {"a.png": b"IDAT", "a.jpg": b"\xff\xda", "a.mp4": b"mdat"}[filename]
-        data[data.index(marker) + 40] ^= 0x01
+        at = data.rindex(marker) if filename == "a.jpg" else data.index(marker)
+        data[at + 40] ^= 0x01
         tampered = tmp_path / f"tampered-{filename}"
         tampered.write_bytes(bytes(data))
         done = nodeflow_cli("info", str(tampered), home=settings.home, cwd=tmp_path)
