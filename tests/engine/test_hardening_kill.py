@@ -18,7 +18,7 @@ from nodeflow.history import RunHistory
 KILL_PACK = '''
 import time
 from pathlib import Path
-from nodeflow import Context, File, Param, node
+from nodeflow import Context, File, Param, PortType, node, register_type
 from nodeflow.files import atomic_path
 
 
@@ -41,6 +41,25 @@ def slow_write(ctx: Context, *, marker: str = Param("")) -> File:
         Path(marker).write_text(str(tmp))
         time.sleep(120)
     return target
+
+
+class Slow:
+    def __init__(self, marker):
+        self.marker = marker
+
+
+def _save_slowly(value, folder):
+    (folder / "half").write_text("half of it")
+    Path(value.marker).write_text(str(folder))
+    time.sleep(120)
+
+
+SLOW = register_type(PortType("KillSlow", py=Slow, save=_save_slowly, load=lambda folder: Slow("")))
+
+
+@node("kill.disk", category="Test", cache="disk")
+def disk(*, marker: str = Param("")) -> SLOW:
+    return Slow(marker)
 '''
 
 
@@ -132,3 +151,33 @@ def test_part_files_of_killed_writers_are_cleaned_at_the_next_start(tmp_path):
     assert done.returncode == 0, done.stderr
     assert not left.exists() and not dead_preview.exists() and not old.exists()
     assert live.exists() and recent.exists() and visible.exists()
+
+
+def test_half_written_disk_cache_entries_of_killed_runs_are_cleaned_at_the_next_start(tmp_path):
+    env = _env(tmp_path)
+    marker = tmp_path / "storing"
+    graph = _graph(tmp_path, "disk", {"d": {"type": "kill.disk", "params": {"marker": str(marker)}}})
+    process = subprocess.Popen([sys.executable, "-m", "nodeflow.cli", "run", str(graph)], env=env, cwd=tmp_path,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not marker.exists():
+        assert process.poll() is None and time.monotonic() < deadline, "the disk cache did not start storing"
+        time.sleep(0.05)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(30)
+    left = Path(marker.read_text()).parent  # the entry's temporary folder (the port type saved into a sub-folder)
+    assert left.is_dir() and left.name.startswith(".") and f".{process.pid}.part" in left.name
+    shard = left.parent
+    live = shard / f".0123456789ab.{os.getpid()}.partabcdefgh"  # this test process is alive: keep it
+    old = shard / ".0123456789ab.abcdefgh"  # an older version's name (no pid), a day old: gone
+    recent = shard / ".0123456789ab.ijklmnop"  # no pid, just made: it may be someone's, keep it
+    for folder in (live, old, recent):
+        folder.mkdir()
+    os.utime(old, (time.time() - 86400, time.time() - 86400))
+
+    quick = _graph(tmp_path, "quick", {"q": {"type": "kill.quick"}})
+    done = subprocess.run([sys.executable, "-m", "nodeflow.cli", "run", str(quick)], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, check=False, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert not left.exists() and not old.exists()
+    assert live.exists() and recent.exists()
