@@ -116,18 +116,24 @@ def test_nodes_finished_before_a_kill_at_150_ms_are_in_the_history(tmp_path):
     assert {node for node, entry in nodes.items() if entry["status"] == "ran"} == finished
 
 
+def _run_and_kill_at(tmp_path: Path, env: dict[str, str], graph: Path, marker: Path) -> int:
+    """`nodeflow run GRAPH`, killed with SIGKILL as soon as ``marker`` exists. Returns its pid."""
+    process = subprocess.Popen([sys.executable, "-m", "nodeflow.cli", "run", str(graph)], env=env, cwd=tmp_path,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not marker.exists():
+        assert process.poll() is None and time.monotonic() < deadline, f"{graph.name} did not reach {marker.name}"
+        time.sleep(0.05)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(30)
+    return process.pid
+
+
 def test_part_files_of_killed_writers_are_cleaned_at_the_next_start(tmp_path):
     env = _env(tmp_path)
     marker = tmp_path / "writing"
     slow = _graph(tmp_path, "slow", {"s": {"type": "kill.slow_write", "params": {"marker": str(marker)}}})
-    process = subprocess.Popen([sys.executable, "-m", "nodeflow.cli", "run", str(slow)], env=env, cwd=tmp_path,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while not marker.exists():
-        assert process.poll() is None and time.monotonic() < deadline, "the slow write did not start"
-        time.sleep(0.05)
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait(30)
+    _run_and_kill_at(tmp_path, env, slow, marker)
     left = Path(marker.read_text())
     assert left.exists() and left.name.startswith(".slow.") and ".part" in left.name  # what a kill leaves
 
@@ -157,16 +163,9 @@ def test_half_written_disk_cache_entries_of_killed_runs_are_cleaned_at_the_next_
     env = _env(tmp_path)
     marker = tmp_path / "storing"
     graph = _graph(tmp_path, "disk", {"d": {"type": "kill.disk", "params": {"marker": str(marker)}}})
-    process = subprocess.Popen([sys.executable, "-m", "nodeflow.cli", "run", str(graph)], env=env, cwd=tmp_path,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while not marker.exists():
-        assert process.poll() is None and time.monotonic() < deadline, "the disk cache did not start storing"
-        time.sleep(0.05)
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait(30)
+    pid = _run_and_kill_at(tmp_path, env, graph, marker)
     left = Path(marker.read_text()).parent  # the entry's temporary folder (the port type saved into a sub-folder)
-    assert left.is_dir() and left.name.startswith(".") and f".{process.pid}.part" in left.name
+    assert left.is_dir() and left.name.startswith(".") and f".{pid}.part" in left.name
     shard = left.parent
     live = shard / f".0123456789ab.{os.getpid()}.partabcdefgh"  # this test process is alive: keep it
     old = shard / ".0123456789ab.abcdefgh"  # an older version's name (no pid), a day old: gone
