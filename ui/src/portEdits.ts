@@ -4,7 +4,7 @@
 // un-exposed one is dropped there. Pure functions, plus `editPorts`, which applies one to the open level.
 import type { DocumentStore } from "./store/document";
 import { nav, setDefinitions, SUBGRAPH, type Definition } from "./subgraphs";
-import type { FileNode, GraphFile, NodeTypeSpec } from "./types";
+import type { FileNode, GraphFile, NodeTypeSpec, Problem } from "./types";
 
 export type PortKind = "inputs" | "params" | "outputs";
 export type Target = [string, string]; // [inner node, port]
@@ -124,4 +124,14 @@ export function editPorts(doc: DocumentStore, edit: (def: Definition) => Definit
     nav.setState({ path: path.map((l) => ({ ...l, parent: retargetUses(l.parent, level.name, kind, old, next) })) });
   }
   setDefinitions(doc, updated);
+}
+
+/** Inside an open subgraph, an inner port it exposes as an input is fed from outside: not a missing link. */
+export function withoutOutsideFed(problems: Problem[], file: GraphFile): Problem[] {
+  const path = nav.getState().path;
+  const level = path[path.length - 1];
+  if (!level) return problems;
+  const def = ((file.definitions || {}) as Record<string, Definition>)[level.name] || level.definition;
+  const fed = new Set([...Object.values(def.inputs || {}), ...Object.values(def.params || {})].flat().map(([n, p]) => `${n}.${p}`));
+  return problems.filter((p) => !(p.node && p.port && fed.has(`${p.node}.${p.port}`) && p.message.startsWith("missing required input")));
 }

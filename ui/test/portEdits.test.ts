@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { candidates, exposePort, renamePort, retargetUses, unexposePort } from "../src/portEdits";
+import { candidates, exposePort, renamePort, retargetUses, unexposePort, withoutOutsideFed } from "../src/portEdits";
 import type { Definition } from "../src/subgraphs";
 import type { GraphFile, NodeTypeSpec } from "../src/types";
 
@@ -51,4 +51,15 @@ test("a renamed or removed port follows its subgraph nodes, their links, other d
   const gone = retargetUses(file, "adder", "inputs", "a", null);
   assert.equal(gone.nodes.s.inputs, undefined);
   assert.deepEqual(retargetUses(file, "adder", "outputs", "value", null).nodes.end.inputs, undefined);
+});
+
+test("inside a subgraph, an inner input fed from outside is not a missing link", async () => {
+  const { nav } = await import("../src/subgraphs");
+  const missing = { node: "plus", type: "core.int_math", port: "a", message: "missing required input (Int)" };
+  const other = { node: "times", type: "core.int_math", port: "a", message: "missing required input (Int)" };
+  const file: GraphFile = { nodeflow: 1, nodes: DEF.nodes, definitions: { adder: DEF } };
+  assert.deepEqual(withoutOutsideFed([missing, other], file), [missing, other]); // at the top: all stay
+  nav.setState({ path: [{ parent: file, name: "adder", node: "sub", undo: null as never, definition: DEF, readOnly: false }] });
+  assert.deepEqual(withoutOutsideFed([missing, other], file), [other]);
+  nav.setState({ path: [] });
 });
