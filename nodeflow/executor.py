@@ -29,6 +29,7 @@ from .keys import digest
 from .listeners import HistoryListener, RunListener
 from .models import ModelManager
 from .plan import Plan, make_plan
+from .policy import policy_fingerprint
 from .problems import GraphInvalid
 from .registry import Registry, default_registry
 from .scheduler import PlanRun
@@ -134,7 +135,8 @@ class Executor:
         overrides, only, sweeps = list(overrides), list(only or []), list(sweeps)
         memo_key = None
         if not graph.load_problems and policy is None:
-            memo_key = digest([graph_to_dict(graph), overrides, only, sweeps])
+            # the data folder's policy file is part of what was checked: edited, the plan is checked again
+            memo_key = digest([graph_to_dict(graph), overrides, only, sweeps, policy_fingerprint(self.settings)])
             with self._plans_lock:
                 plan = self._plans.get(memo_key)
                 if plan is not None:
