@@ -43,6 +43,13 @@ def open_by_double_click(page, node: str, inner: str) -> None:
     page.wait_for_selector(f"[data-testid=node-{inner}]")
 
 
+def save(page, path: Path) -> dict:
+    with page.expect_download() as download:
+        page.click("[data-testid=btn-save]")
+    download.value.save_as(path)
+    return json.loads(path.read_text())
+
+
 def shows(page, text: str) -> None:
     page.wait_for_function("t => document.querySelector('[data-testid=node-show]').innerText.includes(t)", arg=text)
 
@@ -61,20 +68,20 @@ def test_double_click_opens_a_subgraph_whose_ports_are_exposed_renamed_and_unexp
     page.wait_for_selector("[data-testid=port-params-op]")
     page.click("[data-testid=unexpose-params-op]")
     page.wait_for_selector("[data-testid=port-params-op]", state="detached")
+    inside = save(page, tmp_path / "inside.json")  # Save inside a subgraph saves the whole graph
+    assert set(inside["nodes"]) == {"n", "sub", "fmt", "show"}
+    assert inside["definitions"]["adder"]["params"] == {"offset": [["plus", "value"]]}
     page.click("[data-testid=crumb-root]")
     page.wait_for_selector("[data-testid=param-sub-offset]")  # the subgraph node shows the exposed param
     assert page.locator("[data-testid=param-sub-op]").count() == 0
-    page.fill("[data-testid=param-sub-offset]", "10")
+    page.fill("[data-testid=param-sub-offset]", "12")  # values no other test runs: a cached show node shows no text
     page.keyboard.press("Tab")
     run_and_wait(page)
-    shows(page, "26")  # (3 + 10) * 2
-    with page.expect_download() as download:
-        page.click("[data-testid=btn-save]")
+    shows(page, "30")  # (3 + 12) * 2
     saved_path = tmp_path / "saved.json"
-    download.value.save_as(saved_path)
-    saved = json.loads(saved_path.read_text())
+    saved = save(page, saved_path)
     assert saved["definitions"]["adder"]["params"] == {"offset": [["plus", "value"]]}
-    assert saved["nodes"]["sub"]["params"] == {"offset": 10}
+    assert saved["nodes"]["sub"]["params"] == {"offset": 12}
     sys.path.insert(0, str(REPO / "tests" / "engine"))
     from engine_support import nodeflow_cli
 

@@ -127,34 +127,43 @@ export function editCopy(doc: DocumentStore): void {
   nav.setState((s) => ({ path: [...s.path.slice(0, -1), { ...level, library: undefined, readOnly: false }] }));
 }
 
+/** The file one level up with `edited` (the open level's document) written into its definition. */
+function writeBack(level: Level, edited: GraphFile): GraphFile {
+  if (level.readOnly) return level.parent; // nothing of a read-only level is kept
+  const definitions = { ...((edited.definitions || level.parent.definitions || {}) as Record<string, Definition>) };
+  const old = definitions[level.name] || level.definition;
+  const kept = (links?: Record<string, [string, string][]>) =>
+    Object.fromEntries(Object.entries(links || {}).map(([k, v]) => [k, v.filter(([n]) => n in edited.nodes)]).filter(([, v]) => v.length));
+  definitions[level.name] = {
+    ...old,
+    nodes: edited.nodes,
+    inputs: kept(old.inputs),
+    params: kept(old.params),
+    outputs: Object.fromEntries(Object.entries(old.outputs || {}).filter(([, [n]]) => n in edited.nodes)),
+  };
+  return { ...level.parent, definitions };
+}
+
+/** The whole graph, with every open level written back (what Save and the stored tabs keep). */
+export function rootFile(shown: GraphFile): GraphFile {
+  return nav.getState().path.reduceRight((file, level) => writeBack(level, file), shown);
+}
+
+/** The undo history of the whole graph (the open levels have their own). */
+export function rootUndo(): UndoStack<GraphFile> | undefined {
+  return nav.getState().path[0]?.undo;
+}
+
 /** Go back up `levels` levels, writing each edited level into its parent's definition. */
 export async function leaveSubgraph(doc: DocumentStore, specs: Map<string, NodeTypeSpec>, levels = 1): Promise<void> {
   for (let i = 0; i < levels; i++) {
     const path = nav.getState().path;
     const level = path[path.length - 1];
     if (!level) return;
+    const parent = writeBack(level, doc.getState().file());
     nav.setState({ path: path.slice(0, -1) });
-    if (level.readOnly) {
-      // nothing of a read-only level is kept: the parent comes back as it was
-      await learnSubgraphs(level.parent, specs);
-      doc.getState().load(level.parent, level.undo, true);
-      continue;
-    }
-    const edited = doc.getState().file();
-    const definitions = { ...((edited.definitions || level.parent.definitions || {}) as Record<string, Definition>) };
-    const old = definitions[level.name] || level.definition;
-    const kept = (links?: Record<string, [string, string][]>) =>
-      Object.fromEntries(Object.entries(links || {}).map(([k, v]) => [k, v.filter(([n]) => n in edited.nodes)]).filter(([, v]) => v.length));
-    definitions[level.name] = {
-      ...old,
-      nodes: edited.nodes,
-      inputs: kept(old.inputs),
-      params: kept(old.params),
-      outputs: Object.fromEntries(Object.entries(old.outputs || {}).filter(([, [n]]) => n in edited.nodes)),
-    };
-    const parent = { ...level.parent, definitions };
     await learnSubgraphs(parent, specs);
     doc.getState().load(parent, level.undo, true);
-    doc.getState().commit();
+    if (!level.readOnly) doc.getState().commit();
   }
 }
