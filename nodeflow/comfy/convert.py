@@ -245,7 +245,7 @@ def convert(kind: str, document: dict[str, Any], container: str, *, title: str =
     return graph, report
 
 
-def convert_nodes(nodes: dict[str, ComfyNode], report: ImportReport, subgraphs: dict[str, Any], where: str = "") -> "_Builder":
+def convert_nodes(nodes: dict[str, ComfyNode], report: ImportReport, subgraphs: dict[str, Any], where: str = "") -> _Builder:
     """Our nodes for ComfyUI's (of the workflow, or of one subgraph definition: ``where`` names it)."""
     builder = _Builder(nodes, report, subgraphs, where)
     # 1. our ids: prompts by the sampler port they feed, the rest by what they are

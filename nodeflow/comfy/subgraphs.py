@@ -20,14 +20,14 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..graph import Graph, graph_to_dict
+from ..graph import Graph, GraphNode, graph_to_dict
 from .mapping import CONTROL_VALUES, MAPPINGS
 from .workflow import ComfyNode, from_workflow
 
 if TYPE_CHECKING:
     from .convert import ImportReport, _Builder
 
-__all__ = ["convert_definitions", "Converted"]
+__all__ = ["Converted", "convert_definitions"]
 
 INPUT_NODE, OUTPUT_NODE = "-10", "-20"
 
@@ -54,10 +54,8 @@ class Converted:
     widgets: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # our param -> (inner class, widget, our inner param)
     outputs: list[str | None] = field(default_factory=list)  # our exposed output, by output slot
 
-    def instance(self, builder: "_Builder", node: ComfyNode, our_id: str, mode: str, ui: dict[str, Any]):
+    def instance(self, builder: _Builder, node: ComfyNode, our_id: str, mode: str, ui: dict[str, Any]) -> GraphNode:
         """The ``subgraph.NAME`` node standing for one ComfyUI instance."""
-        from ..graph import GraphNode
-
         inputs: dict[str, tuple[str, str]] = {}
         for index, name in enumerate(node.input_names):
             ours = self.input_names.get(name) or (self.inputs[index] if index < len(self.inputs) else None)
@@ -88,7 +86,7 @@ class Converted:
                     queue.pop(0)  # ComfyUI's "control after generate" value follows a seed widget
         return found
 
-    def _converted(self, ours: str, value: Any, builder: "_Builder", our_id: str) -> Any:
+    def _converted(self, ours: str, value: Any, builder: _Builder, our_id: str) -> Any:
         """A widget value in our param's form (the inner node's converter, applied to that widget)."""
         cls, widget, param = self.widgets[ours]
         mapping = MAPPINGS.get(cls)
@@ -101,7 +99,7 @@ class Converted:
         return mapping.convert({widget: value}, note).get(param, value)
 
 
-def convert_definitions(document: dict[str, Any], report: "ImportReport") -> tuple[dict[str, Any], dict[str, Converted]]:
+def convert_definitions(document: dict[str, Any], report: ImportReport) -> tuple[dict[str, Any], dict[str, Converted]]:
     """Our ``definitions`` and what each ComfyUI subgraph id became (for its instances)."""
     found: dict[str, dict[str, Any]] = {}
 
@@ -142,7 +140,9 @@ def convert_definitions(document: dict[str, Any], report: "ImportReport") -> tup
     return definitions, converted
 
 
-def _definition(entry: dict[str, Any], name: str, label: str, converted: dict[str, Converted], report: "ImportReport"):
+def _definition(
+    entry: dict[str, Any], name: str, label: str, converted: dict[str, Converted], report: ImportReport
+) -> tuple[dict[str, Any], Converted]:
     from .convert import convert_nodes
 
     nodes, _, warnings = from_workflow(entry)
