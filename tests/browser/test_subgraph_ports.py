@@ -118,6 +118,10 @@ def test_a_library_subgraph_opens_read_only_and_a_copy_in_the_graph_is_edited(pa
     monkeypatch.setenv("NODEFLOW_SUBGRAPHS", str(library))
     page.reload()  # the catalog (and the palette) now lists the library's subgraphs
     page.wait_for_selector("[data-testid=toolbar]")
+    page.keyboard.press("/")
+    page.fill("[data-testid=palette-search]", "libadder")
+    page.wait_for_selector("[data-testid='palette-item-subgraph.libadder']")
+    page.keyboard.press("Escape")
     open_graph(page, graph_using("subgraph.libadder"))
     open_by_double_click(page, "sub", "plus")
     page.wait_for_selector("[data-testid=subgraph-readonly]")
