@@ -68,6 +68,8 @@ def test_double_click_opens_a_subgraph_whose_ports_are_exposed_renamed_and_unexp
     page.wait_for_selector("[data-testid=port-params-op]")
     page.click("[data-testid=unexpose-params-op]")
     page.wait_for_selector("[data-testid=port-params-op]", state="detached")
+    run_and_wait(page)  # Run inside a subgraph runs the whole graph; the open nodes show their part
+    assert page.get_attribute("[data-testid=node-times]", "data-status") in ("done", "cached")
     inside = save(page, tmp_path / "inside.json")  # Save inside a subgraph saves the whole graph
     assert set(inside["nodes"]) == {"n", "sub", "fmt", "show"}
     assert inside["definitions"]["adder"]["params"] == {"offset": [["plus", "value"]]}

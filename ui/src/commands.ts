@@ -9,7 +9,7 @@ import type { ProblemStore } from "./problemStore";
 import type { DocumentStore } from "./store/document";
 import type { Tabs } from "./store/tabs";
 import { describeImport, importComfy, looksLikeComfy } from "./comfyImport";
-import { rootFile } from "./subgraphs";
+import { insidePrefix, rootFile } from "./subgraphs";
 import { notify } from "./toasts";
 import type { GraphFile, Problem } from "./types";
 import { togglePanel, type UiStore } from "./uiState";
@@ -54,7 +54,9 @@ export function createCommands(deps: {
 
   const commands: Commands = {
     async run(only) {
-      const response = await api.run(d().file(rf.getViewport()), only);
+      // inside a subgraph the whole graph runs (the open level's nodes show their part of it)
+      const prefix = insidePrefix();
+      const response = await api.run(rootFile(d().file(rf.getViewport())), only?.map((id) => prefix + id));
       const body = await response.json().catch(() => ({}));
       if (response.ok) {
         tabs.setRun(body.run);

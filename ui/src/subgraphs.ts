@@ -149,6 +149,15 @@ export function rootFile(shown: GraphFile): GraphFile {
   return nav.getState().path.reduceRight((file, level) => writeBack(level, file), shown);
 }
 
+/** The flat-id prefix of the open level's nodes as the engine runs them (`sub/`, nested `sub/inner/`). */
+export function insidePrefix(): string {
+  const path = nav.getState().path;
+  return path.length ? path.map((l) => l.node).join("/") + "/" : "";
+}
+export function usePrefix(): string {
+  return useSyncExternalStore((fn) => nav.subscribe(fn), insidePrefix);
+}
+
 /** The undo history of the whole graph (the open levels have their own). */
 export function rootUndo(): UndoStack<GraphFile> | undefined {
   return nav.getState().path[0]?.undo;
