@@ -144,7 +144,7 @@ class Executor:
         if problems:
             raise GraphInvalid(problems)
         plan = make_plan(graph, self.registry, only)
-        if any(_has_sweep(node.params) for node in graph.nodes.values()):
+        if _has_sweep(graph):
             from .sweeps import expand_sweeps, list_sources
 
             if list_sources(graph):  # mapped over a list a node makes: planned when it has run
@@ -252,5 +252,5 @@ def _memo_key(graph: Graph, *options: list[str]) -> str:
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
-def _has_sweep(params: dict[str, Any]) -> bool:
-    return any(isinstance(value, dict) and "sweep" in value for value in params.values())
+def _has_sweep(graph: Graph) -> bool:
+    return any(isinstance(value, dict) and "sweep" in value for node in graph.nodes.values() for value in node.params.values())
