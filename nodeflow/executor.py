@@ -29,6 +29,7 @@ from .graph import Graph
 from .listeners import HistoryListener, RunListener
 from .models import ModelManager
 from .plan import Plan, make_plan
+from .policy import policy_fingerprint
 from .problems import GraphInvalid
 from .registry import Registry, default_registry
 from .scheduler import PlanRun
@@ -134,7 +135,8 @@ class Executor:
         overrides, only, sweeps = list(overrides), list(only or []), list(sweeps)
         memo_key = None
         if not graph.load_problems and policy is None:
-            memo_key = _memo_key(graph, overrides, only, sweeps)
+            # the data folder's policy file is part of what was checked: edited, the plan is checked again
+            memo_key = _memo_key(graph, overrides, only, sweeps, policy_fingerprint(self.settings))
             with self._plans_lock:
                 plan = self._plans.get(memo_key)
                 if plan is not None:
@@ -243,7 +245,7 @@ def _fan_out(sinks: list[EventSink]) -> EventSink:
     return send
 
 
-def _memo_key(graph: Graph, *options: list[str]) -> str:
+def _memo_key(graph: Graph, *options: Any) -> str:
     """What a plan is made from: the graph as written (what ``graph_to_dict`` holds) and the run's
     options. The plan memo lives in this process only, so repr does, at a third of the cost of the
     sorted JSON a cache key needs: a re-run of an unchanged graph pays for little else."""
