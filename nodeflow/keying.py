@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .keys import encode, node_key
-from .types import get_type
+from .types import estimate_size, get_type
 
 if TYPE_CHECKING:  # pragma: no cover
     from .plan import PlannedNode
@@ -110,37 +110,34 @@ def _needed(run: "PlanRun") -> set[str]:
                 values[nid] = None
                 hits[nid] = "disk"
                 continue
-        stack.extend(src for _, src, _, _ in planned.links)
+        for link in planned.links:
+            stack.append(link[1])
     return found
 
 
 def remember(run: "PlanRun", planned: "PlannedNode", outputs: tuple) -> None:
     """Cache a node's fresh outputs and keep what its key was made of."""
-    with run.ex.cache_lock:
-        _remember(run, planned, outputs)
-
-
-def _remember(run: "PlanRun", planned: "PlannedNode", outputs: tuple) -> None:
     spec = planned.spec
     key = run.keys[planned.id]
     executor = run.ex
-    if spec.cache != "none":
-        executor.memory.put(key, outputs, nbytes(spec, outputs))
-    if spec.cache == "disk":
-        executor.disk.put(
+    with executor.cache_lock:
+        if spec.cache != "none":
+            executor.memory.put(key, outputs, nbytes(spec, outputs))
+        if spec.cache == "disk":
+            executor.disk.put(
+                key,
+                outputs,
+                [o.type for o in spec.outputs.values()],
+                {"node": planned.node.id, "node_type": spec.type, "params": planned.params},
+            )
+        executor._records[planned.id] = NodeRecord(
             key,
-            outputs,
-            [o.type for o in spec.outputs.values()],
-            {"node": planned.node.id, "node_type": spec.type, "params": planned.params},
+            spec.type,
+            spec.version,
+            planned.params,  # plans are not mutated once made, so no copy is needed
+            {arg: run.keys[src] for arg, src, _, _ in planned.links},
+            run.fingerprints.get(planned.id),
         )
-    executor._records[planned.id] = NodeRecord(
-        key,
-        spec.type,
-        spec.version,
-        planned.params,  # plans are not mutated once made, so no copy is needed
-        {arg: run.keys[src] for arg, src, _, _ in planned.links},
-        run.fingerprints.get(planned.id),
-    )
 
 
 def reason(run: "PlanRun", planned: "PlannedNode") -> str:
@@ -190,8 +187,8 @@ _MISSING = object()
 def nbytes(spec: Any, values: tuple) -> int:
     sizers = spec.__dict__.get("_sizers")
     if sizers is None:  # worked out once per node type
-        sizers = spec.__dict__["_sizers"] = [
-            port_type.nbytes if (port_type := get_type(output.type)) else (lambda value: 64)
+        sizers = spec.__dict__["_sizers"] = [  # PortType.nbytes, without the call in between
+            (port_type.size_of or estimate_size) if (port_type := get_type(output.type)) else (lambda value: 64)
             for output in spec.outputs.values()
         ]
     if len(sizers) == 1 and len(values) == 1:  # most nodes: no generator to sum
