@@ -1,7 +1,7 @@
 """One run of a plan: the executor's loop that decides order, caching and events.
 
-1. key every planned node and find cache hits (``keying.key_all``);
-2. find what is needed (``keying.needed``): cached nodes do not need their inputs;
+1. key every planned node (``keying.key_all``);
+2. find what is needed and what is cached (``keying.needed``): cached nodes do not need their inputs;
 3. hand ready nodes to the backend as tasks, lowest plan position first, as many at once as the
    backend has slots for; collect finished ones, cache them and release what depends on them;
 4. on the first failure or a cancel, start nothing more, let running nodes stop at their next
@@ -82,7 +82,10 @@ class PlanRun:
         self.values: dict[str, tuple | None] = {}  # None: cached on disk, not loaded yet
         self.hits: dict[str, str] = {}  # node id -> "memory" or "disk"
         self.fingerprints: dict[str, Any] = {}
-        self.by_id = {p.id: p for p in plan.order}
+        by_id = plan.__dict__.get("_by_id")
+        if by_id is None:  # plans are not changed once made: worked out once per plan
+            by_id = plan.__dict__["_by_id"] = {p.id: p for p in plan.order}
+        self.by_id: dict[str, PlannedNode] = by_id
         self.result: "RunResult | None" = None
         self.blocked_units: set[str] = set()  # downstream of a blocked (guarded) item: not run
         self._emit_lock = threading.Lock()
@@ -114,7 +117,7 @@ class PlanRun:
         if self.sink is not None:
             self.emit("run_started", **started_fields(self.plan))
         try:
-            # 1. keys and cache hits
+            # 1. keys
             if key_all(self) is None:
                 # 2. what must be loaded or computed; 3-4. run it
                 self.run_needed(needed(self))
@@ -131,9 +134,16 @@ class PlanRun:
         self.emit("run_finished", status=result.status, duration_s=round(result.duration_s, 6))
         return result
 
+    def close(self) -> None:
+        """Let go of the run's values. The task environment points back at this run (its ``emit``),
+        a cycle that only the garbage collector would break: until it ran, every value the run made
+        (those too big for the memory cache included) stayed in memory after the run."""
+        self.env = None  # type: ignore[assignment]
+        self.values = {}
+
     def run_needed(self, wanted: set[str]) -> None:
         order = self.plan.order
-        position = {p.id: i for i, p in enumerate(order)}
+        by_id = self.by_id
         waiting: dict[str, int] = {}
         dependents: dict[str, list[str]] = {}
         ready: list[int] = []
@@ -156,7 +166,7 @@ class PlanRun:
             if self.finish(planned, one):
                 release(planned.id)
             elif one.status == "error" and one.blocked:
-                self.block(planned.id, dependents, waiting, blocked, ready, position)
+                self.block(planned.id, dependents, waiting, blocked, ready)
 
         inline = getattr(backend, "runs_inline", False)
         registry = self.ex.registry
@@ -166,7 +176,7 @@ class PlanRun:
             for child in dependents.get(node_id, ()):
                 waiting[child] -= 1
                 if waiting[child] == 0 and child not in blocked:
-                    heapq.heappush(ready, position[child])
+                    heapq.heappush(ready, by_id[child].seq)  # seq: its position in the plan's order
 
         while ready or backend.in_flight:
             # 3a. start what is ready and has a slot, lowest plan position first
@@ -269,10 +279,11 @@ class PlanRun:
         made its outputs (already taken); else what happened, for ``finish``."""
         spec = planned.spec
         kwargs = dict(planned.params)
+        values = self.values
         started = time.perf_counter()
         try:
             for arg, src, index, is_param in planned.links:
-                value = self.value_of(src)[index]
+                value = (values.get(src) or self.value_of(src))[index]
                 kwargs[arg] = spec.params[arg].check(value) if is_param else value
             if spec.wants_ctx:
                 kwargs["ctx"] = self.context(planned)
@@ -337,7 +348,7 @@ class PlanRun:
         self.emit("node_error", message=message, traceback=trace, **extra, **planned.label)
 
     def block(self, node_id: str, dependents: dict[str, list[str]], waiting: dict[str, int], blocked: set[str],
-              ready: list[int], position: dict[str, int]) -> None:
+              ready: list[int]) -> None:
         """A guard stopped ``node_id``: what depends on it does not run, except a list input that
         gathers items, which goes on with the items that were not stopped."""
         self.blocked_units.add(node_id)
@@ -351,7 +362,7 @@ class PlanRun:
                 if gathers and nid != child:
                     waiting[child] -= 1
                     if waiting[child] == 0:
-                        heapq.heappush(ready, position[child])
+                        heapq.heappush(ready, self.by_id[child].seq)
                     continue
                 blocked.add(child)
                 stack.append(child)
