@@ -137,7 +137,7 @@ def measure_5xx(home: Path) -> list[tuple[str, str]]:
     return rows
 
 
-def measure_rss(home: Path, runs: int) -> list[tuple[str, str]]:
+def measure_rss(home: Path, runs: int, watermark: str | None = None) -> list[tuple[str, str]]:
     budget = 2048.0  # the server runs with the default NODEFLOW_CACHE_MB (see Server)
     server = Server(home)
     try:
@@ -150,6 +150,8 @@ def measure_rss(home: Path, runs: int) -> list[tuple[str, str]]:
             graph["nodes"]["noise"]["params"]["seed"] = 1000 + i
             graph["nodes"]["gradient"]["params"]["angle"] = float(i % 360)
             graph["nodes"]["caption"]["params"]["text"] = f"run {i}"
+            if watermark is not None:  # "none": the same images without rivagan's second a run
+                graph["nodes"]["save"]["params"]["watermark"] = watermark
             outcome = server.run_and_wait(graph)
             if outcome != "ok":
                 raise RuntimeError(f"run {i}: {outcome}")
@@ -198,13 +200,16 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1200, help="distinct hello_image runs for the RSS figure")
     parser.add_argument("--history-runs", type=int, default=1000)
     parser.add_argument("--skip-rss", action="store_true")
+    parser.add_argument("--watermark", choices=("none", "dwtdct", "rivagan"),
+                        help="the save node's watermark in the RSS runs (default: the graph's, rivagan)")
     args = parser.parse_args()
     rows: list[tuple[str, str]] = []
     with tempfile.TemporaryDirectory() as tmp:
         rows += measure_5xx(Path(tmp) / "probe")
         rows += measure_history(Path(tmp) / "history", args.history_runs)
         if not args.skip_rss:
-            rows += measure_rss(Path(tmp) / "rss", args.runs)
+            rows += measure_rss(Path(tmp) / "rss", args.runs, args.watermark)
+    rows.append(("load average (1, 5, 15 min) at the end", " ".join(f"{v:.1f}" for v in os.getloadavg())))
     width = max(len(name) for name, _ in rows)
     print(f"{'measure':<{width}}  value")
     print(f"{'-' * width}  -----")

@@ -2,13 +2,16 @@
 
 Both are keyed by a node's cache key (see :mod:`nodeflow.keys`). The disk cache stores each output
 with its port type's own ``save``/``load`` (PNG, JSON, safetensors...), never with pickle, and writes
-an entry into a temporary folder that is renamed into place, so a killed process leaves no half entry.
+an entry into a temporary folder that is renamed into place, so a killed process leaves no half entry
+in place; the temporary folder it leaves (named with its pid) is deleted at the next start
+(``DiskCache.clean_stale``).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -17,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .files import STALE_PART_AGE_S, pid_alive
 from .types import PortType, get_type
 
 __all__ = ["MemoryCache", "DiskCache", "CacheEntry"]
@@ -31,6 +35,8 @@ class CacheEntry:
 # what an entry costs besides its values: the key, the entry and its place in the ordered dict
 ENTRY_OVERHEAD = 512
 REMEMBERED_EVICTIONS = 20_000
+# a half-written entry: `.<key[:12]>.<pid>.part<random>` (before the pid was in it: `.<key[:12]>.<random>`)
+_TEMPORARY = re.compile(r"\.[0-9a-f]{12}\.(?:(?P<pid>[0-9]{1,10})\.part)?[a-z0-9_]{6,}")
 
 
 class _RecentKeys(OrderedDict):
@@ -111,7 +117,7 @@ class DiskCache:
         if (folder / "entry.json").exists():
             return
         folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{key[:12]}.", dir=folder.parent))
+        tmp = Path(tempfile.mkdtemp(prefix=f".{key[:12]}.{os.getpid()}.part", dir=folder.parent))
         try:
             for index, (value, type_name) in enumerate(zip(values, types)):
                 port_type = _storable(type_name)
@@ -127,6 +133,34 @@ class DiskCache:
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+
+    def clean_stale(self, *, max_age_s: float = STALE_PART_AGE_S) -> list[Path]:
+        """Delete the temporary folders of entries that killed processes were writing: those whose
+        writer (the pid in the name) is gone, and any older than ``max_age_s``. Returns them."""
+        removed: list[Path] = []
+        now = time.time()
+        try:
+            shards = [entry for entry in os.scandir(self.root) if entry.is_dir(follow_symlinks=False)]
+        except OSError:  # no cache yet
+            return removed
+        for shard in shards:
+            try:
+                names = [entry.name for entry in os.scandir(shard.path) if entry.name.startswith(".")]
+            except OSError:
+                continue
+            for name in names:
+                match = _TEMPORARY.fullmatch(name)
+                path = Path(shard.path) / name
+                try:
+                    if match is None or path.is_symlink() or not path.is_dir():
+                        continue
+                    pid = match["pid"]
+                    if now - path.lstat().st_mtime > max_age_s or (pid is not None and not pid_alive(int(pid))):
+                        shutil.rmtree(path)
+                        removed.append(path)
+                except OSError:  # gone meanwhile, or not ours to delete
+                    continue
+        return removed
 
     def get(self, key: str) -> tuple | None:
         folder = self._folder(key)

@@ -213,6 +213,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .files import clean_stale_parts
 
     clean_stale_parts(Path(f) for f in (args.out or executor.settings.output_dir, executor.settings.previews_dir))
+    executor.disk.clean_stale()  # half-written disk-cache entries of killed runs
     sweeps = [f"zip:{text}" if args.zip else text for text in args.sweeps]
     try:
         plan = executor.prepare(graph, overrides=args.overrides, only=args.only, sweeps=sweeps)

@@ -211,6 +211,7 @@ def unique_path(target: Path, taken: Container[Path] = ()) -> Path:
 
 
 _HASHES: dict[tuple[str, int, int, int, int], str] = {}
+REMEMBERED_HASHES = 10_000
 
 
 def content_hash(path: Path) -> str:
@@ -235,6 +236,8 @@ def content_hash(path: Path) -> str:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
         known = _HASHES[key] = digest.hexdigest()
+        if len(_HASHES) > REMEMBERED_HASHES:  # a long-lived server sees ever new files: forget the oldest
+            _HASHES.pop(next(iter(_HASHES)))
     return known
 
 

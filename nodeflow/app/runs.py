@@ -66,6 +66,14 @@ class EventLog:
                 self._cond.wait(timeout)
             return [e for e in self._events if e["seq"] > seq]
 
+    def compact(self) -> None:
+        """Keep only the last progress event of each node (for a finished run: its log is kept in
+        memory for replay, while the history keeps the run on disk)."""
+        with self._cond:
+            last = {(e.get("node"), e.get("item")): i for i, e in enumerate(self._events) if e["event"] == "progress"}
+            keep = set(last.values())
+            self._events = [e for i, e in enumerate(self._events) if e["event"] != "progress" or i in keep]
+
     @property
     def last_seq(self) -> int:
         return self._seq
@@ -168,6 +176,7 @@ class RunManager:
             on_event({"event": "run_finished", "run": job_id, "t": time.time(), "status": "error", "duration_s": 0})
             return "error", {"message": f"{type(exc).__name__}: {exc}"}, []
         finally:
+            log.compact()  # a finished job's kept log: what it showed, not every progress tick
             with self._idle:
                 self._idle.notify_all()
         error = None
@@ -196,7 +205,11 @@ class RunManager:
         """Stop a job (running: at its next safe point; queued: it will not run), or every running
         job when no id is given. False when there was nothing to stop."""
         if job_id is not None:
-            return self.worker.cancel(job_id)
+            stopped = self.worker.cancel(job_id)
+            if stopped and job_id not in self.worker.running:  # cancelled while queued: it never runs
+                with self._lock:
+                    self._plans.pop(job_id, None)
+            return stopped
         stopped = False
         for cancel in list(self.worker.running.values()):
             cancel.set()

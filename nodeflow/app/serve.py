@@ -44,6 +44,7 @@ def build_serve_app(
     from ..files import clean_stale_parts
 
     clean_stale_parts([runs_root, settings.previews_dir])  # .part files that killed runs left
+    executor.disk.clean_stale()  # and half-written disk-cache entries
     # the same runs and queue as the editor; each serve job writes into a folder of its own
     runs = RunManager(executor, {"output": runs_root, "previews": settings.previews_dir},
                       output_dir=lambda job_id: runs_root / job_id)

@@ -67,6 +67,7 @@ def build_app(
     clean_stale_parts([settings.previews_dir, settings.output_dir, settings.input_dir])  # left by killed runs
     history = _open_history(settings)
     executor = Executor(registry=registry, settings=settings, listeners=[HistoryListener(history)] if history else [])
+    executor.disk.clean_stale()  # half-written disk-cache entries of killed runs
     runs = RunManager(executor, {"previews": settings.previews_dir, "output": settings.output_dir})
     state = EditorState(registry=registry, settings=settings, runs=runs, start_graph=Path(graph) if graph else None)
     if graphs_dir is not None:

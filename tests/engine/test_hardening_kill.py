@@ -18,7 +18,7 @@ from nodeflow.history import RunHistory
 KILL_PACK = '''
 import time
 from pathlib import Path
-from nodeflow import Context, File, Param, node
+from nodeflow import Context, File, Param, PortType, node, register_type
 from nodeflow.files import atomic_path
 
 
@@ -41,6 +41,25 @@ def slow_write(ctx: Context, *, marker: str = Param("")) -> File:
         Path(marker).write_text(str(tmp))
         time.sleep(120)
     return target
+
+
+class Slow:
+    def __init__(self, marker):
+        self.marker = marker
+
+
+def _save_slowly(value, folder):
+    (folder / "half").write_text("half of it")
+    Path(value.marker).write_text(str(folder))
+    time.sleep(120)
+
+
+SLOW = register_type(PortType("KillSlow", py=Slow, save=_save_slowly, load=lambda folder: Slow("")))
+
+
+@node("kill.disk", category="Test", cache="disk")
+def disk(*, marker: str = Param("")) -> SLOW:
+    return Slow(marker)
 '''
 
 
@@ -97,18 +116,24 @@ def test_nodes_finished_before_a_kill_at_150_ms_are_in_the_history(tmp_path):
     assert {node for node, entry in nodes.items() if entry["status"] == "ran"} == finished
 
 
+def _run_and_kill_at(tmp_path: Path, env: dict[str, str], graph: Path, marker: Path) -> int:
+    """`nodeflow run GRAPH`, killed with SIGKILL as soon as ``marker`` exists. Returns its pid."""
+    process = subprocess.Popen([sys.executable, "-m", "nodeflow.cli", "run", str(graph)], env=env, cwd=tmp_path,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not marker.exists():
+        assert process.poll() is None and time.monotonic() < deadline, f"{graph.name} did not reach {marker.name}"
+        time.sleep(0.05)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(30)
+    return process.pid
+
+
 def test_part_files_of_killed_writers_are_cleaned_at_the_next_start(tmp_path):
     env = _env(tmp_path)
     marker = tmp_path / "writing"
     slow = _graph(tmp_path, "slow", {"s": {"type": "kill.slow_write", "params": {"marker": str(marker)}}})
-    process = subprocess.Popen([sys.executable, "-m", "nodeflow.cli", "run", str(slow)], env=env, cwd=tmp_path,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while not marker.exists():
-        assert process.poll() is None and time.monotonic() < deadline, "the slow write did not start"
-        time.sleep(0.05)
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait(30)
+    _run_and_kill_at(tmp_path, env, slow, marker)
     left = Path(marker.read_text())
     assert left.exists() and left.name.startswith(".slow.") and ".part" in left.name  # what a kill leaves
 
@@ -132,3 +157,26 @@ def test_part_files_of_killed_writers_are_cleaned_at_the_next_start(tmp_path):
     assert done.returncode == 0, done.stderr
     assert not left.exists() and not dead_preview.exists() and not old.exists()
     assert live.exists() and recent.exists() and visible.exists()
+
+
+def test_half_written_disk_cache_entries_of_killed_runs_are_cleaned_at_the_next_start(tmp_path):
+    env = _env(tmp_path)
+    marker = tmp_path / "storing"
+    graph = _graph(tmp_path, "disk", {"d": {"type": "kill.disk", "params": {"marker": str(marker)}}})
+    pid = _run_and_kill_at(tmp_path, env, graph, marker)
+    left = Path(marker.read_text()).parent  # the entry's temporary folder (the port type saved into a sub-folder)
+    assert left.is_dir() and left.name.startswith(".") and f".{pid}.part" in left.name
+    shard = left.parent
+    live = shard / f".0123456789ab.{os.getpid()}.partabcdefgh"  # this test process is alive: keep it
+    old = shard / ".0123456789ab.abcdefgh"  # an older version's name (no pid), a day old: gone
+    recent = shard / ".0123456789ab.ijklmnop"  # no pid, just made: it may be someone's, keep it
+    for folder in (live, old, recent):
+        folder.mkdir()
+    os.utime(old, (time.time() - 86400, time.time() - 86400))
+
+    quick = _graph(tmp_path, "quick", {"q": {"type": "kill.quick"}})
+    done = subprocess.run([sys.executable, "-m", "nodeflow.cli", "run", str(quick)], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, check=False, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert not left.exists() and not old.exists()
+    assert live.exists() and recent.exists()
