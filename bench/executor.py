@@ -6,7 +6,10 @@ a cached re-run under 10 ms, validation under 50 ms.
 
 A second table compares 100 subgraphs of 10 nodes with the same 1,000 nodes written flat (100
 chains of 10): per-node overhead (target: within 1.2x of flat) and a cached re-run after one inner
-param of one subgraph changes (only that subgraph's affected nodes run).
+param of one subgraph changes (only that subgraph's affected nodes run). Both run on the sync
+backend, the two kinds alternating: 100 independent trivial chains on the pool measure its thread
+hand-offs (several times the cost of the nodes, and varying with the machine's load), not what
+subgraphs cost.
 
     .venv/bin/python bench/executor.py [--nodes 1000] [--repeat 5]
 """
@@ -68,10 +71,10 @@ def subgraph_table(registry, home: Path, repeat: int) -> None:
     first: dict[str, list[float]] = {"flat": [], "subgraphs": []}
     cached: dict[str, list[float]] = {"flat": [], "subgraphs": []}
     edited, ran = [], 0
-    for _ in range(repeat):
-        for kind in ("flat", "subgraphs"):
+    for i in range(repeat):
+        for kind in ("flat", "subgraphs") if i % 2 == 0 else ("subgraphs", "flat"):
             data = blocks(count, size, nested=kind == "subgraphs")
-            executor = Executor(registry, Settings(home=home, output_dir=home / "out"))
+            executor = Executor(registry, Settings(home=home, output_dir=home / "out"), backend="sync")
             gc.collect()
             started = clock()
             result = executor.run(parse_graph(data))
@@ -96,7 +99,8 @@ def subgraph_table(registry, home: Path, repeat: int) -> None:
         ("cached re-run, subgraphs", best(cached["subgraphs"]), ""),
         ("re-run after one inner param of one subgraph changed", best(edited), f"{ran} nodes ran (expected {size - 5})"),
     ]
-    print(f"\nsubgraphs: {count} subgraphs of {size} nodes against the same nodes flat, best of {repeat}")
+    print(f"\nsubgraphs: {count} subgraphs of {size} nodes against the same nodes flat, sync backend, best of {repeat}"
+          f" (load average {os.getloadavg()[0]:.1f})")
     width = max(len(r[0]) for r in rows)
     for name, value, target in rows:
         print(f"{name:<{width}}  {value:<34} {target}")

@@ -53,6 +53,8 @@ class JsonLinesSink:
 
 def summarize(value: Any) -> str:
     """A short human description of a node output (for events and the CLI)."""
+    if type(value) in _SCALARS:  # the commonest case, and the cheapest answer: no attribute lookups
+        return repr(value)
     size = getattr(value, "size", None)
     mode = getattr(value, "mode", None)
     if isinstance(size, tuple) and len(size) == 2 and isinstance(mode, str):
@@ -70,6 +72,8 @@ def summarize(value: Any) -> str:
         return f"{type(value).__name__} of {len(value)}"
     return type(value).__name__
 
+
+_SCALARS = frozenset((bool, int, float, type(None)))
 
 _PREVIEW_KINDS = {
     **dict.fromkeys((".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp"), "image"),

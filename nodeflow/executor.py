@@ -14,6 +14,7 @@ result was evicted but everything after it is cached, it is not recomputed for n
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -24,11 +25,11 @@ from .backends import Backend, make_backend
 from .backends.local import Slots
 from .cache import DiskCache, MemoryCache
 from .events import EventSink
-from .graph import Graph, graph_to_dict
-from .keys import digest
+from .graph import Graph
 from .listeners import HistoryListener, RunListener
 from .models import ModelManager
 from .plan import Plan, make_plan
+from .policy import policy_fingerprint
 from .problems import GraphInvalid
 from .registry import Registry, default_registry
 from .scheduler import PlanRun
@@ -104,6 +105,19 @@ class Executor:
         # runs may overlap (queued jobs with NODEFLOW_JOBS > 1): the caches and records are theirs to share
         self.cache_lock = threading.RLock()
         self._plans_lock = threading.Lock()
+        self._previews: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()  # output node key -> its previews
+
+    def remember_previews(self, key: str, events: list[dict[str, Any]]) -> None:
+        """What an output node showed when it ran, replayed when it is cached (the last 256 nodes)."""
+        with self._plans_lock:
+            self._previews[key] = events
+            self._previews.move_to_end(key)
+            while len(self._previews) > 256:
+                self._previews.popitem(last=False)
+
+    def previews_of(self, key: str) -> list[dict[str, Any]]:
+        with self._plans_lock:
+            return list(self._previews.get(key, ()))
 
     @property
     def history(self) -> "RunHistory | None":
@@ -134,7 +148,8 @@ class Executor:
         overrides, only, sweeps = list(overrides), list(only or []), list(sweeps)
         memo_key = None
         if not graph.load_problems and policy is None:
-            memo_key = digest([graph_to_dict(graph), overrides, only, sweeps])
+            # the data folder's policy file is part of what was checked: edited, the plan is checked again
+            memo_key = _memo_key(graph, overrides, only, sweeps, policy_fingerprint(self.settings))
             with self._plans_lock:
                 plan = self._plans.get(memo_key)
                 if plan is not None:
@@ -144,7 +159,7 @@ class Executor:
         if problems:
             raise GraphInvalid(problems)
         plan = make_plan(graph, self.registry, only)
-        if any(_has_sweep(node.params) for node in graph.nodes.values()):
+        if _has_sweep(graph):
             from .sweeps import expand_sweeps, list_sources
 
             if list_sources(graph):  # mapped over a list a node makes: planned when it has run
@@ -202,6 +217,7 @@ class Executor:
             result = run.execute()
         finally:
             run.backend.close()
+            run.close()
         for listener in self.listeners:
             listener.run_finished(result)
         return result
@@ -222,6 +238,7 @@ class Executor:
             result = made.execute()
         finally:
             made.backend.close()
+            made.close()
         if not result.ok:
             for event in events if on_event is not None else ():
                 on_event(event)
@@ -241,5 +258,14 @@ def _fan_out(sinks: list[EventSink]) -> EventSink:
     return send
 
 
-def _has_sweep(params: dict[str, Any]) -> bool:
-    return any(isinstance(value, dict) and "sweep" in value for value in params.values())
+def _memo_key(graph: Graph, *options: Any) -> str:
+    """What a plan is made from: the graph as written (what ``graph_to_dict`` holds) and the run's
+    options. The plan memo lives in this process only, so repr does, at a third of the cost of the
+    sorted JSON a cache key needs: a re-run of an unchanged graph pays for little else."""
+    nodes = [(n.id, n.type, n.params, n.inputs, n.mode, n.version, n.ui) for n in graph.nodes.values()]
+    text = repr((nodes, graph.meta, graph.groups, graph.ui, graph.published, graph.definitions, options))
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def _has_sweep(graph: Graph) -> bool:
+    return any(isinstance(value, dict) and "sweep" in value for node in graph.nodes.values() for value in node.params.values())

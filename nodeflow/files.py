@@ -8,7 +8,7 @@ import re
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Container, Iterable
 
 __all__ = [
     "write_atomic",
@@ -177,12 +177,13 @@ def files_inside(
     return sorted(found)
 
 
-def output_path(output_dir: Path, filename: str, suffixes: tuple[str, ...], *, overwrite: bool) -> Path:
+def output_path(output_dir: Path, filename: str, suffixes: tuple[str, ...], *, overwrite: bool,
+                taken: Container[Path] = ()) -> Path:
     """Where an output node writes ``filename``: inside ``output_dir`` whatever the name says.
 
     Sub-folders are allowed (``renders/a.png``); ``..``, absolute paths and links that lead out of the
     output folder are refused, and the name must end in one of ``suffixes``. Unless ``overwrite``,
-    an existing file gets a numbered sibling instead (``a_00001.png``).
+    an existing file gets a numbered sibling instead (``a_00001.png``), as does a name in ``taken``.
     """
     if not filename or not filename.strip():
         raise ValueError("the file name is empty")
@@ -194,16 +195,17 @@ def output_path(output_dir: Path, filename: str, suffixes: tuple[str, ...], *, o
         raise PathNotAllowed(f"{filename!r} is not a file name inside the output folder")
     if target.suffix.lower() not in suffixes:
         raise ValueError(f"cannot write {target.name}: the name must end in {', '.join(suffixes)}")
-    return target if overwrite else unique_path(target)
+    return target if overwrite else unique_path(target, taken)
 
 
-def unique_path(target: Path) -> Path:
-    """``target`` if it is free, else the first free ``stem_00001.ext``, ``stem_00002.ext``..."""
-    if not target.exists():
+def unique_path(target: Path, taken: Container[Path] = ()) -> Path:
+    """``target`` if it is free, else the first free ``stem_00001.ext``, ``stem_00002.ext``...
+    A name in ``taken`` (chosen by a writer that has not finished) is not free either."""
+    if target not in taken and not target.exists():
         return target
     for number in range(1, 100_000):
         candidate = target.with_name(f"{target.stem}_{number:05d}{target.suffix}")
-        if not candidate.exists():
+        if candidate not in taken and not candidate.exists():
             return candidate
     raise FileExistsError(f"too many files named like {target.name}")
 

@@ -1,7 +1,8 @@
 """Keys and what a run needs: the planning half of running a plan (no node runs here).
 
-1. key every planned node, top-down (no values needed), and look each key up in the caches;
-2. walk back from the requested nodes: a node whose result is cached does not need its inputs.
+1. key every planned node, top-down (no values needed);
+2. walk back from the requested nodes, looking each one up in the caches: a node whose result is
+   cached does not need its inputs (and what is upstream of it is not even looked up).
 
 Also the bookkeeping that lets the next run say why a node runs again ("param seed changed").
 """
@@ -11,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .keys import node_key
-from .types import get_type
+from .keys import encode, node_key
+from .types import estimate_size, get_type
 
 if TYPE_CHECKING:  # pragma: no cover
     from .plan import PlannedNode
@@ -34,47 +35,61 @@ class NodeRecord:
 
 
 def key_all(run: "PlanRun") -> "PlannedNode | None":
-    """Key every planned node and find cache hits. Returns the node whose fingerprint failed, if any."""
-    with run.ex.cache_lock:
-        return _key_all(run)
+    """Key every planned node (top-down; cache lookups wait for ``needed``, which makes only the ones
+    a run can use). Returns the node whose fingerprint failed, if any.
+
+    Keys depend only on the plan, the fingerprints and the output folder, so a plan run again with
+    the same fingerprints and folder (an unchanged graph re-run) reuses the keys it made last time.
+    """
+    plan = run.plan
+    memo = plan.__dict__.get("_keying")
+    if memo is None:  # worked out once per plan: the nodes whose fingerprint must be asked each run
+        memo = plan.__dict__["_keying"] = [
+            [p for p in plan.order if p.mode != "bypass" and p.spec.fingerprint is not None], None
+        ]
+    asked: list[str] = [run.output_dir_text]
+    for planned in memo[0]:
+        try:
+            fingerprint = planned.spec.fingerprint(planned.params, run.context(planned))
+        except Exception as exc:
+            run.fail(planned, exc)
+            return planned
+        run.fingerprints[planned.id] = fingerprint
+        asked.append(encode(fingerprint))
+    last = memo[1]
+    if last is not None and last[0] == asked:
+        run.keys.update(last[1])
+        return None
+    _key_all(run)
+    memo[1] = (asked, dict(run.keys))
+    return None
 
 
-def _key_all(run: "PlanRun") -> "PlannedNode | None":
-    memory, disk = run.ex.memory, run.ex.disk
+def _key_all(run: "PlanRun") -> None:
     keys = run.keys
+    fingerprints = run.fingerprints
+    output_dir = run.output_dir_text
     for planned in run.plan.order:
         upstream = [(arg, keys[src], index) for arg, src, index, _ in planned.links]
         if planned.mode == "bypass":
             keys[planned.id] = node_key("bypass", sorted(planned.passthrough.items()), upstream)
             continue
-        spec = planned.spec
-        fingerprint = None
-        if spec.fingerprint is not None:
-            try:
-                fingerprint = spec.fingerprint(planned.params, run.context(planned))
-            except Exception as exc:
-                run.fail(planned, exc)
-                return planned
-            run.fingerprints[planned.id] = fingerprint
-        if spec.output:  # where it writes is part of what an output node does
-            fingerprint = (fingerprint, run.output_dir_text)
-        key = node_key(planned.static_key, fingerprint, upstream)
-        keys[planned.id] = key
-        if spec.cache == "none":
-            continue
-        values = memory.get(key)
-        if values is not None and still_valid(spec, values):
-            run.values[planned.id] = values
-            run.hits[planned.id] = "memory"
-        elif spec.cache == "disk" and key in disk:
-            run.values[planned.id] = None
-            run.hits[planned.id] = "disk"
-    return None
+        fingerprint = fingerprints.get(planned.id)
+        if planned.spec.output:  # where it writes is part of what an output node does
+            fingerprint = (fingerprint, output_dir)
+        keys[planned.id] = node_key(planned.static_key, fingerprint, upstream)
 
 
 def needed(run: "PlanRun") -> set[str]:
-    """The planned nodes this run must load or compute, walking back from the requested ones."""
-    by_id, hits = run.by_id, run.hits
+    """The planned nodes this run must load or compute, walking back from the requested ones and
+    looking each one it reaches up in the caches: a cached node does not need its inputs."""
+    with run.ex.cache_lock:
+        return _needed(run)
+
+
+def _needed(run: "PlanRun") -> set[str]:
+    by_id, hits, keys, values = run.by_id, run.hits, run.keys, run.values
+    memory, disk = run.ex.memory, run.ex.disk
     found: set[str] = set()
     stack = list(run.plan.targets)
     while stack:
@@ -82,38 +97,47 @@ def needed(run: "PlanRun") -> set[str]:
         if nid in found:
             continue
         found.add(nid)
-        if nid not in hits:
-            stack.extend(src for _, src, _, _ in by_id[nid].links)
+        planned = by_id[nid]
+        cache = planned.spec.cache
+        if planned.mode != "bypass" and cache != "none":
+            key = keys[nid]
+            cached = memory.get(key)
+            if cached is not None and still_valid(planned.spec, cached):
+                values[nid] = cached
+                hits[nid] = "memory"
+                continue
+            if cache == "disk" and key in disk:
+                values[nid] = None
+                hits[nid] = "disk"
+                continue
+        for link in planned.links:
+            stack.append(link[1])
     return found
 
 
 def remember(run: "PlanRun", planned: "PlannedNode", outputs: tuple) -> None:
     """Cache a node's fresh outputs and keep what its key was made of."""
-    with run.ex.cache_lock:
-        _remember(run, planned, outputs)
-
-
-def _remember(run: "PlanRun", planned: "PlannedNode", outputs: tuple) -> None:
     spec = planned.spec
     key = run.keys[planned.id]
     executor = run.ex
-    if spec.cache != "none":
-        executor.memory.put(key, outputs, nbytes(spec, outputs))
-    if spec.cache == "disk":
-        executor.disk.put(
+    with executor.cache_lock:
+        if spec.cache != "none":
+            executor.memory.put(key, outputs, nbytes(spec, outputs))
+        if spec.cache == "disk":
+            executor.disk.put(
+                key,
+                outputs,
+                [o.type for o in spec.outputs.values()],
+                {"node": planned.node.id, "node_type": spec.type, "params": planned.params},
+            )
+        executor._records[planned.id] = NodeRecord(
             key,
-            outputs,
-            [o.type for o in spec.outputs.values()],
-            {"node": planned.node.id, "node_type": spec.type, "params": planned.params},
+            spec.type,
+            spec.version,
+            planned.params,  # plans are not mutated once made, so no copy is needed
+            {arg: run.keys[src] for arg, src, _, _ in planned.links},
+            run.fingerprints.get(planned.id),
         )
-    executor._records[planned.id] = NodeRecord(
-        key,
-        spec.type,
-        spec.version,
-        planned.params,  # plans are not mutated once made, so no copy is needed
-        {arg: run.keys[src] for arg, src, _, _ in planned.links},
-        run.fingerprints.get(planned.id),
-    )
 
 
 def reason(run: "PlanRun", planned: "PlannedNode") -> str:
@@ -163,10 +187,12 @@ _MISSING = object()
 def nbytes(spec: Any, values: tuple) -> int:
     sizers = spec.__dict__.get("_sizers")
     if sizers is None:  # worked out once per node type
-        sizers = spec.__dict__["_sizers"] = [
-            port_type.nbytes if (port_type := get_type(output.type)) else (lambda value: 64)
+        sizers = spec.__dict__["_sizers"] = [  # PortType.nbytes, without the call in between
+            (port_type.size_of or estimate_size) if (port_type := get_type(output.type)) else (lambda value: 64)
             for output in spec.outputs.values()
         ]
+    if len(sizers) == 1 and len(values) == 1:  # most nodes: no generator to sum
+        return sizers[0](values[0])
     return sum(size(value) for size, value in zip(sizers, values))
 
 

@@ -9,25 +9,51 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Iterable
+import threading
+from json import encoder as _json_encoder
+from typing import Any, Callable, Iterable
 
-__all__ = ["static_part", "node_key", "digest"]
+__all__ = ["static_part", "node_key", "digest", "encode"]
 
 # one encoder for every key: json.dumps with options builds a new encoder per call, which is slow
 _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
+_local = threading.local()
+
+
+def _c_encoder() -> Callable[[Any, int], Any]:
+    """The C encoder ``_ENCODER.encode`` builds on every call, built once per thread (it keeps the
+    containers it is inside of, to refuse cycles, so threads must not share one)."""
+    return _json_encoder.c_make_encoder(  # type: ignore[misc]
+        {}, str, _json_encoder.encode_basestring, None, ":", ",", True, False, True
+    )
+
+
+def encode(value: Any) -> str:
+    """``_ENCODER.encode(value)``, the same text, without building an encoder per call."""
+    if _json_encoder.c_make_encoder is None:  # pragma: no cover - CPython always has it
+        return _ENCODER.encode(value)
+    try:
+        make = _local.encoder
+    except AttributeError:
+        make = _local.encoder = _c_encoder()
+    try:
+        return "".join(make(value, 0))
+    except BaseException:
+        _local.encoder = _c_encoder()  # a failure leaves containers marked as being inside
+        raise
 
 
 def static_part(type_name: str, version: int, params: dict[str, Any]) -> str:
-    return _ENCODER.encode([type_name, version, params])
+    return encode([type_name, version, params])
 
 
 def node_key(static: str, fingerprint: Any, upstream: Iterable[tuple[str, str, int]]) -> str:
     """``upstream``: (argument, upstream key, output index) for every link of the node."""
     links = "|".join(f"{arg}:{key}:{index}" for arg, key, index in upstream)
-    fp = "null" if fingerprint is None else _ENCODER.encode(fingerprint)
+    fp = "null" if fingerprint is None else encode(fingerprint)
     return hashlib.blake2b(f"{static}|{fp}|{links}".encode(), digest_size=16).hexdigest()
 
 
 def digest(value: Any) -> str:
     """A stable hash of any JSON-like value."""
-    return hashlib.blake2b(_ENCODER.encode(value).encode(), digest_size=16).hexdigest()
+    return hashlib.blake2b(encode(value).encode(), digest_size=16).hexdigest()

@@ -67,7 +67,7 @@ def make_plan(graph: Graph, registry: Registry, only: Iterable[str] | None = Non
     muted: set[str] = set()
     for nid in order:
         node = nodes[nid]
-        if node.mode == "mute" or any(src in muted for src, _ in node.inputs.values()):
+        if node.mode == "mute" or (muted and any(src in muted for src, _ in node.inputs.values())):
             muted.add(nid)
 
     only = list(only or [])
@@ -96,24 +96,31 @@ def make_plan(graph: Graph, registry: Registry, only: Iterable[str] | None = Non
         needed.add(nid)
         stack.extend(src for src, _ in nodes[nid].inputs.values())
 
-    planned = [_plan_node(nodes[nid], registry.specs[nodes[nid].type], nodes, registry) for nid in order if nid in needed]
+    specs = registry.specs
+    planned = [_plan_node(nodes[nid], specs[nodes[nid].type], nodes, specs) for nid in order if nid in needed]
     for seq, p in enumerate(planned):
         p.seq = seq
     return Plan(order=planned, targets=targets, muted=sorted(muted), graph=graph)
 
 
-def _plan_node(node: GraphNode, spec: NodeSpec, nodes: dict[str, GraphNode], registry: Registry) -> PlannedNode:
-    params = {name: p.default for name, p in spec.params.items()}
-    params.update({k: v for k, v in node.params.items() if k in spec.params})
+def _plan_node(node: GraphNode, spec: NodeSpec, nodes: dict[str, GraphNode], specs: dict[str, NodeSpec]) -> PlannedNode:
+    defaults = spec.__dict__.get("_defaults")
+    if defaults is None:  # worked out once per node type
+        defaults = spec.__dict__["_defaults"] = {name: p.default for name, p in spec.params.items()}
+    params = dict(defaults)
+    if spec.params.keys() >= node.params.keys():
+        params.update(node.params)
+    else:
+        params.update({k: v for k, v in node.params.items() if k in spec.params})
     links = []
     for port, (src, output_name) in node.inputs.items():
-        source_spec = registry.specs[nodes[src].type]
-        index = source_spec.output_index[output_name]
+        index = specs[nodes[src].type].output_index[output_name]
         is_param = port in spec.params
         if is_param:
             params.pop(port, None)
         links.append((port, src, index, is_param))
-    links.sort()
+    if len(links) > 1:
+        links.sort()
     passthrough = {}
     if node.mode == "bypass":
         for index, output in enumerate(spec.outputs.values()):

@@ -100,17 +100,18 @@ def resolve_problems(
     from .models import ModelNotFound
 
     problems = []
+    specs = registry.specs
     for node in graph.nodes.values():
-        spec = registry.get(node.type)
+        spec = specs.get(node.type)
         if spec is None or node.id in skip or node.mode == "bypass":
+            continue
+        checked = _checked_params(spec)
+        if not checked:
             continue
         values = {name: p.default for name, p in spec.params.items()}
         values.update(node.params)
-        for name, param in spec.params.items():
-            how = getattr(param, "resolve", None)
-            if how is None and param.kind == "file" and not param.optional:
-                how = Resolve("file")
-            if how is None or name in node.inputs:
+        for name, param, how in checked:
+            if name in node.inputs:
                 continue
             value = values.get(name)
             if (value is None and param.optional) or isinstance(
@@ -126,6 +127,21 @@ def resolve_problems(
             except Exception:  # noqa: BLE001, S112  a check must never break validation; the run says what is wrong
                 continue
     return problems
+
+
+def _checked_params(spec: Any) -> list[tuple[str, Any, Resolve]]:
+    """(name, param, how) for each param of a node type whose value must resolve (once per type)."""
+    found = spec.__dict__.get("_checked_params")
+    if found is None:
+        found = []
+        for name, param in spec.params.items():
+            how = getattr(param, "resolve", None)
+            if how is None and param.kind == "file" and not param.optional:
+                how = Resolve("file")
+            if how is not None:
+                found.append((name, param, how))
+        spec.__dict__["_checked_params"] = found
+    return found
 
 
 def resolve_check(graph: Graph, registry: Registry, settings: Any, policy: Any = None) -> list[Problem]:

@@ -1,7 +1,7 @@
 """One run of a plan: the executor's loop that decides order, caching and events.
 
-1. key every planned node and find cache hits (``keying.key_all``);
-2. find what is needed (``keying.needed``): cached nodes do not need their inputs;
+1. key every planned node (``keying.key_all``);
+2. find what is needed and what is cached (``keying.needed``): cached nodes do not need their inputs;
 3. hand ready nodes to the backend as tasks, lowest plan position first, as many at once as the
    backend has slots for; collect finished ones, cache them and release what depends on them;
 4. on the first failure or a cancel, start nothing more, let running nodes stop at their next
@@ -82,10 +82,14 @@ class PlanRun:
         self.values: dict[str, tuple | None] = {}  # None: cached on disk, not loaded yet
         self.hits: dict[str, str] = {}  # node id -> "memory" or "disk"
         self.fingerprints: dict[str, Any] = {}
-        self.by_id = {p.id: p for p in plan.order}
+        by_id = plan.__dict__.get("_by_id")
+        if by_id is None:  # plans are not changed once made: worked out once per plan
+            by_id = plan.__dict__["_by_id"] = {p.id: p for p in plan.order}
+        self.by_id: dict[str, PlannedNode] = by_id
         self.result: "RunResult | None" = None
         self.blocked_units: set[str] = set()  # downstream of a blocked (guarded) item: not run
         self._emit_lock = threading.Lock()
+        self.shown: dict[tuple[str, int | None], list[dict[str, Any]]] = {}  # (node, item) -> its previews
         self.env = TaskEnv(executor.registry, executor.settings, executor.models, self._emit_from_node, self.stop)
 
     # --- events ----------------------------------------------------------------------------------
@@ -99,6 +103,8 @@ class PlanRun:
     def _emit_from_node(self, event: dict[str, Any]) -> None:
         if self.sink is not None:
             with self._emit_lock:
+                if event.get("event") == "preview":  # kept so that a cached output node shows them again
+                    self.shown.setdefault((event.get("node"), event.get("item")), []).append(event)
                 self.sink(event)
 
     # --- the steps -------------------------------------------------------------------------------
@@ -111,7 +117,7 @@ class PlanRun:
         if self.sink is not None:
             self.emit("run_started", **started_fields(self.plan))
         try:
-            # 1. keys and cache hits
+            # 1. keys
             if key_all(self) is None:
                 # 2. what must be loaded or computed; 3-4. run it
                 self.run_needed(needed(self))
@@ -132,9 +138,16 @@ class PlanRun:
         self.emit("run_finished", status=result.status, duration_s=round(result.duration_s, 6))
         return result
 
+    def close(self) -> None:
+        """Let go of the run's values. The task environment points back at this run (its ``emit``),
+        a cycle that only the garbage collector would break: until it ran, every value the run made
+        (those too big for the memory cache included) stayed in memory after the run."""
+        self.env = None  # type: ignore[assignment]
+        self.values = {}
+
     def run_needed(self, wanted: set[str]) -> None:
         order = self.plan.order
-        position = {p.id: i for i, p in enumerate(order)}
+        by_id = self.by_id
         waiting: dict[str, int] = {}
         dependents: dict[str, list[str]] = {}
         ready: list[int] = []
@@ -157,7 +170,7 @@ class PlanRun:
             if self.finish(planned, one):
                 release(planned.id)
             elif one.status == "error" and one.blocked:
-                self.block(planned.id, dependents, waiting, blocked, ready, position)
+                self.block(planned.id, dependents, waiting, blocked, ready)
 
         inline = getattr(backend, "runs_inline", False)
         registry = self.ex.registry
@@ -167,7 +180,7 @@ class PlanRun:
             for child in dependents.get(node_id, ()):
                 waiting[child] -= 1
                 if waiting[child] == 0 and child not in blocked:
-                    heapq.heappush(ready, position[child])
+                    heapq.heappush(ready, by_id[child].seq)  # seq: its position in the plan's order
 
         while ready or backend.in_flight:
             # 3a. start what is ready and has a slot, lowest plan position first
@@ -270,10 +283,11 @@ class PlanRun:
         made its outputs (already taken); else what happened, for ``finish``."""
         spec = planned.spec
         kwargs = dict(planned.params)
+        values = self.values
         started = time.perf_counter()
         try:
             for arg, src, index, is_param in planned.links:
-                value = self.value_of(src)[index]
+                value = (values.get(src) or self.value_of(src))[index]
                 kwargs[arg] = spec.params[arg].check(value) if is_param else value
             if spec.wants_ctx:
                 kwargs["ctx"] = self.context(planned)
@@ -306,6 +320,9 @@ class PlanRun:
     def finish_ok(self, planned: PlannedNode, outputs: tuple, duration_s: float) -> None:
         self.values[planned.id] = outputs
         remember(self, planned, outputs)
+        shown = self.shown.pop((planned.node.id, planned.item), None)
+        if shown and planned.spec.output:
+            self.ex.remember_previews(self.keys[planned.id], shown)
         self.result.ran.append(planned.id)  # type: ignore[union-attr]
         if self.sink is not None:
             self.emit(
@@ -335,7 +352,7 @@ class PlanRun:
         self.emit("node_error", message=message, traceback=trace, **extra, **planned.label)
 
     def block(self, node_id: str, dependents: dict[str, list[str]], waiting: dict[str, int], blocked: set[str],
-              ready: list[int], position: dict[str, int]) -> None:
+              ready: list[int]) -> None:
         """A guard stopped ``node_id``: what depends on it does not run, except a list input that
         gathers items, which goes on with the items that were not stopped."""
         self.blocked_units.add(node_id)
@@ -349,7 +366,7 @@ class PlanRun:
                 if gathers and nid != child:
                     waiting[child] -= 1
                     if waiting[child] == 0:
-                        heapq.heappush(ready, position[child])
+                        heapq.heappush(ready, self.by_id[child].seq)
                     continue
                 blocked.add(child)
                 stack.append(child)
@@ -391,9 +408,15 @@ class PlanRun:
     # --- values ----------------------------------------------------------------------------------
 
     def replay_previews(self, planned: PlannedNode) -> None:
-        """A cached output node shows the files it wrote, as if it had just run: a page opened
-        after the first run (or another browser) must still see the result on the node."""
-        for output, value in zip(planned.spec.outputs.values(), self.value_of(planned.id)):
+        """A cached output node shows what it showed when it ran (its text, pictures and files), as if
+        it had just run: a page opened after the first run (or another browser) must still see it."""
+        shown = self.ex.previews_of(self.keys[planned.id])
+        if shown:
+            for event in shown:
+                if "path" not in event or Path(event["path"]).exists():
+                    self.emit("preview", **{k: v for k, v in event.items() if k not in ("event", "run", "t")})
+            return
+        for output, value in zip(planned.spec.outputs.values(), self.value_of(planned.id)):  # ran without a sink
             if output.type == "File" and Path(value).exists():
                 self.emit("preview", kind=preview_kind(value), path=str(value), **planned.label)
 

@@ -107,8 +107,9 @@ def sweep_problems(graph: "Graph", registry: "Registry", settings: Any = None) -
 
 def _collect(graph: "Graph", registry: "Registry", settings: Any, problems: list[Problem]) -> list[_Sweep]:
     sweeps: list[_Sweep] = []
+    specs = registry.specs
     for node in graph.nodes.values():
-        spec = registry.get(node.type)
+        spec = specs.get(node.type)
         for name, value in node.params.items():
             if spec is None:
                 break

@@ -70,8 +70,9 @@ def check_graph(
 def migrate_nodes(graph: Graph, registry: Registry) -> list[Problem]:
     """Upgrade nodes saved by an older version of their type, one migration step at a time."""
     problems = []
+    specs = registry.specs
     for node in graph.nodes.values():
-        spec = registry.get(node.type)
+        spec = specs.get(node.type)
         if spec is None or node.version >= spec.version:
             continue
         entry = {"type": node.type, "params": node.params, "inputs": {k: list(v) for k, v in node.inputs.items()}}
@@ -130,8 +131,9 @@ def validate(graph: Graph, registry: Registry) -> list[Problem]:
     """Return every problem of the graph (an empty list when it can run)."""
     problems = list(graph.load_problems)
     nodes = graph.nodes
+    specs = registry.specs  # looked up a few times per node: no method call each time
     for node in nodes.values():
-        spec = registry.get(node.type)
+        spec = specs.get(node.type)
         if spec is None:
             if is_subgraph(node.type) and any(p.node == node.id for p in graph.load_problems):
                 continue  # a subgraph node that could not be expanded: expansion said why
@@ -183,7 +185,7 @@ def validate(graph: Graph, registry: Registry) -> list[Problem]:
             if source is None:
                 bad(f"linked to missing node {source_id!r}", port)
                 continue
-            source_spec = registry.get(source.type)
+            source_spec = specs.get(source.type)
             if source_spec is None:
                 continue  # the source's own problem is reported on the source
             output = source_spec.outputs.get(output_name)

@@ -16,6 +16,7 @@ An output node only says how to write its content::
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,7 +86,37 @@ def deliver(
     or not at all; shows ``preview`` (default: the file; text, or a function returning it once the file is
     written) on the node and returns the final path."""
     # 1. Where: inside the output folder whatever the name says, numbered unless overwriting
-    target = output_path(ctx.output_dir, filename, suffixes, overwrite=overwrite)
+    target = _claim(ctx.output_dir, filename, suffixes, overwrite)
+    try:
+        return _deliver(ctx, target, write, kind, content, credentials, watermark, preview)
+    finally:
+        if not overwrite:
+            _release(target)
+
+
+# Names chosen by deliveries of this process that are still writing. Choosing a free name and
+# renaming the written file into place are far apart (encoding, provenance, signing): without this,
+# two nodes running side by side (sweep items, parallel branches) saw the same name free and the
+# second file replaced the first.
+_claims_lock = threading.Lock()
+_claimed: set[Path] = set()
+
+
+def _claim(output_dir: Path, filename: str, suffixes: tuple[str, ...], overwrite: bool) -> Path:
+    with _claims_lock:
+        target = output_path(output_dir, filename, suffixes, overwrite=overwrite, taken=_claimed)
+        if not overwrite:
+            _claimed.add(target)
+        return target
+
+
+def _release(target: Path) -> None:
+    with _claims_lock:
+        _claimed.discard(target)
+
+
+def _deliver(ctx: "Context", target: Path, write: Callable[["Delivery"], None], kind: str, content: Any,
+             credentials: bool, watermark: str, preview: Any) -> Path:
     fmt = format_for(target)
     record = build_record(ctx, target, kind=kind)
 
