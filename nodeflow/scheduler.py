@@ -128,10 +128,6 @@ class PlanRun:
         except (Cancelled, KeyboardInterrupt):
             result.status = "cancelled"
             self.cancel.set()
-        finally:
-            # the env's emit is a bound method of this run: PlanRun -> env -> method -> PlanRun is a
-            # cycle, which kept every finished run (its images) until a full collection (issue 15)
-            self.env.emit = _dropped
         if result.status == "ok" and self.cancel.is_set():
             result.status = "cancelled"
         result.duration_s = time.perf_counter() - started
@@ -466,7 +462,3 @@ class PlanRun:
             plan=self.plan,
             registry=self.ex.registry,
         )
-
-
-def _dropped(event: dict[str, Any]) -> None:
-    """A finished run's emit: what a node still running after the run ended says goes nowhere."""
