@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse
 
 from ..files import PathNotAllowed, resolve_inside
 from ..graph import Graph, parse_graph
@@ -32,6 +32,7 @@ from ..problems import GraphInvalid, Problem
 from ..registry import Registry
 from .api import example_names
 from .runs import RunManager
+from .sse import event_stream, sse_response
 
 __all__ = ["make_v1_router", "MAX_BODY_BYTES", "RequestError"]
 
@@ -87,37 +88,9 @@ def make_v1_router(runs: RunManager, registry: Registry, graphs_dir: Path | None
         if runs.queue.get(run_id) is None:
             return _no_run(run_id)
         last = request.headers.get("last-event-id", "")
-        seq = int(last) if last.isdigit() else 0
-
-        async def stream():
-            nonlocal seq
-            yield "retry: 1000\n\n"
-            log = runs.events_of(run_id)
-            while log is None:  # queued: its events start when it runs
-                job = runs.queue.get(run_id) or {}
-                if job.get("status") not in ("queued", "running"):  # finished before this server kept it
-                    event = {"event": "run_finished", "run": run_id, "status": _public(job, runs_root)["status"], "seq": 1}
-                    yield f"id: 1\nevent: run_finished\ndata: {json.dumps(event)}\n\n"
-                    return
-                if await request.is_disconnected():
-                    return
-                await asyncio.sleep(0.05)
-                log = runs.events_of(run_id)
-            while True:
-                batch = await asyncio.to_thread(log.wait, seq, 1.0)
-                if await request.is_disconnected():
-                    return
-                if not batch:
-                    yield ": keep-alive\n\n"
-                    continue
-                for event in batch:
-                    seq = event["seq"]
-                    yield f"id: {seq}\nevent: {event['event']}\ndata: {json.dumps(event, default=str)}\n\n"
-                    if event["event"] == "run_finished":
-                        return
-
-        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-        return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
+        seq = int(last) if last.isdigit() and len(last) < 19 else 0
+        return sse_response(event_stream(request, lambda: runs.events_of(run_id), seq, job=run_id,
+                                         ended=lambda: runs.final_status(run_id), named=True))
 
     @router.get("/runs/{run_id}/artifacts/{name:path}", summary="A file the run wrote")
     def artifact(run_id: str, name: str) -> Any:
