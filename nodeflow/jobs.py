@@ -33,7 +33,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from .files import pid_alive
 
@@ -114,42 +114,29 @@ class JobQueue:
         """Add a job at the end of the queue; returns its id."""
         job_id = uuid.uuid4().hex[:12]
         text = json.dumps(request, default=str, ensure_ascii=False)
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                (last,) = self._db.execute("SELECT COALESCE(MAX(position), 0) FROM jobs").fetchone()
-                self._db.execute(
-                    "INSERT INTO jobs (id, position, created, status, source, title, request, owner) "
-                    "VALUES (?, ?, ?, 'queued', ?, ?, ?, ?)",
-                    (job_id, last + 1, time.time(), source, title, text, self.owner),
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._transaction():
+            (last,) = self._db.execute("SELECT COALESCE(MAX(position), 0) FROM jobs").fetchone()
+            self._db.execute(
+                "INSERT INTO jobs (id, position, created, status, source, title, request, owner) "
+                "VALUES (?, ?, ?, 'queued', ?, ?, ?, ?)",
+                (job_id, last + 1, time.time(), source, title, text, self.owner),
+            )
         self._notify()
         return job_id
 
     def claim(self) -> dict[str, Any] | None:
         """Take the first queued job of this queue and mark it running by this process (one transaction)."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                row = self._db.execute(
-                    f"SELECT id, request FROM jobs WHERE status = 'queued' AND {_MINE} ORDER BY position, created LIMIT 1",
-                    (self.owner,),
-                ).fetchone()
-                if row is None:
-                    self._db.execute("COMMIT")
-                    return None
-                self._db.execute(
-                    "UPDATE jobs SET status = 'running', started = ?, pid = ?, host = ? WHERE id = ?",
-                    (time.time(), os.getpid(), self._host, row[0]),
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._transaction():
+            row = self._db.execute(
+                f"SELECT id, request FROM jobs WHERE status = 'queued' AND {_MINE} ORDER BY position, created LIMIT 1",
+                (self.owner,),
+            ).fetchone()
+            if row is None:
+                return None
+            self._db.execute(
+                "UPDATE jobs SET status = 'running', started = ?, pid = ?, host = ? WHERE id = ?",
+                (time.time(), os.getpid(), self._host, row[0]),
+            )
             self._mine.add(row[0])
         self._notify()
         return {"id": row[0], "request": json.loads(row[1])}
@@ -179,25 +166,17 @@ class JobQueue:
 
     def move(self, job_id: str, index: int) -> bool:
         """Put a queued job of this queue at ``index`` among its queued ones (0: next to run)."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                rows = self._db.execute(
-                    f"SELECT id, position FROM jobs WHERE status = 'queued' AND {_MINE} ORDER BY position, created",
-                    (self.owner,)).fetchall()
-                ids = [r[0] for r in rows]
-                if job_id not in ids:
-                    self._db.execute("COMMIT")
-                    return False
-                positions = [r[1] for r in rows]
-                ids.remove(job_id)
-                ids.insert(max(0, min(index, len(ids))), job_id)
-                for position, moved in zip(sorted(positions), ids):
-                    self._db.execute("UPDATE jobs SET position = ? WHERE id = ?", (position, moved))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._transaction():
+            rows = self._db.execute(
+                f"SELECT id, position FROM jobs WHERE status = 'queued' AND {_MINE} ORDER BY position, created",
+                (self.owner,)).fetchall()
+            ids = [r[0] for r in rows]
+            if job_id not in ids:
+                return False
+            ids.remove(job_id)
+            ids.insert(max(0, min(index, len(ids))), job_id)
+            for position, moved in zip(sorted(r[1] for r in rows), ids):
+                self._db.execute("UPDATE jobs SET position = ? WHERE id = ?", (position, moved))
         self._notify()
         return True
 
@@ -254,6 +233,19 @@ class JobQueue:
                     (time.time(), json.dumps({"message": "the server stopped while this job ran"}), job_id),
                 )
         return len(gone)
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One write transaction (other processes wait for it), committed when the block ends, a
+        ``return`` inside included; rolled back when it raises."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
     def _notify(self) -> None:
         with self.changed:

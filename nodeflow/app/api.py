@@ -45,7 +45,7 @@ from .pickers import local_models, recent_outputs
 from .runs import RunManager
 from .sse import event_stream, sse_response
 
-__all__ = ["EditorState", "make_router", "GRAPHS_DIR"]
+__all__ = ["EditorState", "make_router", "GRAPHS_DIR", "example_names", "graph_listing"]
 
 GRAPHS_DIR = Path(__file__).resolve().parents[2] / "graphs"
 PREFERRED_EXAMPLES = ("prompt_to_digit.json", "hello_image.json")
@@ -65,6 +65,19 @@ class EditorState:
 
 def example_names(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.glob("*.json") if p.is_file()) if folder.is_dir() else []
+
+
+def graph_listing(folder: Path) -> list[dict[str, str]]:
+    """The graph files of ``folder``: name, title and description of each (the editor's examples,
+    ``serve``'s served folder)."""
+    listed = []
+    for name in example_names(folder):
+        try:
+            meta = json.loads((folder / name).read_text(encoding="utf-8")).get("meta") or {}
+        except (OSError, ValueError, AttributeError):
+            meta = {}
+        listed.append({"name": name, "title": meta.get("title") or name, "description": meta.get("description") or ""})
+    return listed
 
 
 def default_example(folder: Path) -> str | None:
@@ -125,14 +138,7 @@ def make_router(state: EditorState) -> APIRouter:
 
     @router.get("/api/graphs")
     def graphs() -> dict[str, Any]:
-        listed = []
-        for name in example_names(state.graphs_dir):
-            try:
-                meta = json.loads((state.graphs_dir / name).read_text(encoding="utf-8")).get("meta") or {}
-            except (OSError, ValueError, AttributeError):
-                meta = {}
-            listed.append({"name": name, "title": meta.get("title") or name, "description": meta.get("description") or ""})
-        return {"graphs": listed, "default": default_example(state.graphs_dir)}
+        return {"graphs": graph_listing(state.graphs_dir), "default": default_example(state.graphs_dir)}
 
     @router.get("/api/graphs/{name}")
     def example(name: str) -> Any:

@@ -30,7 +30,7 @@ from ..files import PathNotAllowed, resolve_inside
 from ..graph import Graph, parse_graph
 from ..problems import GraphInvalid, Problem
 from ..registry import Registry
-from .api import example_names
+from .api import example_names, graph_listing
 from .runs import RunManager
 from .sse import event_stream, sse_response
 
@@ -60,11 +60,7 @@ def make_v1_router(runs: RunManager, registry: Registry, graphs_dir: Path | None
     async def submit(request: Request) -> Any:
         try:
             body = await _read_json(request)
-            graph, title = _graph_of(body, graphs_dir)
-            overrides = _overrides(body.get("set"))
-            _apply_sweeps(graph, body.get("sweep"))
-            policy = _attached_policy(body, graphs_dir)
-            job_id = await asyncio.to_thread(_submit, runs, graph, overrides, body, policy)
+            job_id = await asyncio.to_thread(_submit, runs, body, graphs_dir)  # reading and checking the graph too
         except RequestError as error:
             return error.response()
         return JSONResponse({"id": job_id, "status": "queued"}, status_code=202, headers={"Location": f"/v1/runs/{job_id}"})
@@ -115,14 +111,7 @@ def make_v1_router(runs: RunManager, registry: Registry, graphs_dir: Path | None
 
     @router.get("/graphs", summary="Graph files of the served folder")
     def graphs() -> dict[str, Any]:
-        listed = []
-        for name in example_names(graphs_dir) if graphs_dir is not None else []:
-            try:
-                meta = json.loads((graphs_dir / name).read_text(encoding="utf-8")).get("meta") or {}
-            except (OSError, ValueError, AttributeError):
-                meta = {}
-            listed.append({"name": name, "title": meta.get("title") or name})
-        return {"graphs": listed}
+        return {"graphs": graph_listing(graphs_dir) if graphs_dir is not None else []}
 
     return router
 
@@ -161,7 +150,11 @@ def _attached_policy(body: dict[str, Any], graphs_dir: Path | None) -> str | Non
     return str(found) if found is not None else None
 
 
-def _submit(runs: RunManager, graph: Graph, overrides: list[str], body: dict[str, Any], policy: str | None = None) -> str:
+def _submit(runs: RunManager, body: dict[str, Any], graphs_dir: Path | None) -> str:
+    graph, _title = _graph_of(body, graphs_dir)
+    overrides = _overrides(body.get("set"))
+    _apply_sweeps(graph, body.get("sweep"))
+    policy = _attached_policy(body, graphs_dir)
     only = body.get("only")
     if only is not None and (not isinstance(only, list) or not all(isinstance(n, str) for n in only)):
         raise RequestError(422, '"only" must be a list of node ids', "only")

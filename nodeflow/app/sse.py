@@ -58,11 +58,15 @@ async def event_stream(
             return
         if batch:
             quiet_since = time.monotonic()
-            for event in batch:
-                seq = event["seq"]
-                yield frame(event, named=named)
-                if job is not None and event["event"] == "run_finished":
-                    return
+            if job is not None:  # a job's stream ends at its run_finished
+                ends = next((i for i, e in enumerate(batch) if e["event"] == "run_finished"), None)
+                batch = batch if ends is None else batch[: ends + 1]
+            seq = batch[-1]["seq"]
+            # one write for what came together: each write is a system call, and a chance for the
+            # running job's thread to take the interpreter lock from this loop
+            yield "".join(frame(event, named=named) for event in batch)
+            if job is not None and batch[-1]["event"] == "run_finished":
+                return
             continue
         status = ended() if ended is not None else None
         if status is not None:
