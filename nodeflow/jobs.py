@@ -192,15 +192,14 @@ class JobQueue:
             row = self._db.execute(f"SELECT {_COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return _job(row) if row else None
 
-    def list(self, *, status: str | None = None, limit: int = 100, everyone: bool = False) -> list[dict[str, Any]]:
-        """This queue's jobs (``everyone``: those of every server on the data folder): running first,
-        then queued ones in the order they will run, then finished, newest first."""
+    def list(self, *, status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        """This queue's jobs: running first, then queued ones in the order they will run, then
+        finished, newest first."""
         limit = max(1, min(int(limit), 1000))
-        clauses, args = ([] if everyone else [_MINE]), ([] if everyone else [self.owner])
+        where, args = f"WHERE {_MINE}", [self.owner]
         if status:
-            clauses.append("status = ?")
+            where += " AND status = ?"
             args.append(status)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         with self._lock:
             rows = self._db.execute(
                 f"SELECT {_COLUMNS} FROM jobs {where} ORDER BY "
