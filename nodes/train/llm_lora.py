@@ -171,8 +171,9 @@ def train_llm_lora(
     generator = seeded_generator(seed)
 
     # 3. train, with the curve and sample replies on the node
+    # replies cost about as much as one or two steps: a minute apart keeps them near 2% of a run
     monitor = TrainingMonitor(ctx, steps, history, samples=lambda: _sample(model, tokenizer, encoded, data),
-                              samples_every_s=20.0)
+                              samples_every_s=60.0)
     model.train()
     for step in range(steps):
         for group in optimizer.param_groups:
