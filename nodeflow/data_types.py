@@ -82,6 +82,29 @@ class ImageSet:
     def with_pixels(self, pixels: Any) -> "ImageSet":
         return replace(self, pixels=pixels)
 
+    def split_indices(self, share: float, seed: int) -> tuple[Any, Any]:
+        """A seeded shuffle of the images' indices cut into (train, held out); held out gets
+        round(share * n). The data pack's validation split and the train pack's held-out scoring
+        use this one cut, so the same seed holds out the same images in both."""
+        import numpy as np
+
+        order = np.random.default_rng(seed).permutation(len(self))
+        held = int(round(len(self) * share))
+        if len(self) - held < 1:
+            raise ValueError(f"a {share:.0%} validation split leaves nothing to train on ({len(self)} items)")
+        return np.sort(order[held:]), np.sort(order[:held])
+
+    def caption_embeddings(self, embedder: Any) -> Any:
+        """One embedding per caption (float32, (n, dim)); each distinct caption is embedded once."""
+        import numpy as np
+
+        if self.captions is None:
+            raise ValueError(f"the dataset {self.name!r} has no captions to embed")
+        distinct = sorted(set(self.captions))
+        vectors = np.asarray(embedder.encode(distinct), dtype=np.float32)
+        row = {caption: i for i, caption in enumerate(distinct)}
+        return vectors[[row[c] for c in self.captions]]
+
 
 @dataclass
 class TextCorpus:

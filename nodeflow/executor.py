@@ -29,6 +29,7 @@ from .keys import digest
 from .listeners import HistoryListener, RunListener
 from .models import ModelManager
 from .plan import Plan, make_plan
+from .policy import policy_fingerprint
 from .problems import GraphInvalid
 from .registry import Registry, default_registry
 from .scheduler import PlanRun
@@ -104,6 +105,19 @@ class Executor:
         # runs may overlap (queued jobs with NODEFLOW_JOBS > 1): the caches and records are theirs to share
         self.cache_lock = threading.RLock()
         self._plans_lock = threading.Lock()
+        self._previews: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()  # output node key -> its previews
+
+    def remember_previews(self, key: str, events: list[dict[str, Any]]) -> None:
+        """What an output node showed when it ran, replayed when it is cached (the last 256 nodes)."""
+        with self._plans_lock:
+            self._previews[key] = events
+            self._previews.move_to_end(key)
+            while len(self._previews) > 256:
+                self._previews.popitem(last=False)
+
+    def previews_of(self, key: str) -> list[dict[str, Any]]:
+        with self._plans_lock:
+            return list(self._previews.get(key, ()))
 
     @property
     def history(self) -> "RunHistory | None":
@@ -134,7 +148,8 @@ class Executor:
         overrides, only, sweeps = list(overrides), list(only or []), list(sweeps)
         memo_key = None
         if not graph.load_problems and policy is None:
-            memo_key = digest([graph_to_dict(graph), overrides, only, sweeps])
+            # the data folder's policy file is part of what was checked: edited, the plan is checked again
+            memo_key = digest([graph_to_dict(graph), overrides, only, sweeps, policy_fingerprint(self.settings)])
             with self._plans_lock:
                 plan = self._plans.get(memo_key)
                 if plan is not None:

@@ -174,6 +174,25 @@ def active_policy(settings: Any = None, policy: Policy | Path | str | None = Non
     return load_policy(found) if found.is_file() else None
 
 
+def policy_fingerprint(settings: Any = None) -> tuple[str, int, int] | None:
+    """Which policy file is in force and its state (path, mtime, size), for caches of checked plans:
+    a file added, edited or removed while a server runs changes it. None when no file applies."""
+    named = os.environ.get("NODEFLOW_POLICY")
+    if named:
+        found = Path(named)
+    else:
+        if settings is None:
+            from .settings import Settings
+
+            settings = Settings()
+        found = Path(settings.home) / POLICY_FILE
+    try:
+        state = found.stat()
+    except OSError:
+        return None if not named else (str(found), -1, -1)  # a named file that is gone is refused by the check
+    return str(found), state.st_mtime_ns, state.st_size
+
+
 # --- checking a graph ------------------------------------------------------------------------------
 
 

@@ -86,6 +86,7 @@ class PlanRun:
         self.result: "RunResult | None" = None
         self.blocked_units: set[str] = set()  # downstream of a blocked (guarded) item: not run
         self._emit_lock = threading.Lock()
+        self.shown: dict[tuple[str, int | None], list[dict[str, Any]]] = {}  # (node, item) -> its previews
         self.env = TaskEnv(executor.registry, executor.settings, executor.models, self._emit_from_node, self.stop)
 
     # --- events ----------------------------------------------------------------------------------
@@ -99,6 +100,8 @@ class PlanRun:
     def _emit_from_node(self, event: dict[str, Any]) -> None:
         if self.sink is not None:
             with self._emit_lock:
+                if event.get("event") == "preview":  # kept so that a cached output node shows them again
+                    self.shown.setdefault((event.get("node"), event.get("item")), []).append(event)
                 self.sink(event)
 
     # --- the steps -------------------------------------------------------------------------------
@@ -302,6 +305,9 @@ class PlanRun:
     def finish_ok(self, planned: PlannedNode, outputs: tuple, duration_s: float) -> None:
         self.values[planned.id] = outputs
         remember(self, planned, outputs)
+        shown = self.shown.pop((planned.node.id, planned.item), None)
+        if shown and planned.spec.output:
+            self.ex.remember_previews(self.keys[planned.id], shown)
         self.result.ran.append(planned.id)  # type: ignore[union-attr]
         if self.sink is not None:
             self.emit(
@@ -387,9 +393,15 @@ class PlanRun:
     # --- values ----------------------------------------------------------------------------------
 
     def replay_previews(self, planned: PlannedNode) -> None:
-        """A cached output node shows the files it wrote, as if it had just run: a page opened
-        after the first run (or another browser) must still see the result on the node."""
-        for output, value in zip(planned.spec.outputs.values(), self.value_of(planned.id)):
+        """A cached output node shows what it showed when it ran (its text, pictures and files), as if
+        it had just run: a page opened after the first run (or another browser) must still see it."""
+        shown = self.ex.previews_of(self.keys[planned.id])
+        if shown:
+            for event in shown:
+                if "path" not in event or Path(event["path"]).exists():
+                    self.emit("preview", **{k: v for k, v in event.items() if k not in ("event", "run", "t")})
+            return
+        for output, value in zip(planned.spec.outputs.values(), self.value_of(planned.id)):  # ran without a sink
             if output.type == "File" and Path(value).exists():
                 self.emit("preview", kind=preview_kind(value), path=str(value), **planned.label)
 

@@ -39,8 +39,14 @@ def _pos(entry: dict[str, Any]) -> list[float] | None:
     return pos if isinstance(pos, list) and len(pos) == 2 and all(isinstance(v, (int, float)) for v in pos) else None
 
 
-def make_subgraph(data: dict[str, Any], selection: list[str], name: str = "subgraph") -> dict[str, Any]:
-    """Fold ``selection`` into a new definition ``name`` used by one subgraph node; returns the new file."""
+def make_subgraph(
+    data: dict[str, Any], selection: list[str], name: str = "subgraph", params: Iterable[Iterable[str]] = ()
+) -> dict[str, Any]:
+    """Fold ``selection`` into a new definition ``name`` used by one subgraph node; returns the new file.
+
+    ``params`` lists ``[node, param]`` pairs of the selection to expose as params of the subgraph node
+    (named after the param); their current values become the defaults the subgraph node shows.
+    """
     data = copy.deepcopy(data)
     nodes: dict[str, Any] = data.get("nodes") or {}
     chosen = [nid for nid in selection if nid in nodes]
@@ -89,8 +95,16 @@ def make_subgraph(data: dict[str, Any], selection: list[str], name: str = "subgr
         pos = _pos(entry)
         if pos is not None:
             entry["ui"]["pos"] = [pos[0] - left + 40, pos[1] - top + 40]
+    exposed: dict[str, list[list[str]]] = {}
+    for pair in params:
+        node_id, param = list(pair)
+        if node_id not in inner:
+            raise SubgraphEditError(f"{node_id}.{param} is not a param of a selected node")
+        if param in (inner[node_id].get("inputs") or {}):
+            raise SubgraphEditError(f"{node_id}.{param} is fed by a link inside the selection; it cannot be a param too")
+        exposed[_unique(param, [*inputs, *exposed])] = [[node_id, param]]
     definitions[name] = {"version": 1, "title": name.replace("_", " ").capitalize(), "nodes": inner,
-                         "inputs": inputs, "params": {}, "outputs": outputs}
+                         "inputs": inputs, "params": exposed, "outputs": outputs}
     for nid in chosen:
         del nodes[nid]
     instance_id = _unique(name, nodes)

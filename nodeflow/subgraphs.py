@@ -66,11 +66,12 @@ class Definition:
     outputs: dict[str, Link] = field(default_factory=dict)
     source: str = "graph"  # "graph" (the file's definitions) or the library file it came from
     problems: list[str] = field(default_factory=list)
+    data: Any = field(default=None, repr=False)  # the JSON it was read from (the editor copies it into a graph)
 
 
 def parse_definition(name: str, data: Any, source: str = "graph") -> Definition:
     """Read one definition. Never raises: what is malformed is listed in ``problems``."""
-    found = Definition(name, source=source)
+    found = Definition(name, source=source, data=data)
     bad = found.problems.append
     if not isinstance(data, dict):
         bad("a definition must be an object with nodes, inputs, params and outputs")

@@ -17,4 +17,5 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 mkdir -p test-output
-exec .venv/bin/python -m pytest -q "$@"
+# --durations: the slowest tests, printed where CI logs show them (the suite must stay under 20 minutes)
+exec .venv/bin/python -m pytest -q --durations=15 "$@"

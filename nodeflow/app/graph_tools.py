@@ -5,7 +5,8 @@
 | POST /api/import | `{"name": "x.png", "base64": "..."}` or `{"name": "x.json", "text": "..."}` | `{"graph", "report"}`; 400 `{"error"}` for a malformed file |
 | POST /api/arrange | `{"graph": {...}, "selection": [ids]}` (selection optional) | `{"positions": {id: [x, y]}}` |
 | POST /api/subgraphs | `{"graph": {...}}` | `{"nodes": [catalog entries of the file's own definitions and the library's]}` |
-| POST /api/subgraphs/make | `{"graph", "selection": [ids], "name"}` | `{"graph"}`: the selection folded into a subgraph node |
+| POST /api/subgraphs/definition | `{"graph", "name"}` | `{"definition", "source", "version"}`: a definition as stored (the file's own, else the library's), to look inside or copy |
+| POST /api/subgraphs/make | `{"graph", "selection": [ids], "name", "params": [[node, param]]}` | `{"graph"}`: the selection folded into a subgraph node, exposing those params |
 | POST /api/subgraphs/unpack | `{"graph", "node"}` | `{"graph"}`: the subgraph node replaced by its inner nodes |
 """
 
@@ -71,6 +72,21 @@ def make_graph_tools_router(registry: Registry) -> APIRouter:
         problems = {name: d.problems for name, d in definitions.items() if d.problems}
         return {"nodes": entries, "problems": problems}
 
+    @router.post("/api/subgraphs/definition")
+    async def definition(request: Request) -> Any:
+        from ..subgraphs import available_definitions
+
+        body = await _body(request)
+        name = body.get("name")
+        if not isinstance(name, str):
+            return JSONResponse({"error": 'send {"graph": {...}, "name": "subgraph name"}'}, status_code=400)
+        found = available_definitions(parse_graph(body.get("graph"))).get(name)
+        if found is None:
+            return JSONResponse({"error": f"no subgraph {name!r} in the file or the library"}, status_code=404)
+        if found.problems:
+            return JSONResponse({"error": f"subgraph {name!r}: {'; '.join(found.problems)}"}, status_code=400)
+        return {"definition": found.data, "source": found.source, "version": found.version}
+
     @router.post("/api/subgraphs/make")
     async def make(request: Request) -> Any:
         from ..subgraph_edit import SubgraphEditError, make_subgraph
@@ -80,8 +96,13 @@ def make_graph_tools_router(registry: Registry) -> APIRouter:
         if not isinstance(graph, dict) or not isinstance(selection, list) or not all(isinstance(s, str) for s in selection):
             return JSONResponse({"error": 'send {"graph": {...}, "selection": [node ids], "name": "..."}'}, status_code=400)
         name = body.get("name") if isinstance(body.get("name"), str) else "subgraph"
+        params = body.get("params") or []
+        if not isinstance(params, list) or not all(
+            isinstance(p, list) and len(p) == 2 and all(isinstance(v, str) for v in p) for p in params
+        ):
+            return JSONResponse({"error": '"params" must be a list of [node, param] pairs'}, status_code=400)
         try:
-            return {"graph": make_subgraph(graph, selection, name)}
+            return {"graph": make_subgraph(graph, selection, name, params)}
         except SubgraphEditError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
 

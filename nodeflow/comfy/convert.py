@@ -69,12 +69,15 @@ def _order(node: ComfyNode) -> tuple:
 
 
 class _Builder:
-    def __init__(self, nodes: dict[str, ComfyNode], report: ImportReport):
+    def __init__(self, nodes: dict[str, ComfyNode], report: ImportReport, subgraphs: dict[str, Any], where: str = ""):
         self.nodes = nodes
         self.report = report
+        self.subgraphs = subgraphs  # ComfyUI subgraph id -> what it became (nodeflow.comfy.subgraphs)
+        self.where = where  # the subgraph definition these nodes lie in ("" at the top)
         self.graph = Graph()
         self.ids: dict[str, str] = {}
         self.used: set[str] = set()
+        self.helpers: set[str] = set()
 
     def new_id(self, base: str) -> str:
         node_id, count = base, 2
@@ -102,6 +105,9 @@ class _Builder:
         node, our_id = self.nodes[comfy_id], self.ids[comfy_id]
         if node.cls == "PrimitiveNode":
             return our_id, PRIMITIVES[_primitive_kind(node)][2]
+        if node.cls in self.subgraphs:
+            outputs = self.subgraphs[node.cls].outputs
+            return (our_id, outputs[slot]) if slot < len(outputs) and outputs[slot] else None
         mapping = MAPPINGS.get(node.cls)
         if mapping is None:
             name = node.outputs[slot] if slot < len(node.outputs) and node.outputs[slot] else f"output_{slot}"
@@ -116,6 +122,7 @@ class _Builder:
         helper_id = f"{our_id}_{_slug(node.outputs[slot]) if slot < len(node.outputs) else slot}"
         if helper_id not in self.graph.nodes:
             self.used.add(helper_id)
+            self.helpers.add(helper_id)
             pos = node.pos
             ui = {"pos": [round(pos[0]), round(pos[1]) + 360]} if pos else {}
             self.graph.nodes[helper_id] = GraphNode(
@@ -133,9 +140,13 @@ class _Builder:
             params = {} if value is None else {param: _primitive_value(node_type, value)}
             self.graph.nodes[our_id] = GraphNode(our_id, node_type, params, {}, mode, ui=ui)
             return
+        if node.cls in self.subgraphs:
+            self.graph.nodes[our_id] = self.subgraphs[node.cls].instance(self, node, our_id, mode, ui)
+            return
         mapping = MAPPINGS.get(node.cls)
         if mapping is None:
-            self.report.unknown.append({"id": node.id, "class_type": node.cls, "node": our_id})
+            where = f"{self.where}/" if self.where else ""
+            self.report.unknown.append({"id": f"{where}{node.id}", "class_type": node.cls, "node": where + our_id})
             ui["comfy"]["widgets_values"] = node.widgets if node.widgets is not None else node.values
             inputs = {}
             for name, link in node.inputs.items():
@@ -146,7 +157,7 @@ class _Builder:
             return
 
         def note(message: str) -> None:
-            self.report.approximate.append(f"{our_id} ({node.cls}): {message}")
+            self.report.approximate.append(f"{self.where + '/' if self.where else ''}{our_id} ({node.cls}): {message}")
 
         values = node.values if node.widgets is None else named_widgets(mapping, node.widgets)
         if mapping.convert is not None:
@@ -166,7 +177,8 @@ class _Builder:
         self.graph.nodes[our_id] = GraphNode(our_id, mapping.type, params, inputs, mode, ui=ui)
         model_param = _MODEL_PARAMS.get(mapping.type)
         if model_param and params.get(model_param):
-            self.report.models.append({"node": our_id, "param": model_param, "file": params[model_param]})
+            where = f"{self.where}/" if self.where else ""
+            self.report.models.append({"node": where + our_id, "param": model_param, "file": params[model_param]})
 
 
 def _looks(node: ComfyNode) -> dict[str, Any]:
@@ -201,22 +213,41 @@ def _primitive_value(node_type: str, value: Any) -> Any:
 def convert(kind: str, document: dict[str, Any], container: str, *, title: str = "") -> tuple[Graph, ImportReport]:
     """Build our graph from a classified ComfyUI document (see :func:`nodeflow.comfy.read.read_document`)."""
     report = ImportReport(kind, container)
+    subgraphs: dict[str, Any] = {}
+    definitions: dict[str, Any] = {}
     if kind == "workflow":
+        from .subgraphs import convert_definitions
+
         nodes, groups, warnings = from_workflow(document)
         report.warnings += warnings
-        # ComfyUI's own subgraphs (2025) are nodes whose type is a definition's id: name them in the report
-        inner = (document.get("definitions") or {}).get("subgraphs") if isinstance(document.get("definitions"), dict) else None
-        for definition in inner if isinstance(inner, list) else []:
-            if isinstance(definition, dict) and any(n.cls == definition.get("id") for n in nodes.values()):
-                report.warnings.append(f"ComfyUI subgraph {definition.get('name') or definition.get('id')!r} is not "
-                                       "imported yet: its nodes stay one placeholder")
+        # ComfyUI's own subgraphs (2025): definitions of ours, nodes of type subgraph.NAME
+        definitions, subgraphs = convert_definitions(document, report)
     else:
         nodes, groups = from_prompt(document), []
-    builder = _Builder(nodes, report)
+    builder = convert_nodes(nodes, report, subgraphs)
     graph = builder.graph
+    graph.definitions = definitions
     graph.meta = {"title": title or "Imported ComfyUI workflow",
                   "description": f"Imported from a ComfyUI {'workflow' if kind == 'workflow' else 'API prompt'}."}
+    report.nodes = len(graph.nodes) - len(builder.helpers)
+    comments = []
+    for node in sorted(nodes.values(), key=_order):
+        if node.cls in NOTES:
+            text = (node.widgets or [""])[0] if node.widgets else node.values.get("text", "")
+            comment: dict[str, Any] = {"text": str(text), **_looks(node)}
+            if node.size is not None:
+                comment["size"] = [round(node.size[0]), round(node.size[1])]
+            comments.append(comment)
+    if comments:
+        graph.ui["comments"] = comments
+    report.comments = len(comments)
+    graph.groups = _groups(groups, graph)
+    return graph, report
 
+
+def convert_nodes(nodes: dict[str, ComfyNode], report: ImportReport, subgraphs: dict[str, Any], where: str = "") -> _Builder:
+    """Our nodes for ComfyUI's (of the workflow, or of one subgraph definition: ``where`` names it)."""
+    builder = _Builder(nodes, report, subgraphs, where)
     # 1. our ids: prompts by the sampler port they feed, the rest by what they are
     roles: dict[str, str] = {}
     for node in sorted(nodes.values(), key=_order):
@@ -232,29 +263,17 @@ def convert(kind: str, document: dict[str, Any], container: str, *, title: str =
         mapping = MAPPINGS.get(node.cls)
         if node.id in roles:
             base = roles[node.id]
+        elif node.cls in subgraphs:
+            base = subgraphs[node.cls].name
         elif node.cls == "PrimitiveNode":
             base = _slug(node.title) if node.title else "primitive"
         else:
             base = mapping.base_id if mapping else _slug(node.cls)
         builder.ids[node.id] = builder.new_id(base)
-
-    # 2. the nodes, then notes as comments and groups by what lies inside them
+    # 2. the nodes
     for node in kept:
         builder.add(node)
-    report.nodes = len(kept)
-    comments = []
-    for node in sorted(nodes.values(), key=_order):
-        if node.cls in NOTES:
-            text = (node.widgets or [""])[0] if node.widgets else node.values.get("text", "")
-            comment: dict[str, Any] = {"text": str(text), **_looks(node)}
-            if node.size is not None:
-                comment["size"] = [round(node.size[0]), round(node.size[1])]
-            comments.append(comment)
-    if comments:
-        graph.ui["comments"] = comments
-    report.comments = len(comments)
-    graph.groups = _groups(groups, graph)
-    return graph, report
+    return builder
 
 
 def _groups(groups: list[dict[str, Any]], graph: Graph) -> list[dict[str, Any]]:

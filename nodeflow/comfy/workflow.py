@@ -23,6 +23,7 @@ class ComfyNode:
     values: dict[str, Any] = field(default_factory=dict)  # widget values by name (API prompts)
     widgets: list[Any] | None = None  # widget values by position (the editor's workflow)
     widget_inputs: set[str] = field(default_factory=set)  # widgets turned into inputs
+    input_names: list[str] = field(default_factory=list)  # input names by slot
     outputs: list[str] = field(default_factory=list)  # output names by slot
     output_types: list[str] = field(default_factory=list)
     title: str = ""
@@ -67,6 +68,7 @@ def from_workflow(document: dict[str, Any]) -> tuple[dict[str, ComfyNode], list[
         for port in entry.get("inputs") or []:
             if not isinstance(port, dict) or not isinstance(port.get("name"), str):
                 raise ComfyImportError(f"node {node.id} ({node.cls}): an input must be an object with a name")
+            node.input_names.append(port["name"])
             if port.get("widget"):
                 node.widget_inputs.add(port["name"])
             link = port.get("link")

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import flac, gif, jpeg, mp4, png, wav
+from . import flac, gif, jpeg, mp4, png, wav, webp
 from .limits import MAX_RECORD_BYTES, ArtifactError, loads_record, need
 from .record import dumps_record
 
@@ -74,7 +74,7 @@ class _UseSidecar(Exception):
 FORMATS: tuple[Format, ...] = (
     Format("PNG", (".png",), "image/png", lambda d: d[:8] == png.MAGIC, png.embed, png.read, png.strip, True, True),
     Format("JPEG", (".jpg", ".jpeg"), "image/jpeg", lambda d: d[:3] == b"\xff\xd8\xff", strip=jpeg.strip, credentials=True, watermark=True),
-    Format("WebP", (".webp",), "image/webp", lambda d: d[:4] == b"RIFF" and d[8:12] == b"WEBP", credentials=True, watermark=True),
+    Format("WebP", (".webp",), "image/webp", webp.is_webp, strip=webp.strip, credentials=True, watermark=True),
     Format("WAV", (".wav",), "audio/wav", wav.is_wav, wav.embed, wav.read, wav.strip, True),
     Format("FLAC", (".flac",), "audio/flac", flac.is_flac, flac.embed, flac.read, flac.strip, True),
     Format("OGG", (".ogg",), "audio/ogg", lambda d: d[:4] == b"OggS"),

@@ -44,6 +44,14 @@ def _table_size(flags: int) -> int:
 
 def comments(data: bytes) -> Iterator[tuple[int, int, bytes]]:
     """(start, end, payload) of each comment extension; walks the block structure."""
+    for start, end, label, payload in _extensions(data):
+        if label == 0xFE:
+            yield start, end, payload
+
+
+def _extensions(data: bytes) -> Iterator[tuple[int, int, int, bytes]]:
+    """(start, end, label, payload) of each extension block: the joined payload for comments, the
+    11-byte identifier for application blocks (where a C2PA manifest lives), nothing for the rest."""
     need(len(data) >= 13, "GIF: the header is truncated")
     offset = 13 + _table_size(data[10])
     while True:
@@ -55,8 +63,9 @@ def comments(data: bytes) -> Iterator[tuple[int, int, bytes]]:
             need(offset + 2 <= len(data), "GIF: an extension block is truncated")
             label = data[offset + 1]
             payload, end = _sub_blocks(data, offset + 2, keep=label == 0xFE)
-            if label == 0xFE:
-                yield offset, end, payload
+            if label == 0xFF:
+                payload = bytes(data[offset + 3 : offset + 14])
+            yield offset, end, label, payload
             offset = end
         elif marker == 0x2C:  # image descriptor, optional local table, LZW data
             need(offset + 11 <= len(data), "GIF: an image descriptor is truncated")
@@ -83,7 +92,9 @@ def read(data: bytes) -> str | None:
 
 
 def strip(data: bytes, *, credentials: bool = False) -> bytes:
-    for start, end, payload in comments(data):
-        if payload.startswith(MARK):
-            return data[:start] + data[end:]
+    """Without the provenance comment and, when ``credentials``, without the C2PA application block."""
+    cut = [(start, end) for start, end, label, payload in _extensions(data)
+           if (label == 0xFE and payload.startswith(MARK)) or (credentials and label == 0xFF and payload.startswith(b"C2PA"))]
+    for start, end in reversed(cut):
+        data = data[:start] + data[end:]
     return data

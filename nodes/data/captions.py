@@ -4,26 +4,12 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
-
-from nodeflow import Context, Param, node
+from nodeflow import Context, Embedder, Param, node
 
 from .bundled import NUMBER_WORDS
-from nodeflow import Embedder
+from .types import ImageDataset
 
-from .types import ImageDataset, ImageSet
-
-__all__ = ["embed_captions_of", "find_number"]
-
-
-def embed_captions_of(data: ImageSet, embedder) -> np.ndarray:
-    """One embedding per caption; each distinct caption is embedded once."""
-    if data.captions is None:
-        raise ValueError(f"the dataset {data.name!r} has no captions to embed")
-    distinct = sorted(set(data.captions))
-    vectors = np.asarray(embedder.encode(distinct), dtype=np.float32)
-    row = {caption: i for i, caption in enumerate(distinct)}
-    return vectors[[row[c] for c in data.captions]]
+__all__ = ["find_number"]
 
 
 @node("data.embed_captions", category="Data / Prepare", outputs=("dataset",))
@@ -31,7 +17,7 @@ def embed_captions(dataset: ImageDataset, embedder: Embedder, ctx: Context) -> I
     """Embed every caption with a sentence model (MiniLM), for caption-conditioned training."""
     from dataclasses import replace
 
-    embeddings = embed_captions_of(dataset, embedder)
+    embeddings = dataset.caption_embeddings(embedder)
     ctx.log(f"{len(set(dataset.captions))} distinct captions embedded to {embeddings.shape[1]} numbers each")
     return replace(dataset, embeddings=embeddings)
 

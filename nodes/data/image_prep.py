@@ -143,15 +143,6 @@ def split(
     seed: int = Param(0, kind="seed"),
 ) -> Split:
     """Shuffle (seeded) and hold out a share of the images for validation."""
-    train_index, validation_index = split_indices(len(dataset), validation, seed)
+    train_index, validation_index = dataset.split_indices(validation, seed)
     ctx.log(f"{len(train_index)} for training, {len(validation_index)} for validation")
     return Split(dataset.subset(train_index), dataset.subset(validation_index))
-
-
-def split_indices(count: int, share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """A seeded shuffle of range(count) cut into (train, held out); held out gets round(share*count)."""
-    order = np.random.default_rng(seed).permutation(count)
-    held = int(round(count * share))
-    if count - held < 1:
-        raise ValueError(f"a {share:.0%} validation split leaves nothing to train on ({count} items)")
-    return np.sort(order[held:]), np.sort(order[:held])

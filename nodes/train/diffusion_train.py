@@ -13,7 +13,6 @@ import numpy as np
 
 from nodeflow import Context, Param, node
 
-from nodes.data.captions import embed_captions_of
 from nodeflow.image_grid import sample_grid
 from nodeflow import Embedder, ImageDataset, ImageSet
 
@@ -105,7 +104,7 @@ def train_diffusion_model(
         if data.embeddings is not None:
             embeddings = data.embeddings
         elif embedder is not None:
-            embeddings = embed_captions_of(data, embedder)
+            embeddings = data.caption_embeddings(embedder)
         else:
             raise ValueError("caption conditioning needs an embedder linked (or a dataset from data.embed_captions)")
         if data.labels is not None and data.class_names:

@@ -14,7 +14,6 @@ import numpy as np
 from nodeflow import Context, Param, node
 
 from nodeflow.image_grid import sample_grid
-from nodes.data.image_prep import split_indices
 from nodeflow import Embedder, ImageDataset, ImageSet
 
 from .checkpoints import DiffusionCheckpoint, DiffusionModel
@@ -50,7 +49,7 @@ def fit_classifier(data: ImageSet, *, holdout: float = 0.2, seed: int = 0) -> tu
 
     if data.labels is None:
         raise ValueError("evaluation needs a labelled dataset (such as data.digits)")
-    train, held = split_indices(len(data), holdout, seed)
+    train, held = data.split_indices(holdout, seed)
     size = data.size if max(data.size) <= 16 else (16, 16)
     classifier = ImageClassifier(LogisticRegression(C=2.0, max_iter=5000), size)
     classifier.model.fit(classifier.features(data.pixels[train]), data.labels[train])

@@ -8,7 +8,7 @@ from nodeflow import Context, Image, Param, node
 from nodeflow.files import atomic_path, resolve_inside
 from nodeflow.files import input_file_fingerprint
 
-from .codec import VIDEO_EXTENSIONS, decode, encode_gif, encode_mp4, remux_mp4
+from nodeflow.video_files import VIDEO_EXTENSIONS, decode, encode_gif, encode_mp4, remux_mp4
 from .types import FrameList, Frames, Video, VideoPath
 
 try:  # the sound track input needs the audio pack's type; without it the node is left out

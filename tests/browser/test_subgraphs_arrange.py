@@ -43,6 +43,7 @@ def test_make_enter_edit_leave_and_unpack_a_subgraph(page):
     open_graph(page, CHAIN)
     select(page, "plus", "times")
     page.click("[data-testid=btn-make-subgraph]")
+    page.click("[data-testid=make-subgraph-ok]")
     page.wait_for_selector("[data-testid=node-subgraph]")
     assert node_ids(page) == {"n", "subgraph", "fmt", "show"}
     assert page.locator("[data-testid=unknown-subgraph]").count() == 0  # its ports are known

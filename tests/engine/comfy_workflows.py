@@ -42,6 +42,7 @@ class Workflow:
         self.links: list[list[Any]] = []
         self.groups: list[dict[str, Any]] = []
         self.widget_names: dict[int, dict[str, Any]] = {}  # for the API form
+        self.subgraphs: list[dict[str, Any]] = []  # ComfyUI's subgraph definitions (see fold)
 
     def add(self, node_id: int, cls: str, widgets: list[Any] | None = None, *, pos=(0, 0), named=None, **extra) -> "Workflow":
         inputs, outputs = PORTS[cls]
@@ -77,11 +78,93 @@ class Workflow:
         return self
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "last_node_id": max((n["id"] for n in self.nodes), default=0), "last_link_id": max((link[0] for link in self.links), default=0),
+        document = {
+            "last_node_id": max((n["id"] for n in self.nodes), default=0), "last_link_id": self._last_link(),
             "nodes": self.nodes, "links": self.links, "groups": self.groups, "config": {},
             "extra": {"ds": {"scale": 1, "offset": [0, 0]}}, "version": 0.4,
         }
+        if self.subgraphs:
+            document["definitions"] = {"subgraphs": self.subgraphs}
+        return document
+
+    def _last_link(self) -> int:
+        inner = [link["id"] for sub in self.subgraphs for link in sub["links"]]
+        return max([link[0] for link in self.links] + inner, default=0)
+
+    def fold(self, ids: list[int], name: str, sub_id: str, instance_id: int,
+             promote: tuple[tuple[int, str, str, Any], ...] = ()) -> "Workflow":
+        """Convert nodes to a subgraph as ComfyUI's frontend does (schema of ``ExportedSubgraph``): the nodes
+        move into ``definitions.subgraphs``, links that cross the edge start at the virtual input node -10
+        or end at the output node -20, and an instance node of type ``sub_id`` takes their place.
+        ``promote`` lists ``(node, widget, type, value)``: inner widgets shown on the instance."""
+        inside = set(ids)
+        inner_nodes = [n for n in self.nodes if n["id"] in inside]
+        first = inner_nodes[0]
+        instance: dict[str, Any] = {
+            "id": instance_id, "type": sub_id, "pos": list(first["pos"]), "size": [300, 140], "flags": {},
+            "order": first["order"], "mode": 0, "inputs": [], "outputs": [], "properties": {}, "widgets_values": [],
+        }
+        next_id = self._last_link() + 1
+        inner_links: list[dict[str, Any]] = []
+        sub_inputs: list[dict[str, Any]] = []
+        sub_outputs: list[dict[str, Any]] = []
+        kept: list[list[Any]] = []
+        into: dict[tuple[int, int], int] = {}
+        out_of: dict[tuple[int, int], int] = {}
+
+        def inner_link(origin, origin_slot, target, target_slot, kind) -> int:
+            nonlocal next_id
+            inner_links.append({"id": next_id, "origin_id": origin, "origin_slot": origin_slot, "target_id": target,
+                                "target_slot": target_slot, "type": kind})
+            next_id += 1
+            return next_id - 1
+
+        for link in self.links:
+            link_id, origin, origin_slot, target, target_slot, kind = link
+            if origin in inside and target in inside:
+                inner_links.append({"id": link_id, "origin_id": origin, "origin_slot": origin_slot, "target_id": target,
+                                    "target_slot": target_slot, "type": kind})
+            elif target in inside:
+                port = self.node(target)["inputs"][target_slot]
+                if (origin, origin_slot) not in into:
+                    into[(origin, origin_slot)] = len(sub_inputs)
+                    sub_inputs.append({"id": f"{sub_id}-in-{len(sub_inputs)}", "name": port["name"], "type": kind, "linkIds": []})
+                    instance["inputs"].append({"name": port["name"], "type": kind, "link": link_id})
+                    kept.append([link_id, origin, origin_slot, instance_id, len(instance["inputs"]) - 1, kind])
+                slot = into[(origin, origin_slot)]
+                port["link"] = inner_link(-10, slot, target, target_slot, kind)
+                sub_inputs[slot]["linkIds"].append(port["link"])
+            elif origin in inside:
+                if (origin, origin_slot) not in out_of:
+                    out_of[(origin, origin_slot)] = len(sub_outputs)
+                    made = inner_link(origin, origin_slot, -20, len(sub_outputs), kind)
+                    output = self.node(origin)["outputs"][origin_slot]["name"]
+                    sub_outputs.append({"id": f"{sub_id}-out-{len(sub_outputs)}", "name": output, "type": kind, "linkIds": [made]})
+                    instance["outputs"].append({"name": output, "type": kind, "links": []})
+                slot = out_of[(origin, origin_slot)]
+                instance["outputs"][slot]["links"].append(link_id)
+                kept.append([link_id, instance_id, slot, target, target_slot, kind])
+            else:
+                kept.append(link)
+        for node_id, widget, kind, value in promote:
+            inner = self.node(node_id)
+            slot = len(sub_inputs)
+            made = inner_link(-10, slot, node_id, len(inner["inputs"]), kind)
+            inner["inputs"].append({"name": widget, "type": kind, "widget": {"name": widget}, "link": made})
+            sub_inputs.append({"id": f"{sub_id}-in-{slot}", "name": widget, "type": kind, "linkIds": [made]})
+            instance["inputs"].append({"name": widget, "type": kind, "widget": {"name": widget}, "link": None})
+            instance["widgets_values"].append(value)
+        self.links = kept
+        self.nodes = [n for n in self.nodes if n["id"] not in inside] + [instance]
+        self.subgraphs.append({
+            "id": sub_id, "version": 1, "state": {"lastNodeId": max(ids), "lastLinkId": next_id - 1, "lastGroupId": 0,
+                                                  "lastRerouteId": 0},
+            "revision": 0, "config": {}, "name": name,
+            "inputNode": {"id": -10, "bounding": [0, 0, 120, 60]}, "outputNode": {"id": -20, "bounding": [900, 0, 120, 60]},
+            "inputs": sub_inputs, "outputs": sub_outputs, "widgets": [], "nodes": inner_nodes, "groups": [],
+            "links": inner_links, "extra": {},
+        })
+        return self
 
     def to_prompt(self) -> dict[str, Any]:
         """The API format: widget values by name, links as [source id, slot]; no reroutes, notes or primitives."""

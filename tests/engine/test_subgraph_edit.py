@@ -69,3 +69,14 @@ def test_edits_that_cannot_be_made_say_why():
         make_subgraph(GRAPH, [], "x")
     with pytest.raises(SubgraphEditError, match="not a subgraph node"):
         unpack_subgraph(GRAPH, "plus")
+
+
+def test_make_can_expose_params_of_the_selection(executor):
+    made = make_subgraph(GRAPH, ["plus", "times"], "adder", params=[["plus", "value"], ["times", "op"]])
+    assert made["definitions"]["adder"]["params"] == {"value": [["plus", "value"]], "op": [["times", "op"]]}
+    made["nodes"]["adder"]["params"] = {"value": 5}
+    assert value_of(executor, made) == (3 + 5) * 3 + 1
+    with pytest.raises(SubgraphEditError, match="fed by a link"):
+        make_subgraph(GRAPH, ["plus", "times"], "adder", params=[["times", "a"]])
+    with pytest.raises(SubgraphEditError, match="not a param of a selected node"):
+        make_subgraph(GRAPH, ["plus"], "adder", params=[["n", "value"]])

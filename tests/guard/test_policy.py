@@ -225,3 +225,26 @@ def test_serve_refuses_a_served_graph_that_breaks_its_attached_policy(tmp_path):
         assert client.post("/v1/runs", json={"graph_name": "free.json"}).status_code == 202
         assert client.post("/v1/runs", json={"graph": {"nodeflow": 1, "nodes": nodes}}).status_code == 202
         assert client.post("/v1/runs", json={"graph_name": "strict.json"}).status_code == 422  # no cached plan skips it
+
+
+def test_a_policy_written_into_the_data_folder_while_running_applies_to_the_next_run(tmp_path, monkeypatch):
+    """A long-running server reuses plans of graphs it has seen; the data folder's policy file, edited
+    (or added, or removed) meanwhile, still decides the next run of the same graph."""
+    from nodeflow.executor import Executor, GraphInvalid
+    from nodeflow.settings import Settings
+
+    monkeypatch.delenv("NODEFLOW_POLICY", raising=False)
+    settings = Settings(home=tmp_path / "home", output_dir=tmp_path / "out", extra_input_dirs=[], allow_cwd_inputs=False)
+    executor = Executor(Registry().load_all(), settings)
+    nodes = {"a": {"type": "core.text", "params": {"text": "hi"}},
+             "join": {"type": "core.concat", "inputs": {"a": ["a", "text"]}}}
+    assert executor.run(graph(nodes)).ok
+
+    settings.home.mkdir(parents=True, exist_ok=True)
+    (settings.home / "policy.toml").write_text('[nodes]\ndeny = ["core.concat"]\n')
+    with pytest.raises(GraphInvalid) as refused:
+        executor.run(graph(nodes))
+    assert [(p.node, "core.concat is not allowed" in p.message) for p in refused.value.problems] == [("join", True)]
+
+    (settings.home / "policy.toml").unlink()
+    assert executor.run(graph(nodes)).ok

@@ -130,7 +130,7 @@ def test_a_users_own_certificate_is_used(executor, settings, tmp_path, monkeypat
     assert inspect_artifact(path, home=settings.home).credentials["trusted"]
 
 
-@pytest.mark.parametrize("filename", ["a.png", "a.jpg", "a.wav", "a.flac"])
+@pytest.mark.parametrize("filename", ["a.png", "a.jpg", "a.webp", "a.gif", "a.mp4", "a.wav", "a.flac"])
 def test_signed_artifacts_reproduce_as_the_same_content(executor, settings, tmp_path, filename):
     from nodeflow.reproduce import reproduce
     from nodeflow.settings import Settings

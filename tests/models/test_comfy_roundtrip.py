@@ -68,3 +68,21 @@ def test_a_lora_hires_fix_workflow_runs_every_mapped_node(executor, tmp_path: Pa
     ran = set(result.ran)
     assert {"lora", "sampler", "upscale_latent", "sampler_2", "decode", "scale_image", "preview", "seed"} <= ran
     assert [e for e in log.of("preview") if e["node"] == "preview"]
+
+
+def test_a_workflow_with_a_comfyui_subgraph_paints_what_the_flat_one_paints(executor, tmp_path: Path):
+    workflow = small(text_to_image("tiny-sd", size=64))
+    workflow.node(3)["widgets_values"][2] = 2  # steps inside; the subgraph node's promoted widget says 5
+    workflow.fold([3, 10, 8], "Sample and decode", "5d0c2f7e-3b8a-4f1e-9c6d-0a2b4c6d8e10", 30,
+                  promote=((3, "steps", "INT", 5),))
+    source = tmp_path / "with_subgraph.json"
+    source.write_text(json.dumps(workflow.to_json()))
+    graph, report = import_file(source, default_registry())
+    assert report.unknown == [] and graph.nodes["sample_and_decode"].params == {"steps": 5}
+    result = executor.run(parse_graph(graph_to_dict(graph)), output_dir=tmp_path / "out")
+    assert result.ok, result.error
+    assert {"sample_and_decode/sampler", "sample_and_decode/decode"} <= set(result.ran)
+    with PILImage.open(tmp_path / "out" / "ComfyUI.png") as saved:
+        painted = np.asarray(saved.convert("RGB"))
+    reference = executor.run(parse_graph(text_to_image_steps(sampler="ddim")), only=["decode"])
+    assert np.array_equal(painted, np.asarray(reference.outputs["decode"]["image"]))

@@ -56,7 +56,7 @@ def test_split_is_seeded_disjoint_and_complete(digits_data, quiet):
     pairs = {tuple(p.ravel()) for p in held.pixels[:20]}
     assert not pairs & {tuple(p.ravel()) for p in train.pixels} or len(pairs) < 20  # duplicates in digits are rare
     with pytest.raises(ValueError, match="leaves nothing to train on"):
-        image_prep.split_indices(1, 0.9, 0)
+        digits_data.subset([0]).split_indices(0.9, 0)
 
 
 def test_split_text_cuts_at_a_line_end(quiet):

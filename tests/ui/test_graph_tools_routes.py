@@ -85,3 +85,24 @@ def test_make_and_unpack_a_subgraph_over_http(client):
     assert back["nodes"]["b"]["inputs"] == {"a": ["a", "value"]} and back["nodes"]["c"]["inputs"]["a"] == ["b", "value"]
     refused = client.post("/api/subgraphs/unpack", json={"graph": graph, "node": "a"})
     assert refused.status_code == 400 and "not a subgraph node" in refused.json()["error"]
+
+
+def test_a_definition_as_stored_the_files_own_or_the_librarys(client, tmp_path, monkeypatch):
+    library = tmp_path / "library"
+    library.mkdir()
+    shared = {"version": 3, "nodes": {"m": {"type": "core.int_math"}}, "outputs": {"y": ["m", "value"]}}
+    (library / "shared.json").write_text(json.dumps({"nodeflow": 1, "definitions": {"shared": shared}}))
+    monkeypatch.setenv("NODEFLOW_SUBGRAPHS", str(library))
+    own = {"nodes": {"k": {"type": "core.int"}}, "outputs": {"v": ["k", "value"]}}
+    graph = {"nodeflow": 1, "nodes": {}, "definitions": {"own": own}}
+    found = client.post("/api/subgraphs/definition", json={"graph": graph, "name": "shared"}).json()
+    assert found == {"definition": shared, "source": str(library / "shared.json"), "version": 3}
+    mine = client.post("/api/subgraphs/definition", json={"graph": graph, "name": "own"}).json()
+    assert mine["definition"] == own and mine["source"] == "graph"
+    missing = client.post("/api/subgraphs/definition", json={"graph": graph, "name": "nope"})
+    assert missing.status_code == 404 and "nope" in missing.json()["error"]
+    made = client.post("/api/subgraphs/make", json={"graph": {"nodeflow": 1, "nodes": {"a": {"type": "core.int"}}},
+                                                    "selection": ["a"], "params": [["a", "value"]]})
+    assert made.json()["graph"]["definitions"]["subgraph"]["params"] == {"value": [["a", "value"]]}
+    bad = client.post("/api/subgraphs/make", json={"graph": graph, "selection": ["a"], "params": "a.value"})
+    assert bad.status_code == 400

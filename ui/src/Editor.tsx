@@ -21,6 +21,7 @@ import { handleName, wouldCycle, type FlowNode } from "./graphModel";
 import { GroupView, groupNodes, type GroupNode } from "./GroupView";
 import { NodeView } from "./NodeView";
 import { Palette } from "./Palette";
+import { enterSubgraph, SUBGRAPH, useReadOnly } from "./subgraphs";
 import type { Wanted } from "./search";
 import { notify } from "./toasts";
 import type { NodeData, NodeTypeSpec } from "./types";
@@ -38,6 +39,7 @@ export function Canvas(props: { commands: Commands; ui: UiStore; theme: "dark" |
     useShallow((s) => ({ nodes: s.nodes, edges: s.edges, groups: s.doc.groups, groupSelection: s.groupSelection })),
   );
   const palette = useStore(ui, (s) => s.palette);
+  const readOnly = useReadOnly(); // a library subgraph opened to look inside
   const groupBoxes = useRef<GroupNode[]>([]);
   const d = doc.getState;
 
@@ -141,14 +143,24 @@ export function Canvas(props: { commands: Commands; ui: UiStore; theme: "dark" |
         onNodeDragStop={() => d().commit()}
         onDoubleClick={(e) => {
           const t = e.target as HTMLElement;
-          if (t.classList.contains("react-flow__pane")) commands.openPalette(e.clientX, e.clientY);
+          if (t.classList.contains("react-flow__pane") && !readOnly) commands.openPalette(e.clientX, e.clientY);
         }}
+        onNodeDoubleClick={(e, node) => {
+          // double-click a subgraph node (not one of its fields or its title) to open it
+          const t = e.target as HTMLElement;
+          const type = (node.data as NodeData).type;
+          if (!type?.startsWith(SUBGRAPH) || t.closest("input, select, textarea, button, .nf-title, .nf-handle")) return;
+          enterSubgraph(doc, specs, node.id).catch((err) => notify(String(err.message || err), "error"));
+        }}
+        nodesDraggable={!readOnly}
+        nodesConnectable={!readOnly}
+        edgesReconnectable={!readOnly}
         onPaneClick={() => ui.setState({ palette: null })}
         zoomOnDoubleClick={false}
         defaultViewport={props.initialViewport /* the first paint at the saved view: no second layout pass */}
         minZoom={0.05}
         maxZoom={3}
-        deleteKeyCode={["Delete", "Backspace"]}
+        deleteKeyCode={readOnly ? null : ["Delete", "Backspace"]}
         selectionKeyCode="Shift"
         multiSelectionKeyCode={["Shift", "Meta", "Control"]}
         onlyRenderVisibleElements={nodes.length > CULL_ABOVE}
@@ -165,7 +177,7 @@ export function Canvas(props: { commands: Commands; ui: UiStore; theme: "dark" |
           nodeColor={(n) => (n.type === "nfgroup" ? "transparent" : modeColour((n.data as NodeData).mode))} />
         <Controls showInteractive={false} />
       </ReactFlow>
-      {palette && (
+      {palette && !readOnly && (
         <Palette catalog={catalog} x={palette.x} y={palette.y} wanted={palette.wanted} onPick={addNode} onClose={() => ui.setState({ palette: null })} />
       )}
       {nodes.length === 0 && (

@@ -11,6 +11,8 @@ import type { NodeRun } from "./runState";
 import type { NodeData, NodeTypeSpec, Problem } from "./types";
 import { OutputLinks, Preview, showsPreview } from "./Preview";
 import { isSweep, SweepEditor, type SweepValue } from "./Sweep";
+import { useReadOnly } from "./subgraphs";
+import { ExposeToggle } from "./SubgraphPorts";
 import { ParamWidget } from "./widgets";
 
 const STATUS_TEXT: Record<string, string> = {
@@ -28,6 +30,7 @@ function NodeViewInner({ id, data, selected }: NodeProps<FlowNode>) {
   const spec = specs.get(data.type);
   const published = usePublished(id);
   const collapsed = !!data.ui.collapsed;
+  const readOnly = useReadOnly(); // inside a library subgraph: look, do not touch
   const title = (data.ui.title as string) || spec?.title || data.type;
   const status = run?.status && run.status !== "idle" ? run.status : "";
   const portProblems = new Map<string, Problem[]>();
@@ -47,7 +50,7 @@ function NodeViewInner({ id, data, selected }: NodeProps<FlowNode>) {
   ].filter(Boolean).join(" ");
   return (
     <div className={cls} data-testid={`node-${id}`} data-status={status || "idle"} data-mode={data.mode}>
-      <NodeToolbar position={Position.Top} className="nf-node-toolbar">
+      <NodeToolbar position={Position.Top} className="nf-node-toolbar" isVisible={readOnly ? false : undefined}>
         <button data-testid={`tb-run-${id}`} title="run up to this node (Ctrl+Shift+Enter)" onClick={() => commands.runTo(id)}>▶ here</button>
         <button data-testid={`tb-bypass-${id}`} title="bypass (Ctrl+B)" className={data.mode === "bypass" ? "on" : ""}
           onClick={() => actions.patchNode(id, (d) => ({ ...d, mode: d.mode === "bypass" ? "run" : "bypass" }))}>bypass</button>
@@ -69,7 +72,7 @@ function NodeViewInner({ id, data, selected }: NodeProps<FlowNode>) {
       {!spec && <div className="nf-problem" data-testid={`unknown-${id}`}>unknown node type {data.type}</div>}
       {spec && <Ports id={id} spec={spec} collapsed={collapsed} portProblems={portProblems} />}
       {spec && !collapsed && spec.params.length > 0 && (
-        <div className="nf-params">
+        <fieldset className="nf-params" disabled={readOnly} data-testid={`params-${id}`}>
           {spec.params.map((p) => {
             const bad = portProblems.get(p.name);
             return (
@@ -91,6 +94,7 @@ function NodeViewInner({ id, data, selected }: NodeProps<FlowNode>) {
                   title={published.has(p.name) ? "published: a field of the graph's app form (click to stop)" : "publish as an input of the graph's app form"}
                   data-testid={`publish-${id}-${p.name}`} data-on={published.has(p.name)}
                   onClick={() => doc.getState().togglePublished(id, p.name)}>◉</button>
+                <ExposeToggle node={id} param={p.name} />
                 {p.kind !== "json" && !isSweep(data.params[p.name]) && (
                   <button type="button" className="nf-sweep-btn nodrag" title="try several values (a sweep)" data-testid={`sweep-on-${id}-${p.name}`}
                     onClick={() => actions.setParam(id, p.name, { sweep: [data.params[p.name] ?? p.default] }, true)}>⋯</button>
@@ -98,7 +102,7 @@ function NodeViewInner({ id, data, selected }: NodeProps<FlowNode>) {
               </div>
             );
           })}
-        </div>
+        </fieldset>
       )}
       {!collapsed && run && <Preview run={run} id={id} />}
       {!collapsed && run?.urls && <OutputLinks urls={run.urls} id={id} />}

@@ -9,6 +9,7 @@ import type { ProblemStore } from "./problemStore";
 import type { DocumentStore } from "./store/document";
 import type { Tabs } from "./store/tabs";
 import { describeImport, importComfy, looksLikeComfy } from "./comfyImport";
+import { insidePrefix, rootFile } from "./subgraphs";
 import { notify } from "./toasts";
 import type { GraphFile, Problem } from "./types";
 import { togglePanel, type UiStore } from "./uiState";
@@ -53,7 +54,9 @@ export function createCommands(deps: {
 
   const commands: Commands = {
     async run(only) {
-      const response = await api.run(d().file(rf.getViewport()), only);
+      // inside a subgraph the whole graph runs (the open level's nodes show their part of it)
+      const prefix = insidePrefix();
+      const response = await api.run(rootFile(d().file(rf.getViewport())), only?.map((id) => prefix + id));
       const body = await response.json().catch(() => ({}));
       if (response.ok) {
         tabs.setRun(body.run);
@@ -91,7 +94,7 @@ export function createCommands(deps: {
       window.open(body.url, "_blank", "noopener");
     },
     save() {
-      const file = d().file(rf.getViewport());
+      const file = rootFile(d().file(rf.getViewport())); // inside a subgraph: the whole graph
       const title = String(file.meta?.title || tabs.active().source.replace(/\.json$/, "") || "graph");
       const name = title.toLowerCase().replace(/[^a-z0-9]+/g, "_").replace(/^_|_$/g, "") || "graph";
       const url = URL.createObjectURL(new Blob([stringifyGraph(file)], { type: "application/json" }));

@@ -4,6 +4,7 @@ import { createContext, useContext, useSyncExternalStore } from "react";
 import type { ProblemStore } from "./problemStore";
 import type { NodeRun } from "./runState";
 import type { DocumentStore } from "./store/document";
+import { usePrefix } from "./subgraphs";
 import type { RunStore } from "./store/runs";
 import type { Catalog, NodeTypeSpec } from "./types";
 
@@ -32,9 +33,10 @@ export function useEditor(): EditorContextValue {
 
 export function useNodeRun(id: string): NodeRun | undefined {
   const { runs } = useEditor();
+  const flat = usePrefix() + id; // inside a subgraph, its nodes run under their path
   return useSyncExternalStore(
-    (fn) => runs.subscribeNode(id, fn),
-    () => runs.node(id),
+    (fn) => runs.subscribeNode(flat, fn),
+    () => runs.node(flat),
   );
 }
 

@@ -4,7 +4,11 @@ import * as clipboard from "./clipboard";
 import type { Commands } from "./commands";
 import { isTyping, shortcutFor } from "./keymap";
 import type { DocumentStore } from "./store/document";
+import { readOnlyNow } from "./subgraphs";
 import type { UiStore } from "./uiState";
+
+// what changes the graph: refused while a library subgraph is open read-only
+const EDITS = new Set(["paste", "duplicate", "group", "bypass", "mute", "collapse", "palette"]);
 
 export function useKeyboard(commands: Commands, doc: DocumentStore, ui: UiStore): void {
   useEffect(() => {
@@ -18,7 +22,7 @@ export function useKeyboard(commands: Commands, doc: DocumentStore, ui: UiStore)
         return;
       }
       const shortcut = shortcutFor(e);
-      if (!shortcut) return;
+      if (!shortcut || (readOnlyNow() && EDITS.has(shortcut.action!))) return;
       if (!shortcut.keepDefault) e.preventDefault();
       if (shortcut.action === "paste") pasteTimer = window.setTimeout(() => commands.paste(), 80);
       else commands.perform(shortcut.action!);
@@ -32,7 +36,7 @@ export function useKeyboard(commands: Commands, doc: DocumentStore, ui: UiStore)
       }
     };
     const onPaste = (e: ClipboardEvent) => {
-      if (isTyping(e.target)) return;
+      if (isTyping(e.target) || readOnlyNow()) return;
       window.clearTimeout(pasteTimer);
       commands.paste(clipboard.parse(e.clipboardData?.getData("text/plain")) || clipboard.stored());
       e.preventDefault();

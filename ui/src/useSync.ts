@@ -2,6 +2,7 @@
 // (one EventSource, through api.ts) folded into the run store, with a toast when a run ends.
 import { useEffect } from "react";
 import { api } from "./api";
+import { withoutOutsideFed } from "./portEdits";
 import type { ProblemStore } from "./problemStore";
 import type { RunEvent } from "./runState";
 import type { DocumentStore } from "./store/document";
@@ -20,7 +21,8 @@ export function usePersistAndValidate(doc: DocumentStore, tabs: Tabs, problems: 
     };
     const validate = () => {
       const n = ++asked;
-      api.validate(doc.getState().file(null)).then((r) => { if (n === asked) problems.set(r.problems); }).catch(() => undefined);
+      const file = doc.getState().file(null);
+      api.validate(file).then((r) => { if (n === asked) problems.set(withoutOutsideFed(r.problems, file)); }).catch(() => undefined);
     };
     validate();
     persist();

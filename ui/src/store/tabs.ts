@@ -3,6 +3,7 @@
 // reload brings back every tab as it was.
 import { createStore, type StoreApi } from "zustand/vanilla";
 import { UndoStack } from "../history";
+import { nav, rootFile, rootUndo } from "../subgraphs";
 import type { GraphFile, Viewport } from "../types";
 import type { DocumentStore } from "./document";
 import { withoutViewport } from "./document";
@@ -106,13 +107,15 @@ export function createTabs(
     const body = bodies.get(active);
     if (!body) return;
     const tab = info(active);
-    body.file = doc.getState().file(view.viewport());
-    body.undo = doc.getState().undoStack();
+    // inside a subgraph, the tab keeps the whole graph (with the open levels written back)
+    body.file = rootFile(doc.getState().file(view.viewport()));
+    body.undo = rootUndo() || doc.getState().undoStack();
     body.memory = runs.memoryOf(tab.run, body.memory);
     patch(active, { dirty: doc.getState().dirty });
   };
 
   const show = (id: string) => {
+    nav.setState({ path: [] }); // another graph shows: no subgraph of it is open
     const body = bodies.get(id)!;
     const tab = info(id);
     doc.getState().load(body.file, body.undo || undefined, tab.dirty);

@@ -1,4 +1,4 @@
-"""Encoding and decoding with the ffmpeg that imageio-ffmpeg ships, and GIFs with Pillow.
+"""Video files for every pack: encoding and decoding with the ffmpeg that imageio-ffmpeg ships, GIFs with Pillow.
 
 MP4 is H.264 in yuv420p (plays in every browser) with bit-exact muxing and a fixed thread count, so
 the same frames give the same bytes on the same machine.
