@@ -37,6 +37,10 @@ from nodeflow.graph import parse_graph  # noqa: E402
 from nodeflow.settings import Settings  # noqa: E402
 
 HELLO = json.loads((REPO / "graphs" / "hello_image.json").read_text())
+# the save node's default invisible watermark (RivaGAN) costs about a second of CPU per image, every
+# job, cached or not: measured with it off, so the table shows what serving and the backends add
+HELLO["nodes"]["save"]["params"]["watermark"] = "none"
+NO_MARK = {"save.watermark": "none"}
 ROWS: list[tuple[str, str, str]] = []
 
 
@@ -77,12 +81,30 @@ def start_server(home: Path) -> tuple[subprocess.Popen, str]:
     raise SystemExit("nodeflow serve did not start")
 
 
-def one_job(http: httpx.Client, body: dict) -> float:
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a process has used: what it costs, whatever the machine's load."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def job_run_s(http: httpx.Client, run_id: str) -> float:
+    """How long the job itself ran in the server (the queue's started -> finished)."""
+    for _ in range(200):
+        job = http.get(f"/v1/runs/{run_id}").json()
+        if job.get("finished"):
+            return job["finished"] - job["started"]
+        time.sleep(0.01)
+    raise SystemExit(f"job {run_id} never recorded its end")
+
+
+def one_job(http: httpx.Client, body: dict, ids: list[str] | None = None) -> float:
     """Submit and follow the job's events to the end; seconds from submit to run_finished."""
     started = time.perf_counter()
     answer = http.post("/v1/runs", json=body)
     answer.raise_for_status()
     run_id = answer.json()["id"]
+    if ids is not None:
+        ids.append(run_id)
     with http.stream("GET", f"/v1/runs/{run_id}/events") as stream:
         for line in stream.iter_lines():
             if line.startswith("data: ") and '"run_finished"' in line:
@@ -97,7 +119,7 @@ def bench_serve(jobs: int) -> None:
     home = Path(tempfile.mkdtemp(prefix="nodeflow-bench-serve-"))
     proc, url = start_server(home)
     try:
-        body = {"graph_name": "hello_image.json"}
+        body = {"graph_name": "hello_image.json", "set": NO_MARK}
         # the same cached run in-process: one executor recording history as serve's does, and a
         # fresh output folder per job as serve gives each job (so the output node writes its own file)
         from nodeflow.history import RunHistory
@@ -107,24 +129,33 @@ def bench_serve(jobs: int) -> None:
                             listeners=[HistoryListener(RunHistory.in_folder(home / "inproc"))])
         plan = executor.prepare(parse_graph(copy.deepcopy(HELLO)))
         executor.run_plan(plan, output_dir=home / "inproc" / "warm")
-        through, inproc = [], []
+        through, inproc, ids, served_cpu, local_cpu = [], [], [], 0.0, 0.0
         with httpx.Client(base_url=url, timeout=120) as http:
             one_job(http, body)  # warm: the jobs after this one are cached
             for i in range(jobs):  # interleaved, so the machine's load drifts equally on both
-                through.append(one_job(http, body))
-                started = time.perf_counter()
+                cpu = cpu_s(proc.pid)
+                through.append(one_job(http, body, ids))
+                served_cpu += cpu_s(proc.pid) - cpu
+                started, cpu = time.perf_counter(), time.process_time()
                 executor.run_plan(plan, output_dir=home / "inproc" / f"job{i}")
                 inproc.append(time.perf_counter() - started)
+                local_cpu += time.process_time() - cpu
+            ran = [job_run_s(http, run_id) for run_id in ids]
         api, local = statistics.median(through) * 1e3, statistics.median(inproc) * 1e3
         row("cached hello_image job through serve (median)", f"{api:.1f} ms", f"in-process {local:.1f} ms")
         row("API overhead per job", f"{api - local:.1f} ms", "(target < 15 ms; submit + SSE to run_finished)")
+        serving = statistics.median(t - r for t, r in zip(through, ran)) * 1e3
+        row("  of which serving (submit, queue, events: total - the job's own run)", f"{serving:.1f} ms",
+            f"the job's run inside the server {statistics.median(ran) * 1e3:.1f} ms")
+        row("  CPU per job: server process / in-process run", f"{served_cpu / jobs * 1e3:.1f} / {local_cpu / jobs * 1e3:.1f} ms",
+            "(CPU time: the part of the overhead that the machine's load does not inflate)")
 
         before = rss_mb(proc.pid)
         latencies: list[float] = []
 
         def client(k: int) -> list[float]:
             with httpx.Client(base_url=url, timeout=300) as http:
-                return [one_job(http, {"graph_name": "hello_image.json", "set": {"caption.text": f"c{k}-{j % 2}"}})
+                return [one_job(http, {"graph_name": "hello_image.json", "set": {**NO_MARK, "caption.text": f"c{k}-{j % 2}"}})
                         for j in range(10)]
 
         started = time.perf_counter()
@@ -225,6 +256,8 @@ def main() -> None:
         bench_serve(args.jobs)
     if not args.skip_ray:
         bench_ray(args.nodes)
+    load = os.getloadavg()
+    row("load average (1, 5, 15 min) at the end", " / ".join(f"{x:.1f}" for x in load))
     width = max(len(r[0]) for r in ROWS)
     print(f"\n{'measure':<{width}}  {'value':>18}  note")
     for what, value, note in ROWS:

@@ -7,6 +7,13 @@ and a job left ``running`` by a process that is gone becomes ``interrupted`` (ne
 is claimed in one transaction). Pending jobs can be cancelled and reordered; a finished one can be run
 again as a new job.
 
+Each job has an owner, the queue that will run it: servers sharing a data folder (the editor and
+``serve``, or two ``serve``s) each run only their own jobs, so a job's events reach the server it was
+submitted to. A server started from the command line is named by kind and port on this host
+(``owner_name("serve", 8188)``), so one restarted on the same port runs what it left pending; a queue
+opened without a name owns its jobs for this process only. Jobs written before owners existed (no
+owner) run in whichever server claims them first.
+
 Same rules as the history: write-ahead log, ``synchronous=NORMAL`` (a committed change survives the
 process being killed at any moment), one connection per process guarded by a lock.
 
@@ -17,6 +24,7 @@ process being killed at any moment), one connection per process guarded by a loc
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -25,11 +33,11 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from .files import pid_alive
 
-__all__ = ["JobQueue", "JobWorker", "JOBS_FILE", "FINISHED", "default_concurrency"]
+__all__ = ["JobQueue", "JobWorker", "JOBS_FILE", "FINISHED", "default_concurrency", "owner_name"]
 
 JOBS_FILE = "jobs.sqlite3"
 FINISHED = ("ok", "error", "cancelled", "interrupted")
@@ -48,12 +56,14 @@ CREATE TABLE IF NOT EXISTS jobs (
     error TEXT,
     outputs TEXT,
     pid INTEGER,
-    host TEXT
+    host TEXT,
+    owner TEXT
 );
-CREATE INDEX IF NOT EXISTS jobs_queued ON jobs (status, position);
 CREATE INDEX IF NOT EXISTS jobs_by_created ON jobs (created DESC);
 """
-_COLUMNS = "id, position, created, started, finished, status, source, title, error, outputs"
+_INDEXES = "CREATE INDEX IF NOT EXISTS jobs_queued_by_owner ON jobs (status, owner, position)"
+_MINE = "(owner = ? OR owner IS NULL)"  # a job of this queue, or one written before owners existed
+_COLUMNS = "id, position, created, started, finished, status, source, title, error, outputs, owner"
 
 
 def default_concurrency() -> int:
@@ -62,25 +72,37 @@ def default_concurrency() -> int:
     return int(text) if text.isdigit() and int(text) > 0 else 1
 
 
-class JobQueue:
-    """The persistent queue. Safe to share between threads."""
+def owner_name(kind: str, port: int | str) -> str:
+    """The queue name of a server of ``kind`` ("editor", "serve") listening on ``port`` of this host."""
+    return f"{socket.gethostname()}/{kind}:{port}"
 
-    def __init__(self, path: Path | str):
+
+class JobQueue:
+    """The persistent queue. Safe to share between threads. ``owner``: the jobs this queue adds and
+    runs (default: this process's own)."""
+
+    def __init__(self, path: Path | str, owner: str | None = None):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        if "owner" not in {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}:
+            with contextlib.suppress(sqlite3.OperationalError):  # another process added it first
+                self._db.execute("ALTER TABLE jobs ADD COLUMN owner TEXT")
+        self._db.execute(_INDEXES)
         self._lock = threading.Lock()
         self._host = socket.gethostname()
+        self.owner = owner or f"{self._host}/process:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._mine: set[str] = set()  # jobs this process is running
         self.changed = threading.Condition()  # notified whenever a job is added or changes state
+        self.version = 0  # counts those notifications: a worker that saw no job waits only if none came since
         self.recover()
 
     @classmethod
-    def in_folder(cls, home: Path | str) -> "JobQueue":
-        return cls(Path(home) / JOBS_FILE)
+    def in_folder(cls, home: Path | str, owner: str | None = None) -> "JobQueue":
+        return cls(Path(home) / JOBS_FILE, owner)
 
     def close(self) -> None:
         with self._lock:
@@ -92,40 +114,29 @@ class JobQueue:
         """Add a job at the end of the queue; returns its id."""
         job_id = uuid.uuid4().hex[:12]
         text = json.dumps(request, default=str, ensure_ascii=False)
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                (last,) = self._db.execute("SELECT COALESCE(MAX(position), 0) FROM jobs").fetchone()
-                self._db.execute(
-                    "INSERT INTO jobs (id, position, created, status, source, title, request) VALUES (?, ?, ?, 'queued', ?, ?, ?)",
-                    (job_id, last + 1, time.time(), source, title, text),
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._transaction():
+            (last,) = self._db.execute("SELECT COALESCE(MAX(position), 0) FROM jobs").fetchone()
+            self._db.execute(
+                "INSERT INTO jobs (id, position, created, status, source, title, request, owner) "
+                "VALUES (?, ?, ?, 'queued', ?, ?, ?, ?)",
+                (job_id, last + 1, time.time(), source, title, text, self.owner),
+            )
         self._notify()
         return job_id
 
     def claim(self) -> dict[str, Any] | None:
-        """Take the first queued job and mark it running by this process (one transaction)."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                row = self._db.execute(
-                    "SELECT id, request FROM jobs WHERE status = 'queued' ORDER BY position, created LIMIT 1"
-                ).fetchone()
-                if row is None:
-                    self._db.execute("COMMIT")
-                    return None
-                self._db.execute(
-                    "UPDATE jobs SET status = 'running', started = ?, pid = ?, host = ? WHERE id = ?",
-                    (time.time(), os.getpid(), self._host, row[0]),
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        """Take the first queued job of this queue and mark it running by this process (one transaction)."""
+        with self._transaction():
+            row = self._db.execute(
+                f"SELECT id, request FROM jobs WHERE status = 'queued' AND {_MINE} ORDER BY position, created LIMIT 1",
+                (self.owner,),
+            ).fetchone()
+            if row is None:
+                return None
+            self._db.execute(
+                "UPDATE jobs SET status = 'running', started = ?, pid = ?, host = ? WHERE id = ?",
+                (time.time(), os.getpid(), self._host, row[0]),
+            )
             self._mine.add(row[0])
         self._notify()
         return {"id": row[0], "request": json.loads(row[1])}
@@ -154,25 +165,18 @@ class JobQueue:
         return bool(changed)
 
     def move(self, job_id: str, index: int) -> bool:
-        """Put a queued job at ``index`` among the queued ones (0: next to run)."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                ids = [r[0] for r in self._db.execute(
-                    "SELECT id FROM jobs WHERE status = 'queued' ORDER BY position, created")]
-                if job_id not in ids:
-                    self._db.execute("COMMIT")
-                    return False
-                positions = [r[0] for r in self._db.execute(
-                    "SELECT position FROM jobs WHERE status = 'queued' ORDER BY position, created")]
-                ids.remove(job_id)
-                ids.insert(max(0, min(index, len(ids))), job_id)
-                for position, moved in zip(sorted(positions), ids):
-                    self._db.execute("UPDATE jobs SET position = ? WHERE id = ?", (position, moved))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        """Put a queued job of this queue at ``index`` among its queued ones (0: next to run)."""
+        with self._transaction():
+            rows = self._db.execute(
+                f"SELECT id, position FROM jobs WHERE status = 'queued' AND {_MINE} ORDER BY position, created",
+                (self.owner,)).fetchall()
+            ids = [r[0] for r in rows]
+            if job_id not in ids:
+                return False
+            ids.remove(job_id)
+            ids.insert(max(0, min(index, len(ids))), job_id)
+            for position, moved in zip(sorted(r[1] for r in rows), ids):
+                self._db.execute("UPDATE jobs SET position = ? WHERE id = ?", (position, moved))
         self._notify()
         return True
 
@@ -189,9 +193,13 @@ class JobQueue:
         return _job(row) if row else None
 
     def list(self, *, status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
-        """Running jobs first, then queued ones in the order they will run, then finished, newest first."""
+        """This queue's jobs: running first, then queued ones in the order they will run, then
+        finished, newest first."""
         limit = max(1, min(int(limit), 1000))
-        where, args = ("WHERE status = ?", (status,)) if status else ("", ())
+        where, args = f"WHERE {_MINE}", [self.owner]
+        if status:
+            where += " AND status = ?"
+            args.append(status)
         with self._lock:
             rows = self._db.execute(
                 f"SELECT {_COLUMNS} FROM jobs {where} ORDER BY "
@@ -202,8 +210,10 @@ class JobQueue:
         return [_job(row) for row in rows]
 
     def counts(self) -> dict[str, int]:
+        """How many of this queue's jobs are in each status."""
         with self._lock:
-            return dict(self._db.execute("SELECT status, COUNT(*) FROM jobs GROUP BY status").fetchall())
+            return dict(self._db.execute(f"SELECT status, COUNT(*) FROM jobs WHERE {_MINE} GROUP BY status",
+                                         (self.owner,)).fetchall())
 
     def integrity(self) -> str:
         with self._lock:
@@ -223,8 +233,22 @@ class JobQueue:
                 )
         return len(gone)
 
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One write transaction (other processes wait for it), committed when the block ends, a
+        ``return`` inside included; rolled back when it raises."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
     def _notify(self) -> None:
         with self.changed:
+            self.version += 1
             self.changed.notify_all()
 
 
@@ -273,10 +297,14 @@ class JobWorker:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
+            seen = self.queue.version
             job = self.queue.claim()
             if job is None:
-                with self.queue.changed:  # woken by a new job; a second process's jobs within a second
-                    self.queue.changed.wait(1.0)
+                # woken at once by a job added here (unless one came while claiming: then look again);
+                # jobs another process added for this queue (a restart) within a second
+                with self.queue.changed:
+                    if self.queue.version == seen:
+                        self.queue.changed.wait(1.0)
                 continue
             cancel = self.running[job["id"]] = threading.Event()
             try:
@@ -289,7 +317,7 @@ class JobWorker:
 
 
 def _job(row: tuple) -> dict[str, Any]:
-    job_id, position, created, started, finished, status, source, title, error, outputs = row
+    job_id, position, created, started, finished, status, source, title, error, outputs, owner = row
     return {
         "id": job_id,
         "status": status,
@@ -300,4 +328,5 @@ def _job(row: tuple) -> dict[str, Any]:
         "title": title or "",
         "error": json.loads(error) if error else None,
         "outputs": json.loads(outputs) if outputs else [],
+        "owner": owner or "",
     }

@@ -43,8 +43,9 @@ from ..validate import check_graph
 from .guard_http import require_json
 from .pickers import local_models, recent_outputs
 from .runs import RunManager
+from .sse import event_stream, sse_response
 
-__all__ = ["EditorState", "make_router", "GRAPHS_DIR"]
+__all__ = ["EditorState", "make_router", "GRAPHS_DIR", "example_names", "graph_listing"]
 
 GRAPHS_DIR = Path(__file__).resolve().parents[2] / "graphs"
 PREFERRED_EXAMPLES = ("prompt_to_digit.json", "hello_image.json")
@@ -64,6 +65,19 @@ class EditorState:
 
 def example_names(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.glob("*.json") if p.is_file()) if folder.is_dir() else []
+
+
+def graph_listing(folder: Path) -> list[dict[str, str]]:
+    """The graph files of ``folder``: name, title and description of each (the editor's examples,
+    ``serve``'s served folder)."""
+    listed = []
+    for name in example_names(folder):
+        try:
+            meta = json.loads((folder / name).read_text(encoding="utf-8")).get("meta") or {}
+        except (OSError, ValueError, AttributeError):
+            meta = {}
+        listed.append({"name": name, "title": meta.get("title") or name, "description": meta.get("description") or ""})
+    return listed
 
 
 def default_example(folder: Path) -> str | None:
@@ -124,14 +138,7 @@ def make_router(state: EditorState) -> APIRouter:
 
     @router.get("/api/graphs")
     def graphs() -> dict[str, Any]:
-        listed = []
-        for name in example_names(state.graphs_dir):
-            try:
-                meta = json.loads((state.graphs_dir / name).read_text(encoding="utf-8")).get("meta") or {}
-            except (OSError, ValueError, AttributeError):
-                meta = {}
-            listed.append({"name": name, "title": meta.get("title") or name, "description": meta.get("description") or ""})
-        return {"graphs": listed, "default": default_example(state.graphs_dir)}
+        return {"graphs": graph_listing(state.graphs_dir), "default": default_example(state.graphs_dir)}
 
     @router.get("/api/graphs/{name}")
     def example(name: str) -> Any:
@@ -239,62 +246,21 @@ def make_router(state: EditorState) -> APIRouter:
         """One job's events (server-sent events), from its start; ends after run_finished."""
         if state.runs.queue.get(job_id) is None:
             raise HTTPException(404, f"no job {job_id!r}")
-
-        async def stream():
-            seq = 0
-            yield "retry: 1000\n\n"
-            while True:
-                log = state.runs.events_of(job_id)
-                batch = await asyncio.to_thread(log.wait, seq, 1.0) if log is not None else []
-                if log is None:
-                    await asyncio.sleep(0.2)
-                if await request.is_disconnected():
-                    return
-                if not batch:
-                    job = state.runs.queue.get(job_id) or {}
-                    if job.get("status") not in ("queued", "running"):
-                        log = state.runs.events_of(job_id)  # it may have run while we looked away
-                        if log is not None and log.last_seq > seq:
-                            continue
-                        return
-                    yield ": keep-alive\n\n"
-                    continue
-                for event in batch:
-                    seq = event["seq"]
-                    yield f"id: {seq}\ndata: {json.dumps(event, default=str)}\n\n"
-                    if event["event"] == "run_finished":
-                        return
-
-        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-        return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
+        return sse_response(event_stream(request, lambda: state.runs.events_of(job_id), job=job_id,
+                                         ended=lambda: state.runs.final_status(job_id)))
 
     @router.get("/api/results")
-    def results() -> dict[str, Any]:
-        return {"results": state.runs.results()}
+    def results(run: str | None = None) -> dict[str, Any]:
+        return {"results": state.runs.results(run)}
 
     @router.get("/api/events")
     async def events(request: Request, since: int = -1) -> StreamingResponse:
+        """Every job's events (each names its job in ``run``); the kept events are replayed first."""
         last = request.headers.get("last-event-id") or ""
         seq = int(last) if re.fullmatch(r"[0-9]{1,18}", last) else since  # ASCII digits only, below 2**63
-
-        async def stream():
-            nonlocal seq
-            yield "retry: 1000\n\n"
-            if seq < 0 or seq > state.runs.log.last_seq:  # a new page, or ids from before a server restart
-                seq = 0
-            while True:
-                batch = await asyncio.to_thread(state.runs.log.wait, seq, 1.0)
-                if await request.is_disconnected():
-                    return
-                if not batch:
-                    yield ": keep-alive\n\n"
-                    continue
-                for event in batch:
-                    seq = event["seq"]
-                    yield f"id: {seq}\ndata: {json.dumps(event, default=str)}\n\n"
-
-        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-        return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
+        if seq < 0 or seq > state.runs.log.last_seq:  # a new page, or ids from before a server restart
+            seq = 0
+        return sse_response(event_stream(request, lambda: state.runs.log, seq))
 
     @router.get("/files/{root}/{path:path}")
     def served_file(root: str, path: str) -> FileResponse:

@@ -82,12 +82,11 @@ def build_page(runs: RunManager, version: str, history: Any = None) -> gr.Blocks
 
 
 def _events_of(runs: RunManager, run: str, history: Any) -> list[dict[str, Any]]:
-    """The result files of ``run``: from the run manager while it is the current run, else the history."""
+    """The result files of ``run``: from the run manager while it keeps the run's events, else the history."""
     if not run:
         return []
-    current = runs.log.snapshot()
-    if current and current[0].get("run") == run:
-        return runs.results()
+    if runs.events_of(run) is not None:
+        return runs.results(run)
     record = history.get_run(run) if history is not None else None
     if record is None:
         return []

@@ -2,14 +2,18 @@
 runs), runs as jobs in the persistent queue (nodeflow.jobs), and their events kept for replay.
 
 ``submit`` validates and plans at once (an invalid graph is refused before it is queued) and queues
-the job; nothing is ever refused as busy. A worker thread runs queued jobs in order. The editor's
-live view (``log``) holds the events of the job running now, or of the last one; each job also keeps
-its own log (``events_of``) for ``serve``'s per-run event streams. A browser that reloads mid-run
-reads the kept events again from the start. Events get a sequence number (the server-sent-events id).
+the job; nothing is ever refused as busy. Worker threads run queued jobs in order (``NODEFLOW_JOBS`` at
+a time). The editor's live view (``log``) holds the events of the jobs running now, or of the last one;
+every event names its job (``run``), so a page tells concurrent jobs apart. Each job also keeps its own
+log (``events_of``, made when it is submitted) for the per-job event streams. A browser that reloads
+mid-run reads the kept events again from the start. Events get a sequence number (the server-sent-events
+id). Stream consumers wait on a log without holding a thread (``next_batch``).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import threading
 import time
@@ -41,10 +45,14 @@ class EventLog:
         self._events: list[dict[str, Any]] = []
         self._seq = 0
         self._cond = threading.Condition()
+        self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future]] = []
 
-    def start_run(self) -> None:
+    def start_run(self, keep: Iterable[str] = ()) -> None:
+        """A run starts: forget the events of earlier runs, except those of the runs in ``keep``
+        (jobs still running beside it)."""
+        kept = set(keep)
         with self._cond:
-            self._events = []
+            self._events = [e for e in self._events if e.get("run") in kept]
 
     def append(self, event: dict[str, Any]) -> None:
         with self._cond:
@@ -54,6 +62,10 @@ class EventLog:
                 return  # a very long run: keep the events that change what is shown, drop old progress
             self._events.append(event)
             self._cond.notify_all()
+            waiters, self._waiters = self._waiters, []
+        for loop, future in waiters:
+            with contextlib.suppress(RuntimeError):  # that loop has closed
+                loop.call_soon_threadsafe(_wake, future)
 
     def since(self, seq: int) -> list[dict[str, Any]]:
         """Kept events numbered after ``seq`` (all kept events when ``seq`` is older than the run)."""
@@ -74,6 +86,23 @@ class EventLog:
             keep = set(last.values())
             self._events = [e for i, e in enumerate(self._events) if e["event"] != "progress" or i in keep]
 
+    async def next_batch(self, seq: int, timeout: float) -> list[dict[str, Any]]:
+        """``wait`` for asyncio: the kept events after ``seq``, waiting up to ``timeout`` seconds for one."""
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        with self._cond:
+            if not any(e["seq"] > seq for e in self._events[-1:]):
+                self._waiters.append((loop, future))
+            else:
+                future.set_result(None)
+        try:
+            await asyncio.wait_for(future, timeout)
+        except asyncio.TimeoutError:
+            with self._cond:
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove((loop, future))
+        return self.since(seq)
+
     @property
     def last_seq(self) -> int:
         return self._seq
@@ -81,6 +110,11 @@ class EventLog:
     def snapshot(self) -> list[dict[str, Any]]:
         with self._cond:
             return list(self._events)
+
+
+def _wake(future: asyncio.Future) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 class RunManager:
@@ -94,17 +128,21 @@ class RunManager:
         queue: JobQueue | None = None,
         concurrency: int | None = None,
         output_dir: Callable[[str], Path] | None = None,
+        owner: str | None = None,
     ):
+        """``owner``: the queue's name (``nodeflow.jobs.owner_name``); this manager runs only its jobs."""
         self.executor = executor
         self.roots = {name: Path(root) for name, root in file_roots.items()}
         self.log = EventLog()
-        self.queue = queue or JobQueue.in_folder(executor.settings.home)
+        self.queue = queue or JobQueue.in_folder(executor.settings.home, owner)
         self.output_dir = output_dir  # job id -> its own output folder (serve); None: the settings' folder
         self._plans: dict[str, Any] = {}  # job id -> plan made when it was submitted
-        self._logs: OrderedDict[str, EventLog] = OrderedDict()
+        self._pending: dict[str, EventLog] = {}  # logs of queued and running jobs
+        self._logs: OrderedDict[str, EventLog] = OrderedDict()  # logs of finished jobs, the newest
         self._lock = threading.Lock()
         self._idle = threading.Condition()
-        self.worker = JobWorker(self.queue, self._run_job, concurrency).start()
+        self.worker = JobWorker(self.queue, self._run_job, concurrency)
+        self.worker.start()  # after the assignment: a job pending from before may start at once
 
     # --- runs --------------------------------------------------------------------------------------
 
@@ -134,6 +172,7 @@ class RunManager:
         job_id = self.queue.enqueue(request, source=source, title=title)
         with self._lock:
             self._plans[job_id] = plan
+            self._pending.setdefault(job_id, EventLog())  # a stream opened now waits on it, not by polling
         return job_id
 
     def start(self, graph: Graph | dict[str, Any], *, only: Iterable[str] | None = None) -> str:
@@ -148,13 +187,10 @@ class RunManager:
 
     def _run_job(self, job: dict[str, Any], cancel: threading.Event) -> tuple[str, Any, list]:
         job_id = job["id"]
-        log = EventLog()
         with self._lock:
             plan = self._plans.pop(job_id, None)
-            self._logs[job_id] = log
-            while len(self._logs) > KEPT_JOB_LOGS:
-                self._logs.popitem(last=False)
-        self.log.start_run()
+            log = self._pending.setdefault(job_id, EventLog())
+        self.log.start_run(keep=list(self.worker.running))  # jobs running beside this one keep their events
 
         def on_event(event: dict[str, Any]) -> None:
             event = self._with_urls(event)
@@ -177,6 +213,7 @@ class RunManager:
             return "error", {"message": f"{type(exc).__name__}: {exc}"}, []
         finally:
             log.compact()  # a finished job's kept log: what it showed, not every progress tick
+            self._keep_log(job_id)
             with self._idle:
                 self._idle.notify_all()
         error = None
@@ -201,15 +238,32 @@ class RunManager:
                 found.append(entry)
         return found
 
+    def _keep_log(self, job_id: str) -> None:
+        with self._lock:
+            log = self._pending.pop(job_id, None)
+            if log is None:
+                return
+            self._logs[job_id] = log
+            while len(self._logs) > KEPT_JOB_LOGS:
+                self._logs.popitem(last=False)
+
     def stop(self, job_id: str | None = None) -> bool:
         """Stop a job (running: at its next safe point; queued: it will not run), or every running
         job when no id is given. False when there was nothing to stop."""
         if job_id is not None:
-            stopped = self.worker.cancel(job_id)
-            if stopped and job_id not in self.worker.running:  # cancelled while queued: it never runs
-                with self._lock:
-                    self._plans.pop(job_id, None)
-            return stopped
+            running = self.worker.running.get(job_id)
+            if running is not None:
+                running.set()
+                return True
+            if not self.queue.cancel(job_id):
+                return False
+            with self._lock:
+                self._plans.pop(job_id, None)  # it never runs: nor is its plan needed
+            log = self.events_of(job_id)  # it never runs: its event stream ends here
+            if log is not None:
+                log.append({"event": "run_finished", "run": job_id, "t": time.time(), "status": "cancelled", "duration_s": 0})
+            self._keep_log(job_id)
+            return True
         stopped = False
         for cancel in list(self.worker.running.values()):
             cancel.set()
@@ -235,10 +289,18 @@ class RunManager:
                     return
                 self._idle.wait(min(0.05, left) if left is not None else 0.05)
 
+    def final_status(self, job_id: str) -> str | None:
+        """How a job ended (``ok``, ``error``, ``cancelled``; a job its server died running is an
+        error), or None while it is queued or running."""
+        status = (self.queue.get(job_id) or {}).get("status")
+        if status in ("queued", "running"):
+            return None
+        return status if status in ("ok", "error", "cancelled") else "error"
+
     def events_of(self, job_id: str) -> EventLog | None:
         """The kept events of one job (the newest jobs only)."""
         with self._lock:
-            return self._logs.get(job_id)
+            return self._pending.get(job_id) or self._logs.get(job_id)
 
     def close(self) -> None:
         self.worker.stop()
@@ -270,10 +332,15 @@ class RunManager:
                 return f"/files/{name}/{resolved.relative_to(root.resolve()).as_posix()}"
         return None
 
-    def results(self) -> list[dict[str, Any]]:
-        """The last preview of each node in the current or last run: what the results panel lists."""
+    def results(self, run: str | None = None) -> list[dict[str, Any]]:
+        """The last preview of each node of ``run`` (default: the newest run in the live view): what
+        the results panel lists."""
+        log = self.events_of(run) if run else None
+        events = log.snapshot() if log is not None else self.log.snapshot()
+        if run is None and events:
+            run = events[-1].get("run")
         latest: dict[tuple[str, str], dict[str, Any]] = {}
-        for event in self.log.snapshot():
+        for event in (e for e in events if e.get("run") == run):
             if event["event"] == "preview" and event.get("path") and event.get("url"):
                 latest[(event.get("node") or "", event.get("kind") or "file")] = event
             elif event["event"] == "node_finished":  # files a node returned without previewing them

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..registry import Registry, default_registry
 from ..settings import Settings
+from ..jobs import owner_name
 from .auth import AuthConfig, auth_for_host
 
 __all__ = ["build_serve_app", "run_serve"]
@@ -27,7 +28,9 @@ def build_serve_app(
     backend: str = "local",
     auth: AuthConfig | None = None,
     local_only: bool = True,
+    owner: str | None = None,
 ) -> Any:
+    """``owner``: the queue's name (``nodeflow.jobs.owner_name``); the server runs only its own jobs."""
     from fastapi import FastAPI
 
     from ..executor import Executor
@@ -47,7 +50,7 @@ def build_serve_app(
     executor.disk.clean_stale()  # and half-written disk-cache entries
     # the same runs and queue as the editor; each serve job writes into a folder of its own
     runs = RunManager(executor, {"output": runs_root, "previews": settings.previews_dir},
-                      output_dir=lambda job_id: runs_root / job_id)
+                      output_dir=lambda job_id: runs_root / job_id, owner=owner)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Any):
@@ -95,7 +98,8 @@ def run_serve(host: str, port: int, backend: str, graphs: str | None, address: s
             return 2
     try:
         auth = auth_for_host(host)
-        app = build_serve_app(graphs_dir=graphs_dir, backend=backend, auth=auth, local_only=auth is None)
+        app = build_serve_app(graphs_dir=graphs_dir, backend=backend, auth=auth, local_only=auth is None,
+                              owner=owner_name("serve", port))
     except ValueError as exc:
         print(str(exc), file=sys.stderr)
         return 2

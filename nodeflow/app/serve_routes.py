@@ -24,14 +24,15 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse
 
 from ..files import PathNotAllowed, resolve_inside
 from ..graph import Graph, parse_graph
 from ..problems import GraphInvalid, Problem
 from ..registry import Registry
-from .api import example_names
+from .api import example_names, graph_listing
 from .runs import RunManager
+from .sse import event_stream, sse_response
 
 __all__ = ["make_v1_router", "MAX_BODY_BYTES", "RequestError"]
 
@@ -59,11 +60,7 @@ def make_v1_router(runs: RunManager, registry: Registry, graphs_dir: Path | None
     async def submit(request: Request) -> Any:
         try:
             body = await _read_json(request)
-            graph, title = _graph_of(body, graphs_dir)
-            overrides = _overrides(body.get("set"))
-            _apply_sweeps(graph, body.get("sweep"))
-            policy = _attached_policy(body, graphs_dir)
-            job_id = await asyncio.to_thread(_submit, runs, graph, overrides, body, policy)
+            job_id = await asyncio.to_thread(_submit, runs, body, graphs_dir)  # reading and checking the graph too
         except RequestError as error:
             return error.response()
         return JSONResponse({"id": job_id, "status": "queued"}, status_code=202, headers={"Location": f"/v1/runs/{job_id}"})
@@ -87,37 +84,9 @@ def make_v1_router(runs: RunManager, registry: Registry, graphs_dir: Path | None
         if runs.queue.get(run_id) is None:
             return _no_run(run_id)
         last = request.headers.get("last-event-id", "")
-        seq = int(last) if last.isdigit() else 0
-
-        async def stream():
-            nonlocal seq
-            yield "retry: 1000\n\n"
-            log = runs.events_of(run_id)
-            while log is None:  # queued: its events start when it runs
-                job = runs.queue.get(run_id) or {}
-                if job.get("status") not in ("queued", "running"):  # finished before this server kept it
-                    event = {"event": "run_finished", "run": run_id, "status": _public(job, runs_root)["status"], "seq": 1}
-                    yield f"id: 1\nevent: run_finished\ndata: {json.dumps(event)}\n\n"
-                    return
-                if await request.is_disconnected():
-                    return
-                await asyncio.sleep(0.05)
-                log = runs.events_of(run_id)
-            while True:
-                batch = await asyncio.to_thread(log.wait, seq, 1.0)
-                if await request.is_disconnected():
-                    return
-                if not batch:
-                    yield ": keep-alive\n\n"
-                    continue
-                for event in batch:
-                    seq = event["seq"]
-                    yield f"id: {seq}\nevent: {event['event']}\ndata: {json.dumps(event, default=str)}\n\n"
-                    if event["event"] == "run_finished":
-                        return
-
-        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-        return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
+        seq = int(last) if last.isdigit() and len(last) < 19 else 0
+        return sse_response(event_stream(request, lambda: runs.events_of(run_id), seq, job=run_id,
+                                         ended=lambda: runs.final_status(run_id), named=True))
 
     @router.get("/runs/{run_id}/artifacts/{name:path}", summary="A file the run wrote")
     def artifact(run_id: str, name: str) -> Any:
@@ -142,14 +111,7 @@ def make_v1_router(runs: RunManager, registry: Registry, graphs_dir: Path | None
 
     @router.get("/graphs", summary="Graph files of the served folder")
     def graphs() -> dict[str, Any]:
-        listed = []
-        for name in example_names(graphs_dir) if graphs_dir is not None else []:
-            try:
-                meta = json.loads((graphs_dir / name).read_text(encoding="utf-8")).get("meta") or {}
-            except (OSError, ValueError, AttributeError):
-                meta = {}
-            listed.append({"name": name, "title": meta.get("title") or name})
-        return {"graphs": listed}
+        return {"graphs": graph_listing(graphs_dir) if graphs_dir is not None else []}
 
     return router
 
@@ -188,7 +150,11 @@ def _attached_policy(body: dict[str, Any], graphs_dir: Path | None) -> str | Non
     return str(found) if found is not None else None
 
 
-def _submit(runs: RunManager, graph: Graph, overrides: list[str], body: dict[str, Any], policy: str | None = None) -> str:
+def _submit(runs: RunManager, body: dict[str, Any], graphs_dir: Path | None) -> str:
+    graph, _title = _graph_of(body, graphs_dir)
+    overrides = _overrides(body.get("set"))
+    _apply_sweeps(graph, body.get("sweep"))
+    policy = _attached_policy(body, graphs_dir)
     only = body.get("only")
     if only is not None and (not isinstance(only, list) or not all(isinstance(n, str) for n in only)):
         raise RequestError(422, '"only" must be a list of node ids', "only")

@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from ..executor import Executor
 from ..listeners import HistoryListener
 from ..files import clean_stale_parts
+from ..jobs import owner_name
 from ..registry import Registry, default_registry
 from ..settings import Settings
 from .api import EditorState, make_router
@@ -52,9 +53,11 @@ def build_app(
     auth: AuthConfig | None = None,
     graphs_dir: Path | None = None,
     local_only: bool = False,
+    owner: str | None = None,
 ) -> FastAPI:
     """The whole app. ``graph`` is a file to open instead of the default example; ``auth`` asks every
-    request for credentials; ``local_only`` refuses requests addressed to names other than localhost."""
+    request for credentials; ``local_only`` refuses requests addressed to names other than localhost;
+    ``owner`` names its job queue (``nodeflow.jobs.owner_name``): it runs only the jobs it queued."""
     import gradio as gr
 
     from .page import PAGE_CSS, build_page
@@ -68,7 +71,7 @@ def build_app(
     history = _open_history(settings)
     executor = Executor(registry=registry, settings=settings, listeners=[HistoryListener(history)] if history else [])
     executor.disk.clean_stale()  # half-written disk-cache entries of killed runs
-    runs = RunManager(executor, {"previews": settings.previews_dir, "output": settings.output_dir})
+    runs = RunManager(executor, {"previews": settings.previews_dir, "output": settings.output_dir}, owner=owner)
     state = EditorState(registry=registry, settings=settings, runs=runs, start_graph=Path(graph) if graph else None)
     if graphs_dir is not None:
         state.graphs_dir = graphs_dir
@@ -123,7 +126,7 @@ def serve(graph: str | None, host: str, port: int, open_browser: bool) -> int:
         return 2
     try:
         auth = auth_for_host(host)
-        app = build_app(graph=graph, auth=auth, local_only=auth is None)
+        app = build_app(graph=graph, auth=auth, local_only=auth is None, owner=owner_name("editor", port))
     except (BundleMissing, ValueError) as exc:
         print(str(exc), file=sys.stderr)
         return 1

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from nodeflow import VAE, Context, Denoiser, ModelPart, Param, TextEncoder, node
+from nodeflow import VAE, Context, Denoiser, File, ModelPart, Param, TextEncoder, node
 from .loading import (
     _adapter_name,
     _list_adapters,
@@ -96,14 +96,18 @@ class LoraParts(NamedTuple):
 def lora_parts(
     model: Denoiser,
     clip: TextEncoder,
-    ctx: Context,
+    file: File | None = None,
+    ctx: Context = None,
     *,
     path: str = lora_path_param(),
     strength_model: float = Param(1.0, min=-4, max=4, step=0.05, display="slider"),
     strength_clip: float = Param(1.0, min=-4, max=4, step=0.05, display="slider"),
 ) -> LoraParts:
-    """Apply a LoRA to the denoising model and the text encoder, each at its own strength."""
-    found = find_lora(path, ctx.settings)
+    """Apply a LoRA to the denoising model and the text encoder, each at its own strength.
+
+    A linked ``file`` (from train.diffusion_lora) is used instead of ``path``."""
+    found = find_lora(str(file) if file is not None else path, ctx.settings)
     model = model.with_adapter(str(found), strength_model)
+    clip = clip.with_adapter(str(found), strength_clip)
     use_part(model)  # load it now, so a broken file fails here
-    return LoraParts(model, clip.with_adapter(str(found), strength_clip))
+    return LoraParts(model, clip)

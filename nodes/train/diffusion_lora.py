@@ -80,6 +80,10 @@ def _lora_state(module: Any, prefix: str) -> dict[str, Any]:
     from diffusers.utils import convert_state_dict_to_diffusers
 
     state = {name.replace(".default", ""): p.detach() for name, p in module.named_parameters() if "lora_" in name}
+    if prefix.startswith("text_encoder") and not hasattr(module, "text_model"):
+        # transformers 5 flattened CLIPTextModel; the shared layout (ComfyUI, older diffusers) still nests
+        # its layers in text_model, and diffusers 0.42 reads either
+        prefix += ".text_model"
     return {f"{prefix}.{key}": value for key, value in convert_state_dict_to_diffusers(state).items()}
 
 

@@ -7,7 +7,8 @@
     monitor.finish()
 
 Previews are paced by the clock (a curve about every second, samples every ten seconds or so,
-further apart when drawing them is slow) so they cost a small, bounded share of any run. Sample previews must not touch the training's random state:
+further apart when drawing them is slow, none when the final ones are due within that time) so they
+cost a small, bounded share of any run. Sample previews must not touch the training's random state:
 trainers draw training noise from their own ``torch.Generator`` and samplers from another one.
 """
 
@@ -85,6 +86,7 @@ class TrainingMonitor:
         self.samples_every_s = samples_every_s
         self.done = 0
         now = time.monotonic()
+        self._began = now
         self._next_curve = now + curve_every_s
         self._next_samples = now + samples_every_s / 2  # the first samples come early
 
@@ -101,11 +103,16 @@ class TrainingMonitor:
         if now >= self._next_curve:
             self._next_curve = now + self.curve_every_s
             self.show_curve()
-        if self.samples is not None and now >= self._next_samples:
+        if self.samples is not None and now >= self._next_samples and not self._finish_is_near(now):
             self.show_samples()
             cost = time.monotonic() - now
             # never let previews take more than about 2% of the training time
             self._next_samples = time.monotonic() + max(self.samples_every_s, 50 * cost)
+
+    def _finish_is_near(self, now: float) -> bool:
+        # finish() shows samples anyway: drawing them shortly before is time lost to training
+        per_step = (now - self._began) / self.done
+        return per_step * (self.steps - self.done) < self.samples_every_s
 
     def show_curve(self) -> None:
         if self.ctx is not None:

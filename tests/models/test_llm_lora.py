@@ -164,7 +164,7 @@ def test_smollm2_lora_for_a_few_steps(lm_executor, settings, tiny_models):
     rows = [{"prompt": "Say the magic word.", "response": "Abracadabra!"}] * 4
     examples = _write_examples(tiny_models, rows, name="magic.jsonl")
     graph = _graph(examples, source="", steps=4, batch_size=2, learning_rate=5e-3, rank=4)
-    graph["nodes"]["after"]["params"].update(prompt="Say the magic word.", max_tokens=4)
+    graph["nodes"]["after"]["params"].update(prompt="Say the magic word.", max_tokens=8)  # "Abracadabra!" is 6 tokens
     result = lm_executor.run(parse_graph(graph), only=["tune", "after"])
     assert result.ok, result.error
     from nodes.llm.adapters import read_adapter

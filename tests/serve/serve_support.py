@@ -22,8 +22,8 @@ class ServerProcess:
     (its own id only) when the block ends."""
 
     def __init__(self, args: list[str], home: Path, *, host: str = "127.0.0.1", env: dict[str, str] | None = None,
-                 ready_path: str = "/", timeout: float = 240):
-        self.port = free_port()
+                 ready_path: str = "/", timeout: float = 240, port: int | None = None):
+        self.port = port or free_port()
         self.host = host
         self.args = [sys.executable, "-m", "nodeflow", *args, "--port", str(self.port)]
         if host != "127.0.0.1":

@@ -11,7 +11,7 @@ export function TabBar({ tabs, runs, commands }: { tabs: Tabs; runs: RunStore; c
   return (
     <div className="nf-tabs" data-testid="tabs">
       {list.map((t) => {
-        const running = !!t.run && t.run === server.run && server.status === "running";
+        const running = !!t.run && server.running.includes(t.run);
         return (
           <div key={t.id} className={`nf-tab${t.id === active ? " active" : ""}`} data-testid="tab" data-active={t.id === active}
             data-running={running} data-dirty={t.dirty} title={t.source || t.title} onClick={() => tabs.switchTo(t.id)}>

@@ -24,7 +24,7 @@ export function Toolbar({ commands, theme, onTheme, onPanel }: Props) {
   const hasSelection = useStore(doc, (s) => s.nodes.some((n) => n.selected));
   const run = useSyncExternalStore((fn) => runs.subscribe(fn), () => runs.view);
   const server = useSyncExternalStore((fn) => runs.subscribe(fn), () => runs.server);
-  const serverRunning = server.status === "running";
+  const serverRunning = server.running.length > 0;
   // this graph's run is waiting in the queue (asked for, not started yet)
   const waiting = !!run.run && run.status === "idle";
   const mine = waiting || run.status === "running";

@@ -120,6 +120,30 @@ test("a cached node shows the previews of its last result; another graph's run s
   assert.equal(runs.node("a"), undefined);
 });
 
+test("two runs at once: each event folds into its own run's view, and both show as running until each ends", () => {
+  const runs = new RunStore();
+  runs.show("r1", {});
+  runs.apply([
+    { event: "run_started", run: "r1", nodes: ["a"] },
+    { event: "run_started", run: "r2", nodes: ["b"] },
+    { event: "node_started", run: "r2", node: "b", reason: "first run" },
+    { event: "progress", run: "r1", node: "a", value: 3, max: 10 },
+    { event: "preview", run: "r2", node: "b", kind: "image", url: "/b.png" },
+    { event: "progress", run: "r2", node: "b", value: 7, max: 10 },
+  ]);
+  assert.deepEqual(runs.server.running, ["r1", "r2"]);
+  assert.deepEqual(Object.keys(runs.view.nodes), ["a"]);
+  assert.equal(runs.node("a")?.value, 3);
+  assert.equal(runs.node("b"), undefined);
+  runs.apply([{ event: "run_finished", run: "r2", status: "ok", duration_s: 1 }]);
+  assert.deepEqual(runs.server.running, ["r1"]);
+  assert.equal(runs.statusOf("r1"), "running");
+  runs.show("r2", {});
+  assert.equal(runs.node("b")?.image, "/b.png");
+  assert.equal(runs.node("b")?.value, 7);
+  assert.equal(runs.node("a"), undefined);
+});
+
 test("a node that grows pushes the node below it down", async () => {
   const { makeRoom } = await import("../src/layout");
   const nodes = [

@@ -31,8 +31,9 @@ export class RunStore {
   private cache = new Map<string, { now?: NodeRun; before?: NodeRun; out?: NodeRun }>();
   private nodeListeners = new Map<string, Set<Listener>>();
   private listeners = new Set<Listener>();
-  /** the newest run the server reported, whichever graph it belongs to (one run at a time) */
-  server: { run: string | null; status: RunView["status"] } = { run: null, status: "idle" };
+  /** the newest run the server reported, whichever graph it belongs to, and every run going on now
+   * (several at once with NODEFLOW_JOBS > 1; each event names its run, so each folds into its own view) */
+  server: { run: string | null; status: RunView["status"]; running: string[] } = { run: null, status: "idle", running: [] };
   view: RunView = EMPTY_VIEW;
 
   apply(events: RunEvent[]): void {
@@ -43,8 +44,13 @@ export class RunStore {
       const before = this.views.get(ev.run) || { ...EMPTY_VIEW, run: ev.event === "run_started" ? null : ev.run };
       if (!touched.has(ev.run)) touched.set(ev.run, before);
       this.views.set(ev.run, applyEvent(before, ev));
-      if (ev.event === "run_started") this.server = { run: ev.run, status: "running" };
-      else if (ev.event === "run_finished" && ev.run === this.server.run) this.server = { run: ev.run, status: (ev.status as RunView["status"]) || "ok" };
+      if (ev.event === "run_started") {
+        this.server = { run: ev.run, status: "running", running: [...this.server.running.filter((r) => r !== ev.run), ev.run] };
+      } else if (ev.event === "run_finished") {
+        const running = this.server.running.filter((r) => r !== ev.run);
+        const status = ev.run === this.server.run ? (ev.status as RunView["status"]) || "ok" : this.server.status;
+        this.server = { run: this.server.run, status, running };
+      }
     }
     while (this.views.size > KEEP_RUNS) {
       const oldest = this.views.keys().next().value!;
