@@ -217,6 +217,7 @@ class Executor:
             result = run.execute()
         finally:
             run.backend.close()
+            run.close()
         for listener in self.listeners:
             listener.run_finished(result)
         return result
@@ -237,6 +238,7 @@ class Executor:
             result = made.execute()
         finally:
             made.backend.close()
+            made.close()
         if not result.ok:
             for event in events if on_event is not None else ():
                 on_event(event)

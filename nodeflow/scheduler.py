@@ -134,6 +134,13 @@ class PlanRun:
         self.emit("run_finished", status=result.status, duration_s=round(result.duration_s, 6))
         return result
 
+    def close(self) -> None:
+        """Let go of the run's values. The task environment points back at this run (its ``emit``),
+        a cycle that only the garbage collector would break: until it ran, every value the run made
+        (those too big for the memory cache included) stayed in memory after the run."""
+        self.env = None  # type: ignore[assignment]
+        self.values = {}
+
     def run_needed(self, wanted: set[str]) -> None:
         order = self.plan.order
         by_id = self.by_id
