@@ -28,6 +28,7 @@ from .events import EventSink
 from .graph import Graph
 from .listeners import HistoryListener, RunListener
 from .models import ModelManager
+from .order import order_once
 from .plan import Plan, make_plan
 from .policy import policy_fingerprint
 from .problems import GraphInvalid
@@ -155,10 +156,12 @@ class Executor:
                 if plan is not None:
                     self._plans.move_to_end(memo_key)
                     return plan
-        problems = check_graph(graph, self.registry, self.settings, policy=policy, overrides=overrides, sweeps=sweeps)
-        if problems:
-            raise GraphInvalid(problems)
-        plan = make_plan(graph, self.registry, only)
+        with order_once(graph):  # validation and planning share one topological sort
+            problems = check_graph(graph, self.registry, self.settings, policy=policy, overrides=overrides,
+                                   sweeps=sweeps)
+            if problems:
+                raise GraphInvalid(problems)
+            plan = make_plan(graph, self.registry, only)
         if _has_sweep(graph):
             from .sweeps import expand_sweeps, list_sources
 

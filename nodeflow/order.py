@@ -7,9 +7,29 @@ every run (even a fully cached one) plans the graph.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from .graph import Graph
 
-__all__ = ["topological_order"]
+__all__ = ["topological_order", "order_once"]
+
+_reused = threading.local()  # graph id -> (order, cycle), inside ``order_once`` only
+
+
+@contextmanager
+def order_once(graph: Graph) -> Iterator[None]:
+    """Inside the block, ``graph``'s order is worked out once: validation and planning both need it,
+    and the caller promises not to change the graph's nodes or links meanwhile."""
+    memo = getattr(_reused, "orders", None)
+    if memo is None:
+        memo = _reused.orders = {}
+    memo[id(graph)] = None
+    try:
+        yield
+    finally:
+        memo.pop(id(graph), None)
 
 
 def topological_order(graph: Graph) -> tuple[list[str], list[str]]:
@@ -18,6 +38,16 @@ def topological_order(graph: Graph) -> tuple[list[str], list[str]]:
     ``cycle`` lists the nodes of one cycle in data-flow order (empty when there is none); links to
     missing nodes are ignored here (validation reports them).
     """
+    memo = getattr(_reused, "orders", None)
+    if memo and id(graph) in memo:
+        found = memo[id(graph)]
+        if found is None:
+            found = memo[id(graph)] = _order(graph)
+        return list(found[0]), list(found[1])
+    return _order(graph)
+
+
+def _order(graph: Graph) -> tuple[list[str], list[str]]:
     nodes = graph.nodes
     deps = {nid: [src for src, _ in node.inputs.values() if src in nodes] for nid, node in nodes.items()}
     state: dict[str, int] = {}  # 1: on the current path, 2: done
