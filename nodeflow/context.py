@@ -40,6 +40,7 @@ class Context:
         labels: dict[str, list[str]] | None = None,
         plan: Any = None,
         registry: Any = None,
+        findings: list[dict[str, Any]] | None = None,
     ):
         self.run_id = run_id
         self.node_id = node_id
@@ -56,6 +57,8 @@ class Context:
         self._labels = labels or {}
         self.plan = plan  # the plan being run: what provenance records (nodeflow.delivery)
         self.registry = registry
+        # for output nodes: what the guard nodes upstream did in this run (their ``flags`` outputs)
+        self.findings = findings or []
         self._preview_count = 0
         self._last_progress = 0.0
 

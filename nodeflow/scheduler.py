@@ -272,7 +272,29 @@ class PlanRun:
         )
         if labels:
             task.labels = labels
+        if spec.output:
+            task.findings = self.guard_findings(planned)
         return task
+
+    def guard_findings(self, planned: PlannedNode) -> list[dict[str, Any]]:
+        """The ``flags`` outputs of the guard nodes upstream of ``planned`` in this run: what each
+        found and did (pass, flag, redact), which an output node's credentials record."""
+        found: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        stack = [src for _, src, _, _ in planned.links]
+        while stack:
+            unit = stack.pop()
+            if unit in seen or unit not in self.by_id:
+                continue
+            seen.add(unit)
+            upstream = self.by_id[unit]
+            stack.extend(src for _, src, _, _ in upstream.links)
+            names = list(upstream.spec.outputs)
+            if upstream.spec.type.startswith("guard.") and "flags" in names:
+                flags = self.value_of(unit)[names.index("flags")]
+                if isinstance(flags, dict):
+                    found.append({"node": upstream.node.id, **flags})
+        return sorted(found, key=lambda f: f["node"])
 
     def run_alone(self, planned: PlannedNode) -> TaskResult | None:
         """Run one node in this thread (what the local backends do with a task alone). None when it
@@ -461,4 +483,5 @@ class PlanRun:
             item=planned.item,
             plan=self.plan,
             registry=self.ex.registry,
+            findings=self.guard_findings(planned) if planned.spec.output else None,
         )

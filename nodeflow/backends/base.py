@@ -55,6 +55,7 @@ class Task:
     seq: int = 0  # set by the executor: which unit of the plan this task is
     members: list[int] = field(default_factory=list)  # for a batch: the plan units of its items, in order
     labels: dict[str, list[str]] = field(default_factory=dict)  # list inputs: what made each item
+    findings: list[dict[str, Any]] = field(default_factory=list)  # output nodes: what guards upstream did
 
 
 @dataclass(slots=True)
@@ -172,5 +173,6 @@ def _context(spec: "NodeSpec", task: Task, env: TaskEnv, item: int | None, param
         params=params,
         item=item,
         labels=task.labels,
+        findings=task.findings,
         registry=env.registry,  # provenance re-plans the node's graph with it (nodeflow.delivery)
     )

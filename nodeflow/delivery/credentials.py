@@ -156,6 +156,15 @@ def _describe(manifest: dict[str, Any]) -> dict[str, Any]:
     generation = found["generation"] or {}
     source = str(found["digital_source_type"] or "no source type").rsplit("/", 1)[-1]
     models = ", ".join(m.get("name", "?") for m in generation.get("models") or []) or "none recorded"
-    guards = ", ".join(g.get("type", "?") for g in generation.get("guards") or []) or "none"
+    guards = ", ".join(_guard_line(g) for g in generation.get("guards") or [] if isinstance(g, dict)) or "none"
     found["what"] = f"{source}; models: {models}; guards passed: {guards}"
     return found
+
+
+def _guard_line(guard: dict[str, Any]) -> str:
+    """``guard.personal_data`` or, when it found something and let it through, ``guard.personal_data
+    (flagged: email)`` / ``(redacted: card)``."""
+    outcome = guard.get("outcome")
+    found = ", ".join(str(kind) for kind in guard.get("found") or [])
+    done = {"flag": "flagged", "redact": "redacted", "blur": "blurred"}.get(str(outcome))
+    return f"{guard.get('type', '?')} ({done}: {found})" if done and found else str(guard.get("type", "?"))

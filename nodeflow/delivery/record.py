@@ -81,7 +81,8 @@ def build_record(ctx: Context, artifact: Path | str, *, kind: str) -> dict[str, 
                                                    **model_facts(param, value, ctx.settings, resolved)}
         if spec.type.startswith("guard."):
             guards.append({"node": node_id, "type": spec.type,
-                           **({"action": resolved["action"]} if "action" in resolved else {})})
+                           **({"action": resolved["action"]} if "action" in resolved else {}),
+                           **_outcome(getattr(ctx, "findings", None) or [], step.node.id)})
 
     # 3. The record
     return {
@@ -107,6 +108,16 @@ def build_record(ctx: Context, artifact: Path | str, *, kind: str) -> dict[str, 
         "models": models,
         "guards": guards,
     }
+
+
+def _outcome(findings: list[dict[str, Any]], node_id: str) -> dict[str, Any]:
+    """What a guard did in this run: ``pass`` (nothing found) or the action it took, and the kinds
+    of what it found (``email``, ``FACE_FEMALE``...), never the found text itself."""
+    for finding in findings:
+        if finding.get("node") == node_id:
+            kinds = sorted({str(f.get("kind")) for f in finding.get("found") or [] if isinstance(f, dict)})
+            return {"outcome": finding.get("action", "pass"), **({"found": kinds} if kinds else {})}
+    return {}
 
 
 def upstream_of(ctx: Context) -> dict[str, PlannedNode]:

@@ -103,6 +103,29 @@ def test_the_manifest_names_models_inputs_and_guards_passed(settings, history, i
     assert "models: weights.safetensors; guards passed: guard.deliverytest_pass" in info.credentials["summary"]
 
 
+def test_the_manifest_says_what_each_guard_found_and_did_in_this_run(settings):
+    registry = Registry().load_all(extra_folders=[PACKS])
+    nodes = {
+        "idea": {"type": "core.text", "params": {"text": "a portrait for jo@example.com"}},
+        "privacy": {"type": "guard.personal_data", "inputs": {"text": ["idea", "text"]}, "params": {"action": "flag"}},
+        "language": {"type": "guard.offensive_language", "inputs": {"text": ["privacy", "text"]}, "params": {"action": "flag"}},
+        "pic": IMAGE,
+        "draw": {"type": "deliverytest.tint", "inputs": {"image": ["pic", "image"], "model": ["language", "text"]}},
+        "save": {"type": "image.save", "inputs": {"image": ["draw", "image"]},
+                 "params": {"filename": "flagged.png", "credentials": True}},
+    }
+    for backend in ("sync", "local"):  # the node in this thread, and as a task on the pool
+        result = Executor(registry, settings, backend=backend).run(graph_of(nodes))
+        assert result.ok, result.error and result.error.message
+        info = inspect_artifact(result.outputs["save"]["path"], home=settings.home)
+        guards = {g["node"]: g for g in info.credentials["generation"]["guards"]}
+        assert guards["privacy"]["outcome"] == "flag" and guards["privacy"]["found"] == ["email"]
+        assert guards["language"]["outcome"] == "pass" and "found" not in guards["language"]
+        assert "jo@example.com" not in json.dumps(info.credentials)  # what was found is named, never copied
+        assert "guard.personal_data (flagged: email)" in info.credentials["summary"]
+        nodes["save"]["params"]["filename"] = "flagged-again.png"
+
+
 def test_formats_without_credentials_say_so(executor):
     nodes = {"words": {"type": "core.text", "params": {"text": "hi"}},
              "save": {"type": "output.audio", "inputs": {"audio": ["tone", "audio"]}, "params": {"filename": "a.ogg", "credentials": True}},
