@@ -15,18 +15,18 @@ Last figures (2 cores shared with five other jobs, so wall times are several tim
 
 | part | figure | load average |
 |---|---|---|
-| LoRA, SmolLM2, 12 steps of 4, node / plain | 0.71x (plain 0.259, node 0.184 steps/CPU s; the runs 9 minutes apart) | 9.5-15 |
-| LoRA, same, in one process: one step / one sample preview | 3.3-4.2 / 4.6-7.1 CPU s | 10-15 |
+| LoRA, SmolLM2, 12 steps of 4, node / plain | 0.71x (plain 0.259, node 0.184 steps/CPU s; the runs 9 minutes apart; replies then batched) | 9.5-15 |
+| LoRA, same, in one process: one step / one sample preview (two replies) | 3.3-4.2 / 6.4-8.0 CPU s | 10-15 |
+| the two replies as one left-padded batch instead, same process, alternated | 6.6-7.4 CPU s (no gain on one thread: not kept) | 10-12 |
 | LoRA node's monitor per step: curve drawn and saved, progress | 8 ms, 0.5 us | 10-15 |
 | synthetic-data loop as in the graph: on generated / on real digits | 92.6% / 96.3% on 539 real test digits; 268 CPU s, 27 min wall | 11-13 |
 | showcase naming rate, before / after (30 unseen ideas) | 83% / 100%, 176 CPU s training (earlier session) | - |
 
-Per step the node adds nothing measurable; its extra cost is the sample replies it shows (one batch of
-two at the end, and about one a minute while it trains unless the end is within a minute), which
-the plain loop does not make. At the
-showcase's 40 steps that is about 1.4 steps' worth, so node / plain should read about 0.96x on a
-machine whose load holds still between the two runs; on the loaded machine the two runs differed by
-more than that.
+Per step the node adds nothing measurable; its extra cost is the sample replies it shows (two at the
+end, and about one pair a minute while it trains unless the end is within a minute), which the plain
+loop does not make. At the showcase's 40 steps the final pair is about two steps' worth, so node /
+plain should read about 0.95x on a machine whose load holds still between the two runs; on the loaded
+machine the two runs differed by more than that, so this is an estimate, not a measurement.
 """
 
 from __future__ import annotations
