@@ -15,6 +15,7 @@ Last figures (2 cores shared with five other jobs, so wall times are several tim
 
 | part | figure | load average |
 |---|---|---|
+| LoRA, SmolLM2, 40 steps of 4 (the default), node / plain | 0.983x (plain 0.296, node 0.291 steps/CPU s; plain ran at the higher load) | 11.4 falling to 2.1 |
 | LoRA, SmolLM2, 12 steps of 4, node / plain | 0.71x (plain 0.259, node 0.184 steps/CPU s; the runs 9 minutes apart; replies then batched) | 9.5-15 |
 | LoRA, same, in one process: one step / one sample preview (two replies) | 3.3-4.2 / 6.4-8.0 CPU s | 10-15 |
 | the two replies as one left-padded batch instead, same process, alternated | 6.6-7.4 CPU s (no gain on one thread: not kept) | 10-12 |
@@ -25,8 +26,8 @@ Last figures (2 cores shared with five other jobs, so wall times are several tim
 Per step the node adds nothing measurable; its extra cost is the sample replies it shows (two at the
 end, and about one pair a minute while it trains unless the end is within a minute), which the plain
 loop does not make. At the showcase's 40 steps the final pair is about two steps' worth, so node /
-plain should read about 0.95x on a machine whose load holds still between the two runs; on the loaded
-machine the two runs differed by more than that, so this is an estimate, not a measurement.
+plain should read about 0.95x or better on a machine whose load holds still between the two runs (the
+40-step run above had none of the minute's previews; the 12-step one ran while the load swung).
 """
 
 from __future__ import annotations
