@@ -27,7 +27,8 @@ Per step the node adds nothing measurable; its extra cost is the sample replies 
 end, and about one pair a minute while it trains unless the end is within a minute), which the plain
 loop does not make. At the showcase's 40 steps the final pair is about two steps' worth, so node /
 plain should read about 0.95x or better on a machine whose load holds still between the two runs (the
-40-step run above had none of the minute's previews; the 12-step one ran while the load swung).
+12-step run ran while the load swung; the 40-step one's node counted no previews because the count then
+missed text previews, which carry no name: it drew the final pair and likely one more).
 """
 
 from __future__ import annotations
@@ -110,7 +111,7 @@ def _lora_worker(variant: str, model: str, steps: int, home: Path) -> dict:
         start_cpu, start = time.process_time(), time.perf_counter()
         train_llm_lora(handle, data, steps=steps, batch_size=batch_size, learning_rate=2e-3, rank=rank, alpha=16,
                        system=system, seed=0, ctx=ctx)
-        previews = sum(e.get("name") == "samples" for e in events)
+        previews = sum(str(e.get("text", "")).startswith("samples:") for e in events)  # text previews carry no name
     else:  # the same loop written plainly with peft
         from peft import get_peft_model_state_dict
 
