@@ -15,6 +15,7 @@ Last figures (2 cores shared with five other jobs, so wall times are several tim
 
 | part | figure | load average |
 |---|---|---|
+| LoRA, SmolLM2, 40 steps, replies a minute apart (first at 30 s) | 0.947x (plain 0.325, node 0.307 steps/CPU s; 2 sample previews) | 1.3 |
 | LoRA, SmolLM2, 40 steps of 4 (the default), node / plain | 0.983x (plain 0.296, node 0.291 steps/CPU s; plain ran at the higher load) | 11.4 falling to 2.1 |
 | LoRA, SmolLM2, 12 steps of 4, node / plain | 0.71x (plain 0.259, node 0.184 steps/CPU s; the runs 9 minutes apart; replies then batched) | 9.5-15 |
 | LoRA, same, in one process: one step / one sample preview (two replies) | 3.3-4.2 / 6.4-8.0 CPU s | 10-15 |

@@ -166,9 +166,10 @@ def train_llm_lora(
     generator = seeded_generator(seed)
 
     # 3. train, with the curve and sample replies on the node
-    # replies cost about as much as one or two steps: a minute apart keeps them near 2% of a run
+    # a pair of replies costs about two steps (3.5 CPU s for SmolLM2): the first comes 45 s in, unless
+    # the end is within 90 s, then the monitor keeps them to about 2% of the run
     monitor = TrainingMonitor(ctx, steps, history, samples=lambda: _sample(model, tokenizer, encoded, data),
-                              samples_every_s=60.0)
+                              samples_every_s=90.0)
     model.train()
     for step in range(steps):
         for group in optimizer.param_groups:
