@@ -15,6 +15,7 @@ Last figures (2 cores shared with five other jobs, so wall times are several tim
 
 | part | figure | load average |
 |---|---|---|
+| LoRA, SmolLM2, 40 steps, replies 90 s apart (now): only the final pair | 0.915x (plain 0.349, node 0.319 steps/CPU s) | 1.0 |
 | LoRA, SmolLM2, 40 steps, replies a minute apart (first at 30 s) | 0.947x (plain 0.325, node 0.307 steps/CPU s; 2 sample previews) | 1.3 |
 | LoRA, SmolLM2, 40 steps of 4 (the default), node / plain | 0.983x (plain 0.296, node 0.291 steps/CPU s; plain ran at the higher load) | 11.4 falling to 2.1 |
 | LoRA, SmolLM2, 12 steps of 4, node / plain | 0.71x (plain 0.259, node 0.184 steps/CPU s; the runs 9 minutes apart; replies then batched) | 9.5-15 |
@@ -27,7 +28,8 @@ Last figures (2 cores shared with five other jobs, so wall times are several tim
 Per step the node adds nothing measurable; its extra cost is the sample replies it shows (two at the
 end, and about one pair a minute while it trains unless the end is within a minute), which the plain
 loop does not make. At the showcase's 40 steps the final pair is about two steps' worth, so node /
-plain should read about 0.95x or better on a machine whose load holds still between the two runs (the
+plain should read about 0.95x; it read 0.915-0.983x in three runs (single runs differ by +-5% even on
+a quiet machine, more than the previews cost, so run --repeat 3 for a figure to trust) (the
 12-step run ran while the load swung; the 40-step one's node counted no previews because the count then
 missed text previews, which carry no name: it drew the final pair and likely one more).
 """
