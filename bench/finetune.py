@@ -15,18 +15,23 @@ Last figures (2 cores shared with five other jobs, so wall times are several tim
 
 | part | figure | load average |
 |---|---|---|
-| LoRA, SmolLM2, 12 steps of 4, node / plain | 0.71x (plain 0.259, node 0.184 steps/CPU s; the runs 9 minutes apart) | 9.5-15 |
-| LoRA, same, in one process: one step / one sample preview | 3.3-4.2 / 4.6-7.1 CPU s | 10-15 |
+| LoRA, SmolLM2, 40 steps, replies 90 s apart (now): only the final pair | 0.915x (plain 0.349, node 0.319 steps/CPU s) | 1.0 |
+| LoRA, SmolLM2, 40 steps, replies a minute apart (first at 30 s) | 0.947x (plain 0.325, node 0.307 steps/CPU s; 2 sample previews) | 1.3 |
+| LoRA, SmolLM2, 40 steps of 4 (the default), node / plain | 0.983x (plain 0.296, node 0.291 steps/CPU s; plain ran at the higher load) | 11.4 falling to 2.1 |
+| LoRA, SmolLM2, 12 steps of 4, node / plain | 0.71x (plain 0.259, node 0.184 steps/CPU s; the runs 9 minutes apart; replies then batched) | 9.5-15 |
+| LoRA, same, in one process: one step / one sample preview (two replies) | 3.3-4.2 / 6.4-8.0 CPU s | 10-15 |
+| the two replies as one left-padded batch instead, same process, alternated | 6.6-7.4 CPU s (no gain on one thread: not kept) | 10-12 |
 | LoRA node's monitor per step: curve drawn and saved, progress | 8 ms, 0.5 us | 10-15 |
 | synthetic-data loop as in the graph: on generated / on real digits | 92.6% / 96.3% on 539 real test digits; 268 CPU s, 27 min wall | 11-13 |
 | showcase naming rate, before / after (30 unseen ideas) | 83% / 100%, 176 CPU s training (earlier session) | - |
 
-Per step the node adds nothing measurable; its extra cost is the sample replies it shows (one batch of
-two at the end, and about one a minute while it trains unless the end is within a minute), which
-the plain loop does not make. At the
-showcase's 40 steps that is about 1.4 steps' worth, so node / plain should read about 0.96x on a
-machine whose load holds still between the two runs; on the loaded machine the two runs differed by
-more than that.
+Per step the node adds nothing measurable; its extra cost is the sample replies it shows (two at the
+end, and about one pair a minute while it trains unless the end is within a minute), which the plain
+loop does not make. At the showcase's 40 steps the final pair is about two steps' worth, so node /
+plain should read about 0.95x; it read 0.915-0.983x in three runs (single runs differ by +-5% even on
+a quiet machine, more than the previews cost, so run --repeat 3 for a figure to trust) (the
+12-step run ran while the load swung; the 40-step one's node counted no previews because the count then
+missed text previews, which carry no name: it drew the final pair and likely one more).
 """
 
 from __future__ import annotations
@@ -109,7 +114,7 @@ def _lora_worker(variant: str, model: str, steps: int, home: Path) -> dict:
         start_cpu, start = time.process_time(), time.perf_counter()
         train_llm_lora(handle, data, steps=steps, batch_size=batch_size, learning_rate=2e-3, rank=rank, alpha=16,
                        system=system, seed=0, ctx=ctx)
-        previews = sum(e.get("name") == "samples" for e in events)
+        previews = sum(str(e.get("text", "")).startswith("samples:") for e in events)  # text previews carry no name
     else:  # the same loop written plainly with peft
         from peft import get_peft_model_state_dict
 
