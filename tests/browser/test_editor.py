@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from editor_helpers import REPO, SHOTS, add_node, centre, connect, drag, edge_count, open_graph, run_and_wait
+from editor_helpers import REPO, SHOTS, add_node, centre, connect, drag, edge_count, open_graph, run_and_wait, settle
 
 HELLO = json.loads((REPO / "graphs" / "hello_image.json").read_text())
 SLOW = {"nodeflow": 1, "meta": {"title": "Slow"}, "nodes": {
@@ -55,6 +55,32 @@ def test_builds_a_graph_from_the_palette_runs_it_and_shows_the_preview(page, edi
     # hovering a node that ran says why it ran
     page.hover("[data-testid=title-blur]")
     assert page.inner_text("[data-testid=why-blur]") == "ran because: first run"
+
+
+def test_a_file_opened_before_the_first_graph_is_measured_keeps_its_saved_view(context, editor_server):
+    # a slow machine: the editor opens its first graph (no saved view: fitted once measured) and the user
+    # opens a file with a saved view before the first graph's nodes are measured
+    page = context.new_page()
+    page.add_init_script("""(() => {
+      const held = [];
+      window.ResizeObserver = class extends ResizeObserver {
+        constructor(callback) { super((...args) => window.__measured ? callback(...args) : held.push(() => callback(...args))); }
+      };
+      window.__measure = () => { window.__measured = true; held.splice(0).forEach((run) => run()); };
+    })()""")
+    page.goto(editor_server.url)
+    page.wait_for_selector("[data-testid=toolbar]", timeout=20_000)
+    page.wait_for_timeout(200)  # the first graph's fit is due by now
+    graph = json.loads(json.dumps(HELLO))
+    graph["ui"]["viewport"] = {"x": 20.5, "y": 30, "zoom": 0.35}
+    page.set_input_files("[data-testid=open-input]", files=[
+        {"name": "saved_view.json", "mimeType": "application/json", "buffer": json.dumps(graph).encode()}])
+    page.wait_for_function("document.querySelectorAll('[data-testid=tab]').length === 2")
+    page.wait_for_timeout(100)
+    page.evaluate("window.__measure()")
+    settle(page)
+    transform = page.eval_on_selector(".react-flow__viewport", "e => e.style.transform")
+    assert transform == "translate(20.5px, 30px) scale(0.35)"
 
 
 def test_saved_file_round_trips_positions_titles_groups_and_viewport(page, tmp_path):

@@ -1,12 +1,12 @@
 // The editor's root: loads the catalog and the graphs to open (browser storage first, else the server's
 // start graph), makes the stores once, and lays out the toolbar, the tabs, the canvas and the panels.
-import { ReactFlowProvider, useReactFlow } from "@xyflow/react";
+import { getViewportForBounds, ReactFlowProvider, useReactFlow, useStoreApi } from "@xyflow/react";
 import { useEffect, useMemo, useRef, useState } from "react";
 import { useStore } from "zustand";
 import { api } from "./api";
 import { createCommands } from "./commands";
 import { EditorContext, type EditorContextValue } from "./context";
-import { Canvas } from "./Editor";
+import { Canvas, MIN_ZOOM } from "./Editor";
 import { HelpPanel } from "./HelpPanel";
 import { HistoryPanel, ProblemsBar } from "./Panels";
 import { ProblemStore } from "./problemStore";
@@ -68,6 +68,7 @@ export function App({ options }: { options: MountOptions }) {
 function Editor(props: { boot: Boot; options: MountOptions; theme: "dark" | "light"; onTheme(): void }) {
   const { catalog, first, session } = props.boot;
   const rf = useReactFlow();
+  const flowStore = useStoreApi();
   const wrapper = useRef<HTMLDivElement>(null);
   const made = useMemo(() => {
     const specs = new Map(catalog.nodes.map((s) => [s.type, s]));
@@ -97,8 +98,18 @@ function Editor(props: { boot: Boot; options: MountOptions; theme: "dark" | "lig
     if (saved && box && (allInView(boxes, saved, box.width, box.height) || fitZoom(boxes, box.width, box.height) < FIT_AT_LEAST))
       return void rf.setViewport(saved);
     if (saved && !box) return void rf.setViewport(saved);
-    // React Flow fits once the nodes are measured
-    fitTimer.current = window.setTimeout(() => rf.fitView({ padding: 0.15, maxZoom: 1 }), 30);
+    fitWhenMeasured(0);
+  }
+  // Fits the shown graph once React Flow has measured its nodes. Not rf.fitView: that queues a fit for
+  // whichever nodes get measured next, so a fit meant for one tab could land on a file opened after it.
+  function fitWhenMeasured(tries: number) {
+    fitTimer.current = window.setTimeout(() => {
+      const nodes = rf.getNodes().filter((n) => !n.hidden);
+      const { width, height } = flowStore.getState(); // the flow's own size, as React Flow's fit uses
+      if (!nodes.length) return;
+      if ((nodes.some((n) => !rf.getInternalNode(n.id)?.measured.width) || !width) && tries < 200) return fitWhenMeasured(tries + 1);
+      rf.setViewport(getViewportForBounds(rf.getNodesBounds(nodes), width, height, MIN_ZOOM, 1, 0.15));
+    }, 30);
   }
   useEffect(() => {
     showView(tabs.shownFile());

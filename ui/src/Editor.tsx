@@ -30,6 +30,8 @@ import type { UiStore } from "./uiState";
 const nodeTypes = { nf: NodeView, nfgroup: GroupView };
 // bigger graphs draw only the nodes in view (small ones keep every node in the page, e.g. for find)
 const CULL_ABOVE = 60;
+/** How far out the canvas zooms: a few hundred nodes still fit on one screen. */
+export const MIN_ZOOM = 0.05;
 
 export function Canvas(props: { commands: Commands; ui: UiStore; theme: "dark" | "light"; initialViewport?: { x: number; y: number; zoom: number } }) {
   const { commands, ui } = props;
@@ -158,7 +160,7 @@ export function Canvas(props: { commands: Commands; ui: UiStore; theme: "dark" |
         onPaneClick={() => ui.setState({ palette: null })}
         zoomOnDoubleClick={false}
         defaultViewport={props.initialViewport /* the first paint at the saved view: no second layout pass */}
-        minZoom={0.05}
+        minZoom={MIN_ZOOM}
         maxZoom={3}
         deleteKeyCode={readOnly ? null : ["Delete", "Backspace"]}
         selectionKeyCode="Shift"
