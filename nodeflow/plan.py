@@ -82,7 +82,9 @@ def make_plan(graph: Graph, registry: Registry, only: Iterable[str] | None = Non
             raise GraphInvalid(problems)
         targets = only
     else:
-        targets = [nid for nid in order if registry.specs[nodes[nid].type].output and nid not in muted]
+        # .get: a node of an unknown type that feeds only muted nodes passed validation (it never runs)
+        specs = registry.specs
+        targets = [nid for nid in order if nid not in muted and getattr(specs.get(nodes[nid].type), "output", False)]
         if not targets:  # no output node: compute the ends of the graph
             read = {src for n in nodes.values() for src, _ in n.inputs.values()}
             targets = [nid for nid in order if nid not in read and nid not in muted]

@@ -38,6 +38,20 @@ def test_mute_skips_the_node_and_its_dependents(executor):
     assert set(result.ran) == {"n", "other"}
 
 
+def test_a_node_of_an_unknown_type_feeding_only_a_muted_node_does_not_stop_the_run(executor):
+    # found by the fuzz test: validation rightly ignores the unknown node (it never runs), but
+    # planning looked up its type and raised a KeyError
+    nodes = {
+        "n": {"type": "test.number", "params": {"value": 5}},
+        "gone": {"type": "plugin.not_installed"},
+        "m": {"type": "test.add", "inputs": {"a": ["n", "value"], "b": ["gone", "value"]}, "mode": "mute"},
+        "other": {"type": "test.add", "inputs": {"a": ["n", "value"]}},
+    }
+    result, _ = run(executor, nodes)
+    assert result.ok
+    assert set(result.ran) == {"n", "other"}
+
+
 def test_only_runs_just_what_the_node_needs(executor):
     nodes = {
         "n": {"type": "test.number", "params": {"value": 1}},
