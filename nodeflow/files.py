@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import socket
 import tempfile
 import time
 from pathlib import Path
@@ -23,6 +24,9 @@ __all__ = [
     "PathNotAllowed",
     "clean_stale_parts",
     "pid_alive",
+    "claim_name",
+    "release_name",
+    "name_claimed",
 ]
 
 
@@ -67,14 +71,62 @@ class atomic_path:
             self.tmp.unlink(missing_ok=True)
 
 
+# Claims: a writer that picks a free output name and writes it much later (encoding, provenance,
+# signing) marks the name first with a hidden `.NAME.claim` holding "HOST PID", created exclusively, so a
+# writer in another process sees the name taken. The marker goes once the file is in place.
+
+
+def _claim_marker(path: Path) -> Path:
+    return path.with_name(f".{path.name}.claim")
+
+
+def claim_name(path: Path) -> bool:
+    """Mark ``path`` as being written by this process; False when another writer holds it."""
+    marker = _claim_marker(path)
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    for _ in range(2):
+        try:
+            fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            if name_claimed(path):
+                return False
+            continue  # a dead writer's marker, removed by name_claimed: try once more
+        with os.fdopen(fd, "w") as file:
+            file.write(f"{socket.gethostname()} {os.getpid()}")
+        return True
+    return False
+
+
+def release_name(path: Path) -> None:
+    _claim_marker(path).unlink(missing_ok=True)
+
+
+def name_claimed(path: Path) -> bool:
+    """Whether a live writer holds ``path`` (a dead writer's marker is removed on the way)."""
+    marker = _claim_marker(path)
+    try:
+        text = marker.read_text()
+        old = time.time() - marker.stat().st_mtime > STALE_PART_AGE_S
+    except OSError:
+        return False
+    host, _, pid = text.rpartition(" ")
+    # an empty marker: its writer is between creating and filling it; another machine's writer (a
+    # shared folder) cannot be checked here, so its claim holds until it is old
+    dead = bool(text) and host == socket.gethostname() and not (pid.isdigit() and pid_alive(int(pid)))
+    if old or dead or (text and not host):
+        marker.unlink(missing_ok=True)
+        return False
+    return True
+
+
 # .STEM.PID-RANDOM.part.EXT as atomic_path names them; .STEM.RANDOM.part.EXT from before the pid
 _PART = re.compile(r"\.(?P<stem>.*?)\.(?:(?P<pid>[0-9]{1,10})-)?[A-Za-z0-9_]{6,}\.part(?:\.[^./]*)?")
 STALE_PART_AGE_S = 6 * 3600
 
 
 def clean_stale_parts(folders: Iterable[Path], *, max_age_s: float = STALE_PART_AGE_S) -> list[Path]:
-    """Delete the hidden ``.part`` temporaries that killed processes left behind in ``folders`` (and
-    their sub-folders): those whose writer (the pid in the name) is gone, and any older than
+    """Delete the hidden ``.part`` temporaries and name claims that killed processes left behind in
+    ``folders`` (and their sub-folders): those whose writer (the pid in the name) is gone, and any older than
     ``max_age_s`` (a pid can be reused; a file without one is older than this version). Returns
     what was deleted."""
     removed: list[Path] = []
@@ -82,6 +134,11 @@ def clean_stale_parts(folders: Iterable[Path], *, max_age_s: float = STALE_PART_
     for folder in folders:
         for current, subfolders, names in os.walk(folder):
             for name in names:
+                if name.startswith(".") and name.endswith(".claim") and len(name) > 7:
+                    claimed = Path(current) / name[1:-6]
+                    if not name_claimed(claimed) and not _claim_marker(claimed).exists():
+                        removed.append(Path(current) / name)  # a killed writer's claim: gone now
+                    continue
                 match = _PART.fullmatch(name) if name.startswith(".") else None
                 if match is None:
                     continue

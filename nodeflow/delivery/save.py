@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..files import atomic_path, output_path
+from ..files import atomic_path, claim_name, name_claimed, output_path, release_name
 from ..params import Param
 from .formats import embed_provenance, format_for
 from .record import build_record
@@ -94,24 +94,36 @@ def deliver(
             _release(target)
 
 
-# Names chosen by deliveries of this process that are still writing. Choosing a free name and
-# renaming the written file into place are far apart (encoding, provenance, signing): without this,
-# two nodes running side by side (sweep items, parallel branches) saw the same name free and the
-# second file replaced the first.
+# Choosing a free name and renaming the written file into place are far apart (encoding, provenance,
+# signing): without a claim, two deliveries running side by side (sweep items, parallel branches,
+# another process on the same output folder) saw the same name free and the second file replaced the
+# first. Claims of this process are kept here; a hidden marker file tells other processes.
 _claims_lock = threading.Lock()
 _claimed: set[Path] = set()
 
 
+class _Taken:
+    """The names no delivery may choose now: claimed here, or by a live writer in another process."""
+
+    def __contains__(self, path: object) -> bool:
+        return path in _claimed or (isinstance(path, Path) and name_claimed(path))
+
+
 def _claim(output_dir: Path, filename: str, suffixes: tuple[str, ...], overwrite: bool) -> Path:
+    if overwrite:
+        return output_path(output_dir, filename, suffixes, overwrite=True)
     with _claims_lock:
-        target = output_path(output_dir, filename, suffixes, overwrite=overwrite, taken=_claimed)
-        if not overwrite:
-            _claimed.add(target)
-        return target
+        for _ in range(1000):
+            target = output_path(output_dir, filename, suffixes, overwrite=False, taken=_Taken())
+            if claim_name(target):  # else another process marked it a moment ago: choose again
+                _claimed.add(target)
+                return target
+    raise FileExistsError(f"could not claim a free name like {filename!r} in the output folder")
 
 
 def _release(target: Path) -> None:
     with _claims_lock:
+        release_name(target)
         _claimed.discard(target)
 
 

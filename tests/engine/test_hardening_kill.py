@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -18,7 +19,7 @@ from nodeflow.history import RunHistory
 KILL_PACK = '''
 import time
 from pathlib import Path
-from nodeflow import Context, File, Param, PortType, node, register_type
+from nodeflow import Context, File, Param, PortType, deliver, node, register_type
 from nodeflow.files import atomic_path
 
 
@@ -41,6 +42,16 @@ def slow_write(ctx: Context, *, marker: str = Param("")) -> File:
         Path(marker).write_text(str(tmp))
         time.sleep(120)
     return target
+
+
+@node("kill.slow_deliver", category="Test", output=True, outputs=("path",))
+def slow_deliver(ctx: Context, *, marker: str = Param("")) -> File:
+    def write(out):
+        out.path.write_text("half of it")
+        if marker:
+            Path(marker).write_text(str(out.target))
+            time.sleep(120)
+    return deliver(ctx, "claimed.txt", write, kind="text", suffixes=(".txt",), watermark="none")
 
 
 class Slow:
@@ -157,6 +168,34 @@ def test_part_files_of_killed_writers_are_cleaned_at_the_next_start(tmp_path):
     assert done.returncode == 0, done.stderr
     assert not left.exists() and not dead_preview.exists() and not old.exists()
     assert live.exists() and recent.exists() and visible.exists()
+
+
+def test_a_killed_writers_claim_on_an_output_name_is_cleaned_and_the_name_is_free_again(tmp_path):
+    env = _env(tmp_path)
+    marker = tmp_path / "delivering"
+    slow = _graph(tmp_path, "slow", {"s": {"type": "kill.slow_deliver", "params": {"marker": str(marker)}}})
+    _run_and_kill_at(tmp_path, env, slow, marker)
+    out = tmp_path / "out"
+    assert (out / ".claimed.txt.claim").exists()  # what a kill in the middle of a delivery leaves
+    assert not (out / "claimed.txt").exists()
+
+    def run(graph: Path) -> None:
+        done = subprocess.run([sys.executable, "-m", "nodeflow.cli", "run", str(graph)], env=env, cwd=tmp_path,
+                              capture_output=True, text=True, check=False, timeout=120)
+        assert done.returncode == 0, done.stderr
+
+    run(_graph(tmp_path, "quick", {"q": {"type": "kill.quick"}}))
+    assert not (out / ".claimed.txt.claim").exists()  # the next start cleaned it
+
+    (out / ".claimed.txt.claim").write_text(f"{socket.gethostname()} {_pid_of_an_ended_process()}")  # a dead writer's claim again
+    run(_graph(tmp_path, "again", {"s": {"type": "kill.slow_deliver"}}))
+    # the name is free again: not claimed_00001.txt, and nothing hidden is left
+    assert sorted(p.name for p in out.iterdir()) == ["claimed.txt", "claimed.txt.provenance.json"]
+
+
+def _pid_of_an_ended_process() -> int:
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    return int(ended.stdout)
 
 
 def test_half_written_disk_cache_entries_of_killed_runs_are_cleaned_at_the_next_start(tmp_path):
