@@ -8,12 +8,14 @@ names our output for each ComfyUI output slot. Converters report what is only ap
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Callable
+
+from .mapping_models import MODEL_MAPPINGS
+from .mapping_sampling import SAMPLING_MAPPINGS
+from .mapping_types import Mapping, Note
 
 __all__ = ["Mapping", "MAPPINGS", "SAMPLER_NAMES", "SCHEDULER_NAMES", "named_widgets", "PRIMITIVES", "DERIVED_OUTPUTS"]
 
-Note = Callable[[str], None]
 SEED_MAX = 2**63 - 1
 CONTROL_VALUES = {"fixed", "increment", "decrement", "randomize"}
 
@@ -30,17 +32,6 @@ SAMPLER_FALLBACKS = {
     "dpmpp_2m_sde_gpu": "dpmpp_2m_sde", "dpmpp_3m_sde_gpu": "dpmpp_3m_sde", "ipndm": "deis", "ipndm_v": "deis",
     "res_multistep": "dpmpp_2m", "gradient_estimation": "euler", "er_sde": "dpmpp_2m_sde",
 }
-
-
-@dataclass(frozen=True)
-class Mapping:
-    type: str
-    widgets: tuple[str, ...] = ()
-    params: dict[str, str] = field(default_factory=dict)  # widget -> our param
-    convert: Callable[[dict[str, Any], Note], dict[str, Any]] | None = None  # all widgets -> our params
-    inputs: dict[str, str] = field(default_factory=dict)  # ComfyUI input -> our input
-    outputs: tuple[str, ...] = ()
-    base_id: str = "node"
 
 
 def named_widgets(mapping: Mapping, values: list[Any]) -> dict[str, Any]:
@@ -233,3 +224,7 @@ PRIMITIVES = {
     "BOOLEAN": ("core.bool", "value", "value"),
     "COMBO": ("core.text", "text", "text"),
 }
+
+# the model-family and custom-sampling tables live in files of their own
+MAPPINGS.update(MODEL_MAPPINGS)
+MAPPINGS.update(SAMPLING_MAPPINGS)

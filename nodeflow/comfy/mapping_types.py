@@ -1,0 +1,19 @@
+"""The shape of one ComfyUI-node-to-nodeflow-node mapping, shared by the mapping tables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+Note = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Mapping:
+    type: str
+    widgets: tuple[str, ...] = ()
+    params: dict[str, str] = field(default_factory=dict)  # widget -> our param
+    convert: Callable[[dict[str, Any], Note], dict[str, Any]] | None = None  # all widgets -> our params
+    inputs: dict[str, str] = field(default_factory=dict)  # ComfyUI input -> our input
+    outputs: tuple[str, ...] = ()
+    base_id: str = "node"
