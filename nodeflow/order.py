@@ -11,9 +11,14 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from typing import TYPE_CHECKING
+
 from .graph import Graph
 
-__all__ = ["topological_order", "order_once"]
+if TYPE_CHECKING:  # pragma: no cover
+    from .node_api import NodeSpec
+
+__all__ = ["topological_order", "order_once", "bypass_source"]
 
 _reused = threading.local()  # graph id -> (order, cycle), inside ``order_once`` only
 
@@ -74,3 +79,11 @@ def _order(graph: Graph) -> tuple[list[str], list[str]]:
                 state[done] = 2
                 order.append(done)
     return order, []
+
+
+def bypass_source(spec: "NodeSpec", output_type: str) -> str | None:
+    """The first input of the same type, which a bypassed node passes through to its output."""
+    for name, spec_input in spec.inputs.items():
+        if spec_input.type == output_type:
+            return name
+    return None

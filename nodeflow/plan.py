@@ -15,7 +15,7 @@ from .keys import static_part
 from .order import topological_order
 from .problems import GraphInvalid, Problem
 from .registry import Registry
-from .validate import bypass_source
+from .order import bypass_source
 
 __all__ = ["Plan", "PlannedNode", "make_plan"]
 

@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable
 from .graph import Graph
 from .inactive import inactive_nodes
 from .node_api import node_memory_limit
-from .order import topological_order
+from .order import bypass_source, topological_order
 from .params import ParamError
 from .problems import Problem
 from .published import problems_for as published_problems
@@ -240,14 +240,6 @@ def memory_problem(spec, params: dict[str, Any], linked: set[str]) -> tuple[str,
         f"{limit / 2**20:,.0f} MB (NODEFLOW_NODE_MAX_MB): lower {param}",
         param,
     )
-
-
-def bypass_source(spec, output_type: str) -> str | None:
-    """The first input of the same type, which a bypassed node passes through to its output."""
-    for name, spec_input in spec.inputs.items():
-        if spec_input.type == output_type:
-            return name
-    return None
 
 
 def find_cycle(graph: Graph) -> list[str]:
