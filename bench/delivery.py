@@ -29,6 +29,7 @@ from nodeflow.context import Context  # noqa: E402
 from nodeflow.executor import Executor  # noqa: E402
 from nodeflow.graph import load_graph, parse_graph  # noqa: E402
 from nodeflow.history import RunHistory  # noqa: E402
+from nodeflow.listeners import HistoryListener  # noqa: E402
 from nodeflow.models import ModelManager  # noqa: E402
 from nodeflow.delivery import build_record as build_provenance  # noqa: E402
 from nodeflow.delivery import dumps_record, embed_provenance  # noqa: E402
@@ -202,7 +203,7 @@ def history_table(runs: int, repeat: int, folder: Path) -> None:
     settings = Settings(home=folder / "home2", output_dir=folder / "out2", allow_cwd_inputs=False)
     tiny = {"nodeflow": 1, "nodes": {"a": {"type": "core.int", "params": {"value": 1}}}}
     plain = Executor(settings=settings)
-    recorded = Executor(settings=settings, history=RunHistory.in_folder(folder / "home2"))
+    recorded = Executor(settings=settings, listeners=[HistoryListener(RunHistory.in_folder(folder / "home2"))])
     rows_out.append(("a 1-node run, no history", timed(lambda: plain.run(parse_graph(tiny)), repeat * 5)))
     rows_out.append(("a 1-node run, recorded", timed(lambda: recorded.run(parse_graph(tiny)), repeat * 5)))
     chain = {"nodeflow": 1, "nodes": {"n0": {"type": "core.int", "params": {"value": 1}}}}
@@ -212,7 +213,7 @@ def history_table(runs: int, repeat: int, folder: Path) -> None:
             "inputs": {"a": [f"n{i - 1}", "value"]},
             "params": {"value": i},
         }
-    fresh = lambda ex: (ex.memory.clear(), ex._records.clear(), ex.run(parse_graph(chain)))  # noqa: E731
+    fresh = lambda ex: (ex.memory.clear(), ex.stores.records.clear(), ex.run(parse_graph(chain)))  # noqa: E731
     rows_out.append(("a 200-node run, no history", timed(lambda: fresh(plain), repeat)))
     rows_out.append(("a 200-node run, recorded", timed(lambda: fresh(recorded), repeat)))
     for label, samples in rows_out:

@@ -185,11 +185,12 @@ def measure_history(home: Path, runs: int) -> list[tuple[str, str]]:
     from nodeflow.executor import Executor
     from nodeflow.graph import parse_graph
     from nodeflow.history import RunHistory
+    from nodeflow.listeners import HistoryListener
     from nodeflow.settings import Settings
 
     settings = Settings(home=home, output_dir=home / "out")
     history = RunHistory.in_folder(home)
-    executor = Executor(settings=settings, history=history)
+    executor = Executor(settings=settings, listeners=[HistoryListener(history)])
     for _ in range(runs):
         assert executor.run(parse_graph(copy.deepcopy(HELLO)), source="bench").status == "ok"
     files = {p.name: p.stat().st_size for p in home.glob("history.sqlite3*")}

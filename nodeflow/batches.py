@@ -14,17 +14,16 @@ from .backends.base import Task, TaskResult
 
 if TYPE_CHECKING:  # pragma: no cover
     from .plan import PlannedNode
-    from .scheduler import PlanRun
 
 __all__ = ["take_batch", "batch_task", "split", "MAX_BATCH"]
 
 MAX_BATCH = 64  # sweep items of one node handed to its batch function in one call
 
 
-def take_batch(run: "PlanRun", first: "PlannedNode", ready: list[int]) -> list["PlannedNode"]:
-    """Other ready items of the same node, taken off the ready heap (at most MAX_BATCH in all)."""
-    order = run.plan.order
-    same = [i for i in ready if order[i].node.id == first.node.id and order[i].id not in run.hits][: MAX_BATCH - 1]
+def take_batch(order: list["PlannedNode"], hits: dict[str, str], first: "PlannedNode", ready: list[int]) -> list["PlannedNode"]:
+    """Other ready items of the same node (not cache hits), taken off the ready heap (at most MAX_BATCH
+    in all). ``order`` is the plan's order, which ``ready`` indexes."""
+    same = [i for i in ready if order[i].node.id == first.node.id and order[i].id not in hits][: MAX_BATCH - 1]
     if not same:
         return []
     ready[:] = [i for i in ready if i not in set(same)]
@@ -32,9 +31,9 @@ def take_batch(run: "PlanRun", first: "PlannedNode", ready: list[int]) -> list["
     return [order[i] for i in sorted(same)]
 
 
-def batch_task(run: "PlanRun", members: list["PlannedNode"]) -> Task | None:
-    """One task for all ``members``: the first item's task, carrying every item's arguments."""
-    tasks = [run.task_for(member) for member in members]
+def batch_task(members: list["PlannedNode"], tasks: list[Task | None]) -> Task | None:
+    """One task for all ``members`` (``tasks``: each one's own task): the first item's task, carrying
+    every item's arguments."""
     if any(task is None for task in tasks):
         return None
     first = tasks[0]
@@ -45,9 +44,8 @@ def batch_task(run: "PlanRun", members: list["PlannedNode"]) -> Task | None:
     return first
 
 
-def split(run: "PlanRun", finished: TaskResult) -> list[tuple["PlannedNode", TaskResult]]:
+def split(order: list["PlannedNode"], finished: TaskResult) -> list[tuple["PlannedNode", TaskResult]]:
     """A batch's result as one result per item (an error or cancel applies to every item)."""
-    order = run.plan.order
     task = finished.task
     if task.batch is None:
         return [(order[task.seq], finished)]

@@ -26,7 +26,9 @@ from .backends.local import Slots
 from .cache import DiskCache, MemoryCache
 from .events import EventSink
 from .graph import Graph
-from .listeners import HistoryListener, RunListener
+from .run_listener import RunListener
+from .run_result import NodeFailure, RunResult
+from .run_state import CacheStores
 from .models import ModelManager
 from .order import order_once
 from .plan import Plan, make_plan
@@ -38,44 +40,15 @@ from .settings import Settings
 from .subgraphs import expand_subgraphs, flat_paths
 from .validate import check_graph
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .history import RunHistory
-
 __all__ = ["Executor", "RunResult", "NodeFailure"]
-
-
-@dataclass
-class NodeFailure:
-    node: str
-    type: str
-    message: str
-    traceback: str
-    item: int | None = None  # the sweep item that failed, when the node is mapped
-
-
-@dataclass
-class RunResult:
-    run_id: str
-    status: str  # ok, error, cancelled
-    duration_s: float
-    ran: list[str] = field(default_factory=list)
-    cached: list[str] = field(default_factory=list)
-    error: NodeFailure | None = None
-    # outputs of the requested nodes: node id (``id[item]`` for a sweep item) -> output name -> value
-    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
-    blocked: list[str] = field(default_factory=list)  # nodes a guard stopped (their branch did not run)
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "ok"
 
 
 class Executor:
     """Runs graphs. Keep one per process (or per server) so caches and models persist across runs.
 
     ``backend`` is a name (``local``: a bounded pool, the default; ``sync``: one node at a time) or a
-    function that makes a backend for each run. ``history`` is a shorthand for adding a
-    :class:`~nodeflow.listeners.HistoryListener`.
+    function that makes a backend for each run. ``listeners`` watch every run (the run history is
+    one: :class:`~nodeflow.listeners.HistoryListener`).
     """
 
     def __init__(
@@ -83,7 +56,6 @@ class Executor:
         registry: Registry | None = None,
         settings: Settings | None = None,
         models: ModelManager | None = None,
-        history: "RunHistory | None" = None,
         *,
         backend: str | Callable[[], Backend] = "local",
         listeners: Iterable[RunListener] = (),
@@ -91,42 +63,20 @@ class Executor:
         self.registry = registry or default_registry()
         self.settings = settings or Settings()
         self.models = models or ModelManager()
-        self.memory = MemoryCache(self.settings.memory_cache_bytes)
-        self.disk = DiskCache(self.settings.cache_dir)
+        self.stores = CacheStores(MemoryCache(self.settings.memory_cache_bytes), DiskCache(self.settings.cache_dir))
+        self.memory, self.disk = self.stores.memory, self.stores.disk
         self.listeners: list[RunListener] = list(listeners)
-        if history is not None:
-            self.listeners.append(HistoryListener(history))
         self.slots = Slots()  # shared by this executor's runs: one model per device across all of them
         self.make_backend: Callable[[], Backend] = (
             (lambda: make_backend(backend, slots=self.slots) if backend == "local" else make_backend(backend))
             if isinstance(backend, str) else backend
         )
-        self._records: dict[str, Any] = {}
         self._plans: OrderedDict[str, Plan] = OrderedDict()  # graph digest -> validated plan
-        # runs may overlap (queued jobs with NODEFLOW_JOBS > 1): the caches and records are theirs to share
-        self.cache_lock = threading.RLock()
         self._plans_lock = threading.Lock()
-        self._previews: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()  # output node key -> its previews
 
-    def remember_previews(self, key: str, events: list[dict[str, Any]]) -> None:
-        """What an output node showed when it ran, replayed when it is cached (the last 256 nodes)."""
-        with self._plans_lock:
-            self._previews[key] = events
-            self._previews.move_to_end(key)
-            while len(self._previews) > 256:
-                self._previews.popitem(last=False)
-
-    def previews_of(self, key: str) -> list[dict[str, Any]]:
-        with self._plans_lock:
-            return list(self._previews.get(key, ()))
-
-    @property
-    def history(self) -> "RunHistory | None":
-        """The run history a HistoryListener records into, if one listens."""
-        for listener in self.listeners:
-            if isinstance(listener, HistoryListener):
-                return listener.history
-        return None
+    def _plan_run(self, plan: Plan, **options: Any) -> PlanRun:
+        return PlanRun(plan, stores=self.stores, registry=self.registry, settings=self.settings, models=self.models,
+                       backend=self.make_backend(), **options)
 
     # --- public entry points -----------------------------------------------------------------
 
@@ -211,7 +161,7 @@ class Executor:
             plan, failed = self._plan_lists(plan, on_event, cancel, output_dir, run_id)
             if failed is not None:
                 return failed
-        run = PlanRun(self, plan, None, cancel, output_dir, run_id, self.make_backend())
+        run = self._plan_run(plan, cancel=cancel, output_dir=output_dir, run_id=run_id)
         sinks = [sink for listener in self.listeners if (sink := listener.run_started(plan, run.run_id, source))]
         if on_event is not None:
             sinks.append(on_event)
@@ -236,7 +186,7 @@ class Executor:
         assert plan.graph is not None
         sources = make_plan(plan.graph, self.registry, plan.lists_from)
         events: list[dict[str, Any]] = []
-        made = PlanRun(self, sources, events.append, cancel, output_dir, run_id, self.make_backend())
+        made = self._plan_run(sources, sink=events.append, cancel=cancel, output_dir=output_dir, run_id=run_id)
         try:
             result = made.execute()
         finally:

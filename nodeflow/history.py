@@ -16,7 +16,7 @@ deleted as new ones finish (0 keeps everything).
 Use it through the executor::
 
     history = RunHistory.in_folder(settings.home)
-    executor = Executor(settings=settings, history=history)
+    executor = Executor(settings=settings, listeners=[HistoryListener(history)])
     executor.run(graph, source="cli")
 """
 
@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from .files import pid_alive
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .executor import RunResult
+    from .run_result import RunResult
     from .plan import Plan
 
 __all__ = ["RunHistory", "RunRecorder", "HISTORY_FILE", "artifact_kind"]

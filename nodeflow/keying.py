@@ -9,37 +9,26 @@ Also the bookkeeping that lets the next run say why a node runs again ("param se
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from .keys import encode, node_key
+from .run_state import CacheStores, NodeRecord, RunTables
 from .types import estimate_size, get_type
 
 if TYPE_CHECKING:  # pragma: no cover
     from .plan import PlannedNode
-    from .scheduler import PlanRun
 
 __all__ = ["NodeRecord", "key_all", "needed", "remember", "reason", "nbytes", "still_valid"]
 
 
-@dataclass
-class NodeRecord:
-    """What a node's key was made of the last time it ran, so the next run can say why it re-runs."""
-
-    key: str
-    type: str
-    version: int
-    params: dict[str, Any]
-    upstream: dict[str, str]
-    fingerprint: Any
-
-
-def key_all(run: "PlanRun") -> "PlannedNode | None":
+def key_all(run: RunTables, context_for: Callable[["PlannedNode"], Any]) -> "tuple[PlannedNode, Exception] | None":
     """Key every planned node (top-down; cache lookups wait for ``needed``, which makes only the ones
     a run can use). Returns the node whose fingerprint failed, if any.
 
     Keys depend only on the plan, the fingerprints and the output folder, so a plan run again with
     the same fingerprints and folder (an unchanged graph re-run) reuses the keys it made last time.
+    ``context_for`` gives the context a fingerprint function is called with; a fingerprint that
+    raises is returned with its node, and nothing is keyed.
     """
     plan = run.plan
     memo = plan.__dict__.get("_keying")
@@ -50,10 +39,9 @@ def key_all(run: "PlanRun") -> "PlannedNode | None":
     asked: list[str] = [run.output_dir_text]
     for planned in memo[0]:
         try:
-            fingerprint = planned.spec.fingerprint(planned.params, run.context(planned))
+            fingerprint = planned.spec.fingerprint(planned.params, context_for(planned))
         except Exception as exc:
-            run.fail(planned, exc)
-            return planned
+            return planned, exc
         run.fingerprints[planned.id] = fingerprint
         asked.append(encode(fingerprint))
     last = memo[1]
@@ -65,7 +53,7 @@ def key_all(run: "PlanRun") -> "PlannedNode | None":
     return None
 
 
-def _key_all(run: "PlanRun") -> None:
+def _key_all(run: RunTables) -> None:
     keys = run.keys
     fingerprints = run.fingerprints
     output_dir = run.output_dir_text
@@ -80,16 +68,16 @@ def _key_all(run: "PlanRun") -> None:
         keys[planned.id] = node_key(planned.static_key, fingerprint, upstream)
 
 
-def needed(run: "PlanRun") -> set[str]:
+def needed(run: RunTables, stores: CacheStores) -> set[str]:
     """The planned nodes this run must load or compute, walking back from the requested ones and
     looking each one it reaches up in the caches: a cached node does not need its inputs."""
-    with run.ex.cache_lock:
-        return _needed(run)
+    with stores.lock:
+        return _needed(run, stores)
 
 
-def _needed(run: "PlanRun") -> set[str]:
+def _needed(run: RunTables, stores: CacheStores) -> set[str]:
     by_id, hits, keys, values = run.by_id, run.hits, run.keys, run.values
-    memory, disk = run.ex.memory, run.ex.disk
+    memory, disk = stores.memory, stores.disk
     found: set[str] = set()
     stack = list(run.plan.targets)
     while stack:
@@ -115,22 +103,21 @@ def _needed(run: "PlanRun") -> set[str]:
     return found
 
 
-def remember(run: "PlanRun", planned: "PlannedNode", outputs: tuple) -> None:
+def remember(run: RunTables, stores: CacheStores, planned: "PlannedNode", outputs: tuple) -> None:
     """Cache a node's fresh outputs and keep what its key was made of."""
     spec = planned.spec
     key = run.keys[planned.id]
-    executor = run.ex
-    with executor.cache_lock:
+    with stores.lock:
         if spec.cache != "none":
-            executor.memory.put(key, outputs, nbytes(spec, outputs))
+            stores.memory.put(key, outputs, nbytes(spec, outputs))
         if spec.cache == "disk":
-            executor.disk.put(
+            stores.disk.put(
                 key,
                 outputs,
                 [o.type for o in spec.outputs.values()],
                 {"node": planned.node.id, "node_type": spec.type, "params": planned.params},
             )
-        executor._records[planned.id] = NodeRecord(
+        stores.records[planned.id] = NodeRecord(
             key,
             spec.type,
             spec.version,
@@ -140,21 +127,20 @@ def remember(run: "PlanRun", planned: "PlannedNode", outputs: tuple) -> None:
         )
 
 
-def reason(run: "PlanRun", planned: "PlannedNode") -> str:
+def reason(run: RunTables, stores: CacheStores, planned: "PlannedNode") -> str:
     """Why a node runs: first run, param X changed, upstream Y changed, fingerprint changed, evicted."""
-    with run.ex.cache_lock:
-        return _reason(run, planned)
+    with stores.lock:
+        return _reason(run, stores, planned)
 
 
-def _reason(run: "PlanRun", planned: "PlannedNode") -> str:
+def _reason(run: RunTables, stores: CacheStores, planned: "PlannedNode") -> str:
     spec = planned.spec
     if spec.cache == "none":
         return "never cached"
-    executor = run.ex
-    previous = executor._records.get(planned.id)
+    previous = stores.records.get(planned.id)
     key = run.keys[planned.id]
     if previous is None:
-        return "evicted" if key in executor.memory.evicted else "first run"
+        return "evicted" if key in stores.memory.evicted else "first run"
     if previous.type != spec.type or previous.version != spec.version:
         return "node type changed"
     changed = sorted(
@@ -174,7 +160,7 @@ def _reason(run: "PlanRun", planned: "PlannedNode") -> str:
     if previous.fingerprint != run.fingerprints.get(planned.id):
         return "fingerprint changed"
     if previous.key == key:
-        values = executor.memory.get(key)
+        values = stores.memory.get(key)
         if values is not None and not still_valid(spec, values):
             return "output missing"
         return "evicted"

@@ -1,17 +1,7 @@
-"""Listeners on the event stream: what watches runs without being part of running them.
+"""The history listener: records every run of an executor in the run history.
 
-A listener (Hamilton's lifecycle hooks, reduced to what nodeflow needs) is told when a run starts
-and returns the event sink that should see that run's events (or None), then is told the result::
-
-    class Counter(RunListener):
-        def run_started(self, plan, run_id, source):
-            return lambda event: ...
-        def run_finished(self, result): ...
-
-    executor.listeners.append(Counter())
-
-The run history is one (:class:`HistoryListener`); the editor's live view and the CLI's progress
-are per-run sinks passed as ``on_event``.
+The executor knows listeners only as :class:`~nodeflow.run_listener.RunListener`; whoever makes an
+executor that should keep a history adds ``HistoryListener(history)`` to its listeners.
 """
 
 from __future__ import annotations
@@ -19,23 +9,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .events import EventSink
+from .run_listener import RunListener
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .executor import RunResult
+    from .run_result import RunResult
     from .history import RunHistory, RunRecorder
     from .plan import Plan
 
-__all__ = ["RunListener", "HistoryListener"]
-
-
-class RunListener:
-    """Hooks around every run of an executor. Both are optional."""
-
-    def run_started(self, plan: "Plan", run_id: str, source: str) -> EventSink | None:
-        return None
-
-    def run_finished(self, result: "RunResult") -> None:
-        pass
+__all__ = ["HistoryListener"]
 
 
 class HistoryListener(RunListener):

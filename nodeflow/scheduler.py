@@ -29,10 +29,14 @@ from .batches import batch_task, split, take_batch
 from .node_previews import show_outputs
 from .plan import Plan, PlannedNode
 from .resources import holds_of
+from .run_result import NodeFailure, RunResult
+from .run_state import CacheStores, RunTables
 
 if TYPE_CHECKING:  # pragma: no cover
     from .backends.base import Backend
-    from .executor import Executor, RunResult
+    from .models import ModelManager
+    from .registry import Registry
+    from .settings import Settings
 
 __all__ = ["PlanRun"]
 
@@ -60,37 +64,42 @@ class PlanRun:
 
     def __init__(
         self,
-        executor: "Executor",
         plan: Plan,
-        sink: EventSink | None,
-        cancel: threading.Event | None,
-        output_dir: Path | None,
-        run_id: str | None,
+        *,
+        stores: CacheStores,
+        registry: "Registry",
+        settings: "Settings",
+        models: "ModelManager",
         backend: "Backend",
+        sink: EventSink | None = None,
+        cancel: threading.Event | None = None,
+        output_dir: Path | None = None,
+        run_id: str | None = None,
     ):
-        self.ex = executor
+        self.stores = stores
+        self.registry = registry
+        self.settings = settings
+        self.models = models
         self.plan = plan
         self.sink = sink
         self.cancel = cancel or threading.Event()
         self.failed = threading.Event()  # the first failure stops the other branches
         self.stop = StopSignal(self.cancel, self.failed)
         self.backend = backend
-        self.output_dir = Path(output_dir or executor.settings.output_dir)
-        self.output_dir_text = str(self.output_dir.resolve())
+        self.output_dir = Path(output_dir or settings.output_dir)
         self.run_id = run_id or uuid.uuid4().hex[:12]
-        self.keys: dict[str, str] = {}
-        self.values: dict[str, tuple | None] = {}  # None: cached on disk, not loaded yet
-        self.hits: dict[str, str] = {}  # node id -> "memory" or "disk"
-        self.fingerprints: dict[str, Any] = {}
         by_id = plan.__dict__.get("_by_id")
         if by_id is None:  # plans are not changed once made: worked out once per plan
             by_id = plan.__dict__["_by_id"] = {p.id: p for p in plan.order}
+        tables = self.tables = RunTables(plan, by_id, str(self.output_dir.resolve()))
+        # the run's own names for its tables (the same objects the key and cache helpers fill)
         self.by_id: dict[str, PlannedNode] = by_id
-        self.result: "RunResult | None" = None
+        self.keys, self.values, self.hits = tables.keys, tables.values, tables.hits
+        self.result: RunResult | None = None
         self.blocked_units: set[str] = set()  # downstream of a blocked (guarded) item: not run
         self._emit_lock = threading.Lock()
         self.shown: dict[tuple[str, int | None], list[dict[str, Any]]] = {}  # (node, item) -> its previews
-        self.env = TaskEnv(executor.registry, executor.settings, executor.models, self._emit_from_node, self.stop)
+        self.env = TaskEnv(registry, settings, models, self._emit_from_node, self.stop)
 
     # --- events ----------------------------------------------------------------------------------
 
@@ -109,18 +118,19 @@ class PlanRun:
 
     # --- the steps -------------------------------------------------------------------------------
 
-    def execute(self) -> "RunResult":
-        from .executor import RunResult
-
+    def execute(self) -> RunResult:
         started = time.perf_counter()
         result = self.result = RunResult(self.run_id, "ok", 0.0)
         if self.sink is not None:
             self.emit("run_started", **started_fields(self.plan))
         try:
             # 1. keys
-            if key_all(self) is None:
+            failed_fingerprint = key_all(self.tables, self.context)
+            if failed_fingerprint is not None:
+                self.fail(*failed_fingerprint)
+            else:
                 # 2. what must be loaded or computed; 3-4. run it
-                self.run_needed(needed(self))
+                self.run_needed(needed(self.tables, self.stores))
                 if result.status != "cancelled":  # what was made (all of it, unless something failed)
                     for target in self.plan.targets:
                         if target in self.values or self.by_id[target].mode == "bypass":
@@ -139,7 +149,7 @@ class PlanRun:
         a cycle that only the garbage collector would break: until it ran, every value the run made
         (those too big for the memory cache included) stayed in memory after the run."""
         self.env = None  # type: ignore[assignment]
-        self.values = {}
+        self.values.clear()
 
     def run_needed(self, wanted: set[str]) -> None:
         order = self.plan.order
@@ -169,7 +179,7 @@ class PlanRun:
                 self.block(planned.id, dependents, waiting, blocked, ready)
 
         inline = getattr(backend, "runs_inline", False)
-        registry = self.ex.registry
+        registry = self.registry
 
         def release(node_id: str) -> None:
             done.add(node_id)
@@ -201,7 +211,7 @@ class PlanRun:
                         and (spec.holds or holds_of(spec, registry)) != "device":
                     # alone and light, on a backend that would run it in this thread anyway: call it here
                     if self.sink is not None:
-                        self.emit("node_started", reason=reason(self, planned), **planned.label)
+                        self.emit("node_started", reason=reason(self.tables, self.stores, planned), **planned.label)
                     outcome = self.run_alone(planned)
                     if outcome is None:
                         release(planned.id)
@@ -210,8 +220,8 @@ class PlanRun:
                     continue
                 members = [planned]
                 if spec.batch is not None and planned.item is not None:  # 3b. a native batch
-                    members += take_batch(self, planned, ready)
-                task = self.task_for(planned) if len(members) == 1 else batch_task(self, members)
+                    members += take_batch(order, self.hits, planned, ready)
+                task = self.task_for(planned) if len(members) == 1 else batch_task(members, [self.task_for(member) for member in members])
                 if task is None:  # a linked value failed its param's check
                     break
                 if not backend.can_submit_task(task):
@@ -219,7 +229,7 @@ class PlanRun:
                     continue
                 if self.sink is not None:
                     for member in members:
-                        self.emit("node_started", reason=reason(self, member), **member.label)
+                        self.emit("node_started", reason=reason(self.tables, self.stores, member), **member.label)
                 backend.submit_task(task, self.env, alone=not ready and not deferred and not backend.in_flight)
             for index in deferred:
                 heapq.heappush(ready, index)
@@ -229,7 +239,7 @@ class PlanRun:
                 break
             # 3b. collect what finished
             for finished in backend.collect(timeout=POLL_S):
-                for planned, one in split(self, finished) if finished.task.batch is not None else ((order[finished.task.seq], finished),):
+                for planned, one in split(order, finished) if finished.task.batch is not None else ((order[finished.task.seq], finished),):
                     settle(planned, one)
         # 4. say what did not run, and why
         self.skip_the_rest(wanted, done, dependents, blocked)
@@ -261,8 +271,8 @@ class PlanRun:
             spec.type,
             planned.params,
             inputs,
-            spec.holds or holds_of(spec, self.ex.registry),
-            self.output_dir_text,
+            spec.holds or holds_of(spec, self.registry),
+            self.tables.output_dir_text,
             planned.item,
             None,
             self.keys[planned.id],
@@ -337,10 +347,10 @@ class PlanRun:
 
     def finish_ok(self, planned: PlannedNode, outputs: tuple, duration_s: float) -> None:
         self.values[planned.id] = outputs
-        remember(self, planned, outputs)
+        remember(self.tables, self.stores, planned, outputs)
         shown = self.shown.pop((planned.node.id, planned.item), None)
         if shown and planned.spec.output:
-            self.ex.remember_previews(self.keys[planned.id], shown)
+            self.stores.remember_previews(self.keys[planned.id], shown)
         self.result.ran.append(planned.id)  # type: ignore[union-attr]
         if self.sink is not None:
             self.emit(
@@ -357,8 +367,6 @@ class PlanRun:
 
     def record_failure(self, planned: PlannedNode, message: str, trace: str, *, stop: bool = True,
                        blocked: bool = False) -> None:
-        from .executor import NodeFailure
-
         result = self.result
         assert result is not None
         if result.error is None:  # the first failure is the run's error
@@ -428,7 +436,7 @@ class PlanRun:
     def replay_previews(self, planned: PlannedNode) -> None:
         """A cached output node shows what it showed when it ran (its text, pictures and files), as if
         it had just run: a page opened after the first run (or another browser) must still see it."""
-        shown = self.ex.previews_of(self.keys[planned.id])
+        shown = self.stores.previews_of(self.keys[planned.id])
         if shown:
             for event in shown:
                 if "path" not in event or Path(event["path"]).exists():
@@ -450,11 +458,11 @@ class PlanRun:
             )
         else:  # a disk hit, loaded on first use
             key = self.keys[node_id]
-            values = self.ex.disk.get(key)
+            values = self.stores.disk.get(key)
             if values is None:
                 raise RuntimeError(f"the disk cache entry of {node_id} vanished while running")
-            with self.ex.cache_lock:
-                self.ex.memory.put(key, values, nbytes(planned.spec, values))
+            with self.stores.lock:
+                self.stores.memory.put(key, values, nbytes(planned.spec, values))
         self.values[node_id] = values
         return values
 
@@ -475,13 +483,13 @@ class PlanRun:
             node_type=planned.spec.type,
             emit=self._emit_from_node,
             cancel_event=self.stop,
-            settings=self.ex.settings,
-            models=self.ex.models,
+            settings=self.settings,
+            models=self.models,
             output_dir=self.output_dir,
             graph=planned.graph if planned.graph is not None else self.plan.graph,
             params=planned.params,
             item=planned.item,
             plan=self.plan,
-            registry=self.ex.registry,
+            registry=self.registry,
             findings=self.guard_findings(planned) if planned.spec.output else None,
         )

@@ -10,6 +10,7 @@ from typing import Any
 
 from ..problems import GraphInvalid
 from ..registry import Registry, default_registry
+from ..listeners import HistoryListener
 from ..settings import Settings
 from .auth import AuthConfig, auth_for_host
 
@@ -38,7 +39,7 @@ def build_app_server(
     registry = registry or default_registry()
     runs_dir = Path(settings.home) / "apps" / "runs"
     runs_dir.mkdir(parents=True, exist_ok=True)
-    executor = Executor(registry=registry, settings=settings, **_history(settings))
+    executor = Executor(registry=registry, settings=settings, listeners=_history(settings))
     published = PublishedApp(graph_data, executor, inputs=inputs, runs_dir=runs_dir)
     blocks = build_blocks(published)
     app = FastAPI(title=f"nodeflow app: {published.title}", docs_url=None, redoc_url=None)
@@ -50,13 +51,13 @@ def build_app_server(
     return secure(app, auth=auth, local_only=local_only and auth is None)
 
 
-def _history(settings: Settings) -> dict[str, Any]:
+def _history(settings: Settings) -> list[HistoryListener]:
     try:
         from ..history import RunHistory
 
-        return {"history": RunHistory.in_folder(settings.home)}
+        return [HistoryListener(RunHistory.in_folder(settings.home))]
     except Exception:  # a read-only or corrupt data folder must not stop the app
-        return {}
+        return []
 
 
 def run_app(graph_path: str, inputs: str | None, host: str, port: int) -> int:

@@ -21,7 +21,8 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from ..executor import Executor, RunResult
+from ..executor import Executor
+from ..run_result import RunResult
 from ..files import PathNotAllowed, resolve_inside
 from ..graph import Graph, graph_to_dict, parse_graph
 from ..history import artifact_kind

@@ -8,6 +8,7 @@ import sqlite3
 from nodeflow.executor import Executor
 from nodeflow.graph import parse_graph
 from nodeflow.history import WAL_LIMIT_BYTES, RunHistory
+from nodeflow.listeners import HistoryListener
 
 
 def _graph(value: int = 1, description: str = "x" * 20_000):
@@ -21,7 +22,7 @@ def _size(home) -> int:
 
 def test_a_graph_run_200_times_is_stored_once(settings):
     history = RunHistory.in_folder(settings.home)
-    executor = Executor(settings=settings, history=history)
+    executor = Executor(settings=settings, listeners=[HistoryListener(history)])
     for _ in range(200):
         assert executor.run(_graph()).status == "ok"
     with sqlite3.connect(history.path) as db:
@@ -35,7 +36,7 @@ def test_a_graph_run_200_times_is_stored_once(settings):
 
 def test_the_write_ahead_log_shrinks_after_a_large_run(settings):
     history = RunHistory.in_folder(settings.home)
-    executor = Executor(settings=settings, history=history)
+    executor = Executor(settings=settings, listeners=[HistoryListener(history)])
     assert executor.run(_graph(description="y" * (30 * 2**20))).status == "ok"
     for value in range(25):
         assert executor.run(_graph(value)).status == "ok"
@@ -46,7 +47,7 @@ def test_the_write_ahead_log_shrinks_after_a_large_run(settings):
 def test_history_keeps_the_newest_runs_only(settings, monkeypatch):
     monkeypatch.setenv("NODEFLOW_HISTORY_KEEP", "30")
     history = RunHistory.in_folder(settings.home)
-    executor = Executor(settings=settings, history=history)
+    executor = Executor(settings=settings, listeners=[HistoryListener(history)])
     for value in range(60):
         assert executor.run(_graph(value, description=f"run {value}")).status == "ok"
     runs = history.list_runs(limit=100)

@@ -9,6 +9,7 @@ import pytest
 
 from nodeflow.executor import Executor
 from nodeflow.history import RunHistory
+from nodeflow.listeners import HistoryListener
 from nodeflow.registry import default_registry
 from nodeflow.settings import Settings
 
@@ -37,4 +38,4 @@ def history(settings: Settings) -> RunHistory:
 
 @pytest.fixture
 def executor(settings: Settings, history: RunHistory) -> Executor:
-    return Executor(default_registry(), settings, history=history)
+    return Executor(default_registry(), settings, listeners=[HistoryListener(history)])

@@ -13,6 +13,7 @@ from media_helpers import SYNTH, frames_nodes, graph_of, nodeflow_cli, run_ok
 
 from nodeflow.delivery import read_provenance
 from nodeflow.delivery.inspect import inspect_artifact
+from nodeflow.listeners import HistoryListener
 from nodeflow.executor import Executor
 from nodeflow.registry import Registry
 
@@ -75,7 +76,7 @@ def test_nodeflow_info_shows_valid_tampered_and_missing(executor, settings, tmp_
 
 def test_the_manifest_names_models_inputs_and_guards_passed(settings, history, inputs):
     registry = Registry().load_all(extra_folders=[PACKS])
-    executor = Executor(registry, settings, history=history)
+    executor = Executor(registry, settings, listeners=[HistoryListener(history)])
     models = settings.models_dir
     models.mkdir(parents=True, exist_ok=True)
     (models / "weights.safetensors").write_bytes(b"not really weights")

@@ -9,6 +9,7 @@ import pytest
 from media_helpers import REPO, output, run_ok
 
 from nodeflow.executor import Executor
+from nodeflow.listeners import HistoryListener
 from nodeflow.provenance import content_hash, read_provenance
 from nodeflow.registry import default_registry
 from nodeflow.reproduce import reproduce
@@ -35,7 +36,7 @@ def tiny_sd(tmp_path_factory):
 @pytest.fixture
 def sd_executor(settings, tiny_sd, history):
     settings.extra_input_dirs.append(tiny_sd.parent)
-    return Executor(default_registry(), settings, history=history)
+    return Executor(default_registry(), settings, listeners=[HistoryListener(history)])
 
 
 LOAD = {"type": "diffusion.load", "params": {"source": "tiny-sd", "device": "cpu", "dtype": "float32"}}

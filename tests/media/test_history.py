@@ -132,8 +132,9 @@ def test_history_stays_consistent_when_killed_while_writing(tmp_path):
     script = (
         "import sys; from pathlib import Path\n"
         "from nodeflow.executor import Executor; from nodeflow.history import RunHistory\n"
+        "from nodeflow.listeners import HistoryListener\n"
         "from nodeflow.settings import Settings; from nodeflow.graph import parse_graph\n"
-        "home = Path(sys.argv[1]); ex = Executor(settings=Settings(home=home, output_dir=home / 'out'), history=RunHistory.in_folder(home))\n"
+        "home = Path(sys.argv[1]); ex = Executor(settings=Settings(home=home, output_dir=home / 'out'), listeners=[HistoryListener(RunHistory.in_folder(home))])\n"
         "i = 0\n"
         "while True:\n"
         "    i += 1\n"
