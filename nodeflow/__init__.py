@@ -40,6 +40,7 @@ from .model_types import (
 from .node_api import NodeSpec, node, node_memory_limit
 from .params import Param
 from .resolve import Resolve, model_source
+from .version import __version__
 from .types import (
     AnyType,
     Boolean,
@@ -62,7 +63,6 @@ File = FileType
 JSON = JSONType
 Code = CodeType
 
-__version__ = "0.1.0"
 
 __all__ = [
     "node_memory_limit",

@@ -33,7 +33,7 @@ _TRUST_ONLY = ("signingCredential.untrusted",)
 
 def manifest_for(record: dict[str, Any]) -> dict[str, Any]:
     """The C2PA manifest definition for an artifact with provenance ``record``."""
-    from .. import __version__
+    from ..version import __version__
 
     artifact = record.get("artifact") or {}
     graph = record.get("graph") or {}

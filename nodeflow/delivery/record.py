@@ -156,7 +156,7 @@ def pack_version(registry: Any, pack: str) -> str:
     version for installed ones, a hash of the source files for packs loaded from a folder."""
     import importlib.metadata
 
-    from .. import __version__
+    from ..version import __version__
 
     if registry is None:
         from ..registry import default_registry
@@ -198,7 +198,7 @@ def _device_used(ctx: Context, params: dict[str, dict[str, Any]]) -> str:
 def library_versions() -> dict[str, str]:
     import importlib.metadata  # slow to import: only when a record is built
 
-    from .. import __version__
+    from ..version import __version__
 
     versions = {"python": platform.python_version(), "nodeflow": __version__}
     for name in LIBRARIES:
