@@ -30,7 +30,8 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, Sequence
 
-EXIT_OK, EXIT_NODE_FAILED, EXIT_INVALID, EXIT_CANCELLED = 0, 1, 2, 130
+from .cli_common import EXIT_CANCELLED, EXIT_INVALID, EXIT_NODE_FAILED, EXIT_OK, history_listeners, warn_pack_errors
+
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -157,7 +158,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     _use_policy(args)
     registry = default_registry()
-    _warn_pack_errors(registry)
+    warn_pack_errors(registry)
     graph = load_graph(args.graph)
     from .settings import Settings
 
@@ -171,12 +172,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_nodes(args: argparse.Namespace) -> int:
     from .registry import default_registry
+    from .subgraph_catalog import catalog
 
     registry = default_registry()
     if args.json:
-        print(json.dumps(registry.catalog(), indent=2, sort_keys=True, default=str))
+        print(json.dumps(catalog(registry), indent=2, sort_keys=True, default=str))
         return EXIT_OK
-    _warn_pack_errors(registry)
+    warn_pack_errors(registry)
     from rich.console import Console
     from rich.table import Table
 
@@ -202,11 +204,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     _use_policy(args)
     registry = default_registry()
-    _warn_pack_errors(registry)
+    warn_pack_errors(registry)
     graph = load_graph(args.graph)
     try:
         executor = Executor(registry, backend=_backend(args.backend, getattr(args, "address", None)),
-                            listeners=_history_listeners())
+                            listeners=history_listeners())
     except ValueError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_INVALID
@@ -359,25 +361,6 @@ def _print_problems(problems: list) -> None:
     print(f"{count} problem{'s' if count != 1 else ''} found", file=sys.stderr)
 
 
-def _warn_pack_errors(registry: Any) -> None:
-    for error in registry.errors:
-        print(f"warning: {error}", file=sys.stderr)
-
-
-def _history_listeners() -> list:
-    """A listener recording runs in the data folder's history; none when it cannot be opened (a run
-    goes on unrecorded)."""
-    from .history import RunHistory
-    from .listeners import HistoryListener
-    from .settings import Settings
-
-    try:
-        return [HistoryListener(RunHistory.in_folder(Settings().home))]
-    except Exception as exc:  # a read-only or corrupt data folder must not stop a run
-        print(f"warning: run history unavailable: {exc}", file=sys.stderr)
-        return []
-
-
 def _backend(name: str, address: str | None = None) -> Any:
     """A backend factory by name; checks the name now so a typo is an invalid command, not a crash.
     For Ray, joins the cluster now: an unreachable one is a clear error before anything runs."""
@@ -397,7 +380,7 @@ def _backend(name: str, address: str | None = None) -> Any:
 
 
 def _version() -> str:
-    from . import __version__
+    from .version import __version__
 
     return f"nodeflow {__version__}"
 

@@ -2,7 +2,7 @@
 
 Written through the engine's one save helper (``nodeflow.delivery.deliver``), which also puts the
 record in a ``.provenance.json`` beside the file. The header is two comment lines in the language's own syntax: a note, then ``nodeflow-provenance:``
-followed by the provenance record as one line of JSON (see nodeflow.provenance), which
+followed by the provenance record as one line of JSON (see nodeflow.delivery), which
 :func:`read_code_provenance` reads back. The file is written whole or not at all, inside the output
 folder. Saving never runs the code.
 """

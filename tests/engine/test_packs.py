@@ -9,6 +9,7 @@ from pathlib import Path
 from engine_support import HERE, REPO, nodeflow_cli
 
 from nodeflow.registry import Registry
+from nodeflow.subgraph_catalog import catalog as full_catalog
 
 BROKEN = HERE / "packs_broken"
 
@@ -19,7 +20,7 @@ def test_a_broken_pack_is_reported_and_the_others_still_load():
     assert [e.pack for e in registry.errors] == ["broken_pack"]
     error = registry.errors[0]
     assert "ModuleNotFoundError" in error.message and "this_module_does_not_exist" in error.message
-    catalog = registry.catalog()
+    catalog = full_catalog(registry)
     assert catalog["pack_errors"][0]["pack"] == "broken_pack"
 
 

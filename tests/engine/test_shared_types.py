@@ -9,6 +9,7 @@ from collections import defaultdict
 
 import nodeflow
 from nodeflow.registry import default_registry
+from nodeflow.subgraph_catalog import catalog as full_catalog
 
 
 def engine_types() -> dict[str, dict]:
@@ -38,7 +39,7 @@ def test_new_diffusion_part_types_are_public_with_colours():
     for name in ("Conditioning", "Latent", "Denoiser", "TextEncoder", "VAE"):
         assert getattr(nodeflow, name).name == name
         assert types[name].startswith("#")
-    catalog = default_registry().catalog()["types"]
+    catalog = full_catalog(default_registry())["types"]
     assert "Latents" in catalog["Latent"]["accepts"]  # pipeline latents feed step-level nodes
 
 

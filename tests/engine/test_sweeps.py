@@ -10,7 +10,7 @@ import numpy as np
 from PIL import Image
 
 from nodeflow.executor import Executor
-from nodeflow.provenance import read_provenance
+from nodeflow.delivery import read_provenance
 from nodeflow.validate import check_graph
 
 from engine_support import graph_of, nodeflow_cli, run, write_graph

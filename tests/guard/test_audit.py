@@ -106,7 +106,7 @@ def test_audit_text_and_since(history):
 
 
 def test_the_artifacts_provenance_records_model_source_licence_and_policy(history):
-    from nodeflow.provenance import read_provenance
+    from nodeflow.delivery import read_provenance
 
     _home, root = history
     note = next((root / "out").rglob("note.txt"))

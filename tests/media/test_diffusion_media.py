@@ -10,7 +10,8 @@ from media_helpers import REPO, output, run_ok
 
 from nodeflow.executor import Executor
 from nodeflow.listeners import HistoryListener
-from nodeflow.provenance import content_hash, read_provenance
+from nodeflow.delivery import read_provenance
+from nodeflow.files import content_hash
 from nodeflow.registry import default_registry
 from nodeflow.reproduce import reproduce
 from nodeflow.settings import Settings

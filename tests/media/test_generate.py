@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from media_helpers import output, run_ok
 
-from nodeflow.provenance import content_hash, read_provenance
+from nodeflow.delivery import read_provenance
+from nodeflow.files import content_hash
 
 pytest.importorskip("transformers")
 

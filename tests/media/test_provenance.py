@@ -10,7 +10,7 @@ import soundfile
 from media_helpers import SYNTH, frames_nodes, nodeflow_cli, run_ok
 from PIL import Image
 
-from nodeflow.provenance import read_provenance, read_provenance_bytes, sidecar_path, strip_provenance
+from nodeflow.delivery import read_provenance, read_provenance_bytes, sidecar_path, strip_provenance
 
 IMAGE = {"type": "image.new", "params": {"width": 32, "height": 24, "fill": "noise", "seed": 11}}
 

@@ -55,7 +55,7 @@ def test_submit_by_name_then_fetch_the_artifact_with_its_provenance(server):
     assert output["name"] == "path" and output["url"].endswith("/artifacts/hello.png")
     png = server.http.get(output["url"])
     assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
-    from nodeflow.provenance import read_provenance_bytes
+    from nodeflow.delivery import read_provenance_bytes
 
     record = read_provenance_bytes(png.content, "hello.png")
     assert record["graph"]["nodes"]["caption"]["params"]["text"] == "hello, nodeflow"
