@@ -18,12 +18,13 @@ BACKENDS: dict[str, Callable[..., Any]] = {"local": PoolBackend, "sync": SyncBac
 
 def make_backend(name: str = "local", **options: Any) -> Backend:
     """A backend by name; raises ValueError naming the known ones."""
-    if name == "ray" and "ray" not in BACKENDS:
+    factory = BACKENDS.get(name)
+    if factory is None and name == "ray":  # imported on first use: Ray is heavy and optional
         try:
-            from . import ray as _ray  # noqa: F401  (registers itself)
+            from .ray import RayBackend
         except ImportError as exc:
             raise ValueError(f"the ray backend is not available: {exc}") from None
-    factory = BACKENDS.get(name)
+        factory = BACKENDS["ray"] = RayBackend
     if factory is None:
         raise ValueError(f"unknown backend {name!r} (known: {', '.join(sorted(BACKENDS))})")
     return factory(**options)

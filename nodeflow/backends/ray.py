@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from . import BACKENDS
 from .base import Task, TaskEnv, TaskResult
 from .ray_cluster import RayUnavailable, connect, device_actors, events_actor, forget_device
 
@@ -210,4 +209,3 @@ def _fusable(task: Task, spec: Any) -> bool:
     )
 
 
-BACKENDS["ray"] = RayBackend
