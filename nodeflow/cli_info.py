@@ -48,7 +48,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
-    from .cli import _history_listeners, _warn_pack_errors
+    from .cli_common import history_listeners, warn_pack_errors
     from .delivery import ArtifactError
     from .executor import Executor
     from .registry import default_registry
@@ -56,8 +56,8 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     from .settings import Settings
 
     registry = default_registry()
-    _warn_pack_errors(registry)
-    executor = Executor(registry, Settings(output_dir=args.out), listeners=_history_listeners())
+    warn_pack_errors(registry)
+    executor = Executor(registry, Settings(output_dir=args.out), listeners=history_listeners())
     try:
         report = reproduce(args.artifact, args.out, executor=executor)
     except NotReproducible as exc:
