@@ -20,7 +20,6 @@ from typing import Any
 
 from . import node_api
 from .node_api import NodeSpec
-from .types import all_types
 
 __all__ = ["Registry", "PackError", "default_registry", "BUILTIN_PACKS_DIR"]
 
@@ -122,29 +121,6 @@ class Registry:
                 continue
             spec.pack = spec.pack or pack
             self.specs[spec.type] = spec
-
-    # --- catalog -------------------------------------------------------------------------------
-
-    def catalog(self) -> dict[str, Any]:
-        """The machine-readable catalog the editor consumes (node types, then the library's subgraphs)."""
-        from .subgraph_catalog import library_catalog
-
-        subgraphs, subgraph_errors = library_catalog(self)
-        return {
-            "nodes": [self.specs[name].catalog_entry() for name in sorted(self.specs)] + subgraphs,
-            "types": {
-                name: {
-                    "colour": t.colour,
-                    "description": t.description,
-                    "accepts": list(t.accepts),
-                }
-                for name, t in sorted(all_types().items())
-            },
-            "pack_errors": [
-                {"pack": e.pack, "source": e.source, "message": e.message} for e in self.errors
-            ]
-            + subgraph_errors,
-        }
 
 
 def _builtin_pack_names() -> list[str]:

@@ -1,4 +1,5 @@
-"""Subgraphs in the catalog: each definition described like a node type (ports, params, version).
+"""The catalog the editor and ``nodeflow nodes --json`` read: every node type of the registry, then
+the library's subgraphs, each definition described like a node type (ports, params, version).
 
 The types of exposed ports and the specs of exposed params come from the inner nodes they reach
 (through nested subgraphs too), so the editor draws and checks a subgraph node like any other.
@@ -9,9 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from .registry import Registry
+from .types import all_types
 from .subgraphs import PREFIX, Definition, is_subgraph, load_library
 
-__all__ = ["subgraph_entry", "library_catalog"]
+__all__ = ["catalog", "subgraph_entry", "library_catalog"]
 
 
 def _inner_port(
@@ -96,3 +98,23 @@ def library_catalog(registry: Registry) -> tuple[list[dict[str, Any]], list[dict
         if d.problems
     ]
     return entries, problems
+
+
+def catalog(registry: Registry) -> dict[str, Any]:
+    """The machine-readable catalog the editor consumes (node types, then the library's subgraphs)."""
+    subgraphs, subgraph_errors = library_catalog(registry)
+    return {
+        "nodes": [registry.specs[name].catalog_entry() for name in sorted(registry.specs)] + subgraphs,
+        "types": {
+            name: {
+                "colour": t.colour,
+                "description": t.description,
+                "accepts": list(t.accepts),
+            }
+            for name, t in sorted(all_types().items())
+        },
+        "pack_errors": [
+            {"pack": e.pack, "source": e.source, "message": e.message} for e in registry.errors
+        ]
+        + subgraph_errors,
+    }

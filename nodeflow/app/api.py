@@ -39,6 +39,7 @@ from ..graph import parse_graph
 from ..problems import GraphInvalid
 from ..registry import Registry
 from ..settings import Settings
+from ..subgraph_catalog import catalog as full_catalog
 from ..validate import check_graph
 from .guard_http import require_json
 from .pickers import local_models, recent_outputs
@@ -134,7 +135,7 @@ def make_router(state: EditorState) -> APIRouter:
 
     @router.get("/api/catalog")
     def catalog() -> dict[str, Any]:
-        return state.registry.catalog()
+        return full_catalog(state.registry)
 
     @router.get("/api/graphs")
     def graphs() -> dict[str, Any]:

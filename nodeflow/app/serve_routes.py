@@ -30,6 +30,7 @@ from ..files import PathNotAllowed, resolve_inside
 from ..graph import Graph, parse_graph
 from ..problems import GraphInvalid, Problem
 from ..registry import Registry
+from ..subgraph_catalog import catalog
 from .api import example_names, graph_listing
 from .runs import RunManager
 from .sse import event_stream, sse_response
@@ -107,7 +108,7 @@ def make_v1_router(runs: RunManager, registry: Registry, graphs_dir: Path | None
 
     @router.get("/nodes", summary="The node catalog")
     def nodes() -> dict[str, Any]:
-        return registry.catalog()
+        return catalog(registry)
 
     @router.get("/graphs", summary="Graph files of the served folder")
     def graphs() -> dict[str, Any]:
