@@ -128,9 +128,7 @@ class Context:
 
     def graph_dict(self) -> dict[str, Any]:
         """The graph file being run (after migrations and ``--set`` overrides), as a dict."""
-        from .graph import graph_to_dict
-
-        return graph_to_dict(self._graph) if self._graph is not None else {}
+        return self._graph.to_dict() if self._graph is not None else {}
 
     # --- devices and seeds -----------------------------------------------------------------------
 

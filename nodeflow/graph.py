@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 from .files import write_atomic
 from .problems import Problem
+from .published_syntax import parse_published, published_to_json
 
 __all__ = [
     "FILE_VERSION",
@@ -63,6 +64,10 @@ class Graph:
     # after subgraph expansion: (subgraph node path, exposed param) -> the inner params it sets
     exposed: dict[tuple[str, str], list[tuple[str, str]]] = field(default_factory=dict, compare=False)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The graph as the file holds it (see :func:`graph_to_dict`)."""
+        return graph_to_dict(self)
+
 
 def parse_graph(data: Any) -> Graph:
     """Build a Graph from decoded JSON. Never raises: malformed parts become load problems."""
@@ -108,7 +113,6 @@ def parse_graph(data: Any) -> Graph:
     if not isinstance(ui, dict):
         problems.append(Problem.graph('"ui" must be an object'))
 
-    from .published import parse_published  # published.py reads Graph, so imported here
 
     graph.published = parse_published(data.get("published"), problems)
     definitions = data.get("definitions", {})
@@ -255,7 +259,6 @@ def graph_to_dict(graph: Graph) -> dict[str, Any]:
     if graph.ui:
         data["ui"] = graph.ui
     if graph.published:
-        from .published import published_to_json
 
         data["published"] = published_to_json(graph.published)
     if graph.definitions:

@@ -1,25 +1,18 @@
-"""Published inputs: the params a graph offers as a form (``nodeflow app``).
-
-A graph file may list them in an optional top-level key, in the order the form shows them (and the
-order ``gradio_client``'s ``predict(*inputs)`` takes them)::
-
-    "published": ["caption.text", {"param": "noise.seed", "label": "Seed"}]
-
-Each entry is ``NODE.PARAM`` (split at the last dot, like ``--set``) or an object with ``param`` and an
-optional ``label``. Files without the key load unchanged; ``nodeflow app --inputs`` overrides it.
-"""
+"""Published inputs: the params a graph offers as a form (``nodeflow app``), resolved against the
+node types, and the problems of a graph's published list. How a file writes the list is
+``nodeflow.published_syntax``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Iterable
 
 from .graph import Graph
 from .params import Param
 from .problems import Problem
 from .registry import Registry
 
-__all__ = ["PublishedInput", "parse_published", "published_to_json", "resolve_published", "problems_for"]
+__all__ = ["PublishedInput", "resolve_published", "problems_for"]
 
 
 @dataclass(frozen=True)
@@ -33,33 +26,6 @@ class PublishedInput:
     @property
     def address(self) -> str:
         return f"{self.node}.{self.param}"
-
-
-def parse_published(data: Any, problems: list[Problem]) -> list[dict[str, str]]:
-    """The ``published`` key of a file as ``[{"param": "NODE.PARAM", "label"?: ...}]``; a malformed
-    entry becomes a load problem and is left out."""
-    if data is None:
-        return []
-    if not isinstance(data, list):
-        problems.append(Problem.graph('"published" must be a list of "NODE.PARAM" entries'))
-        return []
-    entries = []
-    for item in data:
-        if isinstance(item, str):
-            entries.append({"param": item})
-        elif isinstance(item, dict) and isinstance(item.get("param"), str):
-            entry = {"param": item["param"]}
-            if isinstance(item.get("label"), str) and item["label"]:
-                entry["label"] = item["label"]
-            entries.append(entry)
-        else:
-            problems.append(Problem.graph(f'"published": {str(item)[:60]!r} is not "NODE.PARAM" or {{"param": ...}}'))
-    return entries
-
-
-def published_to_json(entries: list[dict[str, str]]) -> list[Any]:
-    """Plain strings where there is no label, so files stay short."""
-    return [e["param"] if set(e) == {"param"} else dict(e) for e in entries]
 
 
 def resolve_published(

@@ -3,6 +3,8 @@ input files: it looks at folders, the Hugging Face cache and installed packages,
 So a graph whose diffusion model is missing says so on that node before the LLM upstream works for
 seconds and the run fails.
 
+The check that runs them over a graph is ``nodeflow.resolve_checks`` (a validation check).
+
 A pack marks a param with ``Param(..., resolve=Resolve("model", check, models="llm"))``; ``check(value,
 settings, params)`` raises (ModelNotFound, FileNotFoundError, ValueError) with a message saying what
 is missing, or returns what it found. ``file`` params are checked against the input folders unless
@@ -15,15 +17,9 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .problems import Problem
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .graph import Graph
-    from .registry import Registry
-
-__all__ = ["Resolve", "hub_cached", "input_file", "model_source", "resolve_check", "resolve_problems"]
+__all__ = ["Resolve", "hub_cached", "input_file", "model_source"]
 
 
 @dataclass(frozen=True)
@@ -91,64 +87,3 @@ def _offline() -> bool:
         os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
         for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
     )
-
-
-def resolve_problems(
-    graph: Graph, registry: Registry, settings: Any, skip: set[str] = frozenset()
-) -> list[Problem]:
-    """A problem for each model source or input file param that does not resolve (unlinked params only)."""
-    from .models import ModelNotFound
-
-    problems = []
-    specs = registry.specs
-    for node in graph.nodes.values():
-        spec = specs.get(node.type)
-        if spec is None or node.id in skip or node.mode == "bypass":
-            continue
-        checked = _checked_params(spec)
-        if not checked:
-            continue
-        values = {name: p.default for name, p in spec.params.items()}
-        values.update(node.params)
-        for name, param, how in checked:
-            if name in node.inputs:
-                continue
-            value = values.get(name)
-            if (value is None and param.optional) or isinstance(
-                value, dict
-            ):  # a sweep: checked per item when run
-                continue
-            check = how.check or input_file
-            try:
-                check(value, settings, values)
-            except (ModelNotFound, FileNotFoundError, ValueError) as exc:
-                problems.append(Problem(node.id, node.type, name, " ".join(str(exc).split("\n"))))
-                continue
-            except Exception:  # noqa: BLE001, S112  a check must never break validation; the run says what is wrong
-                continue
-    return problems
-
-
-def _checked_params(spec: Any) -> list[tuple[str, Any, Resolve]]:
-    """(name, param, how) for each param of a node type whose value must resolve (once per type)."""
-    found = spec.__dict__.get("_checked_params")
-    if found is None:
-        found = []
-        for name, param in spec.params.items():
-            how = getattr(param, "resolve", None)
-            if how is None and param.kind == "file" and not param.optional:
-                how = Resolve("file")
-            if how is not None:
-                found.append((name, param, how))
-        spec.__dict__["_checked_params"] = found
-    return found
-
-
-def resolve_check(graph: Graph, registry: Registry, settings: Any, policy: Any = None) -> list[Problem]:
-    """The validation check (``nodeflow.validate.add_check``): needs settings to know the folders, and
-    leaves out the nodes a mute sets aside."""
-    if settings is None:
-        return []
-    from .inactive import inactive_nodes
-
-    return resolve_problems(graph, registry, settings, skip=inactive_nodes(graph, registry))

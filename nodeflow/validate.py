@@ -20,7 +20,7 @@ from .params import ParamError
 from .problems import Problem
 from .published import problems_for as published_problems
 from .registry import Registry
-from .resolve import resolve_check
+from .resolve_checks import resolve_check
 from .subgraphs import is_subgraph
 from .types import compatible
 
@@ -258,5 +258,5 @@ def _policy_check(graph: Graph, registry: Registry, settings: Any, policy: Any) 
     return problems_for(graph, registry, settings, policy)
 
 
-add_check(resolve_check)  # model sources and input files exist (with settings; nodeflow.resolve)
+add_check(resolve_check)  # model sources and input files exist (with settings; nodeflow.resolve_checks)
 add_check(_policy_check)

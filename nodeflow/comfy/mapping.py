@@ -8,7 +8,7 @@ names our output for each ComfyUI output slot. Converters report what is only ap
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 from .mapping_models import MODEL_MAPPINGS
 from .mapping_sampling import SAMPLING_MAPPINGS
