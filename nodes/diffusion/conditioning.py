@@ -7,6 +7,8 @@ the pipeline nodes do with a prompt.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from nodeflow import Conditioning, ConditioningValue, CondPart, Param, TextEncoder, node
 
 from .parts import use_part
@@ -45,4 +47,4 @@ def strength(
     strength: float = Param(1.0, min=0, max=10, step=0.05, display="slider", description="weight when combined with others"),
 ) -> Conditioning:
     """Set how much this conditioning weighs when it is combined with others."""
-    return ConditioningValue(tuple(CondPart(p.embeds, p.strength * strength, p.pooled) for p in conditioning.parts))
+    return ConditioningValue(tuple(replace(p, strength=p.strength * strength) for p in conditioning.parts))
