@@ -243,7 +243,7 @@ VAE = _part_type("VAE", "#f4cccc", "The autoencoder between pictures and a diffu
 class CondPart:
     """One encoded prompt: ``embeds`` is a torch tensor (1, tokens, dim); ``strength`` weighs it.
 
-    ``area`` limits it to a rectangle of the latent, ``(height, width, y, x)`` in latent cells;
+    ``area`` limits it to a rectangle of the picture, ``(height, width, y, x)`` in pixels;
     ``concat`` is a latent-sized tensor (1, channels, h, w) that models with extra input channels
     take beside the noisy latents (an inpainting model's mask and masked picture, instruct-pix2pix's
     picture)."""

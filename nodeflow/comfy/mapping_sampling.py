@@ -71,6 +71,46 @@ def _sampler_custom(values: dict[str, Any], note: Note) -> dict[str, Any]:
     return params
 
 
+def _area(values: dict[str, Any], note: Note) -> dict[str, Any]:
+    note("the area has hard edges (ComfyUI feathers them a little); diffusion.sampler (KSampler) does not read "
+         "areas yet, the custom-sampling nodes do")
+    return _numbers(width=int, height=int, x=int, y=int, strength=float)(values, note)
+
+
+def _inpaint(values: dict[str, Any], note: Note) -> dict[str, Any]:
+    if "noise_mask" not in values:
+        return {}
+    return {"noise_mask": values["noise_mask"] in (True, "true", "enable")}
+
+
+def _differential(values: dict[str, Any], note: Note) -> dict[str, Any]:
+    strength = values.get("strength")
+    if strength not in (None, 1, 1.0):
+        note(f"strength {strength} is not applied: Differential Diffusion runs at full strength")
+    note("Differential Diffusion is honoured by the custom-sampling nodes; diffusion.sampler (KSampler) "
+         "uses the mask as a plain noise mask")
+    return {}
+
+
+def _tiled(values: dict[str, Any], note: Note) -> dict[str, Any]:
+    params = _numbers(tile_size=int, overlap=int, temporal_size=int, temporal_overlap=int)(values, note)
+    if "tile_size" in params:
+        params["tile_size"] = min(4096, max(64, params["tile_size"]))
+    if "overlap" in params:
+        params["overlap"] = min(4096, max(0, params["overlap"]))
+    return params
+
+
+def _batch_seed(values: dict[str, Any], note: Note) -> dict[str, Any]:
+    behaviour = str(values.get("seed_behavior", "fixed"))
+    if behaviour not in ("fixed", "random"):
+        note(f"seed behaviour {behaviour!r} is unknown; using 'fixed'")
+        behaviour = "fixed"
+    note("the batch seed behaviour is honoured by the custom-sampling nodes; diffusion.sampler (KSampler) "
+         "draws seed + i per item")
+    return {"seed_behavior": behaviour}
+
+
 SAMPLING_MAPPINGS: dict[str, Mapping] = {
     # --- custom sampling ---
     "KSamplerSelect": Mapping("diffusion.sampler_select", ("sampler_name",), convert=_sampler_select,
@@ -109,5 +149,42 @@ SAMPLING_MAPPINGS: dict[str, Mapping] = {
         inputs={"model": "model", "positive": "positive", "negative": "negative", "sampler": "sampler",
                 "sigmas": "sigmas", "latent_image": "latent"},
         outputs=("output", "denoised"), base_id="sampler",
+    ),
+    # --- conditioning ops ---
+    "ConditioningCombine": Mapping("diffusion.combine_conditioning",
+                                   inputs={"conditioning_1": "a", "conditioning_2": "b"}, outputs=("conditioning",),
+                                   base_id="combine"),
+    "ConditioningZeroOut": Mapping("diffusion.zero_conditioning", inputs={"conditioning": "conditioning"},
+                                   outputs=("conditioning",), base_id="zero"),
+    "ConditioningSetArea": Mapping(
+        "diffusion.conditioning_area", ("width", "height", "x", "y", "strength"), convert=_area,
+        params={"width": "width", "height": "height", "x": "x", "y": "y", "strength": "strength"},
+        inputs={"conditioning": "conditioning"}, outputs=("conditioning",), base_id="area",
+    ),
+    "CLIPSetLastLayer": Mapping("diffusion.clip_skip", ("stop_at_clip_layer",), convert=_numbers(stop_at_clip_layer=int),
+                                params={"stop_at_clip_layer": "stop_at_clip_layer"}, inputs={"clip": "clip"},
+                                outputs=("clip",), base_id="clip_skip"),
+    "InpaintModelConditioning": Mapping(
+        "diffusion.inpaint_conditioning", ("noise_mask",), convert=_inpaint, params={"noise_mask": "noise_mask"},
+        inputs={"positive": "positive", "negative": "negative", "vae": "vae", "pixels": "pixels", "mask": "mask"},
+        outputs=("positive", "negative", "latent"), base_id="inpaint",
+    ),
+    "DifferentialDiffusion": Mapping("diffusion.differential_diffusion", ("strength",), convert=_differential,
+                                     inputs={"model": "model"}, outputs=("model",), base_id="differential"),
+    "InstructPixToPixConditioning": Mapping(
+        "diffusion.instruct_pix2pix_conditioning",
+        inputs={"positive": "positive", "negative": "negative", "vae": "vae", "pixels": "pixels"},
+        outputs=("positive", "negative", "latent"), base_id="pix2pix",
+    ),
+    "VAEDecodeTiled": Mapping(
+        "diffusion.vae_decode_tiled", ("tile_size", "overlap", "temporal_size", "temporal_overlap"), convert=_tiled,
+        params={"tile_size": "tile_size", "overlap": "overlap", "temporal_size": "temporal_size",
+                "temporal_overlap": "temporal_overlap"},
+        inputs={"samples": "latent", "vae": "vae"}, outputs=("image",), base_id="decode",
+    ),
+    "LatentBatchSeedBehavior": Mapping(
+        "diffusion.latent_batch_seed_behavior", ("seed_behavior",), convert=_batch_seed,
+        params={"seed_behavior": "seed_behavior"}, inputs={"samples": "latent"}, outputs=("latent",),
+        base_id="batch_seed",
     ),
 }

@@ -26,6 +26,10 @@ def encode_prompt(
     import torch
 
     pipe = use_part(clip)
+    if getattr(clip, "clip_skip", 0):  # set by diffusion.clip_skip
+        from .conditioning_ops import encode_skipping_layers
+
+        return ConditioningValue((CondPart(encode_skipping_layers(pipe, text, clip.clip_skip), 1.0),))
     with torch.no_grad():
         encoded = pipe.encode_prompt(
             prompt=text, device=pipe.device, num_images_per_prompt=1, do_classifier_free_guidance=False

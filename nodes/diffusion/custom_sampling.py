@@ -227,9 +227,19 @@ def _set_sigmas(scheduler: Any, sigmas: Any, config: Any, device: Any) -> None:
         raise ValueError(f"{name} cannot take custom sigmas")
 
 
-def _group_prediction(unet: Any, scaled: Any, t: Any, parts: tuple, dtype: Any) -> Any:
+def _cells(area: tuple[int, int, int, int] | None, factor: int, height: int, width: int) -> tuple[int, int, int, int]:
+    """A part's area (pixels) in latent cells, inside the latent; no area is the whole latent."""
+    if area is None:
+        return height, width, 0, 0
+    h, w, y, x = (max(0, round(v / factor)) for v in area)
+    y, x = min(y, height - 1), min(x, width - 1)
+    return max(1, min(h, height - y)), max(1, min(w, width - x)), y, x
+
+
+def _group_prediction(unet: Any, scaled: Any, t: Any, parts: tuple, dtype: Any, factor: int) -> Any:
     """The noise predicted for one conditioning: each part's prediction (over its area, with its extra
-    channels) weighted by its strength, like diffusion.sampler mixes combined prompts."""
+    channels) weighted by its strength, like diffusion.sampler mixes combined prompts. An area is a
+    hard-edged rectangle (ComfyUI feathers its edges a little)."""
     import torch
 
     batch, _, height, width = scaled.shape
@@ -249,7 +259,7 @@ def _group_prediction(unet: Any, scaled: Any, t: Any, parts: tuple, dtype: Any) 
             x = torch.cat([x, concat.expand(batch, -1, -1, -1)], dim=1)
         embeds = part.embeds.to(x.device, dtype).repeat(batch, 1, 1)
         if part.area is not None:
-            h, w, y, x0 = part.area
+            h, w, y, x0 = _cells(part.area, factor, height, width)
             x = x[:, :, y : y + h, x0 : x0 + w]
         return unet(x, t, encoder_hidden_states=embeds, return_dict=False)[0]
 
@@ -258,19 +268,19 @@ def _group_prediction(unet: Any, scaled: Any, t: Any, parts: tuple, dtype: Any) 
     total = torch.zeros(batch, unet.config.out_channels, height, width, device=scaled.device, dtype=dtype)
     weight = torch.zeros(1, 1, height, width, device=scaled.device, dtype=dtype)
     for part in parts:
-        h, w, y, x0 = part.area if part.area is not None else (height, width, 0, 0)
+        h, w, y, x0 = _cells(part.area, factor, height, width)
         total[:, :, y : y + h, x0 : x0 + w] += part.strength * predict(part)
         weight[:, :, y : y + h, x0 : x0 + w] += part.strength
     return total / weight.clamp_min(1e-8)
 
 
-def _predict_noise(unet: Any, latents: Any, t: Any, guider: GuiderValue, scheduler: Any) -> Any:
+def _predict_noise(unet: Any, latents: Any, t: Any, guider: GuiderValue, scheduler: Any, factor: int) -> Any:
     scaled = scheduler.scale_model_input(latents, t)
-    positive = _group_prediction(unet, scaled, t, guider.positive.parts, unet.dtype)
+    positive = _group_prediction(unet, scaled, t, guider.positive.parts, unet.dtype, factor)
     use_negative = guider.negative is not None and guider.cfg != 1 and unet.config.time_cond_proj_dim is None
     if not use_negative:
         return positive
-    negative = _group_prediction(unet, scaled, t, guider.negative.parts, unet.dtype)
+    negative = _group_prediction(unet, scaled, t, guider.negative.parts, unet.dtype, factor)
     return negative + guider.cfg * (positive - negative)
 
 
@@ -336,7 +346,7 @@ def sample_with_sigmas(
         ctx.check()
     with torch.no_grad():
         for index, t in enumerate(timesteps):
-            noise_pred = _predict_noise(unet, latents, t, guider, scheduler)
+            noise_pred = _predict_noise(unet, latents, t, guider, scheduler, factor)
             out = scheduler.step(noise_pred, t, latents, **options, return_dict=True)
             latents = out.prev_sample
             found = getattr(out, "pred_original_sample", None)
