@@ -111,6 +111,50 @@ def _batch_seed(values: dict[str, Any], note: Note) -> dict[str, Any]:
     return {"seed_behavior": behaviour}
 
 
+def _scale_to_pixels(values: dict[str, Any], note: Note) -> dict[str, Any]:
+    params = _numbers(megapixels=float, resolution_steps=int)(values, note)
+    method = str(values.get("upscale_method", "lanczos"))
+    params["method"] = method if method in ("nearest-exact", "bilinear", "area", "bicubic", "lanczos") else "lanczos"
+    return params
+
+
+def _upscaler(values: dict[str, Any], note: Note) -> dict[str, Any]:
+    name = str(values.get("model_name", ""))
+    if name.lower().endswith((".pth", ".pt", ".ckpt", ".bin")):
+        note(f"upscaler {name!r} is a pickled file, which nodeflow does not load: convert it to .safetensors")
+    return {"path": name}
+
+
+def _prefix(values: dict[str, Any], suffix: str) -> str:
+    return f"{str(values.get('filename_prefix') or 'ComfyUI')}{suffix}"
+
+
+def _create_video(values: dict[str, Any], note: Note) -> dict[str, Any]:
+    return {"format": "mp4", **_numbers(fps=float)(values, note)}
+
+
+def _save_video(values: dict[str, Any], note: Note) -> dict[str, Any]:
+    if str(values.get("codec", "auto")) not in ("auto", "h264"):
+        note(f"codec {values.get('codec')!r} is not used: the video is saved as it was encoded (H.264 MP4)")
+    return {"filename": _prefix(values, ".mp4")}
+
+
+def _save_webp(values: dict[str, Any], note: Note) -> dict[str, Any]:
+    params = {"filename": _prefix(values, ".webp"), **_numbers(fps=float, quality=int)(values, note)}
+    if "lossless" in values:
+        params["lossless"] = values["lossless"] in (True, "true")
+    method = str(values.get("method", "default"))
+    params["method"] = method if method in ("default", "fastest", "slowest") else "default"
+    return params
+
+
+def _save_webm(values: dict[str, Any], note: Note) -> dict[str, Any]:
+    params = {"filename": _prefix(values, ".webm"), **_numbers(fps=float, crf=float)(values, note)}
+    codec = str(values.get("codec", "vp9"))
+    params["codec"] = codec if codec in ("vp9", "av1") else "vp9"
+    return params
+
+
 SAMPLING_MAPPINGS: dict[str, Mapping] = {
     # --- custom sampling ---
     "KSamplerSelect": Mapping("diffusion.sampler_select", ("sampler_name",), convert=_sampler_select,
@@ -187,4 +231,33 @@ SAMPLING_MAPPINGS: dict[str, Mapping] = {
         params={"seed_behavior": "seed_behavior"}, inputs={"samples": "latent"}, outputs=("latent",),
         base_id="batch_seed",
     ),
+    # --- picture ops and model upscalers ---
+    "ImageInvert": Mapping("image.invert", inputs={"image": "image"}, outputs=("image",), base_id="invert"),
+    "ImagePadForOutpaint": Mapping(
+        "image.pad_for_outpaint", ("left", "top", "right", "bottom", "feathering"),
+        convert=_numbers(left=int, top=int, right=int, bottom=int, feathering=int),
+        params={"left": "left", "top": "top", "right": "right", "bottom": "bottom", "feathering": "feathering"},
+        inputs={"image": "image"}, outputs=("image", "mask"), base_id="pad",
+    ),
+    "MaskToImage": Mapping("image.mask_to_image", inputs={"mask": "mask"}, outputs=("image",), base_id="mask_image"),
+    "ImageScaleToTotalPixels": Mapping(
+        "image.scale_to_pixels", ("upscale_method", "megapixels", "resolution_steps"), convert=_scale_to_pixels,
+        params={"megapixels": "megapixels", "resolution_steps": "resolution_steps"}, inputs={"image": "image"},
+        outputs=("image",), base_id="scale_image",
+    ),
+    "UpscaleModelLoader": Mapping("image.load_upscale_model", ("model_name",), convert=_upscaler,
+                                  params={"model_name": "path"}, outputs=("upscale_model",), base_id="upscaler"),
+    "ImageUpscaleWithModel": Mapping("image.upscale_with_model", inputs={"upscale_model": "upscale_model", "image": "image"},
+                                     outputs=("image",), base_id="upscale"),
+    # --- video ---
+    "CreateVideo": Mapping("video.encode", ("fps",), convert=_create_video, params={"fps": "fps"},
+                           inputs={"images": "frames"}, outputs=("video",), base_id="video"),
+    "SaveVideo": Mapping("output.video", ("filename_prefix", "format", "codec"), convert=_save_video,
+                         inputs={"video": "video"}, base_id="save_video"),
+    "SaveAnimatedWEBP": Mapping(
+        "video.save_webp", ("filename_prefix", "fps", "lossless", "quality", "method"), convert=_save_webp,
+        params={"fps": "fps", "quality": "quality"}, inputs={"images": "frames"}, base_id="save_webp",
+    ),
+    "SaveWEBM": Mapping("video.save_webm", ("filename_prefix", "codec", "fps", "crf"), convert=_save_webm,
+                        params={"fps": "fps", "crf": "crf"}, inputs={"images": "frames"}, base_id="save_webm"),
 }
