@@ -126,7 +126,7 @@ def _upscaler(values: dict[str, Any], note: Note) -> dict[str, Any]:
 
 
 def _prefix(values: dict[str, Any], suffix: str) -> str:
-    return f"{str(values.get('filename_prefix') or 'ComfyUI')}{suffix}"
+    return f"{values.get('filename_prefix') or 'ComfyUI'!s}{suffix}"
 
 
 def _create_video(values: dict[str, Any], note: Note) -> dict[str, Any]:

@@ -17,16 +17,28 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from typing import Any, NamedTuple
 
-from nodeflow import VAE, Conditioning, ConditioningValue, Denoiser, Image, Latent, LatentImage, ModelPart, Param, TextEncoder, node
+from nodeflow import (
+    VAE,
+    Conditioning,
+    ConditioningValue,
+    Denoiser,
+    Image,
+    Latent,
+    LatentImage,
+    ModelPart,
+    Param,
+    TextEncoder,
+    node,
+)
 
 from .latents import _encode, _mask_tensor, as_latent
 from .parts import use_part
 from .sampling import grid
 
-__all__ = ["TunedPart", "SeededLatent", "tuned", "encode_skipping_layers"]
+__all__ = ["SeededLatent", "TunedPart", "encode_skipping_layers", "tuned"]
 
 _CATEGORY = "Diffusion / Conditioning"
-_SIZE = dict(min=8, max=16384, step=8, description="in pixels")
+_SIZE = {"min": 8, "max": 16384, "step": 8, "description": "in pixels"}
 
 
 @dataclass(frozen=True)
@@ -105,7 +117,7 @@ def encode_skipping_layers(pipe: Any, text: str, skip: int) -> Any:
                     return_tensors="pt").input_ids.to(encoder.device)
     with torch.no_grad():
         hidden = encoder(ids, output_hidden_states=True).hidden_states[-(skip + 1)]
-        norm = getattr(getattr(encoder, "text_model", encoder), "final_layer_norm")
+        norm = getattr(encoder, "text_model", encoder).final_layer_norm
         return norm(hidden).to(encoder.dtype)
 
 

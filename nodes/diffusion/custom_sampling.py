@@ -16,6 +16,7 @@ with a clear message until their denoiser call is added to ``_denoiser``.
 from __future__ import annotations
 
 import inspect
+from itertools import pairwise
 from typing import Any, NamedTuple
 
 from nodeflow import Conditioning, Context, Denoiser, Latent, LatentImage, Param, node
@@ -26,7 +27,7 @@ from .previews import latents_to_rgb
 from .sampling_types import Guider, GuiderValue, Noise, NoiseSource, Sampler, SamplerChoice, Sigmas
 from .schedulers import SAMPLERS, SCHEDULES, make_scheduler
 
-__all__ = ["sample_with_sigmas", "schedule_sigmas", "sigma_to_timestep", "SUBSTITUTES", "AYS_SIGMAS"]
+__all__ = ["AYS_SIGMAS", "SUBSTITUTES", "sample_with_sigmas", "schedule_sigmas", "sigma_to_timestep"]
 
 _CATEGORY = "Diffusion / Custom sampling"
 SAMPLER_NAMES = tuple(name for name in SAMPLERS if name != "model default")
@@ -219,8 +220,8 @@ def _set_sigmas(scheduler: Any, sigmas: Any, config: Any, device: Any) -> None:
         timesteps = torch.from_numpy(sigma_to_timestep(values[:-1], config)).float()
         scheduler.timesteps = timesteps.to(device)
     elif "timesteps" in accepted:
-        timesteps = [int(round(t)) for t in sigma_to_timestep(values[:-1], config)]
-        if any(a <= b for a, b in zip(timesteps, timesteps[1:])):
+        timesteps = [round(float(t)) for t in sigma_to_timestep(values[:-1], config)]
+        if any(a <= b for a, b in pairwise(timesteps)):
             raise ValueError(f"{name} needs sigmas that fall by at least one training step each; got {values.tolist()}")
         scheduler.set_timesteps(timesteps=timesteps, device=device)
     else:  # pragma: no cover - every name in SAMPLER_NAMES is handled above or substituted
@@ -364,7 +365,7 @@ def sample_with_sigmas(
             if ctx is not None:
                 ctx.progress(index + 1, len(timesteps))  # raises Cancelled between steps when asked to stop
                 ctx.preview(latents_to_rgb(latents))
-    as_cpu = lambda x: x.to("cpu", torch.float32)  # noqa: E731
+    as_cpu = lambda x: x.to("cpu", torch.float32)
     return Sampled(LatentImage(as_cpu(latents), latent.noise_mask), LatentImage(as_cpu(denoised), latent.noise_mask))
 
 

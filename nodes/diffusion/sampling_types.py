@@ -20,7 +20,7 @@ from typing import Any
 
 from nodeflow import ConditioningValue, ModelPart, PortType, register_type
 
-__all__ = ["Sampler", "Sigmas", "Noise", "Guider", "SamplerChoice", "NoiseSource", "GuiderValue"]
+__all__ = ["Guider", "GuiderValue", "Noise", "NoiseSource", "Sampler", "SamplerChoice", "Sigmas"]
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from PIL import ImageOps
 
 from nodeflow import Image, Param, node
 
-__all__ = ["invert", "pad_for_outpaint", "mask_to_image", "scale_to_pixels"]
+__all__ = ["invert", "mask_to_image", "pad_for_outpaint", "scale_to_pixels"]
 
 _METHODS = {
     "nearest-exact": PILImage.Resampling.NEAREST,

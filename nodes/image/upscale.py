@@ -5,9 +5,10 @@ tile by tile. Pickled files (``.pth``, ``.pt``, ``.ckpt``) are refused: unpickli
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from nodeflow import Context, Image, Param, PortType, Resolve, node, register_type
 from nodeflow.models import PICKLE_SUFFIXES, ModelNotFound, find_local_model, model_folders

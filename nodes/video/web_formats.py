@@ -11,7 +11,7 @@ from nodeflow.video_files import ffmpeg
 
 from .types import Frames
 
-__all__ = ["save_webp", "save_webm"]
+__all__ = ["save_webm", "save_webp"]
 
 _NAME = "inside the output folder; sub-folders allowed"
 _WEBM_CODECS = {"vp9": "libvpx-vp9", "av1": "libaom-av1"}

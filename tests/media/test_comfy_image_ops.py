@@ -5,6 +5,7 @@ outpainting, mask to image, scale to megapixels; an ESRGAN upscaler (random-init
 from __future__ import annotations
 
 import subprocess
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +43,7 @@ def test_pad_for_outpaint_grows_the_canvas_and_masks_the_new_borders(executor):
     # feathering: from just inside a grown edge the mask fades, ((8 - d) / 8)^2
     row = grey[20, 16:26]
     assert row[0] == 255 and row[4] == round(255 * (4 / 8) ** 2) and row[8] == 0
-    assert all(a >= b for a, b in zip(row, row[1:]))
+    assert all(a >= b for a, b in pairwise(row))
 
 
 def test_mask_to_image_and_scale_to_total_pixels(executor):
@@ -172,6 +173,6 @@ def test_webm_is_vp9_and_delivered_with_provenance(executor, settings):
     nodes = {**frames_nodes(3, size=(33, 17)), "save": {"type": "video.save_webm", "inputs": {"frames": ["frames", "frames"]},
                                                         "params": {"filename": "clip.webm", "fps": 10.0}}}
     path = Path(output(executor, nodes, "save"))
-    info = subprocess.run([ffmpeg(), "-hide_banner", "-i", str(path)], capture_output=True, text=True).stderr
+    info = subprocess.run([ffmpeg(), "-hide_banner", "-i", str(path)], capture_output=True, text=True, check=False).stderr
     assert "vp9" in info and "32x16" in info
     assert read_provenance(path) is not None

@@ -13,13 +13,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_custom_sampling import custom_graph, pixels
 
 from nodeflow.comfy import import_file
 from nodeflow.comfy.mapping_sampling import SAMPLING_MAPPINGS
 from nodeflow.graph import graph_to_dict, parse_graph
 from nodeflow.registry import default_registry
-
-from test_custom_sampling import custom_graph, pixels
 
 
 @pytest.mark.parametrize("comfy_type", sorted(SAMPLING_MAPPINGS))

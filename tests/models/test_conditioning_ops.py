@@ -9,11 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image as PILImage
-
-from nodeflow.graph import parse_graph
-
 from step_graphs import text_to_image_steps
 from test_custom_sampling import custom_graph, pixels, run
+
+from nodeflow.graph import parse_graph
 
 
 def build_variant(tiny_models: Path, name: str, in_channels: int) -> str:

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from step_graphs import text_to_image_steps
 
 from nodeflow.graph import parse_graph
-
-from step_graphs import text_to_image_steps
 
 
 def run(executor, graph: dict, *, only=("decode",)):
@@ -111,7 +110,7 @@ def test_basic_guider_and_disabled_noise(executor):
 def test_sigma_nodes_give_comfyui_numbers(executor):
     import torch
 
-    from nodes.diffusion.custom_sampling import align_your_steps, schedule_sigmas, set_first_sigma
+    from nodes.diffusion.custom_sampling import align_your_steps, set_first_sigma
 
     ays = align_your_steps(model_type="SD1", steps=10, denoise=1.0)
     assert len(ays) == 11 and float(ays[0]) == pytest.approx(14.6146, abs=1e-3) and float(ays[-1]) == 0
