@@ -220,6 +220,9 @@ def _set_sigmas(scheduler: Any, sigmas: Any, config: Any, device: Any) -> None:
         timesteps = torch.from_numpy(sigma_to_timestep(values[:-1], config)).float()
         scheduler.timesteps = timesteps.to(device)
     elif "timesteps" in accepted:
+        if float(values[-1]) != 0:  # these schedulers always end at zero noise
+            raise ValueError(f"{name} can only sample down to zero noise; these sigmas end at {float(values[-1]):.4g}: "
+                             "use euler, euler_ancestral, lms, dpmpp_* or uni_pc for a partial schedule")
         timesteps = [round(float(t)) for t in sigma_to_timestep(values[:-1], config)]
         if any(a <= b for a, b in pairwise(timesteps)):
             raise ValueError(f"{name} needs sigmas that fall by at least one training step each; got {values.tolist()}")

@@ -128,3 +128,20 @@ def test_sigma_nodes_give_comfyui_numbers(executor):
     karras = run(executor, custom_graph(steps=6, scheduler="karras"), only=("sigmas",)).outputs["sigmas"]["sigmas"]
     assert float(karras[0]) == pytest.approx(float(basic[0]), rel=1e-3)
     assert float(torch.abs(karras[1:-1] - basic[1:-1]).max()) > 0.1
+
+
+
+def test_sigmas_ending_above_zero_go_to_solvers_that_can_stop_there(tiny_models):
+    import diffusers
+    import torch
+
+    from nodes.diffusion.custom_sampling import _set_sigmas
+
+    config = diffusers.DDIMScheduler.load_config(str(tiny_models / "tiny-sd" / "scheduler"))
+    partial = torch.tensor([14.6, 5.0, 2.0, 1.0])  # the first half of a split run
+    euler = diffusers.EulerDiscreteScheduler.from_config(config)
+    _set_sigmas(euler, partial, config, "cpu")
+    assert torch.allclose(euler.sigmas, partial) and len(euler.timesteps) == 3
+    ddpm = diffusers.DDPMScheduler.from_config(config)  # takes timesteps, and always ends at zero noise
+    with pytest.raises(ValueError, match="only sample down to zero noise"):
+        _set_sigmas(ddpm, partial, config, "cpu")
