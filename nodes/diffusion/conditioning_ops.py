@@ -198,8 +198,9 @@ def vae_decode_tiled(
 
     pipe = use_part(vae)
     model = pipe.vae
-    if not hasattr(model, "tiled_decode"):
-        raise ValueError(f"{type(model).__name__} cannot decode in tiles")
+    knobs = ("tile_sample_min_size", "tile_latent_min_size", "tile_overlap_factor")
+    if not hasattr(model, "tiled_decode") or not all(hasattr(model, knob) for knob in knobs):
+        raise ValueError(f"tiled decoding of a {type(model).__name__} is not supported yet: use diffusion.vae_decode")
     factor = getattr(pipe, "vae_scale_factor", 8)
     samples = as_latent(latent).samples.to(model.device, model.dtype) / model.config.scaling_factor
     shift = getattr(model.config, "shift_factor", None)
