@@ -250,6 +250,9 @@ SAMPLING_MAPPINGS: dict[str, Mapping] = {
     "ImageUpscaleWithModel": Mapping("image.upscale_with_model", inputs={"upscale_model": "upscale_model", "image": "image"},
                                      outputs=("image",), base_id="upscale"),
     # --- video ---
+    "LoadVideo": Mapping("video.load", ("file", "upload"), convert=lambda v, note: {"path": str(v.get("file", ""))},
+                         params={"file": "path"}, outputs=("video",), base_id="load_video"),
+    "GetVideoComponents": Mapping("video.to_frames", inputs={"video": "video"}, outputs=("frames",), base_id="frames"),
     "CreateVideo": Mapping("video.encode", ("fps",), convert=_create_video, params={"fps": "fps"},
                            inputs={"images": "frames"}, outputs=("video",), base_id="video"),
     "SaveVideo": Mapping("output.video", ("filename_prefix", "format", "codec"), convert=_save_video,
