@@ -145,3 +145,16 @@ def test_sigmas_ending_above_zero_go_to_solvers_that_can_stop_there(tiny_models)
     ddpm = diffusers.DDPMScheduler.from_config(config)  # takes timesteps, and always ends at zero noise
     with pytest.raises(ValueError, match="only sample down to zero noise"):
         _set_sigmas(ddpm, partial, config, "cpu")
+
+
+def test_custom_sampling_shows_progress_and_a_preview_at_every_step(executor):
+    from nodeflow.events import EventLog
+
+    log = EventLog()
+    result = executor.run(parse_graph(custom_graph(steps=3)), only=["decode"], on_event=log)
+    assert result.status == "ok", result.error
+    previews = [e for e in log.of("preview") if e["node"] == "sample"]
+    progress = [e for e in log.of("progress") if e["node"] == "sample"]
+    assert len(previews) == 3 and progress[-1]["value"] == progress[-1]["max"] == 3
+    finished = {e["node"]: e for e in log.of("node_finished")}
+    assert {"sigmas", "noise", "guider", "select", "sample"} <= set(finished)
