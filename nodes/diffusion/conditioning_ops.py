@@ -49,6 +49,11 @@ class TunedPart(ModelPart):
     clip_skip: int = 0
     differential: bool = False
 
+    def __repr__(self) -> str:
+        patches = [f"clip_skip={self.clip_skip}"] if self.clip_skip else []
+        patches += ["differential"] if self.differential else []
+        return f"{ModelPart.__repr__(self)[:-1]}, {', '.join(patches)})" if patches else ModelPart.__repr__(self)
+
 
 def tuned(part: ModelPart, **changes: Any) -> TunedPart:
     """``part`` as a :class:`TunedPart` with ``changes``; adapters and earlier patches are kept."""
