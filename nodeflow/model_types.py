@@ -241,11 +241,18 @@ VAE = _part_type("VAE", "#f4cccc", "The autoencoder between pictures and a diffu
 
 @dataclass(frozen=True, eq=False)
 class CondPart:
-    """One encoded prompt: ``embeds`` is a torch tensor (1, tokens, dim); ``strength`` weighs it."""
+    """One encoded prompt: ``embeds`` is a torch tensor (1, tokens, dim); ``strength`` weighs it.
+
+    ``area`` limits it to a rectangle of the picture, ``(height, width, y, x)`` in pixels;
+    ``concat`` is a latent-sized tensor (1, channels, h, w) that models with extra input channels
+    take beside the noisy latents (an inpainting model's mask and masked picture, instruct-pix2pix's
+    picture)."""
 
     embeds: Any
     strength: float = 1.0
     pooled: Any = None  # pooled text embedding, for models that take one
+    area: tuple[int, int, int, int] | None = None
+    concat: Any = None
 
     @property
     def nbytes(self) -> int:
@@ -275,7 +282,9 @@ def _save_conditioning(value: ConditioningValue, folder: Path) -> None:
         tensors[f"embeds.{index}"] = part.embeds.detach().to("cpu").contiguous()
         if part.pooled is not None:
             tensors[f"pooled.{index}"] = part.pooled.detach().to("cpu").contiguous()
-        meta.append({"strength": part.strength})
+        if part.concat is not None:
+            tensors[f"concat.{index}"] = part.concat.detach().to("cpu").contiguous()
+        meta.append({"strength": part.strength, "area": list(part.area) if part.area is not None else None})
     save_file(tensors, str(folder / "conditioning.safetensors"))
     (folder / "parts.json").write_text(json.dumps(meta))
 
@@ -287,7 +296,10 @@ def _load_conditioning(folder: Path) -> ConditioningValue:
     meta = json.loads((folder / "parts.json").read_text())
     return ConditioningValue(
         tuple(
-            CondPart(tensors[f"embeds.{i}"], entry["strength"], tensors.get(f"pooled.{i}"))
+            CondPart(
+                tensors[f"embeds.{i}"], entry["strength"], tensors.get(f"pooled.{i}"),
+                tuple(entry["area"]) if entry.get("area") else None, tensors.get(f"concat.{i}"),
+            )
             for i, entry in enumerate(meta)
         )
     )

@@ -7,6 +7,8 @@ the pipeline nodes do with a prompt.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from nodeflow import Conditioning, ConditioningValue, CondPart, Param, TextEncoder, node
 
 from .parts import use_part
@@ -24,6 +26,10 @@ def encode_prompt(
     import torch
 
     pipe = use_part(clip)
+    if getattr(clip, "clip_skip", 0):  # set by diffusion.clip_skip
+        from .conditioning_ops import encode_skipping_layers
+
+        return ConditioningValue((CondPart(encode_skipping_layers(pipe, text, clip.clip_skip), 1.0),))
     with torch.no_grad():
         encoded = pipe.encode_prompt(
             prompt=text, device=pipe.device, num_images_per_prompt=1, do_classifier_free_guidance=False
@@ -45,4 +51,4 @@ def strength(
     strength: float = Param(1.0, min=0, max=10, step=0.05, display="slider", description="weight when combined with others"),
 ) -> Conditioning:
     """Set how much this conditioning weighs when it is combined with others."""
-    return ConditioningValue(tuple(CondPart(p.embeds, p.strength * strength, p.pooled) for p in conditioning.parts))
+    return ConditioningValue(tuple(replace(p, strength=p.strength * strength) for p in conditioning.parts))

@@ -1,0 +1,399 @@
+"""Custom sampling, as ComfyUI draws it: pick the solver, the noise levels (sigmas), the noise and the
+guider apart, then sample with all four (``diffusion.sample_custom``, ComfyUI's SamplerCustomAdvanced).
+
+The solvers are diffusers' schedulers. Custom sigmas reach them in one of three ways, by what the
+scheduler class takes: ``set_timesteps(sigmas=...)`` (Euler), ``set_timesteps(timesteps=...)`` with the
+timesteps those sigmas stand for (Heun, DDPM, LCM), or the sigma table set after a plain
+``set_timesteps`` (the solvers that read only ``sigmas[i]`` and ``sigmas[i+1]``: Euler ancestral, LMS,
+DPM-Solver++, UniPC). Solvers that take none of these stand in for the nearest (``SUBSTITUTES``);
+ComfyUI's own ``ddim`` is Euler too. Noise, the start from an empty latent and the noise mask follow
+``diffusion.sampler``, so the same choices paint its picture.
+
+Models: UNet denoisers of Stable Diffusion 1.x/2.x (epsilon and v-prediction). Other families fail
+with a clear message until their denoiser call is added to ``_denoiser``.
+"""
+
+from __future__ import annotations
+
+import inspect
+from itertools import pairwise
+from typing import Any, NamedTuple
+
+from nodeflow import Conditioning, Context, Denoiser, Latent, LatentImage, Param, node
+
+from .latents import as_latent
+from .parts import use_part
+from .previews import latents_to_rgb
+from .sampling_types import Guider, GuiderValue, Noise, NoiseSource, Sampler, SamplerChoice, Sigmas
+from .schedulers import SAMPLERS, SCHEDULES, make_scheduler
+
+__all__ = ["AYS_SIGMAS", "SUBSTITUTES", "sample_with_sigmas", "schedule_sigmas", "sigma_to_timestep"]
+
+_CATEGORY = "Diffusion / Custom sampling"
+SAMPLER_NAMES = tuple(name for name in SAMPLERS if name != "model default")
+
+# solvers whose diffusers class takes no custom schedule -> the one that runs in their place
+SUBSTITUTES = {"ddim": "euler", "dpm_2": "heun", "dpm_2_ancestral": "euler_ancestral", "deis": "uni_pc"}
+_SIGMA_TABLE = {"EulerAncestralDiscreteScheduler", "LMSDiscreteScheduler", "DPMSolverMultistepScheduler",
+                "DPMSolverSinglestepScheduler", "UniPCMultistepScheduler"}
+
+# Align Your Steps: NVIDIA's published 10-step noise levels (Sabour et al., 2024), per model kind
+AYS_SIGMAS = {
+    "SD1": [14.6146412293, 6.4745760956, 3.8636745985, 2.6946151520, 1.8841921177, 1.3943805092, 0.9642583904,
+            0.6523686016, 0.3977456272, 0.1515232662, 0.0291671582],
+    "SDXL": [14.6146412293, 6.3184485287, 3.7681790315, 2.1811480769, 1.3405244945, 0.8620721141, 0.5550693289,
+             0.3798540708, 0.2332364134, 0.1114188177, 0.0291671582],
+    "SVD": [700.00, 54.5, 15.886, 7.977, 4.248, 1.789, 0.981, 0.403, 0.173, 0.034, 0.002],
+}
+
+
+# --- sigmas --------------------------------------------------------------------------------------
+
+
+def _alphas_cumprod(config: Any) -> Any:
+    import diffusers
+
+    return diffusers.DDPMScheduler.from_config(config).alphas_cumprod
+
+
+def sigma_to_timestep(sigmas: Any, config: Any) -> Any:
+    """The (fractional) training timesteps that ``sigmas`` stand for, interpolated in log sigma."""
+    import numpy as np
+
+    alphas = _alphas_cumprod(config).numpy().astype(np.float64)
+    log_sigmas = np.log(((1 - alphas) / alphas) ** 0.5)
+    wanted = np.log(np.clip(np.asarray(sigmas, dtype=np.float64), np.exp(log_sigmas[0]), None))
+    return np.interp(wanted, log_sigmas, np.arange(len(log_sigmas)))
+
+
+def schedule_sigmas(config: Any, schedule: str, steps: int, denoise: float) -> Any:
+    """ComfyUI's BasicScheduler: the last ``steps + 1`` sigmas of a ``steps / denoise`` schedule."""
+    import torch
+
+    if denoise <= 0:
+        return torch.zeros(0)
+    total = steps if denoise >= 1 else int(steps / denoise)
+    scheduler = make_scheduler(config, "euler", schedule)
+    scheduler.set_timesteps(total)
+    return scheduler.sigmas.float()[-(steps + 1):].clone()
+
+
+def _model_config(model: Any) -> Any:
+    config = use_part(model).scheduler.config
+    if "FlowMatch" in config.get("_class_name", ""):
+        raise ValueError("this model samples by flow matching, which custom sampling does not run yet")
+    return config
+
+
+@node("diffusion.scheduler_sigmas", category=_CATEGORY, outputs=("sigmas",), title="Scheduler sigmas")
+def scheduler_sigmas(
+    model: Denoiser,
+    *,
+    scheduler: str = Param("normal", choices=tuple(SCHEDULES), description="the noise schedule (ComfyUI's names)"),
+    steps: int = Param(20, min=1, max=10000),
+    denoise: float = Param(1.0, min=0, max=1, step=0.01, description="less than 1: the tail of a longer schedule"),
+) -> Sigmas:
+    """The noise levels of a schedule for this model (ComfyUI's BasicScheduler)."""
+    return schedule_sigmas(_model_config(model), scheduler, steps, denoise)
+
+
+@node("diffusion.turbo_sigmas", category=_CATEGORY, outputs=("sigmas",), title="SD Turbo sigmas")
+def turbo_sigmas(
+    model: Denoiser,
+    *,
+    steps: int = Param(1, min=1, max=10),
+    denoise: float = Param(1.0, min=0, max=1, step=0.01),
+) -> Sigmas:
+    """The few noise levels SD Turbo was distilled for: timesteps 999, 899, ... (ComfyUI's SDTurboScheduler)."""
+    import torch
+
+    start = 10 - int(10 * denoise)
+    timesteps = (torch.arange(10, 0, -1) * 100 - 1)[start : start + steps]
+    alphas = _alphas_cumprod(_model_config(model))[timesteps]
+    return torch.cat([((1 - alphas) / alphas) ** 0.5, torch.zeros(1)]).float()
+
+
+def _loglinear(values: list[float], count: int) -> list[float]:
+    """``values`` (decreasing) resampled to ``count`` points, linearly in log space."""
+    import numpy as np
+
+    xs = np.linspace(0, 1, len(values))
+    ys = np.log(np.asarray(values[::-1]))
+    return list(np.exp(np.interp(np.linspace(0, 1, count), xs, ys))[::-1])
+
+
+@node("diffusion.align_your_steps", category=_CATEGORY, outputs=("sigmas",), title="Align Your Steps sigmas")
+def align_your_steps(
+    *,
+    model_type: str = Param("SD1", choices=tuple(AYS_SIGMAS)),
+    steps: int = Param(10, min=1, max=10000),
+    denoise: float = Param(1.0, min=0, max=1, step=0.01),
+) -> Sigmas:
+    """Noise levels optimised for few steps (NVIDIA's Align Your Steps), stretched to ``steps``."""
+    import torch
+
+    if denoise <= 0:
+        return torch.zeros(0)
+    total = steps if denoise >= 1 else round(steps * denoise)
+    levels = list(AYS_SIGMAS[model_type])
+    if steps + 1 != len(levels):
+        levels = _loglinear(levels, steps + 1)
+    sigmas = torch.tensor(levels, dtype=torch.float32)[-(total + 1):].clone()
+    sigmas[-1] = 0
+    return sigmas
+
+
+@node("diffusion.set_first_sigma", category=_CATEGORY, outputs=("sigmas",), title="Set first sigma")
+def set_first_sigma(sigmas: Sigmas, *, sigma: float = Param(136.0, min=0, max=20000, step=0.001)) -> Sigmas:
+    """Replace the first (highest) noise level, e.g. to start from more noise than the schedule says."""
+    if len(sigmas) == 0:
+        raise ValueError("the sigmas are empty: there is no first sigma to set")
+    changed = sigmas.clone()
+    changed[0] = sigma
+    return changed
+
+
+# --- sampler, noise, guiders ---------------------------------------------------------------------
+
+
+@node("diffusion.sampler_select", category=_CATEGORY, outputs=("sampler",), title="Sampler select")
+def sampler_select(*, sampler_name: str = Param("euler", choices=SAMPLER_NAMES, description="ComfyUI's names")) -> Sampler:
+    """Choose the solver for custom sampling (ComfyUI's KSamplerSelect)."""
+    return SamplerChoice(sampler_name)
+
+
+@node("diffusion.random_noise", category=_CATEGORY, outputs=("noise",), title="Random noise")
+def random_noise(*, noise_seed: int = Param(0, kind="seed", description="batch item i uses seed + i")) -> Noise:
+    """Starting noise from a seed."""
+    return NoiseSource(noise_seed)
+
+
+@node("diffusion.disable_noise", category=_CATEGORY, outputs=("noise",), title="Disable noise")
+def disable_noise() -> Noise:
+    """No starting noise: the latent is already noisy (a later pass of a split run)."""
+    return NoiseSource(None)
+
+
+@node("diffusion.basic_guider", category=_CATEGORY, outputs=("guider",), title="Basic guider")
+def basic_guider(model: Denoiser, conditioning: Conditioning) -> Guider:
+    """Steer the model by one conditioning, without classifier-free guidance."""
+    return GuiderValue(model, conditioning)
+
+
+@node("diffusion.cfg_guider", category=_CATEGORY, outputs=("guider",), title="CFG guider")
+def cfg_guider(
+    model: Denoiser,
+    positive: Conditioning,
+    negative: Conditioning,
+    *,
+    cfg: float = Param(8.0, min=0, max=100, step=0.1, description="how closely to follow the prompt"),
+) -> Guider:
+    """Steer the model towards positive and away from negative (classifier-free guidance)."""
+    return GuiderValue(model, positive, negative, cfg)
+
+
+# --- the sampling loop ---------------------------------------------------------------------------
+
+
+def _denoiser(pipe: Any) -> Any:
+    """The network that predicts noise, for the families custom sampling runs."""
+    unet = getattr(pipe, "unet", None)
+    if unet is None:
+        raise ValueError(f"custom sampling runs UNet models (Stable Diffusion 1.x/2.x); {type(pipe).__name__} is not one yet")
+    if getattr(unet.config, "addition_embed_type", None) is not None:
+        raise ValueError("custom sampling runs Stable Diffusion 1.x/2.x UNets; this one needs extra embeddings (SDXL)")
+    return unet
+
+
+def _set_sigmas(scheduler: Any, sigmas: Any, config: Any, device: Any) -> None:
+    """Make ``scheduler`` step through ``sigmas`` (see the module docstring for the three ways)."""
+    import torch
+
+    accepted = inspect.signature(scheduler.set_timesteps).parameters
+    name = type(scheduler).__name__
+    values = sigmas.float().cpu()
+    if name == "EulerDiscreteScheduler":
+        scheduler.set_timesteps(sigmas=values.tolist(), device=device)
+    elif name in _SIGMA_TABLE:
+        scheduler.set_timesteps(len(values) - 1, device=device)
+        scheduler.sigmas = values.clone()
+        timesteps = torch.from_numpy(sigma_to_timestep(values[:-1], config)).float()
+        scheduler.timesteps = timesteps.to(device)
+    elif "timesteps" in accepted:
+        if float(values[-1]) != 0:  # these schedulers always end at zero noise
+            raise ValueError(f"{name} can only sample down to zero noise; these sigmas end at {float(values[-1]):.4g}: "
+                             "use euler, euler_ancestral, lms, dpmpp_* or uni_pc for a partial schedule")
+        timesteps = [round(float(t)) for t in sigma_to_timestep(values[:-1], config)]
+        if any(a <= b for a, b in pairwise(timesteps)):
+            raise ValueError(f"{name} needs sigmas that fall by at least one training step each; got {values.tolist()}")
+        scheduler.set_timesteps(timesteps=timesteps, device=device)
+    else:  # pragma: no cover - every name in SAMPLER_NAMES is handled above or substituted
+        raise ValueError(f"{name} cannot take custom sigmas")
+
+
+def _cells(area: tuple[int, int, int, int] | None, factor: int, height: int, width: int) -> tuple[int, int, int, int]:
+    """A part's area (pixels) in latent cells, inside the latent; no area is the whole latent."""
+    if area is None:
+        return height, width, 0, 0
+    h, w, y, x = (max(0, round(v / factor)) for v in area)
+    y, x = min(y, height - 1), min(x, width - 1)
+    return max(1, min(h, height - y)), max(1, min(w, width - x)), y, x
+
+
+def _group_prediction(unet: Any, scaled: Any, t: Any, parts: tuple, dtype: Any, factor: int) -> Any:
+    """The noise predicted for one conditioning: each part's prediction (over its area, with its extra
+    channels) weighted by its strength, like diffusion.sampler mixes combined prompts. An area is a
+    hard-edged rectangle (ComfyUI feathers its edges a little)."""
+    import torch
+
+    batch, _, height, width = scaled.shape
+    extra = unet.config.in_channels - scaled.shape[1]
+
+    def predict(part: Any) -> Any:
+        x = scaled
+        if extra > 0:
+            if part.concat is None or part.concat.shape[1] != extra:
+                raise ValueError(
+                    f"this model takes {extra} extra input channels (an inpainting or instruct-pix2pix model): "
+                    "condition it with diffusion.inpaint_conditioning or diffusion.instruct_pix2pix_conditioning"
+                )
+            concat = part.concat.to(x.device, dtype)
+            if concat.shape[-2:] != x.shape[-2:]:
+                raise ValueError(f"the conditioning's picture is {tuple(concat.shape[-2:])} latent cells but the latent is {tuple(x.shape[-2:])}")
+            x = torch.cat([x, concat.expand(batch, -1, -1, -1)], dim=1)
+        embeds = part.embeds.to(x.device, dtype).repeat(batch, 1, 1)
+        if part.area is not None:
+            h, w, y, x0 = _cells(part.area, factor, height, width)
+            x = x[:, :, y : y + h, x0 : x0 + w]
+        return unet(x, t, encoder_hidden_states=embeds, return_dict=False)[0]
+
+    if len(parts) == 1 and parts[0].area is None:
+        return predict(parts[0])  # the plain case: no arithmetic, as diffusion.sampler does it
+    total = torch.zeros(batch, unet.config.out_channels, height, width, device=scaled.device, dtype=dtype)
+    weight = torch.zeros(1, 1, height, width, device=scaled.device, dtype=dtype)
+    for part in parts:
+        h, w, y, x0 = _cells(part.area, factor, height, width)
+        total[:, :, y : y + h, x0 : x0 + w] += part.strength * predict(part)
+        weight[:, :, y : y + h, x0 : x0 + w] += part.strength
+    return total / weight.clamp_min(1e-8)
+
+
+def _predict_noise(unet: Any, latents: Any, t: Any, guider: GuiderValue, scheduler: Any, factor: int) -> Any:
+    scaled = scheduler.scale_model_input(latents, t)
+    positive = _group_prediction(unet, scaled, t, guider.positive.parts, unet.dtype, factor)
+    use_negative = guider.negative is not None and guider.cfg != 1 and unet.config.time_cond_proj_dim is None
+    if not use_negative:
+        return positive
+    negative = _group_prediction(unet, scaled, t, guider.negative.parts, unet.dtype, factor)
+    return negative + guider.cfg * (positive - negative)
+
+
+class Sampled(NamedTuple):
+    output: Latent
+    denoised: Latent
+
+
+def sample_with_sigmas(
+    guider: GuiderValue, sampler: str, sigmas: Any, latent: LatentImage, noise: NoiseSource, ctx: Context | None,
+) -> Sampled:
+    """Denoise ``latent`` through ``sigmas`` with the solver ``sampler``, steered by ``guider``."""
+    import torch
+
+    if not guider.positive.parts or (guider.negative is not None and not guider.negative.parts):
+        raise ValueError("a conditioning is empty: link an encoded prompt (an empty prompt is fine for negative)")
+    if len(sigmas) < 2:
+        return Sampled(latent, latent)  # nothing to step through (ComfyUI returns the latent as it is)
+    pipe = use_part(guider.model)
+    unet = _denoiser(pipe)
+    device, dtype = unet.device, unet.dtype
+    samples = latent.samples
+    factor = getattr(pipe, "vae_scale_factor", 8)
+    if factor != 8 and latent.noise_mask is None and not torch.any(samples):
+        # an empty latent is sized for the usual 8 pixels per cell; this model's VAE has another scale
+        height, width = (size * 8 // factor for size in samples.shape[-2:])
+        samples = torch.zeros(*samples.shape[:2], height, width)
+    if samples.shape[1] > unet.config.in_channels:
+        raise ValueError(f"the latent has {samples.shape[1]} channels but the model takes {unet.config.in_channels}")
+
+    # 1. The solver, made to step through these sigmas
+    name = SUBSTITUTES.get(sampler, sampler)
+    config = pipe.scheduler.config
+    scheduler = make_scheduler(config, name, "normal")
+    _set_sigmas(scheduler, sigmas, config, device)
+    if hasattr(scheduler, "set_begin_index"):
+        scheduler.set_begin_index(0)
+    timesteps = scheduler.timesteps
+
+    # 2. Noise (batch item i from seed + i, or one seed for all), added at the first sigma
+    batch = samples.shape[0]
+    drawn = noise.draw(tuple(samples.shape), same_for_batch=getattr(latent, "same_noise", False)).to(device, dtype)
+    original = samples.to(device, dtype)
+    if noise.seed is None:
+        latents = original
+    elif not torch.any(original):  # from an empty latent, as diffusion.sampler starts
+        latents = drawn * scheduler.init_noise_sigma
+    else:
+        latents = scheduler.add_noise(original, drawn, timesteps[:1].repeat(batch))
+    mask = None if latent.noise_mask is None else latent.noise_mask.to(device, dtype)
+    differential = getattr(guider.model, "differential", False)
+    t_from, t_to = float(timesteps[0]), float(sigma_to_timestep([float(sigmas[-1])], config)[0])
+
+    # 3. The denoising loop
+    options: dict[str, Any] = {}
+    accepted = inspect.signature(scheduler.step).parameters
+    if "eta" in accepted:
+        options["eta"] = 0.0
+    if "generator" in accepted and noise.seed is not None:
+        options["generator"] = torch.Generator("cpu").manual_seed(noise.seed)
+    denoised = latents
+    if ctx is not None:
+        ctx.check()
+    with torch.no_grad():
+        for index, t in enumerate(timesteps):
+            noise_pred = _predict_noise(unet, latents, t, guider, scheduler, factor)
+            out = scheduler.step(noise_pred, t, latents, **options, return_dict=True)
+            latents = out.prev_sample
+            found = getattr(out, "pred_original_sample", None)
+            denoised = found if found is not None else latents
+            if mask is not None:  # outside the mask: the original, noised to the level of the next step
+                step_mask = mask
+                if differential:  # Differential Diffusion: grey levels join the repaint as the noise falls
+                    threshold = (float(t) - t_to) / max(t_from - t_to, 1e-8)
+                    step_mask = (mask >= threshold).to(dtype)
+                keep = original
+                if index < len(timesteps) - 1:
+                    keep = scheduler.add_noise(original, drawn, timesteps[index + 1 : index + 2].repeat(batch))
+                latents = (1 - step_mask) * keep + step_mask * latents
+                denoised = (1 - mask) * original + mask * denoised
+            if ctx is not None:
+                ctx.progress(index + 1, len(timesteps))  # raises Cancelled between steps when asked to stop
+                ctx.preview(latents_to_rgb(latents))
+    as_cpu = lambda x: x.to("cpu", torch.float32)
+    return Sampled(LatentImage(as_cpu(latents), latent.noise_mask), LatentImage(as_cpu(denoised), latent.noise_mask))
+
+
+@node("diffusion.sample_custom", category=_CATEGORY, title="Sample (custom)")
+def sample_custom(noise: Noise, guider: Guider, sampler: Sampler, sigmas: Sigmas, latent: Latent, ctx: Context) -> Sampled:
+    """Sample with a chosen noise, guider, solver and sigmas (ComfyUI's SamplerCustomAdvanced).
+    ``denoised`` is the model's last guess of the clean latent."""
+    return sample_with_sigmas(guider, sampler.name, sigmas, as_latent(latent), noise, ctx)
+
+
+@node("diffusion.sampler_custom", category=_CATEGORY, title="Sampler (custom)")
+def sampler_custom(
+    model: Denoiser,
+    positive: Conditioning,
+    negative: Conditioning,
+    sampler: Sampler,
+    sigmas: Sigmas,
+    latent: Latent,
+    ctx: Context,
+    *,
+    add_noise: bool = Param(True, description="off: the latent is already noisy"),
+    noise_seed: int = Param(0, kind="seed", description="batch item i uses seed + i"),
+    cfg: float = Param(8.0, min=0, max=100, step=0.1, description="how closely to follow the prompt"),
+) -> Sampled:
+    """Sample with a chosen solver and sigmas, CFG and a seed in one node (ComfyUI's SamplerCustom)."""
+    guider = GuiderValue(model, positive, negative, cfg)
+    noise = NoiseSource(noise_seed if add_noise else None)
+    return sample_with_sigmas(guider, sampler.name, sigmas, as_latent(latent), noise, ctx)
