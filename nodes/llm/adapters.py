@@ -22,10 +22,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from nodeflow import Context, File, Param, Resolve, node
+from nodeflow import Context, File, LanguageModel, LanguageModelHandle, Param, Resolve, node
 from nodeflow.models import ModelNotFound, find_local_model, model_folders
 
-from .types import LanguageModel, LanguageModelHandle
 
 __all__ = ["FORMAT", "base_signature", "read_adapter", "apply_adapter", "adapter"]
 

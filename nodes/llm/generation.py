@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, NamedTuple
 
-from nodeflow import Code, Context, Param, String, extract_code, node
+from nodeflow import Code, Context, LanguageModel, LanguageModelHandle, Param, String, extract_code, node
 
-from .types import LanguageModel, LanguageModelHandle
 
 __all__ = ["generate_text", "generate", "prompt_writer"]
 

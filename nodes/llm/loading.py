@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from nodeflow import Context, Param, model_source, node
+from nodeflow import Context, LanguageModel, LanguageModelHandle, LoadedLM, Param, model_source, node
 from nodeflow.models import (
     ModelNotFound,
     find_local_model,
@@ -28,7 +28,6 @@ from nodeflow.models import (
 from nodeflow.settings import Settings
 
 from .adapters import ADAPTER_RESOLVE, adapted_handle, adapter_stamp, find_adapter
-from .types import LanguageModel, LanguageModelHandle, LoadedLM
 
 __all__ = ["BUNDLED", "bundled_gguf", "load_causal_lm", "save_causal_lm", "open_language_model", "load"]
 

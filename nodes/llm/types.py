@@ -16,12 +16,13 @@ from pathlib import Path
 
 from nodeflow import LanguageModel, LanguageModelHandle, LoadedLM, attach_storage
 
+from .adapters import adapted_handle
+from .loading import load_causal_lm, save_causal_lm
+
 __all__ = ["LanguageModel", "LanguageModelHandle", "LoadedLM"]
 
 
 def _save(handle: LanguageModelHandle, folder: Path) -> None:
-    from .loading import save_causal_lm
-
     base_folder, adapter_file = getattr(handle, "base_folder", None), getattr(handle, "adapter_file", None)
     if base_folder and adapter_file and Path(base_folder, "config.json").exists():
         shutil.copyfile(adapter_file, folder / "adapter.safetensors")  # kilobytes, not the base
@@ -38,11 +39,7 @@ def _save(handle: LanguageModelHandle, folder: Path) -> None:
 
 
 def _load(folder: Path) -> LanguageModelHandle:
-    from .loading import load_causal_lm
-
     if (folder / "adapted.json").exists():
-        from .adapters import adapted_handle
-
         recipe = json.loads((folder / "adapted.json").read_text())
         base = load_causal_lm(recipe["base_folder"], device="cpu")
         handle = LanguageModelHandle(recipe["name"], model=base.model, tokenizer=base.tokenizer,

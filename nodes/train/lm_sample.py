@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import math
 
-from nodeflow import Context, LanguageModel, LanguageModelHandle, Param, TextDataset, node
+from nodeflow import Context, LanguageModel, LanguageModelHandle, Param, TextCorpus, TextDataset, node
 
 from .checkpoints import LMCheckpoint, TrainedLM
 from .monitor import cpu_threads
 
-__all__ = ["generate_text", "next_token_loss", "window_loss"]
+__all__ = ["encode_corpus", "generate_text", "next_token_loss", "window_loss"]
+
+
+def encode_corpus(tokenizer, corpus: TextCorpus):
+    """A text as one long tensor of token ids (no special tokens)."""
+    import torch
+
+    ids = tokenizer.encode(corpus.text, add_special_tokens=False)
+    return torch.tensor(ids, dtype=torch.long)
 
 
 def generate_text(
@@ -109,8 +117,6 @@ def lm_evaluate(
     max_windows: int = Param(0, min=0, max=1_000_000, description="0 measures the whole text"),
 ) -> dict:
     """Validation loss (nats per token) and perplexity of the model on a text it did not train on."""
-    from .lm_train import encode_corpus
-
     ids = encode_corpus(model.tokenizer, corpus)
     with cpu_threads():
         loss = window_loss(model.model, ids, model.model.config.n_positions, max_windows=max_windows)

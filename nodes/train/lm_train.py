@@ -14,10 +14,10 @@ from nodeflow import Context, Param, node
 from nodeflow import TextCorpus, TextDataset, Tokenizer
 
 from .checkpoints import History, LMCheckpoint, TrainedLM
-from .lm_sample import generate_text, next_token_loss, window_loss
+from .lm_sample import encode_corpus, generate_text, next_token_loss, window_loss
 from .monitor import TrainingMonitor, cpu_threads, cosine_lr, seeded_generator
 
-__all__ = ["build_lm", "encode_corpus", "train_language_model"]
+__all__ = ["build_lm", "train_language_model"]
 
 
 def build_lm(tokenizer, *, context: int, layers: int, width: int, heads: int):
@@ -29,13 +29,6 @@ def build_lm(tokenizer, *, context: int, layers: int, width: int, heads: int):
         bos_token_id=tokenizer.eos_token_id, eos_token_id=tokenizer.eos_token_id,
     )
     return GPT2LMHeadModel(config)
-
-
-def encode_corpus(tokenizer, corpus: TextCorpus):
-    import torch
-
-    ids = tokenizer.encode(corpus.text, add_special_tokens=False)
-    return torch.tensor(ids, dtype=torch.long)
 
 
 def train_language_model(
