@@ -11,12 +11,15 @@ local files.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..graph import Graph, GraphNode
 from .mapping import DERIVED_OUTPUTS, MAPPINGS, PRIMITIVES, named_widgets
+from .group_nodes import with_group_nodes_as_subgraphs
+from .read import ComfyImportError
 from .workflow import ComfyNode, from_prompt, from_workflow
 
 __all__ = ["ImportReport", "convert", "PLACEHOLDER_PREFIX"]
@@ -148,6 +151,9 @@ class _Builder:
             where = f"{self.where}/" if self.where else ""
             self.report.unknown.append({"id": f"{where}{node.id}", "class_type": node.cls, "node": where + our_id})
             ui["comfy"]["widgets_values"] = node.widgets if node.widgets is not None else node.values
+            # ComfyUI's port names, so the editor can draw the ports a replacement is to take over
+            ui["comfy"]["inputs"] = node.input_names or sorted(node.inputs)
+            ui["comfy"]["outputs"] = node.outputs
             inputs = {}
             for name, link in node.inputs.items():
                 found = self.source(link, our_id)
@@ -160,10 +166,16 @@ class _Builder:
             self.report.approximate.append(f"{self.where + '/' if self.where else ''}{our_id} ({node.cls}): {message}")
 
         values = node.values if node.widgets is None else named_widgets(mapping, node.widgets)
-        if mapping.convert is not None:
-            params = mapping.convert(values, note)
-        else:
-            params = {mapping.params[k]: v for k, v in values.items() if k in mapping.params}
+        try:
+            if mapping.convert is not None:
+                params = mapping.convert(values, note)
+            else:
+                params = {mapping.params[k]: v for k, v in values.items() if k in mapping.params}
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError) as exc:
+            where = f" in subgraph {self.where!r}" if self.where else ""
+            shown = json.dumps(node.widgets if node.widgets is not None else node.values, default=str)
+            raise ComfyImportError(f"node {node.id} ({node.cls}){where}: its widget values {shown[:200]} do not fit "
+                                   f"ComfyUI's {node.cls}: {exc}") from None
         inputs = {}
         for name, link in node.inputs.items():
             port = mapping.inputs.get(name) or mapping.params.get(name)
@@ -218,6 +230,8 @@ def convert(kind: str, document: dict[str, Any], container: str, *, title: str =
     if kind == "workflow":
         from .subgraphs import convert_definitions
 
+        # legacy group nodes (extra.groupNodes) become ComfyUI subgraphs first, then ours like any other
+        document = with_group_nodes_as_subgraphs(document, report.warnings)
         nodes, groups, warnings = from_workflow(document)
         report.warnings += warnings
         # ComfyUI's own subgraphs (2025): definitions of ours, nodes of type subgraph.NAME

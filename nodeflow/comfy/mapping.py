@@ -14,10 +14,12 @@ from .mapping_models import MODEL_MAPPINGS
 from .mapping_sampling import SAMPLING_MAPPINGS
 from .mapping_types import Mapping, Note
 
-__all__ = ["Mapping", "MAPPINGS", "SAMPLER_NAMES", "SCHEDULER_NAMES", "named_widgets", "PRIMITIVES", "DERIVED_OUTPUTS"]
+__all__ = ["Mapping", "MAPPINGS", "is_control_value", "SAMPLER_NAMES", "SCHEDULER_NAMES", "named_widgets", "PRIMITIVES", "DERIVED_OUTPUTS"]
 
 SEED_MAX = 2**63 - 1
 CONTROL_VALUES = {"fixed", "increment", "decrement", "randomize"}
+# widgets followed by a "control after generate" value in the editor's format
+SEED_WIDGETS = ("seed", "noise_seed")
 
 # our sampler node takes ComfyUI's names; these are the ones it knows (see nodes/diffusion/schedulers.py)
 SAMPLER_NAMES = {
@@ -34,15 +36,22 @@ SAMPLER_FALLBACKS = {
 }
 
 
+def is_control_value(value: Any) -> bool:
+    """Whether a widget value is a seed's "control after generate": a string in today's ComfyUI, a
+    boolean in older versions (which saved the widget as on/off)."""
+    return isinstance(value, bool) or (isinstance(value, str) and value in CONTROL_VALUES)
+
+
 def named_widgets(mapping: Mapping, values: list[Any]) -> dict[str, Any]:
-    """Positional widget values of the editor's format, named by the mapping's widget order."""
+    """Positional widget values of the editor's format, named by the mapping's widget order. Values
+    past the end are left out (older ComfyUI saved fewer widgets; the node's defaults apply)."""
     named: dict[str, Any] = {}
     queue = list(values)
     for name in mapping.widgets:
         if not queue:
             break
         named[name] = queue.pop(0)
-        if name in ("seed", "noise_seed") and queue and queue[0] in CONTROL_VALUES:
+        if name in SEED_WIDGETS and queue and is_control_value(queue[0]):
             queue.pop(0)
     return named
 
@@ -133,6 +142,16 @@ def _image_scale(values: dict[str, Any], note: Note) -> dict[str, Any]:
     return params
 
 
+def _lora(values: dict[str, Any], note: Note) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    if "lora_name" in values:
+        params["path"] = str(values["lora_name"])
+    for key in ("strength_model", "strength_clip"):
+        if key in values:
+            params[key] = float(values[key])  # the editor's format saves 1.0 as 1
+    return params
+
+
 def _save(values: dict[str, Any], note: Note) -> dict[str, Any]:
     prefix = str(values.get("filename_prefix", "ComfyUI")) or "ComfyUI"
     return {"filename": f"{prefix}.png"}
@@ -206,7 +225,7 @@ MAPPINGS: dict[str, Mapping] = {
                          outputs=(), base_id="save"),
     "PreviewImage": Mapping("diffusion.preview_image", inputs={"images": "image"}, base_id="preview"),
     "LoraLoader": Mapping(
-        "diffusion.lora_parts", ("lora_name", "strength_model", "strength_clip"),
+        "diffusion.lora_parts", ("lora_name", "strength_model", "strength_clip"), convert=_lora,
         params={"lora_name": "path", "strength_model": "strength_model", "strength_clip": "strength_clip"},
         inputs={"model": "model", "clip": "clip"}, outputs=("model", "clip"), base_id="lora",
     ),

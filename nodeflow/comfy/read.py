@@ -7,7 +7,10 @@ import io
 import json
 from typing import Any
 
-__all__ = ["ComfyImportError", "read_document", "classify"]
+__all__ = ["ComfyImportError", "read_document", "read_candidates", "classify"]
+
+# what read_candidates gives: (label, (kind, document, container)) or (label, the error reading it)
+Candidate = tuple[str, "tuple[str, dict[str, Any], str] | ComfyImportError"]
 
 MAX_BYTES = 64 * 2**20
 _PNG = b"\x89PNG\r\n\x1a\n"
@@ -19,6 +22,17 @@ class ComfyImportError(ValueError):
 
 def read_document(data: bytes, name: str = "file") -> tuple[str, dict[str, Any], str]:
     """``(kind, document, container)``: kind ``workflow`` or ``prompt``; container ``json`` or ``png``."""
+    candidates = read_candidates(data, name)
+    for _, found in candidates:
+        if not isinstance(found, ComfyImportError):
+            return found
+    raise candidates[0][1]  # type: ignore[misc]
+
+
+def read_candidates(data: bytes, name: str = "file") -> list[Candidate]:
+    """The documents a file offers, best first: a JSON file one; a PNG its ``workflow`` chunk (which
+    keeps positions and groups) and then its ``prompt`` chunk, so an importer can fall back to the
+    second when the first fails. Raises ComfyImportError when the file offers none."""
     if len(data) > MAX_BYTES:
         raise ComfyImportError(f"{name} is larger than {MAX_BYTES // 2**20} MB; a workflow is much smaller")
     if data.startswith(_PNG):
@@ -32,10 +46,10 @@ def read_document(data: bytes, name: str = "file") -> tuple[str, dict[str, Any],
     except RecursionError:
         raise ComfyImportError(f"{name} is nested too deeply to read") from None
     kind, document = classify(document, name)
-    return kind, document, "json"
+    return [(name, (kind, document, "json"))]
 
 
-def _from_png(data: bytes, name: str) -> tuple[str, dict[str, Any], str]:
+def _from_png(data: bytes, name: str) -> list[Candidate]:
     from PIL import Image, UnidentifiedImageError
 
     try:
@@ -43,15 +57,25 @@ def _from_png(data: bytes, name: str) -> tuple[str, dict[str, Any], str]:
             chunks = {k: v for k, v in image.info.items() if isinstance(v, str)}
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise ComfyImportError(f"{name} is a damaged PNG: {exc}") from None
+    found: list[Candidate] = []
     for key in ("workflow", "prompt"):  # the workflow keeps positions and groups: prefer it
-        if key in chunks:
-            try:
-                document = json.loads(chunks[key])
-            except (json.JSONDecodeError, RecursionError):
-                raise ComfyImportError(f"{name}: its {key!r} text chunk is not valid JSON") from None
+        if key not in chunks:
+            continue
+        label = f"{key!r} chunk"
+        try:
+            document = json.loads(chunks[key])
+        except (json.JSONDecodeError, RecursionError):
+            found.append((label, ComfyImportError(f"{name}: its {key!r} text chunk is not valid JSON")))
+            continue
+        try:
             kind, document = classify(document, f"{name} ({key} chunk)")
-            return kind, document, "png"
-    raise ComfyImportError(f"{name} is a PNG without a ComfyUI 'workflow' or 'prompt' text chunk")
+        except ComfyImportError as exc:
+            found.append((label, exc))
+            continue
+        found.append((label, (kind, document, "png")))
+    if not found:
+        raise ComfyImportError(f"{name} is a PNG without a ComfyUI 'workflow' or 'prompt' text chunk")
+    return found
 
 
 def classify(document: Any, name: str = "file") -> tuple[str, dict[str, Any]]:

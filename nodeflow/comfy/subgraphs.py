@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..graph import Graph, GraphNode, graph_to_dict
-from .mapping import CONTROL_VALUES, MAPPINGS
+from .mapping import MAPPINGS, SEED_WIDGETS, is_control_value
 from .workflow import ComfyNode, from_workflow
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ class Converted:
             value = queue.pop(0)
             if ours in self.widgets:
                 found[ours] = value
-                if self.widgets[ours][1] in ("seed", "noise_seed") and queue and queue[0] in CONTROL_VALUES:
+                if self.widgets[ours][1] in SEED_WIDGETS and queue and is_control_value(queue[0]):
                     queue.pop(0)  # ComfyUI's "control after generate" value follows a seed widget
         return found
 
