@@ -18,6 +18,7 @@ from typing import Any
 
 from ..graph import Graph, GraphNode
 from .mapping import DERIVED_OUTPUTS, MAPPINGS, PRIMITIVES, named_widgets
+from .mapping_types import Unmappable
 from .group_nodes import with_group_nodes_as_subgraphs
 from .read import ComfyImportError
 from .workflow import ComfyNode, from_prompt, from_workflow
@@ -45,7 +46,8 @@ class ImportReport:
     def lines(self) -> list[str]:
         what = "ComfyUI workflow" if self.kind == "workflow" else "ComfyUI API prompt"
         lines = [f"imported a {what} ({self.container}): {self.nodes} nodes, {self.comments} comments"]
-        lines += [f"unknown node {u['id']} ({u['class_type']}): kept as placeholder {u['node']!r}" for u in self.unknown]
+        lines += [f"unknown node {u['id']} ({u['class_type']}): kept as placeholder {u['node']!r}"
+                  + (f" ({u['reason']})" if u.get("reason") else "") for u in self.unknown]
         lines += [f"approximate: {a}" for a in self.approximate]
         lines += [f"warning: {w}" for w in self.warnings]
         for m in self.models:
@@ -81,6 +83,8 @@ class _Builder:
         self.ids: dict[str, str] = {}
         self.used: set[str] = set()
         self.helpers: set[str] = set()
+        self.unmappable: dict[str, str] = {}  # ComfyUI id -> why its mapped node could not take its values
+        self.converted: dict[str, dict[str, Any]] = {}  # ComfyUI id -> our params, before the nodes are built
 
     def new_id(self, base: str) -> str:
         node_id, count = base, 2
@@ -111,7 +115,7 @@ class _Builder:
         if node.cls in self.subgraphs:
             outputs = self.subgraphs[node.cls].outputs
             return (our_id, outputs[slot]) if slot < len(outputs) and outputs[slot] else None
-        mapping = MAPPINGS.get(node.cls)
+        mapping = None if comfy_id in self.unmappable else MAPPINGS.get(node.cls)
         if mapping is None:
             name = node.outputs[slot] if slot < len(node.outputs) and node.outputs[slot] else f"output_{slot}"
             return our_id, _slug(name)
@@ -133,6 +137,22 @@ class _Builder:
             )
         return helper_id, helper_output
 
+    def params(self, node: ComfyNode, mapping: Any, our_id: str) -> dict[str, Any]:
+        """Our params from the node's widget values (Unmappable when they have no counterpart)."""
+        def note(message: str) -> None:
+            self.report.approximate.append(f"{self.where + '/' if self.where else ''}{our_id} ({node.cls}): {message}")
+
+        values = node.values if node.widgets is None else named_widgets(mapping, node.widgets)
+        try:
+            if mapping.convert is not None:
+                return mapping.convert(values, note)
+            return {mapping.params[k]: v for k, v in values.items() if k in mapping.params}
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError) as exc:
+            where = f" in subgraph {self.where!r}" if self.where else ""
+            shown = json.dumps(node.widgets if node.widgets is not None else node.values, default=str)
+            raise ComfyImportError(f"node {node.id} ({node.cls}){where}: its widget values {shown[:200]} do not fit "
+                                   f"ComfyUI's {node.cls}: {exc}") from None
+
     def add(self, node: ComfyNode) -> None:
         our_id = self.ids[node.id]
         ui: dict[str, Any] = {"comfy": {"id": node.id, "class_type": node.cls}, **_looks(node)}
@@ -146,10 +166,13 @@ class _Builder:
         if node.cls in self.subgraphs:
             self.graph.nodes[our_id] = self.subgraphs[node.cls].instance(self, node, our_id, mode, ui)
             return
-        mapping = MAPPINGS.get(node.cls)
+        mapping = None if node.id in self.unmappable else MAPPINGS.get(node.cls)
         if mapping is None:
             where = f"{self.where}/" if self.where else ""
-            self.report.unknown.append({"id": f"{where}{node.id}", "class_type": node.cls, "node": where + our_id})
+            unknown = {"id": f"{where}{node.id}", "class_type": node.cls, "node": where + our_id}
+            if node.id in self.unmappable:
+                unknown["reason"] = self.unmappable[node.id]
+            self.report.unknown.append(unknown)
             ui["comfy"]["widgets_values"] = node.widgets if node.widgets is not None else node.values
             # ComfyUI's port names, so the editor can draw the ports a replacement is to take over
             ui["comfy"]["inputs"] = node.input_names or sorted(node.inputs)
@@ -162,20 +185,7 @@ class _Builder:
             self.graph.nodes[our_id] = GraphNode(our_id, PLACEHOLDER_PREFIX + node.cls, {}, inputs, mode, ui=ui)
             return
 
-        def note(message: str) -> None:
-            self.report.approximate.append(f"{self.where + '/' if self.where else ''}{our_id} ({node.cls}): {message}")
-
-        values = node.values if node.widgets is None else named_widgets(mapping, node.widgets)
-        try:
-            if mapping.convert is not None:
-                params = mapping.convert(values, note)
-            else:
-                params = {mapping.params[k]: v for k, v in values.items() if k in mapping.params}
-        except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError) as exc:
-            where = f" in subgraph {self.where!r}" if self.where else ""
-            shown = json.dumps(node.widgets if node.widgets is not None else node.values, default=str)
-            raise ComfyImportError(f"node {node.id} ({node.cls}){where}: its widget values {shown[:200]} do not fit "
-                                   f"ComfyUI's {node.cls}: {exc}") from None
+        params = self.converted.pop(node.id)
         inputs = {}
         for name, link in node.inputs.items():
             port = mapping.inputs.get(name) or mapping.params.get(name)
@@ -284,7 +294,16 @@ def convert_nodes(nodes: dict[str, ComfyNode], report: ImportReport, subgraphs: 
         else:
             base = mapping.base_id if mapping else _slug(node.cls)
         builder.ids[node.id] = builder.new_id(base)
-    # 2. the nodes
+    # 2. params from widget values, first: a node whose values have no counterpart stays a placeholder,
+    # which the links of the others must know before they are built
+    for node in kept:
+        mapping = MAPPINGS.get(node.cls)
+        if mapping is not None and node.cls not in subgraphs and node.cls != "PrimitiveNode":
+            try:
+                builder.converted[node.id] = builder.params(node, mapping, builder.ids[node.id])
+            except Unmappable as exc:
+                builder.unmappable[node.id] = str(exc)
+    # 3. the nodes
     for node in kept:
         builder.add(node)
     return builder

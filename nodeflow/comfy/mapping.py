@@ -13,6 +13,7 @@ from typing import Any, Callable
 from .mapping_models import MODEL_MAPPINGS
 from .mapping_sampling import SAMPLING_MAPPINGS
 from .mapping_types import Mapping, Note
+from .math_expression import math_expression
 
 __all__ = ["Mapping", "MAPPINGS", "is_control_value", "SAMPLER_NAMES", "SCHEDULER_NAMES", "named_widgets", "PRIMITIVES", "DERIVED_OUTPUTS"]
 
@@ -157,6 +158,35 @@ def _save(values: dict[str, Any], note: Note) -> dict[str, Any]:
     return {"filename": f"{prefix}.png"}
 
 
+def _typed(values: dict[str, Any], key: str, kind: type) -> dict[str, Any]:
+    if key not in values:
+        return {}
+    value = values[key]
+    if kind is bool and isinstance(value, str):
+        return {key: value.strip().lower() in ("true", "1", "yes", "on")}
+    return {key: kind(value)}
+
+
+def _text(values: dict[str, Any]) -> dict[str, Any]:
+    return {"text": str(values["value"])} if "value" in values else {}
+
+
+_BLEND_MODES = {"normal"}
+
+
+def _blend(values: dict[str, Any], note: Note) -> dict[str, Any]:
+    mode = str(values.get("blend_mode", "normal"))
+    if mode not in _BLEND_MODES:
+        note(f"blend mode {mode!r} is approximated by a plain mix")
+    return {"alpha": float(values["blend_factor"])} if "blend_factor" in values else {}
+
+
+def _blur(values: dict[str, Any], note: Note) -> dict[str, Any]:
+    if "sigma" in values:
+        note("ComfyUI's blur radius and sigma become one Gaussian radius")
+    return {"radius": float(values["blur_radius"])} if "blur_radius" in values else {}
+
+
 MAPPINGS: dict[str, Mapping] = {
     "CheckpointLoaderSimple": Mapping(
         "diffusion.load_checkpoint", ("ckpt_name",), convert=_checkpoint, params={"ckpt_name": "source"},
@@ -231,9 +261,49 @@ MAPPINGS: dict[str, Mapping] = {
     ),
 }
 
+# ComfyUI's primitive and logic nodes (2025: the "Primitive*" nodes replace PrimitiveNode)
+MAPPINGS.update({
+    "PrimitiveInt": Mapping("core.int", ("value",), convert=lambda v, note: _typed(v, "value", int),
+                            params={"value": "value"}, outputs=("value",), base_id="int"),
+    "PrimitiveFloat": Mapping("core.float", ("value",), convert=lambda v, note: _typed(v, "value", float),
+                              params={"value": "value"}, outputs=("value",), base_id="float"),
+    "PrimitiveBoolean": Mapping("core.bool", ("value",), convert=lambda v, note: _typed(v, "value", bool),
+                                params={"value": "value"}, outputs=("value",), base_id="bool"),
+    "PrimitiveString": Mapping("core.text", ("value",), convert=lambda v, note: _text(v),
+                               params={"value": "text"}, outputs=("text",), base_id="text"),
+    "PrimitiveStringMultiline": Mapping("core.text", ("value",), convert=lambda v, note: _text(v),
+                                        params={"value": "text"}, outputs=("text",), base_id="text"),
+    "ComfySwitchNode": Mapping("core.switch", ("switch",), convert=lambda v, note: _typed(v, "switch", bool),
+                               params={"switch": "switch"}, inputs={"on_false": "on_false", "on_true": "on_true"},
+                               outputs=("output",), base_id="switch"),
+    "PreviewAny": Mapping("core.show_text", inputs={"source": "text"}, outputs=("text",), base_id="show_text"),
+    "StringConcatenate": Mapping(
+        "core.concat", ("string_a", "string_b", "delimiter"),
+        convert=lambda v, note: {"separator": str(v["delimiter"])} if "delimiter" in v else {},
+        params={"delimiter": "separator"}, inputs={"string_a": "a", "string_b": "b"}, outputs=("text",), base_id="concat",
+    ),
+    "ComfyMathExpression": Mapping("core.math", ("expression",), convert=math_expression, params={"expression": "op"},
+                                   inputs={"values.a": "a", "values.b": "b"}, outputs=("value",), base_id="math"),
+    "ConditioningCombine": Mapping("diffusion.combine_conditioning",
+                                   inputs={"conditioning_1": "a", "conditioning_2": "b"}, outputs=("conditioning",),
+                                   base_id="combine"),
+    "ImageBlend": Mapping("image.blend", ("blend_factor", "blend_mode"), convert=_blend,
+                          params={"blend_factor": "alpha"}, inputs={"image1": "a", "image2": "b"}, outputs=("image",),
+                          base_id="blend"),
+    "ImageCrop": Mapping("image.crop", ("width", "height", "x", "y"),
+                         convert=lambda v, note: {k: int(v[k]) for k in ("width", "height", "x", "y") if k in v},
+                         params={"width": "width", "height": "height", "x": "x", "y": "y"}, inputs={"image": "image"},
+                         outputs=("image",), base_id="crop"),
+    "ImageBlur": Mapping("image.blur", ("blur_radius", "sigma"), convert=_blur, params={"blur_radius": "radius"},
+                         inputs={"image": "image"}, outputs=("image",), base_id="blur"),
+})
+
 # outputs we have no node output for, made by a helper node: (class, slot) -> (helper type, its input
 # fed by output 0 of the node, the helper's output)
-DERIVED_OUTPUTS = {("LoadImage", 1): ("diffusion.alpha_mask", "image", "image")}
+DERIVED_OUTPUTS = {
+    ("LoadImage", 1): ("diffusion.alpha_mask", "image", "image"),
+    ("ComfyMathExpression", 1): ("core.to_int", "x", "value"),  # its INT output: the FLOAT one, rounded
+}
 
 # PrimitiveNode output type -> (our node type, its param, its output)
 PRIMITIVES = {

@@ -17,3 +17,8 @@ class Mapping:
     inputs: dict[str, str] = field(default_factory=dict)  # ComfyUI input -> our input
     outputs: tuple[str, ...] = ()
     base_id: str = "node"
+
+
+class Unmappable(Exception):
+    """Raised by a converter when this node's values have no counterpart of ours (say, an expression
+    our math node cannot compute): the node stays a placeholder, and the message says why."""

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..graph import Graph, GraphNode, graph_to_dict
 from .mapping import MAPPINGS, SEED_WIDGETS, is_control_value
+from .mapping_types import Unmappable
 from .workflow import ComfyNode, from_workflow
 
 if TYPE_CHECKING:
@@ -96,7 +97,10 @@ class Converted:
         def note(message: str) -> None:
             builder.report.approximate.append(f"{our_id} ({self.name}): {message}")
 
-        return mapping.convert({widget: value}, note).get(param, value)
+        try:
+            return mapping.convert({widget: value}, note).get(param, value)
+        except Unmappable:
+            return value
 
 
 def convert_definitions(document: dict[str, Any], report: ImportReport) -> tuple[dict[str, Any], dict[str, Converted]]:
