@@ -11,6 +11,7 @@ local files.
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from dataclasses import dataclass, field
@@ -23,9 +24,10 @@ from .group_nodes import with_group_nodes_as_subgraphs
 from .read import ComfyImportError
 from .workflow import ComfyNode, from_prompt, from_workflow
 
-__all__ = ["ImportReport", "convert", "PLACEHOLDER_PREFIX"]
+__all__ = ["ImportReport", "convert", "PLACEHOLDER_PREFIX", "MAX_NODES"]
 
 PLACEHOLDER_PREFIX = "comfy."
+MAX_NODES = 10_000  # the largest public workflows have a few hundred nodes
 NOTES = {"Note", "MarkdownNote"}
 _MODES = {2: "mute", 4: "bypass"}
 _MODEL_PARAMS = {"diffusion.load_checkpoint": "source", "diffusion.lora_parts": "path"}
@@ -82,25 +84,36 @@ class _Builder:
         self.graph = Graph()
         self.ids: dict[str, str] = {}
         self.used: set[str] = set()
+        self.past_reroute: dict[str, tuple[str, int] | None] = {}  # reroute id -> where its chain starts
+        self.counts: dict[str, int] = {}  # base id -> the next suffix to try (see new_id)
         self.helpers: set[str] = set()
         self.unmappable: dict[str, str] = {}  # ComfyUI id -> why its mapped node could not take its values
         self.converted: dict[str, dict[str, Any]] = {}  # ComfyUI id -> our params, before the nodes are built
 
     def new_id(self, base: str) -> str:
-        node_id, count = base, 2
+        """``base``, or ``base_2``, ``base_3``... the first free one. Each base remembers where its count
+        stopped, so a workflow of thousands of samplers is not searched from ``_2`` every time."""
+        node_id, count = base, self.counts.get(base, 2)
         while node_id in self.used:
             node_id, count = f"{base}_{count}", count + 1
+        self.counts[base] = count
         self.used.add(node_id)
         return node_id
 
     def origin(self, link: tuple[str, int] | None) -> tuple[str, int] | None:
         """The link's real source, past any reroutes."""
-        seen: set[str] = set()
+        seen: list[str] = []
         while link is not None and link[0] in self.nodes and self.nodes[link[0]].cls == "Reroute":
+            if link[0] in self.past_reroute:  # this chain's end is known already
+                link = self.past_reroute[link[0]]
+                break
             if link[0] in seen:
-                return None
-            seen.add(link[0])
+                link = None
+                break
+            seen.append(link[0])
             link = next(iter(self.nodes[link[0]].inputs.values()), None)
+        for reroute in seen:  # remembered, so long chains of reroutes are walked once
+            self.past_reroute[reroute] = link
         return link if link is not None and link[0] in self.ids else None
 
     def source(self, link: tuple[str, int] | None, consumer: str) -> tuple[str, str] | None:
@@ -234,6 +247,7 @@ def _primitive_value(node_type: str, value: Any) -> Any:
 
 def convert(kind: str, document: dict[str, Any], container: str, *, title: str = "") -> tuple[Graph, ImportReport]:
     """Build our graph from a classified ComfyUI document (see :func:`nodeflow.comfy.read.read_document`)."""
+    check_size(kind, document)
     report = ImportReport(kind, container)
     subgraphs: dict[str, Any] = {}
     definitions: dict[str, Any] = {}
@@ -267,6 +281,26 @@ def convert(kind: str, document: dict[str, Any], container: str, *, title: str =
     report.comments = len(comments)
     graph.groups = _groups(groups, graph)
     return graph, report
+
+
+def check_size(kind: str, document: dict[str, Any]) -> None:
+    """Refuse a workflow of more nodes than MAX_NODES (counting those inside subgraphs and group nodes)."""
+    if kind == "prompt":
+        total = len(document)
+    else:
+        total = len(document["nodes"])
+        definitions = document.get("definitions")
+        for entry in (definitions.get("subgraphs") or []) if isinstance(definitions, dict) else []:
+            if isinstance(entry, dict) and isinstance(entry.get("nodes"), list):
+                total += len(entry["nodes"])
+        extra = document.get("extra")
+        groups = extra.get("groupNodes") if isinstance(extra, dict) else None
+        for entry in groups.values() if isinstance(groups, dict) else []:
+            if isinstance(entry, dict) and isinstance(entry.get("nodes"), list):
+                total += len(entry["nodes"])
+    if total > MAX_NODES:
+        raise ComfyImportError(f"the workflow has {total:,} nodes, more than the {MAX_NODES:,} an import takes; "
+                               "split it into smaller workflows")
 
 
 def convert_nodes(nodes: dict[str, ComfyNode], report: ImportReport, subgraphs: dict[str, Any], where: str = "") -> _Builder:
@@ -310,16 +344,19 @@ def convert_nodes(nodes: dict[str, ComfyNode], report: ImportReport, subgraphs: 
 
 
 def _groups(groups: list[dict[str, Any]], graph: Graph) -> list[dict[str, Any]]:
+    """ComfyUI's groups (boxes on the canvas) as ours (lists of the nodes inside). Nodes are sorted by x
+    once, so each box looks only at the nodes in its columns, not at every node."""
+    placed = sorted((pos[0], pos[1], order, nid) for order, (nid, node) in enumerate(graph.nodes.items())
+                    if (pos := node.ui.get("pos")))
+    xs = [entry[0] for entry in placed]
     found = []
     for group in groups:
         box = group.get("bounding")
         if not (isinstance(box, list) and len(box) == 4 and all(isinstance(v, (int, float)) for v in box)):
             continue
         x, y, w, h = box
-        members = [
-            nid for nid, node in graph.nodes.items()
-            if (pos := node.ui.get("pos")) and x <= pos[0] <= x + w and y <= pos[1] <= y + h
-        ]
+        inside = placed[bisect.bisect_left(xs, x):bisect.bisect_right(xs, x + w)]
+        members = [nid for _, node_y, _, nid in sorted(inside, key=lambda e: e[2]) if y <= node_y <= y + h]
         entry: dict[str, Any] = {"title": str(group.get("title", "Group")), "nodes": members}
         if isinstance(group.get("color"), str):
             entry["colour"] = group["color"]

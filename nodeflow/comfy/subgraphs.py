@@ -157,20 +157,23 @@ def _definition(
     inputs: dict[str, list[list[str]]] = {}
     params: dict[str, list[list[str]]] = {}
     slots = [s for s in entry.get("inputs") or [] if isinstance(s, dict)]
+    fed_by_input: dict[int, list[tuple[ComfyNode, str]]] = {}  # input slot -> inner ports it feeds
+    for node in nodes.values():
+        for port, link in node.inputs.items():
+            origin = _past_reroutes(link, nodes)
+            if origin is not None and origin[0] == INPUT_NODE and node.id in builder.ids:
+                fed_by_input.setdefault(origin[1], []).append((node, port))
     for index, slot in enumerate(slots):
         targets, widget_targets, ports = [], [], []
-        for node in nodes.values():
-            for port, link in node.inputs.items():
-                if _past_reroutes(link, nodes) != (INPUT_NODE, index) or node.id not in builder.ids:
-                    continue
-                target = _inner_port(node, port, converted)
-                if target is None:
-                    report.warnings.append(f"subgraph {label!r}: input {slot.get('name')!r} feeds {node.cls} {node.id}.{port}, which has no counterpart")
-                    continue
-                targets.append([builder.ids[node.id], target[0]])
-                ports.append(port)
-                if target[1]:
-                    widget_targets.append((node.cls, port, target[0]))
+        for node, port in fed_by_input.get(index, []):
+            target = _inner_port(node, port, converted)
+            if target is None:
+                report.warnings.append(f"subgraph {label!r}: input {slot.get('name')!r} feeds {node.cls} {node.id}.{port}, which has no counterpart")
+                continue
+            targets.append([builder.ids[node.id], target[0]])
+            ports.append(port)
+            if target[1]:
+                widget_targets.append((node.cls, port, target[0]))
         exposed = _unique(_slug(str(slot.get("name") or ports[0])), taken) if targets else None
         ours.inputs.append(exposed)
         if exposed is None:
@@ -183,9 +186,12 @@ def _definition(
             inputs[exposed] = targets
     outputs: dict[str, list[str]] = {}
     out_taken: set[str] = set()
-    links = [link for link in entry.get("links") or [] if isinstance(link, dict)]
+    to_output: dict[Any, dict[str, Any]] = {}  # output slot -> the inner link that ends there
+    for link in entry.get("links") or []:
+        if isinstance(link, dict) and str(link.get("target_id")) == OUTPUT_NODE:
+            to_output.setdefault(link.get("target_slot"), link)
     for index, slot in enumerate(s for s in entry.get("outputs") or [] if isinstance(s, dict)):
-        source = next((link for link in links if str(link.get("target_id")) == OUTPUT_NODE and link.get("target_slot") == index), None)
+        source = to_output.get(index)
         found = builder.source((str(source["origin_id"]), source["origin_slot"]), name) if source and isinstance(source.get("origin_slot"), int) else None
         exposed = _unique(_slug(str(slot.get("name") or f"output_{index}")), out_taken) if found else None
         ours.outputs.append(exposed)
