@@ -48,6 +48,9 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.comfy_models:  # every Settings of this process reads it (nodeflow.comfy.model_folders)
+        known = [p for p in os.environ.get("NODEFLOW_COMFY_MODELS", "").split(os.pathsep) if p]
+        os.environ["NODEFLOW_COMFY_MODELS"] = os.pathsep.join([*args.comfy_models, *known])
     if not getattr(args, "handler", None):
         parser.print_help()
         return EXIT_INVALID
@@ -63,6 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nodeflow", description="Generative workflows as node graphs.")
     parser.add_argument("--version", action="version", version=_version())
+    parser.add_argument("--comfy-models", action="append", default=[], metavar="DIR",
+                        help="also find models in this ComfyUI install (its models folder, the ComfyUI folder, or an "
+                             "extra_model_paths.yaml); adds to $NODEFLOW_COMFY_MODELS")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     ui = sub.add_parser("ui", help="open the editor in the browser")
