@@ -135,7 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(handler=cmd_serve)
 
     comfy = sub.add_parser("import", help="open a ComfyUI workflow (UI or API JSON, or a PNG carrying one) as a graph")
-    comfy.add_argument("file", help="a ComfyUI workflow .json, API prompt .json, or a PNG ComfyUI saved")
+    comfy.add_argument("file", nargs="?", help="a ComfyUI workflow .json, API prompt .json, or a PNG ComfyUI saved")
+    comfy.add_argument("--report", type=Path, nargs="+", metavar="DIR",
+                       help="write nothing: list which ComfyUI node types of the workflows in DIR (or files) map, "
+                            "are approximated or stay placeholders")
     comfy.add_argument("-o", "--output", type=Path, metavar="GRAPH",
                        help="graph file to write (default: FILE's name with .nodeflow.json, beside it)")
     comfy.set_defaults(handler=cmd_import)
@@ -275,6 +278,11 @@ def cmd_import(args: argparse.Namespace) -> int:
     from .graph import save_graph
     from .registry import default_registry
 
+    if args.report:
+        return _import_report(args.report)
+    if not args.file:
+        print("name a ComfyUI file to import, or --report DIR", file=sys.stderr)
+        return EXIT_INVALID
     source = Path(args.file)
     target = args.output or source.with_name(source.name.split(".")[0] + ".nodeflow.json")
     if target.resolve() == source.resolve():
@@ -289,6 +297,19 @@ def cmd_import(args: argparse.Namespace) -> int:
     for line in report.lines():
         print(line, file=sys.stderr)
     print(f"graph written to {target}")
+    return EXIT_OK
+
+
+def _import_report(paths: list[Path]) -> int:
+    from .comfy.coverage import coverage_of
+    from .registry import default_registry
+
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        print(f"{missing[0]}: no such file or folder", file=sys.stderr)
+        return EXIT_INVALID
+    found = coverage_of(paths, default_registry())
+    print("\n".join(found.lines()))
     return EXIT_OK
 
 

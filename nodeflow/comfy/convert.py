@@ -40,6 +40,7 @@ class ImportReport:
     nodes: int = 0
     unknown: list[dict[str, str]] = field(default_factory=list)  # ComfyUI id, class, our placeholder id
     approximate: list[str] = field(default_factory=list)
+    approximated: set[str] = field(default_factory=set)  # our node ids (SUBGRAPH/ID inside one) with an approximation
     warnings: list[str] = field(default_factory=list)
     models: list[dict[str, str]] = field(default_factory=list)  # node, param, file
     comments: int = 0
@@ -153,7 +154,9 @@ class _Builder:
     def params(self, node: ComfyNode, mapping: Any, our_id: str) -> dict[str, Any]:
         """Our params from the node's widget values (Unmappable when they have no counterpart)."""
         def note(message: str) -> None:
-            self.report.approximate.append(f"{self.where + '/' if self.where else ''}{our_id} ({node.cls}): {message}")
+            key = f"{self.where + '/' if self.where else ''}{our_id}"
+            self.report.approximate.append(f"{key} ({node.cls}): {message}")
+            self.report.approximated.add(key)
 
         values = node.values if node.widgets is None else named_widgets(mapping, node.widgets)
         try:

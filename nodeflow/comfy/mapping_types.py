@@ -17,6 +17,7 @@ class Mapping:
     inputs: dict[str, str] = field(default_factory=dict)  # ComfyUI input -> our input
     outputs: tuple[str, ...] = ()
     base_id: str = "node"
+    caveat: str = ""  # what is approximate about it, for the README's table (scripts/comfy_table.py)
 
 
 class Unmappable(Exception):
