@@ -293,7 +293,11 @@ def cmd_import(args: argparse.Namespace) -> int:
     except ComfyImportError as exc:
         print(f"{source}: {exc}", file=sys.stderr)
         return EXIT_INVALID
-    save_graph(graph, target)
+    try:
+        save_graph(graph, target)
+    except OSError as exc:
+        print(f"{target}: cannot write the graph: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_INVALID
     for line in report.lines():
         print(line, file=sys.stderr)
     print(f"graph written to {target}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..graph import Graph
+from ..graph import MAX_NESTING, Graph, graph_to_dict, value_flaw
 from .convert import PLACEHOLDER_PREFIX, ImportReport, convert
 from .read import ComfyImportError, read_candidates
 
@@ -16,6 +16,7 @@ __all__ = ["ComfyImportError", "ImportReport", "PLACEHOLDER_PREFIX", "import_byt
 
 
 # what a document that does not fit ComfyUI's formats can raise deep in the conversion
+_GRAPH_DEPTH = 8  # levels a widget value sits deeper in our graph than in ComfyUI's file (definitions/nodes/ui/comfy...)
 _MALFORMED = (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, RecursionError)
 
 
@@ -48,12 +49,21 @@ def import_bytes(data: bytes, name: str = "workflow", registry=None) -> tuple[Gr
 
 def _convert(found: tuple[str, dict, str], name: str, title: str) -> tuple[Graph, ImportReport]:
     kind, document, container = found
+    # what no graph file can hold (a lone surrogate, nesting past the graph's limit, less the levels
+    # a value gains in our graph) is refused here, not met as a traceback when the graph is written
+    flaw = value_flaw(document, MAX_NESTING - _GRAPH_DEPTH)
+    if flaw:
+        raise ComfyImportError(f"{name} {flaw}")
     try:
-        return convert(kind, document, container, title=title)
+        graph, report = convert(kind, document, container, title=title)
     except ComfyImportError:
         raise
     except _MALFORMED as exc:  # a value of a form no ComfyUI version writes, met deep in the conversion
         raise ComfyImportError(f"{name} does not have the form of a ComfyUI {kind}: {type(exc).__name__}: {exc}") from None
+    flaw = value_flaw(graph_to_dict(graph))
+    if flaw:
+        raise ComfyImportError(f"{name}: the graph made from it {flaw}")
+    return graph, report
 
 
 def import_file(path: str | Path, registry=None) -> tuple[Graph, ImportReport]:

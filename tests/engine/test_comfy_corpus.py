@@ -82,6 +82,18 @@ def test_a_widget_value_that_does_not_fit_is_exit_2_naming_the_node(tmp_path: Pa
     assert not (tmp_path / "out.json").exists()
 
 
+@pytest.mark.parametrize("values, message", [
+    ('["\\ud800"]', "lone surrogate"),
+    ("[" * 120 + "]" * 120, "nested more than"),
+])
+def test_values_no_graph_can_hold_are_exit_2(values: str, message: str, tmp_path: Path):
+    source = tmp_path / "odd.json"
+    source.write_text('{"nodes": [{"id": 1, "type": "Foo", "widgets_values": %s}], "links": []}' % values)
+    done = nodeflow_cli("import", str(source), "-o", str(tmp_path / "out.json"))
+    assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr, done.stderr
+    assert not (tmp_path / "out.json").exists()
+
+
 def png_with(chunks: dict[str, str]) -> bytes:
     from PIL import Image
     from PIL.PngImagePlugin import PngInfo
