@@ -181,6 +181,16 @@ def _blend(values: dict[str, Any], note: Note) -> dict[str, Any]:
     return {"alpha": float(values["blend_factor"])} if "blend_factor" in values else {}
 
 
+def _empty_image(values: dict[str, Any], note: Note) -> dict[str, Any]:
+    params: dict[str, Any] = {"fill": "solid", "colour_a": f"#{int(values.get('color', 0)) & 0xFFFFFF:06x}"}
+    for key in ("width", "height"):
+        if key in values:
+            params[key] = int(values[key])
+    if int(values.get("batch_size", 1)) > 1:
+        note(f"a batch of {int(values['batch_size'])} images becomes one image")
+    return params
+
+
 def _blur(values: dict[str, Any], note: Note) -> dict[str, Any]:
     if "sigma" in values:
         note("ComfyUI's blur radius and sigma become one Gaussian radius")
@@ -303,6 +313,9 @@ MAPPINGS.update({
                          convert=lambda v, note: {k: int(v[k]) for k in ("width", "height", "x", "y") if k in v},
                          params={"width": "width", "height": "height", "x": "x", "y": "y"}, inputs={"image": "image"},
                          outputs=("image",), base_id="crop"),
+    "EmptyImage": Mapping("image.new", ("width", "height", "batch_size", "color"), convert=_empty_image,
+                          params={"width": "width", "height": "height"}, outputs=("image",), base_id="image",
+                          caveat="one image, not a batch"),
     "ImageBlur": Mapping("image.blur", ("blur_radius", "sigma"), convert=_blur, params={"blur_radius": "radius"},
                          inputs={"image": "image"}, outputs=("image",), base_id="blur",
                          caveat='blur radius and sigma become one Gaussian radius'),

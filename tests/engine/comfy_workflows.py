@@ -43,6 +43,9 @@ PORTS.update({
     "ComfyMathExpression": ([("values.a", "FLOAT,INT"), ("values.b", "FLOAT,INT")], [("FLOAT", "FLOAT"), ("INT", "INT")]),
     "PreviewAny": ([("source", "*")], []),
     "StringConcatenate": ([("string_a", "STRING"), ("string_b", "STRING")], [("STRING", "STRING")]),
+    "EmptyImage": ([], [("IMAGE", "IMAGE")]), "ImageBlur": ([("image", "IMAGE")], [("IMAGE", "IMAGE")]),
+    "ImageCrop": ([("image", "IMAGE")], [("IMAGE", "IMAGE")]),
+    "ImageBlend": ([("image1", "IMAGE"), ("image2", "IMAGE")], [("IMAGE", "IMAGE")]),
 })
 
 

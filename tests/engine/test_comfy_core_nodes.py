@@ -48,6 +48,23 @@ def test_the_new_layout_maps_primitives_switch_preview_and_combine():
     assert not [p for p in problems if p.split(" ")[0] in mapped], problems
 
 
+def test_image_nodes_with_a_counterpart_map():
+    wf = Workflow()
+    wf.add(1, "EmptyImage", [64, 48, 1, 0xFF8000], pos=(0, 0))
+    wf.add(2, "ImageBlur", [3, 1.5], pos=(300, 0)).add(3, "ImageCrop", [32, 24, 4, 8], pos=(600, 0))
+    wf.add(4, "ImageBlend", [0.25, "multiply"], pos=(900, 0))
+    wf.link(1, 0, 2, "image").link(2, 0, 3, "image").link(3, 0, 4, "image1").link(1, 0, 4, "image2")
+    graph, report = imported(wf.to_json())
+    assert (graph.nodes["image"].type, graph.nodes["image"].params) == (
+        "image.new", {"fill": "solid", "colour_a": "#ff8000", "width": 64, "height": 48})
+    assert graph.nodes["blur"].params == {"radius": 3.0} and graph.nodes["blur"].inputs == {"image": ("image", "image")}
+    assert graph.nodes["crop"].params == {"width": 32, "height": 24, "x": 4, "y": 8}
+    assert graph.nodes["blend"].params == {"alpha": 0.25}
+    assert graph.nodes["blend"].inputs == {"a": ("crop", "image"), "b": ("image", "image")}
+    assert len(report.approximate) == 2  # the blur's sigma, the multiply mode
+    assert [str(p) for p in validate(graph, default_registry())] == []
+
+
 @pytest.mark.parametrize("expression, params", [
     ("a + b", {"op": "add"}), ("a*0.5", {"op": "multiply", "value": 0.5}), ("2 * a", {"op": "multiply", "value": 2.0}),
     ("a - 3", {"op": "subtract", "value": 3.0}), ("a / b", {"op": "divide"}), ("a ** 2", {"op": "power", "value": 2.0}),
