@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from nodeflow.comfy import import_bytes  # noqa: E402
-from nodeflow.registry import default_registry  # noqa: E402
+from nodeflow.comfy import import_bytes
+from nodeflow.registry import default_registry
 
 
 def workflow(chains: int) -> dict:
@@ -34,7 +34,8 @@ def workflow(chains: int) -> dict:
     for c in range(chains):
         base, x, y = c * 10, (c % 50) * 2000, (c // 50) * 900
 
-        def add(offset: int, cls: str, widgets: list, inputs: list[str], outputs: list[str]) -> dict:
+        def add(offset: int, cls: str, widgets: list, inputs: list[str], outputs: list[str],
+                base: int = base, x: int = x, y: int = y) -> dict:
             node = {"id": base + offset, "type": cls, "pos": [x + offset * 200, y], "size": [300, 100], "mode": 0,
                     "inputs": [{"name": n, "type": "*", "link": None} for n in inputs],
                     "outputs": [{"name": n, "type": n, "links": []} for n in outputs], "widgets_values": widgets}

@@ -8,9 +8,10 @@ and the structure that dissolves (reroutes, notes) do not.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from . import ComfyImportError, import_bytes
 from .convert import PLACEHOLDER_PREFIX
@@ -68,9 +69,10 @@ class Coverage:
             lines += [f"{'':<{width}}                 why: {reason}" for reason in sorted(t.reasons)]
         counts = self.core_counts
         total = sum(counts.values())
-        lines += ["", f"files using only ComfyUI's own nodes: {len(self.core_only)} of {len(self.files)}; their {total} nodes: "
-                      f"{counts['mapped']} mapped, {counts['approximated']} approximated, {counts['placeholder']} placeholders "
-                      f"= {self.core_share():.1%} map"]
+        summary = (f"files using only ComfyUI's own nodes: {len(self.core_only)} of {len(self.files)}; their {total} nodes: "
+                   f"{counts['mapped']} mapped, {counts['approximated']} approximated, {counts['placeholder']} placeholders "
+                   f"= {self.core_share():.1%} map")
+        lines += ["", summary]
         lines += [f"could not read {name}: {error}" for name, error in self.unreadable]
         return lines
 

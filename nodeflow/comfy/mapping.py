@@ -8,14 +8,14 @@ names our output for each ComfyUI output slot. Converters report what is only ap
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 from .mapping_models import MODEL_MAPPINGS
 from .mapping_sampling import SAMPLING_MAPPINGS
 from .mapping_types import Mapping, Note
 from .math_expression import math_expression
 
-__all__ = ["Mapping", "MAPPINGS", "is_control_value", "SAMPLER_NAMES", "SCHEDULER_NAMES", "named_widgets", "PRIMITIVES", "DERIVED_OUTPUTS"]
+__all__ = ["DERIVED_OUTPUTS", "MAPPINGS", "PRIMITIVES", "SAMPLER_NAMES", "SCHEDULER_NAMES", "Mapping", "is_control_value", "named_widgets"]
 
 SEED_MAX = 2**63 - 1
 CONTROL_VALUES = {"fixed", "increment", "decrement", "randomize"}

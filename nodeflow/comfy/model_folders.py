@@ -24,8 +24,9 @@ models folder.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 __all__ = ["COMFY_KINDS", "ComfyFolderError", "comfy_kind_folders", "comfy_model_folders", "read_extra_model_paths"]
 

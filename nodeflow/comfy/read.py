@@ -3,8 +3,9 @@ ComfyUI wrote, which carries both in its ``workflow`` and ``prompt`` text chunks
 
 from __future__ import annotations
 
-import io
 import json
+import struct
+import zlib
 from typing import Any
 
 __all__ = ["ComfyImportError", "read_document", "read_candidates", "classify"]
@@ -50,13 +51,7 @@ def read_candidates(data: bytes, name: str = "file") -> list[Candidate]:
 
 
 def _from_png(data: bytes, name: str) -> list[Candidate]:
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            chunks = {k: v for k, v in image.info.items() if isinstance(v, str)}
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise ComfyImportError(f"{name} is a damaged PNG: {exc}") from None
+    chunks = png_text_chunks(data, name)
     found: list[Candidate] = []
     for key in ("workflow", "prompt"):  # the workflow keeps positions and groups: prefer it
         if key not in chunks:
@@ -76,6 +71,48 @@ def _from_png(data: bytes, name: str) -> list[Candidate]:
     if not found:
         raise ComfyImportError(f"{name} is a PNG without a ComfyUI 'workflow' or 'prompt' text chunk")
     return found
+
+
+def png_text_chunks(data: bytes, name: str = "file") -> dict[str, str]:
+    """The text chunks (``tEXt``, ``zTXt``, ``iTXt``) of a PNG, read from its chunk list: the pixels are
+    never decoded, so a huge picture (an upscale, or a crafted decompression bomb) costs nothing."""
+    chunks: dict[str, str] = {}
+    at, budget = len(_PNG), MAX_BYTES
+    while at + 8 <= len(data):
+        length, kind = struct.unpack(">I4s", data[at:at + 8])
+        body = data[at + 8:at + 8 + length]
+        if len(body) < length:
+            raise ComfyImportError(f"{name} is a damaged PNG: its {kind.decode('latin-1')!r} chunk is cut short")
+        at += 12 + length  # length, type, body, CRC
+        if kind == b"IEND":
+            break
+        if kind not in (b"tEXt", b"zTXt", b"iTXt") or b"\0" not in body:
+            continue
+        key, _, rest = body.partition(b"\0")
+        try:
+            if kind == b"tEXt":
+                text = rest.decode("latin-1")
+            elif kind == b"zTXt":
+                text = _inflate(rest[1:], budget).decode("latin-1")
+            else:
+                compressed, rest = rest[:1] == b"\1", rest[2:]
+                _, _, rest = rest.partition(b"\0")  # language tag
+                _, _, rest = rest.partition(b"\0")  # translated keyword
+                text = (_inflate(rest, budget) if compressed else rest).decode("utf-8")
+        except (zlib.error, UnicodeDecodeError, ValueError) as exc:
+            raise ComfyImportError(f"{name} is a damaged PNG: its {key.decode('latin-1')!r} text chunk: {exc}") from None
+        budget -= len(text)
+        chunks.setdefault(key.decode("latin-1"), text)
+    return chunks
+
+
+def _inflate(data: bytes, budget: int) -> bytes:
+    """zlib data, refused past ``budget`` bytes (a small chunk may inflate to gigabytes)."""
+    inflater = zlib.decompressobj()
+    out = inflater.decompress(data, max(budget, 0) + 1)
+    if len(out) > budget:
+        raise ValueError(f"it inflates past {MAX_BYTES // 2**20} MB")
+    return out
 
 
 def classify(document: Any, name: str = "file") -> tuple[str, dict[str, Any]]:

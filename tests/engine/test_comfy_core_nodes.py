@@ -84,7 +84,7 @@ def test_one_operation_formulas_become_our_math_node(expression: str, params: di
 def test_other_formulas_stay_placeholders_with_the_reason(expression: str):
     wf = Workflow()
     wf.add(1, "ComfyMathExpression", [expression], pos=(300, 0))
-    graph, report = imported(wf.to_json())
+    _, report = imported(wf.to_json())
     assert [u["class_type"] for u in report.unknown] == ["ComfyMathExpression"]
     assert report.unknown[0]["reason"].startswith("expression ")
 

@@ -123,6 +123,38 @@ def test_a_png_whose_workflow_chunk_fails_falls_back_to_its_prompt_chunk(broken:
     assert done.returncode == 2 and "Traceback" not in done.stderr and "workflow" in done.stderr
 
 
+def test_png_text_is_read_from_its_chunks_without_decoding_pixels(tmp_path: Path):
+    """iTXt (a prompt in any script) and compressed chunks read; a huge picture's header costs nothing;
+    a compressed chunk that inflates past the limit is refused."""
+    import struct
+    import zlib
+
+    from PIL import Image
+    from PIL.PngImagePlugin import PngInfo
+
+    prompt = json.loads((CORPUS / "lora_lora_multiple.api.json").read_text())
+    prompt["6"]["inputs"]["text"] = "一只猫 au clair de lune"
+    info = PngInfo()
+    info.add_text("prompt", json.dumps(prompt, ensure_ascii=False), zip=True)
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(out, format="PNG", pnginfo=info)
+    graph, report = import_bytes(out.getvalue(), "x.png", default_registry())
+    assert report.kind == "prompt" and any(n.params.get("text") == "一只猫 au clair de lune" for n in graph.nodes.values())
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 200_000, 200_000, 8, 2, 0, 0, 0))
+    huge = header + chunk(b"tEXt", b"prompt\0" + json.dumps(prompt).encode()) + chunk(b"IEND", b"")
+    graph, _ = import_bytes(huge, "huge.png", default_registry())  # 4e10 pixels: never decoded
+    assert graph.nodes
+    bomb = header + chunk(b"zTXt", b"prompt\0\0" + zlib.compress(b" " * (70 * 2**20), 9)) + chunk(b"IEND", b"")
+    with pytest.raises(ComfyImportError, match="inflates past"):
+        import_bytes(bomb, "bomb.png")
+    with pytest.raises(ComfyImportError, match="damaged PNG"):
+        import_bytes(huge[:60], "cut.png")
+
+
 def test_a_legacy_group_node_expands_into_a_subgraph():
     graph, report = imported("edit_models_sdxl_edit_model.json")
     group = next(n for n in graph.nodes.values() if n.type.startswith("subgraph."))
