@@ -44,7 +44,7 @@ def with_group_nodes_as_subgraphs(document: dict[str, Any], warnings: list[str])
     for node in document["nodes"]:
         name = group_name(node.get("type", "")) if isinstance(node, dict) and isinstance(node.get("type"), str) else None
         group = groups.get(name) if name is not None else None
-        if not isinstance(group, dict) or not isinstance(group.get("nodes"), list):
+        if name is None or not isinstance(group, dict) or not isinstance(group.get("nodes"), list):
             nodes.append(node)
             continue
         values = node.get("widgets_values") if isinstance(node.get("widgets_values"), list) else []
@@ -57,8 +57,8 @@ def with_group_nodes_as_subgraphs(document: dict[str, Any], warnings: list[str])
     if not made:
         return document
     definitions = dict(document["definitions"]) if isinstance(document.get("definitions"), dict) else {}
-    existing = definitions.get("subgraphs") if isinstance(definitions.get("subgraphs"), list) else []
-    definitions["subgraphs"] = [*existing, *made.values()]
+    existing = definitions.get("subgraphs")
+    definitions["subgraphs"] = [*(existing if isinstance(existing, list) else []), *made.values()]
     return {**document, "nodes": nodes, "definitions": definitions}
 
 
@@ -92,9 +92,12 @@ def _definition(def_id: str, name: str, group: dict[str, Any], values: list[Any]
     for origin, origin_slot, target, target_slot, *rest in raw_links:
         if origin is not None and origin in by_id and target in by_id and isinstance(origin_slot, int) and isinstance(target_slot, int):
             link(origin, origin_slot, target, target_slot, rest[-1] if rest else "*")
-    inputs, outputs = [], []
+    inputs: list[dict[str, Any]] = []
+    outputs: list[dict[str, Any]] = []
     for node in inner:
-        renamed = (config.get(str(node["id"])) or {}).get("input") or {} if isinstance(config.get(str(node["id"])), dict) else {}
+        own = config.get(str(node["id"]))
+        renamed = own.get("input") if isinstance(own, dict) else None
+        renamed = renamed if isinstance(renamed, dict) else {}
         for slot, port in enumerate(node.get("inputs") or []):
             if not isinstance(port, dict) or port.get("widget") or (node["id"], slot) in inside:
                 continue
