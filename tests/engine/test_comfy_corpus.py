@@ -60,6 +60,20 @@ def test_old_boolean_control_after_generate_reads_every_later_widget():
     assert params(api) == params(old)
 
 
+def test_missing_trailing_widgets_take_our_defaults():
+    """Older ComfyUI saved fewer widgets (KSampler before denoise, an image save without its prefix)."""
+    document = json.loads((CORPUS / "img2img_img2img_workflow.json").read_text())
+    sampler = next(n for n in document["nodes"] if n["type"] == "KSampler")
+    sampler["widgets_values"] = sampler["widgets_values"][:-1]  # no denoise
+    save = next(n for n in document["nodes"] if n["type"] == "SaveImage")
+    save["widgets_values"] = []
+    graph, report = import_bytes(json.dumps(document).encode(), "old.json", default_registry())
+    ours = next(n for n in graph.nodes.values() if n.type == "diffusion.sampler")
+    assert "denoise" not in ours.params and ours.params["steps"] == sampler["widgets_values"][2]
+    assert next(n for n in graph.nodes.values() if n.type == "image.save").params == {"filename": "ComfyUI.png"}
+    assert problems_of(graph) == [p for p in problems_of(graph) if "not found" in p or "single-file" in p]
+
+
 def test_the_ui_and_api_chunks_of_one_picture_agree():
     # (the SDXL example is left out: its primitives are nodes in the workflow and inlined in the prompt)
     for stem in ("inpaint_inpaint_example", "lora_lora_multiple", "sd3_sd3.5_simple_example", "upscale_models_esrgan_example"):
