@@ -298,10 +298,27 @@ def cmd_import(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"{target}: cannot write the graph: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_INVALID
-    for line in report.lines():
+    for line in report.lines(_models_found(report.models)):
         print(line, file=sys.stderr)
     print(f"graph written to {target}")
     return EXIT_OK
+
+
+def _models_found(models: list[dict[str, str]]) -> dict[str, str]:
+    """Where the model files an imported workflow names were found (the models folder, a ComfyUI install's)."""
+    from .files import PathNotAllowed
+    from .models import find_local_model
+    from .settings import Settings
+
+    settings, found = Settings(), {}
+    for entry in models:
+        try:
+            path = find_local_model(entry["file"], settings)
+        except (PathNotAllowed, ValueError, OSError):
+            path = None
+        if path is not None:
+            found[entry["file"]] = str(path)
+    return found
 
 
 def _import_report(paths: list[Path]) -> int:

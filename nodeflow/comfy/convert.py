@@ -46,7 +46,8 @@ class ImportReport:
     comments: int = 0
     arranged: bool = False
 
-    def lines(self) -> list[str]:
+    def lines(self, found: dict[str, str] | None = None) -> list[str]:
+        """What the import did, a line each; ``found`` maps a model file name to where it was found."""
         what = "ComfyUI workflow" if self.kind == "workflow" else "ComfyUI API prompt"
         lines = [f"imported a {what} ({self.container}): {self.nodes} nodes, {self.comments} comments"]
         lines += [f"unknown node {u['id']} ({u['class_type']}): kept as placeholder {u['node']!r}"
@@ -54,8 +55,10 @@ class ImportReport:
         lines += [f"approximate: {a}" for a in self.approximate]
         lines += [f"warning: {w}" for w in self.warnings]
         for m in self.models:
-            lines.append(f"model file: {m['node']}.{m['param']} = {m['file']!r} (put it into the models folder, "
-                         "or set it to a local path)")
+            where = (found or {}).get(m["file"])
+            lines.append(f"model file: {m['node']}.{m['param']} = {m['file']!r} " + (
+                f"(found: {where})" if where else "(put it into the models folder, use a ComfyUI install's models "
+                "with --comfy-models, or set it to a local path)"))
             if m["param"] == "source" and m["file"].lower().endswith(".safetensors"):
                 lines.append(f"  a single-file checkpoint: offline, also set {m['node']}.config to a diffusers folder "
                              "of its architecture")

@@ -115,7 +115,10 @@ def test_an_imported_workflow_validates_against_the_comfyui_models(tmp_path: Pat
     source = tmp_path / "wf.json"
     source.write_text(json.dumps(workflow.to_json()))
     env = {"NODEFLOW_HOME": str(tmp_path / "home"), "NODEFLOW_COMFY_MODELS": ""}
-    assert nodeflow_cli("import", str(source), "-o", str(tmp_path / "g.json"), env=env).returncode == 0
+    done = nodeflow_cli("import", str(source), "-o", str(tmp_path / "g.json"), env=env)
+    assert done.returncode == 0 and "use a ComfyUI install's models with --comfy-models" in done.stderr
+    done = nodeflow_cli("--comfy-models", str(comfy), "import", str(source), "-o", str(tmp_path / "g.json"), env=env)
+    assert f"model file: lora.path = 'sub\\\\style.safetensors' (found: {(comfy / 'models' / 'loras' / 'sub' / 'style.safetensors').resolve()})" in done.stderr
     alone = nodeflow_cli("validate", str(tmp_path / "g.json"), env=env)
     assert "'v1-5-pruned-emaonly.safetensors' was not found" in alone.stderr
     assert "LoRA 'sub\\\\style.safetensors' was not found" in alone.stderr
