@@ -28,6 +28,7 @@ __all__ = ["ImportReport", "convert", "PLACEHOLDER_PREFIX", "MAX_NODES"]
 
 PLACEHOLDER_PREFIX = "comfy."
 MAX_NODES = 10_000  # the largest public workflows have a few hundred nodes
+MAX_GROUPS = 1_000  # ... and a few dozen groups (each group looks at the nodes in its columns)
 NOTES = {"Note", "MarkdownNote"}
 _MODES = {2: "mute", 4: "bypass"}
 _MODEL_PARAMS = {"diffusion.load_checkpoint": "source", "diffusion.lora_parts": "path"}
@@ -307,6 +308,9 @@ def check_size(kind: str, document: dict[str, Any]) -> None:
     if total > MAX_NODES:
         raise ComfyImportError(f"the workflow has {total:,} nodes, more than the {MAX_NODES:,} an import takes; "
                                "split it into smaller workflows")
+    groups_list = document.get("groups") if kind == "workflow" else None
+    if isinstance(groups_list, list) and len(groups_list) > MAX_GROUPS:
+        raise ComfyImportError(f"the workflow has {len(groups_list):,} groups, more than the {MAX_GROUPS:,} an import takes")
 
 
 def convert_nodes(nodes: dict[str, ComfyNode], report: ImportReport, subgraphs: dict[str, Any], where: str = "") -> _Builder:

@@ -59,6 +59,19 @@ def test_past_the_bound_import_is_refused_with_the_reason(tmp_path: Path):
         raise AssertionError("a workflow past the bound in its subgraphs was imported")
 
 
+def test_past_the_bound_of_groups_import_is_refused():
+    from nodeflow.comfy.convert import MAX_GROUPS
+
+    document = chains(2)
+    document["groups"] = [{"title": f"g{i}", "bounding": [0, 0, 10, 10]} for i in range(MAX_GROUPS + 1)]
+    try:
+        import_bytes(json.dumps(document).encode(), "groups.json")
+    except ComfyImportError as exc:
+        assert f"{MAX_GROUPS + 1:,} groups, more than the {MAX_GROUPS:,}" in str(exc)
+    else:
+        raise AssertionError("a workflow past the bound of groups was imported")
+
+
 def test_crossings_are_counted_as_before():
     """The arrangement's crossing count (n log n now) agrees with counting every pair of edges."""
     rng = random.Random(7)
