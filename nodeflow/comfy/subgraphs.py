@@ -115,6 +115,7 @@ def convert_definitions(document: dict[str, Any], report: ImportReport) -> tuple
                 collect(entry)
 
     collect(document)
+    proxies = _promoted_widgets(document, found)
     definitions: dict[str, Any] = {}
     converted: dict[str, Converted] = {}
     names: set[str] = set()
@@ -136,7 +137,7 @@ def convert_definitions(document: dict[str, Any], report: ImportReport) -> tuple
                 else:
                     convert_one(inner["type"])
         name = _unique(_slug(label), names)
-        definitions[name], converted[sub_id] = _definition(entry, name, label, converted, report)
+        definitions[name], converted[sub_id] = _definition(entry, name, label, converted, report, proxies.get(sub_id, []))
         busy.discard(sub_id)
 
     for sub_id in found:
@@ -144,8 +145,26 @@ def convert_definitions(document: dict[str, Any], report: ImportReport) -> tuple
     return definitions, converted
 
 
+def _promoted_widgets(document: dict[str, Any], found: dict[str, dict[str, Any]]) -> dict[str, list[tuple[str, str]]]:
+    """Inner widgets ComfyUI shows on a subgraph's instances (``properties.proxyWidgets``: pairs of inner
+    node id and widget name; their values stay in the inner nodes), by subgraph id, from its first instance."""
+    promoted: dict[str, list[tuple[str, str]]] = {}
+    for holder in [document, *found.values()]:
+        nodes = holder.get("nodes")
+        for node in nodes if isinstance(nodes, list) else []:
+            if not isinstance(node, dict) or node.get("type") not in found or node["type"] in promoted:
+                continue
+            properties = node.get("properties")
+            pairs = properties.get("proxyWidgets") if isinstance(properties, dict) else None
+            if isinstance(pairs, list):
+                promoted[node["type"]] = [(str(p[0]), p[1]) for p in pairs
+                                          if isinstance(p, list) and len(p) == 2 and isinstance(p[1], str)]
+    return promoted
+
+
 def _definition(
-    entry: dict[str, Any], name: str, label: str, converted: dict[str, Converted], report: ImportReport
+    entry: dict[str, Any], name: str, label: str, converted: dict[str, Converted], report: ImportReport,
+    promoted: list[tuple[str, str]] | None = None,
 ) -> tuple[dict[str, Any], Converted]:
     from .convert import convert_nodes
 
@@ -184,6 +203,18 @@ def _definition(
             ours.widgets[exposed] = widget_targets[0]
         else:
             inputs[exposed] = targets
+    for inner_id, widget in promoted or []:  # widgets shown on the instance: params of ours, set inside by default
+        node = nodes.get(inner_id)
+        mapping = MAPPINGS.get(node.cls) if node is not None and node.id in builder.ids else None
+        param = mapping.params.get(widget) if mapping is not None and widget not in node.inputs else None
+        if node is None or param is None or builder.graph.nodes[builder.ids[node.id]].type.startswith("comfy."):
+            continue  # control_after_generate, a widget of a placeholder, or one that a link feeds
+        target = [builder.ids[node.id], param]
+        if any(target in targets for targets in [*params.values(), *inputs.values()]):
+            continue
+        exposed = _unique(_slug(widget), taken)
+        params[exposed] = [target]
+        ours.widgets[exposed] = (node.cls, widget, param)
     outputs: dict[str, list[str]] = {}
     out_taken: set[str] = set()
     to_output: dict[Any, dict[str, Any]] = {}  # output slot -> the inner link that ends there

@@ -169,6 +169,24 @@ def test_png_text_is_read_from_its_chunks_without_decoding_pixels(tmp_path: Path
         import_bytes(huge[:60], "cut.png")
 
 
+def test_widgets_a_template_shows_on_its_subgraph_become_params():
+    """The workflow templates' subgraphs promote inner widgets (properties.proxyWidgets): the prompt and
+    the seed show on our subgraph node too, their values staying those of the inner nodes."""
+    graph, _ = imported("template_z_image_turbo_subgraph.json")
+    definition = graph.definitions["z_image_turbo_text_to_image"]
+    assert definition["params"]["text"] == [["positive", "text"]]
+    assert definition["params"]["seed"] == [["sampler", "seed"]]
+    assert definition["nodes"]["sampler"]["params"]["seed"] == 528562900154240
+    instance = graph.nodes["z_image_turbo_text_to_image"]
+    assert instance.params == {} and graph.nodes["save"].inputs == {"image": (instance.id, "image")}
+    data = graph_to_dict(graph)
+    data["nodes"][instance.id]["params"] = {"seed": 7, "text": "a red kite"}
+    expanded = parse_graph(data)
+    expand_subgraphs(expanded)
+    inner = {n.type: n for n in expanded.nodes.values()}
+    assert inner["diffusion.sampler"].params["seed"] == 7 and inner["diffusion.encode_prompt"].params["text"] == "a red kite"
+
+
 def test_a_legacy_group_node_expands_into_a_subgraph():
     graph, report = imported("edit_models_sdxl_edit_model.json")
     group = next(n for n in graph.nodes.values() if n.type.startswith("subgraph."))
