@@ -297,7 +297,8 @@ def check_size(kind: str, document: dict[str, Any]) -> None:
     else:
         total = len(document["nodes"])
         definitions = document.get("definitions")
-        for entry in (definitions.get("subgraphs") or []) if isinstance(definitions, dict) else []:
+        subgraphs = definitions.get("subgraphs") if isinstance(definitions, dict) else None
+        for entry in subgraphs if isinstance(subgraphs, list) else []:
             if isinstance(entry, dict) and isinstance(entry.get("nodes"), list):
                 total += len(entry["nodes"])
         extra = document.get("extra")

@@ -74,7 +74,8 @@ def _definition(def_id: str, name: str, group: dict[str, Any], values: list[Any]
                 port["links"] = []
     by_id = {node["id"]: node for node in inner}
     config: dict[str, Any] = group["config"] if isinstance(group.get("config"), dict) else {}
-    raw_links = [entry for entry in group.get("links") or [] if isinstance(entry, list) and len(entry) >= 4]
+    raw_links = [entry for entry in group.get("links") or [] if isinstance(entry, list) and len(entry) >= 4
+                 and all(isinstance(v, (int, type(None))) for v in entry[:4])]
     inside = {(e[2], e[3]) for e in raw_links if e[0] is not None}  # inner inputs fed from inside
     fed_out = {(e[0], e[1]) for e in raw_links if e[0] is not None}  # inner outputs used inside
     external = {(e[0], e[1]) for e in group.get("external") or [] if isinstance(e, list) and len(e) >= 2}

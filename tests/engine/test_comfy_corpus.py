@@ -108,6 +108,34 @@ def test_values_no_graph_can_hold_are_exit_2(values: str, message: str, tmp_path
     assert not (tmp_path / "out.json").exists()
 
 
+def test_damaged_copies_of_the_corpus_never_crash_the_importer():
+    """Hundreds of corpus files with values swapped for others of the wrong shape: each imports or is a
+    ComfyImportError (exit 2, 400), never another exception."""
+    import copy
+    import random
+
+    rng = random.Random(19)
+    documents = [json.loads((CORPUS / name).read_text()) for name in FILES]
+    odd = [None, True, 0, -1, 1e308, "", "x", [], {}, [1, 2], {"a": 1}, "randomize", 2**70]
+
+    def damage(value):
+        if isinstance(value, (dict, list)) and value:
+            key = rng.choice(list(value)) if isinstance(value, dict) else rng.randrange(len(value))
+            if rng.random() < 0.3:
+                value[key] = copy.deepcopy(rng.choice(odd))
+            else:
+                damage(value[key])
+
+    for _ in range(400):
+        document = copy.deepcopy(rng.choice(documents))
+        for _ in range(rng.randint(1, 3)):
+            damage(document)
+        try:
+            import_bytes(json.dumps(document).encode(), "damaged.json", default_registry())
+        except ComfyImportError:
+            pass
+
+
 def png_with(chunks: dict[str, str]) -> bytes:
     from PIL import Image
     from PIL.PngImagePlugin import PngInfo
