@@ -31,7 +31,13 @@ MAX_NODES = 10_000  # the largest public workflows have a few hundred nodes
 MAX_GROUPS = 1_000  # ... and a few dozen groups (each group looks at the nodes in its columns)
 NOTES = {"Note", "MarkdownNote"}
 _MODES = {2: "mute", 4: "bypass"}
-_MODEL_PARAMS = {"diffusion.load_checkpoint": "source", "diffusion.lora_parts": "path"}
+# ComfyUI widgets that name a model file (ckpt_name, lora_name, vae_name, unet_name, clip_name,
+# control_net_name, model_name...): the params they become are listed in the report
+_NOT_MODELS = {"sampler_name", "scheduler_name"}
+
+
+def _model_params(mapping: Any) -> list[str]:
+    return [param for widget, param in mapping.params.items() if widget.endswith("_name") and widget not in _NOT_MODELS]
 
 
 @dataclass
@@ -44,6 +50,7 @@ class ImportReport:
     approximated: set[str] = field(default_factory=set)  # our node ids (SUBGRAPH/ID inside one) with an approximation
     warnings: list[str] = field(default_factory=list)
     models: list[dict[str, str]] = field(default_factory=list)  # node, param, file
+    single_files: set[str] = field(default_factory=set)  # checkpoint loaders, whose single files need a config offline
     comments: int = 0
     arranged: bool = False
 
@@ -60,7 +67,7 @@ class ImportReport:
             lines.append(f"model file: {m['node']}.{m['param']} = {m['file']!r} " + (
                 f"(found: {where})" if where else "(put it into the models folder, use a ComfyUI install's models "
                 "with --comfy-models, or set it to a local path)"))
-            if m["param"] == "source" and m["file"].lower().endswith(".safetensors"):
+            if m["node"] in self.single_files and m["file"].lower().endswith(".safetensors"):
                 lines.append(f"  a single-file checkpoint: offline, also set {m['node']}.config to a diffusers folder "
                              "of its architecture")
         if self.arranged:
@@ -217,10 +224,12 @@ class _Builder:
                 inputs[port] = found
                 params.pop(port, None)  # the link gives the value
         self.graph.nodes[our_id] = GraphNode(our_id, mapping.type, params, inputs, mode, ui=ui)
-        model_param = _MODEL_PARAMS.get(mapping.type)
-        if model_param and params.get(model_param):
-            where = f"{self.where}/" if self.where else ""
-            self.report.models.append({"node": where + our_id, "param": model_param, "file": params[model_param]})
+        where = f"{self.where}/" if self.where else ""
+        for param in _model_params(mapping):
+            if isinstance(params.get(param), str) and params[param]:
+                self.report.models.append({"node": where + our_id, "param": param, "file": params[param]})
+                if mapping.type == "diffusion.load_checkpoint":
+                    self.report.single_files.add(where + our_id)
 
 
 def _looks(node: ComfyNode) -> dict[str, Any]:
