@@ -67,7 +67,7 @@ def test_missing_trailing_widgets_take_our_defaults():
     sampler["widgets_values"] = sampler["widgets_values"][:-1]  # no denoise
     save = next(n for n in document["nodes"] if n["type"] == "SaveImage")
     save["widgets_values"] = []
-    graph, report = import_bytes(json.dumps(document).encode(), "old.json", default_registry())
+    graph, _ = import_bytes(json.dumps(document).encode(), "old.json", default_registry())
     ours = next(n for n in graph.nodes.values() if n.type == "diffusion.sampler")
     assert "denoise" not in ours.params and ours.params["steps"] == sampler["widgets_values"][2]
     assert next(n for n in graph.nodes.values() if n.type == "image.save").params == {"filename": "ComfyUI.png"}
@@ -102,7 +102,7 @@ def test_a_widget_value_that_does_not_fit_is_exit_2_naming_the_node(tmp_path: Pa
 ])
 def test_values_no_graph_can_hold_are_exit_2(values: str, message: str, tmp_path: Path):
     source = tmp_path / "odd.json"
-    source.write_text('{"nodes": [{"id": 1, "type": "Foo", "widgets_values": %s}], "links": []}' % values)
+    source.write_text('{"nodes": [{"id": 1, "type": "Foo", "widgets_values": ' + values + '}], "links": []}')
     done = nodeflow_cli("import", str(source), "-o", str(tmp_path / "out.json"))
     assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr, done.stderr
     assert not (tmp_path / "out.json").exists()
