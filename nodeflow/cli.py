@@ -49,6 +49,9 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.comfy_models:  # every Settings of this process reads it (nodeflow.comfy.model_folders)
+        known = [p for p in os.environ.get("NODEFLOW_COMFY_MODELS", "").split(os.pathsep) if p]
+        os.environ["NODEFLOW_COMFY_MODELS"] = os.pathsep.join([*args.comfy_models, *known])
     if not getattr(args, "handler", None):
         parser.print_help()
         return EXIT_INVALID
@@ -64,6 +67,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nodeflow", description="Generative workflows as node graphs.")
     parser.add_argument("--version", action="version", version=_version())
+    parser.add_argument("--comfy-models", action="append", default=[], metavar="DIR",
+                        help="also find models in this ComfyUI install (its models folder, the ComfyUI folder, or an "
+                             "extra_model_paths.yaml); adds to $NODEFLOW_COMFY_MODELS")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     ui = sub.add_parser("ui", help="open the editor in the browser")
@@ -130,7 +136,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(handler=cmd_serve)
 
     comfy = sub.add_parser("import", help="open a ComfyUI workflow (UI or API JSON, or a PNG carrying one) as a graph")
-    comfy.add_argument("file", help="a ComfyUI workflow .json, API prompt .json, or a PNG ComfyUI saved")
+    comfy.add_argument("file", nargs="?", help="a ComfyUI workflow .json, API prompt .json, or a PNG ComfyUI saved")
+    comfy.add_argument("--report", type=Path, nargs="+", metavar="DIR",
+                       help="write nothing: list which ComfyUI node types of the workflows in DIR (or files) map, "
+                            "are approximated or stay placeholders")
     comfy.add_argument("-o", "--output", type=Path, metavar="GRAPH",
                        help="graph file to write (default: FILE's name with .nodeflow.json, beside it)")
     comfy.set_defaults(handler=cmd_import)
@@ -271,6 +280,11 @@ def cmd_import(args: argparse.Namespace) -> int:
     from .graph import save_graph
     from .registry import default_registry
 
+    if args.report:
+        return _import_report(args.report)
+    if not args.file:
+        print("name a ComfyUI file to import, or --report DIR", file=sys.stderr)
+        return EXIT_INVALID
     source = Path(args.file)
     target = args.output or source.with_name(source.name.split(".")[0] + ".nodeflow.json")
     if target.resolve() == source.resolve():
@@ -281,10 +295,44 @@ def cmd_import(args: argparse.Namespace) -> int:
     except ComfyImportError as exc:
         print(f"{source}: {exc}", file=sys.stderr)
         return EXIT_INVALID
-    save_graph(graph, target)
-    for line in report.lines():
+    try:
+        save_graph(graph, target)
+    except OSError as exc:
+        print(f"{target}: cannot write the graph: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_INVALID
+    for line in report.lines(_models_found(report.models)):
         print(line, file=sys.stderr)
     print(f"graph written to {target}")
+    return EXIT_OK
+
+
+def _models_found(models: list[dict[str, str]]) -> dict[str, str]:
+    """Where the model files an imported workflow names were found (the models folder, a ComfyUI install's)."""
+    from .files import PathNotAllowed
+    from .models import find_local_model
+    from .settings import Settings
+
+    settings, found = Settings(), {}
+    for entry in models:
+        try:
+            path = find_local_model(entry["file"], settings)
+        except (PathNotAllowed, ValueError, OSError):
+            path = None
+        if path is not None:
+            found[entry["file"]] = str(path)
+    return found
+
+
+def _import_report(paths: list[Path]) -> int:
+    from .comfy.coverage import coverage_of
+    from .registry import default_registry
+
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        print(f"{missing[0]}: no such file or folder", file=sys.stderr)
+        return EXIT_INVALID
+    found = coverage_of(paths, default_registry())
+    print("\n".join(found.lines()))
     return EXIT_OK
 
 

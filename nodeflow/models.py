@@ -287,8 +287,11 @@ _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 
 
 def model_folders(settings: "Settings") -> list[Path]:
-    """Folders a graph may load models from: the models folder first, then the input folders."""
-    return [settings.models_dir, *settings.input_dirs()]
+    """Folders a graph may load models from: the models folder first, then the kind folders of the
+    ComfyUI installs the settings name (``checkpoints/``, ``loras/``...), then the input folders."""
+    from .comfy.model_folders import comfy_model_folders
+
+    return [settings.models_dir, *comfy_model_folders(settings), *settings.input_dirs()]
 
 
 def hub_offline() -> bool:
@@ -308,10 +311,18 @@ def find_local_model(source: str, settings: "Settings") -> Path | None:
 
     Raises :class:`nodeflow.files.PathNotAllowed` for a path outside those folders.
     """
+    folders = model_folders(settings)
     try:
-        return resolve_inside(source, model_folders(settings), must_exist=True)
+        return resolve_inside(source, folders, must_exist=True)
     except FileNotFoundError:
-        return None
+        pass
+    if "\\" in source and not re.match(r"^[A-Za-z]:|^\\\\", source):
+        # a name saved on Windows (ComfyUI writes sub\\x.safetensors): its separators are folders here too
+        try:
+            return resolve_inside(source.replace("\\", "/"), folders, must_exist=True)
+        except FileNotFoundError:
+            pass
+    return None
 
 
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")

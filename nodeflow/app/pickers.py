@@ -77,8 +77,25 @@ def local_models(settings: Any, kind: str = "") -> list[dict[str, Any]]:
                     found.append({"name": entry.name, "kind": file_kind, "where": "models folder"})
             if len(found) >= MAX_LISTED:
                 break
+    found += _comfy_models(settings)
     found += _hub_cache()
     return [m for m in found if not kind or m["kind"] == kind][:MAX_LISTED]
+
+
+def _comfy_models(settings: Any) -> list[dict[str, Any]]:
+    """The model files of the ComfyUI installs the settings name, by the name a source param takes
+    (relative to their kind folder: ``sub/x.safetensors``), two folders deep at most."""
+    from ..comfy.model_folders import COMFY_KINDS, comfy_kind_folders
+
+    found: list[dict[str, Any]] = []
+    for comfy_kind, folder in comfy_kind_folders(getattr(settings, "comfy_models", []) or []):
+        files = [*folder.glob("*.safetensors"), *folder.glob("*/*.safetensors"), *folder.glob("*/*/*.safetensors")]
+        for path in sorted(files):
+            found.append({"name": path.relative_to(folder).as_posix(), "kind": COMFY_KINDS[comfy_kind],
+                          "where": f"ComfyUI {comfy_kind}"})
+            if len(found) >= MAX_LISTED:
+                return found
+    return found
 
 
 def recent_outputs(folder: Path, extensions: tuple[str, ...] = (), limit: int = 30) -> list[Path]:

@@ -11,20 +11,33 @@ local files.
 
 from __future__ import annotations
 
+import bisect
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..graph import Graph, GraphNode
 from .mapping import DERIVED_OUTPUTS, MAPPINGS, PRIMITIVES, named_widgets
+from .mapping_types import Unmappable
+from .group_nodes import with_group_nodes_as_subgraphs
+from .read import ComfyImportError
 from .workflow import ComfyNode, from_prompt, from_workflow
 
-__all__ = ["ImportReport", "convert", "PLACEHOLDER_PREFIX"]
+__all__ = ["ImportReport", "convert", "PLACEHOLDER_PREFIX", "MAX_NODES"]
 
 PLACEHOLDER_PREFIX = "comfy."
+MAX_NODES = 10_000  # the largest public workflows have a few hundred nodes
+MAX_GROUPS = 1_000  # ... and a few dozen groups (each group looks at the nodes in its columns)
 NOTES = {"Note", "MarkdownNote"}
 _MODES = {2: "mute", 4: "bypass"}
-_MODEL_PARAMS = {"diffusion.load_checkpoint": "source", "diffusion.lora_parts": "path"}
+# ComfyUI widgets that name a model file (ckpt_name, lora_name, vae_name, unet_name, clip_name,
+# control_net_name, model_name...): the params they become are listed in the report
+_NOT_MODELS = {"sampler_name", "scheduler_name"}
+
+
+def _model_params(mapping: Any) -> list[str]:
+    return [param for widget, param in mapping.params.items() if widget.endswith("_name") and widget not in _NOT_MODELS]
 
 
 @dataclass
@@ -34,21 +47,27 @@ class ImportReport:
     nodes: int = 0
     unknown: list[dict[str, str]] = field(default_factory=list)  # ComfyUI id, class, our placeholder id
     approximate: list[str] = field(default_factory=list)
+    approximated: set[str] = field(default_factory=set)  # our node ids (SUBGRAPH/ID inside one) with an approximation
     warnings: list[str] = field(default_factory=list)
     models: list[dict[str, str]] = field(default_factory=list)  # node, param, file
+    single_files: set[str] = field(default_factory=set)  # checkpoint loaders, whose single files need a config offline
     comments: int = 0
     arranged: bool = False
 
-    def lines(self) -> list[str]:
+    def lines(self, found: dict[str, str] | None = None) -> list[str]:
+        """What the import did, a line each; ``found`` maps a model file name to where it was found."""
         what = "ComfyUI workflow" if self.kind == "workflow" else "ComfyUI API prompt"
         lines = [f"imported a {what} ({self.container}): {self.nodes} nodes, {self.comments} comments"]
-        lines += [f"unknown node {u['id']} ({u['class_type']}): kept as placeholder {u['node']!r}" for u in self.unknown]
+        lines += [f"unknown node {u['id']} ({u['class_type']}): kept as placeholder {u['node']!r}"
+                  + (f" ({u['reason']})" if u.get("reason") else "") for u in self.unknown]
         lines += [f"approximate: {a}" for a in self.approximate]
         lines += [f"warning: {w}" for w in self.warnings]
         for m in self.models:
-            lines.append(f"model file: {m['node']}.{m['param']} = {m['file']!r} (put it into the models folder, "
-                         "or set it to a local path)")
-            if m["param"] == "source" and m["file"].lower().endswith(".safetensors"):
+            where = (found or {}).get(m["file"])
+            lines.append(f"model file: {m['node']}.{m['param']} = {m['file']!r} " + (
+                f"(found: {where})" if where else "(put it into the models folder, use a ComfyUI install's models "
+                "with --comfy-models, or set it to a local path)"))
+            if m["node"] in self.single_files and m["file"].lower().endswith(".safetensors"):
                 lines.append(f"  a single-file checkpoint: offline, also set {m['node']}.config to a diffusers folder "
                              "of its architecture")
         if self.arranged:
@@ -77,23 +96,36 @@ class _Builder:
         self.graph = Graph()
         self.ids: dict[str, str] = {}
         self.used: set[str] = set()
+        self.past_reroute: dict[str, tuple[str, int] | None] = {}  # reroute id -> where its chain starts
+        self.counts: dict[str, int] = {}  # base id -> the next suffix to try (see new_id)
         self.helpers: set[str] = set()
+        self.unmappable: dict[str, str] = {}  # ComfyUI id -> why its mapped node could not take its values
+        self.converted: dict[str, dict[str, Any]] = {}  # ComfyUI id -> our params, before the nodes are built
 
     def new_id(self, base: str) -> str:
-        node_id, count = base, 2
+        """``base``, or ``base_2``, ``base_3``... the first free one. Each base remembers where its count
+        stopped, so a workflow of thousands of samplers is not searched from ``_2`` every time."""
+        node_id, count = base, self.counts.get(base, 2)
         while node_id in self.used:
             node_id, count = f"{base}_{count}", count + 1
+        self.counts[base] = count
         self.used.add(node_id)
         return node_id
 
     def origin(self, link: tuple[str, int] | None) -> tuple[str, int] | None:
         """The link's real source, past any reroutes."""
-        seen: set[str] = set()
+        seen: list[str] = []
         while link is not None and link[0] in self.nodes and self.nodes[link[0]].cls == "Reroute":
+            if link[0] in self.past_reroute:  # this chain's end is known already
+                link = self.past_reroute[link[0]]
+                break
             if link[0] in seen:
-                return None
-            seen.add(link[0])
+                link = None
+                break
+            seen.append(link[0])
             link = next(iter(self.nodes[link[0]].inputs.values()), None)
+        for reroute in seen:  # remembered, so long chains of reroutes are walked once
+            self.past_reroute[reroute] = link
         return link if link is not None and link[0] in self.ids else None
 
     def source(self, link: tuple[str, int] | None, consumer: str) -> tuple[str, str] | None:
@@ -108,7 +140,7 @@ class _Builder:
         if node.cls in self.subgraphs:
             outputs = self.subgraphs[node.cls].outputs
             return (our_id, outputs[slot]) if slot < len(outputs) and outputs[slot] else None
-        mapping = MAPPINGS.get(node.cls)
+        mapping = None if comfy_id in self.unmappable else MAPPINGS.get(node.cls)
         if mapping is None:
             name = node.outputs[slot] if slot < len(node.outputs) and node.outputs[slot] else f"output_{slot}"
             return our_id, _slug(name)
@@ -130,6 +162,24 @@ class _Builder:
             )
         return helper_id, helper_output
 
+    def params(self, node: ComfyNode, mapping: Any, our_id: str) -> dict[str, Any]:
+        """Our params from the node's widget values (Unmappable when they have no counterpart)."""
+        def note(message: str) -> None:
+            key = f"{self.where + '/' if self.where else ''}{our_id}"
+            self.report.approximate.append(f"{key} ({node.cls}): {message}")
+            self.report.approximated.add(key)
+
+        values = node.values if node.widgets is None else named_widgets(mapping, node.widgets)
+        try:
+            if mapping.convert is not None:
+                return mapping.convert(values, note)
+            return {mapping.params[k]: v for k, v in values.items() if k in mapping.params}
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError) as exc:
+            where = f" in subgraph {self.where!r}" if self.where else ""
+            shown = json.dumps(node.widgets if node.widgets is not None else node.values, default=str)
+            raise ComfyImportError(f"node {node.id} ({node.cls}){where}: its widget values {shown[:200]} do not fit "
+                                   f"ComfyUI's {node.cls}: {exc}") from None
+
     def add(self, node: ComfyNode) -> None:
         our_id = self.ids[node.id]
         ui: dict[str, Any] = {"comfy": {"id": node.id, "class_type": node.cls}, **_looks(node)}
@@ -143,11 +193,17 @@ class _Builder:
         if node.cls in self.subgraphs:
             self.graph.nodes[our_id] = self.subgraphs[node.cls].instance(self, node, our_id, mode, ui)
             return
-        mapping = MAPPINGS.get(node.cls)
+        mapping = None if node.id in self.unmappable else MAPPINGS.get(node.cls)
         if mapping is None:
             where = f"{self.where}/" if self.where else ""
-            self.report.unknown.append({"id": f"{where}{node.id}", "class_type": node.cls, "node": where + our_id})
+            unknown = {"id": f"{where}{node.id}", "class_type": node.cls, "node": where + our_id}
+            if node.id in self.unmappable:
+                unknown["reason"] = self.unmappable[node.id]
+            self.report.unknown.append(unknown)
             ui["comfy"]["widgets_values"] = node.widgets if node.widgets is not None else node.values
+            # ComfyUI's port names, so the editor can draw the ports a replacement is to take over
+            ui["comfy"]["inputs"] = node.input_names or sorted(node.inputs)
+            ui["comfy"]["outputs"] = node.outputs
             inputs = {}
             for name, link in node.inputs.items():
                 found = self.source(link, our_id)
@@ -156,14 +212,7 @@ class _Builder:
             self.graph.nodes[our_id] = GraphNode(our_id, PLACEHOLDER_PREFIX + node.cls, {}, inputs, mode, ui=ui)
             return
 
-        def note(message: str) -> None:
-            self.report.approximate.append(f"{self.where + '/' if self.where else ''}{our_id} ({node.cls}): {message}")
-
-        values = node.values if node.widgets is None else named_widgets(mapping, node.widgets)
-        if mapping.convert is not None:
-            params = mapping.convert(values, note)
-        else:
-            params = {mapping.params[k]: v for k, v in values.items() if k in mapping.params}
+        params = self.converted.pop(node.id)
         inputs = {}
         for name, link in node.inputs.items():
             port = mapping.inputs.get(name) or mapping.params.get(name)
@@ -175,10 +224,12 @@ class _Builder:
                 inputs[port] = found
                 params.pop(port, None)  # the link gives the value
         self.graph.nodes[our_id] = GraphNode(our_id, mapping.type, params, inputs, mode, ui=ui)
-        model_param = _MODEL_PARAMS.get(mapping.type)
-        if model_param and params.get(model_param):
-            where = f"{self.where}/" if self.where else ""
-            self.report.models.append({"node": where + our_id, "param": model_param, "file": params[model_param]})
+        where = f"{self.where}/" if self.where else ""
+        for param in _model_params(mapping):
+            if isinstance(params.get(param), str) and params[param]:
+                self.report.models.append({"node": where + our_id, "param": param, "file": params[param]})
+                if mapping.type == "diffusion.load_checkpoint":
+                    self.report.single_files.add(where + our_id)
 
 
 def _looks(node: ComfyNode) -> dict[str, Any]:
@@ -212,12 +263,15 @@ def _primitive_value(node_type: str, value: Any) -> Any:
 
 def convert(kind: str, document: dict[str, Any], container: str, *, title: str = "") -> tuple[Graph, ImportReport]:
     """Build our graph from a classified ComfyUI document (see :func:`nodeflow.comfy.read.read_document`)."""
+    check_size(kind, document)
     report = ImportReport(kind, container)
     subgraphs: dict[str, Any] = {}
     definitions: dict[str, Any] = {}
     if kind == "workflow":
         from .subgraphs import convert_definitions
 
+        # legacy group nodes (extra.groupNodes) become ComfyUI subgraphs first, then ours like any other
+        document = with_group_nodes_as_subgraphs(document, report.warnings)
         nodes, groups, warnings = from_workflow(document)
         report.warnings += warnings
         # ComfyUI's own subgraphs (2025): definitions of ours, nodes of type subgraph.NAME
@@ -245,6 +299,30 @@ def convert(kind: str, document: dict[str, Any], container: str, *, title: str =
     return graph, report
 
 
+def check_size(kind: str, document: dict[str, Any]) -> None:
+    """Refuse a workflow of more nodes than MAX_NODES (counting those inside subgraphs and group nodes)."""
+    if kind == "prompt":
+        total = len(document)
+    else:
+        total = len(document["nodes"])
+        definitions = document.get("definitions")
+        subgraphs = definitions.get("subgraphs") if isinstance(definitions, dict) else None
+        for entry in subgraphs if isinstance(subgraphs, list) else []:
+            if isinstance(entry, dict) and isinstance(entry.get("nodes"), list):
+                total += len(entry["nodes"])
+        extra = document.get("extra")
+        groups = extra.get("groupNodes") if isinstance(extra, dict) else None
+        for entry in groups.values() if isinstance(groups, dict) else []:
+            if isinstance(entry, dict) and isinstance(entry.get("nodes"), list):
+                total += len(entry["nodes"])
+    if total > MAX_NODES:
+        raise ComfyImportError(f"the workflow has {total:,} nodes, more than the {MAX_NODES:,} an import takes; "
+                               "split it into smaller workflows")
+    groups_list = document.get("groups") if kind == "workflow" else None
+    if isinstance(groups_list, list) and len(groups_list) > MAX_GROUPS:
+        raise ComfyImportError(f"the workflow has {len(groups_list):,} groups, more than the {MAX_GROUPS:,} an import takes")
+
+
 def convert_nodes(nodes: dict[str, ComfyNode], report: ImportReport, subgraphs: dict[str, Any], where: str = "") -> _Builder:
     """Our nodes for ComfyUI's (of the workflow, or of one subgraph definition: ``where`` names it)."""
     builder = _Builder(nodes, report, subgraphs, where)
@@ -270,23 +348,35 @@ def convert_nodes(nodes: dict[str, ComfyNode], report: ImportReport, subgraphs: 
         else:
             base = mapping.base_id if mapping else _slug(node.cls)
         builder.ids[node.id] = builder.new_id(base)
-    # 2. the nodes
+    # 2. params from widget values, first: a node whose values have no counterpart stays a placeholder,
+    # which the links of the others must know before they are built
+    for node in kept:
+        mapping = MAPPINGS.get(node.cls)
+        if mapping is not None and node.cls not in subgraphs and node.cls != "PrimitiveNode":
+            try:
+                builder.converted[node.id] = builder.params(node, mapping, builder.ids[node.id])
+            except Unmappable as exc:
+                builder.unmappable[node.id] = str(exc)
+    # 3. the nodes
     for node in kept:
         builder.add(node)
     return builder
 
 
 def _groups(groups: list[dict[str, Any]], graph: Graph) -> list[dict[str, Any]]:
+    """ComfyUI's groups (boxes on the canvas) as ours (lists of the nodes inside). Nodes are sorted by x
+    once, so each box looks only at the nodes in its columns, not at every node."""
+    placed = sorted((pos[0], pos[1], order, nid) for order, (nid, node) in enumerate(graph.nodes.items())
+                    if (pos := node.ui.get("pos")))
+    xs = [entry[0] for entry in placed]
     found = []
     for group in groups:
         box = group.get("bounding")
         if not (isinstance(box, list) and len(box) == 4 and all(isinstance(v, (int, float)) for v in box)):
             continue
         x, y, w, h = box
-        members = [
-            nid for nid, node in graph.nodes.items()
-            if (pos := node.ui.get("pos")) and x <= pos[0] <= x + w and y <= pos[1] <= y + h
-        ]
+        inside = placed[bisect.bisect_left(xs, x):bisect.bisect_right(xs, x + w)]
+        members = [nid for _, node_y, _, nid in sorted(inside, key=lambda e: e[2]) if y <= node_y <= y + h]
         entry: dict[str, Any] = {"title": str(group.get("title", "Group")), "nodes": members}
         if isinstance(group.get("color"), str):
             entry["colour"] = group["color"]

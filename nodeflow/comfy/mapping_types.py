@@ -17,3 +17,9 @@ class Mapping:
     inputs: dict[str, str] = field(default_factory=dict)  # ComfyUI input -> our input
     outputs: tuple[str, ...] = ()
     base_id: str = "node"
+    caveat: str = ""  # what is approximate about it, for the README's table (scripts/comfy_table.py)
+
+
+class Unmappable(Exception):
+    """Raised by a converter when this node's values have no counterpart of ours (say, an expression
+    our math node cannot compute): the node stays a placeholder, and the message says why."""

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..graph import Graph, GraphNode, graph_to_dict
-from .mapping import CONTROL_VALUES, MAPPINGS
+from .mapping import MAPPINGS, SEED_WIDGETS, is_control_value
+from .mapping_types import Unmappable
 from .workflow import ComfyNode, from_workflow
 
 if TYPE_CHECKING:
@@ -82,7 +83,7 @@ class Converted:
             value = queue.pop(0)
             if ours in self.widgets:
                 found[ours] = value
-                if self.widgets[ours][1] in ("seed", "noise_seed") and queue and queue[0] in CONTROL_VALUES:
+                if self.widgets[ours][1] in SEED_WIDGETS and queue and is_control_value(queue[0]):
                     queue.pop(0)  # ComfyUI's "control after generate" value follows a seed widget
         return found
 
@@ -96,7 +97,10 @@ class Converted:
         def note(message: str) -> None:
             builder.report.approximate.append(f"{our_id} ({self.name}): {message}")
 
-        return mapping.convert({widget: value}, note).get(param, value)
+        try:
+            return mapping.convert({widget: value}, note).get(param, value)
+        except Unmappable:
+            return value
 
 
 def convert_definitions(document: dict[str, Any], report: ImportReport) -> tuple[dict[str, Any], dict[str, Converted]]:
@@ -111,6 +115,7 @@ def convert_definitions(document: dict[str, Any], report: ImportReport) -> tuple
                 collect(entry)
 
     collect(document)
+    proxies = _promoted_widgets(document, found)
     definitions: dict[str, Any] = {}
     converted: dict[str, Converted] = {}
     names: set[str] = set()
@@ -132,7 +137,7 @@ def convert_definitions(document: dict[str, Any], report: ImportReport) -> tuple
                 else:
                     convert_one(inner["type"])
         name = _unique(_slug(label), names)
-        definitions[name], converted[sub_id] = _definition(entry, name, label, converted, report)
+        definitions[name], converted[sub_id] = _definition(entry, name, label, converted, report, proxies.get(sub_id, []))
         busy.discard(sub_id)
 
     for sub_id in found:
@@ -140,8 +145,26 @@ def convert_definitions(document: dict[str, Any], report: ImportReport) -> tuple
     return definitions, converted
 
 
+def _promoted_widgets(document: dict[str, Any], found: dict[str, dict[str, Any]]) -> dict[str, list[tuple[str, str]]]:
+    """Inner widgets ComfyUI shows on a subgraph's instances (``properties.proxyWidgets``: pairs of inner
+    node id and widget name; their values stay in the inner nodes), by subgraph id, from its first instance."""
+    promoted: dict[str, list[tuple[str, str]]] = {}
+    for holder in [document, *found.values()]:
+        nodes = holder.get("nodes")
+        for node in nodes if isinstance(nodes, list) else []:
+            if not isinstance(node, dict) or node.get("type") not in found or node["type"] in promoted:
+                continue
+            properties = node.get("properties")
+            pairs = properties.get("proxyWidgets") if isinstance(properties, dict) else None
+            if isinstance(pairs, list):
+                promoted[node["type"]] = [(str(p[0]), p[1]) for p in pairs
+                                          if isinstance(p, list) and len(p) == 2 and isinstance(p[1], str)]
+    return promoted
+
+
 def _definition(
-    entry: dict[str, Any], name: str, label: str, converted: dict[str, Converted], report: ImportReport
+    entry: dict[str, Any], name: str, label: str, converted: dict[str, Converted], report: ImportReport,
+    promoted: list[tuple[str, str]] | None = None,
 ) -> tuple[dict[str, Any], Converted]:
     from .convert import convert_nodes
 
@@ -153,20 +176,23 @@ def _definition(
     inputs: dict[str, list[list[str]]] = {}
     params: dict[str, list[list[str]]] = {}
     slots = [s for s in entry.get("inputs") or [] if isinstance(s, dict)]
+    fed_by_input: dict[int, list[tuple[ComfyNode, str]]] = {}  # input slot -> inner ports it feeds
+    for node in nodes.values():
+        for port, link in node.inputs.items():
+            origin = _past_reroutes(link, nodes)
+            if origin is not None and origin[0] == INPUT_NODE and node.id in builder.ids:
+                fed_by_input.setdefault(origin[1], []).append((node, port))
     for index, slot in enumerate(slots):
         targets, widget_targets, ports = [], [], []
-        for node in nodes.values():
-            for port, link in node.inputs.items():
-                if _past_reroutes(link, nodes) != (INPUT_NODE, index) or node.id not in builder.ids:
-                    continue
-                target = _inner_port(node, port, converted)
-                if target is None:
-                    report.warnings.append(f"subgraph {label!r}: input {slot.get('name')!r} feeds {node.cls} {node.id}.{port}, which has no counterpart")
-                    continue
-                targets.append([builder.ids[node.id], target[0]])
-                ports.append(port)
-                if target[1]:
-                    widget_targets.append((node.cls, port, target[0]))
+        for node, port in fed_by_input.get(index, []):
+            target = _inner_port(node, port, converted)
+            if target is None:
+                report.warnings.append(f"subgraph {label!r}: input {slot.get('name')!r} feeds {node.cls} {node.id}.{port}, which has no counterpart")
+                continue
+            targets.append([builder.ids[node.id], target[0]])
+            ports.append(port)
+            if target[1]:
+                widget_targets.append((node.cls, port, target[0]))
         exposed = _unique(_slug(str(slot.get("name") or ports[0])), taken) if targets else None
         ours.inputs.append(exposed)
         if exposed is None:
@@ -177,11 +203,26 @@ def _definition(
             ours.widgets[exposed] = widget_targets[0]
         else:
             inputs[exposed] = targets
+    for inner_id, widget in promoted or []:  # widgets shown on the instance: params of ours, set inside by default
+        node = nodes.get(inner_id)
+        mapping = MAPPINGS.get(node.cls) if node is not None and node.id in builder.ids else None
+        param = mapping.params.get(widget) if mapping is not None and widget not in node.inputs else None
+        if node is None or param is None or builder.graph.nodes[builder.ids[node.id]].type.startswith("comfy."):
+            continue  # control_after_generate, a widget of a placeholder, or one that a link feeds
+        target = [builder.ids[node.id], param]
+        if any(target in targets for targets in [*params.values(), *inputs.values()]):
+            continue
+        exposed = _unique(_slug(widget), taken)
+        params[exposed] = [target]
+        ours.widgets[exposed] = (node.cls, widget, param)
     outputs: dict[str, list[str]] = {}
     out_taken: set[str] = set()
-    links = [link for link in entry.get("links") or [] if isinstance(link, dict)]
+    to_output: dict[Any, dict[str, Any]] = {}  # output slot -> the inner link that ends there
+    for link in entry.get("links") or []:
+        if isinstance(link, dict) and str(link.get("target_id")) == OUTPUT_NODE:
+            to_output.setdefault(link.get("target_slot"), link)
     for index, slot in enumerate(s for s in entry.get("outputs") or [] if isinstance(s, dict)):
-        source = next((link for link in links if str(link.get("target_id")) == OUTPUT_NODE and link.get("target_slot") == index), None)
+        source = to_output.get(index)
         found = builder.source((str(source["origin_id"]), source["origin_slot"]), name) if source and isinstance(source.get("origin_slot"), int) else None
         exposed = _unique(_slug(str(slot.get("name") or f"output_{index}")), out_taken) if found else None
         ours.outputs.append(exposed)

@@ -57,6 +57,8 @@ def from_workflow(document: dict[str, Any]) -> tuple[dict[str, ComfyNode], list[
             raise ComfyImportError(f"link {str(entry)[:60]} must be [id, origin, slot, target, slot, type]")
         if not isinstance(slot, int):
             raise ComfyImportError(f"link {link_id}: the output slot must be a number, not {slot!r}")
+        if not isinstance(link_id, (int, str)):
+            raise ComfyImportError(f"link {str(link_id)[:40]}: its id must be a number")
         links[link_id] = (str(origin), slot)
     nodes: dict[str, ComfyNode] = {}
     for index, entry in enumerate(document["nodes"]):
@@ -65,6 +67,8 @@ def from_workflow(document: dict[str, Any]) -> tuple[dict[str, ComfyNode], list[
         node = ComfyNode(str(entry["id"]), entry["type"])
         if node.id in nodes:
             raise ComfyImportError(f"node id {node.id} appears twice")
+        if not isinstance(entry.get("inputs") or [], list) or not isinstance(entry.get("outputs") or [], list):
+            raise ComfyImportError(f"node {node.id} ({node.cls}): its inputs and outputs must be lists")
         for port in entry.get("inputs") or []:
             if not isinstance(port, dict) or not isinstance(port.get("name"), str):
                 raise ComfyImportError(f"node {node.id} ({node.cls}): an input must be an object with a name")
@@ -74,6 +78,9 @@ def from_workflow(document: dict[str, Any]) -> tuple[dict[str, ComfyNode], list[
             link = port.get("link")
             if link is None:
                 continue
+            if not isinstance(link, (int, str)):
+                raise ComfyImportError(f"node {node.id} ({node.cls}): input {port['name']!r} names link {str(link)[:40]}, "
+                                       "which is not a link id")
             if link not in links:
                 warnings.append(f"node {node.id} ({node.cls}): input {port['name']!r} names link {link}, which is missing")
                 continue
@@ -93,7 +100,8 @@ def from_workflow(document: dict[str, Any]) -> tuple[dict[str, ComfyNode], list[
         node.colour = colour if isinstance(colour, str) else None
         node.mode = entry["mode"] if isinstance(entry.get("mode"), int) else 0
         nodes[node.id] = node
-    groups = [g for g in document.get("groups") or [] if isinstance(g, dict)]
+    raw_groups = document.get("groups") or []
+    groups = [g for g in raw_groups if isinstance(g, dict)] if isinstance(raw_groups, list) else []
     return nodes, groups, warnings
 
 

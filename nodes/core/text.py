@@ -38,7 +38,9 @@ def concat(a: str, b: str | None = None, *, separator: str = Param(" ")) -> str:
 
 
 @node("core.show_text", category="Text", output=True)
-def show_text(text: str, ctx: Context) -> str:
-    """Show a text result (in the editor, and in the command line's summary)."""
-    ctx.preview(text)
-    return text
+def show_text(text: Any, ctx: Context) -> str:
+    """Show a result as text (in the editor, and in the command line's summary): text as it is, any
+    other value (a number, a list...) written out."""
+    shown = text if isinstance(text, str) else str(text)
+    ctx.preview(shown)
+    return shown

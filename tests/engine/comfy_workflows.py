@@ -34,6 +34,19 @@ PORTS: dict[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]] = {
     "UltimateSDUpscale": ([("image", "IMAGE"), ("model", "MODEL")], [("IMAGE", "IMAGE")]),
 }
 PORTS["KSamplerAdvanced"] = PORTS["KSampler"]
+# the current layout's primitive and logic nodes
+PORTS.update({
+    "PrimitiveInt": ([], [("INT", "INT")]), "PrimitiveFloat": ([], [("FLOAT", "FLOAT")]),
+    "PrimitiveString": ([], [("STRING", "STRING")]), "PrimitiveStringMultiline": ([], [("STRING", "STRING")]),
+    "PrimitiveBoolean": ([], [("BOOLEAN", "BOOLEAN")]),
+    "ComfySwitchNode": ([("on_false", "*"), ("on_true", "*")], [("output", "*")]),
+    "ComfyMathExpression": ([("values.a", "FLOAT,INT"), ("values.b", "FLOAT,INT")], [("FLOAT", "FLOAT"), ("INT", "INT")]),
+    "PreviewAny": ([("source", "*")], []),
+    "StringConcatenate": ([("string_a", "STRING"), ("string_b", "STRING")], [("STRING", "STRING")]),
+    "EmptyImage": ([], [("IMAGE", "IMAGE")]), "ImageBlur": ([("image", "IMAGE")], [("IMAGE", "IMAGE")]),
+    "ImageCrop": ([("image", "IMAGE")], [("IMAGE", "IMAGE")]),
+    "ImageBlend": ([("image1", "IMAGE"), ("image2", "IMAGE")], [("IMAGE", "IMAGE")]),
+})
 
 
 class Workflow:

@@ -45,6 +45,21 @@ def test_import_refuses_a_malformed_file_with_the_reason(client):
     assert client.post("/api/import", json={"name": "x.png", "base64": "***"}).status_code == 400
 
 
+def test_import_answers_400_for_files_that_used_to_crash_the_importer(client):
+    """ComfyUI's own LoRA example (the seed's control saved as true) imports; a value of a form no
+    ComfyUI writes is a 400 that names the node, never a bare 500."""
+    corpus = Path(__file__).resolve().parents[1] / "engine" / "comfy_corpus"
+    text = (corpus / "lora_lora.json").read_text()
+    answer = client.post("/api/import", json={"name": "lora.json", "text": text})
+    assert answer.status_code == 200, answer.text
+    document = json.loads(text)
+    sampler = next(n for n in document["nodes"] if n["type"] == "KSampler")
+    sampler["widgets_values"][3] = [1, 2]
+    answer = client.post("/api/import", json={"name": "odd.json", "text": json.dumps(document)})
+    assert answer.status_code == 400, answer.text
+    assert f"node {sampler['id']} (KSampler)" in answer.json()["error"]
+
+
 def test_arrange_a_graph_and_a_selection(client):
     graph = {"nodeflow": 1, "nodes": {
         "a": {"type": "core.int", "ui": {"pos": [0, 0]}},
