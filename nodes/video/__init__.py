@@ -4,5 +4,5 @@ latent walks and sound tracks (imageio-ffmpeg's ffmpeg, Pillow).
 Saving is the ``output.video`` node (nodes/output), which embeds provenance.
 """
 
-from . import files, motion, gather  # noqa: F401  (importing registers the nodes)
+from . import captions, files, gather, motion, slideshow  # noqa: F401  (importing registers the nodes)
 from .types import FrameList, Frames, Video, VideoPath  # noqa: F401
