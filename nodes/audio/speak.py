@@ -67,7 +67,7 @@ def _audible(samples: np.ndarray, floor: float = 0.02) -> tuple[int, int]:
 
 
 def _check_voice(value: Any, settings: Any, params: dict[str, Any]) -> Any:
-    return find_voice(str(value), settings.models_dir)
+    return find_voice(str(value), settings.models_dir).model  # a path: provenance records the voice from it
 
 
 def _pitch_ratio(semitones: float) -> Fraction:
@@ -82,7 +82,7 @@ def _shift_pitch(samples: np.ndarray, ratio: Fraction) -> np.ndarray:
     return resample_poly(samples, ratio.denominator, ratio.numerator).astype(np.float32)
 
 
-@node("audio.speak", category="Audio/Speech", estimate=_estimate, outputs=("audio", "sentences"))
+@node("audio.speak", category="Audio/Speech", estimate=_estimate, outputs=("audio", "sentences"), reads=("voice",))
 def speak(
     words: str | None = None,
     ctx: Context = None,

@@ -103,7 +103,7 @@ def recognize(model: Any, audio: AudioClip, *, beam_size: int = 5, language: str
     return {"words": words, "segments": parts, "language": info.language, "duration": round(audio.duration, 3)}
 
 
-@node("audio.transcribe", category="Audio/Speech", outputs=("text", "words"))
+@node("audio.transcribe", category="Audio/Speech", outputs=("text", "words"), reads=("model",))
 def transcribe(
     audio: Audio,
     ctx: Context,
