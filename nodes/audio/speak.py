@@ -28,7 +28,7 @@ __all__ = ["Speech", "speak", "speech_memory", "split_sentences", "voices"]
 
 _SENTENCE = re.compile(r"[^.!?;\n]+(?:[.!?;]+[\"')\]]*|\n|$)")
 _SPEECH_CHARS_PER_SECOND = 12  # measured on the bundled voice at speed 1: 13 to 16; lower errs on the safe side
-_PREVIEW_EVERY_S = 1.0
+_PREVIEW_EVERY_S = 3.0  # each preview rewrites the speech so far: often enough to follow, rarely enough to cost little
 
 
 class Speech(NamedTuple):
@@ -155,7 +155,7 @@ def speak(
         pieces += [samples, pause] if index < len(sentences) - 1 else [samples]
         position += samples.size + (pause.size if index < len(sentences) - 1 else 0)
         ctx.progress(index + 1, len(sentences))
-        # the first sentence plays at once, then the speech so far about every second, while the rest is spoken
+        # the first sentence plays at once, then the speech so far every few seconds, while the rest is spoken
         if index < len(sentences) - 1 and (index == 0 or time.monotonic() - shown >= _PREVIEW_EVERY_S):
             preview_audio(ctx, AudioClip(np.concatenate(pieces), rate))
             shown = time.monotonic()
