@@ -23,7 +23,7 @@ _WINDOW_S = 0.02
 def voice_activity(voice: AudioClip, threshold_db: float, attack: float, release: float) -> np.ndarray:
     """Per sample, 0 (silent) to 1 (speaking): the voice's RMS over 20 ms windows against the
     threshold, rising in ``attack`` seconds and falling in ``release`` seconds."""
-    rate, window = voice.sample_rate, max(1, int(_WINDOW_S * voice.sample_rate))
+    window = max(1, int(_WINDOW_S * voice.sample_rate))
     mono = voice.samples.mean(axis=1)
     count = -(-mono.size // window)
     padded = np.zeros(count * window, dtype=np.float32)

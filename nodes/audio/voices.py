@@ -17,7 +17,7 @@ from typing import Any
 
 from nodeflow import Context
 
-__all__ = ["BUNDLED_VOICE", "Voice", "find_voice", "installed_voices", "open_voice", "check_voice_file"]
+__all__ = ["BUNDLED_VOICE", "Voice", "check_voice_file", "find_voice", "installed_voices", "open_voice"]
 
 BUNDLED_VOICE = "en_US-joe-medium"
 _PICKLE_STARTS = (b"\x80", b"PK\x03\x04")  # pickle protocol 2+; torch.save's zip with a data.pkl inside
@@ -127,7 +127,7 @@ def open_voice(voice: Voice, ctx: Context | None = None) -> Any:
         _read_config(voice.config)  # a clear message for settings that are not a Piper voice's
         try:  # the same session options as Piper's own loader, so speed matches calling Piper directly
             return PiperVoice.load(voice.model, config_path=voice.config)
-        except Exception as exc:  # onnxruntime raises its own classes for a broken graph
+        except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own classes for a broken graph
             raise ValueError(f"voice file {voice.model.name} is not a usable ONNX voice: {exc}") from None
 
     if ctx is None:

@@ -14,7 +14,7 @@ from nodeflow import JSON, Context, Param, node
 
 from .types import FrameList, Frames
 
-__all__ = ["burn_captions", "cue_list", "cue_at"]
+__all__ = ["burn_captions", "cue_at", "cue_list", "draw_caption"]
 
 
 def cue_list(cues: Any) -> list[dict[str, Any]]:

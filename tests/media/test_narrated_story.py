@@ -42,7 +42,7 @@ def test_the_narrated_story_runs_and_delivers_a_signed_film_with_sound_and_subti
     movie, subs = out / "narrated_story.mp4", out / "narrated_story.srt"
     cues = parse_subtitles(subs.read_text(encoding="utf-8"))
     assert [c["text"] for c in cues] == ["A little robot found a seed.", "It planted the seed in the garden.", "Soon a tall flower grew in the sun."]
-    probe = subprocess.run([ffmpeg(), "-hide_banner", "-i", str(movie)], capture_output=True, text=True).stderr
+    probe = subprocess.run([ffmpeg(), "-hide_banner", "-i", str(movie)], capture_output=True, text=True, check=False).stderr
     assert "Audio: aac" in probe and "Video: h264" in probe
     info = nodeflow_cli("info", str(movie), "--json", home=tmp_path / "home", cwd=REPO)
     assert info.returncode == 0, info.stderr

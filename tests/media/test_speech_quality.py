@@ -34,7 +34,7 @@ def test_intelligibility_of_the_bundled_voice(executor):
     said = "Fresh bread and warm soup are ready in the kitchen."
     nodes = {
         "words": {"type": "core.text", "params": {"text": said}},
-        "say": {"type": "audio.speak", "inputs": {"words": ["words", "text"]}},
+        "say": {"type": "audio.speak", "inputs": {"words": ["words", "text"]}, "params": {"noise_scale": 0.0, "noise_w": 0.0}},
         "score": {"type": "audio.intelligibility", "inputs": {"audio": ["say", "audio"], "reference": ["words", "text"]}},
         "wrong": {"type": "audio.intelligibility", "inputs": {"audio": ["say", "audio"]}, "params": {"text": "Nothing like what was said at all today."}},
     }
