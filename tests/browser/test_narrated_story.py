@@ -53,3 +53,10 @@ def test_the_narrated_story_plays_in_the_editor_with_its_captions(page):
     assert found["played"] > 0.2  # the player plays
     assert found["during"] > 50  # white caption text in the lower band while the first sentence is spoken
     assert found["after"] < found["during"] / 5  # and none once the story has been told
+
+
+def test_the_voice_picker_lists_the_bundled_voice(page):
+    open_graph(page, {"nodeflow": 1, "nodes": {"say": {"type": "audio.speak", "params": {"voice": ""}, "ui": {"pos": [40, 40]}}}})
+    page.click("[data-testid=models-btn-say-voice]")
+    page.click("[data-testid='model-option-en_US-joe-medium']")
+    page.wait_for_function("() => document.querySelector('[data-testid=param-say-voice]').value === 'en_US-joe-medium'")
