@@ -141,8 +141,14 @@ def test_history_stays_consistent_when_killed_while_writing(tmp_path):
         "    ex.run(parse_graph({'nodeflow': 1, 'nodes': {'a': {'type': 'core.int', 'params': {'value': i}}}}))\n"
     )
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    for delay in (1.5, 2.0, 2.5):
+    database = home / "history.sqlite3"
+    for delay in (0.5, 1.0, 1.5):
         process = subprocess.Popen([sys.executable, "-c", script, str(home)], env=env, stderr=subprocess.PIPE)
+        # killed while it writes, not while Python starts: on a loaded machine starting takes seconds
+        deadline = time.monotonic() + 120
+        while not database.exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert database.exists(), process.stderr.read().decode() if process.poll() is not None else "no history after 120 s"
         time.sleep(delay)
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
