@@ -37,7 +37,8 @@ def build_serve_app(
     from .api import GRAPHS_DIR
     from .guard_http import secure
     from .runs import RunManager
-    from .serve_routes import make_v1_router
+    from .serve_contract import install_contract
+    from .serve_routes import file_url, make_v1_router, public_outputs
 
     settings = settings or Settings(allow_cwd_inputs=False)
     registry = registry or default_registry()
@@ -49,8 +50,11 @@ def build_serve_app(
     clean_stale_parts([runs_root, settings.previews_dir])  # .part files that killed runs left
     executor.disk.clean_stale()  # and half-written disk-cache entries
     # the same runs and queue as the editor; each serve job writes into a folder of its own
-    runs = RunManager(executor, {"output": runs_root, "previews": settings.previews_dir},
-                      output_dir=lambda job_id: runs_root / job_id, owner=owner)
+    previews_root = Path(settings.previews_dir)
+    runs = RunManager(executor, {"output": runs_root, "previews": previews_root},
+                      output_dir=lambda job_id: runs_root / job_id, owner=owner, keep_events=True,
+                      urls=lambda job_id, path: file_url(job_id, path, runs_root, previews_root),
+                      public_outputs=lambda job_id, outputs: public_outputs(job_id, outputs, runs_root))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Any):
@@ -63,7 +67,9 @@ def build_serve_app(
 
     app = FastAPI(title="nodeflow serve", version="1", description="Run nodeflow graphs over HTTP: a queue of jobs, "
                   "their events and artifacts.", redoc_url=None, lifespan=lifespan)
-    app.include_router(make_v1_router(runs, registry, graphs_dir if graphs_dir is not None else GRAPHS_DIR, runs_root))
+    app.include_router(make_v1_router(runs, registry, graphs_dir if graphs_dir is not None else GRAPHS_DIR, runs_root,
+                                      previews_root))
+    install_contract(app)
     app.state.runs = runs
     app.state.settings = settings
     return secure(app, auth=auth, local_only=local_only and auth is None)

@@ -20,11 +20,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, JSONResponse
+from pydantic import ValidationError
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 
 from ..files import PathNotAllowed, resolve_inside
 from ..graph import Graph, parse_graph
@@ -32,9 +35,10 @@ from ..problems import GraphInvalid, Problem
 from ..registry import Registry
 from .api import example_names, graph_listing
 from .runs import RunManager
+from .serve_models import ErrorBody, GraphListing, QueueState, RunAccepted, RunRequest, RunState
 from .sse import event_stream, sse_response
 
-__all__ = ["make_v1_router", "MAX_BODY_BYTES", "RequestError"]
+__all__ = ["make_v1_router", "MAX_BODY_BYTES", "RequestError", "public_outputs", "file_url"]
 
 MAX_BODY_BYTES = 8 * 2**20  # a graph is a few KB; a request this large is a mistake or an attack
 
@@ -51,12 +55,27 @@ class RequestError(Exception):
         return JSONResponse(body, status_code=self.status)
 
 
-def make_v1_router(runs: RunManager, registry: Registry, graphs_dir: Path | None, runs_root: Path) -> APIRouter:
+_ERRORS = {code: {"model": ErrorBody, "description": why} for code, why in (
+    (400, "malformed request"), (401, "no or wrong credentials"), (404, "no such run, graph or file"),
+    (413, "the body is over the limit"), (415, "not sent as JSON"), (422, "the request or the graph is invalid"))}
+_BINARY = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
+_EVENTS = {"text/event-stream": {"schema": {"type": "string", "description": "server-sent events; each data line is a RunEvent"}}}
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return {code: _ERRORS[code] for code in codes}
+
+
+def make_v1_router(runs: RunManager, registry: Registry, graphs_dir: Path | None, runs_root: Path,
+                   previews_root: Path | None = None) -> APIRouter:
     """The routes, on the shared RunManager (the editor's queue and runs); each job writes into
-    ``runs_root/<job id>``, which its artifact URLs serve."""
+    ``runs_root/<job id>``, which its artifact URLs serve (its previews: ``previews_root/<job id>``)."""
     router = APIRouter(prefix="/v1", tags=["v1"])
 
-    @router.post("/runs", status_code=202, summary="Queue a run of a graph")
+    @router.post("/runs", status_code=202, summary="Queue a run of a graph", response_model=RunAccepted,
+                 responses=_errors(400, 401, 404, 413, 415, 422),
+                 openapi_extra={"requestBody": {"required": True, "content": {
+                     "application/json": {"schema": {"$ref": "#/components/schemas/RunRequest"}}}}})
     async def submit(request: Request) -> Any:
         try:
             body = await _read_json(request)
@@ -65,51 +84,63 @@ def make_v1_router(runs: RunManager, registry: Registry, graphs_dir: Path | None
             return error.response()
         return JSONResponse({"id": job_id, "status": "queued"}, status_code=202, headers={"Location": f"/v1/runs/{job_id}"})
 
-    @router.get("/runs/{run_id}", summary="State, error and outputs of a run")
+    @router.get("/runs/{run_id}", summary="State, error and outputs of a run", response_model=RunState,
+                responses=_errors(401, 404))
     def state(run_id: str) -> Any:
         job = runs.queue.get(run_id)
         if job is None:
             return _no_run(run_id)
         return _public(job, runs_root)
 
-    @router.delete("/runs/{run_id}", summary="Cancel a run")
+    @router.delete("/runs/{run_id}", summary="Cancel a run", response_model=RunAccepted, responses=_errors(401, 404))
     def cancel(run_id: str) -> Any:
         if runs.queue.get(run_id) is None:
             return _no_run(run_id)
         runs.stop(run_id)
         return {"id": run_id, "status": _public(runs.queue.get(run_id) or {}, runs_root).get("status")}
 
-    @router.get("/runs/{run_id}/events", summary="Live events of a run (server-sent events)")
+    @router.get("/runs/{run_id}/events", summary="Events of a run (server-sent events), from its start to run_finished",
+                response_class=StreamingResponse, responses={200: {"content": _EVENTS, "description": "the events"},
+                                                             **_errors(401, 404)})
     async def events(run_id: str, request: Request) -> Any:
         if runs.queue.get(run_id) is None:
             return _no_run(run_id)
         last = request.headers.get("last-event-id", "")
         seq = int(last) if last.isdigit() and len(last) < 19 else 0
         return sse_response(event_stream(request, lambda: runs.events_of(run_id), seq, job=run_id,
-                                         ended=lambda: runs.final_status(run_id), named=True))
+                                         ended=lambda: runs.final_event(run_id), named=True))
 
-    @router.get("/runs/{run_id}/artifacts/{name:path}", summary="A file the run wrote")
+    @router.get("/runs/{run_id}/artifacts/{name:path}", summary="A file the run wrote", response_class=FileResponse,
+                responses={200: {"content": _BINARY, "description": "the file"}, **_errors(401, 404)})
     def artifact(run_id: str, name: str) -> Any:
+        return _file_of(run_id, name, runs_root, "artifact")
+
+    @router.get("/runs/{run_id}/previews/{name:path}", summary="A preview the run showed", response_class=FileResponse,
+                responses={200: {"content": _BINARY, "description": "the preview"}, **_errors(401, 404)})
+    def preview(run_id: str, name: str) -> Any:
+        return _file_of(run_id, name, previews_root or runs_root / ".no-previews", "preview")
+
+    def _file_of(run_id: str, name: str, root: Path, what: str) -> Any:
         if runs.queue.get(run_id) is None:
             return _no_run(run_id)
         try:
-            path = resolve_inside(name, [runs_root / run_id], must_exist=True)
+            path = resolve_inside(name, [root / run_id], must_exist=True)
         except (PathNotAllowed, FileNotFoundError, OSError):
             path = None
         if path is None or not path.is_file():
-            return RequestError(404, f"run {run_id} has no artifact {name!r}", "name").response()
+            return RequestError(404, f"run {run_id} has no {what} {name!r}", "name").response()
         return FileResponse(path, filename=path.name)
 
-    @router.get("/queue", summary="Running and queued jobs")
+    @router.get("/queue", summary="Running and queued jobs", response_model=QueueState, responses=_errors(401))
     def queue() -> dict[str, Any]:
         return {"running": [_summary(j) for j in runs.queue.list(status="running")],
                 "queued": [_summary(j) for j in runs.queue.list(status="queued", limit=1000)]}
 
-    @router.get("/nodes", summary="The node catalog")
+    @router.get("/nodes", summary="The node catalog", responses=_errors(401))
     def nodes() -> dict[str, Any]:
         return registry.catalog()
 
-    @router.get("/graphs", summary="Graph files of the served folder")
+    @router.get("/graphs", summary="Graph files of the served folder", response_model=GraphListing, responses=_errors(401))
     def graphs() -> dict[str, Any]:
         return {"graphs": graph_listing(graphs_dir) if graphs_dir is not None else []}
 
@@ -117,27 +148,54 @@ def make_v1_router(runs: RunManager, registry: Registry, graphs_dir: Path | None
 
 
 def _summary(job: dict[str, Any]) -> dict[str, Any]:
-    return {k: job.get(k) for k in ("id", "status", "title", "created", "started", "source")}
+    shown = {k: job.get(k) for k in ("id", "status", "title", "created", "started", "finished")}
+    shown["status"] = _status(job.get("status"))
+    return shown
+
+
+def _status(status: Any) -> str:
+    """``interrupted`` (the server died running it) shows as an error."""
+    return status if status in ("queued", "running", "ok", "error", "cancelled") else "error"
 
 
 def _public(job: dict[str, Any], runs_root: Path) -> dict[str, Any]:
     """A job as the API shows it: artifact URLs instead of server paths; ``interrupted`` is an error."""
     status, error = job.get("status"), job.get("error")
     if status == "interrupted":
-        status, error = "error", error or {"message": "interrupted: the server stopped while this job ran"}
-    folder = (runs_root / str(job.get("id"))).resolve()
-    outputs = []
-    for entry in job.get("outputs") or []:
-        shown = {"node": entry.get("node"), "name": entry.get("name"), "url": None}
+        error = error or {"message": "interrupted: the server stopped while this job ran"}
+    return {"id": job.get("id"), "status": _status(status), "title": job.get("title"), "created": job.get("created"),
+            "started": job.get("started"), "finished": job.get("finished"), "error": error,
+            "outputs": public_outputs(str(job.get("id")), job.get("outputs") or [], runs_root)}
+
+
+def public_outputs(job_id: str, outputs: list[dict[str, Any]], runs_root: Path) -> list[dict[str, Any]]:
+    """Outputs as the API shows them: ``name`` the port, ``artifact`` the file name under the run's
+    artifacts and ``url`` its address on this server (no server paths); ``item`` a sweep item's index."""
+    folder = (runs_root / job_id).resolve()
+    shown_all = []
+    for entry in outputs:
+        node = str(entry.get("node"))
+        item = re.fullmatch(r".*\[(\d+)\]", node)
+        shown = {"node": node, "name": entry.get("name"), "item": int(item[1]) if item else None,
+                 "kind": entry.get("kind"), "artifact": None, "url": None, "value": None}
         path = entry.get("path")
         if path and Path(path).resolve().is_relative_to(folder):
             relative = Path(path).resolve().relative_to(folder).as_posix()
-            shown.update(kind=entry.get("kind"), artifact=relative, url=f"/v1/runs/{job['id']}/artifacts/{relative}")
-        elif "value" in entry:
-            shown["value"] = entry["value"]
-        outputs.append(shown)
-    return {"id": job.get("id"), "status": status, "title": job.get("title"), "created": job.get("created"),
-            "started": job.get("started"), "finished": job.get("finished"), "error": error, "outputs": outputs}
+            shown.update(artifact=relative, url=f"/v1/runs/{job_id}/artifacts/{quote(relative)}")
+        elif "value" in entry or "text" in entry:
+            shown["value"] = entry.get("value", entry.get("text"))
+        shown_all.append(shown)
+    return shown_all
+
+
+def file_url(job_id: str, path: str, runs_root: Path, previews_root: Path) -> str | None:
+    """The address ``serve`` gives a file a job wrote (an artifact) or showed (a preview)."""
+    resolved = Path(path).resolve()
+    for root, kind in ((runs_root, "artifacts"), (previews_root, "previews")):
+        folder = (root / job_id).resolve()
+        if resolved.is_relative_to(folder):
+            return f"/v1/runs/{job_id}/{kind}/{quote(resolved.relative_to(folder).as_posix())}"
+    return None
 
 
 def _attached_policy(body: dict[str, Any], graphs_dir: Path | None) -> str | None:
@@ -152,16 +210,27 @@ def _attached_policy(body: dict[str, Any], graphs_dir: Path | None) -> str | Non
 
 def _submit(runs: RunManager, body: dict[str, Any], graphs_dir: Path | None) -> str:
     graph, _title = _graph_of(body, graphs_dir)
+    both = sorted(set(body.get("set") or {}) & set(body.get("sweep") or {}))
+    if both:
+        raise RequestError(422, f"{both[0]!r} is both set and swept: give it in one of \"set\" or \"sweep\"", "sweep")
     overrides = _overrides(body.get("set"))
     _apply_sweeps(graph, body.get("sweep"))
     policy = _attached_policy(body, graphs_dir)
     only = body.get("only")
-    if only is not None and (not isinstance(only, list) or not all(isinstance(n, str) for n in only)):
-        raise RequestError(422, '"only" must be a list of node ids', "only")
     try:
-        return runs.submit(graph, only=only, overrides=overrides, source="http", policy=policy)
+        return runs.submit(graph, only=only, overrides=overrides, source="http", policy=policy,
+                           priority=int(body.get("priority") or 0))
     except GraphInvalid as invalid:
-        raise RequestError(422, _say(invalid.problems), _field_of(invalid.problems, body), invalid.problems) from None
+        problems = [_in_api_words(p) for p in invalid.problems]
+        raise RequestError(422, _say(problems), _field_of(invalid.problems, body), problems) from None
+
+
+_CLI_OPTION = re.compile(r"--(set|sweep|only)\b")
+
+
+def _in_api_words(problem: Problem) -> Problem:
+    """The engine speaks of the command line's --set/--sweep/--only; the API's fields are set/sweep/only."""
+    return Problem(problem.node, problem.type, problem.port, _CLI_OPTION.sub(r'"\1"', problem.message))
 
 
 # --- reading a request -----------------------------------------------------------------------------
@@ -192,9 +261,19 @@ async def _read_json(request: Request) -> dict[str, Any]:
         raise RequestError(400, "malformed JSON: not UTF-8 text, or nested too deeply", "body") from None
     if not isinstance(body, dict):
         raise RequestError(400, 'the body must be a JSON object like {"graph": {...}} or {"graph_name": "..."}', "body")
-    unknown = sorted(set(body) - {"graph", "graph_name", "set", "sweep", "only"})
+    fields = list(RunRequest.model_fields)
+    unknown = sorted(set(body) - set(fields))
     if unknown:
-        raise RequestError(422, f"unknown field {unknown[0]!r} (fields: graph, graph_name, set, sweep, only)", unknown[0])
+        raise RequestError(422, f"unknown field {unknown[0]!r} (fields: {', '.join(fields)})", unknown[0])
+    only = body.get("only")
+    if only is not None and (not isinstance(only, list) or not all(isinstance(n, str) for n in only)):
+        raise RequestError(422, '"only" must be a list of node ids', "only")
+    try:
+        RunRequest.model_validate(body)
+    except ValidationError as invalid:
+        first = invalid.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise RequestError(422, f"{where}: {first['msg']}", str(first["loc"][0]) if first["loc"] else "body") from None
     return body
 
 
@@ -256,9 +335,13 @@ def _apply_sweeps(graph: Graph, given: Any) -> None:
 
 
 def _field_of(problems: list[Problem], body: dict[str, Any]) -> str:
-    """Which request field a problem comes from: a ``set`` or ``sweep`` entry, else the graph."""
+    """Which request field a problem comes from: a ``set``, ``sweep`` or ``only`` entry, else the graph."""
     for problem in problems:
-        if "--set" in problem.message:
+        option = _CLI_OPTION.match(problem.message)
+        if option:
+            return option[1]
+    for problem in problems:  # a value of "set" that its param refuses
+        if problem.node and f"{problem.node}.{problem.port}" in (body.get("set") or {}):
             return "set"
     swept = {a.rpartition(".")[0] for a in (body.get("sweep") or {})}
     if any(p.node in swept for p in problems):
