@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 __all__ = ["AuthConfig", "AuthMiddleware", "LocalHostOnly", "auth_for_host", "LOCAL_HOSTS"]
@@ -84,9 +84,15 @@ class AuthMiddleware:
             response = RedirectResponse(str(target.path) + (f"?{target.query}" if target.query else ""), status_code=303)
             response.set_cookie(COOKIE, config.token, httponly=True, samesite="strict")
             return response
+        # the API's error shape, and the header that tells a client which credentials to send
         if config.basic:
-            return PlainTextResponse("log in to use nodeflow", status_code=401, headers={"WWW-Authenticate": 'Basic realm="nodeflow"'})
-        return PlainTextResponse("open the address with ?token=... printed when nodeflow ui started", status_code=401)
+            return JSONResponse({"detail": "log in to use nodeflow (HTTP basic auth, NODEFLOW_AUTH)", "field": "Authorization"},
+                                status_code=401, headers={"WWW-Authenticate": 'Basic realm="nodeflow"'})
+        said = "a wrong token" if header.startswith("Bearer ") or query_token is not None else "no credentials"
+        return JSONResponse({"detail": f"{said}: send the header Authorization: Bearer TOKEN with the token the server "
+                                       "printed at start (a browser: open the printed address with ?token=TOKEN)",
+                             "field": "Authorization"},
+                            status_code=401, headers={"WWW-Authenticate": 'Bearer realm="nodeflow"'})
 
 
 def _same(given: str | None, expected: str | None) -> bool:

@@ -31,6 +31,11 @@ def install_contract(app: FastAPI) -> None:
                 schemas.setdefault(name, schema)
             schemas.pop("HTTPValidationError", None)
             schemas.pop("ValidationError", None)
+            for operation in (op for path in document["paths"].values() for op in path.values()):
+                for code, response in operation.get("responses", {}).items():
+                    if "HTTPValidationError" in str(response):  # FastAPI's default 422: ours has the API's shape
+                        operation["responses"][code] = {"description": "the request is invalid", "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
             # on 127.0.0.1 no credentials are asked; on any other address the printed token is
             components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer",
                                                         "description": "the token serve prints at start"}}

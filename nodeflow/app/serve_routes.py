@@ -72,7 +72,7 @@ def make_v1_router(runs: RunManager, registry: Registry, graphs_dir: Path | None
     ``runs_root/<job id>``, which its artifact URLs serve (its previews: ``previews_root/<job id>``)."""
     router = APIRouter(prefix="/v1", tags=["v1"])
 
-    @router.post("/runs", status_code=202, summary="Queue a run of a graph", response_model=RunAccepted,
+    @router.post("/runs", status_code=202, summary="Queue a run of a graph", operation_id="submit_run", response_model=RunAccepted,
                  responses=_errors(400, 401, 404, 413, 415, 422),
                  openapi_extra={"requestBody": {"required": True, "content": {
                      "application/json": {"schema": {"$ref": "#/components/schemas/RunRequest"}}}}})
@@ -84,7 +84,7 @@ def make_v1_router(runs: RunManager, registry: Registry, graphs_dir: Path | None
             return error.response()
         return JSONResponse({"id": job_id, "status": "queued"}, status_code=202, headers={"Location": f"/v1/runs/{job_id}"})
 
-    @router.get("/runs/{run_id}", summary="State, error and outputs of a run", response_model=RunState,
+    @router.get("/runs/{run_id}", summary="State, error and outputs of a run", operation_id="get_run", response_model=RunState,
                 responses=_errors(401, 404))
     def state(run_id: str) -> Any:
         job = runs.queue.get(run_id)
@@ -92,7 +92,7 @@ def make_v1_router(runs: RunManager, registry: Registry, graphs_dir: Path | None
             return _no_run(run_id)
         return _public(job, runs_root)
 
-    @router.delete("/runs/{run_id}", summary="Cancel a run", response_model=RunAccepted, responses=_errors(401, 404))
+    @router.delete("/runs/{run_id}", summary="Cancel a run", operation_id="cancel_run", response_model=RunAccepted, responses=_errors(401, 404))
     def cancel(run_id: str) -> Any:
         if runs.queue.get(run_id) is None:
             return _no_run(run_id)
@@ -100,6 +100,7 @@ def make_v1_router(runs: RunManager, registry: Registry, graphs_dir: Path | None
         return {"id": run_id, "status": _public(runs.queue.get(run_id) or {}, runs_root).get("status")}
 
     @router.get("/runs/{run_id}/events", summary="Events of a run (server-sent events), from its start to run_finished",
+                operation_id="run_events",
                 response_class=StreamingResponse, responses={200: {"content": _EVENTS, "description": "the events"},
                                                              **_errors(401, 404)})
     async def events(run_id: str, request: Request) -> Any:
@@ -110,12 +111,12 @@ def make_v1_router(runs: RunManager, registry: Registry, graphs_dir: Path | None
         return sse_response(event_stream(request, lambda: runs.events_of(run_id), seq, job=run_id,
                                          ended=lambda: runs.final_event(run_id), named=True))
 
-    @router.get("/runs/{run_id}/artifacts/{name:path}", summary="A file the run wrote", response_class=FileResponse,
+    @router.get("/runs/{run_id}/artifacts/{name:path}", summary="A file the run wrote", operation_id="get_artifact", response_class=FileResponse,
                 responses={200: {"content": _BINARY, "description": "the file"}, **_errors(401, 404)})
     def artifact(run_id: str, name: str) -> Any:
         return _file_of(run_id, name, runs_root, "artifact")
 
-    @router.get("/runs/{run_id}/previews/{name:path}", summary="A preview the run showed", response_class=FileResponse,
+    @router.get("/runs/{run_id}/previews/{name:path}", summary="A preview the run showed", operation_id="get_preview", response_class=FileResponse,
                 responses={200: {"content": _BINARY, "description": "the preview"}, **_errors(401, 404)})
     def preview(run_id: str, name: str) -> Any:
         return _file_of(run_id, name, previews_root or runs_root / ".no-previews", "preview")
@@ -131,16 +132,16 @@ def make_v1_router(runs: RunManager, registry: Registry, graphs_dir: Path | None
             return RequestError(404, f"run {run_id} has no {what} {name!r}", "name").response()
         return FileResponse(path, filename=path.name)
 
-    @router.get("/queue", summary="Running and queued jobs", response_model=QueueState, responses=_errors(401))
+    @router.get("/queue", summary="Running and queued jobs", operation_id="get_queue", response_model=QueueState, responses=_errors(401))
     def queue() -> dict[str, Any]:
         return {"running": [_summary(j) for j in runs.queue.list(status="running")],
                 "queued": [_summary(j) for j in runs.queue.list(status="queued", limit=1000)]}
 
-    @router.get("/nodes", summary="The node catalog", responses=_errors(401))
+    @router.get("/nodes", summary="The node catalog", operation_id="get_nodes", responses=_errors(401))
     def nodes() -> dict[str, Any]:
         return registry.catalog()
 
-    @router.get("/graphs", summary="Graph files of the served folder", response_model=GraphListing, responses=_errors(401))
+    @router.get("/graphs", summary="Graph files of the served folder", operation_id="get_graphs", response_model=GraphListing, responses=_errors(401))
     def graphs() -> dict[str, Any]:
         return {"graphs": graph_listing(graphs_dir) if graphs_dir is not None else []}
 
