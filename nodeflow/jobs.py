@@ -59,15 +59,20 @@ CREATE TABLE IF NOT EXISTS jobs (
     host TEXT,
     owner TEXT,
     events TEXT,
-    priority INTEGER NOT NULL DEFAULT 0
+    priority INTEGER NOT NULL DEFAULT 0,
+    client TEXT,
+    idempotency_key TEXT,
+    graph_name TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_by_created ON jobs (created DESC);
 """
 _INDEXES = "CREATE INDEX IF NOT EXISTS jobs_queued_by_owner ON jobs (status, owner, position)"
 # columns added since the first version: (name, declaration)
-_ADDED_COLUMNS = (("owner", "TEXT"), ("events", "TEXT"), ("priority", "INTEGER NOT NULL DEFAULT 0"))
+_ADDED_COLUMNS = (("owner", "TEXT"), ("events", "TEXT"), ("priority", "INTEGER NOT NULL DEFAULT 0"),
+                  ("client", "TEXT"), ("idempotency_key", "TEXT"), ("graph_name", "TEXT"))
 _MINE = "(owner = ? OR owner IS NULL)"  # a job of this queue, or one written before owners existed
-_COLUMNS = "id, position, created, started, finished, status, source, title, error, outputs, owner, priority"
+_COLUMNS = ("id, position, created, started, finished, status, source, title, error, outputs, owner, priority, client, "
+            "graph_name")
 
 
 def default_concurrency() -> int:
@@ -116,19 +121,37 @@ class JobQueue:
 
     # --- adding and claiming -------------------------------------------------------------------------
 
-    def enqueue(self, request: dict[str, Any], *, source: str = "api", title: str = "", priority: int = 0) -> str:
-        """Add a job at the end of the queue (before queued jobs of a lower ``priority``); returns its id."""
+    def enqueue(self, request: dict[str, Any], *, source: str = "api", title: str = "", priority: int = 0,
+                client: str | None = None, idempotency_key: str | None = None, graph_name: str | None = None) -> str:
+        """Add a job at the end of the queue (before queued jobs of a lower ``priority``); returns its id.
+        ``client``: who asked (per-client tokens); ``idempotency_key``: a key this client gave before
+        returns the job it made then, and nothing is added."""
         job_id = uuid.uuid4().hex[:12]
         text = json.dumps(request, default=str, ensure_ascii=False)
         with self._transaction():
+            if idempotency_key is not None:
+                found = self._idempotent(idempotency_key, client)
+                if found is not None:
+                    return found
             (last,) = self._db.execute("SELECT COALESCE(MAX(position), 0) FROM jobs").fetchone()
             self._db.execute(
-                "INSERT INTO jobs (id, position, created, status, source, title, request, owner, priority) "
-                "VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?)",
-                (job_id, last + 1, time.time(), source, title, text, self.owner, int(priority)),
+                "INSERT INTO jobs (id, position, created, status, source, title, request, owner, priority, client, "
+                "idempotency_key, graph_name) VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?)",
+                (job_id, last + 1, time.time(), source, title, text, self.owner, int(priority), client,
+                 idempotency_key, graph_name),
             )
         self._notify()
         return job_id
+
+    def find_idempotent(self, key: str, client: str | None = None) -> str | None:
+        """The job a client made with this idempotency key, if any."""
+        with self._lock:
+            return self._idempotent(key, client)
+
+    def _idempotent(self, key: str, client: str | None) -> str | None:
+        row = self._db.execute("SELECT id FROM jobs WHERE idempotency_key = ? AND client IS ? AND owner = ?",
+                               (key, client, self.owner)).fetchone()
+        return row[0] if row else None
 
     def claim(self) -> dict[str, Any] | None:
         """Take the first queued job of this queue and mark it running by this process (one transaction)."""
@@ -235,6 +258,42 @@ class JobQueue:
                 (*args, limit),
             ).fetchall()
         return [_job(row) for row in rows]
+
+    def page(self, *, status: str | None = None, graph: str | None = None, client: str | None = None,
+             limit: int = 50, cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+        """This queue's jobs, newest first, ``limit`` at a time; ``cursor`` (from the page before)
+        continues after it. Returns the jobs and the cursor of the next page (None on the last)."""
+        limit = max(1, min(int(limit), 1000))
+        where, args = [_MINE], [self.owner]
+        for column, value in (("status", status), ("graph_name", graph), ("client", client)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                args.append(value)
+        if cursor:
+            created, _, after = cursor.partition("_")
+            where.append("(created < ? OR (created = ? AND id < ?))")
+            args += [float(created), float(created), after]
+        with self._lock:
+            rows = self._db.execute(f"SELECT {_COLUMNS} FROM jobs WHERE {' AND '.join(where)} "
+                                    "ORDER BY created DESC, id DESC LIMIT ?", (*args, limit + 1)).fetchall()
+        jobs = [_job(row) for row in rows[:limit]]
+        more = len(rows) > limit
+        return jobs, (f"{jobs[-1]['created']!r}_{jobs[-1]['id']}" if more else None)
+
+    def delete(self, job_id: str) -> bool:
+        """Forget a finished job (False when it is queued, running or unknown)."""
+        with self._lock:
+            gone = self._db.execute(f"DELETE FROM jobs WHERE id = ? AND status IN {FINISHED}", (job_id,)).rowcount
+        return bool(gone)
+
+    def expired(self, *, keep: int, max_age_s: float | None) -> list[str]:
+        """Finished jobs of this queue beyond the newest ``keep`` (0: no limit) or older than ``max_age_s``."""
+        with self._lock:
+            rows = self._db.execute(f"SELECT id, finished FROM jobs WHERE {_MINE} AND status IN {FINISHED} "
+                                    "ORDER BY finished DESC", (self.owner,)).fetchall()
+        now = time.time()
+        return [job_id for index, (job_id, finished) in enumerate(rows)
+                if (keep and index >= keep) or (max_age_s is not None and now - (finished or now) > max_age_s)]
 
     def counts(self) -> dict[str, int]:
         """How many of this queue's jobs are in each status."""
@@ -376,7 +435,7 @@ def _loads(text: str | None) -> Any:
 
 
 def _job(row: tuple) -> dict[str, Any]:
-    job_id, position, created, started, finished, status, source, title, error, outputs, owner, priority = row
+    job_id, position, created, started, finished, status, source, title, error, outputs, owner, priority, client, graph_name = row
     return {
         "id": job_id,
         "status": status,
@@ -389,4 +448,6 @@ def _job(row: tuple) -> dict[str, Any]:
         "outputs": json.loads(outputs) if outputs else [],
         "owner": owner or "",
         "priority": priority or 0,
+        "client": client,
+        "graph": graph_name,
     }

@@ -159,6 +159,7 @@ class RunManager:
         self.public_outputs = public_outputs
         self.keep_events = keep_events
         self._finals: dict[str, dict[str, Any]] = {}  # job id -> its run_finished, until its record is written
+        self.finish_hooks: list[Callable[[str, dict[str, Any]], None]] = []  # (job id, run_finished) once written
         self.worker = JobWorker(self.queue, self._run_job, concurrency, finished=self._job_finished)
         self.worker.start()  # after the assignment: a job pending from before may start at once
 
@@ -178,19 +179,28 @@ class RunManager:
         source: str = "editor",
         policy: str | None = None,
         priority: int = 0,
+        client: str | None = None,
+        idempotency_key: str | None = None,
+        graph_name: str | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> str:
         """Validate and plan now (raising GraphInvalid with every problem), then queue the run.
         ``policy``: a policy file the graph must obey besides the data folder's (nodeflow.policy)."""
+        if idempotency_key is not None:  # asked before: the same job, nothing new
+            found = self.queue.find_idempotent(idempotency_key, client)
+            if found is not None:
+                return found
         data = graph_to_dict(graph) if isinstance(graph, Graph) else graph
         parsed = graph if isinstance(graph, Graph) else parse_graph(data)
-        request = {"graph": data, "only": list(only or []), "set": list(overrides), "sweep": list(sweeps)}
+        request = {"graph": data, "only": list(only or []), "set": list(overrides), "sweep": list(sweeps), **(extra or {})}
         if policy:
             request["policy"] = str(policy)
         plan = self._prepare(parsed, request)
         title = str(((data or {}).get("meta") or {}).get("title") or "") if isinstance(data, dict) else ""
-        job_id = self.queue.enqueue(request, source=source, title=title, priority=priority)
+        job_id = self.queue.enqueue(request, source=source, title=title, priority=priority, client=client,
+                                    idempotency_key=idempotency_key, graph_name=graph_name)
         with self._lock:
-            self._plans[job_id] = plan
+            self._plans.setdefault(job_id, plan)  # (a key given twice at once: the first one's plan)
             self._pending.setdefault(job_id, EventLog())  # a stream opened now waits on it, not by polling
         return job_id
 
@@ -267,6 +277,8 @@ class RunManager:
         log = self.events_of(job_id)
         if log is not None:
             log.append(final)
+        for hook in list(self.finish_hooks):
+            hook(job_id, final)
 
     def outputs_of(self, result: RunResult) -> list[dict[str, Any]]:
         """What a job made, for the queue and ``serve``: node, name, kind, and a path and url for files."""
@@ -369,6 +381,11 @@ class RunManager:
             status = "error"
         return {"event": "run_finished", "run": job_id, "t": job.get("finished") or time.time(), "duration_s": 0,
                 **self.final_fields(job_id, status, job.get("error"), job.get("outputs") or [])}
+
+    def forget(self, job_id: str) -> None:
+        """Drop a deleted job's kept events."""
+        with self._lock:
+            self._logs.pop(job_id, None)
 
     def close(self) -> None:
         self.worker.stop()

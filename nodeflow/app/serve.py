@@ -8,6 +8,8 @@ refused. OpenAPI docs at ``/docs``.
 from __future__ import annotations
 
 import contextlib
+import os
+import secrets
 import sys
 from pathlib import Path
 from typing import Any
@@ -29,8 +31,10 @@ def build_serve_app(
     auth: AuthConfig | None = None,
     local_only: bool = True,
     owner: str | None = None,
+    port: int | None = None,
 ) -> Any:
-    """``owner``: the queue's name (``nodeflow.jobs.owner_name``); the server runs only its own jobs."""
+    """``owner``: the queue's name (``nodeflow.jobs.owner_name``); the server runs only its own jobs.
+    ``port``: where it listens (a webhook may not call this server itself)."""
     from fastapi import FastAPI
 
     from ..executor import Executor
@@ -39,6 +43,8 @@ def build_serve_app(
     from .runs import RunManager
     from .serve_contract import install_contract
     from .serve_routes import file_url, make_v1_router, public_outputs
+    from .serve_retention import prune_runs
+    from .webhooks import Webhooks, webhook_problem
 
     settings = settings or Settings(allow_cwd_inputs=False)
     registry = registry or default_registry()
@@ -56,10 +62,17 @@ def build_serve_app(
                       urls=lambda job_id, path: file_url(job_id, path, runs_root, previews_root),
                       public_outputs=lambda job_id, outputs: public_outputs(job_id, outputs, runs_root))
 
+    webhooks = Webhooks(_webhook_secret(), os.environ.get("NODEFLOW_WEBHOOK_URL") or None)
+    runs.finish_hooks.append(lambda job_id, event: webhooks.job_finished(
+        job_id, event, (runs.queue.request_of(job_id) or {}).get("callback_url")))
+    runs.finish_hooks.append(lambda _job_id, _event: prune_runs(runs, runs_root, previews_root))
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Any):
+        prune_runs(runs, runs_root, previews_root)
         yield
-        runs.close()  # a running job stops at its next safe point
+        runs.close()  # a running job stops at its next safe point (and is queued again)
+        webhooks.wait(10)
         if backend == "ray":
             from ..backends.ray_cluster import shutdown
 
@@ -68,11 +81,20 @@ def build_serve_app(
     app = FastAPI(title="nodeflow serve", version="1", description="Run nodeflow graphs over HTTP: a queue of jobs, "
                   "their events and artifacts.", redoc_url=None, lifespan=lifespan)
     app.include_router(make_v1_router(runs, registry, graphs_dir if graphs_dir is not None else GRAPHS_DIR, runs_root,
-                                      previews_root))
+                                      previews_root, settings.input_dir, lambda url: webhook_problem(url, port)))
     install_contract(app)
     app.state.runs = runs
     app.state.settings = settings
     return secure(app, auth=auth, local_only=local_only and auth is None)
+
+
+def _webhook_secret() -> str:
+    """``NODEFLOW_WEBHOOK_SECRET``, else one made now (printed, so receivers can be told it)."""
+    secret = os.environ.get("NODEFLOW_WEBHOOK_SECRET", "")
+    if not secret:
+        secret = secrets.token_urlsafe(24)
+        print(f"webhooks are signed with NODEFLOW_WEBHOOK_SECRET={secret} (set it to keep one)", file=sys.stderr)
+    return secret
 
 
 def _history(settings: Settings) -> list[Any]:
@@ -105,13 +127,17 @@ def run_serve(host: str, port: int, backend: str, graphs: str | None, address: s
     try:
         auth = auth_for_host(host)
         app = build_serve_app(graphs_dir=graphs_dir, backend=backend, auth=auth, local_only=auth is None,
-                              owner=owner_name("serve", port))
+                              owner=owner_name("serve", port), port=port)
     except ValueError as exc:
         print(str(exc), file=sys.stderr)
         return 2
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     print(f"nodeflow serve: http://{shown_host}:{port}/v1/ (API docs at /docs, backend {backend})", flush=True)
-    if auth is not None:
+    if auth is not None and auth.clients:
+        names = ", ".join(c.name for c in auth.clients)
+        print(f"every request needs a client's token (NODEFLOW_TOKENS: {names}) or the admin token "
+              f"Authorization: Bearer {auth.token}", flush=True)
+    elif auth is not None:
         how = "HTTP basic auth (NODEFLOW_AUTH)" if auth.basic else f"Authorization: Bearer {auth.token}"
         print(f"listening on {host}: every request needs {how}", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")

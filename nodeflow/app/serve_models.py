@@ -29,12 +29,14 @@ class RunRequest(BaseModel):
     graph: dict[str, Any] | None = Field(None, description='a graph object, as in a graph file: {"nodeflow": 1, "nodes": {...}}')
     graph_name: str | None = Field(None, description="the name of a graph file of the served folder (GET /v1/graphs)")
     set: dict[str, Any] | None = Field(
-        None, description='param values, "NODE.PARAM": value; a file param may name an upload ("upload:NAME", POST /v1/uploads)')
+        None, description='param values, "NODE.PARAM": value; a file param may name an upload by its ref ("uploads/NAME", POST /v1/uploads)')
     sweep: dict[str, list[Any] | dict[str, Any]] | None = Field(
         None, description='params to sweep, "NODE.PARAM": [values] (or a sweep object as in a graph file, '
                           '{"sweep": [values], "zip": GROUP}): one item per value; a param may not be both set and swept')
     only: list[str] | None = Field(None, description="run only these nodes (and what they need)")
     priority: int = Field(0, ge=-100, le=100, description="higher runs sooner among queued jobs; equal ones in order")
+    callback_url: str | None = Field(
+        None, description="an http(s) URL that gets the job's run_finished event as a signed POST (a webhook)")
 
 
 class Problem(BaseModel):
@@ -56,7 +58,7 @@ class ErrorBody(BaseModel):
 
 class RunAccepted(BaseModel):
     id: str = Field(description="the run (job) id")
-    status: Status = "queued"
+    status: Literal["queued", "running", "ok", "error", "cancelled", "deleted"] = "queued"
 
 
 class Output(BaseModel):
@@ -75,6 +77,7 @@ class Output(BaseModel):
 
 class RunState(BaseModel):
     id: str
+    client: str | None = Field(None, description="the client (token name) that submitted it")
     status: Status
     title: str | None = None
     graph: str | None = Field(None, description="the graph_name it was submitted with, if any")
@@ -121,10 +124,10 @@ class RunEvent(BaseModel):
 
 
 class Upload(BaseModel):
-    name: str = Field(description='the stored file\'s name; use it in "set" as "upload:NAME"')
+    name: str = Field(description="the stored file's name (the start of its hash, then its cleaned name)")
     size: int
-    kind: str
-    ref: str = Field(description='the value to give a file param in "set"')
+    kind: str = Field(description="image, audio, video, text or json")
+    ref: str = Field(description='the value to give a file param in "set": "uploads/NAME"')
 
 
 class BatchRequest(BaseModel):
