@@ -63,6 +63,7 @@ def test_gradio_client_with_a_token_on_a_non_local_address(tmp_path):
         token = app.output().split("?token=")[1].split()[0]
         client = Client(app.url + "/", verbose=False, headers={"Authorization": f"Bearer {token}"})
         assert client.predict("Ada", "Hi, {a}.", api_name="/run") == "Hi, Ada."
+        assert client.predict(name_text="Bo", greet_template="Yo {a}", api_name="/run") == "Yo Bo"  # by name
 
 
 def test_sigterm_requeues_the_running_job_as_interrupted_and_it_runs_after_restart(tmp_path):
