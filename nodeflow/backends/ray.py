@@ -46,6 +46,8 @@ class RayBackend:
         # light nodes that only pass small values (numbers, text) run in the driver: a Ray round trip
         # costs about a millisecond, more than such a node (NODEFLOW_RAY_FUSE=0 sends them to Ray too)
         self.fuse = fuse if fuse is not None else os.environ.get("NODEFLOW_RAY_FUSE", "1") != "0"
+        retries = os.environ.get("NODEFLOW_RAY_RETRIES", "2").strip()
+        self.retries = int(retries) if retries.isdigit() else 2
 
     # --- the backend interface -----------------------------------------------------------------
 
@@ -77,7 +79,10 @@ class RayBackend:
         else:
             from .ray_worker import run_light
 
-            options: dict[str, Any] = {"num_returns": 1 + len(spec.outputs), "max_retries": 0}
+            # a worker that dies (killed, out of memory) is tried again for nodes that only compute;
+            # an output node, which writes files, is not
+            retries = 0 if spec.output else self.retries
+            options: dict[str, Any] = {"num_returns": 1 + len(spec.outputs), "max_retries": retries}
             if task.holds == "cpu":
                 options["num_cpus"] = 1
             else:
@@ -183,17 +188,28 @@ class RayBackend:
                 actor.cancel.remote(run_id)
 
     def _died(self, task: Task, device: int | None, exc: Exception) -> TaskResult:
+        node = _named(task)
         if device is not None:
             forget_device(device)
-            what = f"the Ray device actor {device} running {task.node_id}"
+            what = f"the Ray device actor {device} running {node}"
         else:
-            what = f"the Ray worker running {task.node_id}"
+            spec = task.spec or (self._env.registry.specs.get(task.node_type) if self._env else None)
+            tries = 1 if spec is None or spec.output else 1 + self.retries
+            what = f"the Ray worker running {node}" + (f" (tried {tries} times)" if tries > 1 else "")
         kind = type(exc).__name__
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else kind
         return TaskResult(task, status="error", message=f"{what} died or failed ({kind}): {detail}")
 
 
 SCALAR_TYPES = {"Int", "Float", "String", "Boolean"}
+
+
+def _named(task: Task) -> str:
+    """A task as a user finds it: the node, and its sweep item(s)."""
+    if task.batch:
+        items = [str(item) for item, _, _ in task.batch if item is not None]
+        return f"{task.node_id} (sweep items {', '.join(items)})" if items else task.node_id
+    return f"{task.node_id} (sweep item {task.item})" if task.item is not None else task.node_id
 
 
 def _fusable(task: Task, spec: Any) -> bool:
