@@ -35,6 +35,8 @@ def connect(address: str | None = None) -> None:
         address = address or os.environ.get("NODEFLOW_RAY_ADDRESS") or None
         if address not in (None, "auto", "local"):
             _check_reachable(address)
+            if not address.startswith("ray://") and _asks_for_a_token(address):
+                raise RayUnavailable(auth_message(address))
         options: dict[str, Any] = {"namespace": NAMESPACE, "log_to_driver": False}
         if address in (None, "local"):
             # "local": a Ray of this process's own, even when RAY_ADDRESS is set or a `ray start`
@@ -65,6 +67,35 @@ def auth_message(address: str | None) -> str:
     need = " and ".join(missing) or "the cluster's own token (the one given here is not it)"
     return (f"the Ray cluster at {address} refused this driver: it asks for token authentication. Run nodeflow "
             f"with {need}, as on every node of the cluster (`ray get-auth-token` on the head prints it)")
+
+
+def _token_configured() -> bool:
+    return os.environ.get("RAY_AUTH_MODE", "").lower() == "token" and bool(
+        os.environ.get("RAY_AUTH_TOKEN") or os.environ.get("RAY_AUTH_TOKEN_PATH")
+        or os.path.exists(os.path.expanduser("~/.ray/auth_token")))
+
+
+def _asks_for_a_token(address: str) -> bool:
+    """Whether the cluster's GCS refuses a call without a token while this driver has none set up.
+    (Ray itself retries such a refusal for about 20 s, then reports only that it cannot connect.)"""
+    if _token_configured():
+        return False
+    try:
+        import grpc
+        from ray.core.generated import gcs_service_pb2, gcs_service_pb2_grpc
+    except ImportError:
+        return False
+    channel = grpc.insecure_channel(address)
+    try:
+        stub = gcs_service_pb2_grpc.NodeInfoGcsServiceStub(channel)
+        stub.GetClusterId(gcs_service_pb2.GetClusterIdRequest(), timeout=5)
+    except grpc.RpcError as exc:
+        return exc.code() == grpc.StatusCode.UNAUTHENTICATED
+    except Exception:  # noqa: BLE001 - a probe only: ray.init says what else is wrong
+        return False
+    finally:
+        channel.close()
+    return False
 
 
 def _refused_for_auth(exc: BaseException) -> bool:
