@@ -27,6 +27,7 @@ class RayBackend:
     """Runs tasks on Ray. Made for each run (cheap: the connection and actors live per process)."""
 
     name = "ray"
+    tasks_sent = 0  # Ray tasks and actor calls this process has sent for nodes (for bench/serve.py)
 
     def __init__(self, address: str | None = None, max_in_flight: int | None = None, fuse: bool | None = None):
         import os
@@ -44,7 +45,7 @@ class RayBackend:
         self._env: TaskEnv | None = None
         self._here: list[TaskResult] = []  # fused tasks, run in the driver
         # light nodes that only pass small values (numbers, text) run in the driver: a Ray round trip
-        # costs about a millisecond, more than such a node (NODEFLOW_RAY_FUSE=0 sends them to Ray too)
+        # costs far more than such a node (NODEFLOW_RAY_FUSE=0 sends them to Ray too)
         self.fuse = fuse if fuse is not None else os.environ.get("NODEFLOW_RAY_FUSE", "1") != "0"
         retries = os.environ.get("NODEFLOW_RAY_RETRIES", "2").strip()
         self.retries = int(retries) if retries.isdigit() else 2
@@ -89,6 +90,7 @@ class RayBackend:
                 options["num_cpus"] = 0.5
             meta, *refs = run_light.options(**options).remote(remote, env.settings, plan, self.events, inline_all, *args)
         self._pending[meta] = (task, env, refs, device)
+        RayBackend.tasks_sent += 1
 
     def collect(self, timeout: float | None = None) -> list[TaskResult]:
         from .ray_worker import result_from
