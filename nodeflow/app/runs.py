@@ -185,7 +185,9 @@ class RunManager:
         extra: dict[str, Any] | None = None,
     ) -> str:
         """Validate and plan now (raising GraphInvalid with every problem), then queue the run.
-        ``policy``: a policy file the graph must obey besides the data folder's (nodeflow.policy)."""
+        ``policy``: a policy file the graph must obey besides the data folder's (nodeflow.policy).
+        ``priority``, ``client``, ``idempotency_key``, ``graph_name``: kept with the job (nodeflow.jobs);
+        a key this client gave before returns that job. ``extra``: more fields kept in its request."""
         if idempotency_key is not None:  # asked before: the same job, nothing new
             found = self.queue.find_idempotent(idempotency_key, client)
             if found is not None:

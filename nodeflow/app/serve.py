@@ -2,7 +2,9 @@
 
 Same security rules as the editor: on 127.0.0.1 no login and only local host names; on any other
 address every request needs the printed token or ``NODEFLOW_AUTH``; cross-site browser requests are
-refused. OpenAPI docs at ``/docs``.
+refused; ``NODEFLOW_TOKENS`` gives clients tokens of their own. OpenAPI docs at ``/docs``. Finished
+runs are kept as serve_retention.py says; each run's ``run_finished`` also goes to its webhook
+(webhooks.py).
 """
 
 from __future__ import annotations

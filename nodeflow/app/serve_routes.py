@@ -1,19 +1,23 @@
-"""``serve``'s versioned JSON API (clients are written against these names).
+"""``serve``'s versioned JSON API (clients are written against these names; the models are in
+``nodeflow/client/models.py`` and the OpenAPI document declares them, see serve_contract.py).
 
 | route | what |
 |---|---|
-| POST /v1/runs | `{"graph": {...}}` or `{"graph_name": "x.json"}`, optional `"set": {"NODE.PARAM": value}`, `"sweep": {"NODE.PARAM": [values]}` -> 202 `{"id"}` |
-| GET /v1/runs/{id} | `{"id", "status", "error", "outputs": [{"node", "name", "url"}]}` |
-| DELETE /v1/runs/{id} | cancel (a queued job at once, a running one at its next safe point) |
-| GET /v1/runs/{id}/events | the job's events as server-sent events, from its start; ends after `run_finished` |
-| GET /v1/runs/{id}/artifacts/{name} | a file the job wrote (its provenance inside, as written) |
-| GET /v1/queue | queued and running jobs |
-| GET /v1/nodes | the node catalog |
-| GET /v1/graphs | the graph files of the served folder |
+| POST /v1/runs | a RunRequest (`graph` or `graph_name`, `set`, `sweep`, `only`, `priority`, `callback_url`; header `Idempotency-Key`) -> 202 `{"id", "status"}` |
+| GET /v1/runs | `?status=&graph=&limit=&cursor=` -> `{"runs", "next_cursor"}`, newest first |
+| GET /v1/runs/{id} | a RunState: `{"id", "status", "error", "outputs": [{"node", "name", "item", "kind", "artifact", "url", "value"}], ...}` |
+| DELETE /v1/runs/{id} | cancel a queued or running run; delete a finished one with its files |
+| GET /v1/runs/{id}/events | the run's events as server-sent events, from its start (kept with the run); ends after `run_finished` |
+| GET /v1/runs/{id}/artifacts/{name}, .../previews/{name} | a file the run wrote (its provenance inside); a preview it showed |
+| POST /v1/uploads?name= | the body is an input file -> 201 `{"name", "size", "kind", "ref"}` |
+| POST /v1/batch/cancel, /v1/batch/retry | `{"ids": [...]}` -> `{"done", "skipped"}` |
+| GET /v1/queue, /v1/nodes, /v1/graphs | queued and running runs; the node catalog; the served graph files |
 
 Every 4xx of these routes answers `{"detail": message, "field": the request field at fault,
 "problems"?: [...]}`; the app-wide HTTP guard (``guard_http.py``) refuses foreign Hosts, cross-site
-Origins and missing credentials before a route sees the request.
+Origins and missing credentials before a route sees the request. With client tokens
+(``NODEFLOW_TOKENS``, see auth.py) a client sees only its own runs (another's answers 404) and may
+do what its scopes allow.
 """
 
 from __future__ import annotations

@@ -113,3 +113,13 @@ def test_events_of_a_past_job_replay_from_its_start_after_a_restart(tmp_path):
     assert names[0] == "run_started" and "node_finished" in names and names[-1] == "run_finished", names
     assert [e["event"] for e in live if e["event"] != "progress"] == [e for e in names if e != "progress"]
     assert replayed[-1]["outputs"] == live[-1]["outputs"] and replayed[-1]["outputs"][0]["artifact"] == "tiny.png"
+
+
+def test_events_of_a_job_older_than_the_newest_64_replay_from_its_start(server):
+    first = server.http.post("/v1/runs", json={"graph": tiny_image_graph(500)}).json()["id"]
+    live = list(sse_events(server.http, f"/v1/runs/{first}/events"))
+    later = [server.http.post("/v1/runs", json={"graph": tiny_image_graph(501 + i)}).json()["id"] for i in range(66)]
+    for run_id in later:  # each job's log is made when it is queued: all 66 have ended after this
+        list(sse_events(server.http, f"/v1/runs/{run_id}/events"))
+    replayed = list(sse_events(server.http, f"/v1/runs/{first}/events"))
+    assert [e["event"] for e in replayed] == [e["event"] for e in live] and replayed[0]["event"] == "run_started"
