@@ -33,7 +33,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, List  # List: inside JobQueue, "list" is its method
 
 from .files import pid_alive
 
@@ -260,11 +260,12 @@ class JobQueue:
         return [_job(row) for row in rows]
 
     def page(self, *, status: str | None = None, graph: str | None = None, client: str | None = None,
-             limit: int = 50, cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+             limit: int = 50, cursor: str | None = None) -> tuple[List[dict[str, Any]], str | None]:
         """This queue's jobs, newest first, ``limit`` at a time; ``cursor`` (from the page before)
         continues after it. Returns the jobs and the cursor of the next page (None on the last)."""
         limit = max(1, min(int(limit), 1000))
-        where, args = [_MINE], [self.owner]
+        where: List[str] = [_MINE]
+        args: List[Any] = [self.owner]
         for column, value in (("status", status), ("graph_name", graph), ("client", client)):
             if value is not None:
                 where.append(f"{column} = ?")
@@ -286,7 +287,7 @@ class JobQueue:
             gone = self._db.execute(f"DELETE FROM jobs WHERE id = ? AND status IN {FINISHED}", (job_id,)).rowcount
         return bool(gone)
 
-    def expired(self, *, keep: int, max_age_s: float | None) -> list[str]:
+    def expired(self, *, keep: int, max_age_s: float | None) -> List[str]:
         """Finished jobs of this queue beyond the newest ``keep`` (0: no limit) or older than ``max_age_s``."""
         with self._lock:
             rows = self._db.execute(f"SELECT id, finished FROM jobs WHERE {_MINE} AND status IN {FINISHED} "

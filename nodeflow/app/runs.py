@@ -238,14 +238,15 @@ class RunManager:
                 plan = self._prepare(parse_graph(request.get("graph")), request)
             result = self.executor.run_plan(plan, on_event=on_event, cancel=cancel, run_id=job_id, source=job.get("source") or "editor",
                                             output_dir=self.output_dir(job_id) if self.output_dir else None)
-            error = None
+            error: dict[str, Any] | None = None
             if result.error is not None:
                 error = {"node": result.error.node, "type": result.error.type, "message": result.error.message,
                          "item": result.error.item}
             status, outputs = result.status, self.outputs_of(result)
         except GraphInvalid as invalid:
             problems = [p.to_json() for p in invalid.problems]
-            status, error, outputs = "error", {"message": "the graph no longer validates", "problems": problems}, []
+            error = {"message": "the graph no longer validates", "problems": problems}
+            status, outputs = "error", []
         except Exception as exc:  # the engine failing outside a node: say so instead of hanging
             on_event({"event": "node_error", "run": job_id, "t": time.time(), "node": None, "message": f"{type(exc).__name__}: {exc}"})
             status, error, outputs = "error", {"message": f"{type(exc).__name__}: {exc}"}, []

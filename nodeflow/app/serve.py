@@ -67,7 +67,11 @@ def build_serve_app(
     webhooks = Webhooks(_webhook_secret(), os.environ.get("NODEFLOW_WEBHOOK_URL") or None)
     runs.finish_hooks.append(lambda job_id, event: webhooks.job_finished(
         job_id, event, (runs.queue.request_of(job_id) or {}).get("callback_url")))
-    runs.finish_hooks.append(lambda _job_id, _event: prune_runs(runs, runs_root, previews_root))
+
+    def prune(_job_id: str, _event: dict[str, Any]) -> None:
+        prune_runs(runs, runs_root, previews_root)
+
+    runs.finish_hooks.append(prune)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Any):

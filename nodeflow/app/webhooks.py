@@ -55,12 +55,12 @@ def webhook_problem(url: Any, server_port: int | None) -> str | None:
 
 def _is_this_machine(host: str) -> bool:
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+        addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, None)}
     except OSError:
         return False
     own = {"0.0.0.0", "::"}
     try:
-        own |= {info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None)}
+        own |= {str(info[4][0]) for info in socket.getaddrinfo(socket.gethostname(), None)}
     except OSError:
         pass
     return any(ipaddress.ip_address(a.split("%")[0]).is_loopback or a in own for a in addresses)

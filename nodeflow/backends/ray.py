@@ -195,7 +195,8 @@ class RayBackend:
             forget_device(device)
             what = f"the Ray device actor {device} running {node}"
         else:
-            spec = task.spec or (self._env.registry.specs.get(task.node_type) if self._env else None)
+            registry = self._env.registry if self._env is not None else None
+            spec = task.spec or (registry.specs.get(task.node_type) if registry is not None else None)
             tries = 1 if spec is None or spec.output else 1 + self.retries
             what = f"the Ray worker running {node}" + (f" (tried {tries} times)" if tries > 1 else "")
         kind = type(exc).__name__

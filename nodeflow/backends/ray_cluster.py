@@ -88,7 +88,7 @@ def _asks_for_a_token(address: str) -> bool:
     channel = grpc.insecure_channel(address)
     try:
         stub = gcs_service_pb2_grpc.NodeInfoGcsServiceStub(channel)
-        stub.GetClusterId(gcs_service_pb2.GetClusterIdRequest(), timeout=5)
+        stub.GetClusterId(gcs_service_pb2.GetClusterIdRequest(), timeout=5)  # type: ignore[attr-defined]
     except grpc.RpcError as exc:
         return exc.code() == grpc.StatusCode.UNAUTHENTICATED
     except Exception:  # noqa: BLE001 - a probe only: ray.init says what else is wrong

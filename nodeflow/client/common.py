@@ -32,7 +32,7 @@ def raise_for(response: httpx.Response) -> None:
     try:
         body = ErrorBody.model_validate(response.json())
     except (ValueError, TypeError):
-        body = ErrorBody(detail=response.text[:500] or response.reason_phrase, field=None)
+        body = ErrorBody(detail=response.text[:500] or response.reason_phrase, field=None, problems=None)
     raise NodeflowError(response.status_code, body)
 
 
@@ -69,7 +69,7 @@ class SseParser:
 
 def target_path(to: str | os.PathLike | None, output: Output | str) -> Path:
     """Where a download goes: ``to`` as a file, or a folder (ending in / or existing) to put it in."""
-    name = Path(output.artifact if isinstance(output, Output) else output).name
+    name = Path(artifact_of(output)).name
     if to is None:
         return Path(name)
     target = Path(to)
