@@ -95,12 +95,8 @@ def build_serve_app(
 
 
 def _webhook_secret() -> str:
-    """``NODEFLOW_WEBHOOK_SECRET``, else one made now (printed, so receivers can be told it)."""
-    secret = os.environ.get("NODEFLOW_WEBHOOK_SECRET", "")
-    if not secret:
-        secret = secrets.token_urlsafe(24)
-        print(f"webhooks are signed with NODEFLOW_WEBHOOK_SECRET={secret} (set it to keep one)", file=sys.stderr)
-    return secret
+    """``NODEFLOW_WEBHOOK_SECRET``, else one made now (printed with the first webhook, see webhooks.py)."""
+    return os.environ.get("NODEFLOW_WEBHOOK_SECRET", "") or secrets.token_urlsafe(24)
 
 
 def _history(settings: Settings) -> list[Any]:

@@ -4,7 +4,7 @@ came from this server.
 
 The body is the event as JSON. Headers: ``X-Nodeflow-Timestamp`` (Unix seconds) and
 ``X-Nodeflow-Signature: sha256=HEX``, the HMAC-SHA256 of ``TIMESTAMP.BODY`` with the secret
-``NODEFLOW_WEBHOOK_SECRET`` (one is made at start and printed when it is not set). A receiver checks::
+``NODEFLOW_WEBHOOK_SECRET`` (when it is not set, one is made at start and printed with the first delivery). A receiver checks::
 
     expected = hmac.new(secret, f"{timestamp}.".encode() + body, "sha256").hexdigest()
     hmac.compare_digest(f"sha256={expected}", signature)
@@ -73,9 +73,16 @@ class Webhooks:
         self.secret = secret
         self.server_url = server_url  # every job's callback (NODEFLOW_WEBHOOK_URL), or None
         self._threads: list[threading.Thread] = []
+        # a secret made at start is printed once, when it is first used, so receivers can be told it
+        self._announce = not os.environ.get("NODEFLOW_WEBHOOK_SECRET")
 
     def job_finished(self, job_id: str, event: dict[str, Any], callback: str | None) -> None:
-        for url in {u for u in (callback, self.server_url) if u}:
+        urls = {u for u in (callback, self.server_url) if u}
+        if urls and self._announce:
+            self._announce = False
+            print(f"webhooks are signed with NODEFLOW_WEBHOOK_SECRET={self.secret} (set it to keep one)",
+                  file=sys.stderr, flush=True)
+        for url in urls:
             thread = threading.Thread(target=self._deliver, args=(url, event), name="nodeflow-webhook", daemon=True)
             thread.start()
             self._threads = [t for t in self._threads if t.is_alive()] + [thread]
