@@ -1,15 +1,19 @@
 """Serving and Ray: what ``nodeflow serve`` adds per job, how it holds up under concurrent clients,
 and what the Ray backend costs per node and gains on a sweep. Prints one table; ratios side by side.
 
-1. API overhead: a cached hello_image job through a real ``nodeflow serve`` process (submit, then the
-   job's server-sent events until ``run_finished``) against the same cached run in-process;
-2. 10 concurrent clients submitting 100 jobs in all: none lost, p50/p95 latency, server memory;
+1. per job, through a real ``nodeflow serve`` process (submit, then the job's server-sent events until
+   ``run_finished``) against the same run in-process, interleaved: hello_image cached (the same job
+   again) and fresh (a new seed each job), each with the save node's default watermark and with it off;
+2. 10 concurrent clients submitting 100 jobs in all (watermark off): none lost, throughput, p50/p95
+   latency, server memory;
 3. Ray per-node overhead on a 100-node chain (core.int_math) against the local backend: with the
    backend's fusing of small-value nodes into the driver (the default), without it, and on a chain of
    image nodes (values stay in Ray's object store, every node is a Ray task);
-4. a 32-item sweep of hello_image on a local Ray with 2 workers against the local backend.
+4. a 16-item hello_image sweep (watermark off): local backend, a local Ray (2 CPUs), and a two-node
+   cluster on this machine (``ray start --head`` + ``ray start --address``, 1 CPU each, token auth),
+   with the Ray tasks each sent.
 
-    python bench/serve.py [--jobs 50] [--skip-ray]
+    python bench/serve.py [--jobs 10] [--skip-ray] [--skip-serve] [--skip-cluster]
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -87,16 +92,6 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def job_run_s(http: httpx.Client, run_id: str) -> float:
-    """How long the job itself ran in the server (the queue's started -> finished)."""
-    for _ in range(200):
-        job = http.get(f"/v1/runs/{run_id}").json()
-        if job.get("finished"):
-            return job["finished"] - job["started"]
-        time.sleep(0.01)
-    raise SystemExit(f"job {run_id} never recorded its end")
-
-
 def one_job(http: httpx.Client, body: dict, ids: list[str] | None = None) -> float:
     """Submit and follow the job's events to the end; seconds from submit to run_finished."""
     started = time.perf_counter()
@@ -119,37 +114,45 @@ def bench_serve(jobs: int) -> None:
     home = Path(tempfile.mkdtemp(prefix="nodeflow-bench-serve-"))
     proc, url = start_server(home)
     try:
-        body = {"graph_name": "hello_image.json", "set": NO_MARK}
-        # the same cached run in-process: one executor recording history as serve's does, and a
-        # fresh output folder per job as serve gives each job (so the output node writes its own file)
         from nodeflow.history import RunHistory
         from nodeflow.listeners import HistoryListener
 
+        # in-process: one executor recording history as serve's does, and a fresh output folder per job
+        # as serve gives each job (so the output node writes its own file)
         executor = Executor(settings=Settings(home=home / "inproc", output_dir=home / "inproc" / "out"),
                             listeners=[HistoryListener(RunHistory.in_folder(home / "inproc"))])
-        plan = executor.prepare(parse_graph(copy.deepcopy(HELLO)))
-        executor.run_plan(plan, output_dir=home / "inproc" / "warm")
-        through, inproc, ids, served_cpu, local_cpu = [], [], [], 0.0, 0.0
-        with httpx.Client(base_url=url, timeout=120) as http:
-            one_job(http, body)  # warm: the jobs after this one are cached
-            for i in range(jobs):  # interleaved, so the machine's load drifts equally on both
-                cpu = cpu_s(proc.pid)
-                through.append(one_job(http, body, ids))
-                served_cpu += cpu_s(proc.pid) - cpu
-                started, cpu = time.perf_counter(), time.process_time()
-                executor.run_plan(plan, output_dir=home / "inproc" / f"job{i}")
-                inproc.append(time.perf_counter() - started)
-                local_cpu += time.process_time() - cpu
-            ran = [job_run_s(http, run_id) for run_id in ids]
-        api, local = statistics.median(through) * 1e3, statistics.median(inproc) * 1e3
-        row("cached hello_image job through serve (median)", f"{api:.1f} ms", f"in-process {local:.1f} ms")
-        row("API overhead per job", f"{api - local:.1f} ms", "(target < 15 ms; submit + SSE to run_finished)")
-        serving = statistics.median(t - r for t, r in zip(through, ran)) * 1e3
-        row("  of which serving (submit, queue, events: total - the job's own run)", f"{serving:.1f} ms",
-            f"the job's run inside the server {statistics.median(ran) * 1e3:.1f} ms")
-        row("  CPU per job: server process / in-process run", f"{served_cpu / jobs * 1e3:.1f} / {local_cpu / jobs * 1e3:.1f} ms",
-            "(CPU time: the part of the overhead that the machine's load does not inflate)")
+        seeds = iter(range(1000, 100_000))
+        with httpx.Client(base_url=url, timeout=300) as http:
+            for mark in ("rivagan (default)", "none"):
+                for kind in ("cached", "fresh"):
+                    through, inproc, ids, served_cpu, local_cpu = [], [], [], 0.0, 0.0
+                    for i in range(jobs + 1):  # interleaved, so the machine's load drifts equally on both
+                        seed = 7 if kind == "cached" else next(seeds)
+                        values = {"noise.seed": seed, **({"save.watermark": "none"} if mark == "none" else {})}
+                        graph = copy.deepcopy(HELLO)
+                        graph["nodes"]["save"]["params"].pop("watermark")  # the node's default
+                        for address, value in values.items():
+                            node, param = address.split(".")
+                            graph["nodes"][node]["params"][param] = value
+                        cpu = cpu_s(proc.pid)
+                        took = one_job(http, {"graph_name": "hello_image.json", "set": values}, ids)
+                        served = cpu_s(proc.pid) - cpu
+                        plan = executor.prepare(parse_graph(graph))
+                        started, cpu = time.perf_counter(), time.process_time()
+                        executor.run_plan(plan, output_dir=home / "inproc" / f"job-{len(ids)}")
+                        if i == 0 and kind == "cached":
+                            continue  # the first of the cached ones fills the caches
+                        through.append(took)
+                        inproc.append(time.perf_counter() - started)
+                        served_cpu += served
+                        local_cpu += time.process_time() - cpu
+                    api, local = statistics.median(through) * 1e3, statistics.median(inproc) * 1e3
+                    row(f"{kind} hello_image job, watermark {mark}: serve / in-process (median of {len(through)})",
+                        f"{api:.0f} / {local:.0f} ms",
+                        f"+{api - local:.0f} ms; CPU per job {served_cpu / len(through) * 1e3:.0f} / "
+                        f"{local_cpu / len(through) * 1e3:.0f} ms")
 
+            http.get("/v1/queue")
         before = rss_mb(proc.pid)
         latencies: list[float] = []
 
@@ -227,35 +230,123 @@ def bench_ray(nodes: int) -> None:
                 row(f"{nodes}-node {label}: Ray without fusing", f"{unfused * 1e3:.0f} ms",
                     "same: image nodes are never fused (values stay in the object store)")
 
-        sweep = copy.deepcopy(HELLO)
-        sweep["nodes"]["noise"]["params"]["seed"] = {"sweep": list(range(32)), "zip": "s"}
-        sweep["nodes"]["save"]["params"]["filename"] = {"sweep": [f"s{i:02d}.png" for i in range(32)], "zip": "s"}
-        times = {}
+        items = 16
+        times, tasks = {}, {}
         for backend in ("local", "ray"):
             ex = executor(backend, f"sweep-{backend}")
+            sent = RayBackend.tasks_sent
             started = time.perf_counter()
-            result = ex.run(parse_graph(copy.deepcopy(sweep)))
+            result = ex.run(parse_graph(sweep_graph(items)))
             assert result.ok, result.error
-            times[backend] = time.perf_counter() - started
-        same = all((home / "sweep-local" / "out" / f"s{i:02d}.png").read_bytes()
-                   == (home / "sweep-ray" / "out" / f"s{i:02d}.png").read_bytes() for i in range(32))
-        row("32-item hello_image sweep: local / Ray (2 workers)", f"{times['local']:.2f} / {times['ray']:.2f} s",
-            f"ratio {times['ray'] / times['local']:.2f}x; files identical: {same}")
+            times[backend], tasks[backend] = time.perf_counter() - started, RayBackend.tasks_sent - sent
+        same = digest_of(home / "sweep-local" / "out", items) == digest_of(home / "sweep-ray" / "out", items)
+        row(f"{items}-item hello_image sweep: local / local Ray (2 CPUs)", f"{times['local']:.2f} / {times['ray']:.2f} s",
+            f"ratio {times['ray'] / times['local']:.2f}x; {tasks['ray']} Ray tasks "
+            f"({(times['ray'] - times['local']) / max(1, tasks['ray']) * 1e3:.0f} ms each); files identical: {same}")
+        SWEEP["local"] = (times["local"], digest_of(home / "sweep-local" / "out", items))
     finally:
         shutdown()
 
 
+SWEEP: dict[str, tuple[float, str]] = {}  # the local backend's sweep: seconds and files, for the cluster's row
+
+
+def sweep_graph(items: int) -> Any:
+    sweep = copy.deepcopy(HELLO)
+    sweep["nodes"]["noise"]["params"]["seed"] = {"sweep": list(range(items)), "zip": "s"}
+    sweep["nodes"]["save"]["params"]["filename"] = {"sweep": [f"s{i:02d}.png" for i in range(items)], "zip": "s"}
+    return sweep
+
+
+def digest_of(folder: Path, items: int) -> str:
+    import hashlib
+
+    return hashlib.sha256(b"".join((folder / f"s{i:02d}.png").read_bytes() for i in range(items))).hexdigest()
+
+
+def ray_sweep_in_this_process(address: str, items: int) -> None:
+    """``--ray-sweep ADDRESS``: join the cluster, run the sweep once to start workers, then time it; print JSON."""
+    from nodeflow.backends.ray import RayBackend
+    from nodeflow.backends.ray_cluster import connect, shutdown
+
+    connect(address)
+    home = Path(tempfile.mkdtemp(prefix="nodeflow-bench-cluster-"))
+    try:
+        warm = Executor(settings=Settings(home=home / "warm", output_dir=home / "warm" / "out"), backend="ray")
+        warm.run(parse_graph(sweep_graph(2)))
+        ex = Executor(settings=Settings(home=home / "run", output_dir=home / "run" / "out"), backend="ray")
+        sent = RayBackend.tasks_sent
+        started = time.perf_counter()
+        result = ex.run(parse_graph(sweep_graph(items)))
+        assert result.ok, result.error
+        print(json.dumps({"s": time.perf_counter() - started, "tasks": RayBackend.tasks_sent - sent,
+                          "digest": digest_of(home / "run" / "out", items)}))
+    finally:
+        shutdown()
+
+
+def bench_cluster(items: int = 16) -> None:
+    """The sweep on a two-node cluster on this machine (token auth, 1 CPU per node), driven from a
+    separate process (a process joins one Ray only). Every Ray process started is ended by its id."""
+    import contextlib
+    import shutil
+    import signal
+
+    ray = Path(sys.executable).parent / "ray"
+    temp = tempfile.mkdtemp(prefix="nfray", dir="/tmp")
+    port = free_port()
+    env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": os.urandom(24).hex(),
+           "RAY_USAGE_STATS_ENABLED": "0", "PYTHONPATH": str(REPO)}
+    common = ["--num-cpus", "1", "--temp-dir", temp, "--block"]
+    procs = [subprocess.Popen([str(ray), "start", "--head", "--port", str(port), "--include-dashboard=false", *common],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)]
+    try:
+        time.sleep(5)
+        procs.append(subprocess.Popen([str(ray), "start", "--address", f"127.0.0.1:{port}", *common], env=env,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
+        time.sleep(10)
+        done = subprocess.run([sys.executable, __file__, "--ray-sweep", f"127.0.0.1:{port}", "--items", str(items)],
+                              env=env, capture_output=True, text=True, timeout=600)
+        if done.returncode != 0:
+            row(f"{items}-item sweep on a two-node cluster", "failed", done.stderr.strip().splitlines()[-1][:150])
+            return
+        got = json.loads(done.stdout.strip().splitlines()[-1])
+        local_s, local_digest = SWEEP.get("local", (float("nan"), ""))
+        row(f"{items}-item hello_image sweep: two-node cluster (1 CPU each)", f"{got['s']:.2f} s",
+            f"ratio {got['s'] / local_s:.2f}x the local backend; {got['tasks']} Ray tasks "
+            f"({(got['s'] - local_s) / max(1, got['tasks']) * 1e3:.0f} ms each); files identical: {got['digest'] == local_digest}")
+    finally:
+        for proc in procs:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+        time.sleep(1)
+        for entry in Path("/proc").iterdir():  # Ray daemons that left the process group: by our folder
+            if entry.name.isdigit():
+                with contextlib.suppress(OSError):
+                    if temp.encode() in (entry / "cmdline").read_bytes():
+                        os.kill(int(entry.name), signal.SIGKILL)
+        shutil.rmtree(temp, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--jobs", type=int, default=50, help="cached jobs timed for the API overhead")
+    parser.add_argument("--jobs", type=int, default=10, help="jobs timed per row of the per-job table")
     parser.add_argument("--nodes", type=int, default=100, help="length of the Ray chains")
     parser.add_argument("--skip-ray", action="store_true")
     parser.add_argument("--skip-serve", action="store_true")
+    parser.add_argument("--skip-cluster", action="store_true")
+    parser.add_argument("--ray-sweep", metavar="ADDRESS", help=argparse.SUPPRESS)  # the cluster's driver
+    parser.add_argument("--items", type=int, default=16, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.ray_sweep:
+        ray_sweep_in_this_process(args.ray_sweep, args.items)
+        return
     if not args.skip_serve:
         bench_serve(args.jobs)
     if not args.skip_ray:
         bench_ray(args.nodes)
+        if not args.skip_cluster:
+            bench_cluster()
     load = os.getloadavg()
     row("load average (1, 5, 15 min) at the end", " / ".join(f"{x:.1f}" for x in load))
     width = max(len(r[0]) for r in ROWS)

@@ -33,7 +33,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, List  # List: inside JobQueue, "list" is its method
 
 from .files import pid_alive
 
@@ -57,13 +57,22 @@ CREATE TABLE IF NOT EXISTS jobs (
     outputs TEXT,
     pid INTEGER,
     host TEXT,
-    owner TEXT
+    owner TEXT,
+    events TEXT,
+    priority INTEGER NOT NULL DEFAULT 0,
+    client TEXT,
+    idempotency_key TEXT,
+    graph_name TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_by_created ON jobs (created DESC);
 """
 _INDEXES = "CREATE INDEX IF NOT EXISTS jobs_queued_by_owner ON jobs (status, owner, position)"
+# columns added since the first version: (name, declaration)
+_ADDED_COLUMNS = (("owner", "TEXT"), ("events", "TEXT"), ("priority", "INTEGER NOT NULL DEFAULT 0"),
+                  ("client", "TEXT"), ("idempotency_key", "TEXT"), ("graph_name", "TEXT"))
 _MINE = "(owner = ? OR owner IS NULL)"  # a job of this queue, or one written before owners existed
-_COLUMNS = "id, position, created, started, finished, status, source, title, error, outputs, owner"
+_COLUMNS = ("id, position, created, started, finished, status, source, title, error, outputs, owner, priority, client, "
+            "graph_name")
 
 
 def default_concurrency() -> int:
@@ -88,9 +97,11 @@ class JobQueue:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
-        if "owner" not in {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}:
-            with contextlib.suppress(sqlite3.OperationalError):  # another process added it first
-                self._db.execute("ALTER TABLE jobs ADD COLUMN owner TEXT")
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}
+        for name, declaration in _ADDED_COLUMNS:
+            if name not in columns:
+                with contextlib.suppress(sqlite3.OperationalError):  # another process added it first
+                    self._db.execute(f"ALTER TABLE jobs ADD COLUMN {name} {declaration}")
         self._db.execute(_INDEXES)
         self._lock = threading.Lock()
         self._host = socket.gethostname()
@@ -110,25 +121,43 @@ class JobQueue:
 
     # --- adding and claiming -------------------------------------------------------------------------
 
-    def enqueue(self, request: dict[str, Any], *, source: str = "api", title: str = "") -> str:
-        """Add a job at the end of the queue; returns its id."""
+    def enqueue(self, request: dict[str, Any], *, source: str = "api", title: str = "", priority: int = 0,
+                client: str | None = None, idempotency_key: str | None = None, graph_name: str | None = None) -> str:
+        """Add a job at the end of the queue (before queued jobs of a lower ``priority``); returns its id.
+        ``client``: who asked (per-client tokens); ``idempotency_key``: a key this client gave before
+        returns the job it made then, and nothing is added."""
         job_id = uuid.uuid4().hex[:12]
         text = json.dumps(request, default=str, ensure_ascii=False)
         with self._transaction():
+            if idempotency_key is not None:
+                found = self._idempotent(idempotency_key, client)
+                if found is not None:
+                    return found
             (last,) = self._db.execute("SELECT COALESCE(MAX(position), 0) FROM jobs").fetchone()
             self._db.execute(
-                "INSERT INTO jobs (id, position, created, status, source, title, request, owner) "
-                "VALUES (?, ?, ?, 'queued', ?, ?, ?, ?)",
-                (job_id, last + 1, time.time(), source, title, text, self.owner),
+                "INSERT INTO jobs (id, position, created, status, source, title, request, owner, priority, client, "
+                "idempotency_key, graph_name) VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?)",
+                (job_id, last + 1, time.time(), source, title, text, self.owner, int(priority), client,
+                 idempotency_key, graph_name),
             )
         self._notify()
         return job_id
+
+    def find_idempotent(self, key: str, client: str | None = None) -> str | None:
+        """The job a client made with this idempotency key, if any."""
+        with self._lock:
+            return self._idempotent(key, client)
+
+    def _idempotent(self, key: str, client: str | None) -> str | None:
+        row = self._db.execute("SELECT id FROM jobs WHERE idempotency_key = ? AND client IS ? AND owner = ?",
+                               (key, client, self.owner)).fetchone()
+        return row[0] if row else None
 
     def claim(self) -> dict[str, Any] | None:
         """Take the first queued job of this queue and mark it running by this process (one transaction)."""
         with self._transaction():
             row = self._db.execute(
-                f"SELECT id, request FROM jobs WHERE status = 'queued' AND {_MINE} ORDER BY position, created LIMIT 1",
+                f"SELECT id, request FROM jobs WHERE status = 'queued' AND {_MINE} ORDER BY priority DESC, position, created LIMIT 1",
                 (self.owner,),
             ).fetchone()
             if row is None:
@@ -141,13 +170,27 @@ class JobQueue:
         self._notify()
         return {"id": row[0], "request": json.loads(row[1])}
 
-    def finish(self, job_id: str, status: str, *, error: Any = None, outputs: list | None = None) -> None:
+    def finish(self, job_id: str, status: str, *, error: Any = None, outputs: list | None = None,
+               events: list | None = None) -> None:
+        """Record how a job ended; ``events``: its (compacted) events, kept for replay after a restart."""
         with self._lock:
             self._db.execute(
-                "UPDATE jobs SET status = ?, finished = ?, error = ?, outputs = ? WHERE id = ?",
+                "UPDATE jobs SET status = ?, finished = ?, error = ?, outputs = ?, events = ? WHERE id = ?",
                 (status, time.time(), json.dumps(error) if error is not None else None,
-                 json.dumps(outputs or [], default=str), job_id),
+                 json.dumps(outputs or [], default=str),
+                 json.dumps(events, default=str) if events is not None else None, job_id),
             )
+            self._mine.discard(job_id)
+        self._notify()
+
+    def requeue(self, job_id: str) -> None:
+        """A job this server stopped because it is shutting down: ``interrupted`` now, and queued again
+        (in its place) when a server opens this queue next."""
+        note = {"message": "interrupted: the server stopped while this job ran; it runs again when the server starts",
+                "requeue": True}
+        with self._lock:
+            self._db.execute("UPDATE jobs SET status = 'interrupted', finished = ?, error = ? WHERE id = ?",
+                             (time.time(), json.dumps(note), job_id))
             self._mine.discard(job_id)
         self._notify()
 
@@ -180,6 +223,12 @@ class JobQueue:
         self._notify()
         return True
 
+    def events_of(self, job_id: str) -> list[dict[str, Any]] | None:
+        """The events kept for a finished job (None when none were kept)."""
+        with self._lock:
+            row = self._db.execute("SELECT events FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return json.loads(row[0]) if row and row[0] else None
+
     def request_of(self, job_id: str) -> dict[str, Any] | None:
         with self._lock:
             row = self._db.execute("SELECT request FROM jobs WHERE id = ?", (job_id,)).fetchone()
@@ -204,10 +253,48 @@ class JobQueue:
             rows = self._db.execute(
                 f"SELECT {_COLUMNS} FROM jobs {where} ORDER BY "
                 "CASE status WHEN 'running' THEN 0 WHEN 'queued' THEN 1 ELSE 2 END, "
+                "CASE WHEN status = 'queued' THEN -priority ELSE 0 END, "
                 "CASE WHEN status IN ('running', 'queued') THEN position ELSE -created END LIMIT ?",
                 (*args, limit),
             ).fetchall()
         return [_job(row) for row in rows]
+
+    def page(self, *, status: str | None = None, graph: str | None = None, client: str | None = None,
+             limit: int = 50, cursor: str | None = None) -> tuple[List[dict[str, Any]], str | None]:
+        """This queue's jobs, newest first, ``limit`` at a time; ``cursor`` (from the page before)
+        continues after it. Returns the jobs and the cursor of the next page (None on the last)."""
+        limit = max(1, min(int(limit), 1000))
+        where: List[str] = [_MINE]
+        args: List[Any] = [self.owner]
+        for column, value in (("status", status), ("graph_name", graph), ("client", client)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                args.append(value)
+        if cursor:
+            created, _, after = cursor.partition("_")
+            where.append("(created < ? OR (created = ? AND id < ?))")
+            args += [float(created), float(created), after]
+        with self._lock:
+            rows = self._db.execute(f"SELECT {_COLUMNS} FROM jobs WHERE {' AND '.join(where)} "
+                                    "ORDER BY created DESC, id DESC LIMIT ?", (*args, limit + 1)).fetchall()
+        jobs = [_job(row) for row in rows[:limit]]
+        more = len(rows) > limit
+        return jobs, (f"{jobs[-1]['created']!r}_{jobs[-1]['id']}" if more else None)
+
+    def delete(self, job_id: str) -> bool:
+        """Forget a finished job (False when it is queued, running or unknown)."""
+        with self._lock:
+            gone = self._db.execute(f"DELETE FROM jobs WHERE id = ? AND status IN {FINISHED}", (job_id,)).rowcount
+        return bool(gone)
+
+    def expired(self, *, keep: int, max_age_s: float | None) -> List[str]:
+        """Finished jobs of this queue beyond the newest ``keep`` (0: no limit) or older than ``max_age_s``."""
+        with self._lock:
+            rows = self._db.execute(f"SELECT id, finished FROM jobs WHERE {_MINE} AND status IN {FINISHED} "
+                                    "ORDER BY finished DESC", (self.owner,)).fetchall()
+        now = time.time()
+        return [job_id for index, (job_id, finished) in enumerate(rows)
+                if (keep and index >= keep) or (max_age_s is not None and now - (finished or now) > max_age_s)]
 
     def counts(self) -> dict[str, int]:
         """How many of this queue's jobs are in each status."""
@@ -231,6 +318,13 @@ class JobQueue:
                     "UPDATE jobs SET status = 'interrupted', finished = ?, error = ? WHERE id = ? AND status = 'running'",
                     (time.time(), json.dumps({"message": "the server stopped while this job ran"}), job_id),
                 )
+            # jobs a graceful stop of this queue's server interrupted run again
+            stopped = self._db.execute(
+                "SELECT id, error FROM jobs WHERE status = 'interrupted' AND owner = ?", (self.owner,)).fetchall()
+            for job_id, error in stopped:
+                if (_loads(error) or {}).get("requeue"):
+                    self._db.execute("UPDATE jobs SET status = 'queued', started = NULL, finished = NULL, pid = NULL, "
+                                     "error = NULL WHERE id = ? AND status = 'interrupted'", (job_id,))
         return len(gone)
 
     @contextlib.contextmanager
@@ -255,14 +349,19 @@ class JobQueue:
 class JobWorker:
     """Runs queued jobs, ``concurrency`` at a time, each through ``run(job, cancel_event)``.
 
-    ``run`` returns ``(status, error, outputs)``. ``cancel(job_id)`` stops a running job (its
-    cancel event is set) or cancels a queued one.
+    ``run`` returns ``(status, error, outputs)``, or ``(status, error, outputs, events)`` to keep the
+    job's events with its record. ``finished(job_id, status, error, outputs)`` is called once that
+    record is written (what a client is told then agrees with what it reads). ``cancel(job_id)``
+    stops a running job (its cancel event is set) or cancels a queued one. A job stopped because the
+    worker stops (the server shutting down) is put back in the queue, marked as interrupted once.
     """
 
-    def __init__(self, queue: JobQueue, run: Callable[[dict[str, Any], threading.Event], tuple[str, Any, list]],
-                 concurrency: int | None = None):
+    def __init__(self, queue: JobQueue, run: Callable[[dict[str, Any], threading.Event], tuple],
+                 concurrency: int | None = None, finished: Callable[[str, str, Any, list], None] | None = None):
         self.queue = queue
         self.run = run
+        self.finished = finished
+        self._user_cancels: set[str] = set()
         self.concurrency = concurrency or default_concurrency()
         self.running: dict[str, threading.Event] = {}
         self._stop = threading.Event()
@@ -291,9 +390,13 @@ class JobWorker:
     def cancel(self, job_id: str) -> bool:
         event = self.running.get(job_id)
         if event is not None:
+            self._user_cancels.add(job_id)
             event.set()
             return True
         return self.queue.cancel(job_id)
+
+    def _cancelled_by_user(self, job_id: str) -> bool:
+        return job_id in self._user_cancels
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -307,17 +410,33 @@ class JobWorker:
                         self.queue.changed.wait(1.0)
                 continue
             cancel = self.running[job["id"]] = threading.Event()
+            events = None
             try:
-                status, error, outputs = self.run(job, cancel)
+                status, error, outputs, *rest = self.run(job, cancel)
+                events = rest[0] if rest else None
             except Exception as exc:  # the engine failing outside a node: the job fails, the worker lives
                 status, error, outputs = "error", {"message": f"{type(exc).__name__}: {exc}"}, []
             finally:
                 self.running.pop(job["id"], None)
-            self.queue.finish(job["id"], status, error=error, outputs=outputs)
+            if status == "cancelled" and self._stop.is_set() and not self._cancelled_by_user(job["id"]):
+                # the server is stopping (SIGTERM, Ctrl-C), not a user's cancel: the job runs again
+                # when a server opens this queue next
+                self.queue.requeue(job["id"])
+                continue
+            self.queue.finish(job["id"], status, error=error, outputs=outputs, events=events)
+            if self.finished is not None:
+                self.finished(job["id"], status, error, outputs)
+
+
+def _loads(text: str | None) -> Any:
+    try:
+        return json.loads(text) if text else None
+    except ValueError:
+        return None
 
 
 def _job(row: tuple) -> dict[str, Any]:
-    job_id, position, created, started, finished, status, source, title, error, outputs, owner = row
+    job_id, position, created, started, finished, status, source, title, error, outputs, owner, priority, client, graph_name = row
     return {
         "id": job_id,
         "status": status,
@@ -329,4 +448,7 @@ def _job(row: tuple) -> dict[str, Any]:
         "error": json.loads(error) if error else None,
         "outputs": json.loads(outputs) if outputs else [],
         "owner": owner or "",
+        "priority": priority or 0,
+        "client": client,
+        "graph": graph_name,
     }

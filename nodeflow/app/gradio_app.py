@@ -11,7 +11,10 @@ writes into its own output folder, so two users never overwrite each other's fil
 
 from __future__ import annotations
 
+import inspect
 import json
+import keyword
+import re
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -165,10 +168,32 @@ def _file_kind_of_node(params: dict[str, Any], spec: Any) -> str:
 # --- the Gradio form ----------------------------------------------------------------------------
 
 
+def api_names(fields: list[PublishedInput]) -> list[str]:
+    """A Python name per field for the API (``caption.text`` -> ``caption_text``), each different."""
+    names: list[str] = []
+    for item in fields:
+        name = re.sub(r"\W", "_", f"{item.node}_{item.param}").strip("_") or "value"
+        name = name if not name[0].isdigit() and not keyword.iskeyword(name) else f"p_{name}"
+        while name in names:
+            name += "_"
+        names.append(name)
+    return names
+
+
+def form_label(item: PublishedInput) -> str:
+    """The field's label: a label of the graph file as written; the made-up ``node · param`` with
+    words in place of ids (``blend · alpha`` -> ``Blend · alpha``, ``noise_2`` -> ``Noise 2``)."""
+    made_up = f"{item.node} · {item.param}"
+    if item.label != made_up:
+        return item.label
+    words = item.node.replace("_", " ").replace("-", " ").strip() or item.node
+    return f"{words[:1].upper()}{words[1:]} · {item.param.replace('_', ' ')}"
+
+
 def _component(item: PublishedInput, default: Any) -> Any:
     import gradio as gr
 
-    spec, kind, label = item.spec, field_kind(item), item.label
+    spec, kind, label = item.spec, field_kind(item), form_label(item)
     info = spec.description or None
     if kind == "image":
         return gr.Image(label=label, type="filepath", sources=["upload", "clipboard"])
@@ -230,6 +255,11 @@ def build_blocks(app: PublishedApp) -> Any:
         except RuntimeError as exc:
             raise gr.Error(str(exc)) from None
         return shown[0] if len(shown) == 1 else tuple(shown)
+
+    # gradio_client's view_api() names the parameters after the function's: the params' own names
+    run.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD) for name in api_names(app.fields)]
+        + [inspect.Parameter("progress", inspect.Parameter.KEYWORD_ONLY, default=gr.Progress())])
 
     with gr.Blocks(title=app.title) as blocks:
         gr.Markdown(f"## {app.title}\n\n{app.description}".strip())

@@ -48,6 +48,14 @@ class EventLog:
         self._cond = threading.Condition()
         self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future]] = []
 
+    @classmethod
+    def of(cls, events: list[dict[str, Any]]) -> "EventLog":
+        """A log holding events kept from before (their numbers kept)."""
+        log = cls()
+        log._events = list(events)
+        log._seq = max((int(e.get("seq") or 0) for e in events), default=0)
+        return log
+
     def start_run(self, keep: Iterable[str] = ()) -> None:
         """A run starts: forget the events of earlier runs, except those of the runs in ``keep``
         (jobs still running beside it)."""
@@ -130,8 +138,14 @@ class RunManager:
         concurrency: int | None = None,
         output_dir: Callable[[str], Path] | None = None,
         owner: str | None = None,
+        urls: Callable[[str, str], str | None] | None = None,
+        public_outputs: Callable[[str, list], list] | None = None,
+        keep_events: bool = False,
     ):
-        """``owner``: the queue's name (``nodeflow.jobs.owner_name``); this manager runs only its jobs."""
+        """``owner``: the queue's name (``nodeflow.jobs.owner_name``); this manager runs only its jobs.
+        ``urls(job_id, path)``: the URL a file of a job is served under (default: ``/files/ROOT/...``);
+        ``public_outputs(job_id, outputs)``: outputs as ``run_finished`` shows them; ``keep_events``:
+        keep each finished job's events with its record (``serve``), so they replay after a restart."""
         self.executor = executor
         self.roots = {name: Path(root) for name, root in file_roots.items()}
         self.log = EventLog()
@@ -142,7 +156,12 @@ class RunManager:
         self._logs: OrderedDict[str, EventLog] = OrderedDict()  # logs of finished jobs, the newest
         self._lock = threading.Lock()
         self._idle = threading.Condition()
-        self.worker = JobWorker(self.queue, self._run_job, concurrency)
+        self.urls = urls
+        self.public_outputs = public_outputs
+        self.keep_events = keep_events
+        self._finals: dict[str, dict[str, Any]] = {}  # job id -> its run_finished, until its record is written
+        self.finish_hooks: list[Callable[[str, dict[str, Any]], None]] = []  # (job id, run_finished) once written
+        self.worker = JobWorker(self.queue, self._run_job, concurrency, finished=self._job_finished)
         self.worker.start()  # after the assignment: a job pending from before may start at once
 
     # --- runs --------------------------------------------------------------------------------------
@@ -160,19 +179,31 @@ class RunManager:
         sweeps: Iterable[str] = (),
         source: str = "editor",
         policy: str | None = None,
+        priority: int = 0,
+        client: str | None = None,
+        idempotency_key: str | None = None,
+        graph_name: str | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> str:
         """Validate and plan now (raising GraphInvalid with every problem), then queue the run.
-        ``policy``: a policy file the graph must obey besides the data folder's (nodeflow.policy)."""
+        ``policy``: a policy file the graph must obey besides the data folder's (nodeflow.policy).
+        ``priority``, ``client``, ``idempotency_key``, ``graph_name``: kept with the job (nodeflow.jobs);
+        a key this client gave before returns that job. ``extra``: more fields kept in its request."""
+        if idempotency_key is not None:  # asked before: the same job, nothing new
+            found = self.queue.find_idempotent(idempotency_key, client)
+            if found is not None:
+                return found
         data = graph_to_dict(graph) if isinstance(graph, Graph) else graph
         parsed = graph if isinstance(graph, Graph) else parse_graph(data)
-        request = {"graph": data, "only": list(only or []), "set": list(overrides), "sweep": list(sweeps)}
+        request = {"graph": data, "only": list(only or []), "set": list(overrides), "sweep": list(sweeps), **(extra or {})}
         if policy:
             request["policy"] = str(policy)
         plan = self._prepare(parsed, request)
         title = str(((data or {}).get("meta") or {}).get("title") or "") if isinstance(data, dict) else ""
-        job_id = self.queue.enqueue(request, source=source, title=title)
+        job_id = self.queue.enqueue(request, source=source, title=title, priority=priority, client=client,
+                                    idempotency_key=idempotency_key, graph_name=graph_name)
         with self._lock:
-            self._plans[job_id] = plan
+            self._plans.setdefault(job_id, plan)  # (a key given twice at once: the first one's plan)
             self._pending.setdefault(job_id, EventLog())  # a stream opened now waits on it, not by polling
         return job_id
 
@@ -186,15 +217,19 @@ class RunManager:
             sweeps=request.get("sweep") or [], policy=request.get("policy"),
         )
 
-    def _run_job(self, job: dict[str, Any], cancel: threading.Event) -> tuple[str, Any, list]:
+    def _run_job(self, job: dict[str, Any], cancel: threading.Event) -> tuple[str, Any, list, list | None]:
         job_id = job["id"]
         with self._lock:
             plan = self._plans.pop(job_id, None)
             log = self._pending.setdefault(job_id, EventLog())
         self.log.start_run(keep=list(self.worker.running))  # jobs running beside this one keep their events
+        held: list[dict[str, Any]] = []
 
         def on_event(event: dict[str, Any]) -> None:
             event = self._with_urls(event)
+            if event["event"] == "run_finished":  # sent once the job's record is written (_job_finished)
+                held.append(event)
+                return
             self.log.append(event)
             log.append(event)
 
@@ -204,24 +239,50 @@ class RunManager:
                 plan = self._prepare(parse_graph(request.get("graph")), request)
             result = self.executor.run_plan(plan, on_event=on_event, cancel=cancel, run_id=job_id, source=job.get("source") or "editor",
                                             output_dir=self.output_dir(job_id) if self.output_dir else None)
+            error: dict[str, Any] | None = None
+            if result.error is not None:
+                error = {"node": result.error.node, "type": result.error.type, "message": result.error.message,
+                         "item": result.error.item}
+            status, outputs = result.status, self.outputs_of(result)
         except GraphInvalid as invalid:
             problems = [p.to_json() for p in invalid.problems]
-            on_event({"event": "run_finished", "run": job_id, "t": time.time(), "status": "error", "duration_s": 0})
-            return "error", {"message": "the graph no longer validates", "problems": problems}, []
+            error = {"message": "the graph no longer validates", "problems": problems}
+            status, outputs = "error", []
         except Exception as exc:  # the engine failing outside a node: say so instead of hanging
             on_event({"event": "node_error", "run": job_id, "t": time.time(), "node": None, "message": f"{type(exc).__name__}: {exc}"})
-            on_event({"event": "run_finished", "run": job_id, "t": time.time(), "status": "error", "duration_s": 0})
-            return "error", {"message": f"{type(exc).__name__}: {exc}"}, []
+            status, error, outputs = "error", {"message": f"{type(exc).__name__}: {exc}"}, []
         finally:
             log.compact()  # a finished job's kept log: what it showed, not every progress tick
             self._keep_log(job_id)
             with self._idle:
                 self._idle.notify_all()
-        error = None
-        if result.error is not None:
-            error = {"node": result.error.node, "type": result.error.type, "message": result.error.message,
-                     "item": result.error.item}
-        return result.status, error, self.outputs_of(result)
+        final = {**(held[-1] if held else {"event": "run_finished", "run": job_id, "t": time.time(), "duration_s": 0}),
+                 **self.final_fields(job_id, status, error, outputs)}
+        with self._lock:
+            self._finals[job_id] = final
+        kept = None
+        if self.keep_events:  # with the record, for replay after a restart or once this log is dropped
+            kept = [*log.snapshot(), {**final, "seq": log.last_seq + 1}]
+        return status, error, outputs, kept
+
+    def final_fields(self, job_id: str, status: str, error: Any, outputs: list[dict[str, Any]]) -> dict[str, Any]:
+        """What ``run_finished`` says of how the job ended: status, error and outputs (as the API shows them)."""
+        shown = self.public_outputs(job_id, outputs) if self.public_outputs is not None else outputs
+        return {"status": status, "error": error, "outputs": shown}
+
+    def _job_finished(self, job_id: str, status: str, error: Any, outputs: list) -> None:
+        """The job's record is written: now its ``run_finished`` goes out, and a GET agrees with it."""
+        with self._lock:
+            final = self._finals.pop(job_id, None)
+        if final is None:
+            final = {"event": "run_finished", "run": job_id, "t": time.time(), "duration_s": 0,
+                     **self.final_fields(job_id, status, error, outputs)}
+        self.log.append(final)
+        log = self.events_of(job_id)
+        if log is not None:
+            log.append(final)
+        for hook in list(self.finish_hooks):
+            hook(job_id, final)
 
     def outputs_of(self, result: RunResult) -> list[dict[str, Any]]:
         """What a job made, for the queue and ``serve``: node, name, kind, and a path and url for files."""
@@ -231,7 +292,7 @@ class RunManager:
                 entry: dict[str, Any] = {"node": node_id, "name": name}
                 if isinstance(value, os.PathLike):
                     path = os.fspath(value)
-                    entry.update(kind=artifact_kind(path), path=path, url=self.url_for(path))
+                    entry.update(kind=artifact_kind(path), path=path, url=self.url_for(path, result.run_id))
                 elif isinstance(value, (str, int, float, bool)):
                     entry.update(kind="value", value=value if not isinstance(value, str) else value[:2000])
                 else:
@@ -252,23 +313,21 @@ class RunManager:
         """Stop a job (running: at its next safe point; queued: it will not run), or every running
         job when no id is given. False when there was nothing to stop."""
         if job_id is not None:
-            running = self.worker.running.get(job_id)
-            if running is not None:
-                running.set()
-                return True
+            if job_id in self.worker.running:
+                return self.worker.cancel(job_id)  # a user's cancel (a server stopping re-queues instead)
             if not self.queue.cancel(job_id):
                 return False
             with self._lock:
                 self._plans.pop(job_id, None)  # it never runs: nor is its plan needed
             log = self.events_of(job_id)  # it never runs: its event stream ends here
             if log is not None:
-                log.append({"event": "run_finished", "run": job_id, "t": time.time(), "status": "cancelled", "duration_s": 0})
+                log.append({"event": "run_finished", "run": job_id, "t": time.time(), "duration_s": 0,
+                            **self.final_fields(job_id, "cancelled", None, [])})
             self._keep_log(job_id)
             return True
         stopped = False
-        for cancel in list(self.worker.running.values()):
-            cancel.set()
-            stopped = True
+        for running in list(self.worker.running):
+            stopped = self.worker.cancel(running) or stopped
         return stopped
 
     def rerun(self, job_id: str) -> str | None:
@@ -299,9 +358,38 @@ class RunManager:
         return status if status in ("ok", "error", "cancelled") else "error"
 
     def events_of(self, job_id: str) -> EventLog | None:
-        """The kept events of one job (the newest jobs only)."""
+        """The kept events of one job: in memory for the newest jobs; with ``keep_events``, any
+        finished job's from its record (after a restart too)."""
         with self._lock:
-            return self._pending.get(job_id) or self._logs.get(job_id)
+            found = self._pending.get(job_id) or self._logs.get(job_id)
+        if found is not None or not self.keep_events:
+            return found
+        stored = self.queue.events_of(job_id)
+        if not stored:
+            return None
+        log = EventLog.of(stored)
+        with self._lock:
+            self._logs[job_id] = log
+            while len(self._logs) > KEPT_JOB_LOGS:
+                self._logs.popitem(last=False)
+        return log
+
+    def final_event(self, job_id: str) -> dict[str, Any] | None:
+        """A ``run_finished`` made from a finished job's record (None while it is queued or running):
+        what a stream ends with when the job's own events are not kept."""
+        job = self.queue.get(job_id) or {}
+        status = job.get("status")
+        if status in (None, "queued", "running"):
+            return None
+        if status not in ("ok", "error", "cancelled"):
+            status = "error"
+        return {"event": "run_finished", "run": job_id, "t": job.get("finished") or time.time(), "duration_s": 0,
+                **self.final_fields(job_id, status, job.get("error"), job.get("outputs") or [])}
+
+    def forget(self, job_id: str) -> None:
+        """Drop a deleted job's kept events."""
+        with self._lock:
+            self._logs.pop(job_id, None)
 
     def close(self) -> None:
         self.worker.stop()
@@ -311,19 +399,21 @@ class RunManager:
     def _with_urls(self, event: dict[str, Any]) -> dict[str, Any]:
         event = dict(event)
         if event["event"] == "preview" and event.get("path"):
-            event["url"] = self.url_for(event["path"])
+            event["url"] = self.url_for(event["path"], event.get("run"))
         elif event["event"] == "node_finished":
             urls = {}
             for name, summary in (event.get("outputs") or {}).items():
-                url = self.url_for(summary) if isinstance(summary, str) and summary.startswith("/") else None
+                url = self.url_for(summary, event.get("run")) if isinstance(summary, str) and summary.startswith("/") else None
                 if url:
                     urls[name] = url
             if urls:
                 event["urls"] = urls
         return event
 
-    def url_for(self, path: str) -> str | None:
+    def url_for(self, path: str, job_id: str | None = None) -> str | None:
         """The URL the app serves a file under, when it lies in a served folder; else None."""
+        if self.urls is not None and job_id:
+            return self.urls(job_id, path)
         for name, root in self.roots.items():
             try:
                 resolved = resolve_inside(path, [root])

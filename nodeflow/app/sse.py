@@ -39,11 +39,12 @@ async def event_stream(
     seq: int = 0,
     *,
     job: str | None = None,
-    ended: Callable[[], str | None] | None = None,
+    ended: Callable[[], str | dict[str, Any] | None] | None = None,
     named: bool = False,
 ) -> AsyncIterator[str]:
     """The events of ``log()`` numbered after ``seq``, as they come. For one job's stream give ``job``
-    and ``ended`` (its final status once the queue says it finished, else None): the stream then
+    and ``ended`` (its final status, or its whole ``run_finished`` event, once the queue says it
+    finished, else None): the stream then
     ends after the job's ``run_finished``. Without them (the editor's live view) it never ends."""
     yield "retry: 1000\n\n"
     quiet_since = time.monotonic()
@@ -73,8 +74,8 @@ async def event_stream(
             current = log()
             if current is not None and current.last_seq > seq:  # its events came while we looked
                 continue
-            yield frame({"event": "run_finished", "run": job, "t": time.time(), "status": status, "seq": seq + 1},
-                        named=named)
+            final = status if isinstance(status, dict) else {"event": "run_finished", "run": job, "t": time.time(), "status": status}
+            yield frame({**final, "seq": seq + 1}, named=named)
             return
         if time.monotonic() - quiet_since >= KEEP_ALIVE_S:
             quiet_since = time.monotonic()

@@ -26,6 +26,7 @@ class RayBackend:
     """Runs tasks on Ray. Made for each run (cheap: the connection and actors live per process)."""
 
     name = "ray"
+    tasks_sent = 0  # Ray tasks and actor calls this process has sent for nodes (for bench/serve.py)
 
     def __init__(self, address: str | None = None, max_in_flight: int | None = None, fuse: bool | None = None):
         import os
@@ -43,8 +44,10 @@ class RayBackend:
         self._env: TaskEnv | None = None
         self._here: list[TaskResult] = []  # fused tasks, run in the driver
         # light nodes that only pass small values (numbers, text) run in the driver: a Ray round trip
-        # costs about a millisecond, more than such a node (NODEFLOW_RAY_FUSE=0 sends them to Ray too)
+        # costs far more than such a node (NODEFLOW_RAY_FUSE=0 sends them to Ray too)
         self.fuse = fuse if fuse is not None else os.environ.get("NODEFLOW_RAY_FUSE", "1") != "0"
+        retries = os.environ.get("NODEFLOW_RAY_RETRIES", "2").strip()
+        self.retries = int(retries) if retries.isdigit() else 2
 
     # --- the backend interface -----------------------------------------------------------------
 
@@ -76,13 +79,17 @@ class RayBackend:
         else:
             from .ray_worker import run_light
 
-            options: dict[str, Any] = {"num_returns": 1 + len(spec.outputs), "max_retries": 0}
+            # a worker that dies (killed, out of memory) is tried again for nodes that only compute;
+            # an output node, which writes files, is not
+            retries = 0 if spec.output else self.retries
+            options: dict[str, Any] = {"num_returns": 1 + len(spec.outputs), "max_retries": retries}
             if task.holds == "cpu":
                 options["num_cpus"] = 1
             else:
                 options["num_cpus"] = 0.5
             meta, *refs = run_light.options(**options).remote(remote, env.settings, plan, self.events, inline_all, *args)
         self._pending[meta] = (task, env, refs, device)
+        RayBackend.tasks_sent += 1
 
     def collect(self, timeout: float | None = None) -> list[TaskResult]:
         from .ray_worker import result_from
@@ -182,17 +189,29 @@ class RayBackend:
                 actor.cancel.remote(run_id)
 
     def _died(self, task: Task, device: int | None, exc: Exception) -> TaskResult:
+        node = _named(task)
         if device is not None:
             forget_device(device)
-            what = f"the Ray device actor {device} running {task.node_id}"
+            what = f"the Ray device actor {device} running {node}"
         else:
-            what = f"the Ray worker running {task.node_id}"
+            registry = self._env.registry if self._env is not None else None
+            spec = task.spec or (registry.specs.get(task.node_type) if registry is not None else None)
+            tries = 1 if spec is None or spec.output else 1 + self.retries
+            what = f"the Ray worker running {node}" + (f" (tried {tries} times)" if tries > 1 else "")
         kind = type(exc).__name__
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else kind
         return TaskResult(task, status="error", message=f"{what} died or failed ({kind}): {detail}")
 
 
 SCALAR_TYPES = {"Int", "Float", "String", "Boolean"}
+
+
+def _named(task: Task) -> str:
+    """A task as a user finds it: the node, and its sweep item(s)."""
+    if task.batch:
+        items = [str(item) for item, _, _ in task.batch if item is not None]
+        return f"{task.node_id} (sweep items {', '.join(items)})" if items else task.node_id
+    return f"{task.node_id} (sweep item {task.item})" if task.item is not None else task.node_id
 
 
 def _fusable(task: Task, spec: Any) -> bool:

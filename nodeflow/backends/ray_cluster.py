@@ -35,17 +35,76 @@ def connect(address: str | None = None) -> None:
         address = address or os.environ.get("NODEFLOW_RAY_ADDRESS") or None
         if address not in (None, "auto", "local"):
             _check_reachable(address)
+            if not address.startswith("ray://") and _asks_for_a_token(address):
+                raise RayUnavailable(auth_message(address))
         options: dict[str, Any] = {"namespace": NAMESPACE, "log_to_driver": False}
         if address in (None, "local"):
+            # "local": a Ray of this process's own, even when RAY_ADDRESS is set or a `ray start`
+            # cluster runs on this machine (ray.init() would join those)
             cpus = os.environ.get("NODEFLOW_RAY_CPUS", "")
-            options.update(include_dashboard=False, num_cpus=int(cpus) if cpus.isdigit() else None)
+            options.update(address="local", include_dashboard=False, num_cpus=int(cpus) if cpus.isdigit() else None)
         else:
             options["address"] = address
         try:
             ray.init(**options)
-        except (ConnectionError, RuntimeError, ValueError, TimeoutError) as exc:
-            raise RayUnavailable(f"cannot reach the Ray cluster at {address}: {exc}") from None
+        except Exception as exc:  # noqa: BLE001 - Ray raises many kinds; each becomes one clear message
+            if _refused_for_auth(exc):
+                raise RayUnavailable(auth_message(address)) from None
+            if isinstance(exc, (ConnectionError, RuntimeError, ValueError, TimeoutError)):
+                raise RayUnavailable(f"cannot reach the Ray cluster at {address}: {exc}") from None
+            raise
         _state.clear()
+
+
+def auth_message(address: str | None) -> str:
+    """What to do when a cluster refuses this driver for authentication (Ray 2.60's token auth)."""
+    mode = os.environ.get("RAY_AUTH_MODE", "")
+    has_token = bool(os.environ.get("RAY_AUTH_TOKEN") or os.environ.get("RAY_AUTH_TOKEN_PATH")
+                     or os.path.exists(os.path.expanduser("~/.ray/auth_token")))
+    missing = [] if mode == "token" else [f"RAY_AUTH_MODE=token (it is {mode or 'unset'})"]
+    if not has_token:
+        missing.append("the cluster's token in RAY_AUTH_TOKEN (or a file named by RAY_AUTH_TOKEN_PATH)")
+    need = " and ".join(missing) or "the cluster's own token (the one given here is not it)"
+    return (f"the Ray cluster at {address} refused this driver: it asks for token authentication. Run nodeflow "
+            f"with {need}, as on every node of the cluster (`ray get-auth-token` on the head prints it)")
+
+
+def _token_configured() -> bool:
+    return os.environ.get("RAY_AUTH_MODE", "").lower() == "token" and bool(
+        os.environ.get("RAY_AUTH_TOKEN") or os.environ.get("RAY_AUTH_TOKEN_PATH")
+        or os.path.exists(os.path.expanduser("~/.ray/auth_token")))
+
+
+def _asks_for_a_token(address: str) -> bool:
+    """Whether the cluster's GCS refuses a call without a token while this driver has none set up.
+    (Ray itself retries such a refusal for about 20 s, then reports only that it cannot connect.)"""
+    if _token_configured():
+        return False
+    try:
+        import grpc
+        from ray.core.generated import gcs_service_pb2, gcs_service_pb2_grpc
+    except ImportError:
+        return False
+    channel = grpc.insecure_channel(address)
+    try:
+        stub = gcs_service_pb2_grpc.NodeInfoGcsServiceStub(channel)
+        stub.GetClusterId(gcs_service_pb2.GetClusterIdRequest(), timeout=5)  # type: ignore[attr-defined]
+    except grpc.RpcError as exc:
+        return exc.code() == grpc.StatusCode.UNAUTHENTICATED
+    except Exception:  # noqa: BLE001 - a probe only: ray.init says what else is wrong
+        return False
+    finally:
+        channel.close()
+    return False
+
+
+def _refused_for_auth(exc: BaseException) -> bool:
+    try:
+        from ray.exceptions import AuthenticationError
+    except ImportError:  # an older Ray: no token auth
+        return False
+    text = str(getattr(exc, "message", "") or exc).lower()
+    return isinstance(exc, AuthenticationError) or "unauthenticated" in text or "authentication token" in text
 
 
 def _check_reachable(address: str) -> None:

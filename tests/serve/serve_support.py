@@ -72,3 +72,24 @@ def run_cli(args: list[str], home: Path, timeout: float = 120) -> subprocess.Com
     env = {**os.environ, "NODEFLOW_HOME": str(home), "NODEFLOW_OUTPUT": str(home / "out")}
     return subprocess.run([sys.executable, "-m", "nodeflow", *args], cwd=REPO, env=env, capture_output=True,
                           text=True, timeout=timeout)
+
+
+def sse_events(http: httpx.Client, path: str, *, headers: dict[str, str] | None = None, timeout: float = 120):
+    """The data of each server-sent event of ``path``, as dicts, as they come (a generator)."""
+    import json
+
+    with http.stream("GET", path, headers=headers, timeout=timeout) as response:
+        assert response.status_code == 200, response.read()
+        assert response.headers["content-type"].startswith("text/event-stream")
+        for line in response.iter_lines():
+            if line.startswith("data: "):
+                yield json.loads(line[6:])
+
+
+def tiny_image_graph(seed: int = 0, watermark: str = "none") -> dict:
+    """A quick image graph: a 64x64 noise picture saved as a PNG (no watermark: each job is fast)."""
+    return {"nodeflow": 1, "meta": {"title": "Tiny"}, "nodes": {
+        "noise": {"type": "image.new", "params": {"fill": "noise", "width": 64, "height": 64, "seed": seed}},
+        "save": {"type": "image.save", "inputs": {"image": ["noise", "image"]},
+                 "params": {"filename": "tiny.png", "overwrite": True, "watermark": watermark}},
+    }}

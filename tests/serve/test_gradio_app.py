@@ -50,7 +50,8 @@ def test_the_api_lists_one_run_endpoint_with_the_published_inputs_in_order(hello
 
     api = Client(hello_app.url + "/", verbose=False).view_api(return_format="dict", print_info=False)
     run = api["named_endpoints"]["/run"]
-    assert [p["label"] for p in run["parameters"]] == ["Caption · text", "Noise · seed", "blend · alpha"]
+    assert [p["label"] for p in run["parameters"]] == ["Caption · text", "Noise · seed", "Blend · alpha"]
+    assert [p["parameter_name"] for p in run["parameters"]] == ["caption_text", "noise_seed", "blend_alpha"]
     assert len(run["returns"]) == 1
 
 

@@ -1,9 +1,11 @@
 """Nodes for the Ray backend's tests: a slow node that holds the device (it runs in the device actor),
-and a chain link that adds one to a number (for per-node overhead)."""
+a chain link that adds one to a number (for per-node overhead), and a node that kills its worker once."""
 
+import os
 import time
+from pathlib import Path
 
-from nodeflow import Context, Param, node
+from nodeflow import Context, Image, Param, node
 
 
 @node("raytest.slow_device", category="Test", holds="device")
@@ -19,3 +21,14 @@ def slow_device(ctx: Context, *, steps: int = Param(200, min=1, max=10_000), del
 def add_one(value: int = 0, *, start: int = Param(0)) -> int:
     """value + 1 (start + 1 when nothing is linked)."""
     return (value or start) + 1
+
+
+@node("raytest.die_once", category="Test")
+def die_once(image: Image, *, marker: str = Param(""), seed: int = Param(0)) -> Image:
+    """Kills its own worker process the first time it runs for (marker, seed): a worker that dies
+    mid-sweep. Any later run returns the image unchanged."""
+    flag = Path(f"{marker}-{seed}")
+    if marker and not flag.exists():
+        flag.write_text("died once")
+        os._exit(1)
+    return image

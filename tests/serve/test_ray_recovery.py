@@ -1,0 +1,81 @@
+"""Issue 24 item 11 on a real local Ray: a worker that dies mid-sweep is tried again for a node that
+only computes; without retries the error names the node and its sweep item; and without --address
+nodeflow starts a Ray of its own even when RAY_ADDRESS points elsewhere."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from serve_support import REPO
+
+PACKS = Path(__file__).resolve().parent / "packs"  # raytest.die_once kills its worker the first time
+
+pytest.importorskip("ray")
+
+
+@pytest.fixture(scope="module")
+def ray_home(tmp_path_factory):
+    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
+    os.environ["NODEFLOW_PACKS"] = str(PACKS)  # before Ray starts: its workers load the test pack
+    os.environ["NODEFLOW_RAY_CPUS"] = "2"
+    from nodeflow.backends.ray_cluster import connect, shutdown
+
+    connect(None)
+    yield tmp_path_factory.mktemp("ray-recovery")
+    shutdown()
+    os.environ.pop("NODEFLOW_PACKS", None)
+
+
+def sweep_that_kills_workers(marker: Path) -> dict:
+    return {"nodeflow": 1, "nodes": {
+        "noise": {"type": "image.new", "params": {"fill": "noise", "width": 32, "height": 32}},
+        "die": {"type": "raytest.die_once", "inputs": {"image": ["noise", "image"]},
+                "params": {"marker": str(marker), "seed": {"sweep": [1, 2, 3]}}},
+        "save": {"type": "image.save", "inputs": {"image": ["die", "image"]},
+                 "params": {"filename": "kept.png", "overwrite": False, "watermark": "none"}},
+    }}
+
+
+def ray_executor(home: Path):
+    from nodeflow.executor import Executor
+    from nodeflow.registry import Registry
+    from nodeflow.settings import Settings
+
+    settings = Settings(home=home, output_dir=home / "out", extra_input_dirs=[], allow_cwd_inputs=False)
+    return Executor(Registry().load_all(extra_folders=[PACKS]), settings, backend="ray")
+
+
+def test_a_worker_dying_mid_sweep_is_retried(ray_home):
+    from nodeflow.graph import parse_graph
+
+    marker = ray_home / "retried"
+    result = ray_executor(ray_home).run(parse_graph(sweep_that_kills_workers(marker)))
+    assert result.ok, result.error
+    assert sorted(p.name for p in ray_home.glob("retried-*")) == ["retried-1", "retried-2", "retried-3"]  # each died once
+    assert len([k for k in result.outputs if k.startswith("save[")]) == 3
+
+
+def test_without_retries_the_error_names_the_node_and_its_item(ray_home, monkeypatch):
+    from nodeflow.graph import parse_graph
+
+    monkeypatch.setenv("NODEFLOW_RAY_RETRIES", "0")
+    result = ray_executor(ray_home).run(parse_graph(sweep_that_kills_workers(ray_home / "fatal")))
+    assert result.status == "error"
+    assert "the Ray worker running die (sweep item" in result.error.message and "died" in result.error.message
+
+
+def test_without_an_address_nodeflow_starts_its_own_ray_even_with_ray_address_set(tmp_path):
+    env_home = tmp_path
+    env = {**os.environ, "NODEFLOW_HOME": str(env_home), "NODEFLOW_OUTPUT": str(env_home / "out"),
+           "RAY_ADDRESS": "127.0.0.1:9", "NODEFLOW_RAY_CPUS": "1"}
+    env.pop("NODEFLOW_PACKS", None)
+    done = subprocess.run([sys.executable, "-m", "nodeflow", "run", str(REPO / "graphs" / "hello_image.json"),
+                           "--backend", "ray", "--set", "save.watermark=none"], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (env_home / "out" / "hello.png").is_file()
