@@ -15,7 +15,7 @@ import pytest
 from nodeflow.backends import Task, TaskEnv, TaskResult, run_task
 from nodeflow.events import EventLog
 from nodeflow.executor import Executor
-from nodeflow.listeners import RunListener
+from nodeflow.run_listener import RunListener
 from nodeflow.problems import GraphInvalid, Problem
 from nodeflow.validate import CHECKS, add_check, check_graph
 
