@@ -13,35 +13,13 @@ from typing import Any
 from .mapping_models import MODEL_MAPPINGS
 from .mapping_sampling import SAMPLING_MAPPINGS
 from .mapping_types import Mapping, Note
+from .mapping_values import SAMPLER_NAMES, SCHEDULER_NAMES, SEED_WIDGETS, is_control_value
+from .mapping_values import sampler_name as _sampler_name
+from .mapping_values import scheduler_name as _scheduler_name
+from .mapping_values import seed as _seed
 from .math_expression import math_expression
 
 __all__ = ["DERIVED_OUTPUTS", "MAPPINGS", "PRIMITIVES", "SAMPLER_NAMES", "SCHEDULER_NAMES", "Mapping", "is_control_value", "named_widgets"]
-
-SEED_MAX = 2**63 - 1
-CONTROL_VALUES = {"fixed", "increment", "decrement", "randomize"}
-# widgets followed by a "control after generate" value in the editor's format
-SEED_WIDGETS = ("seed", "noise_seed")
-
-# our sampler node takes ComfyUI's names; these are the ones it knows (see nodes/diffusion/schedulers.py)
-SAMPLER_NAMES = {
-    "euler", "euler_ancestral", "heun", "dpm_2", "dpm_2_ancestral", "lms", "dpmpp_2m", "dpmpp_2m_sde",
-    "dpmpp_3m_sde", "dpmpp_sde", "dpmpp_2s_ancestral", "ddim", "ddpm", "uni_pc", "uni_pc_bh2", "deis", "lcm",
-}
-SCHEDULER_NAMES = {"normal", "karras", "exponential", "beta", "sgm_uniform", "simple", "ddim_uniform"}
-# samplers ComfyUI has that we stand in for with the nearest one
-SAMPLER_FALLBACKS = {
-    "euler_cfg_pp": "euler", "euler_ancestral_cfg_pp": "euler_ancestral", "heunpp2": "heun", "dpm_fast": "dpmpp_2m",
-    "dpm_adaptive": "dpmpp_2m", "dpmpp_2s_ancestral_cfg_pp": "dpmpp_2s_ancestral", "dpmpp_sde_gpu": "dpmpp_sde",
-    "dpmpp_2m_sde_gpu": "dpmpp_2m_sde", "dpmpp_3m_sde_gpu": "dpmpp_3m_sde", "ipndm": "deis", "ipndm_v": "deis",
-    "res_multistep": "dpmpp_2m", "gradient_estimation": "euler", "er_sde": "dpmpp_2m_sde",
-}
-
-
-def is_control_value(value: Any) -> bool:
-    """Whether a widget value is a seed's "control after generate": a string in today's ComfyUI, a
-    boolean in older versions (which saved the widget as on/off)."""
-    return isinstance(value, bool) or (isinstance(value, str) and value in CONTROL_VALUES)
-
 
 def named_widgets(mapping: Mapping, values: list[Any]) -> dict[str, Any]:
     """Positional widget values of the editor's format, named by the mapping's widget order. Values
@@ -55,31 +33,6 @@ def named_widgets(mapping: Mapping, values: list[Any]) -> dict[str, Any]:
         if name in SEED_WIDGETS and queue and is_control_value(queue[0]):
             queue.pop(0)
     return named
-
-
-def _seed(value: Any, note: Note) -> int:
-    seed = int(value or 0)
-    if not 0 <= seed <= SEED_MAX:
-        note(f"seed {seed} is past our largest seed; using {seed % (SEED_MAX + 1)}")
-        seed %= SEED_MAX + 1
-    return seed
-
-
-def _sampler_name(value: Any, note: Note) -> str:
-    name = str(value)
-    if name in SAMPLER_NAMES:
-        return name
-    fallback = SAMPLER_FALLBACKS.get(name, "euler")
-    note(f"sampler {name!r} has no diffusers counterpart; using {fallback!r}")
-    return fallback
-
-
-def _scheduler_name(value: Any, note: Note) -> str:
-    name = str(value)
-    if name in SCHEDULER_NAMES:
-        return name
-    note(f"scheduler {name!r} has no diffusers counterpart; using 'normal'")
-    return "normal"
 
 
 def _sampler(values: dict[str, Any], note: Note) -> dict[str, Any]:

@@ -10,26 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from .mapping_types import Mapping, Note
+from .mapping_values import sampler_name as _sampler_name
+from .mapping_values import scheduler_name as _scheduler_name
+from .mapping_values import seed as _seed
 
 __all__ = ["SAMPLING_MAPPINGS"]
-
-
-def _sampler_name(value: Any, note: Note) -> str:
-    from .mapping import _sampler_name as known  # mapping.py imports this module first
-
-    return known(value, note)
-
-
-def _scheduler_name(value: Any, note: Note) -> str:
-    from .mapping import _scheduler_name as known
-
-    return known(value, note)
-
-
-def _seed(value: Any, note: Note) -> int:
-    from .mapping import _seed as known
-
-    return known(value, note)
 
 
 def _sampler_select(values: dict[str, Any], note: Note) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from .mapping_types import Unmappable
 from .workflow import ComfyNode, from_workflow
 
 if TYPE_CHECKING:
-    from .convert import ImportReport, _Builder
+    from .builder import ImportReport, _Builder
 
 __all__ = ["Converted", "convert_definitions"]
 
@@ -166,7 +166,7 @@ def _definition(
     entry: dict[str, Any], name: str, label: str, converted: dict[str, Converted], report: ImportReport,
     promoted: list[tuple[str, str]] | None = None,
 ) -> tuple[dict[str, Any], Converted]:
-    from .convert import convert_nodes
+    from .builder import convert_nodes
 
     nodes, _, warnings = from_workflow(entry)
     report.warnings += [f"subgraph {label!r}: {w}" for w in warnings]
