@@ -49,7 +49,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.comfy_models:  # every Settings of this process reads it (nodeflow.comfy.model_folders)
+    if args.comfy_models:  # every Settings of this process reads it (nodeflow.comfy_folders)
         known = [p for p in os.environ.get("NODEFLOW_COMFY_MODELS", "").split(os.pathsep) if p]
         os.environ["NODEFLOW_COMFY_MODELS"] = os.pathsep.join([*args.comfy_models, *known])
     if not getattr(args, "handler", None):

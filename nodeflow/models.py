@@ -289,7 +289,7 @@ _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 def model_folders(settings: "Settings") -> list[Path]:
     """Folders a graph may load models from: the models folder first, then the kind folders of the
     ComfyUI installs the settings name (``checkpoints/``, ``loras/``...), then the input folders."""
-    from .comfy.model_folders import comfy_model_folders
+    from .comfy_folders import comfy_model_folders
 
     return [settings.models_dir, *comfy_model_folders(settings), *settings.input_dirs()]
 

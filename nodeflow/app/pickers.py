@@ -93,7 +93,7 @@ def local_models(settings: Any, kind: str = "") -> list[dict[str, Any]]:
 def _comfy_models(settings: Any) -> list[dict[str, Any]]:
     """The model files of the ComfyUI installs the settings name, by the name a source param takes
     (relative to their kind folder: ``sub/x.safetensors``), two folders deep at most."""
-    from ..comfy.model_folders import COMFY_KINDS, comfy_kind_folders
+    from ..comfy_folders import COMFY_KINDS, comfy_kind_folders
 
     found: list[dict[str, Any]] = []
     for comfy_kind, folder in comfy_kind_folders(getattr(settings, "comfy_models", []) or []):
