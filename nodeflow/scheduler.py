@@ -266,19 +266,18 @@ class PlanRun:
             self.fail(planned, exc)
             return None
         task = Task(
-            self.run_id,
-            planned.node.id,
-            spec.type,
-            planned.params,
-            inputs,
-            spec.holds or holds_of(spec, self.registry),
-            self.tables.output_dir_text,
-            planned.item,
-            None,
-            self.keys[planned.id],
-            planned.graph if planned.graph is not None else self.plan.graph,
-            spec,
-            planned.seq,
+            run_id=self.run_id,
+            node_id=planned.node.id,
+            node_type=spec.type,
+            params=planned.params,
+            inputs=inputs,
+            holds=spec.holds or holds_of(spec, self.registry),
+            output_dir=self.tables.output_dir_text,
+            item=planned.item,
+            key=self.keys[planned.id],
+            graph=planned.graph if planned.graph is not None else self.plan.graph,
+            spec=spec,
+            seq=planned.seq,
         )
         if labels:
             task.labels = labels
@@ -321,10 +320,10 @@ class PlanRun:
                 kwargs["ctx"] = self.context(planned)
             outputs = call_node(spec, kwargs)
         except (Cancelled, KeyboardInterrupt):
-            return TaskResult(Task(self.run_id, planned.node.id, spec.type, {}, {}), status="cancelled")
+            return TaskResult(Task(run_id=self.run_id, node_id=planned.node.id, node_type=spec.type, params={}, inputs={}), status="cancelled")
         except Exception as exc:
             message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-            return TaskResult(Task(self.run_id, planned.node.id, spec.type, {}, {}), status="error", message=message,
+            return TaskResult(Task(run_id=self.run_id, node_id=planned.node.id, node_type=spec.type, params={}, inputs={}), status="error", message=message,
                               traceback=traceback.format_exc(), blocked=type(exc).__name__ == "Blocked")
         self.finish_ok(planned, outputs, time.perf_counter() - started)
         return None

@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["Task", "TaskResult", "TaskEnv", "Backend", "run_task", "call_node", "StopSignal"]
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class Task:
     """One unit of work: a planned node (or a batch of sweep items of one node) with its inputs."""
 
