@@ -77,7 +77,7 @@ export function createCommands(deps: {
     stop() {
       // this graph's run (a job in the queue) when it has one, else whatever runs
       const run = tabs.active().run;
-      const cancel = run ? api.cancelJob(run).then((r) => (r.cancelled ? r : api.stop())) : api.stop();
+      const cancel = run ? api.cancelJob(run).then<unknown>((r) => (r.cancelled ? r : api.stop())) : api.stop();
       cancel.catch(() => api.stop()).catch((e) => notify(String(e.message), "error"));
     },
     async publish() {

@@ -14,12 +14,16 @@ function hasPreview(run: NodeRun): boolean {
   return SHOWN_FIELDS.some((f) => run[f] !== undefined);
 }
 
+function copyField<K extends keyof NodeRun>(to: NodeRun, from: NodeRun, field: K): void {
+  if (from[field] !== undefined) to[field] = from[field];
+}
+
 /** What a node shows: this run's state, with the previews of its last result while it has none of its own. */
 export function merged(now: NodeRun | undefined, before: NodeRun | undefined): NodeRun | undefined {
   if (!now) return before;
   if (!before || hasPreview(now) || now.status === "running" || now.status === "done" || now.status === "error") return now;
   const out: NodeRun = { ...now };
-  for (const field of SHOWN_FIELDS) if (before[field] !== undefined) (out as Record<string, unknown>)[field] = before[field];
+  for (const field of SHOWN_FIELDS) copyField(out, before, field);
   return out;
 }
 
