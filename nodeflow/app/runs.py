@@ -259,9 +259,11 @@ class RunManager:
                 return False
             with self._lock:
                 self._plans.pop(job_id, None)  # it never runs: nor is its plan needed
+            ended = {"event": "run_finished", "run": job_id, "t": time.time(), "status": "cancelled", "duration_s": 0}
             log = self.events_of(job_id)  # it never runs: its event stream ends here
             if log is not None:
-                log.append({"event": "run_finished", "run": job_id, "t": time.time(), "status": "cancelled", "duration_s": 0})
+                log.append(dict(ended))
+            self.log.append(ended)  # and the editor's live view hears it: the tab that queued it stops waiting
             self._keep_log(job_id)
             return True
         stopped = False

@@ -81,7 +81,7 @@ function Editor(props: { boot: Boot; options: MountOptions; theme: "dark" | "lig
       show: (file: GraphFile) => showView(file),
     };
     const tabs: Tabs = createTabs(doc, runs, view, first);
-    const commands = createCommands({ doc, tabs, problems, ui, rf, canvas: () => wrapper.current });
+    const commands = createCommands({ doc, tabs, runs, problems, ui, rf, canvas: () => wrapper.current });
     return { specs, doc, runs, problems, ui, tabs, commands };
   }, []);
   const { doc, runs, problems, ui, tabs, commands } = made;
@@ -157,12 +157,15 @@ function Editor(props: { boot: Boot; options: MountOptions; theme: "dark" | "lig
               rf.setCenter(node.position.x + 120, node.position.y + 60, { zoom: 1, duration: 250 });
             }} />
           {panel === "history" && <HistoryPanel onOpen={commands.openGraph} onShowRun={(events, graph, name) => {
+            const run = events[0]?.run;
             commands.openGraph(graph, name);
-            runs.apply(events);
-            tabs.setRun(events[0]?.run as string);
+            if (!run) return;
+            runs.replay(run, events);
+            tabs.setRun(run);
           }} onClose={() => ui.setState({ panel: null })} />}
           {panel === "help" && <HelpPanel onClose={() => ui.setState({ panel: null })} />}
-          {panel === "queue" && <QueuePanel onClose={() => ui.setState({ panel: null })} onRerun={(run) => tabs.setRun(run)} />}
+          {panel === "queue" && <QueuePanel onClose={() => ui.setState({ panel: null })} onRerun={(run) => tabs.setRun(run)}
+            onJobs={(jobs) => runs.reconcile(jobs, tabs.jobs())} />}
           <ToastList />
         </div>
       </div>

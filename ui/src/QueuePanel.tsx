@@ -1,15 +1,19 @@
 // The job queue: what runs, what waits (in the order it will run) and what finished. Cancel a job,
 // move a waiting one up or down, run a finished one again. Polls while open; the routes are the
 // volume helper's (/api/queue in nodeflow/app/api.py).
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { api, type Job } from "./api";
 import { notify } from "./toasts";
 
-export function QueuePanel({ onClose, onRerun }: { onClose(): void; onRerun(run: string): void }) {
+/** `onJobs` hears every listing: the tabs learn from it how their jobs ended (a job cancelled while it
+ * waited never sends an event of its own to a page that reloaded since). */
+export function QueuePanel({ onClose, onRerun, onJobs }: { onClose(): void; onRerun(run: string): void; onJobs(jobs: Job[]): void }) {
   const [jobs, setJobs] = useState<Job[] | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const heard = useRef(onJobs);
+  heard.current = onJobs;
   const load = useCallback(() => {
-    api.queue().then((r) => { setJobs(r.jobs); setError(null); }).catch((e) => setError(e.status === 404 ? "this install has no job queue" : String(e.message)));
+    api.queue().then((r) => { setJobs(r.jobs); setError(null); heard.current(r.jobs); }).catch((e) => setError(e.status === 404 ? "this install has no job queue" : String(e.message)));
   }, []);
   useEffect(() => {
     load();

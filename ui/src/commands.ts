@@ -7,6 +7,7 @@ import { fileShapeError, stringifyGraph, type FlowNode } from "./graphModel";
 import type { Action } from "./keymap";
 import type { ProblemStore } from "./problemStore";
 import type { DocumentStore } from "./store/document";
+import type { RunStore } from "./store/runs";
 import type { Tabs } from "./store/tabs";
 import { describeImport, importComfy, looksLikeComfy } from "./comfyImport";
 import { insidePrefix, rootFile } from "./subgraphs";
@@ -43,12 +44,13 @@ export interface Commands {
 export function createCommands(deps: {
   doc: DocumentStore;
   tabs: Tabs;
+  runs: RunStore;
   problems: ProblemStore;
   ui: UiStore;
   rf: ReactFlowInstance;
   canvas: () => HTMLElement | null;
 }): Commands {
-  const { doc, tabs, problems, ui, rf } = deps;
+  const { doc, tabs, runs, problems, ui, rf } = deps;
   const d = () => doc.getState();
   const selected = () => d().nodes.filter((n: FlowNode) => n.selected).map((n) => n.id);
 
@@ -75,10 +77,12 @@ export function createCommands(deps: {
       else notify("select the nodes to run up to first");
     },
     stop() {
-      // this graph's run (a job in the queue) when it has one, else whatever runs
+      // this tab's job only: another tab's run is stopped from that tab or the Queue panel
       const run = tabs.active().run;
-      const cancel = run ? api.cancelJob(run).then<unknown>((r) => (r.cancelled ? r : api.stop())) : api.stop();
-      cancel.catch(() => api.stop()).catch((e) => notify(String(e.message), "error"));
+      if (!run) return;
+      api.cancelJob(run)
+        .then((r) => (r.cancelled ? undefined : api.queue().then((q) => runs.reconcile(q.jobs, [run])))) // it had already ended
+        .catch((e) => notify(String(e.message), "error"));
     },
     async publish() {
       // the graph's published params become a Gradio form served by `nodeflow app` (serve helper's route)

@@ -7,6 +7,16 @@ import { applyEvent, EMPTY_VIEW, type NodeRun, type RunEvent, type RunView } fro
 type Listener = () => void;
 export type Memory = Record<string, NodeRun>;
 
+/** Where one job stands, as a tab sees it: "none" for a tab that started no job, "queued" while it waits
+ * (asked for, not started), then running and how it ended. */
+export type JobState = "none" | "queued" | "running" | "ok" | "error" | "cancelled";
+
+/** A job as the queue lists it (GET /api/queue): enough to tell how it ended. */
+export interface QueuedJob {
+  id: string;
+  status: string;
+}
+
 const SHOWN_FIELDS = ["image", "images", "text", "audio", "video", "file", "outputs"] as const;
 const KEEP_RUNS = 30;
 
@@ -103,6 +113,35 @@ export class RunStore {
 
   statusOf(run: string | null): RunView["status"] {
     return (run && this.views.get(run)?.status) || "idle";
+  }
+
+  /** The state of the job `run` (a tab's): every control of a tab (Run, Stop, its status) reads this. */
+  jobState(run: string | null): JobState {
+    if (!run) return "none";
+    const status = this.views.get(run)?.status;
+    return !status || status === "idle" ? "queued" : status;
+  }
+
+  /** What the queue says of the jobs in `wanted` (the tabs' jobs): one that ended without this page
+   * hearing it (cancelled while it waited, or finished before a reload could replay it) ends here too,
+   * so no tab stays "queued" on a job that will never run. */
+  reconcile(jobs: QueuedJob[], wanted: Iterable<string | null>): void {
+    const want = new Set(wanted);
+    const ended: RunEvent[] = [];
+    for (const job of jobs) {
+      if (!want.has(job.id) || job.status === "queued" || job.status === "running") continue;
+      if (this.jobState(job.id) !== "queued") continue;
+      const status = job.status === "ok" || job.status === "cancelled" ? job.status : "error";
+      ended.push({ event: "run_finished", run: job.id, status, duration_s: 0 });
+    }
+    this.apply(ended);
+  }
+
+  /** Show a past run exactly as it was (History): its own events only, over nothing an earlier run left. */
+  replay(run: string, events: RunEvent[]): void {
+    this.views.delete(run);
+    this.bases.set(run, {});
+    this.apply(events);
   }
 
   node(id: string): NodeRun | undefined {
