@@ -335,20 +335,21 @@ class RunManager:
         return None
 
     def results(self, run: str | None = None) -> list[dict[str, Any]]:
-        """The last preview of each node of ``run`` (default: the newest run in the live view): what
-        the results panel lists."""
+        """The last preview of each node of ``run`` (of each item of a swept node; default: the newest
+        run in the live view): what the results panel lists."""
         log = self.events_of(run) if run else None
         events = log.snapshot() if log is not None else self.log.snapshot()
         if run is None and events:
             run = events[-1].get("run")
-        latest: dict[tuple[str, str], dict[str, Any]] = {}
+        latest: dict[tuple[str, str, int], dict[str, Any]] = {}  # a swept node's items each keep theirs
         for event in (e for e in events if e.get("run") == run):
+            item = event.get("item") if isinstance(event.get("item"), int) else -1
             if event["event"] == "preview" and event.get("path") and event.get("url"):
-                latest[(event.get("node") or "", event.get("kind") or "file")] = event
+                latest[(event.get("node") or "", event.get("kind") or "file", item)] = event
             elif event["event"] == "node_finished":  # files a node returned without previewing them
                 for name, url in (event.get("urls") or {}).items():
                     path = event["outputs"][name]
                     if not any(e.get("path") == path for e in latest.values()):
-                        latest[(event["node"], f"output {name}")] = {"node": event["node"], "kind": "file", "path": path, "url": url}
+                        latest[(event["node"], f"output {name}", item)] = {"node": event["node"], "kind": "file", "path": path, "url": url}
         return list(latest.values())
 
