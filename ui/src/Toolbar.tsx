@@ -55,6 +55,7 @@ export function Toolbar({ commands, theme, onTheme, onPanel }: Props) {
   let status = "";
   if (waiting) status = "queued";
   else if (run.status === "running") status = `running ${done}/${total}${swept}`;
+  else if (run.status === "ok" && !total) status = "nothing to run: no output node is active";
   else if (run.status === "ok") status = `done in ${formatDuration(run.duration || 0)}${swept}`;
   else if (run.status === "error") status = `failed${swept}`;
   else if (run.status === "cancelled") status = total ? "stopped" : "cancelled before it ran";
