@@ -21,11 +21,11 @@ export function ModelPicker({ node, spec, value, bad, onChange }: Props) {
   return (
     <span className="nf-col">
       <span className="nf-row">
-        <input type="text" className={`nf-input nodrag${bad ? " nf-bad" : ""}`} data-testid={`param-${node}-${spec.name}`}
+        <input type="text" className={`nf-input nodrag${bad ? " nf-bad" : ""}`} data-testid={`param-${node}-${spec.name}`} aria-label={spec.name}
           value={text} placeholder="model folder, file or hub id" spellCheck={false}
           onChange={(e) => { setText(e.target.value); onChange(e.target.value, false); }}
           onBlur={() => onChange(text, true)} />
-        <button type="button" className="nf-icon-btn nodrag" title="pick a model found on this machine"
+        <button type="button" className="nf-icon-btn nodrag" title="pick a model found on this machine" aria-label={`pick a model for ${spec.name}`}
           data-testid={`models-btn-${node}-${spec.name}`} onClick={browse}>▾</button>
       </span>
       {models && (

@@ -59,7 +59,7 @@ export function HistoryPanel(props: {
       <div className="nf-panel-head">Run history
         <span>
           <button data-testid="history-compare" disabled={picked.length !== 2} onClick={compare} title="compare the params of the two ticked runs">compare</button>
-          <button onClick={props.onClose}>✕</button>
+          <button onClick={props.onClose} aria-label="close the history" title="close">✕</button>
         </span>
       </div>
       {error && <div className="nf-hint">{error}</div>}
@@ -107,7 +107,7 @@ function Comparison({ a, b, onClose }: { a: HistoryRun; b: HistoryRun; onClose()
   const show = (v: unknown) => (v === undefined ? "—" : typeof v === "string" ? v : JSON.stringify(v));
   return (
     <div className="nf-compare" data-testid="history-comparison">
-      <div className="nf-panel-head">{a.title || a.id} vs {b.title || b.id}<button onClick={onClose}>✕</button></div>
+      <div className="nf-panel-head">{a.title || a.id} vs {b.title || b.id}<button onClick={onClose} aria-label="close the comparison" title="close">✕</button></div>
       {rows.length === 0 && <div className="nf-hint">the two runs have the same params</div>}
       <table><tbody>
         {rows.map((r) => (

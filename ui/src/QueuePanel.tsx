@@ -29,7 +29,7 @@ export function QueuePanel({ onClose, onRerun, onJobs }: { onClose(): void; onRe
   ];
   return (
     <div className="nf-panel nf-queue" data-testid="queue-panel">
-      <div className="nf-panel-head">Queue<button onClick={onClose}>✕</button></div>
+      <div className="nf-panel-head">Queue<button onClick={onClose} aria-label="close the queue" title="close">✕</button></div>
       {error && <div className="nf-hint">{error}</div>}
       {!jobs && !error && <div className="nf-hint">loading…</div>}
       {groups.map(([name, list]) => list.length > 0 && (
@@ -44,16 +44,16 @@ export function QueuePanel({ onClose, onRerun, onJobs }: { onClose(): void; onRe
                 <span className="nf-queue-status">{job.status}</span>
                 <span className="nf-queue-actions">
                   {job.status === "queued" && index > 0 && (
-                    <button title="run earlier" data-testid={`job-up-${job.id}`} onClick={() => act(api.moveJob(job.id, index - 1))}>↑</button>
+                    <button title="run earlier" aria-label={`run ${job.title || job.id} earlier`} data-testid={`job-up-${job.id}`} onClick={() => act(api.moveJob(job.id, index - 1))}>↑</button>
                   )}
                   {job.status === "queued" && index < queued.length - 1 && (
-                    <button title="run later" data-testid={`job-down-${job.id}`} onClick={() => act(api.moveJob(job.id, index + 1))}>↓</button>
+                    <button title="run later" aria-label={`run ${job.title || job.id} later`} data-testid={`job-down-${job.id}`} onClick={() => act(api.moveJob(job.id, index + 1))}>↓</button>
                   )}
                   {(job.status === "queued" || job.status === "running") && (
-                    <button title="cancel" data-testid={`job-cancel-${job.id}`} onClick={() => act(api.cancelJob(job.id))}>✕</button>
+                    <button title="cancel" aria-label={`cancel ${job.title || job.id}`} data-testid={`job-cancel-${job.id}`} onClick={() => act(api.cancelJob(job.id))}>✕</button>
                   )}
                   {job.status !== "queued" && job.status !== "running" && (
-                    <button title="run it again" data-testid={`job-rerun-${job.id}`}
+                    <button title="run it again" aria-label={`run ${job.title || job.id} again`} data-testid={`job-rerun-${job.id}`}
                       onClick={() => act(api.rerunJob(job.id).then((r) => onRerun(r.run)))}>↻</button>
                   )}
                 </span>

@@ -93,8 +93,8 @@ export function Toolbar({ commands, theme, onTheme, onPanel }: Props) {
         <button data-testid="btn-save" onClick={commands.save} title="download the graph file (Ctrl+S)">Save</button>
       </div>
       <div className="nf-tb-group">
-        <button data-testid="btn-undo" onClick={() => doc.getState().undo()} disabled={!canUndo} title="undo (Ctrl+Z)">↶</button>
-        <button data-testid="btn-redo" onClick={() => doc.getState().redo()} disabled={!canRedo} title="redo (Ctrl+Shift+Z)">↷</button>
+        <button data-testid="btn-undo" onClick={() => doc.getState().undo()} disabled={!canUndo} title="undo (Ctrl+Z)" aria-label="undo">↶</button>
+        <button data-testid="btn-redo" onClick={() => doc.getState().redo()} disabled={!canRedo} title="redo (Ctrl+Shift+Z)" aria-label="redo">↷</button>
       </div>
       <div className="nf-tb-group">
         <button data-testid="btn-run" className="nf-primary" onClick={() => commands.run()} disabled={mine}
@@ -111,8 +111,8 @@ export function Toolbar({ commands, theme, onTheme, onPanel }: Props) {
           title="publish as app: the params marked ◉ become a form (nodeflow app), opened in a new window">Publish</button>
         <button data-testid="btn-queue" onClick={() => onPanel("queue")} title="runs waiting, running and finished">Queue</button>
         <button data-testid="btn-history" onClick={() => onPanel("history")} title="past runs">History</button>
-        <button data-testid="btn-theme" onClick={onTheme} title="dark / light">{theme === "dark" ? "☾" : "☀"}</button>
-        <button data-testid="btn-help" onClick={() => onPanel("help")} title="keyboard shortcuts (?)">?</button>
+        <button data-testid="btn-theme" onClick={onTheme} title="dark / light" aria-label={theme === "dark" ? "light theme" : "dark theme"}>{theme === "dark" ? "☾" : "☀"}</button>
+        <button data-testid="btn-help" onClick={() => onPanel("help")} title="keyboard shortcuts (?)" aria-label="help: keyboard shortcuts">?</button>
       </div>
     </div>
   );

@@ -35,3 +35,9 @@ def fail_on(image: Image, *, value: int = Param(0), bad: int = Param(-1)) -> Ima
     if value == bad:
         raise ValueError(f"value {value} is the bad one")
     return image
+
+
+@node("uitest.level", category="Test")
+def level(image: Image, *, level: float = Param(1.0, min=0, max=256, display="slider")) -> Image:
+    """Passes the image through; its `level` is a float slider from 0 to 256."""
+    return image
