@@ -162,7 +162,8 @@ def make_router(state: EditorState) -> APIRouter:
     async def validate_graph(request: Request) -> dict[str, Any]:
         body = await _json_body(request)
         graph = parse_graph(body.get("graph"))
-        problems = check_graph(graph, state.registry, settings)
+        # off the event loop: checks look at folders (and may ask whether the model hub answers)
+        problems = await asyncio.to_thread(check_graph, graph, state.registry, settings)
         return {"problems": [p.to_json() for p in problems]}
 
     @router.post("/api/run")
@@ -311,7 +312,7 @@ def make_router(state: EditorState) -> APIRouter:
 
     @router.get("/api/models")
     def models(kind: str = "") -> dict[str, Any]:
-        return {"models": local_models(settings, kind.strip().lower())}
+        return {"models": local_models(settings, kind.strip().lower()), "folder": str(settings.models_dir)}
 
     @router.get("/api/output-folder")
     def output_folder() -> dict[str, Any]:

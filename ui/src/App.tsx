@@ -14,6 +14,7 @@ import { QueuePanel } from "./QueuePanel";
 import { boxOf, createDocumentStore } from "./store/document";
 import { RunStore } from "./store/runs";
 import { createTabs, readStoredTabs, type Tabs } from "./store/tabs";
+import { editedNodes, withDownstream } from "./staleness";
 import { SubgraphBar } from "./SubgraphBar";
 import { TabBar } from "./TabBar";
 import { notify } from "./toasts";
@@ -80,6 +81,12 @@ function Editor(props: { boot: Boot; options: MountOptions; theme: "dark" | "lig
       viewport: () => rf.getViewport(),
       show: (file: GraphFile) => showView(file),
     };
+    // an edit makes the edited nodes' results, and those downstream, stale until the next run
+    doc.subscribe((s, prev) => {
+      if (s.nodes === prev.nodes && s.edges === prev.edges) return;
+      const edited = editedNodes(prev.nodes, s.nodes, prev.edges, s.edges);
+      if (edited.length) runs.markStale(withDownstream(edited, s.edges));
+    });
     const tabs: Tabs = createTabs(doc, runs, view, first);
     const commands = createCommands({ doc, tabs, runs, problems, ui, rf, canvas: () => wrapper.current });
     return { specs, doc, runs, problems, ui, tabs, commands };

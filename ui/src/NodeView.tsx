@@ -16,7 +16,7 @@ import { ExposeToggle } from "./SubgraphPorts";
 import { ParamWidget } from "./widgets";
 
 const STATUS_TEXT: Record<string, string> = {
-  queued: "queued", running: "running", cached: "cached", done: "done", error: "error", stopped: "stopped", cancelled: "cancelled", skipped: "skipped",
+  queued: "queued", running: "running", cached: "cached", stale: "changed", done: "done", error: "error", stopped: "stopped", cancelled: "cancelled", skipped: "skipped",
 };
 
 function NodeViewInner({ id, data, selected }: NodeProps<FlowNode>) {
@@ -32,7 +32,8 @@ function NodeViewInner({ id, data, selected }: NodeProps<FlowNode>) {
   const collapsed = !!data.ui.collapsed;
   const readOnly = useReadOnly(); // inside a library subgraph: look, do not touch
   const title = (data.ui.title as string) || spec?.title || data.type;
-  const status = run?.status && run.status !== "idle" ? run.status : "";
+  // a bypassed or muted node does not run: whatever an earlier run said of it does not apply
+  const status = data.mode === "run" && run?.status && run.status !== "idle" ? run.status : "";
   const portProblems = new Map<string, Problem[]>();
   const nodeProblems: Problem[] = [];
   for (const p of problems) {
@@ -137,7 +138,7 @@ function Header(props: {
 }) {
   const { id, title, spec, type, run, status, collapsed } = props;
   const [editing, setEditing] = useState(false);
-  const why = !run?.reason ? "" : ["cached", "stopped", "cancelled", "skipped"].includes(run.status) ? run.reason : `ran because: ${run.reason}`;
+  const why = !run?.reason ? "" : ["cached", "stopped", "cancelled", "skipped", "stale"].includes(run.status) ? run.reason : `ran because: ${run.reason}`;
   return (
     <div className="nf-head" title={spec?.description || type}>
       <button className="nf-collapse nodrag" onClick={props.onToggle} aria-label={collapsed ? "expand" : "collapse"} aria-expanded={!collapsed} title={collapsed ? "expand" : "collapse"}>{collapsed ? "▸" : "▾"}</button>

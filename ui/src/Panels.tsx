@@ -4,6 +4,7 @@ import { useEffect, useState, useSyncExternalStore } from "react";
 import { api, type HistoryRun } from "./api";
 import { useEditor } from "./context";
 import type { RunEvent } from "./runState";
+import { firstOutputName, runName, thumbnailOf } from "./runNames";
 import { notify } from "./toasts";
 import type { GraphFile } from "./types";
 
@@ -37,7 +38,9 @@ export function HistoryPanel(props: {
   const [error, setError] = useState<string | null>(null);
   const [picked, setPicked] = useState<string[]>([]);
   const [compared, setCompared] = useState<[HistoryRun, HistoryRun] | null>(null);
+  const [outputFolder, setOutputFolder] = useState("");
   useEffect(() => {
+    api.outputFolder().then((r) => setOutputFolder(r.folder)).catch(() => undefined);
     api.history().then((r) => setRuns(r.runs)).catch((e) => setError(e.status === 404 ? "run history is not available in this install" : String(e.message)));
   }, []);
   const reopen = async (run: HistoryRun) => {
@@ -72,8 +75,10 @@ export function HistoryPanel(props: {
             onClick={(e) => e.stopPropagation()}
             onChange={(e) => setPicked((p) => (e.target.checked ? [...p.filter((x) => x !== run.id), run.id].slice(-2) : p.filter((x) => x !== run.id)))} />
           <span className={`nf-dot nf-run-${run.status}`} />
-          <b>{run.title || "untitled"}</b>
-          <span>{new Date(run.started * 1000).toLocaleString()} · {run.source} · {run.status}{run.duration_s != null ? ` · ${run.duration_s.toFixed(1)} s` : ""}</span>
+          {thumbnailOf(run.outputs, outputFolder) && <img className="nf-thumb" src={thumbnailOf(run.outputs, outputFolder)!} alt="" data-testid={`history-thumb-${run.id}`} />}
+          <b data-testid={`history-name-${run.id}`}>{runName(run)}</b>
+          <span>{new Date(run.started * 1000).toLocaleString()} · {run.status}{run.duration_s != null ? ` · ${run.duration_s.toFixed(1)} s` : ""}
+            {firstOutputName(run.outputs) ? ` · ${firstOutputName(run.outputs)}` : ""}</span>
         </div>
       ))}
     </div>

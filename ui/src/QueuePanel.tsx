@@ -3,6 +3,7 @@
 // volume helper's (/api/queue in nodeflow/app/api.py).
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api, type Job } from "./api";
+import { firstOutputName, runName, thumbnailOf } from "./runNames";
 import { notify } from "./toasts";
 
 /** `onJobs` hears every listing: the tabs learn from it how their jobs ended (a job cancelled while it
@@ -40,7 +41,10 @@ export function QueuePanel({ onClose, onRerun, onJobs }: { onClose(): void; onRe
             return (
               <div key={job.id} className="nf-queue-item" data-testid={`job-${job.id}`} data-status={job.status}>
                 <span className={`nf-dot nf-run-${job.status}`} />
-                <b>{job.title || job.id}</b>
+                <span className="nf-queue-name">
+                  {thumbnailOf(job.outputs) && <img className="nf-thumb" src={thumbnailOf(job.outputs)!} alt="" data-testid={`job-thumb-${job.id}`} />}
+                  <b data-testid={`job-name-${job.id}`} title={firstOutputName(job.outputs)}>{runName(job)}</b>
+                </span>
                 <span className="nf-queue-status">{job.status}</span>
                 <span className="nf-queue-actions">
                   {job.status === "queued" && index > 0 && (

@@ -102,7 +102,7 @@ export function Toolbar({ commands, theme, onTheme, onPanel }: Props) {
         <button data-testid="btn-run-selected" onClick={commands.runSelected} disabled={mine || !hasSelection}
           title="run only what the selected nodes need (Ctrl+Shift+Enter)">▶ to selected</button>
         <button data-testid="btn-stop" className="nf-danger" onClick={commands.stop} disabled={!mine} title="stop this tab's run (or take it out of the queue)">■ Stop</button>
-        <span className={`nf-run-status nf-run-${run.status}`} data-testid="run-status" data-status={run.status} data-run={run.run || ""}>{status}</span>
+        <span className={`nf-run-status nf-run-${run.status}`} data-testid="run-status" data-status={run.status} data-run={run.run || ""} title={status}>{status}</span>
       </div>
       <div className="nf-spacer" />
       <div className="nf-tb-group">

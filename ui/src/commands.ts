@@ -1,12 +1,13 @@
 // The editor's commands (run, stop, save, open, tabs, clipboard, undo...), made once per editor from its
 // stores. The toolbar, the key map and the nodes all call these; none of them holds state of its own.
-import type { ReactFlowInstance } from "@xyflow/react";
+import { getViewportForBounds, type ReactFlowInstance } from "@xyflow/react";
 import { api } from "./api";
 import * as clipboard from "./clipboard";
 import { fileShapeError, stringifyGraph, type FlowNode } from "./graphModel";
 import type { Action } from "./keymap";
 import type { ProblemStore } from "./problemStore";
-import type { DocumentStore } from "./store/document";
+import { boxOf, type DocumentStore } from "./store/document";
+import { MIN_ZOOM } from "./layout";
 import type { RunStore } from "./store/runs";
 import type { Tabs } from "./store/tabs";
 import { describeImport, importComfy, looksLikeComfy } from "./comfyImport";
@@ -176,7 +177,15 @@ export function createCommands(deps: {
       d().paste(payload, null);
     },
     fit() {
-      rf.fitView({ padding: 0.15, duration: 200, maxZoom: 1 });
+      // from the nodes' boxes, not rf.fitView: that waits until every node is measured, which a node
+      // never drawn (culled, or not laid out yet after a file opened) never is, and the fit never came
+      const box = deps.canvas()?.getBoundingClientRect();
+      const boxes = d().nodes.map(boxOf);
+      if (!box || !box.width || !boxes.length) return;
+      const x = Math.min(...boxes.map((b) => b.x));
+      const y = Math.min(...boxes.map((b) => b.y));
+      const bounds = { x, y, width: Math.max(...boxes.map((b) => b.x + b.w)) - x, height: Math.max(...boxes.map((b) => b.y + b.h)) - y };
+      rf.setViewport(getViewportForBounds(bounds, box.width, box.height, MIN_ZOOM, 1, 0.15), { duration: 200 });
     },
     openPalette(clientX, clientY) {
       const box = deps.canvas()?.getBoundingClientRect();

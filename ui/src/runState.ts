@@ -2,7 +2,8 @@
 // store/runs.ts keeps one view per run and lets each node subscribe to its own state only.
 import { rollUp } from "./subgraphRun";
 
-export type NodeStatus = "idle" | "queued" | "running" | "cached" | "done" | "error" | "stopped" | "cancelled" | "skipped";
+/** "stale": done or cached by the shown run, but edited since (it or something upstream). */
+export type NodeStatus = "idle" | "queued" | "running" | "cached" | "done" | "error" | "stopped" | "cancelled" | "skipped" | "stale";
 
 export interface NodeRun {
   status: NodeStatus;
@@ -135,7 +136,7 @@ export function applyEvent(view: RunView, ev: RunEvent): RunView {
       let after: NodeStatus = state.status === "running" ? "stopped" : "cancelled";
       let reason = state.status === "running" ? "stopped while running" : "cancelled before it ran";
       if (status === "ok") [after, reason] = ["cached", "cached: nothing it depends on changed"];
-      else if (status === "error") [after, reason] = state.status === "running" ? ["stopped", "stopped: another node failed"] : ["skipped", "skipped: the run failed before it"];
+      else if (status === "error") [after, reason] = state.status === "running" ? ["stopped", "stopped: another node failed"] : ["skipped", "not run: the run ended at an error first"];
       if (state.items) {
         // a swept node: only the items that had not finished change
         const items = state.items.map((item) =>

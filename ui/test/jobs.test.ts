@@ -94,3 +94,27 @@ test("a run that ends part way says how many items a swept node made", () => {
   assert.equal(view.nodes.save.reason, "made 1 of 4 items; the run ended before the rest");
   assert.deepEqual(view.nodes.save.items?.map((i) => i.status), ["done", "stopped", "cancelled", "cancelled"]);
 });
+
+test("an edit makes the edited node and what it feeds stale; a new run of the shown tab clears it", async () => {
+  const { editedNodes, withDownstream } = await import("../src/staleness");
+  const node = (id: string, params: Record<string, unknown>) => ({ id, position: { x: 0, y: 0 }, data: { params, mode: "run" } });
+  const a = node("a", { r: 1 });
+  const edges = [{ id: "e1", source: "a", target: "b" }, { id: "e2", source: "b", target: "c" }];
+  const before = [a, node("b", {}), node("c", {}), node("d", {})];
+  const after = [{ ...a, data: { ...a.data, params: { r: 2 } } }, ...before.slice(1)];
+  const moved = [{ ...a, position: { x: 50, y: 0 } }, ...before.slice(1)];
+  assert.deepEqual(editedNodes(before, after, edges, edges), ["a"]);
+  assert.deepEqual(editedNodes(before, moved, edges, edges), []); // moving is no edit
+  assert.deepEqual([...withDownstream(["a"], edges)].sort(), ["a", "b", "c"]);
+  assert.deepEqual(editedNodes(before, before, edges, edges.slice(0, 1)), ["c"]); // a link removed
+  const runs = new RunStore();
+  runs.show("r1", {});
+  runs.apply([started("r1", ["a", "d"]), { event: "node_finished", run: "r1", node: "a" }, { event: "node_cached", run: "r1", node: "d" },
+    { event: "run_finished", run: "r1", status: "ok" }]);
+  runs.markStale(["a"]);
+  assert.equal(runs.node("a")?.status, "stale");
+  assert.equal(runs.node("d")?.status, "cached");
+  runs.show("r2", runs.memory());
+  runs.apply([started("r2", ["a"])]);
+  assert.equal(runs.node("a")?.status, "queued");
+});

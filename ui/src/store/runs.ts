@@ -42,7 +42,8 @@ export class RunStore {
   private bases = new Map<string, Memory>(); // run id -> the memory of its tab when it started
   private shownRun: string | null = null;
   private shownMemory: Memory = {};
-  private cache = new Map<string, { now?: NodeRun; before?: NodeRun; out?: NodeRun }>();
+  private cache = new Map<string, { now?: NodeRun; before?: NodeRun; stale: boolean; out?: NodeRun }>();
+  private stale = new Set<string>(); // nodes edited (or fed by one edited) since the shown run
   private nodeListeners = new Map<string, Set<Listener>>();
   private listeners = new Set<Listener>();
   /** the newest run the server reported, whichever graph it belongs to, and every run going on now
@@ -79,6 +80,7 @@ export class RunStore {
     }
     const after = this.views.get(this.shownRun!)!;
     this.view = after;
+    if (after.status === "running" && shown.status !== "running") this.stale.clear(); // a new run: its own states
     for (const id of new Set([...Object.keys(shown.nodes), ...Object.keys(after.nodes)])) {
       if (shown.nodes[id] !== after.nodes[id]) this.nodeListeners.get(id)?.forEach((fn) => fn());
     }
@@ -92,6 +94,7 @@ export class RunStore {
     this.shownMemory = run ? this.bases.get(run)! : memory;
     this.view = (run && this.views.get(run)) || { ...EMPTY_VIEW, run };
     this.cache.clear();
+    this.stale.clear();
     this.nodeListeners.forEach((set) => set.forEach((fn) => fn()));
     this.listeners.forEach((fn) => fn());
   }
@@ -147,11 +150,23 @@ export class RunStore {
   node(id: string): NodeRun | undefined {
     const now = this.view.nodes[id];
     const before = this.shownMemory[id];
+    const stale = this.stale.has(id);
     const hit = this.cache.get(id);
-    if (hit && hit.now === now && hit.before === before) return hit.out;
-    const out = merged(now, before);
-    this.cache.set(id, { now, before, out });
+    if (hit && hit.now === now && hit.before === before && hit.stale === stale) return hit.out;
+    let out = merged(now, before);
+    if (out && stale && (out.status === "done" || out.status === "cached"))
+      out = { ...out, status: "stale", reason: "changed since this result: run again to bring it up to date" };
+    this.cache.set(id, { now, before, stale, out });
     return out;
+  }
+
+  /** Nodes an edit touched, and what they feed: their "done" and "cached" no longer hold until a run. */
+  markStale(ids: Iterable<string>): void {
+    for (const id of ids) {
+      if (this.stale.has(id)) continue;
+      this.stale.add(id);
+      this.nodeListeners.get(id)?.forEach((fn) => fn());
+    }
   }
 
   subscribeNode(id: string, fn: Listener): () => void {
