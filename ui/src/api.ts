@@ -17,6 +17,8 @@ export interface Job {
   started: number | null;
   finished: number | null;
   error: unknown;
+  /** the queue it belongs to (serve and the editor each run their own) */
+  owner?: string;
   /** what a finished job made: each with a url when it is a file the app serves */
   outputs?: JobOutput[];
 }
