@@ -307,7 +307,7 @@ def make_router(state: EditorState) -> APIRouter:
         if not source.is_file():
             raise HTTPException(404, "not a file")
         filename = _safe_name(source.name)
-        write_atomic(settings.input_dir / filename, source.read_bytes())
+        await asyncio.to_thread(lambda: write_atomic(settings.input_dir / filename, source.read_bytes()))
         return {"path": filename}
 
     @router.get("/api/models")
@@ -332,7 +332,7 @@ def make_router(state: EditorState) -> APIRouter:
         data = await _read_limited(request)
         target = settings.input_dir / filename
         try:
-            write_atomic(target, data)
+            await asyncio.to_thread(write_atomic, target, data)
         except OSError as exc:
             raise HTTPException(400 if exc.errno == 36 else 507, f"cannot store {filename}: {exc.strerror or exc}") from None
         return {"path": filename, "bytes": len(data)}
