@@ -7,7 +7,9 @@ import { api } from "./api";
 import { createCommands } from "./commands";
 import { EditorContext, type EditorContextValue } from "./context";
 import { Canvas, MIN_ZOOM } from "./Editor";
+import { FirstRunGuide } from "./FirstRun";
 import { HelpPanel } from "./HelpPanel";
+import { OutputsPanel } from "./OutputsPanel";
 import { HistoryPanel, ProblemsBar } from "./Panels";
 import { ProblemStore } from "./problemStore";
 import { QueuePanel } from "./QueuePanel";
@@ -171,6 +173,8 @@ function Editor(props: { boot: Boot; options: MountOptions; theme: "dark" | "lig
             tabs.setRun(run);
           }} onClose={() => ui.setState({ panel: null })} />}
           {panel === "help" && <HelpPanel onClose={() => ui.setState({ panel: null })} />}
+          {panel === "outputs" && <OutputsPanel onClose={() => ui.setState({ panel: null })} />}
+          <FirstRunGuide onRun={() => void commands.run()} />
           {panel === "queue" && <QueuePanel onClose={() => ui.setState({ panel: null })} onRerun={(run) => tabs.setRun(run)}
             onJobs={(jobs) => runs.reconcile(jobs, tabs.jobs())} />}
           <ToastList />

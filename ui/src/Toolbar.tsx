@@ -111,6 +111,7 @@ export function Toolbar({ commands, theme, onTheme, onPanel }: Props) {
           title="publish as app: the params marked ◉ become a form (nodeflow app), opened in a new window">Publish</button>
         <button data-testid="btn-queue" onClick={() => onPanel("queue")} title="runs waiting, running and finished">Queue</button>
         <button data-testid="btn-history" onClick={() => onPanel("history")} title="past runs">History</button>
+        <button data-testid="btn-outputs" onClick={() => onPanel("outputs")} title="the output folder and the files written there">Outputs</button>
         <button data-testid="btn-theme" onClick={onTheme} title="dark / light" aria-label={theme === "dark" ? "light theme" : "dark theme"}>{theme === "dark" ? "☾" : "☀"}</button>
         <button data-testid="btn-help" onClick={() => onPanel("help")} title="keyboard shortcuts (?)" aria-label="help: keyboard shortcuts">?</button>
       </div>

@@ -11,7 +11,7 @@ export interface PaletteState {
   from?: { node: string; handle: string; side: "source" | "target" };
 }
 
-export type Panel = "history" | "help" | "problems" | "queue" | null;
+export type Panel = "history" | "help" | "problems" | "queue" | "outputs" | null;
 
 export interface UiState {
   palette: PaletteState | null;
