@@ -36,7 +36,8 @@ def test_the_outputs_panel_shows_the_folder_and_the_files_written(page, editor_s
     run_and_wait(page)
     page.click("[data-testid=btn-outputs]")
     page.wait_for_selector("[data-testid=outputs-panel]")
-    assert page.inner_text("[data-testid=outputs-folder]") == str(editor_server.settings.output_dir.resolve())
+    page.wait_for_function("f => document.querySelector('[data-testid=outputs-folder]').textContent === f",
+                           arg=str(editor_server.settings.output_dir.resolve()))
     item = page.locator("[data-testid='output-for_the_outputs_panel.png']")
     item.wait_for()
     assert item.get_attribute("href").startswith("/files/output/")
