@@ -59,3 +59,27 @@ def test_a_filename_leaving_the_output_folder_is_a_problem_before_the_run(page):
         page.click("[data-testid=btn-run]")
         page.wait_for_selector("[data-testid=problems-panel]")
         assert page.get_attribute("[data-testid=run-status]", "data-run") in ("", None)
+
+
+def test_a_sweep_of_many_items_pages_through_all_of_them(page):
+    graph = {"nodeflow": 1, "meta": {"title": "Thirty seeds"}, "nodes": {
+        "img": {"type": "image.new", "params": {"width": 16, "height": 16, "fill": "noise", "seed": {"sweep": {"from": 1, "to": 30}}},
+                "ui": {"pos": [40, 40]}},
+        "save": {"type": "image.save", "inputs": {"image": ["img", "image"]}, "params": {"filename": "thirty.png"},
+                 "ui": {"pos": [380, 40]}}}}
+    open_graph(page, graph)
+    run_and_wait(page, timeout=120_000)
+    assert page.locator("[data-testid=items-save] [data-testid^=item-save-]").count() == 12  # the node shows the first
+    assert page.inner_text("[data-testid=items-more-save]") == "+18"
+    page.click("[data-testid=items-more-save]")
+    panel = page.locator("[data-testid=items-panel]")
+    panel.wait_for()
+    assert page.inner_text("[data-testid=items-page]") == "page 1 of 2"
+    assert panel.locator("[data-testid^=items-panel-item-]").count() == 24
+    page.click("[data-testid=items-next]")
+    assert page.inner_text("[data-testid=items-page]") == "page 2 of 2"
+    cells = panel.locator("[data-testid^=items-panel-item-]")
+    assert cells.count() == 6
+    assert cells.last.get_attribute("data-testid") == "items-panel-item-29"
+    assert cells.last.get_attribute("data-status") == "done"
+    page.wait_for_function("() => document.querySelector('[data-testid=items-panel-item-29] img').naturalWidth > 0")

@@ -9,6 +9,7 @@ import { EditorContext, type EditorContextValue } from "./context";
 import { Canvas, MIN_ZOOM } from "./Editor";
 import { FirstRunGuide } from "./FirstRun";
 import { HelpPanel } from "./HelpPanel";
+import { ItemsPanel } from "./ItemsPanel";
 import { OutputsPanel } from "./OutputsPanel";
 import { HistoryPanel, ProblemsBar } from "./Panels";
 import { ProblemStore } from "./problemStore";
@@ -135,6 +136,7 @@ function Editor(props: { boot: Boot; options: MountOptions; theme: "dark" | "lig
   );
   const count = useStore(doc, (s) => s.nodes.length);
   const panel = useStore(ui, (s) => s.panel);
+  const itemsNode = useStore(ui, (s) => s.items);
 
   return (
     <EditorContext.Provider value={context}>
@@ -174,6 +176,7 @@ function Editor(props: { boot: Boot; options: MountOptions; theme: "dark" | "lig
           }} onClose={() => ui.setState({ panel: null })} />}
           {panel === "help" && <HelpPanel onClose={() => ui.setState({ panel: null })} />}
           {panel === "outputs" && <OutputsPanel onClose={() => ui.setState({ panel: null })} />}
+          {panel === "items" && itemsNode && <ItemsPanel node={itemsNode} onClose={() => ui.setState({ panel: null })} />}
           <FirstRunGuide onRun={() => void commands.run()} />
           {panel === "queue" && <QueuePanel onClose={() => ui.setState({ panel: null })} onRerun={(run) => tabs.setRun(run)}
             onJobs={(jobs) => runs.reconcile(jobs, tabs.jobs())} />}

@@ -106,7 +106,7 @@ function NodeViewInner({ id, data, selected }: NodeProps<FlowNode>) {
           })}
         </fieldset>
       )}
-      {!collapsed && run && <Preview run={run} id={id} />}
+      {!collapsed && run && <Preview run={run} id={id} onItems={() => commands.showItems(id)} />}
       {!collapsed && run?.urls && <OutputLinks urls={run.urls} id={id} />}
       {!collapsed && run?.status === "error" && (
         <div className="nf-error" data-testid={`error-${id}`} title={run.traceback || ""}>{run.message}</div>

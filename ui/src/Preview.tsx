@@ -13,13 +13,14 @@ export function showsPreview(spec: NodeTypeSpec): boolean {
 const ITEMS_ON_NODE = 12; // a sweep of hundreds shows its first items here; the Results panel pages through all
 
 /** A swept node's items: one cell each with its state and image, and how many are done. */
-export function ItemGrid({ items, id }: { items: ItemRun[]; id: string }) {
+export function ItemGrid({ items, id, onAll }: { items: ItemRun[]; id: string; onAll?: () => void }) {
   const finished = items.filter((i) => i.status === "done" || i.status === "cached").length;
   const failed = items.filter((i) => i.status === "error").length;
   return (
     <div className="nf-items nodrag nowheel" data-testid={`items-${id}`}>
       <div className="nf-items-count" data-testid={`items-count-${id}`}>
         {finished} of {items.length} items{failed ? `, ${failed} failed` : ""}
+        {onAll && <button type="button" className="nf-link-btn nodrag" data-testid={`items-all-${id}`} onClick={onAll}>see all</button>}
       </div>
       <div className="nf-items-grid">
         {items.slice(0, ITEMS_ON_NODE).map((item, i) => (
@@ -29,14 +30,17 @@ export function ItemGrid({ items, id }: { items: ItemRun[]; id: string }) {
               : <span className="nf-item-label">{i + 1}</span>}
           </div>
         ))}
-        {items.length > ITEMS_ON_NODE && <div className="nf-item nf-item-more">+{items.length - ITEMS_ON_NODE}</div>}
+        {items.length > ITEMS_ON_NODE && (
+          <button type="button" className="nf-item nf-item-more nodrag" data-testid={`items-more-${id}`}
+            aria-label={`all ${items.length} items`} title="every item, page by page" onClick={onAll}>+{items.length - ITEMS_ON_NODE}</button>
+        )}
       </div>
     </div>
   );
 }
 
-export function Preview({ run, id }: { run: NodeRun; id: string }) {
-  if (run.items && run.items.length > 1) return <ItemGrid items={run.items} id={id} />;
+export function Preview({ run, id, onItems }: { run: NodeRun; id: string; onItems?: () => void }) {
+  if (run.items && run.items.length > 1) return <ItemGrid items={run.items} id={id} onAll={onItems} />;
   const images = run.images ? Object.entries(run.images) : run.image ? [["image", run.image] as [string, string]] : [];
   if (!images.length && !run.text && !run.audio && !run.video && !run.file) return null;
   return (

@@ -39,6 +39,7 @@ export interface Commands {
   runTo(node: string): void;
   remove(node: string): void;
   togglePreview(node: string): void;
+  showItems(node: string): void;
   perform(action: Action): void;
 }
 
@@ -204,6 +205,9 @@ export function createCommands(deps: {
     },
     remove(node) {
       rf.deleteElements({ nodes: [{ id: node }] });
+    },
+    showItems(node) {
+      ui.setState({ panel: "items", items: insidePrefix() + node });
     },
     togglePreview(node) {
       d().patchNode(node, (data) => ({ ...data, ui: { ...data.ui, preview: data.ui.preview ? undefined : true } }));
