@@ -74,3 +74,13 @@ def test_history_and_queue_rows_are_named_by_what_the_run_made_with_a_thumbnail(
     assert page.inner_text(f"[data-testid=history-name-{job}]") == "named_by_output.png"
     page.wait_for_selector(f"[data-testid=history-thumb-{job}]")
     assert page.evaluate(f"() => document.querySelector('[data-testid=history-thumb-{job}]').naturalWidth") > 0
+
+
+def test_node_types_that_share_a_title_say_which_is_which(page):
+    graph = {"nodeflow": 1, "meta": {"title": "Three texts"}, "nodes": {
+        "a": {"type": "core.text", "ui": {"pos": [40, 40]}},
+        "b": {"type": "output.text", "ui": {"pos": [400, 40]}},
+        "c": {"type": "image.text", "ui": {"pos": [760, 40]}}}}
+    open_graph(page, graph)
+    titles = [page.inner_text(f"[data-testid=title-{n}]") for n in "abc"]
+    assert len(set(titles)) == 3 and all(t.startswith("Text (") for t in titles), titles

@@ -4,6 +4,7 @@ import { getViewportForBounds, ReactFlowProvider, useReactFlow, useStoreApi } fr
 import { useEffect, useMemo, useRef, useState } from "react";
 import { useStore } from "zustand";
 import { api } from "./api";
+import { withDistinctTitles } from "./catalogTitles";
 import { createCommands } from "./commands";
 import { EditorContext, type EditorContextValue } from "./context";
 import { Canvas, MIN_ZOOM } from "./Editor";
@@ -48,7 +49,7 @@ export function App({ options }: { options: MountOptions }) {
         const stored = readStoredTabs();
         // a graph named on the command line wins over the stored tabs, once: edits made since are kept
         const useStored = stored && (!start.explicit || stored.session === start.session);
-        setBoot({ catalog, first: useStored ? stored : { file: start.graph, source: start.source }, session: start.session });
+        setBoot({ catalog: withDistinctTitles(catalog), first: useStored ? stored : { file: start.graph, source: start.source }, session: start.session });
       })
       .catch((err) => setBoot({ error: String(err.message || err) }));
   }, []);

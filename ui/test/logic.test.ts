@@ -185,3 +185,13 @@ test("a slider's own step is a round number near a hundredth of its range; typed
   assert.deepEqual(readNumber("1e3", false), { value: 1000, error: null });
   assert.equal(readNumber("", false).error, "empty: type a number");
 });
+
+test("node types that share a title each say their category after it; unique titles stay as they are", async () => {
+  const { withDistinctTitles } = await import("../src/catalogTitles");
+  const spec = (type: string, title: string, category: string) => ({
+    type, title, category, description: "", version: 1, output: false, cache: "memory", inputs: [], outputs: [], params: [],
+  });
+  const out = withDistinctTitles({ types: {}, nodes: [spec("core.text", "Text", "Primitives"), spec("image.text", "Text", "Image"),
+    spec("data.crop", "Crop", "Data / Prepare"), spec("image.blur", "Blur", "Image")] });
+  assert.deepEqual(out.nodes.map((s) => s.title), ["Text (Primitives)", "Text (Image)", "Crop", "Blur"]);
+});
