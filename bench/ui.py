@@ -9,7 +9,11 @@ Playwright, and prints a table for graphs of 100 and 500 nodes:
   percentile, in ms; 16.7 ms is 60 frames a second), once at the saved zoom and once zoomed to fit
   every node in view
 
-    .venv/bin/python bench/ui.py [--sizes 100 500] [--repeat 3]
+and a row for the results of a sweep (``--sweep N`` items, 0 to leave it out): how long after the run
+ends every item shows on the node, how long the items panel takes to open and to turn each page, and
+frame times while panning with the item grid on the canvas.
+
+    .venv/bin/python bench/ui.py [--sizes 100 500] [--repeat 3] [--sweep 256]
 """
 
 from __future__ import annotations
@@ -123,10 +127,48 @@ def measure(browser, url: str, count: int, repeat: int) -> dict:
     }
 
 
+def sweep_graph(items: int) -> dict:
+    """A seed swept over ``items`` values, each item a small image saved to its own file."""
+    return {"nodeflow": 1, "meta": {"title": f"{items} items"}, "nodes": {
+        "img": {"type": "image.new", "params": {"width": 32, "height": 32, "fill": "noise",
+                                                "seed": {"sweep": {"from": 1, "to": items}}}, "ui": {"pos": [40, 40]}},
+        "save": {"type": "image.save", "inputs": {"image": ["img", "image"]}, "params": {"filename": "bench.png", "overwrite": True},
+                 "ui": {"pos": [380, 40]}}}}
+
+
+def measure_sweep(browser, url: str, items: int) -> dict:
+    context = browser.new_context(viewport={"width": 1600, "height": 1000})
+    page = context.new_page()
+    page.goto(url)
+    page.wait_for_selector("[data-testid=toolbar]")
+    payload = json.dumps(sweep_graph(items)).encode()
+    page.set_input_files("[data-testid=open-input]", files=[{"name": "sweep.json", "mimeType": "application/json", "buffer": payload}])
+    page.wait_for_selector("[data-testid=node-save]")
+    page.click("[data-testid=btn-run]")
+    page.wait_for_selector("[data-testid=run-status][data-status=ok]", timeout=600_000)
+    t0 = page.evaluate("performance.now()")
+    page.wait_for_function(f"() => (document.querySelector('[data-testid=items-count-save]') || {{}}).textContent?.startsWith('{items} of {items}')")
+    shown = page.evaluate(PAINTED) - t0
+    pans = frame_times(page, lambda: pan(page))
+    t0 = page.evaluate("performance.now()")
+    page.click("[data-testid=items-more-save]")
+    page.wait_for_selector("[data-testid=items-panel-item-0]")
+    opened = page.evaluate(PAINTED) - t0
+    flips = []
+    while page.locator("[data-testid=items-next]").is_enabled():
+        t0 = page.evaluate("performance.now()")
+        page.click("[data-testid=items-next]")
+        page.evaluate(PAINTED)
+        flips.append(page.evaluate("performance.now()") - t0)
+    context.close()
+    return {"items": items, "shown": shown, "opened": opened, "flip": stats(flips), "pan": stats(pans)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 500])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--sweep", type=int, default=256, help="items of the sweep row (0: no sweep row)")
     args = parser.parse_args(argv)
     if not Path("/usr/bin/chromium").exists():
         print("bench/ui.py needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)", file=sys.stderr)
@@ -142,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         with LiveServer(build_app(settings=settings)) as server, sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             rows = [measure(browser, server.url, count, args.repeat) for count in args.sizes]
+            swept = measure_sweep(browser, server.url, args.sweep) if args.sweep else None
             browser.close()
     print(f"editor, headless Chromium, median of {args.repeat}; frame times median / p95 in ms (16.7 ms = 60 fps)")
     header = f"{'nodes':>6} | {'open (ms)':>9} | {'page (ms)':>9} | {'pan':>11} | {'drag':>11} | {'pan, all in view':>16} | {'drag, all in view':>17}"
@@ -149,6 +192,13 @@ def main(argv: list[str] | None = None) -> int:
     print("-" * len(header))
     for r in rows:
         print(f"{r['nodes']:>6} | {r['open']:>9.0f} | {r['page']:>9.0f} | {r['pan']:>11} | {r['drag']:>11} | {r['pan_fit']:>16} | {r['drag_fit']:>17}")
+    if swept:
+        print()
+        print("a sweep's results: ms after the run ends until every item shows on the node; the items panel (24 a page)")
+        header = f"{'items':>6} | {'on node (ms)':>12} | {'panel (ms)':>10} | {'page turn':>11} | {'pan with grid':>13}"
+        print(header)
+        print("-" * len(header))
+        print(f"{swept['items']:>6} | {swept['shown']:>12.0f} | {swept['opened']:>10.0f} | {swept['flip']:>11} | {swept['pan']:>13}")
     return 0
 
 

@@ -353,7 +353,8 @@ def is_hub_id(source: str) -> bool:
 def not_found_message(source: str, settings: "Settings", *, what: str, layout: str) -> str:
     """Say where a model was looked for and how to make it available, in a few lines."""
     folders = ", ".join(str(p) for p in model_folders(settings))
-    lines = [f"{what} {source!r} was not found.", f"Looked for a file or folder of that name in: {folders}."]
+    found = f"{what} {source!r} was not found" + (": it is not on this machine." if is_hub_id(source) else ".")
+    lines = [found, f"Looked for a file or folder of that name in: {folders}."]
     if is_hub_id(source):
         from huggingface_hub import constants
 

@@ -85,7 +85,9 @@ def make_plan(graph: Graph, registry: Registry, only: Iterable[str] | None = Non
         # .get: a node of an unknown type that feeds only muted nodes passed validation (it never runs)
         specs = registry.specs
         targets = [nid for nid in order if nid not in muted and getattr(specs.get(nodes[nid].type), "output", False)]
-        if not targets:  # no output node: compute the ends of the graph
+        has_outputs = any(getattr(specs.get(n.type), "output", False) for n in nodes.values())
+        # no output node: compute the ends of the graph; every output node muted: nothing is wanted
+        if not targets and not has_outputs:
             read = {src for n in nodes.values() for src, _ in n.inputs.values()}
             targets = [nid for nid in order if nid not in read and nid not in muted]
 

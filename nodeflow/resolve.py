@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Resolve", "hub_cached", "input_file", "model_source"]
+__all__ = ["Resolve", "hub_cached", "hub_reachable", "input_file", "model_source"]
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ def model_source(
 ) -> Resolve:
     """A model source param: ``resolver(value, settings, params)`` is the pack's own (cheap) lookup,
     returning a tuple whose first item is ``"hub"`` (then the second is the hub id) or a local kind.
-    A hub id counts only when the hub may be asked or the Hugging Face cache holds it."""
+    A hub id counts only when the Hugging Face cache holds it, or the hub may be asked and answers."""
 
     def check(value: Any, settings: Any, params: dict[str, Any]) -> Any:
         from .models import ModelNotFound, not_found_message
@@ -50,8 +50,8 @@ def model_source(
             isinstance(found, tuple)
             and found
             and found[0] == "hub"
-            and _offline()
             and not hub_cached(found[1])
+            and (_offline() or not hub_reachable())
         ):
             raise ModelNotFound(not_found_message(found[1], settings, what=what, layout=layout))
         return found
@@ -80,6 +80,36 @@ def hub_cached(repo_id: str) -> bool:
 
     folder = Path(constants.HF_HUB_CACHE) / f"models--{repo_id.replace('/', '--')}" / "snapshots"
     return folder.is_dir() and any(folder.iterdir())
+
+
+HUB_PROBE_EVERY_S = 60.0  # validation runs after each edit: the hub is asked at most once a minute
+_hub_probe: dict[str, tuple[float, bool]] = {}
+
+
+def hub_reachable(timeout: float = 1.5) -> bool:
+    """Whether the Hugging Face hub accepts a connection (its endpoint's host and port), remembered for a
+    minute. A hub id that is neither cached nor reachable fails at run time, so validation says so now."""
+    import socket
+    import time
+    from urllib.parse import urlsplit
+
+    from huggingface_hub import constants
+
+    endpoint = urlsplit(constants.ENDPOINT)
+    host = endpoint.hostname or ""
+    port = endpoint.port or (443 if endpoint.scheme == "https" else 80)
+    key = f"{host}:{port}"
+    now = time.monotonic()
+    seen = _hub_probe.get(key)
+    if seen is not None and now - seen[0] < HUB_PROBE_EVERY_S:
+        return seen[1]
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            reachable = True
+    except OSError:
+        reachable = False
+    _hub_probe[key] = (now, reachable)
+    return reachable
 
 
 def _offline() -> bool:

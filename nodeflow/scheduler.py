@@ -255,7 +255,9 @@ class PlanRun:
                 if src in self.blocked_units and arg in planned.gathered:
                     continue  # a guard stopped that item: gather the others
                 value = self.value_of(src)[index]
-                if arg in planned.gathered:  # a list input collects every item of its source
+                spec_input = spec.inputs.get(arg)
+                if arg in planned.gathered or (spec_input is not None and spec_input.many and not is_param):
+                    # a list input collects every item of its source; a source that is not swept is one item
                     inputs.setdefault(arg, []).append(value)
                     labels.setdefault(arg, []).append(self.by_id[src].caption)
                     continue
@@ -315,6 +317,9 @@ class PlanRun:
         try:
             for arg, src, index, is_param in planned.links:
                 value = (values.get(src) or self.value_of(src))[index]
+                spec_input = spec.inputs.get(arg)
+                if spec_input is not None and spec_input.many and not is_param:
+                    value = [value]  # a list input fed by a source that is not swept: one item
                 kwargs[arg] = spec.params[arg].check(value) if is_param else value
             if spec.wants_ctx:
                 kwargs["ctx"] = self.context(planned)

@@ -258,5 +258,28 @@ def _policy_check(graph: Graph, registry: Registry, settings: Any, policy: Any) 
     return problems_for(graph, registry, settings, policy)
 
 
+def output_name_problems(graph: Graph, registry: Registry, settings: Any = None, policy: Any = None) -> list[Problem]:
+    """An output node's ``filename`` (each value of a sweep too) must name a file inside the output
+    folder: ``../escape.png`` or an absolute path is refused here, before a run, rather than by the
+    node once it has run for every item before it."""
+    problems = []
+    for node in graph.nodes.values():
+        spec = registry.specs.get(node.type)
+        if spec is None or not spec.output or "filename" not in spec.params or "filename" in node.inputs:
+            continue
+        value = node.params.get("filename")
+        values = value["sweep"] if isinstance(value, dict) and isinstance(value.get("sweep"), list) else [value]
+        for name in values:
+            if not isinstance(name, str) or not name:
+                continue
+            parts = name.replace("\\", "/").split("/")
+            if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":") or ".." in parts:
+                problems.append(Problem(node.id, node.type, "filename",
+                                        f"{name!r} leaves the output folder: give a name inside it (sub-folders allowed, no '..')"))
+                break
+    return problems
+
+
 add_check(resolve_check)  # model sources and input files exist (with settings; nodeflow.resolve_checks)
+add_check(output_name_problems)  # output file names stay inside the output folder
 add_check(_policy_check)

@@ -36,6 +36,7 @@ from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 
 from ..files import PathNotAllowed, files_inside, resolve_inside, write_atomic
 from ..graph import parse_graph
+from ..history import artifact_kind
 from ..problems import GraphInvalid
 from ..registry import Registry
 from ..settings import Settings
@@ -162,7 +163,8 @@ def make_router(state: EditorState) -> APIRouter:
     async def validate_graph(request: Request) -> dict[str, Any]:
         body = await _json_body(request)
         graph = parse_graph(body.get("graph"))
-        problems = check_graph(graph, state.registry, settings)
+        # off the event loop: checks look at folders (and may ask whether the model hub answers)
+        problems = await asyncio.to_thread(check_graph, graph, state.registry, settings)
         return {"problems": [p.to_json() for p in problems]}
 
     @router.post("/api/run")
@@ -306,12 +308,12 @@ def make_router(state: EditorState) -> APIRouter:
         if not source.is_file():
             raise HTTPException(404, "not a file")
         filename = _safe_name(source.name)
-        write_atomic(settings.input_dir / filename, source.read_bytes())
+        await asyncio.to_thread(lambda: write_atomic(settings.input_dir / filename, source.read_bytes()))
         return {"path": filename}
 
     @router.get("/api/models")
     def models(kind: str = "") -> dict[str, Any]:
-        return {"models": local_models(settings, kind.strip().lower())}
+        return {"models": local_models(settings, kind.strip().lower()), "folder": str(settings.models_dir)}
 
     @router.get("/api/output-folder")
     def output_folder() -> dict[str, Any]:
@@ -331,7 +333,7 @@ def make_router(state: EditorState) -> APIRouter:
         data = await _read_limited(request)
         target = settings.input_dir / filename
         try:
-            write_atomic(target, data)
+            await asyncio.to_thread(write_atomic, target, data)
         except OSError as exc:
             raise HTTPException(400 if exc.errno == 36 else 507, f"cannot store {filename}: {exc.strerror or exc}") from None
         return {"path": filename, "bytes": len(data)}
@@ -339,30 +341,53 @@ def make_router(state: EditorState) -> APIRouter:
     return router
 
 
+_ITEM_KEY = re.compile(r"(.+)\[(\d+)\]")  # the history keeps a swept node's items as "node[i]"
+
+
 def past_run_events(run: dict[str, Any], url_for) -> list[dict[str, Any]]:
     """A run from the history as the events it sent, enough for the canvas to show each node's state,
-    its output files (as previews) and the error."""
+    its output files (as previews) and the error; a swept node's items each get their own events."""
     rid = run["id"]
-    events: list[dict[str, Any]] = [{"event": "run_started", "run": rid, "nodes": sorted(run.get("nodes") or {})}]
+    entries: list[tuple[str, int | None, dict[str, Any]]] = []
+    for key, entry in (run.get("nodes") or {}).items():
+        found = _ITEM_KEY.fullmatch(key)
+        entries.append((found[1], int(found[2]), entry) if found else (key, None, entry))
+    counts: dict[str, int] = {}
+    for node, item, _ in entries:
+        if item is not None:
+            counts[node] = max(counts.get(node, 0), item + 1)
+    started: dict[str, Any] = {"event": "run_started", "run": rid, "nodes": sorted({node for node, _, _ in entries})}
+    if counts:
+        started["items"] = counts
+    events: list[dict[str, Any]] = [started]
     by_node: dict[str, list[dict[str, Any]]] = {}
     for output in run.get("outputs") or []:
         by_node.setdefault(output.get("node") or "", []).append(output)
-    for node, entry in (run.get("nodes") or {}).items():
+    for node, item, entry in sorted(entries, key=lambda e: (e[0], -1 if e[1] is None else e[1])):
         status = entry.get("status")
-        for output in by_node.get(node, []):
-            if output.get("path"):
-                url = url_for(output["path"])
+        at = {"run": rid, "node": node} if item is None else {"run": rid, "node": node, "item": item}
+        if item is None:
+            for output in by_node.get(node, []):
+                if output.get("path"):
+                    url = url_for(output["path"])
+                    if url:
+                        events.append({"event": "preview", **at, "kind": output.get("kind") or "file", "url": url,
+                                       "path": output["path"]})
+                elif output.get("kind") == "text":
+                    events.append({"event": "preview", **at, "kind": "text", "text": output.get("text", "")})
+        else:  # an item's files are named in its outputs (as the event said them)
+            for value in (entry.get("outputs") or {}).values():
+                url = url_for(value) if isinstance(value, str) and Path(value).suffix else None
                 if url:
-                    events.append({"event": "preview", "run": rid, "node": node, "kind": output.get("kind") or "file", "url": url,
-                                   "path": output["path"]})
-            elif output.get("kind") == "text":
-                events.append({"event": "preview", "run": rid, "node": node, "kind": "text", "text": output.get("text", "")})
+                    events.append({"event": "preview", **at, "kind": artifact_kind(value), "url": url, "path": value})
         if status == "cached":
-            events.append({"event": "node_cached", "run": rid, "node": node})
+            events.append({"event": "node_cached", **at})
         elif status == "error":
-            events.append({"event": "node_error", "run": rid, "node": node, "message": entry.get("message") or (run.get("error") or {}).get("message", "")})
+            events.append({"event": "node_error", **at, "message": entry.get("message") or (run.get("error") or {}).get("message", "")})
+        elif status == "skipped":
+            events.append({"event": "node_skipped", **at, "reason": entry.get("reason") or "not run"})
         else:
-            events.append({"event": "node_finished", "run": rid, "node": node, "duration_s": entry.get("duration_s") or 0,
+            events.append({"event": "node_finished", **at, "duration_s": entry.get("duration_s") or 0,
                            "outputs": entry.get("outputs") or {}})
     status = run.get("status")
     events.append({"event": "run_finished", "run": rid, "status": status if status in ("ok", "error", "cancelled") else "error",

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 from typing import Any
@@ -45,7 +46,7 @@ def make_graph_tools_router(registry: Registry) -> APIRouter:
         else:
             return JSONResponse({"error": 'send the file as "text" (JSON) or "base64" (PNG)'}, status_code=400)
         try:
-            graph, report = import_bytes(data, name, registry)
+            graph, report = await asyncio.to_thread(import_bytes, data, name, registry)
         except ComfyImportError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         return {"graph": graph_to_dict(graph), "report": report.to_json()}
@@ -59,7 +60,7 @@ def make_graph_tools_router(registry: Registry) -> APIRouter:
         selection = body.get("selection")
         if selection is not None and (not isinstance(selection, list) or not all(isinstance(s, str) for s in selection)):
             return JSONResponse({"error": '"selection" must be a list of node ids'}, status_code=400)
-        return {"positions": arrange(graph, registry, selection)}
+        return {"positions": await asyncio.to_thread(arrange, graph, registry, selection)}
 
     @router.post("/api/subgraphs")
     async def subgraphs(request: Request) -> Any:
@@ -67,10 +68,13 @@ def make_graph_tools_router(registry: Registry) -> APIRouter:
         from ..subgraphs import available_definitions
 
         graph = parse_graph((await _body(request)).get("graph"))
-        definitions = available_definitions(graph)
-        entries = [subgraph_entry(d, definitions, registry) for _, d in sorted(definitions.items()) if not d.problems]
-        problems = {name: d.problems for name, d in definitions.items() if d.problems}
-        return {"nodes": entries, "problems": problems}
+
+        def listing() -> dict[str, Any]:  # reads the library folder: off the event loop
+            definitions = available_definitions(graph)
+            entries = [subgraph_entry(d, definitions, registry) for _, d in sorted(definitions.items()) if not d.problems]
+            return {"nodes": entries, "problems": {name: d.problems for name, d in definitions.items() if d.problems}}
+
+        return await asyncio.to_thread(listing)
 
     @router.post("/api/subgraphs/definition")
     async def definition(request: Request) -> Any:
@@ -80,7 +84,7 @@ def make_graph_tools_router(registry: Registry) -> APIRouter:
         name = body.get("name")
         if not isinstance(name, str):
             return JSONResponse({"error": 'send {"graph": {...}, "name": "subgraph name"}'}, status_code=400)
-        found = available_definitions(parse_graph(body.get("graph"))).get(name)
+        found = (await asyncio.to_thread(available_definitions, parse_graph(body.get("graph")))).get(name)
         if found is None:
             return JSONResponse({"error": f"no subgraph {name!r} in the file or the library"}, status_code=404)
         if found.problems:
@@ -102,7 +106,7 @@ def make_graph_tools_router(registry: Registry) -> APIRouter:
         ):
             return JSONResponse({"error": '"params" must be a list of [node, param] pairs'}, status_code=400)
         try:
-            return {"graph": make_subgraph(graph, selection, name, params)}
+            return {"graph": await asyncio.to_thread(make_subgraph, graph, selection, name, params)}
         except SubgraphEditError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
 
@@ -114,7 +118,7 @@ def make_graph_tools_router(registry: Registry) -> APIRouter:
         if not isinstance(body.get("graph"), dict) or not isinstance(body.get("node"), str):
             return JSONResponse({"error": 'send {"graph": {...}, "node": "subgraph node id"}'}, status_code=400)
         try:
-            return {"graph": unpack_subgraph(body["graph"], body["node"])}
+            return {"graph": await asyncio.to_thread(unpack_subgraph, body["graph"], body["node"])}
         except SubgraphEditError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
 

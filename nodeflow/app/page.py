@@ -7,11 +7,13 @@ finishes it clicks the "Refresh results" button, whose Python handler fills the 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
+from ..history import artifact_kind
 from .runs import RunManager
 
 __all__ = ["build_page", "PAGE_CSS"]
@@ -90,7 +92,18 @@ def _events_of(runs: RunManager, run: str, history: Any) -> list[dict[str, Any]]
     record = history.get_run(run) if history is not None else None
     if record is None:
         return []
-    return [{"node": o.get("node"), "kind": o.get("kind"), "path": o["path"]} for o in record.get("outputs") or [] if o.get("path")]
+    found = [{"node": o.get("node"), "kind": o.get("kind"), "path": o["path"]} for o in record.get("outputs") or [] if o.get("path")]
+    # a sweep's items: the history keeps each as "node[i]", with the files it wrote among its outputs
+    items = []
+    for key, entry in (record.get("nodes") or {}).items():
+        named = re.fullmatch(r"(.+)\[(\d+)\]", key)
+        for value in (entry.get("outputs") or {}).values() if named else ():
+            if isinstance(value, str) and Path(value).suffix and Path(value).is_file():
+                items.append({"node": named[1], "kind": artifact_kind(value), "path": value, "item": int(named[2])})
+    if items:
+        paths = {i["path"] for i in items}
+        found = [f for f in found if f["path"] not in paths] + sorted(items, key=lambda i: (i["node"], i["item"]))
+    return found
 
 
 def _where(runs: RunManager, files: list[str]) -> str:
@@ -113,7 +126,8 @@ def _results(runs: RunManager, run: str = "", history: Any = None) -> tuple[Any,
             continue
         kind = event.get("kind")
         if kind == "image":
-            images.append((str(path), event.get("node") or ""))
+            item = event.get("item")  # a sweep's items each show, labelled with their number
+            images.append((str(path), f"{event.get('node') or ''} · item {item + 1}" if isinstance(item, int) else event.get("node") or ""))
         elif kind == "audio":
             audio = str(path)
         elif kind == "video":

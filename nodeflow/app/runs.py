@@ -319,10 +319,12 @@ class RunManager:
                 return False
             with self._lock:
                 self._plans.pop(job_id, None)  # it never runs: nor is its plan needed
+            ended = {"event": "run_finished", "run": job_id, "t": time.time(), "duration_s": 0,
+                     **self.final_fields(job_id, "cancelled", None, [])}
             log = self.events_of(job_id)  # it never runs: its event stream ends here
             if log is not None:
-                log.append({"event": "run_finished", "run": job_id, "t": time.time(), "duration_s": 0,
-                            **self.final_fields(job_id, "cancelled", None, [])})
+                log.append(dict(ended))
+            self.log.append(ended)  # and the editor's live view hears it: the tab that queued it stops waiting
             self._keep_log(job_id)
             return True
         stopped = False
@@ -424,20 +426,21 @@ class RunManager:
         return None
 
     def results(self, run: str | None = None) -> list[dict[str, Any]]:
-        """The last preview of each node of ``run`` (default: the newest run in the live view): what
-        the results panel lists."""
+        """The last preview of each node of ``run`` (of each item of a swept node; default: the newest
+        run in the live view): what the results panel lists."""
         log = self.events_of(run) if run else None
         events = log.snapshot() if log is not None else self.log.snapshot()
         if run is None and events:
             run = events[-1].get("run")
-        latest: dict[tuple[str, str], dict[str, Any]] = {}
+        latest: dict[tuple[str, str, int], dict[str, Any]] = {}  # a swept node's items each keep theirs
         for event in (e for e in events if e.get("run") == run):
+            item = event.get("item") if isinstance(event.get("item"), int) else -1
             if event["event"] == "preview" and event.get("path") and event.get("url"):
-                latest[(event.get("node") or "", event.get("kind") or "file")] = event
+                latest[(event.get("node") or "", event.get("kind") or "file", item)] = event
             elif event["event"] == "node_finished":  # files a node returned without previewing them
                 for name, url in (event.get("urls") or {}).items():
                     path = event["outputs"][name]
                     if not any(e.get("path") == path for e in latest.values()):
-                        latest[(event["node"], f"output {name}")] = {"node": event["node"], "kind": "file", "path": path, "url": url}
+                        latest[(event["node"], f"output {name}", item)] = {"node": event["node"], "kind": "file", "path": path, "url": url}
         return list(latest.values())
 

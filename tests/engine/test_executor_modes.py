@@ -38,6 +38,18 @@ def test_mute_skips_the_node_and_its_dependents(executor):
     assert set(result.ran) == {"n", "other"}
 
 
+def test_muting_the_only_output_node_runs_nothing_rather_than_the_leftover_ends(executor, tmp_path):
+    nodes = {
+        "img": {"type": "image.new", "params": {"width": 8, "height": 8}},
+        "blur": {"type": "image.blur", "inputs": {"image": ["img", "image"]}},
+        "spare": {"type": "image.new", "params": {"width": 8, "height": 8}},
+        "save": {"type": "image.save", "inputs": {"image": ["blur", "image"]}, "mode": "mute"},
+    }
+    result, log = run(executor, nodes)
+    assert result.ok
+    assert log.nodes("node_started") == []
+
+
 def test_a_node_of_an_unknown_type_feeding_only_a_muted_node_does_not_stop_the_run(executor):
     # found by the fuzz test: validation rightly ignores the unknown node (it never runs), but
     # planning looked up its type and raised a KeyError

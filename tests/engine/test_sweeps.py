@@ -92,6 +92,29 @@ def test_a_contact_sheet_collects_labelled_images(executor):
     assert np.array_equal(np.asarray(sheet)[:32, :32], np.asarray(frames[0].convert("RGB")))
 
 
+def test_a_list_input_fed_by_one_image_gets_a_list_of_one(executor):
+    # a contact sheet on an image that is not swept: validation passed, the node saw a bare Image
+    nodes = {
+        "img": {"type": "image.new", "params": {"width": 32, "height": 32}},
+        "sheet": {"type": "image.contact_sheet", "inputs": {"images": ["img", "image"]}, "params": {"cell": 32}},
+    }
+    result, _ = run(executor, nodes, only=["sheet"])
+    assert result.ok, result.error
+    assert result.outputs["sheet"]["image"].size == (32, 32)
+
+
+def test_an_output_filename_leaving_the_output_folder_is_a_problem_in_every_sweep_value(registry, settings):
+    def problems(filename):
+        nodes = {"img": {"type": "image.new", "params": {"width": 8, "height": 8}},
+                 "save": {"type": "image.save", "inputs": {"image": ["img", "image"]}, "params": {"filename": filename}}}
+        return [(p.node, p.port) for p in check_graph(graph_of(nodes), registry, settings) if "output folder" in p.message]
+
+    assert problems("../escape.png") == [("save", "filename")]
+    assert problems("/tmp/escape.png") == [("save", "filename")]
+    assert problems({"sweep": ["fine.png", "sub/../../escape.png"]}) == [("save", "filename")]
+    assert problems("sub/fine..png") == []
+
+
 def test_bad_sweeps_are_validation_errors_on_the_right_node(registry, settings, tmp_path):
     def problems(nodes):
         return [(p.node, p.port, p.message) for p in check_graph(graph_of(nodes), registry, settings)]

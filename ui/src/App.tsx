@@ -4,16 +4,21 @@ import { getViewportForBounds, ReactFlowProvider, useReactFlow, useStoreApi } fr
 import { useEffect, useMemo, useRef, useState } from "react";
 import { useStore } from "zustand";
 import { api } from "./api";
+import { withDistinctTitles } from "./catalogTitles";
 import { createCommands } from "./commands";
 import { EditorContext, type EditorContextValue } from "./context";
 import { Canvas, MIN_ZOOM } from "./Editor";
+import { FirstRunGuide } from "./FirstRun";
 import { HelpPanel } from "./HelpPanel";
+import { ItemsPanel } from "./ItemsPanel";
+import { OutputsPanel } from "./OutputsPanel";
 import { HistoryPanel, ProblemsBar } from "./Panels";
 import { ProblemStore } from "./problemStore";
 import { QueuePanel } from "./QueuePanel";
 import { boxOf, createDocumentStore } from "./store/document";
 import { RunStore } from "./store/runs";
 import { createTabs, readStoredTabs, type Tabs } from "./store/tabs";
+import { editedNodes, withDownstream } from "./staleness";
 import { SubgraphBar } from "./SubgraphBar";
 import { TabBar } from "./TabBar";
 import { notify } from "./toasts";
@@ -44,7 +49,7 @@ export function App({ options }: { options: MountOptions }) {
         const stored = readStoredTabs();
         // a graph named on the command line wins over the stored tabs, once: edits made since are kept
         const useStored = stored && (!start.explicit || stored.session === start.session);
-        setBoot({ catalog, first: useStored ? stored : { file: start.graph, source: start.source }, session: start.session });
+        setBoot({ catalog: withDistinctTitles(catalog), first: useStored ? stored : { file: start.graph, source: start.source }, session: start.session });
       })
       .catch((err) => setBoot({ error: String(err.message || err) }));
   }, []);
@@ -80,8 +85,14 @@ function Editor(props: { boot: Boot; options: MountOptions; theme: "dark" | "lig
       viewport: () => rf.getViewport(),
       show: (file: GraphFile) => showView(file),
     };
+    // an edit makes the edited nodes' results, and those downstream, stale until the next run
+    doc.subscribe((s, prev) => {
+      if (s.nodes === prev.nodes && s.edges === prev.edges) return;
+      const edited = editedNodes(prev.nodes, s.nodes, prev.edges, s.edges);
+      if (edited.length) runs.markStale(withDownstream(edited, s.edges));
+    });
     const tabs: Tabs = createTabs(doc, runs, view, first);
-    const commands = createCommands({ doc, tabs, problems, ui, rf, canvas: () => wrapper.current });
+    const commands = createCommands({ doc, tabs, runs, problems, ui, rf, canvas: () => wrapper.current });
     return { specs, doc, runs, problems, ui, tabs, commands };
   }, []);
   const { doc, runs, problems, ui, tabs, commands } = made;
@@ -126,6 +137,7 @@ function Editor(props: { boot: Boot; options: MountOptions; theme: "dark" | "lig
   );
   const count = useStore(doc, (s) => s.nodes.length);
   const panel = useStore(ui, (s) => s.panel);
+  const itemsNode = useStore(ui, (s) => s.items);
 
   return (
     <EditorContext.Provider value={context}>
@@ -157,12 +169,18 @@ function Editor(props: { boot: Boot; options: MountOptions; theme: "dark" | "lig
               rf.setCenter(node.position.x + 120, node.position.y + 60, { zoom: 1, duration: 250 });
             }} />
           {panel === "history" && <HistoryPanel onOpen={commands.openGraph} onShowRun={(events, graph, name) => {
+            const run = events[0]?.run;
             commands.openGraph(graph, name);
-            runs.apply(events);
-            tabs.setRun(events[0]?.run as string);
+            if (!run) return;
+            runs.replay(run, events);
+            tabs.setRun(run);
           }} onClose={() => ui.setState({ panel: null })} />}
           {panel === "help" && <HelpPanel onClose={() => ui.setState({ panel: null })} />}
-          {panel === "queue" && <QueuePanel onClose={() => ui.setState({ panel: null })} onRerun={(run) => tabs.setRun(run)} />}
+          {panel === "outputs" && <OutputsPanel onClose={() => ui.setState({ panel: null })} />}
+          {panel === "items" && itemsNode && <ItemsPanel node={itemsNode} onClose={() => ui.setState({ panel: null })} />}
+          <FirstRunGuide onRun={() => void commands.run()} />
+          {panel === "queue" && <QueuePanel onClose={() => ui.setState({ panel: null })} onRerun={(run) => tabs.setRun(run)}
+            onJobs={(jobs) => runs.reconcile(jobs, tabs.jobs())} />}
           <ToastList />
         </div>
       </div>

@@ -26,12 +26,13 @@ import type { Wanted } from "./search";
 import { notify } from "./toasts";
 import type { NodeData, NodeTypeSpec } from "./types";
 import type { UiStore } from "./uiState";
+import { MIN_ZOOM } from "./layout";
 
 const nodeTypes = { nf: NodeView, nfgroup: GroupView };
 // bigger graphs draw only the nodes in view (small ones keep every node in the page, e.g. for find)
 const CULL_ABOVE = 60;
 /** How far out the canvas zooms: a few hundred nodes still fit on one screen. */
-export const MIN_ZOOM = 0.05;
+export { MIN_ZOOM };
 
 export function Canvas(props: { commands: Commands; ui: UiStore; theme: "dark" | "light"; initialViewport?: { x: number; y: number; zoom: number } }) {
   const { commands, ui } = props;

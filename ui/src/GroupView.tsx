@@ -17,7 +17,7 @@ function GroupViewInner({ data, selected, width, height }: NodeProps<GroupNode>)
             onBlur={(e) => { setEditing(false); doc.getState().renameGroup(data.index, e.target.value.trim() || "Group"); }}
             onKeyDown={(e) => e.key === "Enter" && (e.target as HTMLInputElement).blur()} />
         ) : (
-          <span data-testid={`group-title-${data.index}`}>{data.title}</span>
+          <span data-testid={`group-title-${data.index}`} title={data.title}>{data.title}</span>
         )}
       </div>
     </div>

@@ -16,7 +16,7 @@ import { ExposeToggle } from "./SubgraphPorts";
 import { ParamWidget } from "./widgets";
 
 const STATUS_TEXT: Record<string, string> = {
-  queued: "queued", running: "running", cached: "cached", done: "done", error: "error", stopped: "stopped", cancelled: "cancelled", skipped: "skipped",
+  queued: "queued", running: "running", cached: "cached", stale: "changed", done: "done", error: "error", stopped: "stopped", cancelled: "cancelled", skipped: "skipped",
 };
 
 function NodeViewInner({ id, data, selected }: NodeProps<FlowNode>) {
@@ -32,7 +32,8 @@ function NodeViewInner({ id, data, selected }: NodeProps<FlowNode>) {
   const collapsed = !!data.ui.collapsed;
   const readOnly = useReadOnly(); // inside a library subgraph: look, do not touch
   const title = (data.ui.title as string) || spec?.title || data.type;
-  const status = run?.status && run.status !== "idle" ? run.status : "";
+  // a bypassed or muted node does not run: whatever an earlier run said of it does not apply
+  const status = data.mode === "run" && run?.status && run.status !== "idle" ? run.status : "";
   const portProblems = new Map<string, Problem[]>();
   const nodeProblems: Problem[] = [];
   for (const p of problems) {
@@ -63,7 +64,7 @@ function NodeViewInner({ id, data, selected }: NodeProps<FlowNode>) {
           <button data-testid={`tb-preview-${id}`} title="show this node's result on it" className={data.ui.preview ? "on" : ""}
             onClick={() => commands.togglePreview(id)}>preview</button>
         )}
-        <button data-testid={`tb-delete-${id}`} title="delete (Del)" onClick={() => commands.remove(id)}>✕</button>
+        <button data-testid={`tb-delete-${id}`} title="delete (Del)" aria-label={`delete ${title}`} onClick={() => commands.remove(id)}>✕</button>
       </NodeToolbar>
       <Header id={id} title={title} spec={spec} type={data.type} run={run} status={status} collapsed={collapsed}
         onRename={(t) => actions.patchNode(id, (d) => ({ ...d, ui: { ...d.ui, title: t || undefined } }))}
@@ -92,11 +93,12 @@ function NodeViewInner({ id, data, selected }: NodeProps<FlowNode>) {
                 </LinkedOr>
                 <button type="button" className={`nf-publish-btn nodrag${published.has(p.name) ? " on" : ""}`}
                   title={published.has(p.name) ? "published: a field of the graph's app form (click to stop)" : "publish as an input of the graph's app form"}
+                  aria-label={`publish ${p.name}`} aria-pressed={published.has(p.name)}
                   data-testid={`publish-${id}-${p.name}`} data-on={published.has(p.name)}
                   onClick={() => doc.getState().togglePublished(id, p.name)}>◉</button>
                 <ExposeToggle node={id} param={p.name} />
                 {p.kind !== "json" && !isSweep(data.params[p.name]) && (
-                  <button type="button" className="nf-sweep-btn nodrag" title="try several values (a sweep)" data-testid={`sweep-on-${id}-${p.name}`}
+                  <button type="button" className="nf-sweep-btn nodrag" title="try several values (a sweep)" aria-label={`sweep ${p.name}`} data-testid={`sweep-on-${id}-${p.name}`}
                     onClick={() => actions.setParam(id, p.name, { sweep: [data.params[p.name] ?? p.default] }, true)}>⋯</button>
                 )}
               </div>
@@ -104,7 +106,7 @@ function NodeViewInner({ id, data, selected }: NodeProps<FlowNode>) {
           })}
         </fieldset>
       )}
-      {!collapsed && run && <Preview run={run} id={id} />}
+      {!collapsed && run && <Preview run={run} id={id} onItems={() => commands.showItems(id)} />}
       {!collapsed && run?.urls && <OutputLinks urls={run.urls} id={id} />}
       {!collapsed && run?.status === "error" && (
         <div className="nf-error" data-testid={`error-${id}`} title={run.traceback || ""}>{run.message}</div>
@@ -136,10 +138,10 @@ function Header(props: {
 }) {
   const { id, title, spec, type, run, status, collapsed } = props;
   const [editing, setEditing] = useState(false);
-  const why = !run?.reason ? "" : ["cached", "stopped", "cancelled", "skipped"].includes(run.status) ? run.reason : `ran because: ${run.reason}`;
+  const why = !run?.reason ? "" : ["cached", "stopped", "cancelled", "skipped", "stale"].includes(run.status) ? run.reason : `ran because: ${run.reason}`;
   return (
     <div className="nf-head" title={spec?.description || type}>
-      <button className="nf-collapse nodrag" onClick={props.onToggle} title={collapsed ? "expand" : "collapse"}>{collapsed ? "▸" : "▾"}</button>
+      <button className="nf-collapse nodrag" onClick={props.onToggle} aria-label={collapsed ? "expand" : "collapse"} aria-expanded={!collapsed} title={collapsed ? "expand" : "collapse"}>{collapsed ? "▸" : "▾"}</button>
       {editing ? (
         <input className="nf-input nf-title-input nodrag" autoFocus defaultValue={title} data-testid={`title-input-${id}`}
           onBlur={(e) => { setEditing(false); props.onRename(e.target.value.trim() === (spec?.title || type) ? "" : e.target.value.trim()); }}

@@ -4,6 +4,7 @@ import { useEffect, useState, useSyncExternalStore } from "react";
 import { api, type HistoryRun } from "./api";
 import { useEditor } from "./context";
 import type { RunEvent } from "./runState";
+import { firstOutputName, runName, thumbnailOf } from "./runNames";
 import { notify } from "./toasts";
 import type { GraphFile } from "./types";
 
@@ -37,7 +38,9 @@ export function HistoryPanel(props: {
   const [error, setError] = useState<string | null>(null);
   const [picked, setPicked] = useState<string[]>([]);
   const [compared, setCompared] = useState<[HistoryRun, HistoryRun] | null>(null);
+  const [outputFolder, setOutputFolder] = useState("");
   useEffect(() => {
+    api.outputFolder().then((r) => setOutputFolder(r.folder)).catch(() => undefined);
     api.history().then((r) => setRuns(r.runs)).catch((e) => setError(e.status === 404 ? "run history is not available in this install" : String(e.message)));
   }, []);
   const reopen = async (run: HistoryRun) => {
@@ -59,7 +62,7 @@ export function HistoryPanel(props: {
       <div className="nf-panel-head">Run history
         <span>
           <button data-testid="history-compare" disabled={picked.length !== 2} onClick={compare} title="compare the params of the two ticked runs">compare</button>
-          <button onClick={props.onClose}>✕</button>
+          <button onClick={props.onClose} aria-label="close the history" title="close">✕</button>
         </span>
       </div>
       {error && <div className="nf-hint">{error}</div>}
@@ -72,8 +75,10 @@ export function HistoryPanel(props: {
             onClick={(e) => e.stopPropagation()}
             onChange={(e) => setPicked((p) => (e.target.checked ? [...p.filter((x) => x !== run.id), run.id].slice(-2) : p.filter((x) => x !== run.id)))} />
           <span className={`nf-dot nf-run-${run.status}`} />
-          <b>{run.title || "untitled"}</b>
-          <span>{new Date(run.started * 1000).toLocaleString()} · {run.source} · {run.status}{run.duration_s != null ? ` · ${run.duration_s.toFixed(1)} s` : ""}</span>
+          {thumbnailOf(run.outputs, outputFolder) && <img className="nf-thumb" src={thumbnailOf(run.outputs, outputFolder)!} alt="" data-testid={`history-thumb-${run.id}`} />}
+          <b data-testid={`history-name-${run.id}`}>{runName(run)}</b>
+          <span>{new Date(run.started * 1000).toLocaleString()} · {run.status}{run.duration_s != null ? ` · ${run.duration_s.toFixed(1)} s` : ""}
+            {firstOutputName(run.outputs) ? ` · ${firstOutputName(run.outputs)}` : ""}</span>
         </div>
       ))}
     </div>
@@ -107,7 +112,7 @@ function Comparison({ a, b, onClose }: { a: HistoryRun; b: HistoryRun; onClose()
   const show = (v: unknown) => (v === undefined ? "—" : typeof v === "string" ? v : JSON.stringify(v));
   return (
     <div className="nf-compare" data-testid="history-comparison">
-      <div className="nf-panel-head">{a.title || a.id} vs {b.title || b.id}<button onClick={onClose}>✕</button></div>
+      <div className="nf-panel-head">{a.title || a.id} vs {b.title || b.id}<button onClick={onClose} aria-label="close the comparison" title="close">✕</button></div>
       {rows.length === 0 && <div className="nf-hint">the two runs have the same params</div>}
       <table><tbody>
         {rows.map((r) => (

@@ -1,6 +1,6 @@
 // What a node shows of its result: images (a trainer's loss curve and samples side by side), text, audio,
 // video, and links to the files it wrote.
-import type { NodeRun } from "./runState";
+import type { ItemRun, NodeRun } from "./runState";
 import type { NodeTypeSpec } from "./types";
 
 const SHOWN_TYPES = new Set(["Image", "Audio", "Video", "String", "Text"]);
@@ -10,7 +10,37 @@ export function showsPreview(spec: NodeTypeSpec): boolean {
   return spec.outputs.some((o) => SHOWN_TYPES.has(o.type));
 }
 
-export function Preview({ run, id }: { run: NodeRun; id: string }) {
+const ITEMS_ON_NODE = 12; // a sweep of hundreds shows its first items here; the Results panel pages through all
+
+/** A swept node's items: one cell each with its state and image, and how many are done. */
+export function ItemGrid({ items, id, onAll }: { items: ItemRun[]; id: string; onAll?: () => void }) {
+  const finished = items.filter((i) => i.status === "done" || i.status === "cached").length;
+  const failed = items.filter((i) => i.status === "error").length;
+  return (
+    <div className="nf-items nodrag nowheel" data-testid={`items-${id}`}>
+      <div className="nf-items-count" data-testid={`items-count-${id}`}>
+        {finished} of {items.length} items{failed ? `, ${failed} failed` : ""}
+        {onAll && <button type="button" className="nf-link-btn nodrag" data-testid={`items-all-${id}`} onClick={onAll}>see all</button>}
+      </div>
+      <div className="nf-items-grid">
+        {items.slice(0, ITEMS_ON_NODE).map((item, i) => (
+          <div key={i} className={`nf-item nf-status-${item.status}`} data-testid={`item-${id}-${i}`} data-status={item.status}
+            title={`item ${i + 1}: ${item.status}${item.message ? ` (${item.message})` : ""}`}>
+            {item.image ? <img src={item.image} alt={`item ${i + 1}`} draggable={false} data-testid={`preview-item-${id}-${i}`} />
+              : <span className="nf-item-label">{i + 1}</span>}
+          </div>
+        ))}
+        {items.length > ITEMS_ON_NODE && (
+          <button type="button" className="nf-item nf-item-more nodrag" data-testid={`items-more-${id}`}
+            aria-label={`all ${items.length} items`} title="every item, page by page" onClick={onAll}>+{items.length - ITEMS_ON_NODE}</button>
+        )}
+      </div>
+    </div>
+  );
+}
+
+export function Preview({ run, id, onItems }: { run: NodeRun; id: string; onItems?: () => void }) {
+  if (run.items && run.items.length > 1) return <ItemGrid items={run.items} id={id} onAll={onItems} />;
   const images = run.images ? Object.entries(run.images) : run.image ? [["image", run.image] as [string, string]] : [];
   if (!images.length && !run.text && !run.audio && !run.video && !run.file) return null;
   return (

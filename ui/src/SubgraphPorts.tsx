@@ -64,7 +64,7 @@ export function SubgraphPorts() {
                   onBlur={(e) => rename(kind, name, e.target.value.trim())}
                   onKeyDown={(e) => { if (e.key === "Enter") (e.target as HTMLInputElement).blur(); }} />
                 <span className="nf-port-target">{(kind === "outputs" ? [target as Target] : (target as Target[])).map((t) => t.join(".")).join(", ")}</span>
-                <button title="stop exposing it" data-testid={`unexpose-${kind}-${name}`}
+                <button title="stop exposing it" aria-label={`stop exposing ${name}`} data-testid={`unexpose-${kind}-${name}`}
                   onClick={() => tryIt(() => editPorts(doc, (d) => unexposePort(d, kind, name), { kind, old: name, next: null }))}>✕</button>
               </div>
             ))}
@@ -98,6 +98,7 @@ export function ExposeToggle({ node, param }: { node: string; param: string }) {
   const as = Object.entries(def.params || {}).find(([, targets]) => targets.some(([n, p]) => n === node && p === param))?.[0];
   return (
     <button type="button" className={`nf-expose-btn nodrag${as ? " on" : ""}`} data-testid={`expose-${node}-${param}`} data-on={!!as}
+      aria-label={`expose ${param}`} aria-pressed={!!as}
       title={as ? `exposed on the subgraph node as ${as} (click to stop)` : "expose on the subgraph node"}
       onClick={() => tryIt(() => as
         ? editPorts(doc, (d) => unexposePort(d, "params", as), { kind: "params", old: as, next: null })

@@ -39,11 +39,11 @@ export function SweepEditor({ node, spec, value, onChange }: {
           <button key={m} type="button" className={m === current ? "on" : ""} data-testid={`sweep-mode-${node}-${spec.name}-${m}`}
             onClick={() => set(m === "list" ? parseList(text, spec.kind) : m === "range" ? range : { file: "" })}>{m}</button>
         ))}
-        <button type="button" title="back to one value" data-testid={`sweep-off-${node}-${spec.name}`}
+        <button type="button" title="back to one value" aria-label="back to one value" data-testid={`sweep-off-${node}-${spec.name}`}
           onClick={() => onChange(Array.isArray(value.sweep) && value.sweep.length ? value.sweep[0] : spec.default, true)}>✕</button>
       </span>
       {current === "list" && (
-        <textarea className="nf-input nf-textarea nowheel" rows={2} data-testid={`sweep-list-${node}-${spec.name}`} value={text}
+        <textarea className="nf-input nf-textarea nowheel" rows={2} data-testid={`sweep-list-${node}-${spec.name}`} aria-label={`${spec.name} values`} value={text}
           placeholder={numeric ? "1, 2, 3" : "one value a line"}
           onChange={(e) => { setText(e.target.value); set(parseList(e.target.value, spec.kind), false); }}
           onBlur={() => set(parseList(text, spec.kind))} />
@@ -51,13 +51,13 @@ export function SweepEditor({ node, spec, value, onChange }: {
       {current === "range" && (
         <span className="nf-row">
           {(["from", "to", "step"] as const).map((k) => (
-            <input key={k} type="number" className="nf-input nf-number" title={k} data-testid={`sweep-${k}-${node}-${spec.name}`}
+            <input key={k} type="number" className="nf-input nf-number" title={k} data-testid={`sweep-${k}-${node}-${spec.name}`} aria-label={`${spec.name} ${k}`}
               defaultValue={range[k]} onBlur={(e) => set({ ...range, [k]: Number(e.target.value) })} />
           ))}
         </span>
       )}
       {current === "file" && (
-        <input type="text" className="nf-input" placeholder="a file of lines, e.g. prompts.txt" data-testid={`sweep-file-${node}-${spec.name}`}
+        <input type="text" className="nf-input" placeholder="a file of lines, e.g. prompts.txt" data-testid={`sweep-file-${node}-${spec.name}`} aria-label={`${spec.name} values file`}
           defaultValue={!Array.isArray(value.sweep) && "file" in value.sweep ? value.sweep.file : ""}
           onBlur={(e) => set({ file: e.target.value.trim() })} />
       )}

@@ -18,12 +18,12 @@ export function TabBar({ tabs, runs, commands }: { tabs: Tabs; runs: RunStore; c
             {running && <span className="nf-tab-running" data-testid="tab-running" title="running" />}
             <span className="nf-tab-title">{t.title}</span>
             {t.dirty && <span className="nf-tab-dirty" title="unsaved changes">●</span>}
-            <button className="nf-tab-close" data-testid="tab-close" title="close (Alt+W)"
+            <button className="nf-tab-close" data-testid="tab-close" title="close (Alt+W)" aria-label={`close ${t.title}`}
               onClick={(e) => { e.stopPropagation(); commands.closeTab(t.id); }}>✕</button>
           </div>
         );
       })}
-      <button className="nf-tab-new" data-testid="tab-new" title="new tab (Alt+T)" onClick={() => commands.newTab()}>+</button>
+      <button className="nf-tab-new" data-testid="tab-new" title="new tab (Alt+T)" aria-label="new tab" onClick={() => commands.newTab()}>+</button>
     </div>
   );
 }

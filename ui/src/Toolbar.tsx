@@ -25,9 +25,10 @@ export function Toolbar({ commands, theme, onTheme, onPanel }: Props) {
   const run = useSyncExternalStore((fn) => runs.subscribe(fn), () => runs.view);
   const server = useSyncExternalStore((fn) => runs.subscribe(fn), () => runs.server);
   const serverRunning = server.running.length > 0;
-  // this graph's run is waiting in the queue (asked for, not started yet)
-  const waiting = !!run.run && run.status === "idle";
-  const mine = waiting || run.status === "running";
+  // this tab's job and nothing else: Run and Stop act on it, the status says where it stands
+  const job = useSyncExternalStore((fn) => runs.subscribe(fn), () => runs.jobState(run.run));
+  const waiting = job === "queued";
+  const mine = waiting || job === "running";
   const titleTimer = useRef(0);
   useEffect(() => {
     if (!examples) return;
@@ -35,14 +36,29 @@ export function Toolbar({ commands, theme, onTheme, onPanel }: Props) {
     window.addEventListener("click", close);
     return () => window.removeEventListener("click", close);
   }, [examples]);
-  const done = Object.values(run.nodes).filter((n) => n.status === "done" || n.status === "cached").length;
-  const total = Object.keys(run.nodes).length;
+  // a swept node counts each of its items: "running 9/22" is work done of work to do
+  const finished = (s: string) => s === "done" || s === "cached";
+  let done = 0;
+  let total = 0;
+  let items = 0;
+  for (const n of Object.values(run.nodes)) {
+    if (n.items) {
+      total += n.items.length;
+      done += n.items.filter((i) => finished(i.status)).length;
+      items = Math.max(items, n.items.length);
+    } else {
+      total += 1;
+      done += finished(n.status) ? 1 : 0;
+    }
+  }
+  const swept = items > 1 ? ` · ${items} items` : "";
   let status = "";
   if (waiting) status = "queued";
-  else if (run.status === "running") status = `running ${done}/${total}`;
-  else if (run.status === "ok") status = `done in ${formatDuration(run.duration || 0)}`;
-  else if (run.status === "error") status = "failed";
-  else if (run.status === "cancelled") status = "stopped";
+  else if (run.status === "running") status = `running ${done}/${total}${swept}`;
+  else if (run.status === "ok" && !total) status = "nothing to run: no output node is active";
+  else if (run.status === "ok") status = `done in ${formatDuration(run.duration || 0)}${swept}`;
+  else if (run.status === "error") status = `failed${swept}`;
+  else if (run.status === "cancelled") status = total ? "stopped" : "cancelled before it ran";
   else if (serverRunning) status = "another graph is running";
   return (
     <div className="nf-toolbar" data-testid="toolbar">
@@ -77,16 +93,16 @@ export function Toolbar({ commands, theme, onTheme, onPanel }: Props) {
         <button data-testid="btn-save" onClick={commands.save} title="download the graph file (Ctrl+S)">Save</button>
       </div>
       <div className="nf-tb-group">
-        <button data-testid="btn-undo" onClick={() => doc.getState().undo()} disabled={!canUndo} title="undo (Ctrl+Z)">↶</button>
-        <button data-testid="btn-redo" onClick={() => doc.getState().redo()} disabled={!canRedo} title="redo (Ctrl+Shift+Z)">↷</button>
+        <button data-testid="btn-undo" onClick={() => doc.getState().undo()} disabled={!canUndo} title="undo (Ctrl+Z)" aria-label="undo">↶</button>
+        <button data-testid="btn-redo" onClick={() => doc.getState().redo()} disabled={!canRedo} title="redo (Ctrl+Shift+Z)" aria-label="redo">↷</button>
       </div>
       <div className="nf-tb-group">
         <button data-testid="btn-run" className="nf-primary" onClick={() => commands.run()} disabled={mine}
           title="run the graph (Ctrl+Enter); while another graph runs, it waits in the queue">▶ Run</button>
         <button data-testid="btn-run-selected" onClick={commands.runSelected} disabled={mine || !hasSelection}
           title="run only what the selected nodes need (Ctrl+Shift+Enter)">▶ to selected</button>
-        <button data-testid="btn-stop" className="nf-danger" onClick={commands.stop} disabled={!mine && !serverRunning} title="stop this graph's run (or take it out of the queue)">■ Stop</button>
-        <span className={`nf-run-status nf-run-${run.status}`} data-testid="run-status" data-status={run.status} data-run={run.run || ""}>{status}</span>
+        <button data-testid="btn-stop" className="nf-danger" onClick={commands.stop} disabled={!mine} title="stop this tab's run (or take it out of the queue)">■ Stop</button>
+        <span className={`nf-run-status nf-run-${run.status}`} data-testid="run-status" data-status={run.status} data-run={run.run || ""} title={status}>{status}</span>
       </div>
       <div className="nf-spacer" />
       <div className="nf-tb-group">
@@ -95,8 +111,9 @@ export function Toolbar({ commands, theme, onTheme, onPanel }: Props) {
           title="publish as app: the params marked ◉ become a form (nodeflow app), opened in a new window">Publish</button>
         <button data-testid="btn-queue" onClick={() => onPanel("queue")} title="runs waiting, running and finished">Queue</button>
         <button data-testid="btn-history" onClick={() => onPanel("history")} title="past runs">History</button>
-        <button data-testid="btn-theme" onClick={onTheme} title="dark / light">{theme === "dark" ? "☾" : "☀"}</button>
-        <button data-testid="btn-help" onClick={() => onPanel("help")} title="keyboard shortcuts (?)">?</button>
+        <button data-testid="btn-outputs" onClick={() => onPanel("outputs")} title="the output folder and the files written there">Outputs</button>
+        <button data-testid="btn-theme" onClick={onTheme} title="dark / light" aria-label={theme === "dark" ? "light theme" : "dark theme"}>{theme === "dark" ? "☾" : "☀"}</button>
+        <button data-testid="btn-help" onClick={() => onPanel("help")} title="keyboard shortcuts (?)" aria-label="help: keyboard shortcuts">?</button>
       </div>
     </div>
   );

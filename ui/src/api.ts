@@ -17,6 +17,18 @@ export interface Job {
   started: number | null;
   finished: number | null;
   error: unknown;
+  /** the queue it belongs to (serve and the editor each run their own) */
+  owner?: string;
+  /** what a finished job made: each with a url when it is a file the app serves */
+  outputs?: JobOutput[];
+}
+
+export interface JobOutput {
+  node: string;
+  name: string;
+  kind?: string;
+  path?: string;
+  url?: string | null;
 }
 
 export interface HistoryRun {
@@ -29,6 +41,7 @@ export interface HistoryRun {
   graph?: GraphFile;
   params?: Record<string, Record<string, unknown>>;
   error?: { node: string | null; message: string } | null;
+  outputs?: JobOutput[];
 }
 
 async function json<T>(response: Response): Promise<T> {
@@ -63,7 +76,8 @@ export const api = {
       json<{ files: string[]; recent: { name: string; url: string }[] }>(r),
     ),
   useOutput: (name: string) => post("/api/inputs/from-output", { name }).then((r) => json<{ path: string }>(r)),
-  models: (kind: string) => fetch(`/api/models?kind=${encodeURIComponent(kind)}`).then((r) => json<{ models: ModelEntry[] }>(r)),
+  /** the models found on this machine, and the models folder a new one goes into */
+  models: (kind: string) => fetch(`/api/models?kind=${encodeURIComponent(kind)}`).then((r) => json<{ models: ModelEntry[]; folder?: string }>(r)),
   outputFolder: () => fetch("/api/output-folder").then((r) => json<{ folder: string }>(r)),
   upload: (file: File) =>
     fetch(`/api/upload?name=${encodeURIComponent(file.name)}`, { method: "POST", body: file }).then((r) =>

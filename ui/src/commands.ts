@@ -1,12 +1,14 @@
 // The editor's commands (run, stop, save, open, tabs, clipboard, undo...), made once per editor from its
 // stores. The toolbar, the key map and the nodes all call these; none of them holds state of its own.
-import type { ReactFlowInstance } from "@xyflow/react";
+import { getViewportForBounds, type ReactFlowInstance } from "@xyflow/react";
 import { api } from "./api";
 import * as clipboard from "./clipboard";
 import { fileShapeError, stringifyGraph, type FlowNode } from "./graphModel";
 import type { Action } from "./keymap";
 import type { ProblemStore } from "./problemStore";
-import type { DocumentStore } from "./store/document";
+import { boxOf, type DocumentStore } from "./store/document";
+import { MIN_ZOOM } from "./layout";
+import type { RunStore } from "./store/runs";
 import type { Tabs } from "./store/tabs";
 import { describeImport, importComfy, looksLikeComfy } from "./comfyImport";
 import { insidePrefix, rootFile } from "./subgraphs";
@@ -37,18 +39,20 @@ export interface Commands {
   runTo(node: string): void;
   remove(node: string): void;
   togglePreview(node: string): void;
+  showItems(node: string): void;
   perform(action: Action): void;
 }
 
 export function createCommands(deps: {
   doc: DocumentStore;
   tabs: Tabs;
+  runs: RunStore;
   problems: ProblemStore;
   ui: UiStore;
   rf: ReactFlowInstance;
   canvas: () => HTMLElement | null;
 }): Commands {
-  const { doc, tabs, problems, ui, rf } = deps;
+  const { doc, tabs, runs, problems, ui, rf } = deps;
   const d = () => doc.getState();
   const selected = () => d().nodes.filter((n: FlowNode) => n.selected).map((n) => n.id);
 
@@ -75,10 +79,12 @@ export function createCommands(deps: {
       else notify("select the nodes to run up to first");
     },
     stop() {
-      // this graph's run (a job in the queue) when it has one, else whatever runs
+      // this tab's job only: another tab's run is stopped from that tab or the Queue panel
       const run = tabs.active().run;
-      const cancel = run ? api.cancelJob(run).then((r) => (r.cancelled ? r : api.stop())) : api.stop();
-      cancel.catch(() => api.stop()).catch((e) => notify(String(e.message), "error"));
+      if (!run) return;
+      api.cancelJob(run)
+        .then((r) => (r.cancelled ? undefined : api.queue().then((q) => runs.reconcile(q.jobs, [run])))) // it had already ended
+        .catch((e) => notify(String(e.message), "error"));
     },
     async publish() {
       // the graph's published params become a Gradio form served by `nodeflow app` (serve helper's route)
@@ -172,7 +178,15 @@ export function createCommands(deps: {
       d().paste(payload, null);
     },
     fit() {
-      rf.fitView({ padding: 0.15, duration: 200, maxZoom: 1 });
+      // from the nodes' boxes, not rf.fitView: that waits until every node is measured, which a node
+      // never drawn (culled, or not laid out yet after a file opened) never is, and the fit never came
+      const box = deps.canvas()?.getBoundingClientRect();
+      const boxes = d().nodes.map(boxOf);
+      if (!box || !box.width || !boxes.length) return;
+      const x = Math.min(...boxes.map((b) => b.x));
+      const y = Math.min(...boxes.map((b) => b.y));
+      const bounds = { x, y, width: Math.max(...boxes.map((b) => b.x + b.w)) - x, height: Math.max(...boxes.map((b) => b.y + b.h)) - y };
+      rf.setViewport(getViewportForBounds(bounds, box.width, box.height, MIN_ZOOM, 1, 0.15), { duration: 200 });
     },
     openPalette(clientX, clientY) {
       const box = deps.canvas()?.getBoundingClientRect();
@@ -191,6 +205,9 @@ export function createCommands(deps: {
     },
     remove(node) {
       rf.deleteElements({ nodes: [{ id: node }] });
+    },
+    showItems(node) {
+      ui.setState({ panel: "items", items: insidePrefix() + node });
     },
     togglePreview(node) {
       d().patchNode(node, (data) => ({ ...data, ui: { ...data.ui, preview: data.ui.preview ? undefined : true } }));

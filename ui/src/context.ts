@@ -12,6 +12,8 @@ export interface EditorCommands {
   runTo(node: string): void;
   remove(node: string): void;
   togglePreview(node: string): void;
+  /** open the paged view of every item a swept node made */
+  showItems(node: string): void;
 }
 
 export interface EditorContextValue {

@@ -245,7 +245,7 @@ export function pasteNodes(
 ): { nodes: FlowNode[]; edges: Edge[] } {
   const rename = new Map<string, string>();
   const used = new Set(taken);
-  for (const [id, entry] of Object.entries(payload.nodes)) {
+  for (const id of Object.keys(payload.nodes)) {
     const fresh = used.has(id) ? uniqueId(id.replace(/_\d+$/, ""), used) : id;
     used.add(fresh);
     rename.set(id, fresh);

@@ -19,10 +19,16 @@ export interface Shortcut {
 const mod = (e: KeyboardEvent) => e.ctrlKey || e.metaKey;
 const key = (e: KeyboardEvent) => e.key.toLowerCase();
 const plain = (e: KeyboardEvent) => !mod(e) && !e.altKey;
+/** The focus is on the canvas itself (its pane or a node), not on a control of the page. */
+const onCanvas = (target: EventTarget | null) => {
+  const t = target as HTMLElement | null;
+  return !!t?.closest?.(".nf-canvas") && !t.closest("button, a, input, select, textarea, .nf-panel");
+};
 
 export const SHORTCUTS: Shortcut[] = [
-  { keys: "double-click canvas, / or Tab", does: "add a node (search), where the pointer is", action: "palette",
-    match: (e) => plain(e) && (key(e) === "/" || key(e) === "tab") },
+  // Tab only where the canvas has the focus: elsewhere it moves the focus, as in any page
+  { keys: "double-click canvas, /, or Tab on the canvas", does: "add a node (search), where the pointer is", action: "palette",
+    match: (e) => plain(e) && (key(e) === "/" || (key(e) === "tab" && !e.shiftKey && onCanvas(e.target))) },
   { keys: "drag from a port to empty canvas", does: "add a node that fits, connected" },
   { keys: "drag a link off its input to empty canvas", does: "disconnect it" },
   { keys: "Ctrl+Enter", does: "run", action: "run", whileTyping: true, match: (e) => mod(e) && !e.shiftKey && key(e) === "enter" },

@@ -3,6 +3,9 @@
 // Pure functions on boxes, unit-tested in ui/test/layout.test.ts.
 import type { ClipboardPayload } from "./graphModel";
 
+/** The farthest the canvas zooms out (a fit of a big graph stops here). */
+export const MIN_ZOOM = 0.05;
+
 export interface Box {
   x: number;
   y: number;

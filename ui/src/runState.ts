@@ -2,7 +2,8 @@
 // store/runs.ts keeps one view per run and lets each node subscribe to its own state only.
 import { rollUp } from "./subgraphRun";
 
-export type NodeStatus = "idle" | "queued" | "running" | "cached" | "done" | "error" | "stopped" | "cancelled" | "skipped";
+/** "stale": done or cached by the shown run, but edited since (it or something upstream). */
+export type NodeStatus = "idle" | "queued" | "running" | "cached" | "done" | "error" | "stopped" | "cancelled" | "skipped" | "stale";
 
 export interface NodeRun {
   status: NodeStatus;
@@ -22,6 +23,15 @@ export interface NodeRun {
   outputs?: Record<string, string>;
   /** output files, by output name: where each result lies (served by the app) */
   urls?: Record<string, string>;
+  /** a swept node: the state of each of its items, in item order (its own status sums them up) */
+  items?: ItemRun[];
+}
+
+/** One item of a swept node: its state, its image preview and its error. */
+export interface ItemRun {
+  status: NodeStatus;
+  image?: string;
+  message?: string;
 }
 
 export interface RunView {
@@ -41,13 +51,78 @@ export interface RunEvent {
   [key: string]: unknown;
 }
 
+/** What a swept node says as a whole: an error in any item shows (with the item named), else it runs
+ * while any item runs or waits after another finished, and is done or cached once every item is. */
+export function summarise(node: NodeRun, items: ItemRun[]): NodeRun {
+  const count = (s: NodeStatus) => items.filter((i) => i.status === s).length;
+  const finished = count("done") + count("cached");
+  const failed = items.findIndex((i) => i.status === "error");
+  let status: NodeStatus;
+  if (failed >= 0) status = "error";
+  else if (count("running") || (count("queued") && finished)) status = "running";
+  else if (finished === items.length) status = count("cached") === items.length ? "cached" : "done";
+  else status = (["queued", "stopped", "cancelled", "skipped"] as NodeStatus[]).find((s) => count(s)) || "idle";
+  const out: NodeRun = { ...node, status, items, value: finished, max: items.length };
+  if (failed >= 0) out.message = `item ${failed + 1} of ${items.length}: ${items[failed].message || "failed"}`;
+  const shown = [...items].reverse().find((i) => i.image);
+  if (shown) out.image = shown.image;
+  return out;
+}
+
+/** An event about one item of a swept node, folded into that item's state. */
+function applyItemEvent(before: NodeRun, ev: RunEvent, index: number): NodeRun {
+  const items = [...(before.items || [])];
+  while (items.length <= index) items.push({ status: "queued" });
+  const item = items[index];
+  switch (ev.event) {
+    case "node_started":
+      items[index] = { ...item, status: "running" };
+      break;
+    case "node_cached":
+      items[index] = { ...item, status: "cached" };
+      break;
+    case "node_finished":
+      items[index] = { ...item, status: "done" };
+      break;
+    case "node_error":
+      items[index] = { ...item, status: "error", message: ev.message as string };
+      break;
+    case "node_skipped": {
+      const why = String(ev.reason || "");
+      const status: NodeStatus = why === "cancelled" ? (item.status === "running" ? "stopped" : "cancelled") : "skipped";
+      if (item.status !== "error" && item.status !== "done") items[index] = { ...item, status };
+      break;
+    }
+    case "preview":
+      if (ev.kind === "image" && ev.url) items[index] = { ...item, image: ev.url as string };
+      break;
+    default:
+      return before;
+  }
+  const reason = ev.event === "node_started" ? (ev.reason as string) : before.reason;
+  const after = summarise({ ...before, reason }, items);
+  if (ev.event === "node_error") after.traceback = ev.traceback as string;
+  if (ev.event === "node_finished") after.urls = { ...before.urls, ...((ev.urls as Record<string, string>) || {}) };
+  return after;
+}
+
+/** Why a swept node that made some of its items did not make the rest. */
+function partReason(items: ItemRun[]): string {
+  const made = items.filter((i) => i.status === "done" || i.status === "cached").length;
+  return `made ${made} of ${items.length} items; the run ended before the rest`;
+}
+
 export const EMPTY_VIEW: RunView = { run: null, status: "idle", nodes: {}, seq: 0 };
 
 export function applyEvent(view: RunView, ev: RunEvent): RunView {
   const seq = typeof ev.seq === "number" ? ev.seq : view.seq;
   if (ev.event === "run_started") {
     const nodes: Record<string, NodeRun> = {};
-    for (const id of (ev.nodes as string[]) || []) nodes[id] = { status: "queued" };
+    const counts = (ev.items as Record<string, number>) || {};
+    for (const id of (ev.nodes as string[]) || []) {
+      const n = counts[id];
+      nodes[id] = n > 1 ? { status: "queued", items: Array.from({ length: n }, () => ({ status: "queued" as NodeStatus })), value: 0, max: n } : { status: "queued" };
+    }
     return { run: ev.run, status: "running", nodes: rollUp(nodes, Object.keys(nodes)), seq };
   }
   if (view.run !== null && ev.run !== view.run) return view; // an event of another run
@@ -61,14 +136,24 @@ export function applyEvent(view: RunView, ev: RunEvent): RunView {
       let after: NodeStatus = state.status === "running" ? "stopped" : "cancelled";
       let reason = state.status === "running" ? "stopped while running" : "cancelled before it ran";
       if (status === "ok") [after, reason] = ["cached", "cached: nothing it depends on changed"];
-      else if (status === "error") [after, reason] = state.status === "running" ? ["stopped", "stopped: another node failed"] : ["skipped", "skipped: the run failed before it"];
-      nodes[id] = { ...state, status: after, reason };
+      else if (status === "error") [after, reason] = state.status === "running" ? ["stopped", "stopped: another node failed"] : ["skipped", "not run: the run ended at an error first"];
+      if (state.items) {
+        // a swept node: only the items that had not finished change
+        const items = state.items.map((item) =>
+          item.status === "queued" ? { ...item, status: status === "ok" ? "cached" as NodeStatus : status === "error" ? "skipped" as NodeStatus : "cancelled" as NodeStatus }
+            : item.status === "running" ? { ...item, status: "stopped" as NodeStatus } : item);
+        nodes[id] = { ...summarise(state, items), reason: state.items.some((i) => i.status === "done") ? partReason(items) : reason };
+      } else nodes[id] = { ...state, status: after, reason };
     }
     return { ...view, status, nodes: rollUp(nodes, Object.keys(nodes)), duration: ev.duration_s as number, seq };
   }
   const id = ev.node;
   if (!id) return { ...view, seq };
   const before = view.nodes[id] || { status: "idle" };
+  if (typeof ev.item === "number" && before.items) {
+    const after = applyItemEvent(before, ev, ev.item);
+    return after === before ? { ...view, seq } : { ...view, nodes: rollUp({ ...view.nodes, [id]: after }, [id]), seq };
+  }
   let after: NodeRun = before;
   switch (ev.event) {
     case "node_started":

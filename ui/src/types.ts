@@ -38,6 +38,8 @@ export interface PortSpec {
   name: string;
   type: string;
   optional?: boolean;
+  /** a list input: it collects every item of a sweep */
+  many?: boolean;
 }
 
 export interface ParamSpec {
@@ -53,6 +55,8 @@ export interface ParamSpec {
   description?: string;
   extensions?: string[];
   optional?: boolean;
+  /** a text that must not be empty (validation says why) */
+  nonempty?: boolean;
   /** what validation checks exists: a model source (with the kind of model a picker lists) or a file */
   resolve?: { kind: "model" | "file"; models?: string };
 }
@@ -66,6 +70,8 @@ export interface NodeTypeSpec {
   pack?: string;
   output: boolean;
   cache: string;
+  /** runs several items in one call */
+  batch?: boolean;
   inputs: PortSpec[];
   outputs: PortSpec[];
   params: ParamSpec[];

@@ -11,16 +11,17 @@ export interface PaletteState {
   from?: { node: string; handle: string; side: "source" | "target" };
 }
 
-export type Panel = "history" | "help" | "problems" | "queue" | null;
+export type Panel = "history" | "help" | "problems" | "queue" | "outputs" | "items" | null;
 
 export interface UiState {
   palette: PaletteState | null;
   panel: Panel;
   pointer: { x: number; y: number } | null; // in flow coordinates
   published: string | null; // the address of the graph's app, once published
+  items: string | null; // the swept node whose items the items panel shows (its run id path)
 }
 
-export const createUiStore = () => createStore<UiState>()(() => ({ palette: null, panel: null, pointer: null, published: null }));
+export const createUiStore = () => createStore<UiState>()(() => ({ palette: null, panel: null, pointer: null, published: null, items: null }));
 export type UiStore = ReturnType<typeof createUiStore>;
 
 export function togglePanel(ui: UiStore, panel: Panel): void {

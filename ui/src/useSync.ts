@@ -75,8 +75,13 @@ export function useLiveRuns(runs: RunStore, tabs: Tabs, options: { refreshResult
       }
     };
     const close = api.events(onBatch);
+    // after a reload, a tab's job may have ended while no page listened (its events no longer kept)
+    const settle = window.setTimeout(() => {
+      api.queue().then((r) => runs.reconcile(r.jobs, tabs.jobs())).catch(() => undefined);
+    }, 1000);
     return () => {
       close();
+      window.clearTimeout(settle);
       unsubscribeTabs();
     };
   }, [runs, tabs, options]);

@@ -24,13 +24,13 @@ export function ParamWidget({ node, spec, value, bad, onChange }: Props) {
     case "bool":
       return (
         <label className="nf-check nodrag">
-          <input type="checkbox" data-testid={testid} checked={!!current} onChange={(e) => onChange(e.target.checked, true)} />
+          <input type="checkbox" data-testid={testid} aria-label={spec.name} checked={!!current} onChange={(e) => onChange(e.target.checked, true)} />
           <span>{current ? "on" : "off"}</span>
         </label>
       );
     case "choice":
       return (
-        <select className={`nf-input nodrag nowheel${bad ? " nf-bad" : ""}`} data-testid={testid} value={JSON.stringify(current)}
+        <select className={`nf-input nodrag nowheel${bad ? " nf-bad" : ""}`} data-testid={testid} aria-label={spec.name} value={JSON.stringify(current)}
           onChange={(e) => onChange(JSON.parse(e.target.value), true)}>
           {(spec.choices || []).map((c) => (
             <option key={JSON.stringify(c)} value={JSON.stringify(c)}>{String(c)}</option>
@@ -62,7 +62,7 @@ export function ParamWidget({ node, spec, value, bad, onChange }: Props) {
 function TextWidget({ node, spec, value, bad, onChange }: Props) {
   const [text, setText] = useDraft(value === null || value === undefined ? "" : String(value));
   return (
-    <input type="text" className={`nf-input nodrag${bad ? " nf-bad" : ""}`} data-testid={`param-${node}-${spec.name}`}
+    <input type="text" className={`nf-input nodrag${bad ? " nf-bad" : ""}`} data-testid={`param-${node}-${spec.name}`} aria-label={spec.name}
       value={text} spellCheck={false}
       onChange={(e) => { setText(e.target.value); onChange(e.target.value, false); }}
       onBlur={() => onChange(text, true)} />
@@ -87,7 +87,7 @@ function TextAreaWidget({ node, spec, value, bad, onChange }: Props) {
   return (
     <span className="nf-col">
       <textarea className={`nf-input nf-textarea nodrag nowheel${bad || error ? " nf-bad" : ""}`}
-        data-testid={`param-${node}-${spec.name}`} value={text} rows={3} spellCheck={!isJson}
+        data-testid={`param-${node}-${spec.name}`} aria-label={spec.name} value={text} rows={3} spellCheck={!isJson}
         onChange={(e) => { setText(e.target.value); send(e.target.value, false); }}
         onBlur={() => send(text, true)} />
       {error && <span className="nf-hint nf-hint-bad">{error}</span>}
@@ -95,48 +95,82 @@ function TextAreaWidget({ node, spec, value, bad, onChange }: Props) {
   );
 }
 
+/** A slider's step when the param gives none: a round number near a hundredth of its range (1 for 0..256,
+ * 0.01 for 0..1), so the values it lands on are ones a person would type. */
+export function sliderStep(min: number, max: number): number {
+  const raw = (max - min) / 100;
+  if (!(raw > 0)) return 1;
+  return 10 ** Math.floor(Math.log10(raw));
+}
+
+/** A number typed as text: the number, or why it is not one. */
+export function readNumber(text: string, isInt: boolean): { value: number | null; error: string | null } {
+  const t = text.trim();
+  if (t === "") return { value: null, error: "empty: type a number" };
+  const n = Number(t);
+  if (!Number.isFinite(n)) return { value: null, error: `${JSON.stringify(t)} is not a number` };
+  if (isInt && !Number.isInteger(n)) return { value: Math.trunc(n), error: null };
+  return { value: n, error: null };
+}
+
 function NumberWidget({ node, spec, value, bad, onChange }: Props) {
   const isInt = spec.kind !== "float";
   const [text, setText] = useDraft(value === null || value === undefined ? "" : String(value), (a, b) => Number(a) === Number(b));
   const slider = spec.display === "slider" && spec.min !== undefined && spec.max !== undefined;
-  const step = spec.step ?? (isInt ? 1 : slider ? (Number(spec.max) - Number(spec.min)) / 100 : "any");
-  const parse = (t: string): number | null => {
-    if (t.trim() === "") return null;
-    const n = Number(t);
-    if (!Number.isFinite(n)) return null;
-    return isInt ? Math.trunc(n) : n;
-  };
+  const step = spec.step ?? (isInt ? 1 : slider ? sliderStep(Number(spec.min), Number(spec.max)) : undefined);
+  const unset = value === null || value === undefined;
+  const read = unset && text.trim() === "" ? { value: null, error: null } : readNumber(text, isInt);
   const send = (t: string, commit: boolean) => {
-    const n = parse(t);
+    const n = readNumber(t, isInt).value;
     if (n !== null) onChange(n, commit);
   };
-  const out = (n: number | null) =>
-    n !== null && ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max));
+  const out = read.value !== null && ((spec.min !== undefined && read.value < spec.min) || (spec.max !== undefined && read.value > spec.max));
+  // typed text that is no number stays in the field, marked, and says what the graph keeps meanwhile
+  const kept = value === null || value === undefined ? "no value" : String(value);
+  const nudge = (direction: number) => {
+    const base = read.value ?? Number(value ?? 0);
+    const by = typeof step === "number" ? step : 1;
+    let next = Math.round((base + direction * by) / by) * by;
+    if (spec.min !== undefined) next = Math.max(spec.min, next);
+    if (spec.max !== undefined && spec.kind !== "seed") next = Math.min(spec.max, next);
+    next = Number(next.toFixed(10));
+    setText(String(next));
+    onChange(next, true);
+  };
   return (
-    <span className="nf-row">
-      {slider && (
-        <input type="range" className="nf-slider nodrag" min={spec.min} max={spec.max} step={step}
-          value={Number(value) || 0} data-testid={`slider-${node}-${spec.name}`}
+    <span className="nf-col nf-number-field">
+      <span className="nf-row">
+        {slider && (
+          <input type="range" className="nf-slider nodrag" min={spec.min} max={spec.max} step={step}
+            value={Number(value) || 0} data-testid={`slider-${node}-${spec.name}`} aria-label={`${spec.name} slider`}
+            onChange={(e) => { setText(e.target.value); send(e.target.value, false); }}
+            onPointerUp={(e) => send((e.target as HTMLInputElement).value, true)}
+            onKeyUp={(e) => send((e.target as HTMLInputElement).value, true)} />
+        )}
+        <input type="text" inputMode={isInt ? "numeric" : "decimal"} spellCheck={false}
+          className={`nf-input nf-number nodrag${bad || out || read.error ? " nf-bad" : ""}`}
+          data-testid={`param-${node}-${spec.name}`} aria-label={spec.name} value={text} aria-invalid={!!read.error || out}
           onChange={(e) => { setText(e.target.value); send(e.target.value, false); }}
-          onPointerUp={(e) => send((e.target as HTMLInputElement).value, true)}
-          onKeyUp={(e) => send((e.target as HTMLInputElement).value, true)} />
-      )}
-      <input type="number" className={`nf-input nf-number nodrag${bad || out(parse(text)) ? " nf-bad" : ""}`}
-        data-testid={`param-${node}-${spec.name}`} value={text} step={step}
-        min={spec.min} max={spec.kind === "seed" ? undefined : spec.max}
-        onChange={(e) => { setText(e.target.value); send(e.target.value, false); }}
-        onBlur={() => send(text, true)}
-        onKeyDown={(e) => e.key === "Enter" && send(text, true)} />
-      {spec.kind === "seed" && (
-        <button type="button" className="nf-icon-btn nodrag" title="new random seed" data-testid={`seed-${node}-${spec.name}`}
-          onClick={() => {
-            const seed = Math.floor(Math.random() * Math.min(SEED_MAX, Number(spec.max ?? SEED_MAX)));
-            setText(String(seed));
-            onChange(seed, true);
-          }}>
-          ⚄
-        </button>
-      )}
+          onBlur={() => send(text, true)}
+          onKeyDown={(e) => {
+            if (e.key === "Enter") send(text, true);
+            else if (e.key === "ArrowUp" || e.key === "ArrowDown") {
+              e.preventDefault();
+              nudge(e.key === "ArrowUp" ? 1 : -1);
+            }
+          }} />
+        {spec.kind === "seed" && (
+          <button type="button" className="nf-icon-btn nodrag" title="new random seed" aria-label="new random seed" data-testid={`seed-${node}-${spec.name}`}
+            onClick={() => {
+              const seed = Math.floor(Math.random() * Math.min(SEED_MAX, Number(spec.max ?? SEED_MAX)));
+              setText(String(seed));
+              onChange(seed, true);
+            }}>
+            ⚄
+          </button>
+        )}
+      </span>
+      {read.error && <span className="nf-hint nf-hint-bad" data-testid={`number-error-${node}-${spec.name}`}>{read.error}; the graph keeps {kept}</span>}
     </span>
   );
 }
@@ -165,12 +199,12 @@ function FileWidget({ node, spec, value, bad, onChange }: Props) {
   return (
     <span className="nf-col">
       <span className="nf-row">
-        <input type="text" className={`nf-input nodrag${bad ? " nf-bad" : ""}`} data-testid={`param-${node}-${spec.name}`}
+        <input type="text" className={`nf-input nodrag${bad ? " nf-bad" : ""}`} data-testid={`param-${node}-${spec.name}`} aria-label={spec.name}
           value={text} placeholder="file name" onChange={(e) => { setText(e.target.value); onChange(e.target.value, false); }}
           onBlur={() => onChange(text, true)} />
-        <button type="button" className="nf-icon-btn nodrag" title="pick a file from the input folders or recent outputs"
+        <button type="button" className="nf-icon-btn nodrag" title="pick a file from the input folders or recent outputs" aria-label={`pick a file for ${spec.name}`}
           data-testid={`browse-${node}-${spec.name}`} onClick={browse}>…</button>
-        <button type="button" className="nf-icon-btn nodrag" title="upload a file into the input folder"
+        <button type="button" className="nf-icon-btn nodrag" title="upload a file into the input folder" aria-label={`upload a file for ${spec.name}`}
           data-testid={`upload-${node}-${spec.name}`} onClick={() => picker.current?.click()}>⇪</button>
         <input ref={picker} type="file" hidden accept={extensions.join(",")} data-testid={`upload-input-${node}-${spec.name}`}
           onChange={async (e) => {

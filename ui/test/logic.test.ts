@@ -173,3 +173,25 @@ test("a node whose input takes the dragged link is listed before one where only 
   const found = searchNodes({ types, nodes: [withParam, withInput] }, "", { input: "String" }).map((s) => s.type);
   assert.deepEqual(found, ["core.show", "text.upper"]);
 });
+
+test("a slider's own step is a round number near a hundredth of its range; typed numbers say what is wrong", async () => {
+  const { sliderStep, readNumber } = await import("../src/widgets");
+  assert.equal(sliderStep(0, 256), 1);
+  assert.equal(sliderStep(0, 1), 0.01);
+  assert.equal(sliderStep(-4, 4), 0.01);
+  assert.equal(sliderStep(0, 30), 0.1);
+  assert.deepEqual(readNumber("abc", true), { value: null, error: '"abc" is not a number' });
+  assert.deepEqual(readNumber(" 12.7 ", true), { value: 12, error: null });
+  assert.deepEqual(readNumber("1e3", false), { value: 1000, error: null });
+  assert.equal(readNumber("", false).error, "empty: type a number");
+});
+
+test("node types that share a title each say their category after it; unique titles stay as they are", async () => {
+  const { withDistinctTitles } = await import("../src/catalogTitles");
+  const spec = (type: string, title: string, category: string) => ({
+    type, title, category, description: "", version: 1, output: false, cache: "memory", inputs: [], outputs: [], params: [],
+  });
+  const out = withDistinctTitles({ types: {}, nodes: [spec("core.text", "Text", "Primitives"), spec("image.text", "Text", "Image"),
+    spec("data.crop", "Crop", "Data / Prepare"), spec("image.blur", "Blur", "Image")] });
+  assert.deepEqual(out.nodes.map((s) => s.title), ["Text (Primitives)", "Text (Image)", "Crop", "Blur"]);
+});

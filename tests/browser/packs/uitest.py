@@ -27,3 +27,17 @@ def slow(ctx: Context, *, steps: int = Param(40, min=1, max=10_000), delay: floa
 def fail(image: Image, *, message: str = Param("this node always fails")) -> Image:
     """Raises ValueError with `message`."""
     raise ValueError(message)
+
+
+@node("uitest.fail_on", category="Test")
+def fail_on(image: Image, *, value: int = Param(0), bad: int = Param(-1)) -> Image:
+    """Passes the image through, or raises ValueError when `value` equals `bad` (one item of a sweep fails)."""
+    if value == bad:
+        raise ValueError(f"value {value} is the bad one")
+    return image
+
+
+@node("uitest.level", category="Test")
+def level(image: Image, *, level: float = Param(1.0, min=0, max=256, display="slider")) -> Image:
+    """Passes the image through; its `level` is a float slider from 0 to 256."""
+    return image

@@ -300,7 +300,7 @@ export function createDocumentStore(catalog: Catalog, initial: GraphFile = EMPTY
         const list = Array.isArray(doc.extra.published) ? (doc.extra.published as unknown[]) : [];
         const named = (entry: unknown) => (typeof entry === "string" ? entry : (entry as { param?: string })?.param) === address;
         const next = list.some(named) ? list.filter((e) => !named(e)) : [...list, address];
-        const extra = { ...doc.extra, published: next };
+        const extra: Record<string, unknown> = { ...doc.extra, published: next };
         if (!next.length) delete extra.published;
         edited({ doc: { ...doc, extra } });
       },

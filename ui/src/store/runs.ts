@@ -7,6 +7,16 @@ import { applyEvent, EMPTY_VIEW, type NodeRun, type RunEvent, type RunView } fro
 type Listener = () => void;
 export type Memory = Record<string, NodeRun>;
 
+/** Where one job stands, as a tab sees it: "none" for a tab that started no job, "queued" while it waits
+ * (asked for, not started), then running and how it ended. */
+export type JobState = "none" | "queued" | "running" | "ok" | "error" | "cancelled";
+
+/** A job as the queue lists it (GET /api/queue): enough to tell how it ended. */
+export interface QueuedJob {
+  id: string;
+  status: string;
+}
+
 const SHOWN_FIELDS = ["image", "images", "text", "audio", "video", "file", "outputs"] as const;
 const KEEP_RUNS = 30;
 
@@ -14,12 +24,16 @@ function hasPreview(run: NodeRun): boolean {
   return SHOWN_FIELDS.some((f) => run[f] !== undefined);
 }
 
+function copyField<K extends keyof NodeRun>(to: NodeRun, from: NodeRun, field: K): void {
+  if (from[field] !== undefined) to[field] = from[field];
+}
+
 /** What a node shows: this run's state, with the previews of its last result while it has none of its own. */
 export function merged(now: NodeRun | undefined, before: NodeRun | undefined): NodeRun | undefined {
   if (!now) return before;
   if (!before || hasPreview(now) || now.status === "running" || now.status === "done" || now.status === "error") return now;
   const out: NodeRun = { ...now };
-  for (const field of SHOWN_FIELDS) if (before[field] !== undefined) (out as Record<string, unknown>)[field] = before[field];
+  for (const field of SHOWN_FIELDS) copyField(out, before, field);
   return out;
 }
 
@@ -28,7 +42,8 @@ export class RunStore {
   private bases = new Map<string, Memory>(); // run id -> the memory of its tab when it started
   private shownRun: string | null = null;
   private shownMemory: Memory = {};
-  private cache = new Map<string, { now?: NodeRun; before?: NodeRun; out?: NodeRun }>();
+  private cache = new Map<string, { now?: NodeRun; before?: NodeRun; stale: boolean; out?: NodeRun }>();
+  private stale = new Set<string>(); // nodes edited (or fed by one edited) since the shown run
   private nodeListeners = new Map<string, Set<Listener>>();
   private listeners = new Set<Listener>();
   /** the newest run the server reported, whichever graph it belongs to, and every run going on now
@@ -65,6 +80,7 @@ export class RunStore {
     }
     const after = this.views.get(this.shownRun!)!;
     this.view = after;
+    if (after.status === "running" && shown.status !== "running") this.stale.clear(); // a new run: its own states
     for (const id of new Set([...Object.keys(shown.nodes), ...Object.keys(after.nodes)])) {
       if (shown.nodes[id] !== after.nodes[id]) this.nodeListeners.get(id)?.forEach((fn) => fn());
     }
@@ -78,6 +94,7 @@ export class RunStore {
     this.shownMemory = run ? this.bases.get(run)! : memory;
     this.view = (run && this.views.get(run)) || { ...EMPTY_VIEW, run };
     this.cache.clear();
+    this.stale.clear();
     this.nodeListeners.forEach((set) => set.forEach((fn) => fn()));
     this.listeners.forEach((fn) => fn());
   }
@@ -101,14 +118,55 @@ export class RunStore {
     return (run && this.views.get(run)?.status) || "idle";
   }
 
+  /** The state of the job `run` (a tab's): every control of a tab (Run, Stop, its status) reads this. */
+  jobState(run: string | null): JobState {
+    if (!run) return "none";
+    const status = this.views.get(run)?.status;
+    return !status || status === "idle" ? "queued" : status;
+  }
+
+  /** What the queue says of the jobs in `wanted` (the tabs' jobs): one that ended without this page
+   * hearing it (cancelled while it waited, or finished before a reload could replay it) ends here too,
+   * so no tab stays "queued" on a job that will never run. */
+  reconcile(jobs: QueuedJob[], wanted: Iterable<string | null>): void {
+    const want = new Set(wanted);
+    const ended: RunEvent[] = [];
+    for (const job of jobs) {
+      if (!want.has(job.id) || job.status === "queued" || job.status === "running") continue;
+      if (this.jobState(job.id) !== "queued") continue;
+      const status = job.status === "ok" || job.status === "cancelled" ? job.status : "error";
+      ended.push({ event: "run_finished", run: job.id, status, duration_s: 0 });
+    }
+    this.apply(ended);
+  }
+
+  /** Show a past run exactly as it was (History): its own events only, over nothing an earlier run left. */
+  replay(run: string, events: RunEvent[]): void {
+    this.views.delete(run);
+    this.bases.set(run, {});
+    this.apply(events);
+  }
+
   node(id: string): NodeRun | undefined {
     const now = this.view.nodes[id];
     const before = this.shownMemory[id];
+    const stale = this.stale.has(id);
     const hit = this.cache.get(id);
-    if (hit && hit.now === now && hit.before === before) return hit.out;
-    const out = merged(now, before);
-    this.cache.set(id, { now, before, out });
+    if (hit && hit.now === now && hit.before === before && hit.stale === stale) return hit.out;
+    let out = merged(now, before);
+    if (out && stale && (out.status === "done" || out.status === "cached"))
+      out = { ...out, status: "stale", reason: "changed since this result: run again to bring it up to date" };
+    this.cache.set(id, { now, before, stale, out });
     return out;
+  }
+
+  /** Nodes an edit touched, and what they feed: their "done" and "cached" no longer hold until a run. */
+  markStale(ids: Iterable<string>): void {
+    for (const id of ids) {
+      if (this.stale.has(id)) continue;
+      this.stale.add(id);
+      this.nodeListeners.get(id)?.forEach((fn) => fn());
+    }
   }
 
   subscribeNode(id: string, fn: Listener): () => void {

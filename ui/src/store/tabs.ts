@@ -43,6 +43,8 @@ export interface Tabs {
   switchTo(id: string): void;
   close(id: string): void;
   setRun(run: string): void;
+  /** the jobs the tabs started (the newest of each tab) */
+  jobs(): string[];
   active(): TabInfo;
   /** the file the active tab opened with (its saved view), before any edit */
   shownFile(): GraphFile;
@@ -175,6 +177,7 @@ export function createTabs(
       patch(active, { run });
       runs.show(run, body.memory);
     },
+    jobs: () => store.getState().tabs.flatMap((t) => (t.run ? [t.run] : [])),
     active: () => info(store.getState().active),
     shownFile: () => bodies.get(store.getState().active)!.file,
     persist(session) {
