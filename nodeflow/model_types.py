@@ -221,9 +221,15 @@ class ModelPart:
     part: str
     fetch: Callable[[], Any] = field(compare=False)
     adapters: tuple[Adapter, ...] = ()
+    options: tuple[tuple[str, Any], ...] = ()  # sampling settings riding on the model (a schedule's shift)
 
     def with_adapter(self, path: str, scale: float) -> "ModelPart":
         return replace(self, adapters=self.adapters + (Adapter(path, scale),))
+
+    def with_options(self, **options: Any) -> "ModelPart":
+        """A handle with these sampling settings added (later ones win)."""
+        merged = {**dict(self.options), **options}
+        return replace(self, options=tuple(sorted(merged.items())))
 
     def __repr__(self) -> str:
         extra = f", adapters={[(a.path, a.scale) for a in self.adapters]}" if self.adapters else ""
@@ -246,6 +252,7 @@ class CondPart:
     embeds: Any
     strength: float = 1.0
     pooled: Any = None  # pooled text embedding, for models that take one
+    guidance: float | None = None  # Flux's distilled guidance (FluxGuidance); None: the model's default
 
     @property
     def nbytes(self) -> int:
@@ -275,7 +282,7 @@ def _save_conditioning(value: ConditioningValue, folder: Path) -> None:
         tensors[f"embeds.{index}"] = part.embeds.detach().to("cpu").contiguous()
         if part.pooled is not None:
             tensors[f"pooled.{index}"] = part.pooled.detach().to("cpu").contiguous()
-        meta.append({"strength": part.strength})
+        meta.append({"strength": part.strength, **({"guidance": part.guidance} if part.guidance is not None else {})})
     save_file(tensors, str(folder / "conditioning.safetensors"))
     (folder / "parts.json").write_text(json.dumps(meta))
 
@@ -287,7 +294,7 @@ def _load_conditioning(folder: Path) -> ConditioningValue:
     meta = json.loads((folder / "parts.json").read_text())
     return ConditioningValue(
         tuple(
-            CondPart(tensors[f"embeds.{i}"], entry["strength"], tensors.get(f"pooled.{i}"))
+            CondPart(tensors[f"embeds.{i}"], entry["strength"], tensors.get(f"pooled.{i}"), entry.get("guidance"))
             for i, entry in enumerate(meta)
         )
     )

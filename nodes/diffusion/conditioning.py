@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from nodeflow import Conditioning, ConditioningValue, CondPart, Param, TextEncoder, node
 
+from .families import encode_text
 from .parts import use_part
 
 __all__ = ["encode_prompt", "combine", "strength"]
@@ -20,16 +21,10 @@ def encode_prompt(
     *,
     text: str = Param("a lighthouse on a cliff at dawn, oil painting", kind="text"),
 ) -> Conditioning:
-    """Encode a prompt with the text encoder (CLIP): what the sampler should paint, or avoid."""
-    import torch
-
-    pipe = use_part(clip)
-    with torch.no_grad():
-        encoded = pipe.encode_prompt(
-            prompt=text, device=pipe.device, num_images_per_prompt=1, do_classifier_free_guidance=False
-        )
-    pooled = encoded[2] if len(encoded) > 2 else None  # pipelines with two text encoders pool one
-    return ConditioningValue((CondPart(encoded[0], 1.0, pooled),))
+    """Encode a prompt with the text encoders (CLIP, and T5 for SD3 and Flux): what the sampler should
+    paint, or avoid. Each model family encodes as its own pipeline does."""
+    embeds, pooled = encode_text(use_part(clip), text)
+    return ConditioningValue((CondPart(embeds, 1.0, pooled),))
 
 
 @node("diffusion.combine_conditioning", category="Diffusion / Steps", outputs=("conditioning",), title="Combine conditioning")
@@ -45,4 +40,4 @@ def strength(
     strength: float = Param(1.0, min=0, max=10, step=0.05, display="slider", description="weight when combined with others"),
 ) -> Conditioning:
     """Set how much this conditioning weighs when it is combined with others."""
-    return ConditioningValue(tuple(CondPart(p.embeds, p.strength * strength, p.pooled) for p in conditioning.parts))
+    return ConditioningValue(tuple(CondPart(p.embeds, p.strength * strength, p.pooled, p.guidance) for p in conditioning.parts))

@@ -88,7 +88,7 @@ def sample(
         if ctx is not None:
             total = getattr(running, "num_timesteps", None) or steps
             ctx.progress(index + 1, total)  # raises Cancelled between steps when asked to stop
-            ctx.preview(latents_to_rgb(tensors["latents"]))
+            ctx.preview(latents_to_rgb(_unpacked(running, tensors["latents"], task_args)))
         return {}
 
     if ctx is not None:
@@ -105,9 +105,20 @@ def sample(
         output_type="latent",
         **task_args,
     )
-    latents = result.images
+    latents = _unpacked(pipe, result.images, task_args)
     images = decode_latents(base, latents)
     return Sampled(grid(images), latents)
+
+
+def _unpacked(pipe: Any, latents: Any, task_args: dict[str, Any]) -> Any:
+    """Flux samples packed latents (batch, tokens, channels); the rest of the pack keeps (batch, channels, h, w)."""
+    if latents.ndim != 3 or not hasattr(pipe, "_unpack_latents"):
+        return latents
+    if "height" in task_args:
+        height, width = task_args["height"], task_args["width"]
+    else:
+        width, height = task_args["image"].size
+    return pipe._unpack_latents(latents, height, width, pipe.vae_scale_factor)
 
 
 def decode_latents(pipe: Any, latents: Any) -> list[PILImage.Image]:
@@ -189,10 +200,11 @@ def text_to_image_batch(calls: list[dict[str, Any]], ctx: Context) -> list[Sampl
         base = first["pipeline"].pipeline()
         pipe = _task_pipeline(base, "text", _scheduler(base, first["scheduler"]))
         steps = first["steps"]
+        size = {"width": first["width"], "height": first["height"]}
 
         def on_step(running: Any, index: int, timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
             ctx.progress(index + 1, getattr(running, "num_timesteps", None) or steps)
-            ctx.preview(latents_to_rgb(tensors["latents"]))
+            ctx.preview(latents_to_rgb(_unpacked(running, tensors["latents"], size)))
             return {}
 
         ctx.check()
@@ -209,9 +221,10 @@ def text_to_image_batch(calls: list[dict[str, Any]], ctx: Context) -> list[Sampl
             width=first["width"],
             height=first["height"],
         )
-        images = decode_latents(base, output.images)
+        latents = _unpacked(pipe, output.images, size)
+        images = decode_latents(base, latents)
         for position, index in enumerate(members):
-            results[index] = Sampled(images[position], output.images[position : position + 1])
+            results[index] = Sampled(images[position], latents[position : position + 1])
     return [results[index] for index in range(len(calls))]
 
 

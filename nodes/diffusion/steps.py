@@ -5,6 +5,9 @@ classifier-free guidance), so a text-to-image graph built from step nodes gives 
 picture for the same seed and settings. ``denoise`` below 1 starts part-way, from the given latents
 (image to image, the second pass of a hires fix): the schedule is made for ``steps / denoise`` steps
 and its last ``steps`` run, as ComfyUI's KSampler does. A noise mask keeps the latents outside it.
+
+That loop is Stable Diffusion 1.x/2.x's. SDXL, SD3 and Flux models are sampled by their family's own
+diffusers pipeline, fed with the encoded prompts (``family_sampling.py``).
 """
 
 from __future__ import annotations
@@ -13,10 +16,12 @@ from typing import Any
 
 from nodeflow import Conditioning, ConditioningValue, Context, Denoiser, Latent, LatentImage, Param, node
 
+from .families import family_of_pipeline
+from .family_sampling import family_scheduler, sample_with_pipeline
 from .latents import as_latent
 from .parts import use_part
 from .previews import latents_to_rgb
-from .schedulers import SAMPLERS, SCHEDULES, make_scheduler
+from .schedulers import SAMPLERS, SCHEDULES
 
 __all__ = ["sampler", "denoise_latents"]
 
@@ -60,11 +65,16 @@ def denoise_latents(
     from diffusers.utils.torch_utils import randn_tensor
 
     pipe = use_part(model)
-    unet = pipe.unet
-    if getattr(unet.config, "addition_embed_type", None) is not None:
-        raise ValueError("this sampler handles Stable Diffusion 1.x/2.x models; use the pipeline nodes for this one")
     if not positive.parts or not negative.parts:
         raise ValueError("a conditioning is empty: link an encoded prompt (an empty prompt is fine for negative)")
+    options = dict(getattr(model, "options", ()))
+    if family_of_pipeline(pipe).name != "sd1":  # SDXL, SD3, Flux: the family's own pipeline loop
+        return sample_with_pipeline(
+            pipe, options, positive, negative, latent, ctx, seed=seed, steps=steps, guidance=guidance,
+            sampler=sampler, scheduler=scheduler, denoise=denoise, start_step=start_step, end_step=end_step,
+            add_noise=add_noise,
+        )
+    unet = pipe.unet
     samples = latent.samples
     factor = getattr(pipe, "vae_scale_factor", 8)
     if factor != 8 and latent.noise_mask is None and not torch.any(samples):
@@ -74,7 +84,7 @@ def denoise_latents(
     if samples.shape[1] != unet.config.in_channels:
         raise ValueError(f"the latent has {samples.shape[1]} channels but the model takes {unet.config.in_channels}")
     device, dtype = unet.device, unet.dtype
-    schedule = make_scheduler(pipe.scheduler.config, sampler, scheduler, current=pipe.scheduler)
+    schedule = family_scheduler(pipe, family_of_pipeline(pipe), sampler, scheduler, options)
 
     # 1. The schedule: `steps / denoise` steps, of which the last `steps` run (then start..end of them)
     total = steps if denoise >= 1 else max(steps, int(steps / denoise))

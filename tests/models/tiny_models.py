@@ -272,3 +272,126 @@ def build_tiny_llama(folder: Path, *, seed: int = 0, hidden_size: int = 32) -> P
     model.save_pretrained(folder)
     fast.save_pretrained(folder)
     return folder
+
+
+# --- tiny models of the newer families (SDXL, SD3, Flux), after diffusers' own test configs -------
+# Every text encoder slot takes the byte-level CLIP tokenizer (T5's SentencePiece model cannot be
+# made offline); the T5 encoders themselves are real T5EncoderModel with a 514-entry vocabulary.
+
+
+def _tiny_clip_config(**extra):
+    from transformers import CLIPTextConfig
+
+    return CLIPTextConfig(
+        bos_token_id=512, eos_token_id=513, pad_token_id=513, hidden_size=32, intermediate_size=37,
+        layer_norm_eps=1e-05, num_attention_heads=4, num_hidden_layers=2, vocab_size=514,
+        max_position_embeddings=77, hidden_act="gelu", **extra,
+    )
+
+
+def _tiny_t5():
+    from transformers import T5Config, T5EncoderModel
+
+    return T5EncoderModel(
+        T5Config(vocab_size=514, d_model=32, d_ff=37, d_kv=8, num_layers=2, num_heads=4,
+                 relative_attention_num_buckets=8, pad_token_id=513, eos_token_id=513, decoder_start_token_id=0)
+    )
+
+
+def _tiny_vae(latent_channels: int = 4, **extra):
+    from diffusers import AutoencoderKL
+
+    return AutoencoderKL(
+        block_out_channels=(4, 8), in_channels=3, out_channels=3,
+        down_block_types=("DownEncoderBlock2D", "DownEncoderBlock2D"),
+        up_block_types=("UpDecoderBlock2D", "UpDecoderBlock2D"),
+        latent_channels=latent_channels, norm_num_groups=2, sample_size=32, **extra,
+    )
+
+
+def _tokenizer():
+    with tempfile.TemporaryDirectory() as scratch:
+        return byte_level_clip_tokenizer(Path(scratch))
+
+
+def build_tiny_sdxl(folder: Path, *, seed: int = 0, refiner: bool = False) -> Path:
+    """A tiny SDXL base pipeline (two CLIP encoders, pooled embeds, size/crop time ids), or its refiner
+    (the second encoder only, aesthetic-score time ids)."""
+    import torch
+    from diffusers import EulerDiscreteScheduler, StableDiffusionXLImg2ImgPipeline, StableDiffusionXLPipeline, UNet2DConditionModel
+    from transformers import CLIPTextModel, CLIPTextModelWithProjection
+
+    torch.manual_seed(seed)
+    unet = UNet2DConditionModel(
+        block_out_channels=(4, 8), layers_per_block=1, sample_size=16, in_channels=4, out_channels=4,
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"), up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        attention_head_dim=2, use_linear_projection=True, addition_embed_type="text_time", addition_time_embed_dim=8,
+        # time ids (6 for the base, 5 for the refiner) x 8, plus the pooled embedding
+        projection_class_embeddings_input_dim=(5 if refiner else 6) * 8 + 32,
+        cross_attention_dim=32 if refiner else 64, norm_num_groups=2,
+    )
+    scheduler = EulerDiscreteScheduler(beta_start=0.00085, beta_end=0.012, steps_offset=1,
+                                       beta_schedule="scaled_linear", timestep_spacing="leading")
+    text_encoder_2 = CLIPTextModelWithProjection(_tiny_clip_config(projection_dim=32))
+    if refiner:
+        pipe = StableDiffusionXLImg2ImgPipeline(
+            vae=_tiny_vae(), text_encoder=None, text_encoder_2=text_encoder_2, tokenizer=None,
+            tokenizer_2=_tokenizer(), unet=unet, scheduler=scheduler, requires_aesthetics_score=True,
+            force_zeros_for_empty_prompt=False,
+        )
+    else:
+        pipe = StableDiffusionXLPipeline(
+            vae=_tiny_vae(), text_encoder=CLIPTextModel(_tiny_clip_config()), text_encoder_2=text_encoder_2,
+            tokenizer=_tokenizer(), tokenizer_2=_tokenizer(), unet=unet, scheduler=scheduler,
+        )
+    pipe.save_pretrained(folder)
+    return folder
+
+
+def build_tiny_sd3(folder: Path, *, seed: int = 0) -> Path:
+    """A tiny SD3 pipeline: a one-layer MMDiT, two CLIP encoders with projections and a T5, flow matching."""
+    import torch
+    from diffusers import FlowMatchEulerDiscreteScheduler, SD3Transformer2DModel, StableDiffusion3Pipeline
+    from transformers import CLIPTextModelWithProjection
+
+    torch.manual_seed(seed)
+    transformer = SD3Transformer2DModel(
+        sample_size=32, patch_size=1, in_channels=4, num_layers=1, attention_head_dim=8, num_attention_heads=4,
+        caption_projection_dim=32, joint_attention_dim=32, pooled_projection_dim=64, out_channels=4,
+    )
+    pipe = StableDiffusion3Pipeline(
+        transformer=transformer, scheduler=FlowMatchEulerDiscreteScheduler(shift=3.0),
+        vae=_tiny_vae(shift_factor=0.0609, scaling_factor=1.5035, use_quant_conv=False, use_post_quant_conv=False),
+        text_encoder=CLIPTextModelWithProjection(_tiny_clip_config(projection_dim=32)), tokenizer=_tokenizer(),
+        text_encoder_2=CLIPTextModelWithProjection(_tiny_clip_config(projection_dim=32)), tokenizer_2=_tokenizer(),
+        text_encoder_3=_tiny_t5(), tokenizer_3=_tokenizer(),
+    )
+    pipe.save_pretrained(folder)
+    return folder
+
+
+def build_tiny_flux(folder: Path, *, seed: int = 0) -> Path:
+    """A tiny Flux (dev-like: with the guidance embedding) pipeline: one double and one single block,
+    a CLIP and a T5 encoder, flow matching with the resolution-dependent shift."""
+    import torch
+    from diffusers import FlowMatchEulerDiscreteScheduler, FluxPipeline, FluxTransformer2DModel
+    from transformers import CLIPTextModel
+
+    torch.manual_seed(seed)
+    transformer = FluxTransformer2DModel(
+        patch_size=1, in_channels=16, num_layers=1, num_single_layers=1, attention_head_dim=16,
+        num_attention_heads=2, joint_attention_dim=32, pooled_projection_dim=32, axes_dims_rope=[4, 4, 8],
+        guidance_embeds=True,
+    )
+    scheduler = FlowMatchEulerDiscreteScheduler(
+        shift=3.0, use_dynamic_shifting=True, base_shift=0.5, max_shift=1.15, base_image_seq_len=256,
+        max_image_seq_len=4096,
+    )
+    pipe = FluxPipeline(
+        transformer=transformer, scheduler=scheduler,
+        vae=_tiny_vae(4, shift_factor=0.0609, scaling_factor=1.5035, use_quant_conv=False, use_post_quant_conv=False),
+        text_encoder=CLIPTextModel(_tiny_clip_config(projection_dim=32)), tokenizer=_tokenizer(),
+        text_encoder_2=_tiny_t5(), tokenizer_2=_tokenizer(),
+    )
+    pipe.save_pretrained(folder)
+    return folder
