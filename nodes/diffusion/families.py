@@ -16,7 +16,7 @@ from typing import Any
 
 __all__ = [
     "Family", "FAMILIES", "family_of_pipeline", "family_of_folder", "family_of_keys", "family_of_file",
-    "checkpoint_keys", "encode_text",
+    "checkpoint_keys", "encode_text", "find_family_folder",
 ]
 
 
@@ -104,14 +104,18 @@ def family_of_keys(names: list[str]) -> tuple[str, str] | None:
         return ("", "vae")
     if _has(keys, "encoder.block.", "layer.0.SelfAttention"):
         return ("", "t5")
-    if _has(keys, "text_model.encoder.layers."):
-        return ("", "clip")
+    if _has(keys, "encoder.layers.", "self_attn.q_proj") and _has(keys, "embeddings.token_embedding."):
+        return ("", "clip")  # CLIP, nested under text_model. (as shared) or not (as transformers 5 saves it)
     return None
 
 
 def family_of_file(path: Path) -> tuple[str, str] | None:
-    """:func:`family_of_keys` for a .safetensors file."""
-    return family_of_keys(checkpoint_keys(path))
+    """:func:`family_of_keys` for a .safetensors file (None for one whose header cannot be read: loading
+    it then says what is wrong)."""
+    try:
+        return family_of_keys(checkpoint_keys(path))
+    except Exception:  # safetensors raises its own error types for a damaged or foreign file
+        return None
 
 
 def encode_text(pipe: Any, text: str) -> tuple[Any, Any]:
@@ -136,3 +140,19 @@ def encode_text(pipe: Any, text: str) -> tuple[Any, Any]:
         )
     pooled = encoded[2] if len(encoded) > 2 else None  # SDXL pools its second encoder's output
     return encoded[0], pooled
+
+
+def find_family_folder(family: str, settings: Any) -> Path | None:
+    """A diffusers folder of ``family`` in the model folders (top level, or one folder down), to read a
+    single file's configs and tokenizers from; None when there is none."""
+    from nodeflow.models import model_folders
+
+    for root in model_folders(settings):
+        if not root.is_dir():
+            continue
+        candidates = sorted(root.glob("*/model_index.json")) + sorted(root.glob("*/*/model_index.json"))
+        for index in candidates:
+            found = family_of_folder(index.parent)
+            if found is not None and found.name == family:
+                return index.parent
+    return None

@@ -107,6 +107,7 @@ def sample_with_pipeline(
     else:
         runner = type(pipe).from_pipe(pipe, scheduler=schedule)
     runner.set_progress_bar_config(disable=True)
+    runner.vae_scale_factor = factor  # a model loaded alone has no VAE to read it from (components.py sets it)
     args = _prompt_args(family, pipe, pos, neg, guidance, denoiser.device, denoiser.dtype)
     if img2img:
         args.update(image=samples.to(denoiser.device, denoiser.dtype), strength=denoise)

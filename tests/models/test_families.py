@@ -14,18 +14,24 @@ from nodeflow.graph import parse_graph
 from nodeflow.models import ModelManager
 from nodeflow.settings import Settings
 
-from tiny_models import build_tiny_flux, build_tiny_sd3, build_tiny_sdxl
+from nodeflow.problems import GraphInvalid
+
+from tiny_models import build_tiny_flux, build_tiny_sd3, build_tiny_sdxl, save_components, save_single_file_sdxl
 
 FAMILY_BUILDERS = {"sdxl": build_tiny_sdxl, "sd3": build_tiny_sd3, "flux": build_tiny_flux}
 
 
 @pytest.fixture(scope="module")
 def family_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``tiny-sdxl/``, ``tiny-sdxl-refiner/``, ``tiny-sd3/`` and ``tiny-flux/`` diffusers folders."""
+    """``tiny-sdxl/``, ``tiny-sdxl-refiner/``, ``tiny-sd3/`` and ``tiny-flux/`` diffusers folders, the SDXL
+    base as one original-layout checkpoint ``tiny-sdxl.safetensors``, and every family's parts as separate
+    files in ComfyUI's folders (``diffusion_models/tiny-flux-transformer.safetensors``, ...)."""
     root = tmp_path_factory.mktemp("family-models")
     for name, build in FAMILY_BUILDERS.items():
         build(root / f"tiny-{name}")
+        save_components(root / f"tiny-{name}", root, f"tiny-{name}")
     build_tiny_sdxl(root / "tiny-sdxl-refiner", refiner=True, seed=1)
+    save_single_file_sdxl(root / "tiny-sdxl", root / "tiny-sdxl.safetensors")
     return root
 
 
@@ -41,6 +47,19 @@ def run(executor: Executor, graph: dict, only: list[str]):
     result = executor.run(parse_graph(graph), only=only)
     assert result.status == "ok", result.error
     return result
+
+
+def invalid(executor: Executor, graph: dict, only: list[str]) -> str:
+    """The one problem validation finds, as its message."""
+    with pytest.raises(GraphInvalid) as caught:
+        executor.run(parse_graph(graph), only=only)
+    return " ".join(p.message for p in caught.value.problems)
+
+
+def failure(executor: Executor, graph: dict, only: list[str]) -> str:
+    result = executor.run(parse_graph(graph), only=only)
+    assert result.status == "error"
+    return str(result.error)
 
 
 def pixels(result, node: str) -> np.ndarray:
@@ -98,3 +117,77 @@ def test_pipeline_node_and_step_nodes_paint_the_same_picture(family_executor, fa
     assert family_executor.models.loads == 1  # both graphs share the one resident pipeline
     other = pixels(run(family_executor, step_graph(source, seed=2, **options), ["decode"]), "decode")
     assert np.abs(other - steps).mean() > 1  # another seed, another picture
+
+
+@pytest.mark.parametrize("source", ["tiny-sdxl", "tiny-sd3", "tiny-flux", "tiny-sdxl-refiner"])
+def test_family_is_read_from_the_folder(family_models, source):
+    from nodes.diffusion.families import family_of_folder
+
+    expected = {"tiny-sdxl": "sdxl", "tiny-sd3": "sd3", "tiny-flux": "flux", "tiny-sdxl-refiner": "sdxl"}[source]
+    assert family_of_folder(family_models / source).name == expected
+
+
+def test_family_and_part_are_read_from_a_files_keys(family_models):
+    from nodes.diffusion.families import family_of_file
+
+    assert family_of_file(family_models / "tiny-sdxl.safetensors") == ("sdxl", "checkpoint")
+    assert family_of_file(family_models / "diffusion_models" / "tiny-flux-transformer.safetensors") == ("flux", "denoiser")
+    assert family_of_file(family_models / "diffusion_models" / "tiny-sd3-transformer.safetensors") == ("sd3", "denoiser")
+    assert family_of_file(family_models / "diffusion_models" / "tiny-sdxl-unet.safetensors") == ("sdxl", "denoiser")
+    assert family_of_file(family_models / "text_encoders" / "tiny-flux-text_encoder_2.safetensors") == ("", "t5")
+    assert family_of_file(family_models / "text_encoders" / "tiny-sd3-text_encoder.safetensors") == ("", "clip")
+    assert family_of_file(family_models / "vae" / "tiny-sd3-vae.safetensors") == ("", "vae")
+
+
+def test_sdxl_single_file_checkpoint_paints_what_its_folder_paints_offline(family_executor):
+    folder = pixels(run(family_executor, pipeline_graph("tiny-sdxl", guidance=5.0), ["paint"]), "paint")
+    graph = pipeline_graph("tiny-sdxl.safetensors", guidance=5.0)
+    graph["nodes"]["load"]["params"]["config"] = "tiny-sdxl"
+    single = pixels(run(family_executor, graph, ["paint"]), "paint")
+    assert np.array_equal(folder, single)
+    steps = step_graph("tiny-sdxl.safetensors", guidance=5.0)
+    steps["nodes"]["ckpt"]["params"]["config"] = "tiny-sdxl"
+    assert np.abs(pixels(run(family_executor, steps, ["decode"]), "decode") - single).max() <= 1
+
+
+def test_single_file_errors_name_the_family(family_executor):
+    graph = pipeline_graph("tiny-sdxl.safetensors", guidance=5.0)
+    assert "single-file Stable Diffusion XL checkpoint" in invalid(family_executor, graph, ["paint"])
+    graph["nodes"]["load"]["params"]["config"] = "tiny-sd3"
+    message = invalid(family_executor, graph, ["paint"])
+    assert "Stable Diffusion XL checkpoint" in message and "Stable Diffusion 3/3.5 folder" in message
+    lone = pipeline_graph("diffusion_models/tiny-flux-transformer.safetensors", guidance=3.5)
+    assert "diffusion.load_denoiser" in invalid(family_executor, lone, ["paint"])
+
+
+# family -> text encoder files in ComfyUI's order (CLIPLoader / DualCLIPLoader / TripleCLIPLoader)
+ENCODERS = {
+    "sdxl": ("text_encoder", "text_encoder_2"),
+    "sd3": ("text_encoder", "text_encoder_2", "text_encoder_3"),
+    "flux": ("text_encoder_2", "text_encoder"),  # T5 first: the loader sorts T5 from CLIP by the keys
+}
+
+
+def component_graph(family: str, **options) -> dict:
+    """The step graph with the model, the text encoders and the VAE each loaded from its own file."""
+    graph = step_graph(f"tiny-{family}", **options)
+    nodes = graph["nodes"]
+    del nodes["ckpt"]
+    names = [f"tiny-{family}-{slot}.safetensors" for slot in ENCODERS[family]] + ["", ""]
+    nodes["unet"] = {"type": "diffusion.load_denoiser",
+                     "params": {"name": f"tiny-{family}-{'unet' if family == 'sdxl' else 'transformer'}.safetensors"}}
+    nodes["clip"] = {"type": "diffusion.load_text_encoder",
+                     "params": {"name": names[0], "name2": names[1], "name3": names[2]}}
+    nodes["vae"] = {"type": "diffusion.load_vae", "params": {"name": f"tiny-{family}-vae.safetensors", "family": family}}
+    nodes["pos"]["inputs"]["clip"] = nodes["neg"]["inputs"]["clip"] = ["clip", "clip"]
+    nodes["sample"]["inputs"]["model"] = ["unet", "model"]
+    nodes["decode"]["inputs"]["vae"] = ["vae", "vae"]
+    return graph
+
+
+@pytest.mark.parametrize("family", sorted(ENCODERS))
+def test_parts_from_separate_files_paint_what_the_checkpoint_paints(family_executor, family):
+    options = AGREEMENT[family][1]
+    whole = pixels(run(family_executor, step_graph(f"tiny-{family}", **options), ["decode"]), "decode")
+    parts = pixels(run(family_executor, component_graph(family, **options), ["decode"]), "decode")
+    assert np.abs(whole - parts).max() <= 1

@@ -131,7 +131,7 @@ def _rename(rest: str, pairs) -> str:
 def _unet_to_ldm(state: dict, config: dict) -> dict:
     from diffusers.loaders.single_file_utils import DIFFUSERS_TO_LDM_MAPPING
 
-    direct = DIFFUSERS_TO_LDM_MAPPING["unet"]["layers"]
+    direct = {**DIFFUSERS_TO_LDM_MAPPING["unet"]["layers"], **DIFFUSERS_TO_LDM_MAPPING["unet"]["addition_embed_type"]}
     per_block = config["layers_per_block"] + 1
     out = {}
     for key, value in state.items():
@@ -282,11 +282,12 @@ def build_tiny_llama(folder: Path, *, seed: int = 0, hidden_size: int = 32) -> P
 def _tiny_clip_config(**extra):
     from transformers import CLIPTextConfig
 
-    return CLIPTextConfig(
+    options = dict(
         bos_token_id=512, eos_token_id=513, pad_token_id=513, hidden_size=32, intermediate_size=37,
         layer_norm_eps=1e-05, num_attention_heads=4, num_hidden_layers=2, vocab_size=514,
-        max_position_embeddings=77, hidden_act="gelu", **extra,
+        max_position_embeddings=77, hidden_act="gelu",
     )
+    return CLIPTextConfig(**{**options, **extra})
 
 
 def _tiny_t5():
@@ -328,11 +329,13 @@ def build_tiny_sdxl(folder: Path, *, seed: int = 0, refiner: bool = False) -> Pa
         attention_head_dim=2, use_linear_projection=True, addition_embed_type="text_time", addition_time_embed_dim=8,
         # time ids (6 for the base, 5 for the refiner) x 8, plus the pooled embedding
         projection_class_embeddings_input_dim=(5 if refiner else 6) * 8 + 32,
-        cross_attention_dim=32 if refiner else 64, norm_num_groups=2,
+        cross_attention_dim=40 if refiner else 72, norm_num_groups=2,
     )
     scheduler = EulerDiscreteScheduler(beta_start=0.00085, beta_end=0.012, steps_offset=1,
                                        beta_schedule="scaled_linear", timestep_spacing="leading")
-    text_encoder_2 = CLIPTextModelWithProjection(_tiny_clip_config(projection_dim=32))
+    # the second encoder is wider than the first (as OpenCLIP-G is than CLIP-L): single-file loading
+    # tells the two apart by width
+    text_encoder_2 = CLIPTextModelWithProjection(_tiny_clip_config(projection_dim=32, hidden_size=40))
     if refiner:
         pipe = StableDiffusionXLImg2ImgPipeline(
             vae=_tiny_vae(), text_encoder=None, text_encoder_2=text_encoder_2, tokenizer=None,
@@ -395,3 +398,94 @@ def build_tiny_flux(folder: Path, *, seed: int = 0) -> Path:
     )
     pipe.save_pretrained(folder)
     return folder
+
+
+def _open_clip_to_ldm(state: dict, prefix: str) -> dict:
+    """A CLIPTextModelWithProjection's weights in OpenCLIP's layout (as SDXL checkpoints keep the second
+    encoder): q/k/v fused into in_proj, the projection transposed."""
+    import torch
+    from diffusers.loaders.single_file_utils import DIFFUSERS_TO_LDM_MAPPING
+
+    direct = DIFFUSERS_TO_LDM_MAPPING["openclip"]["layers"]
+    renames = (("text_model.encoder.layers.", "transformer.resblocks."), ("layer_norm1", "ln_1"),
+               ("layer_norm2", "ln_2"), (".fc1.", ".c_fc."), (".fc2.", ".c_proj."), (".self_attn", ".attn"))
+    out, fused = {}, {}
+    for key, value in state.items():
+        if not key.startswith(("text_model.", "text_projection")):
+            key = f"text_model.{key}"
+        if key in direct:
+            out[prefix + direct[key]] = value.T if key == "text_projection.weight" else value
+            continue
+        if key.endswith("position_ids"):
+            continue
+        name = key
+        for new, old in renames:
+            name = name.replace(new, old)
+        for which in ("q", "k", "v"):
+            marker = f".{which}_proj."
+            if marker in name:
+                head, leaf = name.split(marker)
+                fused.setdefault((head, leaf), {})[which] = value
+                break
+        else:
+            out[prefix + name] = value
+    for (head, leaf), parts in fused.items():
+        out[f"{prefix}{head}.in_proj_{leaf}"] = torch.cat([parts["q"], parts["k"], parts["v"]])
+    return out
+
+
+def save_single_file_sdxl(pipeline_folder: Path, target: Path) -> Path:
+    """Write the tiny SDXL base saved in ``pipeline_folder`` as one checkpoint in the original layout
+    (``model.diffusion_model.``, ``first_stage_model.``, ``conditioner.embedders.0/1``)."""
+    from diffusers import AutoencoderKL, UNet2DConditionModel
+    from safetensors.torch import save_file
+    from transformers import CLIPTextModel, CLIPTextModelWithProjection
+
+    unet = UNet2DConditionModel.from_pretrained(pipeline_folder / "unet")
+    vae = AutoencoderKL.from_pretrained(pipeline_folder / "vae")
+    state = _unet_to_ldm(unet.state_dict(), dict(unet.config))
+    state.update(_vae_to_ldm(vae.state_dict(), dict(vae.config)))
+    first = CLIPTextModel.from_pretrained(pipeline_folder / "text_encoder")
+    for key, value in first.state_dict().items():  # the original layout nests it in text_model
+        key = key if key.startswith("text_model.") else f"text_model.{key}"
+        state[f"conditioner.embedders.0.transformer.{key}"] = value
+    second = CLIPTextModelWithProjection.from_pretrained(pipeline_folder / "text_encoder_2")
+    state.update(_open_clip_to_ldm(second.state_dict(), "conditioner.embedders.1.model."))
+    save_file({k: v.contiguous() for k, v in state.items()}, str(target))
+    return target
+
+
+def save_components(pipeline_folder: Path, root: Path, name: str) -> dict[str, str]:
+    """Save a pipeline's parts as separate .safetensors files laid out like ComfyUI's models folder
+    (``diffusion_models/``, ``text_encoders/``, ``vae/``), each in diffusers' or transformers' own
+    key layout; returns the file names by part (``denoiser``, ``vae``, ``text_encoder``...)."""
+    import json as _json
+
+    import diffusers
+    import transformers
+    from safetensors.torch import save_file
+
+    index = _json.loads((pipeline_folder / "model_index.json").read_text())
+    names: dict[str, str] = {}
+    for slot, (library, class_name) in ((k, v) for k, v in index.items() if isinstance(v, list) and v[0]):
+        if slot in ("unet", "transformer"):
+            kind, folder = "denoiser", "diffusion_models"
+        elif slot == "vae":
+            kind, folder = "vae", "vae"
+        elif slot.startswith("text_encoder"):
+            kind, folder = slot, "text_encoders"
+        else:
+            continue
+        module = diffusers if library == "diffusers" else transformers
+        model = getattr(module, class_name).from_pretrained(pipeline_folder / slot)
+        file = f"{name}-{slot}.safetensors"
+        (root / folder).mkdir(parents=True, exist_ok=True)
+        state = {k: v.contiguous() for k, v in model.state_dict().items()}
+        if "shared.weight" in state:  # T5 ties the encoder's embeddings to the shared ones: one copy
+            state.pop("encoder.embed_tokens.weight", None)
+        elif "CLIP" in class_name:  # shared CLIP files nest the model in text_model. (older transformers did)
+            state = {k if k.startswith(("text_model.", "text_projection")) else f"text_model.{k}": v
+                     for k, v in state.items()}
+        save_file(state, str(root / folder / file))
+        names[kind] = file
+    return names
