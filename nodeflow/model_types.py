@@ -319,6 +319,10 @@ class LatentImage:
 
     samples: Any
     noise_mask: Any = None
+    # (scaling factor, shift) of the latent space the model that sampled them works in; a VAE decodes
+    # with it (as ComfyUI's latent formats belong to the model), so a VAE loaded alone fits any family.
+    # None: the VAE's own config says.
+    scale: tuple[float, float] | None = None
 
     @property
     def shape(self) -> tuple:
@@ -337,13 +341,17 @@ def _save_latent(value: LatentImage, folder: Path) -> None:
     if value.noise_mask is not None:
         tensors["noise_mask"] = value.noise_mask.detach().to("cpu").contiguous()
     save_file(tensors, str(folder / "latent.safetensors"))
+    if value.scale is not None:
+        (folder / "scale.json").write_text(json.dumps(list(value.scale)))
 
 
 def _load_latent(folder: Path) -> LatentImage:
     from safetensors.torch import load_file
 
     tensors = load_file(str(folder / "latent.safetensors"))
-    return LatentImage(tensors["samples"], tensors.get("noise_mask"))
+    scale_file = folder / "scale.json"
+    scale = tuple(json.loads(scale_file.read_text())) if scale_file.exists() else None
+    return LatentImage(tensors["samples"], tensors.get("noise_mask"), scale)
 
 
 Latent = register_type(

@@ -109,7 +109,9 @@ def assemble(folder: Path, **parts: Any) -> Any:
     pipe.set_progress_bar_config(disable=True)
     vae_config = folder / "vae" / "config.json"
     if getattr(pipe, "vae", None) is None and vae_config.exists():  # latents keep the family's VAE scale
-        pipe.vae_scale_factor = 2 ** (len(json.loads(vae_config.read_text())["block_out_channels"]) - 1)
+        vae = json.loads(vae_config.read_text())
+        pipe.vae_scale_factor = 2 ** (len(vae["block_out_channels"]) - 1)
+        pipe.latent_scale = (float(vae.get("scaling_factor", 0.18215)), float(vae.get("shift_factor") or 0.0))
     return pipe
 
 
@@ -283,14 +285,18 @@ def load_text_encoder(
 # --- the VAE alone -------------------------------------------------------------------------------
 
 
-def _latent_channels(path: Path) -> int | None:
+def _vae_shape(path: Path) -> tuple[int | None, bool]:
+    """(latent channels, whether it has quant convolutions) of a VAE file: what tells SD 1.x/SDXL VAEs
+    (4 channels, quant convs) from SD3/Flux ones (16, none)."""
     from safetensors import safe_open
 
+    channels, quant = None, False
     with safe_open(str(path), framework="pt") as handle:
         for key in handle.keys():
             if key.endswith("decoder.conv_in.weight"):
-                return int(handle.get_slice(key).get_shape()[1])
-    return None
+                channels = int(handle.get_slice(key).get_shape()[1])
+            quant = quant or key.endswith("quant_conv.weight")
+    return channels, quant
 
 
 def _vae_folder(path: Path, config: str, family: str, settings: Settings) -> Path:
@@ -303,11 +309,14 @@ def _vae_folder(path: Path, config: str, family: str, settings: Settings) -> Pat
                 raise ModelNotFound(f"config {config!r} is not a diffusers folder with a vae/ in the model folders")
             return folder
         return config_folder(config, FAMILIES[family], settings, path.name)
-    channels = _latent_channels(path)
-    for name in FAMILIES:  # the first family whose VAE has as many latent channels
+    channels, quant = _vae_shape(path)
+    for name in FAMILIES:  # the first family whose VAE is built the same way
         folder = find_family_folder(name, settings)
         vae_config = folder / "vae" / "config.json" if folder else None
-        if vae_config and vae_config.exists() and json.loads(vae_config.read_text()).get("latent_channels") == channels:
+        if not (vae_config and vae_config.exists()):
+            continue
+        wanted = json.loads(vae_config.read_text())
+        if wanted.get("latent_channels") == channels and bool(wanted.get("use_quant_conv", True)) == quant:
             return folder
     raise ModelNotFound(
         f"{path.name} is a VAE with {channels} latent channels; no diffusers folder with such a VAE is in the model "

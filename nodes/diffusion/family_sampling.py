@@ -17,6 +17,7 @@ from nodeflow import ConditioningValue, Context, LatentImage
 
 from .families import Family, family_of_pipeline
 from .previews import latents_to_rgb
+from .sampling import latent_scale
 from .schedulers import make_scheduler
 
 __all__ = ["sample_with_pipeline", "family_scheduler"]
@@ -134,4 +135,4 @@ def sample_with_pipeline(
     out = result.images
     if out.ndim == 3:
         out = runner._unpack_latents(out, height, width, factor)
-    return LatentImage(out.to("cpu", torch.float32))
+    return LatentImage(out.to("cpu", torch.float32), None, latent_scale(pipe))

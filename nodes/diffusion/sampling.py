@@ -16,7 +16,7 @@ from nodeflow import Context, Image, Param, node
 from .previews import latents_to_rgb
 from .types import DiffusionPipeline, Latents, PipelineHandle
 
-__all__ = ["SCHEDULERS", "sample", "decode_latents", "text_to_image", "image_to_image", "inpaint", "decode"]
+__all__ = ["SCHEDULERS", "sample", "decode_latents", "latent_scale", "text_to_image", "image_to_image", "inpaint", "decode"]
 
 # choice -> (diffusers scheduler class, options); None keeps the pipeline's own scheduler
 SCHEDULERS: dict[str, tuple[str, dict[str, Any]] | None] = {
@@ -121,13 +121,23 @@ def _unpacked(pipe: Any, latents: Any, task_args: dict[str, Any]) -> Any:
     return pipe._unpack_latents(latents, height, width, pipe.vae_scale_factor)
 
 
-def decode_latents(pipe: Any, latents: Any) -> list[PILImage.Image]:
-    """Decode latents with the pipeline's VAE into PIL images."""
+def latent_scale(pipe: Any) -> tuple[float, float] | None:
+    """(scaling factor, shift) of the latent space ``pipe``'s model samples in: its VAE's, or for a model
+    loaded alone, the one its family's config folder gave (``components.assemble``)."""
+    vae = getattr(pipe, "vae", None)
+    if vae is not None:
+        return float(vae.config.scaling_factor), float(getattr(vae.config, "shift_factor", None) or 0.0)
+    return getattr(pipe, "latent_scale", None)
+
+
+def decode_latents(pipe: Any, latents: Any, scale: tuple[float, float] | None = None) -> list[PILImage.Image]:
+    """Decode latents with the pipeline's VAE into PIL images; ``scale`` is the latent space's (scaling
+    factor, shift) when the model that made them says (else the VAE's config)."""
     import torch
 
     vae = pipe.vae
-    scaled = latents.to(vae.device, vae.dtype) / vae.config.scaling_factor
-    shift = getattr(vae.config, "shift_factor", None)
+    factor, shift = scale if scale is not None else (vae.config.scaling_factor, getattr(vae.config, "shift_factor", None))
+    scaled = latents.to(vae.device, vae.dtype) / factor
     if shift:
         scaled = scaled + shift
     with torch.inference_mode():

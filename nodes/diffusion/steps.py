@@ -21,6 +21,7 @@ from .family_sampling import family_scheduler, sample_with_pipeline
 from .latents import as_latent
 from .parts import use_part
 from .previews import latents_to_rgb
+from .sampling import latent_scale
 from .schedulers import SAMPLERS, SCHEDULES
 
 __all__ = ["sampler", "denoise_latents"]
@@ -134,7 +135,7 @@ def denoise_latents(
             if ctx is not None:
                 ctx.progress(index + 1, len(timesteps))  # raises Cancelled between steps when asked to stop
                 ctx.preview(latents_to_rgb(latents))
-    return LatentImage(latents.to("cpu", torch.float32), latent.noise_mask)
+    return LatentImage(latents.to("cpu", torch.float32), latent.noise_mask, latent_scale(pipe))
 
 
 @node("diffusion.sampler", category="Diffusion / Steps", outputs=("latent",), title="Sampler")
