@@ -16,7 +16,9 @@ from nodeflow.settings import Settings
 
 from nodeflow.problems import GraphInvalid
 
-from tiny_models import build_tiny_flux, build_tiny_sd3, build_tiny_sdxl, save_components, save_single_file_sdxl
+from tiny_models import (
+    build_tiny_flux, build_tiny_sd3, build_tiny_sdxl, save_components, save_single_file_sdxl, save_tiny_denoiser_lora,
+)
 
 FAMILY_BUILDERS = {"sdxl": build_tiny_sdxl, "sd3": build_tiny_sd3, "flux": build_tiny_flux}
 
@@ -30,6 +32,7 @@ def family_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for name, build in FAMILY_BUILDERS.items():
         build(root / f"tiny-{name}")
         save_components(root / f"tiny-{name}", root, f"tiny-{name}")
+        save_tiny_denoiser_lora(root / f"tiny-{name}", root / "loras" / f"tiny-{name}-lora.safetensors")
     build_tiny_sdxl(root / "tiny-sdxl-refiner", refiner=True, seed=1)
     save_single_file_sdxl(root / "tiny-sdxl", root / "tiny-sdxl.safetensors")
     return root
@@ -266,3 +269,19 @@ def test_a_comfyui_flux_workflow_with_separate_files_imports_validates_and_paint
     # the sampling model's latent space)
     reference = pixels(run(family_executor, component_graph("flux", **AGREEMENT["flux"][1]), ["decode"]), "decode")
     assert np.abs(painted - reference).max() <= 1
+
+
+@pytest.mark.parametrize("family", sorted(AGREEMENT))
+def test_a_lora_on_the_model_only_changes_the_picture_and_strength_zero_does_not(family_executor, family):
+    options = AGREEMENT[family][1]
+    base = pixels(run(family_executor, component_graph(family, **options), ["decode"]), "decode")
+    graph = component_graph(family, **options)
+    graph["nodes"]["lora"] = {"type": "diffusion.lora_denoiser", "inputs": {"model": ["unet", "model"]},
+                              "params": {"path": f"loras/tiny-{family}-lora.safetensors", "strength": 1.0}}
+    graph["nodes"]["sample"]["inputs"]["model"] = ["lora", "model"]
+    with_lora = pixels(run(family_executor, graph, ["decode"]), "decode")
+    assert np.abs(with_lora - base).mean() > 1
+    graph["nodes"]["lora"]["params"]["strength"] = 0.0
+    assert np.abs(pixels(run(family_executor, graph, ["decode"]), "decode") - base).max() <= 1
+    # the resident model is left without adapters for the next graph that uses it bare
+    assert np.abs(pixels(run(family_executor, component_graph(family, **options), ["decode"]), "decode") - base).max() <= 1

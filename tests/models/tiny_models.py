@@ -489,3 +489,30 @@ def save_components(pipeline_folder: Path, root: Path, name: str) -> dict[str, s
         save_file(state, str(root / folder / file))
         names[kind] = file
     return names
+
+
+def save_tiny_denoiser_lora(pipeline_folder: Path, target: Path, *, seed: int = 1) -> Path:
+    """A random LoRA (made with peft) for the UNet or transformer of any family's tiny pipeline, saved
+    with that pipeline class's own save_lora_weights."""
+    import json as _json
+
+    import diffusers
+    import torch
+    from diffusers.utils import convert_state_dict_to_diffusers
+    from peft import LoraConfig
+    from peft.utils import get_peft_model_state_dict
+
+    index = _json.loads((pipeline_folder / "model_index.json").read_text())
+    slot = "transformer" if index.get("transformer", [None])[0] else "unet"
+    torch.manual_seed(seed)
+    model = getattr(diffusers, index[slot][1]).from_pretrained(pipeline_folder / slot)
+    model.add_adapter(
+        LoraConfig(r=4, lora_alpha=4, init_lora_weights=False, target_modules=["to_q", "to_k", "to_v", "to_out.0"])
+    )
+    layers = convert_state_dict_to_diffusers(get_peft_model_state_dict(model))
+    # strong enough that two sampling steps of a tiny model show it plainly
+    layers = {k: v * 4 if "lora_B" in k or "lora.up" in k else v for k, v in layers.items()}
+    getattr(diffusers, index["_class_name"]).save_lora_weights(
+        target.parent, **{f"{slot}_lora_layers": layers}, weight_name=target.name, safe_serialization=True
+    )
+    return target
