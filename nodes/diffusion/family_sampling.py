@@ -11,6 +11,7 @@ scaled space, as ComfyUI keeps them.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from nodeflow import ConditioningValue, Context, LatentImage
@@ -97,23 +98,26 @@ def sample_with_pipeline(
     samples = latent.samples
     empty = not torch.any(samples)
     factor = pipe.vae_scale_factor
-    cells = 8 if empty else factor  # an empty latent is sized for 8 pixels per cell, as ComfyUI's are
+    # an empty latent is sized for 8 pixels per cell, as ComfyUI's are; one with content has the VAE's scale
+    cells = 8 if empty else factor
     height, width = (size * cells for size in samples.shape[-2:])
     batch = samples.shape[0]
     schedule = family_scheduler(pipe, family, sampler, scheduler, options)
 
     img2img = not empty or "Img2Img" in type(pipe).__name__
-    if img2img:
-        runner = diffusers.AutoPipelineForImage2Image.from_pipe(pipe, scheduler=schedule)
+    if img2img and "Img2Img" not in type(pipe).__name__:
+        runner = diffusers.AutoPipelineForImage2Image.from_pipe(pipe)  # shares the modules: no copies
+        runner.set_progress_bar_config(disable=True)
+        runner.vae_scale_factor = factor  # a model loaded alone has no VAE to read it from (components.py sets it)
     else:
-        runner = type(pipe).from_pipe(pipe, scheduler=schedule)
-    runner.set_progress_bar_config(disable=True)
-    runner.vae_scale_factor = factor  # a model loaded alone has no VAE to read it from (components.py sets it)
+        runner = pipe
     args = _prompt_args(family, pipe, pos, neg, guidance, denoiser.device, denoiser.dtype)
+    total = steps
     if img2img:
+        # ComfyUI's denoise: `steps` steps at the end of a schedule made for about `steps / denoise`; a
+        # pipeline runs the last int(total * strength) steps of `total`, so ask for the total that gives `steps`
+        total = steps if denoise >= 1 else max(steps, math.ceil(steps / denoise - 1e-6))
         args.update(image=samples.to(denoiser.device, denoiser.dtype), strength=denoise)
-        if not empty:  # the pipeline reads a latent's size from it
-            height, width = (size * factor for size in samples.shape[-2:])
     args.update(height=height, width=width)
     generators = [torch.Generator("cpu").manual_seed(seed + i) for i in range(batch)]
 
@@ -128,10 +132,15 @@ def sample_with_pipeline(
 
     if ctx is not None:
         ctx.check()
-    result = runner(
-        num_inference_steps=steps, num_images_per_prompt=batch, generator=generators, output_type="latent",
-        callback_on_step_end=on_step, callback_on_step_end_tensor_inputs=["latents"], **args,
-    )
+    own = runner.scheduler
+    runner.scheduler = schedule  # for this call only: the resident pipeline keeps its own
+    try:
+        result = runner(
+            num_inference_steps=total, num_images_per_prompt=batch, generator=generators, output_type="latent",
+            callback_on_step_end=on_step, callback_on_step_end_tensor_inputs=["latents"], **args,
+        )
+    finally:
+        runner.scheduler = own
     out = result.images
     if out.ndim == 3:
         out = runner._unpack_latents(out, height, width, factor)

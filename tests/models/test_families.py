@@ -285,3 +285,37 @@ def test_a_lora_on_the_model_only_changes_the_picture_and_strength_zero_does_not
     assert np.abs(pixels(run(family_executor, graph, ["decode"]), "decode") - base).max() <= 1
     # the resident model is left without adapters for the next graph that uses it bare
     assert np.abs(pixels(run(family_executor, component_graph(family, **options), ["decode"]), "decode") - base).max() <= 1
+
+
+@pytest.mark.parametrize("family", sorted(AGREEMENT))
+def test_hires_fix_second_pass_through_the_familys_image_to_image_pipeline(family_executor, family):
+    graph = step_graph(f"tiny-{family}", **AGREEMENT[family][1])
+    nodes = graph["nodes"]
+    nodes["upscale"] = {"type": "diffusion.latent_upscale", "inputs": {"latent": ["sample", "latent"]},
+                        "params": {"scale_by": 1.5, "method": "bilinear"}}
+    nodes["refine"] = {"type": "diffusion.sampler",
+                       "inputs": {**nodes["sample"]["inputs"], "latent": ["upscale", "latent"]},
+                       "params": {**nodes["sample"]["params"], "steps": 2, "denoise": 0.5}}
+    nodes["decode"]["inputs"]["latent"] = ["refine", "latent"]
+    image = pixels(run(family_executor, graph, ["decode"]), "decode")
+    assert image.shape == (96, 96, 3)
+    again = pixels(run(family_executor, graph | {"nodes": {**nodes, "refine": {**nodes["refine"], "params": {
+        **nodes["refine"]["params"], "denoise": 0.9}}}}, ["decode"]), "decode")
+    assert np.abs(again - image).mean() > 1  # denoise says how much is repainted
+
+
+def test_sdxl_refiner_pass_on_the_base_models_latents(family_executor):
+    graph = step_graph("tiny-sdxl", guidance=5.0)
+    nodes = graph["nodes"]
+    nodes["refiner"] = {"type": "diffusion.load_checkpoint", "params": {"source": "tiny-sdxl-refiner"}}
+    nodes["rpos"] = {"type": "diffusion.encode_prompt", "inputs": {"clip": ["refiner", "clip"]}, "params": {"text": "a red square"}}
+    nodes["rneg"] = {"type": "diffusion.encode_prompt", "inputs": {"clip": ["refiner", "clip"]}, "params": {"text": "blurry"}}
+    nodes["refine"] = {"type": "diffusion.sampler",
+                       "inputs": {"model": ["refiner", "model"], "positive": ["rpos", "conditioning"],
+                                  "negative": ["rneg", "conditioning"], "latent": ["sample", "latent"]},
+                       "params": {"seed": 1, "steps": 2, "guidance": 5.0, "denoise": 0.8}}
+    base = pixels(run(family_executor, graph, ["decode"]), "decode")
+    nodes["decode"]["inputs"]["latent"] = ["refine", "latent"]
+    refined = pixels(run(family_executor, graph, ["decode"]), "decode")
+    assert refined.shape == base.shape == (64, 64, 3)
+    assert np.abs(refined - base).mean() > 1
