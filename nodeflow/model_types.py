@@ -37,6 +37,7 @@ __all__ = [
     "TextEncoder",
     "VAE",
     "CondPart",
+    "ControlHint",
     "ConditioningValue",
     "Conditioning",
     "LatentImage",
@@ -246,6 +247,20 @@ VAE = _part_type("VAE", "#f4cccc", "The autoencoder between pictures and a diffu
 
 
 @dataclass(frozen=True, eq=False)
+class ControlHint:
+    """A ControlNet that steers the sampler while this prompt is used: ``model`` is its file or folder
+    (the sampler loads it through the model manager), ``image`` a (1, 3, h, w) tensor in [0, 1]; it acts
+    from ``start`` to ``end`` (fractions of the steps) at ``strength``."""
+
+    model: str
+    image: Any
+    strength: float = 1.0
+    start: float = 0.0
+    end: float = 1.0
+    config: str = ""  # a folder with the ControlNet's config.json, for a single file
+
+
+@dataclass(frozen=True, eq=False)
 class CondPart:
     """One encoded prompt: ``embeds`` is a torch tensor (1, tokens, dim); ``strength`` weighs it."""
 
@@ -253,6 +268,7 @@ class CondPart:
     strength: float = 1.0
     pooled: Any = None  # pooled text embedding, for models that take one
     guidance: float | None = None  # Flux's distilled guidance (FluxGuidance); None: the model's default
+    control: tuple[ControlHint, ...] = ()  # ControlNets applied with this prompt
 
     @property
     def nbytes(self) -> int:
@@ -282,7 +298,15 @@ def _save_conditioning(value: ConditioningValue, folder: Path) -> None:
         tensors[f"embeds.{index}"] = part.embeds.detach().to("cpu").contiguous()
         if part.pooled is not None:
             tensors[f"pooled.{index}"] = part.pooled.detach().to("cpu").contiguous()
-        meta.append({"strength": part.strength, **({"guidance": part.guidance} if part.guidance is not None else {})})
+        entry: dict[str, Any] = {"strength": part.strength}
+        if part.guidance is not None:
+            entry["guidance"] = part.guidance
+        if part.control:
+            entry["control"] = [{"model": c.model, "config": c.config, "strength": c.strength, "start": c.start,
+                                 "end": c.end} for c in part.control]
+            for number, hint in enumerate(part.control):
+                tensors[f"control.{index}.{number}"] = hint.image.detach().to("cpu").contiguous()
+        meta.append(entry)
     save_file(tensors, str(folder / "conditioning.safetensors"))
     (folder / "parts.json").write_text(json.dumps(meta))
 
@@ -294,7 +318,9 @@ def _load_conditioning(folder: Path) -> ConditioningValue:
     meta = json.loads((folder / "parts.json").read_text())
     return ConditioningValue(
         tuple(
-            CondPart(tensors[f"embeds.{i}"], entry["strength"], tensors.get(f"pooled.{i}"), entry.get("guidance"))
+            CondPart(tensors[f"embeds.{i}"], entry["strength"], tensors.get(f"pooled.{i}"), entry.get("guidance"),
+                     tuple(ControlHint(c["model"], tensors[f"control.{i}.{n}"], c["strength"], c["start"], c["end"],
+                                       c["config"]) for n, c in enumerate(entry.get("control", []))))
             for i, entry in enumerate(meta)
         )
     )

@@ -1,5 +1,5 @@
-"""ComfyUI's model-family nodes (component loaders, latents of the newer families, schedule shift, Flux
-guidance) and the nodes they become.
+"""ComfyUI's model-family nodes (component loaders, ControlNet, latents of the newer families, schedule
+shift, Flux guidance) and the nodes they become.
 
 Kept apart from ``mapping.py`` so the families can grow without touching the core table; ``mapping.py``
 merges ``MODEL_MAPPINGS`` into ``MAPPINGS``. Widget orders are those of ComfyUI's node definitions.
@@ -111,6 +111,14 @@ def _discrete(values: dict[str, Any], note: Note) -> dict[str, Any]:
     return {"kind": "discrete", "prediction": sampling}
 
 
+def _controlnet_apply(values: dict[str, Any], note: Note) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for ours, theirs in (("strength", "strength"), ("start", "start_percent"), ("end", "end_percent")):
+        if theirs in values:
+            params[ours] = float(values[theirs])
+    return params
+
+
 _MODEL_IN = {"model": "model"}
 
 MODEL_MAPPINGS: dict[str, Mapping] = {
@@ -157,6 +165,22 @@ MODEL_MAPPINGS: dict[str, Mapping] = {
     "ModelSamplingDiscrete": Mapping(
         "diffusion.model_sampling", ("sampling", "zsnr"), params={"sampling": "prediction"}, convert=_discrete,
         inputs=_MODEL_IN, outputs=("model",), base_id="model_sampling",
+    ),
+    "ControlNetLoader": Mapping(
+        "diffusion.load_controlnet", ("control_net_name",), params={"control_net_name": "name"},
+        convert=lambda v, note: {"name": _file(v.get("control_net_name"))}, outputs=("control_net",),
+        base_id="controlnet",
+    ),
+    "ControlNetApply": Mapping(
+        "diffusion.apply_controlnet", ("strength",), params={"strength": "strength"}, convert=_controlnet_apply,
+        inputs={"conditioning": "positive", "control_net": "control_net", "image": "image"}, outputs=("positive",),
+        base_id="apply_controlnet",
+    ),
+    "ControlNetApplyAdvanced": Mapping(
+        "diffusion.apply_controlnet", ("strength", "start_percent", "end_percent"),
+        params={"strength": "strength", "start_percent": "start", "end_percent": "end"}, convert=_controlnet_apply,
+        inputs={"positive": "positive", "negative": "negative", "control_net": "control_net", "image": "image"},
+        outputs=("positive", "negative"), base_id="apply_controlnet",
     ),
     "FluxGuidance": Mapping(
         "diffusion.flux_guidance", ("guidance",), params={"guidance": "guidance"},

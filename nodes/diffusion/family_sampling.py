@@ -94,6 +94,8 @@ def sample_with_pipeline(
     if latent.noise_mask is not None:
         raise ValueError(f"a noise mask (inpainting) is done for Stable Diffusion 1.x/2.x only, not yet for {family.title}")
     pos, neg = _one(positive, "positive", family), _one(negative, "negative", family)
+    if pos.control or neg.control:
+        raise ValueError(f"ControlNets steer Stable Diffusion 1.x/2.x models only so far, not {family.title}")
     denoiser = getattr(pipe, family.denoiser)
     samples = latent.samples
     empty = not torch.any(samples)

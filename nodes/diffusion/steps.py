@@ -27,9 +27,23 @@ from .schedulers import SAMPLERS, SCHEDULES
 __all__ = ["sampler", "denoise_latents"]
 
 
+def _controlled_unet(unet: Any, x: Any, t: Any, embeds: Any, controls: list[tuple[Any, Any, float]]) -> Any:
+    """The UNet's prediction with the residuals of each active ControlNet added (as diffusers' ControlNet
+    pipelines add them)."""
+    down, mid = None, None
+    for model, hint, scale in controls:
+        d, m = model(x, t, encoder_hidden_states=embeds, controlnet_cond=hint.repeat(x.shape[0], 1, 1, 1),
+                     conditioning_scale=scale, return_dict=False)
+        down = d if down is None else [a + b for a, b in zip(down, d)]
+        mid = m if mid is None else mid + m
+    extra = {} if down is None else {"down_block_additional_residuals": down, "mid_block_additional_residual": mid}
+    return unet(x, t, encoder_hidden_states=embeds, return_dict=False, **extra)[0]
+
+
 def _guided_noise(unet: Any, latents: Any, t: Any, positive: ConditioningValue, negative: ConditioningValue,
-                  guidance: float, scheduler: Any) -> Any:
-    """One prediction of the noise, mixing each conditioning's parts by strength, with guidance."""
+                  guidance: float, scheduler: Any, active: dict[int, list] | None = None) -> Any:
+    """One prediction of the noise, mixing each conditioning's parts by strength, with guidance;
+    ``active`` maps a part's id to the ControlNets that steer it at this step."""
     import torch
 
     batch = latents.shape[0]
@@ -38,11 +52,12 @@ def _guided_noise(unet: Any, latents: Any, t: Any, positive: ConditioningValue, 
     parts = [part for group in groups for part in group]
     embeds = [p.embeds.to(unet.device, unet.dtype).repeat(batch, 1, 1) for p in parts]
     model_input = scheduler.scale_model_input(torch.cat([latents] * len(parts)), t)
-    if len({tuple(e.shape[1:]) for e in embeds}) == 1:
+    active = active or {}
+    if len({tuple(e.shape[1:]) for e in embeds}) == 1 and not any(active.get(id(p)) for p in parts):
         predictions = unet(model_input, t, encoder_hidden_states=torch.cat(embeds), return_dict=False)[0].chunk(len(parts))
-    else:  # prompts of different lengths: one call each
+    else:  # prompts of different lengths, or ControlNets on some: one call each
         chunks = model_input.chunk(len(parts))
-        predictions = [unet(x, t, encoder_hidden_states=e, return_dict=False)[0] for x, e in zip(chunks, embeds)]
+        predictions = [_controlled_unet(unet, x, t, e, active.get(id(p), [])) for x, e, p in zip(chunks, embeds, parts)]
     mixed, index = [], 0
     for group in groups:
         own = predictions[index : index + len(group)]
@@ -123,9 +138,13 @@ def denoise_latents(
         step_options["generator"] = generators
     if ctx is not None:
         ctx.check()
+    controls = _controls(ctx, [*positive.parts, *negative.parts], device, dtype, tuple(latents.shape[-2:]))
     with torch.no_grad():
         for index, t in enumerate(timesteps):
-            noise_pred = _guided_noise(unet, latents, t, positive, negative, guidance, schedule)
+            at = index / len(timesteps)
+            active = {part: [(m, h, hint.strength) for m, h, hint in found if hint.start <= at <= hint.end]
+                      for part, found in controls.items()}
+            noise_pred = _guided_noise(unet, latents, t, positive, negative, guidance, schedule, active)
             latents = schedule.step(noise_pred, t, latents, **step_options, return_dict=False)[0]
             if mask is not None:  # outside the mask: the original, noised to the level of the next step
                 keep = original
@@ -136,6 +155,25 @@ def denoise_latents(
                 ctx.progress(index + 1, len(timesteps))  # raises Cancelled between steps when asked to stop
                 ctx.preview(latents_to_rgb(latents))
     return LatentImage(latents.to("cpu", torch.float32), latent.noise_mask, latent_scale(pipe))
+
+
+def _controls(ctx: Context | None, parts: list, device: Any, dtype: Any, cells: tuple[int, int]) -> dict[int, list]:
+    """part id -> [(ControlNet model, hint at the size its encoder takes, hint)] for the parts that carry
+    hints; ``cells`` is the latent's (h, w)."""
+    import torch.nn.functional as F
+
+    from .controlnet import resident_controlnet
+
+    found: dict[int, list] = {}
+    for part in parts:
+        for hint in part.control:
+            model = resident_controlnet(ctx, hint, device, dtype)
+            # the hint encoder halves the picture once per block after its first
+            scale = 2 ** (len(model.config.conditioning_embedding_out_channels) - 1)
+            size = tuple(c * scale for c in cells)
+            image = F.interpolate(hint.image, size=size, mode="bilinear", align_corners=False).to(device, dtype)
+            found.setdefault(id(part), []).append((model, image, hint))
+    return found
 
 
 @node("diffusion.sampler", category="Diffusion / Steps", outputs=("latent",), title="Sampler")

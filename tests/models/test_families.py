@@ -17,7 +17,8 @@ from nodeflow.settings import Settings
 from nodeflow.problems import GraphInvalid
 
 from tiny_models import (
-    build_tiny_flux, build_tiny_sd3, build_tiny_sdxl, save_components, save_single_file_sdxl, save_tiny_denoiser_lora,
+    build_tiny_flux, build_tiny_sd, build_tiny_sd3, build_tiny_sdxl, save_components, save_single_file_sdxl,
+    save_tiny_controlnet, save_tiny_denoiser_lora,
 )
 
 FAMILY_BUILDERS = {"sdxl": build_tiny_sdxl, "sd3": build_tiny_sd3, "flux": build_tiny_flux}
@@ -35,6 +36,14 @@ def family_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
         save_tiny_denoiser_lora(root / f"tiny-{name}", root / "loras" / f"tiny-{name}-lora.safetensors")
     build_tiny_sdxl(root / "tiny-sdxl-refiner", refiner=True, seed=1)
     save_single_file_sdxl(root / "tiny-sdxl", root / "tiny-sdxl.safetensors")
+    build_tiny_sd(root / "tiny-sd")
+    save_tiny_controlnet(root / "tiny-sd", root / "controlnet" / "tiny-sd-controlnet")
+    from PIL import Image as PILImage, ImageDraw
+
+    for name, box in (("hint-square.png", (16, 16, 48, 48)), ("hint-bar.png", (0, 24, 64, 40))):
+        hint = PILImage.new("RGB", (64, 64))
+        ImageDraw.Draw(hint).rectangle(box, fill=(255, 255, 255))
+        hint.save(root / name)
     return root
 
 
@@ -319,3 +328,69 @@ def test_sdxl_refiner_pass_on_the_base_models_latents(family_executor):
     refined = pixels(run(family_executor, graph, ["decode"]), "decode")
     assert refined.shape == base.shape == (64, 64, 3)
     assert np.abs(refined - base).mean() > 1
+
+
+def controlled_graph(hint: str, strength: float) -> dict:
+    from step_graphs import text_to_image_steps
+
+    graph = text_to_image_steps("tiny-sd", steps=3)
+    nodes = graph["nodes"]
+    nodes["hint"] = {"type": "image.load", "params": {"path": hint}}
+    nodes["cn"] = {"type": "diffusion.load_controlnet", "params": {"name": "tiny-sd-controlnet"}}
+    nodes["apply"] = {"type": "diffusion.apply_controlnet",
+                      "inputs": {"positive": ["pos", "conditioning"], "negative": ["neg", "conditioning"],
+                                 "control_net": ["cn", "control_net"], "image": ["hint", "image"]},
+                      "params": {"strength": strength}}
+    nodes["sample"]["inputs"]["positive"] = ["apply", "positive"]
+    nodes["sample"]["inputs"]["negative"] = ["apply", "negative"]
+    return graph
+
+
+def test_a_controlnet_steers_the_picture_by_its_hint(family_executor):
+    from step_graphs import text_to_image_steps
+
+    base = pixels(run(family_executor, text_to_image_steps("tiny-sd", steps=3), ["decode"]), "decode")
+    square = pixels(run(family_executor, controlled_graph("hint-square.png", 1.0), ["decode"]), "decode")
+    bar = pixels(run(family_executor, controlled_graph("hint-bar.png", 1.0), ["decode"]), "decode")
+    assert np.abs(square - base).mean() > 1  # the ControlNet changes the picture
+    assert np.abs(square - bar).mean() > 1  # and another hint, another picture
+    off = pixels(run(family_executor, controlled_graph("hint-square.png", 0.0), ["decode"]), "decode")
+    assert np.abs(off - base).max() <= 1  # strength 0 is the model alone
+
+
+def test_comfyui_controlnet_nodes_import_onto_ours_and_validate(family_executor, tmp_path):
+    """ControlNetLoader + ControlNetApplyAdvanced, as in ComfyUI's controlnet examples (comfyanonymous/ComfyUI_examples)."""
+    import json
+
+    from nodeflow.comfy import import_file
+    from nodeflow.graph import graph_to_dict
+    from nodeflow.registry import default_registry
+
+    c, cond, lat = ("CLIP", "CLIP"), ("CONDITIONING", "CONDITIONING"), ("LATENT", "LATENT")
+    nodes = [
+        (4, "CheckpointLoaderSimple", ["tiny-sd"], [], [("MODEL", "MODEL"), c, ("VAE", "VAE")]),
+        (6, "CLIPTextEncode", ["a red square"], [("clip", "CLIP")], [cond]),
+        (7, "CLIPTextEncode", [""], [("clip", "CLIP")], [cond]),
+        (11, "LoadImage", ["hint-square.png", "image"], [], [("IMAGE", "IMAGE"), ("MASK", "MASK")]),
+        (12, "ControlNetLoader", ["tiny-sd-controlnet"], [], [("CONTROL_NET", "CONTROL_NET")]),
+        (13, "ControlNetApplyAdvanced", [0.8, 0.0, 1.0],
+         [("positive", "CONDITIONING"), ("negative", "CONDITIONING"), ("control_net", "CONTROL_NET"), ("image", "IMAGE")],
+         [cond, cond]),
+        (5, "EmptyLatentImage", [64, 64, 1], [], [lat]),
+        (3, "KSampler", [1, "fixed", 3, 7.5, "ddim", "normal", 1.0],
+         [("model", "MODEL"), ("positive", "CONDITIONING"), ("negative", "CONDITIONING"), ("latent_image", "LATENT")], [lat]),
+        (8, "VAEDecode", [], [("samples", "LATENT"), ("vae", "VAE")], [("IMAGE", "IMAGE")]),
+        (9, "SaveImage", ["ComfyUI"], [("images", "IMAGE")], []),
+    ]
+    links = [(4, 1, 6, "clip"), (4, 1, 7, "clip"), (6, 0, 13, "positive"), (7, 0, 13, "negative"),
+             (12, 0, 13, "control_net"), (11, 0, 13, "image"), (4, 0, 3, "model"), (13, 0, 3, "positive"),
+             (13, 1, 3, "negative"), (5, 0, 3, "latent_image"), (3, 0, 8, "samples"), (4, 2, 8, "vae"), (8, 0, 9, "images")]
+    source = tmp_path / "controlnet.json"
+    source.write_text(json.dumps(comfy_workflow(nodes, links)))
+    graph, report = import_file(source, default_registry())
+    assert report.unknown == []
+    apply = next(n for n in graph.nodes.values() if n.type == "diffusion.apply_controlnet")
+    assert apply.params == {"strength": 0.8, "start": 0.0, "end": 1.0}
+    assert set(apply.inputs) == {"positive", "negative", "control_net", "image"}
+    result = family_executor.run(parse_graph(graph_to_dict(graph)), output_dir=tmp_path / "out")
+    assert result.ok, result.error

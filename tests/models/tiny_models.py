@@ -516,3 +516,20 @@ def save_tiny_denoiser_lora(pipeline_folder: Path, target: Path, *, seed: int = 
         target.parent, **{f"{slot}_lora_layers": layers}, weight_name=target.name, safe_serialization=True
     )
     return target
+
+
+def save_tiny_controlnet(pipeline_folder: Path, target: Path, *, seed: int = 2) -> Path:
+    """A ControlNet for the tiny SD pipeline (diffusers' ControlNetModel.from_unet), saved as a diffusers
+    folder. Its zero convolutions are drawn at random, as after training, so that it visibly steers."""
+    import torch
+    from diffusers import ControlNetModel, UNet2DConditionModel
+
+    unet = UNet2DConditionModel.from_pretrained(pipeline_folder / "unet")
+    controlnet = ControlNetModel.from_unet(unet, conditioning_embedding_out_channels=(4, 8))
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        for block in [*controlnet.controlnet_down_blocks, controlnet.controlnet_mid_block,
+                      controlnet.controlnet_cond_embedding.conv_out]:
+            block.weight.normal_(0, 2.0)
+    controlnet.save_pretrained(target)
+    return target
