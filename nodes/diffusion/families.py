@@ -22,7 +22,7 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Family:
-    name: str  # the short name used in params and messages: sd1, sdxl, sd3, flux
+    name: str  # the short name used in params and messages: sd1, sdxl, sd3, flux, wan
     title: str
     pipelines: tuple[str, ...]  # diffusers pipeline classes of this family; the first is text to image
     flow: bool = False  # trained with flow matching (its sampler is the flow-matching Euler)
@@ -40,6 +40,7 @@ FAMILIES: dict[str, Family] = {
     "flux": Family("flux", "Flux", (
         "FluxPipeline", "FluxImg2ImgPipeline", "FluxInpaintPipeline", "FluxFillPipeline",
         "FluxControlPipeline"), flow=True),
+    "wan": Family("wan", "Wan 2.1/2.2 video", ("WanPipeline", "WanImageToVideoPipeline"), flow=True),
 }
 
 _BY_PIPELINE = {name: family for family in FAMILIES.values() for name in family.pipelines}
@@ -129,6 +130,9 @@ def encode_text(pipe: Any, text: str) -> tuple[Any, Any]:
         if family.name == "flux":
             embeds, pooled, _ = pipe.encode_prompt(prompt=text, prompt_2=None, device=device, num_images_per_prompt=1)
             return embeds, pooled
+        if family.name == "wan":
+            embeds, _ = pipe.encode_prompt(prompt=text, do_classifier_free_guidance=False, device=device)
+            return embeds, None
         if family.name == "sd3":
             encoded = pipe.encode_prompt(
                 prompt=text, prompt_2=None, prompt_3=None, device=device, num_images_per_prompt=1,

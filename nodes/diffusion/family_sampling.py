@@ -59,6 +59,9 @@ def _prompt_args(family: Family, pipe: Any, positive: Any, negative: Any, guidan
     def put(tensor: Any) -> Any:
         return None if tensor is None else tensor.to(device, dtype)
 
+    if family.name == "wan":
+        return {"prompt_embeds": put(positive.embeds), "negative_prompt_embeds": put(negative.embeds),
+                "guidance_scale": guidance}
     if positive.pooled is None and family.name != "sd1":
         raise ValueError(f"the conditioning has no pooled embedding: encode the prompt with a {family.title} text encoder")
     args: dict[str, Any] = {"prompt_embeds": put(positive.embeds)}
@@ -99,7 +102,7 @@ def sample_with_pipeline(
     denoiser = getattr(pipe, family.denoiser)
     samples = latent.samples
     empty = not torch.any(samples)
-    factor = pipe.vae_scale_factor
+    factor = getattr(pipe, "vae_scale_factor", None) or pipe.vae_scale_factor_spatial
     # an empty latent is sized for 8 pixels per cell, as ComfyUI's are; one with content has the VAE's scale
     cells = 8 if empty else factor
     height, width = (size * cells for size in samples.shape[-2:])
@@ -121,6 +124,11 @@ def sample_with_pipeline(
         total = steps if denoise >= 1 else max(steps, math.ceil(steps / denoise - 1e-6))
         args.update(image=samples.to(denoiser.device, denoiser.dtype), strength=denoise)
     args.update(height=height, width=width)
+    if samples.ndim == 5:  # video (batch, channels, frames, h, w): the VAE packs 4 frames per latent frame
+        if img2img:
+            raise ValueError(f"denoise below 1 on video latents is not done yet for {family.title}")
+        args.update(num_frames=(samples.shape[2] - 1) * pipe.vae_scale_factor_temporal + 1)
+
     generators = [torch.Generator("cpu").manual_seed(seed + i) for i in range(batch)]
 
     def on_step(running: Any, index: int, timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
@@ -137,13 +145,14 @@ def sample_with_pipeline(
     own = runner.scheduler
     runner.scheduler = schedule  # for this call only: the resident pipeline keeps its own
     try:
+        per_prompt = {"num_videos_per_prompt" if samples.ndim == 5 else "num_images_per_prompt": batch}
         result = runner(
-            num_inference_steps=total, num_images_per_prompt=batch, generator=generators, output_type="latent",
-            callback_on_step_end=on_step, callback_on_step_end_tensor_inputs=["latents"], **args,
+            num_inference_steps=total, generator=generators, output_type="latent", callback_on_step_end=on_step,
+            callback_on_step_end_tensor_inputs=["latents"], **per_prompt, **args,
         )
     finally:
         runner.scheduler = own
-    out = result.images
+    out = result.frames if samples.ndim == 5 else result.images
     if out.ndim == 3:
         out = runner._unpack_latents(out, height, width, factor)
     return LatentImage(out.to("cpu", torch.float32), None, latent_scale(pipe))

@@ -47,6 +47,8 @@ def empty_latent(
 def vae_decode(vae: VAE, latent: Latent) -> Image:
     """Turn latents into a picture (a grid when the batch holds several)."""
     latent = as_latent(latent)
+    if latent.samples.ndim == 5:
+        raise ValueError("these are video latents: decode them with diffusion.vae_decode_video")
     return grid(decode_latents(use_part(vae), latent.samples, latent.scale))
 
 

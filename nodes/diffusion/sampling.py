@@ -126,7 +126,8 @@ def latent_scale(pipe: Any) -> tuple[float, float] | None:
     loaded alone, the one its family's config folder gave (``components.assemble``)."""
     vae = getattr(pipe, "vae", None)
     if vae is not None:
-        return float(vae.config.scaling_factor), float(getattr(vae.config, "shift_factor", None) or 0.0)
+        factor = getattr(vae.config, "scaling_factor", None)  # video VAEs normalise per channel instead
+        return None if factor is None else (float(factor), float(getattr(vae.config, "shift_factor", None) or 0.0))
     return getattr(pipe, "latent_scale", None)
 
 

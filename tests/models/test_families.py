@@ -17,7 +17,7 @@ from nodeflow.settings import Settings
 from nodeflow.problems import GraphInvalid
 
 from tiny_models import (
-    build_tiny_flux, build_tiny_sd, build_tiny_sd3, build_tiny_sdxl, save_components, save_single_file_sdxl,
+    build_tiny_flux, build_tiny_sd, build_tiny_sd3, build_tiny_sdxl, build_tiny_wan, save_components, save_single_file_sdxl,
     save_tiny_controlnet, save_tiny_denoiser_lora,
 )
 
@@ -37,6 +37,7 @@ def family_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     build_tiny_sdxl(root / "tiny-sdxl-refiner", refiner=True, seed=1)
     save_single_file_sdxl(root / "tiny-sdxl", root / "tiny-sdxl.safetensors")
     build_tiny_sd(root / "tiny-sd")
+    build_tiny_wan(root / "tiny-wan")
     save_tiny_controlnet(root / "tiny-sd", root / "controlnet" / "tiny-sd-controlnet")
     from PIL import Image as PILImage, ImageDraw
 
@@ -394,3 +395,24 @@ def test_comfyui_controlnet_nodes_import_onto_ours_and_validate(family_executor,
     assert set(apply.inputs) == {"positive", "negative", "control_net", "image"}
     result = family_executor.run(parse_graph(graph_to_dict(graph)), output_dir=tmp_path / "out")
     assert result.ok, result.error
+
+
+def test_wan_text_to_video_from_the_pipeline_node_and_from_step_nodes_agree(family_executor):
+    size, frames = 16, 9
+    pipeline = {"nodeflow": 1, "nodes": {
+        "load": {"type": "diffusion.load", "params": {"source": "tiny-wan"}},
+        "video": {"type": "diffusion.text_to_video", "inputs": {"pipeline": ["load", "pipeline"]},
+                  "params": {"prompt": "a red square", "negative_prompt": "blurry", "width": size, "height": size,
+                             "frames": frames, "steps": 2, "seed": 1, "guidance": 5.0}},
+    }}
+    steps = step_graph("tiny-wan", guidance=5.0)
+    steps["nodes"]["empty"] = {"type": "diffusion.empty_video_latent",
+                               "params": {"width": size, "height": size, "length": frames}}
+    steps["nodes"]["decode"]["type"] = "diffusion.vae_decode_video"
+    reference = run(family_executor, pipeline, ["video"]).outputs["video"]["frames"]
+    ours = run(family_executor, steps, ["decode"]).outputs["decode"]["frames"]
+    assert len(reference) == len(ours) == frames
+    assert reference[0].size == (size, size)
+    for a, b in zip(reference, ours):
+        assert np.abs(np.asarray(a, dtype=np.int16) - np.asarray(b, dtype=np.int16)).max() <= 1
+    assert family_executor.models.loads == 1

@@ -533,3 +533,28 @@ def save_tiny_controlnet(pipeline_folder: Path, target: Path, *, seed: int = 2) 
             block.weight.normal_(0, 2.0)
     controlnet.save_pretrained(target)
     return target
+
+
+def build_tiny_wan(folder: Path, *, seed: int = 0) -> Path:
+    """A tiny Wan 2.1 text-to-video pipeline (a two-layer 3D transformer, the Wan VAE, a UMT5 encoder),
+    after diffusers' own test config."""
+    import torch
+    from diffusers import AutoencoderKLWan, FlowMatchEulerDiscreteScheduler, WanPipeline, WanTransformer3DModel
+    from transformers import UMT5Config, UMT5EncoderModel
+
+    torch.manual_seed(seed)
+    vae = AutoencoderKLWan(base_dim=3, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=1,
+                           temperal_downsample=[False, True, True])
+    transformer = WanTransformer3DModel(
+        patch_size=(1, 2, 2), num_attention_heads=2, attention_head_dim=12, in_channels=16, out_channels=16,
+        text_dim=32, freq_dim=256, ffn_dim=32, num_layers=2, cross_attn_norm=True, qk_norm="rms_norm_across_heads",
+        rope_max_seq_len=32,
+    )
+    text_encoder = UMT5EncoderModel(
+        UMT5Config(vocab_size=514, d_model=32, d_ff=37, d_kv=8, num_layers=2, num_heads=4,
+                   relative_attention_num_buckets=8, pad_token_id=513, eos_token_id=513, decoder_start_token_id=0)
+    )
+    pipe = WanPipeline(tokenizer=_tokenizer(), text_encoder=text_encoder, vae=vae, transformer=transformer,
+                       scheduler=FlowMatchEulerDiscreteScheduler(shift=7.0))
+    pipe.save_pretrained(folder)
+    return folder
