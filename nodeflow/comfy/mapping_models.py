@@ -152,6 +152,11 @@ MODEL_MAPPINGS: dict[str, Mapping] = {
         params={"width": "width", "height": "height", "batch_size": "batch"}, convert=_empty_sd3,
         outputs=("latent",), base_id="empty_latent",
     ),
+    "EmptyHunyuanLatentVideo": Mapping(
+        "diffusion.empty_video_latent", ("width", "height", "length", "batch_size"),
+        params={"width": "width", "height": "height", "length": "length", "batch_size": "batch"},
+        outputs=("latent",), base_id="empty_latent",
+    ),
     "ModelSamplingSD3": Mapping("diffusion.model_sampling", ("shift",), params={"shift": "shift"},
                                 convert=_shift("sd3"), inputs=_MODEL_IN, outputs=("model",), base_id="model_sampling"),
     "ModelSamplingAuraFlow": Mapping("diffusion.model_sampling", ("shift",), params={"shift": "shift"},

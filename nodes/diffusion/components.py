@@ -110,8 +110,12 @@ def assemble(folder: Path, **parts: Any) -> Any:
     vae_config = folder / "vae" / "config.json"
     if getattr(pipe, "vae", None) is None and vae_config.exists():  # latents keep the family's VAE scale
         vae = json.loads(vae_config.read_text())
-        pipe.vae_scale_factor = 2 ** (len(vae["block_out_channels"]) - 1)
-        pipe.latent_scale = (float(vae.get("scaling_factor", 0.18215)), float(vae.get("shift_factor") or 0.0))
+        if "block_out_channels" in vae:  # a picture VAE
+            pipe.vae_scale_factor = 2 ** (len(vae["block_out_channels"]) - 1)
+            pipe.latent_scale = (float(vae.get("scaling_factor", 0.18215)), float(vae.get("shift_factor") or 0.0))
+        for axis in ("spatial", "temporal"):  # a video VAE (Wan)
+            if f"scale_factor_{axis}" in vae:
+                setattr(pipe, f"vae_scale_factor_{axis}", int(vae[f"scale_factor_{axis}"]))
     return pipe
 
 
@@ -269,7 +273,7 @@ def load_text_encoder(
             raise ValueError(f"{path.name} is not a CLIP or T5 text encoder")
         kinds.append(found[1])
     chosen = _family_of_encoders(kinds) if family == "auto" else family
-    if chosen == "wan" or chosen not in FAMILIES:
+    if chosen not in FAMILIES:
         known = ", ".join(f.title for f in FAMILIES.values())
         raise ValueError(
             f"no model family this pack runs takes {kinds.count('clip')} CLIP and {kinds.count('t5')} T5 text encoders "
@@ -285,18 +289,20 @@ def load_text_encoder(
 # --- the VAE alone -------------------------------------------------------------------------------
 
 
-def _vae_shape(path: Path) -> tuple[int | None, bool]:
-    """(latent channels, whether it has quant convolutions) of a VAE file: what tells SD 1.x/SDXL VAEs
-    (4 channels, quant convs) from SD3/Flux ones (16, none)."""
+def _vae_shape(path: Path) -> tuple[int | None, bool, bool]:
+    """(latent channels, whether it has quant convolutions, whether it is a video VAE) of a VAE file:
+    what tells SD 1.x/SDXL VAEs (4 channels, quant convs) from SD3/Flux ones (16, none) and from video
+    ones (3D convolutions)."""
     from safetensors import safe_open
 
-    channels, quant = None, False
+    channels, quant, video = None, False, False
     with safe_open(str(path), framework="pt") as handle:
         for key in handle.keys():
             if key.endswith("decoder.conv_in.weight"):
-                channels = int(handle.get_slice(key).get_shape()[1])
+                shape = handle.get_slice(key).get_shape()
+                channels, video = int(shape[1]), len(shape) == 5
             quant = quant or key.endswith("quant_conv.weight")
-    return channels, quant
+    return channels, quant, video
 
 
 def _vae_folder(path: Path, config: str, family: str, settings: Settings) -> Path:
@@ -309,14 +315,17 @@ def _vae_folder(path: Path, config: str, family: str, settings: Settings) -> Pat
                 raise ModelNotFound(f"config {config!r} is not a diffusers folder with a vae/ in the model folders")
             return folder
         return config_folder(config, FAMILIES[family], settings, path.name)
-    channels, quant = _vae_shape(path)
+    channels, quant, video = _vae_shape(path)
     for name in FAMILIES:  # the first family whose VAE is built the same way
         folder = find_family_folder(name, settings)
         vae_config = folder / "vae" / "config.json" if folder else None
         if not (vae_config and vae_config.exists()):
             continue
         wanted = json.loads(vae_config.read_text())
-        if wanted.get("latent_channels") == channels and bool(wanted.get("use_quant_conv", True)) == quant:
+        if video:
+            if wanted.get("z_dim") == channels:
+                return folder
+        elif wanted.get("latent_channels") == channels and bool(wanted.get("use_quant_conv", True)) == quant:
             return folder
     raise ModelNotFound(
         f"{path.name} is a VAE with {channels} latent channels; no diffusers folder with such a VAE is in the model "

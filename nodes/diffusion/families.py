@@ -88,6 +88,8 @@ def family_of_keys(names: list[str]) -> tuple[str, str] | None:
         return ("sd3", "checkpoint" if whole else "denoiser")
     if _has(keys, "double_blocks.", "img_attn"):
         return ("flux", "checkpoint" if whole else "denoiser")
+    if _has(keys, "blocks.0.self_attn.q.") and _has(keys, "patch_embedding."):
+        return ("wan", "checkpoint" if whole else "denoiser")
     if _has(keys, "conditioner.embedders.") or _has(keys, "diffusion_model.label_emb."):
         return ("sdxl", "checkpoint" if whole else "denoiser")
     if _has(keys, "model.diffusion_model.input_blocks."):
@@ -97,6 +99,8 @@ def family_of_keys(names: list[str]) -> tuple[str, str] | None:
         return ("flux", "denoiser")
     if _has(keys, "transformer_blocks.", "attn.add_q_proj") and _has(keys, "pos_embed.proj."):
         return ("sd3", "denoiser")
+    if _has(keys, "blocks.0.attn1.to_q.") and _has(keys, "condition_embedder.time_embedder."):
+        return ("wan", "denoiser")
     if _has(keys, "add_embedding.linear_1.") and _has(keys, "down_blocks."):
         return ("sdxl", "denoiser")
     if _has(keys, "down_blocks.", "attentions.") and _has(keys, "time_embedding.linear_1."):

@@ -38,6 +38,7 @@ def family_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     save_single_file_sdxl(root / "tiny-sdxl", root / "tiny-sdxl.safetensors")
     build_tiny_sd(root / "tiny-sd")
     build_tiny_wan(root / "tiny-wan")
+    save_components(root / "tiny-wan", root, "tiny-wan")
     save_tiny_controlnet(root / "tiny-sd", root / "controlnet" / "tiny-sd-controlnet")
     from PIL import Image as PILImage, ImageDraw
 
@@ -416,3 +417,23 @@ def test_wan_text_to_video_from_the_pipeline_node_and_from_step_nodes_agree(fami
     for a, b in zip(reference, ours):
         assert np.abs(np.asarray(a, dtype=np.int16) - np.asarray(b, dtype=np.int16)).max() <= 1
     assert family_executor.models.loads == 1
+
+
+def test_wan_parts_from_separate_files_make_the_checkpoints_video(family_executor):
+    size, frames = 16, 9
+    graph = step_graph("tiny-wan", guidance=5.0)
+    nodes = graph["nodes"]
+    nodes["empty"] = {"type": "diffusion.empty_video_latent", "params": {"width": size, "height": size, "length": frames}}
+    nodes["decode"]["type"] = "diffusion.vae_decode_video"
+    whole = run(family_executor, graph, ["decode"]).outputs["decode"]["frames"]
+    del nodes["ckpt"]
+    nodes["unet"] = {"type": "diffusion.load_denoiser", "params": {"name": "tiny-wan-transformer.safetensors"}}
+    nodes["clip"] = {"type": "diffusion.load_text_encoder", "params": {"name": "tiny-wan-text_encoder.safetensors"}}
+    nodes["vae"] = {"type": "diffusion.load_vae", "params": {"name": "tiny-wan-vae.safetensors"}}
+    nodes["pos"]["inputs"]["clip"] = nodes["neg"]["inputs"]["clip"] = ["clip", "clip"]
+    nodes["sample"]["inputs"]["model"] = ["unet", "model"]
+    nodes["decode"]["inputs"]["vae"] = ["vae", "vae"]
+    parts = run(family_executor, graph, ["decode"]).outputs["decode"]["frames"]
+    assert len(parts) == len(whole) == frames
+    for a, b in zip(whole, parts):
+        assert np.abs(np.asarray(a, dtype=np.int16) - np.asarray(b, dtype=np.int16)).max() <= 1
