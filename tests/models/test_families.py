@@ -437,3 +437,44 @@ def test_wan_parts_from_separate_files_make_the_checkpoints_video(family_executo
     assert len(parts) == len(whole) == frames
     for a, b in zip(whole, parts):
         assert np.abs(np.asarray(a, dtype=np.int16) - np.asarray(b, dtype=np.int16)).max() <= 1
+
+
+def test_a_comfyui_sd3_workflow_in_the_api_format_imports_and_paints(family_executor, tmp_path):
+    """TripleCLIPLoader, UNETLoader, ModelSamplingSD3, LoraLoaderModelOnly, VAELoader and EmptySD3LatentImage in
+    ComfyUI's API format, laid out as the SD3.5 examples of comfyanonymous/ComfyUI_examples."""
+    import json
+
+    from nodeflow.comfy import import_file
+    from nodeflow.graph import graph_to_dict
+    from nodeflow.registry import default_registry
+
+    prompt = {
+        "1": {"class_type": "UNETLoader", "inputs": {"unet_name": "tiny-sd3-transformer.safetensors", "weight_dtype": "default"}},
+        "2": {"class_type": "TripleCLIPLoader", "inputs": {"clip_name1": "tiny-sd3-text_encoder.safetensors",
+                                                           "clip_name2": "tiny-sd3-text_encoder_2.safetensors",
+                                                           "clip_name3": "tiny-sd3-text_encoder_3.safetensors"}},
+        "3": {"class_type": "VAELoader", "inputs": {"vae_name": "tiny-sd3-vae.safetensors"}},
+        "4": {"class_type": "ModelSamplingSD3", "inputs": {"model": ["1", 0], "shift": 3.0}},
+        "5": {"class_type": "LoraLoaderModelOnly", "inputs": {"model": ["4", 0], "lora_name": "loras\\tiny-sd3-lora.safetensors",
+                                                              "strength_model": 1.0}},
+        "6": {"class_type": "CLIPTextEncode", "inputs": {"clip": ["2", 0], "text": "a red square"}},
+        "7": {"class_type": "CLIPTextEncode", "inputs": {"clip": ["2", 0], "text": "blurry"}},
+        "8": {"class_type": "EmptySD3LatentImage", "inputs": {"width": 64, "height": 64, "batch_size": 1}},
+        "9": {"class_type": "KSampler", "inputs": {"model": ["5", 0], "positive": ["6", 0], "negative": ["7", 0],
+                                                   "latent_image": ["8", 0], "seed": 1, "steps": 2, "cfg": 5.0,
+                                                   "sampler_name": "euler", "scheduler": "sgm_uniform", "denoise": 1.0}},
+        "10": {"class_type": "VAEDecode", "inputs": {"samples": ["9", 0], "vae": ["3", 0]}},
+        "11": {"class_type": "SaveImage", "inputs": {"images": ["10", 0], "filename_prefix": "sd3"}},
+    }
+    source = tmp_path / "sd3_api.json"
+    source.write_text(json.dumps(prompt))
+    graph, report = import_file(source, default_registry())
+    assert report.unknown == []
+    by_type = {node.type: node for node in graph.nodes.values()}
+    assert by_type["diffusion.load_text_encoder"].params["family"] == "sd3"
+    assert by_type["diffusion.model_sampling"].params == {"kind": "sd3", "shift": 3.0}
+    assert by_type["diffusion.lora_denoiser"].params == {"path": "loras/tiny-sd3-lora.safetensors", "strength": 1.0}
+    assert by_type["diffusion.empty_latent"].params["channels"] == 16
+    result = family_executor.run(parse_graph(graph_to_dict(graph)), output_dir=tmp_path / "out")
+    assert result.ok, result.error
+    assert (tmp_path / "out" / "sd3.png").exists()
