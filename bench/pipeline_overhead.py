@@ -216,7 +216,46 @@ def families_bench(home: Path, args: argparse.Namespace) -> list[tuple[str, floa
             row(f"{family} {label}, {args.steps} steps", plain_times, our_times, note)
         loads.append((family, *load_times(family, folder, models, home, save_single_file, save_single_file_sdxl,
                                           save_components)))
+    wan_bench(home, args)
     return loads
+
+
+def wan_bench(home: Path, args: argparse.Namespace) -> None:
+    """The Wan row: text_to_video and the step graph against plain WanPipeline (16 px, 9 frames)."""
+    import torch
+    from diffusers import DiffusionPipeline
+    from tiny_models import build_tiny_wan
+
+    folder = build_tiny_wan(home / "models" / "fam-wan")
+    plain_pipe = DiffusionPipeline.from_pretrained(folder)
+    plain_pipe.set_progress_bar_config(disable=True)
+    size, frames = 16, 9
+
+    def plain(seed: int) -> None:
+        plain_pipe(PROMPT, negative_prompt="blurry", height=size, width=size, num_frames=frames,
+                   num_inference_steps=args.steps, guidance_scale=5.0,
+                   generator=[torch.Generator("cpu").manual_seed(seed)], output_type="pil")
+
+    executor = Executor(settings=Settings(home=home, output_dir=home / "out"), models=ModelManager(device_override="cpu"))
+    pipeline, steps = _family_graphs("fam-wan", "wan", args)
+    pipeline["nodes"] = {
+        "load": pipeline["nodes"]["load"],
+        "paint": {"type": "diffusion.text_to_video", "inputs": {"pipeline": ["load", "pipeline"]},
+                  "params": {"prompt": PROMPT, "negative_prompt": "blurry", "width": size, "height": size,
+                             "frames": frames, "steps": args.steps, "guidance": 5.0}},
+    }
+    del steps["nodes"]["save"]
+    steps["nodes"]["empty"] = {"type": "diffusion.empty_video_latent", "params": {"width": size, "height": size, "length": frames}}
+    steps["nodes"]["decode"]["type"] = "diffusion.vae_decode_video"
+    for label, graph in (("pipeline node", pipeline), ("step graph", steps)):
+        def ours(seed: int, graph=graph) -> None:
+            result = executor.run(parse_graph(graph), overrides=[f"paint.seed={seed}"], on_event=EventLog())
+            assert result.ok, result.error
+
+        plain(0), ours(0)
+        plain_times, our_times = side_by_side(plain, ours, args.repeats)
+        row(f"wan {label}, {args.steps} steps", plain_times, our_times,
+            "9 frames; prompts encoded once, cached" if label == "step graph" else "9 frames")
 
 
 def load_times(family: str, folder: Path, models: Path, home: Path, *savers) -> tuple[float, float, str]:
