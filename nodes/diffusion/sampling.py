@@ -81,6 +81,8 @@ def sample(
     import torch
 
     base = handle.pipeline()
+    if hasattr(base, "vae_scale_factor_temporal"):
+        raise ValueError(f"{type(base).__name__} makes videos, not pictures: use diffusion.text_to_video")
     pipe = _task_pipeline(base, task, _scheduler(base, scheduler))
     generators = [torch.Generator("cpu").manual_seed(seed + i) for i in range(batch)]
 
