@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import inspect
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from nodeflow import VAE, Context, Denoiser, File, ModelPart, Param, Resolve, TextEncoder, node
 from nodeflow.models import ModelNotFound, find_local_model, model_folders
@@ -25,7 +26,7 @@ from .families import FAMILIES, Family, family_of_file, family_of_folder, find_f
 from .loading import _lora_fingerprint, device_param, dtype_param, find_lora, lora_path_param
 from .parts import use_part
 
-__all__ = ["load_denoiser", "load_text_encoder", "load_vae", "lora_denoiser", "find_component"]
+__all__ = ["find_component", "load_denoiser", "load_text_encoder", "load_vae", "lora_denoiser"]
 
 DENOISER_FOLDERS = ("diffusion_models", "unet")
 TEXT_ENCODER_FOLDERS = ("text_encoders", "clip")

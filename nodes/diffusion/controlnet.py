@@ -11,11 +11,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from nodeflow import Conditioning, ConditioningValue, CondPart, Context, ControlHint, Image, Param, PortType, Resolve, node, register_type
+from nodeflow import (
+    Conditioning,
+    ConditioningValue,
+    CondPart,
+    Context,
+    ControlHint,
+    Image,
+    Param,
+    PortType,
+    Resolve,
+    node,
+    register_type,
+)
 from nodeflow.models import ModelNotFound, find_local_model, model_folders
 from nodeflow.settings import Settings
 
-__all__ = ["ControlNet", "ControlNetRef", "load_controlnet", "apply_controlnet", "open_controlnet"]
+__all__ = ["ControlNet", "ControlNetRef", "apply_controlnet", "load_controlnet", "open_controlnet"]
 
 FOLDERS = ("controlnet",)
 

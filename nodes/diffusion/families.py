@@ -15,8 +15,15 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
-    "Family", "FAMILIES", "family_of_pipeline", "family_of_folder", "family_of_keys", "family_of_file",
-    "checkpoint_keys", "encode_text", "find_family_folder",
+    "FAMILIES",
+    "Family",
+    "checkpoint_keys",
+    "encode_text",
+    "family_of_file",
+    "family_of_folder",
+    "family_of_keys",
+    "family_of_pipeline",
+    "find_family_folder",
 ]
 
 

@@ -21,7 +21,7 @@ from .previews import latents_to_rgb
 from .sampling import latent_scale
 from .schedulers import make_scheduler
 
-__all__ = ["sample_with_pipeline", "family_scheduler"]
+__all__ = ["family_scheduler", "sample_with_pipeline"]
 
 _FLOW_SCHEDULES = {"karras": "use_karras_sigmas", "exponential": "use_exponential_sigmas", "beta": "use_beta_sigmas"}
 

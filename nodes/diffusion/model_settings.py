@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from nodeflow import Conditioning, ConditioningValue, CondPart, Denoiser, Param, node
 
-__all__ = ["model_sampling", "flux_guidance"]
+__all__ = ["flux_guidance", "model_sampling"]
 
 
 @node("diffusion.model_sampling", category="Diffusion / Steps", outputs=("model",), title="Model sampling (shift)")

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from nodeflow import VAE, Context, Frames, FrameList, Latent, LatentImage, Param, node
+from nodeflow import VAE, Context, FrameList, Frames, Latent, LatentImage, Param, node
 
 from .parts import use_part
 from .previews import latents_to_rgb
 from .types import DiffusionPipeline
 
-__all__ = ["text_to_video", "empty_video_latent", "vae_decode_video", "decode_video_latents"]
+__all__ = ["decode_video_latents", "empty_video_latent", "text_to_video", "vae_decode_video"]
 
 _SIZE = dict(min=16, max=4096, step=16, description="in pixels, a multiple of 16")
 
