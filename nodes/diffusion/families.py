@@ -48,6 +48,7 @@ FAMILIES: dict[str, Family] = {
         "FluxPipeline", "FluxImg2ImgPipeline", "FluxInpaintPipeline", "FluxFillPipeline",
         "FluxControlPipeline"), flow=True),
     "wan": Family("wan", "Wan 2.1/2.2 video", ("WanPipeline", "WanImageToVideoPipeline"), flow=True),
+    "svd": Family("svd", "Stable Video Diffusion", ("StableVideoDiffusionPipeline",), denoiser="unet"),
 }
 
 _BY_PIPELINE = {name: family for family in FAMILIES.values() for name in family.pipelines}

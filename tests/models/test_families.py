@@ -17,7 +17,7 @@ from nodeflow.settings import Settings
 from nodeflow.problems import GraphInvalid
 
 from tiny_models import (
-    build_tiny_flux, build_tiny_sd, build_tiny_sd3, build_tiny_sdxl, build_tiny_wan, save_components, save_single_file_sdxl,
+    build_tiny_flux, build_tiny_sd, build_tiny_sd3, build_tiny_sdxl, build_tiny_svd, build_tiny_wan, save_components, save_single_file_sdxl,
     save_tiny_controlnet, save_tiny_denoiser_lora,
 )
 
@@ -39,6 +39,7 @@ def family_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     build_tiny_sd(root / "tiny-sd")
     build_tiny_wan(root / "tiny-wan")
     save_components(root / "tiny-wan", root, "tiny-wan")
+    build_tiny_svd(root / "tiny-svd")
     save_tiny_controlnet(root / "tiny-sd", root / "controlnet" / "tiny-sd-controlnet")
     from PIL import Image as PILImage, ImageDraw
 
@@ -478,3 +479,24 @@ def test_a_comfyui_sd3_workflow_in_the_api_format_imports_and_paints(family_exec
     result = family_executor.run(parse_graph(graph_to_dict(graph)), output_dir=tmp_path / "out")
     assert result.ok, result.error
     assert (tmp_path / "out" / "sd3.png").exists()
+
+
+def test_stable_video_diffusion_animates_its_start_picture(family_executor):
+    def graph(hint: str, seed: int = 1) -> dict:
+        return {"nodeflow": 1, "nodes": {
+            "load": {"type": "diffusion.load", "params": {"source": "tiny-svd"}},
+            "start": {"type": "image.load", "params": {"path": hint}},
+            "video": {"type": "diffusion.image_to_video", "inputs": {"pipeline": ["load", "pipeline"], "image": ["start", "image"]},
+                      "params": {"width": 32, "height": 32, "frames": 3, "steps": 2, "seed": seed}},
+        }}
+
+    def frames(hint: str, seed: int = 1) -> list[np.ndarray]:
+        out = run(family_executor, graph(hint, seed), ["video"]).outputs["video"]["frames"]
+        return [np.asarray(f, dtype=np.int16) for f in out]
+
+    first = frames("hint-square.png")
+    assert len(first) == 3 and first[0].shape == (32, 32, 3)
+    family_executor.memory.clear()
+    assert all(np.array_equal(a, b) for a, b in zip(first, frames("hint-square.png")))  # same seed, same video
+    other = frames("hint-bar.png")
+    assert np.mean([np.abs(a - b).mean() for a, b in zip(first, other)]) > 1  # another picture, another video
