@@ -524,13 +524,14 @@ def save_tiny_controlnet(pipeline_folder: Path, target: Path, *, seed: int = 2) 
     import torch
     from diffusers import ControlNetModel, UNet2DConditionModel
 
+    torch.manual_seed(seed)
     unet = UNet2DConditionModel.from_pretrained(pipeline_folder / "unet")
     controlnet = ControlNetModel.from_unet(unet, conditioning_embedding_out_channels=(4, 8))
-    torch.manual_seed(seed)
     with torch.no_grad():
-        for block in [*controlnet.controlnet_down_blocks, controlnet.controlnet_mid_block,
-                      controlnet.controlnet_cond_embedding.conv_out]:
+        for block in [*controlnet.controlnet_down_blocks, controlnet.controlnet_mid_block]:
             block.weight.normal_(0, 2.0)
+        for param in controlnet.controlnet_cond_embedding.parameters():  # a hint encoder that sees shapes
+            param.normal_(0, 1.0)
     controlnet.save_pretrained(target)
     return target
 
