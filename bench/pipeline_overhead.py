@@ -8,10 +8,14 @@
 2. The same SmolLM2-135M-Instruct generation (same seeds, same settings, so the same tokens) through
    a nodeflow graph (load -> generate, streaming every token as a preview) and through plain
    ``model.generate``.
+   The same for each model family (SD 1.x, SDXL, SD3, Flux; tiny random-init models): the pipeline
+   node graph and the step graph (load checkpoint -> encode -> empty latent -> sampler -> decode)
+   against the family's plain diffusers pipeline, and each family's load time from its diffusers
+   folder and from single files (``--families-only`` runs just these).
 3. Model loads: a second graph run with only the seed changed must load nothing.
 4. The bundled SmolLM2: first conversion of its GGUF file to safetensors, then a load from the cache.
 
-Targets: ratios of 1.03 or less; zero loads on the second run; cached loads well under a second.
+Targets: ratios of 1.03 or less (1.05 for the family rows); zero loads on the second run; cached loads well under a second.
 """
 
 from __future__ import annotations
@@ -143,6 +147,149 @@ def own_work(executor: Executor, graph: dict, args: argparse.Namespace) -> float
     return previews + engine
 
 
+# --- 1b. one row per model family: pipeline node and step graph against plain diffusers -------------
+
+
+def _family_graphs(source: str, family: str, args: argparse.Namespace) -> tuple[dict, dict]:
+    guidance = 3.5 if family == "flux" else 5.0
+    pipeline = {"nodeflow": 1, "nodes": {
+        "load": {"type": "diffusion.load", "params": {"source": source}},
+        "paint": {"type": "diffusion.text_to_image", "inputs": {"pipeline": ["load", "pipeline"]},
+                  "params": {"prompt": PROMPT, "negative_prompt": "blurry", "steps": args.steps, "width": args.size,
+                             "height": args.size, "guidance": guidance}},
+        "save": {"type": "image.save", "inputs": {"image": ["paint", "image"]}, "params": {"filename": "ours.png"}},
+    }}
+    steps = {"nodeflow": 1, "nodes": {
+        "ckpt": {"type": "diffusion.load_checkpoint", "params": {"source": source}},
+        "pos": {"type": "diffusion.encode_prompt", "inputs": {"clip": ["ckpt", "clip"]}, "params": {"text": PROMPT}},
+        "neg": {"type": "diffusion.encode_prompt", "inputs": {"clip": ["ckpt", "clip"]}, "params": {"text": "blurry"}},
+        "empty": {"type": "diffusion.empty_latent", "params": {"width": args.size, "height": args.size}},
+        "paint": {"type": "diffusion.sampler",
+                  "inputs": {"model": ["ckpt", "model"], "positive": ["pos", "conditioning"],
+                             "negative": ["neg", "conditioning"], "latent": ["empty", "latent"]},
+                  "params": {"steps": args.steps, "guidance": 1.0 if family == "flux" else guidance}},
+        "decode": {"type": "diffusion.vae_decode", "inputs": {"vae": ["ckpt", "vae"], "latent": ["paint", "latent"]}},
+        "save": {"type": "image.save", "inputs": {"image": ["decode", "image"]}, "params": {"filename": "steps.png"}},
+    }}
+    if family == "flux":
+        steps["nodes"]["fg"] = {"type": "diffusion.flux_guidance", "inputs": {"conditioning": ["pos", "conditioning"]},
+                                "params": {"guidance": guidance}}
+        steps["nodes"]["paint"]["inputs"]["positive"] = ["fg", "conditioning"]
+    return pipeline, steps
+
+
+def families_bench(home: Path, args: argparse.Namespace) -> list[tuple[str, float, float]]:
+    """Rows for SD 1.x, SDXL, SD3 and Flux; returns (family, folder load s, single-file load s) for the
+    load table."""
+    import torch
+    from diffusers import DiffusionPipeline
+    from tiny_models import (build_tiny_flux, build_tiny_sd, build_tiny_sd3, build_tiny_sdxl, save_components,
+                             save_single_file, save_single_file_sdxl)
+
+    models = home / "models"
+    builders = {"sd1": build_tiny_sd, "sdxl": build_tiny_sdxl, "sd3": build_tiny_sd3, "flux": build_tiny_flux}
+    out = home / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    loads = []
+    for family, build in builders.items():
+        folder = build(models / f"fam-{family}")
+        plain_pipe = DiffusionPipeline.from_pretrained(folder)
+        plain_pipe.set_progress_bar_config(disable=True)
+        guidance = 3.5 if family == "flux" else 5.0
+
+        def plain(seed: int) -> None:
+            image = plain_pipe(
+                PROMPT, negative_prompt="blurry", num_inference_steps=args.steps, height=args.size, width=args.size,
+                guidance_scale=guidance, generator=[torch.Generator("cpu").manual_seed(seed)],
+            ).images[0]
+            image.save(out / "plain.png")
+
+        executor = Executor(settings=Settings(home=home, output_dir=out), models=ModelManager(device_override="cpu"))
+        for label, graph in zip(("pipeline node", "step graph"), _family_graphs(f"fam-{family}", family, args)):
+            def ours(seed: int, graph=graph) -> None:
+                result = executor.run(parse_graph(graph), overrides=[f"paint.seed={seed}"], on_event=EventLog())
+                assert result.ok, result.error
+
+            plain(0), ours(0)
+            plain_times, our_times = side_by_side(plain, ours, args.repeats)
+            note = "prompts encoded once, cached" if label == "step graph" else ""
+            row(f"{family} {label}, {args.steps} steps", plain_times, our_times, note)
+        loads.append((family, *load_times(family, folder, models, home, save_single_file, save_single_file_sdxl,
+                                          save_components)))
+    wan_bench(home, args)
+    return loads
+
+
+def wan_bench(home: Path, args: argparse.Namespace) -> None:
+    """The Wan row: text_to_video and the step graph against plain WanPipeline (16 px, 9 frames)."""
+    import torch
+    from diffusers import DiffusionPipeline
+    from tiny_models import build_tiny_wan
+
+    folder = build_tiny_wan(home / "models" / "fam-wan")
+    plain_pipe = DiffusionPipeline.from_pretrained(folder)
+    plain_pipe.set_progress_bar_config(disable=True)
+    size, frames = 16, 9
+
+    def plain(seed: int) -> None:
+        plain_pipe(PROMPT, negative_prompt="blurry", height=size, width=size, num_frames=frames,
+                   num_inference_steps=args.steps, guidance_scale=5.0,
+                   generator=[torch.Generator("cpu").manual_seed(seed)], output_type="pil")
+
+    executor = Executor(settings=Settings(home=home, output_dir=home / "out"), models=ModelManager(device_override="cpu"))
+    pipeline, steps = _family_graphs("fam-wan", "wan", args)
+    pipeline["nodes"] = {
+        "load": pipeline["nodes"]["load"],
+        "paint": {"type": "diffusion.text_to_video", "inputs": {"pipeline": ["load", "pipeline"]},
+                  "params": {"prompt": PROMPT, "negative_prompt": "blurry", "width": size, "height": size,
+                             "frames": frames, "steps": args.steps, "guidance": 5.0}},
+    }
+    del steps["nodes"]["save"]
+    steps["nodes"]["empty"] = {"type": "diffusion.empty_video_latent", "params": {"width": size, "height": size, "length": frames}}
+    steps["nodes"]["decode"]["type"] = "diffusion.vae_decode_video"
+    for label, graph in (("pipeline node", pipeline), ("step graph", steps)):
+        def ours(seed: int, graph=graph) -> None:
+            result = executor.run(parse_graph(graph), overrides=[f"paint.seed={seed}"], on_event=EventLog())
+            assert result.ok, result.error
+
+        plain(0), ours(0)
+        plain_times, our_times = side_by_side(plain, ours, args.repeats)
+        row(f"wan {label}, {args.steps} steps", plain_times, our_times,
+            "9 frames; prompts encoded once, cached" if label == "step graph" else "9 frames")
+
+
+def load_times(family: str, folder: Path, models: Path, home: Path, *savers) -> tuple[float, float, str]:
+    """Median seconds of 3 loads from the diffusers folder and from single files (one checkpoint for
+    SD 1.x and SDXL; for SD3 and Flux, as they are shared: diffusion model, text encoders and VAE apart)."""
+    import torch
+    from nodes.diffusion.components import open_denoiser, open_text_encoders, open_vae
+    from nodes.diffusion.families import family_of_file
+    from nodes.diffusion.loading import open_pipeline
+
+    save_single_file, save_single_file_sdxl, save_components = savers
+    settings = Settings(home=home)
+    folder_s = statistics.median(
+        timed(lambda: open_pipeline("folder", str(folder), None, "cpu", torch.float32, settings))[0] for _ in range(3))
+    if family in ("sd1", "sdxl"):
+        target = models / f"fam-{family}.safetensors"
+        (save_single_file if family == "sd1" else save_single_file_sdxl)(folder, target)
+        single = lambda: open_pipeline("single_file", str(target), str(folder), "cpu", torch.float32, settings)  # noqa: E731
+        how = "one checkpoint file"
+    else:
+        names = save_components(folder, models, f"fam-{family}")
+        encoders = [models / "text_encoders" / names[k] for k in sorted(names) if k.startswith("text_encoder")]
+        kinds = [family_of_file(p)[1] for p in encoders]
+
+        def single() -> None:
+            open_denoiser(models / "diffusion_models" / names["denoiser"], folder, "cpu", torch.float32)
+            open_text_encoders(encoders, kinds, folder, "cpu", torch.float32)
+            open_vae(models / "vae" / names["vae"], folder, "cpu", torch.float32)
+
+        how = "model, text encoders, VAE apart"
+    single_s = statistics.median(timed(single)[0] for _ in range(3))
+    return folder_s, single_s, how
+
+
 # --- 2. SmolLM2 generation ------------------------------------------------------------------------
 
 
@@ -207,6 +354,12 @@ def conversion_bench() -> None:
     print(f"| {'SmolLM2 load from safetensors cache':<34} | {statistics.median(loads):9.2f}s | (median of 3)")
 
 
+def print_family_loads(loads: list[tuple[str, float, float, str]]) -> None:
+    print("\n| family | diffusers folder s | single files s | single files are |\n|---|---|---|---|")
+    for family, folder_s, single_s, how in loads:
+        print(f"| {family} | {folder_s:.2f} | {single_s:.2f} | {how} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=8)
@@ -215,6 +368,7 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=24)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     parser.add_argument("--skip-conversion", action="store_true", help="skip the (slow) GGUF conversion timing")
+    parser.add_argument("--families-only", action="store_true", help="only the per-family rows and load times")
     args = parser.parse_args()
     import torch
 
@@ -224,16 +378,24 @@ def main() -> None:
         f"torch {torch.__version__}, {torch.get_num_threads()} threads, cpu; {args.repeats} runs each, alternating; "
         "ratio = nodeflow / plain of the medians, min = of the fastest runs\n"
     )
+    if args.families_only:
+        with tempfile.TemporaryDirectory() as scratch:
+            header()
+            family_loads = families_bench(Path(scratch), args)
+        print_family_loads(family_loads)
+        return
     with tempfile.TemporaryDirectory() as scratch:
         home = Path(scratch)
         header()
         loads = diffusion_bench(home, args)
+        family_loads = families_bench(home / "families", args)
         llm_home = Path(os.environ.get("NODEFLOW_HOME", "~/.nodeflow")).expanduser()
         loads.update(llm_bench(llm_home, args))
     print("\n| model loads | count |\n|---|---|")
     print(f"| pipeline loads after the warm-up run | {loads['loads_first']} |")
     print(f"| pipeline loads after {args.repeats} more runs, only the seed changed | {loads['loads_after_seed_runs']} |")
     print(f"| SmolLM2 loads after {args.repeats + 1} runs | {loads['llm_loads']} |")
+    print_family_loads(family_loads)
     if not args.skip_conversion:
         print("\n| step | time |\n|---|---|")
         conversion_bench()

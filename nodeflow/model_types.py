@@ -17,7 +17,7 @@ Heavy libraries (numpy, torch, safetensors) are imported on use.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import KW_ONLY, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -37,6 +37,7 @@ __all__ = [
     "TextEncoder",
     "VAE",
     "CondPart",
+    "ControlHint",
     "ConditioningValue",
     "Conditioning",
     "LatentImage",
@@ -221,9 +222,15 @@ class ModelPart:
     part: str
     fetch: Callable[[], Any] = field(compare=False)
     adapters: tuple[Adapter, ...] = ()
+    options: tuple[tuple[str, Any], ...] = ()  # sampling settings riding on the model (a schedule's shift)
 
     def with_adapter(self, path: str, scale: float) -> "ModelPart":
         return replace(self, adapters=self.adapters + (Adapter(path, scale),))
+
+    def with_options(self, **options: Any) -> "ModelPart":
+        """A handle with these sampling settings added (later ones win)."""
+        merged = {**dict(self.options), **options}
+        return replace(self, options=tuple(sorted(merged.items())))
 
     def __repr__(self) -> str:
         extra = f", adapters={[(a.path, a.scale) for a in self.adapters]}" if self.adapters else ""
@@ -240,6 +247,20 @@ VAE = _part_type("VAE", "#f4cccc", "The autoencoder between pictures and a diffu
 
 
 @dataclass(frozen=True, eq=False)
+class ControlHint:
+    """A ControlNet that steers the sampler while this prompt is used: ``model`` is its file or folder
+    (the sampler loads it through the model manager), ``image`` a (1, 3, h, w) tensor in [0, 1]; it acts
+    from ``start`` to ``end`` (fractions of the steps) at ``strength``."""
+
+    model: str
+    image: Any
+    strength: float = 1.0
+    start: float = 0.0
+    end: float = 1.0
+    config: str = ""  # a folder with the ControlNet's config.json, for a single file
+
+
+@dataclass(frozen=True, eq=False)
 class CondPart:
     """One encoded prompt: ``embeds`` is a torch tensor (1, tokens, dim); ``strength`` weighs it.
 
@@ -251,8 +272,11 @@ class CondPart:
     embeds: Any
     strength: float = 1.0
     pooled: Any = None  # pooled text embedding, for models that take one
+    _: KW_ONLY  # what follows is named where it is given: several packs add to this list
     area: tuple[int, int, int, int] | None = None
     concat: Any = None
+    guidance: float | None = None  # Flux's distilled guidance (FluxGuidance); None: the model's default
+    control: tuple[ControlHint, ...] = ()  # ControlNets applied with this prompt
 
     @property
     def nbytes(self) -> int:
@@ -284,7 +308,15 @@ def _save_conditioning(value: ConditioningValue, folder: Path) -> None:
             tensors[f"pooled.{index}"] = part.pooled.detach().to("cpu").contiguous()
         if part.concat is not None:
             tensors[f"concat.{index}"] = part.concat.detach().to("cpu").contiguous()
-        meta.append({"strength": part.strength, "area": list(part.area) if part.area is not None else None})
+        entry: dict[str, Any] = {"strength": part.strength, "area": list(part.area) if part.area is not None else None}
+        if part.guidance is not None:
+            entry["guidance"] = part.guidance
+        if part.control:
+            entry["control"] = [{"model": c.model, "config": c.config, "strength": c.strength, "start": c.start,
+                                 "end": c.end} for c in part.control]
+            for number, hint in enumerate(part.control):
+                tensors[f"control.{index}.{number}"] = hint.image.detach().to("cpu").contiguous()
+        meta.append(entry)
     save_file(tensors, str(folder / "conditioning.safetensors"))
     (folder / "parts.json").write_text(json.dumps(meta))
 
@@ -298,7 +330,10 @@ def _load_conditioning(folder: Path) -> ConditioningValue:
         tuple(
             CondPart(
                 tensors[f"embeds.{i}"], entry["strength"], tensors.get(f"pooled.{i}"),
-                tuple(entry["area"]) if entry.get("area") else None, tensors.get(f"concat.{i}"),
+                area=tuple(entry["area"]) if entry.get("area") else None, concat=tensors.get(f"concat.{i}"),
+                guidance=entry.get("guidance"),
+                control=tuple(ControlHint(c["model"], tensors[f"control.{i}.{n}"], c["strength"], c["start"], c["end"],
+                                          c["config"]) for n, c in enumerate(entry.get("control", []))),
             )
             for i, entry in enumerate(meta)
         )
@@ -324,6 +359,10 @@ class LatentImage:
 
     samples: Any
     noise_mask: Any = None
+    # (scaling factor, shift) of the latent space the model that sampled them works in; a VAE decodes
+    # with it (as ComfyUI's latent formats belong to the model), so a VAE loaded alone fits any family.
+    # None: the VAE's own config says.
+    scale: tuple[float, float] | None = None
 
     @property
     def shape(self) -> tuple:
@@ -342,13 +381,17 @@ def _save_latent(value: LatentImage, folder: Path) -> None:
     if value.noise_mask is not None:
         tensors["noise_mask"] = value.noise_mask.detach().to("cpu").contiguous()
     save_file(tensors, str(folder / "latent.safetensors"))
+    if value.scale is not None:
+        (folder / "scale.json").write_text(json.dumps(list(value.scale)))
 
 
 def _load_latent(folder: Path) -> LatentImage:
     from safetensors.torch import load_file
 
     tensors = load_file(str(folder / "latent.safetensors"))
-    return LatentImage(tensors["samples"], tensors.get("noise_mask"))
+    scale_file = folder / "scale.json"
+    scale = tuple(json.loads(scale_file.read_text())) if scale_file.exists() else None
+    return LatentImage(tensors["samples"], tensors.get("noise_mask"), scale)
 
 
 Latent = register_type(

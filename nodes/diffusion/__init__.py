@@ -9,3 +9,5 @@ latents and sample again (hires fix); encode pictures and masks for image to ima
 from . import types, loading, sampling  # noqa: F401  (importing registers the types and nodes)
 from . import conditioning, image_helpers, latents, parts, steps  # noqa: F401  (the step-level nodes)
 from . import sampling_types, custom_sampling, conditioning_ops  # noqa: F401  (ComfyUI's custom sampling and conditioning ops)
+from . import components, controlnet, model_settings, video  # noqa: F401  (component loaders, ControlNet, shift,
+# Flux guidance, video)

@@ -11,6 +11,7 @@ from dataclasses import replace
 
 from nodeflow import Conditioning, ConditioningValue, CondPart, Param, TextEncoder, node
 
+from .families import encode_text
 from .parts import use_part
 
 __all__ = ["encode_prompt", "combine", "strength"]
@@ -22,20 +23,15 @@ def encode_prompt(
     *,
     text: str = Param("a lighthouse on a cliff at dawn, oil painting", kind="text"),
 ) -> Conditioning:
-    """Encode a prompt with the text encoder (CLIP): what the sampler should paint, or avoid."""
-    import torch
-
+    """Encode a prompt with the text encoders (CLIP, and T5 for SD3 and Flux): what the sampler should
+    paint, or avoid. Each model family encodes as its own pipeline does."""
     pipe = use_part(clip)
     if getattr(clip, "clip_skip", 0):  # set by diffusion.clip_skip
         from .conditioning_ops import encode_skipping_layers
 
         return ConditioningValue((CondPart(encode_skipping_layers(pipe, text, clip.clip_skip), 1.0),))
-    with torch.no_grad():
-        encoded = pipe.encode_prompt(
-            prompt=text, device=pipe.device, num_images_per_prompt=1, do_classifier_free_guidance=False
-        )
-    pooled = encoded[2] if len(encoded) > 2 else None  # pipelines with two text encoders pool one
-    return ConditioningValue((CondPart(encoded[0], 1.0, pooled),))
+    embeds, pooled = encode_text(pipe, text)
+    return ConditioningValue((CondPart(embeds, 1.0, pooled),))
 
 
 @node("diffusion.combine_conditioning", category="Diffusion / Steps", outputs=("conditioning",), title="Combine conditioning")

@@ -46,7 +46,10 @@ def empty_latent(
 @node("diffusion.vae_decode", category="Diffusion / Steps", title="VAE decode")
 def vae_decode(vae: VAE, latent: Latent) -> Image:
     """Turn latents into a picture (a grid when the batch holds several)."""
-    return grid(decode_latents(use_part(vae), as_latent(latent).samples))
+    latent = as_latent(latent)
+    if latent.samples.ndim == 5:
+        raise ValueError("these are video latents: decode them with diffusion.vae_decode_video")
+    return grid(decode_latents(use_part(vae), latent.samples, latent.scale))
 
 
 def _encode(pipe: Any, image: PILImage.Image) -> Any:
@@ -102,7 +105,7 @@ def vae_encode_inpaint(
 def noise_mask(latent: Latent, mask: Image) -> Latent:
     """Let the sampler repaint only the white part of the mask; the rest keeps these latents."""
     latent = as_latent(latent)
-    return LatentImage(latent.samples, _mask_tensor(mask, tuple(latent.samples.shape[-2:])))
+    return LatentImage(latent.samples, _mask_tensor(mask, tuple(latent.samples.shape[-2:])), latent.scale)
 
 
 @node("diffusion.latent_upscale", category="Diffusion / Steps", outputs=("latent",), title="Upscale latent")
@@ -133,4 +136,4 @@ def latent_upscale(
     mask = latent.noise_mask
     if mask is not None:
         mask = F.interpolate(mask, size=size, mode="bilinear", align_corners=False)
-    return LatentImage(samples, mask)
+    return LatentImage(samples, mask, latent.scale)

@@ -2,7 +2,7 @@
 
 A source is a diffusers folder (``model_index.json`` and one folder per component), a single
 ``.safetensors`` checkpoint (as Automatic1111 and most model sites share them) together with a local
-diffusers folder of the same architecture for its configs, or a hub id when online. Weights are
+diffusers folder of the same family for its configs and tokenizers (``config``), or a hub id when online. Weights are
 read from safetensors only: pickled ``.ckpt``/``.bin`` files can run code and are refused.
 """
 
@@ -17,15 +17,34 @@ from nodeflow import Context, File, Param, Resolve, model_source, node
 from nodeflow.models import ModelNotFound, find_local_model, hub_offline, is_hub_id, model_folders, not_found_message
 from nodeflow.settings import Settings
 
+from .families import FAMILIES, family_of_file, family_of_folder
 from .types import DiffusionPipeline, LoraRef, PipelineHandle
 
 __all__ = ["open_pipeline", "activate_loras", "load", "lora", "resident_pipeline"]
 
 _LAYOUT = "a diffusers folder (model_index.json, unet/, vae/, text_encoder/, tokenizer/, scheduler/)"
 _SINGLE_FILE = (".safetensors",)
+# the part a lone component file holds -> (what it is, the node that loads it)
+_COMPONENT_LOADERS = {
+    "denoiser": ("a diffusion model (UNet or transformer)", "diffusion.load_denoiser (ComfyUI's Load Diffusion Model)"),
+    "vae": ("a VAE", "diffusion.load_vae"),
+    "clip": ("a CLIP text encoder", "diffusion.load_text_encoder"),
+    "t5": ("a T5 text encoder", "diffusion.load_text_encoder"),
+    "lora": ("a LoRA", "diffusion.lora or diffusion.lora_parts"),
+}
 
 
-def _single_file_config(config: str, settings: Settings) -> str | None:
+def _single_file_config(config: str, settings: Settings, checkpoint: Path) -> str | None:
+    """The configs folder named for a single-file checkpoint (None when none is named). It is not
+    guessed: SD 1.x and 2.x, or an SDXL base and refiner, share key names but not configs."""
+    found = family_of_file(checkpoint)
+    if found is not None and found[1] != "checkpoint":
+        what, loader = _COMPONENT_LOADERS[found[1]]
+        raise ValueError(
+            f"{checkpoint.name} holds only {what} (not a whole checkpoint with its VAE and text encoders): "
+            f"load it with {loader}"
+        )
+    family = FAMILIES.get(found[0]) if found else None
     if not config.strip():
         return None
     folder = find_local_model(config, settings)
@@ -34,6 +53,12 @@ def _single_file_config(config: str, settings: Settings) -> str | None:
             f"config {config!r} is not a diffusers folder in the model folders "
             f"({', '.join(str(p) for p in model_folders(settings))}); it should be {_LAYOUT} "
             "of the same architecture as the checkpoint (its weights are not needed)"
+        )
+    config_family = family_of_folder(folder)
+    if family is not None and config_family is not None and config_family != family:
+        raise ValueError(
+            f"{checkpoint.name} is a {family.title} checkpoint but config {config!r} is a {config_family.title} "
+            f"folder: choose a diffusers folder of a {family.title} model"
         )
     return str(folder)
 
@@ -51,12 +76,14 @@ def resolve_source(source: str, config: str, settings: Settings) -> tuple[str, s
                     f"{path.name} is not a .safetensors checkpoint; pickled .ckpt files are not loaded "
                     "because they can run code (convert it to .safetensors first)"
                 )
-            config_folder = _single_file_config(config, settings)
+            config_folder = _single_file_config(config, settings, path)
             if config_folder is None and hub_offline():
+                found = family_of_file(path)
+                kind = FAMILIES[found[0]].title + " " if found and found[0] in FAMILIES else ""
                 raise ModelNotFound(
-                    f"{path.name} is a single-file checkpoint: it needs the configs of its architecture. "
-                    f"Set config to {_LAYOUT} of the same kind of model (for example the base model it was "
-                    "fine-tuned from); only its json files are read."
+                    f"{path.name} is a single-file {kind}checkpoint: it needs the configs of its architecture. "
+                    f"Set config to {_LAYOUT} of that kind of model (for example the base model it was "
+                    "fine-tuned from); only its json and tokenizer files are read."
                 )
             return "single_file", str(path), config_folder
         if (path / "model_index.json").exists():

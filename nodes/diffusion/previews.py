@@ -27,9 +27,12 @@ SD_LATENT_RGB = np.array(
 
 
 def latents_to_rgb(latents: Any) -> PILImage.Image:
-    """An RGB picture of one latent ``(channels, h, w)`` (or the first of a batch)."""
+    """An RGB picture of one latent ``(channels, h, w)`` (or the first of a batch, or the first frame
+    of a video)."""
     import torch
 
+    if latents.ndim == 5:  # video (batch, channels, frames, h, w): the first frame
+        latents = latents[:, :, 0]
     latent = latents[0] if latents.ndim == 4 else latents
     # numpy from here: on tensors this small, torch's per-call overhead would cost more than the math
     array = latent.detach().to("cpu", torch.float32).numpy()

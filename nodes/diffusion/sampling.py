@@ -16,7 +16,7 @@ from nodeflow import Context, Image, Param, node
 from .previews import latents_to_rgb
 from .types import DiffusionPipeline, Latents, PipelineHandle
 
-__all__ = ["SCHEDULERS", "sample", "decode_latents", "text_to_image", "image_to_image", "inpaint", "decode"]
+__all__ = ["SCHEDULERS", "sample", "decode_latents", "latent_scale", "text_to_image", "image_to_image", "inpaint", "decode"]
 
 # choice -> (diffusers scheduler class, options); None keeps the pipeline's own scheduler
 SCHEDULERS: dict[str, tuple[str, dict[str, Any]] | None] = {
@@ -81,6 +81,8 @@ def sample(
     import torch
 
     base = handle.pipeline()
+    if hasattr(base, "vae_scale_factor_temporal"):
+        raise ValueError(f"{type(base).__name__} makes videos, not pictures: use diffusion.text_to_video")
     pipe = _task_pipeline(base, task, _scheduler(base, scheduler))
     generators = [torch.Generator("cpu").manual_seed(seed + i) for i in range(batch)]
 
@@ -88,7 +90,7 @@ def sample(
         if ctx is not None:
             total = getattr(running, "num_timesteps", None) or steps
             ctx.progress(index + 1, total)  # raises Cancelled between steps when asked to stop
-            ctx.preview(latents_to_rgb(tensors["latents"]))
+            ctx.preview(latents_to_rgb(_unpacked(running, tensors["latents"], task_args)))
         return {}
 
     if ctx is not None:
@@ -105,18 +107,40 @@ def sample(
         output_type="latent",
         **task_args,
     )
-    latents = result.images
+    latents = _unpacked(pipe, result.images, task_args)
     images = decode_latents(base, latents)
     return Sampled(grid(images), latents)
 
 
-def decode_latents(pipe: Any, latents: Any) -> list[PILImage.Image]:
-    """Decode latents with the pipeline's VAE into PIL images."""
+def _unpacked(pipe: Any, latents: Any, task_args: dict[str, Any]) -> Any:
+    """Flux samples packed latents (batch, tokens, channels); the rest of the pack keeps (batch, channels, h, w)."""
+    if latents.ndim != 3 or not hasattr(pipe, "_unpack_latents"):
+        return latents
+    if "height" in task_args:
+        height, width = task_args["height"], task_args["width"]
+    else:
+        width, height = task_args["image"].size
+    return pipe._unpack_latents(latents, height, width, pipe.vae_scale_factor)
+
+
+def latent_scale(pipe: Any) -> tuple[float, float] | None:
+    """(scaling factor, shift) of the latent space ``pipe``'s model samples in: its VAE's, or for a model
+    loaded alone, the one its family's config folder gave (``components.assemble``)."""
+    vae = getattr(pipe, "vae", None)
+    if vae is not None:
+        factor = getattr(vae.config, "scaling_factor", None)  # video VAEs normalise per channel instead
+        return None if factor is None else (float(factor), float(getattr(vae.config, "shift_factor", None) or 0.0))
+    return getattr(pipe, "latent_scale", None)
+
+
+def decode_latents(pipe: Any, latents: Any, scale: tuple[float, float] | None = None) -> list[PILImage.Image]:
+    """Decode latents with the pipeline's VAE into PIL images; ``scale`` is the latent space's (scaling
+    factor, shift) when the model that made them says (else the VAE's config)."""
     import torch
 
     vae = pipe.vae
-    scaled = latents.to(vae.device, vae.dtype) / vae.config.scaling_factor
-    shift = getattr(vae.config, "shift_factor", None)
+    factor, shift = scale if scale is not None else (vae.config.scaling_factor, getattr(vae.config, "shift_factor", None))
+    scaled = latents.to(vae.device, vae.dtype) / factor
     if shift:
         scaled = scaled + shift
     with torch.inference_mode():
@@ -189,10 +213,11 @@ def text_to_image_batch(calls: list[dict[str, Any]], ctx: Context) -> list[Sampl
         base = first["pipeline"].pipeline()
         pipe = _task_pipeline(base, "text", _scheduler(base, first["scheduler"]))
         steps = first["steps"]
+        size = {"width": first["width"], "height": first["height"]}
 
         def on_step(running: Any, index: int, timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
             ctx.progress(index + 1, getattr(running, "num_timesteps", None) or steps)
-            ctx.preview(latents_to_rgb(tensors["latents"]))
+            ctx.preview(latents_to_rgb(_unpacked(running, tensors["latents"], size)))
             return {}
 
         ctx.check()
@@ -209,9 +234,10 @@ def text_to_image_batch(calls: list[dict[str, Any]], ctx: Context) -> list[Sampl
             width=first["width"],
             height=first["height"],
         )
-        images = decode_latents(base, output.images)
+        latents = _unpacked(pipe, output.images, size)
+        images = decode_latents(base, latents)
         for position, index in enumerate(members):
-            results[index] = Sampled(images[position], output.images[position : position + 1])
+            results[index] = Sampled(images[position], latents[position : position + 1])
     return [results[index] for index in range(len(calls))]
 
 

@@ -5,6 +5,9 @@ classifier-free guidance), so a text-to-image graph built from step nodes gives 
 picture for the same seed and settings. ``denoise`` below 1 starts part-way, from the given latents
 (image to image, the second pass of a hires fix): the schedule is made for ``steps / denoise`` steps
 and its last ``steps`` run, as ComfyUI's KSampler does. A noise mask keeps the latents outside it.
+
+That loop is Stable Diffusion 1.x/2.x's. SDXL, SD3 and Flux models are sampled by their family's own
+diffusers pipeline, fed with the encoded prompts (``family_sampling.py``).
 """
 
 from __future__ import annotations
@@ -13,17 +16,34 @@ from typing import Any
 
 from nodeflow import Conditioning, ConditioningValue, Context, Denoiser, Latent, LatentImage, Param, node
 
+from .families import family_of_pipeline
+from .family_sampling import family_scheduler, sample_with_pipeline
 from .latents import as_latent
 from .parts import use_part
 from .previews import latents_to_rgb
-from .schedulers import SAMPLERS, SCHEDULES, make_scheduler
+from .sampling import latent_scale
+from .schedulers import SAMPLERS, SCHEDULES
 
 __all__ = ["sampler", "denoise_latents"]
 
 
+def _controlled_unet(unet: Any, x: Any, t: Any, embeds: Any, controls: list[tuple[Any, Any, float]]) -> Any:
+    """The UNet's prediction with the residuals of each active ControlNet added (as diffusers' ControlNet
+    pipelines add them)."""
+    down, mid = None, None
+    for model, hint, scale in controls:
+        d, m = model(x, t, encoder_hidden_states=embeds, controlnet_cond=hint.repeat(x.shape[0], 1, 1, 1),
+                     conditioning_scale=scale, return_dict=False)
+        down = d if down is None else [a + b for a, b in zip(down, d)]
+        mid = m if mid is None else mid + m
+    extra = {} if down is None else {"down_block_additional_residuals": down, "mid_block_additional_residual": mid}
+    return unet(x, t, encoder_hidden_states=embeds, return_dict=False, **extra)[0]
+
+
 def _guided_noise(unet: Any, latents: Any, t: Any, positive: ConditioningValue, negative: ConditioningValue,
-                  guidance: float, scheduler: Any) -> Any:
-    """One prediction of the noise, mixing each conditioning's parts by strength, with guidance."""
+                  guidance: float, scheduler: Any, active: dict[int, list] | None = None) -> Any:
+    """One prediction of the noise, mixing each conditioning's parts by strength, with guidance;
+    ``active`` maps a part's id to the ControlNets that steer it at this step."""
     import torch
 
     batch = latents.shape[0]
@@ -32,11 +52,12 @@ def _guided_noise(unet: Any, latents: Any, t: Any, positive: ConditioningValue, 
     parts = [part for group in groups for part in group]
     embeds = [p.embeds.to(unet.device, unet.dtype).repeat(batch, 1, 1) for p in parts]
     model_input = scheduler.scale_model_input(torch.cat([latents] * len(parts)), t)
-    if len({tuple(e.shape[1:]) for e in embeds}) == 1:
+    active = active or {}
+    if len({tuple(e.shape[1:]) for e in embeds}) == 1 and not any(active.get(id(p)) for p in parts):
         predictions = unet(model_input, t, encoder_hidden_states=torch.cat(embeds), return_dict=False)[0].chunk(len(parts))
-    else:  # prompts of different lengths: one call each
+    else:  # prompts of different lengths, or ControlNets on some: one call each
         chunks = model_input.chunk(len(parts))
-        predictions = [unet(x, t, encoder_hidden_states=e, return_dict=False)[0] for x, e in zip(chunks, embeds)]
+        predictions = [_controlled_unet(unet, x, t, e, active.get(id(p), [])) for x, e, p in zip(chunks, embeds, parts)]
     mixed, index = [], 0
     for group in groups:
         own = predictions[index : index + len(group)]
@@ -60,11 +81,16 @@ def denoise_latents(
     from diffusers.utils.torch_utils import randn_tensor
 
     pipe = use_part(model)
-    unet = pipe.unet
-    if getattr(unet.config, "addition_embed_type", None) is not None:
-        raise ValueError("this sampler handles Stable Diffusion 1.x/2.x models; use the pipeline nodes for this one")
     if not positive.parts or not negative.parts:
         raise ValueError("a conditioning is empty: link an encoded prompt (an empty prompt is fine for negative)")
+    options = dict(getattr(model, "options", ()))
+    if family_of_pipeline(pipe).name != "sd1":  # SDXL, SD3, Flux: the family's own pipeline loop
+        return sample_with_pipeline(
+            pipe, options, positive, negative, latent, ctx, seed=seed, steps=steps, guidance=guidance,
+            sampler=sampler, scheduler=scheduler, denoise=denoise, start_step=start_step, end_step=end_step,
+            add_noise=add_noise,
+        )
+    unet = pipe.unet
     samples = latent.samples
     factor = getattr(pipe, "vae_scale_factor", 8)
     if factor != 8 and latent.noise_mask is None and not torch.any(samples):
@@ -74,7 +100,7 @@ def denoise_latents(
     if samples.shape[1] != unet.config.in_channels:
         raise ValueError(f"the latent has {samples.shape[1]} channels but the model takes {unet.config.in_channels}")
     device, dtype = unet.device, unet.dtype
-    schedule = make_scheduler(pipe.scheduler.config, sampler, scheduler, current=pipe.scheduler)
+    schedule = family_scheduler(pipe, family_of_pipeline(pipe), sampler, scheduler, options)
 
     # 1. The schedule: `steps / denoise` steps, of which the last `steps` run (then start..end of them)
     total = steps if denoise >= 1 else max(steps, int(steps / denoise))
@@ -112,9 +138,13 @@ def denoise_latents(
         step_options["generator"] = generators
     if ctx is not None:
         ctx.check()
+    controls = _controls(ctx, [*positive.parts, *negative.parts], device, dtype, tuple(latents.shape[-2:]))
     with torch.no_grad():
         for index, t in enumerate(timesteps):
-            noise_pred = _guided_noise(unet, latents, t, positive, negative, guidance, schedule)
+            at = index / len(timesteps)
+            active = {part: [(m, h, hint.strength) for m, h, hint in found if hint.start <= at <= hint.end]
+                      for part, found in controls.items()}
+            noise_pred = _guided_noise(unet, latents, t, positive, negative, guidance, schedule, active)
             latents = schedule.step(noise_pred, t, latents, **step_options, return_dict=False)[0]
             if mask is not None:  # outside the mask: the original, noised to the level of the next step
                 keep = original
@@ -124,7 +154,26 @@ def denoise_latents(
             if ctx is not None:
                 ctx.progress(index + 1, len(timesteps))  # raises Cancelled between steps when asked to stop
                 ctx.preview(latents_to_rgb(latents))
-    return LatentImage(latents.to("cpu", torch.float32), latent.noise_mask)
+    return LatentImage(latents.to("cpu", torch.float32), latent.noise_mask, latent_scale(pipe))
+
+
+def _controls(ctx: Context | None, parts: list, device: Any, dtype: Any, cells: tuple[int, int]) -> dict[int, list]:
+    """part id -> [(ControlNet model, hint at the size its encoder takes, hint)] for the parts that carry
+    hints; ``cells`` is the latent's (h, w)."""
+    import torch.nn.functional as F
+
+    from .controlnet import resident_controlnet
+
+    found: dict[int, list] = {}
+    for part in parts:
+        for hint in part.control:
+            model = resident_controlnet(ctx, hint, device, dtype)
+            # the hint encoder halves the picture once per block after its first
+            scale = 2 ** (len(model.config.conditioning_embedding_out_channels) - 1)
+            size = tuple(c * scale for c in cells)
+            image = F.interpolate(hint.image, size=size, mode="bilinear", align_corners=False).to(device, dtype)
+            found.setdefault(id(part), []).append((model, image, hint))
+    return found
 
 
 @node("diffusion.sampler", category="Diffusion / Steps", outputs=("latent",), title="Sampler")

@@ -1,0 +1,158 @@
+"""The step-level sampler for SDXL, SD3 and Flux: the family's own diffusers pipeline, fed with the
+encoded prompts and the latent a graph made.
+
+The pipeline's denoising loop is the one diffusers maintains for that family (SDXL's size and crop
+time ids, SD3's flow matching, Flux's packed latents, image ids and guidance embedding), so a graph
+of step nodes gives the pipeline node's picture for the same seed and settings. An empty latent is
+painted from the pipeline's own noise; a latent with content and ``denoise`` below 1 goes through the
+family's image-to-image pipeline (hires fix, a refiner pass). Latents come back unpacked, in the VAE's
+scaled space, as ComfyUI keeps them.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from nodeflow import ConditioningValue, Context, LatentImage
+
+from .families import Family, family_of_pipeline
+from .previews import latents_to_rgb
+from .sampling import latent_scale
+from .schedulers import make_scheduler
+
+__all__ = ["family_scheduler", "sample_with_pipeline"]
+
+_FLOW_SCHEDULES = {"karras": "use_karras_sigmas", "exponential": "use_exponential_sigmas", "beta": "use_beta_sigmas"}
+
+
+def family_scheduler(pipe: Any, family: Family, sampler: str, schedule: str, options: dict[str, Any]) -> Any:
+    """A fresh scheduler for a step-level run; ``options`` are the model's sampling settings (shift)."""
+    import diffusers
+
+    if not family.flow:
+        scheduler = make_scheduler(pipe.scheduler.config, sampler, schedule, current=pipe.scheduler)
+        if "prediction_type" in options:
+            scheduler = type(scheduler).from_config(scheduler.config, prediction_type=options["prediction_type"])
+        return scheduler
+    # flow-matching models: diffusers' flow-matching Euler, the solver ComfyUI users run them with; other
+    # solver names fall back to it (the README's sampler table says so)
+    config = dict(pipe.scheduler.config)
+    extra = {flag: True for name, flag in _FLOW_SCHEDULES.items() if name == schedule}
+    if "shift" in options:
+        config.update(shift=options["shift"], use_dynamic_shifting=False)
+    if "base_shift" in options:
+        config.update(base_shift=options["base_shift"], max_shift=options["max_shift"], use_dynamic_shifting=True)
+    return diffusers.FlowMatchEulerDiscreteScheduler.from_config(config, **extra)
+
+
+def _one(conditioning: ConditioningValue, which: str, family: Family) -> Any:
+    if len(conditioning.parts) != 1:
+        raise ValueError(
+            f"the {which} conditioning holds {len(conditioning.parts)} prompts; combining prompts is done for "
+            f"Stable Diffusion 1.x/2.x only, not for {family.title}: link one encoded prompt"
+        )
+    return conditioning.parts[0]
+
+
+def _prompt_args(family: Family, pipe: Any, positive: Any, negative: Any, guidance: float, device: Any, dtype: Any) -> dict[str, Any]:
+    def put(tensor: Any) -> Any:
+        return None if tensor is None else tensor.to(device, dtype)
+
+    if family.name == "wan":
+        return {"prompt_embeds": put(positive.embeds), "negative_prompt_embeds": put(negative.embeds),
+                "guidance_scale": guidance}
+    if positive.pooled is None and family.name != "sd1":
+        raise ValueError(f"the conditioning has no pooled embedding: encode the prompt with a {family.title} text encoder")
+    args: dict[str, Any] = {"prompt_embeds": put(positive.embeds)}
+    if family.name in ("sdxl", "sd3"):
+        args.update(
+            pooled_prompt_embeds=put(positive.pooled), negative_prompt_embeds=put(negative.embeds),
+            negative_pooled_prompt_embeds=put(negative.pooled), guidance_scale=guidance,
+        )
+    elif family.name == "flux":
+        # the distilled guidance rides on the conditioning (FluxGuidance); the sampler's guidance is true CFG
+        distilled = positive.guidance if positive.guidance is not None else 3.5
+        args.update(pooled_prompt_embeds=put(positive.pooled), guidance_scale=distilled, true_cfg_scale=guidance)
+        if guidance > 1:
+            args.update(negative_prompt_embeds=put(negative.embeds), negative_pooled_prompt_embeds=put(negative.pooled))
+    return args
+
+
+def sample_with_pipeline(
+    pipe: Any, options: dict[str, Any], positive: ConditioningValue, negative: ConditioningValue,
+    latent: LatentImage, ctx: Context | None, *, seed: int, steps: int, guidance: float, sampler: str,
+    scheduler: str, denoise: float, start_step: int, end_step: int, add_noise: bool,
+) -> LatentImage:
+    """Denoise ``latent`` with the family pipeline of ``pipe`` (see the module docstring)."""
+    import diffusers
+    import torch
+
+    family = family_of_pipeline(pipe)
+    if start_step or end_step not in (-1, steps) or not add_noise:
+        raise ValueError(
+            f"start and end steps and add_noise off (split sampling) are done for Stable Diffusion 1.x/2.x only, "
+            f"not yet for {family.title}"
+        )
+    if latent.noise_mask is not None:
+        raise ValueError(f"a noise mask (inpainting) is done for Stable Diffusion 1.x/2.x only, not yet for {family.title}")
+    pos, neg = _one(positive, "positive", family), _one(negative, "negative", family)
+    if pos.control or neg.control:
+        raise ValueError(f"ControlNets steer Stable Diffusion 1.x/2.x models only so far, not {family.title}")
+    denoiser = getattr(pipe, family.denoiser)
+    samples = latent.samples
+    empty = not torch.any(samples)
+    factor = getattr(pipe, "vae_scale_factor", None) or pipe.vae_scale_factor_spatial
+    # an empty latent is sized for 8 pixels per cell, as ComfyUI's are; one with content has the VAE's scale
+    cells = 8 if empty else factor
+    height, width = (size * cells for size in samples.shape[-2:])
+    batch = samples.shape[0]
+    schedule = family_scheduler(pipe, family, sampler, scheduler, options)
+
+    img2img = not empty or "Img2Img" in type(pipe).__name__
+    if img2img and "Img2Img" not in type(pipe).__name__:
+        runner = diffusers.AutoPipelineForImage2Image.from_pipe(pipe)  # shares the modules: no copies
+        runner.set_progress_bar_config(disable=True)
+        runner.vae_scale_factor = factor  # a model loaded alone has no VAE to read it from (components.py sets it)
+    else:
+        runner = pipe
+    args = _prompt_args(family, pipe, pos, neg, guidance, denoiser.device, denoiser.dtype)
+    total = steps
+    if img2img:
+        # ComfyUI's denoise: `steps` steps at the end of a schedule made for about `steps / denoise`; a
+        # pipeline runs the last int(total * strength) steps of `total`, so ask for the total that gives `steps`
+        total = steps if denoise >= 1 else max(steps, math.ceil(steps / denoise - 1e-6))
+        args.update(image=samples.to(denoiser.device, denoiser.dtype), strength=denoise)
+    args.update(height=height, width=width)
+    if samples.ndim == 5:  # video (batch, channels, frames, h, w): the VAE packs 4 frames per latent frame
+        if img2img:
+            raise ValueError(f"denoise below 1 on video latents is not done yet for {family.title}")
+        args.update(num_frames=(samples.shape[2] - 1) * pipe.vae_scale_factor_temporal + 1)
+
+    generators = [torch.Generator("cpu").manual_seed(seed + i) for i in range(batch)]
+
+    def on_step(running: Any, index: int, timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
+        if ctx is not None:
+            ctx.progress(index + 1, getattr(running, "num_timesteps", None) or steps)  # raises Cancelled when asked
+            shown = tensors["latents"]
+            if shown.ndim == 3:  # Flux's packed latents
+                shown = running._unpack_latents(shown, height, width, factor)
+            ctx.preview(latents_to_rgb(shown))
+        return {}
+
+    if ctx is not None:
+        ctx.check()
+    own = runner.scheduler
+    runner.scheduler = schedule  # for this call only: the resident pipeline keeps its own
+    try:
+        per_prompt = {"num_videos_per_prompt" if samples.ndim == 5 else "num_images_per_prompt": batch}
+        result = runner(
+            num_inference_steps=total, generator=generators, output_type="latent", callback_on_step_end=on_step,
+            callback_on_step_end_tensor_inputs=["latents"], **per_prompt, **args,
+        )
+    finally:
+        runner.scheduler = own
+    out = result.frames if samples.ndim == 5 else result.images
+    if out.ndim == 3:
+        out = runner._unpack_latents(out, height, width, factor)
+    return LatentImage(out.to("cpu", torch.float32), None, latent_scale(pipe))
