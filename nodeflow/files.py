@@ -132,7 +132,7 @@ def clean_stale_parts(folders: Iterable[Path], *, max_age_s: float = STALE_PART_
     removed: list[Path] = []
     now = time.time()
     for folder in folders:
-        for current, subfolders, names in os.walk(folder):
+        for current, _subfolders, names in os.walk(folder):
             for name in names:
                 if name.startswith(".") and name.endswith(".claim") and len(name) > 7:
                     claimed = Path(current) / name[1:-6]

@@ -193,8 +193,8 @@ def overlaps(graph: Graph, registry: Registry | None = None) -> list[tuple[str, 
         boxes.append((nid, pos[0], pos[1], pos[0] + width, pos[1] + height))
     boxes.sort(key=lambda b: b[1])
     found = []
-    for i, (a, ax0, ay0, ax1, ay1) in enumerate(boxes):
-        for b, bx0, by0, bx1, by1 in boxes[i + 1:]:
+    for i, (a, _ax0, ay0, ax1, ay1) in enumerate(boxes):
+        for b, bx0, by0, _bx1, by1 in boxes[i + 1:]:
             if bx0 >= ax1:
                 break
             if ay0 < by1 and by0 < ay1:

@@ -82,7 +82,7 @@ def make_subgraph(
     for nid, entry in nodes.items():
         if nid in inside:
             continue
-        for port, link in (entry.get("inputs") or {}).items():
+        for link in (entry.get("inputs") or {}).values():
             if link[0] not in inside:
                 continue
             key = (link[0], link[1])

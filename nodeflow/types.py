@@ -66,12 +66,12 @@ class PortType:
     def __or__(self, other: Any) -> Any:
         import typing
 
-        return typing.Union[self, other]
+        return typing.Union[self, other]  # noqa: UP007  (X | Y on a port type builds this very Union)
 
     def __ror__(self, other: Any) -> Any:
         import typing
 
-        return typing.Union[other, self]
+        return typing.Union[other, self]  # noqa: UP007  (as above, from the right)
 
 
 _TYPES: dict[str, PortType] = {}

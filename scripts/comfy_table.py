@@ -14,7 +14,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from nodeflow.comfy.mapping import DERIVED_OUTPUTS, MAPPINGS, PRIMITIVES
+from nodeflow.comfy.mapping import DERIVED_OUTPUTS, MAPPINGS, PRIMITIVES  # noqa: E402  (after the path is set)
 
 README = REPO / "README.md"
 BEGIN = "<!-- comfy-table: made by scripts/comfy_table.py, do not edit by hand -->"

@@ -173,11 +173,11 @@ def make_router(state: EditorState) -> APIRouter:
         body = await _json_body(request)
         graph = body.get("graph")
         lists = {}
-        for field in ("only", "set", "sweep"):
-            value = body.get(field) or []
+        for key in ("only", "set", "sweep"):
+            value = body.get(key) or []
             if not isinstance(value, list) or not all(isinstance(n, str) for n in value):
-                raise HTTPException(400, f'"{field}" must be a list of strings')
-            lists[field] = value
+                raise HTTPException(400, f'"{key}" must be a list of strings')
+            lists[key] = value
         try:
             job_id = await asyncio.to_thread(
                 state.runs.submit, graph if isinstance(graph, dict) else parse_graph(graph),

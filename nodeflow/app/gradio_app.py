@@ -235,7 +235,7 @@ def build_blocks(app: PublishedApp) -> Any:
     """The Gradio Blocks of the form, with its queue; ``api_name="run"`` for gradio_client."""
     import gradio as gr
 
-    def run(*values: Any, progress: gr.Progress = gr.Progress()) -> Any:
+    def run(*values: Any, progress: gr.Progress = gr.Progress()) -> Any:  # noqa: B008  (Gradio injects progress through this default)
         total = max(1, len(app.executor.prepare(parse_graph(app.graph_data)).order))
         done = 0
 

@@ -37,11 +37,11 @@ def _depth(node: ast.AST, level: int = 0) -> int:
 def _complexity(function: ast.AST) -> int:
     """McCabe-style: 1 + branches + boolean operators, nested functions not counted twice."""
     count = 1
-    for node in ast.walk(function):
-        if isinstance(node, _BRANCHES):
+    for part in ast.walk(function):
+        if isinstance(part, _BRANCHES):
             count += 1
-        elif isinstance(node, ast.BoolOp):
-            count += len(node.values) - 1
+        elif isinstance(part, ast.BoolOp):
+            count += len(part.values) - 1
     return count
 
 

@@ -45,7 +45,7 @@ class PipelineHandle:
         return pipe
 
     def __repr__(self) -> str:
-        extra = f", loras={[(l.path, l.scale) for l in self.loras]}" if self.loras else ""
+        extra = f", loras={[(lora.path, lora.scale) for lora in self.loras]}" if self.loras else ""
         return f"PipelineHandle({self.name!r}{extra})"
 
 

@@ -161,7 +161,7 @@ def train_diffusion_lora(
     monitor = TrainingMonitor(ctx, steps, history, samples=samples, samples_every_s=20.0)
     unet.train()
     device = unet.device
-    for step in range(steps):
+    for _step in range(steps):
         index = torch.randint(0, len(latents), (batch_size,), generator=generator)
         clean = latents[index].to(device)
         noise = torch.randn(clean.shape, generator=generator).to(device)

@@ -89,7 +89,7 @@ def train_gan_model(
     monitor = TrainingMonitor(ctx, steps, history, samples=samples)
     generator_net.train()
     discriminator.train()
-    for step in range(steps):
+    for _step in range(steps):
         real = images[torch.randint(0, len(images), (batch_size,), generator=rng)]
         fake = generator_net(torch.randn(batch_size, latent, generator=rng))
         # discriminator: real images score 1, generated ones 0

@@ -88,7 +88,7 @@ def image_to_image(inpaint: str = "") -> Workflow:
     sampler = wf.node(3)
     sampler["widgets_values"][-1] = 0.6
     link = next(p for p in sampler["inputs"] if p["name"] == "latent_image")
-    wf.links = [l for l in wf.links if l[0] != link["link"]]
+    wf.links = [link for link in wf.links if link[0] != link["link"]]
     link["link"] = None
     wf.link(source, 0, 3, "latent_image")
     return wf
@@ -121,18 +121,18 @@ def lora_hires(lora: str = "my-style.safetensors") -> Workflow:
     wf.add(20, "LoraLoader", [lora, 0.8, 0.6], pos=(200, 300))
     for port in ("model",):
         entry = next(p for p in wf.node(3)["inputs"] if p["name"] == port)
-        wf.links = [l for l in wf.links if l[0] != entry["link"]]
+        wf.links = [link for link in wf.links if link[0] != entry["link"]]
         entry["link"] = None
     for target in (6, 7):
         entry = wf.node(target)["inputs"][0]
-        wf.links = [l for l in wf.links if l[0] != entry["link"]]
+        wf.links = [link for link in wf.links if link[0] != entry["link"]]
         entry["link"] = None
     wf.link(4, 0, 20, "model").link(4, 1, 20, "clip").link(20, 0, 3, "model").link(20, 1, 6, "clip").link(20, 1, 7, "clip")
     # hires fix: upscale the latents by 1.5 and sample again with a KSamplerAdvanced
     wf.add(21, "LatentUpscaleBy", ["nearest-exact", 1.5], pos=(1000, 500))
     wf.add(22, "KSamplerAdvanced", ["enable", 5, "fixed", 4, 7, "dpmpp_2m", "karras", 1, 10000, "disable"], pos=(1100, 500))
     decode = next(p for p in wf.node(8)["inputs"] if p["name"] == "samples")
-    wf.links = [l for l in wf.links if l[0] != decode["link"]]
+    wf.links = [link for link in wf.links if link[0] != decode["link"]]
     decode["link"] = None
     wf.link(3, 0, 21, "samples").link(21, 0, 22, "latent_image").link(20, 0, 22, "model")
     wf.link(6, 0, 22, "positive").link(7, 0, 22, "negative").link(22, 0, 8, "samples")

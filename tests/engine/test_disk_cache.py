@@ -48,5 +48,5 @@ def test_changed_param_misses_the_disk_cache(tmp_path: Path):
     env = {"NODEFLOW_HOME": str(tmp_path / "home")}
     nodeflow_cli("run", str(graph), env=env)
     again = nodeflow_cli("run", str(graph), "--set", "d.factor=4", "--events", "-", env=env)
-    started = [json.loads(l)["node"] for l in again.stdout.splitlines() if '"node_started"' in l]
+    started = [json.loads(line)["node"] for line in again.stdout.splitlines() if '"node_started"' in line]
     assert started == ["n", "d"]

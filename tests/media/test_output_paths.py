@@ -15,7 +15,6 @@ WRITERS = {
     "output.audio": ({"tone": SYNTH}, {"audio": ["tone", "audio"]}, "wav"),
     "output.text": ({"words": TEXT}, {"text": ["words", "text"]}, "txt"),
     "output.json": ({}, {}, "json"),
-    "image.save": ({"pic": IMAGE}, {"image": ["pic", "image"]}, "png"),
 }
 ESCAPES = ["../escape.{ext}", "../../escape.{ext}", "sub/../../escape.{ext}", "/tmp/nodeflow-escape.{ext}", "~/escape.{ext}"]
 

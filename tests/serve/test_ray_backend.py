@@ -86,7 +86,7 @@ def test_a_zipped_sweep_gives_the_same_files_as_locally(ray_home):
     graph = copy.deepcopy(HELLO)
     graph["nodes"]["noise"]["params"]["seed"] = {"sweep": [1, 2, 3, 4], "zip": "s"}
     graph["nodes"]["save"]["params"]["filename"] = {"sweep": ["a.png", "b.png", "c.png", "d.png"], "zip": "s"}
-    for backend, executor in executors(ray_home, "sweep").items():
+    for _backend, executor in executors(ray_home, "sweep").items():
         result = executor.run(parse_graph(copy.deepcopy(graph)))
         assert result.ok, result.error
         assert len([k for k in result.outputs if k.startswith("save[")]) == 4

@@ -84,7 +84,7 @@ def test_a_driver_without_the_token_is_told_what_to_set(cluster, tmp_path):
 
 def test_with_the_token_the_cluster_gives_the_same_bytes_as_local(cluster, tmp_path):
     address, env = cluster
-    count = "import ray; ray.init(address=%r, log_to_driver=False); print(sum(n['Alive'] for n in ray.nodes()))" % address
+    count = f"import ray; ray.init(address={address!r}, log_to_driver=False); print(sum(n['Alive'] for n in ray.nodes()))"
     deadline = time.monotonic() + 60
     while (nodes := subprocess.run([sys.executable, "-c", count], env=env, capture_output=True, text=True,
                                    timeout=120).stdout.strip()) != "2":
