@@ -40,6 +40,7 @@ from .model_types import (
 from .node_api import NodeSpec, node, node_memory_limit
 from .params import Param
 from .resolve import Resolve, model_source
+from .templates import TemplateError, check_template, fill_template
 from .types import (
     AnyType,
     Boolean,
@@ -69,6 +70,9 @@ __all__ = [
     "node",
     "Param",
     "Resolve",
+    "fill_template",
+    "check_template",
+    "TemplateError",
     "model_source",
     "Context",
     "Cancelled",
