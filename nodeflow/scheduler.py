@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["PlanRun"]
 
 POLL_S = 0.1  # how often a waiting run looks at its cancel flag
+WITHHELD = "(withheld: generated content the policy's guards have not seen)"
 
 
 def started_fields(plan: Plan) -> dict[str, Any]:
@@ -90,6 +91,8 @@ class PlanRun:
         self.blocked_units: set[str] = set()  # downstream of a blocked (guarded) item: not run
         self._emit_lock = threading.Lock()
         self.shown: dict[tuple[str, int | None], list[dict[str, Any]]] = {}  # (node, item) -> its previews
+        # nodes holding generated content no guard has seen (nodeflow.policy): events never show their values
+        self.withheld: frozenset[str] = getattr(plan.graph, "withheld", None) or frozenset()
         self.env = TaskEnv(executor.registry, executor.settings, executor.models, self._emit_from_node, self.stop)
 
     # --- events ----------------------------------------------------------------------------------
@@ -102,6 +105,8 @@ class PlanRun:
 
     def _emit_from_node(self, event: dict[str, Any]) -> None:
         if self.sink is not None:
+            if event.get("event") == "preview" and event.get("node") in self.withheld:
+                return  # the policy's guards have not seen it yet
             with self._emit_lock:
                 if event.get("event") == "preview":  # kept so that a cached output node shows them again
                     self.shown.setdefault((event.get("node"), event.get("item")), []).append(event)
@@ -192,7 +197,7 @@ class PlanRun:
                     self.emit("node_cached", **planned.label)
                     if planned.spec.output and self.sink is not None:
                         self.replay_previews(planned)
-                    if self.sink is not None:  # a node the user asked to see shows its result (ui.preview)
+                    if self.sink is not None and planned.node.id not in self.withheld:  # ui.preview
                         show_outputs(planned, self.values.get(planned.id), lambda p=planned: self.context(p))
                     release(planned.id)
                     continue
@@ -343,13 +348,15 @@ class PlanRun:
             self.ex.remember_previews(self.keys[planned.id], shown)
         self.result.ran.append(planned.id)  # type: ignore[union-attr]
         if self.sink is not None:
+            hidden = planned.node.id in self.withheld
             self.emit(
                 "node_finished",
                 duration_s=round(duration_s, 6),
-                outputs={name: summarize(v) for name, v in zip(planned.spec.outputs, outputs)},
+                outputs={name: WITHHELD if hidden else summarize(v) for name, v in zip(planned.spec.outputs, outputs)},
                 **planned.label,
             )
-            show_outputs(planned, outputs, lambda: self.context(planned))
+            if not hidden:
+                show_outputs(planned, outputs, lambda: self.context(planned))
 
     def fail(self, planned: PlannedNode, exc: BaseException) -> None:
         message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
