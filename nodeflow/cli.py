@@ -6,7 +6,7 @@
     nodeflow validate GRAPH [--policy FILE]
     nodeflow nodes [--json]
     nodeflow info ARTIFACT [--json] [--graph FILE]
-    nodeflow reproduce ARTIFACT --out DIR
+    nodeflow reproduce ARTIFACT --out DIR [--yes]
     nodeflow app GRAPH [--inputs NODE.PARAM,...] [--host 127.0.0.1] [--port 7870]
     nodeflow serve [--host 127.0.0.1] [--port 8188] [--backend local|ray] [--address ADDR] [--graphs DIR]
     nodeflow import FILE [-o GRAPH]
@@ -14,8 +14,9 @@
 
 ``run`` exits 0 on success, 2 for an invalid graph (each problem printed as ``NODE (TYPE): message``),
 1 when a node failed, 130 when cancelled (Ctrl-C). ``reproduce`` exits 0 when the result is identical
-(or differs only in provenance), 1 when it differs or fails or the artifact is malformed, 2 when the
-artifact has no provenance; ``info`` exits 1 on a malformed artifact, 2 when it carries no provenance.
+(or differs only in provenance), 1 when it differs (``partial``: a guard redacted an input) or fails or
+the artifact is malformed, 2 when the artifact has no provenance, 3 when the user did not agree to
+run the graph it carries (a file not made here needs ``--yes`` or a yes at the terminal); ``info`` exits 1 on a malformed artifact, 2 when it carries no provenance.
 """
 
 from __future__ import annotations
@@ -110,6 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce = sub.add_parser("reproduce", help="re-run the graph an artifact records and compare the result")
     reproduce.add_argument("artifact", help="a file a nodeflow output node wrote")
     reproduce.add_argument("--out", type=Path, required=True, help="folder for the reproduced artifact")
+    reproduce.add_argument("--yes", action="store_true",
+                           help="run the graph the artifact carries without asking (it says what it runs first)")
     reproduce.set_defaults(handler=cmd_reproduce)
 
     app = sub.add_parser("app", help="publish a graph as a Gradio form")
