@@ -33,7 +33,11 @@ def cmd_info(args: argparse.Namespace) -> int:
         print(json.dumps(found.as_dict(), indent=2, sort_keys=True))
     else:
         if record is not None:
-            print(describe(record))
+            try:
+                print(describe(record))
+            except Exception as exc:  # noqa: BLE001 - a crafted record of the wrong shapes: one line
+                print(f"{args.artifact}: its provenance record is malformed ({_one_line(exc)})", file=sys.stderr)
+                return EXIT_BAD_ARTIFACT
         for line in found.lines():
             print(line)
     if record is None:
@@ -41,6 +45,10 @@ def cmd_info(args: argparse.Namespace) -> int:
         return EXIT_NO_PROVENANCE
     if args.graph:
         from .files import write_atomic
+
+        if not isinstance(record.get("graph"), dict):
+            print(f"{args.artifact}: its provenance holds no graph to write", file=sys.stderr)
+            return EXIT_BAD_ARTIFACT
 
         write_atomic(args.graph, (json.dumps(record["graph"], indent=2, sort_keys=True) + "\n").encode())
         print(f"graph written to {args.graph}", file=sys.stderr)
