@@ -12,7 +12,8 @@
     nodeflow import FILE [-o GRAPH]
     nodeflow audit [--since DATE] [--json]
 
-``run`` exits 0 on success, 2 for an invalid graph (each problem printed as ``NODE (TYPE): message``),
+``run`` exits 0 on success (a branch a guard blocked is a success: the guard did its job; the
+summary says how many were blocked), 2 for an invalid graph (each problem printed as ``NODE (TYPE): message``),
 1 when a node failed, 130 when cancelled (Ctrl-C). ``reproduce`` exits 0 when the result is identical
 (or differs only in provenance), 1 when it differs (``partial``: a guard redacted an input) or fails or
 the artifact is malformed, 2 when the artifact has no provenance, 3 when the user did not agree to
@@ -254,8 +255,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         else:
             print("  (run with -v for the traceback)", file=sys.stderr)
         return EXIT_NODE_FAILED
+    blocked = f", {len(result.blocked)} blocked by guards" if result.blocked else ""
     print(
-        f"ok: {len(result.ran)} ran, {len(result.cached)} cached, {result.duration_s:.2f} s",
+        f"ok: {len(result.ran)} ran, {len(result.cached)} cached{blocked}, {result.duration_s:.2f} s",
         file=report,
     )
     for node_id, outputs in result.outputs.items():

@@ -382,7 +382,8 @@ class RunRecorder:
             print(f"warning: run history not recorded ({self.history.path}): {exc}", file=sys.stderr)
 
 
-_NODE_STATUS = {"node_finished": "ran", "node_cached": "cached", "node_error": "error", "node_skipped": "skipped"}
+_NODE_STATUS = {"node_finished": "ran", "node_cached": "cached", "node_error": "error", "node_skipped": "skipped",
+                "node_blocked": "blocked"}
 
 
 def _outputs(result: "RunResult") -> list[dict[str, Any]]:

@@ -136,7 +136,8 @@ class PlanRun:
         if result.status == "ok" and self.cancel.is_set():
             result.status = "cancelled"
         result.duration_s = time.perf_counter() - started
-        self.emit("run_finished", status=result.status, duration_s=round(result.duration_s, 6))
+        extra = {"blocked": sorted(result.blocked)} if result.blocked else {}
+        self.emit("run_finished", status=result.status, duration_s=round(result.duration_s, 6), **extra)
         return result
 
     def close(self) -> None:
@@ -333,9 +334,8 @@ class PlanRun:
         if finished.status == "cancelled":
             self.emit("node_skipped", reason="cancelled", **planned.label)
             return False
-        if finished.blocked:  # a guard stopped this branch: inside a sweep, only this item's
-            self.result.blocked.append(planned.id)  # type: ignore[union-attr]
-            self.record_failure(planned, finished.message, finished.traceback, stop=planned.item is None, blocked=True)
+        if finished.blocked:  # a guard did its job: this branch (this item's, in a sweep) stops, the run goes on
+            self.record_blocked(planned, finished.message)
             return False
         self.record_failure(planned, finished.message, finished.traceback)
         return False
@@ -375,6 +375,13 @@ class PlanRun:
             self.failed.set()
         extra = {"blocked": True} if blocked else {}
         self.emit("node_error", message=message, traceback=trace, **extra, **planned.label)
+
+    def record_blocked(self, planned: PlannedNode, message: str) -> None:
+        """A guard blocked its content: the node's state is ``blocked`` (event ``node_blocked`` with
+        the reason), what depends on it is skipped, and the run goes on and can end ``ok``."""
+        self.result.blocked.append(planned.id)  # type: ignore[union-attr]
+        reason = message.removeprefix("Blocked: ")
+        self.emit("node_blocked", reason=reason, **planned.label)
 
     def block(self, node_id: str, dependents: dict[str, list[str]], waiting: dict[str, int], blocked: set[str],
               ready: list[int]) -> None:
