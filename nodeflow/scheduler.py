@@ -297,10 +297,34 @@ class PlanRun:
             stack.extend(src for _, src, _, _ in upstream.links)
             names = list(upstream.spec.outputs)
             if upstream.spec.type.startswith("guard.") and "flags" in names:
-                flags = self.value_of(unit)[names.index("flags")]
+                values = self.peek(unit)
+                flags = values[names.index("flags")] if values is not None else None
                 if isinstance(flags, dict):
                     found.append({"node": upstream.node.id, **flags})
+                elif values is None and upstream.mode == "run":
+                    # its result is in no cache any more (what reads it was cached): what it found is
+                    # unknown, so the record takes no chances (nodeflow.delivery.redaction)
+                    found.append({"node": upstream.node.id, "guard": upstream.spec.type, "action": "unknown",
+                                  "found": [{"kind": "unknown"}]})
         return sorted(found, key=lambda f: f["node"])
+
+    def peek(self, node_id: str) -> tuple | None:
+        """A node's outputs if this run has them or a cache holds them; None (never an error) when
+        it was not needed in this run (something downstream was cached) and no cache has it."""
+        values = self.values.get(node_id)
+        if values is not None:
+            return values
+        planned = self.by_id[node_id]
+        if planned.mode == "bypass":
+            return self.value_of(node_id)
+        key = self.keys.get(node_id)
+        if key is None:
+            return None
+        with self.ex.cache_lock:
+            values = self.ex.memory.get(key)
+        if values is None and planned.spec.cache == "disk" and key in self.ex.disk:
+            values = self.ex.disk.get(key)
+        return values
 
     def run_alone(self, planned: PlannedNode) -> TaskResult | None:
         """Run one node in this thread (what the local backends do with a task alone). None when it

@@ -30,7 +30,8 @@ def is_redacted(value: Any) -> bool:
 
 def redact_record(record: dict[str, Any], planned: dict[str, Any], findings: list[dict[str, Any]]) -> dict[str, Any]:
     """``record`` with what redacting guards removed taken out (see the module doc); edited in place."""
-    redacting = [f for f in findings if f.get("action") == "redact" and f.get("found")]
+    # "unknown": a guard whose result no cache holds any more; it may have redacted anything
+    redacting = [f for f in findings if f.get("action") in ("redact", "unknown") and f.get("found")]
     if not redacting:
         return record
     by_graph_id: dict[str, list[str]] = {}
