@@ -63,7 +63,7 @@ def manifest_for(record: dict[str, Any]) -> dict[str, Any]:
                     "inputs": [{"param": k, **v} for k, v in sorted((record.get("inputs") or {}).items())],
                     "guards": list(record.get("guards") or []),
                     "redacted": list(record.get("redacted") or []),
-                    "watermark": record.get("watermark"),
+                    **({"watermark": record["watermark"]} if record.get("watermark") else {}),
                     "seeds": dict(record.get("seeds") or {}),
                 },
             },
