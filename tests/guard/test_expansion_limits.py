@@ -36,3 +36,17 @@ def test_a_modest_nest_still_expands(tmp_path):
     path.write_text(json.dumps(nested(2, 5)))
     done = cli(["validate", str(path)], tmp_path / "home")
     assert done.returncode == 0, done.stderr
+
+
+def test_a_contact_sheet_too_large_for_memory_is_refused_by_the_node(tmp_path, monkeypatch):
+    monkeypatch.setenv("NODEFLOW_NODE_MAX_MB", "256")  # the sheet below needs about 500 MB
+    nodes = {
+        "pic": {"type": "image.new", "params": {"width": 16, "height": 16, "fill": "solid", "seed": {"sweep": list(range(40))}}},
+        "sheet": {"type": "image.contact_sheet", "params": {"cell": 2048, "columns": 8}, "inputs": {"images": ["pic", "image"]}},
+        "save": {"type": "image.save", "params": {"watermark": "none"}, "inputs": {"image": ["sheet", "image"]}},
+    }
+    path = tmp_path / "sheet.json"
+    path.write_text(json.dumps({"nodeflow": 1, "nodes": nodes}))
+    done = cli(["run", str(path), "--out", str(tmp_path / "out")], tmp_path / "home", timeout=240)
+    assert done.returncode == 1, done.stderr
+    assert "sheet (image.contact_sheet) failed" in done.stderr and "lower cell" in done.stderr
