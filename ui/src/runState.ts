@@ -2,7 +2,7 @@
 // store/runs.ts keeps one view per run and lets each node subscribe to its own state only.
 import { rollUp } from "./subgraphRun";
 
-export type NodeStatus = "idle" | "queued" | "running" | "cached" | "done" | "error" | "stopped" | "cancelled" | "skipped";
+export type NodeStatus = "idle" | "queued" | "running" | "cached" | "done" | "error" | "blocked" | "stopped" | "cancelled" | "skipped";
 
 export interface NodeRun {
   status: NodeStatus;
@@ -109,6 +109,9 @@ export function applyEvent(view: RunView, ev: RunEvent): RunView {
       break;
     case "node_error":
       after = { ...before, status: "error", message: ev.message as string, traceback: ev.traceback as string };
+      break;
+    case "node_blocked": // a guard did its job: the reason on the node, the run goes on
+      after = { ...before, status: "blocked", message: `Blocked: ${ev.reason as string}` };
       break;
     default:
       return { ...view, seq };
