@@ -323,8 +323,9 @@ def _file_lines(name: Any, settings: Any, bad: Any) -> list[str] | None:
     try:
         path = resolve_inside(name, folders, must_exist=True)
         text = path.read_text(encoding="utf-8")
-    except PathNotAllowed:
-        bad(f"sweep file {name!r} is outside the input folders")
+    except PathNotAllowed as exc:
+        looped = "loop of symbolic links" in str(exc)
+        bad(f"sweep file {name!r} is {'a loop of symbolic links' if looped else 'outside the input folders'}")
         return None
     except (OSError, UnicodeDecodeError):
         where = ", ".join(str(f) for f in folders[:3])

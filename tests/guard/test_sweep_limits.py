@@ -47,3 +47,16 @@ def test_zipped_sweeps_count_once(tmp_path):
     path.write_text(json.dumps({"nodeflow": 1, "nodes": nodes}))
     done = cli(["validate", str(path)], tmp_path / "home")
     assert done.returncode == 0, done.stderr
+
+
+def test_a_symlink_loop_as_a_sweep_file_is_a_problem_not_a_traceback(tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "a").symlink_to(work / "b")
+    (work / "b").symlink_to(work / "a")
+    path = work / "g.json"
+    path.write_text(json.dumps({"nodeflow": 1, "nodes": {"t": {"type": "core.text", "params": {"text": "x"}},
+                                                          "show": {"type": "core.show_text", "inputs": {"text": ["t", "text"]}}}}))
+    done = cli(["run", str(path), "--sweep", "t.text=@a", "--out", str(tmp_path / "out")], tmp_path / "home", cwd=work)
+    assert done.returncode == 2, done.stderr
+    assert "sweep file 'a' is a loop of symbolic links" in done.stderr and "Traceback" not in done.stderr
