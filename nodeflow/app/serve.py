@@ -56,6 +56,9 @@ def build_serve_app(
     async def lifespan(app: Any):
         yield
         runs.close()  # a running job stops at its next safe point
+        runs.queue.close()  # a clean shutdown leaves no write-ahead logs behind
+        if executor.history is not None:
+            executor.history.close()
         if backend == "ray":
             from ..backends.ray_cluster import shutdown
 
