@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 EXIT_OK, EXIT_NODE_FAILED, EXIT_INVALID, EXIT_CANCELLED = 0, 1, 2, 130
+IMPORT_MAX_BYTES = 256 * 2**20  # the largest workflow file or PNG ``import`` reads
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -275,6 +276,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     from .registry import default_registry
 
     source = Path(args.file)
+    if not source.is_file() or source.stat().st_size > IMPORT_MAX_BYTES:  # /dev/zero, a FIFO, a folder, a giant
+        what = "not a regular file" if not source.is_file() else f"over {IMPORT_MAX_BYTES // 2**20} MB"
+        print(f"{source}: {what}; import reads a ComfyUI workflow (.json) or a PNG carrying one", file=sys.stderr)
+        return EXIT_INVALID
     target = args.output or source.with_name(source.name.split(".")[0] + ".nodeflow.json")
     if target.resolve() == source.resolve():
         print(f"{target}: would overwrite the file being imported; choose another with -o", file=sys.stderr)

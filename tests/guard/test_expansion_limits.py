@@ -50,3 +50,10 @@ def test_a_contact_sheet_too_large_for_memory_is_refused_by_the_node(tmp_path, m
     done = cli(["run", str(path), "--out", str(tmp_path / "out")], tmp_path / "home", timeout=240)
     assert done.returncode == 1, done.stderr
     assert "sheet (image.contact_sheet) failed" in done.stderr and "lower cell" in done.stderr
+
+
+def test_import_refuses_what_is_not_a_file(tmp_path):
+    for name in ("/dev/zero", str(tmp_path)):
+        done = cli(["import", name, "-o", str(tmp_path / "x.json")], tmp_path / "home", timeout=60)
+        assert done.returncode == 2 and "not a regular file" in done.stderr, done.stderr
+    assert not (tmp_path / "x.json").exists()
