@@ -42,6 +42,7 @@ from .node_api import NodeSpec, node, node_memory_limit
 from .params import Param
 from .resolve import Resolve, model_source
 from .version import __version__
+from .templates import TemplateError, check_template, fill_template
 from .types import (
     AnyType,
     Boolean,
@@ -70,6 +71,9 @@ __all__ = [
     "node",
     "Param",
     "Resolve",
+    "fill_template",
+    "check_template",
+    "TemplateError",
     "model_source",
     "Context",
     "Cancelled",

@@ -90,6 +90,8 @@ def _guards(nodes: dict[str, Any], happened: dict[str, Any]) -> list[dict[str, A
 def _what_it_did(record: dict[str, Any] | None) -> dict[str, str]:
     if record is None:
         return {"did": "not run", "detail": ""}
+    if record.get("status") == "blocked":
+        return {"did": "blocked", "detail": record.get("reason", "")}
     if record.get("status") == "error":
         message = record.get("message", "")
         if message.startswith("Blocked"):

@@ -6,16 +6,18 @@
     nodeflow validate GRAPH [--policy FILE]
     nodeflow nodes [--json]
     nodeflow info ARTIFACT [--json] [--graph FILE]
-    nodeflow reproduce ARTIFACT --out DIR
+    nodeflow reproduce ARTIFACT --out DIR [--yes]
     nodeflow app GRAPH [--inputs NODE.PARAM,...] [--host 127.0.0.1] [--port 7870]
     nodeflow serve [--host 127.0.0.1] [--port 8188] [--backend local|ray] [--address ADDR] [--graphs DIR]
     nodeflow import FILE [-o GRAPH]
     nodeflow audit [--since DATE] [--json]
 
-``run`` exits 0 on success, 2 for an invalid graph (each problem printed as ``NODE (TYPE): message``),
+``run`` exits 0 on success (a branch a guard blocked is a success: the guard did its job; the
+summary says how many were blocked), 2 for an invalid graph (each problem printed as ``NODE (TYPE): message``),
 1 when a node failed, 130 when cancelled (Ctrl-C). ``reproduce`` exits 0 when the result is identical
-(or differs only in provenance), 1 when it differs or fails or the artifact is malformed, 2 when the
-artifact has no provenance; ``info`` exits 1 on a malformed artifact, 2 when it carries no provenance.
+(or differs only in provenance), 1 when it differs (``partial``: a guard redacted an input) or fails or
+the artifact is malformed, 2 when the artifact has no provenance, 3 when the user did not agree to
+run the graph it carries (a file not made here needs ``--yes`` or a yes at the terminal); ``info`` exits 1 on a malformed artifact, 2 when it carries no provenance.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from typing import Any, Sequence
 
 from .cli_common import EXIT_CANCELLED, EXIT_INVALID, EXIT_NODE_FAILED, EXIT_OK, history_listeners, warn_pack_errors
 
+IMPORT_MAX_BYTES = 256 * 2**20  # the largest workflow file or PNG ``import`` reads
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -117,6 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce = sub.add_parser("reproduce", help="re-run the graph an artifact records and compare the result")
     reproduce.add_argument("artifact", help="a file a nodeflow output node wrote")
     reproduce.add_argument("--out", type=Path, required=True, help="folder for the reproduced artifact")
+    reproduce.add_argument("--yes", action="store_true",
+                           help="run the graph the artifact carries without asking (it says what it runs first)")
     reproduce.set_defaults(handler=cmd_reproduce)
 
     app = sub.add_parser("app", help="publish a graph as a Gradio form")
@@ -262,8 +267,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         else:
             print("  (run with -v for the traceback)", file=sys.stderr)
         return EXIT_NODE_FAILED
+    blocked = f", {len(result.blocked)} blocked by guards" if result.blocked else ""
     print(
-        f"ok: {len(result.ran)} ran, {len(result.cached)} cached, {result.duration_s:.2f} s",
+        f"ok: {len(result.ran)} ran, {len(result.cached)} cached{blocked}, {result.duration_s:.2f} s",
         file=report,
     )
     for node_id, outputs in result.outputs.items():
@@ -286,6 +292,10 @@ def cmd_import(args: argparse.Namespace) -> int:
         print("name a ComfyUI file to import, or --report DIR", file=sys.stderr)
         return EXIT_INVALID
     source = Path(args.file)
+    if not source.is_file() or source.stat().st_size > IMPORT_MAX_BYTES:  # /dev/zero, a FIFO, a folder, a giant
+        what = "not a regular file" if not source.is_file() else f"over {IMPORT_MAX_BYTES // 2**20} MB"
+        print(f"{source}: {what}; import reads a ComfyUI workflow (.json) or a PNG carrying one", file=sys.stderr)
+        return EXIT_INVALID
     target = args.output or source.with_name(source.name.split(".")[0] + ".nodeflow.json")
     if target.resolve() == source.resolve():
         print(f"{target}: would overwrite the file being imported; choose another with -o", file=sys.stderr)

@@ -21,6 +21,7 @@ EVENTS = (
     "preview",
     "node_finished",
     "node_error",
+    "node_blocked",  # a guard stopped its content: node, reason (item); the run goes on
     "run_finished",
 )
 

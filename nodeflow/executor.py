@@ -107,7 +107,7 @@ class Executor:
                     return plan
         with order_once(graph):  # validation and planning share one topological sort
             problems = check_graph(graph, self.registry, self.settings, policy=policy, overrides=overrides,
-                                   sweeps=sweeps)
+                                   sweeps=sweeps, only=only)
             if problems:
                 raise GraphInvalid(problems)
             plan = make_plan(graph, self.registry, only)
@@ -117,6 +117,7 @@ class Executor:
             if list_sources(graph):  # mapped over a list a node makes: planned when it has run
                 plan.lists_from = list_sources(graph)
                 plan.only = only
+                plan.policy = policy  # checked again once the lists are made
             else:
                 plan = expand_sweeps(plan, self.registry, self.settings)
         if memo_key is not None:
@@ -196,7 +197,8 @@ class Executor:
                 on_event(event)
             return plan, result
         resolved = resolve_lists(plan.graph, result.outputs)
-        problems = check_graph(resolved, self.registry, self.settings)
+        problems = check_graph(resolved, self.registry, self.settings, policy=getattr(plan, "policy", None),
+                               only=plan.only)
         if problems:
             raise GraphInvalid(problems)
         return expand_sweeps(make_plan(resolved, self.registry, plan.only), self.registry, self.settings), None

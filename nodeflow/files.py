@@ -185,7 +185,10 @@ def resolve_inside(
     if "\0" in os.fspath(path):
         raise PathNotAllowed("the path contains a NUL character")
     raw = Path(os.path.expanduser(str(path)))
-    candidates = [raw.resolve()] if raw.is_absolute() else [(root / raw).resolve() for root in roots]
+    try:
+        candidates = [raw.resolve()] if raw.is_absolute() else [(root / raw).resolve() for root in roots]
+    except RuntimeError:  # Python 3.11 says a symlink loop so: a path that leads nowhere
+        raise PathNotAllowed(f"{path} is a loop of symbolic links") from None
     inside = [c for c in candidates if any(c == r or r in c.parents for r in roots)]
     if not inside:
         shown = ", ".join(str(r) for r in roots)
@@ -194,11 +197,18 @@ def resolve_inside(
         if candidate.exists():
             return candidate
     lexical = [raw] if raw.is_absolute() else [root / raw for root in roots]
-    if any(os.path.lexists(c) and c.resolve() not in inside for c in lexical):
+    if any(os.path.lexists(c) and _resolved(c) not in inside for c in lexical):
         raise PathNotAllowed(f"{path} is a link that leads outside the allowed folders")
     if must_exist:
         raise FileNotFoundError(f"{path} was not found in {', '.join(str(r) for r in roots)}")
     return inside[0]
+
+
+def _resolved(path: Path) -> Path | None:
+    try:
+        return path.resolve()
+    except RuntimeError:  # a symlink loop
+        return None
 
 
 def is_inside(path: str | os.PathLike[str], roots: Iterable[Path]) -> bool:

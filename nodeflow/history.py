@@ -81,6 +81,8 @@ DEFAULT_KEEP = 10_000
 _LIST_COLUMNS = "id, started, finished, status, duration_s, title, source, outputs"
 # node summaries are written in batches at most this often (and when the run ends)
 FLUSH_EVERY_S = 0.25
+WRITE_SHARE = 10  # a node list write waits at least this many times its own cost since the last one
+SPACED_AFTER = 500  # ... once the run has this many nodes; before, every node is written at once
 _KINDS = {
     ".png": "image",
     ".jpg": "image",
@@ -280,6 +282,7 @@ class RunRecorder:
         self.run_id: str | None = None
         self.nodes: dict[str, dict[str, Any]] = {}
         self.last_flush = 0.0
+        self.write_cost = 0.0  # seconds the last write of the node list took
         self.started = time.time()
         self.broken = False
 
@@ -306,10 +309,18 @@ class RunRecorder:
             node = event["node"] if event.get("item") is None else f"{event['node']}[{event['item']}]"
             self.nodes[node] = entry
             # a node that ran (or failed) is written at once, so a kill right after keeps it; cache
-            # hits cost nothing to redo and are written in batches
-            if name != "node_cached" or time.monotonic() - self.last_flush > FLUSH_EVERY_S:
+            # hits cost nothing to redo and are written in batches. Each write holds every node so
+            # far, so past SPACED_AFTER nodes writes are spaced to take at most a tenth of the time
+            # (else a 4,000-node chain spends most of its time rewriting this list: quadratic); a
+            # kill then loses at most the last few milliseconds' nodes of such a run
+            since = time.monotonic() - self.last_flush
+            urgent = (name in ("node_error", "node_blocked") or len(self.nodes) <= SPACED_AFTER
+                      or since >= WRITE_SHARE * self.write_cost)
+            if (urgent and name != "node_cached") or since > FLUSH_EVERY_S:
+                began = time.monotonic()
                 self._safely(lambda: self.history._transaction([self._nodes_statement()]))
                 self.last_flush = time.monotonic()
+                self.write_cost = self.last_flush - began
 
     def finish(self, result: "RunResult") -> None:
         """Write the outcome: status, timings, outputs and the error, if any."""
@@ -382,7 +393,8 @@ class RunRecorder:
             print(f"warning: run history not recorded ({self.history.path}): {exc}", file=sys.stderr)
 
 
-_NODE_STATUS = {"node_finished": "ran", "node_cached": "cached", "node_error": "error", "node_skipped": "skipped"}
+_NODE_STATUS = {"node_finished": "ran", "node_cached": "cached", "node_error": "error", "node_skipped": "skipped",
+                "node_blocked": "blocked"}
 
 
 def _outputs(result: "RunResult") -> list[dict[str, Any]]:

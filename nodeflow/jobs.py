@@ -116,7 +116,13 @@ class JobQueue:
         return cls(Path(home) / JOBS_FILE, owner)
 
     def close(self) -> None:
+        """Close the queue, folding the write-ahead log back into the file so a clean shutdown
+        leaves no -wal file behind (another process still reading keeps it: it checkpoints later)."""
         with self._lock:
+            try:
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error:
+                pass
             self._db.close()
 
     # --- adding and claiming -------------------------------------------------------------------------

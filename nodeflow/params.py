@@ -58,6 +58,8 @@ class Param:
     nonempty: str = ""
     # how validation checks that the value names something that exists (nodeflow.resolve.Resolve)
     resolve: Any = field(default=None, compare=False)
+    # for text kinds: a function returning what is wrong with a value (or None), e.g. a template's rules
+    validate: Any = field(default=None, compare=False)
     name: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -116,6 +118,10 @@ class Param:
                 raise ParamError(f"expected a colour like #ff8800, got {value!r}")
             if self.nonempty and not value.strip():
                 raise ParamError(f"is empty: {self.nonempty}")
+            if self.validate is not None:
+                problem = self.validate(value)
+                if problem:
+                    raise ParamError(problem)
         if self.choices is not None and value not in self.choices:
             shown = ", ".join(repr(c) for c in self.choices)
             raise ParamError(f"{value!r} is not one of {shown}")

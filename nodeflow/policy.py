@@ -8,8 +8,10 @@ to a graph with :func:`load_policy` and passes it to validation. Every rule is o
     guards = ["prompt", "nudity"]    # guard kinds every output of generated content passes first
     credentials = true               # output nodes attach content credentials (C2PA)
     watermark = true                 # ... and a watermark (true: any method; or a list of methods)
-    generators = ["llm.generate", "diffusion.*"]   # which node types make generated content
-    exempt = ["evaluate.*"]          # output nodes the output rules skip (measurements, not content)
+    generators = ["llm.generate", "diffusion.*"]   # node types that make generated content (besides
+                                     # every node that runs a generative model: see is_generator)
+    exempt = ["evaluate.*"]          # measurements: their numbers hold no generated content
+    actions = ["block", "redact"]    # what a guard must do to count (the default; "flag" only reports)
 
     [models]
     sources = ["bundled", "local", "hub:HuggingFaceTB/*"]   # where models may come from
@@ -18,9 +20,13 @@ to a graph with :func:`load_policy` and passes it to validation. Every rule is o
     [nodes]
     deny = ["code.*"]                # node types that may not appear
 
-A guard kind is the guard's type without ``guard.`` (``prompt`` is ``guard.prompt``) or ``any``. A
-guard counts for an output when it runs (not bypassed or muted) downstream of a generator and
-upstream of the output. A model is allowed when its source or its licence is listed (see
+A guard kind is the guard's type without ``guard.`` (``prompt`` is ``guard.prompt``) or ``any``.
+Content is *generated* when any path from a generator reaches it (through every node, list and
+subgraph); an output passes the rule when every such path goes through a running guard of each
+listed kind whose action the policy accepts (``actions``: block or redact by default). An exempt
+node (a measurement) stops the flow only when it gives no content (numbers, not text or images).
+``--only`` may not ask for a node holding unguarded generated content, and events and previews
+withhold such values (``Graph.withheld``). A model is allowed when its source or its licence is listed (see
 :mod:`nodeflow.licences`). Problems are reported on the nodes like every other validation problem.
 """
 
@@ -37,22 +43,23 @@ from typing import Any
 
 from .problems import Problem
 
-__all__ = ["POLICY_FILE", "Policy", "PolicyError", "active_policy", "load_policy", "parse_policy", "policy_beside", "problems_for"]
+__all__ = ["POLICY_FILE", "Policy", "PolicyError", "ContentFlow", "active_policy", "content_flow", "is_generator", "load_policy", "merge_policies", "parse_policy", "policy_beside", "problems_for"]
 
 POLICY_FILE = "policy.toml"
 GENERATORS = (
     "llm.generate", "llm.prompt_writer", "diffusion.text_to_image", "diffusion.image_to_image",
-    "diffusion.inpaint", "train.*sample*", "train.lm_generate", "train.vae_interpolate", "train.*generate*",
+    "diffusion.inpaint", "diffusion.sampler", "diffusion.*decode", "train.*sample*", "train.lm_generate", "train.vae_interpolate", "train.*generate*",
     "audio.text_to_*", "video.denoising_film", "video.latent_walk",
 )  # fmt: skip
 EXEMPT = ("evaluate.*", "train.evaluate*", "train.lm_evaluate")
+GUARD_ACTIONS = ("block", "redact")  # what a guard must do to count; ``flag`` only reports
 WATERMARKS_OFF = ("none", "", None, False)
 
 # section -> key -> (python type, element type for lists)
 _SCHEMA: dict[str, dict[str, tuple[Any, ...]]] = {
     "outputs": {
         "guards": (list, str), "credentials": (bool,), "watermark": (bool, list),
-        "generators": (list, str), "exempt": (list, str),
+        "generators": (list, str), "exempt": (list, str), "actions": (list, str),
     },
     "models": {"sources": (list, str), "licences": (list, str), "licenses": (list, str)},
     "nodes": {"deny": (list, str)},
@@ -70,6 +77,7 @@ class Policy:
     watermark: bool | list[str] = False
     generators: list[str] = field(default_factory=lambda: list(GENERATORS))
     exempt: list[str] = field(default_factory=lambda: list(EXEMPT))
+    actions: list[str] = field(default_factory=lambda: list(GUARD_ACTIONS))
     sources: list[str] = field(default_factory=list)
     licences: list[str] = field(default_factory=list)
     deny: list[str] = field(default_factory=list)
@@ -159,19 +167,70 @@ def policy_beside(graph_file: Path | str) -> Path | None:
 
 
 def active_policy(settings: Any = None, policy: Policy | Path | str | None = None) -> Policy | None:
-    """The policy given (a Policy or a file), else the file ``NODEFLOW_POLICY`` names (``--policy``
-    sets it), else the data folder's ``policy.toml``, else None."""
-    if isinstance(policy, Policy):
-        return policy
-    policy = policy or os.environ.get("NODEFLOW_POLICY") or None
-    if policy is not None:
-        return load_policy(policy)
-    if settings is None:
-        from .settings import Settings
+    """The policy in force: the one the data folder holds (its ``policy.toml``, or the file
+    ``NODEFLOW_POLICY`` names: ``--policy`` sets it), merged with ``policy`` when one is given (a
+    Policy, a file, or a folder whose ``*.policy.toml`` files all apply); None when there is none.
+    A given policy adds to the data folder's, never replaces it: a graph's own policy cannot loosen
+    the machine's."""
+    found: list[Policy] = []
+    named = os.environ.get("NODEFLOW_POLICY") or None
+    if named is not None:
+        found.append(load_policy(named))
+    else:
+        if settings is None:
+            from .settings import Settings
 
-        settings = Settings()
-    found = Path(settings.home) / POLICY_FILE
-    return load_policy(found) if found.is_file() else None
+            settings = Settings()
+        home = Path(settings.home) / POLICY_FILE
+        if home.is_file():
+            found.append(load_policy(home))
+    if isinstance(policy, Policy):
+        found.append(policy)
+    elif policy is not None and Path(policy).is_dir():
+        found += [load_policy(p) for p in sorted(Path(policy).glob("*.policy.toml"))]
+    elif policy is not None:
+        found.append(load_policy(policy))
+    unique: list[Policy] = []
+    for one in found:  # the same file named twice counts once
+        if not any(one.path == u.path and one.text == u.text for u in unique):
+            unique.append(one)
+    if not unique:
+        return None
+    return unique[0] if len(unique) == 1 else merge_policies(unique)
+
+
+def merge_policies(policies: list[Policy]) -> Policy:
+    """One policy holding every rule of ``policies``, the strictest of each: every guard, credentials
+    or a watermark when any asks, the generators of all, only the exemptions and guard actions all
+    accept, the models every one allows."""
+
+    def union(lists: list[list[str]]) -> list[str]:
+        return list(dict.fromkeys(v for one in lists for v in one))
+
+    def common(lists: list[list[str]]) -> list[str]:
+        return [v for v in lists[0] if all(v in other for other in lists[1:])]
+
+    def common_of_set(lists: list[list[str]]) -> list[str]:
+        given = [one for one in lists if one]
+        if not given:
+            return []
+        return common(given) or ["(nothing every policy allows)"]  # empty would mean "anything"
+
+    marks = [p.watermark for p in policies if p.watermark]
+    listed = [m for m in marks if isinstance(m, list)]
+    return Policy(
+        guards=union([p.guards for p in policies]),
+        credentials=any(p.credentials for p in policies),
+        watermark=(common(listed) or ["none-allowed"]) if listed else bool(marks),
+        generators=union([p.generators for p in policies]),
+        exempt=common([p.exempt for p in policies]),
+        actions=common([p.actions for p in policies]),
+        sources=common_of_set([p.sources for p in policies]),
+        licences=common_of_set([p.licences for p in policies]),
+        deny=union([p.deny for p in policies]),
+        path=" + ".join(p.path for p in policies),
+        text="\n".join(p.text for p in policies),
+    )
 
 
 def policy_fingerprint(settings: Any = None) -> tuple[str, int, int] | None:
@@ -196,15 +255,20 @@ def policy_fingerprint(settings: Any = None) -> tuple[str, int, int] | None:
 # --- checking a graph ------------------------------------------------------------------------------
 
 
-def problems_for(graph: Any, registry: Any, settings: Any = None, policy: Any = None) -> list[Problem]:
+def problems_for(graph: Any, registry: Any, settings: Any = None, policy: Any = None,
+                 only: Any = None) -> list[Problem]:
     """Every way ``graph`` breaks the policy in force, each on the node that breaks it.
 
-    ``policy`` is a :class:`Policy`, a policy file path, or None for the data folder's policy.
+    ``policy`` is a :class:`Policy`, a policy file (or a folder of them) path, or None for the data
+    folder's policy. ``only``: the nodes a run asks for (``--only``), which may not show generated
+    content that has not passed the guards. The graph is checked as it will run: after ``--set``,
+    sweeps, modes and subgraph expansion (:func:`nodeflow.validate.check_graph` calls this after them).
     """
     try:
         policy = active_policy(settings, policy)
     except PolicyError as exc:
         return [Problem.graph(f"policy: {exc}")]
+    graph.withheld = frozenset()
     if policy is None:
         return []
     # the run record (and every artifact's provenance, which holds the graph) says which policy held
@@ -212,23 +276,36 @@ def problems_for(graph: Any, registry: Any, settings: Any = None, policy: Any = 
     problems: list[Problem] = []
     nodes = graph.nodes
     live = {nid: n for nid, n in nodes.items() if getattr(n, "mode", "run") != "mute"}
+    where = f"policy ({policy.path})"
 
     # 1. node types that may not appear
     for node in live.values():
         if _matches(node.type, policy.deny):
-            problems.append(Problem(node.id, node.type, None, f"policy ({policy.path}): node type {node.type} is not allowed"))
+            problems.append(Problem(node.id, node.type, None, f"{where}: node type {node.type} is not allowed"))
 
-    # 2. outputs of generated content: guards first, credentials, watermark
-    upstream = _upstream_map(live)
+    # 2. outputs of generated content: every path from a generator passes the guards; credentials, watermark
+    flow = content_flow(graph, live, registry, policy)
     for node in live.values():
         spec = registry.get(node.type)
-        if spec is None or not spec.output or _matches(node.type, policy.exempt):
+        if spec is None or not spec.output or not flow.generated.get(node.id):
             continue
-        ancestors = _closure(node.id, upstream)
-        generators = {a for a in ancestors if _matches(live[a].type, policy.generators)}
-        if not generators:
-            continue
-        problems += _output_problems(node, spec, ancestors, generators, live, upstream, policy)
+        for kind, raw in flow.unguarded.items():
+            if raw.get(node.id):
+                problems.append(Problem(node.id, node.type, None, _unguarded_message(where, kind, raw[node.id], flow)))
+        problems += _delivery_problems(node, spec, policy, where)
+    requested = [nid for nid in (only or []) if nid in live]
+    for nid in requested:  # --only / "run to here": what it shows must have passed the guards too
+        spec = registry.get(live[nid].type)
+        if spec is not None and spec.output:
+            continue  # checked above like every output
+        for kind, raw in flow.unguarded.items():
+            if raw.get(nid):
+                problems.append(Problem(nid, live[nid].type, None,
+                                        f"{where}: running only this node would show generated content from "
+                                        f"{', '.join(sorted(raw[nid]))} that has not passed a {kind} guard; run the "
+                                        f"graph to an output behind the guard instead"))
+    # what events and previews may not show: values holding generated content no guard has seen
+    graph.withheld = frozenset(n for raw in flow.unguarded.values() for n, gens in raw.items() if gens)
 
     # 3. models: listed sources or listed licences
     if policy.sources or policy.licences:
@@ -241,20 +318,153 @@ def problems_for(graph: Any, registry: Any, settings: Any = None, policy: Any = 
     return problems
 
 
-def _output_problems(node, spec, ancestors, generators, live, upstream, policy) -> list[Problem]:
+# --- where generated content flows -----------------------------------------------------------------
+
+# port types that carry models (what a generator runs) and those that carry content (what it makes)
+GENERATIVE_MODEL_TYPES = frozenset({
+    "LanguageModel", "DiffusionPipeline", "Denoiser", "VAE", "DiffusionModel", "GANModel", "TrainedLM", "VAEModel",
+})  # fmt: skip
+CONTENT_TYPES = frozenset({
+    "String", "Code", "Image", "Latent", "Latents", "Audio", "Video", "Frames", "ImageSet", "File", "JSON",
+    "TextDataset", "ImageDataset", "TextExamples", "Any",
+})  # fmt: skip
+
+
+@dataclass
+class ContentFlow:
+    """Which nodes hold generated content, and which hold some that a guard kind has not seen.
+
+    ``generated[node]``: the generators whose content reaches it (an empty set: none).
+    ``unguarded[kind][node]``: the generators whose content reaches it on a path with no running guard
+    of ``kind`` whose action the policy accepts.
+    """
+
+    generators: set[str]
+    generated: dict[str, set[str]]
+    unguarded: dict[str, dict[str, set[str]]]
+    weak_guards: dict[str, str]  # guard node -> why it does not count (its action)
+
+
+def is_generator(node: Any, spec: Any, policy: Policy) -> bool:
+    """A node makes generated content when its type is listed in the policy's ``generators``, or when
+    it runs a generative model: it takes a model port (a language or diffusion model, a denoiser, a
+    VAE...) and gives content (text, images, latents, audio, video). Guards and measurements
+    (``exempt``) never do."""
+    if node.type.startswith("guard.") or getattr(node, "mode", "run") != "run":
+        return False
+    if _matches(node.type, policy.generators):
+        return True
+    if spec is None:
+        return False
+    declared = getattr(spec, "generates", None)
+    if declared is not None:
+        return bool(declared)
+    takes_model = any(i.type in GENERATIVE_MODEL_TYPES for i in spec.inputs.values())
+    gives_content = any(o.type in CONTENT_TYPES - {"File", "JSON"} for o in spec.outputs.values())
+    return takes_model and gives_content and not _matches(node.type, policy.exempt)
+
+
+def content_flow(graph: Any, live: dict[str, Any], registry: Any, policy: Policy) -> ContentFlow:
+    """Follow generated content through ``live`` (the graph's nodes that run), in data-flow order."""
+    from .order import topological_order
+
+    found, cycle = topological_order(graph)
+    order = [nid for nid in (found if not cycle else live) if nid in live]
+    specs = {nid: registry.get(n.type) for nid, n in live.items()}
+    kinds = list(policy.guards)
+    generators = {nid for nid in order if is_generator(live[nid], specs[nid], policy)}
+    checks = _checkable_types(registry, kinds)
+    required = {nid: _required_kinds(specs[nid], kinds, checks) for nid in generators}
+    generated: dict[str, set[str]] = {}
+    unguarded: dict[str, dict[str, set[str]]] = {kind: {} for kind in kinds}
+    weak: dict[str, str] = {}
+    for nid in order:
+        node, spec = live[nid], specs[nid]
+        sources = [src for src, _ in node.inputs.values() if src in live]
+        measurement = spec is not None and _matches(node.type, policy.exempt) and not any(
+            o.type in CONTENT_TYPES - {"JSON"} for o in spec.outputs.values())
+        if measurement:  # scores (numbers, JSON of numbers): no content; a file it writes would be
+            generated[nid] = set()
+            for kind in kinds:
+                unguarded[kind][nid] = set()
+            continue
+        mine = {nid} if nid in generators else set()
+        generated[nid] = mine.union(*(generated.get(src, set()) for src in sources))
+        guard_ok, why = _guard_counts(node, spec, policy)
+        if node.type.startswith("guard.") and not guard_ok and why:
+            weak[nid] = why
+        for kind in kinds:
+            if guard_ok and _matches(node.type, [_guard_pattern(kind)]):
+                unguarded[kind][nid] = set()  # this guard saw everything that reaches it
+            else:
+                own = mine if kind in required.get(nid, ()) else set()
+                unguarded[kind][nid] = own.union(*(unguarded[kind].get(src, set()) for src in sources))
+    return ContentFlow(generators, generated, unguarded, weak)
+
+
+def _checkable_types(registry: Any, kinds: list[str]) -> dict[str, set[str]]:
+    """kind -> the content types its guards take (``any``: every guard's); ``*``: those of all guards."""
+    found: dict[str, set[str]] = {"*": set()}
+    for name, spec in getattr(registry, "specs", {}).items():
+        if not name.startswith("guard."):
+            continue
+        types = {i.type for i in spec.inputs.values() if i.type in CONTENT_TYPES}
+        found["*"] |= types
+        for kind in kinds:
+            if fnmatch.fnmatchcase(name, _guard_pattern(kind)):
+                found.setdefault(kind, set()).update(types)
+    return found
+
+
+def _required_kinds(spec: Any, kinds: list[str], checks: dict[str, set[str]]) -> set[str]:
+    """The listed guard kinds a generator's content must pass: those whose guards can check what it
+    gives (a text generator, the text guards; an image generator, the image guards). Content that a
+    guard could check but no listed kind can must pass them all (the policy cannot be met: say so);
+    content no guard can check (latents) needs none itself: what decodes it is a generator too."""
+    gives = {o.type for o in spec.outputs.values()} if spec is not None else {"Any"}
+    if "Any" in gives:
+        return set(kinds)
+    wanted = {kind for kind in kinds if gives & checks.get(kind, set())}
+    if wanted or not gives & checks["*"]:
+        return wanted
+    return set(kinds)
+
+
+def _guard_pattern(kind: str) -> str:
+    return "guard.*" if kind == "any" else (kind if "." in kind else f"guard.{kind}")
+
+
+def _guard_counts(node: Any, spec: Any, policy: Policy) -> tuple[bool, str]:
+    """Whether a guard node counts as guarding what passes it: it runs, and its action (as set,
+    after ``--set`` and sweeps; never a linked value, which nobody can check before the run) is one
+    the policy accepts. (ok, why not)."""
+    if not node.type.startswith("guard.") or getattr(node, "mode", "run") != "run":
+        return False, ""
+    if spec is None or "action" not in spec.params:
+        return True, ""  # a guard that can only block
+    if "action" in node.inputs:
+        return False, "its action is linked, so it is not known before the run"
+    value = node.params.get("action", spec.params["action"].default)
+    values = value.get("sweep") if isinstance(value, dict) else [value]
+    if not isinstance(values, list) or not values:
+        return False, "its action is swept over values nobody can check before the run"
+    refused = [v for v in values if v not in policy.actions]
+    if refused:
+        return False, f"its action is {refused[0]!r} (the policy accepts {', '.join(policy.actions)})"
+    return True, ""
+
+
+def _unguarded_message(where: str, kind: str, generators: set[str], flow: ContentFlow) -> str:
+    wanted = _guard_pattern(kind)
+    text = (f"{where}: generated content reaches this output without passing a {wanted} guard after "
+            f"{', '.join(sorted(generators))} (on some path); add one in between")
+    if flow.weak_guards:
+        text += "; " + "; ".join(f"{g} does not count: {why}" for g, why in sorted(flow.weak_guards.items()))
+    return text
+
+
+def _delivery_problems(node: Any, spec: Any, policy: Policy, where: str) -> list[Problem]:
     problems = []
-    where = f"policy ({policy.path})"
-    for kind in policy.guards:
-        wanted = "guard.*" if kind == "any" else (kind if "." in kind else f"guard.{kind}")
-        passed = [
-            a for a in ancestors
-            if _matches(live[a].type, [wanted]) and getattr(live[a], "mode", "run") == "run"
-            and generators & _closure(a, upstream)
-        ]  # fmt: skip
-        if not passed:
-            problems.append(Problem(node.id, node.type, None,
-                                    f"{where}: generated content reaches this output without passing a {wanted} guard "
-                                    f"after {', '.join(sorted(generators))}; add one in between"))
     if policy.credentials and "credentials" in spec.params:  # tolerated until output nodes have the param
         value = node.params.get("credentials", spec.params["credentials"].default)
         if "credentials" in node.inputs or value is not True:
@@ -262,7 +472,7 @@ def _output_problems(node, spec, ancestors, generators, live, upstream, policy) 
     if policy.watermark and "watermark" in spec.params:
         value = node.params.get("watermark", spec.params["watermark"].default)
         allowed = policy.watermark if isinstance(policy.watermark, list) else None
-        if value in WATERMARKS_OFF or (allowed and value not in allowed):
+        if value in WATERMARKS_OFF or (allowed and value not in allowed) or isinstance(value, dict):
             want = f"one of {', '.join(allowed)}" if allowed else "any method but none"
             problems.append(Problem(node.id, node.type, "watermark", f"{where}: outputs must be watermarked ({want})"))
     return problems
@@ -292,22 +502,6 @@ def _model_message(use: Any, policy: Policy) -> str:
 
 def _matches(node_type: str, patterns: list[str]) -> bool:
     return any(fnmatch.fnmatchcase(node_type, p) for p in patterns)
-
-
-def _upstream_map(nodes: dict[str, Any]) -> dict[str, set[str]]:
-    return {nid: {src for src, _ in n.inputs.values() if src in nodes} for nid, n in nodes.items()}
-
-
-def _closure(node_id: str, upstream: dict[str, set[str]]) -> set[str]:
-    """Every node ``node_id`` depends on (not itself)."""
-    seen: set[str] = set()
-    stack = list(upstream.get(node_id, ()))
-    while stack:
-        current = stack.pop()
-        if current not in seen:
-            seen.add(current)
-            stack.extend(upstream.get(current, ()))
-    return seen
 
 
 def _default_settings() -> Any:

@@ -62,6 +62,11 @@ class ProgressDisplay:
                 if self._node_task is not None:
                     self._progress.remove_task(self._node_task)
                     self._node_task = None
+        elif name == "node_blocked":
+            self._line(f"  {event['node']}: blocked ({event.get('reason', '')})")
+            if self._node_task is not None and self._progress is not None:
+                self._progress.remove_task(self._node_task)
+                self._node_task = None
         elif name == "node_error":
             if self._node_task is not None and self._progress is not None:
                 self._progress.remove_task(self._node_task)

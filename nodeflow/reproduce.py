@@ -16,12 +16,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .delivery import library_versions, read_provenance, sidecar_path, strip_provenance
 from .files import content_hash
 
-__all__ = ["ReproduceReport", "reproduce", "NotReproducible"]
+__all__ = ["ReproduceReport", "reproduce", "NotReproducible", "NotConfirmed", "plan_lines"]
 
 
 class NotReproducible(ValueError):
@@ -38,6 +38,7 @@ class ReproduceReport:
     ran: list[str] = field(default_factory=list)
     cached: list[str] = field(default_factory=list)
     error: str | None = None
+    unreproducible: list[str] = field(default_factory=list)  # inputs a guard redacted from the record
 
     @property
     def identical(self) -> bool:
@@ -50,6 +51,7 @@ class ReproduceReport:
         lines.append(f"ran {len(self.ran)} nodes, {len(self.cached)} from the cache")
         if self.error:
             lines.append(f"the run failed: {self.error}")
+        lines += self.unreproducible
         for change in self.differences:
             lines.append(f"changed since: {change}")
         for change in self.provenance_changes:
@@ -60,6 +62,7 @@ class ReproduceReport:
                 "same content": "SAME CONTENT: the content is byte-identical; only the provenance differs",
                 "different": "DIFFERENT: the reproduced content differs from the original",
                 "failed": "FAILED: the graph did not run",
+                "partial": "PARTIAL: the rest was run again, but content made from the redacted input differs",
             }[self.verdict]
         )
         return lines
@@ -70,8 +73,15 @@ def reproduce(
     out_dir: Path | str,
     *,
     executor: Any = None,
+    confirm: Callable[[list[str]], bool] | None = None,
 ) -> ReproduceReport:
-    """Re-run the graph recorded in ``artifact`` into ``out_dir`` and compare (see the module doc)."""
+    """Re-run the graph recorded in ``artifact`` into ``out_dir`` and compare (see the module doc).
+
+    The graph comes from a file that anyone may have crafted, so it is held to everything ``run``
+    is (validation, limits, the policy in force), the working folder is never an input folder, and
+    ``confirm`` is shown what will run and be read (:func:`plan_lines`) and must say yes first; None
+    runs without asking (the caller has asked already, or made the file itself).
+    """
     from .executor import Executor
     from .graph import parse_graph
     from .problems import GraphInvalid
@@ -79,27 +89,39 @@ def reproduce(
 
     original = Path(artifact).resolve()
     record = read_provenance(original)
-    if record is None:
+    if not isinstance(record, dict):
         raise NotReproducible(
             f"{artifact} carries no nodeflow provenance (and has no .provenance.json beside it)"
         )
     out = Path(out_dir).resolve()
-    name = str(record.get("artifact", {}).get("name") or original.name)
+    described = record.get("artifact") if isinstance(record.get("artifact"), dict) else {}
+    name = str(described.get("name") or original.name)
     if out == original.parent or (out / name).resolve() == original:
         raise NotReproducible(
             "choose an --out folder other than the artifact's own, so it is not overwritten"
         )
-    node_id = record.get("artifact", {}).get("node")
+    node_id = described.get("node")
+    if not isinstance(record.get("graph"), dict):
+        raise NotReproducible(f"{artifact}: the record holds no graph")
     graph = parse_graph(record.get("graph"))
     if not isinstance(node_id, str) or node_id not in graph.nodes:
         raise NotReproducible(f"{artifact}: the recorded graph has no node {node_id!r}")
-    executor = executor or Executor(settings=Settings(output_dir=out))
+    executor = executor or Executor(settings=Settings(output_dir=out, allow_cwd_inputs=False))
     report = ReproduceReport(original, None, "failed")
+    report.unreproducible = _redacted_lines(record)
     report.differences = _world_changes(record, executor.settings)
     try:
-        result = executor.run(graph, only=[node_id], output_dir=out, source="reproduce")
+        plan = executor.prepare(graph, only=[node_id])
     except GraphInvalid as invalid:
         raise NotReproducible(f"the recorded graph does not validate here:\n{invalid}") from None
+    items = sum(1 for step in plan.order if step.node.id == node_id)
+    if items > 1 or plan.lists_from:
+        raise NotReproducible(
+            f"{artifact}: the recorded graph maps {node_id} over {'a list' if plan.lists_from else f'{items} items'}; "
+            "an artifact records the graph of the one item it is, so this record was not written by nodeflow")
+    if confirm is not None and not confirm(plan_lines(plan, record, out)):
+        raise NotConfirmed("nothing was run")
+    result = executor.run_plan(plan, output_dir=out, source="reproduce")
     report.ran, report.cached = list(result.ran), list(result.cached)
     if not result.ok:
         report.error = result.error.message if result.error else result.status
@@ -110,7 +132,47 @@ def reproduce(
         return report
     report.reproduced = Path(produced)
     _compare(original, report.reproduced, record, report)
+    if report.unreproducible and report.verdict == "different":
+        report.verdict = "partial"
     return report
+
+
+class NotConfirmed(Exception):
+    """The user did not agree to run the graph an artifact carries."""
+
+
+def plan_lines(plan: Any, record: dict[str, Any], out: Path) -> list[str]:
+    """What reproducing will do, for the user to agree to: the nodes that will run (by type), the
+    files and models they will read, where it writes."""
+    steps = [step for step in plan.order if step.mode != "bypass"]
+    lines = [f"this will run {len(steps)} node{'s' if len(steps) != 1 else ''} of the graph the artifact carries:"]
+    for step in steps[:40]:
+        lines.append(f"  {step.id} ({step.spec.type})")
+    if len(steps) > 40:
+        lines.append(f"  ... and {len(steps) - 40} more")
+    reads = []
+    for step in steps:
+        for param_name, param in step.spec.params.items():
+            value = step.params.get(param_name)
+            if isinstance(value, str) and value and (param.kind == "file" or param_name in step.spec.reads):
+                reads.append(f"  {step.id}.{param_name}: {value}")
+    lines.append("it will read:" if reads else "it reads no files or models")
+    lines += reads
+    lines.append(f"it writes into {out}")
+    return lines
+
+
+def _redacted_lines(record: dict[str, Any]) -> list[str]:
+    lines = []
+    for entry in record.get("redacted") or []:
+        if not isinstance(entry, dict):
+            continue
+        removed = entry.get("removed") if isinstance(entry.get("removed"), dict) else {}
+        what = ", ".join(f"{kind} x{n}" for kind, n in removed.items())
+        by = ", ".join(str(b) for b in entry.get("by") or [])
+        lines.append(f"cannot reproduce {entry.get('param')}: removed by {by} ({what}); the record holds a hash, "
+                     "and the graph runs with that placeholder in its place")
+    return lines
 
 
 def _world_changes(record: dict[str, Any], settings: Any) -> list[str]:
@@ -184,21 +246,35 @@ def _record_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return changes
 
 
+PIXELS_MAX = 40_000_000  # pictures larger than this are not compared pixel by pixel (memory)
+BAND_ROWS = 256
+
+
 def _same_pixels(a: Path, b: Path) -> str | None:
-    """For images: whether the pixels match even though the files do not (an encoder change)."""
+    """For images: whether the pixels match even though the files do not (an encoder change).
+    Compared a band of rows at a time, and not at all past PIXELS_MAX pixels, so a crafted picture
+    cannot make this take gigabytes."""
     try:
         import numpy as np
         from PIL import Image
 
         with Image.open(a) as left, Image.open(b) as right:
-            x, y = (
-                np.asarray(left.convert("RGBA"), dtype=np.int16),
-                np.asarray(right.convert("RGBA"), dtype=np.int16),
-            )
+            if left.size != right.size:
+                return f"image size {left.width}x{left.height} then, {right.width}x{right.height} now"
+            width, height = left.size
+            if width * height > PIXELS_MAX:
+                return f"the pictures ({width}x{height}) are too large to compare pixel by pixel here"
+            differ, worst = 0, 0
+            for top in range(0, height, BAND_ROWS):
+                box = (0, top, width, min(height, top + BAND_ROWS))
+                x = np.asarray(left.crop(box).convert("RGBA"), dtype=np.int16)
+                y = np.asarray(right.crop(box).convert("RGBA"), dtype=np.int16)
+                changed = (x != y).any(axis=-1)
+                differ += int(changed.sum())
+                if differ:
+                    worst = max(worst, int(np.abs(x - y).max()))
     except Exception:
         return None
-    if x.shape != y.shape:
-        return f"image size {x.shape[1]}x{x.shape[0]} then, {y.shape[1]}x{y.shape[0]} now"
-    if (x == y).all():
+    if not differ:
         return "the pixels are identical; only the file encoding differs"
-    return f"pixels differ: {(x != y).any(axis=-1).mean():.1%} of them, by up to {int(np.abs(x - y).max())} levels"
+    return f"pixels differ: {differ / (width * height):.1%} of them, by up to {worst} levels"

@@ -41,6 +41,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["PlanRun"]
 
 POLL_S = 0.1  # how often a waiting run looks at its cancel flag
+WITHHELD = "(withheld: generated content the policy's guards have not seen)"
 
 
 def started_fields(plan: Plan) -> dict[str, Any]:
@@ -99,6 +100,8 @@ class PlanRun:
         self.blocked_units: set[str] = set()  # downstream of a blocked (guarded) item: not run
         self._emit_lock = threading.Lock()
         self.shown: dict[tuple[str, int | None], list[dict[str, Any]]] = {}  # (node, item) -> its previews
+        # nodes holding generated content no guard has seen (nodeflow.policy): events never show their values
+        self.withheld: frozenset[str] = getattr(plan.graph, "withheld", None) or frozenset()
         self.env = TaskEnv(registry, settings, models, self._emit_from_node, self.stop)
 
     # --- events ----------------------------------------------------------------------------------
@@ -111,6 +114,8 @@ class PlanRun:
 
     def _emit_from_node(self, event: dict[str, Any]) -> None:
         if self.sink is not None:
+            if event.get("event") == "preview" and event.get("node") in self.withheld:
+                return  # the policy's guards have not seen it yet
             with self._emit_lock:
                 if event.get("event") == "preview":  # kept so that a cached output node shows them again
                     self.shown.setdefault((event.get("node"), event.get("item")), []).append(event)
@@ -141,7 +146,8 @@ class PlanRun:
         if result.status == "ok" and self.cancel.is_set():
             result.status = "cancelled"
         result.duration_s = time.perf_counter() - started
-        self.emit("run_finished", status=result.status, duration_s=round(result.duration_s, 6))
+        extra = {"blocked": sorted(result.blocked)} if result.blocked else {}
+        self.emit("run_finished", status=result.status, duration_s=round(result.duration_s, 6), **extra)
         return result
 
     def close(self) -> None:
@@ -202,7 +208,7 @@ class PlanRun:
                     self.emit("node_cached", **planned.label)
                     if planned.spec.output and self.sink is not None:
                         self.replay_previews(planned)
-                    if self.sink is not None:  # a node the user asked to see shows its result (ui.preview)
+                    if self.sink is not None and planned.node.id not in self.withheld:  # ui.preview
                         show_outputs(planned, self.values.get(planned.id), lambda p=planned: self.context(p))
                     release(planned.id)
                     continue
@@ -302,10 +308,34 @@ class PlanRun:
             stack.extend(src for _, src, _, _ in upstream.links)
             names = list(upstream.spec.outputs)
             if upstream.spec.type.startswith("guard.") and "flags" in names:
-                flags = self.value_of(unit)[names.index("flags")]
+                values = self.peek(unit)
+                flags = values[names.index("flags")] if values is not None else None
                 if isinstance(flags, dict):
                     found.append({"node": upstream.node.id, **flags})
+                elif values is None and upstream.mode == "run":
+                    # its result is in no cache any more (what reads it was cached): what it found is
+                    # unknown, so the record takes no chances (nodeflow.delivery.redaction)
+                    found.append({"node": upstream.node.id, "guard": upstream.spec.type, "action": "unknown",
+                                  "found": [{"kind": "unknown"}]})
         return sorted(found, key=lambda f: f["node"])
+
+    def peek(self, node_id: str) -> tuple | None:
+        """A node's outputs if this run has them or a cache holds them; None (never an error) when
+        it was not needed in this run (something downstream was cached) and no cache has it."""
+        values = self.values.get(node_id)
+        if values is not None:
+            return values
+        planned = self.by_id[node_id]
+        if planned.mode == "bypass":
+            return self.value_of(node_id)
+        key = self.keys.get(node_id)
+        if key is None:
+            return None
+        with self.stores.lock:
+            values = self.stores.memory.get(key)
+        if values is None and planned.spec.cache == "disk" and key in self.stores.disk:
+            values = self.stores.disk.get(key)
+        return values
 
     def run_alone(self, planned: PlannedNode) -> TaskResult | None:
         """Run one node in this thread (what the local backends do with a task alone). None when it
@@ -342,9 +372,8 @@ class PlanRun:
         if finished.status == "cancelled":
             self.emit("node_skipped", reason="cancelled", **planned.label)
             return False
-        if finished.blocked:  # a guard stopped this branch: inside a sweep, only this item's
-            self.result.blocked.append(planned.id)  # type: ignore[union-attr]
-            self.record_failure(planned, finished.message, finished.traceback, stop=planned.item is None, blocked=True)
+        if finished.blocked:  # a guard did its job: this branch (this item's, in a sweep) stops, the run goes on
+            self.record_blocked(planned, finished.message)
             return False
         self.record_failure(planned, finished.message, finished.traceback)
         return False
@@ -357,13 +386,15 @@ class PlanRun:
             self.stores.remember_previews(self.keys[planned.id], shown)
         self.result.ran.append(planned.id)  # type: ignore[union-attr]
         if self.sink is not None:
+            hidden = planned.node.id in self.withheld
             self.emit(
                 "node_finished",
                 duration_s=round(duration_s, 6),
-                outputs={name: summarize(v) for name, v in zip(planned.spec.outputs, outputs)},
+                outputs={name: WITHHELD if hidden else summarize(v) for name, v in zip(planned.spec.outputs, outputs)},
                 **planned.label,
             )
-            show_outputs(planned, outputs, lambda: self.context(planned))
+            if not hidden:
+                show_outputs(planned, outputs, lambda: self.context(planned))
 
     def fail(self, planned: PlannedNode, exc: BaseException) -> None:
         message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
@@ -380,6 +411,13 @@ class PlanRun:
             self.failed.set()
         extra = {"blocked": True} if blocked else {}
         self.emit("node_error", message=message, traceback=trace, **extra, **planned.label)
+
+    def record_blocked(self, planned: PlannedNode, message: str) -> None:
+        """A guard blocked its content: the node's state is ``blocked`` (event ``node_blocked`` with
+        the reason), what depends on it is skipped, and the run goes on and can end ``ok``."""
+        self.result.blocked.append(planned.id)  # type: ignore[union-attr]
+        reason = message.removeprefix("Blocked: ")
+        self.emit("node_blocked", reason=reason, **planned.label)
 
     def block(self, node_id: str, dependents: dict[str, list[str]], waiting: dict[str, int], blocked: set[str],
               ready: list[int]) -> None:

@@ -200,6 +200,11 @@ def expand_subgraphs(graph: Graph) -> None:
     graph.__dict__["_expanded"] = True  # expanding twice would report a stuck node's problems twice
     definitions = available_definitions(graph)
     problems = graph.load_problems
+    size = expanded_size(graph, definitions)
+    if size > MAX_NODES:  # said before building anything: nested copies multiply
+        problems.append(Problem.graph(f"subgraphs would expand to {size:,} nodes, more than {MAX_NODES:,}; "
+                                      "nest fewer copies"))
+        return
     lineage: dict[str, tuple[str, ...]] = {}  # flat node id -> the definitions it lies inside
     stuck: set[str] = set()
     while True:
@@ -242,6 +247,34 @@ def expand_subgraphs(graph: Graph) -> None:
         if len(flat) > MAX_NODES:
             problems.append(Problem.graph(f"subgraphs expand to more than {MAX_NODES:,} nodes; nest fewer copies"))
             break
+
+
+def expanded_size(graph: Graph, definitions: dict[str, Definition]) -> int:
+    """How many nodes ``graph`` has once every subgraph is expanded, counted from the definitions
+    (each counted once, however often it is used) without building anything. A subgraph that is
+    unknown or contains itself counts as one node: expansion reports it."""
+    sizes: dict[str, int] = {}
+
+    def size_of(name: str, chain: tuple[str, ...]) -> int:
+        if name in sizes:
+            return sizes[name]
+        definition = definitions.get(name)
+        if definition is None or name in chain or definition.problems:
+            return 1
+        total = 0
+        for inner in definition.nodes.values():
+            total += size_of(inner.type[len(PREFIX):], chain + (name,)) if is_subgraph(inner.type) else 1
+            if total > MAX_NODES:
+                break  # enough to refuse; the exact number does not matter
+        sizes[name] = total
+        return total
+
+    total = 0
+    for node in graph.nodes.values():
+        total += size_of(node.type[len(PREFIX):], ()) if is_subgraph(node.type) and node.mode != "bypass" else 1
+        if total > MAX_NODES:
+            return total
+    return total
 
 
 def _definition_for(

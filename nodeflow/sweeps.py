@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import math
 import json
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Iterable
@@ -101,8 +102,53 @@ def sweep_problems(graph: "Graph", registry: "Registry", settings: Any = None) -
     """Every problem of the graph's sweeps: unreadable values, values a param refuses, an empty
     sweep, zip groups of unequal lengths, sweeps on linked ports."""
     problems: list[Problem] = []
-    _collect(graph, registry, settings, problems)
+    sweeps = _collect(graph, registry, settings, problems)
+    if sweeps and not problems:
+        problems += _item_count_problems(graph, registry, sweeps)
     return problems
+
+
+def _item_count_problems(graph: "Graph", registry: "Registry", sweeps: list[_Sweep]) -> list[Problem]:
+    """What ``expand_sweeps`` would refuse, said by validation: a node mapped over more than
+    MAX_ITEMS items (the product of the sweeps it reads, a zip group counting once)."""
+    from .order import topological_order
+
+    lengths: dict[str, int] = {}  # axis (a zip group or one sweep) -> its length
+    own: dict[str, set[str]] = {}
+    for sweep in sweeps:
+        axis = f"zip:{sweep.group}" if sweep.group is not None else f"{sweep.node}.{sweep.param}"
+        lengths[axis] = len(sweep.values)
+        own.setdefault(sweep.node, set()).add(axis)
+    order, cycle = topological_order(graph)
+    if cycle:
+        return []  # validation reports the cycle
+    specs = registry.specs
+    axes_of: dict[str, set[str]] = {}
+    for nid in order:
+        node = graph.nodes[nid]
+        spec = specs.get(node.type)
+        found = set(own.get(nid, ()))
+        for arg, (src, _) in node.inputs.items():
+            spec_input = spec.inputs.get(arg) if spec is not None else None
+            if src in axes_of and not getattr(spec_input, "many", False):  # a list input gathers the items
+                found |= axes_of[src]
+        axes_of[nid] = found
+        count = 1
+        for axis in found:
+            count *= lengths[axis]
+            if count > MAX_ITEMS:
+                sizes = " x ".join(str(lengths[a]) for a in sorted(found))
+                return [Problem(nid, node.type, None,
+                                f"mapped over {sizes} = {_product(lengths[a] for a in found):,} items, more than "
+                                f"{MAX_ITEMS:,}: shorten the sweeps (or zip them)")]
+    return []
+
+
+def _product(values: Any) -> int:
+    total = 1
+    for value in values:
+        total *= value
+    return total
 
 
 def _collect(graph: "Graph", registry: "Registry", settings: Any, problems: list[Problem]) -> list[_Sweep]:
@@ -136,6 +182,9 @@ def _collect(graph: "Graph", registry: "Registry", settings: Any, problems: list
                 continue
             if not values:
                 bad("empty sweep: give it at least one value")
+                continue
+            if len(values) > MAX_ITEMS:
+                bad(f"the sweep has {len(values):,} values, more than {MAX_ITEMS:,}")
                 continue
             param = spec.params.get(name)
             checked = []
@@ -237,13 +286,30 @@ def _values(sweep: Any, settings: Any, bad: Any) -> list[Any] | None:
         if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (start, stop, step)) or step <= 0:
             bad('a range sweep needs numbers "from", "to" and a positive "step"')
             return None
-        count = int((stop - start) / step + 1e-9) + 1
+        if not all(math.isfinite(float(v)) for v in (start, stop, step)) if _fits_float(start, stop, step) else True:
+            bad('a range sweep needs finite numbers "from", "to" and "step" (no infinity, nothing past 1e308)')
+            return None
+        span = (float(stop) - float(start)) / float(step)
+        if not math.isfinite(span) or span > MAX_ITEMS:
+            bad(f"the range has more than {MAX_ITEMS:,} values")
+            return None
+        count = int(span + 1e-9) + 1
         if count > MAX_ITEMS:
             bad(f"the range has {count} values, more than {MAX_ITEMS}")
             return None
         return [start + i * step for i in range(max(0, count))]
     bad('a sweep is a list of values, {"file": NAME}, or {"from": A, "to": B, "step": C}')
     return None
+
+
+def _fits_float(*values: Any) -> bool:
+    """Whether every value converts to a float (a 400-digit integer does not)."""
+    try:
+        for value in values:
+            float(value)
+    except OverflowError:
+        return False
+    return True
 
 
 def _file_lines(name: Any, settings: Any, bad: Any) -> list[str] | None:
@@ -257,8 +323,9 @@ def _file_lines(name: Any, settings: Any, bad: Any) -> list[str] | None:
     try:
         path = resolve_inside(name, folders, must_exist=True)
         text = path.read_text(encoding="utf-8")
-    except PathNotAllowed:
-        bad(f"sweep file {name!r} is outside the input folders")
+    except PathNotAllowed as exc:
+        looped = "loop of symbolic links" in str(exc)
+        bad(f"sweep file {name!r} is {'a loop of symbolic links' if looped else 'outside the input folders'}")
         return None
     except (OSError, UnicodeDecodeError):
         where = ", ".join(str(f) for f in folders[:3])

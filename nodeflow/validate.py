@@ -47,9 +47,11 @@ def check_graph(
     policy: Any = None,
     overrides: Iterable[str] = (),
     sweeps: Iterable[str] = (),
+    only: Iterable[str] | None = None,
 ) -> list[Problem]:
     """Every problem of ``graph`` as it would run. Edits ``graph`` in place (migrations, overrides,
-    sweeps), as running it would. An empty list means it can run."""
+    sweeps), as running it would. An empty list means it can run. ``only``: the nodes the run asks
+    for, which the policy checks too (they may not show unguarded generated content)."""
     from .subgraphs import expand_subgraphs, flat_paths
     from .sweeps import apply_sweeps, sweep_problems
 
@@ -64,6 +66,9 @@ def check_graph(
     problems += sweep_problems(graph, registry, settings)
     for check in list(CHECKS):
         problems += check(graph, registry, settings, policy)
+    from .policy import problems_for  # the policy given merged with the data folder's (or --policy's)
+
+    problems += problems_for(graph, registry, settings, policy, only=list(only or []))
     return problems
 
 
@@ -252,12 +257,6 @@ def _suggest(name: str, known: Iterable[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def _policy_check(graph: Graph, registry: Registry, settings: Any, policy: Any) -> list[Problem]:
-    from .policy import problems_for  # the policy given, --policy's, or the data folder's
-
-    return problems_for(graph, registry, settings, policy)
-
-
 def output_name_problems(graph: Graph, registry: Registry, settings: Any = None, policy: Any = None) -> list[Problem]:
     """An output node's ``filename`` (each value of a sweep too) must name a file inside the output
     folder: ``../escape.png`` or an absolute path is refused here, before a run, rather than by the
@@ -282,4 +281,3 @@ def output_name_problems(graph: Graph, registry: Registry, settings: Any = None,
 
 add_check(resolve_check)  # model sources and input files exist (with settings; nodeflow.resolve_checks)
 add_check(output_name_problems)  # output file names stay inside the output folder
-add_check(_policy_check)

@@ -27,8 +27,10 @@ def build_app_server(
     registry: Registry | None = None,
     auth: AuthConfig | None = None,
     local_only: bool = True,
+    policy: Any = None,
 ) -> Any:
-    """The FastAPI app serving the form at ``/``. Raises GraphInvalid (bad graph or ``inputs``)."""
+    """The FastAPI app serving the form at ``/``. Raises GraphInvalid (bad graph or ``inputs``).
+    ``policy``: the graph's own policy file (GRAPH.policy.toml), obeyed besides the data folder's."""
     import gradio as gr
     from fastapi import FastAPI
 
@@ -40,7 +42,7 @@ def build_app_server(
     runs_dir = Path(settings.home) / "apps" / "runs"
     runs_dir.mkdir(parents=True, exist_ok=True)
     executor = Executor(registry=registry, settings=settings, listeners=_history(settings))
-    published = PublishedApp(graph_data, executor, inputs=inputs, runs_dir=runs_dir)
+    published = PublishedApp(graph_data, executor, inputs=inputs, runs_dir=runs_dir, policy=policy)
     blocks = build_blocks(published)
     app = FastAPI(title=f"nodeflow app: {published.title}", docs_url=None, redoc_url=None)
     app = gr.mount_gradio_app(app, blocks, path="/", allowed_paths=[str(runs_dir.resolve())], footer_links=["api"],
@@ -76,7 +78,12 @@ def run_app(graph_path: str, inputs: str | None, host: str, port: int) -> int:
     chosen = [part for part in inputs.split(",")] if inputs is not None else None
     try:
         auth = auth_for_host(host)
-        app = build_app_server(data, inputs=chosen, auth=auth, local_only=auth is None)
+        from ..policy import PolicyError, policy_beside
+
+        app = build_app_server(data, inputs=chosen, auth=auth, local_only=auth is None, policy=policy_beside(path))
+    except PolicyError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_INVALID
     except GraphInvalid as invalid:
         for problem in invalid.problems:
             print(str(problem), file=sys.stderr)

@@ -66,8 +66,9 @@ class PublishedApp:
     """What the form needs, worked out once: the graph, its fields and its outputs."""
 
     def __init__(self, graph_data: dict[str, Any], executor: Executor, *, inputs: list[str] | None = None,
-                 runs_dir: Path):
+                 runs_dir: Path, policy: Any = None):
         self.graph_data = graph_data
+        self.policy = policy  # the graph's own policy file, obeyed besides the data folder's
         self.executor = executor
         self.registry: Registry = executor.registry
         self.runs_dir = Path(runs_dir)
@@ -75,7 +76,7 @@ class PublishedApp:
         self.fields, problems = resolve_published(graph, self.registry, inputs)
         if problems:
             raise GraphInvalid(problems)
-        plan = executor.prepare(graph)  # validates the whole graph now: a broken graph never serves
+        plan = executor.prepare(graph, policy=policy)  # validates the whole graph now: a broken graph never serves
         self.title = str(graph.meta.get("title") or "nodeflow app")
         self.description = str(graph.meta.get("description") or "")
         self.outputs = self._outputs(graph, set(plan.targets))
@@ -113,7 +114,7 @@ class PublishedApp:
             raise GraphInvalid(problems)
         out_dir = self.runs_dir / run_id
         self._prune()
-        plan = self.executor.prepare(graph)
+        plan = self.executor.prepare(graph, policy=self.policy)
         result = self.executor.run_plan(plan, on_event=on_event, output_dir=out_dir, run_id=run_id, source="app")
         if result.status != "ok":
             failure = result.error
@@ -236,7 +237,7 @@ def build_blocks(app: PublishedApp) -> Any:
     import gradio as gr
 
     def run(*values: Any, progress: gr.Progress = gr.Progress()) -> Any:  # noqa: B008  (Gradio injects progress through this default)
-        total = max(1, len(app.executor.prepare(parse_graph(app.graph_data)).order))
+        total = max(1, len(app.executor.prepare(parse_graph(app.graph_data), policy=app.policy).order))
         done = 0
 
         def on_event(event: dict[str, Any]) -> None:

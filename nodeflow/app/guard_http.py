@@ -61,13 +61,14 @@ def host_problem(host: str | None, local_only: bool) -> tuple[int, str] | None:
     return None
 
 
-def origin_problem(origin: str, host: str) -> str | None:
-    """A message when the Origin is another site than the server the request was sent to."""
+def origin_problem(origin: str, host: str, scheme: str = "http") -> str | None:
+    """A message when the Origin is another site than the server the request was sent to: another
+    host, port or scheme (an https page is another origin than this http server)."""
     try:
         parts = urlsplit(origin)
     except ValueError:
         parts = None
-    if parts is None or parts.scheme not in ("http", "https") or parts.netloc.lower() != host.lower():
+    if parts is None or parts.scheme != scheme or parts.netloc.lower() != host.lower():
         return f"requests from {origin[:100]} are not allowed"
     return None
 
@@ -132,7 +133,8 @@ class HttpGuard:
         if len(origins) > 1:
             return 403, "the request has more than one Origin header"
         if origins:
-            message = origin_problem(origins[0].decode("latin-1"), host)
+            scheme = "https" if scope.get("scheme") in ("https", "wss") else "http"
+            message = origin_problem(origins[0].decode("latin-1"), host, scheme)
             if message is not None:
                 return 403, message
         lengths = headers.get(b"content-length", [])

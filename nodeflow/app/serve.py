@@ -19,6 +19,7 @@ from typing import Any
 from ..registry import Registry, default_registry
 from ..settings import Settings
 from ..jobs import owner_name
+from ..listeners import HistoryListener
 from .auth import AuthConfig, auth_for_host
 
 __all__ = ["build_serve_app", "run_serve"]
@@ -79,6 +80,10 @@ def build_serve_app(
         yield
         runs.close()  # a running job stops at its next safe point (and is queued again)
         webhooks.wait(10)
+        runs.queue.close()  # a clean shutdown leaves no write-ahead logs behind
+        for listener in executor.listeners:
+            if isinstance(listener, HistoryListener):
+                listener.history.close()
         if backend == "ray":
             from ..backends.ray_cluster import shutdown
 
@@ -102,7 +107,6 @@ def _webhook_secret() -> str:
 def _history(settings: Settings) -> list[Any]:
     try:
         from ..history import RunHistory
-        from ..listeners import HistoryListener
 
         return [HistoryListener(RunHistory.in_folder(settings.home))]
     except Exception as exc:  # a read-only or corrupt data folder must not stop the server

@@ -366,11 +366,15 @@ def file_url(job_id: str, path: str, runs_root: Path, previews_root: Path) -> st
 
 
 def _attached_policy(body: dict[str, Any], graphs_dir: Path | None) -> str | None:
-    """A served graph file's own policy (NAME.policy.toml beside it), which its runs must obey."""
+    """A served graph file's own policy (NAME.policy.toml beside it), which its runs must obey. A
+    graph sent inline obeys every policy of the graphs folder (merged), so sending a served graph's
+    JSON instead of its name does not step around its policy."""
     from ..policy import policy_beside
 
-    if "graph_name" not in body or graphs_dir is None:
+    if graphs_dir is None:
         return None
+    if "graph_name" not in body:
+        return str(graphs_dir) if any(graphs_dir.glob("*.policy.toml")) else None
     found = policy_beside(graphs_dir / body["graph_name"])
     return str(found) if found is not None else None
 

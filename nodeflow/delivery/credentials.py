@@ -2,7 +2,9 @@
 
 The manifest (signed with the identity of signing.py, by ``c2pa-python``) holds:
 
-- a ``c2pa.created`` action with the IPTC digital source type ``trainedAlgorithmicMedia`` and
+- a ``c2pa.created`` action with the IPTC digital source type of what made the content (the record's
+  ``source``: ``trainedAlgorithmicMedia`` when a generative model did, ``algorithmicMedia`` when no
+  model was involved, the ``composite...`` types when files read from disk are part of it) and
   nodeflow as the software agent;
 - ``org.nodeflow.generation``: the models and input files used (names and content hashes, from the
   provenance record), the guard nodes the content passed, and the graph's title.
@@ -24,7 +26,8 @@ from .signing import signing_identity, trust_anchors
 
 __all__ = ["TRAINED_ALGORITHMIC_MEDIA", "manifest_for", "sign_file", "verify_bytes", "verify_file"]
 
-TRAINED_ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
+IPTC = "http://cv.iptc.org/newscodes/digitalsourcetype/"
+TRAINED_ALGORITHMIC_MEDIA = IPTC + "trainedAlgorithmicMedia"
 ASSERTION = "org.nodeflow.generation"
 _CONTEXTS: dict[bytes, Any] = {}
 # failure codes that mean the signer is unknown here, not that anything changed
@@ -46,7 +49,7 @@ def manifest_for(record: dict[str, Any]) -> dict[str, Any]:
                 "data": {
                     "actions": [{
                         "action": "c2pa.created",
-                        "digitalSourceType": TRAINED_ALGORITHMIC_MEDIA,
+                        "digitalSourceType": IPTC + str(record.get("source") or "trainedAlgorithmicMedia"),
                         "softwareAgent": {"name": "nodeflow", "version": __version__},
                     }]
                 },
@@ -59,6 +62,8 @@ def manifest_for(record: dict[str, Any]) -> dict[str, Any]:
                     "models": sorted((record.get("models") or {}).values(), key=lambda m: (m["node"], m["name"])),
                     "inputs": [{"param": k, **v} for k, v in sorted((record.get("inputs") or {}).items())],
                     "guards": list(record.get("guards") or []),
+                    "redacted": list(record.get("redacted") or []),
+                    **({"watermark": record["watermark"]} if record.get("watermark") else {}),
                     "seeds": dict(record.get("seeds") or {}),
                 },
             },
@@ -165,6 +170,8 @@ def _guard_line(guard: dict[str, Any]) -> str:
     """``guard.personal_data`` or, when it found something and let it through, ``guard.personal_data
     (flagged: email)`` / ``(redacted: card)``."""
     outcome = guard.get("outcome")
-    found = ", ".join(str(kind) for kind in guard.get("found") or [])
+    counts = guard.get("counts")
+    found = (", ".join(f"{kind} x{n}" for kind, n in counts.items()) if isinstance(counts, dict)
+             else ", ".join(str(kind) for kind in guard.get("found") or []))
     done = {"flag": "flagged", "redact": "redacted", "blur": "blurred"}.get(str(outcome))
     return f"{guard.get('type', '?')} ({done}: {found})" if done and found else str(guard.get("type", "?"))

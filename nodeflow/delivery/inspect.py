@@ -56,7 +56,9 @@ def inspect_artifact(
         from .watermark import detect_file
 
         recorded = (info.provenance or {}).get("watermark") or {}
-        if info.provenance is None or recorded.get("method") not in (None, "none"):
+        if isinstance(recorded, dict) and recorded.get("failed"):
+            info.watermark = {"found": False, "summary": f"not embedded: {recorded['failed']}"}
+        elif info.provenance is None or recorded.get("method") not in (None, "none"):
             info.watermark = detect_file(path, recorded.get("method"))  # a foreign file: try every method
         else:
             info.watermark = {"found": False, "summary": "none (" + recorded.get("skipped", "not asked for") + ")"}

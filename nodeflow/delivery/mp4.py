@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from .limits import MAX_RECORD_BYTES, decode_text, need
 
 _PATH = (b"moov", b"udta", b"meta", b"ilst", b"\xa9cmt", b"data")
+MAX_BOXES = 10_000  # boxes side by side in one container: real files have a handful, crafted ones 100,000
 
 
 def is_mp4(data: bytes) -> bool:
@@ -22,7 +23,10 @@ def is_mp4(data: bytes) -> bool:
 def boxes(data: bytes, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:
     """(type, body start, body end) of the boxes between ``start`` and ``end``."""
     offset = start
+    count = 0
     while offset + 8 <= end:
+        count += 1
+        need(count <= MAX_BOXES, f"MP4: more than {MAX_BOXES:,} boxes in one container; not a file nodeflow wrote")
         size, kind = struct.unpack(">I4s", data[offset : offset + 8])
         header = 8
         if size == 1:

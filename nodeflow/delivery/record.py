@@ -84,8 +84,8 @@ def build_record(ctx: Context, artifact: Path | str, *, kind: str) -> dict[str, 
                            **({"action": resolved["action"]} if "action" in resolved else {}),
                            **_outcome(getattr(ctx, "findings", None) or [], step.node.id)})
 
-    # 3. The record
-    return {
+    # 3. The record, without what a redacting guard removed
+    record = {
         "nodeflow_provenance": SCHEMA,
         "artifact": {
             "node": ctx.node_id,
@@ -107,7 +107,11 @@ def build_record(ctx: Context, artifact: Path | str, *, kind: str) -> dict[str, 
         "inputs": inputs,
         "models": models,
         "guards": guards,
+        "source": _source_type(planned, [k for k in inputs if k not in models]),
     }
+    from .redaction import redact_record
+
+    return redact_record(record, planned, getattr(ctx, "findings", None) or [])
 
 
 def _outcome(findings: list[dict[str, Any]], node_id: str) -> dict[str, Any]:
@@ -115,9 +119,26 @@ def _outcome(findings: list[dict[str, Any]], node_id: str) -> dict[str, Any]:
     of what it found (``email``, ``FACE_FEMALE``...), never the found text itself."""
     for finding in findings:
         if finding.get("node") == node_id:
-            kinds = sorted({str(f.get("kind")) for f in finding.get("found") or [] if isinstance(f, dict)})
-            return {"outcome": finding.get("action", "pass"), **({"found": kinds} if kinds else {})}
+            found = [str(f.get("kind")) for f in finding.get("found") or [] if isinstance(f, dict)]
+            counts = {kind: found.count(kind) for kind in sorted(set(found))}
+            return {"outcome": finding.get("action", "pass"),
+                    **({"found": sorted(counts), "counts": counts} if counts else {})}
     return {}
+
+
+def _source_type(planned: dict[str, PlannedNode], files_read: list[str]) -> str:
+    """The IPTC digital source type of what the nodes made: ``trainedAlgorithmicMedia`` when a
+    generative model made it, ``compositeWithTrainedAlgorithmicMedia`` when generated content is
+    mixed with files read from disk, ``algorithmicMedia`` when no model was involved at all (a
+    gradient with a caption), ``composite`` when files read from disk were edited without one."""
+    from ..policy import Policy, is_generator
+
+    policy = Policy()
+    generated = any(is_generator(step.node, step.spec, policy) for step in planned.values())
+    read_files = bool(files_read)
+    if generated:
+        return "compositeWithTrainedAlgorithmicMedia" if read_files else "trainedAlgorithmicMedia"
+    return "composite" if read_files else "algorithmicMedia"
 
 
 def upstream_of(ctx: Context) -> dict[str, PlannedNode]:

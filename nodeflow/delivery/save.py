@@ -32,7 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["WATERMARKS", "Delivery", "credentials_param", "deliver", "overwrite_param", "watermark_param"]
 
-WATERMARKS = ("none", "dwtdct", "rivagan")
+WATERMARKS = ("none", "dwtdct", "rivagan", "dwtdctsvd")
 # RivaGAN is the method whose mark survives JPEG at quality 75, resizing to half and a 5% crop (DWT-DCT
 # survives none of the three); see bench/delivery_credentials.py for the measurements behind the choice
 DEFAULT_WATERMARK = "rivagan"
@@ -136,13 +136,12 @@ def _deliver(ctx: "Context", target: Path, write: Callable[["Delivery"], None], 
     if watermark not in (None, "", "none"):
         if fmt is None or not fmt.watermark:
             raise ValueError(f"a watermark goes into still images (PNG, JPEG, WebP), not {target.suffix} files")
-        from .watermark import PAYLOAD, embed_watermark, too_small
+        from .watermark import embed_readable, too_small
 
         if too_small(content):  # the default asks for one on every image: small ones go unmarked, saying so
             record["watermark"] = {"method": "none", "skipped": "the picture is under 256x256"}
-        else:
-            content = embed_watermark(content, watermark)
-            record["watermark"] = {"method": watermark, "payload": PAYLOAD.hex()}
+        else:  # embedded, read back, and another method tried when it cannot be (flat pictures)
+            content, record["watermark"] = embed_readable(content, watermark)
     if credentials and (fmt is None or not fmt.credentials):
         raise ValueError(f"C2PA credentials cannot be attached to {target.suffix} files; use another format")
 

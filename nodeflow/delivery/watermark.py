@@ -1,6 +1,7 @@
 """Invisible watermarks in the pixels of delivered images (``invisible-watermark``).
 
-Two methods, both offline: ``dwtdct`` (a frequency-domain mark, through ``imwatermark``) and
+Three methods, all offline: ``dwtdct`` and ``dwtdctsvd`` (frequency-domain marks, through
+``imwatermark``; the SVD variant also holds on smooth gradients where the others cannot) and
 ``rivagan`` (a learned encoder/decoder whose ONNX models ship inside the ``imwatermark`` package). RivaGAN
 runs here on onnxruntime directly, with numpy doing what imwatermark does with torch around it (scale
 to [-1, 1], BGR, clamp, truncate to bytes), so delivering an image never imports torch; and it runs
@@ -17,10 +18,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-__all__ = ["METHODS", "MIN_PIXELS", "PAYLOAD", "WatermarkError", "detect_file", "detect_watermark", "embed_watermark"]
+__all__ = ["METHODS", "MIN_PIXELS", "PAYLOAD", "WatermarkError", "detect_file", "detect_watermark", "embed_readable",
+           "embed_watermark"]
 
 PAYLOAD = b"nflw"  # 32 bits: RivaGAN carries exactly 32
-METHODS = {"dwtdct": "dwtDct", "rivagan": "rivaGan"}
+METHODS = {"dwtdct": "dwtDct", "rivagan": "rivaGan", "dwtdctsvd": "dwtDctSvd"}
 MIN_PIXELS = 256 * 256
 WORKING_SIZE = 256  # RivaGAN marks and reads a copy of this size (see _rivagan_embed)
 FOUND_AT = 0.9  # share of matching bits that counts as "marked" (chance: about 1 in 100,000 for 32 bits)
@@ -137,6 +139,27 @@ def embed_watermark(image: Any, method: str) -> Any:
     elif image.mode == "L":
         marked = marked.convert("L")
     return marked
+
+
+def embed_readable(image: Any, method: str) -> tuple[Any, dict[str, Any]]:
+    """Embed with ``method`` and read it back; when it cannot be read (RivaGAN on a flat colour or a
+    smooth gradient, any method on white), try the other method; when neither can, deliver the
+    picture unmarked. ``(picture, what the record says)``: the method that holds, or ``none`` with
+    ``failed`` saying why, which the record and the content credentials carry."""
+    _check(method)
+    tried = []
+    for candidate in [method, *(m for m in METHODS if m != method)]:
+        marked = embed_watermark(image, candidate)
+        score = detect_watermark(marked, candidate)
+        if score >= FOUND_AT:
+            said: dict[str, Any] = {"method": candidate, "payload": PAYLOAD.hex()}
+            if candidate != method:
+                said["instead_of"] = f"{method} (read back {tried[0][1]:.0%} of its bits on this picture)"
+            return marked, said
+        tried.append((candidate, score))
+    reasons = ", ".join(f"{m} read back {s:.0%}" for m, s in tried)
+    return image, {"method": "none", "asked": method,
+                   "failed": f"no watermark could be embedded so that it reads back ({reasons}); delivered unmarked"}
 
 
 def detect_watermark(image: Any, method: str) -> float:

@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-import string
 from typing import Any
 
-from nodeflow import Context, Param, node
-
-
-class _Fields(dict):
-    """Leaves unknown placeholders as they are instead of failing."""
-
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
+from nodeflow import Context, Param, check_template, fill_template, node
 
 
 @node("core.template", category="Text")
@@ -21,14 +13,11 @@ def template(
     b: Any = None,
     c: Any = None,
     *,
-    template: str = Param("{a}", kind="text", description="Text with {a}, {b} and {c} placeholders"),
+    template: str = Param("{a}", kind="text", validate=check_template,
+                          description="Text with {a}, {b} and {c} placeholders (names only: no attributes or indexes)"),
 ) -> str:
     """Fill a text template: {a}, {b} and {c} are replaced by the linked values."""
-    fields = _Fields(a="" if a is None else a, b="" if b is None else b, c="" if c is None else c)
-    try:
-        return string.Formatter().vformat(template, (), fields)
-    except (ValueError, IndexError) as exc:
-        raise ValueError(f"template is malformed: {exc}; write literal braces as {{{{ and }}}}") from None
+    return fill_template(template, {"a": "" if a is None else a, "b": "" if b is None else b, "c": "" if c is None else c})
 
 
 @node("core.concat", category="Text")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from nodeflow import Context, Embedder, Param, node
+from nodeflow import Context, Embedder, Param, check_template, fill_template, node
 
 from .bundled import NUMBER_WORDS
 from .types import ImageDataset
@@ -60,7 +60,7 @@ def number_caption(
     fallback: str | None = None,
     ctx: Context = None,
     *,
-    template: str = Param("a handwritten {word}", description="{word} is the number word, {digit} the digit"),
+    template: str = Param("a handwritten {word}", validate=check_template, description="{word} is the number word, {digit} the digit"),
 ) -> str:
     """Find the number (0-9) a text asks for and write it as a caption the digit model was trained on.
 
@@ -71,7 +71,7 @@ def number_caption(
         if source:
             number = find_number(source)
             if number is not None:
-                caption = template.format(word=NUMBER_WORDS[number], digit=number)
+                caption = fill_template(template, {"word": NUMBER_WORDS[number], "digit": number})
                 if ctx is not None:
                     ctx.log(caption)
                 return caption

@@ -13,6 +13,7 @@ as JSON: kind, where, score; never the offending text itself).
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -36,6 +37,14 @@ class Finding:
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None and v != -1}
+
+
+def _digest(text: str, finding: Finding) -> dict[str, str]:
+    """A short hash of the found text (never the text): the run record uses it to find, and redact,
+    the params upstream that held what a redacting guard removed."""
+    if finding.start < 0 or finding.end <= finding.start:
+        return {}
+    return {"digest": hashlib.sha256(text[finding.start : finding.end].encode()).hexdigest()[:16]}
 
 
 def action_param(default: str = "block", *, can_redact: bool = True) -> Param:
@@ -75,7 +84,8 @@ def settle(
 
     ``what`` names the guard in the message ("personal data", "offensive language").
     """
-    flags = {"guard": what, "action": "pass" if not findings else action, "found": [f.to_json() for f in findings]}
+    flags = {"guard": what, "action": "pass" if not findings else action,
+             "found": [{**f.to_json(), **_digest(text, f)} for f in findings]}
     if not findings:
         report = "clean"
     elif action == "block":

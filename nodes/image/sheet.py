@@ -5,7 +5,7 @@ from __future__ import annotations
 from PIL import Image as PILImage
 from PIL import ImageDraw, ImageFont
 
-from nodeflow import Context, Image, Param, node
+from nodeflow import Context, Image, Param, node, node_memory_limit
 
 
 @node("image.contact_sheet", category="Image", title="Contact sheet")
@@ -23,6 +23,11 @@ def contact_sheet(
     count = max(1, len(images))
     columns = min(columns, count)
     rows = (count + columns - 1) // columns
+    needed = columns * cell * rows * (cell + label_height) * 3  # the sheet's RGB bytes
+    if needed > node_memory_limit():
+        raise ValueError(f"a sheet of {count} pictures at {cell} px would need about {needed / 2**20:,.0f} MB, more "
+                         f"than the per-node limit of {node_memory_limit() / 2**20:,.0f} MB (NODEFLOW_NODE_MAX_MB): "
+                         "lower cell")
     sheet = PILImage.new("RGB", (columns * cell, rows * (cell + label_height)), "#202020")
     draw = ImageDraw.Draw(sheet)
     font = ImageFont.load_default()

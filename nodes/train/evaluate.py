@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from nodeflow import Context, Param, node
+from nodeflow import Context, Param, check_template, fill_template, node
 
 from nodeflow.image_grid import sample_grid
 from nodeflow import Embedder, ImageDataset, ImageSet
@@ -93,7 +93,7 @@ def evaluate_diffusion(
     asked = np.repeat(classes, per_class)
     by_caption = None
     if model.conditioning == "caption" and embedder is not None:
-        by_caption = embedder.encode([template.format(word=name, digit=i) for i, name in enumerate(model.class_names)])
+        by_caption = embedder.encode([fill_template(template, {"word": name, "digit": i}) for i, name in enumerate(model.class_names)])
     chunks = []
     for start in range(0, len(asked), batch):
         if progress is not None:
@@ -123,7 +123,7 @@ def evaluate_digits(
     embedder: Embedder | None = None,
     ctx: Context = None,
     *,
-    template: str = Param("a handwritten {word}", description="caption asking for a class, when an embedder is linked"),
+    template: str = Param("a handwritten {word}", validate=check_template, description="caption asking for a class, when an embedder is linked"),
     per_class: int = Param(20, min=1, max=10_000, description="generated images per class"),
     steps: int = Param(25, min=1, max=1000),
     guidance: float = Param(1.5, min=0.0, max=20.0, step=0.1),

@@ -195,9 +195,9 @@ def test_a_blocked_item_stops_only_its_branch_and_the_sheet_gathers_the_others(e
         "all": {"type": "core.gather", "inputs": {"values": ["plus", "value"]}},
     }
     result, log = run(executor, nodes)
-    assert result.status == "error" and result.error.node == "check" and result.error.item == 1
-    error = log.of("node_error")[0]
-    assert error["blocked"] is True and error["item"] == 1 and "refused 2" in error["message"]
+    assert result.status == "ok" and result.error is None and result.blocked == ["check[1]"]
+    blocked = log.of("node_blocked")[0]
+    assert blocked["item"] == 1 and "refused 2" in blocked["reason"]
     skipped = [(e["node"], e.get("item"), e["reason"]) for e in log.of("node_skipped")]
     assert skipped == [("plus", 1, "blocked by guard")]
     assert result.outputs["all"]["json"] == [101, 103]

@@ -55,10 +55,10 @@ def history(tmp_path_factory):
     first = _cli("run", "screened.json", "--policy", str(policy), "--out", "out", home=home, cwd=root)
     assert first.returncode == 0, first.stderr
     second = _cli("run", "blocked.json", "--out", "out", home=home, cwd=root)
-    # a block fails the run with the reason on the guard (in a sweep, the other items still run)
-    assert second.returncode == 1 and "pii (guard.personal_data) failed: Blocked: personal data: phone x1" in second.stderr
+    # a block is the guard doing its job: the run ends ok with the reason on the guard
+    assert second.returncode == 0 and "pii: blocked (personal data: phone x1)" in second.stderr, second.stderr
     third = _cli("run", "swept.json", "--out", "out", home=home, cwd=root)
-    assert third.returncode == 1 and "Blocked: personal data: email x1" in third.stderr
+    assert third.returncode == 0 and "blocked (personal data: email x1)" in third.stderr, third.stderr
     return home, root
 
 
@@ -68,7 +68,7 @@ def test_audit_json_reports_runs_artifacts_guards_policy_and_models(history):
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     screened, blocked, swept = report["runs"]
-    assert (screened["title"], screened["status"], blocked["status"], swept["status"]) == ("screened", "ok", "error", "error")
+    assert (screened["title"], screened["status"], blocked["status"], swept["status"]) == ("screened", "ok", "ok", "ok")
     assert [Path(p).name for p in screened["artifacts"]] == ["note.txt"]
     assert screened["guards"] == [
         {"node": "pii", "type": "guard.personal_data", "did": "redacted", "detail": "email x1"},
@@ -93,7 +93,7 @@ def test_audit_json_reports_runs_artifacts_guards_policy_and_models(history):
 def test_audit_text_and_since(history):
     home, root = history
     text = _cli("audit", home=home, cwd=root).stdout
-    assert text.startswith("3 runs (2 error, 1 ok), 2 artifacts")
+    assert text.startswith("3 runs (3 ok), 2 artifacts")
     assert "pii (guard.personal_data): redacted email x1" in text
     assert "pii (guard.personal_data): blocked personal data: phone x1" in text
     assert "house.toml" in text and "none for 2 runs" in text

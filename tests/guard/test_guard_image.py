@@ -70,7 +70,7 @@ def face_params():
 def test_block_stops_the_branch_with_the_label(executor, tmp_path, face_params):
     result, log = _run(executor, _astronaut(tmp_path / "astronaut.png"), **face_params)
     assert result.blocked == ["guard"] and "guard" not in result.outputs
-    assert log.of("node_error")[0]["message"] == "Blocked: nudity: face_female x1"
+    assert log.of("node_blocked")[0]["reason"] == "nudity: face_female x1"
 
 
 def test_blur_blurs_only_the_found_region(executor, tmp_path, face_params):

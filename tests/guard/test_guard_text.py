@@ -71,9 +71,9 @@ def test_personal_data_redacted_by_default(executor):
 def test_personal_data_block_stops_the_branch_with_the_reason(executor):
     result, log = run_guard(executor, "guard.personal_data", PERSONAL, action="block")
     assert result.blocked == ["guard"] and "guard" not in result.outputs
-    error = log.of("node_error")[0]
-    assert error["node"] == "guard" and error["blocked"] is True
-    assert error["message"].startswith("Blocked: personal data: email x1, phone x1")
+    assert result.status == "ok" and log.of("node_error") == []  # a guard doing its job is no failure
+    blocked = log.of("node_blocked")[0]
+    assert blocked["node"] == "guard" and blocked["reason"].startswith("personal data: email x1, phone x1")
 
 
 def test_personal_data_flag_passes_text_unchanged(executor):
@@ -96,7 +96,7 @@ def test_offensive_language_each_action(executor):
     rude = "What a lovely card. You are a stupid idiot and your drawing is shit."
     blocked, log = run_guard(executor, "guard.offensive_language", rude)
     assert blocked.blocked == ["guard"]
-    assert "Blocked: offensive language" in log.of("node_error")[0]["message"]
+    assert "offensive language" in log.of("node_blocked")[0]["reason"]
 
     redacted, _ = run_guard(executor, "guard.offensive_language", rude, action="redact")
     text = redacted.outputs["guard"]["text"]
@@ -115,7 +115,7 @@ def test_word_list_matches_whole_words_and_phrases_in_any_case(executor):
     result, _ = run_guard(executor, "guard.word_list", text, words=words, action="redact")
     assert result.outputs["guard"]["text"] == "Draw [LISTED] holding a [LISTED] next to Batmanesque shadows."
     _blocked, log = run_guard(executor, "guard.word_list", text, words=words)
-    assert "Blocked: word list: listed x2" in log.of("node_error")[0]["message"]
+    assert "word list: listed x2" in log.of("node_blocked")[0]["reason"]
 
 
 def test_empty_word_list_or_category_list_is_a_validation_problem(registry):
@@ -150,7 +150,7 @@ def test_semantic_screen_finds_a_category_by_meaning_and_shows_scores(executor):
     assert calm.ok and calm.outputs["guard"]["report"] == "clean"
 
     _blocked, log = run_guard(executor, "guard.semantic", violent, categories=categories, threshold=0.4)
-    assert "Blocked: semantic screen: weapons x1" in log.of("node_error")[0]["message"]
+    assert "semantic screen: weapons x1" in log.of("node_blocked")[0]["reason"]
 
 
 def test_prompt_screen_runs_the_screens_together(executor):

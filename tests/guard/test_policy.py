@@ -221,9 +221,10 @@ def test_serve_refuses_a_served_graph_that_breaks_its_attached_policy(tmp_path):
         refused = client.post("/v1/runs", json={"graph_name": "strict.json"})
         assert refused.status_code == 422
         assert "join" in json.dumps(refused.json()) and "core.concat is not allowed" in json.dumps(refused.json())
-        # the same graph without a policy of its own is queued; inline graphs never take a file's policy
+        # the same graph without a policy of its own is queued; sent inline, it obeys every policy of the
+        # graphs folder (else sending the JSON instead of the name would step around strict's policy)
         assert client.post("/v1/runs", json={"graph_name": "free.json"}).status_code == 202
-        assert client.post("/v1/runs", json={"graph": {"nodeflow": 1, "nodes": nodes}}).status_code == 202
+        assert client.post("/v1/runs", json={"graph": {"nodeflow": 1, "nodes": nodes}}).status_code == 422
         assert client.post("/v1/runs", json={"graph_name": "strict.json"}).status_code == 422  # no cached plan skips it
 
 

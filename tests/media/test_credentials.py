@@ -40,7 +40,8 @@ def test_every_format_with_credentials_verifies_and_keeps_its_provenance(executo
     path = signed(executor, filename)
     info = inspect_artifact(path, home=settings.home)
     assert info.credentials["status"] == "valid" and info.credentials["trusted"], info.credentials
-    assert info.credentials["digital_source_type"].endswith("/trainedAlgorithmicMedia")
+    # made by no model (a synthesised tone, drawn frames, a gradient): algorithmic, not a model's work
+    assert info.credentials["digital_source_type"].endswith("/algorithmicMedia")
     assert info.provenance["artifact"]["name"] == filename  # provenance survives the signing
 
 
@@ -51,7 +52,7 @@ def test_nodeflow_info_shows_valid_tampered_and_missing(executor, settings, tmp_
         assert done.returncode == 0, done.stderr
         line = next(x for x in done.stdout.splitlines() if x.startswith("credentials:"))
         assert line.startswith("credentials: valid, signed by nodeflow content credentials;"), line
-        assert "trainedAlgorithmicMedia" in line
+        assert "; algorithmicMedia;" in line
         as_json = json.loads(nodeflow_cli("info", str(path), "--json", home=settings.home, cwd=tmp_path).stdout)
         assert as_json["checks"]["credentials"]["status"] == "valid" and as_json["artifact"]["name"] == filename
 
@@ -123,7 +124,7 @@ def test_the_manifest_says_what_each_guard_found_and_did_in_this_run(settings):
         assert guards["privacy"]["outcome"] == "flag" and guards["privacy"]["found"] == ["email"]
         assert guards["language"]["outcome"] == "pass" and "found" not in guards["language"]
         assert "jo@example.com" not in json.dumps(info.credentials)  # what was found is named, never copied
-        assert "guard.personal_data (flagged: email)" in info.credentials["summary"]
+        assert "guard.personal_data (flagged: email x1)" in info.credentials["summary"]
         nodes["save"]["params"]["filename"] = "flagged-again.png"
 
 

@@ -16,7 +16,7 @@ import { ExposeToggle } from "./SubgraphPorts";
 import { ParamWidget } from "./widgets";
 
 const STATUS_TEXT: Record<string, string> = {
-  queued: "queued", running: "running", cached: "cached", stale: "changed", done: "done", error: "error", stopped: "stopped", cancelled: "cancelled", skipped: "skipped",
+  queued: "queued", running: "running", cached: "cached", stale: "changed", done: "done", error: "error", blocked: "blocked", stopped: "stopped", cancelled: "cancelled", skipped: "skipped",
 };
 
 function NodeViewInner({ id, data, selected }: NodeProps<FlowNode>) {
@@ -108,7 +108,7 @@ function NodeViewInner({ id, data, selected }: NodeProps<FlowNode>) {
       )}
       {!collapsed && run && <Preview run={run} id={id} onItems={() => commands.showItems(id)} />}
       {!collapsed && run?.urls && <OutputLinks urls={run.urls} id={id} />}
-      {!collapsed && run?.status === "error" && (
+      {!collapsed && (run?.status === "error" || run?.status === "blocked") && (
         <div className="nf-error" data-testid={`error-${id}`} title={run.traceback || ""}>{run.message}</div>
       )}
       {nodeProblems.length > 0 && (

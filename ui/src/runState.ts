@@ -3,7 +3,7 @@
 import { rollUp } from "./subgraphRun";
 
 /** "stale": done or cached by the shown run, but edited since (it or something upstream). */
-export type NodeStatus = "idle" | "queued" | "running" | "cached" | "done" | "error" | "stopped" | "cancelled" | "skipped" | "stale";
+export type NodeStatus = "idle" | "queued" | "running" | "cached" | "done" | "error" | "blocked" | "stopped" | "cancelled" | "skipped" | "stale";
 
 export interface NodeRun {
   status: NodeStatus;
@@ -194,6 +194,9 @@ export function applyEvent(view: RunView, ev: RunEvent): RunView {
       break;
     case "node_error":
       after = { ...before, status: "error", message: ev.message as string, traceback: ev.traceback as string };
+      break;
+    case "node_blocked": // a guard did its job: the reason on the node, the run goes on
+      after = { ...before, status: "blocked", message: `Blocked: ${ev.reason as string}` };
       break;
     default:
       return { ...view, seq };
