@@ -141,7 +141,10 @@ class DatasetFolder:
         for index in staged:
             by_shard.setdefault(self.shard_of(index), []).append(index)
         for shard, indices in sorted(by_shard.items()):
-            if shard not in done and len(indices) == self.shard_size:
+            if shard in done:  # staged again by a writer that looked just before its shard closed
+                for index in indices:
+                    self.drop_staged(index)
+            elif len(indices) == self.shard_size:
                 self.close_shard(manifest, shard, indices)
 
     def stage(self, index: int, columns: dict[str, Any], media: dict[str, bytes], digest: str) -> None:
