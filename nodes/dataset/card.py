@@ -97,7 +97,7 @@ def card_text(*, name: str, description: str, licence: str, manifest: dict[str, 
             "models": models,
             "seeds": seeds,
             "sweeps": sweeps,
-            "filters": filters,
+            "filters": [{k: v for k, v in stage.items() if k != "dropped_items"} for stage in filters],
             "guards": guards,
             "evaluation": evaluation,
             "watermark": "none (items carry no invisible watermark)",
@@ -127,7 +127,9 @@ def card_text(*, name: str, description: str, licence: str, manifest: dict[str, 
     lines += [f"- `{k}` = {json.dumps(v)}" for k, v in {**seeds, **sweeps}.items()] or ["None."]
     lines += ["", "## Filters and guards", ""]
     planned = guards.get("planned", count)
-    lines.append(f"- {planned} items were planned; {guards.get('blocked', 0)} were stopped by guards; {count} were written.")
+    lines.append(f"- {planned} items were planned; {guards.get('blocked', 0)} were stopped by guards; "
+                 f"{sum(s.get('dropped', 0) for s in filters)} were dropped by filters; {count} were written "
+                 "(`manifest.json` names each dropped item and why).")
     for stage in filters:
         why = "; ".join(f"{k}: {v}" for k, v in sorted((stage.get("why") or {}).items()))
         lines.append(f"- {stage['stage']}: kept {stage['kept']}, dropped {stage['dropped']}" + (f" ({why})" if why else ""))

@@ -63,6 +63,7 @@ def write(
     text: str | None = None,
     audio: Audio | None = None,
     values: JSON | None = None,
+    filter: JSON | None = None,
     *,
     folder: str = _FOLDER,
     format: str = Param("parquet", choices=FORMATS,
@@ -73,14 +74,21 @@ def write(
     caption: str = Param("", description="a caption for the item; empty: no caption column"),
 ) -> JSON:
     """Write one item (an image, text or sound, with a label, caption and any values) into a dataset.
-    Map it over a sweep and link its receipts to dataset.finish, which completes the dataset."""
+    Map it over a sweep and link its receipts to dataset.finish, which completes the dataset. Items a
+    dedup filter (linked to ``filter``) dropped are not written."""
     index = ctx.item if ctx.item is not None else 0
+    keep = list(filter["keep"]) if isinstance(filter, dict) and "keep" in filter else None
     path = _folder_path(ctx, folder)
     store = DatasetFolder(path, fmt=format, shard_size=shard_size,
                           identity=identity_of(_structure(ctx), ctx.node_id, format, shard_size))
     item_id = f"{index:06d}"
     receipt = {"folder": folder, "format": format, "shard_size": shard_size, "index": index, "id": item_id,
                "identity": store.identity}
+    if keep is not None:
+        if index >= len(keep):
+            raise ValueError(f"filter: it judged {len(keep)} items, this is item {index}; link a filter of the same sweep")
+        if not keep[index]:
+            return {**receipt, "dropped": True}
 
     # 1. The item as columns and encoded media; refuse a format it cannot go in before writing anything
     columns: dict[str, Any] = {"id": item_id}
@@ -121,7 +129,7 @@ def write(
         # 3. Write every shard whose items are all staged
         with store.locked():
             manifest = store.read_manifest()
-            store.close_full_shards(manifest)
+            store.close_full_shards(manifest, keep)
     except DatasetError as exc:
         raise DatasetError(f"folder {folder!r}: {exc}") from None
     return receipt
@@ -199,7 +207,7 @@ def finish(
         raise ValueError("receipts: items come from writers with different folders or formats; finish each dataset apart")
     path = _folder_path(ctx, first["folder"])
     store = DatasetFolder(path, fmt=first["format"], shard_size=first["shard_size"], identity=first["identity"])
-    written = sorted({r["index"] for r in receipts})
+    written = sorted({r["index"] for r in receipts if not r.get("dropped")})
     graph = ctx.graph_dict()  # finish is not mapped: the graph as run, sweeps and all
     writer = _writer_of(graph, ctx)
 
@@ -224,7 +232,7 @@ def finish(
 
         # 2. The card and the graph beside it
         filters = _stages(reports)
-        guards = _guard_counts(ctx, len(written))
+        guards = _guard_counts(ctx, len(receipts))
         text = card_text(name=name, description=description, licence=license, manifest=manifest, graph=graph,
                          writer=writer, models=_models_of(ctx, graph), filters=filters, guards=guards,
                          evaluation=dict(evaluation or {}))
@@ -238,15 +246,16 @@ def finish(
                        suffixes=(".md",), overwrite=True, preview=f"{manifest['items']} items in {path.name}")
 
 
-def _guard_counts(ctx: Context, written: int) -> dict[str, Any]:
-    """What the guards upstream did: items stopped (blocked) and flagged, by guard node."""
+def _guard_counts(ctx: Context, reached: int) -> dict[str, Any]:
+    """What the guards upstream did: items stopped (blocked) and flagged, by guard node; ``reached``:
+    items that reached the writer (written, or dropped by a filter)."""
     by_guard: dict[str, dict[str, int]] = {}
     for finding in ctx.findings or []:
         counts = by_guard.setdefault(str(finding.get("node")), {})
         action = str(finding.get("action", "pass"))
         counts[action] = counts.get(action, 0) + 1
     blocked = sum(c.get("block", 0) for c in by_guard.values())
-    return {"planned": written + blocked, "blocked": blocked, "by_guard": by_guard}
+    return {"planned": reached + blocked, "blocked": blocked, "by_guard": by_guard}
 
 
 def _writer_of(graph: dict[str, Any], ctx: Context) -> str:

@@ -133,8 +133,9 @@ class DatasetFolder:
             return json.loads(staged.read_text(encoding="utf-8")).get("digest")
         return None
 
-    def close_full_shards(self, manifest: dict[str, Any]) -> None:
-        """Write every shard whose items are all staged (the last, short shard is left to ``finish``)."""
+    def close_full_shards(self, manifest: dict[str, Any], keep: list[bool] | None = None) -> None:
+        """Write every shard whose items are all staged. Without ``keep`` (which items a filter kept, so
+        how many each shard will hold), the last, short shard is left to ``finish``."""
         staged = sorted(int(p.name.split(".")[0]) for p in self.staging.glob("*.json")) if self.staging.exists() else []
         done = self.finished(manifest)
         by_shard: dict[int, list[int]] = {}
@@ -144,8 +145,13 @@ class DatasetFolder:
             if shard in done:  # staged again by a writer that looked just before its shard closed
                 for index in indices:
                     self.drop_staged(index)
-            elif len(indices) == self.shard_size:
+            elif len(indices) == self._expected(shard, keep):
                 self.close_shard(manifest, shard, indices)
+
+    def _expected(self, shard: int, keep: list[bool] | None) -> int:
+        if keep is None:
+            return self.shard_size
+        return sum(keep[shard * self.shard_size:(shard + 1) * self.shard_size])
 
     def stage(self, index: int, columns: dict[str, Any], media: dict[str, bytes], digest: str) -> None:
         """Keep an item until its shard is written: media files first, the JSON file (renamed) last."""
