@@ -63,6 +63,8 @@ def write(
     text: str | None = None,
     audio: Audio | None = None,
     values: JSON | None = None,
+    scores: JSON | None = None,
+    checks: JSON | None = None,
     filter: JSON | None = None,
     *,
     folder: str = _FOLDER,
@@ -75,7 +77,8 @@ def write(
 ) -> JSON:
     """Write one item (an image, text or sound, with a label, caption and any values) into a dataset.
     Map it over a sweep and link its receipts to dataset.finish, which completes the dataset. Items a
-    dedup filter (linked to ``filter``) dropped are not written."""
+    dedup filter (linked to ``filter``) dropped, and items that failed a check (``checks``), are not written;
+    ``values`` and ``scores`` (a judge's verdict) become columns."""
     index = ctx.item if ctx.item is not None else 0
     keep = list(filter["keep"]) if isinstance(filter, dict) and "keep" in filter else None
     path = _folder_path(ctx, folder)
@@ -89,6 +92,9 @@ def write(
             raise ValueError(f"filter: it judged {len(keep)} items, this is item {index}; link a filter of the same sweep")
         if not keep[index]:
             return {**receipt, "dropped": True}
+    if isinstance(checks, dict) and not checks.get("passed", True):
+        failed = next(c for c in checks.get("checks", []) if not c.get("ok"))
+        return {**receipt, "dropped": True, "failed": failed}
 
     # 1. The item as columns and encoded media; refuse a format it cannot go in before writing anything
     columns: dict[str, Any] = {"id": item_id}
@@ -98,8 +104,10 @@ def write(
         columns["label"] = label
     if caption:
         columns["caption"] = caption
-    if values is not None:
-        extra = values if isinstance(values, dict) else {"value": values}
+    for given in (values, scores):
+        if given is None:
+            continue
+        extra = given if isinstance(given, dict) else {"value": given}
         for key, value in extra.items():
             columns.setdefault(str(key), value)
     swept = _swept_values(ctx)
@@ -231,7 +239,7 @@ def finish(
             raise DatasetError(f"items {lost[:5]} are in no shard of {first['folder']!r}; run again")
 
         # 2. The card and the graph beside it
-        filters = _stages(reports)
+        filters = _stages(reports) + _check_stages(receipts)
         guards = _guard_counts(ctx, len(receipts))
         text = card_text(name=name, description=description, licence=license, manifest=manifest, graph=graph,
                          writer=writer, models=_models_of(ctx, graph), filters=filters, guards=guards,
@@ -261,6 +269,22 @@ def _guard_counts(ctx: Context, reached: int) -> dict[str, Any]:
 def _writer_of(graph: dict[str, Any], ctx: Context) -> str:
     writers = [nid for nid, entry in sorted(graph.get("nodes", {}).items()) if entry.get("type") == "dataset.write"]
     return writers[0] if len(writers) == 1 else ",".join(writers)
+
+
+def _check_stages(receipts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The per-item checks as stages: each failure counted under the check that failed first."""
+    judged = [r for r in receipts if not (r.get("dropped") and "failed" not in r)]  # dedup drops came earlier
+    if not any("failed" in r for r in judged):
+        return []
+    why: dict[str, int] = {}
+    dropped = {}
+    for receipt in sorted(judged, key=lambda r: r["index"]):
+        if "failed" in receipt:
+            stage = receipt["failed"]["stage"]
+            why[stage] = why.get(stage, 0) + 1
+            dropped[receipt["id"]] = f"{stage}: {receipt['failed']['why']}"
+    return [{"stage": "checks", "kept": len(judged) - len(dropped), "dropped": len(dropped), "why": why,
+             "dropped_items": dropped}]
 
 
 def _stages(reports: Any) -> list[dict[str, Any]]:

@@ -38,11 +38,12 @@ def zip_sweeps(graph: dict[str, Any]) -> dict[str, Any]:
     return graph
 
 
-def run_graph(graph: dict[str, Any], out: Path, tmp: Path, *, sets: list[str] = ()) -> subprocess.CompletedProcess:
+def run_graph(graph: dict[str, Any], out: Path, tmp: Path, *, sets: list[str] = (),
+              env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """The real command line on a graph file."""
     path = tmp / "graph.json"
     path.write_text(json.dumps(graph))
     return subprocess.run(
         [sys.executable, "-m", "nodeflow", "run", str(path), "--out", str(out), *[a for s in sets for a in ("--set", s)]],
-        capture_output=True, text=True, cwd=REPO, env=os.environ.copy(), timeout=300,
+        capture_output=True, text=True, cwd=REPO, env={**os.environ, **(env or {})}, timeout=300,
     )
