@@ -39,11 +39,12 @@ def zip_sweeps(graph: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_graph(graph: dict[str, Any], out: Path, tmp: Path, *, sets: list[str] = (),
-              env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+              env: dict[str, str] | None = None, only: list[str] = ()) -> subprocess.CompletedProcess:
     """The real command line on a graph file."""
     path = tmp / "graph.json"
     path.write_text(json.dumps(graph))
     return subprocess.run(
-        [sys.executable, "-m", "nodeflow", "run", str(path), "--out", str(out), *[a for s in sets for a in ("--set", s)]],
+        [sys.executable, "-m", "nodeflow", "run", str(path), "--out", str(out), *[a for s in sets for a in ("--set", s)],
+         *[a for o in only for a in ("--only", o)]],
         capture_output=True, text=True, cwd=REPO, env={**os.environ, **(env or {})}, timeout=300,
     )
