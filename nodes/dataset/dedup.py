@@ -126,14 +126,25 @@ def dedup_images(
     small edits)."""
     import imagehash
 
-    kept: list[tuple[int, Any]] = []
+    # Two hashes at most `distance` bits apart agree exactly on at least one of `distance + 1` slices of
+    # their bits (pigeonhole), so each new image is compared only with kept ones sharing a slice
+    slices = distance + 1
+    bits = hash_size * hash_size
+    bounds = [(bits * i // slices, bits * (i + 1) // slices) for i in range(slices)]
+    buckets: list[dict[int, list[int]]] = [{} for _ in bounds]
+    kept: dict[int, Any] = {}
 
     def duplicate_of(index: int, image: Any) -> int | None:
         signature = imagehash.phash(image, hash_size=hash_size)
-        for earlier, other in kept:
-            if signature - other <= distance:
+        flat = signature.hash.flatten()
+        keys = [int("".join("1" if b else "0" for b in flat[lo:hi]) or "0", 2) for lo, hi in bounds]
+        candidates = sorted({k for part, key in enumerate(keys) for k in buckets[part].get(key, ())})
+        for earlier in candidates:
+            if signature - kept[earlier] <= distance:
                 return earlier
-        kept.append((index, signature))
+        kept[index] = signature
+        for part, key in enumerate(keys):
+            buckets[part].setdefault(key, []).append(index)
         return None
 
     return _filter(items, after, "near-duplicate image", "looks alike", ctx, duplicate_of, "looks like")

@@ -172,7 +172,7 @@ def _checked_manifest(store: DatasetFolder, ctx: Context) -> dict[str, Any]:
 
 def _models_of(ctx: Context, graph: dict[str, Any]) -> list[dict[str, Any]]:
     """The model files the graph's nodes read, with their hashes and licences where known."""
-    from nodeflow.delivery.record import _hash_input
+    from nodeflow.files import PathNotAllowed, content_hash, resolve_inside
     from nodeflow.licences import model_facts
 
     registry = ctx.registry
@@ -187,9 +187,11 @@ def _models_of(ctx: Context, graph: dict[str, Any]) -> list[dict[str, Any]]:
             value = params.get(name)
             if not isinstance(value, str) or not value:
                 continue
-            found = _hash_input(value, roots)
-            models.append({"node": nid, "type": spec.type, "name": value,
-                           **({"sha256": found["sha256"]} if found else {}),
+            try:  # a model file or folder in the models or input folders; a hub id has no local hash
+                sha = content_hash(resolve_inside(value, roots, must_exist=True))
+            except (PathNotAllowed, FileNotFoundError, OSError):
+                sha = None
+            models.append({"node": nid, "type": spec.type, "name": value, **({"sha256": sha} if sha else {}),
                            **model_facts(spec.params[name], value, ctx.settings, params)})
     return models
 
