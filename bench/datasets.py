@@ -32,6 +32,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# run as a script, this file's folder comes first on the path and its name would hide the `datasets` library
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(ROOT))
 clock = time.perf_counter
 SHARD = 100
@@ -55,17 +57,12 @@ def _items(count: int, fmt: str):
 
 
 def write_with_pack(fmt: str, count: int, folder: Path) -> None:
-    from nodes.dataset.store import DatasetFolder, item_digest
+    from nodes.dataset.store import DatasetFolder
 
     store = DatasetFolder(folder, fmt=fmt, shard_size=SHARD, identity="bench")
-    with store.locked():
-        store.read_manifest()
+    keep = [True] * count  # the count is known, so the last short shard closes too, as dataset.finish would
     for index, (columns, media) in enumerate(_items(count, fmt)):
-        store.stage(index, columns, media, item_digest(columns, media))
-        if (index + 1) % SHARD == 0 or index + 1 == count:  # what each writer call does, once a shard may be full
-            with store.locked():
-                manifest = store.read_manifest()
-                store.close_full_shards(manifest, [True] * count)
+        store.add_item(index, columns, media, keep)  # what dataset.write does with each item
 
 
 def write_with_library(fmt: str, count: int, folder: Path) -> None:

@@ -144,8 +144,9 @@ def card_text(*, name: str, description: str, licence: str, manifest: dict[str, 
         "",
         "## Reproduce one item",
         "",
-        "Item ids are the numbers of the sweep items that made them. An item's `sweep` column (where present) names "
-        "the swept values that made it; run the graph with those values set, for example",
+        "An item's id is the number of the sweep item that made it: sweeps combine as a product in the order of "
+        "`graph.json`'s nodes and params (the last varying fastest), and a `zip` group advances together. "
+        "Set the swept params to that item's values and run the graph, for example",
         "",
         "```",
         "nodeflow run graph.json " + " ".join(f"--set {k}=VALUE" for k in sweeps) + f" --set {writer}.folder=one-item",

@@ -64,7 +64,8 @@ def _write_parquet(rows: list[dict[str, Any]], path: Path) -> None:
     # media are already encoded (PNG, WAV): the Arrow table takes their bytes as the features store them,
     # so nothing is decoded and encoded again (datasets' own audio encoder would need torchcodec)
     arrow = pa.Table.from_pydict(table, schema=ordered.arrow_schema)
-    datasets.Dataset(arrow, info=datasets.DatasetInfo(features=ordered)).to_parquet(str(path))
+    # a fixed fingerprint: datasets would otherwise hash the whole table, which nothing here uses
+    datasets.Dataset(arrow, info=datasets.DatasetInfo(features=ordered), fingerprint="nodeflow-shard").to_parquet(str(path))
 
 
 def _media(row: dict[str, Any], name: str) -> dict[str, Any] | None:

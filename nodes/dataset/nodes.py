@@ -17,9 +17,9 @@ from typing import Any
 
 from nodeflow import JSON, Audio, Context, File, Image, Param, deliver, node
 
-from .card import card_text, swept_params
+from .card import card_text
 from .formats import FORMATS, check_columns
-from .store import DatasetError, DatasetFolder, identity_of, item_digest
+from .store import DatasetError, DatasetFolder, identity_of
 
 _FOLDER = Param("dataset", description="the dataset folder, inside the output folder")
 
@@ -110,9 +110,6 @@ def write(
         extra = given if isinstance(given, dict) else {"value": given}
         for key, value in extra.items():
             columns.setdefault(str(key), value)
-    swept = _swept_values(ctx)
-    if swept:  # what made this item, so one item can be reproduced
-        columns["sweep"] = ", ".join(f"{k}={v}" for k, v in swept.items())
     problem = check_columns(format, set(columns) | ({"image"} if image is not None else set())
                             | ({"audio"} if audio is not None else set()))
     if problem:
@@ -122,52 +119,32 @@ def write(
         media["image.png"] = _encode_image(image)
     if audio is not None:
         media["audio.wav"] = _encode_audio(audio)
-    digest = item_digest(columns, media)
 
-    # 2. Already written (a resumed run)? It must be the same item. Else stage it
+    # 2. Check the folder once a run, then stage the item (unless a resumed run already holds the very
+    #    same item) and write every shard that is full
     try:
-        with store.locked():
-            manifest = _checked_manifest(store, ctx)
-            written = store.written_digest(manifest, index)
-        if written is None:
-            store.stage(index, columns, media, digest)
-        elif written != digest:
-            raise DatasetError(f"item {item_id} differs from the one this folder holds (another graph, other params "
-                               "or seeds wrote it); choose another folder, or delete this one to start again")
-        # 3. Write every shard whose items are all staged
-        with store.locked():
-            manifest = store.read_manifest()
-            store.close_full_shards(manifest, keep)
+        _check_once(store, ctx)
+        store.add_item(index, columns, media, keep)
     except DatasetError as exc:
         raise DatasetError(f"folder {folder!r}: {exc}") from None
     return receipt
 
 
-def _swept_values(ctx: Context) -> dict[str, Any]:
-    """``NODE.PARAM`` -> value, for the params of this item's graph that the full graph sweeps."""
-    plan_graph = getattr(getattr(ctx, "plan", None), "graph", None)
-    if plan_graph is not None:
-        from nodeflow.graph import graph_to_dict
-
-        swept = swept_params(graph_to_dict(plan_graph))
-        item = ctx.graph_dict()
-        return {key: item["nodes"][key.rsplit(".", 1)[0]]["params"][key.rsplit(".", 1)[1]] for key in swept}
-    return {}  # the backend did not say: item ids are the sweep's item numbers (row-major over its axes)
-
-
 _VERIFIED: set[tuple[str, str]] = set()  # (folder, run): shards already checked in this run
 
 
-def _checked_manifest(store: DatasetFolder, ctx: Context) -> dict[str, Any]:
-    """The manifest, with its shards checked once per run (a resumed run finds damage before writing)."""
-    manifest = store.read_manifest()
+def _check_once(store: DatasetFolder, ctx: Context) -> None:
+    """Check the folder's shards once per run, so a resumed run finds damage before it writes."""
     key = (str(store.root), ctx.run_id)
-    if key not in _VERIFIED:
-        dropped = store.verify(manifest)
-        for name in dropped:
-            ctx.log(f"shard {name} was missing: its items are written again")
+    if key in _VERIFIED:
+        return
+    with store.locked():
+        if key in _VERIFIED:  # another item's writer checked while this one waited
+            return
+        dropped = store.verify(store.read_manifest())
         _VERIFIED.add(key)
-    return manifest
+    for name in dropped:
+        ctx.log(f"shard {name} was missing: its items are written again")
 
 
 def _models_of(ctx: Context, graph: dict[str, Any]) -> list[dict[str, Any]]:
@@ -231,7 +208,7 @@ def finish(
         for shard, indices in sorted(by_shard.items()):
             if shard in done:
                 continue
-            missing = [i for i in indices if not store.staged_path(i).exists()]
+            missing = [i for i in indices if store.load_staged(i) is None]
             if missing:
                 raise DatasetError(f"items {missing[:5]} were written but are not staged in {first['folder']!r}; run again")
             store.close_shard(manifest, shard, indices)

@@ -20,28 +20,35 @@ COUNT = 200
 SHARD = 20
 
 
-def _on_disk(folder: Path) -> int:
-    """Items the dataset folder holds so far: staged ones and those in finished shards."""
-    staged = len(list((folder / ".nodeflow" / "staging").glob("*.json"))) if (folder / ".nodeflow").exists() else 0
+def _written(events: Path) -> int:
+    """Items the writer has taken so far in this run: its finished calls, from the run's event stream."""
     try:
-        manifest = json.loads((folder / "manifest.json").read_text())
-    except (OSError, ValueError):
-        return staged
-    return staged + sum(s["count"] for s in manifest["shards"])
+        lines = events.read_text().splitlines()
+    except OSError:
+        return 0
+    count = 0
+    for line in lines:
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue  # the line being written
+        count += event.get("event") == "node_finished" and event.get("node") == "writer"
+    return count
 
 
-def _start(graph_file: Path, out: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "nodeflow", "run", str(graph_file), "--out", str(out)],
+def _start(graph_file: Path, out: Path, events: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "nodeflow", "run", str(graph_file), "--out", str(out),
+                             "--events", str(events)],
                             cwd=REPO, env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-def _kill_when(process: subprocess.Popen, folder: Path, threshold: int) -> bool:
-    """SIGKILL the run once the folder holds ``threshold`` items; False when it finished first."""
+def _kill_when(process: subprocess.Popen, events: Path, threshold: int) -> bool:
+    """SIGKILL the run once its writer has taken ``threshold`` items; False when it finished first."""
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
         if process.poll() is not None:
             return False
-        if _on_disk(folder) >= threshold:
+        if _written(events) >= threshold:
             process.send_signal(signal.SIGKILL)
             process.wait()
             return True
@@ -73,13 +80,16 @@ def test_killed_runs_resume_to_the_same_dataset(tmp_path):
     rng = random.Random()
     seed = rng.randrange(10**6)
     rng.seed(seed)
+    # each run takes the items again from the first (the finished ones quickly), so a kill point is
+    # how far into the whole dataset that run got
     thresholds = sorted(rng.sample(range(5, COUNT - 10), 3))
     kills = 0
-    for threshold in thresholds:
-        kills += _kill_when(_start(graph_file, resumed / "out"), folder, threshold)
+    for number, threshold in enumerate(thresholds):
+        events = resumed / f"events-{number}.jsonl"
+        kills += _kill_when(_start(graph_file, resumed / "out", events), events, threshold)
     assert kills >= 2, f"the runs ended before they could be killed (thresholds {thresholds}, seed {seed})"
     assert not (folder / "README.md").exists(), "a killed run has no card yet"
-    final = _start(graph_file, resumed / "out")
+    final = _start(graph_file, resumed / "out", resumed / "events-final.jsonl")
     _, err = final.communicate(timeout=300)
     assert final.returncode == 0, err.decode()[-2000:]
 
@@ -87,6 +97,8 @@ def test_killed_runs_resume_to_the_same_dataset(tmp_path):
     assert _shards(folder) == _shards(expected), f"thresholds {thresholds} (seed {seed})"
     assert (folder / "README.md").read_bytes() == (expected / "README.md").read_bytes()
     assert not list((folder / ".nodeflow" / "staging").glob("*")), "every staged item went into a shard"
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["complete"] and manifest["items"] == COUNT
     assert not list((folder / ".nodeflow").glob("tmp/*")), "no half-written shard is left"
     files = sorted(str(p) for p in (folder / "data").glob("*.parquet"))
     ids = datasets.load_dataset("parquet", data_files=files, split="train")["id"]
