@@ -8,9 +8,10 @@ run, dedup throughput, and the writer's peak memory. Prints a table.
    same rows written with the library directly in shards of 100 (``datasets`` to_parquet, webdataset's
    TarWriter, files + metadata.jsonl, json lines). Target: pack >= 0.9x the library. Each side runs in
    a process of its own, so its peak memory (ru_maxrss) is its own.
-2. Resume: a real ``nodeflow run`` of ``--resume-items`` items killed with SIGKILL halfway and run
-   again: the seconds from the restart to the first item beyond those already on disk, beside the
-   seconds a fresh run takes to its first item (the start-up both pay).
+2. Resume: a real ``nodeflow run`` of ``--resume-items`` items killed with SIGKILL when its writer has
+   taken half of them, and run again: the seconds from the restart to the writer's first item beyond
+   the kill (upstream nodes run again for the items before it; the writer only checks them), beside a
+   fresh run's first item (the start-up both pay) and an uninterrupted run.
 3. Dedup: items per second of each filter node on ``--items`` texts or images (10% exact copies, 10%
    near copies); the semantic filter embeds with the bundled MiniLM, on ``--semantic-items`` texts.
 """
@@ -109,44 +110,65 @@ def _graph(count: int) -> dict:
     }}
 
 
-def _on_disk(folder: Path) -> int:
-    staged = len(list((folder / ".nodeflow" / "staging").glob("*.json"))) if (folder / ".nodeflow").exists() else 0
+def _written(events: Path) -> int:
+    """The writer's finished calls so far, from the run's event stream."""
     try:
-        return staged + json.loads((folder / "manifest.json").read_text())["items"]
+        lines = events.read_text().splitlines()
+    except OSError:
+        return 0
+    count = 0
+    for line in lines:
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        count += event.get("event") == "node_finished" and event.get("node") == "writer"
+    return count
+
+
+def _items_held(folder: Path) -> int:
+    try:
+        return json.loads((folder / "manifest.json").read_text())["items"]
     except (OSError, ValueError, KeyError):
-        return staged
+        return 0
 
 
-def _run_until(graph_file: Path, out: Path, above: int, kill: bool) -> tuple[float, int]:
-    folder = out / "set"
+def _run(graph_file: Path, out: Path, events: Path, kill_at: int | None, first_after: int) -> float:
+    """Run the graph; SIGKILL it when the writer has taken ``kill_at`` items. Returns the seconds to the
+    writer's call number ``first_after + 1`` in this run (its first item beyond those held before)."""
     started = clock()
-    process = subprocess.Popen([sys.executable, "-m", "nodeflow", "run", str(graph_file), "--out", str(out)],
-                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               env={**os.environ, "PYTHONPATH": str(ROOT)})
-    first = None
+    process = subprocess.Popen([sys.executable, "-m", "nodeflow", "run", str(graph_file), "--out", str(out),
+                                "--events", str(events)], cwd=ROOT, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    first = float("nan")
     while process.poll() is None:
-        held = _on_disk(folder)
-        if first is None and held > above:
+        taken = _written(events)
+        if first != first and taken > first_after:
             first = clock() - started
-        if kill and held >= above * 2:
+        if kill_at is not None and taken >= kill_at:
             process.send_signal(signal.SIGKILL)
             break
-        time.sleep(0.005)
+        time.sleep(0.02)
     process.wait()
-    return (first if first is not None else float("nan")), _on_disk(folder)
+    return first
 
 
 def measure_resume(count: int) -> dict:
     with tempfile.TemporaryDirectory() as scratch:
-        graph_file = Path(scratch) / "graph.json"
+        root = Path(scratch)
+        graph_file = root / "graph.json"
         graph_file.write_text(json.dumps(_graph(count)))
-        fresh_first, _ = _run_until(graph_file, Path(scratch) / "fresh", 0, kill=True)  # killed once it has 1 item
         started = clock()
-        _, held = _run_until(graph_file, Path(scratch) / "killed", count // 4, kill=True)  # killed at about 50%
-        first_half = clock() - started
-        resumed_first, _ = _run_until(graph_file, Path(scratch) / "killed", held, kill=False)
-        return {"fresh_first_s": fresh_first, "killed_at": held, "first_half_s": first_half,
-                "resumed_first_s": resumed_first}
+        _run(graph_file, root / "whole", root / "whole.jsonl", None, 0)
+        whole = clock() - started
+        fresh_first = _run(graph_file, root / "fresh", root / "fresh.jsonl", 1, 0)
+        _run(graph_file, root / "killed", root / "killed.jsonl", count // 2, 0)
+        held = _items_held(root / "killed" / "set")
+        started = clock()
+        resumed_first = _run(graph_file, root / "killed", root / "resumed.jsonl", None, count // 2)
+        rest = clock() - started
+        return {"whole_s": whole, "fresh_first_s": fresh_first, "killed_after": count // 2, "in_shards": held,
+                "resumed_first_s": resumed_first, "rest_s": rest}
 
 
 # --- 3. dedup ---------------------------------------------------------------------------------------
@@ -219,9 +241,10 @@ def main() -> None:
         print(f"{fmt:<12} {args.items / pack['seconds']:>13.0f} {args.items / library['seconds']:>16.0f} "
               f"{library['seconds'] / pack['seconds']:>6.2f} {pack['peak_mb']:>13.0f} {library['peak_mb']:>16.0f}")
     resume = measure_resume(args.resume_items)
-    print(f"\n2. resume: a {args.resume_items}-item `nodeflow run` killed with {resume['killed_at']} items on disk "
-          f"(after {resume['first_half_s']:.1f} s)")
-    print(f"   restart to first new item {resume['resumed_first_s']:.1f} s; a fresh run's first item {resume['fresh_first_s']:.1f} s")
+    print(f"\n2. resume: `nodeflow run` of {args.resume_items} images, killed after the writer took "
+          f"{resume['killed_after']} items ({resume['in_shards']} in finished shards)")
+    print(f"   uninterrupted run {resume['whole_s']:.1f} s; a fresh run's first item {resume['fresh_first_s']:.1f} s")
+    print(f"   restarted: first item beyond the kill {resume['resumed_first_s']:.1f} s; the rest of the run {resume['rest_s']:.1f} s")
     print("\n3. dedup")
     print(f"{'filter':<26} {'items':>6} {'seconds':>8} {'items/s':>8} {'dropped':>8}")
     for name, count, seconds, dropped in measure_dedup(args.items, args.semantic_items):

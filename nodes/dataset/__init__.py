@@ -8,4 +8,4 @@
 - ``dedup.py``: exact and near-duplicate filters over lists of items, with counts for the card.
 """
 
-from . import checks, dedup, judge, load, nodes  # noqa: F401,E402  (importing registers the nodes)
+from . import checks, dedup, figures, judge, load, nodes  # noqa: F401,E402  (importing registers the nodes)

@@ -59,7 +59,8 @@ def _write_parquet(rows: list[dict[str, Any]], path: Path) -> None:
         elif name == "audio":
             features[name] = datasets.Audio(decode=False)
     table = {name: [_media(row, name) if name in MEDIA else row.get(name) for row in rows] for name in rows[0]}
-    inferred = datasets.Dataset.from_dict({k: v for k, v in table.items() if k not in MEDIA}).features
+    plain = pa.Table.from_pydict({k: v for k, v in table.items() if k not in MEDIA})
+    inferred = datasets.Features.from_arrow_schema(plain.schema)
     ordered = datasets.Features({name: features.get(name) or inferred[name] for name in rows[0]})
     # media are already encoded (PNG, WAV): the Arrow table takes their bytes as the features store them,
     # so nothing is decoded and encoded again (datasets' own audio encoder would need torchcodec)

@@ -32,11 +32,12 @@ def _structure(ctx: Context) -> dict[str, Any]:
                       for nid, entry in graph.get("nodes", {}).items()}}
 
 
-def _folder_path(ctx: Context, folder: str) -> Path:
-    root = Path(ctx.output_dir).resolve()
+def _folder_path(ctx: Context, folder: str, place: str = "output") -> Path:
+    root = (Path(ctx.settings.home) / "datasets" if place == "shared" else Path(ctx.output_dir)).resolve()
     path = (root / folder).resolve()
     if path == root or root not in path.parents:
-        raise ValueError(f"folder {folder!r}: a dataset folder must be a sub-folder inside the output folder")
+        where = "the shared datasets folder" if place == "shared" else "the output folder"
+        raise ValueError(f"folder {folder!r}: a dataset folder must be a sub-folder inside {where}")
     return path
 
 
@@ -72,6 +73,9 @@ def write(
                         description="parquet (Hugging Face datasets), webdataset (tar shards), imagefolder "
                         "(images + metadata.jsonl), jsonl (text and values)"),
     shard_size: int = Param(100, min=1, max=100_000, description="items per shard"),
+    place: str = Param("output", choices=("output", "shared"),
+                       description="output: inside this run's output folder; shared: the datasets folder of the "
+                       "nodeflow home, the same for every run and server job, so a later job resumes the dataset"),
     label: str = Param("", description="a label for the item (link or sweep it); empty: no label column"),
     caption: str = Param("", description="a caption for the item; empty: no caption column"),
 ) -> JSON:
@@ -81,11 +85,11 @@ def write(
     ``values`` and ``scores`` (a judge's verdict) become columns."""
     index = ctx.item if ctx.item is not None else 0
     keep = list(filter["keep"]) if isinstance(filter, dict) and "keep" in filter else None
-    path = _folder_path(ctx, folder)
+    path = _folder_path(ctx, folder, place)
     store = DatasetFolder(path, fmt=format, shard_size=shard_size,
                           identity=identity_of(_structure(ctx), ctx.node_id, format, shard_size))
     item_id = f"{index:06d}"
-    receipt = {"folder": folder, "format": format, "shard_size": shard_size, "index": index, "id": item_id,
+    receipt = {"folder": folder, "place": place, "format": format, "shard_size": shard_size, "index": index, "id": item_id,
                "identity": store.identity}
     if keep is not None:
         if index >= len(keep):
@@ -189,10 +193,10 @@ def finish(
     if not receipts:
         raise ValueError("receipts: no item reached the writer (every item was stopped or none was planned)")
     first = receipts[0]
-    folders = {(r["folder"], r["format"], r["shard_size"], r["identity"]) for r in receipts}
+    folders = {(r["folder"], r.get("place"), r["format"], r["shard_size"], r["identity"]) for r in receipts}
     if len(folders) > 1:
         raise ValueError("receipts: items come from writers with different folders or formats; finish each dataset apart")
-    path = _folder_path(ctx, first["folder"])
+    path = _folder_path(ctx, first["folder"], first.get("place", "output"))
     store = DatasetFolder(path, fmt=first["format"], shard_size=first["shard_size"], identity=first["identity"])
     written = sorted({r["index"] for r in receipts if not r.get("dropped")})
     graph = ctx.graph_dict()  # finish is not mapped: the graph as run, sweeps and all
@@ -228,9 +232,16 @@ def finish(
         manifest["filters"] = filters
         manifest["guards"] = guards
         store.write_manifest(manifest)
-        relative = (path / "README.md").relative_to(Path(ctx.output_dir).resolve()).as_posix()
-        return deliver(ctx, relative, lambda out: out.path.write_text(text, encoding="utf-8"), kind="text",
-                       suffixes=(".md",), overwrite=True, preview=f"{manifest['items']} items in {path.name}")
+        if first.get("place", "output") == "output":  # delivered like any artifact, its provenance beside it
+            relative = (path / "README.md").relative_to(Path(ctx.output_dir).resolve()).as_posix()
+            return deliver(ctx, relative, lambda out: out.path.write_text(text, encoding="utf-8"), kind="text",
+                           suffixes=(".md",), overwrite=True, preview=f"{manifest['items']} items in {path.name}")
+        card = path / "README.md"  # the shared folder lies outside the output folder deliver() writes into
+        scratch = card.with_name(".README.md.part")
+        scratch.write_text(text, encoding="utf-8")
+        scratch.replace(card)
+        ctx.preview(f"{manifest['items']} items in {path}")
+        return card
 
 
 def _guard_counts(ctx: Context, reached: int) -> dict[str, Any]:

@@ -151,11 +151,14 @@ class DatasetFolder:
 
     # --- items -------------------------------------------------------------------------------------
 
-    def _staged(self) -> dict[str, Any]:
+    def _staged(self, rescan: bool = True) -> dict[str, Any]:
         """This process's index of staged items, brought up to date with every staging log (other
-        processes append too). Called under the lock. Records are read only when whole: a record a kill
-        cut short is never taken (its writer stages the item again, into a log of its own)."""
+        processes append too) unless ``rescan`` is off. Called under the lock. Records are read only when
+        whole: a record a kill cut short is never taken (its writer stages the item again, into a log of
+        its own)."""
         state = _STAGED.setdefault(str(self.staging), {"scanned": {}, "items": {}, "logs": {}})
+        if not rescan:
+            return state
         try:
             names = set(os.listdir(self.staging))
         except FileNotFoundError:
@@ -190,8 +193,8 @@ class DatasetFolder:
             state["scanned"][name] = at + offset
         return state
 
-    def staged_indices(self) -> list[int]:
-        return sorted(self._staged()["items"])
+    def staged_indices(self, rescan: bool = True) -> list[int]:
+        return sorted(self._staged(rescan)["items"])
 
     def add_item(self, index: int, columns: dict[str, Any], media: dict[str, bytes],
                  keep: list[bool] | None = None) -> str:
@@ -206,7 +209,7 @@ class DatasetFolder:
                                    "params or seeds wrote it); choose another folder, or delete this one to start again")
             if held is None:
                 self.stage(index, columns, media, digest)
-            self.close_full_shards(keep)
+            self.close_full_shards(keep, only=self.shard_of(index))
         return "added" if held is None else "kept"
 
     def written_digest(self, manifest: dict[str, Any], index: int) -> str | None:
@@ -218,13 +221,18 @@ class DatasetFolder:
         loaded = self.load_staged(index)
         return loaded[1] if loaded is not None else None
 
-    def close_full_shards(self, keep: list[bool] | None = None) -> None:
-        """Write every shard whose items are all staged. Without ``keep`` (which items a filter kept, so
-        how many each shard will hold), the last, short shard is left to ``finish``."""
+    def close_full_shards(self, keep: list[bool] | None = None, only: int | None = None) -> None:
+        """Write every shard (or shard ``only``) whose items are all staged. Without ``keep`` (which items a
+        filter kept, so how many each shard will hold), the last, short shard is left to ``finish``."""
         done = self.finished(self.manifest_view())
         by_shard: dict[int, list[int]] = {}
-        for index in self.staged_indices():
-            by_shard.setdefault(self.shard_of(index), []).append(index)
+        items = self._staged(rescan=False)["items"]  # add_item looked a moment ago, under the same lock
+        if only is not None:
+            found = [i for i in range(only * self.shard_size, (only + 1) * self.shard_size) if i in items]
+            by_shard = {only: found} if found else {}
+        else:
+            for index in sorted(items):
+                by_shard.setdefault(self.shard_of(index), []).append(index)
         for shard, indices in sorted(by_shard.items()):
             if shard in done:  # staged again by a writer that looked before its shard closed
                 self.drop_shard_logs(shard)
@@ -243,8 +251,10 @@ class DatasetFolder:
         its digest in ``load_staged`` and is staged again."""
         if not self.staging.is_dir():
             self.staging.mkdir(parents=True, exist_ok=True)
-        state = self._staged()
+        state = self._staged(rescan=False)
         shard = self.shard_of(index)
+        if shard in state["logs"] and not os.path.exists(self.staging / state["logs"][shard][0]):
+            state["logs"].pop(shard)[1].close()  # removed by another process: start a new log
         if shard not in state["logs"]:
             name = f"shard-{shard:05d}-{os.getpid()}-{os.urandom(4).hex()}.log"
             state["logs"][shard] = (name, open(self.staging / name, "ab"))
@@ -253,14 +263,17 @@ class DatasetFolder:
         head = json.dumps({"columns": columns, "digest": digest, "media": [[n, len(media[n])] for n in names]},
                           sort_keys=True, ensure_ascii=False).encode("utf-8")
         payload = f"{index} ".encode() + head + b"\n" + b"".join(media[n] for n in names)
+        at = log.tell()
         log.write(_RECORD + len(payload).to_bytes(8, "big") + payload)
         log.flush()  # into the page cache: a killed process loses nothing it wrote
-        self._staged()
+        state["items"][index] = (name, at + 12, len(payload))
+        if state["scanned"].get(name, 0) == at:  # only this process appends to its own log
+            state["scanned"][name] = log.tell()
 
-    def load_staged(self, index: int) -> tuple[dict[str, Any], str] | None:
+    def load_staged(self, index: int, rescan: bool = True) -> tuple[dict[str, Any], str] | None:
         """A staged item as a row (media as bytes, under ``image`` / ``audio``) and its digest; None when
         it is not staged or its record is damaged (then it is forgotten: its writer stages it again)."""
-        state = self._staged()
+        state = self._staged(rescan)
         entry = state["items"].get(index)
         if entry is None:
             return None
@@ -316,7 +329,8 @@ class DatasetFolder:
         """Write shard ``shard`` from the staged items ``indices`` (in order) and name it in the manifest."""
         if not indices:
             return None
-        found = [self.load_staged(i) for i in indices]
+        self._staged()
+        found = [self.load_staged(i, rescan=False) for i in indices]
         if any(item is None for item in found):
             return None  # a damaged staged item was removed: its writer stages it again, then the shard closes
         loaded = [item for item in found if item is not None]
