@@ -1,11 +1,11 @@
 """Datasets at volume: writing speed per format against the library alone, the cost of resuming a killed
 run, dedup throughput, and the writer's peak memory. Prints a table.
 
-    python bench/datasets.py [--items 10000] [--resume-items 2000] [--semantic-items 2000]
+    python bench/datasets.py [--items 10000] [--shard 1000] [--resume-items 2000] [--semantic-items 2000]
 
 1. Writing: ``--items`` 16x16 noise images (text for JSONL), each encoded as PNG, written by the
    dataset pack's path (stage each item on disk, close shards of 100 as they fill, manifest) against the
-   same rows written with the library directly in shards of 100 (``datasets`` to_parquet, webdataset's
+   same rows written with the library directly in shards of ``--shard`` (``datasets`` to_parquet, webdataset's
    TarWriter, files + metadata.jsonl, json lines). Target: pack >= 0.9x the library. Each side runs in
    a process of its own, so its peak memory (ru_maxrss) is its own.
 2. Resume: a real ``nodeflow run`` of ``--resume-items`` items killed with SIGKILL when its writer has
@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(ROOT))
 clock = time.perf_counter
-SHARD = 100
+SHARD = 1000  # items per shard (--shard): each shard costs two syncs to disk (the shard, then the manifest)
 
 
 def _items(count: int, fmt: str):
@@ -92,7 +92,8 @@ def _child(kind: str, fmt: str, count: int) -> None:
 
 
 def measure_write(kind: str, fmt: str, count: int) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", kind, fmt, str(count)], capture_output=True,
+    out = subprocess.run([sys.executable, __file__, "--shard", str(SHARD), "--child", kind, fmt, str(count)],
+                         capture_output=True,
                          text=True, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -223,12 +224,15 @@ def measure_dedup(count: int, semantic_count: int) -> list[tuple[str, int, float
 
 
 def main() -> None:
+    global SHARD
     parser = argparse.ArgumentParser()
     parser.add_argument("--items", type=int, default=10_000)
     parser.add_argument("--resume-items", type=int, default=2_000)
     parser.add_argument("--semantic-items", type=int, default=2_000)
+    parser.add_argument("--shard", type=int, default=SHARD)
     parser.add_argument("--child", nargs=3)
     args = parser.parse_args()
+    SHARD = args.shard
     if args.child:
         _child(args.child[0], args.child[1], int(args.child[2]))
         return

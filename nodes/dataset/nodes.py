@@ -212,7 +212,8 @@ def finish(
         for shard, indices in sorted(by_shard.items()):
             if shard in done:
                 continue
-            missing = [i for i in indices if store.load_staged(i) is None]
+            store.rescan_staged()
+            missing = [i for i in indices if store.load_staged(i, rescan=False) is None]
             if missing:
                 raise DatasetError(f"items {missing[:5]} were written but are not staged in {first['folder']!r}; run again")
             store.close_shard(manifest, shard, indices)
@@ -231,7 +232,7 @@ def finish(
         manifest["complete"] = True
         manifest["filters"] = filters
         manifest["guards"] = guards
-        store.write_manifest(manifest)
+        store.write_manifest(manifest, pretty=True)
         if first.get("place", "output") == "output":  # delivered like any artifact, its provenance beside it
             relative = (path / "README.md").relative_to(Path(ctx.output_dir).resolve()).as_posix()
             return deliver(ctx, relative, lambda out: out.path.write_text(text, encoding="utf-8"), kind="text",

@@ -120,10 +120,14 @@ class DatasetFolder:
         return {"nodeflow_dataset": SCHEMA, "identity": self.identity, "format": self.fmt,
                 "shard_size": self.shard_size, "complete": False, "columns": [], "shards": []}
 
-    def write_manifest(self, manifest: dict[str, Any]) -> None:
+    def write_manifest(self, manifest: dict[str, Any], *, pretty: bool = False) -> None:
+        """Replace the manifest (synced, by rename). Compact while the dataset grows (it is rewritten
+        once a shard, and Python's indented JSON is many times slower); ``pretty`` for the finished one."""
         manifest["shards"].sort(key=lambda s: s["index"])
         manifest["items"] = sum(s["count"] for s in manifest["shards"])
-        _atomic_write(self.root / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        text = json.dumps(manifest, indent=1 if pretty else None, sort_keys=True,
+                          separators=None if pretty else (",", ":"))
+        _atomic_write(self.root / MANIFEST, text + "\n")
 
     def verify(self, manifest: dict[str, Any]) -> list[str]:
         """Check every finished shard against its hash; discard half-written ones. A shard that is
@@ -151,14 +155,21 @@ class DatasetFolder:
 
     # --- items -------------------------------------------------------------------------------------
 
-    def _staged(self, rescan: bool = True) -> dict[str, Any]:
+    def _staged(self, rescan: bool | str = True) -> dict[str, Any]:
         """This process's index of staged items, brought up to date with every staging log (other
         processes append too) unless ``rescan`` is off. Called under the lock. Records are read only when
         whole: a record a kill cut short is never taken (its writer stages the item again, into a log of
         its own)."""
-        state = _STAGED.setdefault(str(self.staging), {"scanned": {}, "items": {}, "logs": {}})
+        state = _STAGED.setdefault(str(self.staging), {"scanned": {}, "items": {}, "logs": {}, "listed": None})
         if not rescan:
             return state
+        try:
+            listed = os.stat(self.staging).st_mtime_ns
+        except FileNotFoundError:
+            listed = -1
+        if rescan != "all" and listed == state["listed"]:
+            return state  # no log came or went; records other processes append are read when a shard closes
+        state["listed"] = listed
         try:
             names = set(os.listdir(self.staging))
         except FileNotFoundError:
@@ -192,6 +203,10 @@ class DatasetFolder:
                 offset += 12 + length
             state["scanned"][name] = at + offset
         return state
+
+    def rescan_staged(self) -> None:
+        """Read every record any writer (any process) appended so far (under the lock)."""
+        self._staged("all")
 
     def staged_indices(self, rescan: bool = True) -> list[int]:
         return sorted(self._staged(rescan)["items"])
@@ -329,7 +344,7 @@ class DatasetFolder:
         """Write shard ``shard`` from the staged items ``indices`` (in order) and name it in the manifest."""
         if not indices:
             return None
-        self._staged()
+        self.rescan_staged()
         found = [self.load_staged(i, rescan=False) for i in indices]
         if any(item is None for item in found):
             return None  # a damaged staged item was removed: its writer stages it again, then the shard closes
