@@ -8,6 +8,7 @@ exponential moving average of the trained ones, which gives cleaner samples afte
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import numpy as np
 
@@ -16,9 +17,10 @@ from nodeflow import Context, Param, node
 from nodeflow.image_grid import sample_grid
 from nodeflow import Embedder, ImageDataset, ImageSet
 
-from .checkpoints import DiffusionCheckpoint, DiffusionModel, History
+from .checkpoints import DiffusionCheckpoint, DiffusionModel, History, _save_diffusion
 from .diffusion_sample import class_condition, denoise, null_condition, predict_noise
 from .monitor import TrainingMonitor, cpu_threads, cosine_lr, seeded_generator
+from .tracking import data_hash, open_tracker, track_param
 
 __all__ = ["build_unet", "train_diffusion_model"]
 
@@ -85,6 +87,7 @@ def train_diffusion_model(
     ema: float = 0.995,
     seed: int = 0,
     ctx: Context | None = None,
+    tracker: Any = None,
 ) -> DiffusionCheckpoint:
     """The training loop (the node below wraps it). Reads top to bottom, nanoGPT style."""
     import torch
@@ -145,7 +148,8 @@ def train_diffusion_model(
         pixels = denoise(checkpoint, condition, 16, steps=12, guidance=1.5, seed=seed)
         return sample_grid(pixels, columns=8, cell=40)
 
-    monitor = TrainingMonitor(ctx, steps, history, samples=samples if kind == "none" or preview_labels is not None else None)
+    monitor = TrainingMonitor(ctx, steps, history, samples=samples if kind == "none" or preview_labels is not None else None,
+                              tracker=tracker)
     unet.train()
     for step in range(steps):
         for group in optimizer.param_groups:
@@ -190,6 +194,7 @@ def train_diffusion(
     condition_dropout: float = Param(0.1, min=0.0, max=1.0, description="share of steps without the condition, for guidance"),
     ema: float = Param(0.995, min=0.0, max=0.99999, description="weight averaging; 0 keeps the last weights"),
     seed: int = Param(0, kind="seed"),
+    track: str = track_param(),
 ) -> DiffusionModel:
     """Train a denoising diffusion model on the images, live loss curve and samples on the node.
 
@@ -198,8 +203,11 @@ def train_diffusion(
     """
     if width % 8:
         raise ValueError(f"width must be a multiple of 8 (the UNet's group norm), got {width}")
+    settings = {"conditioning": conditioning, "steps": steps, "batch_size": batch_size, "learning_rate": learning_rate,
+                "width": width, "condition_dropout": condition_dropout, "ema": ema, "seed": seed}
+    tracker = open_tracker(ctx, track, params=settings, data=data_hash(dataset.pixels, dataset.labels))
     with cpu_threads():
-        return train_diffusion_model(
-            dataset, embedder=embedder, init=init, conditioning=conditioning, steps=steps, batch_size=batch_size,
-            learning_rate=learning_rate, width=width, condition_dropout=condition_dropout, ema=ema, seed=seed, ctx=ctx,
-        )
+        checkpoint = train_diffusion_model(dataset, embedder=embedder, init=init, ctx=ctx, tracker=tracker, **settings)
+    final = {name: values[-1] for name, values in checkpoint.history.curves.items() if values}
+    tracker.finish(final, save=lambda folder: _save_diffusion(checkpoint, folder))
+    return checkpoint

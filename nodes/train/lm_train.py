@@ -8,14 +8,16 @@ from a seeded generator; a held-out text gives a validation curve. The checkpoin
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 from nodeflow import Context, Param, node
 
 from nodeflow import TextCorpus, TextDataset, Tokenizer
 
-from .checkpoints import History, LMCheckpoint, TrainedLM
+from .checkpoints import History, LMCheckpoint, TrainedLM, _save_lm
 from .lm_sample import encode_corpus, generate_text, next_token_loss, window_loss
 from .monitor import TrainingMonitor, cpu_threads, cosine_lr, seeded_generator
+from .tracking import data_hash, open_tracker, track_param
 
 __all__ = ["build_lm", "train_language_model"]
 
@@ -47,6 +49,7 @@ def train_language_model(
     eval_every: int = 100,
     seed: int = 0,
     ctx: Context | None = None,
+    tracker: Any = None,
 ) -> LMCheckpoint:
     """The training loop (the node below wraps it)."""
     import torch
@@ -77,7 +80,7 @@ def train_language_model(
     def samples() -> str:
         return "sample: " + generate_text(checkpoint, "", max_new_tokens=120, temperature=0.8, seed=seed)
 
-    monitor = TrainingMonitor(ctx, steps, history, samples=samples, samples_every_s=15.0)
+    monitor = TrainingMonitor(ctx, steps, history, samples=samples, samples_every_s=15.0, tracker=tracker)
     model.train()
     for step in range(steps):
         for group in optimizer.param_groups:
@@ -120,14 +123,20 @@ def train_lm(
     learning_rate: float = Param(6e-3, min=1e-6, max=1.0),
     eval_every: int = Param(100, min=1, max=100_000, description="steps between validation losses"),
     seed: int = Param(0, kind="seed"),
+    track: str = track_param(),
 ) -> TrainedLM:
     """Train a small GPT-style language model, live loss curve (and validation curve) and samples on the node.
 
     Link ``init`` to continue from an earlier checkpoint (the architecture comes from it). The result
     is cached on disk, keyed by the text, the tokenizer and these settings.
     """
+    settings = {"steps": steps, "batch_size": batch_size, "context": context, "layers": layers, "width": width,
+                "heads": heads, "learning_rate": learning_rate, "eval_every": eval_every, "seed": seed}
+    tracker = open_tracker(ctx, track, params=settings, data=data_hash(corpus.text))
     with cpu_threads():
-        return train_language_model(
-            corpus, tokenizer, validation=validation, init=init, steps=steps, batch_size=batch_size, context=context,
-            layers=layers, width=width, heads=heads, learning_rate=learning_rate, eval_every=eval_every, seed=seed, ctx=ctx,
+        checkpoint = train_language_model(
+            corpus, tokenizer, validation=validation, init=init, ctx=ctx, tracker=tracker, **settings,
         )
+    final = {name: values[-1] for name, values in checkpoint.history.curves.items() if values}
+    tracker.finish(final, save=lambda folder: _save_lm(checkpoint, folder))
+    return checkpoint

@@ -76,8 +76,10 @@ class TrainingMonitor:
         samples: Callable[[], Any] | None = None,
         curve_every_s: float = 1.0,
         samples_every_s: float = 10.0,
+        tracker: Any = None,
     ):
         self.ctx = ctx
+        self.tracker = tracker  # a tracking.Tracker: losses and samples go there too
         self.steps = steps
         self.history = history
         self.samples = samples
@@ -95,6 +97,8 @@ class TrainingMonitor:
         for name, value in losses.items():
             self.history.curves.setdefault(name, []).append(float(value))
         self.done += 1
+        if self.tracker is not None:
+            self.tracker.log_metrics(self.start + self.done, losses)
         ctx = self.ctx
         if ctx is None:
             return
@@ -120,7 +124,14 @@ class TrainingMonitor:
 
     def show_samples(self) -> None:
         if self.ctx is not None and self.samples is not None:
-            self.ctx.preview(self.samples(), name="samples")
+            sample = self.samples()
+            self.ctx.preview(sample, name="samples")
+            if self.tracker is not None:
+                step = self.start + self.done
+                if isinstance(sample, str):
+                    self.tracker.log_text(step, "samples", sample)
+                else:
+                    self.tracker.log_image(step, "samples", sample)
 
     def finish(self) -> None:
         """Final curve and samples, whatever the clock says."""

@@ -1,0 +1,417 @@
+"""The dataset folder: staged items, finished shards, the manifest, and what makes it resumable.
+
+Layout::
+
+    FOLDER/manifest.json          finished shards: name, sha256, item count, item ids; the columns
+    FOLDER/README.md              the card (written when the dataset is complete)
+    FOLDER/data/train-00000.*     shards: shard k holds the items numbered k*size .. (k+1)*size-1
+    FOLDER/.nodeflow/staging/     items not yet in a shard: per shard and process, a log of records
+    FOLDER/.nodeflow/tmp/         a shard being written; renamed into data/ when whole
+    FOLDER/.nodeflow/lock         taken while items are staged and shards and the manifest change
+
+Why it survives a kill at any moment: a staged record counts only when whole (a mark, its length, then
+its bytes) and carries a digest of the item, a shard is written in tmp/, synced and renamed into data/,
+and the manifest is replaced (synced, by rename) after its shard is in place; a shard's staging logs are
+removed only after the manifest names it. On the next run the shards the manifest lists are checked
+against their hashes, anything in tmp/ is discarded and whole staged records are kept. A shard in data/
+that the manifest does not list (killed between the two renames) is written again.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+from nodeflow.files import content_hash
+
+from .formats import check_columns, shard_name, write_shard
+
+__all__ = ["DatasetFolder", "DatasetError", "MANIFEST", "identity_of", "item_digest"]
+
+MANIFEST = "manifest.json"
+SCHEMA = 1
+
+
+_VIEWS: dict[str, tuple[Any, dict[str, Any]]] = {}
+_LOCKS: dict[str, tuple[threading.Lock, Any]] = {}  # lock file -> (thread lock, open lock file), per process
+_LOCKS_GUARD = threading.Lock()
+_STAGED: dict[str, dict[str, Any]] = {}  # staging folder -> this process's index of its logs (see _staged)
+_RECORD = b"NFR1"  # each staged record: this mark, its length (8 bytes), then "INDEX {header json}\n" and media  # manifest path -> (file stamp, parsed manifest)
+
+
+class DatasetError(ValueError):
+    """The dataset folder cannot take these items (another dataset, a damaged shard, a wrong format)."""
+
+
+class DatasetFolder:
+    """One dataset folder, as a writer sees it. Changes happen under :meth:`locked`."""
+
+    def __init__(self, root: Path, *, fmt: str, shard_size: int, identity: str):
+        self.root = Path(root)
+        self.fmt = fmt
+        self.shard_size = shard_size
+        self.identity = identity
+        self.hidden = self.root / ".nodeflow"
+        self.staging = self.hidden / "staging"
+        self.tmp = self.hidden / "tmp"
+
+    # --- the lock and the manifest -----------------------------------------------------------------
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the folder: a thread lock within this process, a file lock (flock) against others. The
+        lock file stays open per process: opening it per item costs more than writing a small item."""
+        key = str(self.hidden / "lock")
+        with _LOCKS_GUARD:
+            if key not in _LOCKS or not os.path.exists(key):
+                self.hidden.mkdir(parents=True, exist_ok=True)
+                _LOCKS[key] = (threading.Lock(), open(key, "a+"))
+            thread_lock, handle = _LOCKS[key]
+        with thread_lock:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def manifest_view(self) -> dict[str, Any]:
+        """The manifest for reading only, parsed again only when the file changed (it changes once a shard;
+        each item's writer reads it, and with thousands of items it is large)."""
+        path = self.root / MANIFEST
+        try:
+            stat = path.stat()
+            stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        except FileNotFoundError:
+            stamp = None
+        cached = _VIEWS.get(str(path))
+        if stamp is None or cached is None or cached[0] != stamp:
+            cached = (stamp, self.read_manifest())
+            _VIEWS[str(path)] = cached
+        if cached[1].get("identity") != self.identity:
+            self.read_manifest()  # raises, saying why
+        return cached[1]
+
+    def read_manifest(self) -> dict[str, Any]:
+        path = self.root / MANIFEST
+        if not path.exists():
+            if self.root.exists() and any(p.name != ".nodeflow" for p in self.root.iterdir()):
+                raise DatasetError(f"the folder holds files but no {MANIFEST}: it is not a dataset this node wrote; "
+                                   "choose another folder or empty it")
+            return self.new_manifest()
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise DatasetError(f"{MANIFEST} cannot be read ({exc}); restore it or empty the folder") from None
+        if manifest.get("identity") != self.identity:
+            raise DatasetError(
+                "the folder holds a different dataset (made by another graph, format or shard size); "
+                "choose another folder, or delete this one to start again"
+            )
+        return manifest
+
+    def new_manifest(self) -> dict[str, Any]:
+        return {"nodeflow_dataset": SCHEMA, "identity": self.identity, "format": self.fmt,
+                "shard_size": self.shard_size, "complete": False, "columns": [], "shards": []}
+
+    def write_manifest(self, manifest: dict[str, Any], *, pretty: bool = False) -> None:
+        """Replace the manifest (synced, by rename). Compact while the dataset grows (it is rewritten
+        once a shard, and Python's indented JSON is many times slower); ``pretty`` for the finished one."""
+        manifest["shards"].sort(key=lambda s: s["index"])
+        manifest["items"] = sum(s["count"] for s in manifest["shards"])
+        text = json.dumps(manifest, indent=1 if pretty else None, sort_keys=True,
+                          separators=None if pretty else (",", ":"))
+        _atomic_write(self.root / MANIFEST, text + "\n")
+
+    def verify(self, manifest: dict[str, Any]) -> list[str]:
+        """Check every finished shard against its hash; discard half-written ones. A shard that is
+        missing is dropped from the manifest (its items are written again); one that changed is an error."""
+        if self.tmp.exists():
+            shutil.rmtree(self.tmp)
+        dropped = []
+        for shard in list(manifest["shards"]):
+            path = self.root / shard["name"]
+            if not path.exists():
+                manifest["shards"].remove(shard)
+                dropped.append(shard["name"])
+                continue
+            found = content_hash(path)
+            if found != shard["sha256"]:
+                raise DatasetError(
+                    f"shard {shard['name']} does not match its hash in {MANIFEST} (expected {shard['sha256'][:12]}…, "
+                    f"found {found[:12]}…): it changed after it was written. Restore it, or delete it and run "
+                    "again to write its items anew"
+                )
+        if dropped:
+            manifest["complete"] = False
+            self.write_manifest(manifest)
+        return dropped
+
+    # --- items -------------------------------------------------------------------------------------
+
+    def _staged(self, rescan: bool | str = True) -> dict[str, Any]:
+        """This process's index of staged items, brought up to date with every staging log (other
+        processes append too) unless ``rescan`` is off. Called under the lock. Records are read only when
+        whole: a record a kill cut short is never taken (its writer stages the item again, into a log of
+        its own)."""
+        state = _STAGED.setdefault(str(self.staging), {"scanned": {}, "items": {}, "logs": {}, "listed": None})
+        if not rescan:
+            return state
+        try:
+            listed = os.stat(self.staging).st_mtime_ns
+        except FileNotFoundError:
+            listed = -1
+        if rescan != "all" and listed == state["listed"]:
+            return state  # no log came or went; records other processes append are read when a shard closes
+        state["listed"] = listed
+        try:
+            names = set(os.listdir(self.staging))
+        except FileNotFoundError:
+            names = set()
+        # logs removed since (a shard closed by another process, or the folder deleted): forget them
+        for name in [n for n in state["scanned"] if n not in names]:
+            state["scanned"].pop(name)
+        for shard, (name, log) in list(state["logs"].items()):
+            if name not in names:
+                log.close()
+                state["logs"].pop(shard)
+        for index in [i for i, entry in state["items"].items() if entry[0] not in names]:
+            state["items"].pop(index)
+        for name in sorted(names):
+            if not name.endswith(".log"):
+                continue
+            size = os.path.getsize(self.staging / name)
+            at = state["scanned"].get(name, 0)
+            if size <= at:
+                continue
+            with open(self.staging / name, "rb") as log:
+                log.seek(at)
+                data = log.read(size - at)
+            offset = 0
+            while offset + 12 <= len(data) and data[offset:offset + 4] == _RECORD:
+                length = int.from_bytes(data[offset + 4:offset + 12], "big")
+                if offset + 12 + length > len(data):
+                    break
+                index = int(data[offset + 12:data.index(b" ", offset + 12)])
+                state["items"][index] = (name, at + offset + 12, length)
+                offset += 12 + length
+            state["scanned"][name] = at + offset
+        return state
+
+    def rescan_staged(self) -> None:
+        """Read every record any writer (any process) appended so far (under the lock)."""
+        self._staged("all")
+
+    def staged_indices(self, rescan: bool = True) -> list[int]:
+        return sorted(self._staged(rescan)["items"])
+
+    def add_item(self, index: int, columns: dict[str, Any], media: dict[str, bytes],
+                 keep: list[bool] | None = None) -> str:
+        """What ``dataset.write`` does with one item: refuse it when the folder holds another item under
+        its number, else stage it (unless it is already in), then write every shard that is now full.
+        Returns ``written`` (already in a shard), ``staged`` (kept before) or ``added``."""
+        digest = item_digest(columns, media)
+        with self.locked():
+            held = self.written_digest(self.manifest_view(), index)
+            if held is not None and held != digest:
+                raise DatasetError(f"item {index:06d} differs from the one this folder holds (another graph, other "
+                                   "params or seeds wrote it); choose another folder, or delete this one to start again")
+            if held is None:
+                self.stage(index, columns, media, digest)
+            self.close_full_shards(keep, only=self.shard_of(index))
+        return "added" if held is None else "kept"
+
+    def written_digest(self, manifest: dict[str, Any], index: int) -> str | None:
+        """The digest of item ``index`` as this folder already holds it (in a shard or staged), or None."""
+        for shard in manifest["shards"]:
+            if shard["index"] == self.shard_of(index):
+                position = shard["items"].index(f"{index:06d}") if f"{index:06d}" in shard["items"] else -1
+                return shard["digests"][position] if position >= 0 else None
+        loaded = self.load_staged(index)
+        return loaded[1] if loaded is not None else None
+
+    def close_full_shards(self, keep: list[bool] | None = None, only: int | None = None) -> None:
+        """Write every shard (or shard ``only``) whose items are all staged. Without ``keep`` (which items a
+        filter kept, so how many each shard will hold), the last, short shard is left to ``finish``."""
+        done = self.finished(self.manifest_view())
+        by_shard: dict[int, list[int]] = {}
+        items = self._staged(rescan=False)["items"]  # add_item looked a moment ago, under the same lock
+        if only is not None:
+            found = [i for i in range(only * self.shard_size, (only + 1) * self.shard_size) if i in items]
+            by_shard = {only: found} if found else {}
+        else:
+            for index in sorted(items):
+                by_shard.setdefault(self.shard_of(index), []).append(index)
+        for shard, indices in sorted(by_shard.items()):
+            if shard in done:  # staged again by a writer that looked before its shard closed
+                self.drop_shard_logs(shard)
+            elif len(indices) == self._expected(shard, keep):
+                self.close_shard(self.read_manifest(), shard, indices)
+
+    def _expected(self, shard: int, keep: list[bool] | None) -> int:
+        if keep is None:
+            return self.shard_size
+        return sum(keep[shard * self.shard_size:(shard + 1) * self.shard_size])
+
+    def stage(self, index: int, columns: dict[str, Any], media: dict[str, bytes], digest: str) -> None:
+        """Keep an item until its shard is written: one record appended to this process's log for that
+        shard (a header line, then the media bytes). Under the lock. Not synced to disk item by item (a
+        file per item, or a sync per item, costs more than the item): a record a power cut damaged fails
+        its digest in ``load_staged`` and is staged again."""
+        if not self.staging.is_dir():
+            self.staging.mkdir(parents=True, exist_ok=True)
+        state = self._staged(rescan=False)
+        shard = self.shard_of(index)
+        if shard in state["logs"] and not os.path.exists(self.staging / state["logs"][shard][0]):
+            state["logs"].pop(shard)[1].close()  # removed by another process: start a new log
+        if shard not in state["logs"]:
+            name = f"shard-{shard:05d}-{os.getpid()}-{os.urandom(4).hex()}.log"
+            state["logs"][shard] = (name, open(self.staging / name, "ab"))
+        name, log = state["logs"][shard]
+        names = sorted(media)
+        head = json.dumps({"columns": columns, "digest": digest, "media": [[n, len(media[n])] for n in names]},
+                          sort_keys=True, ensure_ascii=False).encode("utf-8")
+        payload = f"{index} ".encode() + head + b"\n" + b"".join(media[n] for n in names)
+        at = log.tell()
+        log.write(_RECORD + len(payload).to_bytes(8, "big") + payload)
+        log.flush()  # into the page cache: a killed process loses nothing it wrote
+        state["items"][index] = (name, at + 12, len(payload))
+        if state["scanned"].get(name, 0) == at:  # only this process appends to its own log
+            state["scanned"][name] = log.tell()
+
+    def load_staged(self, index: int, rescan: bool = True) -> tuple[dict[str, Any], str] | None:
+        """A staged item as a row (media as bytes, under ``image`` / ``audio``) and its digest; None when
+        it is not staged or its record is damaged (then it is forgotten: its writer stages it again)."""
+        state = self._staged(rescan)
+        entry = state["items"].get(index)
+        if entry is None:
+            return None
+        name, offset, length = entry
+        try:
+            with open(self.staging / name, "rb") as log:
+                log.seek(offset)
+                payload = log.read(length)
+            line, _, rest = payload.partition(b"\n")
+            staged = json.loads(line.split(b" ", 1)[1])
+            media, at = {}, 0
+            for media_name, size in staged["media"]:
+                media[media_name] = rest[at:at + size]
+                at += size
+            intact = at == len(rest) and item_digest(staged["columns"], media) == staged["digest"]
+        except (OSError, ValueError, KeyError, TypeError, IndexError):
+            intact = False
+        if not intact:
+            self.drop_staged(index)
+            return None
+        row = dict(staged["columns"])
+        for media_name, value in media.items():
+            row[media_name.split(".")[0]] = value
+        return row, staged["digest"]
+
+    def drop_staged(self, index: int) -> None:
+        self._staged()["items"].pop(index, None)
+
+    def drop_shard_logs(self, shard: int) -> None:
+        """Remove the staging logs of a written shard (under the lock, after the manifest names it)."""
+        state = self._staged()
+        if shard in state["logs"]:
+            state["logs"].pop(shard)[1].close()
+        prefix = f"shard-{shard:05d}-"
+        for name in [n for n in state["scanned"] if n.startswith(prefix)]:
+            (self.staging / name).unlink(missing_ok=True)
+            state["scanned"].pop(name)
+        for name in os.listdir(self.staging) if self.staging.is_dir() else []:
+            if name.startswith(prefix):
+                (self.staging / name).unlink(missing_ok=True)
+        for index in [i for i in state["items"] if self.shard_of(i) == shard]:
+            state["items"].pop(index)
+
+    # --- shards ------------------------------------------------------------------------------------
+
+    def shard_of(self, index: int) -> int:
+        return index // self.shard_size
+
+    def finished(self, manifest: dict[str, Any]) -> set[int]:
+        return {s["index"] for s in manifest["shards"]}
+
+    def close_shard(self, manifest: dict[str, Any], shard: int, indices: list[int]) -> dict[str, Any] | None:
+        """Write shard ``shard`` from the staged items ``indices`` (in order) and name it in the manifest."""
+        if not indices:
+            return None
+        self.rescan_staged()
+        found = [self.load_staged(i, rescan=False) for i in indices]
+        if any(item is None for item in found):
+            return None  # a damaged staged item was removed: its writer stages it again, then the shard closes
+        loaded = [item for item in found if item is not None]
+        rows = [row for row, _ in loaded]
+        columns = sorted({k for row in rows for k in row if row[k] is not None})
+        problem = check_columns(self.fmt, set(columns))
+        if problem:
+            raise DatasetError(problem)
+        if manifest["columns"] and columns != manifest["columns"]:
+            raise DatasetError(f"items of shard {shard} have the columns {columns}, earlier shards {manifest['columns']}: "
+                               "every item must carry the same values")
+        name = shard_name(self.fmt, shard)
+        self.tmp.mkdir(parents=True, exist_ok=True)
+        scratch = self.tmp / Path(name).name
+        write_shard(self.fmt, rows, scratch)
+        _fsync_tree(scratch)
+        target = self.root / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists():  # written by a run killed before its manifest named it
+            shutil.rmtree(target) if target.is_dir() else target.unlink()
+        os.replace(scratch, target)
+        entry = {"index": shard, "name": name, "sha256": content_hash(target), "count": len(rows),
+                 "items": [row["id"] for row in rows], "digests": [digest for _, digest in loaded]}
+        manifest["columns"] = columns
+        manifest["shards"] = [s for s in manifest["shards"] if s["index"] != shard] + [entry]
+        self.write_manifest(manifest)
+        self.drop_shard_logs(shard)
+        return entry
+
+
+def item_digest(columns: dict[str, Any], media: dict[str, bytes]) -> str:
+    """What an item is: its values and the bytes of its media (so a resumed run can tell it is the same)."""
+    digest = hashlib.sha256(json.dumps(columns, sort_keys=True, default=str).encode())
+    for name in sorted(media):
+        digest.update(name.encode() + b"\0" + hashlib.sha256(media[name]).digest())
+    return digest.hexdigest()
+
+
+def identity_of(graph: dict[str, Any], writer: str, fmt: str, shard_size: int) -> str:
+    """What makes a dataset the same dataset: the graph (without layout), the writer, format and shard size."""
+    nodes = {nid: {k: v for k, v in entry.items() if k != "ui"} for nid, entry in graph.get("nodes", {}).items()}
+    text = json.dumps({"nodes": nodes, "writer": writer, "format": fmt, "shard_size": shard_size},
+                      sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    _atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def _atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None:
+    """Write by renaming a whole file into place; ``durable`` also syncs it to disk first."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.part")
+    with open(tmp, "wb") as stream:
+        stream.write(data)
+        if durable:
+            stream.flush()
+            os.fsync(stream.fileno())
+    os.replace(tmp, path)
+
+
+def _fsync_tree(path: Path) -> None:
+    files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+    for file in files:
+        fd = os.open(file, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
