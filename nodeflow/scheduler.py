@@ -21,7 +21,7 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .backends.base import StopSignal, Task, TaskEnv, TaskResult, call_node
+from .backends.base import StopSignal, Task, TaskEnv, TaskResult, node_context, run_task
 from .context import Cancelled, Context
 from .events import EventSink, preview_kind, summarize
 from .keying import key_all, nbytes, needed, reason, remember
@@ -102,7 +102,7 @@ class PlanRun:
         self.shown: dict[tuple[str, int | None], list[dict[str, Any]]] = {}  # (node, item) -> its previews
         # nodes holding generated content no guard has seen (nodeflow.policy): events never show their values
         self.withheld: frozenset[str] = getattr(plan.graph, "withheld", None) or frozenset()
-        self.env = TaskEnv(registry, settings, models, self._emit_from_node, self.stop)
+        self.env = TaskEnv(registry, settings, models, self._emit_from_node, self.stop, plan)
 
     # --- events ----------------------------------------------------------------------------------
 
@@ -215,14 +215,14 @@ class PlanRun:
                 spec = planned.spec
                 if inline and not ready and not backend.in_flight and spec.batch is None and not planned.gathered \
                         and (spec.holds or holds_of(spec, registry)) != "device":
-                    # alone and light, on a backend that would run it in this thread anyway: call it here
+                    # alone and light, on a backend that would run it in this thread anyway: run its task
+                    # here, through the same run_task a backend uses (no hand-off to a thread)
                     if self.sink is not None:
                         self.emit("node_started", reason=reason(self.tables, self.stores, planned), **planned.label)
-                    outcome = self.run_alone(planned)
-                    if outcome is None:
-                        release(planned.id)
-                    else:
-                        settle(planned, outcome)
+                    task = self.task_for(planned)
+                    if task is None:  # a linked value failed its param's check
+                        break
+                    settle(planned, run_task(task, self.env))
                     continue
                 members = [planned]
                 if spec.batch is not None and planned.item is not None:  # 3b. a native batch
@@ -336,32 +336,6 @@ class PlanRun:
         if values is None and planned.spec.cache == "disk" and key in self.stores.disk:
             values = self.stores.disk.get(key)
         return values
-
-    def run_alone(self, planned: PlannedNode) -> TaskResult | None:
-        """Run one node in this thread (what the local backends do with a task alone). None when it
-        made its outputs (already taken); else what happened, for ``finish``."""
-        spec = planned.spec
-        kwargs = dict(planned.params)
-        values = self.values
-        started = time.perf_counter()
-        try:
-            for arg, src, index, is_param in planned.links:
-                value = (values.get(src) or self.value_of(src))[index]
-                spec_input = spec.inputs.get(arg)
-                if spec_input is not None and spec_input.many and not is_param:
-                    value = [value]  # a list input fed by a source that is not swept: one item
-                kwargs[arg] = spec.params[arg].check(value) if is_param else value
-            if spec.wants_ctx:
-                kwargs["ctx"] = self.context(planned)
-            outputs = call_node(spec, kwargs)
-        except (Cancelled, KeyboardInterrupt):
-            return TaskResult(Task(run_id=self.run_id, node_id=planned.node.id, node_type=spec.type, params={}, inputs={}), status="cancelled")
-        except Exception as exc:
-            message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-            return TaskResult(Task(run_id=self.run_id, node_id=planned.node.id, node_type=spec.type, params={}, inputs={}), status="error", message=message,
-                              traceback=traceback.format_exc(), blocked=type(exc).__name__ == "Blocked")
-        self.finish_ok(planned, outputs, time.perf_counter() - started)
-        return None
 
     def finish(self, planned: PlannedNode, finished: TaskResult) -> bool:
         """Take a finished task's outputs. False when the node did not produce any."""
@@ -519,19 +493,15 @@ class PlanRun:
         return dict(zip(planned.spec.outputs, self.value_of(node_id)))
 
     def context(self, planned: PlannedNode) -> Context:
-        return Context(
+        """The context ``planned`` would run with (for its fingerprint and its ticked preview)."""
+        return node_context(
+            self.env,
             run_id=self.run_id,
             node_id=planned.node.id,
             node_type=planned.spec.type,
-            emit=self._emit_from_node,
-            cancel_event=self.stop,
-            settings=self.settings,
-            models=self.models,
             output_dir=self.output_dir,
             graph=planned.graph if planned.graph is not None else self.plan.graph,
             params=planned.params,
             item=planned.item,
-            plan=self.plan,
-            registry=self.registry,
             findings=self.guard_findings(planned) if planned.spec.output else None,
         )

@@ -91,6 +91,7 @@ class TaskEnv:
     models: "ModelManager"
     emit: Callable[[dict[str, Any]], None]
     stop: Any  # anything with is_set(): the run's StopSignal
+    plan: Any = None  # the run's Plan, which contexts carry (provenance records it); None on a remote worker
 
 
 class Backend(Protocol):
@@ -160,19 +161,34 @@ def _run_batch(spec: "NodeSpec", task: Task, env: TaskEnv) -> list[tuple]:
 
 
 def _context(spec: "NodeSpec", task: Task, env: TaskEnv, item: int | None, params: dict[str, Any]) -> Context:
+    return node_context(env, run_id=task.run_id, node_id=task.node_id, node_type=spec.type,
+                        output_dir=task.output_dir, graph=task.graph, params=params, item=item, labels=task.labels,
+                        findings=task.findings)
+
+
+def node_context(
+    env: TaskEnv, *, run_id: str, node_id: str, node_type: str, output_dir: str | Path, graph: Any,
+    params: dict[str, Any], item: int | None = None, labels: dict[str, list[str]] | None = None,
+    findings: list[dict[str, Any]] | None = None,
+) -> Context:
+    """The context a node gets: the one place it is built, for a task run here and for what the
+    scheduler asks of a node beside running it (its fingerprint, its preview)."""
     return Context(
-        run_id=task.run_id,
-        node_id=task.node_id,
-        node_type=spec.type,
+        run_id=run_id,
+        node_id=node_id,
+        node_type=node_type,
         emit=env.emit,
         cancel_event=env.stop,
         settings=env.settings,
         models=env.models,
-        output_dir=Path(task.output_dir) if task.output_dir else env.settings.output_dir,
-        graph=task.graph,
+        output_dir=Path(output_dir) if output_dir else env.settings.output_dir,
+        graph=graph,
         params=params,
         item=item,
-        labels=task.labels,
-        findings=task.findings,
-        registry=env.registry,  # provenance re-plans the node's graph with it (nodeflow.delivery)
+        labels=labels or {},
+        findings=findings,
+        # a sweep item's provenance is planned from the graph as that item sees it (the run's plan names
+        # the item's copies, not the node)
+        plan=env.plan if item is None else None,
+        registry=env.registry,  # provenance plans the node's graph with it when there is no plan
     )

@@ -88,7 +88,7 @@ def image_to_image(inpaint: str = "") -> Workflow:
     sampler = wf.node(3)
     sampler["widgets_values"][-1] = 0.6
     link = next(p for p in sampler["inputs"] if p["name"] == "latent_image")
-    wf.links = [link for link in wf.links if link[0] != link["link"]]
+    wf.links = [each for each in wf.links if each[0] != link["link"]]
     link["link"] = None
     wf.link(source, 0, 3, "latent_image")
     return wf

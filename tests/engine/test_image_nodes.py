@@ -84,9 +84,11 @@ def test_save_writes_inside_the_output_folder_only(executor, settings):
         assert saved.format == "JPEG"
     assert log.of("preview")[0]["path"] == str(path)
     assert not [p.name for p in path.parent.iterdir() if ".part" in p.name]  # no temporary file left behind
-    for escape in ("../evil.png", "/tmp/evil.png"):
-        bad, _ = run(executor, {**base, "s": {"type": "image.save", "inputs": {"image": ["g", "image"]}, "params": {"filename": escape}}})
-        assert bad.status == "error" and "outside the allowed folders" in bad.error.message
+    for escape in ("../evil.png", "/tmp/evil.png"):  # refused before anything runs, naming the param
+        with pytest.raises(GraphInvalid) as refused:
+            run(executor, {**base, "s": {"type": "image.save", "inputs": {"image": ["g", "image"]}, "params": {"filename": escape}}})
+        assert "s (image.save): 'filename'" in str(refused.value) and "leaves the output folder" in str(refused.value)
+    assert not (settings.output_dir.parent / "evil.png").exists()
 
 
 def test_save_without_overwrite_numbers_new_files(executor, settings):
