@@ -231,4 +231,4 @@ def latent_batch_seed_behavior(
 ) -> Latent:
     """Whether the items of a batch start from different noise (seed + i) or the same (the custom-sampling nodes)."""
     value = as_latent(latent)
-    return SeededLatent(value.samples, value.noise_mask, seed_behavior == "fixed")
+    return SeededLatent(value.samples, value.noise_mask, scale=value.scale, same_noise=seed_behavior == "fixed")
