@@ -4,6 +4,7 @@ download, upload, list, cancel, and a refused request raised with the server's f
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import io
 import json
 
@@ -58,7 +59,10 @@ def test_async_client_runs_many_at_once(server, tmp_path):
             path = await nf.download(states[0].id, states[0].outputs[0], tmp_path / "a.png")
             return [states, events, path]
 
-    states, events, path = asyncio.run(main())
+    # in a thread of its own: Playwright's sync API (the browser tests) keeps an event loop running in
+    # this thread for the rest of the session, and asyncio.run refuses to start a second one here
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        states, events, path = pool.submit(asyncio.run, main()).result()
     assert [s.status for s in states] == ["ok"] * 4 and len({s.id for s in states}) == 4
     assert events[-1]["event"] == "run_finished" and events[-1]["outputs"][0]["artifact"] == "tiny.png"
     assert path.read_bytes().startswith(b"\x89PNG")
