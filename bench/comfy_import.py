@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from nodeflow.comfy import import_bytes
-from nodeflow.registry import default_registry
+from nodeflow.nodetypes.registry import default_registry
 
 
 def workflow(chains: int) -> dict:

@@ -25,15 +25,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from PIL import Image  # noqa: E402
 
-from nodeflow.context import Context  # noqa: E402
-from nodeflow.executor import Executor  # noqa: E402
-from nodeflow.graph import load_graph, parse_graph  # noqa: E402
-from nodeflow.history import RunHistory  # noqa: E402
-from nodeflow.listeners import HistoryListener  # noqa: E402
+from nodeflow.nodetypes.context import Context  # noqa: E402
+from nodeflow.run.executor import Executor  # noqa: E402
+from nodeflow.graph.model import load_graph, parse_graph  # noqa: E402
+from nodeflow.record.history import RunHistory  # noqa: E402
+from nodeflow.record.listeners import HistoryListener  # noqa: E402
 from nodeflow.models import ModelManager  # noqa: E402
 from nodeflow.delivery import build_record as build_provenance  # noqa: E402
 from nodeflow.delivery import dumps_record, embed_provenance  # noqa: E402
-from nodeflow.registry import default_registry  # noqa: E402
+from nodeflow.nodetypes.registry import default_registry  # noqa: E402
 from nodeflow.settings import Settings  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -77,7 +77,7 @@ def wide_graph(count: int) -> dict:
 
 
 def context_for(graph, settings: Settings, out: Path) -> Context:
-    from nodeflow.plan import make_plan
+    from nodeflow.plan.planner import make_plan
 
     registry = default_registry()
     return Context(

@@ -28,12 +28,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from nodeflow.executor import Executor  # noqa: E402
-from nodeflow.graph import parse_graph  # noqa: E402
-from nodeflow.plan import make_plan  # noqa: E402
-from nodeflow.registry import default_registry  # noqa: E402
+from nodeflow.run.executor import Executor  # noqa: E402
+from nodeflow.graph.model import parse_graph  # noqa: E402
+from nodeflow.plan.planner import make_plan  # noqa: E402
+from nodeflow.nodetypes.registry import default_registry  # noqa: E402
 from nodeflow.settings import Settings  # noqa: E402
-from nodeflow.validate import validate  # noqa: E402
+from nodeflow.check.validate import validate  # noqa: E402
 
 
 # CPU time of this process: on a shared, loaded machine wall-clock time mostly measures the others

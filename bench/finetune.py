@@ -104,7 +104,7 @@ def _lora_worker(variant: str, model: str, steps: int, home: Path) -> dict:
     data = digit_instructions(None, split="train", count=64, seed=0)
     batch_size, rank, system = 4, 8, "You write one short drawing instruction for an idea."
     if variant == "node":
-        from nodeflow.context import Context
+        from nodeflow.nodetypes.context import Context
         from nodeflow.models import ModelManager
 
         events: list[dict] = []
@@ -214,8 +214,8 @@ def bench_showcase(home: Path, count: int, side: str = "both") -> None:
 
 
 def bench_synthetic(home: Path, fast: bool) -> None:
-    from nodeflow.executor import Executor
-    from nodeflow.graph import load_graph
+    from nodeflow.run.executor import Executor
+    from nodeflow.graph.model import load_graph
 
     graph = load_graph(REPO / "graphs" / "synthetic_data.json")
     if fast:

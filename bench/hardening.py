@@ -89,13 +89,13 @@ def _probe_inputs() -> list[tuple[str, str, bytes, dict]]:
 
 class Server:
     def __init__(self, home: Path, env_extra: dict[str, str] | None = None):
-        from nodeflow.app.live import free_port
+        from nodeflow.app.editor.live import free_port
 
         self.port = free_port()
         env = {**os.environ, "NODEFLOW_HOME": str(home), "NODEFLOW_OUTPUT": str(home / "out"), "NODEFLOW_NO_BROWSER": "1",
                "PYTHONPATH": str(REPO), **(env_extra or {})}
         env.pop("NODEFLOW_CACHE_MB", None)  # the default budget
-        self.process = subprocess.Popen([sys.executable, "-m", "nodeflow.cli", "ui", "--no-browser", "--port", str(self.port)],
+        self.process = subprocess.Popen([sys.executable, "-m", "nodeflow.cli.main", "ui", "--no-browser", "--port", str(self.port)],
                                         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 180
         while True:
@@ -182,10 +182,10 @@ def measure_rss(home: Path, runs: int, watermark: str | None = None) -> list[tup
 
 
 def measure_history(home: Path, runs: int) -> list[tuple[str, str]]:
-    from nodeflow.executor import Executor
-    from nodeflow.graph import parse_graph
-    from nodeflow.history import RunHistory
-    from nodeflow.listeners import HistoryListener
+    from nodeflow.run.executor import Executor
+    from nodeflow.graph.model import parse_graph
+    from nodeflow.record.history import RunHistory
+    from nodeflow.record.listeners import HistoryListener
     from nodeflow.settings import Settings
 
     settings = Settings(home=home, output_dir=home / "out")

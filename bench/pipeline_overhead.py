@@ -33,8 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "models")]
 
 from nodeflow.events import EventLog  # noqa: E402
-from nodeflow.executor import Executor  # noqa: E402
-from nodeflow.graph import parse_graph  # noqa: E402
+from nodeflow.run.executor import Executor  # noqa: E402
+from nodeflow.graph.model import parse_graph  # noqa: E402
 from nodeflow.models import ModelManager  # noqa: E402
 from nodeflow.settings import Settings  # noqa: E402
 
@@ -126,7 +126,7 @@ def own_work(executor: Executor, graph: dict, args: argparse.Namespace) -> float
     bookkeeping (a fully cached run is only validate, plan, keys and lookups)."""
     import threading
 
-    from nodeflow.context import Context
+    from nodeflow.nodetypes.context import Context
     from nodes.diffusion.previews import latents_to_rgb
 
     latents = executor.run(parse_graph(graph), only=["paint"], overrides=["paint.seed=1"]).outputs["paint"]["latents"]

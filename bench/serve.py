@@ -36,9 +36,9 @@ sys.path.insert(0, str(REPO))
 
 import httpx  # noqa: E402
 
-from nodeflow.app.live import free_port  # noqa: E402
-from nodeflow.executor import Executor  # noqa: E402
-from nodeflow.graph import parse_graph  # noqa: E402
+from nodeflow.app.editor.live import free_port  # noqa: E402
+from nodeflow.run.executor import Executor  # noqa: E402
+from nodeflow.graph.model import parse_graph  # noqa: E402
 from nodeflow.settings import Settings  # noqa: E402
 
 HELLO = json.loads((REPO / "graphs" / "hello_image.json").read_text())
@@ -114,8 +114,8 @@ def bench_serve(jobs: int) -> None:
     home = Path(tempfile.mkdtemp(prefix="nodeflow-bench-serve-"))
     proc, url = start_server(home)
     try:
-        from nodeflow.history import RunHistory
-        from nodeflow.listeners import HistoryListener
+        from nodeflow.record.history import RunHistory
+        from nodeflow.record.listeners import HistoryListener
 
         # in-process: one executor recording history as serve's does, and a fresh output folder per job
         # as serve gives each job (so the output node writes its own file)

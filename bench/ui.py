@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     from playwright.sync_api import sync_playwright
 
     from nodeflow.app import build_app
-    from nodeflow.app.live import LiveServer
+    from nodeflow.app.editor.live import LiveServer
     from nodeflow.settings import Settings
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -13,12 +13,12 @@ between them (``Denoiser``, ``TextEncoder``, ``VAE``, ``Conditioning``, ``Latent
 Python class of its values.
 """
 
-from .blocking import Blocked
-from .code import CodeType, SourceCode, extract_code
-from .context import Cancelled, Context
-from .data_types import ExampleSet, ImageDataset, ImageSet, TextCorpus, TextDataset, TextExamples, Tokenizer
-from .media_types import Audio, AudioClip, FrameList, Frames, Video, VideoPath, as_clip
-from .model_types import (
+from nodeflow.nodetypes.blocked import Blocked
+from nodeflow.ports.code import CodeType, SourceCode, extract_code
+from nodeflow.nodetypes.context import Cancelled, Context
+from nodeflow.ports.data import ExampleSet, ImageDataset, ImageSet, TextCorpus, TextDataset, TextExamples, Tokenizer
+from nodeflow.ports.media import Audio, AudioClip, FrameList, Frames, Video, VideoPath, as_clip
+from nodeflow.ports.model import (
     VAE,
     Adapter,
     Conditioning,
@@ -38,12 +38,12 @@ from .model_types import (
     ModelPart,
     TextEncoder,
 )
-from .node_api import NodeSpec, node, node_memory_limit
-from .params import Param
-from .resolve import Resolve, model_source
+from nodeflow.nodetypes.decorator import NodeSpec, node, node_memory_limit
+from nodeflow.nodetypes.params import Param
+from nodeflow.nodetypes.resolve import Resolve, model_source
 from .version import __version__
 from .templates import TemplateError, check_template, fill_template
-from .types import (
+from nodeflow.ports.core import (
     AnyType,
     Boolean,
     FileType,

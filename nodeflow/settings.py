@@ -8,9 +8,9 @@ Everything is overridable by environment variables so that tests, CI and users c
 | ``NODEFLOW_OUTPUT`` | ``./out`` | where output nodes write |
 | ``NODEFLOW_INPUTS`` | (none) | extra folders input nodes may read, separated by the OS path separator |
 | ``NODEFLOW_CACHE_MB`` | 2048 | the memory cache budget |
-| ``NODEFLOW_NODE_MAX_MB`` | 1024 | memory one node may ask for (``nodeflow.node_api.node_memory_limit``) |
-| ``NODEFLOW_HISTORY_KEEP`` | 10000 | runs the history keeps (``nodeflow.history``) |
-| ``NODEFLOW_MAX_UPLOAD_MB`` | 512 | largest request body a server accepts (``nodeflow.app.guard_http``) |
+| ``NODEFLOW_NODE_MAX_MB`` | 1024 | memory one node may ask for (``nodeflow.nodetypes.decorator.node_memory_limit``) |
+| ``NODEFLOW_HISTORY_KEEP`` | 10000 | runs the history keeps (``nodeflow.record.history``) |
+| ``NODEFLOW_MAX_UPLOAD_MB`` | 512 | largest request body a server accepts (``nodeflow.app.request_limits``) |
 | ``NODEFLOW_COMFY_MODELS`` | (none) | ComfyUI installs whose models to use: ``models`` folders, ComfyUI folders or ``extra_model_paths.yaml`` files, separated by the OS path separator (``nodeflow.comfy_folders``) |
 """
 

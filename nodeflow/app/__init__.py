@@ -3,6 +3,6 @@
 ``serve`` is what ``nodeflow ui`` runs; ``build_app`` gives the app for tests and embedding.
 """
 
-from .server import BundleMissing, build_app, serve
+from nodeflow.app.editor.server import BundleMissing, build_app, serve
 
 __all__ = ["serve", "build_app", "BundleMissing"]

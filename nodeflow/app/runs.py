@@ -1,5 +1,5 @@
 """Runs for the editor and ``serve``: one Executor per server (caches and loaded models persist across
-runs), runs as jobs in the persistent queue (nodeflow.jobs), and their events kept for replay.
+runs), runs as jobs in the persistent queue (nodeflow.record.jobs), and their events kept for replay.
 
 ``submit`` validates and plans at once (an invalid graph is refused before it is queued) and queues
 the job; nothing is ever refused as busy. Worker threads run queued jobs in order (``NODEFLOW_JOBS`` at
@@ -21,12 +21,12 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from ..executor import Executor
-from ..run_result import RunResult
+from nodeflow.run.executor import Executor
+from nodeflow.run.result import RunResult
 from ..files import PathNotAllowed, resolve_inside
-from ..graph import Graph, graph_to_dict, parse_graph
-from ..history import artifact_kind
-from ..jobs import JobQueue, JobWorker
+from nodeflow.graph.model import Graph, graph_to_dict, parse_graph
+from nodeflow.record.history import artifact_kind
+from nodeflow.record.jobs import JobQueue, JobWorker
 from ..problems import GraphInvalid
 
 __all__ = ["RunManager", "RunBusy", "EventLog"]
@@ -142,7 +142,7 @@ class RunManager:
         public_outputs: Callable[[str, list], list] | None = None,
         keep_events: bool = False,
     ):
-        """``owner``: the queue's name (``nodeflow.jobs.owner_name``); this manager runs only its jobs.
+        """``owner``: the queue's name (``nodeflow.record.jobs.owner_name``); this manager runs only its jobs.
         ``urls(job_id, path)``: the URL a file of a job is served under (default: ``/files/ROOT/...``);
         ``public_outputs(job_id, outputs)``: outputs as ``run_finished`` shows them; ``keep_events``:
         keep each finished job's events with its record (``serve``), so they replay after a restart."""
@@ -186,8 +186,8 @@ class RunManager:
         extra: dict[str, Any] | None = None,
     ) -> str:
         """Validate and plan now (raising GraphInvalid with every problem), then queue the run.
-        ``policy``: a policy file the graph must obey besides the data folder's (nodeflow.policy).
-        ``priority``, ``client``, ``idempotency_key``, ``graph_name``: kept with the job (nodeflow.jobs);
+        ``policy``: a policy file the graph must obey besides the data folder's (nodeflow.check.policy).
+        ``priority``, ``client``, ``idempotency_key``, ``graph_name``: kept with the job (nodeflow.record.jobs);
         a key this client gave before returns that job. ``extra``: more fields kept in its request."""
         if idempotency_key is not None:  # asked before: the same job, nothing new
             found = self.queue.find_idempotent(idempotency_key, client)

@@ -11,7 +11,7 @@ Hamilton's task executor:
 
 A :class:`Task` describes itself completely (node type, params, resolved input values, run id, what
 it holds), so a backend in another process (Ray) can run it from the task alone. :func:`run_task` is
-the one function that calls a node: it builds the node's :class:`~nodeflow.context.Context`, calls
+the one function that calls a node: it builds the node's :class:`~nodeflow.nodetypes.context.Context`, calls
 the function and splits its result into outputs. Events a node emits while running (progress,
 previews) go through ``TaskEnv.emit``, which the executor provides; a remote backend forwards them.
 """
@@ -24,12 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
-from ..context import Cancelled, Context
+from nodeflow.nodetypes.context import Cancelled, Context
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..models import ModelManager
-    from ..node_api import NodeSpec
-    from ..registry import Registry
+    from nodeflow.nodetypes.decorator import NodeSpec
+    from nodeflow.nodetypes.registry import Registry
     from ..settings import Settings
 
 __all__ = ["Task", "TaskResult", "TaskEnv", "Backend", "run_task", "call_node", "StopSignal"]

@@ -145,7 +145,7 @@ class RayBackend:
                 return value.actor
         if len(self.devices) == 1:
             return 0
-        from ..keys import digest
+        from nodeflow.cache_keys import digest
 
         return int(digest([task.node_type, task.params])[:8], 16) % len(self.devices)
 

@@ -78,7 +78,7 @@ def _plain(value: Any) -> bool:
 
 
 def _info(value: Any) -> dict[str, Any]:
-    from ..types import estimate_size
+    from nodeflow.ports.core import estimate_size
 
     info: dict[str, Any] = {}
     try:
@@ -105,7 +105,7 @@ _MODELS: Any = None
 def _registry() -> Any:
     global _REGISTRY
     if _REGISTRY is None:
-        from ..registry import default_registry
+        from nodeflow.nodetypes.registry import default_registry
 
         _REGISTRY = default_registry()
     return _REGISTRY

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..graph import MAX_NESTING, Graph, value_flaw
+from nodeflow.graph.model import MAX_NESTING, Graph, value_flaw
 from .convert import PLACEHOLDER_PREFIX, ImportReport, convert
 from .read import ComfyImportError, read_candidates
 
@@ -40,7 +40,7 @@ def import_bytes(data: bytes, name: str = "workflow", registry=None) -> tuple[Gr
         raise failed[0][1] if len(failed) == 1 else ComfyImportError(
             "; ".join(f"{label}: {exc}" for label, exc in failed))
     if graph.nodes and not any("pos" in node.ui for node in graph.nodes.values()):
-        from ..layout import arrange
+        from nodeflow.graph.layout import arrange
 
         arrange(graph, registry)
         report.arranged = True

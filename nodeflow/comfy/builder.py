@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..graph import Graph, GraphNode
+from nodeflow.graph.model import Graph, GraphNode
 from .mapping import DERIVED_OUTPUTS, MAPPINGS, PRIMITIVES, named_widgets
 from .mapping_types import Unmappable
 from .read import ComfyImportError

@@ -14,7 +14,7 @@ from __future__ import annotations
 import bisect
 from typing import Any
 
-from ..graph import Graph
+from nodeflow.graph.model import Graph
 from .builder import NOTES, PLACEHOLDER_PREFIX, ImportReport, node_looks, node_order, convert_nodes
 from .group_nodes import with_group_nodes_as_subgraphs
 from .read import ComfyImportError

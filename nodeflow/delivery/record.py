@@ -6,7 +6,7 @@ versions, the device, and content hashes of the model and data files those nodes
 
 It holds no wall-clock time, run id or absolute output path, so running the same graph twice on the
 same machine gives the same record. When and by which run an artifact was made is what the run
-history (``nodeflow.history``) keeps.
+history (``nodeflow.record.history``) keeps.
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..files import content_hash
-from ..licences import model_facts  # source, and licence where the model files state one
+from nodeflow.check.licences import model_facts  # source, and licence where the model files state one
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..context import Context
-    from ..plan import PlannedNode
+    from nodeflow.nodetypes.context import Context
+    from nodeflow.plan.planner import PlannedNode
 
 __all__ = ["SCHEMA", "build_record", "dumps_record", "library_versions", "pack_version", "upstream_of"]
 
@@ -131,7 +131,7 @@ def _source_type(planned: dict[str, PlannedNode], files_read: list[str]) -> str:
     generative model made it, ``compositeWithTrainedAlgorithmicMedia`` when generated content is
     mixed with files read from disk, ``algorithmicMedia`` when no model was involved at all (a
     gradient with a caption), ``composite`` when files read from disk were edited without one."""
-    from ..policy import Policy, is_generator
+    from nodeflow.check.policy import Policy, is_generator
 
     policy = Policy()
     generated = any(is_generator(step.node, step.spec, policy) for step in planned.values())
@@ -145,8 +145,8 @@ def upstream_of(ctx: Context) -> dict[str, PlannedNode]:
     """The planned nodes the node of ``ctx`` depends on, itself included."""
     plan = getattr(ctx, "plan", None)
     if plan is None:  # a Context made outside the executor (a test, a tool): plan just this node
-        from ..plan import make_plan
-        from ..registry import default_registry
+        from nodeflow.plan.planner import make_plan
+        from nodeflow.nodetypes.registry import default_registry
 
         ctx.registry = getattr(ctx, "registry", None) or default_registry()
         plan = ctx.plan = make_plan(ctx._graph, ctx.registry, only=[ctx.node_id])
@@ -180,7 +180,7 @@ def pack_version(registry: Any, pack: str) -> str:
     from ..version import __version__
 
     if registry is None:
-        from ..registry import default_registry
+        from nodeflow.nodetypes.registry import default_registry
 
         registry = default_registry()
     source = registry.packs.get(pack, "")

@@ -23,12 +23,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..files import atomic_path, claim_name, name_claimed, output_path, release_name
-from ..params import Param
+from nodeflow.nodetypes.params import Param
 from .formats import embed_provenance, format_for
 from .record import build_record
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..context import Context
+    from nodeflow.nodetypes.context import Context
 
 __all__ = ["WATERMARKS", "Delivery", "credentials_param", "deliver", "overwrite_param", "watermark_param"]
 

@@ -4,4 +4,4 @@ Saving is the ``output.audio`` node (nodes/output), which embeds provenance.
 """
 
 from . import analyze, duck, edit, files, generate, quality, speak, subtitles, synth, transcribe  # noqa: F401  (importing registers the nodes)
-from .clip import Audio, AudioClip  # noqa: F401
+from nodes.audio.clip import Audio, AudioClip  # noqa: F401

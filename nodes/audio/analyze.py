@@ -7,7 +7,7 @@ from PIL import Image as PILImage
 
 from nodeflow import Image, Param, node
 
-from .clip import Audio, AudioClip
+from nodes.audio.clip import Audio, AudioClip
 
 # a dark-to-bright palette (black, purple, red, orange, pale yellow), interpolated per channel
 _PALETTE = np.array(

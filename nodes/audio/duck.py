@@ -11,9 +11,9 @@ import numpy as np
 
 from nodeflow import Context, Param, node
 
-from .clip import Audio, AudioClip
-from .edit import match
-from .io import preview_audio
+from nodes.audio.clip import Audio, AudioClip
+from nodes.audio.edit import match
+from nodes.audio.io import preview_audio
 
 __all__ = ["duck", "voice_activity"]
 

@@ -8,8 +8,8 @@ import numpy as np
 
 from nodeflow import Context, Param, node
 
-from .clip import Audio, AudioClip
-from .io import preview_audio
+from nodes.audio.clip import Audio, AudioClip
+from nodes.audio.io import preview_audio
 
 _RATE = dict(min=1000, max=384000)
 

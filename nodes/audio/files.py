@@ -6,8 +6,8 @@ from nodeflow import Context, Param, node
 from nodeflow.files import resolve_inside
 from nodeflow.files import input_file_fingerprint
 
-from .clip import Audio
-from .io import preview_audio, read_audio
+from nodes.audio.clip import Audio
+from nodes.audio.io import preview_audio, read_audio
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg")
 

@@ -18,8 +18,8 @@ from nodeflow import Context, Param, node
 from nodeflow.files import PathNotAllowed, resolve_inside
 from nodeflow.models import refuse_pickled_weights
 
-from .clip import Audio, AudioClip
-from .io import preview_audio
+from nodes.audio.clip import Audio, AudioClip
+from nodes.audio.io import preview_audio
 
 _HUB_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
 

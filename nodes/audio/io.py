@@ -1,11 +1,11 @@
-"""Audio previews on nodes; sound files are read and written by the engine (nodeflow.audio_files)."""
+"""Audio previews on nodes; sound files are read and written by the engine (nodeflow.media.audio_files)."""
 
 from __future__ import annotations
 
 from nodeflow import Context
-from nodeflow.audio_files import AUDIO_FORMATS, SUBTYPES, audio_format, read_audio, save_audio, write_audio
+from nodeflow.media.audio_files import AUDIO_FORMATS, SUBTYPES, audio_format, read_audio, save_audio, write_audio
 
-from .clip import AudioClip
+from nodes.audio.clip import AudioClip
 
 __all__ = ["AUDIO_FORMATS", "SUBTYPES", "audio_format", "read_audio", "save_audio", "write_audio", "preview_audio"]
 

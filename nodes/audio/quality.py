@@ -14,8 +14,8 @@ import numpy as np
 
 from nodeflow import JSON, Context, Param, Resolve, String, node
 
-from .clip import Audio, AudioClip
-from .transcribe import BUNDLED_RECOGNIZER, _check_recognizer, find_recognizer, open_recognizer, recognize
+from nodes.audio.clip import Audio, AudioClip
+from nodes.audio.transcribe import BUNDLED_RECOGNIZER, _check_recognizer, find_recognizer, open_recognizer, recognize
 
 __all__ = ["intelligibility", "loudness_lufs", "quality", "quality_figures", "word_errors"]
 

@@ -20,9 +20,9 @@ import numpy as np
 
 from nodeflow import JSON, Context, Param, Resolve, node, node_memory_limit
 
-from .clip import Audio, AudioClip
-from .io import preview_audio
-from .voices import BUNDLED_VOICE, find_voice, installed_voices, open_voice
+from nodes.audio.clip import Audio, AudioClip
+from nodes.audio.io import preview_audio
+from nodes.audio.voices import BUNDLED_VOICE, find_voice, installed_voices, open_voice
 
 __all__ = ["Speech", "speak", "speech_memory", "split_sentences", "voices"]
 

@@ -19,8 +19,8 @@ import numpy as np
 
 from nodeflow import Context, Param, node, node_memory_limit
 
-from .clip import Audio, AudioClip
-from .io import preview_audio
+from nodes.audio.clip import Audio, AudioClip
+from nodes.audio.io import preview_audio
 
 _PITCH = re.compile(r"^([A-Ga-g])([#b]?)(-?\d)?$")
 _SEMITONE = {"c": 0, "d": 2, "e": 4, "f": 5, "g": 7, "a": 9, "b": 11}

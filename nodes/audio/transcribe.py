@@ -16,8 +16,8 @@ import numpy as np
 
 from nodeflow import JSON, Context, Param, Resolve, String, node
 
-from .clip import Audio, AudioClip
-from .edit import resample_clip
+from nodes.audio.clip import Audio, AudioClip
+from nodes.audio.edit import resample_clip
 
 __all__ = ["BUNDLED_RECOGNIZER", "Transcript", "find_recognizer", "recognize", "transcribe"]
 

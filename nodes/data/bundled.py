@@ -10,8 +10,8 @@ import numpy as np
 
 from nodeflow import Context, Param, node
 
-from .preview import preview_images, preview_text
-from .types import ImageDataset, ImageSet, TextCorpus, TextDataset
+from nodes.data.preview import preview_images, preview_text
+from nodes.data.types import ImageDataset, ImageSet, TextCorpus, TextDataset
 
 __all__ = ["NUMBER_WORDS", "digit_captions"]
 
@@ -87,7 +87,7 @@ def skimage_images(
     from PIL import Image as PILImage
     from skimage import data as skdata
 
-    from nodeflow.image_grid import from_pil
+    from nodeflow.media.image_grid import from_pil
 
     channels = 3 if colour else 1
     if collection == "faces":

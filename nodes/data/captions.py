@@ -6,8 +6,8 @@ import re
 
 from nodeflow import Context, Embedder, Param, check_template, fill_template, node
 
-from .bundled import NUMBER_WORDS
-from .types import ImageDataset
+from nodes.data.bundled import NUMBER_WORDS
+from nodes.data.types import ImageDataset
 
 __all__ = ["find_number"]
 

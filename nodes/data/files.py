@@ -19,9 +19,9 @@ from PIL import UnidentifiedImageError
 from nodeflow import Context, Image, Param, node
 from nodeflow.files import PathNotAllowed, content_hash, files_inside, resolve_inside
 
-from nodeflow.image_grid import from_pil
-from .preview import preview_images, preview_text
-from .types import ImageDataset, ImageSet, TextCorpus, TextDataset
+from nodeflow.media.image_grid import from_pil
+from nodes.data.preview import preview_images, preview_text
+from nodes.data.types import ImageDataset, ImageSet, TextCorpus, TextDataset
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 TEXT_EXTENSIONS = (".txt", ".md", ".rst", ".py", ".json", ".csv", ".html")

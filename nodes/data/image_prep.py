@@ -9,9 +9,9 @@ from PIL import Image as PILImage
 
 from nodeflow import Context, Param, node
 
-from nodeflow.image_grid import from_pil, to_pil
-from .preview import preview_images
-from .types import ImageDataset, ImageSet
+from nodeflow.media.image_grid import from_pil, to_pil
+from nodes.data.preview import preview_images
+from nodes.data.types import ImageDataset, ImageSet
 
 _RESAMPLE = {
     "lanczos": PILImage.Resampling.LANCZOS,

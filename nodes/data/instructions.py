@@ -12,8 +12,8 @@ import random
 
 from nodeflow import Context, Param, node
 
-from .bundled import NUMBER_WORDS
-from .examples import ExampleSet, TextExamples
+from nodes.data.bundled import NUMBER_WORDS
+from nodes.data.examples import ExampleSet, TextExamples
 
 __all__ = ["IDEAS", "digit_ideas", "digit_instruction"]
 

@@ -6,8 +6,8 @@ import numpy as np
 
 from nodeflow import Context, Image, Param, node
 
-from nodeflow.image_grid import sample_grid
-from .types import ImageDataset, ImageSet, TextCorpus, TextDataset
+from nodeflow.media.image_grid import sample_grid
+from nodes.data.types import ImageDataset, ImageSet, TextCorpus, TextDataset
 
 __all__ = ["preview_images", "preview_text"]
 

@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 from nodeflow import Context, Param, node
 
-from .types import TextCorpus, TextDataset, Tokenizer
+from nodes.data.types import TextCorpus, TextDataset, Tokenizer
 
 END_OF_TEXT = "<|endoftext|>"
 UNKNOWN = "<unk>"

@@ -9,7 +9,7 @@ from typing import Any
 
 from nodeflow import Context, File, ImageDataset, ImageSet, Param, node
 
-from .store import MANIFEST
+from nodes.dataset.store import MANIFEST
 
 
 def _folder_of(card: Any, folder: str, ctx: Context) -> Path:

@@ -17,9 +17,9 @@ from typing import Any
 
 from nodeflow import JSON, Audio, Context, File, Image, Param, deliver, node
 
-from .card import card_text
-from .formats import FORMATS, check_columns
-from .store import DatasetError, DatasetFolder, identity_of
+from nodes.dataset.card import card_text
+from nodes.dataset.formats import FORMATS, check_columns
+from nodes.dataset.store import DatasetError, DatasetFolder, identity_of
 
 _FOLDER = Param("dataset", description="the dataset folder, inside the output folder")
 
@@ -154,7 +154,7 @@ def _check_once(store: DatasetFolder, ctx: Context) -> None:
 def _models_of(ctx: Context, graph: dict[str, Any]) -> list[dict[str, Any]]:
     """The model files the graph's nodes read, with their hashes and licences where known."""
     from nodeflow.files import PathNotAllowed, content_hash, resolve_inside
-    from nodeflow.licences import model_facts
+    from nodeflow.check.licences import model_facts
 
     registry = ctx.registry
     roots = [ctx.settings.models_dir, *ctx.settings.input_dirs()]

@@ -31,7 +31,7 @@ from typing import Any, Iterator
 
 from nodeflow.files import content_hash
 
-from .formats import check_columns, shard_name, write_shard
+from nodes.dataset.formats import check_columns, shard_name, write_shard
 
 __all__ = ["DatasetFolder", "DatasetError", "MANIFEST", "identity_of", "item_digest"]
 

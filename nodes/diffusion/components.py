@@ -22,9 +22,9 @@ from nodeflow import VAE, Context, Denoiser, File, ModelPart, Param, Resolve, Te
 from nodeflow.models import ModelNotFound, find_local_model, model_folders
 from nodeflow.settings import Settings
 
-from .families import FAMILIES, Family, family_of_file, family_of_folder, find_family_folder
-from .loading import _lora_fingerprint, device_param, dtype_param, find_lora, lora_path_param
-from .parts import use_part
+from nodes.diffusion.families import FAMILIES, Family, family_of_file, family_of_folder, find_family_folder
+from nodes.diffusion.loading import _lora_fingerprint, device_param, dtype_param, find_lora, lora_path_param
+from nodes.diffusion.parts import use_part
 
 __all__ = ["find_component", "load_denoiser", "load_text_encoder", "load_vae", "lora_denoiser"]
 

@@ -11,8 +11,8 @@ from dataclasses import replace
 
 from nodeflow import Conditioning, ConditioningValue, CondPart, Param, TextEncoder, node
 
-from .families import encode_text
-from .parts import use_part
+from nodes.diffusion.families import encode_text
+from nodes.diffusion.parts import use_part
 
 __all__ = ["encode_prompt", "combine", "strength"]
 
@@ -27,7 +27,7 @@ def encode_prompt(
     paint, or avoid. Each model family encodes as its own pipeline does."""
     pipe = use_part(clip)
     if getattr(clip, "clip_skip", 0):  # set by diffusion.clip_skip
-        from .conditioning_ops import encode_skipping_layers
+        from nodes.diffusion.conditioning_ops import encode_skipping_layers
 
         return ConditioningValue((CondPart(encode_skipping_layers(pipe, text, clip.clip_skip), 1.0),))
     embeds, pooled = encode_text(pipe, text)

@@ -31,9 +31,9 @@ from nodeflow import (
     node,
 )
 
-from .latents import _encode, _mask_tensor, as_latent
-from .parts import use_part
-from .sampling import grid
+from nodes.diffusion.latents import _encode, _mask_tensor, as_latent
+from nodes.diffusion.parts import use_part
+from nodes.diffusion.sampling import grid
 
 __all__ = ["SeededLatent", "TunedPart", "encode_skipping_layers", "tuned"]
 

@@ -21,11 +21,11 @@ from typing import Any, NamedTuple
 
 from nodeflow import Conditioning, Context, Denoiser, Latent, LatentImage, Param, node
 
-from .latents import as_latent
-from .parts import use_part
-from .previews import latents_to_rgb
-from .sampling_types import Guider, GuiderValue, Noise, NoiseSource, Sampler, SamplerChoice, Sigmas
-from .schedulers import SAMPLERS, SCHEDULES, make_scheduler
+from nodes.diffusion.latents import as_latent
+from nodes.diffusion.parts import use_part
+from nodes.diffusion.previews import latents_to_rgb
+from nodes.diffusion.sampling_types import Guider, GuiderValue, Noise, NoiseSource, Sampler, SamplerChoice, Sigmas
+from nodes.diffusion.schedulers import SAMPLERS, SCHEDULES, make_scheduler
 
 __all__ = ["AYS_SIGMAS", "SUBSTITUTES", "sample_with_sigmas", "schedule_sigmas", "sigma_to_timestep"]
 

@@ -16,10 +16,10 @@ from typing import Any
 
 from nodeflow import ConditioningValue, Context, LatentImage
 
-from .families import Family, family_of_pipeline
-from .previews import latents_to_rgb
-from .sampling import latent_scale
-from .schedulers import make_scheduler
+from nodes.diffusion.families import Family, family_of_pipeline
+from nodes.diffusion.previews import latents_to_rgb
+from nodes.diffusion.sampling import latent_scale
+from nodes.diffusion.schedulers import make_scheduler
 
 __all__ = ["family_scheduler", "sample_with_pipeline"]
 

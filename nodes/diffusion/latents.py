@@ -13,8 +13,8 @@ from PIL import ImageFilter
 
 from nodeflow import VAE, Image, Latent, LatentImage, Param, node
 
-from .parts import use_part
-from .sampling import decode_latents, grid
+from nodes.diffusion.parts import use_part
+from nodes.diffusion.sampling import decode_latents, grid
 
 __all__ = ["as_latent", "empty_latent", "vae_decode", "vae_encode", "vae_encode_inpaint", "latent_upscale", "noise_mask"]
 

@@ -17,8 +17,8 @@ from nodeflow import Context, File, Param, Resolve, model_source, node
 from nodeflow.models import ModelNotFound, find_local_model, hub_offline, is_hub_id, model_folders, not_found_message
 from nodeflow.settings import Settings
 
-from .families import FAMILIES, family_of_file, family_of_folder
-from .types import DiffusionPipeline, LoraRef, PipelineHandle
+from nodes.diffusion.families import FAMILIES, family_of_file, family_of_folder
+from nodes.diffusion.types import DiffusionPipeline, LoraRef, PipelineHandle
 
 __all__ = ["open_pipeline", "activate_loras", "load", "lora", "resident_pipeline"]
 

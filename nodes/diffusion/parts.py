@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from nodeflow import VAE, Context, Denoiser, File, ModelPart, Param, TextEncoder, node
-from .loading import (
+from nodes.diffusion.loading import (
     _adapter_name,
     _list_adapters,
     _lora_fingerprint,

@@ -13,8 +13,8 @@ from PIL import Image as PILImage
 
 from nodeflow import Context, Image, Param, node
 
-from .previews import latents_to_rgb
-from .types import DiffusionPipeline, Latents, PipelineHandle
+from nodes.diffusion.previews import latents_to_rgb
+from nodes.diffusion.types import DiffusionPipeline, Latents, PipelineHandle
 
 __all__ = ["SCHEDULERS", "sample", "decode_latents", "latent_scale", "text_to_image", "image_to_image", "inpaint", "decode"]
 

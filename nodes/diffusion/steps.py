@@ -16,13 +16,13 @@ from typing import Any
 
 from nodeflow import Conditioning, ConditioningValue, Context, Denoiser, Latent, LatentImage, Param, node
 
-from .families import family_of_pipeline
-from .family_sampling import family_scheduler, sample_with_pipeline
-from .latents import as_latent
-from .parts import use_part
-from .previews import latents_to_rgb
-from .sampling import latent_scale
-from .schedulers import SAMPLERS, SCHEDULES
+from nodes.diffusion.families import family_of_pipeline
+from nodes.diffusion.family_sampling import family_scheduler, sample_with_pipeline
+from nodes.diffusion.latents import as_latent
+from nodes.diffusion.parts import use_part
+from nodes.diffusion.previews import latents_to_rgb
+from nodes.diffusion.sampling import latent_scale
+from nodes.diffusion.schedulers import SAMPLERS, SCHEDULES
 
 __all__ = ["sampler", "denoise_latents"]
 
@@ -162,7 +162,7 @@ def _controls(ctx: Context | None, parts: list, device: Any, dtype: Any, cells: 
     hints; ``cells`` is the latent's (h, w)."""
     import torch.nn.functional as F
 
-    from .controlnet import resident_controlnet
+    from nodes.diffusion.controlnet import resident_controlnet
 
     found: dict[int, list] = {}
     for part in parts:

@@ -38,7 +38,7 @@ class PipelineHandle:
 
     def pipeline(self) -> Any:
         """The diffusers pipeline with this handle's LoRAs active (and no others)."""
-        from .loading import activate_loras
+        from nodes.diffusion.loading import activate_loras
 
         pipe = self.fetch()
         activate_loras(pipe, self.loras)

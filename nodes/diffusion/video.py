@@ -12,9 +12,9 @@ from typing import Any, NamedTuple
 
 from nodeflow import VAE, Context, FrameList, Frames, Image, Latent, LatentImage, Param, node
 
-from .parts import use_part
-from .previews import latents_to_rgb
-from .types import DiffusionPipeline
+from nodes.diffusion.parts import use_part
+from nodes.diffusion.previews import latents_to_rgb
+from nodes.diffusion.types import DiffusionPipeline
 
 __all__ = ["decode_video_latents", "empty_video_latent", "image_to_video", "text_to_video", "vae_decode_video"]
 

@@ -10,7 +10,7 @@ import numpy as np
 from nodeflow import Context, Float, Param, model_source, node
 from nodeflow.models import ModelNotFound, find_local_model, hub_offline, is_hub_id, not_found_message, refuse_pickled_weights
 
-from .types import Embedder, EmbedderHandle, Embedding
+from nodes.embed.types import Embedder, EmbedderHandle, Embedding
 
 __all__ = ["BUNDLED", "bundled_folder", "load", "embed_text", "similarity"]
 

@@ -1,5 +1,5 @@
 """The Embedder and Embedding port types, shared with the data and train packs, so they live in the
-engine's public API (``nodeflow.model_types``); this module names them for the pack's own files.
+engine's public API (``nodeflow.ports.model``); this module names them for the pack's own files.
 
 An ``Embedder`` value is an :class:`EmbedderHandle`: ``.encode(texts) -> float32 array (n, dim)``,
 L2-normalised, and ``.dim``; it fetches its weights from the model manager on use. An ``Embedding``

@@ -15,7 +15,7 @@ import numpy as np
 
 from nodeflow import JSON, Context, Float, Image, Param, node
 
-from .shared import ImageDataset, class_names, features, fit, judge_size
+from nodes.evaluate.shared import ImageDataset, class_names, features, fit, judge_size
 
 __all__ = ["Bias", "bias_amplification", "bias_report", "divergences"]
 

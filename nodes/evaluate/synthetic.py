@@ -13,7 +13,7 @@ import numpy as np
 
 from nodeflow import JSON, Context, Float, Param, node
 
-from .shared import ImageDataset, accuracy, features, fit, judge_size, split
+from nodes.evaluate.shared import ImageDataset, accuracy, features, fit, judge_size, split
 
 __all__ = ["Usefulness", "synthetic_usefulness", "usefulness_report"]
 

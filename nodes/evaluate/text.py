@@ -17,7 +17,7 @@ import numpy as np
 
 from nodeflow import JSON, Context, Float, Param, String, node
 
-from .shared import Embedder
+from nodes.evaluate.shared import Embedder
 
 __all__ = ["TextScores", "distinct_n", "repetition", "text_metrics", "text_report"]
 

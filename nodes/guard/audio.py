@@ -24,7 +24,7 @@ import numpy as np
 from nodeflow import JSON, Audio, AudioClip, Context, Param, String, node
 
 from . import screens
-from .findings import Finding, action_param, settle
+from nodes.guard.findings import Finding, action_param, settle
 
 __all__ = ["GuardedAudio", "audio_guard", "beep_over", "spoken_emails", "transcript_of"]
 
@@ -165,7 +165,7 @@ def audio_guard(
     if word_list.strip():
         found += screens.listed(text, screens.parse_word_list(word_list))
     if categories.strip():
-        from .semantic import parse_categories, screen_for, semantic_findings
+        from nodes.guard.semantic import parse_categories, screen_for, semantic_findings
 
         found += semantic_findings(screen_for(ctx, None, parse_categories(categories)), text, similarity)[0]
     found = _merge(found)

@@ -12,7 +12,7 @@ import numpy as np
 
 from nodeflow import JSON, Blocked, Context, Image, Param, String, node
 
-from .findings import Finding, describe
+from nodes.guard.findings import Finding, describe
 
 __all__ = ["EXPOSED", "LABELS", "blur_regions", "detect", "nudity"]
 

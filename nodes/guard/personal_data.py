@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from .findings import Finding
+from nodes.guard.findings import Finding
 
 __all__ = ["KINDS", "find_personal_data", "iban_valid", "luhn_valid"]
 

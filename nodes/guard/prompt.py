@@ -12,10 +12,10 @@ from typing import Any
 from nodeflow import Context, Embedder, Param, String, node
 
 from . import screens
-from .findings import action_param, settle
-from .personal_data import KINDS
-from .semantic import parse_categories, screen_for, semantic_findings
-from .text import GuardedText
+from nodes.guard.findings import action_param, settle
+from nodes.guard.personal_data import KINDS
+from nodes.guard.semantic import parse_categories, screen_for, semantic_findings
+from nodes.guard.text import GuardedText
 
 __all__ = ["prompt_screen", "screen_prompt"]
 

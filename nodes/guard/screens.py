@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from .findings import Finding
-from .personal_data import find_personal_data
+from nodes.guard.findings import Finding
+from nodes.guard.personal_data import find_personal_data
 
 __all__ = ["listed", "offensive", "parse_word_list", "personal", "sentences"]
 

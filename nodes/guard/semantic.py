@@ -16,9 +16,9 @@ import numpy as np
 
 from nodeflow import Context, Embedder, Param, String, node
 
-from .findings import Finding, action_param, settle
-from .screens import sentences
-from .text import GuardedText
+from nodes.guard.findings import Finding, action_param, settle
+from nodes.guard.screens import sentences
+from nodes.guard.text import GuardedText
 
 __all__ = ["Screen", "bundled_minilm", "parse_categories", "semantic_screen"]
 

@@ -11,8 +11,8 @@ from typing import NamedTuple
 from nodeflow import JSON, Context, Param, String, node
 
 from . import screens
-from .findings import action_param, settle
-from .personal_data import KINDS
+from nodes.guard.findings import action_param, settle
+from nodes.guard.personal_data import KINDS
 
 __all__ = ["GuardedText", "offensive_language", "personal_data", "word_list"]
 

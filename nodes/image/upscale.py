@@ -73,7 +73,7 @@ def load_upscale_model(
     """Load an ESRGAN-family upscaler (RRDBNet: 4x-UltraSharp, RealESRGAN x4plus, ...) from a .safetensors file."""
     from safetensors.torch import load_file
 
-    from .esrgan_net import from_state_dict
+    from nodes.image.esrgan_net import from_state_dict
 
     found = find_upscaler(path, ctx.settings)
     device = ctx.models.device

@@ -27,7 +27,7 @@ from nodeflow.models import (
 )
 from nodeflow.settings import Settings
 
-from .adapters import ADAPTER_RESOLVE, adapted_handle, adapter_stamp, find_adapter
+from nodes.llm.adapters import ADAPTER_RESOLVE, adapted_handle, adapter_stamp, find_adapter
 
 __all__ = ["BUNDLED", "bundled_gguf", "load_causal_lm", "save_causal_lm", "open_language_model", "load"]
 

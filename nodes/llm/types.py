@@ -1,7 +1,7 @@
 """The LanguageModel port type: a causal language model with its tokenizer.
 
 The type and its handle (:class:`LanguageModelHandle`) are shared with the train pack, so they live
-in the engine's public API (``nodeflow.model_types``). This pack knows how to write one, so it gives
+in the engine's public API (``nodeflow.ports.model``). This pack knows how to write one, so it gives
 the type its disk storage: a transformers folder (config, safetensors weights, tokenizer files),
 loaded back with ``from_pretrained``. A handle that is a base model plus a LoRA adapter
 (``base_folder`` and ``adapter_file`` set) stores only the adapter and where the base lives, and is
@@ -16,8 +16,8 @@ from pathlib import Path
 
 from nodeflow import LanguageModel, LanguageModelHandle, LoadedLM, attach_storage
 
-from .adapters import adapted_handle
-from .loading import load_causal_lm, save_causal_lm
+from nodes.llm.adapters import adapted_handle
+from nodes.llm.loading import load_causal_lm, save_causal_lm
 
 __all__ = ["LanguageModel", "LanguageModelHandle", "LoadedLM"]
 

@@ -200,7 +200,7 @@ def _save_gan(value: GANCheckpoint, folder: Path) -> None:
 
 
 def _load_gan(folder: Path) -> GANCheckpoint:
-    from .gan_nets import DCGANDiscriminator, DCGANGenerator
+    from nodes.train.gan_nets import DCGANDiscriminator, DCGANGenerator
 
     return GANCheckpoint(
         DCGANGenerator.from_pretrained(folder / "generator").eval(),

@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 
 from nodeflow import Context, ImageDataset, ImageSet, Param, node
-from nodeflow.image_grid import sample_grid
+from nodeflow.media.image_grid import sample_grid
 
-from .checkpoints import DiffusionCheckpoint, DiffusionModel
-from .diffusion_sample import class_condition, denoise
-from .monitor import cpu_threads
+from nodes.train.checkpoints import DiffusionCheckpoint, DiffusionModel
+from nodes.train.diffusion_sample import class_condition, denoise
+from nodes.train.monitor import cpu_threads
 
 __all__ = ["draw_dataset"]
 

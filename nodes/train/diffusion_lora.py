@@ -18,9 +18,9 @@ import numpy as np
 
 from nodeflow import Context, DiffusionPipeline, File, ImageDataset, ImageSet, Param, node
 
-from .checkpoints import History
-from .lora_files import write_lora_file
-from .monitor import TrainingMonitor, cpu_threads, seeded_generator
+from nodes.train.checkpoints import History
+from nodes.train.lora_files import write_lora_file
+from nodes.train.monitor import TrainingMonitor, cpu_threads, seeded_generator
 
 __all__ = ["train_diffusion_lora"]
 
@@ -148,7 +148,7 @@ def train_diffusion_lora(
     prompt = preview_prompt or captions[0]
 
     def samples():
-        from nodeflow.image_grid import sample_grid
+        from nodeflow.media.image_grid import sample_grid
 
         unet.eval()
         with torch.no_grad():

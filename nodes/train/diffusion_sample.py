@@ -8,11 +8,11 @@ import numpy as np
 
 from nodeflow import Context, Image, Param, node
 
-from nodeflow.image_grid import sample_grid, to_pil
+from nodeflow.media.image_grid import sample_grid, to_pil
 from nodeflow import Embedder, Embedding
 
-from .checkpoints import DiffusionCheckpoint, DiffusionModel
-from .monitor import cpu_threads
+from nodes.train.checkpoints import DiffusionCheckpoint, DiffusionModel
+from nodes.train.monitor import cpu_threads
 
 __all__ = ["denoise", "null_condition", "class_condition", "caption_condition"]
 

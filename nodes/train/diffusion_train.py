@@ -14,13 +14,13 @@ import numpy as np
 
 from nodeflow import Context, Param, node
 
-from nodeflow.image_grid import sample_grid
+from nodeflow.media.image_grid import sample_grid
 from nodeflow import Embedder, ImageDataset, ImageSet
 
-from .checkpoints import DiffusionCheckpoint, DiffusionModel, History, _save_diffusion
-from .diffusion_sample import class_condition, denoise, null_condition, predict_noise
-from .monitor import TrainingMonitor, cpu_threads, cosine_lr, seeded_generator
-from .tracking import data_hash, open_tracker, track_param
+from nodes.train.checkpoints import DiffusionCheckpoint, DiffusionModel, History, _save_diffusion
+from nodes.train.diffusion_sample import class_condition, denoise, null_condition, predict_noise
+from nodes.train.monitor import TrainingMonitor, cpu_threads, cosine_lr, seeded_generator
+from nodes.train.tracking import data_hash, open_tracker, track_param
 
 __all__ = ["build_unet", "train_diffusion_model"]
 

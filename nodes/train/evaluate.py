@@ -13,12 +13,12 @@ import numpy as np
 
 from nodeflow import Context, Param, check_template, fill_template, node
 
-from nodeflow.image_grid import sample_grid
+from nodeflow.media.image_grid import sample_grid
 from nodeflow import Embedder, ImageDataset, ImageSet
 
-from .checkpoints import DiffusionCheckpoint, DiffusionModel
-from .monitor import cpu_threads
-from .diffusion_sample import caption_condition, class_condition, denoise
+from nodes.train.checkpoints import DiffusionCheckpoint, DiffusionModel
+from nodes.train.monitor import cpu_threads
+from nodes.train.diffusion_sample import caption_condition, class_condition, denoise
 
 __all__ = ["ImageClassifier", "fit_classifier", "score_generated", "evaluate_diffusion"]
 

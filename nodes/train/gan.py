@@ -10,11 +10,11 @@ import numpy as np
 
 from nodeflow import Context, Image, Param, node
 
-from nodeflow.image_grid import sample_grid, to_pil
+from nodeflow.media.image_grid import sample_grid, to_pil
 from nodeflow import ImageDataset, ImageSet
 
-from .checkpoints import GANCheckpoint, GANModel, History
-from .monitor import TrainingMonitor, cpu_threads, seeded_generator
+from nodes.train.checkpoints import GANCheckpoint, GANModel, History
+from nodes.train.monitor import TrainingMonitor, cpu_threads, seeded_generator
 
 __all__ = ["train_gan_model", "gan_pixels"]
 
@@ -57,7 +57,7 @@ def train_gan_model(
     import torch
     import torch.nn.functional as F
 
-    from .gan_nets import DCGANDiscriminator, DCGANGenerator
+    from nodes.train.gan_nets import DCGANDiscriminator, DCGANGenerator
 
     height, width_px = data.size
     if height != width_px:

@@ -16,9 +16,9 @@ from typing import Any, NamedTuple
 
 from nodeflow import Context, ExampleSet, File, LanguageModel, LanguageModelHandle, Param, TextExamples, node
 
-from .checkpoints import History
-from .lora_files import write_lora_file
-from .monitor import TrainingMonitor, cosine_lr, cpu_threads, seeded_generator
+from nodes.train.checkpoints import History
+from nodes.train.lora_files import write_lora_file
+from nodes.train.monitor import TrainingMonitor, cosine_lr, cpu_threads, seeded_generator
 
 __all__ = ["encode_examples", "lora_model", "train_llm_lora", "lora_step"]
 

@@ -6,8 +6,8 @@ import math
 
 from nodeflow import Context, LanguageModel, LanguageModelHandle, Param, TextCorpus, TextDataset, node
 
-from .checkpoints import LMCheckpoint, TrainedLM
-from .monitor import cpu_threads
+from nodes.train.checkpoints import LMCheckpoint, TrainedLM
+from nodes.train.monitor import cpu_threads
 
 __all__ = ["encode_corpus", "generate_text", "next_token_loss", "window_loss"]
 

@@ -21,8 +21,8 @@ from typing import Any, Callable, Iterator
 
 from nodeflow import Context
 
-from .checkpoints import History
-from .curve import loss_curve
+from nodes.train.checkpoints import History
+from nodes.train.curve import loss_curve
 
 __all__ = ["TrainingMonitor", "seeded_generator", "cosine_lr", "cpu_threads"]
 

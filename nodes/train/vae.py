@@ -10,11 +10,11 @@ import numpy as np
 
 from nodeflow import Context, Image, Param, node
 
-from nodeflow.image_grid import sample_grid
+from nodeflow.media.image_grid import sample_grid
 from nodeflow import ImageDataset, ImageSet
 
-from .checkpoints import History, VAECheckpoint, VAEModel
-from .monitor import TrainingMonitor, cpu_threads, cosine_lr, seeded_generator
+from nodes.train.checkpoints import History, VAECheckpoint, VAEModel
+from nodes.train.monitor import TrainingMonitor, cpu_threads, cosine_lr, seeded_generator
 
 __all__ = ["build_vae", "train_vae_model", "encode_mean", "decode"]
 

@@ -6,4 +6,4 @@ Saving is the ``output.video`` node (nodes/output), which embeds provenance.
 
 from . import captions, files, gather, motion, slideshow  # noqa: F401  (importing registers the nodes)
 from . import web_formats  # noqa: F401  (animated WebP and WebM, as ComfyUI saves them)
-from .types import FrameList, Frames, Video, VideoPath  # noqa: F401
+from nodes.video.types import FrameList, Frames, Video, VideoPath  # noqa: F401

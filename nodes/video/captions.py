@@ -12,7 +12,7 @@ from PIL import ImageDraw, ImageFont
 
 from nodeflow import JSON, Context, Param, node
 
-from .types import FrameList, Frames
+from nodes.video.types import FrameList, Frames
 
 __all__ = ["burn_captions", "cue_at", "cue_list", "draw_caption"]
 

@@ -8,12 +8,12 @@ from nodeflow import Context, Image, Param, node
 from nodeflow.files import atomic_path, resolve_inside
 from nodeflow.files import input_file_fingerprint
 
-from nodeflow.video_files import VIDEO_EXTENSIONS, decode, encode_gif, encode_mp4, remux_mp4
-from .types import FrameList, Frames, Video, VideoPath
+from nodeflow.media.video_files import VIDEO_EXTENSIONS, decode, encode_gif, encode_mp4, remux_mp4
+from nodes.video.types import FrameList, Frames, Video, VideoPath
 
 try:  # the sound track input needs the audio pack's type; without it the node is left out
     from nodeflow import Audio
-    from nodeflow.audio_files import save_audio
+    from nodeflow.media.audio_files import save_audio
 except ImportError:  # pragma: no cover
     Audio = None
 

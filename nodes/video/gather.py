@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from nodeflow import Image, node
 
-from .types import FrameList, Frames
+from nodes.video.types import FrameList, Frames
 
 
 @node("video.gather_frames", category="Video", title="Frames from items")

@@ -10,7 +10,7 @@ from PIL import ImageDraw, ImageFont
 
 from nodeflow import Context, Param, String, node
 
-from .types import FrameList, Frames
+from nodes.video.types import FrameList, Frames
 
 
 def _blend(a: PILImage.Image, b: PILImage.Image, t: float) -> PILImage.Image:

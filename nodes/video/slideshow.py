@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from nodeflow import JSON, Context, Param, node, node_memory_limit
 
-from .captions import cue_list
-from .types import FrameList, Frames
+from nodes.video.captions import cue_list
+from nodes.video.types import FrameList, Frames
 
 __all__ = ["slideshow"]
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import subprocess
 
 from nodeflow import Context, Delivery, File, Param, credentials_param, deliver, node, overwrite_param
-from nodeflow.video_files import ffmpeg
+from nodeflow.media.video_files import ffmpeg
 
-from .types import Frames
+from nodes.video.types import Frames
 
 __all__ = ["save_webm", "save_webp"]
 

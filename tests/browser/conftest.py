@@ -34,8 +34,8 @@ def editor_server(tmp_path_factory):
     if not (REPO / "ui" / "dist" / "editor.js").exists():
         pytest.fail("the editor bundle is not built: run `make setup` (needs Node.js 20+)")
     from nodeflow.app import build_app
-    from nodeflow.app.live import LiveServer
-    from nodeflow.registry import Registry
+    from nodeflow.app.editor.live import LiveServer
+    from nodeflow.nodetypes.registry import Registry
     from nodeflow.settings import Settings
 
     root = tmp_path_factory.mktemp("editor")

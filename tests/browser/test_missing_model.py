@@ -14,7 +14,7 @@ SHIPPED = json.loads((REPO / "graphs" / "prompt_to_image.json").read_text())
 def test_an_unreachable_hub_model_is_not_on_this_machine_before_run(page, monkeypatch):
     from huggingface_hub import constants
 
-    from nodeflow import resolve
+    from nodeflow.nodetypes import resolve
 
     for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
         monkeypatch.delenv(name, raising=False)

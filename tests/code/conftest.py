@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from nodeflow.executor import Executor
+from nodeflow.run.executor import Executor
 from nodeflow.settings import Settings
 
 

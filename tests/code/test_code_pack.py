@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from nodeflow import SourceCode, extract_code
-from nodeflow.graph import parse_graph
+from nodeflow.graph.model import parse_graph
 
 GOOD = '''def grade(score):
     """Letter grade of a score."""

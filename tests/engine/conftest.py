@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from nodeflow.executor import Executor
-from nodeflow.registry import Registry
+from nodeflow.run.executor import Executor
+from nodeflow.nodetypes.registry import Registry
 from nodeflow.settings import Settings
 
 from engine_support import PACKS

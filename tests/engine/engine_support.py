@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from nodeflow.events import EventLog
-from nodeflow.executor import Executor
-from nodeflow.graph import parse_graph
+from nodeflow.run.executor import Executor
+from nodeflow.graph.model import parse_graph
 
 HERE = Path(__file__).parent
 PACKS = HERE / "packs"
@@ -33,7 +33,7 @@ def nodeflow_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None
     """Run the real command line in a subprocess."""
     full_env = {**os.environ, "NODEFLOW_PACKS": str(PACKS), **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "nodeflow.cli", *args],
+        [sys.executable, "-m", "nodeflow.cli.main", *args],
         capture_output=True,
         text=True,
         env=full_env,

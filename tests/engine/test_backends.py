@@ -14,10 +14,10 @@ import pytest
 
 from nodeflow.backends import Task, TaskEnv, TaskResult, run_task
 from nodeflow.events import EventLog
-from nodeflow.executor import Executor
-from nodeflow.run_listener import RunListener
+from nodeflow.run.executor import Executor
+from nodeflow.run.listener import RunListener
 from nodeflow.problems import GraphInvalid, Problem
-from nodeflow.validate import CHECKS, add_check, check_graph
+from nodeflow.check.validate import CHECKS, add_check, check_graph
 
 from engine_support import graph_of
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from engine_support import run
 
-from nodeflow.keys import digest, node_key, static_part
+from nodeflow.cache_keys import digest, node_key, static_part
 
 
 def test_key_encoding_is_pinned():

@@ -74,7 +74,7 @@ def test_ctrl_c_cancels_cleanly_with_exit_130(tmp_path: Path):
         "w": {"type": "test.write", "inputs": {"x": ["slow", "value"]}},
     })
     process = subprocess.Popen(
-        [sys.executable, "-m", "nodeflow.cli", "run", str(graph), "--out", str(tmp_path / "out"), "--events", str(tmp_path / "ev.jsonl")],
+        [sys.executable, "-m", "nodeflow.cli.main", "run", str(graph), "--out", str(tmp_path / "out"), "--events", str(tmp_path / "ev.jsonl")],
         cwd=REPO,
         env={**os.environ, "NODEFLOW_PACKS": str(PACKS), "NODEFLOW_HOME": str(tmp_path / "home")},
         stdout=subprocess.PIPE,
@@ -103,7 +103,7 @@ def test_progress_bars_in_a_terminal(tmp_path: Path):
     pid, fd = pty.fork()
     if pid == 0:  # child: the real command line, attached to the pty
         os.chdir(REPO)
-        os.execve(sys.executable, [sys.executable, "-m", "nodeflow.cli", "run", str(graph)], env)
+        os.execve(sys.executable, [sys.executable, "-m", "nodeflow.cli.main", "run", str(graph)], env)
     output = b""
     while True:
         try:

@@ -11,11 +11,11 @@ from comfy_workflows import Workflow
 
 from nodeflow.comfy import import_bytes
 from nodeflow.events import EventLog
-from nodeflow.executor import Executor
-from nodeflow.graph import graph_to_dict, parse_graph
-from nodeflow.registry import default_registry
+from nodeflow.run.executor import Executor
+from nodeflow.graph.model import graph_to_dict, parse_graph
+from nodeflow.nodetypes.registry import default_registry
 from nodeflow.settings import Settings
-from nodeflow.validate import validate
+from nodeflow.check.validate import validate
 
 CORPUS = Path(__file__).parent / "comfy_corpus"
 

@@ -12,10 +12,10 @@ import pytest
 from engine_support import nodeflow_cli
 
 from nodeflow.comfy import ComfyImportError, import_bytes
-from nodeflow.graph import graph_to_dict, load_graph, parse_graph
-from nodeflow.registry import default_registry
-from nodeflow.subgraphs import expand_subgraphs
-from nodeflow.validate import validate
+from nodeflow.graph.model import graph_to_dict, load_graph, parse_graph
+from nodeflow.nodetypes.registry import default_registry
+from nodeflow.graph.subgraphs import expand_subgraphs
+from nodeflow.check.validate import validate
 
 CORPUS = Path(__file__).parent / "comfy_corpus"
 FILES = sorted(p.name for p in CORPUS.glob("*.json"))

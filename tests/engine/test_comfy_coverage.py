@@ -14,7 +14,7 @@ from engine_support import REPO, nodeflow_cli
 
 from nodeflow.comfy.coverage import coverage_of
 from nodeflow.comfy.mapping import MAPPINGS
-from nodeflow.registry import default_registry
+from nodeflow.nodetypes.registry import default_registry
 
 CORPUS = Path(__file__).parent / "comfy_corpus"
 

@@ -12,10 +12,10 @@ from comfy_workflows import Workflow, text_to_image
 from engine_support import nodeflow_cli
 
 from nodeflow.comfy import ComfyImportError, import_bytes
-from nodeflow.graph import graph_to_dict, load_graph
-from nodeflow.layout import overlaps
-from nodeflow.registry import default_registry
-from nodeflow.validate import validate
+from nodeflow.graph.model import graph_to_dict, load_graph
+from nodeflow.graph.layout import overlaps
+from nodeflow.nodetypes.registry import default_registry
+from nodeflow.check.validate import validate
 
 
 def imported(document: dict, name: str = "workflow.json"):

@@ -11,7 +11,7 @@ import pytest
 from comfy_workflows import text_to_image
 from engine_support import nodeflow_cli
 
-from nodeflow.app.pickers import local_models
+from nodeflow.app.editor.pickers import local_models
 from nodeflow.comfy_folders import ComfyFolderError, comfy_kind_folders
 from nodeflow.models import find_local_model
 from nodeflow.settings import Settings

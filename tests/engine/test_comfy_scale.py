@@ -11,8 +11,8 @@ from engine_support import nodeflow_cli
 
 from nodeflow.comfy import ComfyImportError, import_bytes
 from nodeflow.comfy.convert import MAX_NODES
-from nodeflow.layout import _inversions
-from nodeflow.registry import default_registry
+from nodeflow.graph.layout import _inversions
+from nodeflow.nodetypes.registry import default_registry
 
 
 def chains(count: int) -> dict:

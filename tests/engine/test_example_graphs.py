@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from engine_support import REPO, nodeflow_cli
 
-from nodeflow.graph import load_graph
-from nodeflow.registry import default_registry
-from nodeflow.validate import migrate_nodes, validate
+from nodeflow.graph.model import load_graph
+from nodeflow.nodetypes.registry import default_registry
+from nodeflow.check.validate import migrate_nodes, validate
 
 GRAPHS = sorted((REPO / "graphs").glob("*.json"))
 # graphs that need no model download and no training: they run in CI

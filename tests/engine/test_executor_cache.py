@@ -7,7 +7,7 @@ from pathlib import Path
 from engine_support import graph_of, run
 
 from nodeflow.events import EventLog
-from nodeflow.executor import Executor
+from nodeflow.run.executor import Executor
 
 CHAIN = {
     "n": {"type": "test.number", "params": {"value": 1}},

@@ -8,10 +8,10 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
-from nodeflow.executor import Executor
-from nodeflow.graph import loads_graph, parse_graph
+from nodeflow.run.executor import Executor
+from nodeflow.graph.model import loads_graph, parse_graph
 from nodeflow.problems import GraphInvalid, Problem
-from nodeflow.validate import validate
+from nodeflow.check.validate import validate
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats() | st.text(max_size=8),

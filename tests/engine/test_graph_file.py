@@ -7,12 +7,12 @@ from pathlib import Path
 
 from engine_support import REPO
 
-from nodeflow.executor import Executor
-from nodeflow.graph import FILE_MIGRATIONS, dumps_graph, load_graph, loads_graph, save_graph
-from nodeflow.node_api import node
-from nodeflow.params import Param
-from nodeflow.registry import Registry
-from nodeflow.validate import migrate_nodes, validate
+from nodeflow.run.executor import Executor
+from nodeflow.graph.model import FILE_MIGRATIONS, dumps_graph, load_graph, loads_graph, save_graph
+from nodeflow.nodetypes.decorator import node
+from nodeflow.nodetypes.params import Param
+from nodeflow.nodetypes.registry import Registry
+from nodeflow.check.validate import migrate_nodes, validate
 
 
 def test_round_trip_keeps_everything_and_writes_sorted_keys(tmp_path: Path):
@@ -74,7 +74,7 @@ def test_missing_migration_is_a_problem_not_a_crash():
 
 
 def test_file_version_migrations_run_on_load(monkeypatch):
-    import nodeflow.graph as graph_module
+    import nodeflow.graph.model as graph_module
 
     monkeypatch.setattr(graph_module, "FILE_VERSION", 2)
     monkeypatch.setitem(FILE_MIGRATIONS, 1, lambda data: {**data, "meta": {**data.get("meta", {}), "migrated": True}})

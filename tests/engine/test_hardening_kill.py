@@ -14,7 +14,7 @@ import threading
 import time
 from pathlib import Path
 
-from nodeflow.history import RunHistory
+from nodeflow.record.history import RunHistory
 
 KILL_PACK = '''
 import time
@@ -95,7 +95,7 @@ def test_nodes_finished_before_a_kill_at_150_ms_are_in_the_history(tmp_path):
         "w": {"type": "kill.wait", "inputs": {"x": ["a", "value"]}, "params": {"seconds": 60}},
         "w2": {"type": "kill.wait", "inputs": {"x": ["b", "value"]}, "params": {"seconds": 60}},
     })
-    process = subprocess.Popen([sys.executable, "-m", "nodeflow.cli", "run", str(graph), "--events", "-"],
+    process = subprocess.Popen([sys.executable, "-m", "nodeflow.cli.main", "run", str(graph), "--events", "-"],
                                env=_env(tmp_path), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                text=True)
     seen: list[dict] = []
@@ -129,7 +129,7 @@ def test_nodes_finished_before_a_kill_at_150_ms_are_in_the_history(tmp_path):
 
 def _run_and_kill_at(tmp_path: Path, env: dict[str, str], graph: Path, marker: Path) -> int:
     """`nodeflow run GRAPH`, killed with SIGKILL as soon as ``marker`` exists. Returns its pid."""
-    process = subprocess.Popen([sys.executable, "-m", "nodeflow.cli", "run", str(graph)], env=env, cwd=tmp_path,
+    process = subprocess.Popen([sys.executable, "-m", "nodeflow.cli.main", "run", str(graph)], env=env, cwd=tmp_path,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while not marker.exists():
@@ -163,7 +163,7 @@ def test_part_files_of_killed_writers_are_cleaned_at_the_next_start(tmp_path):
     visible.write_text("x")
 
     quick = _graph(tmp_path, "quick", {"q": {"type": "kill.quick"}})
-    done = subprocess.run([sys.executable, "-m", "nodeflow.cli", "run", str(quick)], env=env, cwd=tmp_path,
+    done = subprocess.run([sys.executable, "-m", "nodeflow.cli.main", "run", str(quick)], env=env, cwd=tmp_path,
                           capture_output=True, text=True, check=False, timeout=120)
     assert done.returncode == 0, done.stderr
     assert not left.exists() and not dead_preview.exists() and not old.exists()
@@ -180,7 +180,7 @@ def test_a_killed_writers_claim_on_an_output_name_is_cleaned_and_the_name_is_fre
     assert not (out / "claimed.txt").exists()
 
     def run(graph: Path) -> None:
-        done = subprocess.run([sys.executable, "-m", "nodeflow.cli", "run", str(graph)], env=env, cwd=tmp_path,
+        done = subprocess.run([sys.executable, "-m", "nodeflow.cli.main", "run", str(graph)], env=env, cwd=tmp_path,
                               capture_output=True, text=True, check=False, timeout=120)
         assert done.returncode == 0, done.stderr
 
@@ -214,7 +214,7 @@ def test_half_written_disk_cache_entries_of_killed_runs_are_cleaned_at_the_next_
     os.utime(old, (time.time() - 86400, time.time() - 86400))
 
     quick = _graph(tmp_path, "quick", {"q": {"type": "kill.quick"}})
-    done = subprocess.run([sys.executable, "-m", "nodeflow.cli", "run", str(quick)], env=env, cwd=tmp_path,
+    done = subprocess.run([sys.executable, "-m", "nodeflow.cli.main", "run", str(quick)], env=env, cwd=tmp_path,
                           capture_output=True, text=True, check=False, timeout=120)
     assert done.returncode == 0, done.stderr
     assert not left.exists() and not old.exists()

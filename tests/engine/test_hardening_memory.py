@@ -12,8 +12,8 @@ from engine_support import REPO, nodeflow_cli, run
 RSS_SCRIPT = r"""
 import copy, json, os, sys
 from pathlib import Path
-from nodeflow.executor import Executor
-from nodeflow.graph import parse_graph
+from nodeflow.run.executor import Executor
+from nodeflow.graph.model import parse_graph
 from nodeflow.settings import Settings
 
 def rss_mb():

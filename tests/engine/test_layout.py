@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from nodeflow.graph import load_graph, parse_graph
-from nodeflow.layout import arrange, node_size, overlaps
-from nodeflow.registry import default_registry
+from nodeflow.graph.model import load_graph, parse_graph
+from nodeflow.graph.layout import arrange, node_size, overlaps
+from nodeflow.nodetypes.registry import default_registry
 
 GRAPHS = sorted((Path(__file__).resolve().parents[2] / "graphs").glob("*.json"))
 

@@ -15,7 +15,7 @@ from PIL import Image
 
 from engine_support import run
 
-from nodeflow.executor import Executor
+from nodeflow.run.executor import Executor
 
 SAVE = {"overwrite": False, "watermark": "none"}
 
@@ -73,9 +73,9 @@ import json, sys, time
 import json
 from pathlib import Path
 from nodeflow.settings import Settings
-from nodeflow.executor import Executor
-from nodeflow.graph import parse_graph
-from nodeflow.registry import Registry
+from nodeflow.run.executor import Executor
+from nodeflow.graph.model import parse_graph
+from nodeflow.nodetypes.registry import Registry
 
 out, home, first_seed, go = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4])
 executor = Executor(Registry().load_all(), Settings(home=home, output_dir=out, extra_input_dirs=[]), backend="sync")

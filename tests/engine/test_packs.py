@@ -8,8 +8,8 @@ from pathlib import Path
 
 from engine_support import HERE, REPO, nodeflow_cli
 
-from nodeflow.registry import Registry
-from nodeflow.subgraph_catalog import catalog as full_catalog
+from nodeflow.nodetypes.registry import Registry
+from nodeflow.graph.catalog import catalog as full_catalog
 
 BROKEN = HERE / "packs_broken"
 
@@ -56,7 +56,7 @@ def test_entry_point_packs_are_loaded(tmp_path: Path):
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: ep-pack\nVersion: 1.0\n")
     (dist / "entry_points.txt").write_text("[nodeflow.packs]\nep = ep_pack\n")
-    code = "from nodeflow.registry import Registry; r = Registry().load_all(); print(r.specs['ep.hello'].pack, r.errors)"
+    code = "from nodeflow.nodetypes.registry import Registry; r = Registry().load_all(); print(r.specs['ep.hello'].pack, r.errors)"
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO,
         env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"},
@@ -66,7 +66,7 @@ def test_entry_point_packs_are_loaded(tmp_path: Path):
 
 
 def test_the_engine_imports_without_torch():
-    code = "import sys, nodeflow, nodeflow.executor, nodeflow.cli; print('torch' in sys.modules)"
+    code = "import sys, nodeflow, nodeflow.run.executor, nodeflow.cli.main; print('torch' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
@@ -75,7 +75,7 @@ def test_the_engine_imports_without_torch():
 def test_loading_every_pack_does_not_import_heavy_libraries():
     """Packs import torch, transformers and diffusers inside the functions that use them."""
     code = (
-        "import sys; from nodeflow.registry import default_registry; r = default_registry();"
+        "import sys; from nodeflow.nodetypes.registry import default_registry; r = default_registry();"
         "print(sorted(m for m in ('torch', 'transformers', 'diffusers', 'gradio') if m in sys.modules)); print(r.errors)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)

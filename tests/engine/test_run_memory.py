@@ -10,7 +10,7 @@ from PIL import Image
 
 from engine_support import graph_of
 
-from nodeflow.executor import Executor
+from nodeflow.run.executor import Executor
 from nodeflow.settings import Settings
 
 

@@ -8,15 +8,15 @@ import sys
 from collections import defaultdict
 
 import nodeflow
-from nodeflow.registry import default_registry
-from nodeflow.subgraph_catalog import catalog as full_catalog
+from nodeflow.nodetypes.registry import default_registry
+from nodeflow.graph.catalog import catalog as full_catalog
 
 
 def engine_types() -> dict[str, dict]:
     """The port types a bare ``import nodeflow`` registers (no pack loaded), in a fresh process."""
     code = (
         "import json, nodeflow\n"
-        "from nodeflow.types import all_types\n"
+        "from nodeflow.ports.core import all_types\n"
         "print(json.dumps({n: t.colour for n, t in all_types().items()}))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from nodeflow.graph import parse_graph
-from nodeflow.subgraph_edit import SubgraphEditError, make_subgraph, unpack_subgraph
+from nodeflow.graph.model import parse_graph
+from nodeflow.graph.subgraph_edit import SubgraphEditError, make_subgraph, unpack_subgraph
 
 GRAPH = {
     "nodeflow": 1,

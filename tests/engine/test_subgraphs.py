@@ -12,7 +12,7 @@ from pathlib import Path
 from engine_support import nodeflow_cli
 
 from nodeflow.events import EventLog
-from nodeflow.graph import parse_graph
+from nodeflow.graph.model import parse_graph
 from nodeflow.problems import GraphInvalid
 
 # adder: x -> (x + add) * times, exposing the input, `add`, and the result

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from nodeflow.executor import Executor
+from nodeflow.run.executor import Executor
 from nodeflow.delivery import read_provenance
-from nodeflow.validate import check_graph
+from nodeflow.check.validate import check_graph
 
 from engine_support import graph_of, nodeflow_cli, run, write_graph
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from engine_support import graph_of, nodeflow_cli, write_graph
 
-from nodeflow.graph import loads_graph
-from nodeflow.validate import validate
+from nodeflow.graph.model import loads_graph
+from nodeflow.check.validate import validate
 
 
 def problems_of(registry, nodes):

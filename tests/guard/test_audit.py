@@ -39,7 +39,7 @@ BLOCKED = {
 def _cli(*args: str, home: Path, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "NODEFLOW_HOME": str(home), "PYTHONPATH": str(REPO)}
     env.pop("NODEFLOW_POLICY", None)
-    return subprocess.run([sys.executable, "-m", "nodeflow.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "nodeflow.cli.main", *args], capture_output=True, text=True,
                           check=False, env=env, cwd=cwd, timeout=600)
 
 

@@ -8,7 +8,7 @@ import time
 import httpx
 
 from governance_support import Server
-from nodeflow.app.live import free_port
+from nodeflow.app.editor.live import free_port
 
 GRAPH = {"nodeflow": 1, "nodes": {"t": {"type": "core.text", "params": {"text": "x"}},
                                   "o": {"type": "core.show_text", "inputs": {"text": ["t", "text"]}}}}

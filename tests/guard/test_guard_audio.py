@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from nodeflow.events import EventLog
-from nodeflow.graph import parse_graph
+from nodeflow.graph.model import parse_graph
 
 pytest.importorskip("piper")
 pytest.importorskip("faster_whisper")

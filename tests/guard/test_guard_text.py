@@ -121,7 +121,7 @@ def test_word_list_matches_whole_words_and_phrases_in_any_case(executor):
 def test_empty_word_list_or_category_list_is_a_validation_problem(registry):
     from guard_support import graph_of
 
-    from nodeflow.validate import validate
+    from nodeflow.check.validate import validate
 
     graph = graph_of(
         {

@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 
 from governance_support import Server
-from nodeflow.app.live import free_port
+from nodeflow.app.editor.live import free_port
 
 
 def test_an_origin_with_another_scheme_is_refused(tmp_path):

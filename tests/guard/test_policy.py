@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from nodeflow.graph import parse_graph
-from nodeflow.licences import model_uses
-from nodeflow.policy import PolicyError, parse_policy, problems_for
-from nodeflow.registry import Registry
+from nodeflow.graph.model import parse_graph
+from nodeflow.check.licences import model_uses
+from nodeflow.check.policy import PolicyError, parse_policy, problems_for
+from nodeflow.nodetypes.registry import Registry
 
 REPO = Path(__file__).resolve().parents[2]
 PACKS = Path(__file__).parent / "packs"
@@ -141,7 +141,7 @@ def test_model_sources_and_a_local_models_card(test_registry, settings):
 def _cli(*args, home: Path, **env):
     full = {**os.environ, "NODEFLOW_PACKS": str(PACKS), "NODEFLOW_HOME": str(home), **env}
     full.pop("NODEFLOW_POLICY", None)
-    return subprocess.run([sys.executable, "-m", "nodeflow.cli", *args], capture_output=True, text=True, check=False,
+    return subprocess.run([sys.executable, "-m", "nodeflow.cli.main", *args], capture_output=True, text=True, check=False,
                           env=full, cwd=REPO, timeout=300)
 
 
@@ -203,7 +203,7 @@ def test_editor_routes_refuse_a_graph_that_breaks_the_policy(tmp_path, monkeypat
 def test_serve_refuses_a_served_graph_that_breaks_its_attached_policy(tmp_path):
     from fastapi.testclient import TestClient
 
-    from nodeflow.app.serve import build_serve_app
+    from nodeflow.app.serve.server import build_serve_app
     from nodeflow.settings import Settings
 
     served = tmp_path / "graphs"
@@ -231,7 +231,7 @@ def test_serve_refuses_a_served_graph_that_breaks_its_attached_policy(tmp_path):
 def test_a_policy_written_into_the_data_folder_while_running_applies_to_the_next_run(tmp_path, monkeypatch):
     """A long-running server reuses plans of graphs it has seen; the data folder's policy file, edited
     (or added, or removed) meanwhile, still decides the next run of the same graph."""
-    from nodeflow.executor import Executor, GraphInvalid
+    from nodeflow.run.executor import Executor, GraphInvalid
     from nodeflow.settings import Settings
 
     monkeypatch.delenv("NODEFLOW_POLICY", raising=False)

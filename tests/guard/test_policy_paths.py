@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from governance_support import POLICY, SECRET, Server, cli, graph_file, guarded, writer
-from nodeflow.app.live import free_port
-from nodeflow.graph import parse_graph
-from nodeflow.policy import parse_policy, problems_for
+from nodeflow.app.editor.live import free_port
+from nodeflow.graph.model import parse_graph
+from nodeflow.check.policy import parse_policy, problems_for
 from nodeflow.problems import GraphInvalid
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from nodeflow.events import EventLog
-from nodeflow.executor import Executor
-from nodeflow.graph import load_graph
+from nodeflow.run.executor import Executor
+from nodeflow.graph.model import load_graph
 from nodeflow.models import ModelManager
-from nodeflow.policy import load_policy, problems_for
+from nodeflow.check.policy import load_policy, problems_for
 from nodeflow.problems import GraphInvalid
 from nodeflow.settings import Settings
 

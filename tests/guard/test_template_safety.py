@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from nodeflow import TemplateError, fill_template
-from nodeflow.graph import parse_graph
+from nodeflow.graph.model import parse_graph
 from nodeflow.problems import GraphInvalid
 
 REPO = Path(__file__).resolve().parents[2]

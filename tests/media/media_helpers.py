@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from nodeflow.events import EventLog
-from nodeflow.graph import parse_graph
+from nodeflow.graph.model import parse_graph
 
 REPO = Path(__file__).resolve().parent.parent.parent
 
@@ -41,7 +41,7 @@ def output(executor, nodes: dict[str, Any], node_id: str) -> Any:
 def nodeflow_cli(*args: str, home: Path, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
     env = {**os.environ, "NODEFLOW_HOME": str(home), "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)}
     return subprocess.run(
-        [sys.executable, "-m", "nodeflow.cli", *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=timeout
+        [sys.executable, "-m", "nodeflow.cli.main", *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=timeout
     )
 
 

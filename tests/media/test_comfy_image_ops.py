@@ -15,7 +15,7 @@ from PIL import Image
 
 from nodeflow.delivery import read_provenance
 from nodeflow.problems import GraphInvalid
-from nodeflow.video_files import ffmpeg
+from nodeflow.media.video_files import ffmpeg
 
 
 def picture(**params) -> dict:

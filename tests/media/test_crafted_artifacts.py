@@ -116,13 +116,13 @@ def _rss_mb(pid: int) -> float:
 def editor(tmp_path):
     if not (REPO / "ui" / "dist" / "editor.js").exists():
         pytest.skip("the editor bundle is not built")
-    from nodeflow.app.live import free_port
+    from nodeflow.app.editor.live import free_port
 
     port = free_port()
     env = {**os.environ, "NODEFLOW_HOME": str(tmp_path / "home"), "NODEFLOW_OUTPUT": str(tmp_path / "out"),
            "PYTHONPATH": str(REPO)}
     log = open(tmp_path / "server.log", "w")  # noqa: SIM115 - closed when the server stops
-    process = subprocess.Popen([sys.executable, "-m", "nodeflow.cli", "ui", "--no-browser", "--port", str(port)],
+    process = subprocess.Popen([sys.executable, "-m", "nodeflow.cli.main", "ui", "--no-browser", "--port", str(port)],
                                cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
@@ -186,7 +186,7 @@ def test_the_history_routes_provenance_reader_is_bounded_too(bomb, tmp_path):
     from fastapi import FastAPI
     from fastapi.testclient import TestClient
 
-    from nodeflow.history_api import router
+    from nodeflow.app.history_routes import router
 
     app = FastAPI()
     app.include_router(router)

@@ -13,9 +13,9 @@ from media_helpers import SYNTH, frames_nodes, graph_of, nodeflow_cli, run_ok
 
 from nodeflow.delivery import read_provenance
 from nodeflow.delivery.inspect import inspect_artifact
-from nodeflow.listeners import HistoryListener
-from nodeflow.executor import Executor
-from nodeflow.registry import Registry
+from nodeflow.record.listeners import HistoryListener
+from nodeflow.run.executor import Executor
+from nodeflow.nodetypes.registry import Registry
 
 pytest.importorskip("c2pa")
 PACKS = Path(__file__).resolve().parent / "packs"
@@ -157,7 +157,7 @@ def test_a_users_own_certificate_is_used(executor, settings, tmp_path, monkeypat
 
 @pytest.mark.parametrize("filename", ["a.png", "a.jpg", "a.webp", "a.gif", "a.mp4", "a.wav", "a.flac"])
 def test_signed_artifacts_reproduce_as_the_same_content(executor, settings, tmp_path, filename):
-    from nodeflow.reproduce import reproduce
+    from nodeflow.record.reproduce import reproduce
     from nodeflow.settings import Settings
 
     original = signed(executor, filename)

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 from media_helpers import REPO, output, run_ok
 
-from nodeflow.executor import Executor
-from nodeflow.listeners import HistoryListener
+from nodeflow.run.executor import Executor
+from nodeflow.record.listeners import HistoryListener
 from nodeflow.delivery import read_provenance
 from nodeflow.files import content_hash
-from nodeflow.registry import default_registry
-from nodeflow.reproduce import reproduce
+from nodeflow.nodetypes.registry import default_registry
+from nodeflow.record.reproduce import reproduce
 from nodeflow.settings import Settings
 
 pytest.importorskip("diffusers")

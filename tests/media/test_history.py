@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from media_helpers import REPO, nodeflow_cli, run, run_ok
 
-from nodeflow.history import RunHistory
+from nodeflow.record.history import RunHistory
 
 PICTURE = {"type": "image.new", "params": {"width": 8, "height": 8, "seed": 1, "fill": "noise"}}
 SAVE = {"type": "image.save", "inputs": {"image": ["pic", "image"]}, "params": {"filename": "p.png", "overwrite": True}}
@@ -95,7 +95,7 @@ def test_cli_runs_are_recorded(tmp_path):
 
 def _start(home: Path, packs: Path, graph: Path, marker: Path) -> subprocess.Popen:
     env = {**os.environ, "NODEFLOW_HOME": str(home), "NODEFLOW_PACKS": str(packs), "PYTHONPATH": str(REPO)}
-    return subprocess.Popen([sys.executable, "-m", "nodeflow.cli", "run", str(graph), "--set", f"w.marker={marker}"],
+    return subprocess.Popen([sys.executable, "-m", "nodeflow.cli.main", "run", str(graph), "--set", f"w.marker={marker}"],
                             env=env, cwd=graph.parent, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -131,9 +131,9 @@ def test_history_stays_consistent_when_killed_while_writing(tmp_path):
     home = tmp_path / "home"
     script = (
         "import sys; from pathlib import Path\n"
-        "from nodeflow.executor import Executor; from nodeflow.history import RunHistory\n"
-        "from nodeflow.listeners import HistoryListener\n"
-        "from nodeflow.settings import Settings; from nodeflow.graph import parse_graph\n"
+        "from nodeflow.run.executor import Executor; from nodeflow.record.history import RunHistory\n"
+        "from nodeflow.record.listeners import HistoryListener\n"
+        "from nodeflow.settings import Settings; from nodeflow.graph.model import parse_graph\n"
         "home = Path(sys.argv[1]); ex = Executor(settings=Settings(home=home, output_dir=home / 'out'), listeners=[HistoryListener(RunHistory.in_folder(home))])\n"
         "i = 0\n"
         "while True:\n"
@@ -165,7 +165,7 @@ def test_history_over_http(executor, history, tmp_path):
     from fastapi import FastAPI
     from fastapi.testclient import TestClient
 
-    from nodeflow.history_api import router
+    from nodeflow.app.history_routes import router
 
     result = run_ok(executor, {"pic": PICTURE, "save": SAVE}, source="http")
     app = FastAPI()

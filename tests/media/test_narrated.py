@@ -97,7 +97,7 @@ def test_music_ducks_under_the_voice(executor):
 
 def test_a_narrated_slideshow_is_delivered_with_sound_subtitles_and_credentials(executor, settings):
     from nodeflow.delivery.inspect import inspect_artifact
-    from nodeflow.video_files import decode, ffmpeg
+    from nodeflow.media.video_files import decode, ffmpeg
 
     pytest.importorskip("c2pa")
     colours = ["#c03020", "#20a040", "#2040c0"]

@@ -33,7 +33,7 @@ def fast_story(folder):
 
 
 def test_the_narrated_story_runs_and_delivers_a_signed_film_with_sound_and_subtitles(tmp_path):
-    from nodeflow.video_files import ffmpeg
+    from nodeflow.media.video_files import ffmpeg
 
     graph = fast_story(tmp_path)
     out = tmp_path / "out"

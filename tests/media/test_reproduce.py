@@ -7,10 +7,10 @@ import pytest
 from media_helpers import REPO, SYNTH, frames_nodes, nodeflow_cli, run_ok
 from PIL import Image
 
-from nodeflow.executor import Executor
+from nodeflow.run.executor import Executor
 from nodeflow.delivery import embed_provenance, read_provenance
-from nodeflow.registry import default_registry
-from nodeflow.reproduce import NotReproducible, reproduce
+from nodeflow.nodetypes.registry import default_registry
+from nodeflow.record.reproduce import NotReproducible, reproduce
 from nodeflow.settings import Settings
 
 

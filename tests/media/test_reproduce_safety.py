@@ -118,7 +118,7 @@ def test_own_artifact_reproduces_without_asking(tmp_path):
 
 
 def test_pixels_of_a_huge_picture_are_not_compared_whole(tmp_path):
-    from nodeflow.reproduce import PIXELS_MAX, _same_pixels
+    from nodeflow.record.reproduce import PIXELS_MAX, _same_pixels
 
     side = int(PIXELS_MAX**0.5) + 8
     a, b = tmp_path / "a.png", tmp_path / "b.png"

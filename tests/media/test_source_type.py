@@ -4,9 +4,9 @@ content: the planned nodes upstream of the output, as the record builder sees th
 from __future__ import annotations
 
 from nodeflow.delivery.record import _source_type
-from nodeflow.graph import parse_graph
-from nodeflow.plan import make_plan
-from nodeflow.registry import default_registry
+from nodeflow.graph.model import parse_graph
+from nodeflow.plan.planner import make_plan
+from nodeflow.nodetypes.registry import default_registry
 
 
 def planned_upstream(nodes: dict) -> dict:

@@ -141,7 +141,7 @@ def test_the_voice_list_has_the_bundled_voice_and_one_dropped_into_the_models_fo
     clip = spoken(executor, "Hello.", voice="my-voice")
     assert clip.sample_rate == 22050 and clip.duration > 0.3
     # the editor's voice picker lists the same voices
-    from nodeflow.app.pickers import local_models
+    from nodeflow.app.editor.pickers import local_models
 
     assert [m["name"] for m in local_models(settings, "voice")] == ["en_US-joe-medium", "my-voice.onnx"]
     assert spoken(executor, "Hello.", voice="my-voice.onnx").sample_rate == 22050  # what the picker writes works

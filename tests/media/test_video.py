@@ -9,7 +9,7 @@ import pytest
 from media_helpers import SYNTH, frames_nodes, output, run
 from PIL import Image
 
-from nodeflow.video_files import ffmpeg
+from nodeflow.media.video_files import ffmpeg
 
 
 def encode(fmt: str, **params):

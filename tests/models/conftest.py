@@ -16,7 +16,7 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from nodeflow.executor import Executor  # noqa: E402
+from nodeflow.run.executor import Executor  # noqa: E402
 from nodeflow.models import ModelManager  # noqa: E402
 from nodeflow.settings import Settings  # noqa: E402
 

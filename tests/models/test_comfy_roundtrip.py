@@ -13,8 +13,8 @@ from PIL.PngImagePlugin import PngInfo
 
 from nodeflow.comfy import import_file
 from nodeflow.events import EventLog
-from nodeflow.graph import graph_to_dict, parse_graph
-from nodeflow.registry import default_registry
+from nodeflow.graph.model import graph_to_dict, parse_graph
+from nodeflow.nodetypes.registry import default_registry
 
 from step_graphs import text_to_image_steps
 

@@ -17,8 +17,8 @@ from test_custom_sampling import custom_graph, pixels
 
 from nodeflow.comfy import import_file
 from nodeflow.comfy.mapping_sampling import SAMPLING_MAPPINGS
-from nodeflow.graph import graph_to_dict, parse_graph
-from nodeflow.registry import default_registry
+from nodeflow.graph.model import graph_to_dict, parse_graph
+from nodeflow.nodetypes.registry import default_registry
 
 
 @pytest.mark.parametrize("comfy_type", sorted(SAMPLING_MAPPINGS))

@@ -12,7 +12,7 @@ from PIL import Image as PILImage
 from step_graphs import text_to_image_steps
 from test_custom_sampling import custom_graph, pixels, run
 
-from nodeflow.graph import parse_graph
+from nodeflow.graph.model import parse_graph
 
 
 def build_variant(tiny_models: Path, name: str, in_channels: int) -> str:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from step_graphs import text_to_image_steps
 
-from nodeflow.graph import parse_graph
+from nodeflow.graph.model import parse_graph
 
 
 def run(executor, graph: dict, *, only=("decode",)):

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import numpy as np
-from nodeflow.graph import parse_graph
+from nodeflow.graph.model import parse_graph
 
 from step_graphs import text_to_image_steps
 

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image as PILImage
 
 from nodeflow.events import EventLog
-from nodeflow.graph import parse_graph
+from nodeflow.graph.model import parse_graph
 from nodeflow.problems import GraphInvalid
 
 STEPS = 5

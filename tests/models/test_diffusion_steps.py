@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from nodeflow.events import EventLog
-from nodeflow.graph import parse_graph
+from nodeflow.graph.model import parse_graph
 
 from step_graphs import hires_fix_steps, text_to_image_steps
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nodeflow.graph import parse_graph
-from nodeflow.types import get_type
+from nodeflow.graph.model import parse_graph
+from nodeflow.ports.core import get_type
 
 
 def similarity_graph(a: str, b: str) -> dict:

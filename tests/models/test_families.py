@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nodeflow.executor import Executor
-from nodeflow.graph import parse_graph
+from nodeflow.run.executor import Executor
+from nodeflow.graph.model import parse_graph
 from nodeflow.models import ModelManager
 from nodeflow.settings import Settings
 
@@ -259,8 +259,8 @@ def test_a_comfyui_flux_workflow_with_separate_files_imports_validates_and_paint
     import json
 
     from nodeflow.comfy import import_file
-    from nodeflow.graph import graph_to_dict
-    from nodeflow.registry import default_registry
+    from nodeflow.graph.model import graph_to_dict
+    from nodeflow.nodetypes.registry import default_registry
     from PIL import Image as PILImage
 
     source = tmp_path / "flux_separate_files.json"
@@ -366,8 +366,8 @@ def test_comfyui_controlnet_nodes_import_onto_ours_and_validate(family_executor,
     import json
 
     from nodeflow.comfy import import_file
-    from nodeflow.graph import graph_to_dict
-    from nodeflow.registry import default_registry
+    from nodeflow.graph.model import graph_to_dict
+    from nodeflow.nodetypes.registry import default_registry
 
     c, cond, lat = ("CLIP", "CLIP"), ("CONDITIONING", "CONDITIONING"), ("LATENT", "LATENT")
     nodes = [
@@ -446,8 +446,8 @@ def test_a_comfyui_sd3_workflow_in_the_api_format_imports_and_paints(family_exec
     import json
 
     from nodeflow.comfy import import_file
-    from nodeflow.graph import graph_to_dict
-    from nodeflow.registry import default_registry
+    from nodeflow.graph.model import graph_to_dict
+    from nodeflow.nodetypes.registry import default_registry
 
     prompt = {
         "1": {"class_type": "UNETLoader", "inputs": {"unet_name": "tiny-sd3-transformer.safetensors", "weight_dtype": "default"}},

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from nodeflow.events import EventLog
-from nodeflow.graph import parse_graph
+from nodeflow.graph.model import parse_graph
 from nodeflow.problems import GraphInvalid
-from nodeflow.types import get_type
+from nodeflow.ports.core import get_type
 
 from nodes.llm.loading import bundled_gguf, converted_folder
 

@@ -12,7 +12,7 @@ from tiny_models import build_tiny_llama
 
 @pytest.fixture
 def models_executor(tmp_path):
-    from nodeflow.executor import Executor
+    from nodeflow.run.executor import Executor
     from nodeflow.models import ModelManager
     from nodeflow.settings import Settings
 
@@ -41,7 +41,7 @@ def _pickled_llama(folder):
 def _run_load(executor, node_type, source) -> tuple[str, str]:
     """(status, message): the refusal comes from validation (the source's resolve check) or the node."""
     from nodeflow.events import EventLog
-    from nodeflow.graph import parse_graph
+    from nodeflow.graph.model import parse_graph
     from nodeflow.problems import GraphInvalid
 
     graph = parse_graph({"nodeflow": 1, "nodes": {"m": {"type": node_type, "params": {"source": source}}}})

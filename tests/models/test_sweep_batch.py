@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from nodeflow.events import EventLog
-from nodeflow.executor import Executor
-from nodeflow.graph import parse_graph
+from nodeflow.run.executor import Executor
+from nodeflow.graph.model import parse_graph
 from nodeflow.models import ModelManager
 
 STEPS = 3

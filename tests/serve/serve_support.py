@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from nodeflow.app.live import free_port
+from nodeflow.app.editor.live import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 GRAPHS = Path(__file__).resolve().parent / "graphs"

@@ -17,7 +17,7 @@ def editor(tmp_path_factory):
     if not (REPO / "ui" / "dist" / "editor.js").exists():
         pytest.skip("the editor bundle is not built")
     from nodeflow.app import build_app
-    from nodeflow.app.live import LiveServer
+    from nodeflow.app.editor.live import LiveServer
     from nodeflow.settings import Settings
 
     root = tmp_path_factory.mktemp("publish")

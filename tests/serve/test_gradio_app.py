@@ -82,7 +82,7 @@ def test_bad_inputs_exit_2_naming_the_problem(tmp_path, inputs, named):
 
 
 def test_old_files_without_published_inputs_load_unchanged(tmp_path):
-    from nodeflow.graph import dumps_graph, load_graph
+    from nodeflow.graph.model import dumps_graph, load_graph
 
     graph = load_graph(HELLO)
     assert graph.published == [] and not graph.load_problems

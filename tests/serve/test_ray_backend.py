@@ -42,8 +42,8 @@ def ray_home(tmp_path_factory):
 
 
 def executors(home: Path, name: str):
-    from nodeflow.executor import Executor
-    from nodeflow.registry import Registry
+    from nodeflow.run.executor import Executor
+    from nodeflow.nodetypes.registry import Registry
     from nodeflow.settings import Settings
 
     registry = Registry().load_all(extra_folders=[PACKS])
@@ -61,7 +61,7 @@ def digests(folder: Path) -> dict[str, str]:
 
 def test_hello_image_is_byte_identical_and_streams_the_same_events(ray_home):
     from nodeflow.events import EventLog
-    from nodeflow.graph import parse_graph
+    from nodeflow.graph.model import parse_graph
 
     made = executors(ray_home, "hello")
     logs = {}
@@ -81,7 +81,7 @@ def test_hello_image_is_byte_identical_and_streams_the_same_events(ray_home):
 
 
 def test_a_zipped_sweep_gives_the_same_files_as_locally(ray_home):
-    from nodeflow.graph import parse_graph
+    from nodeflow.graph.model import parse_graph
 
     graph = copy.deepcopy(HELLO)
     graph["nodes"]["noise"]["params"]["seed"] = {"sweep": [1, 2, 3, 4], "zip": "s"}
@@ -101,7 +101,7 @@ def test_a_tiny_diffusion_model_stays_loaded_in_the_device_actor(ray_home):
     import ray
 
     from nodeflow.backends.ray_cluster import device_actors
-    from nodeflow.graph import parse_graph
+    from nodeflow.graph.model import parse_graph
 
     models = ray_home / "models"
     if not (models / "tiny-sd").exists():
@@ -131,7 +131,7 @@ def test_a_killed_device_actor_fails_the_job_naming_the_node_and_the_next_run_wo
 
     from nodeflow.backends.ray_cluster import device_actors
     from nodeflow.events import EventLog
-    from nodeflow.graph import parse_graph
+    from nodeflow.graph.model import parse_graph
 
     graph = {"nodeflow": 1, "nodes": {"slow": {"type": "raytest.slow_device", "params": {"steps": 400}},
                                       "show": {"type": "core.show_text", "inputs": {"text": ["slow", "text"]}}}}
@@ -159,7 +159,7 @@ def test_a_killed_device_actor_fails_the_job_naming_the_node_and_the_next_run_wo
 
 def test_cancel_stops_a_node_running_in_the_device_actor(ray_home):
     from nodeflow.events import EventLog
-    from nodeflow.graph import parse_graph
+    from nodeflow.graph.model import parse_graph
 
     graph = {"nodeflow": 1, "nodes": {"slow": {"type": "raytest.slow_device", "params": {"steps": 300}},
                                       "show": {"type": "core.show_text", "inputs": {"text": ["slow", "text"]}}}}

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from nodeflow.app.live import free_port
+from nodeflow.app.editor.live import free_port
 from serve_support import REPO
 
 pytest.importorskip("ray")

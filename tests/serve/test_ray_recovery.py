@@ -42,8 +42,8 @@ def sweep_that_kills_workers(marker: Path) -> dict:
 
 
 def ray_executor(home: Path):
-    from nodeflow.executor import Executor
-    from nodeflow.registry import Registry
+    from nodeflow.run.executor import Executor
+    from nodeflow.nodetypes.registry import Registry
     from nodeflow.settings import Settings
 
     settings = Settings(home=home, output_dir=home / "out", extra_input_dirs=[], allow_cwd_inputs=False)
@@ -51,7 +51,7 @@ def ray_executor(home: Path):
 
 
 def test_a_worker_dying_mid_sweep_is_retried(ray_home):
-    from nodeflow.graph import parse_graph
+    from nodeflow.graph.model import parse_graph
 
     marker = ray_home / "retried"
     result = ray_executor(ray_home).run(parse_graph(sweep_that_kills_workers(marker)))
@@ -61,7 +61,7 @@ def test_a_worker_dying_mid_sweep_is_retried(ray_home):
 
 
 def test_without_retries_the_error_names_the_node_and_its_item(ray_home, monkeypatch):
-    from nodeflow.graph import parse_graph
+    from nodeflow.graph.model import parse_graph
 
     monkeypatch.setenv("NODEFLOW_RAY_RETRIES", "0")
     result = ray_executor(ray_home).run(parse_graph(sweep_that_kills_workers(ray_home / "fatal")))

@@ -78,7 +78,7 @@ def settings(tmp_path):
 
 @pytest.fixture()
 def executor(settings):
-    from nodeflow.executor import Executor
+    from nodeflow.run.executor import Executor
 
     return Executor(settings=settings)
 
@@ -99,7 +99,7 @@ def _one_thread_torch():
 
 def build_graph(nodes: dict[str, tuple]):
     """A graph from ``{node_id: (type, params, inputs)}`` with inputs as ``{port: (node, output)}``."""
-    from nodeflow.graph import parse_graph
+    from nodeflow.graph.model import parse_graph
 
     entries = {}
     for node_id, spec in nodes.items():

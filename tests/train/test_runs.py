@@ -35,7 +35,7 @@ def _digit_graph(steps: int) -> dict:
 
 
 def test_training_shows_progress_a_loss_curve_and_samples(executor):
-    from nodeflow.graph import parse_graph
+    from nodeflow.graph.model import parse_graph
 
     log = EventLog()
     result = executor.run(parse_graph(_digit_graph(steps=12)), on_event=log)
@@ -50,7 +50,7 @@ def test_training_shows_progress_a_loss_curve_and_samples(executor):
 
 
 def test_cancelling_stops_training_promptly_and_stores_nothing(executor, settings):
-    from nodeflow.graph import parse_graph
+    from nodeflow.graph.model import parse_graph
 
     cancel = threading.Event()
     seen: list[dict] = []
@@ -94,9 +94,9 @@ def test_a_second_process_reuses_the_trained_model_from_disk(tmp_path):
 
 
 def test_the_example_graphs_validate():
-    from nodeflow.graph import load_graph
-    from nodeflow.registry import default_registry
-    from nodeflow.validate import migrate_nodes, validate
+    from nodeflow.graph.model import load_graph
+    from nodeflow.nodetypes.registry import default_registry
+    from nodeflow.check.validate import migrate_nodes, validate
 
     registry = default_registry()
     for name in ("prompt_to_digit.json", "char_lm.json"):

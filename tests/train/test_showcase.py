@@ -14,8 +14,8 @@ def test_the_showcase_draws_the_number_in_the_idea(executor, settings):
     pytest.importorskip("diffusers")
     from PIL import Image as PILImage
 
-    from nodeflow.graph import load_graph
-    from nodeflow.image_grid import from_pil
+    from nodeflow.graph.model import load_graph
+    from nodeflow.media.image_grid import from_pil
     from nodes.train.evaluate import evaluate_diffusion, fit_classifier
 
     graph = load_graph(REPO / "graphs" / "prompt_to_digit.json")

@@ -13,7 +13,7 @@ FAST = ["generator.steps=40", "generator.batch_size=64", "draw.per_class=8", "dr
 
 
 def test_synthetic_data_graph_runs_fast_and_reports_both_accuracies(executor, settings):
-    from nodeflow.graph import load_graph
+    from nodeflow.graph.model import load_graph
 
     graph = load_graph(REPO / "graphs" / "synthetic_data.json")
     result = executor.run(graph, overrides=FAST, only=["save", "split", "draw", "usefulness"])

@@ -13,7 +13,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="session")
 def editor_registry():
-    from nodeflow.registry import Registry
+    from nodeflow.nodetypes.registry import Registry
 
     return Registry().load_all(extra_folders=[TEST_PACKS])
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from nodeflow.app.live import free_port
+from nodeflow.app.editor.live import free_port
 
 
 class LiveServer:
@@ -54,7 +54,7 @@ def live_editor(tmp_path: Path, **env_extra: str) -> Iterator[LiveServer]:
            "NODEFLOW_NO_BROWSER": "1", **env_extra}
     log = open(tmp_path / "server.log", "w")  # noqa: SIM115 - closed in the finally below
     process = subprocess.Popen(
-        [sys.executable, "-m", "nodeflow.cli", "ui", "--no-browser", "--port", str(port)],
+        [sys.executable, "-m", "nodeflow.cli.main", "ui", "--no-browser", "--port", str(port)],
         cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     server = LiveServer(port, process, home)

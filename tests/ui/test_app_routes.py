@@ -233,7 +233,7 @@ def test_non_local_hosts_need_the_token_or_the_password(make_app, monkeypatch):
 
 
 def test_missing_bundle_says_what_to_install(monkeypatch, tmp_path):
-    from nodeflow.app import server
+    from nodeflow.app.editor import server
 
     monkeypatch.setattr(server, "BUNDLE_DIR", tmp_path / "nothing")
     with pytest.raises(server.BundleMissing, match="Node.js"):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from nodeflow.app.live import free_port
+from nodeflow.app.editor.live import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -22,7 +22,7 @@ def test_nodeflow_ui_serves_the_editor_on_localhost(tmp_path):
     port = free_port()
     env = {**os.environ, "NODEFLOW_HOME": str(tmp_path / "home"), "NODEFLOW_OUTPUT": str(tmp_path / "out")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "nodeflow.cli", "ui", "--no-browser", "--port", str(port)],
+        [sys.executable, "-m", "nodeflow.cli.main", "ui", "--no-browser", "--port", str(port)],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:
@@ -46,7 +46,7 @@ def test_nodeflow_ui_serves_the_editor_on_localhost(tmp_path):
 
 
 def test_nodeflow_ui_refuses_a_missing_graph_file(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "nodeflow.cli", "ui", "--no-browser", str(tmp_path / "nope.json")],
+    done = subprocess.run([sys.executable, "-m", "nodeflow.cli.main", "ui", "--no-browser", str(tmp_path / "nope.json")],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
     assert "no graph file at" in done.stderr

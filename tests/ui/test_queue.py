@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from nodeflow.app.live import free_port
+from nodeflow.app.editor.live import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 PACKS = REPO / "tests" / "browser" / "packs"
@@ -45,7 +45,7 @@ class Server:
         env = {**os.environ, "NODEFLOW_HOME": str(self.home), "NODEFLOW_OUTPUT": str(self.out),
                "NODEFLOW_PACKS": str(PACKS)}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "nodeflow.cli", "ui", "--no-browser", "--port", str(self.port)],
+            [sys.executable, "-m", "nodeflow.cli.main", "ui", "--no-browser", "--port", str(self.port)],
             cwd=self.home.parent, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 90
@@ -189,7 +189,7 @@ def test_two_clients_share_one_queue_and_a_run_after_run_finished_is_never_refus
 
 def test_raising_the_concurrency_runs_queued_jobs_at_the_same_time(editor_registry, editor_settings):
     from nodeflow.app.runs import RunManager
-    from nodeflow.executor import Executor
+    from nodeflow.run.executor import Executor
 
     runs = RunManager(Executor(editor_registry, editor_settings), {"output": editor_settings.output_dir}, concurrency=2)
     try:

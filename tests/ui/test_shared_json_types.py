@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from nodeflow.jobs import JobQueue
+from nodeflow.record.jobs import JobQueue
 from nodeflow.problems import Problem
-from nodeflow.registry import Registry
+from nodeflow.nodetypes.registry import Registry
 
 UI = Path(__file__).resolve().parents[2] / "ui" / "src"
 

@@ -1,6 +1,6 @@
 // The job queue: what runs, what waits (in the order it will run) and what finished. Cancel a job,
 // move a waiting one up or down, run a finished one again. Polls while open; the routes are the
-// volume helper's (/api/queue in nodeflow/app/api.py).
+// volume helper's (/api/queue in nodeflow/app/editor/routes.py).
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api, type Job } from "./api";
 import { firstOutputName, runName, thumbnailOf } from "./runNames";

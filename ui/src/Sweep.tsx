@@ -1,6 +1,6 @@
 // A param that takes several values (a sweep): a list of values, a range (from, to, step) or a file of
 // lines. The graph file holds {"sweep": [...] | {"from", "to", "step"} | {"file"}}; the engine maps
-// what depends on it over the items (nodeflow/sweeps.py) and validation reports a bad sweep.
+// what depends on it over the items (nodeflow/plan/sweeps.py) and validation reports a bad sweep.
 import { useState } from "react";
 import type { ParamSpec } from "./types";
 

@@ -1,4 +1,4 @@
-// The app's HTTP routes (nodeflow/app/api.py), as typed functions, and the one event stream.
+// The app's HTTP routes (nodeflow/app/editor/routes.py), as typed functions, and the one event stream.
 import type { RunEvent } from "./runState";
 import type { Catalog, GraphFile, Problem } from "./types";
 

@@ -1,4 +1,4 @@
-// Port type compatibility, the same relation as nodeflow/types.py `compatible`.
+// Port type compatibility, the same relation as nodeflow/ports/core.py `compatible`.
 import type { Catalog, NodeTypeSpec } from "./types";
 
 export function compatible(source: string, target: string, types: Catalog["types"]): boolean {

@@ -85,7 +85,7 @@ def image_sink(image: Image) -> str:
     return f"{image.width}x{image.height}"
 
 
-try:  # the guard pack's exception (nodeflow.blocking); the executor knows it by its name
+try:  # the guard pack's exception (nodeflow.nodetypes.blocked); the executor knows it by its name
     from nodeflow import Blocked
 except ImportError:  # pragma: no cover - before it landed
 

@@ -1,0 +1,1 @@
+"""The editor's server: its page, JSON routes and the tools it offers on a graph."""

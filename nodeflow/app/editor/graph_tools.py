@@ -1,0 +1,125 @@
+"""The editor's routes for whole-graph tools: import a dropped ComfyUI file, Arrange, subgraph entries.
+
+| route | body | answer |
+|---|---|---|
+| POST /api/import | `{"name": "x.png", "base64": "..."}` or `{"name": "x.json", "text": "..."}` | `{"graph", "report"}`; 400 `{"error"}` for a malformed file |
+| POST /api/arrange | `{"graph": {...}, "selection": [ids]}` (selection optional) | `{"positions": {id: [x, y]}}` |
+| POST /api/subgraphs | `{"graph": {...}}` | `{"nodes": [catalog entries of the file's own definitions and the library's]}` |
+| POST /api/subgraphs/definition | `{"graph", "name"}` | `{"definition", "source", "version"}`: a definition as stored (the file's own, else the library's), to look inside or copy |
+| POST /api/subgraphs/make | `{"graph", "selection": [ids], "name", "params": [[node, param]]}` | `{"graph"}`: the selection folded into a subgraph node, exposing those params |
+| POST /api/subgraphs/unpack | `{"graph", "node"}` | `{"graph"}`: the subgraph node replaced by its inner nodes |
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from nodeflow.graph.model import graph_to_dict, parse_graph
+from nodeflow.nodetypes.registry import Registry
+from .routes import _json_body as _body
+
+__all__ = ["make_graph_tools_router"]
+
+
+def make_graph_tools_router(registry: Registry) -> APIRouter:
+    router = APIRouter()
+
+    @router.post("/api/import")
+    async def import_comfy(request: Request) -> Any:
+        from nodeflow.comfy import ComfyImportError, import_bytes
+
+        body = await _body(request)
+        name = body.get("name") if isinstance(body.get("name"), str) else "workflow.json"
+        if isinstance(body.get("text"), str):
+            data = body["text"].encode("utf-8")
+        elif isinstance(body.get("base64"), str):
+            try:
+                data = base64.b64decode(body["base64"], validate=True)
+            except (binascii.Error, ValueError):
+                return JSONResponse({"error": '"base64" is not valid base64'}, status_code=400)
+        else:
+            return JSONResponse({"error": 'send the file as "text" (JSON) or "base64" (PNG)'}, status_code=400)
+        try:
+            graph, report = await asyncio.to_thread(import_bytes, data, name, registry)
+        except ComfyImportError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        return {"graph": graph_to_dict(graph), "report": report.to_json()}
+
+    @router.post("/api/arrange")
+    async def arrange_graph(request: Request) -> Any:
+        from nodeflow.graph.layout import arrange
+
+        body = await _body(request)
+        graph = parse_graph(body.get("graph"))
+        selection = body.get("selection")
+        if selection is not None and (not isinstance(selection, list) or not all(isinstance(s, str) for s in selection)):
+            return JSONResponse({"error": '"selection" must be a list of node ids'}, status_code=400)
+        return {"positions": await asyncio.to_thread(arrange, graph, registry, selection)}
+
+    @router.post("/api/subgraphs")
+    async def subgraphs(request: Request) -> Any:
+        from nodeflow.graph.catalog import subgraph_entry
+        from nodeflow.graph.subgraphs import available_definitions
+
+        graph = parse_graph((await _body(request)).get("graph"))
+
+        def listing() -> dict[str, Any]:  # reads the library folder: off the event loop
+            definitions = available_definitions(graph)
+            entries = [subgraph_entry(d, definitions, registry) for _, d in sorted(definitions.items()) if not d.problems]
+            return {"nodes": entries, "problems": {name: d.problems for name, d in definitions.items() if d.problems}}
+
+        return await asyncio.to_thread(listing)
+
+    @router.post("/api/subgraphs/definition")
+    async def definition(request: Request) -> Any:
+        from nodeflow.graph.subgraphs import available_definitions
+
+        body = await _body(request)
+        name = body.get("name")
+        if not isinstance(name, str):
+            return JSONResponse({"error": 'send {"graph": {...}, "name": "subgraph name"}'}, status_code=400)
+        found = (await asyncio.to_thread(available_definitions, parse_graph(body.get("graph")))).get(name)
+        if found is None:
+            return JSONResponse({"error": f"no subgraph {name!r} in the file or the library"}, status_code=404)
+        if found.problems:
+            return JSONResponse({"error": f"subgraph {name!r}: {'; '.join(found.problems)}"}, status_code=400)
+        return {"definition": found.data, "source": found.source, "version": found.version}
+
+    @router.post("/api/subgraphs/make")
+    async def make(request: Request) -> Any:
+        from nodeflow.graph.subgraph_edit import SubgraphEditError, make_subgraph
+
+        body = await _body(request)
+        graph, selection = body.get("graph"), body.get("selection")
+        if not isinstance(graph, dict) or not isinstance(selection, list) or not all(isinstance(s, str) for s in selection):
+            return JSONResponse({"error": 'send {"graph": {...}, "selection": [node ids], "name": "..."}'}, status_code=400)
+        name = body.get("name") if isinstance(body.get("name"), str) else "subgraph"
+        params = body.get("params") or []
+        if not isinstance(params, list) or not all(
+            isinstance(p, list) and len(p) == 2 and all(isinstance(v, str) for v in p) for p in params
+        ):
+            return JSONResponse({"error": '"params" must be a list of [node, param] pairs'}, status_code=400)
+        try:
+            return {"graph": await asyncio.to_thread(make_subgraph, graph, selection, name, params)}
+        except SubgraphEditError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+
+    @router.post("/api/subgraphs/unpack")
+    async def unpack(request: Request) -> Any:
+        from nodeflow.graph.subgraph_edit import SubgraphEditError, unpack_subgraph
+
+        body = await _body(request)
+        if not isinstance(body.get("graph"), dict) or not isinstance(body.get("node"), str):
+            return JSONResponse({"error": 'send {"graph": {...}, "node": "subgraph node id"}'}, status_code=400)
+        try:
+            return {"graph": await asyncio.to_thread(unpack_subgraph, body["graph"], body["node"])}
+        except SubgraphEditError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+
+    return router

@@ -1,0 +1,150 @@
+"""The editor's "Publish as app": start ``nodeflow app`` for the open graph and say where it answers.
+
+    POST   /api/publish  {"graph": {...}, "inputs"?: ["NODE.PARAM", ...]}
+           -> 200 {"url", "port", "inputs"}; 400 {"problems"} when the graph or its inputs are wrong
+    GET    /api/publish  -> {"url", "port", "inputs"} of the running app, or {"url": null}
+    DELETE /api/publish  -> {"stopped": bool}
+
+The app runs as its own process on 127.0.0.1 (a Gradio queue and executor of its own, so a busy form
+never slows the editor). One published app per editor: publishing again replaces the previous one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import JSONResponse
+
+from nodeflow.graph.model import parse_graph
+from nodeflow.cache_keys import digest
+from nodeflow.problems import GraphInvalid
+from nodeflow.check.published import resolve_published
+from nodeflow.check.validate import migrate_nodes, validate
+
+__all__ = ["AppProcess", "make_publish_router"]
+
+START_TIMEOUT_S = 120
+
+
+class AppProcess:
+    """One ``nodeflow app`` child process, killed by its own id when replaced or at exit."""
+
+    def __init__(self, graph_file: Path, inputs: list[str] | None, home: Path):
+        from .live import free_port
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.inputs = inputs
+        args = [sys.executable, "-m", "nodeflow", "app", str(graph_file), "--port", str(self.port)]
+        if inputs is not None:
+            args += ["--inputs", ",".join(inputs)]
+        self.log = graph_file.with_suffix(".log")
+        with open(self.log, "w") as out:
+            self.proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT,
+                                         env={**os.environ, "NODEFLOW_HOME": str(home)})
+
+    def wait_ready(self, timeout: float = START_TIMEOUT_S) -> None:
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the app exited: {self.log.read_text(errors='replace')[-2000:]}")
+            try:
+                httpx.get(self.url, timeout=2)
+                return
+            except httpx.TransportError:
+                time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"the app did not answer within {timeout:.0f} s")
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+def make_publish_router(state: Any) -> APIRouter:
+    """``state`` is the editor's EditorState (registry, settings)."""
+    router = APIRouter()
+    current: dict[str, AppProcess] = {}
+    lock = threading.Lock()
+    atexit.register(lambda: [p.stop() for p in list(current.values())])
+
+    def describe() -> dict[str, Any]:
+        proc = current.get("app")
+        if proc is None or not proc.alive:
+            return {"url": None}
+        return {"url": proc.url, "port": proc.port, "inputs": proc.inputs}
+
+    @router.post("/api/publish")
+    async def publish(request: Request) -> Any:
+        from .routes import _json_body
+
+        body = await _json_body(request)
+        data = body.get("graph")
+        inputs = body.get("inputs")
+        if inputs is not None and (not isinstance(inputs, list) or not all(isinstance(i, str) for i in inputs)):
+            raise HTTPException(400, '"inputs" must be a list of "NODE.PARAM" strings')
+        graph = parse_graph(data)
+        problems = migrate_nodes(graph, state.registry) + validate(graph, state.registry)
+        problems += resolve_published(graph, state.registry, inputs)[1] if inputs is not None else []
+        if problems:
+            return JSONResponse({"problems": [p.to_json() for p in problems]}, status_code=400)
+        folder = Path(state.settings.home) / "apps"
+        folder.mkdir(parents=True, exist_ok=True)
+        graph_file = folder / f"published-{digest([data, inputs])[:12]}.json"
+        graph_file.write_text(json.dumps(data, indent=2, sort_keys=True), encoding="utf-8")
+
+        def start() -> AppProcess:
+            with lock:
+                previous = current.pop("app", None)
+                if previous is not None:
+                    previous.stop()
+                proc = AppProcess(graph_file, inputs, Path(state.settings.home))
+                current["app"] = proc
+            proc.wait_ready()
+            return proc
+
+        try:
+            await asyncio.to_thread(start)
+        except RuntimeError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=500)
+        except GraphInvalid as invalid:  # pragma: no cover - validated above
+            return JSONResponse({"problems": [p.to_json() for p in invalid.problems]}, status_code=400)
+        return describe()
+
+    @router.get("/api/publish")
+    def published() -> dict[str, Any]:
+        return describe()
+
+    @router.delete("/api/publish")
+    def unpublish(request: Request) -> dict[str, Any]:
+        from .routes import _same_origin
+
+        _same_origin(request)
+        with lock:
+            proc = current.pop("app", None)
+        if proc is None:
+            return {"stopped": False}
+        proc.stop()
+        return {"stopped": True}
+
+    return router

@@ -1,0 +1,1 @@
+"""``nodeflow app``: a graph as a Gradio form."""

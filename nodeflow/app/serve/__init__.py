@@ -1,0 +1,1 @@
+"""``nodeflow serve``: the /v1 HTTP API for integrators."""

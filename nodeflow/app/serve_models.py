@@ -1,5 +1,0 @@
-"""The typed contract of ``serve``'s ``/v1`` API. The models live with the client
-(``nodeflow.client.models``), which must import without the server's dependencies."""
-
-from ..client.models import *  # noqa: F401,F403
-from ..client.models import __all__  # noqa: F401

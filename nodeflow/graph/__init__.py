@@ -1,0 +1,1 @@
+"""The graph file: its model, published inputs, subgraphs, order, modes and layout."""

@@ -1,0 +1,1 @@
+"""The node API: the decorator, params, the run context, resolve checks and the pack registry."""

@@ -1,0 +1,135 @@
+"""Planning: from the requested outputs backwards to the nodes that must be considered, in order.
+
+Requested nodes are every output node by default (``--only NODE`` picks others). Muted nodes, and
+nodes that depend on a muted node, do not run. Nodes that feed nothing requested never run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from nodeflow.graph.model import Graph, GraphNode
+from nodeflow.nodetypes.decorator import NodeSpec
+from nodeflow.cache_keys import static_part
+from nodeflow.graph.order import topological_order
+from nodeflow.problems import GraphInvalid, Problem
+from nodeflow.nodetypes.registry import Registry
+from nodeflow.graph.order import bypass_source
+
+__all__ = ["Plan", "PlannedNode", "make_plan"]
+
+
+@dataclass
+class PlannedNode:
+    id: str
+    spec: NodeSpec
+    node: GraphNode
+    params: dict[str, Any]  # static param values, defaults filled in (linked params excluded)
+    # (argument name, source node id, index of the source output, is a param)
+    links: list[tuple[str, str, int, bool]]
+    mode: str = "run"
+    # for bypassed nodes: output index -> argument whose value passes through
+    passthrough: dict[int, str] = field(default_factory=dict)
+    static_key: str = ""  # type, version and static params, encoded once (see nodeflow.cache_keys)
+    seq: int = 0  # position in the plan's order
+    # sweeps (nodeflow.plan.sweeps): the item this copy of a mapped node makes, and the graph as that item
+    # sees it (sweep values replaced by the item's), for provenance; None when not mapped
+    item: int | None = None
+    graph: Graph | None = None
+    label: dict[str, Any] = field(default_factory=dict)  # what events say about it: node (and item)
+    gathered: dict[str, list[str]] = field(default_factory=dict)  # list inputs: arg -> sources, in item order
+    caption: str = ""  # a mapped copy: the swept values that made its item ("seed=3, steps=20")
+
+
+@dataclass
+class Plan:
+    order: list[PlannedNode]
+    targets: list[str]
+    muted: list[str]
+    graph: Graph | None = None  # the graph as run (after migrations and overrides)
+    # nodes whose lists "each" sweeps map over: they run first, then the sweep is planned (sweeps.py)
+    lists_from: list[str] = field(default_factory=list)
+    only: list[str] | None = None
+
+    @property
+    def ids(self) -> list[str]:
+        return [p.id for p in self.order]
+
+
+def make_plan(graph: Graph, registry: Registry, only: Iterable[str] | None = None) -> Plan:
+    """Plan a validated graph. Raises GraphInvalid when ``only`` names a node that cannot run."""
+    nodes = graph.nodes
+    order, cycle = topological_order(graph)
+    if cycle:
+        raise GraphInvalid([Problem(cycle[0], nodes[cycle[0]].type, None, "cycle: " + " -> ".join(cycle))])
+
+    muted: set[str] = set()
+    for nid in order:
+        node = nodes[nid]
+        if node.mode == "mute" or (muted and any(src in muted for src, _ in node.inputs.values())):
+            muted.add(nid)
+
+    only = list(only or [])
+    if only:
+        problems = [Problem.graph(f"--only {t!r}: no such node") for t in only if t not in nodes]
+        problems += [
+            Problem(t, nodes[t].type, None, "--only names a muted node (or one that depends on a muted node)")
+            for t in only
+            if t in muted
+        ]
+        if problems:
+            raise GraphInvalid(problems)
+        targets = only
+    else:
+        # .get: a node of an unknown type that feeds only muted nodes passed validation (it never runs)
+        specs = registry.specs
+        targets = [nid for nid in order if nid not in muted and getattr(specs.get(nodes[nid].type), "output", False)]
+        has_outputs = any(getattr(specs.get(n.type), "output", False) for n in nodes.values())
+        # no output node: compute the ends of the graph; every output node muted: nothing is wanted
+        if not targets and not has_outputs:
+            read = {src for n in nodes.values() for src, _ in n.inputs.values()}
+            targets = [nid for nid in order if nid not in read and nid not in muted]
+
+    needed: set[str] = set()
+    stack = list(targets)
+    while stack:
+        nid = stack.pop()
+        if nid in needed:
+            continue
+        needed.add(nid)
+        stack.extend(src for src, _ in nodes[nid].inputs.values())
+
+    specs = registry.specs
+    planned = [_plan_node(nodes[nid], specs[nodes[nid].type], nodes, specs) for nid in order if nid in needed]
+    for seq, p in enumerate(planned):
+        p.seq = seq
+    return Plan(order=planned, targets=targets, muted=sorted(muted), graph=graph)
+
+
+def _plan_node(node: GraphNode, spec: NodeSpec, nodes: dict[str, GraphNode], specs: dict[str, NodeSpec]) -> PlannedNode:
+    defaults = spec.__dict__.get("_defaults")
+    if defaults is None:  # worked out once per node type
+        defaults = spec.__dict__["_defaults"] = {name: p.default for name, p in spec.params.items()}
+    params = dict(defaults)
+    if spec.params.keys() >= node.params.keys():
+        params.update(node.params)
+    else:
+        params.update({k: v for k, v in node.params.items() if k in spec.params})
+    links = []
+    for port, (src, output_name) in node.inputs.items():
+        index = specs[nodes[src].type].output_index[output_name]
+        is_param = port in spec.params
+        if is_param:
+            params.pop(port, None)
+        links.append((port, src, index, is_param))
+    if len(links) > 1:
+        links.sort()
+    passthrough = {}
+    if node.mode == "bypass":
+        for index, output in enumerate(spec.outputs.values()):
+            source = bypass_source(spec, output.type)
+            if source is not None:
+                passthrough[index] = source
+    static = static_part(spec.type, spec.version, params)
+    return PlannedNode(node.id, spec, node, params, links, node.mode, passthrough, static, label={"node": node.id})

@@ -1,0 +1,1 @@
+"""Port types: names, colours, compatibility, and the types packs share (data, media, models, code)."""

@@ -1,0 +1,1 @@
+"""What stays after a run: the history, the job queue, the audit, reproduction."""

@@ -1,0 +1,194 @@
+"""Keys and what a run needs: the planning half of running a plan (no node runs here).
+
+1. key every planned node, top-down (no values needed);
+2. walk back from the requested nodes, looking each one up in the caches: a node whose result is
+   cached does not need its inputs (and what is upstream of it is not even looked up).
+
+Also the bookkeeping that lets the next run say why a node runs again ("param seed changed").
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable
+
+from nodeflow.cache_keys import encode, node_key
+from .state import CacheStores, NodeRecord, RunTables
+from nodeflow.ports.core import estimate_size, get_type
+
+if TYPE_CHECKING:  # pragma: no cover
+    from nodeflow.plan.planner import PlannedNode
+
+__all__ = ["NodeRecord", "key_all", "needed", "remember", "reason", "nbytes", "still_valid"]
+
+
+def key_all(run: RunTables, context_for: Callable[["PlannedNode"], Any]) -> "tuple[PlannedNode, Exception] | None":
+    """Key every planned node (top-down; cache lookups wait for ``needed``, which makes only the ones
+    a run can use). Returns the node whose fingerprint failed, if any.
+
+    Keys depend only on the plan, the fingerprints and the output folder, so a plan run again with
+    the same fingerprints and folder (an unchanged graph re-run) reuses the keys it made last time.
+    ``context_for`` gives the context a fingerprint function is called with; a fingerprint that
+    raises is returned with its node, and nothing is keyed.
+    """
+    plan = run.plan
+    memo = plan.__dict__.get("_keying")
+    if memo is None:  # worked out once per plan: the nodes whose fingerprint must be asked each run
+        memo = plan.__dict__["_keying"] = [
+            [p for p in plan.order if p.mode != "bypass" and p.spec.fingerprint is not None], None
+        ]
+    asked: list[str] = [run.output_dir_text]
+    for planned in memo[0]:
+        try:
+            fingerprint = planned.spec.fingerprint(planned.params, context_for(planned))
+        except Exception as exc:
+            return planned, exc
+        run.fingerprints[planned.id] = fingerprint
+        asked.append(encode(fingerprint))
+    last = memo[1]
+    if last is not None and last[0] == asked:
+        run.keys.update(last[1])
+        return None
+    _key_all(run)
+    memo[1] = (asked, dict(run.keys))
+    return None
+
+
+def _key_all(run: RunTables) -> None:
+    keys = run.keys
+    fingerprints = run.fingerprints
+    output_dir = run.output_dir_text
+    for planned in run.plan.order:
+        upstream = [(arg, keys[src], index) for arg, src, index, _ in planned.links]
+        if planned.mode == "bypass":
+            keys[planned.id] = node_key("bypass", sorted(planned.passthrough.items()), upstream)
+            continue
+        fingerprint = fingerprints.get(planned.id)
+        if planned.spec.output:  # where it writes is part of what an output node does
+            fingerprint = (fingerprint, output_dir)
+        keys[planned.id] = node_key(planned.static_key, fingerprint, upstream)
+
+
+def needed(run: RunTables, stores: CacheStores) -> set[str]:
+    """The planned nodes this run must load or compute, walking back from the requested ones and
+    looking each one it reaches up in the caches: a cached node does not need its inputs."""
+    with stores.lock:
+        return _needed(run, stores)
+
+
+def _needed(run: RunTables, stores: CacheStores) -> set[str]:
+    by_id, hits, keys, values = run.by_id, run.hits, run.keys, run.values
+    memory, disk = stores.memory, stores.disk
+    found: set[str] = set()
+    stack = list(run.plan.targets)
+    while stack:
+        nid = stack.pop()
+        if nid in found:
+            continue
+        found.add(nid)
+        planned = by_id[nid]
+        cache = planned.spec.cache
+        if planned.mode != "bypass" and cache != "none":
+            key = keys[nid]
+            cached = memory.get(key)
+            if cached is not None and still_valid(planned.spec, cached):
+                values[nid] = cached
+                hits[nid] = "memory"
+                continue
+            if cache == "disk" and key in disk:
+                values[nid] = None
+                hits[nid] = "disk"
+                continue
+        for link in planned.links:
+            stack.append(link[1])
+    return found
+
+
+def remember(run: RunTables, stores: CacheStores, planned: "PlannedNode", outputs: tuple) -> None:
+    """Cache a node's fresh outputs and keep what its key was made of."""
+    spec = planned.spec
+    key = run.keys[planned.id]
+    with stores.lock:
+        if spec.cache != "none":
+            stores.memory.put(key, outputs, nbytes(spec, outputs))
+        if spec.cache == "disk":
+            stores.disk.put(
+                key,
+                outputs,
+                [o.type for o in spec.outputs.values()],
+                {"node": planned.node.id, "node_type": spec.type, "params": planned.params},
+            )
+        stores.records[planned.id] = NodeRecord(
+            key,
+            spec.type,
+            spec.version,
+            planned.params,  # plans are not mutated once made, so no copy is needed
+            {arg: run.keys[src] for arg, src, _, _ in planned.links},
+            run.fingerprints.get(planned.id),
+        )
+
+
+def reason(run: RunTables, stores: CacheStores, planned: "PlannedNode") -> str:
+    """Why a node runs: first run, param X changed, upstream Y changed, fingerprint changed, evicted."""
+    with stores.lock:
+        return _reason(run, stores, planned)
+
+
+def _reason(run: RunTables, stores: CacheStores, planned: "PlannedNode") -> str:
+    spec = planned.spec
+    if spec.cache == "none":
+        return "never cached"
+    previous = stores.records.get(planned.id)
+    key = run.keys[planned.id]
+    if previous is None:
+        return "evicted" if key in stores.memory.evicted else "first run"
+    if previous.type != spec.type or previous.version != spec.version:
+        return "node type changed"
+    changed = sorted(
+        name
+        for name in set(previous.params) | set(planned.params)
+        if previous.params.get(name, _MISSING) != planned.params.get(name, _MISSING)
+    )
+    if changed:
+        return f"param {', '.join(changed)} changed" if len(changed) == 1 else f"params {', '.join(changed)} changed"
+    current_upstream = {arg: run.keys[src] for arg, src, _, _ in planned.links}
+    moved = sorted(
+        {run.by_id[src].node.id for arg, src, _, _ in planned.links if previous.upstream.get(arg) != current_upstream[arg]}
+        | {arg for arg in previous.upstream if arg not in current_upstream}
+    )
+    if moved:
+        return f"upstream {', '.join(moved)} changed"
+    if previous.fingerprint != run.fingerprints.get(planned.id):
+        return "fingerprint changed"
+    if previous.key == key:
+        values = stores.memory.get(key)
+        if values is not None and not still_valid(spec, values):
+            return "output missing"
+        return "evicted"
+    return "output folder changed" if spec.output else "settings changed"
+
+
+_MISSING = object()
+
+
+def nbytes(spec: Any, values: tuple) -> int:
+    sizers = spec.__dict__.get("_sizers")
+    if sizers is None:  # worked out once per node type
+        sizers = spec.__dict__["_sizers"] = [  # PortType.nbytes, without the call in between
+            (port_type.size_of or estimate_size) if (port_type := get_type(output.type)) else (lambda value: 64)
+            for output in spec.outputs.values()
+        ]
+    if len(sizers) == 1 and len(values) == 1:  # most nodes: no generator to sum
+        return sizers[0](values[0])
+    return sum(size(value) for size, value in zip(sizers, values))
+
+
+def still_valid(spec: Any, values: tuple) -> bool:
+    """Cached values whose type can go stale (a written file since deleted) must be recomputed."""
+    checks = spec.__dict__.get("_staleness_checks")
+    if checks is None:  # worked out once per node type
+        checks = spec.__dict__["_staleness_checks"] = [
+            (index, port_type.still_valid)
+            for index, output in enumerate(spec.outputs.values())
+            if (port_type := get_type(output.type)) is not None and port_type.still_valid is not None
+        ]
+    return all(check(values[index]) for index, check in checks)

@@ -1,0 +1,507 @@
+"""One run of a plan: the executor's loop that decides order, caching and events.
+
+1. key every planned node (``keying.key_all``);
+2. find what is needed and what is cached (``keying.needed``): cached nodes do not need their inputs;
+3. hand ready nodes to the backend as tasks, lowest plan position first, as many at once as the
+   backend has slots for; collect finished ones, cache them and release what depends on them;
+4. on the first failure or a cancel, start nothing more, let running nodes stop at their next
+   ``ctx.check()``, and end every node that did not run with ``node_skipped`` and a reason.
+
+With one ready node and nothing running, the backend may run the node in this thread, so a chain
+runs exactly as it did before the pool existed, event for event.
+"""
+
+from __future__ import annotations
+
+import heapq
+import threading
+import time
+import traceback
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from nodeflow.backends.base import StopSignal, Task, TaskEnv, TaskResult, node_context, run_task
+from nodeflow.nodetypes.context import Cancelled, Context
+from nodeflow.events import EventSink, preview_kind, summarize
+from .needs import key_all, nbytes, needed, reason, remember
+from .batches import batch_task, split, take_batch
+from .previews import show_outputs
+from nodeflow.plan.planner import Plan, PlannedNode
+from .resources import holds_of
+from .result import NodeFailure, RunResult
+from .state import CacheStores, RunTables
+
+if TYPE_CHECKING:  # pragma: no cover
+    from nodeflow.backends.base import Backend
+    from nodeflow.models import ModelManager
+    from nodeflow.nodetypes.registry import Registry
+    from nodeflow.settings import Settings
+
+__all__ = ["PlanRun"]
+
+POLL_S = 0.1  # how often a waiting run looks at its cancel flag
+WITHHELD = "(withheld: generated content the policy's guards have not seen)"
+
+
+def started_fields(plan: Plan) -> dict[str, Any]:
+    """``nodes``: the graph ids that will be considered; ``items``: how many items each mapped node makes."""
+    nodes: list[str] = []
+    items: dict[str, int] = {}
+    for p in plan.order:
+        if p.mode == "bypass":
+            continue
+        if p.item is None:
+            nodes.append(p.id)
+        else:
+            if p.node.id not in items:
+                nodes.append(p.node.id)
+            items[p.node.id] = items.get(p.node.id, 0) + 1
+    return {"nodes": nodes, "items": items} if items else {"nodes": nodes}
+
+
+class PlanRun:
+    """One run of a plan. Short-lived; holds the per-run state so the Executor stays reusable."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        *,
+        stores: CacheStores,
+        registry: "Registry",
+        settings: "Settings",
+        models: "ModelManager",
+        backend: "Backend",
+        sink: EventSink | None = None,
+        cancel: threading.Event | None = None,
+        output_dir: Path | None = None,
+        run_id: str | None = None,
+    ):
+        self.stores = stores
+        self.registry = registry
+        self.settings = settings
+        self.models = models
+        self.plan = plan
+        self.sink = sink
+        self.cancel = cancel or threading.Event()
+        self.failed = threading.Event()  # the first failure stops the other branches
+        self.stop = StopSignal(self.cancel, self.failed)
+        self.backend = backend
+        self.output_dir = Path(output_dir or settings.output_dir)
+        self.run_id = run_id or uuid.uuid4().hex[:12]
+        by_id = plan.__dict__.get("_by_id")
+        if by_id is None:  # plans are not changed once made: worked out once per plan
+            by_id = plan.__dict__["_by_id"] = {p.id: p for p in plan.order}
+        tables = self.tables = RunTables(plan, by_id, str(self.output_dir.resolve()))
+        # the run's own names for its tables (the same objects the key and cache helpers fill)
+        self.by_id: dict[str, PlannedNode] = by_id
+        self.keys, self.values, self.hits = tables.keys, tables.values, tables.hits
+        self.result: RunResult | None = None
+        self.blocked_units: set[str] = set()  # downstream of a blocked (guarded) item: not run
+        self._emit_lock = threading.Lock()
+        self.shown: dict[tuple[str, int | None], list[dict[str, Any]]] = {}  # (node, item) -> its previews
+        # nodes holding generated content no guard has seen (nodeflow.check.policy): events never show their values
+        self.withheld: frozenset[str] = getattr(plan.graph, "withheld", None) or frozenset()
+        self.env = TaskEnv(registry, settings, models, self._emit_from_node, self.stop, plan)
+
+    # --- events ----------------------------------------------------------------------------------
+
+    def emit(self, name: str, **fields: Any) -> None:
+        if self.sink is not None:
+            event = {"event": name, "run": self.run_id, "t": time.time(), **fields}
+            with self._emit_lock:
+                self.sink(event)
+
+    def _emit_from_node(self, event: dict[str, Any]) -> None:
+        if self.sink is not None:
+            if event.get("event") == "preview" and event.get("node") in self.withheld:
+                return  # the policy's guards have not seen it yet
+            with self._emit_lock:
+                if event.get("event") == "preview":  # kept so that a cached output node shows them again
+                    self.shown.setdefault((event.get("node"), event.get("item")), []).append(event)
+                self.sink(event)
+
+    # --- the steps -------------------------------------------------------------------------------
+
+    def execute(self) -> RunResult:
+        started = time.perf_counter()
+        result = self.result = RunResult(self.run_id, "ok", 0.0)
+        if self.sink is not None:
+            self.emit("run_started", **started_fields(self.plan))
+        try:
+            # 1. keys
+            failed_fingerprint = key_all(self.tables, self.context)
+            if failed_fingerprint is not None:
+                self.fail(*failed_fingerprint)
+            else:
+                # 2. what must be loaded or computed; 3-4. run it
+                self.run_needed(needed(self.tables, self.stores))
+                if result.status != "cancelled":  # what was made (all of it, unless something failed)
+                    for target in self.plan.targets:
+                        if target in self.values or self.by_id[target].mode == "bypass":
+                            result.outputs[target] = self.output_dict(target)
+        except (Cancelled, KeyboardInterrupt):
+            result.status = "cancelled"
+            self.cancel.set()
+        if result.status == "ok" and self.cancel.is_set():
+            result.status = "cancelled"
+        result.duration_s = time.perf_counter() - started
+        extra = {"blocked": sorted(result.blocked)} if result.blocked else {}
+        self.emit("run_finished", status=result.status, duration_s=round(result.duration_s, 6), **extra)
+        return result
+
+    def close(self) -> None:
+        """Let go of the run's values. The task environment points back at this run (its ``emit``),
+        a cycle that only the garbage collector would break: until it ran, every value the run made
+        (those too big for the memory cache included) stayed in memory after the run."""
+        self.env = None  # type: ignore[assignment]
+        self.values.clear()
+
+    def run_needed(self, wanted: set[str]) -> None:
+        order = self.plan.order
+        by_id = self.by_id
+        waiting: dict[str, int] = {}
+        dependents: dict[str, list[str]] = {}
+        ready: list[int] = []
+        for i, planned in enumerate(order):
+            if planned.id not in wanted:
+                continue
+            sources = () if planned.id in self.hits else {src for _, src, _, _ in planned.links}
+            waiting[planned.id] = len(sources)
+            for src in sources:
+                dependents.setdefault(src, []).append(planned.id)
+            if not sources:
+                ready.append(i)
+        heapq.heapify(ready)
+        done: set[str] = set()
+        backend = self.backend
+        stop = self.stop
+        blocked = self.blocked_units
+
+        def settle(planned: PlannedNode, one: TaskResult) -> None:
+            if self.finish(planned, one):
+                release(planned.id)
+            elif one.status == "error" and one.blocked:
+                self.block(planned.id, dependents, waiting, blocked, ready)
+
+        inline = getattr(backend, "runs_inline", False)
+        registry = self.registry
+
+        def release(node_id: str) -> None:
+            done.add(node_id)
+            for child in dependents.get(node_id, ()):
+                waiting[child] -= 1
+                if waiting[child] == 0 and child not in blocked:
+                    heapq.heappush(ready, by_id[child].seq)  # seq: its position in the plan's order
+
+        while ready or backend.in_flight:
+            # 3a. start what is ready and has a slot, lowest plan position first
+            deferred: list[int] = []
+            while ready and not stop.is_set():
+                index = heapq.heappop(ready)
+                planned = order[index]
+                if planned.mode == "bypass":
+                    release(planned.id)
+                    continue
+                if planned.id in self.hits:
+                    self.result.cached.append(planned.id)  # type: ignore[union-attr]
+                    self.emit("node_cached", **planned.label)
+                    if planned.spec.output and self.sink is not None:
+                        self.replay_previews(planned)
+                    if self.sink is not None and planned.node.id not in self.withheld:  # ui.preview
+                        show_outputs(planned, self.values.get(planned.id), lambda p=planned: self.context(p))
+                    release(planned.id)
+                    continue
+                spec = planned.spec
+                if inline and not ready and not backend.in_flight and spec.batch is None and not planned.gathered \
+                        and (spec.holds or holds_of(spec, registry)) != "device":
+                    # alone and light, on a backend that would run it in this thread anyway: run its task
+                    # here, through the same run_task a backend uses (no hand-off to a thread)
+                    if self.sink is not None:
+                        self.emit("node_started", reason=reason(self.tables, self.stores, planned), **planned.label)
+                    task = self.task_for(planned)
+                    if task is None:  # a linked value failed its param's check
+                        break
+                    settle(planned, run_task(task, self.env))
+                    continue
+                members = [planned]
+                if spec.batch is not None and planned.item is not None:  # 3b. a native batch
+                    members += take_batch(order, self.hits, planned, ready)
+                task = self.task_for(planned) if len(members) == 1 else batch_task(members, [self.task_for(member) for member in members])
+                if task is None:  # a linked value failed its param's check
+                    break
+                if not backend.can_submit_task(task):
+                    deferred.extend(m.seq for m in members)
+                    continue
+                if self.sink is not None:
+                    for member in members:
+                        self.emit("node_started", reason=reason(self.tables, self.stores, member), **member.label)
+                backend.submit_task(task, self.env, alone=not ready and not deferred and not backend.in_flight)
+            for index in deferred:
+                heapq.heappush(ready, index)
+            if deferred and not backend.in_flight:  # waiting for a slot another run holds
+                time.sleep(0.01)
+            if stop.is_set() and not backend.in_flight:
+                break
+            # 3b. collect what finished
+            for finished in backend.collect(timeout=POLL_S):
+                for planned, one in split(order, finished) if finished.task.batch is not None else ((order[finished.task.seq], finished),):
+                    settle(planned, one)
+        # 4. say what did not run, and why
+        self.skip_the_rest(wanted, done, dependents, blocked)
+
+    # --- tasks -----------------------------------------------------------------------------------
+
+    def task_for(self, planned: PlannedNode) -> Task | None:
+        spec = planned.spec
+        inputs: dict[str, Any] = {}
+        labels: dict[str, list[str]] = {}
+        try:
+            for arg, src, index, is_param in planned.links:
+                if src in self.blocked_units and arg in planned.gathered:
+                    continue  # a guard stopped that item: gather the others
+                value = self.value_of(src)[index]
+                spec_input = spec.inputs.get(arg)
+                if arg in planned.gathered or (spec_input is not None and spec_input.many and not is_param):
+                    # a list input collects every item of its source; a source that is not swept is one item
+                    inputs.setdefault(arg, []).append(value)
+                    labels.setdefault(arg, []).append(self.by_id[src].caption)
+                    continue
+                inputs[arg] = spec.params[arg].check(value) if is_param else value
+        except Cancelled:
+            raise
+        except Exception as exc:
+            self.fail(planned, exc)
+            return None
+        task = Task(
+            run_id=self.run_id,
+            node_id=planned.node.id,
+            node_type=spec.type,
+            params=planned.params,
+            inputs=inputs,
+            holds=spec.holds or holds_of(spec, self.registry),
+            output_dir=self.tables.output_dir_text,
+            item=planned.item,
+            key=self.keys[planned.id],
+            graph=planned.graph if planned.graph is not None else self.plan.graph,
+            spec=spec,
+            seq=planned.seq,
+        )
+        if labels:
+            task.labels = labels
+        if spec.output:
+            task.findings = self.guard_findings(planned)
+        return task
+
+    def guard_findings(self, planned: PlannedNode) -> list[dict[str, Any]]:
+        """The ``flags`` outputs of the guard nodes upstream of ``planned`` in this run: what each
+        found and did (pass, flag, redact), which an output node's credentials record."""
+        found: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        stack = [src for _, src, _, _ in planned.links]
+        while stack:
+            unit = stack.pop()
+            if unit in seen or unit not in self.by_id:
+                continue
+            seen.add(unit)
+            upstream = self.by_id[unit]
+            stack.extend(src for _, src, _, _ in upstream.links)
+            names = list(upstream.spec.outputs)
+            if upstream.spec.type.startswith("guard.") and "flags" in names:
+                values = self.peek(unit)
+                flags = values[names.index("flags")] if values is not None else None
+                if isinstance(flags, dict):
+                    found.append({"node": upstream.node.id, **flags})
+                elif values is None and upstream.mode == "run":
+                    # its result is in no cache any more (what reads it was cached): what it found is
+                    # unknown, so the record takes no chances (nodeflow.delivery.redaction)
+                    found.append({"node": upstream.node.id, "guard": upstream.spec.type, "action": "unknown",
+                                  "found": [{"kind": "unknown"}]})
+        return sorted(found, key=lambda f: f["node"])
+
+    def peek(self, node_id: str) -> tuple | None:
+        """A node's outputs if this run has them or a cache holds them; None (never an error) when
+        it was not needed in this run (something downstream was cached) and no cache has it."""
+        values = self.values.get(node_id)
+        if values is not None:
+            return values
+        planned = self.by_id[node_id]
+        if planned.mode == "bypass":
+            return self.value_of(node_id)
+        key = self.keys.get(node_id)
+        if key is None:
+            return None
+        with self.stores.lock:
+            values = self.stores.memory.get(key)
+        if values is None and planned.spec.cache == "disk" and key in self.stores.disk:
+            values = self.stores.disk.get(key)
+        return values
+
+    def finish(self, planned: PlannedNode, finished: TaskResult) -> bool:
+        """Take a finished task's outputs. False when the node did not produce any."""
+        if finished.status == "ok":
+            assert isinstance(finished.outputs, tuple)
+            self.finish_ok(planned, finished.outputs, finished.duration_s)
+            return True
+        if finished.status == "cancelled":
+            self.emit("node_skipped", reason="cancelled", **planned.label)
+            return False
+        if finished.blocked:  # a guard did its job: this branch (this item's, in a sweep) stops, the run goes on
+            self.record_blocked(planned, finished.message)
+            return False
+        self.record_failure(planned, finished.message, finished.traceback)
+        return False
+
+    def finish_ok(self, planned: PlannedNode, outputs: tuple, duration_s: float) -> None:
+        self.values[planned.id] = outputs
+        remember(self.tables, self.stores, planned, outputs)
+        shown = self.shown.pop((planned.node.id, planned.item), None)
+        if shown and planned.spec.output:
+            self.stores.remember_previews(self.keys[planned.id], shown)
+        self.result.ran.append(planned.id)  # type: ignore[union-attr]
+        if self.sink is not None:
+            hidden = planned.node.id in self.withheld
+            self.emit(
+                "node_finished",
+                duration_s=round(duration_s, 6),
+                outputs={name: WITHHELD if hidden else summarize(v) for name, v in zip(planned.spec.outputs, outputs)},
+                **planned.label,
+            )
+            if not hidden:
+                show_outputs(planned, outputs, lambda: self.context(planned))
+
+    def fail(self, planned: PlannedNode, exc: BaseException) -> None:
+        message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        self.record_failure(planned, message, traceback.format_exc())
+
+    def record_failure(self, planned: PlannedNode, message: str, trace: str, *, stop: bool = True,
+                       blocked: bool = False) -> None:
+        result = self.result
+        assert result is not None
+        if result.error is None:  # the first failure is the run's error
+            result.status = "error"
+            result.error = NodeFailure(planned.node.id, planned.spec.type, message, trace, planned.item)
+        if stop:
+            self.failed.set()
+        extra = {"blocked": True} if blocked else {}
+        self.emit("node_error", message=message, traceback=trace, **extra, **planned.label)
+
+    def record_blocked(self, planned: PlannedNode, message: str) -> None:
+        """A guard blocked its content: the node's state is ``blocked`` (event ``node_blocked`` with
+        the reason), what depends on it is skipped, and the run goes on and can end ``ok``."""
+        self.result.blocked.append(planned.id)  # type: ignore[union-attr]
+        reason = message.removeprefix("Blocked: ")
+        self.emit("node_blocked", reason=reason, **planned.label)
+
+    def block(self, node_id: str, dependents: dict[str, list[str]], waiting: dict[str, int], blocked: set[str],
+              ready: list[int]) -> None:
+        """A guard stopped ``node_id``: what depends on it does not run, except a list input that
+        gathers items, which goes on with the items that were not stopped."""
+        self.blocked_units.add(node_id)
+        stack = [node_id]
+        while stack:
+            nid = stack.pop()
+            for child in dependents.get(nid, ()):
+                if child in blocked:
+                    continue
+                gathers = any(nid in sources for sources in self.by_id[child].gathered.values())
+                if gathers and nid != child:
+                    waiting[child] -= 1
+                    if waiting[child] == 0:
+                        heapq.heappush(ready, self.by_id[child].seq)
+                    continue
+                blocked.add(child)
+                stack.append(child)
+
+    def descendants(self, node_id: str, dependents: dict[str, list[str]]) -> set[str]:
+        found: set[str] = set()
+        stack = list(dependents.get(node_id, ()))
+        while stack:
+            nid = stack.pop()
+            if nid not in found:
+                found.add(nid)
+                stack.extend(dependents.get(nid, ()))
+        return found
+
+    def skip_the_rest(self, wanted: set[str], done: set[str], dependents: dict[str, list[str]], blocked: set[str]) -> None:
+        result = self.result
+        assert result is not None
+        left = [p for p in self.plan.order if p.id in wanted and p.id not in done and p.mode != "bypass"]
+        if not left or self.sink is None:
+            return
+        failed_at = {}
+        if result.error is not None:
+            for p in self.plan.order:
+                if p.node.id == result.error.node and p.item == result.error.item:
+                    failed_at = self.descendants(p.id, dependents) | {p.id}
+        reported = set(result.blocked)
+        for planned in left:
+            if planned.id in reported or (result.error is not None and planned.node.id == result.error.node
+                                          and planned.item == result.error.item):
+                continue
+            if planned.id in blocked:
+                why = "blocked by guard"
+            elif planned.id in failed_at:
+                why = f"upstream {result.error.node} failed"  # type: ignore[union-attr]
+            else:
+                why = "cancelled"
+            self.emit("node_skipped", reason=why, **planned.label)
+
+    # --- values ----------------------------------------------------------------------------------
+
+    def replay_previews(self, planned: PlannedNode) -> None:
+        """A cached output node shows what it showed when it ran (its text, pictures and files), as if
+        it had just run: a page opened after the first run (or another browser) must still see it."""
+        shown = self.stores.previews_of(self.keys[planned.id])
+        if shown:
+            for event in shown:
+                if "path" not in event or Path(event["path"]).exists():
+                    self.emit("preview", **{k: v for k, v in event.items() if k not in ("event", "run", "t")})
+            return
+        for output, value in zip(planned.spec.outputs.values(), self.value_of(planned.id)):  # ran without a sink
+            if output.type == "File" and Path(value).exists():
+                self.emit("preview", kind=preview_kind(value), path=str(value), **planned.label)
+
+    def value_of(self, node_id: str) -> tuple:
+        values = self.values.get(node_id)
+        if values is not None:
+            return values
+        planned = self.by_id[node_id]
+        if planned.mode == "bypass":
+            values = tuple(
+                self.passthrough_value(planned, planned.passthrough.get(i))
+                for i in range(len(planned.spec.outputs))
+            )
+        else:  # a disk hit, loaded on first use
+            key = self.keys[node_id]
+            values = self.stores.disk.get(key)
+            if values is None:
+                raise RuntimeError(f"the disk cache entry of {node_id} vanished while running")
+            with self.stores.lock:
+                self.stores.memory.put(key, values, nbytes(planned.spec, values))
+        self.values[node_id] = values
+        return values
+
+    def passthrough_value(self, planned: PlannedNode, arg: str | None) -> Any:
+        for link_arg, src, index, _ in planned.links:
+            if link_arg == arg:
+                return self.value_of(src)[index]
+        return None
+
+    def output_dict(self, node_id: str) -> dict[str, Any]:
+        planned = self.by_id[node_id]
+        return dict(zip(planned.spec.outputs, self.value_of(node_id)))
+
+    def context(self, planned: PlannedNode) -> Context:
+        """The context ``planned`` would run with (for its fingerprint and its ticked preview)."""
+        return node_context(
+            self.env,
+            run_id=self.run_id,
+            node_id=planned.node.id,
+            node_type=planned.spec.type,
+            output_dir=self.output_dir,
+            graph=planned.graph if planned.graph is not None else self.plan.graph,
+            params=planned.params,
+            item=planned.item,
+            findings=self.guard_findings(planned) if planned.spec.output else None,
+        )

@@ -1,0 +1,70 @@
+"""The state a run reads and writes, kept narrow so that the helpers of a run (keys, cache lookups,
+batches) take what they use and never the executor.
+
+``CacheStores`` belong to an executor and outlive its runs: the memory and disk result caches, what
+each node's key was made of when it last ran (for re-run reasons) and the previews of output nodes.
+``RunTables`` belong to one run: its plan and what it has worked out so far.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .stores import DiskCache, MemoryCache
+    from nodeflow.plan.planner import Plan, PlannedNode
+
+__all__ = ["NodeRecord", "CacheStores", "RunTables"]
+
+PREVIEWS_KEPT = 256  # output nodes whose previews are replayed when they come from the cache
+
+
+@dataclass
+class NodeRecord:
+    """What a node's key was made of the last time it ran, so the next run can say why it re-runs."""
+
+    key: str
+    type: str
+    version: int
+    params: dict[str, Any]
+    upstream: dict[str, str]
+    fingerprint: Any
+
+
+@dataclass
+class CacheStores:
+    """An executor's caches, shared by its runs (which may overlap: ``lock`` guards them)."""
+
+    memory: "MemoryCache"
+    disk: "DiskCache"
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    records: dict[str, NodeRecord] = field(default_factory=dict)
+    previews: "OrderedDict[str, list[dict[str, Any]]]" = field(default_factory=OrderedDict)
+
+    def remember_previews(self, key: str, events: list[dict[str, Any]]) -> None:
+        """What an output node showed when it ran, replayed when it is cached (the newest few)."""
+        with self.lock:
+            self.previews[key] = events
+            self.previews.move_to_end(key)
+            while len(self.previews) > PREVIEWS_KEPT:
+                self.previews.popitem(last=False)
+
+    def previews_of(self, key: str) -> list[dict[str, Any]]:
+        with self.lock:
+            return list(self.previews.get(key, ()))
+
+
+@dataclass
+class RunTables:
+    """One run's plan and what it has worked out: keys, fingerprints, cache hits and values."""
+
+    plan: "Plan"
+    by_id: dict[str, "PlannedNode"]
+    output_dir_text: str
+    keys: dict[str, str] = field(default_factory=dict)
+    values: dict[str, tuple | None] = field(default_factory=dict)  # None: cached on disk, not loaded yet
+    hits: dict[str, str] = field(default_factory=dict)  # node id -> "memory" or "disk"
+    fingerprints: dict[str, Any] = field(default_factory=dict)
