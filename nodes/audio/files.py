@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from nodeflow import Context, Param, node
-from nodeflow.files import resolve_inside
-from nodeflow.files import input_file_fingerprint
+from nodeflow import resolve_inside
+from nodeflow import input_file_fingerprint
 
 from nodes.audio.clip import Audio
 from nodes.audio.io import preview_audio, read_audio

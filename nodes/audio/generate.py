@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 
 from nodeflow import Context, Param, node
-from nodeflow.files import PathNotAllowed, resolve_inside
-from nodeflow.models import refuse_pickled_weights
+from nodeflow import PathNotAllowed, resolve_inside
+from nodeflow import refuse_pickled_weights
 
 from nodes.audio.clip import Audio, AudioClip
 from nodes.audio.io import preview_audio

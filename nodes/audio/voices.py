@@ -79,7 +79,7 @@ def find_voice(name: str, models_dir: Path) -> Voice:
             check_voice_file(voice.model)
             return voice
     # a file named directly: give the precise reason it is not usable (a pickle, no settings...)
-    from nodeflow.files import PathNotAllowed, resolve_inside
+    from nodeflow import PathNotAllowed, resolve_inside
 
     try:
         path = resolve_inside(name, [models_dir], must_exist=True)

@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from nodeflow import Code, Context, File, Param, SourceCode, node
-from nodeflow.delivery import deliver, overwrite_param
+from nodeflow import deliver, overwrite_param
 
 __all__ = ["EXTENSIONS", "with_header", "read_code_provenance"]
 

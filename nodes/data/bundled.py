@@ -87,7 +87,7 @@ def skimage_images(
     from PIL import Image as PILImage
     from skimage import data as skdata
 
-    from nodeflow.media.image_grid import from_pil
+    from nodeflow import from_pil
 
     channels = 3 if colour else 1
     if collection == "faces":

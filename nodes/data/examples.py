@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 from nodeflow import Context, ExampleSet, Param, TextExamples, node
-from nodeflow.files import input_file_fingerprint, resolve_inside
+from nodeflow import input_file_fingerprint, resolve_inside
 
 __all__ = ["ExampleSet", "TextExamples", "parse_jsonl", "parse_csv", "example_from_row"]
 

@@ -17,9 +17,9 @@ from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
 
 from nodeflow import Context, Image, Param, node
-from nodeflow.files import PathNotAllowed, content_hash, files_inside, resolve_inside
+from nodeflow import PathNotAllowed, content_hash, files_inside, resolve_inside
 
-from nodeflow.media.image_grid import from_pil
+from nodeflow import from_pil
 from nodes.data.preview import preview_images, preview_text
 from nodes.data.types import ImageDataset, ImageSet, TextCorpus, TextDataset
 

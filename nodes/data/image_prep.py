@@ -9,7 +9,7 @@ from PIL import Image as PILImage
 
 from nodeflow import Context, Param, node
 
-from nodeflow.media.image_grid import from_pil, to_pil
+from nodeflow import from_pil, to_pil
 from nodes.data.preview import preview_images
 from nodes.data.types import ImageDataset, ImageSet
 

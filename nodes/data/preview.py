@@ -6,7 +6,7 @@ import numpy as np
 
 from nodeflow import Context, Image, Param, node
 
-from nodeflow.media.image_grid import sample_grid
+from nodeflow import sample_grid
 from nodes.data.types import ImageDataset, ImageSet, TextCorpus, TextDataset
 
 __all__ = ["preview_images", "preview_text"]

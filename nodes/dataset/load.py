@@ -42,7 +42,7 @@ def load_images(
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     if not manifest.get("complete"):
         raise ValueError(f"folder: the dataset {root.name!r} is not complete; run its graph to the end first")
-    from nodeflow.files import content_hash
+    from nodeflow import content_hash
 
     for shard in manifest["shards"]:
         if content_hash(root / shard["name"]) != shard["sha256"]:

@@ -153,8 +153,8 @@ def _check_once(store: DatasetFolder, ctx: Context) -> None:
 
 def _models_of(ctx: Context, graph: dict[str, Any]) -> list[dict[str, Any]]:
     """The model files the graph's nodes read, with their hashes and licences where known."""
-    from nodeflow.files import PathNotAllowed, content_hash, resolve_inside
-    from nodeflow.check.licences import model_facts
+    from nodeflow import PathNotAllowed, content_hash, resolve_inside
+    from nodeflow import model_facts
 
     registry = ctx.registry
     roots = [ctx.settings.models_dir, *ctx.settings.input_dirs()]

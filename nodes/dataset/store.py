@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-from nodeflow.files import content_hash
+from nodeflow import content_hash
 
 from nodes.dataset.formats import check_columns, shard_name, write_shard
 

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from nodeflow import VAE, Context, Denoiser, File, ModelPart, Param, Resolve, TextEncoder, node
-from nodeflow.models import ModelNotFound, find_local_model, model_folders
-from nodeflow.settings import Settings
+from nodeflow import ModelNotFound, find_local_model, model_folders
+from nodeflow import Settings
 
 from nodes.diffusion.families import FAMILIES, Family, family_of_file, family_of_folder, find_family_folder
 from nodes.diffusion.loading import _lora_fingerprint, device_param, dtype_param, find_lora, lora_path_param

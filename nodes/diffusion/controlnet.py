@@ -23,8 +23,8 @@ from nodeflow import (
     node,
     register_type,
 )
-from nodeflow.models import ModelNotFound, find_local_model, model_folders
-from nodeflow.settings import Settings
+from nodeflow import ModelNotFound, find_local_model, model_folders
+from nodeflow import Settings
 
 __all__ = ["ControlNet", "ControlNetRef", "apply_controlnet", "load_controlnet", "open_controlnet"]
 

@@ -161,7 +161,7 @@ def encode_text(pipe: Any, text: str) -> tuple[Any, Any]:
 def find_family_folder(family: str, settings: Any) -> Path | None:
     """A diffusers folder of ``family`` in the model folders (top level, or one folder down), to read a
     single file's configs and tokenizers from; None when there is none."""
-    from nodeflow.models import model_folders
+    from nodeflow import model_folders
 
     for root in model_folders(settings):
         if not root.is_dir():

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from nodeflow import Context, File, Param, Resolve, model_source, node
-from nodeflow.models import ModelNotFound, find_local_model, hub_offline, is_hub_id, model_folders, not_found_message
-from nodeflow.settings import Settings
+from nodeflow import ModelNotFound, find_local_model, hub_offline, is_hub_id, model_folders, not_found_message
+from nodeflow import Settings
 
 from nodes.diffusion.families import FAMILIES, family_of_file, family_of_folder
 from nodes.diffusion.types import DiffusionPipeline, LoraRef, PipelineHandle

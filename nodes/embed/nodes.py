@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from nodeflow import Context, Float, Param, model_source, node
-from nodeflow.models import ModelNotFound, find_local_model, hub_offline, is_hub_id, not_found_message, refuse_pickled_weights
+from nodeflow import ModelNotFound, find_local_model, hub_offline, is_hub_id, not_found_message, refuse_pickled_weights
 
 from nodes.embed.types import Embedder, EmbedderHandle, Embedding
 

@@ -17,7 +17,7 @@ from nodeflow import (
     overwrite_param,
     watermark_param,
 )
-from nodeflow.files import input_file_fingerprint, resolve_inside
+from nodeflow import input_file_fingerprint, resolve_inside
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}

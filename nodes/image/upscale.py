@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from nodeflow import Context, Image, Param, PortType, Resolve, node, register_type
-from nodeflow.models import PICKLE_SUFFIXES, ModelNotFound, find_local_model, model_folders
+from nodeflow import PICKLE_SUFFIXES, ModelNotFound, find_local_model, model_folders
 
 __all__ = ["UpscaleModel", "UpscalerHandle", "find_upscaler"]
 

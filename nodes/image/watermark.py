@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from nodeflow import Context, Image, Param, node
-from nodeflow.delivery.watermark import FOUND_AT, METHODS, detect_watermark
+from nodeflow import FOUND_AT, METHODS, detect_watermark
 
 
 class Detection(NamedTuple):

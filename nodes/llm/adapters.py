@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from nodeflow import Context, File, LanguageModel, LanguageModelHandle, Param, Resolve, node
-from nodeflow.models import ModelNotFound, find_local_model, model_folders
+from nodeflow import ModelNotFound, find_local_model, model_folders
 
 
 __all__ = ["FORMAT", "base_signature", "read_adapter", "apply_adapter", "adapter"]

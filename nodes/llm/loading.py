@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from nodeflow import Context, LanguageModel, LanguageModelHandle, LoadedLM, Param, model_source, node
-from nodeflow.models import (
+from nodeflow import (
     ModelNotFound,
     find_local_model,
     hub_offline,
@@ -25,7 +25,7 @@ from nodeflow.models import (
     not_found_message,
     refuse_pickled_weights,
 )
-from nodeflow.settings import Settings
+from nodeflow import Settings
 
 from nodes.llm.adapters import ADAPTER_RESOLVE, adapted_handle, adapter_stamp, find_adapter
 

@@ -12,9 +12,9 @@ import shutil
 from pathlib import Path
 
 from nodeflow import JSON, Audio, Context, Delivery, File, Param, Video, credentials_param, deliver, node, overwrite_param
-from nodeflow.delivery import dumps_record
-from nodeflow.media.audio_files import SUBTYPES, write_audio
-from nodeflow.media.video_files import remux_mp4
+from nodeflow import dumps_record
+from nodeflow import SUBTYPES, write_audio
+from nodeflow import remux_mp4
 
 _NAME = "inside the output folder; sub-folders allowed"
 _MAX_TAG = 100_000  # bigger records go to a sidecar: a command-line argument has a size limit

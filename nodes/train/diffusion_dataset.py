@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from nodeflow import Context, ImageDataset, ImageSet, Param, node
-from nodeflow.media.image_grid import sample_grid
+from nodeflow import sample_grid
 
 from nodes.train.checkpoints import DiffusionCheckpoint, DiffusionModel
 from nodes.train.diffusion_sample import class_condition, denoise

@@ -148,7 +148,7 @@ def train_diffusion_lora(
     prompt = preview_prompt or captions[0]
 
     def samples():
-        from nodeflow.media.image_grid import sample_grid
+        from nodeflow import sample_grid
 
         unet.eval()
         with torch.no_grad():

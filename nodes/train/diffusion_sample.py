@@ -8,7 +8,7 @@ import numpy as np
 
 from nodeflow import Context, Image, Param, node
 
-from nodeflow.media.image_grid import sample_grid, to_pil
+from nodeflow import sample_grid, to_pil
 from nodeflow import Embedder, Embedding
 
 from nodes.train.checkpoints import DiffusionCheckpoint, DiffusionModel

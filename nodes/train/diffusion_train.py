@@ -14,7 +14,7 @@ import numpy as np
 
 from nodeflow import Context, Param, node
 
-from nodeflow.media.image_grid import sample_grid
+from nodeflow import sample_grid
 from nodeflow import Embedder, ImageDataset, ImageSet
 
 from nodes.train.checkpoints import DiffusionCheckpoint, DiffusionModel, History, _save_diffusion

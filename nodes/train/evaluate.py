@@ -13,7 +13,7 @@ import numpy as np
 
 from nodeflow import Context, Param, check_template, fill_template, node
 
-from nodeflow.media.image_grid import sample_grid
+from nodeflow import sample_grid
 from nodeflow import Embedder, ImageDataset, ImageSet
 
 from nodes.train.checkpoints import DiffusionCheckpoint, DiffusionModel

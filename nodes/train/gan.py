@@ -10,7 +10,7 @@ import numpy as np
 
 from nodeflow import Context, Image, Param, node
 
-from nodeflow.media.image_grid import sample_grid, to_pil
+from nodeflow import sample_grid, to_pil
 from nodeflow import ImageDataset, ImageSet
 
 from nodes.train.checkpoints import GANCheckpoint, GANModel, History

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from nodeflow import Context
-from nodeflow.delivery import build_record
+from nodeflow import build_record
 
 __all__ = ["write_lora_file", "trainable_state"]
 

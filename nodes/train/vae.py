@@ -10,7 +10,7 @@ import numpy as np
 
 from nodeflow import Context, Image, Param, node
 
-from nodeflow.media.image_grid import sample_grid
+from nodeflow import sample_grid
 from nodeflow import ImageDataset, ImageSet
 
 from nodes.train.checkpoints import History, VAECheckpoint, VAEModel

@@ -7,7 +7,7 @@ from __future__ import annotations
 import subprocess
 
 from nodeflow import Context, Delivery, File, Param, credentials_param, deliver, node, overwrite_param
-from nodeflow.media.video_files import ffmpeg
+from nodeflow import ffmpeg
 
 from nodes.video.types import Frames
 
