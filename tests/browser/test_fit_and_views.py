@@ -3,7 +3,7 @@ opens at its own view: the whole graph in view, not where the previous tab was l
 
 from __future__ import annotations
 
-from editor_helpers import settle
+from tests.browser.editor_helpers import settle
 
 SOME_IN_VIEW = """() => {
     const box = document.querySelector('[data-testid=canvas]').getBoundingClientRect();

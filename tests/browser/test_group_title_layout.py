@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from editor_helpers import open_graph
+from tests.browser.editor_helpers import open_graph
 
 LONG = "Learn to draw digits from the handwritten set, cached on disk after the first run, then draw and check them"
 GRAPH = {"nodeflow": 1, "meta": {"title": "Long group title"}, "nodes": {

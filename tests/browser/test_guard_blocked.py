@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from editor_helpers import open_graph, run_and_wait
+from tests.browser.editor_helpers import open_graph, run_and_wait
 
 
 def test_a_blocked_guard_shows_why_on_its_node(page):

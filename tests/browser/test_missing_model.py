@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from editor_helpers import REPO, open_graph
+from tests.browser.editor_helpers import REPO, open_graph
 
 SHIPPED = json.loads((REPO / "graphs" / "prompt_to_image.json").read_text())
 

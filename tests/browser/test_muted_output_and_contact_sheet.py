@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from editor_helpers import REPO, open_graph, run_and_wait
+from tests.browser.editor_helpers import REPO, open_graph, run_and_wait
 
 HELLO = json.loads((REPO / "graphs" / "hello_image.json").read_text())
 

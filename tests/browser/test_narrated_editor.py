@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from editor_helpers import REPO, open_graph, run_and_wait
+from tests.browser.editor_helpers import REPO, open_graph, run_and_wait
 
 pytest.importorskip("piper")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from editor_helpers import open_graph
+from tests.browser.editor_helpers import open_graph
 
 GRAPH = {"nodeflow": 1, "meta": {"title": "Numbers"}, "nodes": {
     "img": {"type": "image.new", "params": {"width": 64, "height": 512}, "ui": {"pos": [40, 40]}},

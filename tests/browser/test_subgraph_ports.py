@@ -9,8 +9,8 @@ import json
 import sys
 from pathlib import Path
 
-from editor_helpers import REPO, open_graph, run_and_wait
-from test_subgraphs_arrange import CHAIN, node_ids, select
+from tests.browser.editor_helpers import REPO, open_graph, run_and_wait
+from tests.browser.test_subgraphs_arrange import CHAIN, node_ids, select
 
 ADDER = {
     "nodes": {
@@ -84,8 +84,7 @@ def test_double_click_opens_a_subgraph_whose_ports_are_exposed_renamed_and_unexp
     saved = save(page, saved_path)
     assert saved["definitions"]["adder"]["params"] == {"offset": [["plus", "value"]]}
     assert saved["nodes"]["sub"]["params"] == {"offset": 12}
-    sys.path.insert(0, str(REPO / "tests" / "engine"))
-    from engine_support import nodeflow_cli
+    from tests.engine.engine_support import nodeflow_cli
 
     ran = nodeflow_cli("run", str(saved_path), "--set", "sub.offset=1", "--backend", "sync", "--out", str(tmp_path / "out"))
     assert ran.returncode == 0, ran.stderr

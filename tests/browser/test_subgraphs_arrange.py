@@ -10,10 +10,9 @@ import json
 import sys
 from pathlib import Path
 
-from editor_helpers import open_graph, run_and_wait, settle
+from tests.browser.editor_helpers import open_graph, run_and_wait, settle
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine"))
-from comfy_workflows import text_to_image  # noqa: E402
+from tests.engine.comfy_workflows import text_to_image  # noqa: E402
 
 CHAIN = {
     "nodeflow": 1,

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from dataset_support import image_graph, run_graph, zip_sweeps  # noqa: E402
+from tests.dataset.dataset_support import image_graph, run_graph, zip_sweeps  # noqa: E402
 
 
 def _files(folder: Path) -> dict[str, bytes]:

@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-sys.path.insert(0, str(Path(__file__).parents[1] / "models"))
-from dataset_support import run_graph  # noqa: E402
+from tests.dataset.dataset_support import run_graph  # noqa: E402
 
 ITEMS = [
     '{"name": "ann", "age": 31}',
@@ -32,7 +31,7 @@ CRITERIA = "The record describes a plausible adult person."
 @pytest.fixture(scope="module")
 def home(tmp_path_factory):
     """A nodeflow home whose models folder holds a tiny random-init Llama (built here, not downloaded)."""
-    from tiny_models import build_tiny_llama
+    from tests.models.tiny_models import build_tiny_llama
 
     root = tmp_path_factory.mktemp("home")
     build_tiny_llama(root / "models" / "tiny-llama")

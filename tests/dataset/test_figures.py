@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from dataset_support import run_graph  # noqa: E402
+from tests.dataset.dataset_support import run_graph  # noqa: E402
 
 VARIED = ["the red fox sleeps under an old oak", "rain fell on the quiet harbour all night",
           "seven engineers argued about a broken pump", "a violin played somewhere behind the museum"]

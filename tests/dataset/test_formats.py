@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from dataset_support import image_graph, run_graph, zip_sweeps  # noqa: E402
+from tests.dataset.dataset_support import image_graph, run_graph, zip_sweeps  # noqa: E402
 
 COUNT = 25
 

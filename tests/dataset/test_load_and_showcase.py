@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from dataset_support import REPO, image_graph, zip_sweeps  # noqa: E402
+from tests.dataset.dataset_support import REPO, image_graph, zip_sweeps  # noqa: E402
 
 
 def test_a_finished_dataset_loads_back_as_an_image_dataset(tmp_path):

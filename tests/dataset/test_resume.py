@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from dataset_support import REPO, image_graph, run_graph, zip_sweeps  # noqa: E402
+from tests.dataset.dataset_support import REPO, image_graph, run_graph, zip_sweeps  # noqa: E402
 
 COUNT = 200
 SHARD = 20

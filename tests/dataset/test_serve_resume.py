@@ -12,9 +12,8 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-sys.path.insert(0, str(Path(__file__).parents[1] / "serve"))
-from dataset_support import image_graph, run_graph, zip_sweeps  # noqa: E402
-from serve_support import ServerProcess  # noqa: E402
+from tests.dataset.dataset_support import image_graph, run_graph, zip_sweeps  # noqa: E402
+from tests.serve.serve_support import ServerProcess  # noqa: E402
 
 COUNT = 200
 

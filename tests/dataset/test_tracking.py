@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from dataset_support import run_graph  # noqa: E402
+from tests.dataset.dataset_support import run_graph  # noqa: E402
 
 GRAPH = {
     "nodeflow": 1,

@@ -10,7 +10,7 @@ from nodeflow.run.executor import Executor
 from nodeflow.nodetypes.registry import Registry
 from nodeflow.settings import Settings
 
-from engine_support import PACKS
+from tests.engine.engine_support import PACKS
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,7 @@ from nodeflow.run.listener import RunListener
 from nodeflow.problems import GraphInvalid, Problem
 from nodeflow.check.validate import CHECKS, add_check, check_graph
 
-from engine_support import graph_of
+from tests.engine.engine_support import graph_of
 
 DIAMOND = {
     "a": {"type": "test.number", "params": {"value": 3}},

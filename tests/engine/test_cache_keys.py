@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine_support import run
+from tests.engine.engine_support import run
 
 from nodeflow.cache_keys import digest, node_key, static_part
 

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from engine_support import PACKS, REPO, nodeflow_cli, write_graph
+from tests.engine.engine_support import PACKS, REPO, nodeflow_cli, write_graph
 from PIL import Image
 
 

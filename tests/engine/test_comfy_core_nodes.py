@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from comfy_workflows import Workflow
+from tests.engine.comfy_workflows import Workflow
 
 from nodeflow.comfy import import_bytes
 from nodeflow.events import EventLog

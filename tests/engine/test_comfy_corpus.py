@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
-from engine_support import nodeflow_cli
+from tests.engine.engine_support import nodeflow_cli
 
 from nodeflow.comfy import ComfyImportError, import_bytes
 from nodeflow.graph.model import graph_to_dict, load_graph, parse_graph

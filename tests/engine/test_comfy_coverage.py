@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from engine_support import REPO, nodeflow_cli
+from tests.engine.engine_support import REPO, nodeflow_cli
 
 from nodeflow.comfy.coverage import coverage_of
 from nodeflow.comfy.mapping import MAPPINGS

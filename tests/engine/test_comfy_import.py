@@ -8,8 +8,8 @@ import io
 import json
 from pathlib import Path
 
-from comfy_workflows import Workflow, text_to_image
-from engine_support import nodeflow_cli
+from tests.engine.comfy_workflows import Workflow, text_to_image
+from tests.engine.engine_support import nodeflow_cli
 
 from nodeflow.comfy import ComfyImportError, import_bytes
 from nodeflow.graph.model import graph_to_dict, load_graph

@@ -8,8 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
-from comfy_workflows import text_to_image
-from engine_support import nodeflow_cli
+from tests.engine.comfy_workflows import text_to_image
+from tests.engine.engine_support import nodeflow_cli
 
 from nodeflow.app.editor.pickers import local_models
 from nodeflow.comfy_folders import ComfyFolderError, comfy_kind_folders

@@ -7,7 +7,7 @@ import json
 import random
 from pathlib import Path
 
-from engine_support import nodeflow_cli
+from tests.engine.engine_support import nodeflow_cli
 
 from nodeflow.comfy import ComfyImportError, import_bytes
 from nodeflow.comfy.convert import MAX_NODES

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from comfy_workflows import text_to_image
+from tests.engine.comfy_workflows import text_to_image
 
 from nodeflow.comfy import import_bytes
 from nodeflow.graph.model import graph_to_dict, parse_graph

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from engine_support import nodeflow_cli, write_graph
+from tests.engine.engine_support import nodeflow_cli, write_graph
 
 
 def events_of(path: Path) -> list[dict]:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from engine_support import REPO, nodeflow_cli
+from tests.engine.engine_support import REPO, nodeflow_cli
 
 from nodeflow.graph.model import load_graph
 from nodeflow.nodetypes.registry import default_registry

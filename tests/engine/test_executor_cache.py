@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine_support import graph_of, run
+from tests.engine.engine_support import graph_of, run
 
 from nodeflow.events import EventLog
 from nodeflow.run.executor import Executor

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from engine_support import graph_of, run
+from tests.engine.engine_support import graph_of, run
 
 from nodeflow.events import EventLog
 from nodeflow.problems import GraphInvalid

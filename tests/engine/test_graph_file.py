@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from engine_support import REPO
+from tests.engine.engine_support import REPO
 
 from nodeflow.run.executor import Executor
 from nodeflow.graph.model import FILE_MIGRATIONS, dumps_graph, load_graph, loads_graph, save_graph

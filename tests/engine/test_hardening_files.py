@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
-from engine_support import REPO, nodeflow_cli, run
+from tests.engine.engine_support import REPO, nodeflow_cli, run
 from PIL import Image as PILImage
 
 from nodeflow.problems import GraphInvalid

@@ -7,7 +7,7 @@ import json
 import subprocess
 import sys
 
-from engine_support import REPO, nodeflow_cli, run
+from tests.engine.engine_support import REPO, nodeflow_cli, run
 
 RSS_SCRIPT = r"""
 import copy, json, os, sys

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from nodeflow.problems import GraphInvalid
-from engine_support import run
+from tests.engine.engine_support import run
 from PIL import Image
 
 

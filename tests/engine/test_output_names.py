@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from engine_support import run
+from tests.engine.engine_support import run
 
 from nodeflow.run.executor import Executor
 

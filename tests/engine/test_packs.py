@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from engine_support import HERE, REPO, nodeflow_cli
+from tests.engine.engine_support import HERE, REPO, nodeflow_cli
 
 from nodeflow.nodetypes.registry import Registry
 from nodeflow.graph.catalog import catalog as full_catalog

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from engine_support import graph_of
+from tests.engine.engine_support import graph_of
 
 from nodeflow.run.executor import Executor
 from nodeflow.settings import Settings

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from engine_support import nodeflow_cli
+from tests.engine.engine_support import nodeflow_cli
 
 from nodeflow.events import EventLog
 from nodeflow.graph.model import parse_graph

@@ -13,7 +13,7 @@ from nodeflow.run.executor import Executor
 from nodeflow.delivery import read_provenance
 from nodeflow.check.validate import check_graph
 
-from engine_support import graph_of, nodeflow_cli, run, write_graph
+from tests.engine.engine_support import graph_of, nodeflow_cli, run, write_graph
 
 SUM = {
     "a": {"type": "test.number", "params": {"value": {"sweep": [1, 2, 3]}}},

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from engine_support import graph_of, nodeflow_cli, write_graph
+from tests.engine.engine_support import graph_of, nodeflow_cli, write_graph
 
 from nodeflow.graph.model import loads_graph
 from nodeflow.check.validate import validate

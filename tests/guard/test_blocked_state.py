@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from governance_support import cli, graph_file
+from tests.guard.governance_support import cli, graph_file
 
 NODES = {
     "note": {"type": "core.text", "params": {"text": "call me on +44 20 7946 0958"}},

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from governance_support import SECRET, graph_file
+from tests.guard.governance_support import SECRET, graph_file
 from nodeflow.graph.model import load_graph
 from nodeflow.provenance import read_provenance
 

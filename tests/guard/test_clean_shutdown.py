@@ -7,7 +7,7 @@ import time
 
 import httpx
 
-from governance_support import Server
+from tests.guard.governance_support import Server
 from nodeflow.app.editor.live import free_port
 
 GRAPH = {"nodeflow": 1, "nodes": {"t": {"type": "core.text", "params": {"text": "x"}},

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from guard_support import graph_of
+from tests.guard.guard_support import graph_of
 from PIL import Image
 
 from nodeflow.events import EventLog

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import time
 
-from governance_support import cli
+from tests.guard.governance_support import cli
 
 
 def nested(copies: int, levels: int) -> dict:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from guard_support import graph_of
+from tests.guard.guard_support import graph_of
 from PIL import Image, ImageDraw
 
 from nodeflow.events import EventLog

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from governance_support import cli
+from tests.guard.governance_support import cli
 
 
 def test_every_node_of_a_long_chain_is_recorded(tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import httpx
 
-from governance_support import Server
+from tests.guard.governance_support import Server
 from nodeflow.app.editor.live import free_port
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from governance_support import POLICY, SECRET, Server, cli, graph_file, guarded, writer
+from tests.guard.governance_support import POLICY, SECRET, Server, cli, graph_file, guarded, writer
 from nodeflow.app.editor.live import free_port
 from nodeflow.graph.model import parse_graph
 from nodeflow.check.policy import parse_policy, problems_for

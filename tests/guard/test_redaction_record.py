@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from governance_support import SECRET, cli, graph_file
+from tests.guard.governance_support import SECRET, cli, graph_file
 from nodeflow.provenance import read_provenance
 
 PHONE = "+44 20 7946 0958"

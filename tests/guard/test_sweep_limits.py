@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from governance_support import cli
+from tests.guard.governance_support import cli
 
 
 def graph(tmp_path: Path, seed, width=32) -> Path:

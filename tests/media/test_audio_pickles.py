@@ -7,8 +7,8 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from media_helpers import run
-from test_generate import tiny_vits  # noqa: F401  (the fixture)
+from tests.media.media_helpers import run
+from tests.media.test_generate import tiny_vits  # noqa: F401  (the fixture)
 
 pytest.importorskip("transformers")
 

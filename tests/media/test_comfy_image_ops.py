@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from media_helpers import frames_nodes, output, run
+from tests.media.media_helpers import frames_nodes, output, run
 from PIL import Image
 
 from nodeflow.delivery import read_provenance

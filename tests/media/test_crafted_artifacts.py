@@ -14,11 +14,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from crafted import CRAFTED, bomb_png
+from tests.media.crafted import CRAFTED, bomb_png
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
-from media_helpers import REPO, nodeflow_cli
+from tests.media.media_helpers import REPO, nodeflow_cli
 
 from nodeflow.delivery import ArtifactError, read_provenance, read_provenance_bytes
 from nodeflow.delivery.limits import inflate

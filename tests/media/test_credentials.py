@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
-from media_helpers import SYNTH, frames_nodes, graph_of, nodeflow_cli, run_ok
+from tests.media.media_helpers import SYNTH, frames_nodes, graph_of, nodeflow_cli, run_ok
 
 from nodeflow.delivery import read_provenance
 from nodeflow.delivery.inspect import inspect_artifact

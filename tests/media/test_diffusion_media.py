@@ -6,7 +6,7 @@ import importlib.util
 
 import numpy as np
 import pytest
-from media_helpers import REPO, output, run_ok
+from tests.media.media_helpers import REPO, output, run_ok
 
 from nodeflow.run.executor import Executor
 from nodeflow.record.listeners import HistoryListener

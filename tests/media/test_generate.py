@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from media_helpers import output, run_ok
+from tests.media.media_helpers import output, run_ok
 
 from nodeflow.delivery import read_provenance
 from nodeflow.files import content_hash

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from media_helpers import REPO, nodeflow_cli, run, run_ok
+from tests.media.media_helpers import REPO, nodeflow_cli, run, run_ok
 
 from nodeflow.record.history import RunHistory
 

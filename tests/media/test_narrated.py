@@ -8,7 +8,7 @@ import subprocess
 
 import numpy as np
 import pytest
-from media_helpers import run_ok
+from tests.media.media_helpers import run_ok
 
 from nodeflow.delivery import read_provenance
 from nodes.audio.subtitles import parse_subtitles

@@ -9,7 +9,7 @@ import json
 import subprocess
 
 import pytest
-from media_helpers import REPO, nodeflow_cli
+from tests.media.media_helpers import REPO, nodeflow_cli
 
 from nodes.audio.subtitles import parse_subtitles
 

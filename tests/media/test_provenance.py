@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 import soundfile
-from media_helpers import SYNTH, frames_nodes, nodeflow_cli, run_ok
+from tests.media.media_helpers import SYNTH, frames_nodes, nodeflow_cli, run_ok
 from PIL import Image
 
 from nodeflow.delivery import read_provenance, read_provenance_bytes, sidecar_path, strip_provenance

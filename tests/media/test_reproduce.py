@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 import pytest
-from media_helpers import REPO, SYNTH, frames_nodes, nodeflow_cli, run_ok
+from tests.media.media_helpers import REPO, SYNTH, frames_nodes, nodeflow_cli, run_ok
 from PIL import Image
 
 from nodeflow.run.executor import Executor

@@ -8,7 +8,7 @@ import shutil
 
 import numpy as np
 import pytest
-from media_helpers import graph_of, output, run, run_ok
+from tests.media.media_helpers import graph_of, output, run, run_ok
 
 pytest.importorskip("piper")
 pytest.importorskip("faster_whisper")

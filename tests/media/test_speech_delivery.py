@@ -5,7 +5,7 @@ inside onnxruntime with no seed a caller can set)."""
 from __future__ import annotations
 
 import pytest
-from media_helpers import run_ok
+from tests.media.media_helpers import run_ok
 
 from nodeflow.delivery import read_provenance
 

@@ -4,7 +4,7 @@ answers, and intelligibility (word error rate) of the bundled voice as the bundl
 from __future__ import annotations
 
 import pytest
-from media_helpers import output, run_ok
+from tests.media.media_helpers import output, run_ok
 
 TONE = {"type": "audio.synth", "params": {"notes": "B5:8", "bpm": 120.0, "waveform": "sine", "volume": 0.5, "sample_rate": 48000}}
 
@@ -45,7 +45,7 @@ def test_intelligibility_of_the_bundled_voice(executor):
 
 
 def test_intelligibility_without_a_reference_says_so(executor):
-    from media_helpers import run
+    from tests.media.media_helpers import run
 
     nodes = {"say": {"type": "audio.speak", "params": {"text": "Hello."}}, "score": {"type": "audio.intelligibility", "inputs": {"audio": ["say", "audio"]}}}
     result, _ = run(executor, nodes, only=["score"])

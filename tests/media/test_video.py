@@ -6,7 +6,7 @@ import subprocess
 
 import numpy as np
 import pytest
-from media_helpers import SYNTH, frames_nodes, output, run
+from tests.media.media_helpers import SYNTH, frames_nodes, output, run
 from PIL import Image
 
 from nodeflow.media.video_files import ffmpeg
@@ -115,7 +115,7 @@ def test_latent_walk_slerp_keeps_noise_scale():
 def test_encoding_reports_progress_and_stops_when_cancelled(executor, settings):
     import threading
 
-    from media_helpers import graph_of
+    from tests.media.media_helpers import graph_of
 
     from nodeflow.events import EventLog
 

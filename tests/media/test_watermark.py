@@ -6,7 +6,7 @@ import io
 
 import numpy as np
 import pytest
-from media_helpers import nodeflow_cli, run_ok
+from tests.media.media_helpers import nodeflow_cli, run_ok
 from PIL import Image
 
 from nodeflow.delivery import read_provenance

@@ -16,11 +16,10 @@ from nodeflow.events import EventLog
 from nodeflow.graph.model import graph_to_dict, parse_graph
 from nodeflow.nodetypes.registry import default_registry
 
-from step_graphs import text_to_image_steps
+from tests.models.step_graphs import text_to_image_steps
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine"))
-from comfy_workflows import text_to_image  # noqa: E402
-from test_comfy_import import lora_hires  # noqa: E402
+from tests.engine.comfy_workflows import text_to_image  # noqa: E402
+from tests.engine.test_comfy_import import lora_hires  # noqa: E402
 
 
 def as_png(workflow: dict, path: Path) -> Path:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_custom_sampling import custom_graph, pixels
+from tests.models.test_custom_sampling import custom_graph, pixels
 
 from nodeflow.comfy import import_file
 from nodeflow.comfy.mapping_sampling import SAMPLING_MAPPINGS

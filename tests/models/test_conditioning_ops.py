@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image as PILImage
-from step_graphs import text_to_image_steps
-from test_custom_sampling import custom_graph, pixels, run
+from tests.models.step_graphs import text_to_image_steps
+from tests.models.test_custom_sampling import custom_graph, pixels, run
 
 from nodeflow.graph.model import parse_graph
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from step_graphs import text_to_image_steps
+from tests.models.step_graphs import text_to_image_steps
 
 from nodeflow.graph.model import parse_graph
 

@@ -12,7 +12,7 @@ import pytest
 from nodeflow.events import EventLog
 from nodeflow.graph.model import parse_graph
 
-from step_graphs import hires_fix_steps, text_to_image_steps
+from tests.models.step_graphs import hires_fix_steps, text_to_image_steps
 
 
 def run(executor, graph: dict, *, only=("decode",), **kwargs):

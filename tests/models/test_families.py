@@ -16,7 +16,7 @@ from nodeflow.settings import Settings
 
 from nodeflow.problems import GraphInvalid
 
-from tiny_models import (
+from tests.models.tiny_models import (
     build_tiny_flux, build_tiny_sd, build_tiny_sd3, build_tiny_sdxl, build_tiny_svd, build_tiny_wan, save_components, save_single_file_sdxl,
     save_tiny_controlnet, save_tiny_denoiser_lora,
 )
@@ -334,7 +334,7 @@ def test_sdxl_refiner_pass_on_the_base_models_latents(family_executor):
 
 
 def controlled_graph(hint: str, strength: float) -> dict:
-    from step_graphs import text_to_image_steps
+    from tests.models.step_graphs import text_to_image_steps
 
     graph = text_to_image_steps("tiny-sd", steps=3)
     nodes = graph["nodes"]
@@ -350,7 +350,7 @@ def controlled_graph(hint: str, strength: float) -> dict:
 
 
 def test_a_controlnet_steers_the_picture_by_its_hint(family_executor):
-    from step_graphs import text_to_image_steps
+    from tests.models.step_graphs import text_to_image_steps
 
     base = pixels(run(family_executor, text_to_image_steps("tiny-sd", steps=3), ["decode"]), "decode")
     square = pixels(run(family_executor, controlled_graph("hint-square.png", 1.0), ["decode"]), "decode")

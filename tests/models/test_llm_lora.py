@@ -145,7 +145,7 @@ def test_rank_zero_is_a_validation_problem(tiny_models):
 
 
 def test_an_adapter_for_another_base_is_refused_naming_both(executor, settings, tiny_models, tmp_path):
-    from tiny_models import build_tiny_llama
+    from tests.models.tiny_models import build_tiny_llama
 
     examples = _write_examples(tiny_models, name="other.jsonl")
     result = executor.run(parse_graph(_graph(examples, steps=2)), only=["tune"])

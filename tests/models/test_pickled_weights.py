@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from tiny_models import build_tiny_llama
+from tests.models.tiny_models import build_tiny_llama
 
 
 @pytest.fixture

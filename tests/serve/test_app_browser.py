@@ -7,7 +7,7 @@ import json
 import httpx
 import pytest
 
-from serve_support import GRAPHS, REPO
+from tests.serve.serve_support import GRAPHS, REPO
 
 pytestmark = pytest.mark.browser
 

@@ -9,7 +9,7 @@ import json
 import httpx
 import pytest
 
-from serve_support import REPO
+from tests.serve.serve_support import REPO
 
 PACKS = REPO / "tests" / "browser" / "packs"  # uitest.slow
 

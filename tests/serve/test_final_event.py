@@ -9,7 +9,7 @@ import threading
 import httpx
 import pytest
 
-from serve_support import ServerProcess, sse_events, tiny_image_graph
+from tests.serve.serve_support import ServerProcess, sse_events, tiny_image_graph
 
 RACE_JOBS = 200  # each a fresh tiny job (about 0.1 s here), four clients at once, two jobs running at once
 

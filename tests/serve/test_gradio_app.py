@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from serve_support import GRAPHS, REPO, ServerProcess, run_cli
+from tests.serve.serve_support import GRAPHS, REPO, ServerProcess, run_cli
 
 HELLO = REPO / "graphs" / "hello_image.json"
 HELLO_INPUTS = "caption.text,noise.seed,blend.alpha"

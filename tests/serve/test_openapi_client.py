@@ -12,7 +12,7 @@ import sys
 import httpx
 import pytest
 
-from serve_support import ServerProcess, tiny_image_graph
+from tests.serve.serve_support import ServerProcess, tiny_image_graph
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from serve_support import REPO
+from tests.serve.serve_support import REPO
 
 
 def test_one_provenance_route_answers_with_graph_and_record(tmp_path):

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from nodeflow.client import AsyncClient, Client, NodeflowError
-from serve_support import GRAPHS, ServerProcess, tiny_image_graph
+from tests.serve.serve_support import GRAPHS, ServerProcess, tiny_image_graph
 
 
 @pytest.fixture(scope="module")

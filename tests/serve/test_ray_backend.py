@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from serve_support import REPO, run_cli
+from tests.serve.serve_support import REPO, run_cli
 
 PACKS = Path(__file__).resolve().parent / "packs"
 HELLO = json.loads((REPO / "graphs" / "hello_image.json").read_text())
@@ -95,8 +95,7 @@ def test_a_zipped_sweep_gives_the_same_files_as_locally(ray_home):
 
 
 def test_a_tiny_diffusion_model_stays_loaded_in_the_device_actor(ray_home):
-    sys.path.insert(0, str(REPO / "tests" / "models"))
-    from tiny_models import build_tiny_sd
+    from tests.models.tiny_models import build_tiny_sd
 
     import ray
 

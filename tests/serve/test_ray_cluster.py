@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from nodeflow.app.editor.live import free_port
-from serve_support import REPO
+from tests.serve.serve_support import REPO
 
 pytest.importorskip("ray")
 RAY = Path(sys.executable).parent / "ray"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from serve_support import REPO
+from tests.serve.serve_support import REPO
 
 PACKS = Path(__file__).resolve().parent / "packs"  # raytest.die_once kills its worker the first time
 

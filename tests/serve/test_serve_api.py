@@ -10,7 +10,7 @@ import time
 import httpx
 import pytest
 
-from serve_support import GRAPHS, REPO, ServerProcess
+from tests.serve.serve_support import GRAPHS, REPO, ServerProcess
 
 PACKS = REPO / "tests" / "browser" / "packs"  # uitest.slow: a node that counts slowly
 HELLO = json.loads((REPO / "graphs" / "hello_image.json").read_text())

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from serve_support import GRAPHS, REPO, ServerProcess, tiny_image_graph
+from tests.serve.serve_support import GRAPHS, REPO, ServerProcess, tiny_image_graph
 
 PACKS = REPO / "tests" / "browser" / "packs"  # uitest.slow counts slowly; uitest.fail always fails
 SECRET = "a-webhook-secret-for-tests"

@@ -10,8 +10,8 @@ import httpx
 import pytest
 from PIL import Image
 
-from serve_support import REPO, ServerProcess
-from test_serve_api import wait_done
+from tests.serve.serve_support import REPO, ServerProcess
+from tests.serve.test_serve_api import wait_done
 
 pytest.importorskip("ray")
 

@@ -12,7 +12,7 @@ import time
 import httpx
 import pytest
 
-from serve_support import GRAPHS, REPO, ServerProcess, tiny_image_graph
+from tests.serve.serve_support import GRAPHS, REPO, ServerProcess, tiny_image_graph
 
 PACKS = REPO / "tests" / "browser" / "packs"  # uitest.slow: a node that counts slowly
 

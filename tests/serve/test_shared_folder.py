@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from serve_support import GRAPHS, REPO, ServerProcess
+from tests.serve.serve_support import GRAPHS, REPO, ServerProcess
 
 PACKS = REPO / "tests" / "browser" / "packs"  # uitest.slow
 

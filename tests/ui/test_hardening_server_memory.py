@@ -9,7 +9,7 @@ import json
 import time
 from pathlib import Path
 
-from live_editor_process import LiveServer, live_editor
+from tests.ui.live_editor_process import LiveServer, live_editor
 
 HELLO = Path(__file__).resolve().parents[2] / "graphs" / "hello_image.json"
 
