@@ -1,5 +1,5 @@
 # The two commands of the README. Both set everything up first (idempotent, see scripts/setup.sh).
-.PHONY: setup ui test bench
+.PHONY: setup ui test lint bench
 
 setup:
 	bash scripts/setup.sh
@@ -7,7 +7,16 @@ setup:
 ui: setup
 	.venv/bin/nodeflow ui
 
-test: setup
+# the checks every commit must pass: style and bugs (ruff), the engine's stages and the packs' boundary
+# (import-linter, scripts/check_layers.py), types (mypy on the engine, tsc on the editor)
+lint: setup
+	.venv/bin/ruff check nodeflow nodes tests bench scripts
+	.venv/bin/lint-imports --no-cache
+	.venv/bin/python scripts/check_layers.py
+	.venv/bin/mypy
+	cd ui && npm run --silent typecheck
+
+test: lint
 	bash scripts/test.sh
 
 bench: setup

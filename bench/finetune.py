@@ -104,8 +104,8 @@ def _lora_worker(variant: str, model: str, steps: int, home: Path) -> dict:
     data = digit_instructions(None, split="train", count=64, seed=0)
     batch_size, rank, system = 4, 8, "You write one short drawing instruction for an idea."
     if variant == "node":
-        from nodeflow.nodetypes.context import Context
         from nodeflow.models import ModelManager
+        from nodeflow.nodetypes.context import Context
 
         events: list[dict] = []
         ctx = Context(run_id="bench", node_id="tune", node_type="train.llm_lora", emit=events.append,
@@ -206,7 +206,7 @@ def bench_showcase(home: Path, count: int, side: str = "both") -> None:
     print(f"{'SmolLM2 + LoRA (graph now)':<34}{after:>10.0%}")
     print(f"training: {tune['steps']} steps x {tune['batch_size']} examples, {cpu:.0f} CPU s ({wall:.0f} s wall), "
           f"loss {history.curves['loss'][0]:.3f} -> {sum(history.curves['loss'][-5:]) / 5:.3f}")
-    for (idea, _), b, a in list(zip(held, before_texts, after_texts))[:3]:
+    for (idea, _), b, a in list(zip(held, before_texts, after_texts, strict=False))[:3]:
         print(f"  {idea!r}\n    before: {b[:90]!r}\n    after:  {a[:90]!r}")
 
 
@@ -214,8 +214,8 @@ def bench_showcase(home: Path, count: int, side: str = "both") -> None:
 
 
 def bench_synthetic(home: Path, fast: bool) -> None:
-    from nodeflow.run.executor import Executor
     from nodeflow.graph.model import load_graph
+    from nodeflow.run.executor import Executor
 
     graph = load_graph(REPO / "graphs" / "synthetic_data.json")
     if fast:

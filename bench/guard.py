@@ -99,7 +99,8 @@ def guard_rows():
     from nodes.guard.semantic import Screen, bundled_minilm, parse_categories
 
     minilm = SentenceTransformer(str(bundled_minilm()), device="cpu", local_files_only=True)
-    encode = lambda texts: minilm.encode(texts, convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False)
+    def encode(texts):
+        return minilm.encode(texts, convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False)
     semantic = Screen(encode, parse_categories(CATEGORIES))
     detector = image._detector(None)
     rng = np.random.default_rng(0)

@@ -182,10 +182,10 @@ def measure_rss(home: Path, runs: int, watermark: str | None = None) -> list[tup
 
 
 def measure_history(home: Path, runs: int) -> list[tuple[str, str]]:
-    from nodeflow.run.executor import Executor
     from nodeflow.graph.model import parse_graph
     from nodeflow.record.history import RunHistory
     from nodeflow.record.listeners import HistoryListener
+    from nodeflow.run.executor import Executor
     from nodeflow.settings import Settings
 
     settings = Settings(home=home, output_dir=home / "out")

@@ -33,9 +33,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "models")]
 
 from nodeflow.events import EventLog  # noqa: E402
-from nodeflow.run.executor import Executor  # noqa: E402
 from nodeflow.graph.model import parse_graph  # noqa: E402
 from nodeflow.models import ModelManager  # noqa: E402
+from nodeflow.run.executor import Executor  # noqa: E402
 from nodeflow.settings import Settings  # noqa: E402
 
 PROMPT = "a lighthouse on a cliff at dawn, oil painting"
@@ -64,7 +64,7 @@ def side_by_side(plain, ours, repeats: int) -> tuple[list[float], list[float]]:
     for seed in range(1, repeats + 1):
         order = [(plain, plain_times), (ours, our_times)]
         for function, times in order if seed % 2 else order[::-1]:
-            times.append(timed(lambda: function(seed))[0])
+            times.append(timed(lambda: function(seed))[0])  # noqa: B023  (called in this same iteration)
     return plain_times, our_times
 
 
@@ -183,8 +183,15 @@ def families_bench(home: Path, args: argparse.Namespace) -> list[tuple[str, floa
     load table."""
     import torch
     from diffusers import DiffusionPipeline
-    from tiny_models import (build_tiny_flux, build_tiny_sd, build_tiny_sd3, build_tiny_sdxl, save_components,
-                             save_single_file, save_single_file_sdxl)
+    from tiny_models import (
+        build_tiny_flux,
+        build_tiny_sd,
+        build_tiny_sd3,
+        build_tiny_sdxl,
+        save_components,
+        save_single_file,
+        save_single_file_sdxl,
+    )
 
     models = home / "models"
     builders = {"sd1": build_tiny_sd, "sdxl": build_tiny_sdxl, "sd3": build_tiny_sd3, "flux": build_tiny_flux}
@@ -198,16 +205,16 @@ def families_bench(home: Path, args: argparse.Namespace) -> list[tuple[str, floa
         guidance = 3.5 if family == "flux" else 5.0
 
         def plain(seed: int) -> None:
-            image = plain_pipe(
+            image = plain_pipe(  # noqa: B023  (called in this same iteration)
                 PROMPT, negative_prompt="blurry", num_inference_steps=args.steps, height=args.size, width=args.size,
-                guidance_scale=guidance, generator=[torch.Generator("cpu").manual_seed(seed)],
+                guidance_scale=guidance, generator=[torch.Generator("cpu").manual_seed(seed)],  # noqa: B023  (called in this same iteration)
             ).images[0]
             image.save(out / "plain.png")
 
         executor = Executor(settings=Settings(home=home, output_dir=out), models=ModelManager(device_override="cpu"))
-        for label, graph in zip(("pipeline node", "step graph"), _family_graphs(f"fam-{family}", family, args)):
+        for label, graph in zip(("pipeline node", "step graph"), _family_graphs(f"fam-{family}", family, args), strict=False):
             def ours(seed: int, graph=graph) -> None:
-                result = executor.run(parse_graph(graph), overrides=[f"paint.seed={seed}"], on_event=EventLog())
+                result = executor.run(parse_graph(graph), overrides=[f"paint.seed={seed}"], on_event=EventLog())  # noqa: B023  (called in this same iteration)
                 assert result.ok, result.error
 
             plain(0), ours(0)
@@ -262,6 +269,7 @@ def load_times(family: str, folder: Path, models: Path, home: Path, *savers) -> 
     """Median seconds of 3 loads from the diffusers folder and from single files (one checkpoint for
     SD 1.x and SDXL; for SD3 and Flux, as they are shared: diffusion model, text encoders and VAE apart)."""
     import torch
+
     from nodes.diffusion.components import open_denoiser, open_text_encoders, open_vae
     from nodes.diffusion.families import family_of_file
     from nodes.diffusion.loading import open_pipeline
@@ -295,6 +303,7 @@ def load_times(family: str, folder: Path, models: Path, home: Path, *savers) -> 
 
 def llm_bench(home: Path, args: argparse.Namespace) -> dict:
     import torch
+
     from nodes.llm.loading import bundled_gguf, converted_folder, load_causal_lm
 
     settings = Settings(home=home, output_dir=home / "out")

@@ -37,8 +37,8 @@ sys.path.insert(0, str(REPO))
 import httpx  # noqa: E402
 
 from nodeflow.app.editor.live import free_port  # noqa: E402
-from nodeflow.run.executor import Executor  # noqa: E402
 from nodeflow.graph.model import parse_graph  # noqa: E402
+from nodeflow.run.executor import Executor  # noqa: E402
 from nodeflow.settings import Settings  # noqa: E402
 
 HELLO = json.loads((REPO / "graphs" / "hello_image.json").read_text())
@@ -220,7 +220,7 @@ def bench_ray(nodes: int) -> None:
             local = first_run(executor("local", f"l-{label}"), data, last)
             fused = first_run(executor("ray", f"f-{label}"), data, last)
             unfused = first_run(executor(lambda: RayBackend(fuse=False), f"u-{label}"), data, last)
-            per = lambda t: (t - local) / nodes * 1e3  # noqa: E731
+            per = lambda t: (t - local) / nodes * 1e3  # noqa: E731, B023  (called in this same iteration)
             row(f"{nodes}-node {label}: local / Ray", f"{local * 1e3:.0f} / {fused * 1e3:.0f} ms",
                 f"Ray adds {per(fused):.2f} ms per node" + (" (fused into the driver)" if label == "int chain" else ""))
             if label == "int chain":

@@ -33,9 +33,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np  # noqa: E402
 
 from nodeflow.events import EventLog  # noqa: E402
-from nodeflow.run.executor import Executor  # noqa: E402
 from nodeflow.graph.model import parse_graph  # noqa: E402
 from nodeflow.nodetypes.registry import default_registry  # noqa: E402
+from nodeflow.run.executor import Executor  # noqa: E402
 from nodeflow.settings import Settings  # noqa: E402
 
 TEXT = (

@@ -26,8 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from nodeflow.events import EventLog  # noqa: E402
-from nodeflow.run.executor import Executor  # noqa: E402
 from nodeflow.graph.model import load_graph, parse_graph  # noqa: E402
+from nodeflow.run.executor import Executor  # noqa: E402
 from nodeflow.settings import Settings  # noqa: E402
 
 
@@ -73,7 +73,7 @@ def plain_loop(data, embeddings, settings: dict, steps: int) -> float:
         optimizer.step()
         with torch.no_grad():
             decay = min(settings["ema"], (1 + step) / (10 + step))
-            for kept, trained in zip(average.parameters(), unet.parameters()):
+            for kept, trained in zip(average.parameters(), unet.parameters(), strict=False):
                 kept.lerp_(trained, 1 - decay)
         losses.append(loss.item())
     return time.perf_counter() - started
@@ -132,8 +132,8 @@ def main() -> None:
             print(f"round {round_index + 1}: plain {plain_s[-1]:.2f} s, node {node_s[-1]:.2f} s ({shown} previews)",
                   file=sys.stderr)
     steps = [args.steps + r for r in range(args.rounds)]
-    plain_rate = statistics.median(s / t for s, t in zip(steps, plain_s))
-    node_rate = statistics.median(s / t for s, t in zip(steps, node_s))
+    plain_rate = statistics.median(s / t for s, t in zip(steps, plain_s, strict=False))
+    node_rate = statistics.median(s / t for s, t in zip(steps, node_s, strict=False))
     print()
     print(f"train.diffusion vs a plain PyTorch loop, {args.steps} steps x {args.rounds} rounds, "
           f"batch {settings['batch_size']}, width {settings['width']}, torch threads {threads}")

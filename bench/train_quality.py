@@ -26,8 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from nodeflow.events import EventLog  # noqa: E402
-from nodeflow.run.executor import Executor  # noqa: E402
 from nodeflow.graph.model import load_graph  # noqa: E402
+from nodeflow.run.executor import Executor  # noqa: E402
 from nodeflow.settings import Settings  # noqa: E402
 
 

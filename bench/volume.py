@@ -35,9 +35,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from nodeflow.run.executor import Executor  # noqa: E402
 from nodeflow.graph.model import parse_graph  # noqa: E402
 from nodeflow.nodetypes.registry import default_registry  # noqa: E402
+from nodeflow.run.executor import Executor  # noqa: E402
 from nodeflow.settings import Settings  # noqa: E402
 
 clock = time.perf_counter

@@ -13,9 +13,28 @@ between them (``Denoiser``, ``TextEncoder``, ``VAE``, ``Conditioning``, ``Latent
 Python class of its values.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from nodeflow.nodetypes.blocked import Blocked
-from nodeflow.ports.code import CodeType, SourceCode, extract_code
 from nodeflow.nodetypes.context import Cancelled, Context
+from nodeflow.nodetypes.decorator import NodeSpec, node, node_memory_limit
+from nodeflow.nodetypes.params import Param
+from nodeflow.nodetypes.resolve import Resolve, model_source
+from nodeflow.ports.code import CodeType, SourceCode, extract_code
+from nodeflow.ports.core import (
+    AnyType,
+    Boolean,
+    FileType,
+    Float,
+    ImageType,
+    Int,
+    JSONType,
+    PortType,
+    String,
+    attach_storage,
+    get_type,
+    register_type,
+)
 from nodeflow.ports.data import ExampleSet, ImageDataset, ImageSet, TextCorpus, TextDataset, TextExamples, Tokenizer
 from nodeflow.ports.media import Audio, AudioClip, FrameList, Frames, Video, VideoPath, as_clip
 from nodeflow.ports.model import (
@@ -38,29 +57,10 @@ from nodeflow.ports.model import (
     ModelPart,
     TextEncoder,
 )
-from nodeflow.nodetypes.decorator import NodeSpec, node, node_memory_limit
-from nodeflow.nodetypes.params import Param
-from nodeflow.nodetypes.resolve import Resolve, model_source
-from typing import TYPE_CHECKING, Any
-
-from .version import __version__
-from .templates import TemplateError, check_template, fill_template
-from nodeflow.ports.core import (
-    AnyType,
-    Boolean,
-    FileType,
-    Float,
-    ImageType,
-    Int,
-    JSONType,
-    PortType,
-    String,
-    attach_storage,
-    get_type,
-    register_type,
-)
 
 from .delivery.save import Delivery, credentials_param, deliver, overwrite_param, watermark_param  # noqa: E402
+from .templates import TemplateError, check_template, fill_template
+from .version import __version__
 
 Image = ImageType
 File = FileType
@@ -184,7 +184,16 @@ if TYPE_CHECKING:  # pragma: no cover
     from .media.audio_files import AUDIO_FORMATS, SUBTYPES, audio_format, read_audio, save_audio, write_audio
     from .media.image_grid import from_pil, sample_grid, to_pil
     from .media.video_files import VIDEO_EXTENSIONS, decode, encode_gif, encode_mp4, ffmpeg, remux_mp4
-    from .models import ModelNotFound, PICKLE_SUFFIXES, find_local_model, hub_offline, is_hub_id, model_folders, not_found_message, refuse_pickled_weights
+    from .models import (
+        PICKLE_SUFFIXES,
+        ModelNotFound,
+        find_local_model,
+        hub_offline,
+        is_hub_id,
+        model_folders,
+        not_found_message,
+        refuse_pickled_weights,
+    )
     from .settings import Settings
 
 _ON_FIRST_USE = {

@@ -11,7 +11,10 @@ import hashlib
 import json
 import threading
 from json import encoder as _json_encoder
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
 
 __all__ = ["static_part", "node_key", "digest", "encode"]
 

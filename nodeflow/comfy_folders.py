@@ -24,9 +24,11 @@ models folder.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 __all__ = ["COMFY_KINDS", "ComfyFolderError", "comfy_kind_folders", "comfy_model_folders", "read_extra_model_paths"]
 

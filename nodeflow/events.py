@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import os
-from typing import IO, Any, Callable
+from collections.abc import Callable
+from typing import IO, Any
 
 __all__ = ["EVENTS", "EventSink", "EventLog", "JsonLinesSink", "summarize", "preview_kind"]
 
@@ -84,6 +85,6 @@ _PREVIEW_KINDS = {
 }
 
 
-def preview_kind(path: "str | os.PathLike[str]") -> str:
+def preview_kind(path: str | os.PathLike[str]) -> str:
     """How a view shows a file: image, audio, video, or a plain file link."""
     return _PREVIEW_KINDS.get(os.path.splitext(os.fspath(path))[1].lower(), "file")

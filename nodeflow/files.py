@@ -9,7 +9,10 @@ import socket
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable, Container, Iterable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Container, Iterable
 
 __all__ = [
     "write_atomic",

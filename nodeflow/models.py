@@ -20,11 +20,13 @@ import threading
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from .files import resolve_inside
 
 if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Callable
+
     from .settings import Settings
 
 __all__ = [
@@ -286,7 +288,7 @@ class ModelNotFound(FileNotFoundError):
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 
 
-def model_folders(settings: "Settings") -> list[Path]:
+def model_folders(settings: Settings) -> list[Path]:
     """Folders a graph may load models from: the models folder first, then the kind folders of the
     ComfyUI installs the settings name (``checkpoints/``, ``loras/``...), then the input folders."""
     from .comfy_folders import comfy_model_folders
@@ -306,7 +308,7 @@ def looks_like_path(source: str) -> bool:
     return source.startswith(("/", "~", ".", "\\")) or bool(re.search(r"\.(gguf|safetensors|ckpt|bin|pt)$", source))
 
 
-def find_local_model(source: str, settings: "Settings") -> Path | None:
+def find_local_model(source: str, settings: Settings) -> Path | None:
     """The file or folder that ``source`` names inside the model folders; None when there is none.
 
     Raises :class:`nodeflow.files.PathNotAllowed` for a path outside those folders.
@@ -350,7 +352,7 @@ def is_hub_id(source: str) -> bool:
     return not looks_like_path(source) and bool(_HUB_ID.match(source))
 
 
-def not_found_message(source: str, settings: "Settings", *, what: str, layout: str) -> str:
+def not_found_message(source: str, settings: Settings, *, what: str, layout: str) -> str:
     """Say where a model was looked for and how to make it available, in a few lines."""
     folders = ", ".join(str(p) for p in model_folders(settings))
     found = f"{what} {source!r} was not found" + (": it is not on this machine." if is_hub_id(source) else ".")

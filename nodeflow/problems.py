@@ -16,7 +16,7 @@ class Problem:
     message: str
 
     @classmethod
-    def graph(cls, message: str) -> "Problem":
+    def graph(cls, message: str) -> Problem:
         return cls(None, "", None, message)
 
     def __str__(self) -> str:

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import re
 import string
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 __all__ = ["MAX_WIDTH", "TemplateError", "fill_template", "template_problem"]
 

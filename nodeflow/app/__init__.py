@@ -1,8 +1,11 @@
-"""The browser editor: a Gradio page with a React Flow canvas, mounted in nodeflow's FastAPI app.
+"""The HTTP surface: the editor (``editor/``: its page, JSON and event routes), ``serve``'s /v1 API
+(``serve/``) and a graph as a Gradio form (``form/``), over one implementation of runs, jobs and files
+(``runs.py``, ``sse.py``) with shared auth and request limits.
 
-``serve`` is what ``nodeflow ui`` runs; ``build_app`` gives the app for tests and embedding.
+``build_app`` gives the editor's app for tests and embedding; ``nodeflow ui`` runs
+``nodeflow.app.editor.server.serve``.
 """
 
-from nodeflow.app.editor.server import BundleMissing, build_app, serve
+from .editor.server import BundleMissing, build_app
 
-__all__ = ["serve", "build_app", "BundleMissing"]
+__all__ = ["build_app", "BundleMissing"]

@@ -18,16 +18,17 @@ import os
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
-from nodeflow.run.executor import Executor
-from nodeflow.run.result import RunResult
-from ..files import PathNotAllowed, resolve_inside
+from nodeflow.files import PathNotAllowed, resolve_inside
 from nodeflow.graph.model import Graph, graph_to_dict, parse_graph
+from nodeflow.problems import GraphInvalid
 from nodeflow.record.history import artifact_kind
 from nodeflow.record.jobs import JobQueue, JobWorker
-from ..problems import GraphInvalid
+from nodeflow.run.executor import Executor
+from nodeflow.run.result import RunResult
 
 __all__ = ["RunManager", "RunBusy", "EventLog"]
 
@@ -49,7 +50,7 @@ class EventLog:
         self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future]] = []
 
     @classmethod
-    def of(cls, events: list[dict[str, Any]]) -> "EventLog":
+    def of(cls, events: list[dict[str, Any]]) -> EventLog:
         """A log holding events kept from before (their numbers kept)."""
         log = cls()
         log._events = list(events)
@@ -106,7 +107,7 @@ class EventLog:
                 future.set_result(None)
         try:
             await asyncio.wait_for(future, timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             with self._cond:
                 with contextlib.suppress(ValueError):
                     self._waiters.remove((loop, future))

@@ -6,10 +6,13 @@ thread. Other backends (Ray) register a factory in ``BACKENDS``.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from .base import Backend, StopSignal, Task, TaskEnv, TaskResult, run_task
 from .local import PoolBackend, SyncBackend
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = ["Backend", "Task", "TaskEnv", "TaskResult", "StopSignal", "run_task", "make_backend", "BACKENDS"]
 

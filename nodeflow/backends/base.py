@@ -22,15 +22,17 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from nodeflow.nodetypes.context import Cancelled, Context
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..models import ModelManager
+    from collections.abc import Callable
+
+    from nodeflow.models import ModelManager
     from nodeflow.nodetypes.decorator import NodeSpec
     from nodeflow.nodetypes.registry import Registry
-    from ..settings import Settings
+    from nodeflow.settings import Settings
 
 __all__ = ["Task", "TaskResult", "TaskEnv", "Backend", "run_task", "call_node", "StopSignal"]
 
@@ -51,7 +53,7 @@ class Task:
     batch: list[tuple[int | None, dict[str, Any], dict[str, Any]]] | None = None
     key: str = ""  # the cache key (what a remote backend may use to share results)
     graph: Any = field(default=None, repr=False)  # the graph as run, for provenance (ctx.graph_dict)
-    spec: "NodeSpec | None" = field(default=None, repr=False)  # a local shortcut; else node_type is looked up
+    spec: NodeSpec | None = field(default=None, repr=False)  # a local shortcut; else node_type is looked up
     seq: int = 0  # set by the executor: which unit of the plan this task is
     members: list[int] = field(default_factory=list)  # for a batch: the plan units of its items, in order
     labels: dict[str, list[str]] = field(default_factory=dict)  # list inputs: what made each item
@@ -86,9 +88,9 @@ class StopSignal:
 class TaskEnv:
     """What a task needs from the process that runs it."""
 
-    registry: "Registry | None"
-    settings: "Settings"
-    models: "ModelManager"
+    registry: Registry | None
+    settings: Settings
+    models: ModelManager
     emit: Callable[[dict[str, Any]], None]
     stop: Any  # anything with is_set(): the run's StopSignal
     plan: Any = None  # the run's Plan, which contexts carry (provenance records it); None on a remote worker
@@ -144,12 +146,12 @@ def run_task(task: Task, env: TaskEnv) -> TaskResult:
     return TaskResult(task, outputs, duration_s=time.perf_counter() - started)
 
 
-def call_node(spec: "NodeSpec", kwargs: dict[str, Any]) -> tuple:
+def call_node(spec: NodeSpec, kwargs: dict[str, Any]) -> tuple:
     """Call a node's function and split what it returned into one value per output."""
     return spec.split_result(spec.func(**kwargs))
 
 
-def _run_batch(spec: "NodeSpec", task: Task, env: TaskEnv) -> list[tuple]:
+def _run_batch(spec: NodeSpec, task: Task, env: TaskEnv) -> list[tuple]:
     """A native batch: the node's batch function gets every item's arguments at once."""
     calls = [{**params, **inputs} for _, params, inputs in task.batch or []]
     ctx = _context(spec, task, env, None, task.params) if spec.batch_wants_ctx else None
@@ -160,7 +162,7 @@ def _run_batch(spec: "NodeSpec", task: Task, env: TaskEnv) -> list[tuple]:
     return [spec.split_result(result) for result in results]
 
 
-def _context(spec: "NodeSpec", task: Task, env: TaskEnv, item: int | None, params: dict[str, Any]) -> Context:
+def _context(spec: NodeSpec, task: Task, env: TaskEnv, item: int | None, params: dict[str, Any]) -> Context:
     return node_context(env, run_id=task.run_id, node_id=task.node_id, node_type=spec.type,
                         output_dir=task.output_dir, graph=task.graph, params=params, item=item, labels=task.labels,
                         findings=task.findings)

@@ -114,7 +114,7 @@ def _registry() -> Any:
 def _models() -> Any:
     global _MODELS
     if _MODELS is None:
-        from ..models import ModelManager
+        from nodeflow.models import ModelManager
 
         _MODELS = ModelManager()
     return _MODELS
@@ -198,7 +198,7 @@ class DeviceWorker:
     actor's model manager, so a model loaded by one run is there for the next."""
 
     def __init__(self) -> None:
-        from ..models import ModelManager
+        from nodeflow.models import ModelManager
 
         self.models = ModelManager()
         self.values: OrderedDict[str, Any] = OrderedDict()

@@ -5,12 +5,16 @@ node types, and the problems of a graph's published list. How a file writes the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
+from typing import TYPE_CHECKING
 
-from nodeflow.graph.model import Graph
-from nodeflow.nodetypes.params import Param
 from nodeflow.problems import Problem
-from nodeflow.nodetypes.registry import Registry
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from nodeflow.graph.model import Graph
+    from nodeflow.nodetypes.params import Param
+    from nodeflow.nodetypes.registry import Registry
 
 __all__ = ["PublishedInput", "resolve_published", "problems_for"]
 

@@ -4,14 +4,16 @@ and installed packages, and loads nothing."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from nodeflow.graph.model import Graph
 from nodeflow.graph.inactive import inactive_nodes
 from nodeflow.models import ModelNotFound
-from nodeflow.problems import Problem
-from nodeflow.nodetypes.registry import Registry
 from nodeflow.nodetypes.resolve import Resolve, input_file
+from nodeflow.problems import Problem
+
+if TYPE_CHECKING:
+    from nodeflow.graph.model import Graph
+    from nodeflow.nodetypes.registry import Registry
 
 __all__ = ["resolve_check", "resolve_problems"]
 

@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import difflib
 import json
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
-from nodeflow.graph.model import Graph
 from nodeflow.graph.inactive import inactive_nodes
-from nodeflow.nodetypes.decorator import node_memory_limit
+from nodeflow.graph.model import Graph
 from nodeflow.graph.order import bypass_source, topological_order
-from nodeflow.nodetypes.params import ParamError
-from nodeflow.problems import Problem
-from .published import problems_for as published_problems
-from nodeflow.nodetypes.registry import Registry
-from .resolve_checks import resolve_check
 from nodeflow.graph.subgraphs import is_subgraph
+from nodeflow.nodetypes.decorator import node_memory_limit
+from nodeflow.nodetypes.params import ParamError
+from nodeflow.nodetypes.registry import Registry
 from nodeflow.ports.core import compatible
+from nodeflow.problems import Problem
+
+from .published import problems_for as published_problems
+from .resolve_checks import resolve_check
 
 __all__ = ["check_graph", "add_check", "CHECKS", "validate", "migrate_nodes", "apply_overrides", "find_cycle"]
 
@@ -148,7 +150,7 @@ def validate(graph: Graph, registry: Registry) -> list[Problem]:
             continue
 
         def bad(message: str, port: str | None = None) -> None:
-            problems.append(Problem(node.id, node.type, port, message))
+            problems.append(Problem(node.id, node.type, port, message))  # noqa: B023  (called in this same iteration)
 
         if node.version > spec.version:
             bad(

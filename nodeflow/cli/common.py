@@ -6,21 +6,21 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
-    from nodeflow.record.listeners import HistoryListener
     from nodeflow.nodetypes.registry import Registry
+    from nodeflow.record.listeners import HistoryListener
 
 __all__ = ["EXIT_OK", "EXIT_NODE_FAILED", "EXIT_INVALID", "EXIT_CANCELLED", "warn_pack_errors", "history_listeners"]
 
 EXIT_OK, EXIT_NODE_FAILED, EXIT_INVALID, EXIT_CANCELLED = 0, 1, 2, 130
 
 
-def warn_pack_errors(registry: "Registry") -> None:
+def warn_pack_errors(registry: Registry) -> None:
     """Packs that failed to import are reported on stderr; the rest of the catalog still works."""
     for error in registry.errors:
         print(f"warning: {error}", file=sys.stderr)
 
 
-def history_listeners() -> list["HistoryListener"]:
+def history_listeners() -> list[HistoryListener]:
     """A listener recording runs in the data folder's history; none when it cannot be opened (a run
     goes on unrecorded)."""
     from nodeflow.record.history import RunHistory

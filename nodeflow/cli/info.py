@@ -6,10 +6,12 @@ traceback. An artifact that simply carries no provenance exits 2.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import argparse
 
 EXIT_OK, EXIT_BAD_ARTIFACT, EXIT_NO_PROVENANCE, EXIT_NOT_CONFIRMED = 0, 1, 2, 3
 
@@ -58,12 +60,13 @@ def cmd_info(args: argparse.Namespace) -> int:
 def cmd_reproduce(args: argparse.Namespace) -> int:
     """Show what the recorded graph will run and read; run it only with ``--yes``, a yes typed at a
     terminal, or for a file this machine's run history says nodeflow made here."""
-    from .common import history_listeners, warn_pack_errors
     from nodeflow.delivery import ArtifactError
-    from nodeflow.run.executor import Executor
     from nodeflow.nodetypes.registry import default_registry
     from nodeflow.record.reproduce import NotConfirmed, NotReproducible, reproduce
+    from nodeflow.run.executor import Executor
     from nodeflow.settings import Settings
+
+    from .common import history_listeners, warn_pack_errors
 
     registry = default_registry()
     warn_pack_errors(registry)

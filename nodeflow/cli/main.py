@@ -30,9 +30,12 @@ import sys
 import threading
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .common import EXIT_CANCELLED, EXIT_INVALID, EXIT_NODE_FAILED, EXIT_OK, history_listeners, warn_pack_errors
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 IMPORT_MAX_BYTES = 256 * 2**20  # the largest workflow file or PNG ``import`` reads
 
@@ -166,9 +169,9 @@ def _use_policy(args: argparse.Namespace) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from nodeflow.check.validate import check_graph
     from nodeflow.graph.model import load_graph
     from nodeflow.nodetypes.registry import default_registry
-    from nodeflow.check.validate import check_graph
 
     _use_policy(args)
     registry = default_registry()
@@ -185,8 +188,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_nodes(args: argparse.Namespace) -> int:
-    from nodeflow.nodetypes.registry import default_registry
     from nodeflow.graph.catalog import catalog
+    from nodeflow.nodetypes.registry import default_registry
 
     registry = default_registry()
     if args.json:
@@ -210,11 +213,12 @@ def cmd_nodes(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from nodeflow.events import JsonLinesSink
-    from nodeflow.run.executor import Executor
     from nodeflow.graph.model import load_graph
-    from nodeflow.problems import GraphInvalid
-    from .progress import ProgressDisplay
     from nodeflow.nodetypes.registry import default_registry
+    from nodeflow.problems import GraphInvalid
+    from nodeflow.run.executor import Executor
+
+    from .progress import ProgressDisplay
 
     _use_policy(args)
     registry = default_registry()
@@ -347,9 +351,9 @@ def _import_report(paths: list[Path]) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
+    from nodeflow.nodetypes.registry import default_registry
     from nodeflow.record.audit import audit, format_audit, parse_since
     from nodeflow.record.history import RunHistory
-    from nodeflow.nodetypes.registry import default_registry
     from nodeflow.settings import Settings
 
     try:
@@ -365,7 +369,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 def cmd_ui(args: argparse.Namespace) -> int:
     try:
-        from nodeflow.app.serve import server as serve
+        from nodeflow.app.editor.server import serve
     except ImportError as exc:
         print(f"the editor is not available: {exc}", file=sys.stderr)
         return EXIT_NODE_FAILED

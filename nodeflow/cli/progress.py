@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from nodeflow.plan.planner import Plan
+if TYPE_CHECKING:
+    from nodeflow.plan.planner import Plan
 
 __all__ = ["ProgressDisplay"]
 
@@ -22,7 +23,7 @@ class ProgressDisplay:
         self._node_task: Any = None
         self._reasons: dict[str, str] = {}
 
-    def __enter__(self) -> "ProgressDisplay":
+    def __enter__(self) -> ProgressDisplay:
         if self.live:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn

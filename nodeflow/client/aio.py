@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from .common import FINISHED, SseParser, artifact_of, headers_for, raise_for, run_body, target_path
 from .models import Output, RunList, RunState, RunSummary, Upload
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import AsyncIterator
 
 __all__ = ["AsyncClient"]
 
@@ -22,7 +25,7 @@ class AsyncClient:
     def __init__(self, url: str = "http://127.0.0.1:8188", token: str | None = None, *, timeout: float = 60.0):
         self.http = httpx.AsyncClient(base_url=url.rstrip("/"), headers=headers_for(token), timeout=timeout)
 
-    async def __aenter__(self) -> "AsyncClient":
+    async def __aenter__(self) -> AsyncClient:
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Iterable
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from .models import ErrorBody, Output
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    import httpx
 
 __all__ = ["NodeflowError", "run_body", "raise_for", "SseParser", "target_path", "artifact_of", "headers_for", "FINISHED"]
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from .common import FINISHED, SseParser, artifact_of, headers_for, raise_for, run_body, target_path
 from .models import Output, RunList, RunState, RunSummary, Upload
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Iterator
 
 __all__ = ["Client"]
 
@@ -21,7 +24,7 @@ class Client:
     def __init__(self, url: str = "http://127.0.0.1:8188", token: str | None = None, *, timeout: float = 60.0):
         self.http = httpx.Client(base_url=url.rstrip("/"), headers=headers_for(token), timeout=timeout)
 
-    def __enter__(self) -> "Client":
+    def __enter__(self) -> Client:
         return self
 
     def __exit__(self, *exc: object) -> None:

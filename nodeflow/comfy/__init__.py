@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from nodeflow.graph.model import MAX_NESTING, Graph, value_flaw
+
 from .convert import PLACEHOLDER_PREFIX, ImportReport, convert
 from .read import ComfyImportError, read_candidates
 

@@ -8,13 +8,16 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nodeflow.graph.model import Graph, GraphNode
+
 from .mapping import DERIVED_OUTPUTS, MAPPINGS, PRIMITIVES, named_widgets
 from .mapping_types import Unmappable
 from .read import ComfyImportError
-from .workflow import ComfyNode
+
+if TYPE_CHECKING:
+    from .workflow import ComfyNode
 
 __all__ = ["ImportReport", "PLACEHOLDER_PREFIX", "NOTES", "convert_nodes", "node_looks", "node_order"]
 

@@ -12,14 +12,16 @@ local files.
 from __future__ import annotations
 
 import bisect
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from nodeflow.graph.model import Graph
-from .builder import NOTES, PLACEHOLDER_PREFIX, ImportReport, node_looks, node_order, convert_nodes
+from .builder import NOTES, PLACEHOLDER_PREFIX, ImportReport, convert_nodes, node_looks, node_order
 from .group_nodes import with_group_nodes_as_subgraphs
 from .read import ComfyImportError
 from .subgraphs import convert_definitions
 from .workflow import from_prompt, from_workflow
+
+if TYPE_CHECKING:
+    from nodeflow.graph.model import Graph
 
 __all__ = ["ImportReport", "convert", "PLACEHOLDER_PREFIX", "MAX_NODES"]
 

@@ -8,14 +8,16 @@ and the structure that dissolves (reroutes, notes) do not.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import ComfyImportError, import_bytes
 from .convert import PLACEHOLDER_PREFIX
 from .core_types import CORE_TYPES
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+    from pathlib import Path
 
 __all__ = ["Coverage", "TypeCoverage", "coverage_of", "workflow_files"]
 

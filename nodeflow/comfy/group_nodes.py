@@ -127,7 +127,7 @@ def _spread_widget_values(inner: list[dict[str, Any]], values: list[Any], name: 
                         f"{sum(counts)}; the inner nodes keep their own")
         return
     start = 0
-    for node, count in zip(inner, counts):
+    for node, count in zip(inner, counts, strict=False):
         if count:
             node["widgets_values"] = list(values[start:start + count])
             start += count

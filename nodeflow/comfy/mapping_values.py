@@ -3,9 +3,10 @@ and the "control after generate" values that follow a seed in the editor's forma
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .mapping_types import Note
+if TYPE_CHECKING:
+    from .mapping_types import Note
 
 __all__ = ["SEED_MAX", "CONTROL_VALUES", "SEED_WIDGETS", "SAMPLER_NAMES", "SCHEDULER_NAMES", "SAMPLER_FALLBACKS",
            "is_control_value", "seed", "sampler_name", "scheduler_name"]

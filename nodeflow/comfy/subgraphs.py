@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from nodeflow.graph.model import Graph, GraphNode, graph_to_dict
+
 from .mapping import MAPPINGS, SEED_WIDGETS, is_control_value
 from .mapping_types import Unmappable
 from .workflow import ComfyNode, from_workflow

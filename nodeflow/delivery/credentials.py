@@ -36,7 +36,7 @@ _TRUST_ONLY = ("signingCredential.untrusted",)
 
 def manifest_for(record: dict[str, Any]) -> dict[str, Any]:
     """The C2PA manifest definition for an artifact with provenance ``record``."""
-    from ..version import __version__
+    from nodeflow.version import __version__
 
     artifact = record.get("artifact") or {}
     graph = record.get("graph") or {}
@@ -123,7 +123,7 @@ def _verify(stream: Any, mime: str, home: Path | None) -> dict[str, Any]:
     except ImportError:
         return {"status": "unknown", "summary": "c2pa-python is not installed; credentials not checked"}
     if home is None:
-        from ..settings import Settings
+        from nodeflow.settings import Settings
 
         home = Settings().home
     try:  # a crafted file can fail anywhere in the reader: every failure is "unreadable"

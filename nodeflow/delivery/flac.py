@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .limits import ArtifactError, decode_text, need
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 APP_ID = b"nfpv"
 _APPLICATION = 2
@@ -58,7 +61,7 @@ def _is_ours(kind: int, body: bytes) -> bool:
 
 
 def embed(path: Path, text: str) -> None:
-    from ..files import write_atomic
+    from nodeflow.files import write_atomic
 
     data = path.read_bytes()
     found, frames = blocks(data)

@@ -22,14 +22,16 @@ from __future__ import annotations
 
 import json
 import mmap
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import flac, gif, jpeg, mp4, png, wav, webp
 from .limits import MAX_RECORD_BYTES, ArtifactError, loads_record, need
 from .record import dumps_record
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = [
     "FORMATS",
@@ -110,7 +112,7 @@ def embed_provenance(path: Path | str, record: dict[str, Any], *, final: Path | 
     ``final`` is where the file will end up, when ``path`` is a temporary file about to replace it
     (the sidecar is named after the final file, and is itself written atomically).
     """
-    from ..files import write_atomic
+    from nodeflow.files import write_atomic
 
     path = Path(path)
     fmt = format_for(final or path)

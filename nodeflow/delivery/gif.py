@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .limits import MAX_RECORD_BYTES, decode_text, need
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 MARK = b"nodeflow:"
 
@@ -76,7 +79,7 @@ def _extensions(data: bytes) -> Iterator[tuple[int, int, int, bytes]]:
 
 
 def embed(path: Path, text: str) -> None:
-    from ..files import write_atomic
+    from nodeflow.files import write_atomic
 
     data = strip(path.read_bytes())
     end = data.rstrip(b"\0").rfind(b"\x3b")

@@ -8,9 +8,12 @@ a sidecar instead (see formats.py).
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from .limits import MAX_RECORD_BYTES, decode_text, need
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 _PATH = (b"moov", b"udta", b"meta", b"ilst", b"\xa9cmt", b"data")
 MAX_BOXES = 10_000  # boxes side by side in one container: real files have a handful, crafted ones 100,000

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import Iterator
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .limits import ArtifactError, decode_text, inflate, need
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 MAGIC = b"\x89PNG\r\n\x1a\n"
 KEYWORD = b"nodeflow"
@@ -48,7 +51,7 @@ def embed(path: Path, text: str) -> None:
     """Insert our chunk before IEND: in place when the file has none yet, else rewritten without it."""
     if _append(path, text):
         return
-    from ..files import write_atomic
+    from nodeflow.files import write_atomic
 
     data = strip(path.read_bytes())
     end = next((start for start, kind, _, _ in chunks(data) if kind == b"IEND"), None)

@@ -18,8 +18,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..files import content_hash
 from nodeflow.check.licences import model_facts  # source, and licence where the model files state one
+from nodeflow.files import content_hash
 
 if TYPE_CHECKING:  # pragma: no cover
     from nodeflow.nodetypes.context import Context
@@ -145,8 +145,8 @@ def upstream_of(ctx: Context) -> dict[str, PlannedNode]:
     """The planned nodes the node of ``ctx`` depends on, itself included."""
     plan = getattr(ctx, "plan", None)
     if plan is None:  # a Context made outside the executor (a test, a tool): plan just this node
-        from nodeflow.plan.planner import make_plan
         from nodeflow.nodetypes.registry import default_registry
+        from nodeflow.plan.planner import make_plan
 
         ctx.registry = getattr(ctx, "registry", None) or default_registry()
         plan = ctx.plan = make_plan(ctx._graph, ctx.registry, only=[ctx.node_id])
@@ -177,7 +177,7 @@ def pack_version(registry: Any, pack: str) -> str:
     version for installed ones, a hash of the source files for packs loaded from a folder."""
     import importlib.metadata
 
-    from ..version import __version__
+    from nodeflow.version import __version__
 
     if registry is None:
         from nodeflow.nodetypes.registry import default_registry
@@ -219,7 +219,7 @@ def _device_used(ctx: Context, params: dict[str, dict[str, Any]]) -> str:
 def library_versions() -> dict[str, str]:
     import importlib.metadata  # slow to import: only when a record is built
 
-    from ..version import __version__
+    from nodeflow.version import __version__
 
     versions = {"python": platform.python_version(), "nodeflow": __version__}
     for name in LIBRARIES:
@@ -231,7 +231,7 @@ def library_versions() -> dict[str, str]:
 
 
 def _hash_input(value: str, roots: list[Path]) -> dict[str, Any] | None:
-    from ..files import PathNotAllowed, resolve_inside
+    from nodeflow.files import PathNotAllowed, resolve_inside
 
     try:
         path = resolve_inside(value, roots, must_exist=True)

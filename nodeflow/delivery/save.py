@@ -17,17 +17,19 @@ An output node only says how to write its content::
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..files import atomic_path, claim_name, name_claimed, output_path, release_name
+from nodeflow.files import atomic_path, claim_name, name_claimed, output_path, release_name
 from nodeflow.nodetypes.params import Param
+
 from .formats import embed_provenance, format_for
 from .record import build_record
 
 if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Callable
+
     from nodeflow.nodetypes.context import Context
 
 __all__ = ["WATERMARKS", "Delivery", "credentials_param", "deliver", "overwrite_param", "watermark_param"]
@@ -127,7 +129,7 @@ def _release(target: Path) -> None:
         _claimed.discard(target)
 
 
-def _deliver(ctx: "Context", target: Path, write: Callable[["Delivery"], None], kind: str, content: Any,
+def _deliver(ctx: Context, target: Path, write: Callable[[Delivery], None], kind: str, content: Any,
              credentials: bool, watermark: str, preview: Any) -> Path:
     fmt = format_for(target)
     record = build_record(ctx, target, kind=kind)

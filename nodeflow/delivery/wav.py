@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .limits import decode_text, need
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 CHUNK_ID = b"nfpv"
 
@@ -34,7 +37,7 @@ def _chunk(text: str) -> bytes:
 def embed(path: Path, text: str) -> None:
     if _append(path, text):
         return
-    from ..files import write_atomic
+    from nodeflow.files import write_atomic
 
     out = strip(path.read_bytes()) + _chunk(text)
     write_atomic(path, out[:4] + struct.pack("<I", len(out) - 8) + out[8:])

@@ -7,11 +7,14 @@ The types of exposed ports and the specs of exposed params come from the inner n
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from nodeflow.nodetypes.registry import Registry
 from nodeflow.ports.core import all_types
+
 from .subgraphs import PREFIX, Definition, is_subgraph, load_library
+
+if TYPE_CHECKING:
+    from nodeflow.nodetypes.registry import Registry
 
 __all__ = ["catalog", "subgraph_entry", "library_catalog"]
 

@@ -5,9 +5,14 @@ against the graph: muting a broken branch is how a user sets it aside.
 
 from __future__ import annotations
 
-from .model import Graph
+from typing import TYPE_CHECKING
+
 from .order import topological_order
-from nodeflow.nodetypes.registry import Registry
+
+if TYPE_CHECKING:
+    from nodeflow.nodetypes.registry import Registry
+
+    from .model import Graph
 
 __all__ = ["inactive_nodes"]
 

@@ -13,10 +13,14 @@ checked against this estimate (tests: no example graph has overlapping nodes).
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any
 
-from .model import Graph, GraphNode
-from nodeflow.nodetypes.registry import Registry
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from nodeflow.nodetypes.registry import Registry
+
+    from .model import Graph, GraphNode
 
 __all__ = ["node_size", "arrange", "overlaps", "NODE_WIDTH"]
 

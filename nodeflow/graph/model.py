@@ -9,14 +9,18 @@ cleanly.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from nodeflow.files import write_atomic
 from nodeflow.problems import Problem
+
 from .published_syntax import parse_published, published_to_json
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Callable
 
 __all__ = [
     "FILE_VERSION",

@@ -8,15 +8,15 @@ every run (even a fully cached one) plans the graph.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from contextlib import contextmanager
-
 from typing import TYPE_CHECKING
 
-from .model import Graph
-
 if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Iterator
+
     from nodeflow.nodetypes.decorator import NodeSpec
+
+    from .model import Graph
 
 __all__ = ["topological_order", "order_once", "bypass_source"]
 
@@ -81,7 +81,7 @@ def _order(graph: Graph) -> tuple[list[str], list[str]]:
     return order, []
 
 
-def bypass_source(spec: "NodeSpec", output_type: str) -> str | None:
+def bypass_source(spec: NodeSpec, output_type: str) -> str | None:
     """The first input of the same type, which a bypassed node passes through to its output."""
     for name, spec_input in spec.inputs.items():
         if spec_input.type == output_type:

@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import copy
 import re
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 from .model import parse_graph
 from .subgraphs import PREFIX, available_definitions
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 __all__ = ["SubgraphEditError", "make_subgraph", "unpack_subgraph"]
 

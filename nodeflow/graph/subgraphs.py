@@ -28,10 +28,14 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any
+
+from nodeflow.problems import Problem
 
 from .model import Graph, GraphNode, parse_node
-from nodeflow.problems import Problem
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 __all__ = [
     "PREFIX",

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image as PILImage
 from PIL import ImageSequence
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator
 
 __all__ = ["ffmpeg", "encode_mp4", "encode_gif", "decode", "remux_mp4", "probe_fps", "VIDEO_EXTENSIONS"]
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
+    import threading
+    from collections.abc import Callable
+
     from nodeflow.models import ModelManager
     from nodeflow.settings import Settings
 
@@ -30,8 +32,8 @@ class Context:
         node_type: str,
         emit: Callable[[dict[str, Any]], None],
         cancel_event: threading.Event,
-        settings: "Settings",
-        models: "ModelManager",
+        settings: Settings,
+        models: ModelManager,
         output_dir: Path,
         device: str | None = None,
         graph: Any = None,

@@ -15,10 +15,14 @@ import inspect
 import os
 import typing
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
+
+from nodeflow.ports.core import PortType, get_type
 
 from .params import Param
-from nodeflow.ports.core import PortType, get_type
+
+if typing.TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = ["node", "NodeSpec", "InputSpec", "OutputSpec", "NodeDefinitionError", "node_memory_limit"]
 

@@ -51,7 +51,7 @@ class Registry:
 
     # --- loading -------------------------------------------------------------------------------
 
-    def load_all(self, extra_folders: list[Path] | None = None) -> "Registry":
+    def load_all(self, extra_folders: list[Path] | None = None) -> Registry:
         for name in _builtin_pack_names():
             self.load_module(f"nodes.{name}", pack=name, source="built-in")
         try:

@@ -14,10 +14,12 @@ they bring their own check.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = ["Resolve", "hub_cached", "hub_reachable", "input_file", "model_source"]
 

@@ -7,15 +7,18 @@ nodes that depend on a muted node, do not run. Nodes that feed nothing requested
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any
 
-from nodeflow.graph.model import Graph, GraphNode
-from nodeflow.nodetypes.decorator import NodeSpec
 from nodeflow.cache_keys import static_part
-from nodeflow.graph.order import topological_order
+from nodeflow.graph.order import bypass_source, topological_order
 from nodeflow.problems import GraphInvalid, Problem
-from nodeflow.nodetypes.registry import Registry
-from nodeflow.graph.order import bypass_source
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from nodeflow.graph.model import Graph, GraphNode
+    from nodeflow.nodetypes.decorator import NodeSpec
+    from nodeflow.nodetypes.registry import Registry
 
 __all__ = ["Plan", "PlannedNode", "make_plan"]
 

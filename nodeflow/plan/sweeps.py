@@ -20,19 +20,22 @@ from __future__ import annotations
 
 import copy
 import itertools
-import math
 import json
+import math
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 from nodeflow.cache_keys import static_part
 from nodeflow.nodetypes.params import ParamError
 from nodeflow.problems import Problem
 
 if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Iterable
+
     from nodeflow.graph.model import Graph
-    from .planner import Plan, PlannedNode
     from nodeflow.nodetypes.registry import Registry
+
+    from .planner import Plan, PlannedNode
 
 __all__ = ["apply_sweeps", "sweep_problems", "expand_sweeps", "is_sweep", "list_sources", "resolve_lists", "MAX_ITEMS"]
 
@@ -54,7 +57,7 @@ class _Sweep:
 # --- command line --------------------------------------------------------------------------------
 
 
-def apply_sweeps(graph: "Graph", registry: "Registry", texts: Iterable[str], settings: Any = None) -> list[Problem]:
+def apply_sweeps(graph: Graph, registry: Registry, texts: Iterable[str], settings: Any = None) -> list[Problem]:
     """Write ``NODE.PARAM=A,B,C`` / ``NODE.PARAM=@FILE`` sweeps into the graph (``zip`` when a text is
     prefixed ``zip:``). Values are parsed by the param's kind."""
     problems = []
@@ -98,7 +101,7 @@ def apply_sweeps(graph: "Graph", registry: "Registry", texts: Iterable[str], set
 # --- validation ----------------------------------------------------------------------------------
 
 
-def sweep_problems(graph: "Graph", registry: "Registry", settings: Any = None) -> list[Problem]:
+def sweep_problems(graph: Graph, registry: Registry, settings: Any = None) -> list[Problem]:
     """Every problem of the graph's sweeps: unreadable values, values a param refuses, an empty
     sweep, zip groups of unequal lengths, sweeps on linked ports."""
     problems: list[Problem] = []
@@ -108,7 +111,7 @@ def sweep_problems(graph: "Graph", registry: "Registry", settings: Any = None) -
     return problems
 
 
-def _item_count_problems(graph: "Graph", registry: "Registry", sweeps: list[_Sweep]) -> list[Problem]:
+def _item_count_problems(graph: Graph, registry: Registry, sweeps: list[_Sweep]) -> list[Problem]:
     """What ``expand_sweeps`` would refuse, said by validation: a node mapped over more than
     MAX_ITEMS items (the product of the sweeps it reads, a zip group counting once)."""
     from nodeflow.graph.order import topological_order
@@ -151,7 +154,7 @@ def _product(values: Any) -> int:
     return total
 
 
-def _collect(graph: "Graph", registry: "Registry", settings: Any, problems: list[Problem]) -> list[_Sweep]:
+def _collect(graph: Graph, registry: Registry, settings: Any, problems: list[Problem]) -> list[_Sweep]:
     sweeps: list[_Sweep] = []
     specs = registry.specs
     for node in graph.nodes.values():
@@ -163,7 +166,7 @@ def _collect(graph: "Graph", registry: "Registry", settings: Any, problems: list
                 continue
 
             def bad(message: str) -> None:
-                problems.append(Problem(node.id, node.type, name, message))
+                problems.append(Problem(node.id, node.type, name, message))  # noqa: B023  (called in this same iteration)
 
             if name not in spec.params and name not in spec.inputs:
                 continue  # reported by validate as an unknown param
@@ -215,7 +218,7 @@ def _collect(graph: "Graph", registry: "Registry", settings: Any, problems: list
     return sweeps
 
 
-def _check_each(graph: "Graph", registry: "Registry", node_id: str, each: Any, bad: Any) -> None:
+def _check_each(graph: Graph, registry: Registry, node_id: str, each: Any, bad: Any) -> None:
     if not (isinstance(each, list) and len(each) == 2 and all(isinstance(p, str) and p for p in each)):
         bad('"each" names a list an upstream node makes: ["NODE", "OUTPUT"]')
         return
@@ -235,7 +238,7 @@ def _check_each(graph: "Graph", registry: "Registry", node_id: str, each: Any, b
         bad(f"\"each\": {source_id} is itself mapped over a sweep; map over a list made once")
 
 
-def _reads_a_sweep(graph: "Graph", node_id: str, seen: set[str] | None = None) -> bool:
+def _reads_a_sweep(graph: Graph, node_id: str, seen: set[str] | None = None) -> bool:
     seen = seen if seen is not None else set()
     for src, _ in graph.nodes[node_id].inputs.values():
         if src in seen or src not in graph.nodes:
@@ -246,7 +249,7 @@ def _reads_a_sweep(graph: "Graph", node_id: str, seen: set[str] | None = None) -
     return False
 
 
-def list_sources(graph: "Graph") -> list[str]:
+def list_sources(graph: Graph) -> list[str]:
     """The nodes whose lists an ``each`` sweep maps over (they run before the sweep is planned)."""
     found = []
     for node in graph.nodes.values():
@@ -256,7 +259,7 @@ def list_sources(graph: "Graph") -> list[str]:
     return sorted(set(found))
 
 
-def resolve_lists(graph: "Graph", outputs: dict[str, dict[str, Any]]) -> "Graph":
+def resolve_lists(graph: Graph, outputs: dict[str, dict[str, Any]]) -> Graph:
     """A copy of ``graph`` with each ``each`` sweep replaced by the list its node made."""
     resolved = copy.copy(graph)
     resolved.nodes = dict(graph.nodes)
@@ -348,7 +351,7 @@ def _input_value(spec: Any, name: str, value: Any) -> Any:
 # --- planning ------------------------------------------------------------------------------------
 
 
-def expand_sweeps(plan: "Plan", registry: "Registry", settings: Any = None) -> "Plan":
+def expand_sweeps(plan: Plan, registry: Registry, settings: Any = None) -> Plan:
     """Map every node downstream of a sweep over its items (see the module docstring)."""
     from .planner import Plan
 
@@ -386,8 +389,8 @@ def expand_sweeps(plan: "Plan", registry: "Registry", settings: Any = None) -> "
         node_axes[planned.id] = tuple(sorted(found))
 
     # 3. one planned copy per item
-    order: list["PlannedNode"] = []
-    copies: dict[str, list["PlannedNode"]] = {}
+    order: list[PlannedNode] = []
+    copies: dict[str, list[PlannedNode]] = {}
     for planned in plan.order:
         mine = node_axes[planned.id]
         count = 1
@@ -397,7 +400,7 @@ def expand_sweeps(plan: "Plan", registry: "Registry", settings: Any = None) -> "
             raise _too_many(planned, count)
         made = []
         for item, combo in enumerate(itertools.product(*(range(lengths[a]) for a in mine))):
-            at = dict(zip(mine, combo))
+            at = dict(zip(mine, combo, strict=False))
             made.append(_copy(planned, item if mine else None, at, axes, node_axes, copies, lengths, graph))
         copies[planned.id] = made
         order.extend(made)
@@ -407,12 +410,12 @@ def expand_sweeps(plan: "Plan", registry: "Registry", settings: Any = None) -> "
     return Plan(order=order, targets=targets, muted=plan.muted, graph=graph)
 
 
-def _gathers(planned: "PlannedNode", arg: str) -> bool:
+def _gathers(planned: PlannedNode, arg: str) -> bool:
     spec_input = planned.spec.inputs.get(arg)
     return bool(spec_input is not None and getattr(spec_input, "many", False))
 
 
-def _copy(planned, item, at, axes, node_axes, copies, lengths, graph) -> "PlannedNode":
+def _copy(planned, item, at, axes, node_axes, copies, lengths, graph) -> PlannedNode:
     params = dict(planned.params)
     for axis, index in at.items():
         for sweep in axes[axis]:
@@ -464,7 +467,7 @@ def _swept(axes: list[list[_Sweep]], node: str, param: str) -> bool:
     return any(sweep.node == node and sweep.param == param for axis in axes for sweep in axis)
 
 
-def _graph_for(graph: "Graph", axes: list[list[_Sweep]], at: dict[int, int]) -> "Graph":
+def _graph_for(graph: Graph, axes: list[list[_Sweep]], at: dict[int, int]) -> Graph:
     """The graph as one item saw it: each sweep replaced by this item's value (the first value for
     sweeps the item does not depend on), so its provenance reproduces that item alone."""
     item_graph = copy.copy(graph)
@@ -478,14 +481,14 @@ def _graph_for(graph: "Graph", axes: list[list[_Sweep]], at: dict[int, int]) -> 
     return item_graph
 
 
-def _too_many(planned: "PlannedNode", count: int) -> Exception:
+def _too_many(planned: PlannedNode, count: int) -> Exception:
     from nodeflow.problems import GraphInvalid
 
     return GraphInvalid([Problem(planned.id, planned.spec.type, None,
                                  f"mapped over {count} items, more than {MAX_ITEMS}: shorten the sweeps")])
 
 
-def item_count(plan: "Plan") -> dict[str, int]:
+def item_count(plan: Plan) -> dict[str, int]:
     """Node id -> how many items it makes in ``plan`` (1 for nodes that are not mapped)."""
     counts: dict[str, int] = {}
     for planned in plan.order:

@@ -9,9 +9,12 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .core import PortType, register_type
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = ["SourceCode", "CodeType", "extract_code", "normal_language"]
 

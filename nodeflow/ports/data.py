@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .core import PortType, register_type
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = ["ImageSet", "TextCorpus", "ExampleSet", "ImageDataset", "TextDataset", "Tokenizer", "TextExamples"]
 
@@ -66,7 +68,7 @@ class ImageSet:
         extra = 0 if self.embeddings is None else self.embeddings.nbytes
         return int(self.pixels.nbytes + extra + (0 if self.labels is None else self.labels.nbytes))
 
-    def subset(self, index: Any) -> "ImageSet":
+    def subset(self, index: Any) -> ImageSet:
         """The images at ``index`` (an integer array), with their labels, captions and embeddings."""
         import numpy as np
 
@@ -79,7 +81,7 @@ class ImageSet:
             embeddings=None if self.embeddings is None else self.embeddings[index],
         )
 
-    def with_pixels(self, pixels: Any) -> "ImageSet":
+    def with_pixels(self, pixels: Any) -> ImageSet:
         return replace(self, pixels=pixels)
 
     def split_indices(self, share: float, seed: int) -> tuple[Any, Any]:
@@ -232,7 +234,7 @@ class ExampleSet:
     def nbytes(self) -> int:
         return sum(len(v) for row in self.rows for v in row.values())
 
-    def split(self, held_out: float, seed: int) -> tuple["ExampleSet", "ExampleSet"]:
+    def split(self, held_out: float, seed: int) -> tuple[ExampleSet, ExampleSet]:
         """A seeded split into (train, held out)."""
         import random
 

@@ -18,10 +18,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import KW_ONLY, dataclass, field, replace
-from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from .core import PortType, register_type
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
 
 __all__ = [
     "LoadedLM",
@@ -55,7 +58,7 @@ class LoadedLM:
     model: Any
     tokenizer: Any
 
-    def to(self, device: str) -> "LoadedLM":
+    def to(self, device: str) -> LoadedLM:
         self.model.to(device)
         return self
 
@@ -224,10 +227,10 @@ class ModelPart:
     adapters: tuple[Adapter, ...] = ()
     options: tuple[tuple[str, Any], ...] = ()  # sampling settings riding on the model (a schedule's shift)
 
-    def with_adapter(self, path: str, scale: float) -> "ModelPart":
+    def with_adapter(self, path: str, scale: float) -> ModelPart:
         return replace(self, adapters=self.adapters + (Adapter(path, scale),))
 
-    def with_options(self, **options: Any) -> "ModelPart":
+    def with_options(self, **options: Any) -> ModelPart:
         """A handle with these sampling settings added (later ones win)."""
         merged = {**dict(self.options), **options}
         return replace(self, options=tuple(sorted(merged.items())))

@@ -35,8 +35,8 @@ def parse_since(text: str | None) -> float | None:
 
 def audit(history: Any, registry: Any, settings: Any, *, since: float | None = None) -> dict[str, Any]:
     """The audit of every run in ``history`` started at or after ``since`` (Unix time), oldest first."""
-    from nodeflow.graph.model import parse_graph
     from nodeflow.check.licences import model_uses
+    from nodeflow.graph.model import parse_graph
 
     runs = []
     offset = 0

@@ -30,13 +30,15 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from nodeflow.files import pid_alive
 
 if TYPE_CHECKING:  # pragma: no cover
-    from nodeflow.run.result import RunResult
+    from collections.abc import Callable
+
     from nodeflow.plan.planner import Plan
+    from nodeflow.run.result import RunResult
 
 __all__ = ["RunHistory", "RunRecorder", "HISTORY_FILE", "artifact_kind"]
 
@@ -151,7 +153,7 @@ class RunHistory:
         return db
 
     @classmethod
-    def in_folder(cls, home: Path | str) -> "RunHistory":
+    def in_folder(cls, home: Path | str) -> RunHistory:
         """The history of a data folder (``settings.home``)."""
         return cls(Path(home) / HISTORY_FILE)
 
@@ -165,7 +167,7 @@ class RunHistory:
 
     # --- recording ---------------------------------------------------------------------------------
 
-    def recorder(self, plan: "Plan", *, source: str = "api") -> "RunRecorder":
+    def recorder(self, plan: Plan, *, source: str = "api") -> RunRecorder:
         """A recorder for one run of ``plan``: wrap the run's event sink with it, then ``finish``."""
         return RunRecorder(self, plan, source)
 
@@ -195,7 +197,7 @@ class RunHistory:
         outputs = _loads("[" + ",".join(row[7] or "[]" for row in rows) + "]", None)
         if outputs is None:  # a damaged row: parse one by one, so only it shows no outputs
             outputs = [_loads(row[7], []) for row in rows]
-        return [_summary(row[:7], found) for row, found in zip(rows, outputs)]
+        return [_summary(row[:7], found) for row, found in zip(rows, outputs, strict=False)]
 
     def get_run(self, run_id: str) -> dict[str, Any] | None:
         """One run in full: its summary plus graph, params, per-node summary and error."""
@@ -275,7 +277,7 @@ class RunRecorder:
     Recording never fails a run: a database error is reported once on stderr and recording stops.
     """
 
-    def __init__(self, history: RunHistory, plan: "Plan", source: str):
+    def __init__(self, history: RunHistory, plan: Plan, source: str):
         self.history = history
         self.plan = plan
         self.source = source
@@ -322,7 +324,7 @@ class RunRecorder:
                 self.last_flush = time.monotonic()
                 self.write_cost = self.last_flush - began
 
-    def finish(self, result: "RunResult") -> None:
+    def finish(self, result: RunResult) -> None:
         """Write the outcome: status, timings, outputs and the error, if any."""
         if self.run_id is None:
             return
@@ -397,7 +399,7 @@ _NODE_STATUS = {"node_finished": "ran", "node_cached": "cached", "node_error": "
                 "node_blocked": "blocked"}
 
 
-def _outputs(result: "RunResult") -> list[dict[str, Any]]:
+def _outputs(result: RunResult) -> list[dict[str, Any]]:
     found = []
     for node_id, outputs in result.outputs.items():
         for name, value in outputs.items():

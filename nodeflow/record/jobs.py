@@ -33,9 +33,13 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Callable, Iterator, List  # List: inside JobQueue, "list" is its method
+from typing import TYPE_CHECKING, Any
 
 from nodeflow.files import pid_alive
+
+if TYPE_CHECKING:
+    import builtins
+    from collections.abc import Callable, Iterator
 
 __all__ = ["JobQueue", "JobWorker", "JOBS_FILE", "FINISHED", "default_concurrency", "owner_name"]
 
@@ -112,7 +116,7 @@ class JobQueue:
         self.recover()
 
     @classmethod
-    def in_folder(cls, home: Path | str, owner: str | None = None) -> "JobQueue":
+    def in_folder(cls, home: Path | str, owner: str | None = None) -> JobQueue:
         return cls(Path(home) / JOBS_FILE, owner)
 
     def close(self) -> None:
@@ -224,7 +228,7 @@ class JobQueue:
                 return False
             ids.remove(job_id)
             ids.insert(max(0, min(index, len(ids))), job_id)
-            for position, moved in zip(sorted(r[1] for r in rows), ids):
+            for position, moved in zip(sorted(r[1] for r in rows), ids, strict=False):
                 self._db.execute("UPDATE jobs SET position = ? WHERE id = ?", (position, moved))
         self._notify()
         return True
@@ -266,12 +270,12 @@ class JobQueue:
         return [_job(row) for row in rows]
 
     def page(self, *, status: str | None = None, graph: str | None = None, client: str | None = None,
-             limit: int = 50, cursor: str | None = None) -> tuple[List[dict[str, Any]], str | None]:
+             limit: int = 50, cursor: str | None = None) -> tuple[builtins.list[dict[str, Any]], str | None]:
         """This queue's jobs, newest first, ``limit`` at a time; ``cursor`` (from the page before)
         continues after it. Returns the jobs and the cursor of the next page (None on the last)."""
         limit = max(1, min(int(limit), 1000))
-        where: List[str] = [_MINE]
-        args: List[Any] = [self.owner]
+        where: list[str] = [_MINE]
+        args: list[Any] = [self.owner]
         for column, value in (("status", status), ("graph_name", graph), ("client", client)):
             if value is not None:
                 where.append(f"{column} = ?")
@@ -293,7 +297,7 @@ class JobQueue:
             gone = self._db.execute(f"DELETE FROM jobs WHERE id = ? AND status IN {FINISHED}", (job_id,)).rowcount
         return bool(gone)
 
-    def expired(self, *, keep: int, max_age_s: float | None) -> List[str]:
+    def expired(self, *, keep: int, max_age_s: float | None) -> builtins.list[str]:
         """Finished jobs of this queue beyond the newest ``keep`` (0: no limit) or older than ``max_age_s``."""
         with self._lock:
             rows = self._db.execute(f"SELECT id, finished FROM jobs WHERE {_MINE} AND status IN {FINISHED} "
@@ -373,7 +377,7 @@ class JobWorker:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
-    def start(self) -> "JobWorker":
+    def start(self) -> JobWorker:
         for index in range(self.concurrency):
             thread = threading.Thread(target=self._loop, name=f"nodeflow-jobs-{index}", daemon=True)
             thread.start()

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from nodeflow.events import EventSink
 from nodeflow.run.listener import RunListener
 
 if TYPE_CHECKING:  # pragma: no cover
-    from nodeflow.run.result import RunResult
-    from .history import RunHistory, RunRecorder
+    from nodeflow.events import EventSink
     from nodeflow.plan.planner import Plan
+    from nodeflow.run.result import RunResult
+
+    from .history import RunHistory, RunRecorder
 
 __all__ = ["HistoryListener"]
 
@@ -22,15 +23,15 @@ __all__ = ["HistoryListener"]
 class HistoryListener(RunListener):
     """Records every run in the run history (nodeflow.record.history)."""
 
-    def __init__(self, history: "RunHistory"):
+    def __init__(self, history: RunHistory):
         self.history = history
-        self._recorders: dict[str, "RunRecorder"] = {}
+        self._recorders: dict[str, RunRecorder] = {}
 
-    def run_started(self, plan: "Plan", run_id: str, source: str) -> EventSink:
+    def run_started(self, plan: Plan, run_id: str, source: str) -> EventSink:
         recorder = self._recorders[run_id] = self.history.recorder(plan, source=source)
         return recorder.on_event
 
-    def run_finished(self, result: "RunResult") -> None:
+    def run_finished(self, result: RunResult) -> None:
         recorder = self._recorders.pop(result.run_id, None)
         if recorder is not None:
             recorder.finish(result)

@@ -16,10 +16,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from nodeflow.delivery import library_versions, read_provenance, sidecar_path, strip_provenance
 from nodeflow.files import content_hash
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = ["ReproduceReport", "reproduce", "NotReproducible", "NotConfirmed", "plan_lines"]
 
@@ -82,9 +85,9 @@ def reproduce(
     ``confirm`` is shown what will run and be read (:func:`plan_lines`) and must say yes first; None
     runs without asking (the caller has asked already, or made the file itself).
     """
-    from nodeflow.run.executor import Executor
     from nodeflow.graph.model import parse_graph
     from nodeflow.problems import GraphInvalid
+    from nodeflow.run.executor import Executor
     from nodeflow.settings import Settings
 
     original = Path(artifact).resolve()

@@ -20,7 +20,7 @@ __all__ = ["take_batch", "batch_task", "split", "MAX_BATCH"]
 MAX_BATCH = 64  # sweep items of one node handed to its batch function in one call
 
 
-def take_batch(order: list["PlannedNode"], hits: dict[str, str], first: "PlannedNode", ready: list[int]) -> list["PlannedNode"]:
+def take_batch(order: list[PlannedNode], hits: dict[str, str], first: PlannedNode, ready: list[int]) -> list[PlannedNode]:
     """Other ready items of the same node (not cache hits), taken off the ready heap (at most MAX_BATCH
     in all). ``order`` is the plan's order, which ``ready`` indexes."""
     same = [i for i in ready if order[i].node.id == first.node.id and order[i].id not in hits][: MAX_BATCH - 1]
@@ -31,7 +31,7 @@ def take_batch(order: list["PlannedNode"], hits: dict[str, str], first: "Planned
     return [order[i] for i in sorted(same)]
 
 
-def batch_task(members: list["PlannedNode"], tasks: list[Task | None]) -> Task | None:
+def batch_task(members: list[PlannedNode], tasks: list[Task | None]) -> Task | None:
     """One task for all ``members`` (``tasks``: each one's own task): the first item's task, carrying
     every item's arguments."""
     if any(task is None for task in tasks):
@@ -44,7 +44,7 @@ def batch_task(members: list["PlannedNode"], tasks: list[Task | None]) -> Task |
     return first
 
 
-def split(order: list["PlannedNode"], finished: TaskResult) -> list[tuple["PlannedNode", TaskResult]]:
+def split(order: list[PlannedNode], finished: TaskResult) -> list[tuple[PlannedNode, TaskResult]]:
     """A batch's result as one result per item (an error or cancel applies to every item)."""
     task = finished.task
     if task.batch is None:
@@ -53,4 +53,4 @@ def split(order: list["PlannedNode"], finished: TaskResult) -> list[tuple["Plann
         return [(order[seq], finished) for seq in task.members]
     share = finished.duration_s / max(1, len(task.members))
     return [(order[seq], TaskResult(task, outputs, duration_s=share))
-            for seq, outputs in zip(task.members, finished.outputs or [])]
+            for seq, outputs in zip(task.members, finished.outputs or [], strict=False)]

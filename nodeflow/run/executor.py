@@ -17,27 +17,33 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from nodeflow.backends import Backend, make_backend
 from nodeflow.backends.local import Slots
-from .stores import DiskCache, MemoryCache
-from nodeflow.events import EventSink
-from nodeflow.graph.model import Graph
-from .listener import RunListener
-from .result import NodeFailure, RunResult
-from .state import CacheStores
-from nodeflow.models import ModelManager
-from nodeflow.graph.order import order_once
-from nodeflow.plan.planner import Plan, make_plan
 from nodeflow.check.policy import policy_fingerprint
-from nodeflow.problems import GraphInvalid
-from nodeflow.nodetypes.registry import Registry, default_registry
-from .scheduler import PlanRun
-from nodeflow.settings import Settings
-from nodeflow.graph.subgraphs import expand_subgraphs, flat_paths
 from nodeflow.check.validate import check_graph
+from nodeflow.graph.order import order_once
+from nodeflow.graph.subgraphs import expand_subgraphs, flat_paths
+from nodeflow.models import ModelManager
+from nodeflow.nodetypes.registry import Registry, default_registry
+from nodeflow.plan.planner import Plan, make_plan
+from nodeflow.problems import GraphInvalid
+from nodeflow.settings import Settings
+
+from .result import NodeFailure, RunResult
+from .scheduler import PlanRun
+from .state import CacheStores
+from .stores import DiskCache, MemoryCache
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from pathlib import Path
+
+    from nodeflow.events import EventSink
+    from nodeflow.graph.model import Graph
+
+    from .listener import RunListener
 
 __all__ = ["Executor", "RunResult", "NodeFailure"]
 

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from nodeflow.events import EventSink
-
 if TYPE_CHECKING:  # pragma: no cover
+    from nodeflow.events import EventSink
     from nodeflow.plan.planner import Plan
+
     from .result import RunResult
 
 __all__ = ["RunListener"]
@@ -30,8 +30,8 @@ __all__ = ["RunListener"]
 class RunListener:
     """Hooks around every run of an executor. Both are optional."""
 
-    def run_started(self, plan: "Plan", run_id: str, source: str) -> EventSink | None:
+    def run_started(self, plan: Plan, run_id: str, source: str) -> EventSink | None:
         return None
 
-    def run_finished(self, result: "RunResult") -> None:
+    def run_finished(self, result: RunResult) -> None:
         pass

@@ -9,19 +9,22 @@ Also the bookkeeping that lets the next run say why a node runs again ("param se
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from nodeflow.cache_keys import encode, node_key
-from .state import CacheStores, NodeRecord, RunTables
 from nodeflow.ports.core import estimate_size, get_type
 
+from .state import CacheStores, NodeRecord, RunTables
+
 if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Callable
+
     from nodeflow.plan.planner import PlannedNode
 
 __all__ = ["NodeRecord", "key_all", "needed", "remember", "reason", "nbytes", "still_valid"]
 
 
-def key_all(run: RunTables, context_for: Callable[["PlannedNode"], Any]) -> "tuple[PlannedNode, Exception] | None":
+def key_all(run: RunTables, context_for: Callable[[PlannedNode], Any]) -> tuple[PlannedNode, Exception] | None:
     """Key every planned node (top-down; cache lookups wait for ``needed``, which makes only the ones
     a run can use). Returns the node whose fingerprint failed, if any.
 
@@ -103,7 +106,7 @@ def _needed(run: RunTables, stores: CacheStores) -> set[str]:
     return found
 
 
-def remember(run: RunTables, stores: CacheStores, planned: "PlannedNode", outputs: tuple) -> None:
+def remember(run: RunTables, stores: CacheStores, planned: PlannedNode, outputs: tuple) -> None:
     """Cache a node's fresh outputs and keep what its key was made of."""
     spec = planned.spec
     key = run.keys[planned.id]
@@ -127,13 +130,13 @@ def remember(run: RunTables, stores: CacheStores, planned: "PlannedNode", output
         )
 
 
-def reason(run: RunTables, stores: CacheStores, planned: "PlannedNode") -> str:
+def reason(run: RunTables, stores: CacheStores, planned: PlannedNode) -> str:
     """Why a node runs: first run, param X changed, upstream Y changed, fingerprint changed, evicted."""
     with stores.lock:
         return _reason(run, stores, planned)
 
 
-def _reason(run: RunTables, stores: CacheStores, planned: "PlannedNode") -> str:
+def _reason(run: RunTables, stores: CacheStores, planned: PlannedNode) -> str:
     spec = planned.spec
     if spec.cache == "none":
         return "never cached"
@@ -179,7 +182,7 @@ def nbytes(spec: Any, values: tuple) -> int:
         ]
     if len(sizers) == 1 and len(values) == 1:  # most nodes: no generator to sum
         return sizers[0](values[0])
-    return sum(size(value) for size, value in zip(sizers, values))
+    return sum(size(value) for size, value in zip(sizers, values, strict=False))
 
 
 def still_valid(spec: Any, values: tuple) -> bool:

@@ -6,8 +6,10 @@ folder. The executor calls :func:`show_outputs` after a node finishes or is foun
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = ["show_outputs"]
 

@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["holds_of"]
 
 
-def holds_of(spec: "NodeSpec", registry: "Registry") -> str:
+def holds_of(spec: NodeSpec, registry: Registry) -> str:
     """``device``, ``cpu`` or ``light`` for a node type (worked out once per type)."""
     if spec.holds is not None:
         return spec.holds
@@ -31,12 +31,12 @@ def holds_of(spec: "NodeSpec", registry: "Registry") -> str:
     return spec.holds
 
 
-def _reaches_models(spec: "NodeSpec") -> bool:
+def _reaches_models(spec: NodeSpec) -> bool:
     code = getattr(spec.func, "__code__", None)
     return bool(spec.wants_ctx and code is not None and {"models", "device"} & set(code.co_names))
 
 
-def _model_types(registry: "Registry") -> set[str]:
+def _model_types(registry: Registry) -> set[str]:
     found = registry.__dict__.get("_model_types")
     if found is None:
         # what loaders make (nodes that reach the model manager, or say they hold the device, and read

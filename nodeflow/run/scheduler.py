@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nodeflow.backends.base import StopSignal, Task, TaskEnv, TaskResult, node_context, run_task
-from nodeflow.nodetypes.context import Cancelled, Context
 from nodeflow.events import EventSink, preview_kind, summarize
-from .needs import key_all, nbytes, needed, reason, remember
+from nodeflow.nodetypes.context import Cancelled, Context
+
 from .batches import batch_task, split, take_batch
+from .needs import key_all, nbytes, needed, reason, remember
 from .previews import show_outputs
-from nodeflow.plan.planner import Plan, PlannedNode
 from .resources import holds_of
 from .result import NodeFailure, RunResult
 from .state import CacheStores, RunTables
@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from nodeflow.backends.base import Backend
     from nodeflow.models import ModelManager
     from nodeflow.nodetypes.registry import Registry
+    from nodeflow.plan.planner import Plan, PlannedNode
     from nodeflow.settings import Settings
 
 __all__ = ["PlanRun"]
@@ -68,10 +69,10 @@ class PlanRun:
         plan: Plan,
         *,
         stores: CacheStores,
-        registry: "Registry",
-        settings: "Settings",
-        models: "ModelManager",
-        backend: "Backend",
+        registry: Registry,
+        settings: Settings,
+        models: ModelManager,
+        backend: Backend,
         sink: EventSink | None = None,
         cancel: threading.Event | None = None,
         output_dir: Path | None = None,
@@ -364,7 +365,7 @@ class PlanRun:
             self.emit(
                 "node_finished",
                 duration_s=round(duration_s, 6),
-                outputs={name: WITHHELD if hidden else summarize(v) for name, v in zip(planned.spec.outputs, outputs)},
+                outputs={name: WITHHELD if hidden else summarize(v) for name, v in zip(planned.spec.outputs, outputs, strict=False)},
                 **planned.label,
             )
             if not hidden:
@@ -458,7 +459,7 @@ class PlanRun:
                 if "path" not in event or Path(event["path"]).exists():
                     self.emit("preview", **{k: v for k, v in event.items() if k not in ("event", "run", "t")})
             return
-        for output, value in zip(planned.spec.outputs.values(), self.value_of(planned.id)):  # ran without a sink
+        for output, value in zip(planned.spec.outputs.values(), self.value_of(planned.id), strict=False):  # ran without a sink
             if output.type == "File" and Path(value).exists():
                 self.emit("preview", kind=preview_kind(value), path=str(value), **planned.label)
 
@@ -490,7 +491,7 @@ class PlanRun:
 
     def output_dict(self, node_id: str) -> dict[str, Any]:
         planned = self.by_id[node_id]
-        return dict(zip(planned.spec.outputs, self.value_of(node_id)))
+        return dict(zip(planned.spec.outputs, self.value_of(node_id), strict=False))
 
     def context(self, planned: PlannedNode) -> Context:
         """The context ``planned`` would run with (for its fingerprint and its ticked preview)."""

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .stores import DiskCache, MemoryCache
     from nodeflow.plan.planner import Plan, PlannedNode
+
+    from .stores import DiskCache, MemoryCache
 
 __all__ = ["NodeRecord", "CacheStores", "RunTables"]
 
@@ -38,11 +39,11 @@ class NodeRecord:
 class CacheStores:
     """An executor's caches, shared by its runs (which may overlap: ``lock`` guards them)."""
 
-    memory: "MemoryCache"
-    disk: "DiskCache"
+    memory: MemoryCache
+    disk: DiskCache
     lock: threading.RLock = field(default_factory=threading.RLock)
     records: dict[str, NodeRecord] = field(default_factory=dict)
-    previews: "OrderedDict[str, list[dict[str, Any]]]" = field(default_factory=OrderedDict)
+    previews: OrderedDict[str, list[dict[str, Any]]] = field(default_factory=OrderedDict)
 
     def remember_previews(self, key: str, events: list[dict[str, Any]]) -> None:
         """What an output node showed when it ran, replayed when it is cached (the newest few)."""
@@ -61,8 +62,8 @@ class CacheStores:
 class RunTables:
     """One run's plan and what it has worked out: keys, fingerprints, cache hits and values."""
 
-    plan: "Plan"
-    by_id: dict[str, "PlannedNode"]
+    plan: Plan
+    by_id: dict[str, PlannedNode]
     output_dir_text: str
     keys: dict[str, str] = field(default_factory=dict)
     values: dict[str, tuple | None] = field(default_factory=dict)  # None: cached on disk, not loaded yet

@@ -119,7 +119,7 @@ class DiskCache:
         folder.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{key[:12]}.{os.getpid()}.part", dir=folder.parent))
         try:
-            for index, (value, type_name) in enumerate(zip(values, types)):
+            for index, (value, type_name) in enumerate(zip(values, types, strict=False)):
                 port_type = _storable(type_name)
                 sub = tmp / str(index)
                 sub.mkdir()

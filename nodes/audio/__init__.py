@@ -3,5 +3,6 @@
 Saving is the ``output.audio`` node (nodes/output), which embeds provenance.
 """
 
-from . import analyze, duck, edit, files, generate, quality, speak, subtitles, synth, transcribe  # noqa: F401  (importing registers the nodes)
 from nodes.audio.clip import Audio, AudioClip  # noqa: F401
+
+from . import analyze, duck, edit, files, generate, quality, speak, subtitles, synth, transcribe  # noqa: F401  (importing registers the nodes)

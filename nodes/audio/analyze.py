@@ -6,7 +6,6 @@ import numpy as np
 from PIL import Image as PILImage
 
 from nodeflow import Image, Param, node
-
 from nodes.audio.clip import Audio, AudioClip
 
 # a dark-to-bright palette (black, purple, red, orange, pale yellow), interpolated per channel

@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 
 from nodeflow import Context, Param, node
-
 from nodes.audio.clip import Audio, AudioClip
 from nodes.audio.edit import match
 from nodes.audio.io import preview_audio

@@ -7,7 +7,6 @@ from math import gcd
 import numpy as np
 
 from nodeflow import Context, Param, node
-
 from nodes.audio.clip import Audio, AudioClip
 from nodes.audio.io import preview_audio
 

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from nodeflow import Context, Param, node
-from nodeflow import resolve_inside
-from nodeflow import input_file_fingerprint
-
+from nodeflow import Context, Param, input_file_fingerprint, node, resolve_inside
 from nodes.audio.clip import Audio
 from nodes.audio.io import preview_audio, read_audio
 

@@ -14,10 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from nodeflow import Context, Param, node
-from nodeflow import PathNotAllowed, resolve_inside
-from nodeflow import refuse_pickled_weights
-
+from nodeflow import Context, Param, PathNotAllowed, node, refuse_pickled_weights, resolve_inside
 from nodes.audio.clip import Audio, AudioClip
 from nodes.audio.io import preview_audio
 

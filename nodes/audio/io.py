@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from nodeflow import Context
-from nodeflow import AUDIO_FORMATS, SUBTYPES, audio_format, read_audio, save_audio, write_audio
-
+from nodeflow import AUDIO_FORMATS, SUBTYPES, Context, audio_format, read_audio, save_audio, write_audio
 from nodes.audio.clip import AudioClip
 
 __all__ = ["AUDIO_FORMATS", "SUBTYPES", "audio_format", "read_audio", "save_audio", "write_audio", "preview_audio"]

@@ -13,7 +13,6 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from nodeflow import JSON, Context, Param, Resolve, String, node
-
 from nodes.audio.clip import Audio, AudioClip
 from nodes.audio.transcribe import BUNDLED_RECOGNIZER, _check_recognizer, find_recognizer, open_recognizer, recognize
 

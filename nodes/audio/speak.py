@@ -19,7 +19,6 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from nodeflow import JSON, Context, Param, Resolve, node, node_memory_limit
-
 from nodes.audio.clip import Audio, AudioClip
 from nodes.audio.io import preview_audio
 from nodes.audio.voices import BUNDLED_VOICE, find_voice, installed_voices, open_voice

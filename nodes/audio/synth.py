@@ -18,7 +18,6 @@ from fractions import Fraction
 import numpy as np
 
 from nodeflow import Context, Param, node, node_memory_limit
-
 from nodes.audio.clip import Audio, AudioClip
 from nodes.audio.io import preview_audio
 

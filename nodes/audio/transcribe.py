@@ -15,7 +15,6 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from nodeflow import JSON, Context, Param, Resolve, String, node
-
 from nodes.audio.clip import Audio, AudioClip
 from nodes.audio.edit import resample_clip
 

@@ -12,8 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from nodeflow import Code, Context, File, Param, SourceCode, node
-from nodeflow import deliver, overwrite_param
+from nodeflow import Code, Context, File, Param, SourceCode, deliver, node, overwrite_param
 
 __all__ = ["EXTENSIONS", "with_header", "read_code_provenance"]
 

@@ -1,3 +1,3 @@
 """Core pack: primitive values, text and math."""
 
-from . import primitives, text, math, lists, switch  # noqa: F401  (importing registers the nodes)
+from . import lists, math, primitives, switch, text  # noqa: F401  (importing registers the nodes)

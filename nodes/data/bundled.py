@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 
 from nodeflow import Context, Param, node
-
 from nodes.data.preview import preview_images, preview_text
 from nodes.data.types import ImageDataset, ImageSet, TextCorpus, TextDataset
 

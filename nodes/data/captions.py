@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from nodeflow import Context, Embedder, Param, check_template, fill_template, node
-
 from nodes.data.bundled import NUMBER_WORDS
 from nodes.data.types import ImageDataset
 

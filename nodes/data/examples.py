@@ -14,8 +14,7 @@ import io
 import json
 from typing import Any
 
-from nodeflow import Context, ExampleSet, Param, TextExamples, node
-from nodeflow import input_file_fingerprint, resolve_inside
+from nodeflow import Context, ExampleSet, Param, TextExamples, input_file_fingerprint, node, resolve_inside
 
 __all__ = ["ExampleSet", "TextExamples", "parse_jsonl", "parse_csv", "example_from_row"]
 

@@ -9,17 +9,15 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
 
-from nodeflow import Context, Image, Param, node
-from nodeflow import PathNotAllowed, content_hash, files_inside, resolve_inside
-
-from nodeflow import from_pil
+from nodeflow import Context, Image, Param, PathNotAllowed, content_hash, files_inside, from_pil, node, resolve_inside
 from nodes.data.preview import preview_images, preview_text
 from nodes.data.types import ImageDataset, ImageSet, TextCorpus, TextDataset
 

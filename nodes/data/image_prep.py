@@ -7,9 +7,7 @@ from typing import NamedTuple
 import numpy as np
 from PIL import Image as PILImage
 
-from nodeflow import Context, Param, node
-
-from nodeflow import from_pil, to_pil
+from nodeflow import Context, Param, from_pil, node, to_pil
 from nodes.data.preview import preview_images
 from nodes.data.types import ImageDataset, ImageSet
 

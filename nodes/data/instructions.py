@@ -11,7 +11,6 @@ from __future__ import annotations
 import random
 
 from nodeflow import Context, Param, node
-
 from nodes.data.bundled import NUMBER_WORDS
 from nodes.data.examples import ExampleSet, TextExamples
 

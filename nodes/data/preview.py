@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nodeflow import Context, Image, Param, node
-
-from nodeflow import sample_grid
+from nodeflow import Context, Image, Param, node, sample_grid
 from nodes.data.types import ImageDataset, ImageSet, TextCorpus, TextDataset
 
 __all__ = ["preview_images", "preview_text"]
@@ -25,7 +23,7 @@ def _labels_of(data: ImageSet, index: np.ndarray) -> list[str] | None:
     return None
 
 
-def dataset_grid(data: ImageSet, count: int = 32, columns: int = 8, cell: int = 48) -> "Image":
+def dataset_grid(data: ImageSet, count: int = 32, columns: int = 8, cell: int = 48) -> Image:
     index = _spread(count, len(data))
     return sample_grid(data.pixels[index], columns=columns, cell=cell, labels=_labels_of(data, index))
 

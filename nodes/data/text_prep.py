@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from nodeflow import Context, Param, node
-
 from nodes.data.types import TextCorpus, TextDataset, Tokenizer
 
 END_OF_TEXT = "<|endoftext|>"

@@ -113,7 +113,7 @@ def card_text(*, name: str, description: str, licence: str, manifest: dict[str, 
         "",
         f"{count} items in {len(manifest['shards'])} {fmt} shards, made by the nodeflow graph saved beside this card as "
         f"`graph.json` (sha256 of its nodes, without layout: `{graph_hash(graph)}`), written by its node `{writer}`.",
-        f"`manifest.json` lists every shard with its sha256, item count and item ids.",
+        "`manifest.json` lists every shard with its sha256, item count and item ids.",
         "",
         "Columns: " + ", ".join(f"`{c}`" for c in manifest["columns"]) + ".",
         "",

@@ -16,7 +16,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from nodeflow import JSON, Context, Embedder, Image, Param, node
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import random
 import re
-from typing import Any
 
 from nodeflow import JSON, Context, Image, Param, node
 

@@ -8,10 +8,10 @@ inside the writers.
 
 from __future__ import annotations
 
-import io
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 __all__ = ["FORMATS", "shard_name", "check_columns", "write_shard"]
 
@@ -107,7 +107,7 @@ def _write_imagefolder(rows: list[dict[str, Any]], path: Path) -> None:
 
 
 def _write_jsonl(rows: list[dict[str, Any]], path: Path) -> None:
-    with io.open(path, "w", encoding="utf-8") as stream:
+    with open(path, "w", encoding="utf-8") as stream:
         for row in rows:
             stream.write(json.dumps(row, sort_keys=True, ensure_ascii=False) + "\n")
 

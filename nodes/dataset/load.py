@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from nodeflow import Context, File, ImageDataset, ImageSet, Param, node
-
 from nodes.dataset.store import MANIFEST
 
 

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from nodeflow import JSON, Audio, Context, File, Image, Param, deliver, node
-
 from nodes.dataset.card import card_text
 from nodes.dataset.formats import FORMATS, check_columns
 from nodes.dataset.store import DatasetError, DatasetFolder, identity_of
@@ -153,8 +152,7 @@ def _check_once(store: DatasetFolder, ctx: Context) -> None:
 
 def _models_of(ctx: Context, graph: dict[str, Any]) -> list[dict[str, Any]]:
     """The model files the graph's nodes read, with their hashes and licences where known."""
-    from nodeflow import PathNotAllowed, content_hash, resolve_inside
-    from nodeflow import model_facts
+    from nodeflow import PathNotAllowed, content_hash, model_facts, resolve_inside
 
     registry = ctx.registry
     roots = [ctx.settings.models_dir, *ctx.settings.input_dirs()]

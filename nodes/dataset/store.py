@@ -25,12 +25,12 @@ import json
 import os
 import shutil
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from nodeflow import content_hash
-
 from nodes.dataset.formats import check_columns, shard_name, write_shard
 
 __all__ = ["DatasetFolder", "DatasetError", "MANIFEST", "identity_of", "item_digest"]

@@ -6,8 +6,21 @@ load a checkpoint as parts, encode prompts, start from an empty latent, sample, 
 latents and sample again (hires fix); encode pictures and masks for image to image and inpainting.
 """
 
-from . import types, loading, sampling  # noqa: F401  (importing registers the types and nodes)
-from . import conditioning, image_helpers, latents, parts, steps  # noqa: F401  (the step-level nodes)
-from . import sampling_types, custom_sampling, conditioning_ops  # noqa: F401  (ComfyUI's custom sampling and conditioning ops)
-from . import components, controlnet, model_settings, video  # noqa: F401  (component loaders, ControlNet, shift,
+from . import (  # noqa: F401  (importing registers the types and nodes)  # noqa: F401  (the step-level nodes)  # noqa: F401  (ComfyUI's custom sampling and conditioning ops)  # noqa: F401  (component loaders, ControlNet, shift,
+    components,
+    conditioning,
+    conditioning_ops,
+    controlnet,
+    custom_sampling,
+    image_helpers,
+    latents,
+    loading,
+    model_settings,
+    parts,
+    sampling,
+    sampling_types,
+    steps,
+    types,
+    video,
+)
 # Flux guidance, video)

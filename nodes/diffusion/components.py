@@ -18,10 +18,21 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from nodeflow import VAE, Context, Denoiser, File, ModelPart, Param, Resolve, TextEncoder, node
-from nodeflow import ModelNotFound, find_local_model, model_folders
-from nodeflow import Settings
-
+from nodeflow import (
+    VAE,
+    Context,
+    Denoiser,
+    File,
+    ModelNotFound,
+    ModelPart,
+    Param,
+    Resolve,
+    Settings,
+    TextEncoder,
+    find_local_model,
+    model_folders,
+    node,
+)
 from nodes.diffusion.families import FAMILIES, Family, family_of_file, family_of_folder, find_family_folder
 from nodes.diffusion.loading import _lora_fingerprint, device_param, dtype_param, find_lora, lora_path_param
 from nodes.diffusion.parts import use_part
@@ -233,13 +244,13 @@ def open_text_encoders(paths: list[Path], kinds: list[str], folder: Path, device
     clip_slots = [s for s in slots if s not in t5_slots]
     parts: dict[str, Any] = {}
     for kind, wanted in (("clip", clip_slots), ("t5", t5_slots)):
-        files = [p for p, k in zip(paths, kinds) if k == kind]
+        files = [p for p, k in zip(paths, kinds, strict=False) if k == kind]
         if len(files) > len(wanted):
             raise ValueError(
                 f"{folder.name} takes {len(clip_slots)} CLIP and {len(t5_slots)} T5 text encoders, "
                 f"but {len(files)} {kind.upper()} files were given"
             )
-        for slot, path in zip(wanted, files):
+        for slot, path in zip(wanted, files, strict=False):
             parts[slot] = _open_encoder(path, index[slot][1], folder / slot, dtype)
             tokenizer = slot.replace("text_encoder", "tokenizer")
             parts[tokenizer] = getattr(transformers, index[tokenizer][1]).from_pretrained(str(folder / tokenizer))

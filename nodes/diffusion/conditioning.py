@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 from nodeflow import Conditioning, ConditioningValue, CondPart, Param, TextEncoder, node
-
 from nodes.diffusion.families import encode_text
 from nodes.diffusion.parts import use_part
 

@@ -30,7 +30,6 @@ from nodeflow import (
     TextEncoder,
     node,
 )
-
 from nodes.diffusion.latents import _encode, _mask_tensor, as_latent
 from nodes.diffusion.parts import use_part
 from nodes.diffusion.sampling import grid

@@ -17,14 +17,16 @@ from nodeflow import (
     Context,
     ControlHint,
     Image,
+    ModelNotFound,
     Param,
     PortType,
     Resolve,
+    Settings,
+    find_local_model,
+    model_folders,
     node,
     register_type,
 )
-from nodeflow import ModelNotFound, find_local_model, model_folders
-from nodeflow import Settings
 
 __all__ = ["ControlNet", "ControlNetRef", "apply_controlnet", "load_controlnet", "open_controlnet"]
 

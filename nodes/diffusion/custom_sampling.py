@@ -20,7 +20,6 @@ from itertools import pairwise
 from typing import Any, NamedTuple
 
 from nodeflow import Conditioning, Context, Denoiser, Latent, LatentImage, Param, node
-
 from nodes.diffusion.latents import as_latent
 from nodes.diffusion.parts import use_part
 from nodes.diffusion.previews import latents_to_rgb
@@ -368,7 +367,8 @@ def sample_with_sigmas(
             if ctx is not None:
                 ctx.progress(index + 1, len(timesteps))  # raises Cancelled between steps when asked to stop
                 ctx.preview(latents_to_rgb(latents))
-    as_cpu = lambda x: x.to("cpu", torch.float32)
+    def as_cpu(x):
+        return x.to("cpu", torch.float32)
     return Sampled(LatentImage(as_cpu(latents), latent.noise_mask), LatentImage(as_cpu(denoised), latent.noise_mask))
 
 

@@ -15,7 +15,6 @@ import math
 from typing import Any
 
 from nodeflow import ConditioningValue, Context, LatentImage
-
 from nodes.diffusion.families import Family, family_of_pipeline
 from nodes.diffusion.previews import latents_to_rgb
 from nodes.diffusion.sampling import latent_scale

@@ -12,7 +12,6 @@ from PIL import Image as PILImage
 from PIL import ImageFilter
 
 from nodeflow import VAE, Image, Latent, LatentImage, Param, node
-
 from nodes.diffusion.parts import use_part
 from nodes.diffusion.sampling import decode_latents, grid
 

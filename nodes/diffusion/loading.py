@@ -13,10 +13,21 @@ import json
 from pathlib import Path
 from typing import Any
 
-from nodeflow import Context, File, Param, Resolve, model_source, node
-from nodeflow import ModelNotFound, find_local_model, hub_offline, is_hub_id, model_folders, not_found_message
-from nodeflow import Settings
-
+from nodeflow import (
+    Context,
+    File,
+    ModelNotFound,
+    Param,
+    Resolve,
+    Settings,
+    find_local_model,
+    hub_offline,
+    is_hub_id,
+    model_folders,
+    model_source,
+    node,
+    not_found_message,
+)
 from nodes.diffusion.families import FAMILIES, family_of_file, family_of_folder
 from nodes.diffusion.types import DiffusionPipeline, LoraRef, PipelineHandle
 

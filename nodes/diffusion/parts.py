@@ -80,7 +80,7 @@ def use_part(handle: ModelPart) -> Any:
     mine = _COMPONENT[handle.part]
     weights = [
         {component: (scale if component in mine else 0.0) for component, have in per_component.items() if name in have}
-        for name, scale in zip(names, scales)
+        for name, scale in zip(names, scales, strict=False)
     ]
     pipe.enable_lora()
     pipe.set_adapters(names, adapter_weights=weights)

@@ -12,7 +12,6 @@ from typing import Any, NamedTuple
 from PIL import Image as PILImage
 
 from nodeflow import Context, Image, Param, node
-
 from nodes.diffusion.previews import latents_to_rgb
 from nodes.diffusion.types import DiffusionPipeline, Latents, PipelineHandle
 
@@ -216,8 +215,8 @@ def text_to_image_batch(calls: list[dict[str, Any]], ctx: Context) -> list[Sampl
         size = {"width": first["width"], "height": first["height"]}
 
         def on_step(running: Any, index: int, timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
-            ctx.progress(index + 1, getattr(running, "num_timesteps", None) or steps)
-            ctx.preview(latents_to_rgb(_unpacked(running, tensors["latents"], size)))
+            ctx.progress(index + 1, getattr(running, "num_timesteps", None) or steps)  # noqa: B023  (called in this same iteration)
+            ctx.preview(latents_to_rgb(_unpacked(running, tensors["latents"], size)))  # noqa: B023  (called in this same iteration)
             return {}
 
         ctx.check()

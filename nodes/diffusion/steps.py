@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import Any
 
 from nodeflow import Conditioning, ConditioningValue, Context, Denoiser, Latent, LatentImage, Param, node
-
 from nodes.diffusion.families import family_of_pipeline
 from nodes.diffusion.family_sampling import family_scheduler, sample_with_pipeline
 from nodes.diffusion.latents import as_latent
@@ -34,7 +33,7 @@ def _controlled_unet(unet: Any, x: Any, t: Any, embeds: Any, controls: list[tupl
     for model, hint, scale in controls:
         d, m = model(x, t, encoder_hidden_states=embeds, controlnet_cond=hint.repeat(x.shape[0], 1, 1, 1),
                      conditioning_scale=scale, return_dict=False)
-        down = d if down is None else [a + b for a, b in zip(down, d)]
+        down = d if down is None else [a + b for a, b in zip(down, d, strict=False)]
         mid = m if mid is None else mid + m
     extra = {} if down is None else {"down_block_additional_residuals": down, "mid_block_additional_residual": mid}
     return unet(x, t, encoder_hidden_states=embeds, return_dict=False, **extra)[0]
@@ -57,7 +56,7 @@ def _guided_noise(unet: Any, latents: Any, t: Any, positive: ConditioningValue, 
         predictions = unet(model_input, t, encoder_hidden_states=torch.cat(embeds), return_dict=False)[0].chunk(len(parts))
     else:  # prompts of different lengths, or ControlNets on some: one call each
         chunks = model_input.chunk(len(parts))
-        predictions = [_controlled_unet(unet, x, t, e, active.get(id(p), [])) for x, e, p in zip(chunks, embeds, parts)]
+        predictions = [_controlled_unet(unet, x, t, e, active.get(id(p), [])) for x, e, p in zip(chunks, embeds, parts, strict=False)]
     mixed, index = [], 0
     for group in groups:
         own = predictions[index : index + len(group)]
@@ -66,7 +65,7 @@ def _guided_noise(unet: Any, latents: Any, t: Any, positive: ConditioningValue, 
             mixed.append(own[0])  # the pipeline's case: no arithmetic, so results match it exactly
         else:
             weights = [p.strength for p in group]
-            mixed.append(sum(w * x for w, x in zip(weights, own)) / max(sum(weights), 1e-8))
+            mixed.append(sum(w * x for w, x in zip(weights, own, strict=False)) / max(sum(weights), 1e-8))
     if not use_negative:
         return mixed[0]
     return mixed[0] + guidance * (mixed[1] - mixed[0])

@@ -12,9 +12,10 @@ stored on disk as one safetensors file.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from nodeflow import DiffusionPipeline, PortType, register_type
 
@@ -33,7 +34,7 @@ class PipelineHandle:
     fetch: Callable[[], Any] = field(compare=False)
     loras: tuple[LoraRef, ...] = ()
 
-    def with_lora(self, path: str, scale: float) -> "PipelineHandle":
+    def with_lora(self, path: str, scale: float) -> PipelineHandle:
         return replace(self, loras=self.loras + (LoraRef(path, scale),))
 
     def pipeline(self) -> Any:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from nodeflow import VAE, Context, FrameList, Frames, Image, Latent, LatentImage, Param, node
-
 from nodes.diffusion.parts import use_part
 from nodes.diffusion.previews import latents_to_rgb
 from nodes.diffusion.types import DiffusionPipeline

@@ -7,9 +7,19 @@ from pathlib import Path
 
 import numpy as np
 
-from nodeflow import Context, Float, Param, model_source, node
-from nodeflow import ModelNotFound, find_local_model, hub_offline, is_hub_id, not_found_message, refuse_pickled_weights
-
+from nodeflow import (
+    Context,
+    Float,
+    ModelNotFound,
+    Param,
+    find_local_model,
+    hub_offline,
+    is_hub_id,
+    model_source,
+    node,
+    not_found_message,
+    refuse_pickled_weights,
+)
 from nodes.embed.types import Embedder, EmbedderHandle, Embedding
 
 __all__ = ["BUNDLED", "bundled_folder", "load", "embed_text", "similarity"]

@@ -14,7 +14,6 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from nodeflow import JSON, Context, Float, Image, Param, node
-
 from nodes.evaluate.shared import ImageDataset, class_names, features, fit, judge_size
 
 __all__ = ["Bias", "bias_amplification", "bias_report", "divergences"]

@@ -95,11 +95,11 @@ def evaluation_report(
     # list inputs: one value per sweep item (one in a plain run); upstream values stay as they are
     items = [dict(m) if isinstance(m, dict) else {"value": m} for m in _as_list(metrics)]
     labels = ctx.item_labels("metrics") if hasattr(ctx, "item_labels") else []
-    for item, label in zip(items, labels):
+    for item, label in zip(items, labels, strict=False):
         if label:
             item.setdefault("item", label)
     for more in (metrics_2, metrics_3):  # other evaluations of the same items join their rows
-        for item, extra in zip(items, _as_list(more)):
+        for item, extra in zip(items, _as_list(more), strict=False):
             item.update({k if k not in item else f"{k}_2": v for k, v in (extra if isinstance(extra, dict) else {"value": extra}).items()})
     pictures = _as_list(images)
     summary = summarise(items)

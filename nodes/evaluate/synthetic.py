@@ -12,7 +12,6 @@ from typing import NamedTuple
 import numpy as np
 
 from nodeflow import JSON, Context, Float, Param, node
-
 from nodes.evaluate.shared import ImageDataset, accuracy, features, fit, judge_size, split
 
 __all__ = ["Usefulness", "synthetic_usefulness", "usefulness_report"]

@@ -16,7 +16,6 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from nodeflow import JSON, Context, Float, Param, String, node
-
 from nodes.evaluate.shared import Embedder
 
 __all__ = ["TextScores", "distinct_n", "repetition", "text_metrics", "text_report"]

@@ -22,9 +22,9 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from nodeflow import JSON, Audio, AudioClip, Context, Param, String, node
+from nodes.guard.findings import Finding, action_param, settle
 
 from . import screens
-from nodes.guard.findings import Finding, action_param, settle
 
 __all__ = ["GuardedAudio", "audio_guard", "beep_over", "spoken_emails", "transcript_of"]
 
@@ -74,7 +74,7 @@ def _merge(found: list[Finding]) -> list[Finding]:
 
 def _times(finding: Finding, words: list[dict[str, Any]], spans: list[tuple[int, int]]) -> tuple[float, float]:
     """When the words a finding covers were said."""
-    hit = [w for w, (a, b) in zip(words, spans) if a < finding.end and finding.start < b]
+    hit = [w for w, (a, b) in zip(words, spans, strict=False) if a < finding.end and finding.start < b]
     if not hit:
         return (0.0, 0.0)
     return (float(hit[0]["start"]), float(hit[-1]["end"]))
@@ -173,7 +173,7 @@ def audio_guard(
     # 3. Block, flag or redact, and say when each finding was said
     times = [_times(f, heard, spans) for f in found]
     transcript, report, flags = settle(ctx, "spoken content", text, found, action)
-    for entry, (start, end) in zip(flags["found"], times):
+    for entry, (start, end) in zip(flags["found"], times, strict=False):
         entry["at"] = [round(start, 3), round(end, 3)]
     out = beep_over(audio, times) if action == "redact" and found else audio
     return GuardedAudio(out, transcript, report, flags)

@@ -11,7 +11,6 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from nodeflow import JSON, Blocked, Context, Image, Param, String, node
-
 from nodes.guard.findings import Finding, describe
 
 __all__ = ["EXPOSED", "LABELS", "blur_regions", "detect", "nudity"]

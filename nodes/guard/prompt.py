@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from nodeflow import Context, Embedder, Param, String, node
-
-from . import screens
 from nodes.guard.findings import action_param, settle
 from nodes.guard.personal_data import KINDS
 from nodes.guard.semantic import parse_categories, screen_for, semantic_findings
 from nodes.guard.text import GuardedText
+
+from . import screens
 
 __all__ = ["prompt_screen", "screen_prompt"]
 

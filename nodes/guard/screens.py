@@ -72,12 +72,12 @@ def offensive(text: str, threshold: float = 0.7) -> list[Finding]:
     predict = _profanity_model()
     scores = predict([text[a:b] for a, b in spans])
     found: list[Finding] = []
-    for (start, end), score in zip(spans, scores):
+    for (start, end), score in zip(spans, scores, strict=False):
         if score < threshold:
             continue
         words = list(_WORD.finditer(text, start, end))
         word_scores = predict([w.group() for w in words]) if words else []
-        bad = [(w, s) for w, s in zip(words, word_scores) if s >= threshold]
+        bad = [(w, s) for w, s in zip(words, word_scores, strict=False) if s >= threshold]
         if bad:
             found += [Finding("offensive", w.start(), w.end(), round(float(s), 3)) for w, s in bad]
         else:

@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 
 from nodeflow import Context, Embedder, Param, String, node
-
 from nodes.guard.findings import Finding, action_param, settle
 from nodes.guard.screens import sentences
 from nodes.guard.text import GuardedText

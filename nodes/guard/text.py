@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from nodeflow import JSON, Context, Param, String, node
-
-from . import screens
 from nodes.guard.findings import action_param, settle
 from nodes.guard.personal_data import KINDS
+
+from . import screens
 
 __all__ = ["GuardedText", "offensive_language", "personal_data", "word_list"]
 

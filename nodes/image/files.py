@@ -13,11 +13,12 @@ from nodeflow import (
     Param,
     credentials_param,
     deliver,
+    input_file_fingerprint,
     node,
     overwrite_param,
+    resolve_inside,
     watermark_param,
 )
-from nodeflow import input_file_fingerprint, resolve_inside
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}

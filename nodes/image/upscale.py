@@ -10,8 +10,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nodeflow import Context, Image, Param, PortType, Resolve, node, register_type
-from nodeflow import PICKLE_SUFFIXES, ModelNotFound, find_local_model, model_folders
+from nodeflow import (
+    PICKLE_SUFFIXES,
+    Context,
+    Image,
+    ModelNotFound,
+    Param,
+    PortType,
+    Resolve,
+    find_local_model,
+    model_folders,
+    node,
+    register_type,
+)
 
 __all__ = ["UpscaleModel", "UpscalerHandle", "find_upscaler"]
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from nodeflow import Context, Image, Param, node
-from nodeflow import FOUND_AT, METHODS, detect_watermark
+from nodeflow import FOUND_AT, METHODS, Context, Image, Param, detect_watermark, node
 
 
 class Detection(NamedTuple):

@@ -22,9 +22,18 @@ import json
 from pathlib import Path
 from typing import Any
 
-from nodeflow import Context, File, LanguageModel, LanguageModelHandle, Param, Resolve, node
-from nodeflow import ModelNotFound, find_local_model, model_folders
-
+from nodeflow import (
+    Context,
+    File,
+    LanguageModel,
+    LanguageModelHandle,
+    ModelNotFound,
+    Param,
+    Resolve,
+    find_local_model,
+    model_folders,
+    node,
+)
 
 __all__ = ["FORMAT", "base_signature", "read_adapter", "apply_adapter", "adapter"]
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from nodeflow import Code, Context, LanguageModel, LanguageModelHandle, Param, String, extract_code, node
-
 
 __all__ = ["generate_text", "generate", "prompt_writer"]
 

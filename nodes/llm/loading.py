@@ -16,17 +16,22 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from nodeflow import Context, LanguageModel, LanguageModelHandle, LoadedLM, Param, model_source, node
 from nodeflow import (
+    Context,
+    LanguageModel,
+    LanguageModelHandle,
+    LoadedLM,
     ModelNotFound,
+    Param,
+    Settings,
     find_local_model,
     hub_offline,
     is_hub_id,
+    model_source,
+    node,
     not_found_message,
     refuse_pickled_weights,
 )
-from nodeflow import Settings
-
 from nodes.llm.adapters import ADAPTER_RESOLVE, adapted_handle, adapter_stamp, find_adapter
 
 __all__ = ["BUNDLED", "bundled_gguf", "load_causal_lm", "save_causal_lm", "open_language_model", "load"]

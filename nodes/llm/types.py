@@ -15,7 +15,6 @@ import shutil
 from pathlib import Path
 
 from nodeflow import LanguageModel, LanguageModelHandle, LoadedLM, attach_storage
-
 from nodes.llm.adapters import adapted_handle
 from nodes.llm.loading import load_causal_lm, save_causal_lm
 

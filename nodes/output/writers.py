@@ -11,10 +11,23 @@ import json
 import shutil
 from pathlib import Path
 
-from nodeflow import JSON, Audio, Context, Delivery, File, Param, Video, credentials_param, deliver, node, overwrite_param
-from nodeflow import dumps_record
-from nodeflow import SUBTYPES, write_audio
-from nodeflow import remux_mp4
+from nodeflow import (
+    JSON,
+    SUBTYPES,
+    Audio,
+    Context,
+    Delivery,
+    File,
+    Param,
+    Video,
+    credentials_param,
+    deliver,
+    dumps_record,
+    node,
+    overwrite_param,
+    remux_mp4,
+    write_audio,
+)
 
 _NAME = "inside the output folder; sub-folders allowed"
 _MAX_TAG = 100_000  # bigger records go to a sidecar: a command-line argument has a size limit

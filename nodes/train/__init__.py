@@ -3,5 +3,14 @@ samplers for each, and evaluation. Trained models are cached on disk and reload 
 transformers."""
 
 from . import (  # noqa: F401
-    diffusion_dataset, diffusion_lora, diffusion_sample, diffusion_train, evaluate, gan, llm_lora, lm_sample, lm_train, vae,
+    diffusion_dataset,
+    diffusion_lora,
+    diffusion_sample,
+    diffusion_train,
+    evaluate,
+    gan,
+    llm_lora,
+    lm_sample,
+    lm_train,
+    vae,
 )

@@ -45,10 +45,10 @@ class History:
         return {"curves": self.curves, "runs": self.runs}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "History":
+    def from_json(cls, data: dict[str, Any]) -> History:
         return cls(curves={k: list(v) for k, v in data.get("curves", {}).items()}, runs=list(data.get("runs", [])))
 
-    def extended(self, run: dict[str, Any]) -> "History":
+    def extended(self, run: dict[str, Any]) -> History:
         """A copy to continue training in (an earlier checkpoint's history is never changed)."""
         return History({k: list(v) for k, v in self.curves.items()}, [*self.runs, run])
 

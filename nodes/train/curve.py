@@ -63,7 +63,7 @@ def loss_curve(curves: dict[str, list[float]], *, width: int = 360, height: int 
         spread = (steps / len(values)) if len(values) < steps else 1.0
 
         def at(i: int) -> int:
-            return round((i + 1) * spread - 1)
+            return round((i + 1) * spread - 1)  # noqa: B023  (called in this same iteration)
 
         raw = [point(at(i), v) for i, v in enumerate(values)][::stride]
         if len(raw) > 1 and len(values) >= 50:

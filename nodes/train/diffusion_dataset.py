@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nodeflow import Context, ImageDataset, ImageSet, Param, node
-from nodeflow import sample_grid
-
+from nodeflow import Context, ImageDataset, ImageSet, Param, node, sample_grid
 from nodes.train.checkpoints import DiffusionCheckpoint, DiffusionModel
 from nodes.train.diffusion_sample import class_condition, denoise
 from nodes.train.monitor import cpu_threads

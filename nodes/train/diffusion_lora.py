@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 
 from nodeflow import Context, DiffusionPipeline, File, ImageDataset, ImageSet, Param, node
-
 from nodes.train.checkpoints import History
 from nodes.train.lora_files import write_lora_file
 from nodes.train.monitor import TrainingMonitor, cpu_threads, seeded_generator

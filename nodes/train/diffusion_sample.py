@@ -6,11 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from nodeflow import Context, Image, Param, node
-
-from nodeflow import sample_grid, to_pil
-from nodeflow import Embedder, Embedding
-
+from nodeflow import Context, Embedder, Embedding, Image, Param, node, sample_grid, to_pil
 from nodes.train.checkpoints import DiffusionCheckpoint, DiffusionModel
 from nodes.train.monitor import cpu_threads
 

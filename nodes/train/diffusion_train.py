@@ -12,14 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from nodeflow import Context, Param, node
-
-from nodeflow import sample_grid
-from nodeflow import Embedder, ImageDataset, ImageSet
-
+from nodeflow import Context, Embedder, ImageDataset, ImageSet, Param, node, sample_grid
 from nodes.train.checkpoints import DiffusionCheckpoint, DiffusionModel, History, _save_diffusion
 from nodes.train.diffusion_sample import class_condition, denoise, null_condition, predict_noise
-from nodes.train.monitor import TrainingMonitor, cpu_threads, cosine_lr, seeded_generator
+from nodes.train.monitor import TrainingMonitor, cosine_lr, cpu_threads, seeded_generator
 from nodes.train.tracking import data_hash, open_tracker, track_param
 
 __all__ = ["build_unet", "train_diffusion_model"]
@@ -171,7 +167,7 @@ def train_diffusion_model(
         optimizer.step()
         with torch.no_grad():  # the moving average warms up, so short runs are not dominated by the init
             decay = min(ema, (1 + step) / (10 + step))
-            for kept, trained in zip(average.parameters(), unet.parameters()):
+            for kept, trained in zip(average.parameters(), unet.parameters(), strict=False):
                 kept.lerp_(trained, 1 - decay)
         monitor.step(loss=loss.item())
     monitor.finish()

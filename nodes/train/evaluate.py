@@ -11,14 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from nodeflow import Context, Param, check_template, fill_template, node
-
-from nodeflow import sample_grid
-from nodeflow import Embedder, ImageDataset, ImageSet
-
+from nodeflow import Context, Embedder, ImageDataset, ImageSet, Param, check_template, fill_template, node, sample_grid
 from nodes.train.checkpoints import DiffusionCheckpoint, DiffusionModel
-from nodes.train.monitor import cpu_threads
 from nodes.train.diffusion_sample import caption_condition, class_condition, denoise
+from nodes.train.monitor import cpu_threads
 
 __all__ = ["ImageClassifier", "fit_classifier", "score_generated", "evaluate_diffusion"]
 

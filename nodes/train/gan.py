@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import copy
+from typing import Any
 
 import numpy as np
 
-from nodeflow import Context, Image, Param, node
-
-from nodeflow import sample_grid, to_pil
-from nodeflow import ImageDataset, ImageSet
-
+from nodeflow import Context, Image, ImageDataset, ImageSet, Param, node, sample_grid, to_pil
 from nodes.train.checkpoints import GANCheckpoint, GANModel, History
 from nodes.train.monitor import TrainingMonitor, cpu_threads, seeded_generator
 

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from nodeflow import Context, ExampleSet, File, LanguageModel, LanguageModelHandle, Param, TextExamples, node
-
 from nodes.train.checkpoints import History
 from nodes.train.lora_files import write_lora_file
 from nodes.train.monitor import TrainingMonitor, cosine_lr, cpu_threads, seeded_generator
@@ -102,7 +101,7 @@ def _sample(model: Any, tokenizer: Any, encoded: list[tuple[list[int], int]], da
     import torch
 
     lines = []
-    for (ids, prompt_length), row in list(zip(encoded, data.rows))[:2]:
+    for (ids, prompt_length), row in list(zip(encoded, data.rows, strict=False))[:2]:
         head = torch.tensor([ids[:prompt_length] if prompt_length else ids[:8]], device=model.device)
         with torch.inference_mode():
             out = model.generate(input_ids=head, attention_mask=torch.ones_like(head), max_new_tokens=24,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 from nodeflow import Context, LanguageModel, LanguageModelHandle, Param, TextCorpus, TextDataset, node
-
 from nodes.train.checkpoints import LMCheckpoint, TrainedLM
 from nodes.train.monitor import cpu_threads
 

@@ -10,13 +10,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from nodeflow import Context, Param, node
-
-from nodeflow import TextCorpus, TextDataset, Tokenizer
-
+from nodeflow import Context, Param, TextCorpus, TextDataset, Tokenizer, node
 from nodes.train.checkpoints import History, LMCheckpoint, TrainedLM, _save_lm
 from nodes.train.lm_sample import encode_corpus, generate_text, next_token_loss, window_loss
-from nodes.train.monitor import TrainingMonitor, cpu_threads, cosine_lr, seeded_generator
+from nodes.train.monitor import TrainingMonitor, cosine_lr, cpu_threads, seeded_generator
 from nodes.train.tracking import data_hash, open_tracker, track_param
 
 __all__ = ["build_lm", "train_language_model"]

@@ -15,8 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from nodeflow import Context
-from nodeflow import build_record
+from nodeflow import Context, build_record
 
 __all__ = ["write_lora_file", "trainable_state"]
 

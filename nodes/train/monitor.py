@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from nodeflow import Context
-
 from nodes.train.checkpoints import History
 from nodes.train.curve import loss_curve
 

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import copy
+from typing import Any
 
 import numpy as np
 
-from nodeflow import Context, Image, Param, node
-
-from nodeflow import sample_grid
-from nodeflow import ImageDataset, ImageSet
-
+from nodeflow import Context, Image, ImageDataset, ImageSet, Param, node, sample_grid
 from nodes.train.checkpoints import History, VAECheckpoint, VAEModel
-from nodes.train.monitor import TrainingMonitor, cpu_threads, cosine_lr, seeded_generator
+from nodes.train.monitor import TrainingMonitor, cosine_lr, cpu_threads, seeded_generator
 
 __all__ = ["build_vae", "train_vae_model", "encode_mean", "decode"]
 

@@ -4,6 +4,13 @@ latent walks and sound tracks (imageio-ffmpeg's ffmpeg, Pillow).
 Saving is the ``output.video`` node (nodes/output), which embeds provenance.
 """
 
-from . import captions, files, gather, motion, slideshow  # noqa: F401  (importing registers the nodes)
-from . import web_formats  # noqa: F401  (animated WebP and WebM, as ComfyUI saves them)
 from nodes.video.types import FrameList, Frames, Video, VideoPath  # noqa: F401
+
+from . import (  # noqa: F401  (importing registers the nodes)
+    captions,
+    files,
+    gather,
+    motion,
+    slideshow,
+    web_formats,  # noqa: F401  (animated WebP and WebM, as ComfyUI saves them)
+)

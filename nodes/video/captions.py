@@ -11,7 +11,6 @@ from typing import Any
 from PIL import ImageDraw, ImageFont
 
 from nodeflow import JSON, Context, Param, node
-
 from nodes.video.types import FrameList, Frames
 
 __all__ = ["burn_captions", "cue_at", "cue_list", "draw_caption"]

@@ -4,16 +4,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nodeflow import Context, Image, Param, node
-from nodeflow import atomic_path, resolve_inside
-from nodeflow import input_file_fingerprint
-
-from nodeflow import VIDEO_EXTENSIONS, decode, encode_gif, encode_mp4, remux_mp4
+from nodeflow import (
+    VIDEO_EXTENSIONS,
+    Context,
+    Image,
+    Param,
+    atomic_path,
+    decode,
+    encode_gif,
+    encode_mp4,
+    input_file_fingerprint,
+    node,
+    remux_mp4,
+    resolve_inside,
+)
 from nodes.video.types import FrameList, Frames, Video, VideoPath
 
 try:  # the sound track input needs the audio pack's type; without it the node is left out
-    from nodeflow import Audio
-    from nodeflow import save_audio
+    from nodeflow import Audio, save_audio
 except ImportError:  # pragma: no cover
     Audio = None
 

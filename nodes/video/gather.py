@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from nodeflow import Image, node
-
 from nodes.video.types import FrameList, Frames
 
 

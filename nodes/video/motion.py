@@ -9,7 +9,6 @@ from PIL import Image as PILImage
 from PIL import ImageDraw, ImageFont
 
 from nodeflow import Context, Param, String, node
-
 from nodes.video.types import FrameList, Frames
 
 
@@ -26,7 +25,7 @@ def interpolate(
 ) -> Frames:
     """Smoother motion: put factor - 1 blended frames between each pair of frames."""
     out = FrameList()
-    for a, b in zip(frames, frames[1:]):
+    for a, b in zip(frames, frames[1:], strict=False):
         out.append(a)
         out.extend(_blend(a, b, step / factor) for step in range(1, factor))
     out.extend(frames[-1:])

@@ -8,7 +8,6 @@ begins. The sentences are audio.speak's (or any cues); the sound goes on with ``
 from __future__ import annotations
 
 from nodeflow import JSON, Context, Param, node, node_memory_limit
-
 from nodes.video.captions import cue_list
 from nodes.video.types import FrameList, Frames
 

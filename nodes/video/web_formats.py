@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import subprocess
 
-from nodeflow import Context, Delivery, File, Param, credentials_param, deliver, node, overwrite_param
-from nodeflow import ffmpeg
-
+from nodeflow import Context, Delivery, File, Param, credentials_param, deliver, ffmpeg, node, overwrite_param
 from nodes.video.types import Frames
 
 __all__ = ["save_webm", "save_webp"]

@@ -6,7 +6,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.browser.editor_helpers import REPO, SHOTS, add_node, centre, connect, drag, edge_count, open_graph, run_and_wait, settle
+from tests.browser.editor_helpers import (
+    REPO,
+    SHOTS,
+    add_node,
+    centre,
+    connect,
+    drag,
+    edge_count,
+    open_graph,
+    run_and_wait,
+    settle,
+)
 
 HELLO = json.loads((REPO / "graphs" / "hello_image.json").read_text())
 SLOW = {"nodeflow": 1, "meta": {"title": "Slow"}, "nodes": {

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.editor_helpers import REPO, centre, open_graph, run_and_wait, settle
+from tests.browser.editor_helpers import REPO, open_graph, run_and_wait, settle
 
 HELLO = json.loads((REPO / "graphs" / "hello_image.json").read_text())
 SLOW = {"nodeflow": 1, "meta": {"title": "Slow"}, "nodes": {

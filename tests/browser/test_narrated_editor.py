@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from tests.browser.editor_helpers import REPO, open_graph, run_and_wait
 
 pytest.importorskip("piper")

@@ -6,10 +6,9 @@ this graph" copies it into the file."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
-from tests.browser.editor_helpers import REPO, open_graph, run_and_wait
+from tests.browser.editor_helpers import open_graph, run_and_wait
 from tests.browser.test_subgraphs_arrange import CHAIN, node_ids, select
 
 ADDER = {

@@ -4,14 +4,10 @@ workflow and a PNG that carries one (through Open, which is what dropping a file
 
 from __future__ import annotations
 
-import base64
 import io
 import json
-import sys
-from pathlib import Path
 
 from tests.browser.editor_helpers import open_graph, run_and_wait, settle
-
 from tests.engine.comfy_workflows import text_to_image  # noqa: E402
 
 CHAIN = {

@@ -3,7 +3,6 @@ manifest and card (parsed by huggingface_hub)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 from pathlib import Path
@@ -109,9 +108,9 @@ def test_imagefolder_round_trip(written):
 
 
 def test_jsonl_text_and_parquet_audio(tmp_path):
-    import datasets
     import io
 
+    import datasets
     import soundfile
 
     graph = {

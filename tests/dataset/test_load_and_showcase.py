@@ -13,8 +13,8 @@ from tests.dataset.dataset_support import REPO, image_graph, zip_sweeps  # noqa:
 def test_a_finished_dataset_loads_back_as_an_image_dataset(tmp_path):
     import numpy as np
 
-    from nodeflow.run.executor import Executor
     from nodeflow.graph.model import parse_graph
+    from nodeflow.run.executor import Executor
     from nodeflow.settings import Settings
 
     graph = zip_sweeps(image_graph(12, shard_size=5))
@@ -36,9 +36,9 @@ def test_a_finished_dataset_loads_back_as_an_image_dataset(tmp_path):
 
 
 def test_the_showcase_graph_validates_and_holds_the_whole_pipeline():
+    from nodeflow.check.validate import validate
     from nodeflow.graph.model import load_graph
     from nodeflow.nodetypes.registry import default_registry
-    from nodeflow.check.validate import validate
 
     graph = load_graph(REPO / "graphs" / "synthetic_dataset.json")
     problems = validate(graph, default_registry())

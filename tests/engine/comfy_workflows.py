@@ -57,7 +57,7 @@ class Workflow:
         self.widget_names: dict[int, dict[str, Any]] = {}  # for the API form
         self.subgraphs: list[dict[str, Any]] = []  # ComfyUI's subgraph definitions (see fold)
 
-    def add(self, node_id: int, cls: str, widgets: list[Any] | None = None, *, pos=(0, 0), named=None, **extra) -> "Workflow":
+    def add(self, node_id: int, cls: str, widgets: list[Any] | None = None, *, pos=(0, 0), named=None, **extra) -> Workflow:
         inputs, outputs = PORTS[cls]
         node = {
             "id": node_id, "type": cls, "pos": list(pos), "size": [315, 100], "flags": {}, "order": len(self.nodes),
@@ -74,7 +74,7 @@ class Workflow:
     def node(self, node_id: int) -> dict[str, Any]:
         return next(n for n in self.nodes if n["id"] == node_id)
 
-    def link(self, source: int, slot: int, target: int, name: str, widget: bool = False) -> "Workflow":
+    def link(self, source: int, slot: int, target: int, name: str, widget: bool = False) -> Workflow:
         link_id = max((link[0] for link in self.links), default=0) + 1
         src, dst = self.node(source), self.node(target)
         kind = src["outputs"][slot]["type"]
@@ -86,7 +86,7 @@ class Workflow:
         self.links.append([link_id, source, slot, target, index, kind])
         return self
 
-    def group(self, title: str, bounding: list[int], color: str = "#3f789e") -> "Workflow":
+    def group(self, title: str, bounding: list[int], color: str = "#3f789e") -> Workflow:
         self.groups.append({"title": title, "bounding": bounding, "color": color, "font_size": 24})
         return self
 
@@ -105,7 +105,7 @@ class Workflow:
         return max([link[0] for link in self.links] + inner, default=0)
 
     def fold(self, ids: list[int], name: str, sub_id: str, instance_id: int,
-             promote: tuple[tuple[int, str, str, Any], ...] = ()) -> "Workflow":
+             promote: tuple[tuple[int, str, str, Any], ...] = ()) -> Workflow:
         """Convert nodes to a subgraph as ComfyUI's frontend does (schema of ``ExportedSubgraph``): the nodes
         move into ``definitions.subgraphs``, links that cross the edge start at the virtual input node -10
         or end at the output node -20, and an instance node of type ``sub_id`` takes their place.
@@ -212,7 +212,7 @@ def text_to_image(ckpt: str = "v1-5-pruned-emaonly.safetensors", *, size: int = 
     wf.add(7, "CLIPTextEncode", ["text, watermark"], pos=(413, 389), named={"text": "text, watermark"})
     wf.add(5, "EmptyLatentImage", [size, size, 1], pos=(473, 609), named={"width": size, "height": size, "batch_size": 1})
     wf.add(3, "KSampler", sampler, pos=(863, 186), title="Main sampler",
-           named=dict(zip(["seed", "steps", "cfg", "sampler_name", "scheduler", "denoise"], [seed, steps, 8, "euler", "normal", 1])))
+           named=dict(zip(["seed", "steps", "cfg", "sampler_name", "scheduler", "denoise"], [seed, steps, 8, "euler", "normal", 1], strict=False)))
     wf.add(10, "Reroute", [], pos=(1150, 300))
     wf.add(8, "VAEDecode", [], pos=(1209, 188))
     wf.add(9, "SaveImage", ["ComfyUI"], pos=(1451, 189), named={"filename_prefix": "ComfyUI"})

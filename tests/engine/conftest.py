@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from nodeflow.run.executor import Executor
 from nodeflow.nodetypes.registry import Registry
+from nodeflow.run.executor import Executor
 from nodeflow.settings import Settings
-
 from tests.engine.engine_support import PACKS
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from nodeflow.events import EventLog
-from nodeflow.run.executor import Executor
 from nodeflow.graph.model import parse_graph
+from nodeflow.run.executor import Executor
 
 HERE = Path(__file__).parent
 PACKS = HERE / "packs"

@@ -13,12 +13,11 @@ import time
 import pytest
 
 from nodeflow.backends import Task, TaskEnv, TaskResult, run_task
+from nodeflow.check.validate import CHECKS, add_check, check_graph
 from nodeflow.events import EventLog
+from nodeflow.problems import GraphInvalid, Problem
 from nodeflow.run.executor import Executor
 from nodeflow.run.listener import RunListener
-from nodeflow.problems import GraphInvalid, Problem
-from nodeflow.check.validate import CHECKS, add_check, check_graph
-
 from tests.engine.engine_support import graph_of
 
 DIAMOND = {

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.engine.engine_support import run
-
 from nodeflow.cache_keys import digest, node_key, static_part
+from tests.engine.engine_support import run
 
 
 def test_key_encoding_is_pinned():

@@ -4,9 +4,9 @@ item 4: a cached re-run must not blank the graph, in this editor or one opened a
 from __future__ import annotations
 
 from nodeflow.events import EventLog
-from nodeflow.run.executor import Executor
 from nodeflow.graph.model import parse_graph
 from nodeflow.nodetypes.registry import default_registry
+from nodeflow.run.executor import Executor
 
 SHOWN = {
     "words": {"type": "core.text", "params": {"text": "a cached hello"}},

@@ -10,8 +10,9 @@ import sys
 import time
 from pathlib import Path
 
-from tests.engine.engine_support import PACKS, REPO, nodeflow_cli, write_graph
 from PIL import Image
+
+from tests.engine.engine_support import PACKS, REPO, nodeflow_cli, write_graph
 
 
 def test_run_hello_image_makes_a_png(tmp_path: Path):

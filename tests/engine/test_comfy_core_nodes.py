@@ -7,15 +7,15 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.engine.comfy_workflows import Workflow
 
+from nodeflow.check.validate import validate
 from nodeflow.comfy import import_bytes
 from nodeflow.events import EventLog
-from nodeflow.run.executor import Executor
 from nodeflow.graph.model import graph_to_dict, parse_graph
 from nodeflow.nodetypes.registry import default_registry
+from nodeflow.run.executor import Executor
 from nodeflow.settings import Settings
-from nodeflow.check.validate import validate
+from tests.engine.comfy_workflows import Workflow
 
 CORPUS = Path(__file__).parent / "comfy_corpus"
 

@@ -9,13 +9,13 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.engine.engine_support import nodeflow_cli
 
+from nodeflow.check.validate import validate
 from nodeflow.comfy import ComfyImportError, import_bytes
 from nodeflow.graph.model import graph_to_dict, load_graph, parse_graph
-from nodeflow.nodetypes.registry import default_registry
 from nodeflow.graph.subgraphs import expand_subgraphs
-from nodeflow.check.validate import validate
+from nodeflow.nodetypes.registry import default_registry
+from tests.engine.engine_support import nodeflow_cli
 
 CORPUS = Path(__file__).parent / "comfy_corpus"
 FILES = sorted(p.name for p in CORPUS.glob("*.json"))
@@ -56,7 +56,8 @@ def test_old_boolean_control_after_generate_reads_every_later_widget():
     # the same picture saved in the API format gives the same values
     api, _ = imported("lora_lora_multiple.api.json")
     old, _ = imported("lora_lora_multiple.json")
-    params = lambda g: sorted(json.dumps(n.params, sort_keys=True) for n in g.nodes.values() if n.type == "diffusion.sampler")
+    def params(g):
+        return sorted(json.dumps(n.params, sort_keys=True) for n in g.nodes.values() if n.type == "diffusion.sampler")
     assert params(api) == params(old)
 
 
@@ -79,7 +80,8 @@ def test_the_ui_and_api_chunks_of_one_picture_agree():
     for stem in ("inpaint_inpaint_example", "lora_lora_multiple", "sd3_sd3.5_simple_example", "upscale_models_esrgan_example"):
         ui, _ = imported(stem + ".json")
         api, _ = imported(stem + ".api.json")
-        shape = lambda g: sorted((n.type, json.dumps(n.params, sort_keys=True)) for n in g.nodes.values())
+        def shape(g):
+            return sorted((n.type, json.dumps(n.params, sort_keys=True)) for n in g.nodes.values())
         assert shape(ui) == shape(api), stem
 
 

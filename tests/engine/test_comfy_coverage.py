@@ -10,11 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.engine.engine_support import REPO, nodeflow_cli
-
 from nodeflow.comfy.coverage import coverage_of
 from nodeflow.comfy.mapping import MAPPINGS
 from nodeflow.nodetypes.registry import default_registry
+from tests.engine.engine_support import REPO, nodeflow_cli
 
 CORPUS = Path(__file__).parent / "comfy_corpus"
 

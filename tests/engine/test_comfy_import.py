@@ -8,14 +8,13 @@ import io
 import json
 from pathlib import Path
 
+from nodeflow.check.validate import validate
+from nodeflow.comfy import ComfyImportError, import_bytes
+from nodeflow.graph.layout import overlaps
+from nodeflow.graph.model import graph_to_dict, load_graph
+from nodeflow.nodetypes.registry import default_registry
 from tests.engine.comfy_workflows import Workflow, text_to_image
 from tests.engine.engine_support import nodeflow_cli
-
-from nodeflow.comfy import ComfyImportError, import_bytes
-from nodeflow.graph.model import graph_to_dict, load_graph
-from nodeflow.graph.layout import overlaps
-from nodeflow.nodetypes.registry import default_registry
-from nodeflow.check.validate import validate
 
 
 def imported(document: dict, name: str = "workflow.json"):

@@ -8,13 +8,13 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.engine.comfy_workflows import text_to_image
-from tests.engine.engine_support import nodeflow_cli
 
 from nodeflow.app.editor.pickers import local_models
 from nodeflow.comfy_folders import ComfyFolderError, comfy_kind_folders
 from nodeflow.models import find_local_model
 from nodeflow.settings import Settings
+from tests.engine.comfy_workflows import text_to_image
+from tests.engine.engine_support import nodeflow_cli
 
 
 def tiny_safetensors(path: Path) -> Path:

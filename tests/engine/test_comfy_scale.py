@@ -7,12 +7,11 @@ import json
 import random
 from pathlib import Path
 
-from tests.engine.engine_support import nodeflow_cli
-
 from nodeflow.comfy import ComfyImportError, import_bytes
 from nodeflow.comfy.convert import MAX_NODES
 from nodeflow.graph.layout import _inversions
 from nodeflow.nodetypes.registry import default_registry
+from tests.engine.engine_support import nodeflow_cli
 
 
 def chains(count: int) -> dict:

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import json
 
-from tests.engine.comfy_workflows import text_to_image
-
+from nodeflow.check.validate import validate
 from nodeflow.comfy import import_bytes
 from nodeflow.graph.model import graph_to_dict, parse_graph
-from nodeflow.nodetypes.registry import default_registry
 from nodeflow.graph.subgraphs import expand_subgraphs
-from nodeflow.check.validate import validate
+from nodeflow.nodetypes.registry import default_registry
+from tests.engine.comfy_workflows import text_to_image
 
 SAMPLE = "6f1b9a52-0d1e-4c3a-9d7b-2b1f0e5a7c11"
 DECODE = "a3c2d8e0-55b4-4f6e-8a1d-9e0c7b3f2d44"

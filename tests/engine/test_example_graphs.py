@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.engine.engine_support import REPO, nodeflow_cli
 
+from nodeflow.check.validate import migrate_nodes, validate
 from nodeflow.graph.model import load_graph
 from nodeflow.nodetypes.registry import default_registry
-from nodeflow.check.validate import migrate_nodes, validate
+from tests.engine.engine_support import REPO, nodeflow_cli
 
 GRAPHS = sorted((REPO / "graphs").glob("*.json"))
 # graphs that need no model download and no training: they run in CI

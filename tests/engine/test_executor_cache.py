@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.engine.engine_support import graph_of, run
-
 from nodeflow.events import EventLog
 from nodeflow.run.executor import Executor
+from tests.engine.engine_support import graph_of, run
 
 CHAIN = {
     "n": {"type": "test.number", "params": {"value": 1}},

@@ -7,10 +7,10 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.engine.engine_support import graph_of, run
 
 from nodeflow.events import EventLog
 from nodeflow.problems import GraphInvalid
+from tests.engine.engine_support import graph_of, run
 
 
 def test_bypass_passes_the_same_typed_input_through(executor):

@@ -8,10 +8,10 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
-from nodeflow.run.executor import Executor
+from nodeflow.check.validate import validate
 from nodeflow.graph.model import loads_graph, parse_graph
 from nodeflow.problems import GraphInvalid, Problem
-from nodeflow.check.validate import validate
+from nodeflow.run.executor import Executor
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats() | st.text(max_size=8),
@@ -56,7 +56,7 @@ def test_random_graphs_only_ever_give_validation_problems(registry, settings, da
 def test_random_text_files_are_reported_not_raised(registry, text):
     problems = validate(loads_graph(text), registry)
     try:
-        data = json.loads(text)
+        json.loads(text)
     except ValueError:
         assert problems and "not valid JSON" in problems[0].message
     else:

@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.engine.engine_support import REPO
-
-from nodeflow.run.executor import Executor
+from nodeflow.check.validate import migrate_nodes, validate
 from nodeflow.graph.model import FILE_MIGRATIONS, dumps_graph, load_graph, loads_graph, save_graph
 from nodeflow.nodetypes.decorator import node
 from nodeflow.nodetypes.params import Param
 from nodeflow.nodetypes.registry import Registry
-from nodeflow.check.validate import migrate_nodes, validate
+from nodeflow.run.executor import Executor
+from tests.engine.engine_support import REPO
 
 
 def test_round_trip_keeps_everything_and_writes_sorted_keys(tmp_path: Path):

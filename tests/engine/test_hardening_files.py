@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 
 import numpy as np
-from tests.engine.engine_support import REPO, nodeflow_cli, run
 from PIL import Image as PILImage
 
 from nodeflow.problems import GraphInvalid
+from tests.engine.engine_support import REPO, nodeflow_cli, run
 
 SECRET = "the secret outside every input folder"
 

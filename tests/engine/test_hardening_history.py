@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import sqlite3
 
-from nodeflow.run.executor import Executor
 from nodeflow.graph.model import parse_graph
 from nodeflow.record.history import WAL_LIMIT_BYTES, RunHistory
 from nodeflow.record.listeners import HistoryListener
+from nodeflow.run.executor import Executor
 
 
 def _graph(value: int = 1, description: str = "x" * 20_000):

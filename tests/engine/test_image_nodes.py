@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from nodeflow.problems import GraphInvalid
 from tests.engine.engine_support import run
-from PIL import Image
 
 
 def out_image(executor, nodes, node_id):
@@ -22,7 +22,8 @@ def test_new_image_fills_and_seeds(executor):
     grad = out_image(executor, {"g": {"type": "image.new", "params": {"width": 64, "height": 32, "colour_a": "#000000", "colour_b": "#ffffff"}}}, "g")
     pixels = np.asarray(grad)
     assert grad.size == (64, 32) and pixels[0, 0].tolist() == [0, 0, 0] and pixels[0, -1].tolist() == [255, 255, 255]
-    noise = lambda seed: np.asarray(out_image(executor, {"n": {"type": "image.new", "params": {"fill": "noise", "width": 16, "height": 16, "seed": seed}}}, "n"))
+    def noise(seed):
+        return np.asarray(out_image(executor, {"n": {"type": "image.new", "params": {"fill": "noise", "width": 16, "height": 16, "seed": seed}}}, "n"))
     assert np.array_equal(noise(1), noise(1)) and not np.array_equal(noise(1), noise(2))
     solid = out_image(executor, {"s": {"type": "image.new", "params": {"fill": "solid", "colour_a": "#ff8800", "width": 4, "height": 4}}}, "s")
     assert solid.getpixel((2, 2)) == (255, 136, 0)
@@ -92,10 +93,11 @@ def test_save_writes_inside_the_output_folder_only(executor, settings):
 
 
 def test_save_without_overwrite_numbers_new_files(executor, settings):
-    nodes = lambda seed: {
-        "g": {"type": "image.new", "params": {"width": 8, "height": 8, "fill": "noise", "seed": seed}},
-        "s": {"type": "image.save", "inputs": {"image": ["g", "image"]}, "params": {"filename": "x.png", "overwrite": False}},
-    }
+    def nodes(seed):
+        return {
+            "g": {"type": "image.new", "params": {"width": 8, "height": 8, "fill": "noise", "seed": seed}},
+            "s": {"type": "image.save", "inputs": {"image": ["g", "image"]}, "params": {"filename": "x.png", "overwrite": False}},
+        }
     first, _ = run(executor, nodes(1))
     second, _ = run(executor, nodes(2))
     assert Path(first.outputs["s"]["path"]).name == "x.png"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from nodeflow.graph.model import load_graph, parse_graph
 from nodeflow.graph.layout import arrange, node_size, overlaps
+from nodeflow.graph.model import load_graph, parse_graph
 from nodeflow.nodetypes.registry import default_registry
 
 GRAPHS = sorted((Path(__file__).resolve().parents[2] / "graphs").glob("*.json"))

@@ -13,9 +13,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from tests.engine.engine_support import run
-
 from nodeflow.run.executor import Executor
+from tests.engine.engine_support import run
 
 SAVE = {"overwrite": False, "watermark": "none"}
 

@@ -6,10 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.engine.engine_support import HERE, REPO, nodeflow_cli
-
-from nodeflow.nodetypes.registry import Registry
 from nodeflow.graph.catalog import catalog as full_catalog
+from nodeflow.nodetypes.registry import Registry
+from tests.engine.engine_support import HERE, REPO, nodeflow_cli
 
 BROKEN = HERE / "packs_broken"
 

@@ -8,10 +8,9 @@ from pathlib import Path
 
 from PIL import Image
 
-from tests.engine.engine_support import graph_of
-
 from nodeflow.run.executor import Executor
 from nodeflow.settings import Settings
+from tests.engine.engine_support import graph_of
 
 
 def pictures(size: tuple[int, int]) -> int:

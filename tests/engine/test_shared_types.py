@@ -8,8 +8,8 @@ import sys
 from collections import defaultdict
 
 import nodeflow
-from nodeflow.nodetypes.registry import default_registry
 from nodeflow.graph.catalog import catalog as full_catalog
+from nodeflow.nodetypes.registry import default_registry
 
 
 def engine_types() -> dict[str, dict]:

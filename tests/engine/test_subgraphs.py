@@ -9,11 +9,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.engine.engine_support import nodeflow_cli
-
 from nodeflow.events import EventLog
 from nodeflow.graph.model import parse_graph
 from nodeflow.problems import GraphInvalid
+from tests.engine.engine_support import nodeflow_cli
 
 # adder: x -> (x + add) * times, exposing the input, `add`, and the result
 ADDER = {

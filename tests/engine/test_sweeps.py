@@ -3,16 +3,11 @@ per-item keys, outputs and provenance; collecting nodes; the CLI's --sweep; bad 
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 from PIL import Image
 
-from nodeflow.run.executor import Executor
-from nodeflow.delivery import read_provenance
 from nodeflow.check.validate import check_graph
-
+from nodeflow.delivery import read_provenance
 from tests.engine.engine_support import graph_of, nodeflow_cli, run, write_graph
 
 SUM = {

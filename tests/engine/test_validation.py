@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.engine.engine_support import graph_of, nodeflow_cli, write_graph
-
-from nodeflow.graph.model import loads_graph
 from nodeflow.check.validate import validate
+from nodeflow.graph.model import loads_graph
+from tests.engine.engine_support import graph_of, nodeflow_cli, write_graph
 
 
 def problems_of(registry, nodes):

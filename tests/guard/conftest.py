@@ -10,9 +10,9 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from nodeflow.run.executor import Executor
 from nodeflow.models import ModelManager
 from nodeflow.nodetypes.registry import Registry, default_registry
+from nodeflow.run.executor import Executor
 from nodeflow.settings import Settings
 
 

@@ -65,7 +65,7 @@ class Server:
         self.proc = subprocess.Popen([sys.executable, "-m", "nodeflow", *args, "--port", str(port)], cwd=home,
                                      env=env, stdout=open(self.log, "w"), stderr=subprocess.STDOUT)
 
-    def __enter__(self) -> "Server":
+    def __enter__(self) -> Server:
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

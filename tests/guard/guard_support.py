@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from nodeflow.events import EventLog
-from nodeflow.run.executor import Executor
 from nodeflow.graph.model import parse_graph
+from nodeflow.run.executor import Executor
 
 
 def graph_of(nodes: dict[str, Any], **extra: Any):

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import json
 
-from tests.guard.governance_support import SECRET, graph_file
 from nodeflow.graph.model import load_graph
 from nodeflow.provenance import read_provenance
+from tests.guard.governance_support import SECRET, graph_file
 
 NODES = {
     "note": {"type": "core.text", "params": {"text": f"write to {SECRET}"}},

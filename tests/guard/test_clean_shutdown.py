@@ -7,8 +7,8 @@ import time
 
 import httpx
 
-from tests.guard.governance_support import Server
 from nodeflow.app.editor.live import free_port
+from tests.guard.governance_support import Server
 
 GRAPH = {"nodeflow": 1, "nodes": {"t": {"type": "core.text", "params": {"text": "x"}},
                                   "o": {"type": "core.show_text", "inputs": {"text": ["t", "text"]}}}}

@@ -6,7 +6,6 @@ import json
 
 import numpy as np
 import pytest
-from tests.guard.guard_support import graph_of
 from PIL import Image
 
 from nodeflow.events import EventLog
@@ -14,6 +13,7 @@ from nodes.evaluate.bias import bias_report, divergences
 from nodes.evaluate.report import summarise
 from nodes.evaluate.synthetic import usefulness_report
 from nodes.evaluate.text import text_report
+from tests.guard.guard_support import graph_of
 
 
 @pytest.fixture(scope="module")

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.guard.guard_support import graph_of
 from PIL import Image, ImageDraw
 
 from nodeflow.events import EventLog
+from tests.guard.guard_support import graph_of
 
 
 def _drawn_picture(path: Path) -> Path:

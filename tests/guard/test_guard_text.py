@@ -4,9 +4,9 @@ them, with the real alt-profanity-check model and the bundled MiniLM."""
 from __future__ import annotations
 
 import pytest
-from tests.guard.guard_support import run_guard, texts_of
 
 from nodes.guard.personal_data import find_personal_data, iban_valid, luhn_valid
+from tests.guard.guard_support import run_guard, texts_of
 
 CLEAN = "Draw the number seven on a birthday card with three balloons, dated 2024-05-01."
 PERSONAL = (
@@ -119,9 +119,8 @@ def test_word_list_matches_whole_words_and_phrases_in_any_case(executor):
 
 
 def test_empty_word_list_or_category_list_is_a_validation_problem(registry):
-    from tests.guard.guard_support import graph_of
-
     from nodeflow.check.validate import validate
+    from tests.guard.guard_support import graph_of
 
     graph = graph_of(
         {
@@ -171,9 +170,8 @@ def test_fast_offensive_language_scores_equal_the_packages_own():
 
 
 def test_in_a_sweep_a_block_stops_only_that_items_branch(executor):
-    from tests.guard.guard_support import graph_of
-
     from nodeflow.events import EventLog
+    from tests.guard.guard_support import graph_of
 
     texts = ["Draw a seven.", "Draw a seven for jane@example.org.", "Draw a three."]
     nodes = {

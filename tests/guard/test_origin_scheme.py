@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import httpx
 
-from tests.guard.governance_support import Server
 from nodeflow.app.editor.live import free_port
+from tests.guard.governance_support import Server
 
 
 def test_an_origin_with_another_scheme_is_refused(tmp_path):

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from nodeflow.graph.model import parse_graph
 from nodeflow.check.licences import model_uses
 from nodeflow.check.policy import PolicyError, parse_policy, problems_for
+from nodeflow.graph.model import parse_graph
 from nodeflow.nodetypes.registry import Registry
 
 REPO = Path(__file__).resolve().parents[2]

@@ -6,16 +6,15 @@ through the real command line, the real executor and a real ``serve``/``app`` pr
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.guard.governance_support import POLICY, SECRET, Server, cli, graph_file, guarded, writer
 from nodeflow.app.editor.live import free_port
-from nodeflow.graph.model import parse_graph
 from nodeflow.check.policy import parse_policy, problems_for
+from nodeflow.graph.model import parse_graph
 from nodeflow.problems import GraphInvalid
+from tests.guard.governance_support import POLICY, SECRET, Server, cli, graph_file, guarded, writer
 
 
 def refused(done, node: str) -> None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.guard.governance_support import SECRET, cli, graph_file
 from nodeflow.provenance import read_provenance
+from tests.guard.governance_support import SECRET, cli, graph_file
 
 PHONE = "+44 20 7946 0958"
 TEXT = f"Write to {SECRET} or call {PHONE} today"

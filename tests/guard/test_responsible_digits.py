@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from nodeflow.check.policy import load_policy, problems_for
 from nodeflow.events import EventLog
-from nodeflow.run.executor import Executor
 from nodeflow.graph.model import load_graph
 from nodeflow.models import ModelManager
-from nodeflow.check.policy import load_policy, problems_for
 from nodeflow.problems import GraphInvalid
+from nodeflow.run.executor import Executor
 from nodeflow.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from nodeflow.run.executor import Executor
+from nodeflow.nodetypes.registry import default_registry
 from nodeflow.record.history import RunHistory
 from nodeflow.record.listeners import HistoryListener
-from nodeflow.nodetypes.registry import default_registry
+from nodeflow.run.executor import Executor
 from nodeflow.settings import Settings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import soundfile
-from tests.media.media_helpers import SYNTH, output, run
 
 from nodes.audio.clip import AudioClip
 from nodes.audio.synth import MelodyError, note_frequency, parse_melody
+from tests.media.media_helpers import SYNTH, output, run
 
 
 def dominant_hz(clip: AudioClip) -> float:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
+
 from tests.media.media_helpers import run
 from tests.media.test_generate import tiny_vits  # noqa: F401  (the fixture)
 

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.media.media_helpers import frames_nodes, output, run
 from PIL import Image
 
 from nodeflow.delivery import read_provenance
-from nodeflow.problems import GraphInvalid
 from nodeflow.media.video_files import ffmpeg
+from nodeflow.problems import GraphInvalid
+from tests.media.media_helpers import frames_nodes, output, run
 
 
 def picture(**params) -> dict:

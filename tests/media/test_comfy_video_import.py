@@ -15,8 +15,8 @@ from PIL import Image
 from nodeflow.comfy import import_file
 from nodeflow.delivery import read_provenance
 from nodeflow.graph.model import graph_to_dict, parse_graph
-from nodeflow.nodetypes.registry import default_registry
 from nodeflow.media.video_files import encode_mp4
+from nodeflow.nodetypes.registry import default_registry
 
 
 def test_a_video_workflow_of_core_nodes_imports_and_saves_three_formats(executor, inputs, settings, tmp_path: Path):

@@ -14,14 +14,14 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from tests.media.crafted import CRAFTED, bomb_png
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
-from tests.media.media_helpers import REPO, nodeflow_cli
 
 from nodeflow.delivery import ArtifactError, read_provenance, read_provenance_bytes
 from nodeflow.delivery.limits import inflate
+from tests.media.crafted import CRAFTED, bomb_png
+from tests.media.media_helpers import REPO, nodeflow_cli
 
 
 @pytest.fixture(scope="module")

@@ -9,13 +9,13 @@ import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
-from tests.media.media_helpers import SYNTH, frames_nodes, graph_of, nodeflow_cli, run_ok
 
 from nodeflow.delivery import read_provenance
 from nodeflow.delivery.inspect import inspect_artifact
+from nodeflow.nodetypes.registry import Registry
 from nodeflow.record.listeners import HistoryListener
 from nodeflow.run.executor import Executor
-from nodeflow.nodetypes.registry import Registry
+from tests.media.media_helpers import SYNTH, frames_nodes, graph_of, nodeflow_cli, run_ok
 
 pytest.importorskip("c2pa")
 PACKS = Path(__file__).resolve().parent / "packs"

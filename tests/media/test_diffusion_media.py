@@ -6,15 +6,15 @@ import importlib.util
 
 import numpy as np
 import pytest
-from tests.media.media_helpers import REPO, output, run_ok
 
-from nodeflow.run.executor import Executor
-from nodeflow.record.listeners import HistoryListener
 from nodeflow.delivery import read_provenance
 from nodeflow.files import content_hash
 from nodeflow.nodetypes.registry import default_registry
+from nodeflow.record.listeners import HistoryListener
 from nodeflow.record.reproduce import reproduce
+from nodeflow.run.executor import Executor
 from nodeflow.settings import Settings
+from tests.media.media_helpers import REPO, output, run_ok
 
 pytest.importorskip("diffusers")
 if "diffusion.load" not in default_registry().specs:

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.media.media_helpers import output, run_ok
 
 from nodeflow.delivery import read_provenance
 from nodeflow.files import content_hash
+from tests.media.media_helpers import output, run_ok
 
 pytest.importorskip("transformers")
 
@@ -73,8 +73,12 @@ def tiny_musicgen(tmp_path_factory) -> Path:
     import torch
     from tokenizers import Tokenizer, models, pre_tokenizers
     from transformers import (
-        EncodecConfig, MusicgenConfig, MusicgenDecoderConfig, MusicgenForConditionalGeneration,
-        PreTrainedTokenizerFast, T5Config,
+        EncodecConfig,
+        MusicgenConfig,
+        MusicgenDecoderConfig,
+        MusicgenForConditionalGeneration,
+        PreTrainedTokenizerFast,
+        T5Config,
     )
 
     folder = tmp_path_factory.mktemp("tiny-musicgen")

@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.media.media_helpers import REPO, nodeflow_cli, run, run_ok
 
 from nodeflow.record.history import RunHistory
+from tests.media.media_helpers import REPO, nodeflow_cli, run, run_ok
 
 PICTURE = {"type": "image.new", "params": {"width": 8, "height": 8, "seed": 1, "fill": "noise"}}
 SAVE = {"type": "image.save", "inputs": {"image": ["pic", "image"]}, "params": {"filename": "p.png", "overwrite": True}}

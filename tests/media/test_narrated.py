@@ -8,10 +8,10 @@ import subprocess
 
 import numpy as np
 import pytest
-from tests.media.media_helpers import run_ok
 
 from nodeflow.delivery import read_provenance
 from nodes.audio.subtitles import parse_subtitles
+from tests.media.media_helpers import run_ok
 
 pytest.importorskip("piper")
 pytest.importorskip("faster_whisper")

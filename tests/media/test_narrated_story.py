@@ -9,9 +9,9 @@ import json
 import subprocess
 
 import pytest
-from tests.media.media_helpers import REPO, nodeflow_cli
 
 from nodes.audio.subtitles import parse_subtitles
+from tests.media.media_helpers import REPO, nodeflow_cli
 
 pytest.importorskip("piper")
 pytest.importorskip("c2pa")

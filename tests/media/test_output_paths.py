@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+
 from tests.media.media_helpers import SYNTH, run, run_ok
 
 IMAGE = {"type": "image.new", "params": {"width": 8, "height": 8}}

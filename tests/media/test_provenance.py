@@ -7,10 +7,10 @@ import json
 import numpy as np
 import pytest
 import soundfile
-from tests.media.media_helpers import SYNTH, frames_nodes, nodeflow_cli, run_ok
 from PIL import Image
 
 from nodeflow.delivery import read_provenance, read_provenance_bytes, sidecar_path, strip_provenance
+from tests.media.media_helpers import SYNTH, frames_nodes, nodeflow_cli, run_ok
 
 IMAGE = {"type": "image.new", "params": {"width": 32, "height": 24, "fill": "noise", "seed": 11}}
 

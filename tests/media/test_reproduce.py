@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-
 import pytest
-from tests.media.media_helpers import REPO, SYNTH, frames_nodes, nodeflow_cli, run_ok
 from PIL import Image
 
-from nodeflow.run.executor import Executor
 from nodeflow.delivery import embed_provenance, read_provenance
 from nodeflow.nodetypes.registry import default_registry
 from nodeflow.record.reproduce import NotReproducible, reproduce
+from nodeflow.run.executor import Executor
 from nodeflow.settings import Settings
+from tests.media.media_helpers import REPO, SYNTH, frames_nodes, nodeflow_cli, run_ok
 
 
 def fresh_executor(settings: Settings, out) -> Executor:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from nodeflow.delivery.record import _source_type
 from nodeflow.graph.model import parse_graph
-from nodeflow.plan.planner import make_plan
 from nodeflow.nodetypes.registry import default_registry
+from nodeflow.plan.planner import make_plan
 
 
 def planned_upstream(nodes: dict) -> dict:

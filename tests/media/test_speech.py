@@ -8,6 +8,7 @@ import shutil
 
 import numpy as np
 import pytest
+
 from tests.media.media_helpers import graph_of, output, run, run_ok
 
 pytest.importorskip("piper")

@@ -5,9 +5,9 @@ inside onnxruntime with no seed a caller can set)."""
 from __future__ import annotations
 
 import pytest
-from tests.media.media_helpers import run_ok
 
 from nodeflow.delivery import read_provenance
+from tests.media.media_helpers import run_ok
 
 pytest.importorskip("piper")
 

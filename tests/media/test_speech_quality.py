@@ -4,6 +4,7 @@ answers, and intelligibility (word error rate) of the bundled voice as the bundl
 from __future__ import annotations
 
 import pytest
+
 from tests.media.media_helpers import output, run_ok
 
 TONE = {"type": "audio.synth", "params": {"notes": "B5:8", "bpm": 120.0, "waveform": "sine", "volume": 0.5, "sample_rate": 48000}}

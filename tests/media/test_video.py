@@ -6,10 +6,10 @@ import subprocess
 
 import numpy as np
 import pytest
-from tests.media.media_helpers import SYNTH, frames_nodes, output, run
 from PIL import Image
 
 from nodeflow.media.video_files import ffmpeg
+from tests.media.media_helpers import SYNTH, frames_nodes, output, run
 
 
 def encode(fmt: str, **params):
@@ -28,7 +28,7 @@ def test_frames_round_trip_through_a_video(executor, fmt):
     frames = output(executor, nodes, "back")
     assert len(frames) == 3 and frames[0].size == (64, 48)
     expected = [(255, 0, 0), (0, 255, 0), (0, 0, 255)]
-    for frame, colour in zip(frames, expected):
+    for frame, colour in zip(frames, expected, strict=False):
         centre = np.asarray(frame)[24, 32].astype(int)
         assert np.abs(centre - colour).max() <= (0 if fmt == "gif" else 12)  # H.264 is lossy
 
@@ -115,9 +115,8 @@ def test_latent_walk_slerp_keeps_noise_scale():
 def test_encoding_reports_progress_and_stops_when_cancelled(executor, settings):
     import threading
 
-    from tests.media.media_helpers import graph_of
-
     from nodeflow.events import EventLog
+    from tests.media.media_helpers import graph_of
 
     nodes = {**frames_nodes(4), "smooth": {"type": "video.interpolate", "inputs": {"frames": ["frames", "frames"]}, "params": {"factor": 16}},
              "video": {"type": "video.encode", "inputs": {"frames": ["smooth", "frames"]}}}

@@ -6,11 +6,11 @@ import io
 
 import numpy as np
 import pytest
-from tests.media.media_helpers import nodeflow_cli, run_ok
 from PIL import Image
 
 from nodeflow.delivery import read_provenance
 from nodeflow.delivery.watermark import detect_watermark, embed_watermark
+from tests.media.media_helpers import nodeflow_cli, run_ok
 
 pytest.importorskip("imwatermark")
 pytest.importorskip("onnxruntime")

@@ -16,10 +16,9 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from nodeflow.run.executor import Executor  # noqa: E402
 from nodeflow.models import ModelManager  # noqa: E402
+from nodeflow.run.executor import Executor  # noqa: E402
 from nodeflow.settings import Settings  # noqa: E402
-
 from tests.models.tiny_models import build_tiny_llama, build_tiny_sd, save_single_file, save_tiny_lora  # noqa: E402
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,11 +14,9 @@ from nodeflow.comfy import import_file
 from nodeflow.events import EventLog
 from nodeflow.graph.model import graph_to_dict, parse_graph
 from nodeflow.nodetypes.registry import default_registry
-
-from tests.models.step_graphs import text_to_image_steps
-
 from tests.engine.comfy_workflows import text_to_image  # noqa: E402
 from tests.engine.test_comfy_import import lora_hires  # noqa: E402
+from tests.models.step_graphs import text_to_image_steps
 
 
 def as_png(workflow: dict, path: Path) -> Path:

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.models.test_custom_sampling import custom_graph, pixels
 
 from nodeflow.comfy import import_file
 from nodeflow.comfy.mapping_sampling import SAMPLING_MAPPINGS
 from nodeflow.graph.model import graph_to_dict, parse_graph
 from nodeflow.nodetypes.registry import default_registry
+from tests.models.test_custom_sampling import custom_graph, pixels
 
 
 @pytest.mark.parametrize("comfy_type", sorted(SAMPLING_MAPPINGS))

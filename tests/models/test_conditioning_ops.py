@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image as PILImage
-from tests.models.step_graphs import text_to_image_steps
-from tests.models.test_custom_sampling import custom_graph, pixels, run
 
 from nodeflow.graph.model import parse_graph
+from tests.models.step_graphs import text_to_image_steps
+from tests.models.test_custom_sampling import custom_graph, pixels, run
 
 
 def build_variant(tiny_models: Path, name: str, in_channels: int) -> str:

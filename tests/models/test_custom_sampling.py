@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tests.models.step_graphs import text_to_image_steps
 
 from nodeflow.graph.model import parse_graph
+from tests.models.step_graphs import text_to_image_steps
 
 
 def run(executor, graph: dict, *, only=("decode",)):

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 import numpy as np
-from nodeflow.graph.model import parse_graph
 
+from nodeflow.graph.model import parse_graph
 from tests.models.step_graphs import text_to_image_steps
 
 PAINT = {"width": 32, "height": 32, "steps": 4, "seed": 1, "prompt": "a handwritten seven"}

@@ -11,7 +11,6 @@ import pytest
 
 from nodeflow.events import EventLog
 from nodeflow.graph.model import parse_graph
-
 from tests.models.step_graphs import hires_fix_steps, text_to_image_steps
 
 
@@ -167,9 +166,9 @@ def test_cancel_stops_the_sampler_between_steps(executor):
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_every_sampler_and_schedule_name_makes_a_scheduler():
-    from nodes.diffusion.schedulers import SAMPLERS, SCHEDULES, make_scheduler
-
     from diffusers import DDIMScheduler
+
+    from nodes.diffusion.schedulers import SAMPLERS, SCHEDULES, make_scheduler
 
     config = DDIMScheduler(beta_schedule="scaled_linear").config
     for sampler in SAMPLERS:

@@ -9,16 +9,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nodeflow.run.executor import Executor
 from nodeflow.graph.model import parse_graph
 from nodeflow.models import ModelManager
-from nodeflow.settings import Settings
-
 from nodeflow.problems import GraphInvalid
-
+from nodeflow.run.executor import Executor
+from nodeflow.settings import Settings
 from tests.models.tiny_models import (
-    build_tiny_flux, build_tiny_sd, build_tiny_sd3, build_tiny_sdxl, build_tiny_svd, build_tiny_wan, save_components, save_single_file_sdxl,
-    save_tiny_controlnet, save_tiny_denoiser_lora,
+    build_tiny_flux,
+    build_tiny_sd,
+    build_tiny_sd3,
+    build_tiny_sdxl,
+    build_tiny_svd,
+    build_tiny_wan,
+    save_components,
+    save_single_file_sdxl,
+    save_tiny_controlnet,
+    save_tiny_denoiser_lora,
 )
 
 FAMILY_BUILDERS = {"sdxl": build_tiny_sdxl, "sd3": build_tiny_sd3, "flux": build_tiny_flux}
@@ -41,7 +47,8 @@ def family_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     save_components(root / "tiny-wan", root, "tiny-wan")
     build_tiny_svd(root / "tiny-svd")
     save_tiny_controlnet(root / "tiny-sd", root / "controlnet" / "tiny-sd-controlnet")
-    from PIL import Image as PILImage, ImageDraw
+    from PIL import Image as PILImage
+    from PIL import ImageDraw
 
     for name, box in (("hint-square.png", (16, 16, 48, 48)), ("hint-bar.png", (0, 24, 64, 40))):
         hint = PILImage.new("RGB", (64, 64))
@@ -258,10 +265,11 @@ def flux_workflow() -> dict:
 def test_a_comfyui_flux_workflow_with_separate_files_imports_validates_and_paints(family_executor, tmp_path):
     import json
 
+    from PIL import Image as PILImage
+
     from nodeflow.comfy import import_file
     from nodeflow.graph.model import graph_to_dict
     from nodeflow.nodetypes.registry import default_registry
-    from PIL import Image as PILImage
 
     source = tmp_path / "flux_separate_files.json"
     source.write_text(json.dumps(flux_workflow()))
@@ -415,7 +423,7 @@ def test_wan_text_to_video_from_the_pipeline_node_and_from_step_nodes_agree(fami
     ours = run(family_executor, steps, ["decode"]).outputs["decode"]["frames"]
     assert len(reference) == len(ours) == frames
     assert reference[0].size == (size, size)
-    for a, b in zip(reference, ours):
+    for a, b in zip(reference, ours, strict=False):
         assert np.abs(np.asarray(a, dtype=np.int16) - np.asarray(b, dtype=np.int16)).max() <= 1
     assert family_executor.models.loads == 1
 
@@ -436,7 +444,7 @@ def test_wan_parts_from_separate_files_make_the_checkpoints_video(family_executo
     nodes["decode"]["inputs"]["vae"] = ["vae", "vae"]
     parts = run(family_executor, graph, ["decode"]).outputs["decode"]["frames"]
     assert len(parts) == len(whole) == frames
-    for a, b in zip(whole, parts):
+    for a, b in zip(whole, parts, strict=False):
         assert np.abs(np.asarray(a, dtype=np.int16) - np.asarray(b, dtype=np.int16)).max() <= 1
 
 
@@ -497,6 +505,6 @@ def test_stable_video_diffusion_animates_its_start_picture(family_executor):
     first = frames("hint-square.png")
     assert len(first) == 3 and first[0].shape == (32, 32, 3)
     family_executor.memory.clear()
-    assert all(np.array_equal(a, b) for a, b in zip(first, frames("hint-square.png")))  # same seed, same video
+    assert all(np.array_equal(a, b) for a, b in zip(first, frames("hint-square.png"), strict=False))  # same seed, same video
     other = frames("hint-bar.png")
-    assert np.mean([np.abs(a - b).mean() for a, b in zip(first, other)]) > 1  # another picture, another video
+    assert np.mean([np.abs(a - b).mean() for a, b in zip(first, other, strict=False)]) > 1  # another picture, another video

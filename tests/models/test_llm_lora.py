@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from nodeflow.check.validate import validate
 from nodeflow.events import EventLog
 from nodeflow.graph.model import parse_graph
 from nodeflow.nodetypes.registry import default_registry
-from nodeflow.check.validate import validate
 
 EXAMPLES = [{"prompt": f"colour {i}", "response": "the fox is blue"} for i in range(6)]
 
@@ -86,8 +86,8 @@ def test_tiny_llama_lora_learns_saves_reloads_and_is_cached(executor, settings, 
     assert again.outputs["gen"]["text"] == tuned == again.outputs["gen2"]["text"]
 
     # a second run (a fresh executor: nothing in memory) takes the trained model from the disk cache
-    from nodeflow.run.executor import Executor
     from nodeflow.models import ModelManager
+    from nodeflow.run.executor import Executor
 
     fresh = Executor(settings=settings, models=ModelManager(device_override="cpu"))
     second = fresh.run(parse_graph(_graph(examples)), only=["tune", "after"])

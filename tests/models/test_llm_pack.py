@@ -6,9 +6,8 @@ import pytest
 
 from nodeflow.events import EventLog
 from nodeflow.graph.model import parse_graph
-from nodeflow.problems import GraphInvalid
 from nodeflow.ports.core import get_type
-
+from nodeflow.problems import GraphInvalid
 from nodes.llm.loading import bundled_gguf, converted_folder
 
 TOKENS = 6  # SmolLM2 makes a few tokens a second on shared CI cores

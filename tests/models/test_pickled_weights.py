@@ -7,13 +7,14 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from tests.models.tiny_models import build_tiny_llama
 
 
 @pytest.fixture
 def models_executor(tmp_path):
-    from nodeflow.run.executor import Executor
     from nodeflow.models import ModelManager
+    from nodeflow.run.executor import Executor
     from nodeflow.settings import Settings
 
     settings = Settings(home=tmp_path / "home", output_dir=tmp_path / "out", extra_input_dirs=[], allow_cwd_inputs=False)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from PIL import Image as PILImage
 
+from nodeflow.check.validate import validate
 from nodeflow.events import EventLog
 from nodeflow.graph.model import load_graph
-from nodeflow.check.validate import validate
 
 GRAPH = Path(__file__).resolve().parents[2] / "graphs" / "prompt_to_image.json"
 FAST = ["sd.source=tiny-sd", "paint.width=64", "paint.height=64", "paint.steps=3", "writer.max_tokens=8"]

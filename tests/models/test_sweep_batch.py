@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 
 from nodeflow.events import EventLog
-from nodeflow.run.executor import Executor
 from nodeflow.graph.model import parse_graph
 from nodeflow.models import ModelManager
+from nodeflow.run.executor import Executor
 
 STEPS = 3
 SEEDS = [1, 2, 3, 4, 5, 6, 7, 8]

@@ -319,7 +319,12 @@ def build_tiny_sdxl(folder: Path, *, seed: int = 0, refiner: bool = False) -> Pa
     """A tiny SDXL base pipeline (two CLIP encoders, pooled embeds, size/crop time ids), or its refiner
     (the second encoder only, aesthetic-score time ids)."""
     import torch
-    from diffusers import EulerDiscreteScheduler, StableDiffusionXLImg2ImgPipeline, StableDiffusionXLPipeline, UNet2DConditionModel
+    from diffusers import (
+        EulerDiscreteScheduler,
+        StableDiffusionXLImg2ImgPipeline,
+        StableDiffusionXLPipeline,
+        UNet2DConditionModel,
+    )
     from transformers import CLIPTextModel, CLIPTextModelWithProjection
 
     torch.manual_seed(seed)

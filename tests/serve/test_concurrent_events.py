@@ -24,11 +24,11 @@ def slow(name: str, steps: int) -> dict:
 def editor(tmp_path):
     from fastapi import FastAPI
 
-    from nodeflow.app.editor.routes import EditorState, make_router
     from nodeflow.app.editor.live import LiveServer
+    from nodeflow.app.editor.routes import EditorState, make_router
     from nodeflow.app.runs import RunManager
-    from nodeflow.run.executor import Executor
     from nodeflow.nodetypes.registry import Registry
+    from nodeflow.run.executor import Executor
     from nodeflow.settings import Settings
 
     registry = Registry().load_all(extra_folders=[PACKS])

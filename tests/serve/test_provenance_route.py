@@ -12,8 +12,8 @@ def test_one_provenance_route_answers_with_graph_and_record(tmp_path):
     if not (REPO / "ui" / "dist" / "editor.js").exists():
         pytest.skip("the editor bundle is not built")
     from nodeflow.app import build_app
-    from nodeflow.run.executor import Executor
     from nodeflow.graph.model import load_graph
+    from nodeflow.run.executor import Executor
     from nodeflow.settings import Settings
 
     settings = Settings(home=tmp_path / "home", output_dir=tmp_path / "out", extra_input_dirs=[], allow_cwd_inputs=False)

@@ -8,7 +8,6 @@ import copy
 import hashlib
 import json
 import os
-import sys
 import threading
 import time
 from pathlib import Path
@@ -42,8 +41,8 @@ def ray_home(tmp_path_factory):
 
 
 def executors(home: Path, name: str):
-    from nodeflow.run.executor import Executor
     from nodeflow.nodetypes.registry import Registry
+    from nodeflow.run.executor import Executor
     from nodeflow.settings import Settings
 
     registry = Registry().load_all(extra_folders=[PACKS])
@@ -95,12 +94,11 @@ def test_a_zipped_sweep_gives_the_same_files_as_locally(ray_home):
 
 
 def test_a_tiny_diffusion_model_stays_loaded_in_the_device_actor(ray_home):
-    from tests.models.tiny_models import build_tiny_sd
-
     import ray
 
     from nodeflow.backends.ray_cluster import device_actors
     from nodeflow.graph.model import parse_graph
+    from tests.models.tiny_models import build_tiny_sd
 
     models = ray_home / "models"
     if not (models / "tiny-sd").exists():

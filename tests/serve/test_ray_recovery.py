@@ -42,8 +42,8 @@ def sweep_that_kills_workers(marker: Path) -> dict:
 
 
 def ray_executor(home: Path):
-    from nodeflow.run.executor import Executor
     from nodeflow.nodetypes.registry import Registry
+    from nodeflow.run.executor import Executor
     from nodeflow.settings import Settings
 
     settings = Settings(home=home, output_dir=home / "out", extra_input_dirs=[], allow_cwd_inputs=False)

@@ -32,8 +32,8 @@ def test_serve_on_ray_runs_a_job_with_its_events_and_artifact(tmp_path):
         state = wait_done(http, run_id)
         png = http.get(state["outputs"][0]["url"]).content
 
-    from nodeflow.run.executor import Executor
     from nodeflow.graph.model import load_graph
+    from nodeflow.run.executor import Executor
     from nodeflow.settings import Settings
 
     local = Executor(settings=Settings(home=tmp_path / "local", output_dir=tmp_path / "local-out"))

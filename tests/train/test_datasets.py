@@ -12,13 +12,12 @@ from nodeflow.events import EventLog
 from nodeflow.problems import GraphInvalid
 
 
-
 def test_digits_are_labelled_and_captioned_in_words(digits_data):
     data = digits_data
     assert data.pixels.shape == (1797, 1, 8, 8)
     assert 0.0 <= data.pixels.min() and data.pixels.max() <= 1.0
     assert data.class_names[7] == "seven"
-    sevens = [c for c, label in zip(data.captions, data.labels) if label == 7]
+    sevens = [c for c, label in zip(data.captions, data.labels, strict=False) if label == 7]
     assert "a handwritten seven" in sevens
     assert all("seven" in c or "7" in c for c in sevens)
 

@@ -94,9 +94,9 @@ def test_a_second_process_reuses_the_trained_model_from_disk(tmp_path):
 
 
 def test_the_example_graphs_validate():
+    from nodeflow.check.validate import migrate_nodes, validate
     from nodeflow.graph.model import load_graph
     from nodeflow.nodetypes.registry import default_registry
-    from nodeflow.check.validate import migrate_nodes, validate
 
     registry = default_registry()
     for name in ("prompt_to_digit.json", "char_lm.json"):

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from tests.ui.live_editor_process import live_editor
 
 REPO = Path(__file__).resolve().parents[2]

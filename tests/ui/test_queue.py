@@ -41,7 +41,7 @@ class Server:
         self.port = free_port()
         self.process: subprocess.Popen | None = None
 
-    def start(self) -> "Server":
+    def start(self) -> Server:
         env = {**os.environ, "NODEFLOW_HOME": str(self.home), "NODEFLOW_OUTPUT": str(self.out),
                "NODEFLOW_PACKS": str(PACKS)}
         self.process = subprocess.Popen(

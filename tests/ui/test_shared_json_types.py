@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from nodeflow.record.jobs import JobQueue
-from nodeflow.problems import Problem
 from nodeflow.nodetypes.registry import Registry
+from nodeflow.problems import Problem
+from nodeflow.record.jobs import JobQueue
 
 UI = Path(__file__).resolve().parents[2] / "ui" / "src"
 

@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse
 
 from nodeflow.graph.model import graph_to_dict, parse_graph
 from nodeflow.nodetypes.registry import Registry
+
 from .routes import _json_body as _body
 
 __all__ = ["make_graph_tools_router"]

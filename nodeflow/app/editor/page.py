@@ -13,8 +13,8 @@ from typing import Any
 
 import gradio as gr
 
-from nodeflow.record.history import artifact_kind
 from nodeflow.app.runs import RunManager
+from nodeflow.record.history import artifact_kind
 
 __all__ = ["build_page", "PAGE_CSS"]
 

@@ -25,11 +25,11 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 
-from nodeflow.graph.model import parse_graph
 from nodeflow.cache_keys import digest
-from nodeflow.problems import GraphInvalid
 from nodeflow.check.published import resolve_published
 from nodeflow.check.validate import migrate_nodes, validate
+from nodeflow.graph.model import parse_graph
+from nodeflow.problems import GraphInvalid
 
 __all__ = ["AppProcess", "make_publish_router"]
 

@@ -34,18 +34,19 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 
-from nodeflow.files import PathNotAllowed, files_inside, resolve_inside, write_atomic
-from nodeflow.graph.model import parse_graph
-from nodeflow.record.history import artifact_kind
-from nodeflow.problems import GraphInvalid
-from nodeflow.nodetypes.registry import Registry
-from nodeflow.settings import Settings
-from nodeflow.graph.catalog import catalog as full_catalog
-from nodeflow.check.validate import check_graph
 from nodeflow.app.request_limits import require_json
-from .pickers import local_models, recent_outputs
 from nodeflow.app.runs import RunManager
 from nodeflow.app.sse import event_stream, sse_response
+from nodeflow.check.validate import check_graph
+from nodeflow.files import PathNotAllowed, files_inside, resolve_inside, write_atomic
+from nodeflow.graph.catalog import catalog as full_catalog
+from nodeflow.graph.model import parse_graph
+from nodeflow.nodetypes.registry import Registry
+from nodeflow.problems import GraphInvalid
+from nodeflow.record.history import artifact_kind
+from nodeflow.settings import Settings
+
+from .pickers import local_models, recent_outputs
 
 __all__ = ["EditorState", "make_router", "GRAPHS_DIR", "example_names", "graph_listing"]
 

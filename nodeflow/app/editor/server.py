@@ -13,18 +13,19 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from nodeflow.run.executor import Executor
-from nodeflow.record.listeners import HistoryListener
-from nodeflow.files import clean_stale_parts
-from nodeflow.record.jobs import owner_name
-from nodeflow.nodetypes.registry import Registry, default_registry
-from nodeflow.settings import Settings
-from .routes import EditorState, make_router
 from nodeflow.app.auth import AuthConfig, auth_for_host
-from .graph_tools import make_graph_tools_router
 from nodeflow.app.request_limits import secure
-from .publish import make_publish_router
 from nodeflow.app.runs import RunManager
+from nodeflow.files import clean_stale_parts
+from nodeflow.nodetypes.registry import Registry, default_registry
+from nodeflow.record.jobs import owner_name
+from nodeflow.record.listeners import HistoryListener
+from nodeflow.run.executor import Executor
+from nodeflow.settings import Settings
+
+from .graph_tools import make_graph_tools_router
+from .publish import make_publish_router
+from .routes import EditorState, make_router
 
 __all__ = ["build_app", "serve", "BUNDLE_DIR", "BundleMissing"]
 

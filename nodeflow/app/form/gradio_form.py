@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nodeflow.events import preview_kind
-from nodeflow.run.executor import Executor
-from nodeflow.graph.model import Graph, parse_graph
-from nodeflow.problems import GraphInvalid, Problem
 from nodeflow.check.published import PublishedInput, resolve_published
+from nodeflow.events import preview_kind
+from nodeflow.graph.model import Graph, parse_graph
 from nodeflow.nodetypes.registry import Registry
+from nodeflow.problems import GraphInvalid, Problem
+from nodeflow.run.executor import Executor
 
 __all__ = ["AppOutput", "PublishedApp", "build_blocks", "field_kind"]
 
@@ -104,7 +104,7 @@ class PublishedApp:
         graph = parse_graph(json.loads(json.dumps(self.graph_data)))
         run_id = uuid.uuid4().hex[:12]
         problems: list[Problem] = []
-        for item, value in zip(self.fields, values):
+        for item, value in zip(self.fields, values, strict=False):
             node = graph.nodes[item.node]
             try:
                 node.params[item.param] = self._param_value(item, value, run_id)

@@ -8,11 +8,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from nodeflow.problems import GraphInvalid
+from nodeflow.app.auth import AuthConfig, auth_for_host
 from nodeflow.nodetypes.registry import Registry, default_registry
+from nodeflow.problems import GraphInvalid
 from nodeflow.record.listeners import HistoryListener
 from nodeflow.settings import Settings
-from nodeflow.app.auth import AuthConfig, auth_for_host
 
 __all__ = ["build_app_server", "run_app", "EXIT_INVALID"]
 
@@ -35,6 +35,7 @@ def build_app_server(
     from fastapi import FastAPI
 
     from nodeflow.run.executor import Executor
+
     from .gradio_form import PublishedApp, build_blocks
 
     settings = settings or Settings(allow_cwd_inputs=False)

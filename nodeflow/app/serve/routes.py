@@ -25,25 +25,38 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, ValidationError
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from pydantic import BaseModel, ValidationError
 
-from nodeflow.files import PathNotAllowed, resolve_inside
-from nodeflow.graph.model import Graph, parse_graph
-from nodeflow.problems import GraphInvalid, Problem
-from nodeflow.nodetypes.registry import Registry
-from nodeflow.graph.catalog import catalog
+from nodeflow.app.auth import ClientToken
 from nodeflow.app.editor.routes import example_names, graph_listing
 from nodeflow.app.runs import RunManager
-from nodeflow.app.auth import ClientToken
-from .models import (BatchRequest, BatchResult, ErrorBody, GraphListing, QueueState, RunAccepted, RunList,
-                           RunRequest, RunState, Status, Upload)
 from nodeflow.app.sse import event_stream, sse_response
+from nodeflow.files import PathNotAllowed, resolve_inside
+from nodeflow.graph.catalog import catalog
+from nodeflow.graph.model import Graph, parse_graph
+from nodeflow.nodetypes.registry import Registry
+from nodeflow.problems import GraphInvalid, Problem
+
+from .models import (
+    BatchRequest,
+    BatchResult,
+    ErrorBody,
+    GraphListing,
+    QueueState,
+    RunAccepted,
+    RunList,
+    RunRequest,
+    RunState,
+    Status,
+    Upload,
+)
 
 __all__ = ["make_v1_router", "MAX_BODY_BYTES", "RequestError", "public_outputs", "file_url"]
 

@@ -16,11 +16,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from nodeflow.app.auth import AuthConfig, auth_for_host
 from nodeflow.nodetypes.registry import Registry, default_registry
-from nodeflow.settings import Settings
 from nodeflow.record.jobs import owner_name
 from nodeflow.record.listeners import HistoryListener
-from nodeflow.app.auth import AuthConfig, auth_for_host
+from nodeflow.settings import Settings
 
 __all__ = ["build_serve_app", "run_serve"]
 
@@ -40,13 +40,14 @@ def build_serve_app(
     ``port``: where it listens (a webhook may not call this server itself)."""
     from fastapi import FastAPI
 
-    from nodeflow.run.executor import Executor
     from nodeflow.app.editor.routes import GRAPHS_DIR
     from nodeflow.app.request_limits import secure
     from nodeflow.app.runs import RunManager
+    from nodeflow.run.executor import Executor
+
     from .contract import install_contract
-    from .routes import file_url, make_v1_router, public_outputs
     from .retention import prune_runs
+    from .routes import file_url, make_v1_router, public_outputs
     from .webhooks import Webhooks, webhook_problem
 
     settings = settings or Settings(allow_cwd_inputs=False)

@@ -14,8 +14,8 @@ import hashlib
 import os
 import re
 import tempfile
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import AsyncIterator
 
 __all__ = ["UploadRefused", "store_upload", "upload_limit", "UPLOADS"]
 
