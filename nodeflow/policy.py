@@ -49,7 +49,7 @@ EXEMPT = ("evaluate.*", "train.evaluate*", "train.lm_evaluate")
 WATERMARKS_OFF = ("none", "", None, False)
 
 # section -> key -> (python type, element type for lists)
-_SCHEMA: dict[str, dict[str, tuple[Any, ...]]] = {
+_SCHEMA: dict[str, dict[str, tuple[type, ...]]] = {
     "outputs": {
         "guards": (list, str), "credentials": (bool,), "watermark": (bool, list),
         "generators": (list, str), "exempt": (list, str),
@@ -109,7 +109,9 @@ def parse_policy(text: str, name: str = "policy") -> Policy:
                 want = " or ".join("a list of strings" if k is list else "true or false" for k in kinds if k is not str)
                 raise PolicyError(f"{where}: {section}.{key} must be {want}")
             target = "licences" if key == "licenses" else key  # either spelling
-            setattr(policy, target, [_norm(v) for v in value] if target == "licences" else value)
+            if target == "licences" and isinstance(value, list):  # always a list: checked above
+                value = [_norm(v) for v in value]
+            setattr(policy, target, value)
     return policy
 
 
