@@ -204,7 +204,7 @@ def cmd_nodes(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .events import JsonLinesSink
+    from .events import EventSink, JsonLinesSink
     from .executor import Executor
     from .graph import load_graph
     from .problems import GraphInvalid
@@ -233,7 +233,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_INVALID
 
     cancel = threading.Event()
-    sinks = []
+    sinks: list[EventSink] = []
     report = sys.stderr if args.events == "-" else sys.stdout
     with ExitStack() as stack:
         if args.events:
@@ -242,9 +242,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         display = stack.enter_context(ProgressDisplay(plan, sys.stderr))
         sinks.append(display)
         stack.enter_context(_cancel_on_interrupt(cancel))
+
+        def on_event(event: dict[str, Any]) -> None:
+            for sink in sinks:
+                sink(event)
+
         result = executor.run_plan(
             plan,
-            on_event=lambda event: [sink(event) for sink in sinks],
+            on_event=on_event,
             cancel=cancel,
             output_dir=args.out,
             source="cli",

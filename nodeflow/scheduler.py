@@ -13,6 +13,7 @@ runs exactly as it did before the pool existed, event for event.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import threading
 import time
@@ -98,7 +99,7 @@ class PlanRun:
         self.result: RunResult | None = None
         self.blocked_units: set[str] = set()  # downstream of a blocked (guarded) item: not run
         self._emit_lock = threading.Lock()
-        self.shown: dict[tuple[str, int | None], list[dict[str, Any]]] = {}  # (node, item) -> its previews
+        self.shown: dict[tuple[str | None, int | None], list[dict[str, Any]]] = {}  # (node, item) -> its previews
         self.env = TaskEnv(registry, settings, models, self._emit_from_node, self.stop)
 
     # --- events ----------------------------------------------------------------------------------
@@ -203,7 +204,7 @@ class PlanRun:
                     if planned.spec.output and self.sink is not None:
                         self.replay_previews(planned)
                     if self.sink is not None:  # a node the user asked to see shows its result (ui.preview)
-                        show_outputs(planned, self.values.get(planned.id), lambda p=planned: self.context(p))
+                        show_outputs(planned, self.values.get(planned.id), functools.partial(self.context, planned))
                     release(planned.id)
                     continue
                 spec = planned.spec
@@ -413,7 +414,7 @@ class PlanRun:
         left = [p for p in self.plan.order if p.id in wanted and p.id not in done and p.mode != "bypass"]
         if not left or self.sink is None:
             return
-        failed_at = {}
+        failed_at: set[str] = set()
         if result.error is not None:
             for p in self.plan.order:
                 if p.node.id == result.error.node and p.item == result.error.item:
