@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 if TYPE_CHECKING:  # pragma: no cover
     from .models import ModelManager
@@ -19,6 +18,12 @@ class Cancelled(Exception):
     """Raised by :meth:`Context.check` when the run was asked to stop."""
 
 
+class CancelSignal(Protocol):
+    """What says a run was asked to stop: a ``threading.Event``, or a run's ``StopSignal``."""
+
+    def is_set(self) -> bool: ...
+
+
 class Context:
     """What a node can reach while it runs: progress, previews, cancellation, models, seeds."""
 
@@ -29,7 +34,7 @@ class Context:
         node_id: str,
         node_type: str,
         emit: Callable[[dict[str, Any]], None],
-        cancel_event: threading.Event,
+        cancel_event: CancelSignal,
         settings: "Settings",
         models: "ModelManager",
         output_dir: Path,
