@@ -13,8 +13,9 @@ import importlib.util
 import os
 import sys
 import traceback
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,7 @@ class Registry:
     def load_all(self, extra_folders: list[Path] | None = None) -> "Registry":
         for name in _builtin_pack_names():
             self.load_module(f"nodes.{name}", pack=name, source="built-in")
+        eps: Iterable[EntryPoint]
         try:
             eps = entry_points(group="nodeflow.packs")
         except Exception:  # pragma: no cover - broken metadata in the environment

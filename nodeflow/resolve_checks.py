@@ -4,6 +4,7 @@ and installed packages, and loads nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from .graph import Graph
@@ -17,7 +18,7 @@ __all__ = ["resolve_check", "resolve_problems"]
 
 
 def resolve_problems(
-    graph: Graph, registry: Registry, settings: Any, skip: set[str] = frozenset()
+    graph: Graph, registry: Registry, settings: Any, skip: AbstractSet[str] = frozenset()
 ) -> list[Problem]:
     """A problem for each model source or input file param that does not resolve (unlinked params only)."""
     problems = []

@@ -7,6 +7,7 @@ a sidecar instead (see formats.py).
 
 from __future__ import annotations
 
+import mmap
 import struct
 from collections.abc import Iterator
 
@@ -19,7 +20,7 @@ def is_mp4(data: bytes) -> bool:
     return data[4:8] == b"ftyp"
 
 
-def boxes(data: bytes, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:
+def boxes(data: bytes | mmap.mmap, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:
     """(type, body start, body end) of the boxes between ``start`` and ``end``."""
     offset = start
     while offset + 8 <= end:
@@ -37,7 +38,7 @@ def boxes(data: bytes, start: int, end: int) -> Iterator[tuple[bytes, int, int]]
         offset += size
 
 
-def read(data: bytes) -> str | None:
+def read(data: bytes | mmap.mmap) -> str | None:
     start, end = 0, len(data)
     for wanted in _PATH:
         for kind, body_start, body_end in boxes(data, start, end):
