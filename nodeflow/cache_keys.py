@@ -26,14 +26,16 @@ _local = threading.local()
 def _c_encoder() -> Callable[[Any, int], Any]:
     """The C encoder ``_ENCODER.encode`` builds on every call, built once per thread (it keeps the
     containers it is inside of, to refuse cycles, so threads must not share one)."""
-    return _json_encoder.c_make_encoder(  # type: ignore[misc]
+    # c_make_encoder is CPython's private C accelerator, which typeshed does not declare
+    return _json_encoder.c_make_encoder(  # type: ignore[attr-defined]
         {}, str, _json_encoder.encode_basestring, None, ":", ",", True, False, True
     )
 
 
 def encode(value: Any) -> str:
     """``_ENCODER.encode(value)``, the same text, without building an encoder per call."""
-    if _json_encoder.c_make_encoder is None:  # pragma: no cover - CPython always has it
+    # (c_make_encoder: see _c_encoder on why it is ignored)
+    if _json_encoder.c_make_encoder is None:  # type: ignore[attr-defined]  # pragma: no cover - CPython always has it
         return _ENCODER.encode(value)
     try:
         make = _local.encoder

@@ -153,9 +153,12 @@ def call_node(spec: NodeSpec, kwargs: dict[str, Any]) -> tuple:
 
 def _run_batch(spec: NodeSpec, task: Task, env: TaskEnv) -> list[tuple]:
     """A native batch: the node's batch function gets every item's arguments at once."""
+    batch = spec.batch
+    if batch is None:  # batched tasks are only made for nodes with a batch function
+        raise TypeError(f"{spec.type} has no batch function")
     calls = [{**params, **inputs} for _, params, inputs in task.batch or []]
     ctx = _context(spec, task, env, None, task.params) if spec.batch_wants_ctx else None
-    results = spec.batch(calls, ctx) if spec.batch_wants_ctx else spec.batch(calls)
+    results = batch(calls, ctx) if spec.batch_wants_ctx else batch(calls)
     results = list(results)
     if len(results) != len(calls):
         raise TypeError(f"{spec.type}'s batch function returned {len(results)} results for {len(calls)} items")

@@ -111,7 +111,7 @@ class RayBackend:
         finished = []
         for meta_ref in ready:
             task, env, refs, device = self._pending.pop(meta_ref)
-            self._busy_devices.discard(device)  # type: ignore[arg-type]
+            self._busy_devices.discard(device)
             try:
                 finished.append((task, ray.get(meta_ref), refs, device))
             except ray.exceptions.TaskCancelledError:

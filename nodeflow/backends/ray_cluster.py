@@ -137,7 +137,8 @@ def events_actor() -> Any:
     with _lock:
         actor = _state.get("events")
         if actor is None:
-            actor = _state["events"] = EventBox.options(num_cpus=0).remote()
+            # @ray.remote makes an ActorClass, but Ray's annotations leave the class type as it was
+            actor = _state["events"] = EventBox.options(num_cpus=0).remote()  # type: ignore[attr-defined]
         return actor
 
 
@@ -159,7 +160,8 @@ def device_actors() -> list[Any]:
                                        "max_concurrency": 4}  # a cancel call gets through while a node runs
             if gpus:
                 options["num_gpus"] = 1
-            actors.append(DeviceWorker.options(**options).remote())
+            # @ray.remote makes an ActorClass, but Ray's annotations leave the class type as it was
+            actors.append(DeviceWorker.options(**options).remote())  # type: ignore[attr-defined]
         _state["devices"] = actors
         return actors
 

@@ -221,7 +221,7 @@ class DeviceWorker:
         stop = self.cancelled.setdefault(task.run_id, threading.Event())
         with self.lock:
             meta, values = execute(task, settings, inputs, events, self.models, stop, inline_all)
-        outputs = []
+        outputs: list[str | None] = []
         for position, value in enumerate(values):
             if value is None:
                 outputs.append(None)

@@ -159,7 +159,8 @@ def _distribution_licence(path: Path) -> str | None:
             top = resolved.relative_to(parent).parts[0]
             for dist in importlib.metadata.packages_distributions().get(top, []):
                 meta = importlib.metadata.metadata(dist)
-                value = meta.get("License-Expression") or meta.get("License")
+                # PackageMetadata declares get() only from Python 3.12; the email Message it is has it
+                value = meta.get("License-Expression") or meta.get("License")  # type: ignore[attr-defined]
                 if value and value.strip() and value.strip().upper() != "UNKNOWN" and len(value) < 100:
                     return _norm(value)
                 for classifier in meta.get_all("Classifier") or []:

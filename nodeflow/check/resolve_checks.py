@@ -12,6 +12,8 @@ from nodeflow.nodetypes.resolve import Resolve, input_file
 from nodeflow.problems import Problem
 
 if TYPE_CHECKING:
+    from collections.abc import Set as AbstractSet
+
     from nodeflow.graph.model import Graph
     from nodeflow.nodetypes.registry import Registry
 
@@ -19,7 +21,7 @@ __all__ = ["resolve_check", "resolve_problems"]
 
 
 def resolve_problems(
-    graph: Graph, registry: Registry, settings: Any, skip: set[str] = frozenset()
+    graph: Graph, registry: Registry, settings: Any, skip: AbstractSet[str] = frozenset()
 ) -> list[Problem]:
     """A problem for each model source or input file param that does not resolve (unlinked params only)."""
     problems = []

@@ -82,7 +82,7 @@ def migrate_nodes(graph: Graph, registry: Registry) -> list[Problem]:
         spec = specs.get(node.type)
         if spec is None or node.version >= spec.version:
             continue
-        entry = {"type": node.type, "params": node.params, "inputs": {k: list(v) for k, v in node.inputs.items()}}
+        entry: dict[str, Any] = {"type": node.type, "params": node.params, "inputs": {k: list(v) for k, v in node.inputs.items()}}
         while node.version < spec.version:
             step = spec.migrations.get(node.version)
             if step is None:

@@ -212,7 +212,7 @@ def cmd_nodes(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from nodeflow.events import JsonLinesSink
+    from nodeflow.events import EventSink, JsonLinesSink
     from nodeflow.graph.model import load_graph
     from nodeflow.nodetypes.registry import default_registry
     from nodeflow.problems import GraphInvalid
@@ -242,7 +242,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_INVALID
 
     cancel = threading.Event()
-    sinks = []
+    sinks: list[EventSink] = []
     report = sys.stderr if args.events == "-" else sys.stdout
     with ExitStack() as stack:
         if args.events:
@@ -251,9 +251,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         display = stack.enter_context(ProgressDisplay(plan, sys.stderr))
         sinks.append(display)
         stack.enter_context(_cancel_on_interrupt(cancel))
+
+        def on_event(event: dict[str, Any]) -> None:
+            for sink in sinks:
+                sink(event)
+
         result = executor.run_plan(
             plan,
-            on_event=lambda event: [sink(event) for sink in sinks],
+            on_event=on_event,
             cancel=cancel,
             output_dir=args.out,
             source="cli",

@@ -205,17 +205,19 @@ def _definition(
         else:
             inputs[exposed] = targets
     for inner_id, widget in promoted or []:  # widgets shown on the instance: params of ours, set inside by default
-        node = nodes.get(inner_id)
-        mapping = MAPPINGS.get(node.cls) if node is not None and node.id in builder.ids else None
-        param = mapping.params.get(widget) if mapping is not None and widget not in node.inputs else None
-        if node is None or param is None or builder.graph.nodes[builder.ids[node.id]].type.startswith("comfy."):
+        inner_node = nodes.get(inner_id)
+        if inner_node is None or inner_node.id not in builder.ids:
+            continue
+        mapping = MAPPINGS.get(inner_node.cls)
+        param = mapping.params.get(widget) if mapping is not None and widget not in inner_node.inputs else None
+        if param is None or builder.graph.nodes[builder.ids[inner_node.id]].type.startswith("comfy."):
             continue  # control_after_generate, a widget of a placeholder, or one that a link feeds
-        target = [builder.ids[node.id], param]
-        if any(target in targets for targets in [*params.values(), *inputs.values()]):
+        param_target = [builder.ids[inner_node.id], param]
+        if any(param_target in targets for targets in [*params.values(), *inputs.values()]):
             continue
         exposed = _unique(_slug(widget), taken)
-        params[exposed] = [target]
-        ours.widgets[exposed] = (node.cls, widget, param)
+        params[exposed] = [param_target]
+        ours.widgets[exposed] = (inner_node.cls, widget, param)
     outputs: dict[str, list[str]] = {}
     out_taken: set[str] = set()
     to_output: dict[Any, dict[str, Any]] = {}  # output slot -> the inner link that ends there
@@ -227,7 +229,7 @@ def _definition(
         found = builder.source((str(source["origin_id"]), source["origin_slot"]), name) if source and isinstance(source.get("origin_slot"), int) else None
         exposed = _unique(_slug(str(slot.get("name") or f"output_{index}")), out_taken) if found else None
         ours.outputs.append(exposed)
-        if exposed is not None:
+        if exposed is not None and found is not None:  # exposed is only set when found is
             outputs[exposed] = list(found)
     definition = {
         "version": 1, "title": label, "description": str(entry.get("description") or f"Imported from ComfyUI subgraph {label!r}."),

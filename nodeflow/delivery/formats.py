@@ -205,6 +205,6 @@ def strip_provenance(data: bytes, *, credentials: bool = False) -> bytes:
     """The file's bytes without embedded provenance (and C2PA manifest, when ``credentials``):
     what reproduction compares when records differ."""
     fmt = next((f for f in FORMATS if f.sniff is not None and f.strip is not None and f.sniff(data)), None)
-    if fmt is None:
+    if fmt is None or fmt.strip is None:  # the search above only picks formats that have strip
         return data
     return fmt.strip(data, credentials=credentials)

@@ -25,7 +25,7 @@ def _comment(text: str) -> bytes:
 
 def _sub_blocks(data: bytes, offset: int, *, keep: bool) -> tuple[bytes, int]:
     """The joined data sub-blocks starting at ``offset`` (kept only when asked), and where they end."""
-    parts = []
+    parts: list[bytes] = []
     size = 0
     while True:
         need(offset < len(data), "GIF: a block is truncated (no terminator)")

@@ -108,7 +108,7 @@ _SHAPE: dict[str, type | tuple[type, ...]] = {
     "device": str,
     "platform": str,
 }
-_NAMES = {dict: "an object", list: "a list", str: "a string"}
+_NAMES: dict[type | tuple[type, ...], str] = {dict: "an object", list: "a list", str: "a string"}
 
 
 def check_shape(record: dict[str, Any], where: Any) -> None:

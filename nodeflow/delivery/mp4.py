@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from .limits import MAX_RECORD_BYTES, decode_text, need
 
 if TYPE_CHECKING:
+    import mmap
     from collections.abc import Iterator
 
 _PATH = (b"moov", b"udta", b"meta", b"ilst", b"\xa9cmt", b"data")
@@ -23,7 +24,7 @@ def is_mp4(data: bytes) -> bool:
     return data[4:8] == b"ftyp"
 
 
-def boxes(data: bytes, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:
+def boxes(data: bytes | mmap.mmap, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:
     """(type, body start, body end) of the boxes between ``start`` and ``end``."""
     offset = start
     count = 0
@@ -44,7 +45,7 @@ def boxes(data: bytes, start: int, end: int) -> Iterator[tuple[bytes, int, int]]
         offset += size
 
 
-def read(data: bytes) -> str | None:
+def read(data: bytes | mmap.mmap) -> str | None:
     start, end = 0, len(data)
     for wanted in _PATH:
         for kind, body_start, body_end in boxes(data, start, end):

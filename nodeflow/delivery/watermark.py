@@ -87,11 +87,11 @@ def _rivagan_embed(rgb: Any) -> Any:
     import numpy as np
     from PIL import Image as PILImage
 
-    small = rgb.resize((WORKING_SIZE, WORKING_SIZE), PILImage.BICUBIC)
+    small = rgb.resize((WORKING_SIZE, WORKING_SIZE), PILImage.Resampling.BICUBIC)
     marked = _rivagan_encode(np.ascontiguousarray(np.asarray(small)[:, :, ::-1]))[:, :, ::-1]
     change = marked.astype(np.float32) - np.asarray(small, dtype=np.float32)
     scaled = np.stack(
-        [np.asarray(PILImage.fromarray(change[:, :, c]).resize(rgb.size, PILImage.BILINEAR)) for c in range(3)], -1
+        [np.asarray(PILImage.fromarray(change[:, :, c]).resize(rgb.size, PILImage.Resampling.BILINEAR)) for c in range(3)], -1
     )
     pixels = np.clip(np.asarray(rgb, dtype=np.float32) + scaled, 0, 255).round().astype(np.uint8)
     return PILImage.fromarray(pixels)
@@ -172,7 +172,7 @@ def detect_watermark(image: Any, method: str) -> float:
         return 0.0
     rgb = image.convert("RGB")
     if method == "rivagan":  # looked for at the working size it was embedded at
-        rgb = rgb.resize((WORKING_SIZE, WORKING_SIZE), PILImage.BICUBIC)
+        rgb = rgb.resize((WORKING_SIZE, WORKING_SIZE), PILImage.Resampling.BICUBIC)
     bgr = np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1])
     return float((_decode(bgr, method) == _bits()).mean())
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from nodeflow.ports.core import all_types
 
-from .subgraphs import PREFIX, Definition, is_subgraph, load_library
+from .subgraphs import PREFIX, Definition, Link, is_subgraph, load_library
 
 if TYPE_CHECKING:
     from nodeflow.nodetypes.registry import Registry
@@ -31,11 +31,15 @@ def _inner_port(
         inner = definitions.get(node.type[len(PREFIX):])
         if inner is None:
             return None
-        section = inner.outputs if kind == "output" else {**inner.inputs, **inner.params}
-        link = section.get(port)
+        link: Link | None
+        if kind == "output":
+            link = inner.outputs.get(port)
+        else:
+            exposed = {**inner.inputs, **inner.params}.get(port)
+            link = exposed[0] if exposed is not None else None
         if link is None:
             return None
-        target, port = link if kind == "output" else link[0]
+        target, port = link
         if kind != "output":
             kind = "param" if port in inner.params else "input"
         return _inner_port(inner, target, port, kind, definitions, registry, depth + 1)

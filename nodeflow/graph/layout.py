@@ -148,7 +148,10 @@ def _order(graph: Graph, ids: list[str], layer: dict[str, int], sweeps: int = 6)
                 linked = [rank[n] for n in neighbours[nid]]
                 return sum(linked) / len(linked) if linked else rank[nid]
 
-            rows[i] = sorted(row, key=lambda nid, rank=rank: (barycenter(nid), rank[nid]))
+            def order_key(nid: str, rank: dict[str, int] = rank) -> tuple[float, int]:
+                return barycenter(nid), rank[nid]
+
+            rows[i] = sorted(row, key=order_key)
         count = _crossings(rows, edges, layer)
         if count < best_count:
             best, best_count = [list(r) for r in rows], count

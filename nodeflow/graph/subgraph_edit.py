@@ -70,12 +70,12 @@ def make_subgraph(
             if link[0] in inside:
                 continue
             key = (link[0], link[1])
-            exposed = input_of.get(key)
-            if exposed is None:
-                exposed = input_of[key] = _unique(port, inputs)
-                inputs[exposed] = []
-                instance_inputs[exposed] = list(link)
-            inputs[exposed].append([nid, port])
+            exposed_input = input_of.get(key)
+            if exposed_input is None:
+                exposed_input = input_of[key] = _unique(port, inputs)
+                inputs[exposed_input] = []
+                instance_inputs[exposed_input] = list(link)
+            inputs[exposed_input].append([nid, port])
             del entry["inputs"][port]
         if not entry.get("inputs"):
             entry.pop("inputs", None)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # pragma: no cover
-    import threading
     from collections.abc import Callable
 
     from nodeflow.models import ModelManager
@@ -21,6 +21,12 @@ class Cancelled(Exception):
     """Raised by :meth:`Context.check` when the run was asked to stop."""
 
 
+class CancelSignal(Protocol):
+    """What says a run was asked to stop: a ``threading.Event``, or a run's ``StopSignal``."""
+
+    def is_set(self) -> bool: ...
+
+
 class Context:
     """What a node can reach while it runs: progress, previews, cancellation, models, seeds."""
 
@@ -31,7 +37,7 @@ class Context:
         node_id: str,
         node_type: str,
         emit: Callable[[dict[str, Any]], None],
-        cancel_event: threading.Event,
+        cancel_event: CancelSignal,
         settings: Settings,
         models: ModelManager,
         output_dir: Path,

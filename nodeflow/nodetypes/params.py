@@ -81,6 +81,7 @@ class Param:
 
     @property
     def port_type(self) -> str:
+        assert self.kind is not None  # __post_init__ always sets it
         return PORT_TYPE_OF_KIND[self.kind]
 
     def check(self, value: Any) -> Any:

@@ -14,12 +14,15 @@ import os
 import sys
 import traceback
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import decorator as node_api
 from .decorator import NodeSpec
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 __all__ = ["Registry", "PackError", "default_registry", "BUILTIN_PACKS_DIR"]
 
@@ -54,6 +57,7 @@ class Registry:
     def load_all(self, extra_folders: list[Path] | None = None) -> Registry:
         for name in _builtin_pack_names():
             self.load_module(f"nodes.{name}", pack=name, source="built-in")
+        eps: Iterable[EntryPoint]
         try:
             eps = entry_points(group="nodeflow.packs")
         except Exception:  # pragma: no cover - broken metadata in the environment

@@ -340,7 +340,8 @@ def _file_lines(name: Any, settings: Any, bad: Any) -> list[str] | None:
 def _input_value(spec: Any, name: str, value: Any) -> Any:
     if spec.inputs[name].type in ("Any", "JSON"):
         return value
-    expected = {"String": str, "Int": int, "Float": (int, float), "Boolean": bool}.get(spec.inputs[name].type)
+    kinds: dict[str, type | tuple[type, ...]] = {"String": str, "Int": int, "Float": (int, float), "Boolean": bool}
+    expected = kinds.get(spec.inputs[name].type)
     if expected is None:
         raise ValueError(f"input {name!r} takes {spec.inputs[name].type}, which a graph file cannot hold; sweep a param")
     if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
@@ -394,8 +395,8 @@ def expand_sweeps(plan: Plan, registry: Registry, settings: Any = None) -> Plan:
     for planned in plan.order:
         mine = node_axes[planned.id]
         count = 1
-        for axis in mine:
-            count *= lengths[axis]
+        for axis_index in mine:
+            count *= lengths[axis_index]
         if count > MAX_ITEMS:
             raise _too_many(planned, count)
         made = []
@@ -421,7 +422,7 @@ def _copy(planned, item, at, axes, node_axes, copies, lengths, graph) -> Planned
         for sweep in axes[axis]:
             if sweep.node == planned.id:
                 params[sweep.param] = sweep.values[index]
-    links = []
+    links: list[tuple[str, str, int, bool]] = []
     gathered: dict[str, list[str]] = {}
     for arg, src, out, is_param in planned.links:
         if _gathers(planned, arg):

@@ -228,16 +228,19 @@ FileType = register_type(
 
 
 def _register_image() -> PortType:
+    image_class: type | None
     try:
         from PIL.Image import Image as PILImage
+
+        image_class = PILImage
     except ImportError:  # pragma: no cover - Pillow is a dependency
-        PILImage = None
+        image_class = None
     return register_type(
         PortType(
             "Image",
             "#64b5f6",
             "An RGB or RGBA picture",
-            py=PILImage,
+            py=image_class,
             save=_save_image,
             load=_load_image,
         )

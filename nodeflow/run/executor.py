@@ -199,8 +199,9 @@ class Executor:
             made.backend.close()
             made.close()
         if not result.ok:
-            for event in events if on_event is not None else ():
-                on_event(event)
+            if on_event is not None:
+                for event in events:
+                    on_event(event)
             return plan, result
         resolved = resolve_lists(plan.graph, result.outputs)
         problems = check_graph(resolved, self.registry, self.settings, policy=getattr(plan, "policy", None),

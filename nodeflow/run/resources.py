@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
-    from nodeflow.nodetypes.decorator import NodeSpec
+    from nodeflow.nodetypes.decorator import InputSpec, NodeSpec, OutputSpec
     from nodeflow.nodetypes.registry import Registry
 
 __all__ = ["holds_of"]
@@ -23,7 +23,7 @@ def holds_of(spec: NodeSpec, registry: Registry) -> str:
     if spec.holds is not None:
         return spec.holds
     model_types = _model_types(registry)
-    ports = [*spec.inputs.values(), *spec.outputs.values()]
+    ports: list[InputSpec | OutputSpec] = [*spec.inputs.values(), *spec.outputs.values()]
     if _reaches_models(spec) or any(port.type in model_types for port in ports):
         spec.holds = "device"
     else:

@@ -13,6 +13,7 @@ runs exactly as it did before the pool existed, event for event.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import threading
 import time
@@ -100,7 +101,7 @@ class PlanRun:
         self.result: RunResult | None = None
         self.blocked_units: set[str] = set()  # downstream of a blocked (guarded) item: not run
         self._emit_lock = threading.Lock()
-        self.shown: dict[tuple[str, int | None], list[dict[str, Any]]] = {}  # (node, item) -> its previews
+        self.shown: dict[tuple[str | None, int | None], list[dict[str, Any]]] = {}  # (node, item) -> its previews
         # nodes holding generated content no guard has seen (nodeflow.check.policy): events never show their values
         self.withheld: frozenset[str] = getattr(plan.graph, "withheld", None) or frozenset()
         self.env = TaskEnv(registry, settings, models, self._emit_from_node, self.stop, plan)
@@ -210,7 +211,7 @@ class PlanRun:
                     if planned.spec.output and self.sink is not None:
                         self.replay_previews(planned)
                     if self.sink is not None and planned.node.id not in self.withheld:  # ui.preview
-                        show_outputs(planned, self.values.get(planned.id), lambda p=planned: self.context(p))
+                        show_outputs(planned, self.values.get(planned.id), functools.partial(self.context, planned))
                     release(planned.id)
                     continue
                 spec = planned.spec
@@ -430,7 +431,7 @@ class PlanRun:
         left = [p for p in self.plan.order if p.id in wanted and p.id not in done and p.mode != "bypass"]
         if not left or self.sink is None:
             return
-        failed_at = {}
+        failed_at: set[str] = set()
         if result.error is not None:
             for p in self.plan.order:
                 if p.node.id == result.error.node and p.item == result.error.item:

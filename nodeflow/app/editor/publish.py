@@ -86,7 +86,11 @@ def make_publish_router(state: Any) -> APIRouter:
     router = APIRouter()
     current: dict[str, AppProcess] = {}
     lock = threading.Lock()
-    atexit.register(lambda: [p.stop() for p in list(current.values())])
+    def stop_all() -> None:
+        for p in list(current.values()):
+            p.stop()
+
+    atexit.register(stop_all)
 
     def describe() -> dict[str, Any]:
         proc = current.get("app")

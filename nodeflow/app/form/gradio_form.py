@@ -54,6 +54,7 @@ def field_kind(item: PublishedInput) -> str:
             if extensions and extensions <= known:
                 return kind
         return "file"
+    assert spec.kind is not None  # Param.__post_init__ always sets it
     if spec.kind in ("int", "float", "seed"):
         bounded = spec.min is not None and spec.max is not None and spec.kind != "seed"
         return "slider" if bounded or spec.display == "slider" else "number"

@@ -481,7 +481,7 @@ def _graph_of(body: dict[str, Any], graphs_dir: Path | None) -> tuple[Graph, str
         shown = ", ".join(names[:20]) or "none"
         raise RequestError(404, f"no graph named {name!r} in the served folder (graphs: {shown})", "graph_name")
     try:
-        data = json.loads((graphs_dir / name).read_text(encoding="utf-8"))  # type: ignore[operator]
+        data = json.loads((graphs_dir / name).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise RequestError(422, f"{name} cannot be read: {exc}", "graph_name") from None
     graph = parse_graph(data)
