@@ -36,7 +36,7 @@ def run(executor, nodes, only=("guard", "hear", "say")):
 def test_spoken_email_and_profanity_are_blocked(executor, text, kind):
     result, log = run(executor, guarded(text, action="block"))
     assert result.blocked == ["guard"] and "guard" not in result.outputs and "hear" not in result.outputs
-    assert f"Blocked: spoken content: {kind} x" in log.of("node_error")[0]["message"]
+    assert log.of("node_blocked")[0]["reason"].startswith(f"spoken content: {kind} x")  # blocked is a state, not an error
 
 
 @pytest.mark.parametrize("text, kind", [(EMAIL, "email"), (RUDE, "offensive")])
