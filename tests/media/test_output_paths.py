@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from nodeflow.problems import GraphInvalid
 from tests.media.media_helpers import SYNTH, run, run_ok
 
 IMAGE = {"type": "image.new", "params": {"width": 8, "height": 8}}
@@ -31,8 +32,13 @@ def write(executor, node_type: str, filename: str, **params):
 def test_names_that_leave_the_output_folder_are_refused(executor, settings, tmp_path, node_type, pattern):
     ext = WRITERS[node_type][2]
     name = pattern.format(ext=ext)
-    result = write(executor, node_type, name)
-    assert result.status == "error" and "outside the allowed folders" in result.error.message
+    if ".." in name.split("/") or name.startswith("/"):  # refused by validation, before anything runs
+        with pytest.raises(GraphInvalid) as refused:
+            write(executor, node_type, name)
+        assert "'filename'" in str(refused.value) and "leaves the output folder" in str(refused.value)
+    else:  # "~/..." is a plain name to validation; the node refuses where it would land
+        result = write(executor, node_type, name)
+        assert result.status == "error" and "outside the allowed folders" in result.error.message
     written = [p for p in tmp_path.rglob(f"*escape.{ext}")] + list(settings.output_dir.parent.parent.glob(f"escape.{ext}"))
     assert written == [] and not os.path.exists(f"/tmp/nodeflow-escape.{ext}")
 

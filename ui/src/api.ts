@@ -19,6 +19,12 @@ export interface Job {
   error: unknown;
   /** the queue it belongs to (serve and the editor each run their own) */
   owner?: string;
+  /** higher runs first among queued jobs (serve's `priority`) */
+  priority?: number;
+  /** the token's client name that submitted it (serve's per-client tokens), if any */
+  client?: string | null;
+  /** the graph file it ran, when submitted by name (serve's `graph_name`) */
+  graph?: string | null;
   /** what a finished job made: each with a url when it is a file the app serves */
   outputs?: JobOutput[];
 }
