@@ -1,7 +1,7 @@
 """One run of a plan: the executor's loop that decides order, caching and events.
 
-1. key every planned node (``keying.key_all``);
-2. find what is needed and what is cached (``keying.needed``): cached nodes do not need their inputs;
+1. key every planned node (``needs.key_all``);
+2. find what is needed and what is cached (``needs.needed``): cached nodes do not need their inputs;
 3. hand ready nodes to the backend as tasks, lowest plan position first, as many at once as the
    backend has slots for; collect finished ones, cache them and release what depends on them;
 4. on the first failure or a cancel, start nothing more, let running nodes stop at their next

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import json
 
+from nodeflow.delivery import read_provenance
 from nodeflow.graph.model import load_graph
-from nodeflow.provenance import read_provenance
 from tests.guard.governance_support import SECRET, graph_file
 
 NODES = {

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from nodeflow.provenance import read_provenance
+from nodeflow.delivery import read_provenance
 from tests.guard.governance_support import SECRET, cli, graph_file
 
 PHONE = "+44 20 7946 0958"
