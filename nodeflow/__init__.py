@@ -162,6 +162,7 @@ __all__ = [
     "encode_mp4",
     "ffmpeg",
     "remux_mp4",
+    "pipe_frames",
     "ModelNotFound",
     "PICKLE_SUFFIXES",
     "find_local_model",
@@ -183,7 +184,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .files import PathNotAllowed, atomic_path, content_hash, files_inside, input_file_fingerprint, resolve_inside
     from .media.audio_files import AUDIO_FORMATS, SUBTYPES, audio_format, read_audio, save_audio, write_audio
     from .media.image_grid import from_pil, sample_grid, to_pil
-    from .media.video_files import VIDEO_EXTENSIONS, decode, encode_gif, encode_mp4, ffmpeg, remux_mp4
+    from .media.video_files import VIDEO_EXTENSIONS, decode, encode_gif, encode_mp4, ffmpeg, pipe_frames, remux_mp4
     from .models import (
         PICKLE_SUFFIXES,
         ModelNotFound,
@@ -227,6 +228,7 @@ _ON_FIRST_USE = {
     "not_found_message": "nodeflow.models",
     "read_audio": "nodeflow.media.audio_files",
     "refuse_pickled_weights": "nodeflow.models",
+    "pipe_frames": "nodeflow.media.video_files",
     "remux_mp4": "nodeflow.media.video_files",
     "resolve_inside": "nodeflow.files",
     "sample_grid": "nodeflow.media.image_grid",

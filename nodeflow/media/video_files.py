@@ -17,7 +17,7 @@ from PIL import ImageSequence
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
 
-__all__ = ["ffmpeg", "encode_mp4", "encode_gif", "decode", "remux_mp4", "probe_fps", "VIDEO_EXTENSIONS"]
+__all__ = ["ffmpeg", "pipe_frames", "encode_mp4", "encode_gif", "decode", "remux_mp4", "probe_fps", "VIDEO_EXTENSIONS"]
 
 VIDEO_EXTENSIONS = (".mp4", ".gif", ".webm", ".mov", ".mkv")
 _BITEXACT = ["-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact"]
@@ -67,16 +67,30 @@ def encode_mp4(
         args += ["-i", str(audio), "-map", "0:v", "-map", "1:a", "-c:a", "aac", "-b:a", "160k", "-shortest"]
     args += ["-c:v", "libx264", "-preset", "medium", "-crf", str(crf), "-pix_fmt", "yuv420p", "-threads", "2"]
     args += ["-map_metadata", "-1", *metadata, *_BITEXACT, "-movflags", "+faststart", "-f", "mp4", str(path)]
+
+    def pixels() -> Iterator[bytes]:
+        for frame in frames:
+            if frame.size != size:
+                raise ValueError(f"frames differ in size: {frame.size} after {size}; resize them first")
+            yield _even(frame).tobytes()
+
+    pipe_frames(args, pixels(), count=len(frames), on_frame=on_frame)
+
+
+def pipe_frames(
+    args: list[str], pixels: Iterable[bytes], *, count: int, on_frame: Callable[[int, int], None] | None = None,
+) -> None:
+    """Run ffmpeg with ``args`` (its input being raw frames on stdin) and feed it ``pixels``, one frame's
+    bytes at a time; ``on_frame(i, count)`` after each (it may raise to stop: ffmpeg is then killed).
+    Raises RuntimeError with ffmpeg's own message when it fails."""
     process = subprocess.Popen(
         [ffmpeg(), "-hide_banner", "-v", "error", "-y", *args], stdin=subprocess.PIPE, stderr=subprocess.PIPE
     )
     try:
-        for index, frame in enumerate(frames):
-            if frame.size != size:
-                raise ValueError(f"frames differ in size: {frame.size} after {size}; resize them first")
-            process.stdin.write(_even(frame).tobytes())  # type: ignore[union-attr]
+        for index, frame in enumerate(pixels):
+            process.stdin.write(frame)  # type: ignore[union-attr]
             if on_frame is not None:
-                on_frame(index + 1, len(frames))
+                on_frame(index + 1, count)
         process.stdin.close()  # type: ignore[union-attr]
     except BrokenPipeError:
         pass

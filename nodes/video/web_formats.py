@@ -4,9 +4,7 @@ it in a ``.provenance.json`` sidecar, as the delivery table says)."""
 
 from __future__ import annotations
 
-import subprocess
-
-from nodeflow import Context, Delivery, File, Param, credentials_param, deliver, ffmpeg, node, overwrite_param
+from nodeflow import Context, Delivery, File, Param, credentials_param, deliver, node, overwrite_param, pipe_frames
 from nodes.video.types import Frames
 
 __all__ = ["save_webm", "save_webp"]
@@ -70,24 +68,10 @@ def save_webm(
         raise ValueError("frames are too small for a video: at least 2x2 pixels")
 
     def write(out: Delivery) -> None:
-        args = [ffmpeg(), "-hide_banner", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24",
-                "-s", f"{width}x{height}", "-r", f"{fps}", "-i", "-", "-c:v", _WEBM_CODECS[codec],
-                "-crf", str(round(crf)), "-b:v", "0", "-pix_fmt", "yuv420p", "-threads", "2",
-                "-map_metadata", "-1", "-fflags", "+bitexact", "-f", "webm", str(out.path)]
-        process = subprocess.Popen(args, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
-        try:
-            for index, frame in enumerate(frames):
-                process.stdin.write(frame.convert("RGB").crop((0, 0, width, height)).tobytes())  # type: ignore[union-attr]
-                ctx.progress(index + 1, len(frames))
-            process.stdin.close()  # type: ignore[union-attr]
-        except BrokenPipeError:
-            pass
-        except BaseException:
-            process.kill()
-            process.wait()
-            raise
-        errors = process.stderr.read().decode(errors="replace")  # type: ignore[union-attr]
-        if process.wait() != 0:
-            raise RuntimeError(f"ffmpeg failed to write WebM: {errors.strip()[-800:]}")
+        args = ["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", f"{fps}", "-i", "-",
+                "-c:v", _WEBM_CODECS[codec], "-crf", str(round(crf)), "-b:v", "0", "-pix_fmt", "yuv420p",
+                "-threads", "2", "-map_metadata", "-1", "-fflags", "+bitexact", "-f", "webm", str(out.path)]
+        pixels = (frame.convert("RGB").crop((0, 0, width, height)).tobytes() for frame in frames)
+        pipe_frames(args, pixels, count=len(frames), on_frame=ctx.progress)
 
     return deliver(ctx, filename, write, kind="video", suffixes=(".webm",), overwrite=overwrite)
