@@ -103,7 +103,7 @@ def _decode(pipe: Any, latents: Any) -> PILImage.Image:
     return pipe.image_processor.postprocess(pixels, output_type="pil")[0]
 
 
-@node("video.denoising_film", category="Video")
+@node("video.denoising_film", category="Video", holds="device")  # it steps the pipeline it is given
 def denoising_film(
     pipeline: Any,
     prompt: String | None = None,

@@ -13,6 +13,7 @@ from nodeflow.nodetypes.registry import default_registry
 from nodeflow.record.listeners import HistoryListener
 from nodeflow.record.reproduce import reproduce
 from nodeflow.run.executor import Executor
+from nodeflow.run.resources import holds_of
 from nodeflow.settings import Settings
 from tests.media.media_helpers import REPO, output, run_ok
 
@@ -42,6 +43,15 @@ def sd_executor(settings, tiny_sd, history):
 
 LOAD = {"type": "diffusion.load", "params": {"source": "tiny-sd", "device": "cpu", "dtype": "float32"}}
 SIZE = {"width": 32, "height": 32, "guidance": 1.0}
+
+
+def test_every_node_that_runs_a_pipeline_holds_the_device():
+    """Two nodes stepping one diffusers pipeline at once share its scheduler's state: a denoising film
+    painted beside a picture from the same pipeline came out different from the film painted alone."""
+    registry = default_registry()
+    light = [name for name, spec in registry.specs.items()
+             if "pipeline" in spec.inputs and holds_of(spec, registry) != "device"]
+    assert light == []
 
 
 def test_denoising_film_has_a_frame_per_step_ending_on_the_picture(sd_executor):
