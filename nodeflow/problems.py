@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["Problem", "GraphInvalid"]
+if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Iterable
+
+__all__ = ["Problem", "GraphInvalid", "did_you_mean"]
 
 
 @dataclass(frozen=True)
@@ -34,3 +38,9 @@ class GraphInvalid(ValueError):
     def __init__(self, problems: list[Problem]):
         self.problems = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the known name closest to a misspelt one, or an empty string."""
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -8,7 +8,6 @@ sweeps, and runs every check plugged in with :func:`add_check` (the policy, mode
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -16,17 +15,21 @@ from typing import Any
 from nodeflow.graph.inactive import inactive_nodes
 from nodeflow.graph.model import Graph
 from nodeflow.graph.order import bypass_source, topological_order
-from nodeflow.graph.subgraphs import is_subgraph
+from nodeflow.graph.subgraphs import expand_subgraphs, flat_paths, is_subgraph
+from nodeflow.graph.sweep_syntax import is_sweep
 from nodeflow.nodetypes.decorator import node_memory_limit
 from nodeflow.nodetypes.params import ParamError
 from nodeflow.nodetypes.registry import Registry
 from nodeflow.ports.core import compatible
-from nodeflow.problems import Problem
+from nodeflow.problems import Problem, did_you_mean
 
+from .param_edits import apply_overrides, apply_sweeps
+from .policy import problems_for as policy_problems
 from .published import problems_for as published_problems
 from .resolve_checks import resolve_check
+from .sweeps import sweep_problems
 
-__all__ = ["check_graph", "add_check", "CHECKS", "validate", "migrate_nodes", "apply_overrides", "find_cycle"]
+__all__ = ["check_graph", "add_check", "CHECKS", "validate", "migrate_nodes", "find_cycle"]
 
 # A check: (graph, registry, settings or None, policy or None) -> problems. Runs after the built-in
 # validation, on the graph as edited (migrated, overrides and sweeps applied).
@@ -54,23 +57,19 @@ def check_graph(
     """Every problem of ``graph`` as it would run. Edits ``graph`` in place (migrations, overrides,
     sweeps), as running it would. An empty list means it can run. ``only``: the nodes the run asks
     for, which the policy checks too (they may not show unguarded generated content)."""
-    from nodeflow.graph.subgraphs import expand_subgraphs, flat_paths
-    from nodeflow.plan.sweeps import apply_sweeps, sweep_problems
-
     expand_subgraphs(graph)  # subgraph nodes become flat `SUB/INNER` nodes (a no-op the second time)
     overrides, _ = flat_paths(graph, overrides, None)
     problems = migrate_nodes(graph, registry)
     problems += apply_overrides(graph, registry, overrides)
     sweeps = list(sweeps)
     if sweeps:
-        problems += apply_sweeps(graph, registry, sweeps, settings)
+        problems += apply_sweeps(graph, registry, sweeps)
     problems += validate(graph, registry)
     problems += sweep_problems(graph, registry, settings)
     for check in list(CHECKS):
         problems += check(graph, registry, settings, policy)
-    from .policy import problems_for  # the policy given merged with the data folder's (or --policy's)
-
-    problems += problems_for(graph, registry, settings, policy, only=list(only or []))
+    # the policy given merged with the data folder's (or --policy's)
+    problems += policy_problems(graph, registry, settings, policy, only=list(only or []))
     return problems
 
 
@@ -103,37 +102,6 @@ def migrate_nodes(graph: Graph, registry: Registry) -> list[Problem]:
     return problems
 
 
-def apply_overrides(graph: Graph, registry: Registry, overrides: Iterable[str]) -> list[Problem]:
-    """Apply ``NODE.PARAM=VALUE`` settings, parsing each value by its param's kind."""
-    problems = []
-    for text in overrides:
-        target, sep, value = text.partition("=")
-        node_id, dot, param_name = target.rpartition(".")
-        if not sep or not dot or not node_id or not param_name:
-            problems.append(Problem.graph(f"--set {text!r}: expected NODE.PARAM=VALUE"))
-            continue
-        node = graph.nodes.get(node_id)
-        if node is None:
-            problems.append(Problem.graph(f"--set {text!r}: no node {node_id!r}{_suggest(node_id, graph.nodes)}"))
-            continue
-        spec = registry.get(node.type)
-        if spec is None:
-            continue  # reported by validate as an unknown type
-        param = spec.params.get(param_name)
-        if param is None:
-            problems.append(
-                Problem(node_id, node.type, param_name, f"--set: no param {param_name!r}{_suggest(param_name, spec.params)}")
-            )
-            continue
-        try:
-            node.params[param_name] = param.parse(value)
-        except ParamError as exc:
-            problems.append(Problem(node_id, node.type, param_name, f"--set: {exc}"))
-            continue
-        node.inputs.pop(param_name, None)  # a value set by hand replaces a link
-    return problems
-
-
 def validate(graph: Graph, registry: Registry) -> list[Problem]:
     """Return every problem of the graph (an empty list when it can run)."""
     problems = list(graph.load_problems)
@@ -145,7 +113,7 @@ def validate(graph: Graph, registry: Registry) -> list[Problem]:
             if is_subgraph(node.type) and any(p.node == node.id for p in graph.load_problems):
                 continue  # a subgraph node that could not be expanded: expansion said why
             problems.append(
-                Problem(node.id, node.type, None, f"unknown node type{_suggest(node.type, registry.specs)}")
+                Problem(node.id, node.type, None, f"unknown node type{did_you_mean(node.type, registry.specs)}")
             )
             continue
 
@@ -161,12 +129,12 @@ def validate(graph: Graph, registry: Registry) -> list[Problem]:
             param = spec.params.get(name)
             if param is None:
                 if name not in spec.inputs:
-                    bad(f"unknown param{_suggest(name, spec.params)}", name)
+                    bad(f"unknown param{did_you_mean(name, spec.params)}", name)
                 continue
             if name in node.inputs:
                 continue  # the link supplies the value
-            if isinstance(value, dict) and "sweep" in value:
-                continue  # a sweep: each of its values is checked in nodeflow.plan.sweeps
+            if is_sweep(value):
+                continue  # a sweep: each of its values is checked by nodeflow.check.sweeps
             try:
                 param.check(value)
             except ParamError as exc:
@@ -186,7 +154,7 @@ def validate(graph: Graph, registry: Registry) -> list[Problem]:
             elif port in spec.params:
                 target_type = spec.params[port].port_type
             else:
-                bad(f"no input or param of this name{_suggest(port, [*spec.inputs, *spec.params])}", port)
+                bad(f"no input or param of this name{did_you_mean(port, [*spec.inputs, *spec.params])}", port)
                 continue
             source = nodes.get(source_id)
             if source is None:
@@ -252,11 +220,6 @@ def memory_problem(spec, params: dict[str, Any], linked: set[str]) -> tuple[str,
 def find_cycle(graph: Graph) -> list[str]:
     """Node ids of one cycle, in data-flow order, or an empty list."""
     return topological_order(graph)[1]
-
-
-def _suggest(name: str, known: Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def output_name_problems(graph: Graph, registry: Registry, settings: Any = None, policy: Any = None) -> list[Problem]:
