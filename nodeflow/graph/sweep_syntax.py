@@ -11,7 +11,7 @@ In a graph file, a swept param holds an object instead of a value::
 This module reads those objects into :class:`Sweep` values, each value read as its param's kind.
 What a sweep means for a run is elsewhere: the graph-wide sweep problems (``each`` sources, item
 counts) in ``nodeflow.check.sweeps``, the command line's ``--sweep`` in
-``nodeflow.check.command_line``, and the mapping of what depends on a sweep in ``nodeflow.plan.sweeps``.
+``nodeflow.check.param_edits``, and the mapping of what depends on a sweep in ``nodeflow.plan.sweeps``.
 """
 
 from __future__ import annotations
