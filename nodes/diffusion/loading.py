@@ -1,4 +1,4 @@
-"""Loading diffusers pipelines and LoRAs.
+"""Loading diffusers pipelines and LoRA files (switching a pipeline's LoRAs is ``loras.py``).
 
 A source is a diffusers folder (``model_index.json`` and one folder per component), a single
 ``.safetensors`` checkpoint (as Automatic1111 and most model sites share them) together with a local
@@ -8,7 +8,6 @@ read from safetensors only: pickled ``.ckpt``/``.bin`` files can run code and ar
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -29,9 +28,10 @@ from nodeflow import (
     not_found_message,
 )
 from nodes.diffusion.families import FAMILIES, family_of_file, family_of_folder
-from nodes.diffusion.types import DiffusionPipeline, LoraRef, PipelineHandle
+from nodes.diffusion.loras import activate_loras
+from nodes.diffusion.types import DiffusionPipeline, PipelineHandle
 
-__all__ = ["open_pipeline", "activate_loras", "load", "lora", "resident_pipeline"]
+__all__ = ["open_pipeline", "load", "lora", "resident_pipeline"]
 
 _LAYOUT = "a diffusers folder (model_index.json, unet/, vae/, text_encoder/, tokenizer/, scheduler/)"
 _SINGLE_FILE = (".safetensors",)
@@ -252,40 +252,3 @@ def lora(
     handle = pipeline.with_lora(str(found), scale)
     activate_loras(handle.fetch(), handle.loras)  # load it now, so a broken file fails here
     return handle
-
-
-def _adapter_name(path: str) -> str:
-    return "lora_" + hashlib.blake2b(path.encode(), digest_size=6).hexdigest()
-
-
-def activate_loras(pipe: Any, loras: tuple[LoraRef, ...]) -> None:
-    """Switch the resident pipeline to exactly ``loras`` (loading each file once per pipeline)."""
-    loaded = {name for names in _list_adapters(pipe).values() for name in names}
-    if not loras:
-        if loaded:
-            pipe.disable_lora()
-        return
-    names, weights = [], []
-    for ref in loras:
-        name = _adapter_name(ref.path)
-        if name not in loaded:
-            file = Path(ref.path)
-            try:
-                pipe.load_lora_weights(str(file.parent), weight_name=file.name, adapter_name=name)
-            except (ValueError, KeyError, RuntimeError) as exc:
-                raise ValueError(f"{file.name} is not a LoRA for this pipeline: {exc}") from None
-            loaded.add(name)
-        if name in names:  # the same LoRA twice: add the scales
-            weights[names.index(name)] += ref.scale
-        else:
-            names.append(name)
-            weights.append(ref.scale)
-    pipe.enable_lora()
-    pipe.set_adapters(names, adapter_weights=weights)
-
-
-def _list_adapters(pipe: Any) -> dict[str, list[str]]:
-    try:
-        return pipe.get_list_adapters()
-    except (ValueError, AttributeError):  # no PEFT layers yet
-        return {}

@@ -13,8 +13,6 @@ from typing import Any, NamedTuple
 
 from nodeflow import VAE, Context, Denoiser, File, ModelPart, Param, TextEncoder, node
 from nodes.diffusion.loading import (
-    _adapter_name,
-    _list_adapters,
     _lora_fingerprint,
     config_param,
     device_param,
@@ -24,6 +22,7 @@ from nodes.diffusion.loading import (
     resident_pipeline,
     source_param,
 )
+from nodes.diffusion.loras import adapter_name, list_adapters
 
 __all__ = ["Checkpoint", "load_checkpoint", "lora_parts", "use_part"]
 
@@ -56,14 +55,14 @@ def load_checkpoint(
 def use_part(handle: ModelPart) -> Any:
     """The resident pipeline, with exactly the adapters of ``handle`` active on its part."""
     pipe = handle.fetch()
-    loaded = {name for names in _list_adapters(pipe).values() for name in names}
+    loaded = {name for names in list_adapters(pipe).values() for name in names}
     if not handle.adapters:
         if loaded:
             pipe.disable_lora()
         return pipe
     names, scales = [], []
     for adapter in handle.adapters:
-        name = _adapter_name(adapter.path)
+        name = adapter_name(adapter.path)
         if name not in loaded:
             file = Path(adapter.path)
             try:
@@ -76,7 +75,7 @@ def use_part(handle: ModelPart) -> Any:
         else:
             names.append(name)
             scales.append(adapter.scale)
-    per_component = _list_adapters(pipe)
+    per_component = list_adapters(pipe)
     mine = _COMPONENT[handle.part]
     weights = [
         {component: (scale if component in mine else 0.0) for component, have in per_component.items() if name in have}

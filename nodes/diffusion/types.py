@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from nodeflow import DiffusionPipeline, PortType, register_type
+from nodes.diffusion.loras import activate_loras
 
 __all__ = ["DiffusionPipeline", "Latents", "PipelineHandle", "LoraRef"]
 
@@ -39,8 +40,6 @@ class PipelineHandle:
 
     def pipeline(self) -> Any:
         """The diffusers pipeline with this handle's LoRAs active (and no others)."""
-        from nodes.diffusion.loading import activate_loras
-
         pipe = self.fetch()
         activate_loras(pipe, self.loras)
         return pipe
