@@ -12,6 +12,10 @@
     nodeflow import FILE [-o GRAPH]
     nodeflow audit [--since DATE] [--json]
 
+This module builds the parser and hands each command to its module: ``run`` and ``validate``
+(``run_graph.py``), ``nodes`` and ``audit`` (``reports.py``), ``info`` and ``reproduce`` (``info.py``),
+``ui``, ``app`` and ``serve`` (``servers.py``), ``import`` (``comfy_import.py``).
+
 ``run`` exits 0 on success (a branch a guard blocked is a success: the guard did its job; the
 summary says how many were blocked), 2 for an invalid graph (each problem printed as ``NODE (TYPE): message``),
 1 when a node failed, 130 when cancelled (Ctrl-C). ``reproduce`` exits 0 when the result is identical
@@ -23,36 +27,28 @@ run the graph it carries (a file not made here needs ``--yes`` or a yes at the t
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import signal
 import sys
-import threading
-from contextlib import ExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from .common import EXIT_CANCELLED, EXIT_INVALID, EXIT_NODE_FAILED, EXIT_OK, history_listeners, warn_pack_errors
+from nodeflow.version import __version__
 
-if TYPE_CHECKING:
+from .comfy_import import cmd_import
+from .common import EXIT_CANCELLED, EXIT_INVALID, EXIT_OK
+from .info import cmd_info, cmd_reproduce
+from .reports import cmd_audit, cmd_nodes
+from .run_graph import cmd_run, cmd_validate
+from .servers import cmd_app, cmd_serve, cmd_ui
+
+if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Sequence
 
-IMPORT_MAX_BYTES = 256 * 2**20  # the largest workflow file or PNG ``import`` reads
-
-
-def cmd_info(args: argparse.Namespace) -> int:
-    from .info import cmd_info as run_info
-
-    return run_info(args)
-
-
-def cmd_reproduce(args: argparse.Namespace) -> int:
-    from .info import cmd_reproduce as run_reproduce
-
-    return run_reproduce(args)
+__all__ = ["main", "build_parser"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the arguments and run the command; returns its exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.comfy_models:  # every Settings of this process reads it (nodeflow.comfy_folders)
@@ -71,6 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The parser of every command, each with its handler as ``handler``."""
     parser = argparse.ArgumentParser(prog="nodeflow", description="Generative workflows as node graphs.")
     parser.add_argument("--version", action="version", version=_version())
     parser.add_argument("--comfy-models", action="append", default=[], metavar="DIR",
@@ -159,296 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# --- commands ------------------------------------------------------------------------------------
-
-
-def _use_policy(args: argparse.Namespace) -> None:
-    """``--policy FILE``: validation (here and in any subprocess) checks the graph against it."""
-    if getattr(args, "policy", None) is not None:
-        os.environ["NODEFLOW_POLICY"] = str(args.policy.resolve())
-
-
-def cmd_validate(args: argparse.Namespace) -> int:
-    from nodeflow.check.validate import check_graph
-    from nodeflow.graph.model import load_graph
-    from nodeflow.nodetypes.registry import default_registry
-
-    _use_policy(args)
-    registry = default_registry()
-    warn_pack_errors(registry)
-    graph = load_graph(args.graph)
-    from nodeflow.settings import Settings
-
-    problems = check_graph(graph, registry, Settings())  # with settings: model sources and files must exist
-    if problems:
-        _print_problems(problems)
-        return EXIT_INVALID
-    print(f"{args.graph}: ok ({len(graph.nodes)} nodes)")
-    return EXIT_OK
-
-
-def cmd_nodes(args: argparse.Namespace) -> int:
-    from nodeflow.graph.catalog import catalog
-    from nodeflow.nodetypes.registry import default_registry
-
-    registry = default_registry()
-    if args.json:
-        print(json.dumps(catalog(registry), indent=2, sort_keys=True, default=str))
-        return EXIT_OK
-    warn_pack_errors(registry)
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(show_edge=False, header_style="bold")
-    for column in ("type", "category", "inputs", "outputs", "description"):
-        table.add_column(column)
-    for name in sorted(registry.specs):
-        spec = registry.specs[name]
-        inputs = ", ".join(f"{i.name}: {i.type}{'?' if i.optional else ''}" for i in spec.inputs.values())
-        outputs = ", ".join(f"{o.name}: {o.type}" for o in spec.outputs.values())
-        table.add_row(name, spec.category, inputs, outputs, spec.description.split("\n")[0])
-    Console(width=max(120, Console().width)).print(table)
-    return EXIT_OK
-
-
-def cmd_run(args: argparse.Namespace) -> int:
-    from nodeflow.events import EventSink, JsonLinesSink
-    from nodeflow.graph.model import load_graph
-    from nodeflow.nodetypes.registry import default_registry
-    from nodeflow.problems import GraphInvalid
-    from nodeflow.run.executor import Executor
-
-    from .progress import ProgressDisplay
-
-    _use_policy(args)
-    registry = default_registry()
-    warn_pack_errors(registry)
-    graph = load_graph(args.graph)
-    try:
-        executor = Executor(registry, backend=_backend(args.backend, getattr(args, "address", None)),
-                            listeners=history_listeners())
-    except ValueError as exc:
-        print(str(exc), file=sys.stderr)
-        return EXIT_INVALID
-    from nodeflow.files import clean_stale_parts
-
-    clean_stale_parts(Path(f) for f in (args.out or executor.settings.output_dir, executor.settings.previews_dir))
-    executor.disk.clean_stale()  # half-written disk-cache entries of killed runs
-    sweeps = [f"zip:{text}" if args.zip else text for text in args.sweeps]
-    try:
-        plan = executor.prepare(graph, overrides=args.overrides, only=args.only, sweeps=sweeps)
-    except GraphInvalid as invalid:
-        _print_problems(invalid.problems)
-        return EXIT_INVALID
-
-    cancel = threading.Event()
-    sinks: list[EventSink] = []
-    report = sys.stderr if args.events == "-" else sys.stdout
-    with ExitStack() as stack:
-        if args.events:
-            stream = sys.stdout if args.events == "-" else stack.enter_context(open(args.events, "w"))
-            sinks.append(JsonLinesSink(stream))
-        display = stack.enter_context(ProgressDisplay(plan, sys.stderr))
-        sinks.append(display)
-        stack.enter_context(_cancel_on_interrupt(cancel))
-
-        def on_event(event: dict[str, Any]) -> None:
-            for sink in sinks:
-                sink(event)
-
-        result = executor.run_plan(
-            plan,
-            on_event=on_event,
-            cancel=cancel,
-            output_dir=args.out,
-            source="cli",
-        )
-
-    if result.status == "cancelled":
-        print("cancelled", file=sys.stderr)
-        return EXIT_CANCELLED
-    if result.status == "error":
-        failure = result.error
-        assert failure is not None
-        print(f"{failure.node} ({failure.type}) failed: {failure.message}", file=sys.stderr)
-        if args.verbose:
-            print(failure.traceback, file=sys.stderr)
-        else:
-            print("  (run with -v for the traceback)", file=sys.stderr)
-        return EXIT_NODE_FAILED
-    blocked = f", {len(result.blocked)} blocked by guards" if result.blocked else ""
-    print(
-        f"ok: {len(result.ran)} ran, {len(result.cached)} cached{blocked}, {result.duration_s:.2f} s",
-        file=report,
-    )
-    for node_id, outputs in result.outputs.items():
-        for name, value in outputs.items():
-            if isinstance(value, (str, Path, int, float)):
-                print(f"  {node_id}.{name}: {value}", file=report)
-    return EXIT_OK
-
-
-def cmd_import(args: argparse.Namespace) -> int:
-    """Exit 0 when a graph was written (unknown nodes are kept as placeholders and listed), 2 when the
-    file is not a readable ComfyUI workflow (nothing is written)."""
-    from nodeflow.comfy import ComfyImportError, import_file
-    from nodeflow.graph.model import save_graph
-    from nodeflow.nodetypes.registry import default_registry
-
-    if args.report:
-        return _import_report(args.report)
-    if not args.file:
-        print("name a ComfyUI file to import, or --report DIR", file=sys.stderr)
-        return EXIT_INVALID
-    source = Path(args.file)
-    if not source.is_file() or source.stat().st_size > IMPORT_MAX_BYTES:  # /dev/zero, a FIFO, a folder, a giant
-        what = "not a regular file" if not source.is_file() else f"over {IMPORT_MAX_BYTES // 2**20} MB"
-        print(f"{source}: {what}; import reads a ComfyUI workflow (.json) or a PNG carrying one", file=sys.stderr)
-        return EXIT_INVALID
-    target = args.output or source.with_name(source.name.split(".")[0] + ".nodeflow.json")
-    if target.resolve() == source.resolve():
-        print(f"{target}: would overwrite the file being imported; choose another with -o", file=sys.stderr)
-        return EXIT_INVALID
-    try:
-        graph, report = import_file(source, default_registry())
-    except ComfyImportError as exc:
-        print(f"{source}: {exc}", file=sys.stderr)
-        return EXIT_INVALID
-    try:
-        save_graph(graph, target)
-    except OSError as exc:
-        print(f"{target}: cannot write the graph: {exc.strerror or exc}", file=sys.stderr)
-        return EXIT_INVALID
-    for line in report.lines(_models_found(report.models)):
-        print(line, file=sys.stderr)
-    print(f"graph written to {target}")
-    return EXIT_OK
-
-
-def _models_found(models: list[dict[str, str]]) -> dict[str, str]:
-    """Where the model files an imported workflow names were found (the models folder, a ComfyUI install's)."""
-    from nodeflow.files import PathNotAllowed
-    from nodeflow.models import find_local_model
-    from nodeflow.settings import Settings
-
-    settings, found = Settings(), {}
-    for entry in models:
-        try:
-            path = find_local_model(entry["file"], settings)
-        except (PathNotAllowed, ValueError, OSError):
-            path = None
-        if path is not None:
-            found[entry["file"]] = str(path)
-    return found
-
-
-def _import_report(paths: list[Path]) -> int:
-    from nodeflow.comfy.coverage import coverage_of
-    from nodeflow.nodetypes.registry import default_registry
-
-    missing = [p for p in paths if not p.exists()]
-    if missing:
-        print(f"{missing[0]}: no such file or folder", file=sys.stderr)
-        return EXIT_INVALID
-    found = coverage_of(paths, default_registry())
-    print("\n".join(found.lines()))
-    return EXIT_OK
-
-
-def cmd_audit(args: argparse.Namespace) -> int:
-    from nodeflow.nodetypes.registry import default_registry
-    from nodeflow.record.audit import audit, format_audit, parse_since
-    from nodeflow.record.history import RunHistory
-    from nodeflow.settings import Settings
-
-    try:
-        since = parse_since(args.since)
-    except ValueError as exc:
-        print(str(exc), file=sys.stderr)
-        return EXIT_INVALID
-    settings = Settings()
-    report = audit(RunHistory.in_folder(settings.home), default_registry(), settings, since=since)
-    print(json.dumps(report, indent=2, sort_keys=True, default=str) if args.json else format_audit(report))
-    return EXIT_OK
-
-
-def cmd_ui(args: argparse.Namespace) -> int:
-    try:
-        from nodeflow.app.editor.server import serve
-    except ImportError as exc:
-        print(f"the editor is not available: {exc}", file=sys.stderr)
-        return EXIT_NODE_FAILED
-    return serve(graph=args.graph, host=args.host, port=args.port, open_browser=not args.no_browser)
-
-
-def cmd_app(args: argparse.Namespace) -> int:
-    from nodeflow.app.form.server import run_app
-
-    return run_app(args.graph, args.inputs, args.host, args.port)
-
-
-def cmd_serve(args: argparse.Namespace) -> int:
-    from nodeflow.app.serve.server import run_serve
-
-    return run_serve(args.host, args.port, args.backend, args.graphs, args.address)
-
-
-# --- helpers -------------------------------------------------------------------------------------
-
-
-class _cancel_on_interrupt:
-    """First Ctrl-C asks the run to stop at the next safe point; a second one stops at once."""
-
-    def __init__(self, cancel: threading.Event):
-        self.cancel = cancel
-        self.previous: Any = None
-
-    def __enter__(self) -> None:
-        if threading.current_thread() is not threading.main_thread():
-            return
-        self.previous = signal.getsignal(signal.SIGINT)
-
-        def handler(signum: int, frame: Any) -> None:
-            if self.cancel.is_set():
-                raise KeyboardInterrupt
-            self.cancel.set()
-            print("\nstopping... (Ctrl-C again to stop at once)", file=sys.stderr)
-
-        signal.signal(signal.SIGINT, handler)
-
-    def __exit__(self, *exc: Any) -> None:
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)
-
-
-def _print_problems(problems: list) -> None:
-    for problem in problems:
-        print(str(problem), file=sys.stderr)
-    count = len(problems)
-    print(f"{count} problem{'s' if count != 1 else ''} found", file=sys.stderr)
-
-
-def _backend(name: str, address: str | None = None) -> Any:
-    """A backend factory by name; checks the name now so a typo is an invalid command, not a crash.
-    For Ray, joins the cluster now: an unreachable one is a clear error before anything runs."""
-    from nodeflow.backends import BACKENDS
-
-    if name == "ray":
-        from nodeflow.backends.ray_cluster import RayUnavailable, connect
-
-        try:
-            connect(address)
-        except RayUnavailable as exc:
-            raise ValueError(str(exc)) from None
-
-    if name not in BACKENDS and name != "ray":
-        raise ValueError(f"unknown backend {name!r} (known: {', '.join(sorted([*BACKENDS, 'ray']))})")
-    return name
-
-
 def _version() -> str:
-    from nodeflow.version import __version__
-
     return f"nodeflow {__version__}"
 
 
