@@ -26,7 +26,8 @@ from nodeflow.files import PathNotAllowed, resolve_inside
 from nodeflow.graph.model import Graph, graph_to_dict, parse_graph
 from nodeflow.problems import GraphInvalid
 from nodeflow.record.history import artifact_kind
-from nodeflow.record.jobs import JobQueue, JobWorker
+from nodeflow.record.job_worker import JobWorker
+from nodeflow.record.jobs import JobQueue
 from nodeflow.run.executor import Executor
 from nodeflow.run.result import RunResult
 

@@ -15,11 +15,11 @@ opened without a name owns its jobs for this process only. Jobs written before o
 owner) run in whichever server claims them first.
 
 Same rules as the history: write-ahead log, ``synchronous=NORMAL`` (a committed change survives the
-process being killed at any moment), one connection per process guarded by a lock.
+process being killed at any moment), one connection per process guarded by a lock. The threads that
+run a queue's jobs are ``nodeflow.record.job_worker``.
 
     queue = JobQueue.in_folder(settings.home)
     job_id = queue.enqueue({"graph": {...}}, source="editor", title="Hello")
-    worker = JobWorker(queue, run=lambda job, cancel: ..., concurrency=1).start()
 """
 
 from __future__ import annotations
@@ -39,9 +39,9 @@ from nodeflow.files import pid_alive
 
 if TYPE_CHECKING:
     import builtins
-    from collections.abc import Callable, Iterator
+    from collections.abc import Iterator
 
-__all__ = ["JobQueue", "JobWorker", "JOBS_FILE", "FINISHED", "default_concurrency", "owner_name"]
+__all__ = ["JobQueue", "JOBS_FILE", "FINISHED", "owner_name"]
 
 JOBS_FILE = "jobs.sqlite3"
 FINISHED = ("ok", "error", "cancelled", "interrupted")
@@ -77,12 +77,6 @@ _ADDED_COLUMNS = (("owner", "TEXT"), ("events", "TEXT"), ("priority", "INTEGER N
 _MINE = "(owner = ? OR owner IS NULL)"  # a job of this queue, or one written before owners existed
 _COLUMNS = ("id, position, created, started, finished, status, source, title, error, outputs, owner, priority, client, "
             "graph_name")
-
-
-def default_concurrency() -> int:
-    """``NODEFLOW_JOBS``: how many jobs run at once (default 1)."""
-    text = os.environ.get("NODEFLOW_JOBS", "").strip()
-    return int(text) if text.isdigit() and int(text) > 0 else 1
 
 
 def owner_name(kind: str, port: int | str) -> str:
@@ -150,7 +144,7 @@ class JobQueue:
                 (job_id, last + 1, time.time(), source, title, text, self.owner, int(priority), client,
                  idempotency_key, graph_name),
             )
-        self._notify()
+        self.notify()
         return job_id
 
     def find_idempotent(self, key: str, client: str | None = None) -> str | None:
@@ -177,7 +171,7 @@ class JobQueue:
                 (time.time(), os.getpid(), self._host, row[0]),
             )
             self._mine.add(row[0])
-        self._notify()
+        self.notify()
         return {"id": row[0], "request": json.loads(row[1])}
 
     def finish(self, job_id: str, status: str, *, error: Any = None, outputs: list | None = None,
@@ -191,7 +185,7 @@ class JobQueue:
                  json.dumps(events, default=str) if events is not None else None, job_id),
             )
             self._mine.discard(job_id)
-        self._notify()
+        self.notify()
 
     def requeue(self, job_id: str) -> None:
         """A job this server stopped because it is shutting down: ``interrupted`` now, and queued again
@@ -202,7 +196,7 @@ class JobQueue:
             self._db.execute("UPDATE jobs SET status = 'interrupted', finished = ?, error = ? WHERE id = ?",
                              (time.time(), json.dumps(note), job_id))
             self._mine.discard(job_id)
-        self._notify()
+        self.notify()
 
     # --- what users do with jobs ---------------------------------------------------------------------
 
@@ -214,7 +208,7 @@ class JobQueue:
                 (time.time(), job_id),
             ).rowcount
         if changed:
-            self._notify()
+            self.notify()
         return bool(changed)
 
     def move(self, job_id: str, index: int) -> bool:
@@ -230,7 +224,7 @@ class JobQueue:
             ids.insert(max(0, min(index, len(ids))), job_id)
             for position, moved in zip(sorted(r[1] for r in rows), ids, strict=False):
                 self._db.execute("UPDATE jobs SET position = ? WHERE id = ?", (position, moved))
-        self._notify()
+        self.notify()
         return True
 
     def events_of(self, job_id: str) -> list[dict[str, Any]] | None:
@@ -350,92 +344,16 @@ class JobQueue:
                 raise
             self._db.execute("COMMIT")
 
-    def _notify(self) -> None:
+    @property
+    def holds_jobs(self) -> bool:
+        """Whether this process holds a job of this queue (from its claim until it is finished)."""
+        return bool(self._mine)
+
+    def notify(self) -> None:
+        """Wake whoever waits on ``changed`` (a worker looking for a job)."""
         with self.changed:
             self.version += 1
             self.changed.notify_all()
-
-
-class JobWorker:
-    """Runs queued jobs, ``concurrency`` at a time, each through ``run(job, cancel_event)``.
-
-    ``run`` returns ``(status, error, outputs)``, or ``(status, error, outputs, events)`` to keep the
-    job's events with its record. ``finished(job_id, status, error, outputs)`` is called once that
-    record is written (what a client is told then agrees with what it reads). ``cancel(job_id)``
-    stops a running job (its cancel event is set) or cancels a queued one. A job stopped because the
-    worker stops (the server shutting down) is put back in the queue, marked as interrupted once.
-    """
-
-    def __init__(self, queue: JobQueue, run: Callable[[dict[str, Any], threading.Event], tuple],
-                 concurrency: int | None = None, finished: Callable[[str, str, Any, list], None] | None = None):
-        self.queue = queue
-        self.run = run
-        self.finished = finished
-        self._user_cancels: set[str] = set()
-        self.concurrency = concurrency or default_concurrency()
-        self.running: dict[str, threading.Event] = {}
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
-
-    def start(self) -> JobWorker:
-        for index in range(self.concurrency):
-            thread = threading.Thread(target=self._loop, name=f"nodeflow-jobs-{index}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
-        return self
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        for cancel in list(self.running.values()):
-            cancel.set()
-        self.queue._notify()
-        for thread in self._threads:
-            thread.join(timeout)
-
-    @property
-    def busy(self) -> bool:
-        """Whether this process holds a job (from its claim until it is finished)."""
-        return bool(self.queue._mine)
-
-    def cancel(self, job_id: str) -> bool:
-        event = self.running.get(job_id)
-        if event is not None:
-            self._user_cancels.add(job_id)
-            event.set()
-            return True
-        return self.queue.cancel(job_id)
-
-    def _cancelled_by_user(self, job_id: str) -> bool:
-        return job_id in self._user_cancels
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            seen = self.queue.version
-            job = self.queue.claim()
-            if job is None:
-                # woken at once by a job added here (unless one came while claiming: then look again);
-                # jobs another process added for this queue (a restart) within a second
-                with self.queue.changed:
-                    if self.queue.version == seen:
-                        self.queue.changed.wait(1.0)
-                continue
-            cancel = self.running[job["id"]] = threading.Event()
-            events = None
-            try:
-                status, error, outputs, *rest = self.run(job, cancel)
-                events = rest[0] if rest else None
-            except Exception as exc:  # the engine failing outside a node: the job fails, the worker lives
-                status, error, outputs = "error", {"message": f"{type(exc).__name__}: {exc}"}, []
-            finally:
-                self.running.pop(job["id"], None)
-            if status == "cancelled" and self._stop.is_set() and not self._cancelled_by_user(job["id"]):
-                # the server is stopping (SIGTERM, Ctrl-C), not a user's cancel: the job runs again
-                # when a server opens this queue next
-                self.queue.requeue(job["id"])
-                continue
-            self.queue.finish(job["id"], status, error=error, outputs=outputs, events=events)
-            if self.finished is not None:
-                self.finished(job["id"], status, error, outputs)
 
 
 def _loads(text: str | None) -> Any:
