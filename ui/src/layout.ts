@@ -1,6 +1,6 @@
 // Where nodes go on the canvas: a new node at the pointer but never on top of another, a node that grows
 // pushing the ones below it down, pastes at the pointer, and whether a saved view shows the whole graph.
-// Pure functions on boxes, unit-tested in ui/test/layout.test.ts.
+// Pure functions on boxes, unit-tested in ui/test/modules.test.ts (and makeRoom in ui/test/store.test.ts).
 import type { ClipboardPayload } from "./graphModel";
 
 /** The farthest the canvas zooms out (a fit of a big graph stops here). */

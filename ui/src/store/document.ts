@@ -1,6 +1,6 @@
 // The document behind the canvas (nodes, links, groups, params), its actions and its undo history, in a
 // zustand store outside the React components. Components subscribe to the slices they show; the store
-// itself knows nothing of the DOM, so its actions are unit-tested in ui/test/document.test.ts.
+// itself knows nothing of the DOM, so its actions are unit-tested in ui/test/store.test.ts.
 import { applyEdgeChanges, applyNodeChanges, type Edge, type EdgeChange, type NodeChange } from "@xyflow/react";
 import { createStore, type StoreApi } from "zustand/vanilla";
 import { sourceType, typeColour } from "../compat";
