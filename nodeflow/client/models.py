@@ -2,7 +2,7 @@
 
 They are what the OpenAPI schema at ``/openapi.json`` declares (a client generated from it, e.g. with
 openapi-python-client, gets these names) and what ``nodeflow.client`` reads answers into. The routes
-(serve_routes.py) check requests against them and answer with them.
+(``nodeflow/app/serve/routes.py``) check requests against them and answer with them.
 """
 
 from __future__ import annotations

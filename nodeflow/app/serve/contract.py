@@ -1,5 +1,5 @@
 """``serve``'s OpenAPI 3.1 document as a client generator needs it: the request and response models of
-serve_models.py as components, the bearer token as a security scheme, and FastAPI's own validation
+``nodeflow.client.models`` as components, the bearer token as a security scheme, and FastAPI's own validation
 errors answered in the API's error shape (``{detail, field, problems}``), not FastAPI's default."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """``serve``'s versioned JSON API (clients are written against these names; the models are in
-``nodeflow/client/models.py`` and the OpenAPI document declares them, see serve_contract.py).
+``nodeflow/client/models.py`` and the OpenAPI document declares them, see contract.py).
 
 | route | what |
 |---|---|
@@ -14,9 +14,9 @@
 | GET /v1/queue, /v1/nodes, /v1/graphs | queued and running runs; the node catalog; the served graph files |
 
 Every 4xx of these routes answers `{"detail": message, "field": the request field at fault,
-"problems"?: [...]}`; the app-wide HTTP guard (``guard_http.py``) refuses foreign Hosts, cross-site
+"problems"?: [...]}`; the app-wide HTTP guard (``nodeflow/app/request_limits.py``) refuses foreign Hosts, cross-site
 Origins and missing credentials before a route sees the request. With client tokens
-(``NODEFLOW_TOKENS``, see auth.py) a client sees only its own runs (another's answers 404) and may
+(``NODEFLOW_TOKENS``, see ``nodeflow/app/auth.py``) a client sees only its own runs (another's answers 404) and may
 do what its scopes allow.
 """
 

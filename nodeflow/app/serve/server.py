@@ -1,9 +1,9 @@
-"""``nodeflow serve``: the headless HTTP API (``/v1/``, see serve_routes.py) with its queue, no editor.
+"""``nodeflow serve``: the headless HTTP API (``/v1/``, see routes.py) with its queue, no editor.
 
 Same security rules as the editor: on 127.0.0.1 no login and only local host names; on any other
 address every request needs the printed token or ``NODEFLOW_AUTH``; cross-site browser requests are
 refused; ``NODEFLOW_TOKENS`` gives clients tokens of their own. OpenAPI docs at ``/docs``. Finished
-runs are kept as serve_retention.py says; each run's ``run_finished`` also goes to its webhook
+runs are kept as retention.py says; each run's ``run_finished`` also goes to its webhook
 (webhooks.py).
 """
 
