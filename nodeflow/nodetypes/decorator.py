@@ -124,7 +124,6 @@ class NodeSpec:
         return tuple(result)
 
 
-# The single place node types are collected; the registry decides which pack they belong to.
 def node_memory_limit() -> int:
     """Bytes one node may ask for, by its ``estimate``: ``NODEFLOW_NODE_MAX_MB`` (default 1024)."""
     try:
@@ -133,6 +132,7 @@ def node_memory_limit() -> int:
         return 1024 * 2**20
 
 
+# The single place node types are collected; the registry decides which pack they belong to.
 _DEFINED: dict[str, NodeSpec] = {}
 _DEFINITION_LISTENERS: list[Callable[[NodeSpec], None]] = []
 
