@@ -1,7 +1,7 @@
 """The Gradio page: the canvas (a ``gr.HTML`` whose ``js_on_load`` imports the bundled editor) and,
 beside it, Gradio components listing the results of the last run with download buttons.
 
-The canvas talks to the server over the JSON and server-sent-events routes of ``api.py``; when a run
+The canvas talks to the server over the JSON and server-sent-events routes of ``routes.py``; when a run
 finishes it clicks the "Refresh results" button, whose Python handler fills the result components.
 """
 

@@ -1,4 +1,4 @@
-"""Serving one graph's form: the Gradio Blocks of ``gradio_app.py`` mounted in a FastAPI app with the
+"""Serving one graph's form: the Gradio Blocks of ``gradio_form.py`` mounted in a FastAPI app with the
 editor's security rules (local-only by default, credentials on any other address)."""
 
 from __future__ import annotations
