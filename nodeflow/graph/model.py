@@ -59,7 +59,7 @@ class Graph:
     meta: dict[str, Any] = field(default_factory=dict)
     groups: list[dict[str, Any]] = field(default_factory=list)
     ui: dict[str, Any] = field(default_factory=dict)
-    # params offered as a form (``nodeflow app``): [{"param": "NODE.PARAM", "label"?: ...}], see published.py
+    # params offered as a form (``nodeflow app``): [{"param": "NODE.PARAM", "label"?: ...}], see published_syntax.py
     published: list[dict[str, str]] = field(default_factory=list)
     # subgraph definitions carried by the file: name -> definition (see nodeflow.graph.subgraphs)
     definitions: dict[str, Any] = field(default_factory=dict)
