@@ -1,5 +1,5 @@
-"""A cached output node shows what it showed when it ran: its text, its picture, its file (issue 14
-item 4: a cached re-run must not blank the graph, in this editor or one opened after the first run)."""
+"""A cached output node shows what it showed when it ran: its text, its picture, its file (a
+cached re-run must not blank the graph, in this editor or one opened after the first run)."""
 
 from __future__ import annotations
 

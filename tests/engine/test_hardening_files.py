@@ -1,4 +1,4 @@
-"""Issue 15 items 2 and 4 (graph files): folder walks do not follow links out of the input folders,
+"""Hostile graph files and folders: folder walks do not follow links out of the input folders,
 and malformed graph files give `NODE: message` with exit 2, never a traceback. Real files, real
 symlinks, the real command line."""
 

@@ -1,4 +1,4 @@
-"""Issue 15 item 7 (history): each distinct graph is stored once, the write-ahead log stays small
+"""A history that stays small: each distinct graph is stored once, the write-ahead log stays small
 after a large run, and NODEFLOW_HISTORY_KEEP bounds how many runs are kept. Real runs, real SQLite."""
 
 from __future__ import annotations

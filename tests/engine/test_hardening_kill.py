@@ -1,4 +1,4 @@
-"""Issue 15 item 5: real `nodeflow run` processes killed with SIGKILL. Nodes that finished before the
+"""Killed runs: real `nodeflow run` processes killed with SIGKILL. Nodes that finished before the
 kill are in the history, and the hidden `.part` files a killed writer leaves are cleaned at the next
 start (only those of dead processes, or too old to belong to a live one)."""
 

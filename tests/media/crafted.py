@@ -1,4 +1,4 @@
-"""Crafted artifacts: files built byte by byte to break a careless reader (issue 15, items 1 and 4)."""
+"""Crafted artifacts: files built byte by byte to break a careless reader."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 23 item 11: the transformers sound nodes refuse a model folder whose weights are only a pickle
+"""No pickled sound models: the transformers sound nodes refuse a model folder whose weights are only a pickle
 (``pytorch_model.bin``) themselves, with the reason, before transformers is asked to load it. A real tiny
 VITS model written both ways."""
 

@@ -1,4 +1,4 @@
-"""Issue 15 item 8: the LLM and embedding loaders refuse pickled weights (``pytorch_model.bin``)
+"""No pickled language models: the LLM and embedding loaders refuse pickled weights (``pytorch_model.bin``)
 themselves, with a message saying how to convert, instead of relying on a library's defaults. Real
 tiny model folders written in both formats."""
 

@@ -1,4 +1,4 @@
-"""Issue 24 items 1, 3, 6, 9 against a real ``serve``: ``run_finished`` is sent only once the job's
+"""What a run's events promise, against a real ``serve``: ``run_finished`` is sent only once the job's
 record is final and carries its status and outputs; every URL an event gives is served; outputs
 say their artifact's name and sweep item; a past job's events replay from its start after a restart."""
 

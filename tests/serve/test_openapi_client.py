@@ -1,4 +1,4 @@
-"""Issue 24 item 2: ``serve``'s OpenAPI document is typed well enough that a client generated from it
+"""A generated client works: ``serve``'s OpenAPI document is typed well enough that a client generated from it
 (openapi-python-client, run here at test time) submits a run, reads its events and downloads its
 PNG, and reads a 4xx as the API's error shape."""
 

@@ -1,4 +1,4 @@
-"""Issue 24 item 11 on a real local Ray: a worker that dies mid-sweep is tried again for a node that
+"""Recovery on a real local Ray: a worker that dies mid-sweep is tried again for a node that
 only computes; without retries the error names the node and its sweep item; and without --address
 nodeflow starts a Ray of its own even when RAY_ADDRESS points elsewhere."""
 

@@ -1,4 +1,4 @@
-"""What integrators asked ``/v1`` for (issue 24), against a real ``serve``: uploads, listing runs
+"""What integrators need from ``/v1``, against a real ``serve``: uploads, listing runs
 with filters and pages, deleting a finished run with its files, retention, idempotency keys,
 priorities, webhooks to a real local HTTP receiver, per-client tokens with scopes and isolation,
 and batch cancel and retry."""

@@ -1,4 +1,4 @@
-"""Issue 24 items 4, 5, 7 and 8 against a real ``serve``: problems name the request field in the API's
+"""Bad requests and restarts, against a real ``serve``: problems name the request field in the API's
 words; ``set`` and ``sweep`` of one param are refused; a 401 is the JSON error shape with
 WWW-Authenticate; a graceful stop re-queues the running job (``interrupted``) and it runs after a restart."""
 

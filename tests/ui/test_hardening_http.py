@@ -1,4 +1,4 @@
-"""Issue 15 items 3 and 4: a real `nodeflow ui` process sent what a hostile page or a careless client
+"""Hostile and careless HTTP requests: a real `nodeflow ui` process sent what a hostile page or a careless client
 sends. Every answer is a 4xx that names the problem (never a 500), Gradio's mounted routes follow the
 same Origin and Host rules as nodeflow's, and bodies are capped, Gradio's uploads included."""
 

@@ -1,4 +1,4 @@
-"""Issue 15 item 7 (memory): a real editor server's resident memory stays flat over hundreds of
+"""Memory under many runs: a real editor server's resident memory stays flat over hundreds of
 distinct runs with a 1 MB cache. Each finished run used to stay in memory (its images with it) until
 a full garbage collection, because the run and its task environment referred to each other: the
 server grew 0.3-0.7 MB per distinct hello_image run."""

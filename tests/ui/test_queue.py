@@ -174,7 +174,7 @@ def test_two_clients_share_one_queue_and_a_run_after_run_finished_is_never_refus
     # both clients see the same queue
     assert set(made["a"]) | set(made["b"]) <= set(server.jobs())
 
-    # issue 15 item 6: Run right after run_finished, 20 times, fast-failing runs included
+    # Run right after run_finished, 20 times, fast-failing runs included: each is accepted and ends with its own status
     failing = {"nodeflow": 1, "nodes": {"img": {"type": "image.new"},
                                         "bad": {"type": "uitest.fail", "inputs": {"image": ["img", "image"]}},
                                         "save": {"type": "image.save", "inputs": {"image": ["bad", "image"]}}}}
