@@ -1,1 +1,1 @@
-"""The graph file: its model, published inputs, subgraphs, order, modes and layout."""
+"""The graph file: its model, published-input and sweep syntax, subgraphs, order, modes and layout."""
