@@ -1,4 +1,5 @@
-"""The pack registry: finds node packs and collects their node types into one catalog.
+"""The pack registry: finds node packs and collects their node types (the catalog the editor reads is
+``nodeflow.graph.catalog``).
 
 Packs come from three places, in this order: the built-in ``nodes/`` packs, the ``nodeflow.packs``
 entry-point group, and the folders listed in ``NODEFLOW_PACKS`` (separated by the OS path separator;
