@@ -8,7 +8,6 @@ the part's own strength, whenever a node uses it.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, NamedTuple
 
 from nodeflow import VAE, Context, Denoiser, File, ModelPart, Param, TextEncoder, node
@@ -22,7 +21,7 @@ from nodes.diffusion.loading import (
     resident_pipeline,
     source_param,
 )
-from nodes.diffusion.loras import adapter_name, list_adapters
+from nodes.diffusion.loras import list_adapters, load_adapters
 
 __all__ = ["Checkpoint", "load_checkpoint", "lora_parts", "use_part"]
 
@@ -55,26 +54,10 @@ def load_checkpoint(
 def use_part(handle: ModelPart) -> Any:
     """The resident pipeline, with exactly the adapters of ``handle`` active on its part."""
     pipe = handle.fetch()
-    loaded = {name for names in list_adapters(pipe).values() for name in names}
-    if not handle.adapters:
-        if loaded:
-            pipe.disable_lora()
+    found = load_adapters(pipe, handle.adapters, "model")
+    if found is None:
         return pipe
-    names, scales = [], []
-    for adapter in handle.adapters:
-        name = adapter_name(adapter.path)
-        if name not in loaded:
-            file = Path(adapter.path)
-            try:
-                pipe.load_lora_weights(str(file.parent), weight_name=file.name, adapter_name=name)
-            except (ValueError, KeyError, RuntimeError) as exc:
-                raise ValueError(f"{file.name} is not a LoRA for this model: {exc}") from None
-            loaded.add(name)
-        if name in names:
-            scales[names.index(name)] += adapter.scale
-        else:
-            names.append(name)
-            scales.append(adapter.scale)
+    names, scales = found
     per_component = list_adapters(pipe)
     mine = _COMPONENT[handle.part]
     weights = [
