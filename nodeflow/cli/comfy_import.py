@@ -11,6 +11,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from nodeflow.files import PathNotAllowed
+from nodeflow.models import find_local_model
+from nodeflow.settings import Settings
+
 from .common import EXIT_INVALID, EXIT_OK
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -60,10 +64,6 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def _models_found(models: list[dict[str, str]]) -> dict[str, str]:
     """Where the model files an imported workflow names were found (the models folder, a ComfyUI install's)."""
-    from nodeflow.files import PathNotAllowed
-    from nodeflow.models import find_local_model
-    from nodeflow.settings import Settings
-
     settings, found = Settings(), {}
     for entry in models:
         try:

@@ -7,6 +7,8 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
+from nodeflow.settings import Settings
+
 from .common import EXIT_INVALID, EXIT_OK, warn_pack_errors
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -45,7 +47,6 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from nodeflow.nodetypes.registry import default_registry
     from nodeflow.record.audit import audit, format_audit, parse_since
     from nodeflow.record.history import RunHistory
-    from nodeflow.settings import Settings
 
     try:
         since = parse_since(args.since)

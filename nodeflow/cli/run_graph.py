@@ -16,11 +16,17 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nodeflow.events import JsonLinesSink
+from nodeflow.files import clean_stale_parts
+from nodeflow.problems import GraphInvalid
+from nodeflow.settings import Settings
+
 from .common import EXIT_CANCELLED, EXIT_INVALID, EXIT_NODE_FAILED, EXIT_OK, history_listeners, warn_pack_errors
 
 if TYPE_CHECKING:  # pragma: no cover
     import argparse
 
+    from nodeflow.events import EventSink
     from nodeflow.problems import Problem
 
 __all__ = ["cmd_run", "cmd_validate"]
@@ -28,10 +34,8 @@ __all__ = ["cmd_run", "cmd_validate"]
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Check and run the graph file, with its progress on stderr and its outputs listed at the end."""
-    from nodeflow.events import EventSink, JsonLinesSink
     from nodeflow.graph.model import load_graph
     from nodeflow.nodetypes.registry import default_registry
-    from nodeflow.problems import GraphInvalid
     from nodeflow.run.executor import Executor
 
     from .progress import ProgressDisplay
@@ -46,8 +50,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_INVALID
-    from nodeflow.files import clean_stale_parts
-
     clean_stale_parts(Path(f) for f in (args.out or executor.settings.output_dir, executor.settings.previews_dir))
     executor.disk.clean_stale()  # half-written disk-cache entries of killed runs
     sweeps = [f"zip:{text}" if args.zip else text for text in args.sweeps]
@@ -114,8 +116,6 @@ def cmd_validate(args: argparse.Namespace) -> int:
     registry = default_registry()
     warn_pack_errors(registry)
     graph = load_graph(args.graph)
-    from nodeflow.settings import Settings
-
     problems = check_graph(graph, registry, Settings())  # with settings: model sources and files must exist
     if problems:
         _print_problems(problems)
