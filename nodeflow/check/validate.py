@@ -1,7 +1,8 @@
 """Validation: every problem of a graph at once, each tied to a node and a port.
 
-``check_graph`` is the one entry point that the CLI, the editor's routes, ``serve`` and the executor
-use. It applies the edits made before validation (migrating nodes written by older versions of their
+``check_graph`` is the entry point that the CLI, the editor's validate route, ``serve`` and the
+executor use (publishing a graph as a form checks its nodes alone: ``migrate_nodes`` and
+``validate``). It applies the edits made before validation (migrating nodes written by older versions of their
 type, ``--set NODE.PARAM=VALUE`` overrides, ``--sweep NODE.PARAM=A,B,C``), validates the graph, its
 sweeps, and runs every check plugged in with :func:`add_check` (the policy, model sources, ...).
 """
