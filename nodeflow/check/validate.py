@@ -3,8 +3,9 @@
 ``check_graph`` is the entry point that the CLI, the editor's validate route, ``serve`` and the
 executor use (publishing a graph as a form checks its nodes alone: ``migrate_nodes`` and
 ``validate``). It applies the edits made before validation (migrating nodes written by older versions of their
-type, ``--set NODE.PARAM=VALUE`` overrides, ``--sweep NODE.PARAM=A,B,C``), validates the graph, its
-sweeps, and runs every check plugged in with :func:`add_check` (the policy, model sources, ...).
+type, ``--set NODE.PARAM=VALUE`` overrides, ``--sweep NODE.PARAM=A,B,C``), validates the graph and its
+sweeps, runs every check plugged in with :func:`add_check` (model sources and input files, output
+file names), then the policy (``nodeflow.check.policy``).
 """
 
 from __future__ import annotations
