@@ -153,6 +153,8 @@ def test_the_command_line_sweeps_and_refuses_bad_sweeps_with_exit_2(tmp_path):
         (["--zip", "--sweep", "a.value=1,2,3", "--sweep", "b.value=1,2"], "has 2 values but a.value has 3"),
         (["--sweep", "a.value=1,x"], "a (test.number): 'value': --sweep:"),
         (["--sweep", "nobody.value=1"], "no node 'nobody'"),
+        (["--sweep", "a.valeu=1,2"], "a (test.number): 'valeu': --sweep: no param 'valeu' (did you mean 'value'?)"),
+        (["--sweep", "aa.value=1,2"], "--sweep 'aa.value=1,2': no node 'aa' (did you mean 'a'?)"),
     ]:
         bad = nodeflow_cli("run", str(graph), *args, "--out", str(tmp_path / "bad"), env=env, cwd=tmp_path)
         assert bad.returncode == 2, (args, bad.stderr)
