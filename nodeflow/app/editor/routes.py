@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 
-from nodeflow.app.request_limits import require_json
+from nodeflow.app.request_limits import JsonBodyError, read_json_body, require_json
 from nodeflow.app.runs import RunManager
 from nodeflow.app.sse import event_stream, sse_response
 from nodeflow.check.validate import check_graph
@@ -112,11 +112,9 @@ async def _json_body(request: Request) -> dict[str, Any]:
     _same_origin(request)
     require_json(request)
     try:
-        body = await request.json()
-    except RecursionError:
-        raise HTTPException(400, "the request body is nested too deeply") from None
-    except ValueError as exc:  # not JSON, or a number of more than 4,300 digits
-        raise HTTPException(400, f"the request body must be JSON ({str(exc)[:200]})") from None
+        body = await read_json_body(request)  # bounded before parsing (NODEFLOW_MAX_JSON_MB), parsed strictly
+    except JsonBodyError as exc:
+        raise HTTPException(exc.status, str(exc)) from None
     if not isinstance(body, dict):
         raise HTTPException(400, "the request body must be a JSON object")
     return body

@@ -1,0 +1,149 @@
+"""The probe's case lists, shared by the suite (``tests/probe``) and ``bench/probe.py``.
+
+Each list is data: routes of the three servers, bodies a careless or hostile client sends, crafted
+artifacts, resource bombs and the policy bypasses of issue 23.3. The tests assert on each case; the
+bench runs the same cases and prints the figures (5xx count, bypasses, each bomb's peak memory).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+HELLO = json.loads((REPO / "graphs" / "hello_image.json").read_text())
+JSON = {"Content-Type": "application/json"}
+
+LONG = "n" * 300  # longer than any file system's name limit (255 bytes)
+HUGE_INT = "9" * 5000  # more digits than Python converts by default (4,300)
+
+
+def _graph(nodes: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"nodeflow": 1, "nodes": nodes, **extra}
+
+
+def _tiny(**params: Any) -> dict[str, Any]:
+    return _graph({"pic": {"type": "image.new", "params": {"width": 8, "height": 8, "fill": "solid", **params}},
+                   "save": {"type": "image.save", "inputs": {"image": ["pic", "image"]}, "params": {"watermark": "none"}}})
+
+
+# Graphs a client may send: each is wrong in one way (an answer of 200 with problems, or a 4xx, is right).
+BAD_GRAPHS: dict[str, Any] = {
+    "not an object": [1, 2, 3],
+    "nodes not an object": {"nodeflow": 1, "nodes": [1, 2]},
+    "node not an object": {"nodeflow": 1, "nodes": {"a": 7}},
+    "unknown type": _graph({"a": {"type": "no.such"}}),
+    "wrong-typed param": _tiny(width="wide"),
+    "huge integer param": _tiny(width=10**4000),
+    "float for int": _tiny(width=1e308),
+    "long node name": _graph({LONG: {"type": "core.text", "params": {"text": "x"}}}),
+    "long file name": _graph({"pic": {"type": "image.new"}, "save": {"type": "image.save", "inputs": {"image": ["pic", "image"]},
+                                                                     "params": {"filename": LONG + ".png"}}}),
+    "sweep to 1e400": _tiny(seed={"sweep": {"start": 0, "stop": 1e400, "step": 1}}),
+    "sweep tiny step": _tiny(seed={"sweep": {"start": 0, "stop": 1, "step": 1e-300}}),
+    "sweep of a million": _tiny(seed={"sweep": {"start": 0, "stop": 1_000_000, "step": 1}}),
+    "sweep not a list": _tiny(seed={"sweep": "abc"}),
+    "link to nowhere": _graph({"save": {"type": "image.save", "inputs": {"image": ["ghost", "image"]}}}),
+    "link malformed": _graph({"save": {"type": "image.save", "inputs": {"image": 5}}}),
+    "template traversal": _graph({"t": {"type": "core.template", "params": {"template": "{a.__class__}"}}}),
+    "template width 3e9": _graph({"t": {"type": "core.template", "params": {"template": "{a:3000000000}"}}}),
+    "definitions not an object": {"nodeflow": 1, "nodes": {}, "definitions": 5},
+    "published garbage": {**_tiny(), "published": [5, {"param": 7}, "x.y.z"]},
+}
+
+# Raw bodies (bytes), beside the graphs above wrapped as {"graph": ...}
+RAW_BODIES: dict[str, bytes] = {
+    "empty": b"",
+    "truncated JSON": b'{"graph": {"nodes": ',
+    "null": b"null",
+    "a list": b"[1, 2]",
+    "a string": b'"graph"',
+    "binary": bytes(range(256)),
+    "5,000-digit number": ('{"graph": ' + HUGE_INT + "}").encode(),
+    "1e400": b'{"graph": 1e400, "name": 1e400}',
+    "deep nesting": ('{"graph": ' + "[" * 5000 + "]" * 5000 + "}").encode(),
+    "lone surrogate": b'{"graph": "\\ud800", "name": "\\ud800"}',
+    "wrong-typed fields": json.dumps({"graph": "x", "only": 5, "name": [1], "nodes": "x", "graph_name": {"a": 1},
+                                      "inputs": 5, "ids": 5, "node": 5}).encode(),
+    "long names": json.dumps({"graph": HELLO, "name": LONG, "graph_name": LONG, "output": LONG, "node": LONG,
+                              "path": LONG, "ids": [LONG]}).encode(),
+    "path escapes": json.dumps({"graph": HELLO, "name": "../../etc/passwd", "graph_name": "../../x", "output": "../x",
+                                "path": "/etc/passwd"}).encode(),
+    **{f"graph: {name}": json.dumps({"graph": graph, "graph_name": "x", "nodes": graph, "ids": ["a"]}).encode()
+       for name, graph in BAD_GRAPHS.items() if name != "huge integer param"},
+    "graph: huge integer param": ('{"graph": ' + json.dumps(_tiny(width=0)).replace('"width": 0', '"width": ' + HUGE_INT) + "}").encode(),
+}
+
+# Path parts put where a route takes a name or id
+PATH_PARTS = ["x", LONG, "..%2F..%2Fetc%2Fpasswd", "a%00b", HUGE_INT[:400], "-1", "%F0%9F%92%A5"]
+
+# Every route of each server; {x} takes each of PATH_PARTS
+EDITOR_ROUTES = [
+    ("GET", "/api/catalog"), ("GET", "/api/graphs"), ("GET", "/api/graphs/{x}"), ("GET", "/api/start"),
+    ("POST", "/api/validate"), ("POST", "/api/run"), ("POST", "/api/stop"), ("GET", "/api/run"),
+    ("GET", "/api/queue"), ("GET", "/api/queue/{x}"), ("POST", "/api/queue/{x}/cancel"), ("POST", "/api/queue/{x}/move"),
+    ("POST", "/api/queue/{x}/rerun"), ("GET", "/api/results"), ("GET", "/files/output/{x}"), ("GET", "/files/{x}/{x}"),
+    ("GET", "/api/inputs?ext={x}"), ("POST", "/api/inputs/from-output"), ("GET", "/api/models"),
+    ("GET", "/api/output-folder"), ("GET", "/api/history/{x}/events"), ("POST", "/api/upload?name={x}"),
+    ("GET", "/api/history?limit={x}"), ("GET", "/api/history/{x}"), ("POST", "/api/provenance?name={x}"),
+    ("POST", "/api/import"), ("POST", "/api/import?name={x}"), ("POST", "/api/arrange"), ("POST", "/api/subgraphs"),
+    ("POST", "/api/subgraphs/definition"), ("POST", "/api/subgraphs/make"), ("POST", "/api/subgraphs/unpack"),
+    ("GET", "/api/publish"), ("DELETE", "/api/publish"),
+]
+SERVE_ROUTES = [
+    ("POST", "/v1/runs"), ("GET", "/v1/runs"), ("GET", "/v1/runs?limit={x}"), ("GET", "/v1/runs?cursor={x}"),
+    ("GET", "/v1/runs?status={x}"), ("GET", "/v1/runs/{x}"), ("DELETE", "/v1/runs/{x}"),
+    ("GET", "/v1/runs/{x}/artifacts/{x}"), ("GET", "/v1/runs/{x}/previews/{x}"), ("POST", "/v1/uploads?name={x}"),
+    ("POST", "/v1/batch/cancel"), ("POST", "/v1/batch/retry"), ("GET", "/v1/queue"), ("GET", "/v1/nodes"),
+    ("GET", "/v1/graphs"), ("GET", "/v1/graphs/{x}"),
+]
+APP_ROUTES = [
+    ("POST", "/gradio_api/call/run"), ("POST", "/gradio_api/run/run"), ("POST", "/gradio_api/api/run"),
+    ("POST", "/gradio_api/queue/join"), ("GET", "/gradio_api/queue/data?session_hash={x}"),
+    ("GET", "/gradio_api/call/run/{x}"), ("POST", "/gradio_api/upload"), ("GET", "/gradio_api/file={x}"),
+    ("GET", "/gradio_api/info"), ("GET", "/config"),
+]
+
+# The form's run takes its published inputs as {"data": [...]}: values its fields refuse
+APP_DATA = [
+    [], [None, None], ["x"], [HUGE_INT, "{a}"], [LONG * 100, "{a.__class__}"], [1e308, "{a:3000000000}"],
+    [{"path": "/etc/passwd"}, "x"], [["a"], {"b": 1}], ["world", "Hello {a}", "extra"], [True, False],
+]
+
+
+def requests_for(routes: list[tuple[str, str]]) -> list[tuple[str, str, bytes, dict[str, str]]]:
+    """(method, path, body, headers) for every route with every path part, and for routes that take a
+    body, every raw body (as JSON, and once as text/plain)."""
+    out = []
+    for method, route in routes:
+        paths = [route.replace("{x}", part) for part in PATH_PARTS] if "{x}" in route else [route]
+        for path in paths:
+            out.append((method, path, b"", {}))
+        if method in ("POST", "DELETE"):
+            for body in RAW_BODIES.values():
+                out.append((method, paths[0], body, JSON))
+            out.append((method, paths[0], b'{"graph": {}}', {"Content-Type": "text/plain"}))
+    return out
+
+
+def app_requests() -> list[tuple[str, str, bytes, dict[str, str]]]:
+    """The form's routes as above, and its run event sent each of APP_DATA."""
+    out = requests_for(APP_ROUTES)
+    for data in APP_DATA:
+        body = json.dumps({"data": data}).replace(f'"{HUGE_INT}"', HUGE_INT).encode()
+        for path in ("/gradio_api/call/run", "/gradio_api/run/run", "/gradio_api/api/run"):
+            out.append(("POST", path, body, JSON))
+        out.append(("POST", "/gradio_api/queue/join", json.dumps(
+            {"data": data, "fn_index": 0, "session_hash": "probe", "event_data": None}).encode(), JSON))
+    return out
+
+
+def bad_answer(status: int, body: bytes) -> str | None:
+    """Why an answer is wrong (a 5xx, or a traceback shown to the client), else None."""
+    text = body.decode("utf-8", "replace")
+    if status >= 500:
+        return f"{status}: {text[:200]}"
+    if "Traceback (most recent call last)" in text or 'File "/' in text:
+        return f"{status} with a traceback: {text[:200]}"
+    return None
