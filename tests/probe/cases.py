@@ -40,9 +40,9 @@ BAD_GRAPHS: dict[str, Any] = {
     "long node name": _graph({LONG: {"type": "core.text", "params": {"text": "x"}}}),
     "long file name": _graph({"pic": {"type": "image.new"}, "save": {"type": "image.save", "inputs": {"image": ["pic", "image"]},
                                                                      "params": {"filename": LONG + ".png"}}}),
-    "sweep to 1e400": _tiny(seed={"sweep": {"start": 0, "stop": 1e400, "step": 1}}),
-    "sweep tiny step": _tiny(seed={"sweep": {"start": 0, "stop": 1, "step": 1e-300}}),
-    "sweep of a million": _tiny(seed={"sweep": {"start": 0, "stop": 1_000_000, "step": 1}}),
+    "sweep to 1e400": _tiny(seed={"sweep": {"from": 0, "to": 1e300 * 10, "step": 1}}),
+    "sweep tiny step": _tiny(seed={"sweep": {"from": 0, "to": 1, "step": 1e-300}}),
+    "sweep of a million": _tiny(seed={"sweep": {"from": 0, "to": 1_000_000, "step": 1}}),
     "sweep not a list": _tiny(seed={"sweep": "abc"}),
     "link to nowhere": _graph({"save": {"type": "image.save", "inputs": {"image": ["ghost", "image"]}}}),
     "link malformed": _graph({"save": {"type": "image.save", "inputs": {"image": 5}}}),
@@ -147,3 +147,72 @@ def bad_answer(status: int, body: bytes) -> str | None:
     if "Traceback (most recent call last)" in text or 'File "/' in text:
         return f"{status} with a traceback: {text[:200]}"
     return None
+
+
+# --- resource bombs: each is refused before it costs memory ---------------------------------------
+
+def _nested(copies: int, levels: int) -> dict[str, Any]:
+    """Subgraphs each using the one below ``copies`` times: copies**levels leaves."""
+    definitions: dict[str, Any] = {"l0": {"nodes": {"leaf": {"type": "core.int", "params": {"value": 1}}},
+                                          "outputs": {"value": ["leaf", "value"]}}}
+    for level in range(1, levels + 1):
+        definitions[f"l{level}"] = {"nodes": {f"c{i}": {"type": f"subgraph.l{level - 1}"} for i in range(copies)},
+                                    "outputs": {"value": ["c0", "value"]}}
+    return {"nodeflow": 1, "definitions": definitions, "nodes": {"top": {"type": f"subgraph.l{levels}"}}}
+
+
+_TONE = {"type": "audio.synth", "params": {"notes": "A4", "sample_rate": 16000}}
+_BIG = 1e300 * 10  # json.dumps writes Infinity; the file below says 1e400 instead
+
+# name -> (command, graph, what the refusal says). "validate": refused by validation; "run": by the node,
+# before it allocates (a contact sheet's picture count is known only when its sweep has run).
+BOMBS: dict[str, tuple[str, dict[str, Any], str]] = {
+    "subgraphs nested 4^12": ("validate", _nested(4, 12), "would expand to"),
+    "contact sheet 500 x 2,048 px": ("run", _graph({
+        "pic": {"type": "image.new", "params": {"width": 8, "height": 8, "fill": "solid", "seed": {"sweep": list(range(500))}}},
+        "sheet": {"type": "image.contact_sheet", "params": {"cell": 2048, "columns": 25}, "inputs": {"images": ["pic", "image"]}},
+        "save": {"type": "image.save", "params": {"watermark": "none"}, "inputs": {"image": ["sheet", "image"]}}}),
+        "lower cell"),
+    "audio.concatenate gap 30,000 s": ("validate", _graph({
+        "a": _TONE, "b": _TONE,
+        "join": {"type": "audio.concatenate", "params": {"gap": 30000.0}, "inputs": {"a": ["a", "audio"], "b": ["b", "audio"]}},
+        "save": {"type": "output.audio", "inputs": {"audio": ["join", "audio"]}}}), "lower gap"),
+    "audio.mix offset 30,000 s": ("validate", _graph({
+        "a": _TONE, "b": _TONE,
+        "mix": {"type": "audio.mix", "params": {"offset": 30000.0}, "inputs": {"a": ["a", "audio"], "b": ["b", "audio"]}},
+        "save": {"type": "output.audio", "inputs": {"audio": ["mix", "audio"]}}}), "lower offset"),
+    "core.template width 3e9": ("validate", _graph({
+        "n": {"type": "core.text", "params": {"text": "x"}},
+        "t": {"type": "core.template", "params": {"template": "{a:3000000000}"}, "inputs": {"a": ["n", "text"]}},
+        "show": {"type": "core.show_text", "inputs": {"text": ["t", "text"]}}}), "width over 10,000"),
+    "sweep to 1e400": ("validate", _tiny(seed={"sweep": {"from": 0, "to": "BIG", "step": 1}}), "finite numbers"),
+    "sweep with a tiny step": ("validate", _tiny(seed={"sweep": {"from": 0, "to": 10, "step": 1e-300}}),
+                               "more than 10,000 values"),
+    "image.new 8,192 x 8,192 noise": ("validate", _tiny(width=8192, height=8192, fill="noise"),
+                                         "lower width"),
+}
+
+
+def bomb_file(name: str, folder: Path) -> Path:
+    """The bomb's graph as a file (a sweep bound of 1e400 written as JSON allows it)."""
+    path = folder / (name.replace(" ", "_").replace(",", "").replace("^", "").replace("/", "") + ".json")
+    path.write_text(json.dumps(BOMBS[name][1]).replace('"BIG"', "1e400"))
+    return path
+
+
+RSS_LIMIT_MB = 500  # the issue's target: each bomb refused before its process reaches this
+
+
+def measure(args: list[str], env: dict[str, str], timeout: float = 300) -> dict[str, Any]:
+    """Run ``python -m nodeflow ARGS`` in a process of its own and return its exit code, its stderr and
+    its peak resident memory (``getrusage(RUSAGE_CHILDREN)`` of a wrapper that ran only it)."""
+    import subprocess
+    import sys
+
+    wrapper = ("import json, resource, subprocess, sys\n"
+               "done = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+               "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
+               "print(json.dumps({'code': done.returncode, 'stderr': done.stderr[-4000:], 'rss_mb': peak}))\n")
+    done = subprocess.run([sys.executable, "-c", wrapper, sys.executable, "-m", "nodeflow", *args], env=env,
+                          capture_output=True, text=True, timeout=timeout, cwd=REPO)
+    return json.loads(done.stdout)
