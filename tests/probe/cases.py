@@ -203,7 +203,7 @@ def bomb_file(name: str, folder: Path) -> Path:
 RSS_LIMIT_MB = 500  # the issue's target: each bomb refused before its process reaches this
 
 
-def measure(args: list[str], env: dict[str, str], timeout: float = 300) -> dict[str, Any]:
+def measure(args: list[str], env: dict[str, str], timeout: float = 300, cwd: Path = REPO) -> dict[str, Any]:
     """Run ``python -m nodeflow ARGS`` in a process of its own and return its exit code, its stderr and
     its peak resident memory (``getrusage(RUSAGE_CHILDREN)`` of a wrapper that ran only it)."""
     import subprocess
@@ -214,5 +214,57 @@ def measure(args: list[str], env: dict[str, str], timeout: float = 300) -> dict[
                "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
                "print(json.dumps({'code': done.returncode, 'stderr': done.stderr[-4000:], 'rss_mb': peak}))\n")
     done = subprocess.run([sys.executable, "-c", wrapper, sys.executable, "-m", "nodeflow", *args], env=env,
-                          capture_output=True, text=True, timeout=timeout, cwd=REPO)
+                          capture_output=True, text=True, timeout=timeout, cwd=cwd)
     return json.loads(done.stdout)
+
+
+# --- crafted artifacts: records someone wrote by hand, embedded in a PNG --------------------------
+
+def _record(nodes: dict[str, Any] | None, **extra: Any) -> dict[str, Any]:
+    record: dict[str, Any] = {"nodeflow_provenance": 1, "artifact": {"node": "save", "type": "image.save", "kind": "image",
+                                                                     "name": "x.png"},
+                              "params": {}, "libraries": {}, "inputs": {}, **extra}
+    if nodes is not None:
+        record["graph"] = {"nodeflow": 1, "nodes": nodes}
+    return record
+
+
+def _saving(source: dict[str, Any], **save: Any) -> dict[str, Any]:
+    return {"src": source, "save": {"type": "image.save", "inputs": {"image": ["src", "image"]},
+                                    "params": {"filename": "x.png", "watermark": "none", **save}}}
+
+
+_PIC = {"type": "image.new", "params": {"width": 8, "height": 8, "fill": "solid"}}
+
+# name -> the record (None: the JSON null) written into a PNG's iTXt chunk. `reproduce --yes` of each
+# must not run what it should not (exit 2, nothing read outside the input folders), and nothing answers
+# with a traceback or a 5xx.
+CRAFTED_RECORDS: dict[str, Any] = {
+    "null": None,
+    "a list": [1, 2],
+    "no graph": _record(None),
+    "graph not an object": {**_record(None), "graph": "x"},
+    "huge sweep": _record(_saving({**_PIC, "params": {**_PIC["params"], "seed": {"sweep": {"from": 0, "to": 1_000_000, "step": 1}}}})),
+    "sweep to 1e400": _record(_saving({**_PIC, "params": {**_PIC["params"], "seed": {"sweep": {"from": 0, "to": "BIG", "step": 1}}}})),
+    "reads the working folder": _record(_saving({"type": "image.load", "params": {"path": "secret.png"}})),
+    "reads /etc/passwd": _record({"t": {"type": "data.text_file", "params": {"path": "/etc/passwd"}},
+                                  "out": {"type": "output.text", "inputs": {"text": ["t", "corpus"]}}}),
+    "writes outside the output folder": _record(_saving(_PIC, filename="../../escaped.png")),
+    "template reads the environment": _record({
+        "n": {"type": "core.text", "params": {"text": "x"}},
+        "t": {"type": "core.template", "params": {"template": "{a.__class__.__init__.__globals__}"}, "inputs": {"a": ["n", "text"]}},
+        "out": {"type": "output.text", "inputs": {"text": ["t", "text"]}}}),
+    "subgraph bomb": {**_record(None), "graph": _nested(4, 12)},
+}
+
+
+def crafted_png(name: str, folder: Path) -> Path:
+    """A 1x1 PNG carrying CRAFTED_RECORDS[name] as its embedded provenance."""
+    from tests.media.crafted import ours, png_with
+
+    text = json.dumps(CRAFTED_RECORDS[name]).replace('"BIG"', "1e400").encode()
+    import zlib
+
+    path = folder / (name.replace(" ", "-").replace("/", "") + ".png")
+    path.write_bytes(png_with(ours(zlib.compress(text))))
+    return path
