@@ -268,3 +268,79 @@ def crafted_png(name: str, folder: Path) -> Path:
     path = folder / (name.replace(" ", "-").replace("/", "") + ".png")
     path.write_bytes(png_with(ours(zlib.compress(text))))
     return path
+
+
+# --- policy bypasses (issue 23.3): each must be refused ------------------------------------------
+
+SECRET = "jane.doe@example.com"
+TEXT_POLICY = '[outputs]\nguards = ["personal_data"]\ngenerators = ["core.text"]\n'
+IMAGE_POLICY = '[outputs]\nguards = ["nudity"]\n'
+
+
+def _writer(text: str = f"write to {SECRET} today") -> dict[str, Any]:
+    return {"type": "core.text", "params": {"text": text}}
+
+
+def guarded_text(action: str = "redact") -> dict[str, Any]:
+    """writer -> personal-data guard -> output.text: what the text policy accepts."""
+    return {"writer": _writer(),
+            "screen": {"type": "guard.personal_data", "params": {"action": action}, "inputs": {"text": ["writer", "text"]}},
+            "out": {"type": "output.text", "params": {"filename": "guarded.txt"}, "inputs": {"text": ["screen", "text"]}}}
+
+
+def _with(nodes: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    out = json.loads(json.dumps(nodes))
+    out.update(changes)
+    return out
+
+
+_DIAMOND = _with(guarded_text(), join={"type": "core.concat", "inputs": {"a": ["screen", "text"], "b": ["writer", "text"]}})
+_DIAMOND["out"]["inputs"]["text"] = ["join", "text"]
+_TWO = _with(guarded_text(), second=_writer("call +44 20 7946 0958"),
+             join={"type": "core.concat", "inputs": {"a": ["screen", "text"], "b": ["second", "text"]}})
+_TWO["out"]["inputs"]["text"] = ["join", "text"]
+_STEPS = {
+    "ckpt": {"type": "diffusion.load_checkpoint"},
+    "pos": {"type": "diffusion.encode_prompt", "inputs": {"clip": ["ckpt", "clip"]}},
+    "neg": {"type": "diffusion.encode_prompt", "inputs": {"clip": ["ckpt", "clip"]}},
+    "empty": {"type": "diffusion.empty_latent"},
+    "sample": {"type": "diffusion.sampler", "inputs": {"model": ["ckpt", "model"], "positive": ["pos", "conditioning"],
+                                                       "negative": ["neg", "conditioning"], "latent": ["empty", "latent"]}},
+    "decode": {"type": "diffusion.vae_decode", "inputs": {"vae": ["ckpt", "vae"], "latent": ["sample", "latent"]}},
+    "save": {"type": "image.save", "inputs": {"image": ["decode", "image"]}},
+}
+_REPORT = {"pipe": {"type": "diffusion.load"},
+           "draw": {"type": "diffusion.text_to_image", "inputs": {"pipeline": ["pipe", "pipeline"]}},
+           "report": {"type": "evaluate.report", "inputs": {"images": ["draw", "image"]}}}
+
+# name -> (nodes, policy text, only, definitions): every one is refused by the policy check
+BYPASSES: dict[str, tuple[dict[str, Any], str, list[str] | None, dict[str, Any] | None]] = {
+    "no guard at all": ({"writer": _writer(), "out": {"type": "output.text", "inputs": {"text": ["writer", "text"]}}},
+                        TEXT_POLICY, None, None),
+    "diamond joining raw and guarded text": (_DIAMOND, TEXT_POLICY, None, None),
+    "two generators, one guard": (_TWO, TEXT_POLICY, None, None),
+    "guard that only flags": (guarded_text("flag"), TEXT_POLICY, None, None),
+    "guard muted": (_with(guarded_text(), screen={**guarded_text()["screen"], "mode": "bypass"}), TEXT_POLICY, None, None),
+    "only the generator": (guarded_text(), TEXT_POLICY, ["writer"], None),
+    "generator inside a subgraph": ({"sub": {"type": "subgraph.maker"},
+                                     "out": {"type": "output.text", "inputs": {"text": ["sub", "text"]}}},
+                                    TEXT_POLICY, None, {"maker": {"nodes": {"inner": _writer()}, "outputs": {"text": ["inner", "text"]}}}),
+    "step-level diffusion": (_STEPS, IMAGE_POLICY, None, None),
+    "text_to_image into evaluate.report": (_REPORT, IMAGE_POLICY, None, None),
+}
+
+
+def bypass_problems(name: str, executor: Any) -> list[Any]:
+    """The problems ``executor.prepare`` (the one check CLI, editor, serve and app use) finds in
+    BYPASSES[name] under its policy; an empty list is a bypass."""
+    from nodeflow.check.policy import parse_policy
+    from nodeflow.graph.model import parse_graph
+    from nodeflow.problems import GraphInvalid
+
+    nodes, policy, only, definitions = BYPASSES[name]
+    data: dict[str, Any] = {"nodeflow": 1, "nodes": nodes, **({"definitions": definitions} if definitions else {})}
+    try:
+        executor.prepare(parse_graph(json.loads(json.dumps(data))), only=only, policy=parse_policy(policy, "probe.policy.toml"))
+    except GraphInvalid as invalid:
+        return [p for p in invalid.problems if "policy" in p.message or "guard" in p.message]
+    return []
