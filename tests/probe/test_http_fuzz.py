@@ -5,6 +5,8 @@ long names, huge integers, bad sweeps and path escapes (the lists in ``cases.py`
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.probe.cases import EDITOR_ROUTES, JSON, SERVE_ROUTES, app_requests, requests_for
@@ -70,3 +72,41 @@ def test_json_bodies_are_bounded_before_they_are_parsed(servers):
     status, text = editor.request("POST", "/api/validate", b"", {**JSON, "Content-Length": str(132 * 2**20)})
     assert status == 413 and b"NODEFLOW_MAX_JSON_MB" in text, text
     assert editor.request("GET", "/api/run")[0] == 200
+
+
+def test_arranging_50000_nodes_leaves_the_editor_answering(servers):
+    """Issue 23.9: /api/arrange on a 50,000-node chain held the event loop for 600 s (arranging was
+    quadratic in a chain's length and ran on the loop). Now it runs off the loop, in linear time with a
+    time limit on the crossing search: the editor answers other requests while it works (before, not
+    one), and the answer places every node."""
+    import threading
+    import time
+
+    editor = servers["editor"]
+    nodes = {f"n{i}": {"type": "core.int", "params": {"value": 1}} if i == 0 else
+             {"type": "core.add", "inputs": {"a": [f"n{i - 1}", "value"]}} for i in range(50_000)}
+    body = json.dumps({"graph": {"nodeflow": 1, "nodes": nodes}}).encode()
+    answered: list[float] = []
+    done = threading.Event()
+
+    def others() -> None:
+        while not done.is_set():
+            started = time.monotonic()
+            assert editor.request("GET", "/api/run", timeout=120)[0] == 200
+            answered.append(time.monotonic() - started)
+            time.sleep(0.2)
+
+    watcher = threading.Thread(target=others)
+    started = time.monotonic()
+    watcher.start()
+    try:
+        status, text = editor.request("POST", "/api/arrange", body, JSON, timeout=300)
+    finally:
+        done.set()
+        watcher.join()
+    took = time.monotonic() - started
+    assert status == 200, text[:300]
+    positions = json.loads(text)["positions"]
+    assert len(positions) == 50_000 and positions["n1"][0] > positions["n0"][0]
+    assert len(answered) >= 3, (answered, took)  # with the loop held, none would have been answered meanwhile
+    assert max(answered) < took / 2, (answered, took)
