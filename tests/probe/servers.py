@@ -10,7 +10,6 @@ from pathlib import Path
 
 from tests.probe.cases import REPO
 from tests.serve.serve_support import ServerProcess
-from tests.ui.live_editor_process import live_editor
 
 GREETING = REPO / "tests" / "serve" / "graphs" / "greeting.json"
 
@@ -45,15 +44,17 @@ class Raw:
 
 
 @contextmanager
-def editor_server(folder: Path, **env: str) -> Iterator[Raw]:
+def editor_server(folder: Path, graph: Path | None = None, **env: str) -> Iterator[Raw]:
+    """`nodeflow ui [GRAPH]` on a free port."""
     if not (REPO / "ui" / "dist" / "editor.js").exists():
         import pytest
 
         pytest.skip("the editor bundle is not built: run `make setup` (needs Node.js)")
-    with live_editor(folder, **env) as live:
-        raw = Raw(live.port)
-        raw.alive = live.alive  # type: ignore[attr-defined]
-        raw.home = live.home  # type: ignore[attr-defined]
+    args = ["ui", *([str(graph)] if graph is not None else []), "--no-browser"]
+    with ServerProcess(args, folder, ready_path="/api/run", env=env) as server:
+        raw = Raw(server.port)
+        raw.alive = server.alive  # type: ignore[attr-defined]
+        raw.home = folder  # type: ignore[attr-defined]
         yield raw
 
 
@@ -74,15 +75,16 @@ def app_server(folder: Path, graph: Path = GREETING, **env: str) -> Iterator[Raw
 
 
 @contextmanager
-def all_three(folder: Path) -> Iterator[dict[str, Raw]]:
-    """The editor, serve and the app form, started at the same time (each takes seconds to start)."""
+def all_three(folder: Path, editor_graph: Path | None = None) -> Iterator[dict[str, Raw]]:
+    """The editor (opened on ``editor_graph``), serve and the app form, started at the same time
+    (each takes seconds to start)."""
     from concurrent.futures import ThreadPoolExecutor
     from contextlib import ExitStack
 
-    starting = {"editor": editor_server(folder / "editor"), "serve": serve_server(folder / "serve"),
-                "app": app_server(folder / "app")}
-    for name in starting:
+    for name in ("editor", "serve", "app"):
         (folder / name).mkdir(parents=True, exist_ok=True)
+    starting = {"editor": editor_server(folder / "editor", editor_graph), "serve": serve_server(folder / "serve"),
+                "app": app_server(folder / "app")}
     with ExitStack() as stack, ThreadPoolExecutor(3) as pool:
         futures = {name: pool.submit(manager.__enter__) for name, manager in starting.items()}
         started: dict[str, Raw] = {}

@@ -13,15 +13,8 @@ import os
 import pytest
 
 from tests.probe.cases import CRAFTED_RECORDS, JSON, RSS_LIMIT_MB, bad_answer, crafted_png, measure
-from tests.probe.servers import editor_server
 
 RUNS = {"null", "a list", "no graph", "graph not an object"}  # nothing to run: a one-line refusal
-
-
-@pytest.fixture(scope="module")
-def editor(tmp_path_factory):
-    with editor_server(tmp_path_factory.mktemp("probe-crafted")) as server:
-        yield server
 
 
 @pytest.mark.parametrize("name", list(CRAFTED_RECORDS))
@@ -46,7 +39,8 @@ def test_info_and_reproduce_refuse_a_crafted_record_cleanly(tmp_path, name):
 
 
 @pytest.mark.parametrize("name", list(CRAFTED_RECORDS))
-def test_the_editor_reads_a_crafted_record_without_a_5xx(editor, tmp_path, name):
+def test_the_editor_reads_a_crafted_record_without_a_5xx(servers, tmp_path, name):
+    editor = servers["editor"]
     data = crafted_png(name, tmp_path).read_bytes()
     status, text = editor.request("POST", "/api/provenance?name=x.png", data, {"Content-Type": "image/png"})
     assert bad_answer(status, text) is None, (status, text[:300])

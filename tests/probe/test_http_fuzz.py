@@ -11,15 +11,8 @@ import pytest
 
 from tests.probe.cases import EDITOR_ROUTES, JSON, SERVE_ROUTES, app_requests, requests_for
 from tests.probe.http_probe import probe
-from tests.probe.servers import all_three
 
-_FOUND: dict[str, tuple[list[str], list[str]]] = {}
-
-
-@pytest.fixture(scope="module")
-def servers(tmp_path_factory):
-    with all_three(tmp_path_factory.mktemp("probe")) as started:
-        yield started
+_FOUND: dict[str, tuple[list[str], list[str]]] = {}  # each server's findings, probed once (servers: conftest.py)
 
 
 def _probed(servers, name: str) -> tuple[list[str], list[str]]:
