@@ -344,3 +344,13 @@ def bypass_problems(name: str, executor: Any) -> list[Any]:
     except GraphInvalid as invalid:
         return [p for p in invalid.problems if "policy" in p.message or "guard" in p.message]
     return []
+
+
+def measure_all(jobs: dict[str, tuple[list[str], dict[str, str], Path]], workers: int = 4) -> dict[str, dict[str, Any]]:
+    """:func:`measure` of each job (name -> (args, env, cwd)), ``workers`` at a time: each is its own
+    process, so its peak memory is its own."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(workers) as pool:
+        futures = {name: pool.submit(measure, args, env, 300, cwd) for name, (args, env, cwd) in jobs.items()}
+        return {name: future.result() for name, future in futures.items()}

@@ -9,18 +9,31 @@ import os
 
 import pytest
 
-from tests.probe.cases import BOMBS, RSS_LIMIT_MB, bomb_file, measure
+from tests.probe.cases import BOMBS, RSS_LIMIT_MB, bomb_file, measure_all
+
+
+@pytest.fixture(scope="module")
+def refusals(tmp_path_factory):
+    """Every bomb given to its own process, four at a time: name -> (folder, what measure() found)."""
+    folder = tmp_path_factory.mktemp("bombs")
+    jobs = {}
+    for index, (name, (command, _, _)) in enumerate(BOMBS.items()):
+        place = folder / str(index)
+        place.mkdir()
+        path = bomb_file(name, place)
+        args = [command, str(path)] + (["--out", str(place / "out")] if command == "run" else [])
+        env = {**os.environ, "NODEFLOW_HOME": str(place / "home"), "NODEFLOW_OUTPUT": str(place / "out")}
+        jobs[name] = (args, env, place)
+    found = measure_all(jobs)
+    return {name: (jobs[name][2], found[name]) for name in BOMBS}
 
 
 @pytest.mark.parametrize("name", list(BOMBS))
-def test_each_bomb_is_refused_before_it_costs_memory(tmp_path, name):
+def test_each_bomb_is_refused_before_it_costs_memory(refusals, name):
     command, _, says = BOMBS[name]
-    path = bomb_file(name, tmp_path)
-    args = [command, str(path)] + (["--out", str(tmp_path / "out")] if command == "run" else [])
-    env = {**os.environ, "NODEFLOW_HOME": str(tmp_path / "home"), "NODEFLOW_OUTPUT": str(tmp_path / "out")}
-    found = measure(args, env)
+    place, found = refusals[name]
     assert found["code"] == (2 if command == "validate" else 1), found["stderr"]
     assert says in found["stderr"], found["stderr"]
     assert "Traceback" not in found["stderr"], found["stderr"]
     assert found["rss_mb"] < RSS_LIMIT_MB, found
-    assert not any((tmp_path / "out").glob("*.png")), "nothing is written for a refused graph"
+    assert not any((place / "out").glob("*.png")), "nothing is written for a refused graph"

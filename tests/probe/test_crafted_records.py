@@ -12,22 +12,36 @@ import os
 
 import pytest
 
-from tests.probe.cases import CRAFTED_RECORDS, JSON, RSS_LIMIT_MB, bad_answer, crafted_png, measure
+from tests.probe.cases import CRAFTED_RECORDS, JSON, RSS_LIMIT_MB, bad_answer, crafted_png, measure_all
 
 RUNS = {"null", "a list", "no graph", "graph not an object"}  # nothing to run: a one-line refusal
 
 
-@pytest.mark.parametrize("name", list(CRAFTED_RECORDS))
-def test_info_and_reproduce_refuse_a_crafted_record_cleanly(tmp_path, name):
-    work = tmp_path / "work"
-    work.mkdir()
-    (work / "secret.png").write_bytes(b"not for you")
-    artifact = crafted_png(name, tmp_path)
-    env = {**os.environ, "NODEFLOW_HOME": str(tmp_path / "home"), "NODEFLOW_OUTPUT": str(tmp_path / "out")}
+@pytest.fixture(scope="module")
+def crafted_runs(tmp_path_factory):
+    """`info` and `reproduce --yes` of every crafted record, each its own process, four at a time, from
+    a working folder holding a secret: name -> (working folder, info found, reproduce found)."""
+    folder = tmp_path_factory.mktemp("crafted")
+    jobs, places = {}, {}
+    for index, name in enumerate(CRAFTED_RECORDS):
+        place = folder / str(index)
+        work = place / "work"
+        work.mkdir(parents=True)
+        (work / "secret.png").write_bytes(b"not for you")
+        artifact = crafted_png(name, place)
+        env = {**os.environ, "NODEFLOW_HOME": str(place / "home"), "NODEFLOW_OUTPUT": str(place / "out")}
+        jobs[f"info {name}"] = (["info", str(artifact)], env, work)
+        jobs[f"reproduce {name}"] = (["reproduce", str(artifact), "--out", str(work / "r"), "--yes"], env, work)
+        places[name] = place
+    found = measure_all(jobs)
+    return {name: (places[name], found[f"info {name}"], found[f"reproduce {name}"]) for name in CRAFTED_RECORDS}
 
-    info = measure(["info", str(artifact)], env, cwd=work)
+
+@pytest.mark.parametrize("name", list(CRAFTED_RECORDS))
+def test_info_and_reproduce_refuse_a_crafted_record_cleanly(crafted_runs, name):
+    place, info, reproduced = crafted_runs[name]
+    work = place / "work"
     assert info["code"] in (0, 1, 2) and "Traceback" not in info["stderr"], info
-    reproduced = measure(["reproduce", str(artifact), "--out", str(work / "r"), "--yes"], env, cwd=work)
     assert reproduced["code"] in (1, 2), reproduced  # refused: nothing hostile runs
     assert "Traceback" not in reproduced["stderr"], reproduced["stderr"]
     if name not in RUNS:
@@ -35,7 +49,7 @@ def test_info_and_reproduce_refuse_a_crafted_record_cleanly(tmp_path, name):
     assert reproduced["rss_mb"] < RSS_LIMIT_MB and info["rss_mb"] < RSS_LIMIT_MB, (info, reproduced)
     written = [p for p in (work / "r").rglob("*") if p.is_file()] if (work / "r").exists() else []
     assert written == [], written
-    assert not list(tmp_path.rglob("escaped.png"))
+    assert not list(place.rglob("escaped.png"))
 
 
 @pytest.mark.parametrize("name", list(CRAFTED_RECORDS))
