@@ -68,6 +68,9 @@ RAW_BODIES: dict[str, bytes] = {
                                       "inputs": 5, "ids": 5, "node": 5}).encode(),
     "long names": json.dumps({"graph": HELLO, "name": LONG, "graph_name": LONG, "output": LONG, "node": LONG,
                               "path": LONG, "ids": [LONG]}).encode(),
+    "bad set, sweep and only": json.dumps({"graph": HELLO, "set": ["noise.width=" + HUGE_INT, "x", "=", "a.b=c", LONG + "=1"],
+                                           "sweep": ["noise.seed=1e400,2", "noise.seed=" + "1," * 20000 + "1", "bad"],
+                                           "only": [LONG], "graph_name": "hello_image.json"}).encode(),
     "path escapes": json.dumps({"graph": HELLO, "name": "../../etc/passwd", "graph_name": "../../x", "output": "../x",
                                 "path": "/etc/passwd"}).encode(),
     **{f"graph: {name}": json.dumps({"graph": graph, "graph_name": "x", "nodes": graph, "ids": ["a"]}).encode()
