@@ -9,11 +9,15 @@
 - has a body no larger than ``NODEFLOW_MAX_UPLOAD_MB`` (512 by default), counted as it arrives.
 
 JSON routes call :func:`require_json`: a cross-site form can post ``text/plain`` without a preflight,
-never ``application/json``.
+never ``application/json``, and read their body with :func:`read_json_body`: counted against
+``NODEFLOW_MAX_JSON_MB`` (32 by default: a 50,000-node graph is a few MB) before a byte is parsed, then
+parsed strictly (:func:`parse_json`: no ``NaN``/``1e400``, no 5,000-digit numbers, no deep nesting), so
+a careless or hostile body gets a 4xx naming what is wrong, never a 500 or gigabytes of parsed objects.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -25,7 +29,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .auth import LOCAL_HOSTS, AuthConfig, AuthMiddleware
 
-__all__ = ["BodyTooLarge", "HttpGuard", "max_body_bytes", "require_json", "secure"]
+__all__ = ["BodyTooLarge", "HttpGuard", "JsonBodyError", "max_body_bytes", "max_json_bytes", "parse_json",
+           "read_json_body", "require_json", "secure"]
 
 # a host name or an IPv4 address, or a bracketed IPv6 address; an optional port
 _HOST = re.compile(r"(?:\[(?P<ip6>[0-9A-Fa-f:.]+)\]|(?P<name>[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?))(?::[0-9]{1,5})?")
@@ -39,6 +44,74 @@ def max_body_bytes() -> int:
     except ValueError:
         megabytes = 512.0
     return int(max(megabytes, 0.001) * 2**20)
+
+
+def max_json_bytes() -> int:
+    """The largest JSON body a route parses: ``NODEFLOW_MAX_JSON_MB``, 32 by default (never above the
+    upload limit)."""
+    try:
+        megabytes = float(os.environ.get("NODEFLOW_MAX_JSON_MB", "32"))
+    except ValueError:
+        megabytes = 32.0
+    return min(int(max(megabytes, 0.001) * 2**20), max_body_bytes())
+
+
+class JsonBodyError(ValueError):
+    """A body that is not the JSON a route takes; ``status`` is the answer's (400 or 413)."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"the number {text[:40]} is too large")
+    return value
+
+
+def parse_json(data: bytes | str) -> Any:
+    """The JSON value of ``data``, parsed strictly. Raises JsonBodyError (400) naming the problem: not
+    UTF-8, malformed, nested too deeply, ``NaN``/``Infinity``, a number too large for a float
+    (``1e400``) or an integer of more than 4,300 digits."""
+    try:
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
+    except UnicodeDecodeError as exc:
+        raise JsonBodyError(f"the request body is not UTF-8 text (byte {exc.start})") from None
+    try:
+        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except json.JSONDecodeError as exc:
+        raise JsonBodyError(f"the request body is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except RecursionError:
+        raise JsonBodyError("the request body is nested too deeply") from None
+    except ValueError as exc:  # a number of more than 4,300 digits, or one of the refusals above
+        raise JsonBodyError(f"the request body must be JSON ({str(exc)[:200]})") from None
+
+
+async def read_json_body(request: Any, limit: int | None = None) -> Any:
+    """The parsed JSON body of a Starlette ``request``: refused with 413 once it passes ``limit``
+    (:func:`max_json_bytes`) as it arrives, before any of it is parsed; parsed off the event loop
+    when large. Raises JsonBodyError."""
+    limit = max_json_bytes() if limit is None else limit
+    declared = request.headers.get("content-length", "")
+    too_large = f"the JSON body is larger than the limit of {_megabytes(limit)} (NODEFLOW_MAX_JSON_MB)"
+    if declared.isdigit() and int(declared) > limit:
+        raise JsonBodyError(too_large, 413)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise JsonBodyError(too_large, 413)
+        chunks.append(chunk)
+    data = b"".join(chunks)
+    if len(data) > 2**20:  # parsing megabytes takes a while: keep the loop answering other requests
+        return await asyncio.to_thread(parse_json, data)
+    return parse_json(data)
 
 
 class BodyTooLarge(HTTPException):

@@ -13,6 +13,7 @@ checked against this estimate (tests: no example graph has overlapping nodes).
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -120,7 +121,11 @@ def _inversions(pairs: list[tuple[int, int]]) -> int:
     return count
 
 
-def _order(graph: Graph, ids: list[str], layer: dict[str, int], sweeps: int = 6) -> list[list[str]]:
+def _order(graph: Graph, ids: list[str], layer: dict[str, int], sweeps: int = 6,
+           deadline: float | None = None) -> list[list[str]]:
+    """Each layer's nodes in an order with few crossings (barycentre sweeps, the best order kept).
+    Linear in the nodes per sweep; past ``deadline`` (a ``time.monotonic()`` value) the sweeps stop
+    and the best order so far is used."""
     depth = max(layer.values()) + 1
     start = {nid: i for i, nid in enumerate(ids)}
 
@@ -128,7 +133,10 @@ def _order(graph: Graph, ids: list[str], layer: dict[str, int], sweeps: int = 6)
         pos = graph.nodes[nid].ui.get("pos")
         return (pos[1] if isinstance(pos, list) and len(pos) == 2 else 0, start[nid])
 
-    rows = [sorted((n for n in ids if layer[n] == i), key=initial_key) for i in range(depth)]
+    grouped: list[list[str]] = [[] for _ in range(depth)]
+    for nid in ids:  # one pass (filtering all nodes per layer was quadratic on a long chain)
+        grouped[layer[nid]].append(nid)
+    rows = [sorted(row, key=initial_key) for row in grouped]
     chosen = set(ids)
     edges = [(src, nid) for nid in ids for src, _ in graph.nodes[nid].inputs.values() if src in chosen and src != nid]
     sources: dict[str, list[str]] = {nid: [] for nid in ids}
@@ -137,10 +145,12 @@ def _order(graph: Graph, ids: list[str], layer: dict[str, int], sweeps: int = 6)
         sources[dst].append(src)
         readers[src].append(dst)
     best, best_count = [list(r) for r in rows], _crossings(rows, edges, layer)
+    rank = {nid: k for row in rows for k, nid in enumerate(row)}  # kept up to date row by row
     for sweep in range(sweeps):
+        if deadline is not None and time.monotonic() > deadline:
+            break
         downward = sweep % 2 == 0
         for i in range(depth) if downward else reversed(range(depth)):
-            rank = {nid: k for row in rows for k, nid in enumerate(row)}
             neighbours = sources if downward else readers
             row = rows[i]
 
@@ -152,6 +162,7 @@ def _order(graph: Graph, ids: list[str], layer: dict[str, int], sweeps: int = 6)
                 return barycenter(nid), rank[nid]
 
             rows[i] = sorted(row, key=order_key)
+            rank.update((nid, k) for k, nid in enumerate(rows[i]))
         count = _crossings(rows, edges, layer)
         if count < best_count:
             best, best_count = [list(r) for r in rows], count
@@ -160,12 +171,15 @@ def _order(graph: Graph, ids: list[str], layer: dict[str, int], sweeps: int = 6)
 
 def arrange(
     graph: Graph, registry: Registry | None = None, selection: Iterable[str] | None = None,
-    *, gap_x: int = GAP_X, gap_y: int = GAP_Y,
+    *, gap_x: int = GAP_X, gap_y: int = GAP_Y, time_limit: float | None = None,
 ) -> dict[str, list[int]]:
     """Lay out ``selection`` (every node by default), write each node's ``ui.pos`` and return them.
 
     A selection keeps its place: it is laid out from the top-left corner of where it was.
+    ``time_limit``: seconds the search for fewer crossings may take; past it the layout uses the
+    best order found so far (layers are always complete).
     """
+    deadline = None if time_limit is None else time.monotonic() + time_limit
     ids = [nid for nid in (selection if selection is not None else graph.nodes) if nid in graph.nodes]
     if not ids:
         return {}
@@ -174,7 +188,7 @@ def arrange(
     left = min((p[0] for p in known), default=40) if selection is not None else 40
     top = min((p[1] for p in known), default=40) if selection is not None else 40
     layer = _layers(graph, ids)
-    rows = _order(graph, ids, layer)
+    rows = _order(graph, ids, layer, deadline=deadline)
     sizes = {nid: node_size(graph.nodes[nid], registry, graph) for nid in ids}
     positions: dict[str, list[int]] = {}
     x = left

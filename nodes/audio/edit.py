@@ -6,11 +6,40 @@ from math import gcd
 
 import numpy as np
 
-from nodeflow import Context, Param, node
+from nodeflow import Context, Param, node, node_memory_limit
 from nodes.audio.clip import Audio, AudioClip
 from nodes.audio.io import preview_audio
 
 _RATE = dict(min=1000, max=384000)
+_SECONDS = 86_400.0  # a day: the longest stretch of time a param may name (infinity or 1e300 is a mistake)
+
+# Validation does not know the sample rate of a linked sound: it counts a gap or offset at 48 kHz
+# stereo, float32, twice (the silence or the mix buffer, then the joined result). The node checks
+# again with the sound's real rate before it allocates anything.
+_ASSUMED_RATE, _ASSUMED_CHANNELS, _COPIES = 48_000, 2, 2
+
+
+def _silence_bytes(seconds: float, rate: int, channels: int) -> int:
+    return int(seconds * rate) * channels * 4 * _COPIES
+
+
+def _estimate_seconds(param: str):  # noqa: ANN202 - a node's estimate function
+    def estimate(params: dict) -> tuple[int, str] | None:
+        seconds = params.get(param)
+        if not isinstance(seconds, (int, float)) or seconds != seconds:
+            return None
+        return _silence_bytes(min(float(seconds), _SECONDS), _ASSUMED_RATE, _ASSUMED_CHANNELS), param
+    return estimate
+
+
+def _check_memory(seconds: float, clip: AudioClip, param: str, extra_frames: int = 0) -> None:
+    """Refuse, before allocating, a silence of ``seconds`` at the sound's real rate that passes the
+    per-node limit (``NODEFLOW_NODE_MAX_MB``)."""
+    needed = _silence_bytes(seconds, clip.sample_rate, clip.channels) + extra_frames * clip.channels * 4
+    if needed > node_memory_limit():
+        raise ValueError(f"{param} {seconds:g} s at {clip.sample_rate} Hz would need about {needed / 2**20:,.0f} MB, "
+                         f"more than the per-node limit of {node_memory_limit() / 2**20:,.0f} MB "
+                         f"(NODEFLOW_NODE_MAX_MB): lower {param}")
 
 
 def resample_clip(clip: AudioClip, rate: int) -> AudioClip:
@@ -54,8 +83,8 @@ def trim(
     audio: Audio,
     ctx: Context,
     *,
-    start: float = Param(0.0, min=0, description="seconds cut from the start"),
-    duration: float = Param(0.0, min=0, description="seconds kept; 0 keeps the rest"),
+    start: float = Param(0.0, min=0, max=_SECONDS, description="seconds cut from the start"),
+    duration: float = Param(0.0, min=0, max=_SECONDS, description="seconds kept; 0 keeps the rest"),
 ) -> Audio:
     """Keep a part of the sound: from start, for duration seconds."""
     first = int(round(start * audio.sample_rate))
@@ -101,8 +130,8 @@ def fade(
     audio: Audio,
     ctx: Context,
     *,
-    fade_in: float = Param(0.1, min=0, description="seconds"),
-    fade_out: float = Param(0.1, min=0, description="seconds"),
+    fade_in: float = Param(0.1, min=0, max=_SECONDS, description="seconds"),
+    fade_out: float = Param(0.1, min=0, max=_SECONDS, description="seconds"),
     curve: str = Param("linear", choices=("linear", "equal power")),
 ) -> Audio:
     """Fade in at the start and out at the end."""
@@ -123,16 +152,17 @@ def fade(
     return out
 
 
-@node("audio.mix", category="Audio")
+@node("audio.mix", category="Audio", estimate=_estimate_seconds("offset"))
 def mix(
     a: Audio,
     b: Audio,
     ctx: Context,
     *,
     balance: float = Param(0.5, min=0, max=1, step=0.01, display="slider", description="0 only a, 1 only b"),
-    offset: float = Param(0.0, min=0, description="seconds b starts after a"),
+    offset: float = Param(0.0, min=0, max=_SECONDS, description="seconds b starts after a"),
 ) -> Audio:
     """Play two sounds together. b is converted to a's sample rate and channels; the result is as long as the longer."""
+    _check_memory(offset, a, "offset", b.frames)
     b = match(b, a)
     start = int(round(offset * a.sample_rate))
     frames = max(a.frames, start + b.frames)
@@ -145,15 +175,16 @@ def mix(
     return clip
 
 
-@node("audio.concatenate", category="Audio")
+@node("audio.concatenate", category="Audio", estimate=_estimate_seconds("gap"))
 def concatenate(
     a: Audio,
     b: Audio,
     ctx: Context,
     *,
-    gap: float = Param(0.0, min=0, description="seconds of silence between"),
+    gap: float = Param(0.0, min=0, max=_SECONDS, description="seconds of silence between"),
 ) -> Audio:
     """Play b after a. b is converted to a's sample rate and channels."""
+    _check_memory(gap, a, "gap", a.frames + b.frames)
     b = match(b, a)
     silence = np.zeros((int(round(gap * a.sample_rate)), a.channels), dtype=np.float32)
     out = AudioClip(np.concatenate([a.samples, silence, b.samples]), a.sample_rate)

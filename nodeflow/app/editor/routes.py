@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 
-from nodeflow.app.request_limits import require_json
+from nodeflow.app.request_limits import JsonBodyError, read_json_body, require_json
 from nodeflow.app.runs import RunManager
 from nodeflow.app.sse import event_stream, sse_response
 from nodeflow.check.validate import check_graph
@@ -61,6 +61,9 @@ class EditorState:
     settings: Settings
     runs: RunManager
     start_graph: Path | None = None  # given on the command line
+    # the policy beside the start graph (GRAPH.policy.toml): every validation and run of this editor obeys
+    # it, as `serve` and `app` obey a served graph's, so the graph's own rules hold before Run and at Run
+    policy: Path | None = None
     graphs_dir: Path = GRAPHS_DIR
     # tells a browser whether its stored graph was edited under this server (keep it) or an earlier one
     session: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
@@ -112,11 +115,9 @@ async def _json_body(request: Request) -> dict[str, Any]:
     _same_origin(request)
     require_json(request)
     try:
-        body = await request.json()
-    except RecursionError:
-        raise HTTPException(400, "the request body is nested too deeply") from None
-    except ValueError as exc:  # not JSON, or a number of more than 4,300 digits
-        raise HTTPException(400, f"the request body must be JSON ({str(exc)[:200]})") from None
+        body = await read_json_body(request)  # bounded before parsing (NODEFLOW_MAX_JSON_MB), parsed strictly
+    except JsonBodyError as exc:
+        raise HTTPException(exc.status, str(exc)) from None
     if not isinstance(body, dict):
         raise HTTPException(400, "the request body must be a JSON object")
     return body
@@ -153,7 +154,7 @@ def make_router(state: EditorState) -> APIRouter:
     def start() -> dict[str, Any]:
         if state.start_graph is not None:
             return {"graph": _read_json(state.start_graph), "source": str(state.start_graph), "explicit": True,
-                    "session": state.session}
+                    "session": state.session, "policy": state.policy.name if state.policy else None}
         name = default_example(state.graphs_dir)
         if name is None:
             graph = {"nodeflow": 1, "meta": {"title": "Untitled"}, "nodes": {}}
@@ -165,7 +166,7 @@ def make_router(state: EditorState) -> APIRouter:
         body = await _json_body(request)
         graph = parse_graph(body.get("graph"))
         # off the event loop: checks look at folders (and may ask whether the model hub answers)
-        problems = await asyncio.to_thread(check_graph, graph, state.registry, settings)
+        problems = await asyncio.to_thread(lambda: check_graph(graph, state.registry, settings, policy=state.policy))
         return {"problems": [p.to_json() for p in problems]}
 
     @router.post("/api/run")
@@ -183,6 +184,7 @@ def make_router(state: EditorState) -> APIRouter:
             job_id = await asyncio.to_thread(
                 state.runs.submit, graph if isinstance(graph, dict) else parse_graph(graph),
                 only=lists["only"] or None, overrides=lists["set"], sweeps=lists["sweep"], source="editor",
+                policy=str(state.policy) if state.policy else None,
             )
         except GraphInvalid as invalid:
             return JSONResponse({"problems": [p.to_json() for p in invalid.problems]}, status_code=400)

@@ -76,6 +76,10 @@ def build_app(
     state = EditorState(registry=registry, settings=settings, runs=runs, start_graph=Path(graph) if graph else None)
     if graphs_dir is not None:
         state.graphs_dir = graphs_dir
+    if graph:
+        from nodeflow.check.policy import policy_beside
+
+        state.policy = policy_beside(graph)  # GRAPH.policy.toml: obeyed by every check and run of this editor
 
     app = FastAPI(title="nodeflow", docs_url=None, redoc_url=None)
     app.state.editor = state

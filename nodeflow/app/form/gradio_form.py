@@ -130,6 +130,35 @@ class PublishedApp:
                 shown.append(value if isinstance(value, str) else json.dumps(value, default=str))
         return shown
 
+    def problems_of(self, values: list[Any]) -> list[Problem]:
+        """What is wrong with a submission's values, found without running: their count, each value
+        against its param, then the whole graph with them (the policy included). Uploaded files are
+        left to Gradio (they arrive as its file records)."""
+        if len(values) != len(self.fields):
+            names = ", ".join(f.address for f in self.fields)
+            return [Problem.graph(f"the form takes {len(self.fields)} values ({names}), not {len(values)}")]
+        graph = parse_graph(json.loads(json.dumps(self.graph_data)))
+        problems = []
+        for item, value in zip(self.fields, values, strict=True):
+            if field_kind(item) in ("image", "audio", "video", "file"):
+                continue
+            if item.spec.kind in ("int", "seed", "float") and isinstance(value, str):
+                try:  # a number field sent as text, as Gradio's own number fields accept
+                    value = float(value)
+                except ValueError:
+                    pass
+            try:
+                graph.nodes[item.node].params[item.param] = self._param_value(item, value, "check")
+            except ValueError as exc:
+                problems.append(Problem(item.node, item.node_type, item.param, str(exc)))
+        if problems:
+            return problems
+        try:
+            self.executor.prepare(graph, policy=self.policy)
+        except GraphInvalid as invalid:
+            return list(invalid.problems)
+        return []
+
     def _param_value(self, item: PublishedInput, value: Any, run_id: str) -> Any:
         kind = field_kind(item)
         if kind in ("image", "audio", "video", "file"):

@@ -51,6 +51,10 @@ def build_app_server(
     app.state.published = published
     from nodeflow.app.request_limits import secure
 
+    from .request_check import FormRequestCheck
+
+    app.add_middleware(FormRequestCheck, published=published)  # inside secure's rules: bodies arrive bounded
+
     return secure(app, auth=auth, local_only=local_only and auth is None)
 
 
