@@ -2,11 +2,13 @@
 
     POST   /api/publish  {"graph": {...}, "inputs"?: ["NODE.PARAM", ...]}
            -> 200 {"url", "port", "inputs"}; 400 {"problems"} when the graph or its inputs are wrong
-    GET    /api/publish  -> {"url", "port", "inputs"} of the running app, or {"url": null}
+    GET    /api/publish  -> {"url", "port", "inputs", "pid"} of the running app, or {"url": null}
     DELETE /api/publish  -> {"stopped": bool}
 
 The app runs as its own process on 127.0.0.1 (a Gradio queue and executor of its own, so a busy form
 never slows the editor). One published app per editor: publishing again replaces the previous one.
+The app ends with the editor, however the editor ends: it holds a pipe whose other end only the editor
+keeps open (``nodeflow.app.parent_watch``), so even a SIGKILLed editor leaves no server behind.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 
+from nodeflow.app.parent_watch import ENV as PARENT_ENV
 from nodeflow.cache_keys import digest
 from nodeflow.check.published import resolve_published
 from nodeflow.check.validate import migrate_nodes, validate
@@ -49,9 +52,10 @@ class AppProcess:
         if inputs is not None:
             args += ["--inputs", ",".join(inputs)]
         self.log = graph_file.with_suffix(".log")
+        env = {**os.environ, "NODEFLOW_HOME": str(home), PARENT_ENV: "1"}
         with open(self.log, "w") as out:
-            self.proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT,
-                                         env={**os.environ, "NODEFLOW_HOME": str(home)})
+            # stdin is the pipe the child watches: its write end stays here, and no other child inherits it
+            self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=out, stderr=subprocess.STDOUT, env=env)
 
     def wait_ready(self, timeout: float = START_TIMEOUT_S) -> None:
         import httpx
@@ -72,7 +76,13 @@ class AppProcess:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
     def stop(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()  # the child stops itself on end-of-file; terminate() makes sure
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -96,7 +106,7 @@ def make_publish_router(state: Any) -> APIRouter:
         proc = current.get("app")
         if proc is None or not proc.alive:
             return {"url": None}
-        return {"url": proc.url, "port": proc.port, "inputs": proc.inputs}
+        return {"url": proc.url, "port": proc.port, "inputs": proc.inputs, "pid": proc.pid}
 
     @router.post("/api/publish")
     async def publish(request: Request) -> Any:

@@ -100,5 +100,8 @@ def run_app(graph_path: str, inputs: str | None, host: str, port: int) -> int:
     fields = ", ".join(f.address for f in app.state.published.fields) or "none"
     print(f"nodeflow app: {url}", flush=True)
     print(f"inputs (in predict order): {fields}", flush=True)
+    from nodeflow.app.parent_watch import watch_parent_pipe
+
+    watch_parent_pipe()  # started by the editor: end with it
     uvicorn.run(app, host=host, port=port, log_level="warning")
     return 0
