@@ -79,7 +79,7 @@ _ERRORS = {code: {"model": ErrorBody, "description": why} for code, why in (
     (400, "malformed request"), (401, "no or wrong credentials"), (403, "the token's scopes do not allow this"),
     (404, "no such run, graph or file (or another client's run)"), (409, "the run is queued or running"),
     (413, "the body is over the limit"), (415, "not sent as JSON, or a file of a kind not accepted"),
-    (422, "the request or the graph is invalid"))}
+    (422, "the request or the graph is invalid"), (507, "the input folder's quota is full (NODEFLOW_INPUTS_MAX_MB)"))}
 _BINARY = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
 _EVENTS = {"text/event-stream": {"schema": {"type": "string", "description": "server-sent events; each data line is a RunEvent"}}}
 _IDEMPOTENCY = {"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string", "maxLength": 200},
@@ -224,7 +224,7 @@ def make_v1_router(runs: RunManager, registry: Registry, graphs_dir: Path | None
         return FileResponse(path, filename=path.name)
 
     @router.post("/uploads", status_code=201, summary="Upload an input file (the body is the file)",
-                 operation_id="upload_file", response_model=Upload, responses=_errors(401, 403, 413, 415, 422),
+                 operation_id="upload_file", response_model=Upload, responses=_errors(401, 403, 413, 415, 422, 507),
                  openapi_extra={"requestBody": {"required": True, "content": _BINARY}})
     async def upload(request: Request, name: str = Query(..., max_length=300, description="the file's name")) -> Any:
         from .uploads import UploadRefused, store_upload
