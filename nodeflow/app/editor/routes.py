@@ -276,8 +276,8 @@ def make_router(state: EditorState) -> APIRouter:
             resolved = resolve_inside(path, [folder], must_exist=True)
         except PathNotAllowed as exc:
             raise HTTPException(403, f"outside the served folders: {str(exc)[:200]}") from None
-        except FileNotFoundError:
-            raise HTTPException(404, f"{path} not found") from None
+        except OSError:  # not found, or a name the file system cannot hold (longer than 255 bytes)
+            raise HTTPException(404, f"{path[:200]} not found") from None
         if not resolved.is_file():
             raise HTTPException(404, f"{path} is not a file")
         return FileResponse(resolved, headers={"Cache-Control": "no-cache"})
@@ -305,7 +305,7 @@ def make_router(state: EditorState) -> APIRouter:
         body = await _json_body(request)
         try:
             source = resolve_inside(str(body.get("name") or ""), [Path(settings.output_dir)], must_exist=True)
-        except (PathNotAllowed, FileNotFoundError):
+        except (PathNotAllowed, OSError):  # OSError: missing, or a name too long for the file system
             raise HTTPException(404, "no such file in the output folder") from None
         if not source.is_file():
             raise HTTPException(404, "not a file")
