@@ -140,7 +140,7 @@ def serve(graph: str | None, host: str, port: int, open_browser: bool) -> int:
     if token is not None:
         url += f"?token={token}"  # what the browser opens
     if auth is not None:
-        how = "HTTP basic auth (NODEFLOW_AUTH)" if auth.basic else "the token in the address above"
+        how = "HTTP basic auth (NODEFLOW_AUTH)" if auth.basic else "the token (?token= in the address, or Authorization: Bearer)"
         print(f"listening on {host}: every request needs {how}", flush=True)
     if open_browser and not os.environ.get("NODEFLOW_NO_BROWSER"):
         threading.Timer(1.0, lambda: webbrowser.open(url)).start()
