@@ -388,7 +388,10 @@ def _attached_policy(body: dict[str, Any], graphs_dir: Path | None) -> str | Non
         return None
     if "graph_name" not in body:
         return str(graphs_dir) if any(graphs_dir.glob("*.policy.toml")) else None
-    found = policy_beside(graphs_dir / body["graph_name"])
+    try:
+        found = policy_beside(graphs_dir / body["graph_name"])
+    except (OSError, TypeError, ValueError):  # a name no file can have: _graph_of answers it with a 404
+        return None
     return str(found) if found is not None else None
 
 
@@ -446,6 +449,8 @@ async def _read_json(request: Request, model: type[BaseModel] = RunRequest) -> d
         raise RequestError(400, f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", "body") from None
     except (UnicodeDecodeError, RecursionError):
         raise RequestError(400, "malformed JSON: not UTF-8 text, or nested too deeply", "body") from None
+    except ValueError as exc:  # a whole number of more than 4,300 digits (Python's int limit)
+        raise RequestError(400, f"malformed JSON: {str(exc)[:200]}", "body") from None
     if not isinstance(body, dict):
         raise RequestError(400, 'the body must be a JSON object like {"graph": {...}} or {"graph_name": "..."}', "body")
     fields = list(model.model_fields)
@@ -475,7 +480,8 @@ def _graph_of(body: dict[str, Any], graphs_dir: Path | None) -> tuple[Graph, str
         graph = parse_graph(body["graph"])
         return graph, str(graph.meta.get("title") or "")
     name = body["graph_name"]
-    plain = isinstance(name, str) and name.endswith(".json") and "/" not in name and "\\" not in name
+    plain = (isinstance(name, str) and name.endswith(".json") and "/" not in name and "\\" not in name
+             and len(name.encode("utf-8", "surrogatepass")) <= 255)  # longer: no file system holds the name
     if not plain or graphs_dir is None or name.startswith(".") or not (graphs_dir / name).is_file():
         names = example_names(graphs_dir) if graphs_dir is not None else []  # only to say what there is
         shown = ", ".join(names[:20]) or "none"
