@@ -154,16 +154,19 @@ _LIBRARY_CACHE: dict[tuple, tuple[dict[str, Definition], list[str]]] = {}
 def load_library(folders: Iterable[Path] | None = None) -> tuple[dict[str, Definition], list[str]]:
     """Definitions from ``*.json`` files (each shaped like a graph file's ``definitions`` section, under
     a ``"definitions"`` key) and the errors of unreadable files. Earlier folders win a name."""
-    files = []
+    files: list[Path] = []
+    refused: list[str] = []
     for folder in library_folders() if folders is None else folders:
         if Path(folder).is_dir():
-            files += sorted(p for p in Path(folder).glob("*.json") if p.is_file())
-    stamp = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+            kept, errors_here = _library_files(Path(folder))
+            files += kept
+            refused += errors_here
+    stamp = (tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files), tuple(refused))
     cached = _LIBRARY_CACHE.get(stamp)
     if cached is not None:
         return cached
     found: dict[str, Definition] = {}
-    errors: list[str] = []
+    errors: list[str] = list(refused)
     for path in files:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -180,6 +183,26 @@ def load_library(folders: Iterable[Path] | None = None) -> tuple[dict[str, Defin
     _LIBRARY_CACHE.clear()
     _LIBRARY_CACHE[stamp] = (found, errors)
     return found, errors
+
+
+def _library_files(folder: Path) -> tuple[list[Path], list[str]]:
+    """The ``*.json`` files of a library folder, and why others are not read: a library may be a
+    shared folder, so a link there is followed only while it stays inside the folder."""
+    inside = folder.resolve()
+    kept, refused = [], []
+    for path in sorted(folder.glob("*.json")):
+        if path.is_symlink():
+            try:
+                target = path.resolve(strict=True)
+            except (OSError, RuntimeError):  # a loop, or a link to nothing
+                refused.append(f"{path}: a link that leads nowhere (or a loop of links): not read")
+                continue
+            if not target.is_relative_to(inside):
+                refused.append(f"{path}: a link that leads outside the library ({folder}): not read")
+                continue
+        if path.is_file():
+            kept.append(path)
+    return kept, refused
 
 
 def available_definitions(graph: Graph) -> dict[str, Definition]:

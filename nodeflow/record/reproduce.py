@@ -107,8 +107,10 @@ def reproduce(
     if not isinstance(record.get("graph"), dict):
         raise NotReproducible(f"{artifact}: the record holds no graph")
     graph = parse_graph(record.get("graph"))
-    if not isinstance(node_id, str) or node_id not in graph.nodes:
-        raise NotReproducible(f"{artifact}: the recorded graph has no node {node_id!r}")
+    if not isinstance(node_id, str) or not node_id:
+        raise NotReproducible(f"{artifact}: the record does not name the node that wrote it (artifact.node)")
+    if node_id not in graph.nodes:
+        raise NotReproducible(f"{artifact}: the recorded graph has no node {node_id[:100]!r}")
     executor = executor or Executor(settings=Settings(output_dir=out, allow_cwd_inputs=False))
     report = ReproduceReport(original, None, "failed")
     report.unreproducible = _redacted_lines(record)

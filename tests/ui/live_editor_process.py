@@ -34,7 +34,10 @@ class LiveServer:
             needs_length = body or method in ("POST", "PUT")
             if needs_length and "Content-Length" not in sent and "Transfer-Encoding" not in sent:
                 connection.putheader("Content-Length", str(len(body)))
-            connection.endheaders(body or None)
+            try:
+                connection.endheaders(body or None)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # refused on its headers (a body over the limit): the answer was sent before the body ended
             response = connection.getresponse()
             if response.getheader("content-type", "").startswith("text/event-stream"):
                 return response.status, response.read(12)  # a stream that never ends: its start is enough

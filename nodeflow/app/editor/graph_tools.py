@@ -115,10 +115,15 @@ def make_graph_tools_router(registry: Registry) -> APIRouter:
             isinstance(p, list) and len(p) == 2 and all(isinstance(v, str) for v in p) for p in params
         ):
             return JSONResponse({"error": '"params" must be a list of [node, param] pairs'}, status_code=400)
+        malformed = _malformed(graph)
+        if malformed is not None:
+            return malformed
         try:
             return {"graph": await asyncio.to_thread(make_subgraph, graph, selection, name, params)}
         except SubgraphEditError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
+        except _SHAPE_ERRORS as exc:  # a part the load check does not look into (a group, a definition)
+            return JSONResponse({"error": f"the graph is malformed: {type(exc).__name__}: {str(exc)[:200]}"}, status_code=400)
 
     @router.post("/api/subgraphs/unpack")
     async def unpack(request: Request) -> Any:
@@ -127,9 +132,28 @@ def make_graph_tools_router(registry: Registry) -> APIRouter:
         body = await _body(request)
         if not isinstance(body.get("graph"), dict) or not isinstance(body.get("node"), str):
             return JSONResponse({"error": 'send {"graph": {...}, "node": "subgraph node id"}'}, status_code=400)
+        malformed = _malformed(body["graph"])
+        if malformed is not None:
+            return malformed
         try:
             return {"graph": await asyncio.to_thread(unpack_subgraph, body["graph"], body["node"])}
         except SubgraphEditError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
+        except _SHAPE_ERRORS as exc:  # a part the load check does not look into (a group, a definition)
+            return JSONResponse({"error": f"the graph is malformed: {type(exc).__name__}: {str(exc)[:200]}"}, status_code=400)
 
     return router
+
+
+_SHAPE_ERRORS = (AttributeError, TypeError, KeyError, IndexError, ValueError)
+
+
+def _malformed(graph: dict[str, Any]) -> JSONResponse | None:
+    """A 400 naming every structural problem of ``graph`` (a node that is not an object, a type that is
+    not a string...) as loading the file finds them; None when its structure can be edited."""
+    problems = parse_graph(graph).load_problems
+    if not problems:
+        return None
+    shown = "; ".join(str(p) for p in problems[:5]) + ("; ..." if len(problems) > 5 else "")
+    return JSONResponse({"error": f"the graph is malformed: {shown}", "problems": [p.to_json() for p in problems[:50]]},
+                        status_code=400)

@@ -12,7 +12,7 @@
 | GET /api/queue/{id}/events | one job's events as server-sent events |
 | GET /api/events | run events as server-sent events; the current run's events are replayed first |
 | GET /files/{previews,output}/{path} | preview and output files, nothing outside those folders |
-| GET /api/inputs, POST /api/upload | files a file param may pick; upload one into the input folder |
+| GET /api/inputs, POST /api/upload | files a file param may pick; upload one into the input folder (streamed to disk, within ``NODEFLOW_INPUTS_MAX_MB``) |
 | POST /api/provenance | the graph recorded in a dropped artifact (one route, in ``nodeflow/app/history_routes.py``) |
 | GET /api/models?kind= | models a source param may name (models folder, Hugging Face cache, bundled) |
 | POST /api/inputs/from-output | copy a recent output into the input folder, for a file param |
@@ -34,11 +34,12 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 
+from nodeflow.app.input_quota import QuotaRefused, Room
 from nodeflow.app.request_limits import JsonBodyError, read_json_body, require_json
 from nodeflow.app.runs import RunManager
 from nodeflow.app.sse import event_stream, sse_response
 from nodeflow.check.validate import check_graph
-from nodeflow.files import PathNotAllowed, files_inside, resolve_inside, write_atomic
+from nodeflow.files import PathNotAllowed, atomic_path, files_inside, resolve_inside, write_atomic
 from nodeflow.graph.catalog import catalog as full_catalog
 from nodeflow.graph.model import parse_graph
 from nodeflow.nodetypes.registry import Registry
@@ -277,8 +278,8 @@ def make_router(state: EditorState) -> APIRouter:
             resolved = resolve_inside(path, [folder], must_exist=True)
         except PathNotAllowed as exc:
             raise HTTPException(403, f"outside the served folders: {str(exc)[:200]}") from None
-        except FileNotFoundError:
-            raise HTTPException(404, f"{path} not found") from None
+        except OSError:  # not found, or a name the file system cannot hold (longer than 255 bytes)
+            raise HTTPException(404, f"{path[:200]} not found") from None
         if not resolved.is_file():
             raise HTTPException(404, f"{path} is not a file")
         return FileResponse(resolved, headers={"Cache-Control": "no-cache"})
@@ -306,7 +307,7 @@ def make_router(state: EditorState) -> APIRouter:
         body = await _json_body(request)
         try:
             source = resolve_inside(str(body.get("name") or ""), [Path(settings.output_dir)], must_exist=True)
-        except (PathNotAllowed, FileNotFoundError):
+        except (PathNotAllowed, OSError):  # OSError: missing, or a name too long for the file system
             raise HTTPException(404, "no such file in the output folder") from None
         if not source.is_file():
             raise HTTPException(404, "not a file")
@@ -332,14 +333,16 @@ def make_router(state: EditorState) -> APIRouter:
 
     @router.post("/api/upload")
     async def upload(request: Request, name: str) -> dict[str, Any]:
+        _same_origin(request)
         filename = _safe_name(name)
-        data = await _read_limited(request)
         target = settings.input_dir / filename
         try:
-            await asyncio.to_thread(write_atomic, target, data)
+            size = await _stream_upload(request, target)
+        except QuotaRefused as refused:
+            raise HTTPException(refused.status, refused.message) from None
         except OSError as exc:
             raise HTTPException(400 if exc.errno == 36 else 507, f"cannot store {filename}: {exc.strerror or exc}") from None
-        return {"path": filename, "bytes": len(data)}
+        return {"path": filename, "bytes": size}
 
     return router
 
@@ -398,7 +401,30 @@ def past_run_events(run: dict[str, Any], url_for) -> list[dict[str, Any]]:
     return events
 
 
+async def _stream_upload(request: Request, target: Path) -> int:
+    """Write the request's body to ``target`` as it arrives (never whole in memory), all or nothing,
+    within the upload limit and the input folder's quota (``nodeflow.app.input_quota``). Returns its size."""
+    declared = request.headers.get("content-length", "")
+    room = await asyncio.to_thread(Room, target.parent, replacing=target)
+    if declared.isdigit():  # refused before a byte is read
+        _check_size(int(declared), room)
+    size = 0
+    with atomic_path(target) as part, open(part, "wb") as out:
+        async for chunk in request.stream():
+            size += len(chunk)
+            _check_size(size, room)
+            await asyncio.to_thread(out.write, chunk)
+    return size
+
+
+def _check_size(size: int, room: Room) -> None:
+    if size > MAX_UPLOAD_BYTES:
+        raise HTTPException(413, f"the file is larger than {MAX_UPLOAD_BYTES // 2**20} MB")
+    room.check(size)
+
+
 async def _read_limited(request: Request) -> bytes:
+    """A small body read whole (a dropped artifact), after the same-origin check, within the upload limit."""
     _same_origin(request)
     chunks = []
     size = 0

@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from nodeflow.app.auth import AuthConfig, auth_for_host
 from nodeflow.app.request_limits import secure
 from nodeflow.app.runs import RunManager
+from nodeflow.app.token_notice import announce_url
 from nodeflow.files import clean_stale_parts
 from nodeflow.nodetypes.registry import Registry, default_registry
 from nodeflow.record.jobs import owner_name
@@ -137,11 +138,13 @@ def serve(graph: str | None, host: str, port: int, open_browser: bool) -> int:
         return 1
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     url = f"http://{shown_host}:{port}/"
-    if auth is not None and not auth.basic:
-        url += f"?token={auth.token}"
-    print(f"nodeflow editor: {url}", flush=True)
+    token = auth.token if auth is not None and not auth.basic else None
+    # the token reaches a terminal, never a log file (nodeflow.app.token_notice)
+    announce_url("nodeflow editor", url, token, home=Path(app.state.editor.settings.home), name="editor")
+    if token is not None:
+        url += f"?token={token}"  # what the browser opens
     if auth is not None:
-        how = "HTTP basic auth (NODEFLOW_AUTH)" if auth.basic else "the token in the address above"
+        how = "HTTP basic auth (NODEFLOW_AUTH)" if auth.basic else "the token (?token= in the address, or Authorization: Bearer)"
         print(f"listening on {host}: every request needs {how}", flush=True)
     if open_browser and not os.environ.get("NODEFLOW_NO_BROWSER"):
         threading.Timer(1.0, lambda: webbrowser.open(url)).start()

@@ -99,10 +99,14 @@ def run_app(graph_path: str, inputs: str | None, host: str, port: int) -> int:
         return EXIT_INVALID
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     url = f"http://{shown_host}:{port}/"
-    if auth is not None and not auth.basic:
-        url += f"?token={auth.token}"
+    token = auth.token if auth is not None and not auth.basic else None
     fields = ", ".join(f.address for f in app.state.published.fields) or "none"
-    print(f"nodeflow app: {url}", flush=True)
+    from nodeflow.app.token_notice import announce_url
+
+    announce_url("nodeflow app", url, token, home=Settings().home, name="app")  # a token never into a log file
     print(f"inputs (in predict order): {fields}", flush=True)
+    from nodeflow.app.parent_watch import watch_parent_pipe
+
+    watch_parent_pipe()  # started by the editor: end with it
     uvicorn.run(app, host=host, port=port, log_level="warning")
     return 0

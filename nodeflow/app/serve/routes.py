@@ -80,7 +80,7 @@ _ERRORS = {code: {"model": ErrorBody, "description": why} for code, why in (
     (400, "malformed request"), (401, "no or wrong credentials"), (403, "the token's scopes do not allow this"),
     (404, "no such run, graph or file (or another client's run)"), (409, "the run is queued or running"),
     (413, "the body is over the limit"), (415, "not sent as JSON, or a file of a kind not accepted"),
-    (422, "the request or the graph is invalid"))}
+    (422, "the request or the graph is invalid"), (507, "the input folder's quota is full (NODEFLOW_INPUTS_MAX_MB)"))}
 _BINARY = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
 _EVENTS = {"text/event-stream": {"schema": {"type": "string", "description": "server-sent events; each data line is a RunEvent"}}}
 _IDEMPOTENCY = {"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string", "maxLength": 200},
@@ -225,7 +225,7 @@ def make_v1_router(runs: RunManager, registry: Registry, graphs_dir: Path | None
         return FileResponse(path, filename=path.name)
 
     @router.post("/uploads", status_code=201, summary="Upload an input file (the body is the file)",
-                 operation_id="upload_file", response_model=Upload, responses=_errors(401, 403, 413, 415, 422),
+                 operation_id="upload_file", response_model=Upload, responses=_errors(401, 403, 413, 415, 422, 507),
                  openapi_extra={"requestBody": {"required": True, "content": _BINARY}})
     async def upload(request: Request, name: str = Query(..., max_length=300, description="the file's name")) -> Any:
         from .uploads import UploadRefused, store_upload
@@ -389,7 +389,10 @@ def _attached_policy(body: dict[str, Any], graphs_dir: Path | None) -> str | Non
         return None
     if "graph_name" not in body:
         return str(graphs_dir) if any(graphs_dir.glob("*.policy.toml")) else None
-    found = policy_beside(graphs_dir / body["graph_name"])
+    try:
+        found = policy_beside(graphs_dir / body["graph_name"])
+    except (OSError, TypeError, ValueError):  # a name no file can have: _graph_of answers it with a 404
+        return None
     return str(found) if found is not None else None
 
 
@@ -474,7 +477,8 @@ def _graph_of(body: dict[str, Any], graphs_dir: Path | None) -> tuple[Graph, str
         graph = parse_graph(body["graph"])
         return graph, str(graph.meta.get("title") or "")
     name = body["graph_name"]
-    plain = isinstance(name, str) and name.endswith(".json") and "/" not in name and "\\" not in name
+    plain = (isinstance(name, str) and name.endswith(".json") and "/" not in name and "\\" not in name
+             and len(name.encode("utf-8", "surrogatepass")) <= 255)  # longer: no file system holds the name
     if not plain or graphs_dir is None or name.startswith(".") or not (graphs_dir / name).is_file():
         names = example_names(graphs_dir) if graphs_dir is not None else []  # only to say what there is
         shown = ", ".join(names[:20]) or "none"

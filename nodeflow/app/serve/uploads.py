@@ -5,17 +5,22 @@ The body is the file itself (any ``Content-Type``), its name in ``?name=``. The 
 safe one (no folders, no odd characters) and prefixed with the start of the content's hash, so two
 uploads never overwrite each other and the same file sent twice is stored once. What is accepted: the
 media and text kinds nodes read, checked by the name's suffix *and* the content's first bytes; at
-most ``NODEFLOW_UPLOAD_MB`` (64 by default). A refused upload leaves nothing behind.
+most ``NODEFLOW_UPLOAD_MB`` (64 by default), and within the input folder's quota
+(``NODEFLOW_INPUTS_MAX_MB``, :mod:`nodeflow.app.input_quota`: 413 for a file over the whole quota, 507
+when the folder has no room left). A refused upload leaves nothing behind.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import re
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
+
+from nodeflow.app.input_quota import QuotaRefused, Room
 
 __all__ = ["UploadRefused", "store_upload", "upload_limit", "UPLOADS"]
 
@@ -74,6 +79,9 @@ async def store_upload(name: str, chunks: AsyncIterator[bytes], input_dir: Path,
     limit = upload_limit()
     if declared is not None and declared > limit:
         raise UploadRefused(413, f"the file is {declared} bytes; the limit is {limit} (NODEFLOW_UPLOAD_MB)", "body")
+    room = await asyncio.to_thread(Room, input_dir)  # counting the folder is file work: off the loop
+    if declared is not None:
+        _check_room(room, declared)
     folder = input_dir / UPLOADS
     folder.mkdir(parents=True, exist_ok=True)
     digest, size, head = hashlib.sha256(), 0, b""
@@ -84,6 +92,7 @@ async def store_upload(name: str, chunks: AsyncIterator[bytes], input_dir: Path,
                 size += len(chunk)
                 if size > limit:
                     raise UploadRefused(413, f"the file is over the limit of {limit} bytes (NODEFLOW_UPLOAD_MB)", "body")
+                _check_room(room, size)
                 if len(head) < 64:
                     head += chunk[: 64 - len(head)]
                 digest.update(chunk)
@@ -98,6 +107,13 @@ async def store_upload(name: str, chunks: AsyncIterator[bytes], input_dir: Path,
         Path(temporary).unlink(missing_ok=True)
         raise
     return {"name": stored, "size": size, "kind": kind, "ref": f"{UPLOADS}/{stored}"}
+
+
+def _check_room(room: Room, size: int) -> None:
+    try:
+        room.check(size)
+    except QuotaRefused as refused:
+        raise UploadRefused(refused.status, refused.message, "body") from None
 
 
 def _is_text(head: bytes) -> bool:
