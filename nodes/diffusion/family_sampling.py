@@ -5,7 +5,8 @@ The pipeline's denoising loop is the one diffusers maintains for that family (SD
 time ids, SD3's flow matching, Flux's packed latents, image ids and guidance embedding), so a graph
 of step nodes gives the pipeline node's picture for the same seed and settings. An empty latent is
 painted from the pipeline's own noise; a latent with content and ``denoise`` below 1 goes through the
-family's image-to-image pipeline (hires fix, a refiner pass). Latents come back unpacked, in the VAE's
+family's image-to-image pipeline (hires fix, a refiner pass); ControlNet hints on a prompt pick the
+family's ControlNet pipeline (``family_control.py``). Latents come back unpacked, in the VAE's
 scaled space, as ComfyUI keeps them.
 """
 
@@ -16,6 +17,7 @@ from typing import Any
 
 from nodeflow import ConditioningValue, Context, LatentImage
 from nodes.diffusion.families import Family, family_of_pipeline
+from nodes.diffusion.family_control import controlled_runner, predrawn_noise
 from nodes.diffusion.previews import latents_to_rgb
 from nodes.diffusion.sampling import latent_scale
 from nodes.diffusion.schedulers import make_scheduler
@@ -96,8 +98,7 @@ def sample_with_pipeline(
     if latent.noise_mask is not None:
         raise ValueError(f"a noise mask (inpainting) is done for Stable Diffusion 1.x/2.x only, not yet for {family.title}")
     pos, neg = _one(positive, "positive", family), _one(negative, "negative", family)
-    if pos.control or neg.control:
-        raise ValueError(f"ControlNets steer Stable Diffusion 1.x/2.x models only so far, not {family.title}")
+    hints = list(pos.control) or list(neg.control)  # diffusers steers both halves of CFG with one set of hints
     denoiser = getattr(pipe, family.denoiser)
     samples = latent.samples
     empty = not torch.any(samples)
@@ -109,7 +110,15 @@ def sample_with_pipeline(
     schedule = family_scheduler(pipe, family, sampler, scheduler, options)
 
     img2img = not empty or "Img2Img" in type(pipe).__name__
-    if img2img and "Img2Img" not in type(pipe).__name__:
+    control: dict[str, Any] = {}
+    if hints:
+        if img2img or samples.ndim == 5:
+            raise ValueError(
+                f"a ControlNet steers {family.title} when painting from an empty latent; with denoise below 1 or on "
+                "video latents it is not done yet"
+            )
+        runner, control = controlled_runner(pipe, family, hints, ctx)
+    elif img2img and "Img2Img" not in type(pipe).__name__:
         runner = diffusers.AutoPipelineForImage2Image.from_pipe(pipe)  # shares the modules: no copies
         runner.set_progress_bar_config(disable=True)
         runner.vae_scale_factor = factor  # a model loaded alone has no VAE to read it from (components.py sets it)
@@ -129,6 +138,11 @@ def sample_with_pipeline(
         args.update(num_frames=(samples.shape[2] - 1) * pipe.vae_scale_factor_temporal + 1)
 
     generators = [torch.Generator("cpu").manual_seed(seed + i) for i in range(batch)]
+    if hints:
+        args.update(control)
+        drawn = predrawn_noise(pipe, family, batch, height, width, generators)
+        if drawn is not None:
+            args["latents"] = drawn
 
     def on_step(running: Any, index: int, timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
         if ctx is not None:
@@ -145,10 +159,14 @@ def sample_with_pipeline(
     runner.scheduler = schedule  # for this call only: the resident pipeline keeps its own
     try:
         per_prompt = {"num_videos_per_prompt" if samples.ndim == 5 else "num_images_per_prompt": batch}
-        result = runner(
-            num_inference_steps=total, generator=generators, output_type="latent", callback_on_step_end=on_step,
-            callback_on_step_end_tensor_inputs=["latents"], **per_prompt, **args,
-        )
+        # SD3's ControlNet pipeline encodes the hint with torch's global generator: seeded here, so the
+        # same seed gives the same picture (and the caller's global generator is left as it was)
+        with torch.random.fork_rng():
+            torch.manual_seed(seed)
+            result = runner(
+                num_inference_steps=total, generator=generators, output_type="latent", callback_on_step_end=on_step,
+                callback_on_step_end_tensor_inputs=["latents"], **per_prompt, **args,
+            )
     finally:
         runner.scheduler = own
     out = result.frames if samples.ndim == 5 else result.images

@@ -167,6 +167,9 @@ def _controls(ctx: Context | None, parts: list, device: Any, dtype: Any, cells: 
     for part in parts:
         for hint in part.control:
             model = resident_controlnet(ctx, hint, device, dtype)
+            if type(model).__name__ != "ControlNetModel":
+                raise ValueError(f"{type(model).__name__} steers other model families, not Stable Diffusion 1.x/2.x: "
+                                 "use a ControlNet made for this model")
             # the hint encoder halves the picture once per block after its first
             scale = 2 ** (len(model.config.conditioning_embedding_out_channels) - 1)
             size = tuple(c * scale for c in cells)

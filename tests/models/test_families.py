@@ -46,7 +46,8 @@ def family_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     build_tiny_wan(root / "tiny-wan")
     save_components(root / "tiny-wan", root, "tiny-wan")
     build_tiny_svd(root / "tiny-svd")
-    save_tiny_controlnet(root / "tiny-sd", root / "controlnet" / "tiny-sd-controlnet")
+    for name in ("sd", *FAMILY_BUILDERS):
+        save_tiny_controlnet(root / f"tiny-{name}", root / "controlnet" / f"tiny-{name}-controlnet")
     from PIL import Image as PILImage
     from PIL import ImageDraw
 
@@ -341,13 +342,17 @@ def test_sdxl_refiner_pass_on_the_base_models_latents(family_executor):
     assert np.abs(refined - base).mean() > 1
 
 
-def controlled_graph(hint: str, strength: float) -> dict:
+def controlled_graph(hint: str, strength: float, family: str = "sd") -> dict:
     from tests.models.step_graphs import text_to_image_steps
 
-    graph = text_to_image_steps("tiny-sd", steps=3)
+    if family == "sd":
+        graph = text_to_image_steps("tiny-sd", steps=3)
+    else:
+        guidance, options = AGREEMENT[family]
+        graph = step_graph(f"tiny-{family}", **options)
     nodes = graph["nodes"]
     nodes["hint"] = {"type": "image.load", "params": {"path": hint}}
-    nodes["cn"] = {"type": "diffusion.load_controlnet", "params": {"name": "tiny-sd-controlnet"}}
+    nodes["cn"] = {"type": "diffusion.load_controlnet", "params": {"name": f"tiny-{family}-controlnet"}}
     nodes["apply"] = {"type": "diffusion.apply_controlnet",
                       "inputs": {"positive": ["pos", "conditioning"], "negative": ["neg", "conditioning"],
                                  "control_net": ["cn", "control_net"], "image": ["hint", "image"]},
@@ -367,6 +372,34 @@ def test_a_controlnet_steers_the_picture_by_its_hint(family_executor):
     assert np.abs(square - bar).mean() > 1  # and another hint, another picture
     off = pixels(run(family_executor, controlled_graph("hint-square.png", 0.0), ["decode"]), "decode")
     assert np.abs(off - base).max() <= 1  # strength 0 is the model alone
+
+
+@pytest.mark.parametrize("family", sorted(AGREEMENT))
+def test_a_controlnet_steers_sdxl_sd3_and_flux_by_its_hint(family_executor, family):
+    """diffusers' ControlNetModel (SDXL), SD3ControlNetModel and FluxControlNetModel through the family's own
+    ControlNet pipeline: the hint changes the picture, another hint another picture, strength 0 none."""
+    _, options = AGREEMENT[family]
+    base = pixels(run(family_executor, step_graph(f"tiny-{family}", **options), ["decode"]), "decode")
+    square = pixels(run(family_executor, controlled_graph("hint-square.png", 1.0, family), ["decode"]), "decode")
+    bar = pixels(run(family_executor, controlled_graph("hint-bar.png", 1.0, family), ["decode"]), "decode")
+    assert square.shape == base.shape == (64, 64, 3)
+    assert np.abs(square - base).mean() > 1
+    assert np.abs(square - bar).mean() > 1
+    off = pixels(run(family_executor, controlled_graph("hint-square.png", 0.0, family), ["decode"]), "decode")
+    assert np.abs(off - base).max() <= 1  # strength 0 is the model alone: the same noise, no residuals
+    family_executor.memory.clear()
+    again = pixels(run(family_executor, controlled_graph("hint-square.png", 1.0, family), ["decode"]), "decode")
+    assert np.array_equal(again, square)  # same seed, same picture
+
+
+def test_a_controlnet_of_another_family_is_refused_by_name(family_executor):
+    graph = controlled_graph("hint-square.png", 1.0, "sdxl")
+    graph["nodes"]["cn"]["params"]["name"] = "tiny-flux-controlnet"
+    message = failure(family_executor, graph, ["decode"])
+    assert "FluxControlNetModel" in message and "Stable Diffusion XL" in message
+    graph = controlled_graph("hint-square.png", 1.0, "sd")
+    graph["nodes"]["cn"]["params"]["name"] = "tiny-sd3-controlnet"
+    assert "SD3ControlNetModel" in failure(family_executor, graph, ["decode"])
 
 
 def test_comfyui_controlnet_nodes_import_onto_ours_and_validate(family_executor, tmp_path):

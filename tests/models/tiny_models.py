@@ -364,7 +364,7 @@ def build_tiny_sd3(folder: Path, *, seed: int = 0) -> Path:
 
     torch.manual_seed(seed)
     transformer = SD3Transformer2DModel(
-        sample_size=32, patch_size=1, in_channels=4, num_layers=1, attention_head_dim=8, num_attention_heads=4,
+        sample_size=32, patch_size=1, in_channels=4, num_layers=2, attention_head_dim=8, num_attention_heads=4,
         caption_projection_dim=32, joint_attention_dim=32, pooled_projection_dim=64, out_channels=4,
     )
     pipe = StableDiffusion3Pipeline(
@@ -524,18 +524,42 @@ def save_tiny_denoiser_lora(pipeline_folder: Path, target: Path, *, seed: int = 
 
 
 def save_tiny_controlnet(pipeline_folder: Path, target: Path, *, seed: int = 2) -> Path:
-    """A ControlNet for the tiny SD pipeline (diffusers' ControlNetModel.from_unet), saved as a diffusers
-    folder. Its zero convolutions are drawn at random, as after training, so that it visibly steers."""
-    import torch
-    from diffusers import ControlNetModel, UNet2DConditionModel
+    """A ControlNet for a tiny pipeline, saved as a diffusers folder: ``ControlNetModel.from_unet`` for SD 1.x
+    and SDXL, an ``SD3ControlNetModel`` or ``FluxControlNetModel`` of the transformer's size for SD3 and Flux.
+    Its zero-initialised output layers are drawn at random, as after training, so that it visibly steers."""
+    import json as _json
 
+    import diffusers
+    import torch
+
+    index = _json.loads((pipeline_folder / "model_index.json").read_text())
     torch.manual_seed(seed)
-    unet = UNet2DConditionModel.from_pretrained(pipeline_folder / "unet")
-    controlnet = ControlNetModel.from_unet(unet, conditioning_embedding_out_channels=(4, 8))
+    if index.get("unet", [None])[0]:
+        unet = diffusers.UNet2DConditionModel.from_pretrained(pipeline_folder / "unet")
+        controlnet = diffusers.ControlNetModel.from_unet(unet, conditioning_embedding_out_channels=(4, 8))
+        outputs = [*controlnet.controlnet_down_blocks, controlnet.controlnet_mid_block]
+        hint_encoder = [controlnet.controlnet_cond_embedding]  # a hint encoder that sees shapes
+    elif index["_class_name"].startswith("StableDiffusion3"):
+        config = _json.loads((pipeline_folder / "transformer" / "config.json").read_text())
+        shape = {k: config[k] for k in ("sample_size", "patch_size", "in_channels", "attention_head_dim",
+                                        "num_attention_heads", "joint_attention_dim", "caption_projection_dim",
+                                        "pooled_projection_dim", "out_channels")}
+        controlnet = diffusers.SD3ControlNetModel(num_layers=1, **shape)
+        outputs, hint_encoder = [*controlnet.controlnet_blocks, controlnet.pos_embed_input], []
+    else:
+        transformer = diffusers.FluxTransformer2DModel.from_pretrained(pipeline_folder / "transformer")
+        controlnet = diffusers.FluxControlNetModel.from_transformer(
+            transformer, num_layers=1, num_single_layers=1, attention_head_dim=transformer.config.attention_head_dim,
+            num_attention_heads=transformer.config.num_attention_heads,
+        )
+        outputs = [*controlnet.controlnet_blocks, *controlnet.controlnet_single_blocks, controlnet.controlnet_x_embedder]
+        hint_encoder = []
     with torch.no_grad():
-        for block in [*controlnet.controlnet_down_blocks, controlnet.controlnet_mid_block]:
-            block.weight.normal_(0, 2.0)
-        for param in controlnet.controlnet_cond_embedding.parameters():  # a hint encoder that sees shapes
+        for layer in outputs:
+            for name, param in layer.named_parameters():
+                if name.endswith("weight"):
+                    param.normal_(0, 2.0 if index.get("unet", [None])[0] else 1.0)
+        for param in (p for module in hint_encoder for p in module.parameters()):
             param.normal_(0, 1.0)
     controlnet.save_pretrained(target)
     return target
