@@ -187,6 +187,14 @@ MODEL_MAPPINGS: dict[str, Mapping] = {
         inputs={"positive": "positive", "negative": "negative", "control_net": "control_net", "image": "image"},
         outputs=("positive", "negative"), base_id="apply_controlnet",
     ),
+    # SD3.5's and Flux's ControlNets read the hint through a VAE: ours through the checkpoint's own
+    "ControlNetApplySD3": Mapping(
+        "diffusion.apply_controlnet", ("strength", "start_percent", "end_percent"),
+        params={"strength": "strength", "start_percent": "start", "end_percent": "end"}, convert=_controlnet_apply,
+        inputs={"positive": "positive", "negative": "negative", "control_net": "control_net", "image": "image"},
+        outputs=("positive", "negative"), base_id="apply_controlnet",
+        caveat="the hint is encoded by the model's own VAE, not a linked one",
+    ),
     "FluxGuidance": Mapping(
         "diffusion.flux_guidance", ("guidance",), params={"guidance": "guidance"},
         convert=lambda v, note: {"guidance": float(v["guidance"])} if "guidance" in v else {},

@@ -440,6 +440,64 @@ def test_comfyui_controlnet_nodes_import_onto_ours_and_validate(family_executor,
     assert result.ok, result.error
 
 
+# family -> the apply node its ComfyUI example uses (comfyanonymous/ComfyUI_examples: sd3/sd3.5_large_canny_controlnet_example
+# links a VAE into ControlNetApplyAdvanced, flux/flux_controlnet_example uses ControlNetApplySD3 with a VAE)
+CONTROLNET_EXAMPLES = {"sd3": "ControlNetApplyAdvanced", "flux": "ControlNetApplySD3"}
+
+
+@pytest.mark.parametrize("family", sorted(CONTROLNET_EXAMPLES))
+def test_a_comfyui_controlnet_workflow_of_sd3_and_flux_imports_and_paints_what_our_graph_paints(family_executor, family, tmp_path):
+    import json
+
+    from PIL import Image as PILImage
+
+    from nodeflow.comfy import import_file
+    from nodeflow.graph.model import graph_to_dict
+    from nodeflow.nodetypes.registry import default_registry
+
+    c, cond, lat = ("CLIP", "CLIP"), ("CONDITIONING", "CONDITIONING"), ("LATENT", "LATENT")
+    guidance, options = AGREEMENT[family]
+    nodes = [
+        (4, "CheckpointLoaderSimple", [f"tiny-{family}"], [], [("MODEL", "MODEL"), c, ("VAE", "VAE")]),
+        (6, "CLIPTextEncode", ["a red square"], [("clip", "CLIP")], [cond]),
+        (7, "CLIPTextEncode", ["blurry"], [("clip", "CLIP")], [cond]),
+        (45, "LoadImage", ["hint-square.png", "image"], [], [("IMAGE", "IMAGE"), ("MASK", "MASK")]),
+        (46, "ControlNetLoader", [f"controlnet\\tiny-{family}-controlnet"], [], [("CONTROL_NET", "CONTROL_NET")]),
+        (51, CONTROLNET_EXAMPLES[family], [0.66, 0.0, 1.0],
+         [("positive", "CONDITIONING"), ("negative", "CONDITIONING"), ("control_net", "CONTROL_NET"), ("vae", "VAE"),
+          ("image", "IMAGE")], [cond, cond]),
+        (33, "EmptySD3LatentImage", [64, 64, 1], [], [lat]),
+        (3, "KSampler", [1, "fixed", 2, options["guidance"], "euler", "normal", 1.0],
+         [("model", "MODEL"), ("positive", "CONDITIONING"), ("negative", "CONDITIONING"), ("latent_image", "LATENT")], [lat]),
+        (8, "VAEDecode", [], [("samples", "LATENT"), ("vae", "VAE")], [("IMAGE", "IMAGE")]),
+        (9, "SaveImage", ["ComfyUI"], [("images", "IMAGE")], []),
+    ]
+    links = [(4, 1, 6, "clip"), (4, 1, 7, "clip"), (6, 0, 51, "positive"), (7, 0, 51, "negative"),
+             (46, 0, 51, "control_net"), (4, 2, 51, "vae"), (45, 0, 51, "image"), (4, 0, 3, "model"),
+             (51, 0, 3, "positive"), (51, 1, 3, "negative"), (33, 0, 3, "latent_image"), (3, 0, 8, "samples"),
+             (4, 2, 8, "vae"), (8, 0, 9, "images")]
+    if family == "flux":  # the distilled guidance rides on the prompt, as in ComfyUI's Flux examples
+        nodes.append((26, "FluxGuidance", [options["flux_guidance"]], [("conditioning", "CONDITIONING")], [cond]))
+        links[2] = (26, 0, 51, "positive")
+        links.append((6, 0, 26, "conditioning"))
+    source = tmp_path / f"{family}_controlnet.json"
+    source.write_text(json.dumps(comfy_workflow(nodes, links)))
+    graph, report = import_file(source, default_registry())
+    assert report.unknown == []
+    apply = next(n for n in graph.nodes.values() if n.type == "diffusion.apply_controlnet")
+    assert apply.params == {"strength": 0.66, "start": 0.0, "end": 1.0}
+    loader = next(n for n in graph.nodes.values() if n.type == "diffusion.load_controlnet")
+    assert loader.params["name"] == f"controlnet/tiny-{family}-controlnet"
+    result = family_executor.run(parse_graph(graph_to_dict(graph)), output_dir=tmp_path / "out")
+    assert result.ok, result.error
+    with PILImage.open(tmp_path / "out" / "ComfyUI.png") as saved:
+        painted = np.asarray(saved.convert("RGB"), dtype=np.int16)
+    reference = pixels(run(family_executor, controlled_graph("hint-square.png", 0.66, family), ["decode"]), "decode")
+    assert np.abs(painted - reference).max() <= 1
+    plain = pixels(run(family_executor, step_graph(f"tiny-{family}", **options), ["decode"]), "decode")
+    assert np.abs(painted - plain).mean() > 1  # the imported ControlNet steered it
+
+
 def test_wan_text_to_video_from_the_pipeline_node_and_from_step_nodes_agree(family_executor):
     size, frames = 16, 9
     pipeline = {"nodeflow": 1, "nodes": {
