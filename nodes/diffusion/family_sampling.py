@@ -22,7 +22,7 @@ from nodes.diffusion.previews import latents_to_rgb
 from nodes.diffusion.sampling import latent_scale
 from nodes.diffusion.schedulers import make_scheduler
 
-__all__ = ["family_scheduler", "sample_with_pipeline"]
+__all__ = ["family_scheduler", "flow_sigmas", "sample_with_pipeline"]
 
 _FLOW_SCHEDULES = {"karras": "use_karras_sigmas", "exponential": "use_exponential_sigmas", "beta": "use_beta_sigmas"}
 
@@ -45,6 +45,39 @@ def family_scheduler(pipe: Any, family: Family, sampler: str, schedule: str, opt
     if "base_shift" in options:
         config.update(base_shift=options["base_shift"], max_shift=options["max_shift"], use_dynamic_shifting=True)
     return diffusers.FlowMatchEulerDiscreteScheduler.from_config(config, **extra)
+
+
+def flow_sigmas(pipe: Any, options: dict[str, Any], schedule: str, steps: int, denoise: float) -> Any:
+    """ComfyUI's BasicScheduler for a flow-matching model (SD3, Flux): the noise levels its diffusers
+    pipeline steps through, with the model's shift; the last ``steps + 1`` of a ``steps / denoise``
+    schedule. A shift that grows with the picture's size (Flux) is taken at its largest, the size of a
+    1024x1024 picture, as ComfyUI's Flux models are set by default: the sigmas do not know the size."""
+    import numpy as np
+    import torch
+
+    if denoise <= 0:
+        return torch.zeros(0)
+    family = family_of_pipeline(pipe)
+    total = steps if denoise >= 1 else int(steps / denoise)
+    scheduler = family_scheduler(pipe, family, "euler", schedule, options)
+    extra: dict[str, Any] = {}
+    if scheduler.config.use_dynamic_shifting:
+        extra["mu"] = float(scheduler.config.max_shift)
+    if family.name == "flux":  # Flux's pipeline hands its scheduler evenly spaced sigmas; SD3's a step count
+        scheduler.set_timesteps(sigmas=np.linspace(1.0, 1 / total, total), **extra)
+    else:
+        scheduler.set_timesteps(total, **extra)
+    return scheduler.sigmas.float().cpu()[-(steps + 1):].clone()
+
+
+def _as_given(pipe: Any) -> Any:
+    """A flow-matching Euler scheduler that steps through the sigmas it is given as they are (no shift)."""
+    import diffusers
+
+    return diffusers.FlowMatchEulerDiscreteScheduler.from_config(
+        pipe.scheduler.config, shift=1.0, use_dynamic_shifting=False, shift_terminal=None, use_karras_sigmas=False,
+        use_exponential_sigmas=False, use_beta_sigmas=False, invert_sigmas=False,
+    )
 
 
 def _one(conditioning: ConditioningValue, which: str, family: Family) -> Any:
@@ -83,9 +116,12 @@ def _prompt_args(family: Family, pipe: Any, positive: Any, negative: Any, guidan
 def sample_with_pipeline(
     pipe: Any, options: dict[str, Any], positive: ConditioningValue, negative: ConditioningValue,
     latent: LatentImage, ctx: Context | None, *, seed: int, steps: int, guidance: float, sampler: str,
-    scheduler: str, denoise: float, start_step: int, end_step: int, add_noise: bool,
+    scheduler: str, denoise: float, start_step: int, end_step: int, add_noise: bool, sigmas: Any = None,
+    same_noise: bool = False,
 ) -> LatentImage:
-    """Denoise ``latent`` with the family pipeline of ``pipe`` (see the module docstring)."""
+    """Denoise ``latent`` with the family pipeline of ``pipe`` (see the module docstring). ``sigmas`` (custom
+    sampling of a flow-matching model) replace the schedule: the pipeline steps through them as given,
+    from noise scaled to the first; ``same_noise`` draws every batch item's noise from ``seed``."""
     import diffusers
     import torch
 
@@ -107,7 +143,7 @@ def sample_with_pipeline(
     cells = 8 if empty else factor
     height, width = (size * cells for size in samples.shape[-2:])
     batch = samples.shape[0]
-    schedule = family_scheduler(pipe, family, sampler, scheduler, options)
+    schedule = family_scheduler(pipe, family, sampler, scheduler, options) if sigmas is None else _as_given(pipe)
 
     img2img = not empty or "Img2Img" in type(pipe).__name__
     control: dict[str, Any] = {}
@@ -132,17 +168,30 @@ def sample_with_pipeline(
         total = steps if denoise >= 1 else max(steps, math.ceil(steps / denoise - 1e-6))
         args.update(image=samples.to(denoiser.device, denoiser.dtype), strength=denoise)
     args.update(height=height, width=width)
+    if sigmas is not None:
+        if not family.flow or samples.ndim == 5 or img2img:
+            raise ValueError(
+                f"custom sampling of {family.title} paints pictures from an empty latent only so far "
+                "(no video, no latent to repaint)"
+            )
+        if float(sigmas[-1]) != 0:
+            raise ValueError(f"custom sampling of {family.title} runs down to zero noise; these sigmas end at "
+                             f"{float(sigmas[-1]):.4g}")
+        args["sigmas"] = [float(value) for value in sigmas[:-1]]
+        total = len(sigmas) - 1
     if samples.ndim == 5:  # video (batch, channels, frames, h, w): the VAE packs 4 frames per latent frame
         if img2img:
             raise ValueError(f"denoise below 1 on video latents is not done yet for {family.title}")
         args.update(num_frames=(samples.shape[2] - 1) * pipe.vae_scale_factor_temporal + 1)
 
-    generators = [torch.Generator("cpu").manual_seed(seed + i) for i in range(batch)]
+    generators = [torch.Generator("cpu").manual_seed(seed + (0 if same_noise else i)) for i in range(batch)]
     if hints:
         args.update(control)
+    if hints or sigmas is not None:
         drawn = predrawn_noise(pipe, family, batch, height, width, generators)
         if drawn is not None:
-            args["latents"] = drawn
+            # custom sigmas: the noise at the first sigma (an empty latent scaled to it, as ComfyUI starts)
+            args["latents"] = drawn if sigmas is None else drawn * float(sigmas[0])
 
     def on_step(running: Any, index: int, timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
         if ctx is not None:
