@@ -690,3 +690,46 @@ def test_flow_sigmas_carry_the_models_shift(family_executor):
     assert run(family_executor, graph, ["decode"]).ok  # starting lower works (noise scaled to the first sigma)
     nodes["noise"] = {"type": "diffusion.disable_noise"}
     assert "disabled noise" in failure(family_executor, graph, ["decode"])
+
+
+def test_a_comfyui_wan_text_to_video_workflow_decodes_its_video_latents_into_frames(family_executor, tmp_path):
+    """The layout of comfyanonymous/ComfyUI_examples wan/text_to_video_wan (UNETLoader, CLIPLoader of type wan,
+    VAELoader, ModelSamplingSD3, EmptyHunyuanLatentVideo, KSampler, VAEDecode, SaveAnimatedWEBP) in the API format:
+    ComfyUI's one VAEDecode becomes our video decoder, and the animation has every frame."""
+    import json
+
+    from PIL import Image as PILImage
+
+    from nodeflow.comfy import import_file
+    from nodeflow.graph.model import graph_to_dict
+    from nodeflow.nodetypes.registry import default_registry
+
+    prompt = {
+        "37": {"class_type": "UNETLoader", "inputs": {"unet_name": "tiny-wan-transformer.safetensors", "weight_dtype": "default"}},
+        "38": {"class_type": "CLIPLoader", "inputs": {"clip_name": "tiny-wan-text_encoder.safetensors", "type": "wan", "device": "default"}},
+        "39": {"class_type": "VAELoader", "inputs": {"vae_name": "tiny-wan-vae.safetensors"}},
+        "48": {"class_type": "ModelSamplingSD3", "inputs": {"model": ["37", 0], "shift": 8.0}},
+        "6": {"class_type": "CLIPTextEncode", "inputs": {"clip": ["38", 0], "text": "a red square"}},
+        "7": {"class_type": "CLIPTextEncode", "inputs": {"clip": ["38", 0], "text": "blurry"}},
+        "40": {"class_type": "EmptyHunyuanLatentVideo", "inputs": {"width": 16, "height": 16, "length": 9, "batch_size": 1}},
+        "3": {"class_type": "KSampler", "inputs": {"model": ["48", 0], "positive": ["6", 0], "negative": ["7", 0],
+                                                   "latent_image": ["40", 0], "seed": 1, "steps": 2, "cfg": 5.0,
+                                                   "sampler_name": "uni_pc", "scheduler": "simple", "denoise": 1.0}},
+        "8": {"class_type": "VAEDecode", "inputs": {"samples": ["3", 0], "vae": ["39", 0]}},
+        "28": {"class_type": "SaveAnimatedWEBP", "inputs": {"images": ["8", 0], "filename_prefix": "wan", "fps": 16.0,
+                                                            "lossless": False, "quality": 90, "method": "default"}},
+    }
+    source = tmp_path / "wan_t2v_api.json"
+    source.write_text(json.dumps(prompt))
+    graph, report = import_file(source, default_registry())
+    assert report.unknown == []
+    decode = next(n for n in graph.nodes.values() if n.type.startswith("diffusion.vae_decode"))
+    assert decode.type == "diffusion.vae_decode_video"
+    save = next(n for n in graph.nodes.values() if n.type == "video.save_webp")
+    assert tuple(save.inputs["frames"]) == (decode.id, "frames")
+    result = family_executor.run(parse_graph(graph_to_dict(graph)), output_dir=tmp_path / "out")
+    assert result.ok, result.error
+    written = next((tmp_path / "out").glob("wan*.webp"))
+    with PILImage.open(written) as animation:
+        assert animation.n_frames == 9
+        assert animation.size == (16, 16)
