@@ -157,6 +157,13 @@ MODEL_MAPPINGS: dict[str, Mapping] = {
         params={"width": "width", "height": "height", "length": "length", "batch_size": "batch"},
         outputs=("latent",), base_id="empty_latent",
     ),
+    "WanImageToVideo": Mapping(
+        "diffusion.wan_image_to_video", ("width", "height", "length", "batch_size"),
+        params={"width": "width", "height": "height", "length": "length", "batch_size": "batch"},
+        inputs={"positive": "positive", "negative": "negative", "vae": "vae", "start_image": "start_image"},
+        outputs=("positive", "negative", "latent"), base_id="wan_image_to_video",
+        caveat="the picture's CLIP vision embedding comes from the model's own image encoder, not a linked one",
+    ),
     "ModelSamplingSD3": Mapping("diffusion.model_sampling", ("shift",), params={"shift": "shift"},
                                 convert=_shift("sd3"), inputs=_MODEL_IN, outputs=("model",), base_id="model_sampling"),
     "ModelSamplingAuraFlow": Mapping("diffusion.model_sampling", ("shift",), params={"shift": "shift"},

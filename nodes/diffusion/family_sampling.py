@@ -21,6 +21,7 @@ from nodes.diffusion.family_control import controlled_runner, predrawn_noise
 from nodes.diffusion.previews import latents_to_rgb
 from nodes.diffusion.sampling import latent_scale
 from nodes.diffusion.schedulers import make_scheduler
+from nodes.diffusion.wan_i2v import sample_wan_image_to_video
 
 __all__ = ["family_scheduler", "flow_sigmas", "sample_with_pipeline"]
 
@@ -135,6 +136,14 @@ def sample_with_pipeline(
         raise ValueError(f"a noise mask (inpainting) is done for Stable Diffusion 1.x/2.x only, not yet for {family.title}")
     pos, neg = _one(positive, "positive", family), _one(negative, "negative", family)
     hints = list(pos.control) or list(neg.control)  # diffusers steers both halves of CFG with one set of hints
+    if family.name == "wan" and pos.concat is not None:  # a start picture (diffusion.wan_image_to_video)
+        if hints or sigmas is not None or latent.samples.ndim != 5:
+            raise ValueError("Wan image to video is sampled with diffusion.sampler from the latent "
+                             "diffusion.wan_image_to_video makes; ControlNets and custom sigmas are not done for it")
+        return sample_wan_image_to_video(
+            pipe, family_scheduler(pipe, family, sampler, scheduler, options), pos, neg, latent.samples, ctx,
+            seed=seed, steps=steps, guidance=guidance,
+        )
     denoiser = getattr(pipe, family.denoiser)
     samples = latent.samples
     empty = not torch.any(samples)

@@ -590,6 +590,43 @@ def build_tiny_wan(folder: Path, *, seed: int = 0) -> Path:
     return folder
 
 
+def build_tiny_wan_i2v(folder: Path, *, seed: int = 0) -> Path:
+    """A tiny Wan 2.1 image-to-video pipeline, after diffusers' own test config: the transformer takes the
+    noise (16 channels) beside the start picture's mask and latents (4 + 16) and a CLIP vision embedding of
+    the picture; the Wan VAE and a UMT5 encoder as in :func:`build_tiny_wan`."""
+    import torch
+    from diffusers import (
+        AutoencoderKLWan,
+        FlowMatchEulerDiscreteScheduler,
+        WanImageToVideoPipeline,
+        WanTransformer3DModel,
+    )
+    from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModel, UMT5Config, UMT5EncoderModel
+
+    torch.manual_seed(seed)
+    vae = AutoencoderKLWan(base_dim=3, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=1,
+                           temperal_downsample=[False, True, True])
+    transformer = WanTransformer3DModel(
+        patch_size=(1, 2, 2), num_attention_heads=2, attention_head_dim=12, in_channels=36, out_channels=16,
+        text_dim=32, freq_dim=256, ffn_dim=32, num_layers=2, cross_attn_norm=True, qk_norm="rms_norm_across_heads",
+        rope_max_seq_len=32, image_dim=4,
+    )
+    text_encoder = UMT5EncoderModel(
+        UMT5Config(vocab_size=514, d_model=32, d_ff=37, d_kv=8, num_layers=2, num_heads=4,
+                   relative_attention_num_buckets=8, pad_token_id=513, eos_token_id=513, decoder_start_token_id=0)
+    )
+    encoder = CLIPVisionModel(CLIPVisionConfig(
+        hidden_size=4, projection_dim=4, num_hidden_layers=2, num_attention_heads=2, image_size=32,
+        intermediate_size=16, patch_size=1,
+    ))
+    processor = CLIPImageProcessor(crop_size={"height": 32, "width": 32}, size={"shortest_edge": 32})
+    WanImageToVideoPipeline(
+        tokenizer=_tokenizer(), text_encoder=text_encoder, vae=vae, transformer=transformer,
+        scheduler=FlowMatchEulerDiscreteScheduler(shift=7.0), image_encoder=encoder, image_processor=processor,
+    ).save_pretrained(folder)
+    return folder
+
+
 def build_tiny_svd(folder: Path, *, seed: int = 0) -> Path:
     """A tiny Stable Video Diffusion pipeline (spatio-temporal UNet, temporal-decoder VAE, a CLIP image
     encoder taking SVD's 224-pixel input), after diffusers' own test config."""
