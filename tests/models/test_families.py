@@ -787,3 +787,48 @@ def test_wan_image_to_video_needs_an_image_to_video_model(family_executor):
     _, steps = wan_image_to_video_graphs("hint-square.png")
     steps["nodes"]["ckpt"]["params"]["source"] = "tiny-wan"
     assert "does not animate pictures" in failure(family_executor, steps, ["decode"])
+
+
+def test_a_comfyui_wan_image_to_video_workflow_imports_and_animates_its_start_picture(family_executor, tmp_path):
+    """WanImageToVideo between the prompts and KSampler, as in comfyanonymous/ComfyUI_examples
+    wan/image_to_video_wan_example (its optional clip_vision_output left unlinked: the model's own image
+    encoder embeds the picture), in the API format; the video is the step graph's."""
+    import json
+
+    from nodeflow.comfy import import_file
+    from nodeflow.graph.model import graph_to_dict
+    from nodeflow.nodetypes.registry import default_registry
+
+    prompt = {
+        "1": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "tiny-wan21-i2v"}},
+        "6": {"class_type": "CLIPTextEncode", "inputs": {"clip": ["1", 1], "text": "a red square"}},
+        "7": {"class_type": "CLIPTextEncode", "inputs": {"clip": ["1", 1], "text": "blurry"}},
+        "52": {"class_type": "LoadImage", "inputs": {"image": "hint-square.png", "upload": "image"}},
+        "50": {"class_type": "WanImageToVideo", "inputs": {"positive": ["6", 0], "negative": ["7", 0], "vae": ["1", 2],
+                                                          "start_image": ["52", 0], "width": 16, "height": 16,
+                                                          "length": 9, "batch_size": 1}},
+        "3": {"class_type": "KSampler", "inputs": {"model": ["1", 0], "positive": ["50", 0], "negative": ["50", 1],
+                                                   "latent_image": ["50", 2], "seed": 1, "steps": 2, "cfg": 5.0,
+                                                   "sampler_name": "euler", "scheduler": "normal", "denoise": 1.0}},
+        "8": {"class_type": "VAEDecode", "inputs": {"samples": ["3", 0], "vae": ["1", 2]}},
+        "28": {"class_type": "SaveAnimatedWEBP", "inputs": {"images": ["8", 0], "filename_prefix": "wan_i2v", "fps": 16.0,
+                                                            "lossless": True, "quality": 90, "method": "default"}},
+    }
+    source = tmp_path / "wan_i2v_api.json"
+    source.write_text(json.dumps(prompt))
+    graph, report = import_file(source, default_registry())
+    assert report.unknown == []
+    start = next(n for n in graph.nodes.values() if n.type == "diffusion.wan_image_to_video")
+    assert start.params == {"width": 16, "height": 16, "length": 9, "batch": 1}
+    assert next(n for n in graph.nodes.values() if n.type.startswith("diffusion.vae_decode")).type == "diffusion.vae_decode_video"
+    result = family_executor.run(parse_graph(graph_to_dict(graph)), output_dir=tmp_path / "out")
+    assert result.ok, result.error
+    from PIL import Image as PILImage
+
+    _, steps = wan_image_to_video_graphs("hint-square.png")
+    reference = run(family_executor, steps, ["decode"]).outputs["decode"]["frames"]
+    with PILImage.open(next((tmp_path / "out").glob("wan_i2v*.webp"))) as animation:
+        assert animation.n_frames == len(reference) == 9
+        animation.seek(4)
+        middle = np.asarray(animation.convert("RGB"), dtype=np.int16)
+    assert np.abs(middle - np.asarray(reference[4], dtype=np.int16)).max() <= 1  # lossless: the same frame
