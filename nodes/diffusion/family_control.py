@@ -71,9 +71,9 @@ def controlled_runner(pipe: Any, family: Family, hints: list[ControlHint], ctx: 
 
 
 def predrawn_noise(pipe: Any, family: Family, batch: int, height: int, width: int, generators: list[Any]) -> Any | None:
-    """The starting noise the plain pipeline of ``pipe`` draws for these generators, for SD3 and Flux (their
-    ControlNet pipelines draw from the same generators to encode the hint first, which would shift the
-    noise); None for the other families."""
+    """The starting noise the plain pipeline of ``pipe`` draws for these generators, for SD3 and Flux; None
+    for the other families. Their ControlNet pipelines draw from the same generators to encode the hint
+    first, which would shift the noise; custom sampling scales it to its first sigma."""
     if family.name not in ("sd3", "flux"):
         return None
     denoiser = getattr(pipe, family.denoiser)
