@@ -832,3 +832,47 @@ def test_a_comfyui_wan_image_to_video_workflow_imports_and_animates_its_start_pi
         animation.seek(4)
         middle = np.asarray(animation.convert("RGB"), dtype=np.int16)
     assert np.abs(middle - np.asarray(reference[4], dtype=np.int16)).max() <= 1  # lossless: the same frame
+
+
+def test_a_comfyui_flux_custom_sampling_workflow_imports_and_paints_what_the_pipeline_node_paints(family_executor, tmp_path):
+    """The layout of comfyanonymous/ComfyUI_examples flux/flux_dev_example (RandomNoise, BasicGuider after
+    FluxGuidance, KSamplerSelect, BasicScheduler, SamplerCustomAdvanced, EmptySD3LatentImage) in the UI format."""
+    import json
+
+    from nodeflow.comfy import import_file
+    from nodeflow.graph.model import graph_to_dict
+    from nodeflow.nodetypes.registry import default_registry
+
+    c, m, cond, lat = ("CLIP", "CLIP"), ("MODEL", "MODEL"), ("CONDITIONING", "CONDITIONING"), ("LATENT", "LATENT")
+    size, guidance, _ = CUSTOM_SAMPLING["flux"]
+    nodes = [
+        (4, "CheckpointLoaderSimple", ["tiny-flux"], [], [m, c, ("VAE", "VAE")]),
+        (6, "CLIPTextEncode", ["a red square"], [("clip", "CLIP")], [cond]),
+        (26, "FluxGuidance", [guidance], [("conditioning", "CONDITIONING")], [cond]),
+        (22, "BasicGuider", [], [("model", "MODEL"), ("conditioning", "CONDITIONING")], [("GUIDER", "GUIDER")]),
+        (25, "RandomNoise", [1, "fixed"], [], [("NOISE", "NOISE")]),
+        (16, "KSamplerSelect", ["euler"], [], [("SAMPLER", "SAMPLER")]),
+        (17, "BasicScheduler", ["simple", 2, 1.0], [("model", "MODEL")], [("SIGMAS", "SIGMAS")]),
+        (27, "EmptySD3LatentImage", [size, size, 1], [], [lat]),
+        (13, "SamplerCustomAdvanced", [],
+         [("noise", "NOISE"), ("guider", "GUIDER"), ("sampler", "SAMPLER"), ("sigmas", "SIGMAS"), ("latent_image", "LATENT")],
+         [("output", "LATENT"), ("denoised_output", "LATENT")]),
+        (8, "VAEDecode", [], [("samples", "LATENT"), ("vae", "VAE")], [("IMAGE", "IMAGE")]),
+        (9, "SaveImage", ["flux"], [("images", "IMAGE")], []),
+    ]
+    links = [(4, 1, 6, "clip"), (6, 0, 26, "conditioning"), (4, 0, 22, "model"), (26, 0, 22, "conditioning"),
+             (4, 0, 17, "model"), (25, 0, 13, "noise"), (22, 0, 13, "guider"), (16, 0, 13, "sampler"),
+             (17, 0, 13, "sigmas"), (27, 0, 13, "latent_image"), (13, 0, 8, "samples"), (4, 2, 8, "vae"),
+             (8, 0, 9, "images")]
+    source = tmp_path / "flux_custom.json"
+    source.write_text(json.dumps(comfy_workflow(nodes, links)))
+    graph, report = import_file(source, default_registry())
+    assert report.unknown == []
+    result = family_executor.run(parse_graph(graph_to_dict(graph)), output_dir=tmp_path / "out")
+    assert result.ok, result.error
+    assert (tmp_path / "out" / "flux.png").exists()
+    # the decoded picture, not the saved file: a saved picture of 256 pixels or more carries the watermark
+    decode = next(n.id for n in graph.nodes.values() if n.type == "diffusion.vae_decode")
+    painted = pixels(run(family_executor, graph_to_dict(graph), [decode]), decode)
+    reference = pixels(run(family_executor, pipeline_graph("tiny-flux", guidance=guidance, size=size), ["paint"]), "paint")
+    assert np.abs(painted - reference).max() <= 1
