@@ -18,6 +18,7 @@ from .builder import NOTES, PLACEHOLDER_PREFIX, ImportReport, convert_nodes, nod
 from .group_nodes import with_group_nodes_as_subgraphs
 from .read import ComfyImportError
 from .subgraphs import convert_definitions
+from .video_latents import decode_video_latents
 from .workflow import from_prompt, from_workflow
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ def convert(kind: str, document: dict[str, Any], container: str, *, title: str =
         nodes, groups = from_prompt(document), []
     builder = convert_nodes(nodes, report, subgraphs)
     graph = builder.graph
+    decode_video_latents(graph)  # ComfyUI's one VAEDecode: ours for video latents gives frames
     graph.definitions = definitions
     graph.meta = {"title": title or "Imported ComfyUI workflow",
                   "description": f"Imported from a ComfyUI {'workflow' if kind == 'workflow' else 'API prompt'}."}

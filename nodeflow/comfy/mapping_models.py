@@ -157,6 +157,13 @@ MODEL_MAPPINGS: dict[str, Mapping] = {
         params={"width": "width", "height": "height", "length": "length", "batch_size": "batch"},
         outputs=("latent",), base_id="empty_latent",
     ),
+    "WanImageToVideo": Mapping(
+        "diffusion.wan_image_to_video", ("width", "height", "length", "batch_size"),
+        params={"width": "width", "height": "height", "length": "length", "batch_size": "batch"},
+        inputs={"positive": "positive", "negative": "negative", "vae": "vae", "start_image": "start_image"},
+        outputs=("positive", "negative", "latent"), base_id="wan_image_to_video",
+        caveat="the picture's CLIP vision embedding comes from the model's own image encoder, not a linked one",
+    ),
     "ModelSamplingSD3": Mapping("diffusion.model_sampling", ("shift",), params={"shift": "shift"},
                                 convert=_shift("sd3"), inputs=_MODEL_IN, outputs=("model",), base_id="model_sampling"),
     "ModelSamplingAuraFlow": Mapping("diffusion.model_sampling", ("shift",), params={"shift": "shift"},
@@ -186,6 +193,14 @@ MODEL_MAPPINGS: dict[str, Mapping] = {
         params={"strength": "strength", "start_percent": "start", "end_percent": "end"}, convert=_controlnet_apply,
         inputs={"positive": "positive", "negative": "negative", "control_net": "control_net", "image": "image"},
         outputs=("positive", "negative"), base_id="apply_controlnet",
+    ),
+    # SD3.5's and Flux's ControlNets read the hint through a VAE: ours through the checkpoint's own
+    "ControlNetApplySD3": Mapping(
+        "diffusion.apply_controlnet", ("strength", "start_percent", "end_percent"),
+        params={"strength": "strength", "start_percent": "start", "end_percent": "end"}, convert=_controlnet_apply,
+        inputs={"positive": "positive", "negative": "negative", "control_net": "control_net", "image": "image"},
+        outputs=("positive", "negative"), base_id="apply_controlnet",
+        caveat="the hint is encoded by the model's own VAE, not a linked one",
     ),
     "FluxGuidance": Mapping(
         "diffusion.flux_guidance", ("guidance",), params={"guidance": "guidance"},

@@ -57,8 +57,8 @@ def _sampler_custom(values: dict[str, Any], note: Note) -> dict[str, Any]:
 
 
 def _area(values: dict[str, Any], note: Note) -> dict[str, Any]:
-    note("the area has hard edges (ComfyUI feathers them a little); diffusion.sampler (KSampler) does not read "
-         "areas yet, the custom-sampling nodes do")
+    note("the area has hard edges (ComfyUI feathers them a little); areas are read for Stable Diffusion 1.x/2.x "
+         "models, and by the custom-sampling nodes for SDXL too")
     return _numbers(width=int, height=int, x=int, y=int, strength=float)(values, note)
 
 

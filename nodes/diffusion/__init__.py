@@ -22,5 +22,6 @@ from . import (  # noqa: F401  (importing registers the types and nodes)  # noqa
     steps,
     types,
     video,
+    wan_i2v,
 )
 # Flux guidance, video)

@@ -2,7 +2,9 @@
 
 The hint travels inside the conditioning (as in ComfyUI), so a sampler uses it while that prompt is
 predicted, from ``start`` to ``end`` of the steps. The sampler loads the ControlNet through the model
-manager, next to the model it steers. Stable Diffusion 1.x/2.x models only so far.
+manager, next to the model it steers. The kind of ControlNet is read from its config: diffusers'
+``ControlNetModel`` steers Stable Diffusion 1.x/2.x and SDXL UNets, ``SD3ControlNetModel`` SD3 and
+``FluxControlNetModel`` Flux (``family_control.py`` runs those three families).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from nodeflow import (
     register_type,
 )
 
-__all__ = ["ControlNet", "ControlNetRef", "apply_controlnet", "load_controlnet", "open_controlnet"]
+__all__ = ["ControlNet", "ControlNetRef", "apply_controlnet", "controlnet_class", "load_controlnet", "open_controlnet"]
 
 FOLDERS = ("controlnet",)
 
@@ -62,21 +64,44 @@ def find_controlnet(name: str, settings: Settings) -> Path:
 
 
 def open_controlnet(path: str, config: str, device: str, dtype: Any) -> Any:
-    """Load a ControlNetModel from a diffusers folder, or from one file with ``config`` (a folder with its
-    config.json; diffusers converts the original layout)."""
-    from diffusers import ControlNetModel
-
+    """Load a ControlNet from a diffusers folder, or from one file with ``config`` (a folder with its
+    config.json; diffusers converts the original layout). Its class is the one its config.json names."""
     target = Path(path)
     if target.is_dir():
-        model = ControlNetModel.from_pretrained(str(target), torch_dtype=dtype, use_safetensors=True)
+        model_class = controlnet_class(target)
+        model = model_class.from_pretrained(str(target), torch_dtype=dtype, use_safetensors=True)
     else:
         if not config:
             raise ModelNotFound(
                 f"{target.name} is a single-file ControlNet: set config to a diffusers ControlNet folder (config.json) "
                 "of the same architecture"
             )
-        model = ControlNetModel.from_single_file(str(target), config=config, torch_dtype=dtype, local_files_only=True)
+        model_class = controlnet_class(Path(config))
+        if not hasattr(model_class, "from_single_file"):
+            raise ValueError(
+                f"diffusers reads a {model_class.__name__} from a diffusers folder only, not from one file: "
+                f"use the ControlNet's diffusers folder instead of {target.name}"
+            )
+        model = model_class.from_single_file(str(target), config=config, torch_dtype=dtype, local_files_only=True)
     return model.to(device).eval()
+
+
+_CONTROLNET_CLASSES = ("ControlNetModel", "SD3ControlNetModel", "FluxControlNetModel")
+
+
+def controlnet_class(folder: Path) -> Any:
+    """The diffusers ControlNet class a folder's config.json names (``ControlNetModel`` when it names none)."""
+    import json
+
+    import diffusers
+
+    try:
+        name = json.loads((folder / "config.json").read_text()).get("_class_name", "ControlNetModel")
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"the ControlNet config {folder / 'config.json'} cannot be read: {exc}") from None
+    if name not in _CONTROLNET_CLASSES:
+        raise ValueError(f"{folder.name} holds a {name}, not a ControlNet this pack runs ({', '.join(_CONTROLNET_CLASSES)})")
+    return getattr(diffusers, name)
 
 
 @node("diffusion.load_controlnet", category="Diffusion / Steps", outputs=("control_net",), title="Load ControlNet",

@@ -9,8 +9,11 @@ DPM-Solver++, UniPC). Solvers that take none of these stand in for the nearest (
 ComfyUI's own ``ddim`` is Euler too. Noise, the start from an empty latent and the noise mask follow
 ``diffusion.sampler``, so the same choices paint its picture.
 
-Models: UNet denoisers of Stable Diffusion 1.x/2.x (epsilon and v-prediction). Other families fail
-with a clear message until their denoiser call is added to ``_denoiser``.
+Models: UNet denoisers of Stable Diffusion 1.x/2.x (epsilon and v-prediction) and SDXL (with its size
+and crop time ids, and the refiner's aesthetic score) run in this module's loop. Flow-matching models
+(SD3, Flux) run through their family's diffusers pipeline with the sigmas as given
+(``family_sampling.sample_with_pipeline``): the flow-matching Euler solver, from an empty latent, down
+to zero noise; a Flux guidance on the conditioning is the distilled guidance, the guider's CFG true CFG.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from itertools import pairwise
 from typing import Any, NamedTuple
 
 from nodeflow import Conditioning, Context, Denoiser, Latent, LatentImage, Param, node
+from nodes.diffusion.families import family_of_pipeline
+from nodes.diffusion.family_sampling import flow_sigmas, sample_with_pipeline
 from nodes.diffusion.latents import as_latent
 from nodes.diffusion.parts import use_part
 from nodes.diffusion.previews import latents_to_rgb
@@ -80,7 +85,7 @@ def schedule_sigmas(config: Any, schedule: str, steps: int, denoise: float) -> A
 def _model_config(model: Any) -> Any:
     config = use_part(model).scheduler.config
     if "FlowMatch" in config.get("_class_name", ""):
-        raise ValueError("this model samples by flow matching, which custom sampling does not run yet")
+        raise ValueError("this model samples by flow matching: its noise levels come from diffusion.scheduler_sigmas")
     return config
 
 
@@ -93,6 +98,9 @@ def scheduler_sigmas(
     denoise: float = Param(1.0, min=0, max=1, step=0.01, description="less than 1: the tail of a longer schedule"),
 ) -> Sigmas:
     """The noise levels of a schedule for this model (ComfyUI's BasicScheduler)."""
+    pipe = use_part(model)
+    if family_of_pipeline(pipe).flow:  # SD3, Flux: the family pipeline's own flow-matching schedule
+        return flow_sigmas(pipe, dict(getattr(model, "options", ())), scheduler, steps, denoise)
     return schedule_sigmas(_model_config(model), scheduler, steps, denoise)
 
 
@@ -195,13 +203,26 @@ def cfg_guider(
 
 
 def _denoiser(pipe: Any) -> Any:
-    """The network that predicts noise, for the families custom sampling runs."""
+    """The UNet that predicts noise (Stable Diffusion 1.x/2.x, or SDXL with its size and crop time ids)."""
     unet = getattr(pipe, "unet", None)
     if unet is None:
-        raise ValueError(f"custom sampling runs UNet models (Stable Diffusion 1.x/2.x); {type(pipe).__name__} is not one yet")
-    if getattr(unet.config, "addition_embed_type", None) is not None:
-        raise ValueError("custom sampling runs Stable Diffusion 1.x/2.x UNets; this one needs extra embeddings (SDXL)")
+        raise ValueError(f"custom sampling of this loop runs UNet models; {type(pipe).__name__} is not one")
+    if getattr(unet.config, "addition_embed_type", None) not in (None, "text_time"):
+        raise ValueError(f"custom sampling runs Stable Diffusion 1.x/2.x and SDXL UNets; this one needs "
+                         f"{unet.config.addition_embed_type!r} embeddings")
     return unet
+
+
+def _time_ids(unet: Any, pooled_width: int, height: int, width: int, aesthetic: float) -> Any:
+    """SDXL's micro-conditioning for a picture of ``height`` x ``width`` pixels, as its pipelines make it:
+    (original size, crop corner, target size) for the base model, (original size, crop corner, aesthetic
+    score) for the refiner (6 for the positive prompt, 2.5 for the negative: diffusers' defaults). The
+    UNet's class embedding takes the pooled text embedding and the ids: what is left says how many ids."""
+    import torch
+
+    count = (unet.config.projection_class_embeddings_input_dim - pooled_width) // unet.config.addition_time_embed_dim
+    values = [height, width, 0, 0, height, width] if count == 6 else [height, width, 0, 0, aesthetic]
+    return torch.tensor([values], dtype=unet.dtype, device=unet.device)
 
 
 def _set_sigmas(scheduler: Any, sigmas: Any, config: Any, device: Any) -> None:
@@ -239,14 +260,24 @@ def _cells(area: tuple[int, int, int, int] | None, factor: int, height: int, wid
     return max(1, min(h, height - y)), max(1, min(w, width - x)), y, x
 
 
-def _group_prediction(unet: Any, scaled: Any, t: Any, parts: tuple, dtype: Any, factor: int) -> Any:
+def _group_prediction(unet: Any, scaled: Any, t: Any, parts: tuple, dtype: Any, factor: int, aesthetic: float = 6.0) -> Any:
     """The noise predicted for one conditioning: each part's prediction (over its area, with its extra
     channels) weighted by its strength, like diffusion.sampler mixes combined prompts. An area is a
-    hard-edged rectangle (ComfyUI feathers its edges a little)."""
+    hard-edged rectangle (ComfyUI feathers its edges a little). SDXL's time ids describe the whole picture."""
     import torch
 
     batch, _, height, width = scaled.shape
     extra = unet.config.in_channels - scaled.shape[1]
+    text_time = getattr(unet.config, "addition_embed_type", None) == "text_time"
+
+    def added(part: Any) -> dict[str, Any]:
+        if not text_time:
+            return {}
+        if part.pooled is None:
+            raise ValueError("the conditioning has no pooled embedding: encode the prompt with the SDXL model's text encoders")
+        pooled = part.pooled.to(scaled.device, dtype)
+        ids = _time_ids(unet, pooled.shape[-1], height * factor, width * factor, aesthetic)
+        return {"added_cond_kwargs": {"text_embeds": pooled.repeat(batch, 1), "time_ids": ids.repeat(batch, 1)}}
 
     def predict(part: Any) -> Any:
         x = scaled
@@ -264,7 +295,7 @@ def _group_prediction(unet: Any, scaled: Any, t: Any, parts: tuple, dtype: Any, 
         if part.area is not None:
             h, w, y, x0 = _cells(part.area, factor, height, width)
             x = x[:, :, y : y + h, x0 : x0 + w]
-        return unet(x, t, encoder_hidden_states=embeds, return_dict=False)[0]
+        return unet(x, t, encoder_hidden_states=embeds, return_dict=False, **added(part))[0]
 
     if len(parts) == 1 and parts[0].area is None:
         return predict(parts[0])  # the plain case: no arithmetic, as diffusion.sampler does it
@@ -283,7 +314,7 @@ def _predict_noise(unet: Any, latents: Any, t: Any, guider: GuiderValue, schedul
     use_negative = guider.negative is not None and guider.cfg != 1 and unet.config.time_cond_proj_dim is None
     if not use_negative:
         return positive
-    negative = _group_prediction(unet, scaled, t, guider.negative.parts, unet.dtype, factor)
+    negative = _group_prediction(unet, scaled, t, guider.negative.parts, unet.dtype, factor, aesthetic=2.5)
     return negative + guider.cfg * (positive - negative)
 
 
@@ -303,6 +334,8 @@ def sample_with_sigmas(
     if len(sigmas) < 2:
         return Sampled(latent, latent)  # nothing to step through (ComfyUI returns the latent as it is)
     pipe = use_part(guider.model)
+    if family_of_pipeline(pipe).flow:  # SD3, Flux: the family's pipeline steps through the sigmas
+        return _sample_flow(pipe, guider, sampler, sigmas, latent, noise, ctx)
     unet = _denoiser(pipe)
     device, dtype = unet.device, unet.dtype
     samples = latent.samples
@@ -370,6 +403,22 @@ def sample_with_sigmas(
     def as_cpu(x):
         return x.to("cpu", torch.float32)
     return Sampled(LatentImage(as_cpu(latents), latent.noise_mask), LatentImage(as_cpu(denoised), latent.noise_mask))
+
+
+def _sample_flow(pipe: Any, guider: GuiderValue, sampler: str, sigmas: Any, latent: LatentImage, noise: NoiseSource,
+                 ctx: Context | None) -> Sampled:
+    """Custom sampling of a flow-matching model through its family's pipeline (``sample_with_pipeline``):
+    the flow-matching Euler solver, the one these models are run with."""
+    if noise.seed is None:
+        raise ValueError("disabled noise (a later pass of a split run) is done for Stable Diffusion 1.x/2.x and SDXL "
+                         "only, not yet for flow-matching models (SD3, Flux)")
+    cfg = guider.cfg if guider.negative is not None else 1.0
+    out = sample_with_pipeline(
+        pipe, dict(getattr(guider.model, "options", ())), guider.positive, guider.negative or guider.positive, latent,
+        ctx, seed=noise.seed, steps=len(sigmas) - 1, guidance=cfg, sampler=sampler, scheduler="normal", denoise=1.0,
+        start_step=0, end_step=-1, add_noise=True, sigmas=sigmas, same_noise=getattr(latent, "same_noise", False),
+    )
+    return Sampled(out, out)  # the last step lands on zero noise: the output is the model's last guess
 
 
 @node("diffusion.sample_custom", category=_CATEGORY, title="Sample (custom)")

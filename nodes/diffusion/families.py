@@ -143,6 +143,12 @@ def encode_text(pipe: Any, text: str) -> tuple[Any, Any]:
             embeds, pooled, _ = pipe.encode_prompt(prompt=text, prompt_2=None, device=device, num_images_per_prompt=1)
             return embeds, pooled
         if family.name == "wan":
+            if type(pipe).__name__ == "WanImageToVideoPipeline":
+                import diffusers
+
+                # the same UMT5 encoding; diffusers' image-to-video class cleans prompts with ftfy, which
+                # its text-to-video class only uses where installed
+                pipe = diffusers.WanPipeline.from_pipe(pipe)
             embeds, _ = pipe.encode_prompt(prompt=text, do_classifier_free_guidance=False, device=device)
             return embeds, None
         if family.name == "sd3":

@@ -5,7 +5,8 @@ The pipeline's denoising loop is the one diffusers maintains for that family (SD
 time ids, SD3's flow matching, Flux's packed latents, image ids and guidance embedding), so a graph
 of step nodes gives the pipeline node's picture for the same seed and settings. An empty latent is
 painted from the pipeline's own noise; a latent with content and ``denoise`` below 1 goes through the
-family's image-to-image pipeline (hires fix, a refiner pass). Latents come back unpacked, in the VAE's
+family's image-to-image pipeline (hires fix, a refiner pass); ControlNet hints on a prompt pick the
+family's ControlNet pipeline (``family_control.py``). Latents come back unpacked, in the VAE's
 scaled space, as ComfyUI keeps them.
 """
 
@@ -16,11 +17,13 @@ from typing import Any
 
 from nodeflow import ConditioningValue, Context, LatentImage
 from nodes.diffusion.families import Family, family_of_pipeline
+from nodes.diffusion.family_control import controlled_runner, predrawn_noise
 from nodes.diffusion.previews import latents_to_rgb
 from nodes.diffusion.sampling import latent_scale
 from nodes.diffusion.schedulers import make_scheduler
+from nodes.diffusion.wan_i2v import sample_wan_image_to_video
 
-__all__ = ["family_scheduler", "sample_with_pipeline"]
+__all__ = ["family_scheduler", "flow_sigmas", "sample_with_pipeline"]
 
 _FLOW_SCHEDULES = {"karras": "use_karras_sigmas", "exponential": "use_exponential_sigmas", "beta": "use_beta_sigmas"}
 
@@ -43,6 +46,39 @@ def family_scheduler(pipe: Any, family: Family, sampler: str, schedule: str, opt
     if "base_shift" in options:
         config.update(base_shift=options["base_shift"], max_shift=options["max_shift"], use_dynamic_shifting=True)
     return diffusers.FlowMatchEulerDiscreteScheduler.from_config(config, **extra)
+
+
+def flow_sigmas(pipe: Any, options: dict[str, Any], schedule: str, steps: int, denoise: float) -> Any:
+    """ComfyUI's BasicScheduler for a flow-matching model (SD3, Flux): the noise levels its diffusers
+    pipeline steps through, with the model's shift; the last ``steps + 1`` of a ``steps / denoise``
+    schedule. A shift that grows with the picture's size (Flux) is taken at its largest, the size of a
+    1024x1024 picture, as ComfyUI's Flux models are set by default: the sigmas do not know the size."""
+    import numpy as np
+    import torch
+
+    if denoise <= 0:
+        return torch.zeros(0)
+    family = family_of_pipeline(pipe)
+    total = steps if denoise >= 1 else int(steps / denoise)
+    scheduler = family_scheduler(pipe, family, "euler", schedule, options)
+    extra: dict[str, Any] = {}
+    if scheduler.config.use_dynamic_shifting:
+        extra["mu"] = float(scheduler.config.max_shift)
+    if family.name == "flux":  # Flux's pipeline hands its scheduler evenly spaced sigmas; SD3's a step count
+        scheduler.set_timesteps(sigmas=np.linspace(1.0, 1 / total, total), **extra)
+    else:
+        scheduler.set_timesteps(total, **extra)
+    return scheduler.sigmas.float().cpu()[-(steps + 1):].clone()
+
+
+def _as_given(pipe: Any) -> Any:
+    """A flow-matching Euler scheduler that steps through the sigmas it is given as they are (no shift)."""
+    import diffusers
+
+    return diffusers.FlowMatchEulerDiscreteScheduler.from_config(
+        pipe.scheduler.config, shift=1.0, use_dynamic_shifting=False, shift_terminal=None, use_karras_sigmas=False,
+        use_exponential_sigmas=False, use_beta_sigmas=False, invert_sigmas=False,
+    )
 
 
 def _one(conditioning: ConditioningValue, which: str, family: Family) -> Any:
@@ -81,9 +117,12 @@ def _prompt_args(family: Family, pipe: Any, positive: Any, negative: Any, guidan
 def sample_with_pipeline(
     pipe: Any, options: dict[str, Any], positive: ConditioningValue, negative: ConditioningValue,
     latent: LatentImage, ctx: Context | None, *, seed: int, steps: int, guidance: float, sampler: str,
-    scheduler: str, denoise: float, start_step: int, end_step: int, add_noise: bool,
+    scheduler: str, denoise: float, start_step: int, end_step: int, add_noise: bool, sigmas: Any = None,
+    same_noise: bool = False,
 ) -> LatentImage:
-    """Denoise ``latent`` with the family pipeline of ``pipe`` (see the module docstring)."""
+    """Denoise ``latent`` with the family pipeline of ``pipe`` (see the module docstring). ``sigmas`` (custom
+    sampling of a flow-matching model) replace the schedule: the pipeline steps through them as given,
+    from noise scaled to the first; ``same_noise`` draws every batch item's noise from ``seed``."""
     import diffusers
     import torch
 
@@ -96,8 +135,15 @@ def sample_with_pipeline(
     if latent.noise_mask is not None:
         raise ValueError(f"a noise mask (inpainting) is done for Stable Diffusion 1.x/2.x only, not yet for {family.title}")
     pos, neg = _one(positive, "positive", family), _one(negative, "negative", family)
-    if pos.control or neg.control:
-        raise ValueError(f"ControlNets steer Stable Diffusion 1.x/2.x models only so far, not {family.title}")
+    hints = list(pos.control) or list(neg.control)  # diffusers steers both halves of CFG with one set of hints
+    if family.name == "wan" and pos.concat is not None:  # a start picture (diffusion.wan_image_to_video)
+        if hints or sigmas is not None or latent.samples.ndim != 5:
+            raise ValueError("Wan image to video is sampled with diffusion.sampler from the latent "
+                             "diffusion.wan_image_to_video makes; ControlNets and custom sigmas are not done for it")
+        return sample_wan_image_to_video(
+            pipe, family_scheduler(pipe, family, sampler, scheduler, options), pos, neg, latent.samples, ctx,
+            seed=seed, steps=steps, guidance=guidance,
+        )
     denoiser = getattr(pipe, family.denoiser)
     samples = latent.samples
     empty = not torch.any(samples)
@@ -106,10 +152,18 @@ def sample_with_pipeline(
     cells = 8 if empty else factor
     height, width = (size * cells for size in samples.shape[-2:])
     batch = samples.shape[0]
-    schedule = family_scheduler(pipe, family, sampler, scheduler, options)
+    schedule = family_scheduler(pipe, family, sampler, scheduler, options) if sigmas is None else _as_given(pipe)
 
     img2img = not empty or "Img2Img" in type(pipe).__name__
-    if img2img and "Img2Img" not in type(pipe).__name__:
+    control: dict[str, Any] = {}
+    if hints:
+        if img2img or samples.ndim == 5:
+            raise ValueError(
+                f"a ControlNet steers {family.title} when painting from an empty latent; with denoise below 1 or on "
+                "video latents it is not done yet"
+            )
+        runner, control = controlled_runner(pipe, family, hints, ctx)
+    elif img2img and "Img2Img" not in type(pipe).__name__:
         runner = diffusers.AutoPipelineForImage2Image.from_pipe(pipe)  # shares the modules: no copies
         runner.set_progress_bar_config(disable=True)
         runner.vae_scale_factor = factor  # a model loaded alone has no VAE to read it from (components.py sets it)
@@ -123,12 +177,30 @@ def sample_with_pipeline(
         total = steps if denoise >= 1 else max(steps, math.ceil(steps / denoise - 1e-6))
         args.update(image=samples.to(denoiser.device, denoiser.dtype), strength=denoise)
     args.update(height=height, width=width)
+    if sigmas is not None:
+        if not family.flow or samples.ndim == 5 or img2img:
+            raise ValueError(
+                f"custom sampling of {family.title} paints pictures from an empty latent only so far "
+                "(no video, no latent to repaint)"
+            )
+        if float(sigmas[-1]) != 0:
+            raise ValueError(f"custom sampling of {family.title} runs down to zero noise; these sigmas end at "
+                             f"{float(sigmas[-1]):.4g}")
+        args["sigmas"] = [float(value) for value in sigmas[:-1]]
+        total = len(sigmas) - 1
     if samples.ndim == 5:  # video (batch, channels, frames, h, w): the VAE packs 4 frames per latent frame
         if img2img:
             raise ValueError(f"denoise below 1 on video latents is not done yet for {family.title}")
         args.update(num_frames=(samples.shape[2] - 1) * pipe.vae_scale_factor_temporal + 1)
 
-    generators = [torch.Generator("cpu").manual_seed(seed + i) for i in range(batch)]
+    generators = [torch.Generator("cpu").manual_seed(seed + (0 if same_noise else i)) for i in range(batch)]
+    if hints:
+        args.update(control)
+    if hints or sigmas is not None:
+        drawn = predrawn_noise(pipe, family, batch, height, width, generators)
+        if drawn is not None:
+            # custom sigmas: the noise at the first sigma (an empty latent scaled to it, as ComfyUI starts)
+            args["latents"] = drawn if sigmas is None else drawn * float(sigmas[0])
 
     def on_step(running: Any, index: int, timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
         if ctx is not None:
@@ -145,10 +217,14 @@ def sample_with_pipeline(
     runner.scheduler = schedule  # for this call only: the resident pipeline keeps its own
     try:
         per_prompt = {"num_videos_per_prompt" if samples.ndim == 5 else "num_images_per_prompt": batch}
-        result = runner(
-            num_inference_steps=total, generator=generators, output_type="latent", callback_on_step_end=on_step,
-            callback_on_step_end_tensor_inputs=["latents"], **per_prompt, **args,
-        )
+        # SD3's ControlNet pipeline encodes the hint with torch's global generator: seeded here, so the
+        # same seed gives the same picture (and the caller's global generator is left as it was)
+        with torch.random.fork_rng():
+            torch.manual_seed(seed)
+            result = runner(
+                num_inference_steps=total, generator=generators, output_type="latent", callback_on_step_end=on_step,
+                callback_on_step_end_tensor_inputs=["latents"], **per_prompt, **args,
+            )
     finally:
         runner.scheduler = own
     out = result.frames if samples.ndim == 5 else result.images

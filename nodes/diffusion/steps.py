@@ -6,8 +6,10 @@ picture for the same seed and settings. ``denoise`` below 1 starts part-way, fro
 (image to image, the second pass of a hires fix): the schedule is made for ``steps / denoise`` steps
 and its last ``steps`` run, as ComfyUI's KSampler does. A noise mask keeps the latents outside it.
 
-That loop is Stable Diffusion 1.x/2.x's. SDXL, SD3 and Flux models are sampled by their family's own
-diffusers pipeline, fed with the encoded prompts (``family_sampling.py``).
+That loop is Stable Diffusion 1.x/2.x's. Prompts with an area or extra channels (and models that take
+extra channels) go through the custom-sampling loop instead, with the schedule's sigmas. SDXL, SD3 and
+Flux models are sampled by their family's own diffusers pipeline, fed with the encoded prompts
+(``family_sampling.py``).
 """
 
 from __future__ import annotations
@@ -90,6 +92,10 @@ def denoise_latents(
             add_noise=add_noise,
         )
     unet = pipe.unet
+    if _needs_custom_loop(unet, latent, [*positive.parts, *negative.parts]):
+        return _through_custom_loop(model, positive, negative, latent, ctx, seed=seed, steps=steps, guidance=guidance,
+                                    sampler=sampler, scheduler=scheduler, denoise=denoise,
+                                    split=bool(start_step) or end_step not in (-1, steps) or not add_noise)
     samples = latent.samples
     factor = getattr(pipe, "vae_scale_factor", 8)
     if factor != 8 and latent.noise_mask is None and not torch.any(samples):
@@ -156,6 +162,31 @@ def denoise_latents(
     return LatentImage(latents.to("cpu", torch.float32), latent.noise_mask, latent_scale(pipe))
 
 
+def _needs_custom_loop(unet: Any, latent: LatentImage, parts: list) -> bool:
+    """Whether a prompt has an area (ConditioningSetArea) or extra channels (InpaintModelConditioning,
+    instruct-pix2pix), or the model takes extra channels: what the custom-sampling loop reads."""
+    return (any(p.area is not None or p.concat is not None for p in parts)
+            or unet.config.in_channels != latent.samples.shape[1] and latent.samples.ndim == 4)
+
+
+def _through_custom_loop(model: Any, positive: ConditioningValue, negative: ConditioningValue, latent: LatentImage,
+                         ctx: Context | None, *, seed: int, steps: int, guidance: float, sampler: str, scheduler: str,
+                         denoise: float, split: bool) -> LatentImage:
+    """KSampler with areas or extra channels: the custom-sampling loop with the schedule's sigmas (ComfyUI's
+    KSampler is BasicScheduler + SamplerCustom too). The pipeline's own solver ("model default") runs as Euler."""
+    from nodes.diffusion.custom_sampling import SAMPLER_NAMES, sample_with_sigmas, schedule_sigmas
+    from nodes.diffusion.sampling_types import GuiderValue, NoiseSource
+
+    if split or any(p.control for p in (*positive.parts, *negative.parts)):
+        raise ValueError("prompts with an area or extra channels are sampled by the custom-sampling loop, which does not "
+                         "take start/end steps, add_noise off or ControlNets: use diffusion.sampler_custom with sigmas")
+    config = use_part(model).scheduler.config
+    sigmas = schedule_sigmas(config, scheduler, steps, denoise)
+    name = sampler if sampler in SAMPLER_NAMES else "euler"
+    guider = GuiderValue(model, positive, negative, guidance)
+    return sample_with_sigmas(guider, name, sigmas, latent, NoiseSource(seed), ctx).output
+
+
 def _controls(ctx: Context | None, parts: list, device: Any, dtype: Any, cells: tuple[int, int]) -> dict[int, list]:
     """part id -> [(ControlNet model, hint at the size its encoder takes, hint)] for the parts that carry
     hints; ``cells`` is the latent's (h, w)."""
@@ -167,6 +198,9 @@ def _controls(ctx: Context | None, parts: list, device: Any, dtype: Any, cells: 
     for part in parts:
         for hint in part.control:
             model = resident_controlnet(ctx, hint, device, dtype)
+            if type(model).__name__ != "ControlNetModel":
+                raise ValueError(f"{type(model).__name__} steers other model families, not Stable Diffusion 1.x/2.x: "
+                                 "use a ControlNet made for this model")
             # the hint encoder halves the picture once per block after its first
             scale = 2 ** (len(model.config.conditioning_embedding_out_channels) - 1)
             size = tuple(c * scale for c in cells)

@@ -1,5 +1,6 @@
 """Video diffusion: Wan 2.1/2.2 text to video (the pipeline node, an empty video latent, decoding video
-latents into frames) and Stable Video Diffusion image to video (the pipeline node).
+latents into frames), and image to video from the pipeline node: Stable Video Diffusion, and Wan 2.1
+(its step nodes are in ``wan_i2v.py``).
 
 Video latents are (batch, channels, frames, h, w): the Wan VAE packs 4 frames into one latent frame
 (after the first) and 8x8 pixels into one cell, and normalises each channel by its own mean and
@@ -105,6 +106,9 @@ def image_to_video(
     image: Image,
     ctx: Context,
     *,
+    prompt: str = Param("", kind="text", description="Wan: what happens in the video (Stable Video Diffusion takes none)"),
+    negative_prompt: str = Param("", kind="text", description="Wan: what the video should not have"),
+    guidance: float = Param(5.0, min=0, max=30, step=0.5, description="Wan: how closely to follow the prompt"),
     width: int = Param(1024, **_SIZE),
     height: int = Param(576, **_SIZE),
     frames: int = Param(14, min=1, max=128),
@@ -116,12 +120,17 @@ def image_to_video(
     augmentation: float = Param(0.02, min=0, max=10, step=0.01, description="noise added to the start image"),
     seed: int = Param(0, kind="seed"),
 ) -> SampledVideo:
-    """Animate a picture (Stable Video Diffusion). Previews show the first frame at every step."""
+    """Animate a picture (Stable Video Diffusion; Wan 2.1 image to video, after a prompt). Previews show
+    the first frame at every step."""
     import torch
 
     pipe = pipeline.pipeline()
+    if type(pipe).__name__ == "WanImageToVideoPipeline":
+        return _wan_image_to_video(pipe, image, ctx, prompt=prompt, negative_prompt=negative_prompt, guidance=guidance,
+                                   width=width, height=height, frames=frames, steps=steps, seed=seed)
     if type(pipe).__name__ != "StableVideoDiffusionPipeline":
-        raise ValueError(f"{type(pipe).__name__} does not animate pictures: load a Stable Video Diffusion model")
+        raise ValueError(f"{type(pipe).__name__} does not animate pictures: load a Stable Video Diffusion or Wan "
+                         "image-to-video model")
 
     def on_step(running: Any, index: int, timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
         ctx.progress(index + 1, getattr(running, "num_timesteps", None) or steps)
@@ -141,3 +150,27 @@ def image_to_video(
         decoded = pipe.decode_latents(latents, frames, min(frames, 8))
     video = pipe.video_processor.postprocess_video(decoded, output_type="pil")[0]
     return SampledVideo(FrameList(video), LatentImage(latents.to("cpu", torch.float32)))
+
+
+def _wan_image_to_video(pipe: Any, image: Any, ctx: Context, *, prompt: str, negative_prompt: str, guidance: float,
+                        width: int, height: int, frames: int, steps: int, seed: int) -> SampledVideo:
+    """Wan 2.1 image to video through diffusers' pipeline, the prompts encoded as the step nodes encode them."""
+    import torch
+
+    from nodes.diffusion.families import encode_text
+
+    def on_step(running: Any, index: int, timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
+        ctx.progress(index + 1, getattr(running, "num_timesteps", None) or steps)
+        ctx.preview(latents_to_rgb(tensors["latents"]))
+        return {}
+
+    ctx.check()
+    positive, _ = encode_text(pipe, prompt)
+    negative, _ = encode_text(pipe, negative_prompt)
+    latents = pipe(
+        image=image.convert("RGB"), prompt_embeds=positive, negative_prompt_embeds=negative, height=height, width=width,
+        num_frames=frames, num_inference_steps=steps, guidance_scale=guidance,
+        generator=[torch.Generator("cpu").manual_seed(seed)], output_type="latent", callback_on_step_end=on_step,
+        callback_on_step_end_tensor_inputs=["latents"],
+    ).frames
+    return SampledVideo(decode_video_latents(pipe, latents)[0], LatentImage(latents.to("cpu", torch.float32)))

@@ -197,3 +197,38 @@ def test_batch_seed_behaviour(executor, behaviour, same):
     samples = latents_of(run(executor, graph, only=("sample",)))
     assert samples.shape[0] == 2
     assert np.allclose(samples[0], samples[1]) is same
+
+
+def test_the_sampler_node_honours_areas_and_extra_channels_as_custom_sampling_does(executor, settings, inpaint_model):
+    """KSampler (diffusion.sampler) with an area prompt, and with an inpainting model's extra channels,
+    paints what SamplerCustom paints with the same schedule, solver, seed and CFG."""
+    def as_sampler_node(graph: dict, latent_from: list, steps: int) -> dict:
+        nodes = graph["nodes"]
+        guider = nodes.pop("guider")["inputs"]
+        for name in ("noise", "select", "sigmas"):
+            nodes.pop(name)
+        nodes["sample"] = {"type": "diffusion.sampler",
+                           "inputs": {"model": guider["model"], "positive": guider["positive"],
+                                      "negative": guider["negative"], "latent": latent_from},
+                           "params": {"seed": 1, "steps": steps, "guidance": 7.5, "sampler": "euler",
+                                      "scheduler": "normal"}}
+        nodes["decode"]["inputs"]["latent"] = ["sample", "latent"]
+        return graph
+
+    graph = custom_graph(steps=3)
+    nodes = graph["nodes"]
+    nodes["other"] = {"type": "diffusion.encode_prompt", "inputs": {"clip": ["ckpt", "clip"]},
+                      "params": {"text": "a blue circle under the sea"}}
+    nodes["area"] = {"type": "diffusion.conditioning_area", "inputs": {"conditioning": ["other", "conditioning"]},
+                     "params": {"width": 32, "height": 64, "x": 0, "y": 0, "strength": 1.0}}
+    nodes["both"] = {"type": "diffusion.combine_conditioning",
+                     "inputs": {"a": ["pos", "conditioning"], "b": ["area", "conditioning"]}}
+    nodes["guider"]["inputs"]["positive"] = ["both", "conditioning"]
+    custom = latents_of(run(executor, graph, only=("sample",)))
+    ours = run(executor, as_sampler_node(graph, ["empty", "latent"], 3), only=("sample",)).outputs["sample"]["latent"].samples
+    assert np.allclose(ours, custom, atol=1e-5)
+
+    graph = inpaint_graph(inpaint_model, save_mask(settings, "square.png", (16, 16, 48, 48)))
+    custom = latents_of(run(executor, graph, only=("sample",)))
+    ours = run(executor, as_sampler_node(graph, ["inpaint", "latent"], 4), only=("sample",)).outputs["sample"]["latent"].samples
+    assert np.allclose(ours, custom, atol=1e-5)

@@ -364,7 +364,7 @@ def build_tiny_sd3(folder: Path, *, seed: int = 0) -> Path:
 
     torch.manual_seed(seed)
     transformer = SD3Transformer2DModel(
-        sample_size=32, patch_size=1, in_channels=4, num_layers=1, attention_head_dim=8, num_attention_heads=4,
+        sample_size=32, patch_size=1, in_channels=4, num_layers=2, attention_head_dim=8, num_attention_heads=4,
         caption_projection_dim=32, joint_attention_dim=32, pooled_projection_dim=64, out_channels=4,
     )
     pipe = StableDiffusion3Pipeline(
@@ -524,18 +524,42 @@ def save_tiny_denoiser_lora(pipeline_folder: Path, target: Path, *, seed: int = 
 
 
 def save_tiny_controlnet(pipeline_folder: Path, target: Path, *, seed: int = 2) -> Path:
-    """A ControlNet for the tiny SD pipeline (diffusers' ControlNetModel.from_unet), saved as a diffusers
-    folder. Its zero convolutions are drawn at random, as after training, so that it visibly steers."""
-    import torch
-    from diffusers import ControlNetModel, UNet2DConditionModel
+    """A ControlNet for a tiny pipeline, saved as a diffusers folder: ``ControlNetModel.from_unet`` for SD 1.x
+    and SDXL, an ``SD3ControlNetModel`` or ``FluxControlNetModel`` of the transformer's size for SD3 and Flux.
+    Its zero-initialised output layers are drawn at random, as after training, so that it visibly steers."""
+    import json as _json
 
+    import diffusers
+    import torch
+
+    index = _json.loads((pipeline_folder / "model_index.json").read_text())
     torch.manual_seed(seed)
-    unet = UNet2DConditionModel.from_pretrained(pipeline_folder / "unet")
-    controlnet = ControlNetModel.from_unet(unet, conditioning_embedding_out_channels=(4, 8))
+    if index.get("unet", [None])[0]:
+        unet = diffusers.UNet2DConditionModel.from_pretrained(pipeline_folder / "unet")
+        controlnet = diffusers.ControlNetModel.from_unet(unet, conditioning_embedding_out_channels=(4, 8))
+        outputs = [*controlnet.controlnet_down_blocks, controlnet.controlnet_mid_block]
+        hint_encoder = [controlnet.controlnet_cond_embedding]  # a hint encoder that sees shapes
+    elif index["_class_name"].startswith("StableDiffusion3"):
+        config = _json.loads((pipeline_folder / "transformer" / "config.json").read_text())
+        shape = {k: config[k] for k in ("sample_size", "patch_size", "in_channels", "attention_head_dim",
+                                        "num_attention_heads", "joint_attention_dim", "caption_projection_dim",
+                                        "pooled_projection_dim", "out_channels")}
+        controlnet = diffusers.SD3ControlNetModel(num_layers=1, **shape)
+        outputs, hint_encoder = [*controlnet.controlnet_blocks, controlnet.pos_embed_input], []
+    else:
+        transformer = diffusers.FluxTransformer2DModel.from_pretrained(pipeline_folder / "transformer")
+        controlnet = diffusers.FluxControlNetModel.from_transformer(
+            transformer, num_layers=1, num_single_layers=1, attention_head_dim=transformer.config.attention_head_dim,
+            num_attention_heads=transformer.config.num_attention_heads,
+        )
+        outputs = [*controlnet.controlnet_blocks, *controlnet.controlnet_single_blocks, controlnet.controlnet_x_embedder]
+        hint_encoder = []
     with torch.no_grad():
-        for block in [*controlnet.controlnet_down_blocks, controlnet.controlnet_mid_block]:
-            block.weight.normal_(0, 2.0)
-        for param in controlnet.controlnet_cond_embedding.parameters():  # a hint encoder that sees shapes
+        for layer in outputs:
+            for name, param in layer.named_parameters():
+                if name.endswith("weight"):
+                    param.normal_(0, 2.0 if index.get("unet", [None])[0] else 1.0)
+        for param in (p for module in hint_encoder for p in module.parameters()):
             param.normal_(0, 1.0)
     controlnet.save_pretrained(target)
     return target
@@ -563,6 +587,43 @@ def build_tiny_wan(folder: Path, *, seed: int = 0) -> Path:
     pipe = WanPipeline(tokenizer=_tokenizer(), text_encoder=text_encoder, vae=vae, transformer=transformer,
                        scheduler=FlowMatchEulerDiscreteScheduler(shift=7.0))
     pipe.save_pretrained(folder)
+    return folder
+
+
+def build_tiny_wan_i2v(folder: Path, *, seed: int = 0) -> Path:
+    """A tiny Wan 2.1 image-to-video pipeline, after diffusers' own test config: the transformer takes the
+    noise (16 channels) beside the start picture's mask and latents (4 + 16) and a CLIP vision embedding of
+    the picture; the Wan VAE and a UMT5 encoder as in :func:`build_tiny_wan`."""
+    import torch
+    from diffusers import (
+        AutoencoderKLWan,
+        FlowMatchEulerDiscreteScheduler,
+        WanImageToVideoPipeline,
+        WanTransformer3DModel,
+    )
+    from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModel, UMT5Config, UMT5EncoderModel
+
+    torch.manual_seed(seed)
+    vae = AutoencoderKLWan(base_dim=3, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=1,
+                           temperal_downsample=[False, True, True])
+    transformer = WanTransformer3DModel(
+        patch_size=(1, 2, 2), num_attention_heads=2, attention_head_dim=12, in_channels=36, out_channels=16,
+        text_dim=32, freq_dim=256, ffn_dim=32, num_layers=2, cross_attn_norm=True, qk_norm="rms_norm_across_heads",
+        rope_max_seq_len=32, image_dim=4,
+    )
+    text_encoder = UMT5EncoderModel(
+        UMT5Config(vocab_size=514, d_model=32, d_ff=37, d_kv=8, num_layers=2, num_heads=4,
+                   relative_attention_num_buckets=8, pad_token_id=513, eos_token_id=513, decoder_start_token_id=0)
+    )
+    encoder = CLIPVisionModel(CLIPVisionConfig(
+        hidden_size=4, projection_dim=4, num_hidden_layers=2, num_attention_heads=2, image_size=32,
+        intermediate_size=16, patch_size=1,
+    ))
+    processor = CLIPImageProcessor(crop_size={"height": 32, "width": 32}, size={"shortest_edge": 32})
+    WanImageToVideoPipeline(
+        tokenizer=_tokenizer(), text_encoder=text_encoder, vae=vae, transformer=transformer,
+        scheduler=FlowMatchEulerDiscreteScheduler(shift=7.0), image_encoder=encoder, image_processor=processor,
+    ).save_pretrained(folder)
     return folder
 
 

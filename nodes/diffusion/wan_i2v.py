@@ -1,0 +1,122 @@
+"""Wan 2.1 image to video from step nodes: ComfyUI's WanImageToVideo, and the sampler's loop for it.
+
+``diffusion.wan_image_to_video`` encodes the start picture the way diffusers' ``WanImageToVideoPipeline``
+does: the picture followed by blank frames, through the Wan VAE, normalised, behind a mask that marks
+the first frame as given (20 channels), and a CLIP vision embedding of the picture where the model has
+an image encoder. Both ride on the conditionings (the condition in ``concat``; the image embedding in
+``pooled``, which Wan's text encoder leaves empty), so the sampler can run the transformer on the noise
+beside the condition, as the pipeline's own loop does: the same seed paints the pipeline node's video.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, NamedTuple
+
+from nodeflow import VAE, Conditioning, ConditioningValue, Context, Image, Latent, LatentImage, Param, node
+from nodes.diffusion.parts import use_part
+from nodes.diffusion.previews import latents_to_rgb
+
+__all__ = ["sample_wan_image_to_video", "wan_image_to_video"]
+
+_SIZE = dict(min=16, max=4096, step=16, description="in pixels, a multiple of 16")
+
+
+class WanStart(NamedTuple):
+    positive: Conditioning
+    negative: Conditioning
+    latent: Latent
+
+
+def _image_to_video_pipeline(pipe: Any) -> Any:
+    if type(pipe).__name__ != "WanImageToVideoPipeline":
+        raise ValueError(f"{type(pipe).__name__} does not animate pictures: link the VAE of a Wan image-to-video model")
+    if pipe.config.expand_timesteps or pipe.config.boundary_ratio is not None:
+        raise ValueError("Wan 2.2 image to video (two experts, or timesteps per frame) is not done yet: Wan 2.1 models only")
+    return pipe
+
+
+@node("diffusion.wan_image_to_video", category="Diffusion / Steps", title="Wan image to video")
+def wan_image_to_video(
+    positive: Conditioning,
+    negative: Conditioning,
+    vae: VAE,
+    start_image: Image,
+    *,
+    width: int = Param(832, **_SIZE),
+    height: int = Param(480, **_SIZE),
+    length: int = Param(81, min=1, max=1024, description="frames: a multiple of 4, plus 1"),
+    batch: int = Param(1, min=1, max=64),
+) -> WanStart:
+    """Start a Wan video from a picture: the conditionings carry the picture, the latent is blank."""
+    import torch
+
+    pipe = _image_to_video_pipeline(use_part(vae))
+    vae_model = pipe.vae
+    device = vae_model.device
+    picture = start_image.convert("RGB")
+    pixels = pipe.video_processor.preprocess(picture, height=height, width=width).to(device, torch.float32)
+    frames = (length - 1) // pipe.vae_scale_factor_temporal + 1
+    cells = (height // pipe.vae_scale_factor_spatial, width // pipe.vae_scale_factor_spatial)
+    blank = torch.zeros(1, vae_model.config.z_dim, frames, *cells)
+    with torch.no_grad():
+        _, condition = pipe.prepare_latents(pixels, 1, vae_model.config.z_dim, height, width, length, torch.float32,
+                                            device, None, latents=blank)
+        image_embeds = pipe.encode_image(picture, device) if pipe.image_encoder is not None else None
+
+    def carrying(conditioning: ConditioningValue) -> ConditioningValue:
+        return ConditioningValue(tuple(
+            replace(part, concat=condition.to("cpu"), pooled=None if image_embeds is None else image_embeds.to("cpu"))
+            for part in conditioning.parts
+        ))
+
+    return WanStart(carrying(positive), carrying(negative), LatentImage(blank.repeat(batch, 1, 1, 1, 1)))
+
+
+def sample_wan_image_to_video(
+    pipe: Any, schedule: Any, positive: Any, negative: Any, samples: Any, ctx: Context | None, *,
+    seed: int, steps: int, guidance: float,
+) -> LatentImage:
+    """The denoising loop of diffusers' ``WanImageToVideoPipeline`` for encoded prompts (``positive`` and
+    ``negative`` are conditioning parts made by :func:`wan_image_to_video`)."""
+    import torch
+    from diffusers.utils.torch_utils import randn_tensor
+
+    pipe = _image_to_video_pipeline(pipe)
+    transformer = pipe.transformer
+    device, dtype = transformer.device, transformer.dtype
+    condition = positive.concat
+    if condition.ndim != 5 or samples.shape[1] + condition.shape[1] != transformer.config.in_channels:
+        raise ValueError("the conditioning does not carry a start picture for this model: "
+                         "pass it through diffusion.wan_image_to_video with the model's VAE")
+    if condition.shape[2:] != samples.shape[2:]:
+        raise ValueError(f"the latent is {tuple(samples.shape[2:])} (frames, h, w) but the start picture was encoded "
+                         f"for {tuple(condition.shape[2:])}: use the latent diffusion.wan_image_to_video made")
+    batch = samples.shape[0]
+    generators = [torch.Generator("cpu").manual_seed(seed + i) for i in range(batch)]
+    latents = randn_tensor(tuple(samples.shape), generator=generators, device=device, dtype=torch.float32)
+    condition = condition.to(device, torch.float32).repeat(batch, 1, 1, 1, 1)
+
+    def text(part: Any) -> Any:
+        return part.embeds.to(device, dtype).repeat(batch, 1, 1)
+
+    image = None if positive.pooled is None else positive.pooled.to(device, dtype).repeat(batch, 1, 1)
+    schedule.set_timesteps(steps, device=device)
+    if ctx is not None:
+        ctx.check()
+    with torch.no_grad():
+        for index, t in enumerate(schedule.timesteps):
+            model_input = torch.cat([latents, condition], dim=1).to(dtype)
+            timestep = t.expand(batch)
+            prediction = transformer(hidden_states=model_input, timestep=timestep, encoder_hidden_states=text(positive),
+                                     encoder_hidden_states_image=image, return_dict=False)[0]
+            if guidance > 1.0:  # classifier-free guidance, as the pipeline: the same picture for both passes
+                unguided = transformer(hidden_states=model_input, timestep=timestep,
+                                       encoder_hidden_states=text(negative), encoder_hidden_states_image=image,
+                                       return_dict=False)[0]
+                prediction = unguided + guidance * (prediction - unguided)
+            latents = schedule.step(prediction, t, latents, return_dict=False)[0]
+            if ctx is not None:
+                ctx.progress(index + 1, len(schedule.timesteps))  # raises Cancelled between steps when asked
+                ctx.preview(latents_to_rgb(latents))
+    return LatentImage(latents.to("cpu", torch.float32))
