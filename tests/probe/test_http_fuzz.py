@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from tests.probe.cases import EDITOR_ROUTES, JSON, SERVE_ROUTES, app_requests, requests_for
 from tests.probe.http_probe import probe
 
@@ -29,8 +27,6 @@ def test_the_editor_answers_every_case_without_a_5xx(servers):
     assert servers["editor"].request("GET", "/api/run")[0] == 200
 
 
-@pytest.mark.xfail(reason="issue 25.4, the hardening work: names too long for the file system on /files/* and "
-                          "/api/inputs/from-output", strict=False)
 def test_the_editors_file_routes_take_names_too_long_for_the_file_system(servers):
     _, elsewhere = _probed(servers, "editor")
     assert elsewhere == [], "\n".join(elsewhere)
