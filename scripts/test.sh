@@ -17,5 +17,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 mkdir -p test-output
+# two workers (NODEFLOW_TEST_WORKERS to change; 0 runs in this process): many tests wait on servers,
+# browsers and subprocesses, so two overlap well on two cores. tests/conftest.py keeps each file on one worker.
 # --durations: the slowest tests, printed where CI logs show them (the suite must stay under 20 minutes)
-exec .venv/bin/python -m pytest -q --durations=15 "$@"
+exec .venv/bin/python -m pytest -q -n "${NODEFLOW_TEST_WORKERS:-2}" --dist loadgroup --durations=15 "$@"

@@ -2,10 +2,15 @@
 
 Playwright's sync API allows one running instance per thread, so the editor's browser tests and the
 published app's form test must share it.
+
+The suite runs in two pytest-xdist workers (scripts/test.sh). Each test file stays on one worker, as a
+file's tests may share a module-scoped server; files that start Ray share one worker, since two local
+Ray clusters at once would double the memory and fight over the two cores.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -25,3 +30,19 @@ def browser():
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker and os.environ.get("NODEFLOW_HOME"):  # one data folder per worker, never a shared history
+        home = Path(os.environ["NODEFLOW_HOME"]) / worker
+        home.mkdir(parents=True, exist_ok=True)
+        os.environ["NODEFLOW_HOME"] = str(home)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            group = "ray" if "ray" in item.path.stem.split("_") else str(item.path)
+            item.add_marker(pytest.mark.xdist_group(group))
