@@ -187,6 +187,10 @@ def resolve_inside(
         raise PathNotAllowed("no folders are allowed")
     if "\0" in os.fspath(path):
         raise PathNotAllowed("the path contains a NUL character")
+    try:
+        os.fsencode(os.fspath(path))
+    except UnicodeEncodeError:  # a lone surrogate from JSON's "\ud800": no file name can hold it
+        raise PathNotAllowed("the path has characters no file name can hold") from None
     raw = Path(os.path.expanduser(str(path)))
     try:
         candidates = [raw.resolve()] if raw.is_absolute() else [(root / raw).resolve() for root in roots]
