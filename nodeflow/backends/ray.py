@@ -26,6 +26,7 @@ class RayBackend:
     """Runs tasks on Ray. Made for each run (cheap: the connection and actors live per process)."""
 
     name = "ray"
+    fuses_chains = True  # the scheduler sends a node and those that follow it as one task (run/chains.py)
     tasks_sent = 0  # Ray tasks and actor calls this process has sent for nodes (for bench/serve.py)
 
     def __init__(self, address: str | None = None, max_in_flight: int | None = None, fuse: bool | None = None):
@@ -61,6 +62,9 @@ class RayBackend:
     def submit_task(self, task: Task, env: TaskEnv, *, alone: bool = False) -> None:
         self._env = env
         self._runs.add(task.run_id)
+        if task.chain:
+            self._submit_chain(task, env)
+            return
         spec = task.spec or env.registry.specs[task.node_type]  # type: ignore[union-attr]
         if self.fuse and _fusable(task, spec):
             from .base import run_task
@@ -89,6 +93,34 @@ class RayBackend:
                 options["num_cpus"] = 0.5
             meta, *refs = run_light.options(**options).remote(remote, env.settings, plan, self.events, inline_all, *args)
         self._pending[meta] = (task, env, refs, device)
+        RayBackend.tasks_sent += 1
+
+    def _submit_chain(self, head: Task, env: TaskEnv) -> None:
+        """A fused chain: here in the driver when every member only passes small plain values, else
+        one Ray task (``ray_worker.run_chain``) that returns each member's outputs."""
+        from .ray_worker import run_chain
+
+        members = head.chain or [head]
+        specs = [member.spec or env.registry.specs[member.node_type] for member in members]  # type: ignore[union-attr]
+        if self.fuse and all(_fusable(member, spec, chained=True) for member, spec in zip(members, specs, strict=True)):
+            self._here.extend(_run_here(members, env))
+            return
+        plans: list[dict[str, Any]] = []
+        args: list[Any] = []
+        for member in members:
+            plan, args = self._inputs(member, None, args)
+            plans.append(plan)
+        remote = [dataclasses.replace(member, inputs={}, spec=None, chain=None) for member in members]
+        count = sum(len(spec.outputs) for spec in specs)
+        # Ray runs the chain again when its worker dies only if every member is safe to run twice:
+        # one that writes files (an output node) is not, and the error then names the item
+        retries = 0 if any(spec.output for spec in specs) else self.retries
+        # a whole CPU: a chain is a sweep item's work, and Ray keeps one worker process per CPU warm
+        # (half a CPU would have it start more workers, seconds each on a busy machine)
+        cpus = 1
+        meta, *refs = run_chain.options(num_returns=1 + count, max_retries=retries, num_cpus=cpus).remote(
+            remote, env.settings, plans, self.events, [spec.cache == "disk" for spec in specs], *args)
+        self._pending[meta] = (head, env, refs, None)
         RayBackend.tasks_sent += 1
 
     def collect(self, timeout: float | None = None) -> list[TaskResult]:
@@ -121,8 +153,15 @@ class RayBackend:
                 finished.append((task, self._died(task, device, exc), refs, device))
         if any(not isinstance(meta, dict) or meta.get("events", 1) for _, meta, _, _ in finished):
             self._forward_events()  # a node's own events go before its node_finished
-        return [meta if isinstance(meta, TaskResult) else result_from(task, meta, refs, device)
-                for task, meta, refs, device in finished]
+        results: list[TaskResult] = []
+        for task, meta, refs, device in finished:
+            if isinstance(meta, TaskResult):
+                results.append(meta)
+            elif task.chain and isinstance(meta, list):
+                results.extend(_chain_results(task.chain, meta, refs))
+            else:
+                results.append(result_from(task, meta, refs, device))
+        return results
 
     @property
     def in_flight(self) -> int:
@@ -149,15 +188,19 @@ class RayBackend:
 
         return int(digest([task.node_type, task.params])[:8], 16) % len(self.devices)
 
-    def _inputs(self, task: Task, device: int | None) -> tuple[dict[str, Any], list[Any]]:
+    def _inputs(self, task: Task, device: int | None, args: list[Any] | None = None) -> tuple[dict[str, Any], list[Any]]:
         """How each input reaches the task: inline, as a top-level object reference (Ray resolves it
-        in the worker), or as a slot in the device actor that runs the task."""
+        in the worker), as a slot in the device actor that runs the task, or (in a fused chain) from
+        an earlier member. ``args``: the references already taken by earlier members of a chain."""
+        from .base import ChainLink
         from .ray_worker import RemoteValue
 
         plan: dict[str, Any] = {}
-        args: list[Any] = []
+        args = [] if args is None else args
         for name, value in task.inputs.items():
-            if isinstance(value, RemoteValue):
+            if isinstance(value, ChainLink):
+                plan[name] = ("chain", value.position, value.index)
+            elif isinstance(value, RemoteValue):
                 if value.actor is not None and value.actor == device:
                     plan[name] = ("slot", 0, value.slot)
                     continue
@@ -190,6 +233,18 @@ class RayBackend:
 
     def _died(self, task: Task, device: int | None, exc: Exception) -> TaskResult:
         node = _named(task)
+        if task.chain:
+            registry = self._env.registry if self._env is not None else None
+            specs = [member.spec or (registry.specs.get(member.node_type) if registry is not None else None)
+                     for member in task.chain]
+            writes = next((member.node_id for member, spec in zip(task.chain, specs, strict=True)
+                           if spec is None or spec.output), None)
+            path = " → ".join(member.node_id for member in task.chain)
+            tried = (f"not tried again: {writes} writes files" if writes else f"tried {1 + self.retries} times")
+            kind = type(exc).__name__
+            detail = str(exc).strip().splitlines()[0] if str(exc).strip() else kind
+            return TaskResult(task, status="error", message=f"the Ray worker running {path}{_item_of(task)} died or "
+                                                            f"failed ({kind}; {tried}): {detail}")
         if device is not None:
             forget_device(device)
             what = f"the Ray device actor {device} running {node}"
@@ -214,8 +269,14 @@ def _named(task: Task) -> str:
     return f"{task.node_id} (sweep item {task.item})" if task.item is not None else task.node_id
 
 
-def _fusable(task: Task, spec: Any) -> bool:
-    """A light node taking and giving only small plain values: cheaper run here than sent to Ray."""
+def _item_of(task: Task) -> str:
+    return f" (sweep item {task.item})" if task.item is not None else ""
+
+
+def _fusable(task: Task, spec: Any, *, chained: bool = False) -> bool:
+    """A light node taking and giving only small plain values: cheaper run here than sent to Ray.
+    ``chained``: a member of a fused chain, whose inputs from earlier members are small too."""
+    from .base import ChainLink
     from .ray_worker import RemoteValue, _inline
 
     return (
@@ -224,7 +285,37 @@ def _fusable(task: Task, spec: Any) -> bool:
         and spec.cache != "disk"
         and not spec.output
         and all(o.type in SCALAR_TYPES for o in spec.outputs.values())
-        and all(not isinstance(v, RemoteValue) and _inline(v) for v in task.inputs.values())
+        and all((chained and isinstance(v, ChainLink)) or (not isinstance(v, RemoteValue) and _inline(v))
+                for v in task.inputs.values())
     )
+
+
+def _run_here(members: list[Task], env: TaskEnv) -> list[TaskResult]:
+    """A chain of small-value nodes run in the driver, in order, up to the first that does not end ok."""
+    from .base import ChainLink, run_task
+
+    results: list[TaskResult] = []
+    for member in members:
+        member.inputs = {name: results[value.position].outputs[value.index]  # type: ignore[index]
+                         if isinstance(value, ChainLink) else value for name, value in member.inputs.items()}
+        member.chain = None
+        results.append(run_task(member, env))
+        if results[-1].status != "ok":
+            break
+    return results
+
+
+def _chain_results(members: list[Task], metas: list[dict[str, Any]], refs: list[Any]) -> list[TaskResult]:
+    """One result per member that ran (those after a failure did not: the scheduler skips them)."""
+    from .ray_worker import result_from
+
+    results = []
+    start = 0
+    for member, meta in zip(members, metas, strict=False):
+        count = len(member.spec.outputs) if member.spec is not None else len(meta.get("info", {}))
+        member.chain = None
+        results.append(result_from(member, meta, refs[start:start + count], None))
+        start += count
+    return results
 
 
