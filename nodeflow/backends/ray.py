@@ -44,6 +44,8 @@ class RayBackend:
         self._runs: set[str] = set()
         self._env: TaskEnv | None = None
         self._here: list[TaskResult] = []  # fused tasks, run in the driver
+        self._writing: set[tuple[str, int]] = set()  # fused chains that reached an output node (run, head seq)
+        self._tries: dict[tuple[str, int], int] = {}  # fused chains sent again after their worker died
         # light nodes that only pass small values (numbers, text) run in the driver: a Ray round trip
         # costs far more than such a node (NODEFLOW_RAY_FUSE=0 sends them to Ray too)
         self.fuse = fuse if fuse is not None else os.environ.get("NODEFLOW_RAY_FUSE", "1") != "0"
@@ -150,6 +152,8 @@ class RayBackend:
                 finished.append((task, {"status": "cancelled", "message": "", "traceback": "", "duration_s": 0.0,
                                         "blocked": False}, refs, device))
             except ray.exceptions.RayError as exc:
+                if task.chain and self._send_again(task, env):
+                    continue
                 finished.append((task, self._died(task, device, exc), refs, device))
         if any(not isinstance(meta, dict) or meta.get("events", 1) for _, meta, _, _ in finished):
             self._forward_events()  # a node's own events go before its node_finished
@@ -217,11 +221,35 @@ class RayBackend:
     def _ref(self, value: Any) -> Any:
         return value.ref if value.actor is None else self.devices[value.actor].fetch.remote(value.slot)
 
+    def _send_again(self, head: Task, env: TaskEnv) -> bool:
+        """A fused chain whose worker died runs again (up to ``retries`` times) while none of its
+        output nodes had started: nothing was written, so running it again is safe. One that holds
+        an output node is not retried by Ray itself, whatever the point it died at."""
+        from .ray_worker import RemoteValue
+
+        chain = (head.run_id, head.seq)
+        registry = env.registry
+        if not any((m.spec or registry.specs[m.node_type]).output for m in head.chain or ()):  # type: ignore[union-attr]
+            return False  # Ray itself ran it again (max_retries)
+        self._forward_events()  # the chain's "writing" marks, if any
+        if chain in self._writing or self._tries.get(chain, 0) >= self.retries or self.retries == 0:
+            return False
+        if any(isinstance(v, RemoteValue) and v.actor is not None for m in head.chain or () for v in m.inputs.values()):
+            return False  # an input held by a device actor that may be the one that died
+        self._tries[chain] = self._tries.get(chain, 0) + 1
+        self._submit_chain(head, env)
+        return True
+
     def _forward_events(self) -> None:
+        from .ray_worker import WRITING
+
         if self._env is None:
             return
         for event in self._ray.get(self.events.drain.remote(list(self._runs))):
-            self._env.emit(event)
+            if event.get("event") == WRITING:
+                self._writing.add((event["run"], event["chain"]))
+            else:
+                self._env.emit(event)
 
     def _cancel_running(self) -> None:
         for meta_ref, (_, _, _, device) in list(self._pending.items()):
@@ -240,7 +268,12 @@ class RayBackend:
             writes = next((member.node_id for member, spec in zip(task.chain, specs, strict=True)
                            if spec is None or spec.output), None)
             path = " → ".join(member.node_id for member in task.chain)
-            tried = (f"not tried again: {writes} writes files" if writes else f"tried {1 + self.retries} times")
+            tries = 1 + self._tries.get((task.run_id, task.seq), 0) if writes else 1 + self.retries
+            if writes and (task.run_id, task.seq) in self._writing:
+                tried = f"not tried again: {writes} had started writing its file" + (
+                    f"; tried {tries} times" if tries > 1 else "")
+            else:
+                tried = f"tried {tries} times" if tries > 1 else "not tried again"
             kind = type(exc).__name__
             detail = str(exc).strip().splitlines()[0] if str(exc).strip() else kind
             return TaskResult(task, status="error", message=f"the Ray worker running {path}{_item_of(task)} died or "
@@ -270,7 +303,9 @@ def _named(task: Task) -> str:
 
 
 def _item_of(task: Task) -> str:
-    return f" (sweep item {task.item})" if task.item is not None else ""
+    """The sweep item a task (or a fused chain: any of its members) works for, as the user reads it."""
+    items = sorted({member.item for member in task.chain or [task] if member.item is not None})
+    return f" (sweep item {', '.join(map(str, items))})" if items else ""
 
 
 def _fusable(task: Task, spec: Any, *, chained: bool = False) -> bool:

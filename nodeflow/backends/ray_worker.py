@@ -25,6 +25,7 @@ from .base import Task, TaskEnv, TaskResult, run_task
 __all__ = ["RemoteValue", "EventBox", "DeviceWorker", "run_light", "run_chain", "execute"]
 
 INLINE_BYTES = 64 * 1024  # lists and dicts of plain values up to this size travel inline
+WRITING = "chain_writes"  # a fused chain reached an output node (not a node event: the driver keeps it)
 ACTOR_VALUES = 4096  # values a device actor keeps for later tasks (oldest go first)
 
 
@@ -194,6 +195,8 @@ def run_chain(tasks: list[Task], settings: Any, plans: list[dict[str, Any]], eve
                 inputs[name] = made[index][value]
             else:
                 inputs[name] = value
+        if _registry().specs[task.node_type].output:  # the driver learns that files may now be written
+            ray.get(events.put.remote([{"event": WRITING, "run": task.run_id, "chain": tasks[0].seq}]))
         meta, values = execute(task, settings, inputs, events, models, stop, disk)
         metas.append(meta)
         if meta["status"] != "ok":
