@@ -49,6 +49,7 @@ class RayBackend:
         # light nodes that only pass small values (numbers, text) run in the driver: a Ray round trip
         # costs far more than such a node (NODEFLOW_RAY_FUSE=0 sends them to Ray too)
         self.fuse = fuse if fuse is not None else os.environ.get("NODEFLOW_RAY_FUSE", "1") != "0"
+        self.fuses_chains = self.fuse  # NODEFLOW_RAY_FUSE=0: every node its own Ray task
         retries = os.environ.get("NODEFLOW_RAY_RETRIES", "2").strip()
         self.retries = int(retries) if retries.isdigit() else 2
 
