@@ -218,6 +218,7 @@ def bench_ray(nodes: int) -> None:
         last = f"n{nodes - 1}"
         warm = executor("ray", "warm")
         first_run(warm, image_chain(3), "n2")  # the first tasks start worker processes
+        first_run(executor(lambda: RayBackend(fuse=False), "warm-unfused"), image_chain(8), "n7")  # and more of them
         for label, data in (("int chain", int_chain(nodes)), ("image chain", image_chain(nodes))):
             local = first_run(executor("local", f"l-{label}"), data, last)
             fused = first_run(executor("ray", f"f-{label}"), data, last)
