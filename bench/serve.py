@@ -7,13 +7,15 @@ and what the Ray backend costs per node and gains on a sweep. Prints one table; 
 2. 10 concurrent clients submitting 100 jobs in all (watermark off): none lost, throughput, p50/p95
    latency, server memory;
 3. Ray per-node overhead on a 100-node chain (core.int_math) against the local backend: with the
-   backend's fusing of small-value nodes into the driver (the default), without it, and on a chain of
-   image nodes (values stay in Ray's object store, every node is a Ray task);
+   backend's fusing (small-value chains run in the driver, others as one Ray task), without it
+   (every node a Ray task), and on a chain of image nodes (one fused Ray task);
 4. a 16-item hello_image sweep (watermark off): local backend, a local Ray (2 CPUs), and a two-node
    cluster on this machine (``ray start --head`` + ``ray start --address``, 1 CPU each, token auth),
-   with the Ray tasks each sent.
+   with the Ray tasks each sent (each item's chain is one task);
+5. the default watermark (RivaGAN embedded and read back) on the 512x384 hello_image picture, CPU
+   per image, as it was (256x256 working size, onnxruntime's spinning threads) and as it is.
 
-    python bench/serve.py [--jobs 10] [--skip-ray] [--skip-serve] [--skip-cluster]
+    python bench/serve.py [--jobs 10] [--skip-ray] [--skip-serve] [--skip-cluster] [--skip-watermark]
 """
 
 from __future__ import annotations
@@ -216,6 +218,7 @@ def bench_ray(nodes: int) -> None:
         last = f"n{nodes - 1}"
         warm = executor("ray", "warm")
         first_run(warm, image_chain(3), "n2")  # the first tasks start worker processes
+        first_run(executor(lambda: RayBackend(fuse=False), "warm-unfused"), image_chain(8), "n7")  # and more of them
         for label, data in (("int chain", int_chain(nodes)), ("image chain", image_chain(nodes))):
             local = first_run(executor("local", f"l-{label}"), data, last)
             fused = first_run(executor("ray", f"f-{label}"), data, last)
@@ -228,7 +231,7 @@ def bench_ray(nodes: int) -> None:
                     f"Ray adds {per(unfused):.2f} ms per node (every node a Ray task)")
             else:
                 row(f"{nodes}-node {label}: Ray without fusing", f"{unfused * 1e3:.0f} ms",
-                    "same: image nodes are never fused (values stay in the object store)")
+                    f"Ray adds {per(unfused):.2f} ms per node (every node a Ray task; fused: one task)")
 
         items = 16
         times, tasks = {}, {}
@@ -246,6 +249,36 @@ def bench_ray(nodes: int) -> None:
         SWEEP["local"] = (times["local"], digest_of(home / "sweep-local" / "out", items))
     finally:
         shutdown()
+
+
+def bench_watermark(repeat: int = 5) -> None:
+    """CPU per picture of the save node's default watermark, embedded and read back, before and after."""
+    import onnxruntime
+
+    from nodeflow.delivery import watermark
+
+    picture = Executor(settings=Settings(home=Path(tempfile.mkdtemp()), output_dir=Path(tempfile.mkdtemp()))).run(
+        parse_graph(copy.deepcopy(HELLO)), only=["title"]).outputs["title"]["image"]
+
+    def cpu_ms() -> float:
+        watermark.embed_readable(picture, "rivagan")  # sessions loaded
+        started = time.process_time()
+        for _ in range(repeat):
+            watermark.embed_readable(picture, "rivagan")
+        return (time.process_time() - started) / repeat * 1e3
+
+    now = cpu_ms()
+    size, sessions = watermark.WORKING_SIZE, dict(watermark._SESSIONS)
+    try:  # as it was: 256x256, default session options (threads spin while waiting)
+        watermark.WORKING_SIZE = 256
+        for part, session in sessions.items():
+            watermark._SESSIONS[part] = onnxruntime.InferenceSession(session._model_path, providers=["CPUExecutionProvider"])
+        before = cpu_ms()
+    finally:
+        watermark.WORKING_SIZE = size
+        watermark._SESSIONS.update(sessions)
+    row("RivaGAN watermark, embed + read back, CPU per image: before / after", f"{before:.0f} / {now:.0f} ms",
+        f"{now / before:.2f}x (192x192 working size, no spinning threads)")
 
 
 SWEEP: dict[str, tuple[float, str]] = {}  # the local backend's sweep: seconds and files, for the cluster's row
@@ -335,12 +368,15 @@ def main() -> None:
     parser.add_argument("--skip-ray", action="store_true")
     parser.add_argument("--skip-serve", action="store_true")
     parser.add_argument("--skip-cluster", action="store_true")
+    parser.add_argument("--skip-watermark", action="store_true")
     parser.add_argument("--ray-sweep", metavar="ADDRESS", help=argparse.SUPPRESS)  # the cluster's driver
     parser.add_argument("--items", type=int, default=16, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.ray_sweep:
         ray_sweep_in_this_process(args.ray_sweep, args.items)
         return
+    if not args.skip_watermark:
+        bench_watermark()
     if not args.skip_serve:
         bench_serve(args.jobs)
     if not args.skip_ray:

@@ -354,12 +354,12 @@ class RunManager:
                 self._idle.wait(min(0.05, left) if left is not None else 0.05)
 
     def final_status(self, job_id: str) -> str | None:
-        """How a job ended (``ok``, ``error``, ``cancelled``; a job its server died running is an
-        error), or None while it is queued or running."""
+        """How a job ended (``ok``, ``error``, ``cancelled``, ``interrupted``: its server stopped or
+        died running it), or None while it is queued or running."""
         status = (self.queue.get(job_id) or {}).get("status")
         if status in ("queued", "running"):
             return None
-        return status if status in ("ok", "error", "cancelled") else "error"
+        return status if status in ("ok", "error", "cancelled", "interrupted") else "error"
 
     def events_of(self, job_id: str) -> EventLog | None:
         """The kept events of one job: in memory for the newest jobs; with ``keep_events``, any
@@ -385,10 +385,13 @@ class RunManager:
         status = job.get("status")
         if status in (None, "queued", "running"):
             return None
-        if status not in ("ok", "error", "cancelled"):
+        if status not in ("ok", "error", "cancelled", "interrupted"):
             status = "error"
+        error = job.get("error")
+        if status == "interrupted":
+            error = error or {"message": "interrupted: the server stopped while this job ran"}
         return {"event": "run_finished", "run": job_id, "t": job.get("finished") or time.time(), "duration_s": 0,
-                **self.final_fields(job_id, status, job.get("error"), job.get("outputs") or [])}
+                **self.final_fields(job_id, status, error, job.get("outputs") or [])}
 
     def forget(self, job_id: str) -> None:
         """Drop a deleted job's kept events."""

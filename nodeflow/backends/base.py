@@ -34,7 +34,16 @@ if TYPE_CHECKING:  # pragma: no cover
     from nodeflow.nodetypes.registry import Registry
     from nodeflow.settings import Settings
 
-__all__ = ["Task", "TaskResult", "TaskEnv", "Backend", "run_task", "call_node", "StopSignal"]
+__all__ = ["Task", "TaskResult", "TaskEnv", "Backend", "run_task", "call_node", "StopSignal", "ChainLink"]
+
+
+@dataclass(frozen=True, slots=True)
+class ChainLink:
+    """An input of a fused chain's member that an earlier member makes: output ``index`` of the
+    chain's member at ``position`` (filled in where the chain runs)."""
+
+    position: int
+    index: int
 
 
 @dataclass(slots=True, kw_only=True)
@@ -58,6 +67,9 @@ class Task:
     members: list[int] = field(default_factory=list)  # for a batch: the plan units of its items, in order
     labels: dict[str, list[str]] = field(default_factory=dict)  # list inputs: what made each item
     findings: list[dict[str, Any]] = field(default_factory=list)  # output nodes: what guards upstream did
+    # a fused chain (backends that declare ``fuses_chains``): this task first, then each later member,
+    # whose inputs from earlier members are ChainLinks; each member comes back as its own TaskResult
+    chain: list[Task] | None = field(default=None, repr=False)
 
 
 @dataclass(slots=True)

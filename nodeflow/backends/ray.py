@@ -26,6 +26,7 @@ class RayBackend:
     """Runs tasks on Ray. Made for each run (cheap: the connection and actors live per process)."""
 
     name = "ray"
+    fuses_chains = True  # the scheduler sends a node and those that follow it as one task (run/chains.py)
     tasks_sent = 0  # Ray tasks and actor calls this process has sent for nodes (for bench/serve.py)
 
     def __init__(self, address: str | None = None, max_in_flight: int | None = None, fuse: bool | None = None):
@@ -43,9 +44,12 @@ class RayBackend:
         self._runs: set[str] = set()
         self._env: TaskEnv | None = None
         self._here: list[TaskResult] = []  # fused tasks, run in the driver
+        self._writing: set[tuple[str, int]] = set()  # fused chains that reached an output node (run, head seq)
+        self._tries: dict[tuple[str, int], int] = {}  # fused chains sent again after their worker died
         # light nodes that only pass small values (numbers, text) run in the driver: a Ray round trip
         # costs far more than such a node (NODEFLOW_RAY_FUSE=0 sends them to Ray too)
         self.fuse = fuse if fuse is not None else os.environ.get("NODEFLOW_RAY_FUSE", "1") != "0"
+        self.fuses_chains = self.fuse  # NODEFLOW_RAY_FUSE=0: every node its own Ray task
         retries = os.environ.get("NODEFLOW_RAY_RETRIES", "2").strip()
         self.retries = int(retries) if retries.isdigit() else 2
 
@@ -61,6 +65,9 @@ class RayBackend:
     def submit_task(self, task: Task, env: TaskEnv, *, alone: bool = False) -> None:
         self._env = env
         self._runs.add(task.run_id)
+        if task.chain:
+            self._submit_chain(task, env)
+            return
         spec = task.spec or env.registry.specs[task.node_type]  # type: ignore[union-attr]
         if self.fuse and _fusable(task, spec):
             from .base import run_task
@@ -91,6 +98,34 @@ class RayBackend:
         self._pending[meta] = (task, env, refs, device)
         RayBackend.tasks_sent += 1
 
+    def _submit_chain(self, head: Task, env: TaskEnv) -> None:
+        """A fused chain: here in the driver when every member only passes small plain values, else
+        one Ray task (``ray_worker.run_chain``) that returns each member's outputs."""
+        from .ray_worker import run_chain
+
+        members = head.chain or [head]
+        specs = [member.spec or env.registry.specs[member.node_type] for member in members]  # type: ignore[union-attr]
+        if self.fuse and all(_fusable(member, spec, chained=True) for member, spec in zip(members, specs, strict=True)):
+            self._here.extend(_run_here(members, env))
+            return
+        plans: list[dict[str, Any]] = []
+        args: list[Any] = []
+        for member in members:
+            plan, args = self._inputs(member, None, args)
+            plans.append(plan)
+        remote = [dataclasses.replace(member, inputs={}, spec=None, chain=None) for member in members]
+        count = sum(len(spec.outputs) for spec in specs)
+        # Ray runs the chain again when its worker dies only if every member is safe to run twice:
+        # one that writes files (an output node) is not, and the error then names the item
+        retries = 0 if any(spec.output for spec in specs) else self.retries
+        # a whole CPU: a chain is a sweep item's work, and Ray keeps one worker process per CPU warm
+        # (half a CPU would have it start more workers, seconds each on a busy machine)
+        cpus = 1
+        meta, *refs = run_chain.options(num_returns=1 + count, max_retries=retries, num_cpus=cpus).remote(
+            remote, env.settings, plans, self.events, [spec.cache == "disk" for spec in specs], *args)
+        self._pending[meta] = (head, env, refs, None)
+        RayBackend.tasks_sent += 1
+
     def collect(self, timeout: float | None = None) -> list[TaskResult]:
         from .ray_worker import result_from
 
@@ -118,11 +153,20 @@ class RayBackend:
                 finished.append((task, {"status": "cancelled", "message": "", "traceback": "", "duration_s": 0.0,
                                         "blocked": False}, refs, device))
             except ray.exceptions.RayError as exc:
+                if task.chain and self._send_again(task, env):
+                    continue
                 finished.append((task, self._died(task, device, exc), refs, device))
         if any(not isinstance(meta, dict) or meta.get("events", 1) for _, meta, _, _ in finished):
             self._forward_events()  # a node's own events go before its node_finished
-        return [meta if isinstance(meta, TaskResult) else result_from(task, meta, refs, device)
-                for task, meta, refs, device in finished]
+        results: list[TaskResult] = []
+        for task, meta, refs, device in finished:
+            if isinstance(meta, TaskResult):
+                results.append(meta)
+            elif task.chain and isinstance(meta, list):
+                results.extend(_chain_results(task.chain, meta, refs))
+            else:
+                results.append(result_from(task, meta, refs, device))
+        return results
 
     @property
     def in_flight(self) -> int:
@@ -149,15 +193,19 @@ class RayBackend:
 
         return int(digest([task.node_type, task.params])[:8], 16) % len(self.devices)
 
-    def _inputs(self, task: Task, device: int | None) -> tuple[dict[str, Any], list[Any]]:
+    def _inputs(self, task: Task, device: int | None, args: list[Any] | None = None) -> tuple[dict[str, Any], list[Any]]:
         """How each input reaches the task: inline, as a top-level object reference (Ray resolves it
-        in the worker), or as a slot in the device actor that runs the task."""
+        in the worker), as a slot in the device actor that runs the task, or (in a fused chain) from
+        an earlier member. ``args``: the references already taken by earlier members of a chain."""
+        from .base import ChainLink
         from .ray_worker import RemoteValue
 
         plan: dict[str, Any] = {}
-        args: list[Any] = []
+        args = [] if args is None else args
         for name, value in task.inputs.items():
-            if isinstance(value, RemoteValue):
+            if isinstance(value, ChainLink):
+                plan[name] = ("chain", value.position, value.index)
+            elif isinstance(value, RemoteValue):
                 if value.actor is not None and value.actor == device:
                     plan[name] = ("slot", 0, value.slot)
                     continue
@@ -174,11 +222,35 @@ class RayBackend:
     def _ref(self, value: Any) -> Any:
         return value.ref if value.actor is None else self.devices[value.actor].fetch.remote(value.slot)
 
+    def _send_again(self, head: Task, env: TaskEnv) -> bool:
+        """A fused chain whose worker died runs again (up to ``retries`` times) while none of its
+        output nodes had started: nothing was written, so running it again is safe. One that holds
+        an output node is not retried by Ray itself, whatever the point it died at."""
+        from .ray_worker import RemoteValue
+
+        chain = (head.run_id, head.seq)
+        registry = env.registry
+        if not any((m.spec or registry.specs[m.node_type]).output for m in head.chain or ()):  # type: ignore[union-attr]
+            return False  # Ray itself ran it again (max_retries)
+        self._forward_events()  # the chain's "writing" marks, if any
+        if chain in self._writing or self._tries.get(chain, 0) >= self.retries or self.retries == 0:
+            return False
+        if any(isinstance(v, RemoteValue) and v.actor is not None for m in head.chain or () for v in m.inputs.values()):
+            return False  # an input held by a device actor that may be the one that died
+        self._tries[chain] = self._tries.get(chain, 0) + 1
+        self._submit_chain(head, env)
+        return True
+
     def _forward_events(self) -> None:
+        from .ray_worker import WRITING
+
         if self._env is None:
             return
         for event in self._ray.get(self.events.drain.remote(list(self._runs))):
-            self._env.emit(event)
+            if event.get("event") == WRITING:
+                self._writing.add((event["run"], event["chain"]))
+            else:
+                self._env.emit(event)
 
     def _cancel_running(self) -> None:
         for meta_ref, (_, _, _, device) in list(self._pending.items()):
@@ -190,6 +262,23 @@ class RayBackend:
 
     def _died(self, task: Task, device: int | None, exc: Exception) -> TaskResult:
         node = _named(task)
+        if task.chain:
+            registry = self._env.registry if self._env is not None else None
+            specs = [member.spec or (registry.specs.get(member.node_type) if registry is not None else None)
+                     for member in task.chain]
+            writes = next((member.node_id for member, spec in zip(task.chain, specs, strict=True)
+                           if spec is None or spec.output), None)
+            path = " → ".join(member.node_id for member in task.chain)
+            tries = 1 + self._tries.get((task.run_id, task.seq), 0) if writes else 1 + self.retries
+            if writes and (task.run_id, task.seq) in self._writing:
+                tried = f"not tried again: {writes} had started writing its file" + (
+                    f"; tried {tries} times" if tries > 1 else "")
+            else:
+                tried = f"tried {tries} times" if tries > 1 else "not tried again"
+            kind = type(exc).__name__
+            detail = str(exc).strip().splitlines()[0] if str(exc).strip() else kind
+            return TaskResult(task, status="error", message=f"the Ray worker running {path}{_item_of(task)} died or "
+                                                            f"failed ({kind}; {tried}): {detail}")
         if device is not None:
             forget_device(device)
             what = f"the Ray device actor {device} running {node}"
@@ -214,8 +303,16 @@ def _named(task: Task) -> str:
     return f"{task.node_id} (sweep item {task.item})" if task.item is not None else task.node_id
 
 
-def _fusable(task: Task, spec: Any) -> bool:
-    """A light node taking and giving only small plain values: cheaper run here than sent to Ray."""
+def _item_of(task: Task) -> str:
+    """The sweep item a task (or a fused chain: any of its members) works for, as the user reads it."""
+    items = sorted({member.item for member in task.chain or [task] if member.item is not None})
+    return f" (sweep item {', '.join(map(str, items))})" if items else ""
+
+
+def _fusable(task: Task, spec: Any, *, chained: bool = False) -> bool:
+    """A light node taking and giving only small plain values: cheaper run here than sent to Ray.
+    ``chained``: a member of a fused chain, whose inputs from earlier members are small too."""
+    from .base import ChainLink
     from .ray_worker import RemoteValue, _inline
 
     return (
@@ -224,7 +321,37 @@ def _fusable(task: Task, spec: Any) -> bool:
         and spec.cache != "disk"
         and not spec.output
         and all(o.type in SCALAR_TYPES for o in spec.outputs.values())
-        and all(not isinstance(v, RemoteValue) and _inline(v) for v in task.inputs.values())
+        and all((chained and isinstance(v, ChainLink)) or (not isinstance(v, RemoteValue) and _inline(v))
+                for v in task.inputs.values())
     )
+
+
+def _run_here(members: list[Task], env: TaskEnv) -> list[TaskResult]:
+    """A chain of small-value nodes run in the driver, in order, up to the first that does not end ok."""
+    from .base import ChainLink, run_task
+
+    results: list[TaskResult] = []
+    for member in members:
+        member.inputs = {name: results[value.position].outputs[value.index]  # type: ignore[index]
+                         if isinstance(value, ChainLink) else value for name, value in member.inputs.items()}
+        member.chain = None
+        results.append(run_task(member, env))
+        if results[-1].status != "ok":
+            break
+    return results
+
+
+def _chain_results(members: list[Task], metas: list[dict[str, Any]], refs: list[Any]) -> list[TaskResult]:
+    """One result per member that ran (those after a failure did not: the scheduler skips them)."""
+    from .ray_worker import result_from
+
+    results = []
+    start = 0
+    for member, meta in zip(members, metas, strict=False):
+        count = len(member.spec.outputs) if member.spec is not None else len(meta.get("info", {}))
+        member.chain = None
+        results.append(result_from(member, meta, refs[start:start + count], None))
+        start += count
+    return results
 
 

@@ -22,9 +22,10 @@ import ray
 
 from .base import Task, TaskEnv, TaskResult, run_task
 
-__all__ = ["RemoteValue", "EventBox", "DeviceWorker", "run_light", "execute"]
+__all__ = ["RemoteValue", "EventBox", "DeviceWorker", "run_light", "run_chain", "execute"]
 
 INLINE_BYTES = 64 * 1024  # lists and dicts of plain values up to this size travel inline
+WRITING = "chain_writes"  # a fused chain reached an output node (not a node event: the driver keeps it)
 ACTOR_VALUES = 4096  # values a device actor keeps for later tasks (oldest go first)
 
 
@@ -168,6 +169,48 @@ def run_light(task: Task, settings: Any, plan: dict[str, Any], events: Any, inli
     inputs = {name: args[index] if kind == "arg" else value for name, (kind, index, value) in plan.items()}
     meta, values = execute(task, settings, inputs, events, _models(), _Never(), inline_all)
     return (meta, *values) if len(values) + 1 == _returns(task) else (meta, *([None] * (_returns(task) - 1)))
+
+
+@ray.remote
+def run_chain(tasks: list[Task], settings: Any, plans: list[dict[str, Any]], events: Any, inline_all: list[bool],
+              *args: Any) -> Any:
+    """A fused chain (nodeflow.run.chains) as one Ray task: each member in turn, its inputs from
+    ``args`` (object references, resolved by Ray), inline, or ("chain", position, index): an output
+    of an earlier member, handed over in this process. Returns the members' metas (up to the first
+    that did not end ok) and then every member's large outputs, one Ray object each."""
+    models, stop = _models(), _Never()
+    metas: list[dict[str, Any]] = []
+    made: list[list[Any]] = []  # each member's outputs, for the members after it
+    returned: list[Any] = []
+    for task, plan, disk in zip(tasks, plans, inline_all, strict=True):
+        count = len(_registry().specs[task.node_type].outputs)
+        if metas and metas[-1]["status"] != "ok":
+            returned.extend([None] * count)
+            continue
+        inputs = {}
+        for name, (kind, index, value) in plan.items():
+            if kind == "arg":
+                inputs[name] = args[index]
+            elif kind == "chain":
+                inputs[name] = made[index][value]
+            else:
+                inputs[name] = value
+        if _registry().specs[task.node_type].output:  # the driver learns that files may now be written
+            ray.get(events.put.remote([{"event": WRITING, "run": task.run_id, "chain": tasks[0].seq}]))
+        meta, values = execute(task, settings, inputs, events, models, stop, disk)
+        metas.append(meta)
+        if meta["status"] != "ok":
+            made.append([])
+            returned.extend([None] * count)
+            continue
+        if disk:
+            outputs = list(meta["inline"])
+            returned.extend([None] * count)
+        else:
+            outputs = [meta["inline"][i] if i in meta["inline"] else values[i] for i in range(len(values))]
+            returned.extend(values + [None] * (count - len(values)))
+        made.append(outputs)
+    return (metas, *returned) if returned else metas
 
 
 def _returns(task: Task) -> int:

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 __all__ = ["NodeflowError", "run_body", "raise_for", "SseParser", "target_path", "artifact_of", "headers_for", "FINISHED"]
 
-FINISHED = ("ok", "error", "cancelled")
+FINISHED = ("ok", "error", "cancelled", "interrupted")  # interrupted: until its server starts again
 
 
 class NodeflowError(Exception):

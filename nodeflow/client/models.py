@@ -17,7 +17,8 @@ __all__ = [
     "MODELS", "Status",
 ]
 
-Status = Literal["queued", "running", "ok", "error", "cancelled"]
+# interrupted: the server stopped or died while the job ran (a graceful stop queues it again)
+Status = Literal["queued", "running", "ok", "error", "cancelled", "interrupted"]
 
 
 class RunRequest(BaseModel):
@@ -58,7 +59,7 @@ class ErrorBody(BaseModel):
 
 class RunAccepted(BaseModel):
     id: str = Field(description="the run (job) id")
-    status: Literal["queued", "running", "ok", "error", "cancelled", "deleted"] = "queued"
+    status: Literal["queued", "running", "ok", "error", "cancelled", "interrupted", "deleted"] = "queued"
 
 
 class Output(BaseModel):

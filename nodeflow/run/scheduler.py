@@ -22,11 +22,12 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nodeflow.backends.base import StopSignal, Task, TaskEnv, TaskResult, node_context, run_task
+from nodeflow.backends.base import ChainLink, StopSignal, Task, TaskEnv, TaskResult, node_context, run_task
 from nodeflow.events import EventSink, preview_kind, summarize
 from nodeflow.nodetypes.context import Cancelled, Context
 
 from .batches import batch_task, split, take_batch
+from .chains import follow
 from .needs import key_all, nbytes, needed, reason, remember
 from .previews import show_outputs
 from .resources import holds_of
@@ -176,6 +177,7 @@ class PlanRun:
                 ready.append(i)
         heapq.heapify(ready)
         done: set[str] = set()
+        sent: set[str] = set()  # handed to the backend (a chain may wait for one of these: run/chains.py)
         backend = self.backend
         stop = self.stop
         blocked = self.blocked_units
@@ -187,13 +189,14 @@ class PlanRun:
                 self.block(planned.id, dependents, waiting, blocked, ready)
 
         inline = getattr(backend, "runs_inline", False)
+        chains = getattr(backend, "fuses_chains", False)
         registry = self.registry
 
         def release(node_id: str) -> None:
             done.add(node_id)
             for child in dependents.get(node_id, ()):
                 waiting[child] -= 1
-                if waiting[child] == 0 and child not in blocked:
+                if waiting[child] == 0 and child not in blocked and child not in sent:  # sent: in a chain
                     heapq.heappush(ready, by_id[child].seq)  # seq: its position in the plan's order
 
         while ready or backend.in_flight:
@@ -229,6 +232,25 @@ class PlanRun:
                 members = [planned]
                 if spec.batch is not None and planned.item is not None:  # 3b. a native batch
                     members += take_batch(order, self.hits, planned, ready)
+                elif chains:  # 3c. a fused chain (run/chains.py)
+                    grown = follow(planned, by_id=by_id, dependents=dependents, sent=sent, done=done,
+                                   hits=self.hits, blocked=blocked, registry=registry)
+                    if grown is None:  # its follower waits on a node about to finish: so does it
+                        deferred.append(planned.seq)
+                        continue
+                    if len(grown) > 1:
+                        task = self.chain_task(grown)
+                        if task is None:
+                            break
+                        if not backend.can_submit_task(task):
+                            deferred.append(planned.seq)
+                            continue
+                        if self.sink is not None:
+                            for member in grown:
+                                self.emit("node_started", reason=reason(self.tables, self.stores, member), **member.label)
+                        backend.submit_task(task, self.env, alone=False)
+                        sent.update(member.id for member in grown)
+                        continue
                 task = self.task_for(planned) if len(members) == 1 else batch_task(members, [self.task_for(member) for member in members])
                 if task is None:  # a linked value failed its param's check
                     break
@@ -239,6 +261,7 @@ class PlanRun:
                     for member in members:
                         self.emit("node_started", reason=reason(self.tables, self.stores, member), **member.label)
                 backend.submit_task(task, self.env, alone=not ready and not deferred and not backend.in_flight)
+                sent.update(member.id for member in members)
             for index in deferred:
                 heapq.heappush(ready, index)
             if deferred and not backend.in_flight:  # waiting for a slot another run holds
@@ -254,7 +277,20 @@ class PlanRun:
 
     # --- tasks -----------------------------------------------------------------------------------
 
-    def task_for(self, planned: PlannedNode) -> Task | None:
+    def chain_task(self, members: list[PlannedNode]) -> Task | None:
+        """One task for a fused chain: the head's task carrying every member's (run/chains.py)."""
+        within = {member.id: position for position, member in enumerate(members)}
+        tasks = [self.task_for(member, within) for member in members]
+        if any(task is None for task in tasks):
+            return None
+        head = tasks[0]
+        assert head is not None
+        head.chain = tasks  # type: ignore[assignment]
+        return head
+
+    def task_for(self, planned: PlannedNode, within: dict[str, int] | None = None) -> Task | None:
+        """The task that runs ``planned``; ``within``: the members of its fused chain, whose values
+        the task gets where the chain runs (as ChainLinks)."""
         spec = planned.spec
         inputs: dict[str, Any] = {}
         labels: dict[str, list[str]] = {}
@@ -262,7 +298,7 @@ class PlanRun:
             for arg, src, index, is_param in planned.links:
                 if src in self.blocked_units and arg in planned.gathered:
                     continue  # a guard stopped that item: gather the others
-                value = self.value_of(src)[index]
+                value = ChainLink(within[src], index) if within and src in within else self.value_of(src)[index]
                 spec_input = spec.inputs.get(arg)
                 if arg in planned.gathered or (spec_input is not None and spec_input.many and not is_param):
                     # a list input collects every item of its source; a source that is not swept is one item

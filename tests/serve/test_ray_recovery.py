@@ -66,7 +66,10 @@ def test_without_retries_the_error_names_the_node_and_its_item(ray_home, monkeyp
     monkeypatch.setenv("NODEFLOW_RAY_RETRIES", "0")
     result = ray_executor(ray_home).run(parse_graph(sweep_that_kills_workers(ray_home / "fatal")))
     assert result.status == "error"
-    assert "the Ray worker running die (sweep item" in result.error.message and "died" in result.error.message
+    message = result.error.message
+    # each item's die → save runs fused as one Ray task: the message names that path and the item
+    assert "the Ray worker running " in message and "die → save (sweep item " in message and "died" in message
+    assert "not tried again" in message
 
 
 def test_without_an_address_nodeflow_starts_its_own_ray_even_with_ray_address_set(tmp_path):

@@ -92,4 +92,4 @@ def test_two_servers_on_one_folder_run_only_their_own_jobs_and_a_restart_takes_u
             assert [jobs[j] for j in pending] == [("ok", again.proc.pid)] * 2
             assert jobs[slow][0] == "interrupted"
             state = httpx.get(f"{again.url}/v1/runs/{slow}", timeout=30).json()
-            assert state["status"] == "error" and "stopped" in state["error"]["message"]
+            assert state["status"] == "interrupted" and "stopped" in state["error"]["message"]  # as in the queue

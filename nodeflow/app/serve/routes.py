@@ -334,12 +334,13 @@ def _summary(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def _status(status: Any) -> str:
-    """``interrupted`` (the server died running it) shows as an error."""
-    return status if status in ("queued", "running", "ok", "error", "cancelled") else "error"
+    """A job's status as the queue has it: ``interrupted`` (its server stopped or died running it)
+    stays ``interrupted``, as in the queue, the editor and the client."""
+    return status if status in ("queued", "running", "ok", "error", "cancelled", "interrupted") else "error"
 
 
 def _public(job: dict[str, Any], runs_root: Path) -> dict[str, Any]:
-    """A job as the API shows it: artifact URLs instead of server paths; ``interrupted`` is an error."""
+    """A job as the API shows it: artifact URLs instead of server paths; an ``interrupted`` one says why."""
     status, error = job.get("status"), job.get("error")
     if status == "interrupted":
         error = error or {"message": "interrupted: the server stopped while this job ran"}
