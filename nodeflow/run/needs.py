@@ -146,7 +146,7 @@ def _reason(run: RunTables, stores: CacheStores, planned: PlannedNode) -> str:
         return "evicted" if key in stores.memory.evicted else "first run"
     if previous.type != spec.type or previous.version != spec.version:
         return "node type changed"
-    changed = sorted(
+    changed = [] if previous.params == planned.params else sorted(  # equal dicts: the usual case, asked in C
         name
         for name in set(previous.params) | set(planned.params)
         if previous.params.get(name, _MISSING) != planned.params.get(name, _MISSING)
