@@ -54,6 +54,7 @@ class Plan:
     # nodes whose lists "each" sweeps map over: they run first, then the sweep is planned (sweeps.py)
     lists_from: list[str] = field(default_factory=list)
     only: list[str] | None = None
+    policy: Any = None  # a plan with lists_from: the run's own policy, checked again when the lists are made
 
     @property
     def ids(self) -> list[str]:
