@@ -35,7 +35,11 @@ __all__ = ["plan_sweeps", "sources_plan", "plan_over_lists", "has_sweep"]
 
 def has_sweep(graph: Graph) -> bool:
     """Whether any param of ``graph`` is swept."""
-    return any(isinstance(value, dict) and "sweep" in value for node in graph.nodes.values() for value in node.params.values())
+    for node in graph.nodes.values():  # loops, not nested generators: asked of every graph prepared
+        for value in node.params.values():
+            if isinstance(value, dict) and "sweep" in value:
+                return True
+    return False
 
 
 def plan_sweeps(plan: Plan, registry: Registry, settings: Any = None, *, only: list[str] | None = None,

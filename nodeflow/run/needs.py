@@ -120,12 +120,17 @@ def remember(run: RunTables, stores: CacheStores, planned: PlannedNode, outputs:
                 [o.type for o in spec.outputs.values()],
                 {"node": planned.node.id, "node_type": spec.type, "params": planned.params},
             )
+        links = planned.links
+        if len(links) == 1:  # most nodes read one: no comprehension (a frame of its own) for it
+            upstream = {links[0][0]: run.keys[links[0][1]]}
+        else:
+            upstream = {arg: run.keys[src] for arg, src, _, _ in links}
         stores.records[planned.id] = NodeRecord(
             key,
             spec.type,
             spec.version,
             planned.params,  # plans are not mutated once made, so no copy is needed
-            {arg: run.keys[src] for arg, src, _, _ in planned.links},
+            upstream,
             run.fingerprints.get(planned.id),
         )
 

@@ -177,7 +177,9 @@ class PlanRun:
         for i, planned in enumerate(order):
             if planned.id not in wanted:
                 continue
-            sources = () if planned.id in self.hits else {src for _, src, _, _ in planned.links}
+            links = planned.links
+            # (one link, the commonest case: no set comprehension and its frame)
+            sources = () if planned.id in self.hits else (links[0][1],) if len(links) == 1 else {src for _, src, _, _ in links}
             waiting[planned.id] = len(sources)
             for src in sources:
                 dependents.setdefault(src, []).append(planned.id)
