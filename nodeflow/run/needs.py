@@ -61,7 +61,12 @@ def _key_all(run: RunTables) -> None:
     fingerprints = run.fingerprints
     output_dir = run.output_dir_text
     for planned in run.plan.order:
-        upstream = [(arg, keys[src], index) for arg, src, index, _ in planned.links]
+        links = planned.links
+        if len(links) == 1:  # most nodes read one: no comprehension (a frame of its own) for it
+            arg, src, index, _ = links[0]
+            upstream = [(arg, keys[src], index)]
+        else:
+            upstream = [(arg, keys[src], index) for arg, src, index, _ in links]
         if planned.mode == "bypass":
             keys[planned.id] = node_key("bypass", sorted(planned.passthrough.items()), upstream)
             continue
