@@ -104,7 +104,7 @@ def make_plan(graph: Graph, registry: Registry, only: Iterable[str] | None = Non
         needed.add(nid)
         stack.extend(src for src, _ in nodes[nid].inputs.values())
 
-    planned = []
+    planned: list[PlannedNode] = []
     for nid in order:
         if nid in needed:
             node = nodes[nid]
