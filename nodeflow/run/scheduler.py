@@ -450,8 +450,10 @@ class PlanRun:
     def skip_the_rest(self, wanted: set[str], done: set[str], dependents: dict[str, list[str]], blocked: set[str]) -> None:
         result = self.result
         assert result is not None
+        if self.sink is None or len(done) == len(wanted):  # said only in events; done is a subset of wanted
+            return
         left = [p for p in self.plan.order if p.id in wanted and p.id not in done and p.mode != "bypass"]
-        if not left or self.sink is None:
+        if not left:
             return
         failed_at: set[str] = set()
         if result.error is not None:
