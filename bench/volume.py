@@ -135,28 +135,15 @@ def isolated_parallel_vs_sequential(folder: Path, repeat: int) -> tuple[float, f
 
 
 def chain_overhead(folder: Path, repeat: int, n: int = 1000) -> tuple[float, float]:
-    from executor import chain  # bench/executor.py's graph
+    """Per-node overhead (us) of the pool and of the sync backend: bench/executor.py's measure."""
+    from executor import chain_run, direct_calls  # bench/executor.py's chain and how it times one
 
     registry = default_registry()
-    int_math = registry.specs["core.int_math"].func
-    direct = []
-    for _ in range(repeat):
-        started = time.process_time()
-        value = 1
-        for _ in range(n - 1):
-            value = int_math(value, op="add", value=1)
-        direct.append(time.process_time() - started)
-    per_node = {}
-    for backend in ("sync", "local"):
-        samples = []
-        for _ in range(repeat):
-            executor = Executor(registry, settings_in(folder / f"chain-{backend}"), backend=backend)
-            graph = parse_graph(chain(n))
-            gc.collect()
-            started = time.process_time()
-            assert executor.run(graph).ok
-            samples.append(time.process_time() - started)
-        per_node[backend] = (min(samples) - min(direct)) / n * 1e6
+    direct = direct_calls(registry, n, repeat)
+    per_node = {
+        backend: (chain_run(registry, folder / f"chain-{backend}", n, repeat, backend=backend) - direct) / n * 1e6
+        for backend in ("sync", "local")
+    }
     return per_node["local"], per_node["sync"]
 
 

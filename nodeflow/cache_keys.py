@@ -54,7 +54,11 @@ def static_part(type_name: str, version: int, params: dict[str, Any]) -> str:
 
 def node_key(static: str, fingerprint: Any, upstream: Iterable[tuple[str, str, int]]) -> str:
     """``upstream``: (argument, upstream key, output index) for every link of the node."""
-    links = "|".join(f"{arg}:{key}:{index}" for arg, key, index in upstream)
+    if isinstance(upstream, list) and len(upstream) == 1:  # most nodes read one: no generator for it
+        arg, key, index = upstream[0]
+        links = f"{arg}:{key}:{index}"
+    else:
+        links = "|".join(f"{arg}:{key}:{index}" for arg, key, index in upstream)
     fp = "null" if fingerprint is None else encode(fingerprint)
     return hashlib.blake2b(f"{static}|{fp}|{links}".encode(), digest_size=16).hexdigest()
 

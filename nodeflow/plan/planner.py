@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 __all__ = ["Plan", "PlannedNode", "make_plan"]
 
 
-@dataclass
+@dataclass(slots=True)  # slots: made for every node of every new plan, and read on every step of a run
 class PlannedNode:
     id: str
     spec: NodeSpec
@@ -54,6 +54,7 @@ class Plan:
     # nodes whose lists "each" sweeps map over: they run first, then the sweep is planned (sweeps.py)
     lists_from: list[str] = field(default_factory=list)
     only: list[str] | None = None
+    policy: Any = None  # a plan with lists_from: the run's own policy, checked again when the lists are made
 
     @property
     def ids(self) -> list[str]:
@@ -74,6 +75,7 @@ def make_plan(graph: Graph, registry: Registry, only: Iterable[str] | None = Non
             muted.add(nid)
 
     only = list(only or [])
+    specs = registry.specs
     if only:
         problems = [Problem.graph(f"--only {t!r}: no such node") for t in only if t not in nodes]
         problems += [
@@ -86,11 +88,10 @@ def make_plan(graph: Graph, registry: Registry, only: Iterable[str] | None = Non
         targets = only
     else:
         # .get: a node of an unknown type that feeds only muted nodes passed validation (it never runs)
-        specs = registry.specs
-        targets = [nid for nid in order if nid not in muted and getattr(specs.get(nodes[nid].type), "output", False)]
-        has_outputs = any(getattr(specs.get(n.type), "output", False) for n in nodes.values())
+        output_types = {t for t in {n.type for n in nodes.values()} if getattr(specs.get(t), "output", False)}
+        targets = [nid for nid in order if nid not in muted and nodes[nid].type in output_types] if output_types else []
         # no output node: compute the ends of the graph; every output node muted: nothing is wanted
-        if not targets and not has_outputs:
+        if not targets and not output_types:
             read = {src for n in nodes.values() for src, _ in n.inputs.values()}
             targets = [nid for nid in order if nid not in read and nid not in muted]
 
@@ -103,14 +104,16 @@ def make_plan(graph: Graph, registry: Registry, only: Iterable[str] | None = Non
         needed.add(nid)
         stack.extend(src for src, _ in nodes[nid].inputs.values())
 
-    specs = registry.specs
-    planned = [_plan_node(nodes[nid], specs[nodes[nid].type], nodes, specs) for nid in order if nid in needed]
-    for seq, p in enumerate(planned):
-        p.seq = seq
+    planned: list[PlannedNode] = []
+    for nid in order:
+        if nid in needed:
+            node = nodes[nid]
+            planned.append(_plan_node(node, specs[node.type], nodes, specs, len(planned)))
     return Plan(order=planned, targets=targets, muted=sorted(muted), graph=graph)
 
 
-def _plan_node(node: GraphNode, spec: NodeSpec, nodes: dict[str, GraphNode], specs: dict[str, NodeSpec]) -> PlannedNode:
+def _plan_node(node: GraphNode, spec: NodeSpec, nodes: dict[str, GraphNode], specs: dict[str, NodeSpec],
+               seq: int) -> PlannedNode:
     defaults = spec.__dict__.get("_defaults")
     if defaults is None:  # worked out once per node type
         defaults = spec.__dict__["_defaults"] = {name: p.default for name, p in spec.params.items()}
@@ -134,5 +137,33 @@ def _plan_node(node: GraphNode, spec: NodeSpec, nodes: dict[str, GraphNode], spe
             source = bypass_source(spec, output.type)
             if source is not None:
                 passthrough[index] = source
-    static = static_part(spec.type, spec.version, params)
-    return PlannedNode(node.id, spec, node, params, links, node.mode, passthrough, static, label={"node": node.id})
+    return PlannedNode(node.id, spec, node, params, links, node.mode, passthrough, _static_key(spec, params), seq,
+                       label={"node": node.id})
+
+
+_STATIC_TYPES = (str, int, bool, type(None))
+STATIC_MEMO = 4096  # static keys remembered per node type (a server sees the same params over and over)
+
+
+def _static_key(spec: NodeSpec, params: dict[str, Any]) -> str:
+    """``static_part`` of a node, remembered per node type for params that are plain scalars: encoding
+    costs more than the rest of planning a node. The memo's key keeps each value's exact type (1,
+    1.0 and True are equal but encode differently) and a float's exact bits (0.0 and -0.0 too)."""
+    signature: list[Any] = []
+    for name, value in params.items():
+        kind = type(value)
+        if kind is float:
+            signature.append((name, value.hex()))
+        elif kind in _STATIC_TYPES:
+            signature.append((name, kind, value))
+        else:  # a list, a dict, a path...: encoded each time
+            return static_part(spec.type, spec.version, params)
+    memo = spec.__dict__.get("_static_keys")
+    if memo is None:
+        memo = spec.__dict__["_static_keys"] = {}
+    found = memo.get(sig := tuple(signature))
+    if found is None:
+        if len(memo) >= STATIC_MEMO:
+            memo.clear()
+        found = memo[sig] = static_part(spec.type, spec.version, params)
+    return found

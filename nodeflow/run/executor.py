@@ -15,6 +15,7 @@ result was evicted but everything after it is cached, it is not recomputed for n
 from __future__ import annotations
 
 import hashlib
+import pickle
 import threading
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,7 @@ from nodeflow.graph.order import order_once
 from nodeflow.graph.subgraphs import expand_subgraphs, flat_paths
 from nodeflow.models import ModelManager
 from nodeflow.nodetypes.registry import Registry, default_registry
+from nodeflow.plan.lists import plan_over_lists, plan_sweeps, sources_plan
 from nodeflow.plan.planner import Plan, make_plan
 from nodeflow.problems import GraphInvalid
 from nodeflow.settings import Settings
@@ -42,6 +44,7 @@ if TYPE_CHECKING:
 
     from nodeflow.events import EventSink
     from nodeflow.graph.model import Graph
+    from nodeflow.problems import Problem
 
     from .listener import RunListener
 
@@ -117,15 +120,8 @@ class Executor:
             if problems:
                 raise GraphInvalid(problems)
             plan = make_plan(graph, self.registry, only)
-        if _has_sweep(graph):
-            from nodeflow.plan.sweeps import expand_sweeps, list_sources
-
-            if list_sources(graph):  # mapped over a list a node makes: planned when it has run
-                plan.lists_from = list_sources(graph)
-                plan.only = only
-                plan.policy = policy  # checked again once the lists are made
-            else:
-                plan = expand_sweeps(plan, self.registry, self.settings)
+        # sweeps expanded; those over a list a node makes wait for the list (run_plan, plan/lists.py)
+        plan = plan_sweeps(plan, self.registry, self.settings, only=only, policy=policy)
         if memo_key is not None:
             with self._plans_lock:
                 self._plans[memo_key] = plan
@@ -184,15 +180,13 @@ class Executor:
 
     def _plan_lists(self, plan: Plan, on_event: EventSink | None, cancel: Any, output_dir: Any,
                     run_id: str | None) -> tuple[Plan, RunResult | None]:
-        """Run the nodes whose lists ``each`` sweeps map over (quietly: their results are cached, so
-        the run proper does not make them again), then plan the graph with those lists as plain
-        sweeps. When making a list fails, that run (and its events) is the result."""
-        from nodeflow.plan.sweeps import expand_sweeps, resolve_lists
-
-        assert plan.graph is not None
-        sources = make_plan(plan.graph, self.registry, plan.lists_from)
+        """The second planning phase (``nodeflow.plan.lists``): run the nodes whose lists ``each``
+        sweeps map over (quietly: their results are cached, so the run proper does not make them
+        again), then plan the graph with those lists as plain sweeps. When making a list fails, that
+        run (and its events) is the result."""
         events: list[dict[str, Any]] = []
-        made = self._plan_run(sources, sink=events.append, cancel=cancel, output_dir=output_dir, run_id=run_id)
+        made = self._plan_run(sources_plan(plan, self.registry), sink=events.append, cancel=cancel,
+                              output_dir=output_dir, run_id=run_id)
         try:
             result = made.execute()
         finally:
@@ -203,12 +197,11 @@ class Executor:
                 for event in events:
                     on_event(event)
             return plan, result
-        resolved = resolve_lists(plan.graph, result.outputs)
-        problems = check_graph(resolved, self.registry, self.settings, policy=getattr(plan, "policy", None),
-                               only=plan.only)
-        if problems:
-            raise GraphInvalid(problems)
-        return expand_sweeps(make_plan(resolved, self.registry, plan.only), self.registry, self.settings), None
+
+        def check(graph: Graph, policy: Any, only: list[str] | None) -> list[Problem]:
+            return check_graph(graph, self.registry, self.settings, policy=policy, only=only)
+
+        return plan_over_lists(plan, result.outputs, self.registry, self.settings, check), None
 
 
 def _fan_out(sinks: list[EventSink]) -> EventSink:
@@ -221,12 +214,14 @@ def _fan_out(sinks: list[EventSink]) -> EventSink:
 
 def _memo_key(graph: Graph, *options: Any) -> str:
     """What a plan is made from: the graph as written (what ``graph_to_dict`` holds) and the run's
-    options. The plan memo lives in this process only, so repr does, at a third of the cost of the
-    sorted JSON a cache key needs: a re-run of an unchanged graph pays for little else."""
+    options. The plan memo lives in this process only, so a pickle does, at a third of the cost of
+    repr (and a sixth of the sorted JSON a cache key needs): a re-run of an unchanged graph pays for
+    little else. Pickles keep 1, 1.0 and True apart, as repr does; what cannot be pickled (an object
+    a caller put into params) falls back to repr."""
     nodes = [(n.id, n.type, n.params, n.inputs, n.mode, n.version, n.ui) for n in graph.nodes.values()]
-    text = repr((nodes, graph.meta, graph.groups, graph.ui, graph.published, graph.definitions, options))
-    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
-
-
-def _has_sweep(graph: Graph) -> bool:
-    return any(isinstance(value, dict) and "sweep" in value for node in graph.nodes.values() for value in node.params.values())
+    made_of = (nodes, graph.meta, graph.groups, graph.ui, graph.published, graph.definitions, options)
+    try:
+        data = pickle.dumps(made_of, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # noqa: BLE001 - any object that refuses pickling: repr says what it is
+        data = repr(made_of).encode()
+    return hashlib.blake2b(data, digest_size=16).hexdigest()

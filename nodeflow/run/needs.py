@@ -61,7 +61,12 @@ def _key_all(run: RunTables) -> None:
     fingerprints = run.fingerprints
     output_dir = run.output_dir_text
     for planned in run.plan.order:
-        upstream = [(arg, keys[src], index) for arg, src, index, _ in planned.links]
+        links = planned.links
+        if len(links) == 1:  # most nodes read one: no comprehension (a frame of its own) for it
+            arg, src, index, _ = links[0]
+            upstream = [(arg, keys[src], index)]
+        else:
+            upstream = [(arg, keys[src], index) for arg, src, index, _ in links]
         if planned.mode == "bypass":
             keys[planned.id] = node_key("bypass", sorted(planned.passthrough.items()), upstream)
             continue
@@ -120,12 +125,17 @@ def remember(run: RunTables, stores: CacheStores, planned: PlannedNode, outputs:
                 [o.type for o in spec.outputs.values()],
                 {"node": planned.node.id, "node_type": spec.type, "params": planned.params},
             )
+        links = planned.links
+        if len(links) == 1:  # most nodes read one: no comprehension (a frame of its own) for it
+            upstream = {links[0][0]: run.keys[links[0][1]]}
+        else:
+            upstream = {arg: run.keys[src] for arg, src, _, _ in links}
         stores.records[planned.id] = NodeRecord(
             key,
             spec.type,
             spec.version,
             planned.params,  # plans are not mutated once made, so no copy is needed
-            {arg: run.keys[src] for arg, src, _, _ in planned.links},
+            upstream,
             run.fingerprints.get(planned.id),
         )
 
@@ -146,7 +156,7 @@ def _reason(run: RunTables, stores: CacheStores, planned: PlannedNode) -> str:
         return "evicted" if key in stores.memory.evicted else "first run"
     if previous.type != spec.type or previous.version != spec.version:
         return "node type changed"
-    changed = sorted(
+    changed = [] if previous.params == planned.params else sorted(  # equal dicts: the usual case, asked in C
         name
         for name in set(previous.params) | set(planned.params)
         if previous.params.get(name, _MISSING) != planned.params.get(name, _MISSING)

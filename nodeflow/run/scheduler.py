@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import functools
 import heapq
+import os
 import threading
 import time
 import traceback
-import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -91,11 +91,12 @@ class PlanRun:
         self.stop = StopSignal(self.cancel, self.failed)
         self.backend = backend
         self.output_dir = Path(output_dir or settings.output_dir)
-        self.run_id = run_id or uuid.uuid4().hex[:12]
+        self.run_id = run_id or os.urandom(6).hex()  # 12 random hex digits, as uuid4().hex[:12] gave
         by_id = plan.__dict__.get("_by_id")
         if by_id is None:  # plans are not changed once made: worked out once per plan
             by_id = plan.__dict__["_by_id"] = {p.id: p for p in plan.order}
-        tables = self.tables = RunTables(plan, by_id, str(self.output_dir.resolve()))
+        # realpath: what Path.resolve() gives, without its extra stat and Path objects (once per run)
+        tables = self.tables = RunTables(plan, by_id, os.path.realpath(self.output_dir))
         # the run's own names for its tables (the same objects the key and cache helpers fill)
         self.by_id: dict[str, PlannedNode] = by_id
         self.keys, self.values, self.hits = tables.keys, tables.values, tables.hits
@@ -112,6 +113,14 @@ class PlanRun:
     def emit(self, name: str, **fields: Any) -> None:
         if self.sink is not None:
             event = {"event": name, "run": self.run_id, "t": time.time(), **fields}
+            with self._emit_lock:
+                self.sink(event)
+
+    def emit_node(self, name: str, planned: PlannedNode, key: str, value: Any) -> None:
+        """``emit(name, key=value, **planned.label)`` (the same event, keys in the same order) for the
+        events every node sends, without packing and unpacking keyword arguments on every node."""
+        if self.sink is not None:
+            event = {"event": name, "run": self.run_id, "t": time.time(), key: value, **planned.label}
             with self._emit_lock:
                 self.sink(event)
 
@@ -169,7 +178,9 @@ class PlanRun:
         for i, planned in enumerate(order):
             if planned.id not in wanted:
                 continue
-            sources = () if planned.id in self.hits else {src for _, src, _, _ in planned.links}
+            links = planned.links
+            # (one link, the commonest case: no set comprehension and its frame)
+            sources = () if planned.id in self.hits else (links[0][1],) if len(links) == 1 else {src for _, src, _, _ in links}
             waiting[planned.id] = len(sources)
             for src in sources:
                 dependents.setdefault(src, []).append(planned.id)
@@ -223,11 +234,16 @@ class PlanRun:
                     # alone and light, on a backend that would run it in this thread anyway: run its task
                     # here, through the same run_task a backend uses (no hand-off to a thread)
                     if self.sink is not None:
-                        self.emit("node_started", reason=reason(self.tables, self.stores, planned), **planned.label)
+                        self.emit_node("node_started", planned, "reason", reason(self.tables, self.stores, planned))
                     task = self.task_for(planned)
                     if task is None:  # a linked value failed its param's check
                         break
-                    settle(planned, run_task(task, self.env))
+                    one = run_task(task, self.env)
+                    if one.status == "ok":  # settle's commonest case, without its calls in between
+                        self.finish_ok(planned, one.outputs, one.duration_s)  # type: ignore[arg-type]
+                        release(planned.id)
+                    else:
+                        settle(planned, one)
                     continue
                 members = [planned]
                 if spec.batch is not None and planned.item is not None:  # 3b. a native batch
@@ -259,7 +275,7 @@ class PlanRun:
                     continue
                 if self.sink is not None:
                     for member in members:
-                        self.emit("node_started", reason=reason(self.tables, self.stores, member), **member.label)
+                        self.emit_node("node_started", member, "reason", reason(self.tables, self.stores, member))
                 backend.submit_task(task, self.env, alone=not ready and not deferred and not backend.in_flight)
                 sent.update(member.id for member in members)
             for index in deferred:
@@ -294,11 +310,15 @@ class PlanRun:
         spec = planned.spec
         inputs: dict[str, Any] = {}
         labels: dict[str, list[str]] = {}
+        values = self.values
         try:
             for arg, src, index, is_param in planned.links:
                 if src in self.blocked_units and arg in planned.gathered:
                     continue  # a guard stopped that item: gather the others
-                value = ChainLink(within[src], index) if within and src in within else self.value_of(src)[index]
+                if within and src in within:
+                    value = ChainLink(within[src], index)
+                else:
+                    value = (values.get(src) or self.value_of(src))[index]  # value_of: a bypass or a disk hit
                 spec_input = spec.inputs.get(arg)
                 if arg in planned.gathered or (spec_input is not None and spec_input.many and not is_param):
                     # a list input collects every item of its source; a source that is not swept is one item
@@ -393,19 +413,24 @@ class PlanRun:
     def finish_ok(self, planned: PlannedNode, outputs: tuple, duration_s: float) -> None:
         self.values[planned.id] = outputs
         remember(self.tables, self.stores, planned, outputs)
-        shown = self.shown.pop((planned.node.id, planned.item), None)
-        if shown and planned.spec.output:
-            self.stores.remember_previews(self.keys[planned.id], shown)
+        if self.shown:  # previews the node sent while it ran
+            shown = self.shown.pop((planned.node.id, planned.item), None)
+            if shown and planned.spec.output:
+                self.stores.remember_previews(self.keys[planned.id], shown)
         self.result.ran.append(planned.id)  # type: ignore[union-attr]
         if self.sink is not None:
             hidden = planned.node.id in self.withheld
-            self.emit(
-                "node_finished",
-                duration_s=round(duration_s, 6),
-                outputs={name: WITHHELD if hidden else summarize(v) for name, v in zip(planned.spec.outputs, outputs, strict=False)},
+            names = planned.spec.outputs
+            event = {
+                "event": "node_finished", "run": self.run_id, "t": time.time(),
+                "duration_s": round(duration_s, 6),
+                "outputs": {name: WITHHELD for name, _ in zip(names, outputs, strict=False)} if hidden
+                else {name: summarize(v) for name, v in zip(names, outputs, strict=False)},
                 **planned.label,
-            )
-            if not hidden:
+            }
+            with self._emit_lock:
+                self.sink(event)
+            if not hidden and planned.node.ui:  # ui.preview ticked: show_outputs looks
                 show_outputs(planned, outputs, lambda: self.context(planned))
 
     def fail(self, planned: PlannedNode, exc: BaseException) -> None:
@@ -464,8 +489,10 @@ class PlanRun:
     def skip_the_rest(self, wanted: set[str], done: set[str], dependents: dict[str, list[str]], blocked: set[str]) -> None:
         result = self.result
         assert result is not None
+        if self.sink is None or len(done) == len(wanted):  # said only in events; done is a subset of wanted
+            return
         left = [p for p in self.plan.order if p.id in wanted and p.id not in done and p.mode != "bypass"]
-        if not left or self.sink is None:
+        if not left:
             return
         failed_at: set[str] = set()
         if result.error is not None:

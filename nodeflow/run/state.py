@@ -23,7 +23,7 @@ __all__ = ["NodeRecord", "CacheStores", "RunTables"]
 PREVIEWS_KEPT = 256  # output nodes whose previews are replayed when they come from the cache
 
 
-@dataclass
+@dataclass(slots=True)  # one per node run
 class NodeRecord:
     """What a node's key was made of the last time it ran, so the next run can say why it re-runs."""
 

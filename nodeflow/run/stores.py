@@ -26,7 +26,7 @@ from nodeflow.ports.core import PortType, get_type
 __all__ = ["MemoryCache", "DiskCache", "CacheEntry"]
 
 
-@dataclass
+@dataclass(slots=True)
 class CacheEntry:
     values: tuple
     nbytes: int
@@ -89,7 +89,8 @@ class MemoryCache:
             return
         self._entries[key] = CacheEntry(values, nbytes)
         self.total_bytes += nbytes
-        self.evicted.discard(key)
+        if self.evicted:  # empty until something was dropped: no call on every put
+            self.evicted.discard(key)
         while self.total_bytes > self.max_bytes and self._entries:
             dropped_key, dropped = self._entries.popitem(last=False)
             self.total_bytes -= dropped.nbytes

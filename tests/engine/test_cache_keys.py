@@ -34,3 +34,18 @@ def test_disk_cache_folder_names_are_pinned(executor, settings):
     assert result.ok and result.outputs["m"]["value"] == 99
     folders = sorted(p.parent.name for p in Path(settings.cache_dir).rglob("entry.json"))
     assert folders == ["86e5031cff62807804359069e96ee3d3"]
+
+
+def test_planned_static_keys_tell_equal_values_of_different_types_apart(registry):
+    # planning remembers static keys per node type: 1, 1.0 and True are equal (so are 0.0 and
+    # -0.0) but encode differently, and each must keep its own key, in any order and repeated
+    from nodeflow.graph.model import parse_graph
+    from nodeflow.plan.planner import make_plan
+
+    values = [1, 1.0, True, 0, 0.0, -0.0, False, None, "1", 1, True, -0.0]
+    graph = parse_graph({"nodeflow": 1, "nodes": {f"n{i}": {"type": "test.number", "params": {"value": v}}
+                                                  for i, v in enumerate(values)}})
+    keys = {p.id: p.static_key for p in make_plan(graph, registry, [f"n{i}" for i in range(len(values))]).order}
+    spec = registry.specs["test.number"]
+    assert [keys[f"n{i}"] for i in range(len(values))] == [static_part("test.number", spec.version, {"value": v}) for v in values]
+    assert len(set(keys.values())) == 9
