@@ -14,11 +14,11 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-__all__ = ["announce_url", "token_file"]
+__all__ = ["announce_url", "tell_token", "token_file"]
 
 
 def token_file(home: Path, name: str) -> Path:
-    """Where a server named ``name`` (``editor``, ``app``) keeps its token when it cannot print it."""
+    """Where a server named ``name`` (``editor``, ``app``, ``serve``) keeps its token when it cannot print it."""
     return Path(home) / f"{name}.token"
 
 
@@ -32,14 +32,31 @@ def announce_url(label: str, url: str, token: str | None, *, home: Path, name: s
     if _is_terminal(out):
         print(f"{label}: {url}?token={token}", file=out, flush=True)
         return
+    path = _write_token(home, name, token)
+    print(f"{label}: {url} (open it with ?token=TOKEN: the token is in {path}, readable by you only; "
+          "it is not printed because this output is not a terminal)", file=out, flush=True)
+
+
+def tell_token(text: str, token: str, *, home: Path, name: str, out: TextIO | None = None) -> None:
+    """Print ``text`` with ``{token}`` filled in on a terminal; elsewhere the token goes to the
+    owner-only token file and ``text`` says where it is instead."""
+    out = out or sys.stdout
+    if _is_terminal(out):
+        print(text.format(token=token), file=out, flush=True)
+        return
+    path = _write_token(home, name, token)
+    print(text.format(token=f"TOKEN (in {path}, readable by you only; not printed because this output is "
+                            "not a terminal)"), file=out, flush=True)
+
+
+def _write_token(home: Path, name: str, token: str) -> Path:
     path = token_file(home, name)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)  # made afresh: never widen the rights of a file someone else made
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as file:
         file.write(token + "\n")
-    print(f"{label}: {url} (open it with ?token=TOKEN: the token is in {path}, readable by you only; "
-          "it is not printed because this output is not a terminal)", file=out, flush=True)
+    return path
 
 
 def _is_terminal(out: TextIO) -> bool:

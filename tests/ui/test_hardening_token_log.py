@@ -102,3 +102,25 @@ def test_a_terminal_is_shown_the_url_with_its_token(tmp_path, bundle):
     finally:
         _stop(process)
         os.close(leader)
+
+
+def test_serves_log_file_never_holds_its_admin_token(tmp_path):
+    port = free_port()
+    url = f"http://{HOST}:{port}"
+    env = {**os.environ, "NODEFLOW_HOME": str(tmp_path / "home")}
+    env.pop("NODEFLOW_AUTH", None)
+    env.pop("NODEFLOW_TOKENS", None)
+    with open(tmp_path / "serve.log", "w") as log:
+        process = subprocess.Popen([sys.executable, "-m", "nodeflow.cli.main", "serve", "--host", HOST, "--port", str(port)],
+                                   cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            _wait_answering(process, url + "/v1/queue")
+            assert httpx.get(url + "/v1/queue").status_code == 401
+            token_file = tmp_path / "home" / "serve.token"
+            token = token_file.read_text().strip()
+            assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+            assert httpx.get(url + "/v1/queue", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+        finally:
+            _stop(process)
+    written = (tmp_path / "serve.log").read_text()
+    assert token not in written and str(token_file) in written

@@ -140,12 +140,14 @@ def run_serve(host: str, port: int, backend: str, graphs: str | None, address: s
         return 2
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     print(f"nodeflow serve: http://{shown_host}:{port}/v1/ (API docs at /docs, backend {backend})", flush=True)
-    if auth is not None and auth.clients:
+    if auth is not None and auth.basic:
+        print(f"listening on {host}: every request needs HTTP basic auth (NODEFLOW_AUTH)", flush=True)
+    elif auth is not None:  # the token is printed to a terminal only, never into a log file
+        from nodeflow.app.token_notice import tell_token
+
         names = ", ".join(c.name for c in auth.clients)
-        print(f"every request needs a client's token (NODEFLOW_TOKENS: {names}) or the admin token "
-              f"Authorization: Bearer {auth.token}", flush=True)
-    elif auth is not None:
-        how = "HTTP basic auth (NODEFLOW_AUTH)" if auth.basic else f"Authorization: Bearer {auth.token}"
-        print(f"listening on {host}: every request needs {how}", flush=True)
+        who = f"a client's token (NODEFLOW_TOKENS: {names}) or the admin token " if names else ""
+        tell_token(f"listening on {host}: every request needs {who}Authorization: Bearer {{token}}", auth.token,
+                   home=Settings(allow_cwd_inputs=False).home, name="serve")
     uvicorn.run(app, host=host, port=port, log_level="warning")
     return 0
