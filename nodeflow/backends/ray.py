@@ -86,9 +86,9 @@ class RayBackend:
         else:
             from .ray_worker import run_light
 
-            # a worker that dies (killed, out of memory) is tried again for nodes that only compute;
-            # an output node, which writes files, is not
-            retries = 0 if spec.output else self.retries
+            # a worker that dies (killed, out of memory) is tried again for nodes safe to run twice
+            # (those that only compute); an output node, which writes files, is not
+            retries = self.retries if spec.safe_to_retry else 0
             options: dict[str, Any] = {"num_returns": 1 + len(spec.outputs), "max_retries": retries}
             if task.holds == "cpu":
                 options["num_cpus"] = 1
@@ -117,7 +117,7 @@ class RayBackend:
         count = sum(len(spec.outputs) for spec in specs)
         # Ray runs the chain again when its worker dies only if every member is safe to run twice:
         # one that writes files (an output node) is not, and the error then names the item
-        retries = 0 if any(spec.output for spec in specs) else self.retries
+        retries = self.retries if all(spec.safe_to_retry for spec in specs) else 0
         # a whole CPU: a chain is a sweep item's work, and Ray keeps one worker process per CPU warm
         # (half a CPU would have it start more workers, seconds each on a busy machine)
         cpus = 1
@@ -230,8 +230,11 @@ class RayBackend:
 
         chain = (head.run_id, head.seq)
         registry = env.registry
-        if not any((m.spec or registry.specs[m.node_type]).output for m in head.chain or ()):  # type: ignore[union-attr]
-            return False  # Ray itself ran it again (max_retries)
+        specs = [m.spec or registry.specs[m.node_type] for m in head.chain or ()]  # type: ignore[union-attr]
+        if not any(spec.output for spec in specs):
+            return False  # Ray itself ran it again (max_retries), or a member said it must not run twice
+        if any(not spec.safe_to_retry and not spec.output for spec in specs):
+            return False  # a member with effects of its own, which may have happened already
         self._forward_events()  # the chain's "writing" marks, if any
         if chain in self._writing or self._tries.get(chain, 0) >= self.retries or self.retries == 0:
             return False
@@ -268,11 +271,15 @@ class RayBackend:
                      for member in task.chain]
             writes = next((member.node_id for member, spec in zip(task.chain, specs, strict=True)
                            if spec is None or spec.output), None)
+            unsafe = next((member.node_id for member, spec in zip(task.chain, specs, strict=True)
+                           if spec is not None and not spec.output and not spec.safe_to_retry), None)
             path = " → ".join(member.node_id for member in task.chain)
             tries = 1 + self._tries.get((task.run_id, task.seq), 0) if writes else 1 + self.retries
             if writes and (task.run_id, task.seq) in self._writing:
                 tried = f"not tried again: {writes} had started writing its file" + (
                     f"; tried {tries} times" if tries > 1 else "")
+            elif unsafe:
+                tried = f"not tried again: {unsafe} says it is not safe to run twice"
             else:
                 tried = f"tried {tries} times" if tries > 1 else "not tried again"
             kind = type(exc).__name__
@@ -285,8 +292,10 @@ class RayBackend:
         else:
             registry = self._env.registry if self._env is not None else None
             spec = task.spec or (registry.specs.get(task.node_type) if registry is not None else None)
-            tries = 1 if spec is None or spec.output else 1 + self.retries
+            tries = 1 if spec is None or not spec.safe_to_retry else 1 + self.retries
             what = f"the Ray worker running {node}" + (f" (tried {tries} times)" if tries > 1 else "")
+            if spec is not None and not spec.output and not spec.safe_to_retry:
+                what += " (not tried again: it says it is not safe to run twice)"
         kind = type(exc).__name__
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else kind
         return TaskResult(task, status="error", message=f"{what} died or failed ({kind}): {detail}")

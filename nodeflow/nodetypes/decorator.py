@@ -78,6 +78,14 @@ class NodeSpec:
     batch: Callable[..., Any] | None = None
     batch_wants_ctx: bool = False
     reads: tuple[str, ...] = ()  # params naming model or data files the node reads (hashed in provenance)
+    retry: bool | None = None  # safe to run twice after a worker died? None: yes unless an output node
+
+    @property
+    def safe_to_retry(self) -> bool:
+        """Whether a backend may run the node again when the worker running it died: a node that
+        only computes may; an output node (it writes files) may not; ``@node(retry=...)`` decides
+        for a node with other effects (or one whose writes are safe to repeat)."""
+        return (not self.output) if self.retry is None else self.retry
 
     @property
     def output_index(self) -> dict[str, int]:
@@ -152,6 +160,7 @@ def node(
     holds: str | None = None,
     batch: Callable[..., Any] | None = None,
     reads: tuple[str, ...] = (),
+    retry: bool | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a function as a node type. See the module docstring for the shape.
 
@@ -168,7 +177,9 @@ def node(
     node would get, and it returns one result per item (as the node function would return it).
 
     ``reads`` names params whose value is a model or data file or folder the node reads (besides
-    ``file`` params), so provenance records its content hash.
+    ``file`` params), so provenance records its content hash. ``retry`` says whether the node is safe
+    to run again when the worker running it died (by default: yes, unless it is an output node); say
+    ``retry=False`` for a node with effects outside its result (a message sent, a row appended).
     """
     if cache not in CACHE_MODES:
         raise NodeDefinitionError(f"{type_name}: cache must be one of {CACHE_MODES}")
@@ -193,6 +204,7 @@ def node(
             batch_wants_ctx=batch is not None and "ctx" in inspect.signature(batch).parameters,
         )
         spec.reads = tuple(reads)
+        spec.retry = retry
         func.__nodeflow__ = spec  # type: ignore[attr-defined]
         _DEFINED[type_name] = spec
         for listener in _DEFINITION_LISTENERS:

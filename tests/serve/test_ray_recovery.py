@@ -31,10 +31,10 @@ def ray_home(tmp_path_factory):
     os.environ.pop("NODEFLOW_PACKS", None)
 
 
-def sweep_that_kills_workers(marker: Path) -> dict:
+def sweep_that_kills_workers(marker: Path, kind: str = "raytest.die_once") -> dict:
     return {"nodeflow": 1, "nodes": {
         "noise": {"type": "image.new", "params": {"fill": "noise", "width": 32, "height": 32}},
-        "die": {"type": "raytest.die_once", "inputs": {"image": ["noise", "image"]},
+        "die": {"type": kind, "inputs": {"image": ["noise", "image"]},
                 "params": {"marker": str(marker), "seed": {"sweep": [1, 2, 3]}}},
         "save": {"type": "image.save", "inputs": {"image": ["die", "image"]},
                  "params": {"filename": "kept.png", "overwrite": False, "watermark": "none"}},
@@ -70,6 +70,17 @@ def test_without_retries_the_error_names_the_node_and_its_item(ray_home, monkeyp
     # each item's die → save runs fused as one Ray task: the message names that path and the item
     assert "the Ray worker running " in message and "die → save (sweep item " in message and "died" in message
     assert "not tried again" in message
+
+
+def test_a_node_that_says_it_is_not_safe_to_retry_is_not_run_twice(ray_home):
+    from nodeflow.graph.model import parse_graph
+
+    marker = ray_home / "unsafe"
+    result = ray_executor(ray_home).run(parse_graph(sweep_that_kills_workers(marker, "raytest.die_once_unsafe")))
+    assert result.status == "error"
+    message = result.error.message
+    assert "died" in message and "sweep item " in message
+    assert "not tried again: die says it is not safe to run twice" in message
 
 
 def test_without_an_address_nodeflow_starts_its_own_ray_even_with_ray_address_set(tmp_path):

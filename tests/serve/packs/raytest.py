@@ -32,3 +32,13 @@ def die_once(image: Image, *, marker: str = Param(""), seed: int = Param(0)) -> 
         flag.write_text("died once")
         os._exit(1)
     return image
+
+
+@node("raytest.die_once_unsafe", category="Test", retry=False)
+def die_once_unsafe(image: Image, *, marker: str = Param(""), seed: int = Param(0)) -> Image:
+    """As die_once, but the node says it must not run twice (as one that sends a message would)."""
+    flag = Path(f"{marker}-{seed}")
+    if marker and not flag.exists():
+        flag.write_text("died once")
+        os._exit(1)
+    return image
