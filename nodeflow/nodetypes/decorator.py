@@ -78,6 +78,8 @@ class NodeSpec:
     batch: Callable[..., Any] | None = None
     batch_wants_ctx: bool = False
     reads: tuple[str, ...] = ()  # params naming model or data files the node reads (hashed in provenance)
+    # done(params, ctx) -> the node's result when this call's work is already kept outside the caches, else None
+    done: Callable[..., Any] | None = None
 
     @property
     def output_index(self) -> dict[str, int]:
@@ -152,6 +154,7 @@ def node(
     holds: str | None = None,
     batch: Callable[..., Any] | None = None,
     reads: tuple[str, ...] = (),
+    done: Callable[..., Any] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a function as a node type. See the module docstring for the shape.
 
@@ -169,6 +172,11 @@ def node(
 
     ``reads`` names params whose value is a model or data file or folder the node reads (besides
     ``file`` params), so provenance records its content hash.
+
+    ``done(params, ctx)``, when given, is asked before a run (for each sweep item of the node) whether
+    that call's result is already made and kept somewhere of the node's own (a dataset item in a
+    finished shard): it returns what the node would return, or None. A result it returns counts as
+    cached, so nothing upstream of that call runs. ``ctx.key`` is the call's cache key.
     """
     if cache not in CACHE_MODES:
         raise NodeDefinitionError(f"{type_name}: cache must be one of {CACHE_MODES}")
@@ -193,6 +201,7 @@ def node(
             batch_wants_ctx=batch is not None and "ctx" in inspect.signature(batch).parameters,
         )
         spec.reads = tuple(reads)
+        spec.done = done
         func.__nodeflow__ = spec  # type: ignore[attr-defined]
         _DEFINED[type_name] = spec
         for listener in _DEFINITION_LISTENERS:

@@ -18,7 +18,7 @@ from typing import Any
 from nodeflow import JSON, Audio, Context, File, Image, Param, deliver, node
 from nodes.dataset.card import card_text
 from nodes.dataset.formats import FORMATS, check_columns
-from nodes.dataset.store import DatasetError, DatasetFolder, identity_of
+from nodes.dataset.store import MANIFEST, RECIPE_CHARS, DatasetError, DatasetFolder, identity_of
 
 _FOLDER = Param("dataset", description="the dataset folder, inside the output folder")
 
@@ -56,7 +56,36 @@ def _encode_audio(audio: Any) -> bytes:
     return buffer.getvalue()
 
 
-@node("dataset.write", category="Dataset", output=True, outputs=("receipt",), title="Write dataset item")
+def _already_written(params: dict[str, Any], ctx: Context) -> JSON | None:
+    """The ``done`` hook: before a run, is this item already in a finished, verified shard, made by the
+    same recipe (the writer call's cache key: its params and everything upstream of it)? Then its receipt,
+    and the run does not make the item again; else None. A resumed run so makes only the missing items."""
+    if ctx.key is None:
+        return None
+    index = ctx.item if ctx.item is not None else 0
+    fmt = params.get("format", "parquet")
+    shard_size = params.get("shard_size", 100)
+    folder, place = params.get("folder", "dataset"), params.get("place", "output")
+    if not isinstance(folder, str) or not isinstance(shard_size, int):
+        return None
+    path = _folder_path(ctx, folder, place)
+    if not (path / MANIFEST).exists():
+        return None
+    store = DatasetFolder(path, fmt=fmt, shard_size=shard_size,
+                          identity=identity_of(_structure(ctx), ctx.node_id, fmt, shard_size))
+    _check_once(store, ctx)  # the shards are checked by hash before any is trusted (raises when one changed)
+    if store.written_recipe(index) != ctx.key[:RECIPE_CHARS]:
+        return None
+    return _receipt(store, folder, place, index)
+
+
+def _receipt(store: DatasetFolder, folder: str, place: str, index: int) -> dict[str, Any]:
+    return {"folder": folder, "place": place, "format": store.fmt, "shard_size": store.shard_size, "index": index,
+            "id": f"{index:06d}", "identity": store.identity}
+
+
+@node("dataset.write", category="Dataset", output=True, outputs=("receipt",), title="Write dataset item",
+      done=_already_written)
 def write(
     ctx: Context,
     image: Image | None = None,
@@ -88,8 +117,7 @@ def write(
     store = DatasetFolder(path, fmt=format, shard_size=shard_size,
                           identity=identity_of(_structure(ctx), ctx.node_id, format, shard_size))
     item_id = f"{index:06d}"
-    receipt = {"folder": folder, "place": place, "format": format, "shard_size": shard_size, "index": index, "id": item_id,
-               "identity": store.identity}
+    receipt = _receipt(store, folder, place, index)
     if keep is not None:
         if index >= len(keep):
             raise ValueError(f"filter: it judged {len(keep)} items, this is item {index}; link a filter of the same sweep")
@@ -127,7 +155,7 @@ def write(
     #    same item) and write every shard that is full
     try:
         _check_once(store, ctx)
-        store.add_item(index, columns, media, keep)
+        store.add_item(index, columns, media, keep, recipe=ctx.key)
     except DatasetError as exc:
         raise DatasetError(f"folder {folder!r}: {exc}") from None
     return receipt
