@@ -74,9 +74,11 @@ def _already_written(params: dict[str, Any], ctx: Context) -> JSON | None:
     store = DatasetFolder(path, fmt=fmt, shard_size=shard_size,
                           identity=identity_of(_structure(ctx), ctx.node_id, fmt, shard_size))
     _check_once(store, ctx)  # the shards are checked by hash before any is trusted (raises when one changed)
-    if store.written_recipe(index) != ctx.key[:RECIPE_CHARS]:
+    recipe, guards = store.written_recipe(index)
+    if recipe != ctx.key[:RECIPE_CHARS]:
         return None
-    return _receipt(store, folder, place, index)
+    # what the guards upstream did to the item when it was made: they do not run again, and the card counts them
+    return {**_receipt(store, folder, place, index), "resumed": True, **({"guards": guards} if guards else {})}
 
 
 def _receipt(store: DatasetFolder, folder: str, place: str, index: int) -> dict[str, Any]:
@@ -155,10 +157,15 @@ def write(
     #    same item) and write every shard that is full
     try:
         _check_once(store, ctx)
-        store.add_item(index, columns, media, keep, recipe=ctx.key)
+        store.add_item(index, columns, media, keep, recipe=ctx.key, guards=_guard_actions(ctx))
     except DatasetError as exc:
         raise DatasetError(f"folder {folder!r}: {exc}") from None
     return receipt
+
+
+def _guard_actions(ctx: Context) -> dict[str, str]:
+    """What each guard upstream of this item did to it (guard node -> pass, flag, redact)."""
+    return {str(f.get("node")): str(f.get("action", "pass")) for f in ctx.findings or []}
 
 
 _VERIFIED: set[tuple[str, str]] = set()  # (folder, run): shards already checked in this run
@@ -250,7 +257,7 @@ def finish(
 
         # 2. The card and the graph beside it
         filters = _stages(reports) + _check_stages(receipts)
-        guards = _guard_counts(ctx, len(receipts))
+        guards = _guard_counts(ctx, receipts)
         text = card_text(name=name, description=description, licence=license, manifest=manifest, graph=graph,
                          writer=writer, models=_models_of(ctx, graph), filters=filters, guards=guards,
                          evaluation=dict(evaluation or {}))
@@ -271,14 +278,25 @@ def finish(
         return card
 
 
-def _guard_counts(ctx: Context, reached: int) -> dict[str, Any]:
-    """What the guards upstream did: items stopped (blocked) and flagged, by guard node; ``reached``:
-    items that reached the writer (written, or dropped by a filter)."""
+def _guard_counts(ctx: Context, receipts: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the guards upstream did: items stopped (blocked) and flagged, by guard node. ``receipts``:
+    items that reached the writer (written, or dropped by a filter). Items a resumed run took from
+    finished shards were not made again, so their guards did not run: what those guards did when the item
+    was made comes from the manifest, through the item's receipt."""
+    reached = len(receipts)
     by_guard: dict[str, dict[str, int]] = {}
     for finding in ctx.findings or []:
         counts = by_guard.setdefault(str(finding.get("node")), {})
         action = str(finding.get("action", "pass"))
         counts[action] = counts.get(action, 0) + 1
+    for receipt in receipts:
+        for guard, action in (receipt.get("guards") or {}).items() if receipt.get("resumed") else ():
+            counts = by_guard.setdefault(guard, {})
+            counts[action] = counts.get(action, 0) + 1
+            if counts.get("unknown"):  # the finding this run has for that guard's item: it did not run
+                counts["unknown"] -= 1
+                if not counts["unknown"]:
+                    del counts["unknown"]
     blocked = sum(c.get("block", 0) for c in by_guard.values())
     return {"planned": reached + blocked, "blocked": blocked, "by_guard": by_guard}
 

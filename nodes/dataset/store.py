@@ -39,8 +39,8 @@ MANIFEST = "manifest.json"
 SCHEMA = 1
 
 
-# manifest -> (file stamp, parsed manifest, item number -> (digest, recipe) of the items in its shards)
-_VIEWS: dict[str, tuple[Any, dict[str, Any], dict[int, tuple[str, str | None]]]] = {}
+# manifest -> (file stamp, parsed manifest, item number -> (digest, recipe, guards) of the items in its shards)
+_VIEWS: dict[str, tuple[Any, dict[str, Any], dict[int, tuple[str, str | None, dict[str, str]]]]] = {}
 RECIPE_CHARS = 24  # of a writer call's cache key kept per item: enough to tell two recipes apart
 _LOCKS: dict[str, tuple[threading.Lock, Any]] = {}  # lock file -> (thread lock, open lock file), per process
 _LOCKS_GUARD = threading.Lock()
@@ -104,16 +104,18 @@ class DatasetFolder:
         # which raises when the file names another dataset)
         if cached is None or cached[0] != stamp or cached[1].get("identity") != self.identity:
             manifest = self.read_manifest()
-            written = {int(item): (digest, recipe) for shard in manifest["shards"]
+            written = {int(item): (digest, recipe, shard.get("guards", {}).get(item) or {})
+                       for shard in manifest["shards"]
                        for item, digest, recipe in zip(shard["items"], shard["digests"],
                                                        shard.get("recipes") or [None] * len(shard["items"]), strict=True)}
             cached = (stamp, manifest, written)
             _VIEWS[path] = cached
         return cached
 
-    def written_items(self) -> dict[int, tuple[str, str | None]]:
-        """Item number -> (digest, recipe) of every item in a finished shard (from the manifest, parsed once
-        a change). The recipe is the start of the cache key of the writer call that made the item."""
+    def written_items(self) -> dict[int, tuple[str, str | None, dict[str, str]]]:
+        """Item number -> (digest, recipe, guards) of every item in a finished shard (from the manifest,
+        parsed once a change). The recipe is the start of the cache key of the writer call that made the
+        item; guards: what each guard upstream did to it (guard node -> action)."""
         return self._view()[2]
 
     def read_manifest(self) -> dict[str, Any]:
@@ -242,16 +244,18 @@ class DatasetFolder:
         """Read every record any writer (any process) appended so far (under the lock)."""
         self._staged("all")
 
-    def written_recipe(self, index: int) -> str | None:
-        """The recipe of item ``index`` when a finished shard holds it (None: not written, or no recipe)."""
+    def written_recipe(self, index: int) -> tuple[str | None, dict[str, str]]:
+        """The recipe and guard actions of item ``index`` when a finished shard holds it (None: not written,
+        or no recipe)."""
         held = self.written_items().get(index)
-        return held[1] if held is not None else None
+        return (held[1], held[2]) if held is not None else (None, {})
 
     def staged_indices(self, rescan: bool = True) -> list[int]:
         return sorted(self._staged(rescan)["items"])
 
     def add_item(self, index: int, columns: dict[str, Any], media: dict[str, bytes],
-                 keep: list[bool] | None = None, recipe: str | None = None) -> str:
+                 keep: list[bool] | None = None, recipe: str | None = None,
+                 guards: dict[str, str] | None = None) -> str:
         """What ``dataset.write`` does with one item: refuse it when the folder holds another item under
         its number, else stage it (unless it is already in), then write every shard that is now full.
         Returns ``written`` (already in a shard), ``staged`` (kept before) or ``added``."""
@@ -262,7 +266,7 @@ class DatasetFolder:
                 raise DatasetError(f"item {index:06d} differs from the one this folder holds (another graph, other "
                                    "params or seeds wrote it); choose another folder, or delete this one to start again")
             if held is None:
-                self.stage(index, columns, media, digest, recipe)
+                self.stage(index, columns, media, digest, recipe, guards)
             self.close_full_shards(keep, only=self.shard_of(index), manifest=self.manifest_view())
         return "added" if held is None else "kept"
 
@@ -301,7 +305,7 @@ class DatasetFolder:
         return keep[shard * self.shard_size:(shard + 1) * self.shard_size].count(True)
 
     def stage(self, index: int, columns: dict[str, Any], media: dict[str, bytes], digest: str,
-              recipe: str | None = None) -> None:
+              recipe: str | None = None, guards: dict[str, str] | None = None) -> None:
         """Keep an item until its shard is written: one record appended to this process's log for that
         shard (a header line, then the media bytes). Under the lock. Not synced to disk item by item (a
         file per item, or a sync per item, costs more than the item): a record a power cut damaged fails
@@ -316,7 +320,7 @@ class DatasetFolder:
         name, log = state["logs"][shard]
         names = sorted(media)
         recipe = recipe[:RECIPE_CHARS] if recipe else None
-        head = json.dumps({"columns": columns, "digest": digest, "recipe": recipe,
+        head = json.dumps({"columns": columns, "digest": digest, "recipe": recipe, "guards": guards or {},
                            "media": [[n, len(media[n])] for n in names]},
                           sort_keys=True, ensure_ascii=False).encode("utf-8")
         payload = f"{index} ".encode() + head + b"\n" + b"".join(media[n] for n in names)
@@ -327,12 +331,13 @@ class DatasetFolder:
         row = {name: columns[name] for name in sorted(columns)}  # as load_staged reads it back: the same order
         for media_name in names:
             row[media_name.split(".")[0]] = media[media_name]
-        state["rows"][index] = (row, digest, recipe)  # kept until its shard closes: close_shard need not read it back
+        state["rows"][index] = (row, digest, recipe, guards or {})  # kept until its shard closes: close_shard need not read it back
         if state["scanned"].get(name, 0) == at:  # only this process appends to its own log
             state["scanned"][name] = log.tell()
 
-    def load_staged(self, index: int, rescan: bool = True) -> tuple[dict[str, Any], str, str | None] | None:
-        """A staged item as a row (media as bytes, under ``image`` / ``audio``), its digest and recipe; None when
+    def load_staged(self, index: int, rescan: bool = True) -> tuple[dict[str, Any], str, str | None, dict] | None:
+        """A staged item as a row (media as bytes, under ``image`` / ``audio``), its digest, recipe and guard
+        actions; None when
         it is not staged or its record is damaged (then it is forgotten: its writer stages it again)."""
         state = self._staged(rescan)
         entry = state["items"].get(index)
@@ -358,7 +363,7 @@ class DatasetFolder:
         row = dict(staged["columns"])
         for media_name, value in media.items():
             row[media_name.split(".")[0]] = value
-        return row, staged["digest"], staged.get("recipe")
+        return row, staged["digest"], staged.get("recipe"), staged.get("guards") or {}
 
     def drop_staged(self, index: int) -> None:
         self._forget(self._staged(), index)
@@ -396,7 +401,7 @@ class DatasetFolder:
         if any(item is None for item in found):
             return None  # a damaged staged item was removed: its writer stages it again, then the shard closes
         loaded = [item for item in found if item is not None]
-        rows = [row for row, _, _ in loaded]
+        rows = [row for row, *_ in loaded]
         columns = sorted({k for row in rows for k in row if row[k] is not None})
         problem = check_columns(self.fmt, set(columns))
         if problem:
@@ -415,8 +420,11 @@ class DatasetFolder:
             shutil.rmtree(target) if target.is_dir() else target.unlink()
         os.replace(scratch, target)
         entry = {"index": shard, "name": name, "sha256": content_hash(target), "count": len(rows),
-                 "items": [row["id"] for row in rows], "digests": [digest for _, digest, _ in loaded],
-                 "recipes": [recipe for _, _, recipe in loaded]}
+                 "items": [row["id"] for row in rows], "digests": [digest for _, digest, *_ in loaded],
+                 "recipes": [recipe for _, _, recipe, _ in loaded]}
+        guarded = {row["id"]: guards for row, _, _, guards in loaded if guards}
+        if guarded:
+            entry["guards"] = guarded
         manifest["columns"] = columns
         manifest["shards"] = [s for s in manifest["shards"] if s["index"] != shard] + [entry]
         self.write_manifest(manifest)
