@@ -220,6 +220,8 @@ def finish(
     name: str = Param("Synthetic dataset", description="the dataset's name on its card"),
     license: str = Param("", description="an SPDX licence id for the card (empty: none stated)"),
     description: str = Param("", description="a paragraph for the card"),
+    arrow: bool = Param(True, description="parquet datasets: also write arrow/, the layout datasets.save_to_disk "
+                        "writes, so datasets.load_from_disk reads it (a second copy of the data)"),
 ) -> File:
     """Complete a dataset: write its last shards, manifest.json and a README.md card (Hugging Face format)
     with the graph, models, seeds, sweeps, filter and guard counts. Link every dataset.write receipt here."""
@@ -261,6 +263,10 @@ def finish(
         text = card_text(name=name, description=description, licence=license, manifest=manifest, graph=graph,
                          writer=writer, models=_models_of(ctx, graph), filters=filters, guards=guards,
                          evaluation=dict(evaluation or {}))
+        if arrow and first["format"] == "parquet":
+            from nodes.dataset.disk_copy import write_arrow_copy
+
+            write_arrow_copy(path, [s["name"] for s in manifest["shards"]])
         (path / "graph.json").write_text(json.dumps(graph, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         manifest["complete"] = True
         manifest["filters"] = filters
