@@ -54,6 +54,8 @@ class Plan:
     # nodes whose lists "each" sweeps map over: they run first, then the sweep is planned (sweeps.py)
     lists_from: list[str] = field(default_factory=list)
     only: list[str] | None = None
+    # a preview (``--first K``): {"first": K, "items": mapped node -> its item count in the whole run}
+    preview: dict[str, Any] | None = None
 
     @property
     def ids(self) -> list[str]:

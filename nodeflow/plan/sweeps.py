@@ -37,7 +37,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from .planner import Plan, PlannedNode
 
-__all__ = ["apply_sweeps", "sweep_problems", "expand_sweeps", "is_sweep", "list_sources", "resolve_lists", "MAX_ITEMS"]
+__all__ = ["apply_sweeps", "sweep_problems", "expand_sweeps", "first_items", "is_sweep", "list_sources", "resolve_lists",
+           "MAX_ITEMS"]
 
 MAX_ITEMS = 10_000  # items of one node; more is almost surely a mistake (a product of long lists)
 
@@ -409,6 +410,31 @@ def expand_sweeps(plan: Plan, registry: Registry, settings: Any = None) -> Plan:
         planned.seq = seq
     targets = [p.id for t in plan.targets for p in copies[t]]
     return Plan(order=order, targets=targets, muted=plan.muted, graph=graph)
+
+
+def first_items(plan: Plan, count: int) -> Plan:
+    """A preview of a swept plan: every mapped node makes only its first ``count`` items, and a list
+    input gathers only those. Item numbers are unchanged, so a later run of the whole sweep continues it
+    (an item's inputs come from items of no higher number: its sweeps' values are a subset of its own).
+    ``plan.preview`` keeps how many items each mapped node has in the whole run."""
+    from .planner import Plan
+
+    whole: dict[str, int] = {}
+    for planned in plan.order:
+        if planned.item is not None:
+            whole[planned.node.id] = whole.get(planned.node.id, 0) + 1
+    dropped = {p.id for p in plan.order if p.item is not None and p.item >= count}
+    order = []
+    for planned in plan.order:
+        if planned.id in dropped:
+            continue
+        if any(link[1] in dropped for link in planned.links):  # a list input: it gathers the kept items
+            planned = replace(planned, links=[link for link in planned.links if link[1] not in dropped])
+        order.append(planned)
+    for seq, planned in enumerate(order):
+        planned.seq = seq
+    return Plan(order=order, targets=[t for t in plan.targets if t not in dropped], muted=plan.muted,
+                graph=plan.graph, preview={"first": count, "items": whole})
 
 
 def _gathers(planned: PlannedNode, arg: str) -> bool:

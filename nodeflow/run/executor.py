@@ -93,8 +93,10 @@ class Executor:
         only: Iterable[str] | None = None,
         sweeps: Iterable[str] = (),
         policy: Any = None,
+        first: int | None = None,
     ) -> Plan:
         """Migrate, apply overrides and sweeps, validate and plan. Raises GraphInvalid with every problem.
+        ``first``: a preview, in which every node mapped over a sweep makes only its first items.
 
         Plans of graphs seen before are reused: re-running an unchanged graph (the editor's usual
         case) skips validation and planning entirely.
@@ -105,7 +107,7 @@ class Executor:
         memo_key = None
         if not graph.load_problems and policy is None:
             # the data folder's policy file is part of what was checked: edited, the plan is checked again
-            memo_key = _memo_key(graph, overrides, only, sweeps, policy_fingerprint(self.settings))
+            memo_key = _memo_key(graph, overrides, only, sweeps, policy_fingerprint(self.settings), first)
             with self._plans_lock:
                 plan = self._plans.get(memo_key)
                 if plan is not None:
@@ -124,8 +126,13 @@ class Executor:
                 plan.lists_from = list_sources(graph)
                 plan.only = only
                 plan.policy = policy  # checked again once the lists are made
+                plan.preview = {"first": first, "items": {}} if first else None
             else:
                 plan = expand_sweeps(plan, self.registry, self.settings)
+                if first:
+                    from nodeflow.plan.sweeps import first_items
+
+                    plan = first_items(plan, first)
         if memo_key is not None:
             with self._plans_lock:
                 self._plans[memo_key] = plan
@@ -187,7 +194,7 @@ class Executor:
         """Run the nodes whose lists ``each`` sweeps map over (quietly: their results are cached, so
         the run proper does not make them again), then plan the graph with those lists as plain
         sweeps. When making a list fails, that run (and its events) is the result."""
-        from nodeflow.plan.sweeps import expand_sweeps, resolve_lists
+        from nodeflow.plan.sweeps import expand_sweeps, first_items, resolve_lists
 
         assert plan.graph is not None
         sources = make_plan(plan.graph, self.registry, plan.lists_from)
@@ -208,7 +215,10 @@ class Executor:
                                only=plan.only)
         if problems:
             raise GraphInvalid(problems)
-        return expand_sweeps(make_plan(resolved, self.registry, plan.only), self.registry, self.settings), None
+        expanded = expand_sweeps(make_plan(resolved, self.registry, plan.only), self.registry, self.settings)
+        if plan.preview:
+            expanded = first_items(expanded, plan.preview["first"])
+        return expanded, None
 
 
 def _fan_out(sinks: list[EventSink]) -> EventSink:

@@ -179,10 +179,14 @@ def _check_once(store: DatasetFolder, ctx: Context) -> None:
     with store.locked():
         if key in _VERIFIED:  # another item's writer checked while this one waited
             return
-        dropped = store.verify(store.read_manifest())
+        manifest = store.read_manifest()
+        dropped = store.verify(manifest)
+        reopened = store.reopen_preview(manifest)
         _VERIFIED.add(key)
     for name in dropped:
         ctx.log(f"shard {name} was missing: its items are written again")
+    for name in reopened:
+        ctx.log(f"shard {name} ended a preview: its items are written again with those that follow")
 
 
 def _models_of(ctx: Context, graph: dict[str, Any]) -> list[dict[str, Any]]:
@@ -260,6 +264,11 @@ def finish(
         # 2. The card and the graph beside it
         filters = _stages(reports) + _check_stages(receipts)
         guards = _guard_counts(ctx, receipts)
+        preview = _preview_of(ctx, writer, len(receipts))
+        if preview is not None:
+            manifest["preview"] = preview
+        elif "preview" in manifest:  # the whole sweep, after a preview of its first items
+            manifest["previewed"] = manifest.pop("preview")
         text = card_text(name=name, description=description, licence=license, manifest=manifest, graph=graph,
                          writer=writer, models=_models_of(ctx, graph), filters=filters, guards=guards,
                          evaluation=dict(evaluation or {}))
@@ -282,6 +291,18 @@ def finish(
         scratch.replace(card)
         ctx.preview(f"{manifest['items']} items in {path}")
         return card
+
+
+def _preview_of(ctx: Context, writer: str, reached: int) -> dict[str, int] | None:
+    """``{"first": K, "of": N}`` when this run is a preview (``nodeflow run --first K``) that made
+    the writer's first K items of N; None for a run of the whole sweep."""
+    preview = getattr(ctx.plan, "preview", None)
+    if not preview:
+        return None
+    whole = preview["items"].get(writer.split(",")[0])
+    if whole is None or whole <= preview["first"]:
+        return None
+    return {"first": preview["first"], "of": whole}
 
 
 def _guard_counts(ctx: Context, receipts: list[dict[str, Any]]) -> dict[str, Any]:

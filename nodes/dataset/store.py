@@ -173,6 +173,20 @@ class DatasetFolder:
             self.write_manifest(manifest)
         return dropped
 
+    def reopen_preview(self, manifest: dict[str, Any]) -> list[str]:
+        """A preview (the first items of a sweep) ends with a short shard: before more items come, it is
+        taken back (its items are made again and written with the ones that follow). Under the lock."""
+        shards = sorted(manifest["shards"], key=lambda s: s["index"])
+        if not manifest.get("preview") or not shards or shards[-1]["count"] >= self.shard_size:
+            return []
+        last = shards[-1]
+        manifest["shards"].remove(last)
+        manifest["complete"] = False
+        self.write_manifest(manifest)
+        path = self.root / last["name"]
+        shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+        return [last["name"]]
+
     # --- items -------------------------------------------------------------------------------------
 
     def _staged(self, rescan: bool | str = True) -> dict[str, Any]:
