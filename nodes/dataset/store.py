@@ -41,6 +41,9 @@ SCHEMA = 1
 
 # manifest -> (file stamp, parsed manifest, item number -> (digest, recipe, guards) of the items in its shards)
 _VIEWS: dict[str, tuple[Any, dict[str, Any], dict[int, tuple[str, str | None, dict[str, str]]]]] = {}
+# json.dumps with options builds an encoder per call, which costs more than a small item's record: one each
+_DIGEST_JSON = json.JSONEncoder(sort_keys=True, default=str)
+_HEADER_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
 RECIPE_CHARS = 24  # of a writer call's cache key kept per item: enough to tell two recipes apart
 _LOCKS: dict[str, tuple[threading.Lock, Any]] = {}  # lock file -> (thread lock, open lock file), per process
 _LOCKS_GUARD = threading.Lock()
@@ -275,18 +278,20 @@ class DatasetFolder:
         Returns ``written`` (already in a shard), ``staged`` (kept before) or ``added``."""
         digest = item_digest(columns, media)
         with self.locked():
-            held = self.written_digest(index)
+            _, manifest, written = self._view()  # once an item: the manifest changes only under this lock
+            held = self.written_digest(index, written)
             if held is not None and held != digest:
                 raise DatasetError(f"item {index:06d} differs from the one this folder holds (another graph, other "
                                    "params or seeds wrote it); choose another folder, or delete this one to start again")
             if held is None:
                 self.stage(index, columns, media, digest, recipe, guards)
-            self.close_full_shards(keep, only=self.shard_of(index), manifest=self.manifest_view())
+            self.close_full_shards(keep, only=self.shard_of(index), manifest=manifest)
         return "added" if held is None else "kept"
 
-    def written_digest(self, index: int) -> str | None:
+    def written_digest(self, index: int, written: dict[int, tuple[str, str | None, dict[str, str]]] | None = None,
+                       ) -> str | None:
         """The digest of item ``index`` as this folder already holds it (in a shard or staged), or None."""
-        held = self.written_items().get(index)
+        held = (written if written is not None else self.written_items()).get(index)
         if held is not None:
             return held[0]
         state = self._staged()
@@ -334,9 +339,8 @@ class DatasetFolder:
         name, log = state["logs"][shard]
         names = sorted(media)
         recipe = recipe[:RECIPE_CHARS] if recipe else None
-        head = json.dumps({"columns": columns, "digest": digest, "recipe": recipe, "guards": guards or {},
-                           "media": [[n, len(media[n])] for n in names]},
-                          sort_keys=True, ensure_ascii=False).encode("utf-8")
+        head = _HEADER_JSON.encode({"columns": columns, "digest": digest, "recipe": recipe, "guards": guards or {},
+                                    "media": [[n, len(media[n])] for n in names]}).encode("utf-8")
         payload = f"{index} ".encode() + head + b"\n" + b"".join(media[n] for n in names)
         at = log.tell()
         log.write(_RECORD + len(payload).to_bytes(8, "big") + payload)
@@ -448,7 +452,7 @@ class DatasetFolder:
 
 def item_digest(columns: dict[str, Any], media: dict[str, bytes]) -> str:
     """What an item is: its values and the bytes of its media (so a resumed run can tell it is the same)."""
-    digest = hashlib.sha256(json.dumps(columns, sort_keys=True, default=str).encode())
+    digest = hashlib.sha256(_DIGEST_JSON.encode(columns).encode())
     for name in sorted(media):
         digest.update(name.encode() + b"\0" + hashlib.sha256(media[name]).digest())
     return digest.hexdigest()
