@@ -10,6 +10,7 @@ finished shards are checked and kept, staged items reused, and nothing is writte
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 from pathlib import Path
@@ -32,12 +33,26 @@ def _structure(ctx: Context) -> dict[str, Any]:
 
 
 def _folder_path(ctx: Context, folder: str, place: str = "output") -> Path:
-    root = (Path(ctx.settings.home) / "datasets" if place == "shared" else Path(ctx.output_dir)).resolve()
+    root = str(Path(ctx.settings.home) / "datasets") if place == "shared" else str(ctx.output_dir)
+    return _inside(root, folder, place)
+
+
+@functools.lru_cache(maxsize=256)
+def _inside(root_text: str, folder: str, place: str) -> Path:
+    """``folder`` resolved inside ``root_text``, once a folder (resolving costs a system call a path part,
+    and the writer is asked once an item, before a run and in it)."""
+    root = Path(root_text).resolve()
     path = (root / folder).resolve()
     if path == root or root not in path.parents:
         where = "the shared datasets folder" if place == "shared" else "the output folder"
         raise ValueError(f"folder {folder!r}: a dataset folder must be a sub-folder inside {where}")
     return path
+
+
+@functools.lru_cache(maxsize=256)
+def _store(path: Path, fmt: str, shard_size: int, identity: str) -> DatasetFolder:
+    """The folder as a writer sees it (it holds only its paths: shared by the items of a run)."""
+    return DatasetFolder(path, fmt=fmt, shard_size=shard_size, identity=identity)
 
 
 def _encode_image(image: Any) -> bytes:
@@ -71,8 +86,7 @@ def _already_written(params: dict[str, Any], ctx: Context) -> JSON | None:
     path = _folder_path(ctx, folder, place)
     if not (path / MANIFEST).exists():
         return None
-    store = DatasetFolder(path, fmt=fmt, shard_size=shard_size,
-                          identity=identity_of(_structure(ctx), ctx.node_id, fmt, shard_size))
+    store = _store(path, fmt, shard_size, identity_of(_structure(ctx), ctx.node_id, fmt, shard_size))
     _check_once(store, ctx)  # the shards are checked by hash before any is trusted (raises when one changed)
     recipe, guards = store.written_recipe(index)
     if recipe != ctx.key[:RECIPE_CHARS]:
@@ -116,8 +130,7 @@ def write(
     index = ctx.item if ctx.item is not None else 0
     keep = list(filter["keep"]) if isinstance(filter, dict) and "keep" in filter else None
     path = _folder_path(ctx, folder, place)
-    store = DatasetFolder(path, fmt=format, shard_size=shard_size,
-                          identity=identity_of(_structure(ctx), ctx.node_id, format, shard_size))
+    store = _store(path, format, shard_size, identity_of(_structure(ctx), ctx.node_id, format, shard_size))
     item_id = f"{index:06d}"
     receipt = _receipt(store, folder, place, index)
     if keep is not None:
