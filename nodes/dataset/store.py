@@ -2,7 +2,8 @@
 
 Layout::
 
-    FOLDER/manifest.json          finished shards: name, sha256, item count, item ids; the columns
+    FOLDER/manifest.json          finished shards: name, sha256, item count, item ids, and per item its
+                                  digest, recipe (the writer call's cache key) and guard actions; the columns
     FOLDER/README.md              the card (written when the dataset is complete)
     FOLDER/data/train-00000.*     shards: shard k holds the items numbered k*size .. (k+1)*size-1
     FOLDER/.nodeflow/staging/     items not yet in a shard: per shard and process, a log of records
