@@ -180,13 +180,13 @@ def _run_batch(spec: NodeSpec, task: Task, env: TaskEnv) -> list[tuple]:
 def _context(spec: NodeSpec, task: Task, env: TaskEnv, item: int | None, params: dict[str, Any]) -> Context:
     return node_context(env, run_id=task.run_id, node_id=task.node_id, node_type=spec.type,
                         output_dir=task.output_dir, graph=task.graph, params=params, item=item, labels=task.labels,
-                        findings=task.findings)
+                        findings=task.findings, key=task.key)
 
 
 def node_context(
     env: TaskEnv, *, run_id: str, node_id: str, node_type: str, output_dir: str | Path, graph: Any,
     params: dict[str, Any], item: int | None = None, labels: dict[str, list[str]] | None = None,
-    findings: list[dict[str, Any]] | None = None,
+    findings: list[dict[str, Any]] | None = None, key: str | None = None,
 ) -> Context:
     """The context a node gets: the one place it is built, for a task run here and for what the
     scheduler asks of a node beside running it (its fingerprint, its preview)."""
@@ -208,4 +208,5 @@ def node_context(
         # the item's copies, not the node)
         plan=env.plan if item is None else None,
         registry=env.registry,  # provenance plans the node's graph with it when there is no plan
+        key=key,
     )

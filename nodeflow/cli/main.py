@@ -1,7 +1,7 @@
 """The ``nodeflow`` command line.
 
     nodeflow ui [GRAPH] [--host 127.0.0.1] [--port 7860]
-    nodeflow run GRAPH [--set NODE.PARAM=VALUE]... [--sweep NODE.PARAM=A,B,C|@FILE]... [--zip]
+    nodeflow run GRAPH [--set NODE.PARAM=VALUE]... [--sweep NODE.PARAM=A,B,C|@FILE]... [--zip] [--first K]
                        [--only NODE]... [--out DIR] [--events FILE|-] [--backend local|sync|ray] [--policy FILE]
     nodeflow validate GRAPH [--policy FILE]
     nodeflow nodes [--json]
@@ -88,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="override a param (repeatable)")
     run.add_argument("--sweep", dest="sweeps", action="append", default=[], metavar="NODE.PARAM=A,B,C|@FILE",
                      help="run once per value (a list, or a file of lines in an input folder); repeatable")
+    run.add_argument("--first", type=int, default=None, metavar="K",
+                     help="a preview: every node mapped over a sweep makes only its first K items (a dataset's card "
+                          "says so; running the whole sweep later into the same folder continues it)")
     run.add_argument("--zip", action="store_true",
                      help="advance the --sweep values together instead of running every combination")
     run.add_argument("--backend", default="local", metavar="local|sync|ray",

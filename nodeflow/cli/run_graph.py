@@ -54,7 +54,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     executor.disk.clean_stale()  # half-written disk-cache entries of killed runs
     sweeps = [f"zip:{text}" if args.zip else text for text in args.sweeps]
     try:
-        plan = executor.prepare(graph, overrides=args.overrides, only=args.only, sweeps=sweeps)
+        if args.first is not None and args.first < 1:
+            print(f"--first {args.first}: give a number of items, 1 or more", file=sys.stderr)
+            return EXIT_INVALID
+        plan = executor.prepare(graph, overrides=args.overrides, only=args.only, sweeps=sweeps, first=args.first)
     except GraphInvalid as invalid:
         _print_problems(invalid.problems)
         return EXIT_INVALID

@@ -49,6 +49,7 @@ class Context:
         plan: Any = None,
         registry: Any = None,
         findings: list[dict[str, Any]] | None = None,
+        key: str | None = None,
     ):
         self.run_id = run_id
         self.node_id = node_id
@@ -67,6 +68,7 @@ class Context:
         self.registry = registry
         # for output nodes: what the guard nodes upstream did in this run (their ``flags`` outputs)
         self.findings = findings or []
+        self.key = key  # this call's cache key: what it reads and how (stable across processes)
         self._preview_count = 0
         self._last_progress = 0.0
 

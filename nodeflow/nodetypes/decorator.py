@@ -79,6 +79,8 @@ class NodeSpec:
     batch_wants_ctx: bool = False
     reads: tuple[str, ...] = ()  # params naming model or data files the node reads (hashed in provenance)
     retry: bool | None = None  # safe to run twice after a worker died? None: yes unless an output node
+    # done(params, ctx) -> the node's result when this call's work is already kept outside the caches, else None
+    done: Callable[..., Any] | None = None
 
     @property
     def safe_to_retry(self) -> bool:
@@ -161,6 +163,7 @@ def node(
     batch: Callable[..., Any] | None = None,
     reads: tuple[str, ...] = (),
     retry: bool | None = None,
+    done: Callable[..., Any] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a function as a node type. See the module docstring for the shape.
 
@@ -180,6 +183,11 @@ def node(
     ``file`` params), so provenance records its content hash. ``retry`` says whether the node is safe
     to run again when the worker running it died (by default: yes, unless it is an output node); say
     ``retry=False`` for a node with effects outside its result (a message sent, a row appended).
+
+    ``done(params, ctx)``, when given, is asked before a run (for each sweep item of the node) whether
+    that call's result is already made and kept somewhere of the node's own (a dataset item in a
+    finished shard): it returns what the node would return, or None. A result it returns counts as
+    cached, so nothing upstream of that call runs. ``ctx.key`` is the call's cache key.
     """
     if cache not in CACHE_MODES:
         raise NodeDefinitionError(f"{type_name}: cache must be one of {CACHE_MODES}")
@@ -205,6 +213,7 @@ def node(
         )
         spec.reads = tuple(reads)
         spec.retry = retry
+        spec.done = done
         func.__nodeflow__ = spec  # type: ignore[attr-defined]
         _DEFINED[type_name] = spec
         for listener in _DEFINITION_LISTENERS:

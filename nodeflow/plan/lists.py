@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from nodeflow.problems import GraphInvalid
 
 from .planner import make_plan
-from .sweeps import expand_sweeps, list_sources, resolve_lists
+from .sweeps import expand_sweeps, first_items, list_sources, resolve_lists
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -43,18 +43,21 @@ def has_sweep(graph: Graph) -> bool:
 
 
 def plan_sweeps(plan: Plan, registry: Registry, settings: Any = None, *, only: list[str] | None = None,
-                policy: Any = None) -> Plan:
-    """Phase 1: ``plan`` with its sweeps expanded; or, when a sweep maps over a list a node makes, the
-    plan as it is with ``lists_from`` (the list sources), ``only`` and ``policy`` kept for phase 2."""
+                policy: Any = None, first: int | None = None) -> Plan:
+    """Phase 1: ``plan`` with its sweeps expanded (only the ``first`` items of each, for a preview); or,
+    when a sweep maps over a list a node makes, the plan as it is with ``lists_from`` (the list
+    sources), ``only``, ``policy`` and the preview kept for phase 2."""
     graph = plan.graph
     if graph is None or not has_sweep(graph):
         return plan
     sources = list_sources(graph)
     if not sources:
-        return expand_sweeps(plan, registry, settings)
+        expanded = expand_sweeps(plan, registry, settings)
+        return first_items(expanded, first) if first else expanded
     plan.lists_from = sources
     plan.only = only
     plan.policy = policy  # checked again once the lists are made
+    plan.preview = {"first": first, "items": {}} if first else None
     return plan
 
 
@@ -74,4 +77,5 @@ def plan_over_lists(plan: Plan, outputs: dict[str, dict[str, Any]], registry: Re
     problems = check(resolved, plan.policy, plan.only)
     if problems:
         raise GraphInvalid(problems)
-    return expand_sweeps(make_plan(resolved, registry, plan.only), registry, settings)
+    expanded = expand_sweeps(make_plan(resolved, registry, plan.only), registry, settings)
+    return first_items(expanded, plan.preview["first"]) if plan.preview else expanded

@@ -55,6 +55,8 @@ class Plan:
     lists_from: list[str] = field(default_factory=list)
     only: list[str] | None = None
     policy: Any = None  # a plan with lists_from: the run's own policy, checked again when the lists are made
+    # a preview (``--first K``): {"first": K, "items": mapped node -> its item count in the whole run}
+    preview: dict[str, Any] | None = None
 
     @property
     def ids(self) -> list[str]:

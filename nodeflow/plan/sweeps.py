@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from .planner import PlannedNode
 
-__all__ = ["expand_sweeps", "list_sources", "resolve_lists", "item_count"]
+__all__ = ["expand_sweeps", "first_items", "list_sources", "resolve_lists", "item_count"]
 
 
 def expand_sweeps(plan: Plan, registry: Registry, settings: Any = None) -> Plan:
@@ -197,3 +197,26 @@ def resolve_lists(graph: Graph, outputs: dict[str, dict[str, Any]]) -> Graph:
                     target = resolved.nodes[node_id] = replace(node, params=dict(node.params))
                 target.params[name] = entry
     return resolved
+
+
+def first_items(plan: Plan, count: int) -> Plan:
+    """A preview of a swept plan: every mapped node makes only its first ``count`` items, and a list
+    input gathers only those. Item numbers are unchanged, so a later run of the whole sweep continues it
+    (an item's inputs come from items of no higher number: its sweeps' values are a subset of its own).
+    ``plan.preview`` keeps how many items each mapped node has in the whole run."""
+    whole: dict[str, int] = {}
+    for planned in plan.order:
+        if planned.item is not None:
+            whole[planned.node.id] = whole.get(planned.node.id, 0) + 1
+    dropped = {p.id for p in plan.order if p.item is not None and p.item >= count}
+    order = []
+    for planned in plan.order:
+        if planned.id in dropped:
+            continue
+        if any(link[1] in dropped for link in planned.links):  # a list input: it gathers the kept items
+            planned = replace(planned, links=[link for link in planned.links if link[1] not in dropped])
+        order.append(planned)
+    for seq, planned in enumerate(order):
+        planned.seq = seq
+    return Plan(order=order, targets=[t for t in plan.targets if t not in dropped], muted=plan.muted,
+                graph=plan.graph, preview={"first": count, "items": whole})

@@ -96,8 +96,10 @@ class Executor:
         only: Iterable[str] | None = None,
         sweeps: Iterable[str] = (),
         policy: Any = None,
+        first: int | None = None,
     ) -> Plan:
         """Migrate, apply overrides and sweeps, validate and plan. Raises GraphInvalid with every problem.
+        ``first``: a preview, in which every node mapped over a sweep makes only its first items.
 
         Plans of graphs seen before are reused: re-running an unchanged graph (the editor's usual
         case) skips validation and planning entirely.
@@ -108,7 +110,7 @@ class Executor:
         memo_key = None
         if not graph.load_problems and policy is None:
             # the data folder's policy file is part of what was checked: edited, the plan is checked again
-            memo_key = _memo_key(graph, overrides, only, sweeps, policy_fingerprint(self.settings))
+            memo_key = _memo_key(graph, overrides, only, sweeps, policy_fingerprint(self.settings), first)
             with self._plans_lock:
                 plan = self._plans.get(memo_key)
                 if plan is not None:
@@ -121,7 +123,7 @@ class Executor:
                 raise GraphInvalid(problems)
             plan = make_plan(graph, self.registry, only)
         # sweeps expanded; those over a list a node makes wait for the list (run_plan, plan/lists.py)
-        plan = plan_sweeps(plan, self.registry, self.settings, only=only, policy=policy)
+        plan = plan_sweeps(plan, self.registry, self.settings, only=only, policy=policy, first=first)
         if memo_key is not None:
             with self._plans_lock:
                 self._plans[memo_key] = plan

@@ -76,14 +76,18 @@ def _key_all(run: RunTables) -> None:
         keys[planned.id] = node_key(planned.static_key, fingerprint, upstream)
 
 
-def needed(run: RunTables, stores: CacheStores) -> set[str]:
+def needed(run: RunTables, stores: CacheStores,
+           already_done: Callable[[PlannedNode], tuple | None] | None = None) -> set[str]:
     """The planned nodes this run must load or compute, walking back from the requested ones and
-    looking each one it reaches up in the caches: a cached node does not need its inputs."""
+    looking each one it reaches up in the caches: a cached node does not need its inputs.
+    ``already_done(planned)`` gives the result a node with a ``done`` hook says it already made
+    (a dataset item in a finished shard), which counts as cached."""
     with stores.lock:
-        return _needed(run, stores)
+        return _needed(run, stores, already_done)
 
 
-def _needed(run: RunTables, stores: CacheStores) -> set[str]:
+def _needed(run: RunTables, stores: CacheStores,
+            already_done: Callable[[PlannedNode], tuple | None] | None = None) -> set[str]:
     by_id, hits, keys, values = run.by_id, run.hits, run.keys, run.values
     memory, disk = stores.memory, stores.disk
     found: set[str] = set()
@@ -95,6 +99,12 @@ def _needed(run: RunTables, stores: CacheStores) -> set[str]:
         found.add(nid)
         planned = by_id[nid]
         cache = planned.spec.cache
+        if already_done is not None and planned.spec.done is not None and planned.mode != "bypass":
+            made = already_done(planned)
+            if made is not None:
+                values[nid] = made
+                hits[nid] = "done"
+                continue
         if planned.mode != "bypass" and cache != "none":
             key = keys[nid]
             cached = memory.get(key)

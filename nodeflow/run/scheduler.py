@@ -147,7 +147,7 @@ class PlanRun:
                 self.fail(*failed_fingerprint)
             else:
                 # 2. what must be loaded or computed; 3-4. run it
-                self.run_needed(needed(self.tables, self.stores))
+                self.run_needed(needed(self.tables, self.stores, self.already_done))
                 if result.status != "cancelled":  # what was made (all of it, unless something failed)
                     for target in self.plan.targets:
                         if target in self.values or self.by_id[target].mode == "bypass":
@@ -161,6 +161,17 @@ class PlanRun:
         extra = {"blocked": sorted(result.blocked)} if result.blocked else {}
         self.emit("run_finished", status=result.status, duration_s=round(result.duration_s, 6), **extra)
         return result
+
+    def already_done(self, planned: PlannedNode) -> tuple | None:
+        """What a node's ``done`` hook says this call already made (see ``node(done=...)``). A hook that
+        fails counts as not done: the node runs, and says what is wrong itself."""
+        try:
+            made = planned.spec.done(planned.params, self.context(planned))  # type: ignore[misc]
+        except Cancelled:
+            raise
+        except Exception:
+            return None
+        return None if made is None else planned.spec.split_result(made)
 
     def close(self) -> None:
         """Let go of the run's values. The task environment points back at this run (its ``emit``),
@@ -569,4 +580,5 @@ class PlanRun:
             params=planned.params,
             item=planned.item,
             findings=self.guard_findings(planned) if planned.spec.output else None,
+            key=self.keys.get(planned.id),
         )

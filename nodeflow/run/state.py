@@ -67,5 +67,5 @@ class RunTables:
     output_dir_text: str
     keys: dict[str, str] = field(default_factory=dict)
     values: dict[str, tuple | None] = field(default_factory=dict)  # None: cached on disk, not loaded yet
-    hits: dict[str, str] = field(default_factory=dict)  # node id -> "memory" or "disk"
+    hits: dict[str, str] = field(default_factory=dict)  # node id -> "memory", "disk" or "done" (its own hook)
     fingerprints: dict[str, Any] = field(default_factory=dict)

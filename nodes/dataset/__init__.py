@@ -5,6 +5,7 @@
 - ``store.py``: the dataset folder (identity, lock, staged items, shards, manifest, resume checks);
 - ``formats.py``: one shard writer per format (Parquet, WebDataset, ImageFolder, JSONL);
 - ``card.py``: the Hugging Face style dataset card;
+- ``disk_copy.py``: the Arrow copy of a Parquet dataset that ``datasets.load_from_disk`` reads;
 - ``dedup.py``: exact and near-duplicate filters over lists of items, with counts for the card.
 """
 

@@ -70,6 +70,19 @@ def _yaml(value: Any, indent: int = 0) -> list[str]:
     return lines
 
 
+def _preview_lines(manifest: dict[str, Any]) -> list[str]:
+    """What the card says of a preview: this dataset is one, or it was made whole after one."""
+    if manifest.get("preview"):
+        first, whole = manifest["preview"]["first"], manifest["preview"]["of"]
+        return [f"This is a preview: the first {first} of the graph's {whole} items (`nodeflow run --first {first}`). "
+                "Run the graph without `--first` into the same folder to make the rest; the items here are kept.", ""]
+    if manifest.get("previewed"):
+        first, whole = manifest["previewed"]["first"], manifest["previewed"]["of"]
+        return [f"It was previewed first with its first {first} items (`nodeflow run --first {first}`), then made "
+                f"whole: {whole} items, the preview's finished shards kept.", ""]
+    return []
+
+
 def card_text(*, name: str, description: str, licence: str, manifest: dict[str, Any], graph: dict[str, Any],
               writer: str, models: list[dict[str, Any]], filters: list[dict[str, Any]],
               guards: dict[str, Any], evaluation: dict[str, Any]) -> str:
@@ -99,6 +112,8 @@ def card_text(*, name: str, description: str, licence: str, manifest: dict[str, 
             "sweeps": sweeps,
             "filters": [{k: v for k, v in stage.items() if k != "dropped_items"} for stage in filters],
             "guards": guards,
+            **({"preview": manifest["preview"]} if manifest.get("preview") else {}),
+            **({"previewed": manifest["previewed"]} if manifest.get("previewed") else {}),
             "evaluation": evaluation,
             "watermark": "none (items carry no invisible watermark)",
             "credentials": "none (no C2PA credentials on items; provenance is this card, manifest.json and graph.json)",
@@ -115,6 +130,7 @@ def card_text(*, name: str, description: str, licence: str, manifest: dict[str, 
         f"`graph.json` (sha256 of its nodes, without layout: `{graph_hash(graph)}`), written by its node `{writer}`.",
         "`manifest.json` lists every shard with its sha256, item count and item ids.",
         "",
+        *_preview_lines(manifest),
         "Columns: " + ", ".join(f"`{c}`" for c in manifest["columns"]) + ".",
         "",
         "## Models",

@@ -10,6 +10,7 @@ finished shards are checked and kept, staged items reused, and nothing is writte
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any
 from nodeflow import JSON, Audio, Context, File, Image, Param, deliver, node
 from nodes.dataset.card import card_text
 from nodes.dataset.formats import FORMATS, check_columns
-from nodes.dataset.store import DatasetError, DatasetFolder, identity_of
+from nodes.dataset.store import MANIFEST, RECIPE_CHARS, DatasetError, DatasetFolder, identity_of
 
 _FOLDER = Param("dataset", description="the dataset folder, inside the output folder")
 
@@ -32,12 +33,26 @@ def _structure(ctx: Context) -> dict[str, Any]:
 
 
 def _folder_path(ctx: Context, folder: str, place: str = "output") -> Path:
-    root = (Path(ctx.settings.home) / "datasets" if place == "shared" else Path(ctx.output_dir)).resolve()
+    root = str(Path(ctx.settings.home) / "datasets") if place == "shared" else str(ctx.output_dir)
+    return _inside(root, folder, place)
+
+
+@functools.lru_cache(maxsize=256)
+def _inside(root_text: str, folder: str, place: str) -> Path:
+    """``folder`` resolved inside ``root_text``, once a folder (resolving costs a system call a path part,
+    and the writer is asked once an item, before a run and in it)."""
+    root = Path(root_text).resolve()
     path = (root / folder).resolve()
     if path == root or root not in path.parents:
         where = "the shared datasets folder" if place == "shared" else "the output folder"
         raise ValueError(f"folder {folder!r}: a dataset folder must be a sub-folder inside {where}")
     return path
+
+
+@functools.lru_cache(maxsize=256)
+def _store(path: Path, fmt: str, shard_size: int, identity: str) -> DatasetFolder:
+    """The folder as a writer sees it (it holds only its paths: shared by the items of a run)."""
+    return DatasetFolder(path, fmt=fmt, shard_size=shard_size, identity=identity)
 
 
 def _encode_image(image: Any) -> bytes:
@@ -56,7 +71,37 @@ def _encode_audio(audio: Any) -> bytes:
     return buffer.getvalue()
 
 
-@node("dataset.write", category="Dataset", output=True, outputs=("receipt",), title="Write dataset item")
+def _already_written(params: dict[str, Any], ctx: Context) -> JSON | None:
+    """The ``done`` hook: before a run, is this item already in a finished, verified shard, made by the
+    same recipe (the writer call's cache key: its params and everything upstream of it)? Then its receipt,
+    and the run does not make the item again; else None. A resumed run so makes only the missing items."""
+    if ctx.key is None:
+        return None
+    index = ctx.item if ctx.item is not None else 0
+    fmt = params.get("format", "parquet")
+    shard_size = params.get("shard_size", 100)
+    folder, place = params.get("folder", "dataset"), params.get("place", "output")
+    if not isinstance(folder, str) or not isinstance(shard_size, int):
+        return None
+    path = _folder_path(ctx, folder, place)
+    if not (path / MANIFEST).exists():
+        return None
+    store = _store(path, fmt, shard_size, identity_of(_structure(ctx), ctx.node_id, fmt, shard_size))
+    _check_once(store, ctx)  # the shards are checked by hash before any is trusted (raises when one changed)
+    recipe, guards = store.written_recipe(index)
+    if recipe != ctx.key[:RECIPE_CHARS]:
+        return None
+    # what the guards upstream did to the item when it was made: they do not run again, and the card counts them
+    return {**_receipt(store, folder, place, index), "resumed": True, **({"guards": guards} if guards else {})}
+
+
+def _receipt(store: DatasetFolder, folder: str, place: str, index: int) -> dict[str, Any]:
+    return {"folder": folder, "place": place, "format": store.fmt, "shard_size": store.shard_size, "index": index,
+            "id": f"{index:06d}", "identity": store.identity}
+
+
+@node("dataset.write", category="Dataset", output=True, outputs=("receipt",), title="Write dataset item",
+      done=_already_written)
 def write(
     ctx: Context,
     image: Image | None = None,
@@ -85,11 +130,9 @@ def write(
     index = ctx.item if ctx.item is not None else 0
     keep = list(filter["keep"]) if isinstance(filter, dict) and "keep" in filter else None
     path = _folder_path(ctx, folder, place)
-    store = DatasetFolder(path, fmt=format, shard_size=shard_size,
-                          identity=identity_of(_structure(ctx), ctx.node_id, format, shard_size))
+    store = _store(path, format, shard_size, identity_of(_structure(ctx), ctx.node_id, format, shard_size))
     item_id = f"{index:06d}"
-    receipt = {"folder": folder, "place": place, "format": format, "shard_size": shard_size, "index": index, "id": item_id,
-               "identity": store.identity}
+    receipt = _receipt(store, folder, place, index)
     if keep is not None:
         if index >= len(keep):
             raise ValueError(f"filter: it judged {len(keep)} items, this is item {index}; link a filter of the same sweep")
@@ -127,10 +170,15 @@ def write(
     #    same item) and write every shard that is full
     try:
         _check_once(store, ctx)
-        store.add_item(index, columns, media, keep)
+        store.add_item(index, columns, media, keep, recipe=ctx.key, guards=_guard_actions(ctx))
     except DatasetError as exc:
         raise DatasetError(f"folder {folder!r}: {exc}") from None
     return receipt
+
+
+def _guard_actions(ctx: Context) -> dict[str, str]:
+    """What each guard upstream of this item did to it (guard node -> pass, flag, redact)."""
+    return {str(f.get("node")): str(f.get("action", "pass")) for f in ctx.findings or []}
 
 
 _VERIFIED: set[tuple[str, str]] = set()  # (folder, run): shards already checked in this run
@@ -144,10 +192,14 @@ def _check_once(store: DatasetFolder, ctx: Context) -> None:
     with store.locked():
         if key in _VERIFIED:  # another item's writer checked while this one waited
             return
-        dropped = store.verify(store.read_manifest())
+        manifest = store.read_manifest()
+        dropped = store.verify(manifest)
+        reopened = store.reopen_preview(manifest)
         _VERIFIED.add(key)
     for name in dropped:
         ctx.log(f"shard {name} was missing: its items are written again")
+    for name in reopened:
+        ctx.log(f"shard {name} ended a preview: its items are written again with those that follow")
 
 
 def _models_of(ctx: Context, graph: dict[str, Any]) -> list[dict[str, Any]]:
@@ -185,6 +237,8 @@ def finish(
     name: str = Param("Synthetic dataset", description="the dataset's name on its card"),
     license: str = Param("", description="an SPDX licence id for the card (empty: none stated)"),
     description: str = Param("", description="a paragraph for the card"),
+    arrow: bool = Param(True, description="parquet datasets: also write arrow/, the layout datasets.save_to_disk "
+                        "writes, so datasets.load_from_disk reads it (a second copy of the data)"),
 ) -> File:
     """Complete a dataset: write its last shards, manifest.json and a README.md card (Hugging Face format)
     with the graph, models, seeds, sweeps, filter and guard counts. Link every dataset.write receipt here."""
@@ -222,10 +276,19 @@ def finish(
 
         # 2. The card and the graph beside it
         filters = _stages(reports) + _check_stages(receipts)
-        guards = _guard_counts(ctx, len(receipts))
+        guards = _guard_counts(ctx, receipts)
+        preview = _preview_of(ctx, writer, len(receipts))
+        if preview is not None:
+            manifest["preview"] = preview
+        elif "preview" in manifest:  # the whole sweep, after a preview of its first items
+            manifest["previewed"] = manifest.pop("preview")
         text = card_text(name=name, description=description, licence=license, manifest=manifest, graph=graph,
                          writer=writer, models=_models_of(ctx, graph), filters=filters, guards=guards,
                          evaluation=dict(evaluation or {}))
+        if arrow and first["format"] == "parquet":
+            from nodes.dataset.disk_copy import write_arrow_copy
+
+            write_arrow_copy(path, [s["name"] for s in manifest["shards"]])
         (path / "graph.json").write_text(json.dumps(graph, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         manifest["complete"] = True
         manifest["filters"] = filters
@@ -243,14 +306,37 @@ def finish(
         return card
 
 
-def _guard_counts(ctx: Context, reached: int) -> dict[str, Any]:
-    """What the guards upstream did: items stopped (blocked) and flagged, by guard node; ``reached``:
-    items that reached the writer (written, or dropped by a filter)."""
+def _preview_of(ctx: Context, writer: str, reached: int) -> dict[str, int] | None:
+    """``{"first": K, "of": N}`` when this run is a preview (``nodeflow run --first K``) that made
+    the writer's first K items of N; None for a run of the whole sweep."""
+    preview = getattr(ctx.plan, "preview", None)
+    if not preview:
+        return None
+    whole = preview["items"].get(writer.split(",")[0])
+    if whole is None or whole <= preview["first"]:
+        return None
+    return {"first": preview["first"], "of": whole}
+
+
+def _guard_counts(ctx: Context, receipts: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the guards upstream did: items stopped (blocked) and flagged, by guard node. ``receipts``:
+    items that reached the writer (written, or dropped by a filter). Items a resumed run took from
+    finished shards were not made again, so their guards did not run: what those guards did when the item
+    was made comes from the manifest, through the item's receipt."""
+    reached = len(receipts)
     by_guard: dict[str, dict[str, int]] = {}
     for finding in ctx.findings or []:
         counts = by_guard.setdefault(str(finding.get("node")), {})
         action = str(finding.get("action", "pass"))
         counts[action] = counts.get(action, 0) + 1
+    for receipt in receipts:
+        for guard, action in (receipt.get("guards") or {}).items() if receipt.get("resumed") else ():
+            counts = by_guard.setdefault(guard, {})
+            counts[action] = counts.get(action, 0) + 1
+            if counts.get("unknown"):  # the finding this run has for that guard's item: it did not run
+                counts["unknown"] -= 1
+                if not counts["unknown"]:
+                    del counts["unknown"]
     blocked = sum(c.get("block", 0) for c in by_guard.values())
     return {"planned": reached + blocked, "blocked": blocked, "by_guard": by_guard}
 

@@ -2,7 +2,8 @@
 
 Layout::
 
-    FOLDER/manifest.json          finished shards: name, sha256, item count, item ids; the columns
+    FOLDER/manifest.json          finished shards: name, sha256, item count, item ids, and per item its
+                                  digest, recipe (the writer call's cache key) and guard actions; the columns
     FOLDER/README.md              the card (written when the dataset is complete)
     FOLDER/data/train-00000.*     shards: shard k holds the items numbered k*size .. (k+1)*size-1
     FOLDER/.nodeflow/staging/     items not yet in a shard: per shard and process, a log of records
@@ -39,7 +40,12 @@ MANIFEST = "manifest.json"
 SCHEMA = 1
 
 
-_VIEWS: dict[str, tuple[Any, dict[str, Any]]] = {}
+# manifest -> (file stamp, parsed manifest, item number -> (digest, recipe, guards) of the items in its shards)
+_VIEWS: dict[str, tuple[Any, dict[str, Any], dict[int, tuple[str, str | None, dict[str, str]]]]] = {}
+# json.dumps with options builds an encoder per call, which costs more than a small item's record: one each
+_DIGEST_JSON = json.JSONEncoder(sort_keys=True, default=str)
+_HEADER_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
+RECIPE_CHARS = 24  # of a writer call's cache key kept per item: enough to tell two recipes apart
 _LOCKS: dict[str, tuple[threading.Lock, Any]] = {}  # lock file -> (thread lock, open lock file), per process
 _LOCKS_GUARD = threading.Lock()
 _STAGED: dict[str, dict[str, Any]] = {}  # staging folder -> this process's index of its logs (see _staged)
@@ -61,6 +67,10 @@ class DatasetFolder:
         self.hidden = self.root / ".nodeflow"
         self.staging = self.hidden / "staging"
         self.tmp = self.hidden / "tmp"
+        # the paths each item touches, as text once (pathlib's joins cost more than a small item's write)
+        self._lock_path = str(self.hidden / "lock")
+        self._manifest_path = str(self.root / MANIFEST)
+        self._staging_path = str(self.staging)
 
     # --- the lock and the manifest -----------------------------------------------------------------
 
@@ -68,7 +78,7 @@ class DatasetFolder:
     def locked(self) -> Iterator[None]:
         """Hold the folder: a thread lock within this process, a file lock (flock) against others. The
         lock file stays open per process: opening it per item costs more than writing a small item."""
-        key = str(self.hidden / "lock")
+        key = self._lock_path
         with _LOCKS_GUARD:
             if key not in _LOCKS or not os.path.exists(key):
                 self.hidden.mkdir(parents=True, exist_ok=True)
@@ -84,19 +94,33 @@ class DatasetFolder:
     def manifest_view(self) -> dict[str, Any]:
         """The manifest for reading only, parsed again only when the file changed (it changes once a shard;
         each item's writer reads it, and with thousands of items it is large)."""
-        path = self.root / MANIFEST
+        return self._view()[1]
+
+    def _view(self) -> tuple[Any, dict[str, Any], dict[int, str]]:
+        path = self._manifest_path
         try:
-            stat = path.stat()
+            stat = os.stat(path)
             stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
         except FileNotFoundError:
             stamp = None
-        cached = _VIEWS.get(str(path))
-        if stamp is None or cached is None or cached[0] != stamp:
-            cached = (stamp, self.read_manifest())
-            _VIEWS[str(path)] = cached
-        if cached[1].get("identity") != self.identity:
-            self.read_manifest()  # raises, saying why
-        return cached[1]
+        cached = _VIEWS.get(path)
+        # (no manifest yet: the new one is kept until a shard closes; another identity reads it again,
+        # which raises when the file names another dataset)
+        if cached is None or cached[0] != stamp or cached[1].get("identity") != self.identity:
+            manifest = self.read_manifest()
+            written = {int(item): (digest, recipe, shard.get("guards", {}).get(item) or {})
+                       for shard in manifest["shards"]
+                       for item, digest, recipe in zip(shard["items"], shard["digests"],
+                                                       shard.get("recipes") or [None] * len(shard["items"]), strict=True)}
+            cached = (stamp, manifest, written)
+            _VIEWS[path] = cached
+        return cached
+
+    def written_items(self) -> dict[int, tuple[str, str | None, dict[str, str]]]:
+        """Item number -> (digest, recipe, guards) of every item in a finished shard (from the manifest,
+        parsed once a change). The recipe is the start of the cache key of the writer call that made the
+        item; guards: what each guard upstream did to it (guard node -> action)."""
+        return self._view()[2]
 
     def read_manifest(self) -> dict[str, Any]:
         path = self.root / MANIFEST
@@ -153,6 +177,20 @@ class DatasetFolder:
             self.write_manifest(manifest)
         return dropped
 
+    def reopen_preview(self, manifest: dict[str, Any]) -> list[str]:
+        """A preview (the first items of a sweep) ends with a short shard: before more items come, it is
+        taken back (its items are made again and written with the ones that follow). Under the lock."""
+        shards = sorted(manifest["shards"], key=lambda s: s["index"])
+        if not manifest.get("preview") or not shards or shards[-1]["count"] >= self.shard_size:
+            return []
+        last = shards[-1]
+        manifest["shards"].remove(last)
+        manifest["complete"] = False
+        self.write_manifest(manifest)
+        path = self.root / last["name"]
+        shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+        return [last["name"]]
+
     # --- items -------------------------------------------------------------------------------------
 
     def _staged(self, rescan: bool | str = True) -> dict[str, Any]:
@@ -160,11 +198,14 @@ class DatasetFolder:
         processes append too) unless ``rescan`` is off. Called under the lock. Records are read only when
         whole: a record a kill cut short is never taken (its writer stages the item again, into a log of
         its own)."""
-        state = _STAGED.setdefault(str(self.staging), {"scanned": {}, "items": {}, "logs": {}, "listed": None})
+        state = _STAGED.get(self._staging_path)
+        if state is None:  # "shards": shard -> its staged indices; "rows": items this process staged, as rows
+            state = _STAGED[self._staging_path] = {"scanned": {}, "items": {}, "logs": {}, "listed": None,
+                                                  "shards": {}, "rows": {}}
         if not rescan:
             return state
         try:
-            listed = os.stat(self.staging).st_mtime_ns
+            listed = os.stat(self._staging_path).st_mtime_ns
         except FileNotFoundError:
             listed = -1
         if rescan != "all" and listed == state["listed"]:
@@ -182,7 +223,7 @@ class DatasetFolder:
                 log.close()
                 state["logs"].pop(shard)
         for index in [i for i, entry in state["items"].items() if entry[0] not in names]:
-            state["items"].pop(index)
+            self._forget(state, index)
         for name in sorted(names):
             if not name.endswith(".log"):
                 continue
@@ -199,94 +240,123 @@ class DatasetFolder:
                 if offset + 12 + length > len(data):
                     break
                 index = int(data[offset + 12:data.index(b" ", offset + 12)])
-                state["items"][index] = (name, at + offset + 12, length)
+                self._remember(state, index, (name, at + offset + 12, length))
                 offset += 12 + length
             state["scanned"][name] = at + offset
         return state
+
+    def _remember(self, state: dict[str, Any], index: int, entry: tuple[str, int, int]) -> None:
+        state["items"][index] = entry
+        state["shards"].setdefault(index // self.shard_size, set()).add(index)
+
+    def _forget(self, state: dict[str, Any], index: int) -> None:
+        state["items"].pop(index, None)
+        state["rows"].pop(index, None)
+        held = state["shards"].get(index // self.shard_size)
+        if held is not None:
+            held.discard(index)
+            if not held:
+                state["shards"].pop(index // self.shard_size)
 
     def rescan_staged(self) -> None:
         """Read every record any writer (any process) appended so far (under the lock)."""
         self._staged("all")
 
+    def written_recipe(self, index: int) -> tuple[str | None, dict[str, str]]:
+        """The recipe and guard actions of item ``index`` when a finished shard holds it (None: not written,
+        or no recipe)."""
+        held = self.written_items().get(index)
+        return (held[1], held[2]) if held is not None else (None, {})
+
     def staged_indices(self, rescan: bool = True) -> list[int]:
         return sorted(self._staged(rescan)["items"])
 
     def add_item(self, index: int, columns: dict[str, Any], media: dict[str, bytes],
-                 keep: list[bool] | None = None) -> str:
+                 keep: list[bool] | None = None, recipe: str | None = None,
+                 guards: dict[str, str] | None = None) -> str:
         """What ``dataset.write`` does with one item: refuse it when the folder holds another item under
         its number, else stage it (unless it is already in), then write every shard that is now full.
         Returns ``written`` (already in a shard), ``staged`` (kept before) or ``added``."""
         digest = item_digest(columns, media)
         with self.locked():
-            held = self.written_digest(self.manifest_view(), index)
+            _, manifest, written = self._view()  # once an item: the manifest changes only under this lock
+            held = self.written_digest(index, written)
             if held is not None and held != digest:
                 raise DatasetError(f"item {index:06d} differs from the one this folder holds (another graph, other "
                                    "params or seeds wrote it); choose another folder, or delete this one to start again")
             if held is None:
-                self.stage(index, columns, media, digest)
-            self.close_full_shards(keep, only=self.shard_of(index))
+                self.stage(index, columns, media, digest, recipe, guards)
+            self.close_full_shards(keep, only=self.shard_of(index), manifest=manifest)
         return "added" if held is None else "kept"
 
-    def written_digest(self, manifest: dict[str, Any], index: int) -> str | None:
+    def written_digest(self, index: int, written: dict[int, tuple[str, str | None, dict[str, str]]] | None = None,
+                       ) -> str | None:
         """The digest of item ``index`` as this folder already holds it (in a shard or staged), or None."""
-        for shard in manifest["shards"]:
-            if shard["index"] == self.shard_of(index):
-                position = shard["items"].index(f"{index:06d}") if f"{index:06d}" in shard["items"] else -1
-                return shard["digests"][position] if position >= 0 else None
-        loaded = self.load_staged(index)
+        held = (written if written is not None else self.written_items()).get(index)
+        if held is not None:
+            return held[0]
+        state = self._staged()
+        if index not in state["items"]:
+            return None
+        if index in state["rows"]:  # staged by this process: its digest is known
+            return str(state["rows"][index][1])
+        loaded = self.load_staged(index, rescan=False)
         return loaded[1] if loaded is not None else None
 
-    def close_full_shards(self, keep: list[bool] | None = None, only: int | None = None) -> None:
+    def close_full_shards(self, keep: list[bool] | None = None, only: int | None = None,
+                          manifest: dict[str, Any] | None = None) -> None:
         """Write every shard (or shard ``only``) whose items are all staged. Without ``keep`` (which items a
         filter kept, so how many each shard will hold), the last, short shard is left to ``finish``."""
-        done = self.finished(self.manifest_view())
-        by_shard: dict[int, list[int]] = {}
-        items = self._staged(rescan=False)["items"]  # add_item looked a moment ago, under the same lock
-        if only is not None:
-            found = [i for i in range(only * self.shard_size, (only + 1) * self.shard_size) if i in items]
-            by_shard = {only: found} if found else {}
-        else:
-            for index in sorted(items):
-                by_shard.setdefault(self.shard_of(index), []).append(index)
-        for shard, indices in sorted(by_shard.items()):
+        done = self.finished(manifest if manifest is not None else self.manifest_view())
+        held = self._staged(rescan=False)["shards"]  # add_item looked a moment ago, under the same lock
+        shards = [only] if only is not None else sorted(held)
+        for shard in shards:
+            count = len(held.get(shard, ()))
+            if not count:
+                continue
             if shard in done:  # staged again by a writer that looked before its shard closed
                 self.drop_shard_logs(shard)
-            elif len(indices) == self._expected(shard, keep):
-                self.close_shard(self.read_manifest(), shard, indices)
+            elif count == self._expected(shard, keep):
+                self.close_shard(self.read_manifest(), shard, sorted(held[shard]))
 
     def _expected(self, shard: int, keep: list[bool] | None) -> int:
         if keep is None:
             return self.shard_size
-        return sum(keep[shard * self.shard_size:(shard + 1) * self.shard_size])
+        return keep[shard * self.shard_size:(shard + 1) * self.shard_size].count(True)
 
-    def stage(self, index: int, columns: dict[str, Any], media: dict[str, bytes], digest: str) -> None:
+    def stage(self, index: int, columns: dict[str, Any], media: dict[str, bytes], digest: str,
+              recipe: str | None = None, guards: dict[str, str] | None = None) -> None:
         """Keep an item until its shard is written: one record appended to this process's log for that
         shard (a header line, then the media bytes). Under the lock. Not synced to disk item by item (a
         file per item, or a sync per item, costs more than the item): a record a power cut damaged fails
         its digest in ``load_staged`` and is staged again."""
-        if not self.staging.is_dir():
-            self.staging.mkdir(parents=True, exist_ok=True)
         state = self._staged(rescan=False)
         shard = self.shard_of(index)
-        if shard in state["logs"] and not os.path.exists(self.staging / state["logs"][shard][0]):
-            state["logs"].pop(shard)[1].close()  # removed by another process: start a new log
+        # (a log another process removed is let go by _staged's rescan, which add_item ran a moment ago)
         if shard not in state["logs"]:
+            self.staging.mkdir(parents=True, exist_ok=True)
             name = f"shard-{shard:05d}-{os.getpid()}-{os.urandom(4).hex()}.log"
             state["logs"][shard] = (name, open(self.staging / name, "ab"))
         name, log = state["logs"][shard]
         names = sorted(media)
-        head = json.dumps({"columns": columns, "digest": digest, "media": [[n, len(media[n])] for n in names]},
-                          sort_keys=True, ensure_ascii=False).encode("utf-8")
+        recipe = recipe[:RECIPE_CHARS] if recipe else None
+        head = _HEADER_JSON.encode({"columns": columns, "digest": digest, "recipe": recipe, "guards": guards or {},
+                                    "media": [[n, len(media[n])] for n in names]}).encode("utf-8")
         payload = f"{index} ".encode() + head + b"\n" + b"".join(media[n] for n in names)
         at = log.tell()
         log.write(_RECORD + len(payload).to_bytes(8, "big") + payload)
         log.flush()  # into the page cache: a killed process loses nothing it wrote
-        state["items"][index] = (name, at + 12, len(payload))
+        self._remember(state, index, (name, at + 12, len(payload)))
+        row = {name: columns[name] for name in sorted(columns)}  # as load_staged reads it back: the same order
+        for media_name in names:
+            row[media_name.split(".")[0]] = media[media_name]
+        state["rows"][index] = (row, digest, recipe, guards or {})  # kept until its shard closes: close_shard need not read it back
         if state["scanned"].get(name, 0) == at:  # only this process appends to its own log
             state["scanned"][name] = log.tell()
 
-    def load_staged(self, index: int, rescan: bool = True) -> tuple[dict[str, Any], str] | None:
-        """A staged item as a row (media as bytes, under ``image`` / ``audio``) and its digest; None when
+    def load_staged(self, index: int, rescan: bool = True) -> tuple[dict[str, Any], str, str | None, dict] | None:
+        """A staged item as a row (media as bytes, under ``image`` / ``audio``), its digest, recipe and guard
+        actions; None when
         it is not staged or its record is damaged (then it is forgotten: its writer stages it again)."""
         state = self._staged(rescan)
         entry = state["items"].get(index)
@@ -307,15 +377,15 @@ class DatasetFolder:
         except (OSError, ValueError, KeyError, TypeError, IndexError):
             intact = False
         if not intact:
-            self.drop_staged(index)
+            self._forget(state, index)
             return None
         row = dict(staged["columns"])
         for media_name, value in media.items():
             row[media_name.split(".")[0]] = value
-        return row, staged["digest"]
+        return row, staged["digest"], staged.get("recipe"), staged.get("guards") or {}
 
     def drop_staged(self, index: int) -> None:
-        self._staged()["items"].pop(index, None)
+        self._forget(self._staged(), index)
 
     def drop_shard_logs(self, shard: int) -> None:
         """Remove the staging logs of a written shard (under the lock, after the manifest names it)."""
@@ -329,8 +399,8 @@ class DatasetFolder:
         for name in os.listdir(self.staging) if self.staging.is_dir() else []:
             if name.startswith(prefix):
                 (self.staging / name).unlink(missing_ok=True)
-        for index in [i for i in state["items"] if self.shard_of(i) == shard]:
-            state["items"].pop(index)
+        for index in list(state["shards"].get(shard, ())):
+            self._forget(state, index)
 
     # --- shards ------------------------------------------------------------------------------------
 
@@ -345,11 +415,12 @@ class DatasetFolder:
         if not indices:
             return None
         self.rescan_staged()
-        found = [self.load_staged(i, rescan=False) for i in indices]
+        rows = self._staged(rescan=False)["rows"]
+        found = [rows.get(i) or self.load_staged(i, rescan=False) for i in indices]
         if any(item is None for item in found):
             return None  # a damaged staged item was removed: its writer stages it again, then the shard closes
         loaded = [item for item in found if item is not None]
-        rows = [row for row, _ in loaded]
+        rows = [row for row, *_ in loaded]
         columns = sorted({k for row in rows for k in row if row[k] is not None})
         problem = check_columns(self.fmt, set(columns))
         if problem:
@@ -368,7 +439,11 @@ class DatasetFolder:
             shutil.rmtree(target) if target.is_dir() else target.unlink()
         os.replace(scratch, target)
         entry = {"index": shard, "name": name, "sha256": content_hash(target), "count": len(rows),
-                 "items": [row["id"] for row in rows], "digests": [digest for _, digest in loaded]}
+                 "items": [row["id"] for row in rows], "digests": [digest for _, digest, *_ in loaded],
+                 "recipes": [recipe for _, _, recipe, _ in loaded]}
+        guarded = {row["id"]: guards for row, _, _, guards in loaded if guards}
+        if guarded:
+            entry["guards"] = guarded
         manifest["columns"] = columns
         manifest["shards"] = [s for s in manifest["shards"] if s["index"] != shard] + [entry]
         self.write_manifest(manifest)
@@ -378,7 +453,7 @@ class DatasetFolder:
 
 def item_digest(columns: dict[str, Any], media: dict[str, bytes]) -> str:
     """What an item is: its values and the bytes of its media (so a resumed run can tell it is the same)."""
-    digest = hashlib.sha256(json.dumps(columns, sort_keys=True, default=str).encode())
+    digest = hashlib.sha256(_DIGEST_JSON.encode(columns).encode())
     for name in sorted(media):
         digest.update(name.encode() + b"\0" + hashlib.sha256(media[name]).digest())
     return digest.hexdigest()

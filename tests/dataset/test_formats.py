@@ -64,6 +64,25 @@ def test_parquet_round_trip_through_datasets(written):
     assert sorted(whole["id"]) == [f"{i:06d}" for i in range(COUNT)]
 
 
+def test_parquet_dataset_reads_with_load_from_disk(written):
+    """Beside the Parquet shards, finish writes arrow/ in save_to_disk's layout: load_from_disk reads the
+    same items and columns (it reads no Parquet)."""
+    import datasets
+
+    folder = written["parquet"]
+    loaded = datasets.load_from_disk(str(folder / "arrow"))
+    assert isinstance(loaded, datasets.Dataset)
+    assert loaded["id"] == [f"{i:06d}" for i in range(COUNT)]
+    assert set(loaded.column_names) == {"id", "image", "label", "text"}
+    assert isinstance(loaded.features["image"], datasets.Image)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    files = [str(folder / s["name"]) for s in manifest["shards"]]
+    parquet = datasets.load_dataset("parquet", data_files=files, split="train")
+    assert loaded[11]["image"].tobytes() == parquet[11]["image"].tobytes() and loaded[11]["text"] == parquet[11]["text"]
+    assert not (folder / ".nodeflow" / "arrow-copy").exists(), "the copy's scratch space is removed"
+    assert not (written["webdataset"] / "arrow").exists(), "only a parquet dataset gets the copy"
+
+
 def test_card_parses_with_huggingface_hub(written):
     from huggingface_hub import DatasetCard
 

@@ -20,7 +20,8 @@ SHARD = 20
 
 
 def _written(events: Path) -> int:
-    """Items the writer has taken so far in this run: its finished calls, from the run's event stream."""
+    """How far into the dataset this run got: the writer's finished calls, and its items a finished shard
+    already held (cached: a resumed run does not make them again), from the run's event stream."""
     try:
         lines = events.read_text().splitlines()
     except OSError:
@@ -31,7 +32,7 @@ def _written(events: Path) -> int:
             event = json.loads(line)
         except ValueError:
             continue  # the line being written
-        count += event.get("event") == "node_finished" and event.get("node") == "writer"
+        count += event.get("event") in ("node_finished", "node_cached") and event.get("node") == "writer"
     return count
 
 
