@@ -8,13 +8,12 @@ run would answer only after the 30 s run, so 5 s tells the two apart even on a l
 
 from __future__ import annotations
 
+import http.client
 import json
 import time
 from pathlib import Path
 
 import pytest
-
-import http.client
 
 CORPUS = Path(__file__).resolve().parents[1] / "engine" / "comfy_corpus"
 BUSY = {"nodeflow": 1, "nodes": {
