@@ -27,6 +27,7 @@ import { notify } from "./toasts";
 import type { NodeData, NodeTypeSpec } from "./types";
 import type { UiStore } from "./uiState";
 import { MIN_ZOOM } from "./layout";
+import { MeasureAfterLoad } from "./MeasureAfterLoad";
 
 const nodeTypes = { nf: NodeView, nfgroup: GroupView };
 // bigger graphs draw only the nodes in view (small ones keep every node in the page, e.g. for find)
@@ -179,6 +180,7 @@ export function Canvas(props: { commands: Commands; ui: UiStore; theme: "dark" |
         <MiniMap pannable zoomable nodeStrokeWidth={3} data-testid="minimap"
           nodeColor={(n) => (n.type === "nfgroup" ? "transparent" : modeColour((n.data as NodeData).mode))} />
         <Controls showInteractive={false} />
+        <MeasureAfterLoad />
       </ReactFlow>
       {palette && !readOnly && (
         <Palette catalog={catalog} x={palette.x} y={palette.y} wanted={palette.wanted} onPick={addNode} onClose={() => ui.setState({ palette: null })} />

@@ -1,8 +1,10 @@
-// Every item a swept node made, page by page: each with its number, its state and its image (opened
-// full size in a new browser tab), and the item's error when it failed. Hundreds of items stay quick:
-// only one page is in the page at a time.
-import { useState, useSyncExternalStore } from "react";
+// Every item a swept node made, page by page: each with its number, its state and its image, and the
+// item's error when it failed. Click an item to see what made it (its provenance); Shift- or Ctrl-click a
+// second one to compare the two side by side. Hundreds of items stay quick: only one page is in the page
+// at a time.
+import { useState, useSyncExternalStore, type MouseEvent } from "react";
 import { useEditor } from "./context";
+import { ItemComparison, ItemDetails } from "./ItemProvenance";
 
 export const ITEMS_PER_PAGE = 24;
 
@@ -10,10 +12,16 @@ export function ItemsPanel({ node, onClose }: { node: string; onClose(): void })
   const { runs } = useEditor();
   const run = useSyncExternalStore((fn) => runs.subscribeNode(node, fn), () => runs.node(node));
   const [page, setPage] = useState(0);
+  const [picked, setPicked] = useState<number[]>([]);
   const items = run?.items || [];
   const pages = Math.max(1, Math.ceil(items.length / ITEMS_PER_PAGE));
   const shown = Math.min(page, pages - 1);
   const first = shown * ITEMS_PER_PAGE;
+  const pick = (index: number, e: MouseEvent) => {
+    const adding = e.shiftKey || e.ctrlKey || e.metaKey;
+    setPicked((before) => (adding && before.length && before[0] !== index ? [before[0], index] : before.length === 1 && before[0] === index ? [] : [index]));
+  };
+  const [a, b] = picked.map((i) => items[i]);
   return (
     <div className="nf-panel nf-items-panel" data-testid="items-panel">
       <div className="nf-panel-head">{node}: {items.length} items
@@ -21,11 +29,13 @@ export function ItemsPanel({ node, onClose }: { node: string; onClose(): void })
       </div>
       <div className="nf-items-grid nf-items-page">
         {items.slice(first, first + ITEMS_PER_PAGE).map((item, i) => (
-          <a key={first + i} className={`nf-item nf-status-${item.status}`} data-testid={`items-panel-item-${first + i}`} data-status={item.status}
-            href={item.image} target="_blank" rel="noreferrer" title={`item ${first + i + 1}: ${item.status}${item.message ? ` (${item.message})` : ""}`}>
+          <button key={first + i} className={`nf-item nf-status-${item.status}${picked.includes(first + i) ? " nf-picked" : ""}`}
+            data-testid={`items-panel-item-${first + i}`} data-status={item.status} aria-pressed={picked.includes(first + i)}
+            onClick={(e) => pick(first + i, e)}
+            title={`item ${first + i + 1}: ${item.status}${item.message ? ` (${item.message})` : ""}; click for what made it, Shift+click a second to compare`}>
             {item.image ? <img src={item.image} alt={`item ${first + i + 1}`} loading="lazy" /> : null}
             <span className="nf-item-label">{first + i + 1}</span>
-          </a>
+          </button>
         ))}
       </div>
       {pages > 1 && (
@@ -35,6 +45,9 @@ export function ItemsPanel({ node, onClose }: { node: string; onClose(): void })
           <button data-testid="items-next" disabled={shown >= pages - 1} onClick={() => setPage(shown + 1)} aria-label="next page">›</button>
         </div>
       )}
+      {picked.length === 0 && items.length > 0 && <div className="nf-prov-note">Click an item for what made it; Shift+click a second to compare.</div>}
+      {a && !b && <ItemDetails item={a} index={picked[0]} />}
+      {a && b && <ItemComparison a={a} b={b} first={picked[0]} second={picked[1]} />}
     </div>
   );
 }

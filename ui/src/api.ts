@@ -37,6 +37,15 @@ export interface JobOutput {
   url?: string | null;
 }
 
+/** How an artifact was made (nodeflow/delivery/record.py), less the graph. */
+export interface ProvenanceRecord {
+  artifact?: { node?: string; name?: string; item?: number };
+  params?: Record<string, Record<string, unknown>>;
+  seeds?: Record<string, number>;
+  models?: Record<string, { name?: string; sha256?: string }>;
+  device?: string;
+}
+
 export interface HistoryRun {
   id: string;
   started: number;
@@ -93,6 +102,9 @@ export const api = {
     fetch(`/api/provenance?name=${encodeURIComponent(file.name)}`, { method: "POST", body: file }).then((r) =>
       json<{ graph: GraphFile }>(r),
     ),
+  /** what made a file the app serves (`/files/...`): its provenance record without the graph */
+  itemProvenance: (url: string) =>
+    fetch(url.replace(/^\/files\//, "/api/provenance/")).then((r) => json<{ file: string; record: ProvenanceRecord }>(r)),
   history: () => fetch("/api/history?limit=50").then((r) => json<{ runs: HistoryRun[] }>(r)),
   historyRun: (id: string) => fetch(`/api/history/${encodeURIComponent(id)}`).then((r) => json<HistoryRun & { graph: GraphFile }>(r)),
   /** a past run as events the canvas folds like live ones: its nodes' states, outputs and error */

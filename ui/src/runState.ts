@@ -32,6 +32,8 @@ export interface ItemRun {
   status: NodeStatus;
   image?: string;
   message?: string;
+  /** the files the item wrote, by output name (what its provenance is read from) */
+  urls?: Record<string, string>;
 }
 
 export interface RunView {
@@ -82,7 +84,7 @@ function applyItemEvent(before: NodeRun, ev: RunEvent, index: number): NodeRun {
       items[index] = { ...item, status: "cached" };
       break;
     case "node_finished":
-      items[index] = { ...item, status: "done" };
+      items[index] = { ...item, status: "done", ...(ev.urls ? { urls: ev.urls as Record<string, string> } : {}) };
       break;
     case "node_error":
       items[index] = { ...item, status: "error", message: ev.message as string };

@@ -14,6 +14,7 @@
 | GET /files/{previews,output}/{path} | preview and output files, nothing outside those folders |
 | GET /api/inputs, POST /api/upload | files a file param may pick; upload one into the input folder (streamed to disk, within ``NODEFLOW_INPUTS_MAX_MB``) |
 | POST /api/provenance | the graph recorded in a dropped artifact (one route, in ``nodeflow/app/history_routes.py``) |
+| GET /api/provenance/{root}/{path} | what made one served file (in ``item_provenance.py``) |
 | GET /api/models?kind= | models a source param may name (models folder, Hugging Face cache, bundled) |
 | POST /api/inputs/from-output | copy a recent output into the input folder, for a file param |
 | GET /api/output-folder | where output nodes write |

@@ -25,6 +25,7 @@ from nodeflow.run.executor import Executor
 from nodeflow.settings import Settings
 
 from .graph_tools import make_graph_tools_router
+from .item_provenance import make_item_provenance_router
 from .publish import make_publish_router
 from .routes import EditorState, make_router
 
@@ -87,6 +88,7 @@ def build_app(
     app.include_router(make_router(state))
     app.include_router(make_publish_router(state))  # the editor's "Publish as app"
     app.include_router(make_graph_tools_router(state.registry))  # import, arrange, subgraph entries
+    app.include_router(make_item_provenance_router(runs))  # what made one result (results view, compare)
     history_router = _history_router()
     if history_router is not None:
         app.include_router(history_router)

@@ -1,5 +1,5 @@
 """Nodes for the editor's tests: a slow node that shows progress and image previews step by step
-(so a run can be watched, reloaded and stopped), and a node that always fails."""
+(so a run can be watched, reloaded and stopped), a node that always fails, and a node that keeps a CPU busy."""
 
 import time
 
@@ -41,3 +41,18 @@ def fail_on(image: Image, *, value: int = Param(0), bad: int = Param(-1)) -> Ima
 def level(image: Image, *, level: float = Param(1.0, min=0, max=256, display="slider")) -> Image:
     """Passes the image through; its `level` is a float slider from 0 to 256."""
     return image
+
+
+@node("uitest.busy", category="Test", cache="none")
+def busy(ctx: Context, *, seconds: float = Param(30.0, min=0, max=600)) -> Image:
+    """Keeps a CPU busy in pure Python for `seconds` (holding the interpreter as much as Python lets a
+    thread), with progress: a run the editor's server must stay responsive beside."""
+    start = time.monotonic()
+    total, told = 0, -1
+    while (spent := time.monotonic() - start) < seconds:
+        for i in range(20_000):
+            total += i * i
+        if int(spent) != told:  # progress once a second, not once a loop
+            told = int(spent)
+            ctx.progress(told, max(1, int(seconds)))
+    return PILImage.new("RGB", (8, 8), (total % 256, 0, 0))

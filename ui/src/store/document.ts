@@ -31,6 +31,8 @@ export interface DocumentState {
   canRedo: boolean;
   /** bumps on every change worth saving (edits, moves, loads): what persistence and validation follow */
   version: number;
+  /** bumps when a file is shown (opened, a tab switched to): the canvas measures every node again then */
+  loads: number;
   /** changed since it was opened or saved */
   dirty: boolean;
 }
@@ -149,11 +151,12 @@ export function createDocumentStore(catalog: Catalog, initial: GraphFile = EMPTY
       canUndo: false,
       canRedo: false,
       version: 0,
+      loads: 0,
       dirty: false,
 
       load(file, stack, dirty = false) {
         undo = stack || new UndoStack<GraphFile>(withoutViewport(file));
-        set((s) => ({ ...flowOf(file), groupSelection: [], canUndo: undo.canUndo, canRedo: undo.canRedo, version: s.version + 1, dirty }));
+        set((s) => ({ ...flowOf(file), groupSelection: [], canUndo: undo.canUndo, canRedo: undo.canRedo, version: s.version + 1, loads: s.loads + 1, dirty }));
       },
 
       file(viewport = null) {
