@@ -10,7 +10,7 @@ from typing import NamedTuple
 from PIL import Image as PILImage
 from PIL import ImageOps
 
-from nodeflow import Image, Param, node
+from nodeflow import Image, Param, node, node_memory_limit
 
 __all__ = ["invert", "mask_to_image", "pad_for_outpaint", "scale_to_pixels"]
 
@@ -38,7 +38,28 @@ class Padded(NamedTuple):
     mask: Image
 
 
-@node("image.pad_for_outpaint", category="Image", title="Pad for outpainting")
+# bytes a pixel of the grown canvas costs: the RGB canvas, the float32 mask and the mask as a picture;
+# and a pixel of the original: the coordinate grids and distances worked out over it
+_PAD_BYTES_PER_CANVAS_PIXEL, _PAD_BYTES_PER_PICTURE_PIXEL = 8, 48
+
+
+def _pad_memory(width: int, height: int, left: int, top: int, right: int, bottom: int) -> int:
+    canvas = (width + left + right) * (height + top + bottom)
+    return canvas * _PAD_BYTES_PER_CANVAS_PIXEL + width * height * _PAD_BYTES_PER_PICTURE_PIXEL
+
+
+def _estimate_pad(params: dict) -> tuple[int, str] | None:
+    """At least the borders' memory (the picture's size is known only when the node runs: 1x1 here)."""
+    sides = [params.get(name) for name in ("left", "top", "right", "bottom")]
+    if not all(isinstance(side, int) for side in sides):
+        return None
+    left, top, right, bottom = sides
+    widest = "left" if left >= right else "right"
+    tallest = "top" if top >= bottom else "bottom"
+    return _pad_memory(1, 1, left, top, right, bottom), widest if left + right >= top + bottom else tallest
+
+
+@node("image.pad_for_outpaint", category="Image", title="Pad for outpainting", estimate=_estimate_pad)
 def pad_for_outpaint(
     image: Image,
     *,
@@ -53,6 +74,10 @@ def pad_for_outpaint(
     import numpy as np
 
     width, height = image.size
+    needed, limit = _pad_memory(width, height, left, top, right, bottom), node_memory_limit()
+    if needed > limit:  # checked again with the picture's real size, before anything is made
+        raise ValueError(f"padding a {width}x{height} picture this much would need about {needed / 2**20:,.0f} MB, "
+                         f"more than the per-node limit of {limit / 2**20:,.0f} MB (NODEFLOW_NODE_MAX_MB): pad less")
     canvas = PILImage.new("RGB", (width + left + right, height + top + bottom), (128, 128, 128))
     canvas.paste(image.convert("RGB"), (left, top))
     mask = np.ones((canvas.height, canvas.width), dtype=np.float32)

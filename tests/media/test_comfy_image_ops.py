@@ -46,6 +46,28 @@ def test_pad_for_outpaint_grows_the_canvas_and_masks_the_new_borders(executor):
     assert all(a >= b for a, b in pairwise(row))
 
 
+def test_padding_past_the_memory_limit_is_refused_before_anything_is_made(executor, monkeypatch):
+    # 8192 px on every side of even a 1x1 picture is a 16385x16385 canvas and its mask: about 2 GB
+    huge = {"pic": picture(), "pad": {"type": "image.pad_for_outpaint", "inputs": {"image": ["pic", "image"]},
+                                      "params": {"left": 8192, "right": 8192, "top": 8192, "bottom": 8192}}}
+    with pytest.raises(GraphInvalid) as refused:
+        executor.prepare(huge_graph(huge))
+    (problem,) = [p for p in refused.value.problems if p.node == "pad"]
+    assert problem.port == "left" and "MB" in problem.message
+    # within the limit by the params alone, past it once the picture's own size is known
+    monkeypatch.setenv("NODEFLOW_NODE_MAX_MB", "1")
+    big = {"pic": picture(width=400, height=400, fill="solid"),
+           "pad": {"type": "image.pad_for_outpaint", "inputs": {"image": ["pic", "image"]}, "params": {"right": 8}}}
+    result, _ = run(executor, big)
+    assert not result.ok and "pad less" in result.error.message and result.error.node == "pad"
+
+
+def huge_graph(nodes: dict):
+    from nodeflow.graph.model import parse_graph
+
+    return parse_graph({"nodeflow": 1, "nodes": nodes})
+
+
 def test_mask_to_image_and_scale_to_total_pixels(executor):
     nodes = {"pic": picture(), "pad": {"type": "image.pad_for_outpaint", "inputs": {"image": ["pic", "image"]},
                                        "params": {"right": 8, "feathering": 0}},
