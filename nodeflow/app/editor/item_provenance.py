@@ -16,7 +16,8 @@ from fastapi import APIRouter, HTTPException
 from starlette.concurrency import run_in_threadpool
 
 from nodeflow.app.runs import RunManager
-from nodeflow.files import PathNotAllowed, resolve_inside
+
+from .served_files import served_path
 
 __all__ = ["make_item_provenance_router"]
 
@@ -28,17 +29,7 @@ def make_item_provenance_router(runs: RunManager) -> APIRouter:
     async def item_provenance(root: str, path: str) -> dict[str, Any]:
         from nodeflow.delivery import ArtifactError, read_provenance
 
-        folder = runs.roots.get(root)
-        if folder is None:
-            raise HTTPException(404, f"no served folder named {root!r}")
-        try:
-            resolved = resolve_inside(path, [folder], must_exist=True)
-        except PathNotAllowed as exc:
-            raise HTTPException(403, f"outside the served folders: {str(exc)[:200]}") from None
-        except FileNotFoundError:
-            raise HTTPException(404, f"{path} not found") from None
-        if not resolved.is_file():
-            raise HTTPException(404, f"{path} is not a file")
+        resolved = served_path(runs, root, path)
         try:
             record = await run_in_threadpool(read_provenance, resolved)
         except (ArtifactError, OSError) as exc:

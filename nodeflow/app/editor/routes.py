@@ -49,6 +49,7 @@ from nodeflow.record.history import artifact_kind
 from nodeflow.settings import Settings
 
 from .pickers import local_models, recent_outputs
+from .served_files import served_path
 
 __all__ = ["EditorState", "make_router", "GRAPHS_DIR", "example_names", "graph_listing"]
 
@@ -272,17 +273,7 @@ def make_router(state: EditorState) -> APIRouter:
 
     @router.get("/files/{root}/{path:path}")
     def served_file(root: str, path: str) -> FileResponse:
-        folder = state.runs.roots.get(root)
-        if folder is None:
-            raise HTTPException(404, f"no served folder named {root!r}")
-        try:
-            resolved = resolve_inside(path, [folder], must_exist=True)
-        except PathNotAllowed as exc:
-            raise HTTPException(403, f"outside the served folders: {str(exc)[:200]}") from None
-        except OSError:  # not found, or a name the file system cannot hold (longer than 255 bytes)
-            raise HTTPException(404, f"{path[:200]} not found") from None
-        if not resolved.is_file():
-            raise HTTPException(404, f"{path} is not a file")
+        resolved = served_path(state.runs, root, path)
         return FileResponse(resolved, headers={"Cache-Control": "no-cache"})
 
     @router.get("/api/inputs")
