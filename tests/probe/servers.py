@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-import http.client
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from tests.probe.cases import REPO
 from tests.serve.serve_support import ServerProcess
+from tests.ui.live_editor_process import raw_request
 
 GREETING = REPO / "tests" / "serve" / "graphs" / "greeting.json"
 
@@ -23,24 +23,7 @@ class Raw:
 
     def request(self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None,
                 timeout: float = 60) -> tuple[int, bytes]:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        try:
-            connection.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
-            sent = {"Host": self.host, **(headers or {})}
-            for name, value in sent.items():
-                connection.putheader(name, value)
-            if (body or method in ("POST", "PUT", "DELETE")) and "Content-Length" not in sent:
-                connection.putheader("Content-Length", str(len(body)))
-            connection.endheaders(body or None)
-            response = connection.getresponse()
-            if response.getheader("content-type", "").startswith("text/event-stream"):
-                try:
-                    return response.status, response.read(2000)  # a stream: its start says enough
-                except http.client.IncompleteRead as short:  # a stream the server ended sooner
-                    return response.status, short.partial
-            return response.status, response.read()
-        finally:
-            connection.close()
+        return raw_request(self.port, method, path, body, headers, timeout=timeout, stream_bytes=2000)
 
 
 @contextmanager

@@ -15,6 +15,34 @@ from pathlib import Path
 from nodeflow.app.editor.live import free_port
 
 
+def raw_request(port: int, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None, *,
+                timeout: float = 60, stream_bytes: int = 12) -> tuple[int, bytes]:
+    """Send exactly these bytes and headers (Host included unless given) to 127.0.0.1:port and return
+    (status, body); of an event stream, only its first ``stream_bytes``."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        connection.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+        sent = {"Host": f"127.0.0.1:{port}", **(headers or {})}
+        for name, value in sent.items():
+            connection.putheader(name, value)
+        needs_length = body or method in ("POST", "PUT", "DELETE")
+        if needs_length and "Content-Length" not in sent and "Transfer-Encoding" not in sent:
+            connection.putheader("Content-Length", str(len(body)))
+        try:
+            connection.endheaders(body or None)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # refused on its headers (a body over the limit): the answer was sent before the body ended
+        response = connection.getresponse()
+        if response.getheader("content-type", "").startswith("text/event-stream"):
+            try:
+                return response.status, response.read(stream_bytes)  # a stream that may never end: its start
+            except http.client.IncompleteRead as short:  # a stream the server ended sooner
+                return response.status, short.partial
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
 class LiveServer:
     def __init__(self, port: int, process: subprocess.Popen, home: Path):
         self.port = port
@@ -25,25 +53,7 @@ class LiveServer:
     def request(self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None,
                 timeout: float = 60) -> tuple[int, bytes]:
         """Send exactly these headers (Host included unless given) and return (status, body)."""
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        try:
-            connection.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
-            sent = {"Host": self.host, **(headers or {})}
-            for name, value in sent.items():
-                connection.putheader(name, value)
-            needs_length = body or method in ("POST", "PUT")
-            if needs_length and "Content-Length" not in sent and "Transfer-Encoding" not in sent:
-                connection.putheader("Content-Length", str(len(body)))
-            try:
-                connection.endheaders(body or None)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # refused on its headers (a body over the limit): the answer was sent before the body ended
-            response = connection.getresponse()
-            if response.getheader("content-type", "").startswith("text/event-stream"):
-                return response.status, response.read(12)  # a stream that never ends: its start is enough
-            return response.status, response.read()
-        finally:
-            connection.close()
+        return raw_request(self.port, method, path, body, headers, timeout=timeout)
 
     def alive(self) -> bool:
         return self.process.poll() is None
