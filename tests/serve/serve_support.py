@@ -86,6 +86,25 @@ def sse_events(http: httpx.Client, path: str, *, headers: dict[str, str] | None 
                 yield json.loads(line[6:])
 
 
+SLOW_PACKS = REPO / "tests" / "browser" / "packs"  # uitest.slow: a node that counts slowly
+
+
+def start_slow_job(http: httpx.Client, steps: int, delay: float = 0.1) -> str:
+    """Submit the slow graph (``steps`` counts of ``delay`` s, no watermark) to a server started with
+    ``NODEFLOW_PACKS=SLOW_PACKS``, and return its id once it is running."""
+    import json
+
+    slow = json.loads((GRAPHS / "slow.json").read_text())
+    slow["nodes"]["slow"]["params"].update(steps=steps, delay=delay)
+    slow["nodes"]["save"]["params"]["watermark"] = "none"
+    run_id = http.post("/v1/runs", json={"graph": slow}).json()["id"]
+    deadline = time.monotonic() + 60
+    while http.get(f"/v1/runs/{run_id}").json()["status"] != "running":
+        assert time.monotonic() < deadline, "the slow job did not start within a minute"
+        time.sleep(0.05)
+    return run_id
+
+
 def tiny_image_graph(seed: int = 0, watermark: str = "none") -> dict:
     """A quick image graph: a 64x64 noise picture saved as a PNG (no watermark: each job is fast)."""
     return {"nodeflow": 1, "meta": {"title": "Tiny"}, "nodes": {

@@ -7,27 +7,17 @@ from __future__ import annotations
 import json
 import signal
 import sqlite3
-import time
 
 import httpx
 
-from tests.serve.serve_support import GRAPHS, REPO, ServerProcess
-
-PACKS = REPO / "tests" / "browser" / "packs"  # uitest.slow: a node that counts slowly
+from tests.serve.serve_support import SLOW_PACKS, ServerProcess, start_slow_job
 
 
 def test_a_job_its_server_died_running_is_interrupted_in_serve_as_in_the_queue(tmp_path):
-    env = {"NODEFLOW_PACKS": str(PACKS)}
-    slow = json.loads((GRAPHS / "slow.json").read_text())
-    slow["nodes"]["slow"]["params"].update(steps=200, delay=0.1)
-    slow["nodes"]["save"]["params"]["watermark"] = "none"
+    env = {"NODEFLOW_PACKS": str(SLOW_PACKS)}
     with ServerProcess(["serve"], tmp_path, env=env, ready_path="/v1/queue") as first:
         http = httpx.Client(base_url=first.url, timeout=30)
-        run_id = http.post("/v1/runs", json={"graph": slow}).json()["id"]
-        deadline = time.monotonic() + 60
-        while http.get(f"/v1/runs/{run_id}").json()["status"] != "running":
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        run_id = start_slow_job(http, steps=200)
         first.proc.send_signal(signal.SIGKILL)  # died: no graceful stop, nothing re-queued
         first.proc.wait(30)
         port = first.port

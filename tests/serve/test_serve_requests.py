@@ -12,9 +12,7 @@ import time
 import httpx
 import pytest
 
-from tests.serve.serve_support import GRAPHS, REPO, ServerProcess, tiny_image_graph
-
-PACKS = REPO / "tests" / "browser" / "packs"  # uitest.slow: a node that counts slowly
+from tests.serve.serve_support import GRAPHS, SLOW_PACKS, ServerProcess, start_slow_job, tiny_image_graph
 
 
 @pytest.fixture(scope="module")
@@ -69,17 +67,10 @@ def test_gradio_client_with_a_token_on_a_non_local_address(tmp_path):
 
 
 def test_sigterm_requeues_the_running_job_as_interrupted_and_it_runs_after_restart(tmp_path):
-    env = {"NODEFLOW_PACKS": str(PACKS)}
-    slow = json.loads((GRAPHS / "slow.json").read_text())
-    slow["nodes"]["slow"]["params"].update(steps=60, delay=0.1)
-    slow["nodes"]["save"]["params"]["watermark"] = "none"
+    env = {"NODEFLOW_PACKS": str(SLOW_PACKS)}
     with ServerProcess(["serve"], tmp_path, env=env, ready_path="/v1/queue") as first:
         http = httpx.Client(base_url=first.url, timeout=30)
-        run_id = http.post("/v1/runs", json={"graph": slow}).json()["id"]
-        deadline = time.monotonic() + 60
-        while http.get(f"/v1/runs/{run_id}").json()["status"] != "running":
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        run_id = start_slow_job(http, steps=60)
         first.proc.send_signal(signal.SIGTERM)
         first.proc.wait(30)
         port = first.port
