@@ -60,6 +60,24 @@ def test_a_worker_dying_mid_sweep_is_retried(ray_home):
     assert len([k for k in result.outputs if k.startswith("save[")]) == 3
 
 
+def test_a_worker_dying_inside_a_batch_of_chains_loses_no_item_and_writes_none_twice(ray_home):
+    """Eight items on two CPUs go two chains to a Ray task. Each item's die_once kills the worker
+    running its batch the first time: the chain it was running is sent again (its save had not
+    started), the batch's later chain too (it never started), and what came back before stays."""
+    from nodeflow.backends.ray import RayBackend
+    from nodeflow.graph.model import parse_graph
+
+    marker = ray_home / "batched"
+    graph = sweep_that_kills_workers(marker)
+    graph["nodes"]["die"]["params"]["seed"] = {"sweep": list(range(1, 9))}
+    chains = RayBackend.chains_sent
+    result = ray_executor(ray_home / "batches").run(parse_graph(graph))
+    assert result.ok, result.error.message
+    assert sorted(p.name for p in ray_home.glob("batched-*")) == [f"batched-{i}" for i in range(1, 9)]  # each died once
+    assert len(list((ray_home / "batches" / "out").glob("kept*.png"))) == 8  # one file per item: no save ran twice
+    assert RayBackend.chains_sent - chains >= 8 + 8  # every item's chain, and each again after it died
+
+
 def test_without_retries_the_error_names_the_node_and_its_item(ray_home, monkeypatch):
     from nodeflow.graph.model import parse_graph
 
