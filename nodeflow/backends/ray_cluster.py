@@ -193,5 +193,5 @@ def warm_workers() -> None:
             cpus = int(node.get("Resources", {}).get("CPU", 0)) if node.get("Alive") else 0
             for _ in range(min(cpus, WARM_PER_NODE)):
                 strategy = NodeAffinitySchedulingStrategy(node["NodeID"], soft=True)
-                refs.append(warm.options(num_cpus=1, scheduling_strategy=strategy).remote())  # type: ignore[attr-defined]
+                refs.append(warm.options(num_cpus=1, scheduling_strategy=strategy).remote())
         _state["warm"] = refs  # kept, so nothing waits on them and nothing cancels them
