@@ -194,7 +194,7 @@ def run_chains(chains: list[tuple[list[Task], list[dict[str, Any]], list[bool]]]
         metas[0]["span"] = (started, time.time())  # for the driver's per-phase timings
         yield metas
         if values:
-            for value in values:  # (Ray's generator tasks do not take ``yield from``)
+            for value in values:  # noqa: UP028 - Ray's generator tasks fail on ``yield from``
                 yield value
             yield END
 
