@@ -197,6 +197,8 @@ def run_chains(chains: list[tuple[list[Task], list[dict[str, Any]], list[bool]]]
             for value in values:  # noqa: UP028 - Ray's generator tasks fail on ``yield from``
                 yield value
             yield END
+        if metas[-1]["status"] == "cancelled":  # ray.cancel reached this task: the later chains never start
+            return
 
 
 def _wait_until_received(events: Any, chain: tuple[str, int], limit_s: float = 60.0) -> None:
