@@ -28,7 +28,7 @@ from .ray_cluster import RayUnavailable, connect, device_actors, events_actor, f
 
 __all__ = ["RayBackend", "RayUnavailable"]
 
-MAX_BATCH = 8  # fused chains in one Ray task at most (a batch reports back only chain by chain)
+MAX_BATCH = 8  # fused chains in one Ray task at most (so a slow worker holds back few items)
 
 
 @dataclasses.dataclass(eq=False)
