@@ -11,7 +11,9 @@ and what the Ray backend costs per node and gains on a sweep. Prints one table; 
    (every node a Ray task), and on a chain of image nodes (one fused Ray task);
 4. a 16-item hello_image sweep (watermark off): local backend, a local Ray (2 CPUs), and a two-node
    cluster on this machine (``ray start --head`` + ``ray start --address``, 1 CPU each, token auth),
-   with the Ray tasks each sent (each item's chain is one task);
+   with the Ray tasks each sent (each item's path is one fused chain, several chains to a task);
+   the cluster and the local backend timed alternately in one process, and a row per phase of a
+   chain's time on the cluster;
 5. the default watermark (RivaGAN embedded and read back) on the 512x384 hello_image picture, CPU
    per image, as it was (256x256 working size, onnxruntime's spinning threads) and as it is.
 
@@ -244,9 +246,7 @@ def bench_ray(nodes: int) -> None:
             times[backend], tasks[backend] = time.perf_counter() - started, RayBackend.tasks_sent - sent
         same = digest_of(home / "sweep-local" / "out", items) == digest_of(home / "sweep-ray" / "out", items)
         row(f"{items}-item hello_image sweep: local / local Ray (2 CPUs)", f"{times['local']:.2f} / {times['ray']:.2f} s",
-            f"ratio {times['ray'] / times['local']:.2f}x; {tasks['ray']} Ray tasks "
-            f"({(times['ray'] - times['local']) / max(1, tasks['ray']) * 1e3:.0f} ms each); files identical: {same}")
-        SWEEP["local"] = (times["local"], digest_of(home / "sweep-local" / "out", items))
+            f"ratio {times['ray'] / times['local']:.2f}x; {tasks['ray']} Ray tasks; files identical: {same}")
     finally:
         shutdown()
 
@@ -281,9 +281,6 @@ def bench_watermark(repeat: int = 5) -> None:
         f"{now / before:.2f}x (192x192 working size, no spinning threads)")
 
 
-SWEEP: dict[str, tuple[float, str]] = {}  # the local backend's sweep: seconds and files, for the cluster's row
-
-
 def sweep_graph(items: int) -> Any:
     sweep = copy.deepcopy(HELLO)
     sweep["nodes"]["noise"]["params"]["seed"] = {"sweep": list(range(items)), "zip": "s"}
@@ -297,23 +294,34 @@ def digest_of(folder: Path, items: int) -> str:
     return hashlib.sha256(b"".join((folder / f"s{i:02d}.png").read_bytes() for i in range(items))).hexdigest()
 
 
-def ray_sweep_in_this_process(address: str, items: int) -> None:
-    """``--ray-sweep ADDRESS``: join the cluster, run the sweep once to start workers, then time it; print JSON."""
+def ray_sweep_in_this_process(address: str, items: int, repeats: int = 3) -> None:
+    """``--ray-sweep ADDRESS``: join the cluster, run the sweep once to start workers, then time it
+    on the local backend and on the cluster, alternated (so both see the same load); print JSON with
+    the medians, the Ray tasks and chains of one cluster run, and each chain's phases (seconds)."""
     from nodeflow.backends.ray import RayBackend
     from nodeflow.backends.ray_cluster import connect, shutdown
 
     connect(address)
     home = Path(tempfile.mkdtemp(prefix="nodeflow-bench-cluster-"))
     try:
-        warm = Executor(settings=Settings(home=home / "warm", output_dir=home / "warm" / "out"), backend="ray")
-        warm.run(parse_graph(sweep_graph(2)))
-        ex = Executor(settings=Settings(home=home / "run", output_dir=home / "run" / "out"), backend="ray")
-        sent = RayBackend.tasks_sent
-        started = time.perf_counter()
-        result = ex.run(parse_graph(sweep_graph(items)))
-        assert result.ok, result.error
-        print(json.dumps({"s": time.perf_counter() - started, "tasks": RayBackend.tasks_sent - sent,
-                          "digest": digest_of(home / "run" / "out", items)}))
+        def timed(backend: str, name: str) -> float:
+            ex = Executor(settings=Settings(home=home / name, output_dir=home / name / "out"), backend=backend)
+            started = time.perf_counter()
+            result = ex.run(parse_graph(sweep_graph(items)))
+            assert result.ok, result.error
+            return time.perf_counter() - started
+
+        timed("ray", "warm")
+        times: dict[str, list[float]] = {"local": [], "ray": []}
+        RayBackend.phases = []
+        for turn in range(repeats):
+            times["local"].append(timed("local", f"local-{turn}"))
+            sent, chains = RayBackend.tasks_sent, RayBackend.chains_sent
+            times["ray"].append(timed("ray", f"ray-{turn}"))
+            tasks, chained = RayBackend.tasks_sent - sent, RayBackend.chains_sent - chains
+        print(json.dumps({"local": statistics.median(times["local"]), "ray": statistics.median(times["ray"]),
+                          "runs": times, "tasks": tasks, "chains": chained, "phases": RayBackend.phases,
+                          "same": digest_of(home / "local-0" / "out", items) == digest_of(home / "ray-0" / "out", items)}))
     finally:
         shutdown()
 
@@ -344,10 +352,23 @@ def bench_cluster(items: int = 16) -> None:
             row(f"{items}-item sweep on a two-node cluster", "failed", done.stderr.strip().splitlines()[-1][:150])
             return
         got = json.loads(done.stdout.strip().splitlines()[-1])
-        local_s, local_digest = SWEEP.get("local", (float("nan"), ""))
-        row(f"{items}-item hello_image sweep: two-node cluster (1 CPU each)", f"{got['s']:.2f} s",
-            f"ratio {got['s'] / local_s:.2f}x the local backend; {got['tasks']} Ray tasks "
-            f"({(got['s'] - local_s) / max(1, got['tasks']) * 1e3:.0f} ms each); files identical: {got['digest'] == local_digest}")
+        local_s, cluster_s = got["local"], got["ray"]
+        row(f"{items}-item hello_image sweep: local / two-node cluster (1 CPU each), median of "
+            f"{len(got['runs']['ray'])} alternated", f"{local_s:.2f} / {cluster_s:.2f} s",
+            f"ratio {cluster_s / local_s:.2f}x; {got['tasks']} Ray tasks carrying {got['chains']} fused chains; "
+            f"files identical: {got['same']}")
+        phases = got["phases"]
+        for key, what in (("to_start", "sent → started in a worker (first chain of a task; includes waiting for a CPU)"),
+                          ("to_start_later", "previous chain → next in the same task (waits until the driver has "
+                                             "the previous one's results)"),
+                          ("work", "the chain's nodes themselves"),
+                          ("in_worker", "the rest of the chain's time in the worker (events, inputs, sizing)"),
+                          ("to_driver", "worker done → driver has the chain's results")):
+            chosen = [p["to_start"] for p in phases if not p["first"]] if key == "to_start_later" else \
+                [p[key] for p in phases if p["first"] or key != "to_start"]
+            if chosen:
+                row(f"  per fused chain on the cluster: {what}", f"{statistics.median(chosen) * 1e3:.1f} ms",
+                    f"median of {len(chosen)} (p90 {sorted(chosen)[int(len(chosen) * 0.9)] * 1e3:.1f} ms)")
     finally:
         for proc in procs:
             with contextlib.suppress(ProcessLookupError):

@@ -10,7 +10,7 @@ import socket
 import threading
 from typing import Any
 
-__all__ = ["RayUnavailable", "connect", "shutdown", "events_actor", "device_actors", "NAMESPACE"]
+__all__ = ["RayUnavailable", "connect", "shutdown", "events_actor", "device_actors", "warm_workers", "NAMESPACE"]
 
 NAMESPACE = "nodeflow"
 _lock = threading.RLock()
@@ -170,3 +170,28 @@ def forget_device(index: int) -> None:
     """A device actor died: the next run makes a new one."""
     with _lock:
         _state.pop("devices", None)
+
+
+WARM_PER_NODE = 8  # worker processes started ahead per node at most
+
+
+def warm_workers() -> None:
+    """Start a worker process per CPU of every node (up to WARM_PER_NODE), each loading the node
+    registry, once per driver process and without waiting: a node's first real task then finds a
+    worker with every pack imported, where it would pay a second or more for that. (Ray binds
+    workers to the driver that started them, so each driver warms its own.)"""
+    import ray
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    from .ray_worker import warm
+
+    with _lock:
+        if "warm" in _state:
+            return
+        refs = []
+        for node in ray.nodes():
+            cpus = int(node.get("Resources", {}).get("CPU", 0)) if node.get("Alive") else 0
+            for _ in range(min(cpus, WARM_PER_NODE)):
+                strategy = NodeAffinitySchedulingStrategy(node["NodeID"], soft=True)
+                refs.append(warm.options(num_cpus=1, scheduling_strategy=strategy).remote())
+        _state["warm"] = refs  # kept, so nothing waits on them and nothing cancels them

@@ -22,10 +22,11 @@ import ray
 
 from .base import Task, TaskEnv, TaskResult, run_task
 
-__all__ = ["RemoteValue", "EventBox", "DeviceWorker", "run_light", "run_chain", "execute"]
+__all__ = ["RemoteValue", "EventBox", "DeviceWorker", "run_light", "run_chains", "warm", "execute", "END"]
 
 INLINE_BYTES = 64 * 1024  # lists and dicts of plain values up to this size travel inline
 WRITING = "chain_writes"  # a fused chain reached an output node (not a node event: the driver keeps it)
+END = "end of chain"  # what run_chains yields after a chain's large outputs
 ACTOR_VALUES = 4096  # values a device actor keeps for later tasks (oldest go first)
 
 
@@ -172,21 +173,53 @@ def run_light(task: Task, settings: Any, plan: dict[str, Any], events: Any, inli
 
 
 @ray.remote
-def run_chain(tasks: list[Task], settings: Any, plans: list[dict[str, Any]], events: Any, inline_all: list[bool],
-              *args: Any) -> Any:
-    """A fused chain (nodeflow.run.chains) as one Ray task: each member in turn, its inputs from
-    ``args`` (object references, resolved by Ray), inline, or ("chain", position, index): an output
-    of an earlier member, handed over in this process. Returns the members' metas (up to the first
-    that did not end ok) and then every member's large outputs, one Ray object each."""
+def run_chains(chains: list[tuple[list[Task], list[dict[str, Any]], list[bool]]], settings: Any, events: Any,
+               waits: list[tuple[str, int]], *args: Any) -> Any:
+    """A batch of fused chains (nodeflow.run.chains) as one Ray task, each chain in turn: a sweep's
+    tiny items share a task, so they share its cost. A generator (a Ray streaming task), so each
+    chain comes back as soon as it is done, and what came back survives a worker that dies later.
+
+    Per chain it yields its members' metas (up to the first that did not end ok), then each large
+    output of those members, one Ray object each, then (when there were any) ``END``: a chain is
+    whole only once its ``END`` arrives. ``waits``: chains (run, head seq) whose results must have
+    reached the driver before the next chain starts (both write files: see RayBackend._send_batch)."""
     models, stop = _models(), _Never()
+    before: tuple[str, int] | None = None
+    for tasks, plans, disk in chains:
+        if before in waits:
+            _wait_until_received(events, before)
+        before = (tasks[0].run_id, tasks[0].seq)
+        started = time.time()
+        metas, values = _run_chain(tasks, plans, disk, settings, events, models, stop, args)
+        metas[0]["span"] = (started, time.time())  # for the driver's per-phase timings
+        yield metas
+        if values:
+            for value in values:  # noqa: UP028 - Ray's generator tasks fail on ``yield from``
+                yield value
+            yield END
+        if metas[-1]["status"] == "cancelled":  # ray.cancel reached this task: the later chains never start
+            return
+
+
+def _wait_until_received(events: Any, chain: tuple[str, int], limit_s: float = 60.0) -> None:
+    """Until the driver says it has ``chain``'s results (it may be gone: then go on after a while)."""
+    deadline = time.monotonic() + limit_s
+    pause = 0.001
+    while not ray.get(events.was_received.remote(*chain)) and time.monotonic() < deadline:
+        time.sleep(pause)
+        pause = min(0.02, pause * 2)
+
+
+def _run_chain(tasks: list[Task], plans: list[dict[str, Any]], inline_all: list[bool], settings: Any, events: Any,
+               models: Any, stop: Any, args: tuple[Any, ...]) -> tuple[list[dict[str, Any]], list[Any]]:
+    """One fused chain: each member in turn, its inputs from ``args`` (object references, resolved
+    by Ray), inline, or ("chain", position, index): an output of an earlier member, handed over in
+    this process. Returns the members' metas (up to the first that did not end ok) and the large
+    outputs of those members, in order (a meta's ``info`` names which of its outputs are large)."""
     metas: list[dict[str, Any]] = []
     made: list[list[Any]] = []  # each member's outputs, for the members after it
-    returned: list[Any] = []
+    large: list[Any] = []
     for task, plan, disk in zip(tasks, plans, inline_all, strict=True):
-        count = len(_registry().specs[task.node_type].outputs)
-        if metas and metas[-1]["status"] != "ok":
-            returned.extend([None] * count)
-            continue
         inputs = {}
         for name, (kind, index, value) in plan.items():
             if kind == "arg":
@@ -200,17 +233,13 @@ def run_chain(tasks: list[Task], settings: Any, plans: list[dict[str, Any]], eve
         meta, values = execute(task, settings, inputs, events, models, stop, disk)
         metas.append(meta)
         if meta["status"] != "ok":
-            made.append([])
-            returned.extend([None] * count)
-            continue
+            break
         if disk:
-            outputs = list(meta["inline"])
-            returned.extend([None] * count)
-        else:
-            outputs = [meta["inline"][i] if i in meta["inline"] else values[i] for i in range(len(values))]
-            returned.extend(values + [None] * (count - len(values)))
-        made.append(outputs)
-    return (metas, *returned) if returned else metas
+            made.append(list(meta["inline"]))
+            continue
+        made.append([meta["inline"][i] if i in meta["inline"] else values[i] for i in range(len(values))])
+        large.extend(value for value in values if value is not None)
+    return metas, large
 
 
 def _returns(task: Task) -> int:
@@ -223,9 +252,20 @@ class EventBox:
 
     def __init__(self) -> None:
         self.events: list[dict[str, Any]] = []
+        self.received: set[tuple[str, int]] = set()  # chains whose results the driver has
 
     def put(self, batch: list[dict[str, Any]]) -> None:
         self.events.extend(batch)
+
+    def mark_received(self, run: str, chain: int) -> None:
+        self.received.add((run, chain))
+
+    def was_received(self, run: str, chain: int) -> bool:
+        """Whether the driver has that chain's results (asked once: the mark goes)."""
+        if (run, chain) in self.received:
+            self.received.discard((run, chain))
+            return True
+        return False
 
     def drain(self, runs: list[str]) -> list[dict[str, Any]]:
         """The events of these runs (another run of the same driver may be going at the same time)."""
@@ -309,3 +349,10 @@ def result_from(task: Task, meta: dict[str, Any], refs: list[Any], actor: int | 
         else:
             outputs.append(RemoteValue(actor=actor, slot=meta["slots"][index], info=meta["info"].get(index)))
     return TaskResult(task, tuple(outputs), duration_s=meta["duration_s"])
+
+
+@ray.remote
+def warm() -> int:
+    """Loads the node registry (every pack) in a worker, ahead of its first real task."""
+    _registry()
+    return os.getpid()

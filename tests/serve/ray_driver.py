@@ -1,5 +1,6 @@
 """A Ray driver for the cluster tests (a process joins one Ray only): runs a graph file on the Ray
-backend at an address and prints one JSON line: status, error, the Ray tasks sent, the files made.
+backend at an address and prints one JSON line: status, error, the Ray tasks sent (and the fused
+chains they carried), the files made.
 
     python tests/serve/ray_driver.py ADDRESS GRAPH.json OUTPUT_DIR
 """
@@ -27,10 +28,10 @@ def main() -> None:
         settings = Settings(home=output / "home", output_dir=output, extra_input_dirs=[], allow_cwd_inputs=False)
         packs = Path(__file__).resolve().parent / "packs"
         executor = Executor(Registry().load_all(extra_folders=[packs]), settings, backend="ray")
-        sent = RayBackend.tasks_sent
+        sent, chains = RayBackend.tasks_sent, RayBackend.chains_sent
         result = executor.run(parse_graph(json.loads(graph_file.read_text())))
         print(json.dumps({"status": result.status, "error": result.error.message if result.error else None,
-                          "tasks": RayBackend.tasks_sent - sent,
+                          "tasks": RayBackend.tasks_sent - sent, "chains": RayBackend.chains_sent - chains,
                           "files": sorted(p.name for p in output.glob("*.png"))}))
     finally:
         shutdown()

@@ -132,16 +132,18 @@ def _sweep(items: int) -> dict:
     return graph
 
 
-def test_a_sweep_item_runs_as_one_ray_task_with_the_same_bytes_as_local(cluster, tmp_path):
-    """Fusion: each item's noise → blend → blur → resize → title → save is one Ray task, so the
-    sweep sends far fewer tasks than it has nodes, and the files are the local backend's bytes."""
+def test_a_sweep_goes_as_one_chain_per_item_in_a_few_batched_tasks_with_the_same_bytes_as_local(cluster, tmp_path):
+    """Fusion and batching: each item's noise → blend → blur → resize → title → save is one fused
+    chain, and the chains go four to a Ray task (twice the cluster's two CPUs: four tasks), so 16
+    items cost five tasks (the shared gradient is the fifth; the caption runs in the driver), and
+    the files are the local backend's bytes."""
     address, env = cluster
     _two_nodes(address, env)
-    items = 6
+    items = 16
     got = _drive(address, env, _sweep(items), tmp_path / "cluster")
     assert got["status"] == "ok", got["error"]
-    nodes = 6 * items + 2  # six nodes per item, plus the shared gradient and caption
-    assert got["tasks"] < nodes / 3, got  # one task per item and one for the gradient (the caption runs in the driver)
+    assert got["chains"] == items, got  # one chain per item
+    assert got["tasks"] == 1 + 4, got  # the gradient, then the 16 chains in four tasks of four
     from nodeflow.graph.model import parse_graph
     from nodeflow.run.executor import Executor
     from nodeflow.settings import Settings

@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -58,6 +60,56 @@ def test_a_worker_dying_mid_sweep_is_retried(ray_home):
     assert result.ok, result.error
     assert sorted(p.name for p in ray_home.glob("retried-*")) == ["retried-1", "retried-2", "retried-3"]  # each died once
     assert len([k for k in result.outputs if k.startswith("save[")]) == 3
+
+
+def test_a_worker_dying_inside_a_batch_of_chains_loses_no_item_and_writes_none_twice(ray_home):
+    """Eight items on two CPUs go two chains to a Ray task. Each item's die_once kills the worker
+    running its batch the first time: the chain it was running is sent again (its save had not
+    started), the batch's later chain too (it never started), and what came back before stays."""
+    from nodeflow.backends.ray import RayBackend
+    from nodeflow.graph.model import parse_graph
+
+    marker = ray_home / "batched"
+    graph = sweep_that_kills_workers(marker)
+    graph["nodes"]["die"]["params"]["seed"] = {"sweep": list(range(1, 9))}
+    chains = RayBackend.chains_sent
+    result = ray_executor(ray_home / "batches").run(parse_graph(graph))
+    assert result.ok, result.error.message
+    assert sorted(p.name for p in ray_home.glob("batched-*")) == [f"batched-{i}" for i in range(1, 9)]  # each died once
+    assert len(list((ray_home / "batches" / "out").glob("kept*.png"))) == 8  # one file per item: no save ran twice
+    assert RayBackend.chains_sent - chains >= 8 + 8  # every item's chain, and each again after it died
+
+
+def test_cancel_stops_a_sweep_running_in_batches_before_its_later_items(ray_home):
+    """Eight slow items on two CPUs go two chains to a Ray task: a cancel while the first ones run
+    ends the run in seconds, and the chains after them in each task never start (nothing written)."""
+    from nodeflow.events import EventLog
+    from nodeflow.graph.model import parse_graph
+
+    graph = {"nodeflow": 1, "nodes": {
+        "noise": {"type": "image.new", "params": {"fill": "noise", "width": 32, "height": 32}},
+        "slow": {"type": "raytest.slow_light", "inputs": {"image": ["noise", "image"]},
+                 "params": {"steps": 100, "delay": 0.05, "seed": {"sweep": list(range(8))}}},
+        "save": {"type": "image.save", "inputs": {"image": ["slow", "image"]},
+                 "params": {"filename": "slow.png", "overwrite": False, "watermark": "none"}},
+    }}
+    cancel = threading.Event()
+    log = EventLog()
+
+    def cancel_when_running() -> None:
+        while not any(e["event"] == "progress" for e in list(log)):
+            time.sleep(0.05)
+        cancel.set()
+
+    threading.Thread(target=cancel_when_running, daemon=True).start()
+    started = time.monotonic()
+    result = ray_executor(ray_home / "cancelled").run(parse_graph(graph), cancel=cancel, on_event=log)
+    assert result.status == "cancelled"
+    assert time.monotonic() - started < 15  # each item alone takes 5 s; eight on two CPUs, 20 s
+    time.sleep(7)  # longer than an item takes: a chain started after the cancel would have saved by now
+    assert not list((ray_home / "cancelled" / "out").glob("slow*.png"))  # no item got as far as its save
+    progressed = {e.get("item") for e in list(log) if e["event"] == "progress"}
+    assert len(progressed) <= 4, progressed  # at most the first chain of each task started
 
 
 def test_without_retries_the_error_names_the_node_and_its_item(ray_home, monkeypatch):

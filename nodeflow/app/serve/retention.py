@@ -26,7 +26,7 @@ def retention() -> tuple[int, float | None]:
 
 def prune_runs(runs, runs_root: Path, previews_root: Path | None) -> int:
     """Delete the finished runs past the retention; returns how many went."""
-    from .routes import _delete_run
+    from .run_views import delete_run
 
     keep, max_age = retention()
     if not keep and max_age is None:
@@ -34,5 +34,5 @@ def prune_runs(runs, runs_root: Path, previews_root: Path | None) -> int:
     with _PRUNING:  # two jobs ending at once prune once
         expired = runs.queue.expired(keep=keep, max_age_s=max_age)
         for run_id in expired:
-            _delete_run(runs, run_id, runs_root, previews_root)
+            delete_run(runs, run_id, runs_root, previews_root)
     return len(expired)

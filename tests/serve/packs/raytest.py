@@ -1,5 +1,6 @@
 """Nodes for the Ray backend's tests: a slow node that holds the device (it runs in the device actor),
-a chain link that adds one to a number (for per-node overhead), and a node that kills its worker once."""
+a slow light one, a chain link that adds one to a number (for per-node overhead), and a node that
+kills its worker once."""
 
 import os
 import time
@@ -41,4 +42,14 @@ def die_once_unsafe(image: Image, *, marker: str = Param(""), seed: int = Param(
     if marker and not flag.exists():
         flag.write_text("died once")
         os._exit(1)
+    return image
+
+
+@node("raytest.slow_light", category="Test")
+def slow_light(ctx: Context, image: Image, *, steps: int = Param(100, min=1, max=10_000),
+               delay: float = Param(0.05, min=0, max=5), seed: int = Param(0)) -> Image:
+    """Passes the image on slowly, reporting progress at every step (a light node that takes a while)."""
+    for step in range(steps):
+        ctx.progress(step, steps)
+        time.sleep(delay)
     return image
