@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nodeflow.backends.base import ChainLink, StopSignal, Task, TaskEnv, TaskResult, node_context, run_task
-from nodeflow.events import EventSink, preview_kind, summarize
 from nodeflow.nodetypes.context import Cancelled, Context
 
 from .batches import batch_task, split, take_batch
@@ -32,10 +31,12 @@ from .needs import key_all, nbytes, needed, reason, remember
 from .previews import show_outputs
 from .resources import holds_of
 from .result import NodeFailure, RunResult
+from .run_events import RunEvents, started_fields
 from .state import CacheStores, RunTables
 
 if TYPE_CHECKING:  # pragma: no cover
     from nodeflow.backends.base import Backend
+    from nodeflow.events import EventSink
     from nodeflow.models import ModelManager
     from nodeflow.nodetypes.registry import Registry
     from nodeflow.plan.planner import Plan, PlannedNode
@@ -44,25 +45,6 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["PlanRun"]
 
 POLL_S = 0.1  # how often a waiting run looks at its cancel flag
-WITHHELD = "(withheld: generated content the policy's guards have not seen)"
-
-
-def started_fields(plan: Plan) -> dict[str, Any]:
-    """``nodes``: the graph ids that will be considered; ``items``: how many items each mapped node makes."""
-    nodes: list[str] = []
-    items: dict[str, int] = {}
-    for p in plan.order:
-        if p.mode == "bypass":
-            continue
-        if p.item is None:
-            nodes.append(p.id)
-        else:
-            if p.node.id not in items:
-                nodes.append(p.node.id)
-            items[p.node.id] = items.get(p.node.id, 0) + 1
-    return {"nodes": nodes, "items": items} if items else {"nodes": nodes}
-
-
 class PlanRun:
     """One run of a plan. Short-lived; holds the per-run state so the Executor stays reusable."""
 
@@ -76,6 +58,7 @@ class PlanRun:
         models: ModelManager,
         backend: Backend,
         sink: EventSink | None = None,
+        wants: frozenset[str] | None = None,
         cancel: threading.Event | None = None,
         output_dir: Path | None = None,
         run_id: str | None = None,
@@ -85,7 +68,6 @@ class PlanRun:
         self.settings = settings
         self.models = models
         self.plan = plan
-        self.sink = sink
         self.cancel = cancel or threading.Event()
         self.failed = threading.Event()  # the first failure stops the other branches
         self.stop = StopSignal(self.cancel, self.failed)
@@ -102,43 +84,27 @@ class PlanRun:
         self.keys, self.values, self.hits = tables.keys, tables.values, tables.hits
         self.result: RunResult | None = None
         self.blocked_units: set[str] = set()  # downstream of a blocked (guarded) item: not run
-        self._emit_lock = threading.Lock()
-        self.shown: dict[tuple[str | None, int | None], list[dict[str, Any]]] = {}  # (node, item) -> its previews
         # nodes holding generated content no guard has seen (nodeflow.check.policy): events never show their values
         self.withheld: frozenset[str] = getattr(plan.graph, "withheld", None) or frozenset()
-        self.env = TaskEnv(registry, settings, models, self._emit_from_node, self.stop, plan)
+        self.events = RunEvents(self.run_id, self.withheld)
+        self.events.listen(sink, wants)
+        self.emit = self.events.emit
+        self.env = TaskEnv(registry, settings, models, self.events.from_node, self.stop, plan)
 
-    # --- events ----------------------------------------------------------------------------------
+    def listen(self, sink: EventSink | None, wants: frozenset[str] | None = None) -> None:
+        """Send the run's events to ``sink``: the kinds in ``wants`` only (None: all of them)."""
+        self.events.listen(sink, wants)
 
-    def emit(self, name: str, **fields: Any) -> None:
-        if self.sink is not None:
-            event = {"event": name, "run": self.run_id, "t": time.time(), **fields}
-            with self._emit_lock:
-                self.sink(event)
-
-    def emit_node(self, name: str, planned: PlannedNode, key: str, value: Any) -> None:
-        """``emit(name, key=value, **planned.label)`` (the same event, keys in the same order) for the
-        events every node sends, without packing and unpacking keyword arguments on every node."""
-        if self.sink is not None:
-            event = {"event": name, "run": self.run_id, "t": time.time(), key: value, **planned.label}
-            with self._emit_lock:
-                self.sink(event)
-
-    def _emit_from_node(self, event: dict[str, Any]) -> None:
-        if self.sink is not None:
-            if event.get("event") == "preview" and event.get("node") in self.withheld:
-                return  # the policy's guards have not seen it yet
-            with self._emit_lock:
-                if event.get("event") == "preview":  # kept so that a cached output node shows them again
-                    self.shown.setdefault((event.get("node"), event.get("item")), []).append(event)
-                self.sink(event)
+    @property
+    def sink(self) -> EventSink | None:
+        return self.events.sink
 
     # --- the steps -------------------------------------------------------------------------------
 
     def execute(self) -> RunResult:
         started = time.perf_counter()
         result = self.result = RunResult(self.run_id, "ok", 0.0)
-        if self.sink is not None:
+        if self.events.says("run_started"):
             self.emit("run_started", **started_fields(self.plan))
         try:
             # 1. keys
@@ -213,6 +179,7 @@ class PlanRun:
         inline = getattr(backend, "runs_inline", False)
         chains = getattr(backend, "fuses_chains", False)
         registry = self.registry
+        events = self.events
 
         def release(node_id: str) -> None:
             done.add(node_id)
@@ -232,11 +199,14 @@ class PlanRun:
                     continue
                 if planned.id in self.hits:
                     self.result.cached.append(planned.id)  # type: ignore[union-attr]
-                    self.emit("node_cached", **planned.label)
-                    if planned.spec.output and self.sink is not None:
-                        self.replay_previews(planned)
-                    if self.sink is not None and planned.node.id not in self.withheld:  # ui.preview
-                        show_outputs(planned, self.values.get(planned.id), functools.partial(self.context, planned))
+                    if events.cached:
+                        self.emit("node_cached", **planned.label)
+                    if events.previews:
+                        if planned.spec.output:
+                            events.replay_previews(planned, self.stores, self.keys[planned.id],
+                                                   functools.partial(self.value_of, planned.id))
+                        if planned.node.id not in self.withheld:  # ui.preview
+                            show_outputs(planned, self.values.get(planned.id), functools.partial(self.context, planned))
                     release(planned.id)
                     continue
                 spec = planned.spec
@@ -244,8 +214,8 @@ class PlanRun:
                         and (spec.holds or holds_of(spec, registry)) != "device":
                     # alone and light, on a backend that would run it in this thread anyway: run its task
                     # here, through the same run_task a backend uses (no hand-off to a thread)
-                    if self.sink is not None:
-                        self.emit_node("node_started", planned, "reason", reason(self.tables, self.stores, planned))
+                    if events.started:
+                        events.emit_node("node_started", planned, "reason", reason(self.tables, self.stores, planned))
                     task = self.task_for(planned)
                     if task is None:  # a linked value failed its param's check
                         break
@@ -272,7 +242,7 @@ class PlanRun:
                         if not backend.can_submit_task(task):
                             deferred.append(planned.seq)
                             continue
-                        if self.sink is not None:
+                        if events.started:
                             for member in grown:
                                 self.emit("node_started", reason=reason(self.tables, self.stores, member), **member.label)
                         backend.submit_task(task, self.env, alone=False)
@@ -284,9 +254,9 @@ class PlanRun:
                 if not backend.can_submit_task(task):
                     deferred.extend(m.seq for m in members)
                     continue
-                if self.sink is not None:
+                if events.started:
                     for member in members:
-                        self.emit_node("node_started", member, "reason", reason(self.tables, self.stores, member))
+                        events.emit_node("node_started", member, "reason", reason(self.tables, self.stores, member))
                 backend.submit_task(task, self.env, alone=not ready and not deferred and not backend.in_flight)
                 sent.update(member.id for member in members)
             for index in deferred:
@@ -424,25 +394,15 @@ class PlanRun:
     def finish_ok(self, planned: PlannedNode, outputs: tuple, duration_s: float) -> None:
         self.values[planned.id] = outputs
         remember(self.tables, self.stores, planned, outputs)
-        if self.shown:  # previews the node sent while it ran
-            shown = self.shown.pop((planned.node.id, planned.item), None)
-            if shown and planned.spec.output:
-                self.stores.remember_previews(self.keys[planned.id], shown)
+        events = self.events
+        shown = events.take_shown(planned)  # previews the node sent while it ran
+        if shown and planned.spec.output:
+            self.stores.remember_previews(self.keys[planned.id], shown)
         self.result.ran.append(planned.id)  # type: ignore[union-attr]
-        if self.sink is not None:
-            hidden = planned.node.id in self.withheld
-            names = planned.spec.outputs
-            event = {
-                "event": "node_finished", "run": self.run_id, "t": time.time(),
-                "duration_s": round(duration_s, 6),
-                "outputs": {name: WITHHELD for name, _ in zip(names, outputs, strict=False)} if hidden
-                else {name: summarize(v) for name, v in zip(names, outputs, strict=False)},
-                **planned.label,
-            }
-            with self._emit_lock:
-                self.sink(event)
-            if not hidden and planned.node.ui:  # ui.preview ticked: show_outputs looks
-                show_outputs(planned, outputs, lambda: self.context(planned))
+        if events.finished:
+            events.node_finished(planned, outputs, duration_s)
+        if events.previews and planned.node.ui and planned.node.id not in self.withheld:  # ui.preview ticked
+            show_outputs(planned, outputs, lambda: self.context(planned))
 
     def fail(self, planned: PlannedNode, exc: BaseException) -> None:
         message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
@@ -500,7 +460,7 @@ class PlanRun:
     def skip_the_rest(self, wanted: set[str], done: set[str], dependents: dict[str, list[str]], blocked: set[str]) -> None:
         result = self.result
         assert result is not None
-        if self.sink is None or len(done) == len(wanted):  # said only in events; done is a subset of wanted
+        if not self.events.says("node_skipped") or len(done) == len(wanted):  # said only in events; done ⊆ wanted
             return
         left = [p for p in self.plan.order if p.id in wanted and p.id not in done and p.mode != "bypass"]
         if not left:
@@ -524,19 +484,6 @@ class PlanRun:
             self.emit("node_skipped", reason=why, **planned.label)
 
     # --- values ----------------------------------------------------------------------------------
-
-    def replay_previews(self, planned: PlannedNode) -> None:
-        """A cached output node shows what it showed when it ran (its text, pictures and files), as if
-        it had just run: a page opened after the first run (or another browser) must still see it."""
-        shown = self.stores.previews_of(self.keys[planned.id])
-        if shown:
-            for event in shown:
-                if "path" not in event or Path(event["path"]).exists():
-                    self.emit("preview", **{k: v for k, v in event.items() if k not in ("event", "run", "t")})
-            return
-        for output, value in zip(planned.spec.outputs.values(), self.value_of(planned.id), strict=False):  # ran without a sink
-            if output.type == "File" and Path(value).exists():
-                self.emit("preview", kind=preview_kind(value), path=str(value), **planned.label)
 
     def value_of(self, node_id: str) -> tuple:
         values = self.values.get(node_id)
