@@ -27,12 +27,14 @@ from nodeflow.nodetypes.context import Cancelled, Context
 
 from .batches import batch_task, split, take_batch
 from .chains import follow
-from .needs import key_all, nbytes, needed, reason, remember
+from .needs import key_all, needed, reason, remember
 from .previews import show_outputs
+from .ready import ReadyQueue
 from .resources import holds_of
 from .result import NodeFailure, RunResult
 from .run_events import RunEvents, started_fields
 from .state import CacheStores, RunTables
+from .values import guard_findings, output_dict, value_of
 
 if TYPE_CHECKING:  # pragma: no cover
     from nodeflow.backends.base import Backend
@@ -117,7 +119,7 @@ class PlanRun:
                 if result.status != "cancelled":  # what was made (all of it, unless something failed)
                     for target in self.plan.targets:
                         if target in self.values or self.by_id[target].mode == "bypass":
-                            result.outputs[target] = self.output_dict(target)
+                            result.outputs[target] = output_dict(self.tables, self.stores, target)
         except (Cancelled, KeyboardInterrupt):
             result.status = "cancelled"
             self.cancel.set()
@@ -149,23 +151,8 @@ class PlanRun:
     def run_needed(self, wanted: set[str]) -> None:
         order = self.plan.order
         by_id = self.by_id
-        waiting: dict[str, int] = {}
-        dependents: dict[str, list[str]] = {}
-        ready: list[int] = []
-        for i, planned in enumerate(order):
-            if planned.id not in wanted:
-                continue
-            links = planned.links
-            # (one link, the commonest case: no set comprehension and its frame)
-            sources = () if planned.id in self.hits else (links[0][1],) if len(links) == 1 else {src for _, src, _, _ in links}
-            waiting[planned.id] = len(sources)
-            for src in sources:
-                dependents.setdefault(src, []).append(planned.id)
-            if not sources:
-                ready.append(i)
-        heapq.heapify(ready)
-        done: set[str] = set()
-        sent: set[str] = set()  # handed to the backend (a chain may wait for one of these: run/chains.py)
+        queue = ReadyQueue(order, by_id, wanted, self.hits, self.blocked_units)
+        ready, dependents, done, sent, release = queue.ready, queue.dependents, queue.done, queue.sent, queue.release
         backend = self.backend
         stop = self.stop
         blocked = self.blocked_units
@@ -174,19 +161,12 @@ class PlanRun:
             if self.finish(planned, one):
                 release(planned.id)
             elif one.status == "error" and one.blocked:
-                self.block(planned.id, dependents, waiting, blocked, ready)
+                queue.block(planned.id)
 
         inline = getattr(backend, "runs_inline", False)
         chains = getattr(backend, "fuses_chains", False)
         registry = self.registry
         events = self.events
-
-        def release(node_id: str) -> None:
-            done.add(node_id)
-            for child in dependents.get(node_id, ()):
-                waiting[child] -= 1
-                if waiting[child] == 0 and child not in blocked and child not in sent:  # sent: in a chain
-                    heapq.heappush(ready, by_id[child].seq)  # seq: its position in the plan's order
 
         while ready or backend.in_flight:
             # 3a. start what is ready and has a slot, lowest plan position first
@@ -204,7 +184,7 @@ class PlanRun:
                     if events.previews:
                         if planned.spec.output:
                             events.replay_previews(planned, self.stores, self.keys[planned.id],
-                                                   functools.partial(self.value_of, planned.id))
+                                                   functools.partial(value_of, self.tables, self.stores, planned.id))
                         if planned.node.id not in self.withheld:  # ui.preview
                             show_outputs(planned, self.values.get(planned.id), functools.partial(self.context, planned))
                     release(planned.id)
@@ -270,7 +250,7 @@ class PlanRun:
                 for planned, one in split(order, finished) if finished.task.batch is not None else ((order[finished.task.seq], finished),):
                     settle(planned, one)
         # 4. say what did not run, and why
-        self.skip_the_rest(wanted, done, dependents, blocked)
+        self.skip_the_rest(wanted, queue)
 
     # --- tasks -----------------------------------------------------------------------------------
 
@@ -299,7 +279,7 @@ class PlanRun:
                 if within and src in within:
                     value = ChainLink(within[src], index)
                 else:
-                    value = (values.get(src) or self.value_of(src))[index]  # value_of: a bypass or a disk hit
+                    value = (values.get(src) or value_of(self.tables, self.stores, src))[index]  # value_of: a bypass or a disk hit
                 spec_input = spec.inputs.get(arg)
                 if arg in planned.gathered or (spec_input is not None and spec_input.many and not is_param):
                     # a list input collects every item of its source; a source that is not swept is one item
@@ -329,52 +309,8 @@ class PlanRun:
         if labels:
             task.labels = labels
         if spec.output:
-            task.findings = self.guard_findings(planned)
+            task.findings = guard_findings(self.tables, self.stores, planned)
         return task
-
-    def guard_findings(self, planned: PlannedNode) -> list[dict[str, Any]]:
-        """The ``flags`` outputs of the guard nodes upstream of ``planned`` in this run: what each
-        found and did (pass, flag, redact), which an output node's credentials record."""
-        found: list[dict[str, Any]] = []
-        seen: set[str] = set()
-        stack = [src for _, src, _, _ in planned.links]
-        while stack:
-            unit = stack.pop()
-            if unit in seen or unit not in self.by_id:
-                continue
-            seen.add(unit)
-            upstream = self.by_id[unit]
-            stack.extend(src for _, src, _, _ in upstream.links)
-            names = list(upstream.spec.outputs)
-            if upstream.spec.type.startswith("guard.") and "flags" in names:
-                values = self.peek(unit)
-                flags = values[names.index("flags")] if values is not None else None
-                if isinstance(flags, dict):
-                    found.append({"node": upstream.node.id, **flags})
-                elif values is None and upstream.mode == "run":
-                    # its result is in no cache any more (what reads it was cached): what it found is
-                    # unknown, so the record takes no chances (nodeflow.delivery.redaction)
-                    found.append({"node": upstream.node.id, "guard": upstream.spec.type, "action": "unknown",
-                                  "found": [{"kind": "unknown"}]})
-        return sorted(found, key=lambda f: f["node"])
-
-    def peek(self, node_id: str) -> tuple | None:
-        """A node's outputs if this run has them or a cache holds them; None (never an error) when
-        it was not needed in this run (something downstream was cached) and no cache has it."""
-        values = self.values.get(node_id)
-        if values is not None:
-            return values
-        planned = self.by_id[node_id]
-        if planned.mode == "bypass":
-            return self.value_of(node_id)
-        key = self.keys.get(node_id)
-        if key is None:
-            return None
-        with self.stores.lock:
-            values = self.stores.memory.get(key)
-        if values is None and planned.spec.cache == "disk" and key in self.stores.disk:
-            values = self.stores.disk.get(key)
-        return values
 
     def finish(self, planned: PlannedNode, finished: TaskResult) -> bool:
         """Take a finished task's outputs. False when the node did not produce any."""
@@ -427,37 +363,9 @@ class PlanRun:
         reason = message.removeprefix("Blocked: ")
         self.emit("node_blocked", reason=reason, **planned.label)
 
-    def block(self, node_id: str, dependents: dict[str, list[str]], waiting: dict[str, int], blocked: set[str],
-              ready: list[int]) -> None:
-        """A guard stopped ``node_id``: what depends on it does not run, except a list input that
-        gathers items, which goes on with the items that were not stopped."""
-        self.blocked_units.add(node_id)
-        stack = [node_id]
-        while stack:
-            nid = stack.pop()
-            for child in dependents.get(nid, ()):
-                if child in blocked:
-                    continue
-                gathers = any(nid in sources for sources in self.by_id[child].gathered.values())
-                if gathers and nid != child:
-                    waiting[child] -= 1
-                    if waiting[child] == 0:
-                        heapq.heappush(ready, self.by_id[child].seq)
-                    continue
-                blocked.add(child)
-                stack.append(child)
-
-    def descendants(self, node_id: str, dependents: dict[str, list[str]]) -> set[str]:
-        found: set[str] = set()
-        stack = list(dependents.get(node_id, ()))
-        while stack:
-            nid = stack.pop()
-            if nid not in found:
-                found.add(nid)
-                stack.extend(dependents.get(nid, ()))
-        return found
-
-    def skip_the_rest(self, wanted: set[str], done: set[str], dependents: dict[str, list[str]], blocked: set[str]) -> None:
+    def skip_the_rest(self, wanted: set[str], queue: ReadyQueue) -> None:
+        """End every wanted node that did not run with ``node_skipped`` and why."""
+        done = queue.done
         result = self.result
         assert result is not None
         if not self.events.says("node_skipped") or len(done) == len(wanted):  # said only in events; done ⊆ wanted
@@ -469,51 +377,19 @@ class PlanRun:
         if result.error is not None:
             for p in self.plan.order:
                 if p.node.id == result.error.node and p.item == result.error.item:
-                    failed_at = self.descendants(p.id, dependents) | {p.id}
+                    failed_at = queue.descendants(p.id) | {p.id}
         reported = set(result.blocked)
         for planned in left:
             if planned.id in reported or (result.error is not None and planned.node.id == result.error.node
                                           and planned.item == result.error.item):
                 continue
-            if planned.id in blocked:
+            if planned.id in queue.blocked:
                 why = "blocked by guard"
             elif planned.id in failed_at:
                 why = f"upstream {result.error.node} failed"  # type: ignore[union-attr]
             else:
                 why = "cancelled"
             self.emit("node_skipped", reason=why, **planned.label)
-
-    # --- values ----------------------------------------------------------------------------------
-
-    def value_of(self, node_id: str) -> tuple:
-        values = self.values.get(node_id)
-        if values is not None:
-            return values
-        planned = self.by_id[node_id]
-        if planned.mode == "bypass":
-            values = tuple(
-                self.passthrough_value(planned, planned.passthrough.get(i))
-                for i in range(len(planned.spec.outputs))
-            )
-        else:  # a disk hit, loaded on first use
-            key = self.keys[node_id]
-            values = self.stores.disk.get(key)
-            if values is None:
-                raise RuntimeError(f"the disk cache entry of {node_id} vanished while running")
-            with self.stores.lock:
-                self.stores.memory.put(key, values, nbytes(planned.spec, values))
-        self.values[node_id] = values
-        return values
-
-    def passthrough_value(self, planned: PlannedNode, arg: str | None) -> Any:
-        for link_arg, src, index, _ in planned.links:
-            if link_arg == arg:
-                return self.value_of(src)[index]
-        return None
-
-    def output_dict(self, node_id: str) -> dict[str, Any]:
-        planned = self.by_id[node_id]
-        return dict(zip(planned.spec.outputs, self.value_of(node_id), strict=False))
 
     def context(self, planned: PlannedNode) -> Context:
         """The context ``planned`` would run with (for its fingerprint and its ticked preview)."""
@@ -526,6 +402,6 @@ class PlanRun:
             graph=planned.graph if planned.graph is not None else self.plan.graph,
             params=planned.params,
             item=planned.item,
-            findings=self.guard_findings(planned) if planned.spec.output else None,
+            findings=guard_findings(self.tables, self.stores, planned) if planned.spec.output else None,
             key=self.keys.get(planned.id),
         )
