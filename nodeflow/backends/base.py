@@ -34,7 +34,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from nodeflow.nodetypes.registry import Registry
     from nodeflow.settings import Settings
 
-__all__ = ["Task", "TaskResult", "TaskEnv", "Backend", "run_task", "call_node", "StopSignal", "ChainLink"]
+__all__ = ["Task", "TaskResult", "TaskEnv", "Backend", "run_task", "StopSignal", "ChainLink"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +145,7 @@ def run_task(task: Task, env: TaskEnv) -> TaskResult:
             kwargs = {**task.params, **task.inputs}
             if spec.wants_ctx:
                 kwargs["ctx"] = _context(spec, task, env, task.item, task.params)
-            outputs = call_node(spec, kwargs)
+            outputs = spec.split_result(spec.func(**kwargs))  # one value per output
     except (Cancelled, KeyboardInterrupt):
         return TaskResult(task, status="cancelled", duration_s=time.perf_counter() - started)
     except Exception as exc:
@@ -156,11 +156,6 @@ def run_task(task: Task, env: TaskEnv) -> TaskResult:
             duration_s=time.perf_counter() - started, blocked=blocked,
         )
     return TaskResult(task, outputs, duration_s=time.perf_counter() - started)
-
-
-def call_node(spec: NodeSpec, kwargs: dict[str, Any]) -> tuple:
-    """Call a node's function and split what it returned into one value per output."""
-    return spec.split_result(spec.func(**kwargs))
 
 
 def _run_batch(spec: NodeSpec, task: Task, env: TaskEnv) -> list[tuple]:

@@ -29,8 +29,9 @@ class PlannedNode:
     spec: NodeSpec
     node: GraphNode
     params: dict[str, Any]  # static param values, defaults filled in (linked params excluded)
-    # (argument name, source node id, index of the source output, is a param)
-    links: list[tuple[str, str, int, bool]]
+    # (argument name, source node id, index of the source output, is a param); tuples, not lists: the
+    # garbage collector stops tracking a tuple of plain values, so a big plan costs its collections little
+    links: tuple[tuple[str, str, int, bool], ...]
     mode: str = "run"
     # for bypassed nodes: output index -> argument whose value passes through
     passthrough: dict[int, str] = field(default_factory=dict)
@@ -124,22 +125,21 @@ def _plan_node(node: GraphNode, spec: NodeSpec, nodes: dict[str, GraphNode], spe
         params.update(node.params)
     else:
         params.update({k: v for k, v in node.params.items() if k in spec.params})
-    links = []
+    links: list[tuple[str, str, int, bool]] = []
     for port, (src, output_name) in node.inputs.items():
         index = specs[nodes[src].type].output_index[output_name]
         is_param = port in spec.params
         if is_param:
             params.pop(port, None)
         links.append((port, src, index, is_param))
-    if len(links) > 1:
-        links.sort()
     passthrough = {}
     if node.mode == "bypass":
         for index, output in enumerate(spec.outputs.values()):
             source = bypass_source(spec, output.type)
             if source is not None:
                 passthrough[index] = source
-    return PlannedNode(node.id, spec, node, params, links, node.mode, passthrough, _static_key(spec, params), seq,
+    ordered = tuple(sorted(links)) if len(links) > 1 else tuple(links)
+    return PlannedNode(node.id, spec, node, params, ordered, node.mode, passthrough, _static_key(spec, params), seq,
                        label={"node": node.id})
 
 

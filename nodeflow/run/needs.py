@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 from nodeflow.cache_keys import encode, node_key
 from nodeflow.ports.core import estimate_size, get_type
 
-from .state import CacheStores, RunTables
-
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Callable
 
     from nodeflow.plan.planner import PlannedNode
+
+    from .state import CacheStores, RunTables
 
 __all__ = ["key_all", "needed", "remember", "reason", "nbytes", "still_valid"]
 

@@ -117,8 +117,6 @@ class RunEvents:
 
     def take_shown(self, planned: PlannedNode) -> list[dict[str, Any]] | None:
         """The previews ``planned`` sent while it ran (once: they are forgotten here)."""
-        if not self.shown:
-            return None
         return self.shown.pop((planned.node.id, planned.item), None)
 
     def replay_previews(self, planned: PlannedNode, stores: CacheStores, key: str,

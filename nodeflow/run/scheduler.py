@@ -331,9 +331,10 @@ class PlanRun:
         self.values[planned.id] = outputs
         remember(self.tables, self.stores, planned, outputs)
         events = self.events
-        shown = events.take_shown(planned)  # previews the node sent while it ran
-        if shown and planned.spec.output:
-            self.stores.remember_previews(self.keys[planned.id], shown)
+        if events.shown:  # previews the node sent while it ran
+            shown = events.take_shown(planned)
+            if shown and planned.spec.output:
+                self.stores.remember_previews(self.keys[planned.id], shown)
         self.result.ran.append(planned.id)  # type: ignore[union-attr]
         if events.finished:
             events.node_finished(planned, outputs, duration_s)
