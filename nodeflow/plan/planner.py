@@ -144,6 +144,7 @@ def _plan_node(node: GraphNode, spec: NodeSpec, nodes: dict[str, GraphNode], spe
 
 
 _STATIC_TYPES = (str, int, bool, type(None))
+_PLAIN_TYPES = frozenset(_STATIC_TYPES)  # floats go the long way: 0.0 and -0.0 are equal but encode differently
 STATIC_MEMO = 4096  # static keys remembered per node type (a server sees the same params over and over)
 
 
@@ -151,19 +152,26 @@ def _static_key(spec: NodeSpec, params: dict[str, Any]) -> str:
     """``static_part`` of a node, remembered per node type for params that are plain scalars: encoding
     costs more than the rest of planning a node. The memo's key keeps each value's exact type (1,
     1.0 and True are equal but encode differently) and a float's exact bits (0.0 and -0.0 too)."""
-    signature: list[Any] = []
-    for name, value in params.items():
-        kind = type(value)
-        if kind is float:
-            signature.append((name, value.hex()))
-        elif kind in _STATIC_TYPES:
-            signature.append((name, kind, value))
-        else:  # a list, a dict, a path...: encoded each time
-            return static_part(spec.type, spec.version, params)
+    values = tuple(params.values())
+    kinds = tuple(map(type, values))
+    sig: tuple[Any, ...]
+    if _PLAIN_TYPES.issuperset(kinds):  # the usual case, in C: names, values and their exact types
+        sig = (None, tuple(params), values, kinds)  # None: never equal to the long way's tuple of pairs
+    else:
+        signature: list[Any] = []
+        for name, value in params.items():
+            kind = type(value)
+            if kind is float:
+                signature.append((name, value.hex()))
+            elif kind in _STATIC_TYPES:
+                signature.append((name, kind, value))
+            else:  # a list, a dict, a path...: encoded each time
+                return static_part(spec.type, spec.version, params)
+        sig = tuple(signature)
     memo = spec.__dict__.get("_static_keys")
     if memo is None:
         memo = spec.__dict__["_static_keys"] = {}
-    found = memo.get(sig := tuple(signature))
+    found = memo.get(sig)
     if found is None:
         if len(memo) >= STATIC_MEMO:
             memo.clear()

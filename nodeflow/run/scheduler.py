@@ -272,16 +272,19 @@ class PlanRun:
         inputs: dict[str, Any] = {}
         labels: dict[str, list[str]] = {}
         values = self.values
+        gathered = planned.gathered
+        many = spec.__dict__.get("_many_inputs")
+        if many is None:  # worked out once per node type: its list inputs
+            many = spec.__dict__["_many_inputs"] = frozenset(name for name, i in spec.inputs.items() if i.many)
         try:
             for arg, src, index, is_param in planned.links:
-                if src in self.blocked_units and arg in planned.gathered:
+                if gathered and arg in gathered and src in self.blocked_units:
                     continue  # a guard stopped that item: gather the others
                 if within and src in within:
                     value = ChainLink(within[src], index)
                 else:
                     value = (values.get(src) or value_of(self.tables, self.stores, src))[index]  # value_of: a bypass or a disk hit
-                spec_input = spec.inputs.get(arg)
-                if arg in planned.gathered or (spec_input is not None and spec_input.many and not is_param):
+                if (gathered and arg in gathered) or (arg in many and not is_param):
                     # a list input collects every item of its source; a source that is not swept is one item
                     inputs.setdefault(arg, []).append(value)
                     labels.setdefault(arg, []).append(self.by_id[src].caption)
