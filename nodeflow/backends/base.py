@@ -91,9 +91,11 @@ class StopSignal:
     def __init__(self, cancel: Any, failed: Any):
         self.cancel = cancel
         self.failed = failed
+        # asked before every node: the two flags' own methods, found once
+        self._cancelled, self._failed = cancel.is_set, failed.is_set
 
     def is_set(self) -> bool:
-        return self.cancel.is_set() or self.failed.is_set()
+        return self._cancelled() or self._failed()
 
 
 @dataclass

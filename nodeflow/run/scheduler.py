@@ -167,6 +167,7 @@ class PlanRun:
         chains = getattr(backend, "fuses_chains", False)
         registry = self.registry
         events = self.events
+        hits, env, finish_ok, task_for = self.hits, self.env, self.finish_ok, self.task_for
 
         while ready or backend.in_flight:
             # 3a. start what is ready and has a slot, lowest plan position first
@@ -177,7 +178,7 @@ class PlanRun:
                 if planned.mode == "bypass":
                     release(planned.id)
                     continue
-                if planned.id in self.hits:
+                if planned.id in hits:
                     self.result.cached.append(planned.id)  # type: ignore[union-attr]
                     if events.cached:
                         self.emit("node_cached", **planned.label)
@@ -196,12 +197,12 @@ class PlanRun:
                     # here, through the same run_task a backend uses (no hand-off to a thread)
                     if events.started:
                         events.emit_node("node_started", planned, "reason", reason(self.tables, self.stores, planned))
-                    task = self.task_for(planned)
+                    task = task_for(planned)
                     if task is None:  # a linked value failed its param's check
                         break
-                    one = run_task(task, self.env)
+                    one = run_task(task, env)
                     if one.status == "ok":  # settle's commonest case, without its calls in between
-                        self.finish_ok(planned, one.outputs, one.duration_s)  # type: ignore[arg-type]
+                        finish_ok(planned, one.outputs, one.duration_s)  # type: ignore[arg-type]
                         release(planned.id)
                     else:
                         settle(planned, one)
