@@ -105,7 +105,8 @@ def make_plan(graph: Graph, registry: Registry, only: Iterable[str] | None = Non
         if nid in needed:
             continue
         needed.add(nid)
-        stack.extend(src for src, _ in nodes[nid].inputs.values())
+        for src, _ in nodes[nid].inputs.values():  # (a loop, not a generator: one frame fewer per node)
+            stack.append(src)
 
     planned: list[PlannedNode] = []
     for nid in order:
@@ -127,7 +128,8 @@ def _plan_node(node: GraphNode, spec: NodeSpec, nodes: dict[str, GraphNode], spe
         params.update({k: v for k, v in node.params.items() if k in spec.params})
     links: list[tuple[str, str, int, bool]] = []
     for port, (src, output_name) in node.inputs.items():
-        index = specs[nodes[src].type].output_index[output_name]
+        made_by = specs[nodes[src].type]
+        index = (made_by.__dict__.get("_output_index") or made_by.output_index)[output_name]
         is_param = port in spec.params
         if is_param:
             params.pop(port, None)
