@@ -142,9 +142,9 @@ class PlanRun:
         return None if made is None else planned.spec.split_result(made)
 
     def close(self) -> None:
-        """Let go of the run's values. The task environment points back at this run (its ``emit``),
-        a cycle that only the garbage collector would break: until it ran, every value the run made
-        (those too big for the memory cache included) stayed in memory after the run."""
+        """Let go of the run's values. The caches' records keep this run's tables (what each node's
+        key was made of, for the next run's reasons), so its values must not stay in them: else
+        every value the run made (those too big for the memory cache included) stayed in memory."""
         self.env = None  # type: ignore[assignment]
         self.values.clear()
 
