@@ -23,6 +23,7 @@ EVENTS = (
     "node_finished",
     "node_error",
     "node_blocked",  # a guard stopped its content: node, reason (item); the run goes on
+    "node_skipped",  # it did not run: node, reason (cancelled, upstream X failed, blocked by guard)
     "run_finished",
 )
 

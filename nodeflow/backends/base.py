@@ -34,7 +34,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from nodeflow.nodetypes.registry import Registry
     from nodeflow.settings import Settings
 
-__all__ = ["Task", "TaskResult", "TaskEnv", "Backend", "run_task", "call_node", "StopSignal", "ChainLink"]
+__all__ = ["Task", "TaskResult", "TaskEnv", "Backend", "run_task", "StopSignal", "ChainLink"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,9 +91,11 @@ class StopSignal:
     def __init__(self, cancel: Any, failed: Any):
         self.cancel = cancel
         self.failed = failed
+        # asked before every node: the two flags' own methods, found once
+        self._cancelled, self._failed = cancel.is_set, failed.is_set
 
     def is_set(self) -> bool:
-        return self.cancel.is_set() or self.failed.is_set()
+        return self._cancelled() or self._failed()
 
 
 @dataclass
@@ -145,7 +147,7 @@ def run_task(task: Task, env: TaskEnv) -> TaskResult:
             kwargs = {**task.params, **task.inputs}
             if spec.wants_ctx:
                 kwargs["ctx"] = _context(spec, task, env, task.item, task.params)
-            outputs = call_node(spec, kwargs)
+            outputs = spec.split_result(spec.func(**kwargs))  # one value per output
     except (Cancelled, KeyboardInterrupt):
         return TaskResult(task, status="cancelled", duration_s=time.perf_counter() - started)
     except Exception as exc:
@@ -156,11 +158,6 @@ def run_task(task: Task, env: TaskEnv) -> TaskResult:
             duration_s=time.perf_counter() - started, blocked=blocked,
         )
     return TaskResult(task, outputs, duration_s=time.perf_counter() - started)
-
-
-def call_node(spec: NodeSpec, kwargs: dict[str, Any]) -> tuple:
-    """Call a node's function and split what it returned into one value per output."""
-    return spec.split_result(spec.func(**kwargs))
 
 
 def _run_batch(spec: NodeSpec, task: Task, env: TaskEnv) -> list[tuple]:

@@ -29,8 +29,9 @@ class PlannedNode:
     spec: NodeSpec
     node: GraphNode
     params: dict[str, Any]  # static param values, defaults filled in (linked params excluded)
-    # (argument name, source node id, index of the source output, is a param)
-    links: list[tuple[str, str, int, bool]]
+    # (argument name, source node id, index of the source output, is a param); tuples, not lists: the
+    # garbage collector stops tracking a tuple of plain values, so a big plan costs its collections little
+    links: tuple[tuple[str, str, int, bool], ...]
     mode: str = "run"
     # for bypassed nodes: output index -> argument whose value passes through
     passthrough: dict[int, str] = field(default_factory=dict)
@@ -104,7 +105,8 @@ def make_plan(graph: Graph, registry: Registry, only: Iterable[str] | None = Non
         if nid in needed:
             continue
         needed.add(nid)
-        stack.extend(src for src, _ in nodes[nid].inputs.values())
+        for src, _ in nodes[nid].inputs.values():  # (a loop, not a generator: one frame fewer per node)
+            stack.append(src)
 
     planned: list[PlannedNode] = []
     for nid in order:
@@ -124,26 +126,27 @@ def _plan_node(node: GraphNode, spec: NodeSpec, nodes: dict[str, GraphNode], spe
         params.update(node.params)
     else:
         params.update({k: v for k, v in node.params.items() if k in spec.params})
-    links = []
+    links: list[tuple[str, str, int, bool]] = []
     for port, (src, output_name) in node.inputs.items():
-        index = specs[nodes[src].type].output_index[output_name]
+        made_by = specs[nodes[src].type]
+        index = (made_by.__dict__.get("_output_index") or made_by.output_index)[output_name]
         is_param = port in spec.params
         if is_param:
             params.pop(port, None)
         links.append((port, src, index, is_param))
-    if len(links) > 1:
-        links.sort()
     passthrough = {}
     if node.mode == "bypass":
         for index, output in enumerate(spec.outputs.values()):
             source = bypass_source(spec, output.type)
             if source is not None:
                 passthrough[index] = source
-    return PlannedNode(node.id, spec, node, params, links, node.mode, passthrough, _static_key(spec, params), seq,
+    ordered = tuple(sorted(links)) if len(links) > 1 else tuple(links)
+    return PlannedNode(node.id, spec, node, params, ordered, node.mode, passthrough, _static_key(spec, params), seq,
                        label={"node": node.id})
 
 
 _STATIC_TYPES = (str, int, bool, type(None))
+_PLAIN_TYPES = frozenset(_STATIC_TYPES)  # floats go the long way: 0.0 and -0.0 are equal but encode differently
 STATIC_MEMO = 4096  # static keys remembered per node type (a server sees the same params over and over)
 
 
@@ -151,19 +154,26 @@ def _static_key(spec: NodeSpec, params: dict[str, Any]) -> str:
     """``static_part`` of a node, remembered per node type for params that are plain scalars: encoding
     costs more than the rest of planning a node. The memo's key keeps each value's exact type (1,
     1.0 and True are equal but encode differently) and a float's exact bits (0.0 and -0.0 too)."""
-    signature: list[Any] = []
-    for name, value in params.items():
-        kind = type(value)
-        if kind is float:
-            signature.append((name, value.hex()))
-        elif kind in _STATIC_TYPES:
-            signature.append((name, kind, value))
-        else:  # a list, a dict, a path...: encoded each time
-            return static_part(spec.type, spec.version, params)
+    values = tuple(params.values())
+    kinds = tuple(map(type, values))
+    sig: tuple[Any, ...]
+    if _PLAIN_TYPES.issuperset(kinds):  # the usual case, in C: names, values and their exact types
+        sig = (None, tuple(params), values, kinds)  # None: never equal to the long way's tuple of pairs
+    else:
+        signature: list[Any] = []
+        for name, value in params.items():
+            kind = type(value)
+            if kind is float:
+                signature.append((name, value.hex()))
+            elif kind in _STATIC_TYPES:
+                signature.append((name, kind, value))
+            else:  # a list, a dict, a path...: encoded each time
+                return static_part(spec.type, spec.version, params)
+        sig = tuple(signature)
     memo = spec.__dict__.get("_static_keys")
     if memo is None:
         memo = spec.__dict__["_static_keys"] = {}
-    found = memo.get(sig := tuple(signature))
+    found = memo.get(sig)
     if found is None:
         if len(memo) >= STATIC_MEMO:
             memo.clear()

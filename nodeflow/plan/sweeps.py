@@ -131,7 +131,7 @@ def _copy(planned, item, at, axes, node_axes, copies, lengths, graph) -> Planned
         planned,
         id=new_id,
         params=params,
-        links=links,
+        links=tuple(links),
         static_key=static_part(spec.type, spec.version, params),
         item=item,
         graph=item_graph,
@@ -214,7 +214,7 @@ def first_items(plan: Plan, count: int) -> Plan:
         if planned.id in dropped:
             continue
         if any(link[1] in dropped for link in planned.links):  # a list input: it gathers the kept items
-            planned = replace(planned, links=[link for link in planned.links if link[1] not in dropped])
+            planned = replace(planned, links=tuple(link for link in planned.links if link[1] not in dropped))
         order.append(planned)
     for seq, planned in enumerate(order):
         planned.seq = seq

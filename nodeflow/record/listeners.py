@@ -23,6 +23,9 @@ __all__ = ["HistoryListener"]
 class HistoryListener(RunListener):
     """Records every run in the run history (nodeflow.record.history)."""
 
+    # what RunRecorder.on_event reads: progress, previews and node_started are never built for it
+    wants = frozenset({"run_started", "node_finished", "node_cached", "node_error", "node_skipped", "node_blocked"})
+
     def __init__(self, history: RunHistory):
         self.history = history
         self._recorders: dict[str, RunRecorder] = {}

@@ -33,6 +33,7 @@ from nodeflow.plan.planner import Plan, make_plan
 from nodeflow.problems import GraphInvalid
 from nodeflow.settings import Settings
 
+from .listener import check_wants, fan_in
 from .result import NodeFailure, RunResult
 from .scheduler import PlanRun
 from .state import CacheStores
@@ -161,15 +162,17 @@ class Executor:
         source: str = "api",
     ) -> RunResult:
         """Run a planned graph; ``source`` (cli, editor, http, api) tells listeners who asked."""
+        check_wants([*self.listeners, on_event])
         if plan.lists_from:  # 0. make the lists that sweeps map over, then plan the sweep
             plan, failed = self._plan_lists(plan, on_event, cancel, output_dir, run_id)
             if failed is not None:
                 return failed
         run = self._plan_run(plan, cancel=cancel, output_dir=output_dir, run_id=run_id)
-        sinks = [sink for listener in self.listeners if (sink := listener.run_started(plan, run.run_id, source))]
+        sinks = [(sink, getattr(listener, "wants", None)) for listener in self.listeners
+                 if (sink := listener.run_started(plan, run.run_id, source)) is not None]
         if on_event is not None:
-            sinks.append(on_event)
-        run.sink = sinks[0] if len(sinks) == 1 else (_fan_out(sinks) if sinks else None)
+            sinks.append((on_event, getattr(on_event, "wants", None)))
+        run.listen(*fan_in(sinks))
         try:
             result = run.execute()
         finally:
@@ -196,22 +199,16 @@ class Executor:
             made.close()
         if not result.ok:
             if on_event is not None:
+                wants = getattr(on_event, "wants", None)
                 for event in events:
-                    on_event(event)
+                    if wants is None or event["event"] in wants:
+                        on_event(event)
             return plan, result
 
         def check(graph: Graph, policy: Any, only: list[str] | None) -> list[Problem]:
             return check_graph(graph, self.registry, self.settings, policy=policy, only=only)
 
         return plan_over_lists(plan, result.outputs, self.registry, self.settings, check), None
-
-
-def _fan_out(sinks: list[EventSink]) -> EventSink:
-    def send(event: dict[str, Any]) -> None:
-        for sink in sinks:
-            sink(event)
-
-    return send
 
 
 def _memo_key(graph: Graph, *options: Any) -> str:

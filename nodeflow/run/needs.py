@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING, Any
 from nodeflow.cache_keys import encode, node_key
 from nodeflow.ports.core import estimate_size, get_type
 
-from .state import CacheStores, NodeRecord, RunTables
-
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Callable
 
     from nodeflow.plan.planner import PlannedNode
 
-__all__ = ["NodeRecord", "key_all", "needed", "remember", "reason", "nbytes", "still_valid"]
+    from .state import CacheStores, RunTables
+
+__all__ = ["key_all", "needed", "remember", "reason", "nbytes", "still_valid"]
 
 
 def key_all(run: RunTables, context_for: Callable[[PlannedNode], Any]) -> tuple[PlannedNode, Exception] | None:
@@ -122,7 +122,7 @@ def _needed(run: RunTables, stores: CacheStores,
 
 
 def remember(run: RunTables, stores: CacheStores, planned: PlannedNode, outputs: tuple) -> None:
-    """Cache a node's fresh outputs and keep what its key was made of."""
+    """Cache a node's fresh outputs and remember the run that made them (what its key was made of)."""
     spec = planned.spec
     key = run.keys[planned.id]
     with stores.lock:
@@ -135,19 +135,7 @@ def remember(run: RunTables, stores: CacheStores, planned: PlannedNode, outputs:
                 [o.type for o in spec.outputs.values()],
                 {"node": planned.node.id, "node_type": spec.type, "params": planned.params},
             )
-        links = planned.links
-        if len(links) == 1:  # most nodes read one: no comprehension (a frame of its own) for it
-            upstream = {links[0][0]: run.keys[links[0][1]]}
-        else:
-            upstream = {arg: run.keys[src] for arg, src, _, _ in links}
-        stores.records[planned.id] = NodeRecord(
-            key,
-            spec.type,
-            spec.version,
-            planned.params,  # plans are not mutated once made, so no copy is needed
-            upstream,
-            run.fingerprints.get(planned.id),
-        )
+        stores.records[planned.id] = run  # what its key was made of: this run's plan, keys and fingerprints
 
 
 def reason(run: RunTables, stores: CacheStores, planned: PlannedNode) -> str:
@@ -160,11 +148,12 @@ def _reason(run: RunTables, stores: CacheStores, planned: PlannedNode) -> str:
     spec = planned.spec
     if spec.cache == "none":
         return "never cached"
-    previous = stores.records.get(planned.id)
+    previous_run = stores.records.get(planned.id)
     key = run.keys[planned.id]
-    if previous is None:
+    if previous_run is None:
         return "evicted" if key in stores.memory.evicted else "first run"
-    if previous.type != spec.type or previous.version != spec.version:
+    previous = previous_run.by_id[planned.id]  # the node as it was planned when it last ran
+    if previous.spec.type != spec.type or previous.spec.version != spec.version:
         return "node type changed"
     changed = [] if previous.params == planned.params else sorted(  # equal dicts: the usual case, asked in C
         name
@@ -173,16 +162,17 @@ def _reason(run: RunTables, stores: CacheStores, planned: PlannedNode) -> str:
     )
     if changed:
         return f"param {', '.join(changed)} changed" if len(changed) == 1 else f"params {', '.join(changed)} changed"
+    previous_upstream = {arg: previous_run.keys[src] for arg, src, _, _ in previous.links}
     current_upstream = {arg: run.keys[src] for arg, src, _, _ in planned.links}
     moved = sorted(
-        {run.by_id[src].node.id for arg, src, _, _ in planned.links if previous.upstream.get(arg) != current_upstream[arg]}
-        | {arg for arg in previous.upstream if arg not in current_upstream}
+        {run.by_id[src].node.id for arg, src, _, _ in planned.links if previous_upstream.get(arg) != current_upstream[arg]}
+        | {arg for arg in previous_upstream if arg not in current_upstream}
     )
     if moved:
         return f"upstream {', '.join(moved)} changed"
-    if previous.fingerprint != run.fingerprints.get(planned.id):
+    if previous_run.fingerprints.get(planned.id) != run.fingerprints.get(planned.id):
         return "fingerprint changed"
-    if previous.key == key:
+    if previous_run.keys[planned.id] == key:
         values = stores.memory.get(key)
         if values is not None and not still_valid(spec, values):
             return "output missing"

@@ -23,19 +23,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nodeflow.backends.base import ChainLink, StopSignal, Task, TaskEnv, TaskResult, node_context, run_task
-from nodeflow.events import EventSink, preview_kind, summarize
 from nodeflow.nodetypes.context import Cancelled, Context
 
 from .batches import batch_task, split, take_batch
 from .chains import follow
-from .needs import key_all, nbytes, needed, reason, remember
+from .needs import key_all, needed, reason, remember
 from .previews import show_outputs
+from .ready import ReadyQueue
 from .resources import holds_of
 from .result import NodeFailure, RunResult
+from .run_events import RunEvents, started_fields
 from .state import CacheStores, RunTables
+from .values import guard_findings, output_dict, value_of
 
 if TYPE_CHECKING:  # pragma: no cover
     from nodeflow.backends.base import Backend
+    from nodeflow.events import EventSink
     from nodeflow.models import ModelManager
     from nodeflow.nodetypes.registry import Registry
     from nodeflow.plan.planner import Plan, PlannedNode
@@ -44,25 +47,6 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["PlanRun"]
 
 POLL_S = 0.1  # how often a waiting run looks at its cancel flag
-WITHHELD = "(withheld: generated content the policy's guards have not seen)"
-
-
-def started_fields(plan: Plan) -> dict[str, Any]:
-    """``nodes``: the graph ids that will be considered; ``items``: how many items each mapped node makes."""
-    nodes: list[str] = []
-    items: dict[str, int] = {}
-    for p in plan.order:
-        if p.mode == "bypass":
-            continue
-        if p.item is None:
-            nodes.append(p.id)
-        else:
-            if p.node.id not in items:
-                nodes.append(p.node.id)
-            items[p.node.id] = items.get(p.node.id, 0) + 1
-    return {"nodes": nodes, "items": items} if items else {"nodes": nodes}
-
-
 class PlanRun:
     """One run of a plan. Short-lived; holds the per-run state so the Executor stays reusable."""
 
@@ -76,6 +60,7 @@ class PlanRun:
         models: ModelManager,
         backend: Backend,
         sink: EventSink | None = None,
+        wants: frozenset[str] | None = None,
         cancel: threading.Event | None = None,
         output_dir: Path | None = None,
         run_id: str | None = None,
@@ -85,7 +70,6 @@ class PlanRun:
         self.settings = settings
         self.models = models
         self.plan = plan
-        self.sink = sink
         self.cancel = cancel or threading.Event()
         self.failed = threading.Event()  # the first failure stops the other branches
         self.stop = StopSignal(self.cancel, self.failed)
@@ -102,43 +86,27 @@ class PlanRun:
         self.keys, self.values, self.hits = tables.keys, tables.values, tables.hits
         self.result: RunResult | None = None
         self.blocked_units: set[str] = set()  # downstream of a blocked (guarded) item: not run
-        self._emit_lock = threading.Lock()
-        self.shown: dict[tuple[str | None, int | None], list[dict[str, Any]]] = {}  # (node, item) -> its previews
         # nodes holding generated content no guard has seen (nodeflow.check.policy): events never show their values
         self.withheld: frozenset[str] = getattr(plan.graph, "withheld", None) or frozenset()
-        self.env = TaskEnv(registry, settings, models, self._emit_from_node, self.stop, plan)
+        self.events = RunEvents(self.run_id, self.withheld)
+        self.events.listen(sink, wants)
+        self.emit = self.events.emit
+        self.env = TaskEnv(registry, settings, models, self.events.from_node, self.stop, plan)
 
-    # --- events ----------------------------------------------------------------------------------
+    def listen(self, sink: EventSink | None, wants: frozenset[str] | None = None) -> None:
+        """Send the run's events to ``sink``: the kinds in ``wants`` only (None: all of them)."""
+        self.events.listen(sink, wants)
 
-    def emit(self, name: str, **fields: Any) -> None:
-        if self.sink is not None:
-            event = {"event": name, "run": self.run_id, "t": time.time(), **fields}
-            with self._emit_lock:
-                self.sink(event)
-
-    def emit_node(self, name: str, planned: PlannedNode, key: str, value: Any) -> None:
-        """``emit(name, key=value, **planned.label)`` (the same event, keys in the same order) for the
-        events every node sends, without packing and unpacking keyword arguments on every node."""
-        if self.sink is not None:
-            event = {"event": name, "run": self.run_id, "t": time.time(), key: value, **planned.label}
-            with self._emit_lock:
-                self.sink(event)
-
-    def _emit_from_node(self, event: dict[str, Any]) -> None:
-        if self.sink is not None:
-            if event.get("event") == "preview" and event.get("node") in self.withheld:
-                return  # the policy's guards have not seen it yet
-            with self._emit_lock:
-                if event.get("event") == "preview":  # kept so that a cached output node shows them again
-                    self.shown.setdefault((event.get("node"), event.get("item")), []).append(event)
-                self.sink(event)
+    @property
+    def sink(self) -> EventSink | None:
+        return self.events.sink
 
     # --- the steps -------------------------------------------------------------------------------
 
     def execute(self) -> RunResult:
         started = time.perf_counter()
         result = self.result = RunResult(self.run_id, "ok", 0.0)
-        if self.sink is not None:
+        if self.events.says("run_started"):
             self.emit("run_started", **started_fields(self.plan))
         try:
             # 1. keys
@@ -151,7 +119,7 @@ class PlanRun:
                 if result.status != "cancelled":  # what was made (all of it, unless something failed)
                     for target in self.plan.targets:
                         if target in self.values or self.by_id[target].mode == "bypass":
-                            result.outputs[target] = self.output_dict(target)
+                            result.outputs[target] = output_dict(self.tables, self.stores, target)
         except (Cancelled, KeyboardInterrupt):
             result.status = "cancelled"
             self.cancel.set()
@@ -174,32 +142,17 @@ class PlanRun:
         return None if made is None else planned.spec.split_result(made)
 
     def close(self) -> None:
-        """Let go of the run's values. The task environment points back at this run (its ``emit``),
-        a cycle that only the garbage collector would break: until it ran, every value the run made
-        (those too big for the memory cache included) stayed in memory after the run."""
+        """Let go of the run's values. The caches' records keep this run's tables (what each node's
+        key was made of, for the next run's reasons), so its values must not stay in them: else
+        every value the run made (those too big for the memory cache included) stayed in memory."""
         self.env = None  # type: ignore[assignment]
         self.values.clear()
 
     def run_needed(self, wanted: set[str]) -> None:
         order = self.plan.order
         by_id = self.by_id
-        waiting: dict[str, int] = {}
-        dependents: dict[str, list[str]] = {}
-        ready: list[int] = []
-        for i, planned in enumerate(order):
-            if planned.id not in wanted:
-                continue
-            links = planned.links
-            # (one link, the commonest case: no set comprehension and its frame)
-            sources = () if planned.id in self.hits else (links[0][1],) if len(links) == 1 else {src for _, src, _, _ in links}
-            waiting[planned.id] = len(sources)
-            for src in sources:
-                dependents.setdefault(src, []).append(planned.id)
-            if not sources:
-                ready.append(i)
-        heapq.heapify(ready)
-        done: set[str] = set()
-        sent: set[str] = set()  # handed to the backend (a chain may wait for one of these: run/chains.py)
+        queue = ReadyQueue(order, by_id, wanted, self.hits, self.blocked_units)
+        ready, dependents, done, sent, release = queue.ready, queue.dependents, queue.done, queue.sent, queue.release
         backend = self.backend
         stop = self.stop
         blocked = self.blocked_units
@@ -208,18 +161,13 @@ class PlanRun:
             if self.finish(planned, one):
                 release(planned.id)
             elif one.status == "error" and one.blocked:
-                self.block(planned.id, dependents, waiting, blocked, ready)
+                queue.block(planned.id)
 
         inline = getattr(backend, "runs_inline", False)
         chains = getattr(backend, "fuses_chains", False)
         registry = self.registry
-
-        def release(node_id: str) -> None:
-            done.add(node_id)
-            for child in dependents.get(node_id, ()):
-                waiting[child] -= 1
-                if waiting[child] == 0 and child not in blocked and child not in sent:  # sent: in a chain
-                    heapq.heappush(ready, by_id[child].seq)  # seq: its position in the plan's order
+        events = self.events
+        hits, env, finish_ok, task_for = self.hits, self.env, self.finish_ok, self.task_for
 
         while ready or backend.in_flight:
             # 3a. start what is ready and has a slot, lowest plan position first
@@ -230,13 +178,16 @@ class PlanRun:
                 if planned.mode == "bypass":
                     release(planned.id)
                     continue
-                if planned.id in self.hits:
+                if planned.id in hits:
                     self.result.cached.append(planned.id)  # type: ignore[union-attr]
-                    self.emit("node_cached", **planned.label)
-                    if planned.spec.output and self.sink is not None:
-                        self.replay_previews(planned)
-                    if self.sink is not None and planned.node.id not in self.withheld:  # ui.preview
-                        show_outputs(planned, self.values.get(planned.id), functools.partial(self.context, planned))
+                    if events.cached:
+                        self.emit("node_cached", **planned.label)
+                    if events.previews:
+                        if planned.spec.output:
+                            events.replay_previews(planned, self.stores, self.keys[planned.id],
+                                                   functools.partial(value_of, self.tables, self.stores, planned.id))
+                        if planned.node.id not in self.withheld:  # ui.preview
+                            show_outputs(planned, self.values.get(planned.id), functools.partial(self.context, planned))
                     release(planned.id)
                     continue
                 spec = planned.spec
@@ -244,14 +195,14 @@ class PlanRun:
                         and (spec.holds or holds_of(spec, registry)) != "device":
                     # alone and light, on a backend that would run it in this thread anyway: run its task
                     # here, through the same run_task a backend uses (no hand-off to a thread)
-                    if self.sink is not None:
-                        self.emit_node("node_started", planned, "reason", reason(self.tables, self.stores, planned))
-                    task = self.task_for(planned)
+                    if events.started:
+                        events.emit_node("node_started", planned, "reason", reason(self.tables, self.stores, planned))
+                    task = task_for(planned)
                     if task is None:  # a linked value failed its param's check
                         break
-                    one = run_task(task, self.env)
+                    one = run_task(task, env)
                     if one.status == "ok":  # settle's commonest case, without its calls in between
-                        self.finish_ok(planned, one.outputs, one.duration_s)  # type: ignore[arg-type]
+                        finish_ok(planned, one.outputs, one.duration_s)  # type: ignore[arg-type]
                         release(planned.id)
                     else:
                         settle(planned, one)
@@ -272,7 +223,7 @@ class PlanRun:
                         if not backend.can_submit_task(task):
                             deferred.append(planned.seq)
                             continue
-                        if self.sink is not None:
+                        if events.started:
                             for member in grown:
                                 self.emit("node_started", reason=reason(self.tables, self.stores, member), **member.label)
                         backend.submit_task(task, self.env, alone=False)
@@ -284,9 +235,9 @@ class PlanRun:
                 if not backend.can_submit_task(task):
                     deferred.extend(m.seq for m in members)
                     continue
-                if self.sink is not None:
+                if events.started:
                     for member in members:
-                        self.emit_node("node_started", member, "reason", reason(self.tables, self.stores, member))
+                        events.emit_node("node_started", member, "reason", reason(self.tables, self.stores, member))
                 backend.submit_task(task, self.env, alone=not ready and not deferred and not backend.in_flight)
                 sent.update(member.id for member in members)
             for index in deferred:
@@ -300,7 +251,7 @@ class PlanRun:
                 for planned, one in split(order, finished) if finished.task.batch is not None else ((order[finished.task.seq], finished),):
                     settle(planned, one)
         # 4. say what did not run, and why
-        self.skip_the_rest(wanted, done, dependents, blocked)
+        self.skip_the_rest(wanted, queue)
 
     # --- tasks -----------------------------------------------------------------------------------
 
@@ -322,16 +273,19 @@ class PlanRun:
         inputs: dict[str, Any] = {}
         labels: dict[str, list[str]] = {}
         values = self.values
+        gathered = planned.gathered
+        many = spec.__dict__.get("_many_inputs")
+        if many is None:  # worked out once per node type: its list inputs
+            many = spec.__dict__["_many_inputs"] = frozenset(name for name, i in spec.inputs.items() if i.many)
         try:
             for arg, src, index, is_param in planned.links:
-                if src in self.blocked_units and arg in planned.gathered:
+                if gathered and arg in gathered and src in self.blocked_units:
                     continue  # a guard stopped that item: gather the others
                 if within and src in within:
                     value = ChainLink(within[src], index)
                 else:
-                    value = (values.get(src) or self.value_of(src))[index]  # value_of: a bypass or a disk hit
-                spec_input = spec.inputs.get(arg)
-                if arg in planned.gathered or (spec_input is not None and spec_input.many and not is_param):
+                    value = (values.get(src) or value_of(self.tables, self.stores, src))[index]  # value_of: a bypass or a disk hit
+                if (gathered and arg in gathered) or (arg in many and not is_param):
                     # a list input collects every item of its source; a source that is not swept is one item
                     inputs.setdefault(arg, []).append(value)
                     labels.setdefault(arg, []).append(self.by_id[src].caption)
@@ -359,52 +313,8 @@ class PlanRun:
         if labels:
             task.labels = labels
         if spec.output:
-            task.findings = self.guard_findings(planned)
+            task.findings = guard_findings(self.tables, self.stores, planned)
         return task
-
-    def guard_findings(self, planned: PlannedNode) -> list[dict[str, Any]]:
-        """The ``flags`` outputs of the guard nodes upstream of ``planned`` in this run: what each
-        found and did (pass, flag, redact), which an output node's credentials record."""
-        found: list[dict[str, Any]] = []
-        seen: set[str] = set()
-        stack = [src for _, src, _, _ in planned.links]
-        while stack:
-            unit = stack.pop()
-            if unit in seen or unit not in self.by_id:
-                continue
-            seen.add(unit)
-            upstream = self.by_id[unit]
-            stack.extend(src for _, src, _, _ in upstream.links)
-            names = list(upstream.spec.outputs)
-            if upstream.spec.type.startswith("guard.") and "flags" in names:
-                values = self.peek(unit)
-                flags = values[names.index("flags")] if values is not None else None
-                if isinstance(flags, dict):
-                    found.append({"node": upstream.node.id, **flags})
-                elif values is None and upstream.mode == "run":
-                    # its result is in no cache any more (what reads it was cached): what it found is
-                    # unknown, so the record takes no chances (nodeflow.delivery.redaction)
-                    found.append({"node": upstream.node.id, "guard": upstream.spec.type, "action": "unknown",
-                                  "found": [{"kind": "unknown"}]})
-        return sorted(found, key=lambda f: f["node"])
-
-    def peek(self, node_id: str) -> tuple | None:
-        """A node's outputs if this run has them or a cache holds them; None (never an error) when
-        it was not needed in this run (something downstream was cached) and no cache has it."""
-        values = self.values.get(node_id)
-        if values is not None:
-            return values
-        planned = self.by_id[node_id]
-        if planned.mode == "bypass":
-            return self.value_of(node_id)
-        key = self.keys.get(node_id)
-        if key is None:
-            return None
-        with self.stores.lock:
-            values = self.stores.memory.get(key)
-        if values is None and planned.spec.cache == "disk" and key in self.stores.disk:
-            values = self.stores.disk.get(key)
-        return values
 
     def finish(self, planned: PlannedNode, finished: TaskResult) -> bool:
         """Take a finished task's outputs. False when the node did not produce any."""
@@ -424,25 +334,16 @@ class PlanRun:
     def finish_ok(self, planned: PlannedNode, outputs: tuple, duration_s: float) -> None:
         self.values[planned.id] = outputs
         remember(self.tables, self.stores, planned, outputs)
-        if self.shown:  # previews the node sent while it ran
-            shown = self.shown.pop((planned.node.id, planned.item), None)
+        events = self.events
+        if events.shown:  # previews the node sent while it ran
+            shown = events.take_shown(planned)
             if shown and planned.spec.output:
                 self.stores.remember_previews(self.keys[planned.id], shown)
         self.result.ran.append(planned.id)  # type: ignore[union-attr]
-        if self.sink is not None:
-            hidden = planned.node.id in self.withheld
-            names = planned.spec.outputs
-            event = {
-                "event": "node_finished", "run": self.run_id, "t": time.time(),
-                "duration_s": round(duration_s, 6),
-                "outputs": {name: WITHHELD for name, _ in zip(names, outputs, strict=False)} if hidden
-                else {name: summarize(v) for name, v in zip(names, outputs, strict=False)},
-                **planned.label,
-            }
-            with self._emit_lock:
-                self.sink(event)
-            if not hidden and planned.node.ui:  # ui.preview ticked: show_outputs looks
-                show_outputs(planned, outputs, lambda: self.context(planned))
+        if events.finished:
+            events.node_finished(planned, outputs, duration_s)
+        if events.previews and planned.node.ui and planned.node.id not in self.withheld:  # ui.preview ticked
+            show_outputs(planned, outputs, lambda: self.context(planned))
 
     def fail(self, planned: PlannedNode, exc: BaseException) -> None:
         message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
@@ -467,40 +368,12 @@ class PlanRun:
         reason = message.removeprefix("Blocked: ")
         self.emit("node_blocked", reason=reason, **planned.label)
 
-    def block(self, node_id: str, dependents: dict[str, list[str]], waiting: dict[str, int], blocked: set[str],
-              ready: list[int]) -> None:
-        """A guard stopped ``node_id``: what depends on it does not run, except a list input that
-        gathers items, which goes on with the items that were not stopped."""
-        self.blocked_units.add(node_id)
-        stack = [node_id]
-        while stack:
-            nid = stack.pop()
-            for child in dependents.get(nid, ()):
-                if child in blocked:
-                    continue
-                gathers = any(nid in sources for sources in self.by_id[child].gathered.values())
-                if gathers and nid != child:
-                    waiting[child] -= 1
-                    if waiting[child] == 0:
-                        heapq.heappush(ready, self.by_id[child].seq)
-                    continue
-                blocked.add(child)
-                stack.append(child)
-
-    def descendants(self, node_id: str, dependents: dict[str, list[str]]) -> set[str]:
-        found: set[str] = set()
-        stack = list(dependents.get(node_id, ()))
-        while stack:
-            nid = stack.pop()
-            if nid not in found:
-                found.add(nid)
-                stack.extend(dependents.get(nid, ()))
-        return found
-
-    def skip_the_rest(self, wanted: set[str], done: set[str], dependents: dict[str, list[str]], blocked: set[str]) -> None:
+    def skip_the_rest(self, wanted: set[str], queue: ReadyQueue) -> None:
+        """End every wanted node that did not run with ``node_skipped`` and why."""
+        done = queue.done
         result = self.result
         assert result is not None
-        if self.sink is None or len(done) == len(wanted):  # said only in events; done is a subset of wanted
+        if not self.events.says("node_skipped") or len(done) == len(wanted):  # said only in events; done ⊆ wanted
             return
         left = [p for p in self.plan.order if p.id in wanted and p.id not in done and p.mode != "bypass"]
         if not left:
@@ -509,64 +382,19 @@ class PlanRun:
         if result.error is not None:
             for p in self.plan.order:
                 if p.node.id == result.error.node and p.item == result.error.item:
-                    failed_at = self.descendants(p.id, dependents) | {p.id}
+                    failed_at = queue.descendants(p.id) | {p.id}
         reported = set(result.blocked)
         for planned in left:
             if planned.id in reported or (result.error is not None and planned.node.id == result.error.node
                                           and planned.item == result.error.item):
                 continue
-            if planned.id in blocked:
+            if planned.id in queue.blocked:
                 why = "blocked by guard"
             elif planned.id in failed_at:
                 why = f"upstream {result.error.node} failed"  # type: ignore[union-attr]
             else:
                 why = "cancelled"
             self.emit("node_skipped", reason=why, **planned.label)
-
-    # --- values ----------------------------------------------------------------------------------
-
-    def replay_previews(self, planned: PlannedNode) -> None:
-        """A cached output node shows what it showed when it ran (its text, pictures and files), as if
-        it had just run: a page opened after the first run (or another browser) must still see it."""
-        shown = self.stores.previews_of(self.keys[planned.id])
-        if shown:
-            for event in shown:
-                if "path" not in event or Path(event["path"]).exists():
-                    self.emit("preview", **{k: v for k, v in event.items() if k not in ("event", "run", "t")})
-            return
-        for output, value in zip(planned.spec.outputs.values(), self.value_of(planned.id), strict=False):  # ran without a sink
-            if output.type == "File" and Path(value).exists():
-                self.emit("preview", kind=preview_kind(value), path=str(value), **planned.label)
-
-    def value_of(self, node_id: str) -> tuple:
-        values = self.values.get(node_id)
-        if values is not None:
-            return values
-        planned = self.by_id[node_id]
-        if planned.mode == "bypass":
-            values = tuple(
-                self.passthrough_value(planned, planned.passthrough.get(i))
-                for i in range(len(planned.spec.outputs))
-            )
-        else:  # a disk hit, loaded on first use
-            key = self.keys[node_id]
-            values = self.stores.disk.get(key)
-            if values is None:
-                raise RuntimeError(f"the disk cache entry of {node_id} vanished while running")
-            with self.stores.lock:
-                self.stores.memory.put(key, values, nbytes(planned.spec, values))
-        self.values[node_id] = values
-        return values
-
-    def passthrough_value(self, planned: PlannedNode, arg: str | None) -> Any:
-        for link_arg, src, index, _ in planned.links:
-            if link_arg == arg:
-                return self.value_of(src)[index]
-        return None
-
-    def output_dict(self, node_id: str) -> dict[str, Any]:
-        planned = self.by_id[node_id]
-        return dict(zip(planned.spec.outputs, self.value_of(node_id), strict=False))
 
     def context(self, planned: PlannedNode) -> Context:
         """The context ``planned`` would run with (for its fingerprint and its ticked preview)."""
@@ -579,6 +407,6 @@ class PlanRun:
             graph=planned.graph if planned.graph is not None else self.plan.graph,
             params=planned.params,
             item=planned.item,
-            findings=self.guard_findings(planned) if planned.spec.output else None,
+            findings=guard_findings(self.tables, self.stores, planned) if planned.spec.output else None,
             key=self.keys.get(planned.id),
         )

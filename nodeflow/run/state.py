@@ -1,8 +1,9 @@
 """The state a run reads and writes, kept narrow so that the helpers of a run (keys, cache lookups,
 batches) take what they use and never the executor.
 
-``CacheStores`` belong to an executor and outlive its runs: the memory and disk result caches, what
-each node's key was made of when it last ran (for re-run reasons) and the previews of output nodes.
+``CacheStores`` belong to an executor and outlive its runs: the memory and disk result caches, the
+run that last ran each node (what its key was made of, for re-run reasons) and the previews of
+output nodes.
 ``RunTables`` belong to one run: its plan and what it has worked out so far.
 """
 
@@ -18,21 +19,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from .stores import DiskCache, MemoryCache
 
-__all__ = ["NodeRecord", "CacheStores", "RunTables"]
+__all__ = ["CacheStores", "RunTables"]
 
 PREVIEWS_KEPT = 256  # output nodes whose previews are replayed when they come from the cache
-
-
-@dataclass(slots=True)  # one per node run
-class NodeRecord:
-    """What a node's key was made of the last time it ran, so the next run can say why it re-runs."""
-
-    key: str
-    type: str
-    version: int
-    params: dict[str, Any]
-    upstream: dict[str, str]
-    fingerprint: Any
 
 
 @dataclass
@@ -42,7 +31,9 @@ class CacheStores:
     memory: MemoryCache
     disk: DiskCache
     lock: threading.RLock = field(default_factory=threading.RLock)
-    records: dict[str, NodeRecord] = field(default_factory=dict)
+    # node id -> the run that last ran it: its tables say what the node's key was made of then (for
+    # re-run reasons), with nothing built per node (plans and their keys are not changed once made)
+    records: dict[str, RunTables] = field(default_factory=dict)
     previews: OrderedDict[str, list[dict[str, Any]]] = field(default_factory=OrderedDict)
 
     def remember_previews(self, key: str, events: list[dict[str, Any]]) -> None:

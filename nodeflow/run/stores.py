@@ -16,20 +16,13 @@ import shutil
 import tempfile
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from nodeflow.files import STALE_PART_AGE_S, pid_alive
 from nodeflow.ports.core import PortType, get_type
 
-__all__ = ["MemoryCache", "DiskCache", "CacheEntry"]
-
-
-@dataclass(slots=True)
-class CacheEntry:
-    values: tuple
-    nbytes: int
+__all__ = ["MemoryCache", "DiskCache"]
 
 
 # what an entry costs besides its values: the key, the entry and its place in the ordered dict
@@ -62,7 +55,9 @@ class MemoryCache:
 
     def __init__(self, max_bytes: int):
         self.max_bytes = max_bytes
-        self._entries: OrderedDict[str, CacheEntry] = OrderedDict()
+        # key -> (values, nbytes): a plain tuple, which the garbage collector stops tracking when the
+        # values are plain (numbers, text), so a cache of many small results costs its collections little
+        self._entries: OrderedDict[str, tuple[tuple, int]] = OrderedDict()
         self.total_bytes = 0
         self.evicted = _RecentKeys()  # keys that were dropped for space, so events can say so
 
@@ -71,7 +66,7 @@ class MemoryCache:
         if entry is None:
             return None
         self._entries.move_to_end(key)
-        return entry.values
+        return entry[0]
 
     def __contains__(self, key: str) -> bool:
         return key in self._entries
@@ -83,17 +78,17 @@ class MemoryCache:
         nbytes += ENTRY_OVERHEAD
         old = self._entries.pop(key, None)
         if old is not None:
-            self.total_bytes -= old.nbytes
+            self.total_bytes -= old[1]
         if nbytes > self.max_bytes:  # larger than the whole budget: keep nothing rather than thrash
             self.evicted.add(key)
             return
-        self._entries[key] = CacheEntry(values, nbytes)
+        self._entries[key] = (values, nbytes)
         self.total_bytes += nbytes
         if self.evicted:  # empty until something was dropped: no call on every put
             self.evicted.discard(key)
         while self.total_bytes > self.max_bytes and self._entries:
             dropped_key, dropped = self._entries.popitem(last=False)
-            self.total_bytes -= dropped.nbytes
+            self.total_bytes -= dropped[1]
             self.evicted.add(dropped_key)
 
     def clear(self) -> None:
