@@ -102,6 +102,7 @@ class PlanRun:
         self.keys, self.values, self.hits = tables.keys, tables.values, tables.hits
         self.result: RunResult | None = None
         self.blocked_units: set[str] = set()  # downstream of a blocked (guarded) item: not run
+        self.blocked_reasons: dict[str, str] = {}  # guard unit that blocked -> its reason (guard_findings)
         self._emit_lock = threading.Lock()
         self.shown: dict[tuple[str | None, int | None], list[dict[str, Any]]] = {}  # (node, item) -> its previews
         # nodes holding generated content no guard has seen (nodeflow.check.policy): events never show their values
@@ -381,6 +382,9 @@ class PlanRun:
                 flags = values[names.index("flags")] if values is not None else None
                 if isinstance(flags, dict):
                     found.append({"node": upstream.node.id, **flags})
+                elif unit in self.blocked_reasons:  # it stopped its item: blocked, with its reason
+                    found.append({"node": upstream.node.id, "guard": upstream.spec.type, "action": "block",
+                                  "reason": self.blocked_reasons[unit], "item": upstream.item})
                 elif values is None and upstream.mode == "run":
                     # its result is in no cache any more (what reads it was cached): what it found is
                     # unknown, so the record takes no chances (nodeflow.delivery.redaction)
@@ -465,6 +469,7 @@ class PlanRun:
         the reason), what depends on it is skipped, and the run goes on and can end ``ok``."""
         self.result.blocked.append(planned.id)  # type: ignore[union-attr]
         reason = message.removeprefix("Blocked: ")
+        self.blocked_reasons[planned.id] = reason
         self.emit("node_blocked", reason=reason, **planned.label)
 
     def block(self, node_id: str, dependents: dict[str, list[str]], waiting: dict[str, int], blocked: set[str],

@@ -325,10 +325,14 @@ def _guard_counts(ctx: Context, receipts: list[dict[str, Any]]) -> dict[str, Any
     was made comes from the manifest, through the item's receipt."""
     reached = len(receipts)
     by_guard: dict[str, dict[str, int]] = {}
+    blocked_items: dict[str, str] = {}  # item id -> the guard that stopped it and why
     for finding in ctx.findings or []:
         counts = by_guard.setdefault(str(finding.get("node")), {})
         action = str(finding.get("action", "pass"))
         counts[action] = counts.get(action, 0) + 1
+        if action == "block":
+            item = finding.get("item")
+            blocked_items[f"{item if item is not None else 0:06d}"] = f"{finding.get('node')}: {finding.get('reason') or 'blocked'}"
     for receipt in receipts:
         for guard, action in (receipt.get("guards") or {}).items() if receipt.get("resumed") else ():
             counts = by_guard.setdefault(guard, {})
@@ -338,7 +342,8 @@ def _guard_counts(ctx: Context, receipts: list[dict[str, Any]]) -> dict[str, Any
                 if not counts["unknown"]:
                     del counts["unknown"]
     blocked = sum(c.get("block", 0) for c in by_guard.values())
-    return {"planned": reached + blocked, "blocked": blocked, "by_guard": by_guard}
+    return {"planned": reached + blocked, "blocked": blocked, "by_guard": by_guard,
+            **({"blocked_items": dict(sorted(blocked_items.items()))} if blocked_items else {})}
 
 
 def _writer_of(graph: dict[str, Any], ctx: Context) -> str:
