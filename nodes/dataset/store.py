@@ -66,6 +66,7 @@ class DatasetFolder:
         self.identity = identity
         self.hidden = self.root / ".nodeflow"
         self.staging = self.hidden / "staging"
+        self.short = self.hidden / "short"  # the records of a short last shard (see take_back)
         self.tmp = self.hidden / "tmp"
         # the paths each item touches, as text once (pathlib's joins cost more than a small item's write)
         self._lock_path = str(self.hidden / "lock")
@@ -189,7 +190,48 @@ class DatasetFolder:
         self.write_manifest(manifest)
         path = self.root / last["name"]
         shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+        self._keep_short_logs(last["index"], short=False)
         return [last["name"]]
+
+    def take_back(self, manifest: dict[str, Any], index: int) -> None:
+        """A longer sweep extends a finished dataset: item ``index`` belongs to the short shard that ended
+        it. That shard is taken back (its items staged again from the records kept when it closed, so they
+        are neither made nor changed again) and written anew when full. Under the lock. Other items of a
+        finished shard (a writer that looked before its shard closed) are left to ``close_full_shards``."""
+        shard = self.shard_of(index)
+        entry = next(s for s in manifest["shards"] if s["index"] == shard)
+        last = max(s["index"] for s in manifest["shards"])
+        if shard != last or entry["count"] >= self.shard_size or index <= max(int(i) for i in entry["items"]):
+            return
+        kept = sorted(self.short.glob(f"shard-{shard:05d}-*.log")) if self.short.is_dir() else []
+        if not kept:
+            raise DatasetError(f"item {index:06d} extends the dataset, whose last shard {entry['name']} is short and "
+                               "was closed without its records kept (written by an older nodeflow); run the sweep it "
+                               "was made with, or delete the folder to write the longer one whole")
+        self.staging.mkdir(parents=True, exist_ok=True)
+        for log in kept:  # back into staging first: a kill from here on leaves the items staged, not lost
+            os.replace(log, self.staging / log.name)
+        manifest["shards"].remove(entry)
+        manifest["complete"] = False
+        self.write_manifest(manifest)
+        path = self.root / entry["name"]
+        shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+        self.rescan_staged()
+
+    def _keep_short_logs(self, shard: int, short: bool) -> None:
+        """The records of shard ``shard`` once it is written: kept (in ``short/``) when the shard is short,
+        so a longer sweep can take it back without making its items again; else removed."""
+        for old in self.short.glob(f"shard-{shard:05d}-*.log") if self.short.is_dir() else []:
+            old.unlink(missing_ok=True)
+        if not short:
+            return
+        state = self._staged()
+        if shard in state["logs"]:
+            state["logs"].pop(shard)[1].close()
+        self.short.mkdir(parents=True, exist_ok=True)
+        for name in os.listdir(self.staging) if self.staging.is_dir() else []:
+            if name.startswith(f"shard-{shard:05d}-"):
+                os.replace(self.staging / name, self.short / name)
 
     # --- items -------------------------------------------------------------------------------------
 
@@ -284,6 +326,9 @@ class DatasetFolder:
             if held is not None and held != digest:
                 raise DatasetError(f"item {index:06d} differs from the one this folder holds (another graph, other "
                                    "params or seeds wrote it); choose another folder, or delete this one to start again")
+            if held is None and self.shard_of(index) in self.finished(manifest):
+                self.take_back(manifest, index)
+                _, manifest, written = self._view()
             if held is None:
                 self.stage(index, columns, media, digest, recipe, guards)
             self.close_full_shards(keep, only=self.shard_of(index), manifest=manifest)
@@ -447,6 +492,7 @@ class DatasetFolder:
         manifest["columns"] = columns
         manifest["shards"] = [s for s in manifest["shards"] if s["index"] != shard] + [entry]
         self.write_manifest(manifest)
+        self._keep_short_logs(shard, short=len(rows) < self.shard_size)
         self.drop_shard_logs(shard)
         return entry
 
