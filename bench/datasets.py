@@ -62,9 +62,12 @@ def write_with_pack(fmt: str, count: int, folder: Path) -> None:
     from nodes.dataset.store import DatasetFolder
 
     store = DatasetFolder(folder, fmt=fmt, shard_size=SHARD, identity="bench")
-    keep = [True] * count  # the count is known, so the last short shard closes too, as dataset.finish would
     for index, (columns, media) in enumerate(_items(count, fmt)):
-        store.add_item(index, columns, media, keep)  # what dataset.write does with each item
+        store.add_item(index, columns, media)  # what dataset.write does with each item (no filter linked)
+    with store.locked():  # what dataset.finish does with a last, short shard
+        staged = store.staged_indices()
+        if staged:
+            store.close_shard(store.read_manifest(), store.shard_of(staged[0]), staged)
 
 
 def write_with_library(fmt: str, count: int, folder: Path) -> None:

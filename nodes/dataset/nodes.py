@@ -189,7 +189,7 @@ def _check_once(store: DatasetFolder, ctx: Context) -> None:
     key = (str(store.root), ctx.run_id)
     if key in _VERIFIED:
         return
-    with store.locked():
+    with store.locked(recheck=True):
         if key in _VERIFIED:  # another item's writer checked while this one waited
             return
         manifest = store.read_manifest()
@@ -255,7 +255,7 @@ def finish(
     writer = _writer_of(graph, ctx)
 
     # 1. The shards the writer could not close (items stopped by guards leave them short)
-    with store.locked():
+    with store.locked(recheck=True):
         manifest = store.read_manifest()
         done = store.finished(manifest)
         by_shard: dict[int, list[int]] = {}
