@@ -100,8 +100,11 @@ def _receipt(store: DatasetFolder, folder: str, place: str, index: int) -> dict[
             "id": f"{index:06d}", "identity": store.identity}
 
 
+# cache="none": a receipt says an item went into the folder, which a later run may have changed (a preview's
+# short shard taken back, the folder deleted); whether an item is already written is the done hook's answer,
+# from the folder itself. (A server remembered the receipts and never wrote those items again.)
 @node("dataset.write", category="Dataset", output=True, outputs=("receipt",), title="Write dataset item",
-      done=_already_written)
+      done=_already_written, cache="none")
 def write(
     ctx: Context,
     image: Image | None = None,
