@@ -3,11 +3,15 @@ run, dedup throughput, and the writer's peak memory. Prints a table.
 
     python bench/datasets.py [--items 10000] [--shard 1000] [--resume-items 2000] [--semantic-items 2000]
 
-1. Writing: ``--items`` 16x16 noise images (text for JSONL), each encoded as PNG, written by the
-   dataset pack's path (stage each item on disk, close shards as they fill, manifest) against the
-   same rows written with the library directly in shards of ``--shard`` (``datasets`` to_parquet, webdataset's
-   TarWriter, files + metadata.jsonl, json lines). Target: pack >= 0.9x the library. Each side runs in
-   a process of its own, so its peak memory (ru_maxrss) is its own.
+1. Writing: ``--items`` 16x16 noise images (text for JSONL), each encoded as PNG once, by the same
+   generator on both sides (the same rows: id, label, text, image bytes). The pack side does what
+   ``dataset.write`` and ``dataset.finish`` do with them: each item digested and appended as a record to
+   its shard's staging log under the folder's lock, a shard written as soon as it is full (synced, hashed,
+   renamed into place, named in the manifest, which is synced), the last short shard closed at the end.
+   The library side holds ``--shard`` rows in memory and writes each shard with the very same shard
+   writer (``datasets`` to_parquet, webdataset's TarWriter, files + metadata.jsonl, json lines): same
+   encoding, same bytes, no staging, no syncs, no manifest. Target: pack >= 0.9x the library. Each side
+   runs in a process of its own, so its peak memory (ru_maxrss) is its own.
 2. Resume: a real ``nodeflow run`` of ``--resume-items`` items killed with SIGKILL when its writer has
    taken half of them, and run again: the seconds from the restart to the writer's first item beyond
    the kill (items in finished shards are not made again: the writer's done hook marks them cached
@@ -62,9 +66,12 @@ def write_with_pack(fmt: str, count: int, folder: Path) -> None:
     from nodes.dataset.store import DatasetFolder
 
     store = DatasetFolder(folder, fmt=fmt, shard_size=SHARD, identity="bench")
-    keep = [True] * count  # the count is known, so the last short shard closes too, as dataset.finish would
     for index, (columns, media) in enumerate(_items(count, fmt)):
-        store.add_item(index, columns, media, keep)  # what dataset.write does with each item
+        store.add_item(index, columns, media)  # what dataset.write does with each item (no filter linked)
+    with store.locked():  # what dataset.finish does with a last, short shard
+        staged = store.staged_indices()
+        if staged:
+            store.close_shard(store.read_manifest(), store.shard_of(staged[0]), staged)
 
 
 def write_with_library(fmt: str, count: int, folder: Path) -> None:

@@ -216,7 +216,7 @@ class RunManager:
     def _prepare(self, graph: Graph, request: dict[str, Any]) -> Any:
         return self.executor.prepare(
             graph, overrides=request.get("set") or [], only=request.get("only") or None,
-            sweeps=request.get("sweep") or [], policy=request.get("policy"),
+            sweeps=request.get("sweep") or [], policy=request.get("policy"), first=request.get("first"),
         )
 
     def _run_job(self, job: dict[str, Any], cancel: threading.Event) -> tuple[str, Any, list, list | None]:

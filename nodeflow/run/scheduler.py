@@ -86,6 +86,7 @@ class PlanRun:
         self.keys, self.values, self.hits = tables.keys, tables.values, tables.hits
         self.result: RunResult | None = None
         self.blocked_units: set[str] = set()  # downstream of a blocked (guarded) item: not run
+        self.blocked_reasons: dict[str, str] = {}  # guard unit that blocked -> its reason (guard_findings)
         # nodes holding generated content no guard has seen (nodeflow.check.policy): events never show their values
         self.withheld: frozenset[str] = getattr(plan.graph, "withheld", None) or frozenset()
         self.events = RunEvents(self.run_id, self.withheld)
@@ -313,7 +314,7 @@ class PlanRun:
         if labels:
             task.labels = labels
         if spec.output:
-            task.findings = guard_findings(self.tables, self.stores, planned)
+            task.findings = guard_findings(self.tables, self.stores, planned, self.blocked_reasons)
         return task
 
     def finish(self, planned: PlannedNode, finished: TaskResult) -> bool:
@@ -366,6 +367,7 @@ class PlanRun:
         the reason), what depends on it is skipped, and the run goes on and can end ``ok``."""
         self.result.blocked.append(planned.id)  # type: ignore[union-attr]
         reason = message.removeprefix("Blocked: ")
+        self.blocked_reasons[planned.id] = reason
         self.emit("node_blocked", reason=reason, **planned.label)
 
     def skip_the_rest(self, wanted: set[str], queue: ReadyQueue) -> None:
@@ -407,6 +409,6 @@ class PlanRun:
             graph=planned.graph if planned.graph is not None else self.plan.graph,
             params=planned.params,
             item=planned.item,
-            findings=guard_findings(self.tables, self.stores, planned) if planned.spec.output else None,
+            findings=guard_findings(self.tables, self.stores, planned, self.blocked_reasons) if planned.spec.output else None,
             key=self.keys.get(planned.id),
         )

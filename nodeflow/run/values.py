@@ -17,9 +17,11 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["value_of", "peek", "output_dict", "guard_findings"]
 
 
-def guard_findings(run: RunTables, stores: CacheStores, planned: PlannedNode) -> list[dict[str, Any]]:
+def guard_findings(run: RunTables, stores: CacheStores, planned: PlannedNode,
+                   blocked_reasons: dict[str, str]) -> list[dict[str, Any]]:
     """The ``flags`` outputs of the guard nodes upstream of ``planned`` in this run: what each
-    found and did (pass, flag, redact), which an output node's credentials record."""
+    found and did (pass, flag, redact, or block with the reason in ``blocked_reasons``), which an
+    output node's credentials record."""
     found: list[dict[str, Any]] = []
     seen: set[str] = set()
     stack = [src for _, src, _, _ in planned.links]
@@ -36,6 +38,9 @@ def guard_findings(run: RunTables, stores: CacheStores, planned: PlannedNode) ->
             flags = values[names.index("flags")] if values is not None else None
             if isinstance(flags, dict):
                 found.append({"node": upstream.node.id, **flags})
+            elif unit in blocked_reasons:  # it stopped its item: blocked, with its reason
+                found.append({"node": upstream.node.id, "guard": upstream.spec.type, "action": "block",
+                              "reason": blocked_reasons[unit], "item": upstream.item})
             elif values is None and upstream.mode == "run":
                 # its result is in no cache any more (what reads it was cached): what it found is
                 # unknown, so the record takes no chances (nodeflow.delivery.redaction)

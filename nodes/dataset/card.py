@@ -146,6 +146,11 @@ def card_text(*, name: str, description: str, licence: str, manifest: dict[str, 
     lines.append(f"- {planned} items were planned; {guards.get('blocked', 0)} were stopped by guards; "
                  f"{sum(s.get('dropped', 0) for s in filters)} were dropped by filters; {count} were written "
                  "(`manifest.json` names each dropped item and why).")
+    for guard, counts in sorted((guards.get("by_guard") or {}).items()):
+        if counts.get("block"):
+            reasons = sorted({why.split(": ", 1)[1] for why in (guards.get("blocked_items") or {}).values()
+                              if why.startswith(f"{guard}: ")})
+            lines.append(f"- {guard}: blocked {counts['block']}" + (f" ({'; '.join(reasons)})" if reasons else ""))
     for stage in filters:
         why = "; ".join(f"{k}: {v}" for k, v in sorted((stage.get("why") or {}).items()))
         lines.append(f"- {stage['stage']}: kept {stage['kept']}, dropped {stage['dropped']}" + (f" ({why})" if why else ""))

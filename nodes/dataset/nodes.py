@@ -100,8 +100,11 @@ def _receipt(store: DatasetFolder, folder: str, place: str, index: int) -> dict[
             "id": f"{index:06d}", "identity": store.identity}
 
 
+# cache="none": a receipt says an item went into the folder, which a later run may have changed (a preview's
+# short shard taken back, the folder deleted); whether an item is already written is the done hook's answer,
+# from the folder itself. (A server remembered the receipts and never wrote those items again.)
 @node("dataset.write", category="Dataset", output=True, outputs=("receipt",), title="Write dataset item",
-      done=_already_written)
+      done=_already_written, cache="none")
 def write(
     ctx: Context,
     image: Image | None = None,
@@ -189,7 +192,7 @@ def _check_once(store: DatasetFolder, ctx: Context) -> None:
     key = (str(store.root), ctx.run_id)
     if key in _VERIFIED:
         return
-    with store.locked():
+    with store.locked(recheck=True):
         if key in _VERIFIED:  # another item's writer checked while this one waited
             return
         manifest = store.read_manifest()
@@ -255,7 +258,7 @@ def finish(
     writer = _writer_of(graph, ctx)
 
     # 1. The shards the writer could not close (items stopped by guards leave them short)
-    with store.locked():
+    with store.locked(recheck=True):
         manifest = store.read_manifest()
         done = store.finished(manifest)
         by_shard: dict[int, list[int]] = {}
@@ -325,10 +328,14 @@ def _guard_counts(ctx: Context, receipts: list[dict[str, Any]]) -> dict[str, Any
     was made comes from the manifest, through the item's receipt."""
     reached = len(receipts)
     by_guard: dict[str, dict[str, int]] = {}
+    blocked_items: dict[str, str] = {}  # item id -> the guard that stopped it and why
     for finding in ctx.findings or []:
         counts = by_guard.setdefault(str(finding.get("node")), {})
         action = str(finding.get("action", "pass"))
         counts[action] = counts.get(action, 0) + 1
+        if action == "block":
+            item = finding.get("item")
+            blocked_items[f"{item if item is not None else 0:06d}"] = f"{finding.get('node')}: {finding.get('reason') or 'blocked'}"
     for receipt in receipts:
         for guard, action in (receipt.get("guards") or {}).items() if receipt.get("resumed") else ():
             counts = by_guard.setdefault(guard, {})
@@ -338,7 +345,8 @@ def _guard_counts(ctx: Context, receipts: list[dict[str, Any]]) -> dict[str, Any
                 if not counts["unknown"]:
                     del counts["unknown"]
     blocked = sum(c.get("block", 0) for c in by_guard.values())
-    return {"planned": reached + blocked, "blocked": blocked, "by_guard": by_guard}
+    return {"planned": reached + blocked, "blocked": blocked, "by_guard": by_guard,
+            **({"blocked_items": dict(sorted(blocked_items.items()))} if blocked_items else {})}
 
 
 def _writer_of(graph: dict[str, Any], ctx: Context) -> str:

@@ -7,6 +7,9 @@ Layout::
     FOLDER/README.md              the card (written when the dataset is complete)
     FOLDER/data/train-00000.*     shards: shard k holds the items numbered k*size .. (k+1)*size-1
     FOLDER/.nodeflow/staging/     items not yet in a shard: per shard and process, a log of records
+                                  (nodes.dataset.staging)
+    FOLDER/.nodeflow/short/       the records of the short shard that ended the dataset, kept so a longer
+                                  sweep can extend it without making those items again
     FOLDER/.nodeflow/tmp/         a shard being written; renamed into data/ when whole
     FOLDER/.nodeflow/lock         taken while items are staged and shards and the manifest change
 
@@ -25,6 +28,7 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,30 +37,26 @@ from typing import Any
 
 from nodeflow import content_hash
 from nodes.dataset.formats import check_columns, shard_name, write_shard
+from nodes.dataset.staging import COLUMNS_JSON, RECIPE_CHARS, StagedItems, item_digest
 
-__all__ = ["DatasetFolder", "DatasetError", "MANIFEST", "identity_of", "item_digest"]
+__all__ = ["DatasetFolder", "DatasetError", "MANIFEST", "RECIPE_CHARS", "identity_of", "item_digest"]
 
 MANIFEST = "manifest.json"
 SCHEMA = 1
 
 
-# manifest -> (file stamp, parsed manifest, item number -> (digest, recipe, guards) of the items in its shards)
-_VIEWS: dict[str, tuple[Any, dict[str, Any], dict[int, tuple[str, str | None, dict[str, str]]]]] = {}
-# json.dumps with options builds an encoder per call, which costs more than a small item's record: one each
-_DIGEST_JSON = json.JSONEncoder(sort_keys=True, default=str)
-_HEADER_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
-RECIPE_CHARS = 24  # of a writer call's cache key kept per item: enough to tell two recipes apart
+# manifest -> (file stamp, parsed manifest, item number -> (digest, recipe, guards) of the items in its shards,
+# the numbers of its finished shards)
+_VIEWS: dict[str, tuple[Any, dict[str, Any], dict[int, tuple[str, str | None, dict[str, str]]], set[int]]] = {}
 _LOCKS: dict[str, tuple[threading.Lock, Any]] = {}  # lock file -> (thread lock, open lock file), per process
 _LOCKS_GUARD = threading.Lock()
-_STAGED: dict[str, dict[str, Any]] = {}  # staging folder -> this process's index of its logs (see _staged)
-_RECORD = b"NFR1"  # each staged record: this mark, its length (8 bytes), then "INDEX {header json}\n" and media  # manifest path -> (file stamp, parsed manifest)
 
 
 class DatasetError(ValueError):
     """The dataset folder cannot take these items (another dataset, a damaged shard, a wrong format)."""
 
 
-class DatasetFolder:
+class DatasetFolder(StagedItems):
     """One dataset folder, as a writer sees it. Changes happen under :meth:`locked`."""
 
     def __init__(self, root: Path, *, fmt: str, shard_size: int, identity: str):
@@ -66,6 +66,7 @@ class DatasetFolder:
         self.identity = identity
         self.hidden = self.root / ".nodeflow"
         self.staging = self.hidden / "staging"
+        self.short = self.hidden / "short"  # the records of a short last shard (see take_back)
         self.tmp = self.hidden / "tmp"
         # the paths each item touches, as text once (pathlib's joins cost more than a small item's write)
         self._lock_path = str(self.hidden / "lock")
@@ -75,12 +76,14 @@ class DatasetFolder:
     # --- the lock and the manifest -----------------------------------------------------------------
 
     @contextmanager
-    def locked(self) -> Iterator[None]:
+    def locked(self, recheck: bool = False) -> Iterator[None]:
         """Hold the folder: a thread lock within this process, a file lock (flock) against others. The
-        lock file stays open per process: opening it per item costs more than writing a small item."""
+        lock file stays open per process: opening it per item costs more than writing a small item.
+        ``recheck``: open it again if it is gone (the folder was deleted since); asked once a run, as a
+        run begins (a folder deleted while a run writes into it is not one dataset any more)."""
         key = self._lock_path
         with _LOCKS_GUARD:
-            if key not in _LOCKS or not os.path.exists(key):
+            if key not in _LOCKS or (recheck and not os.path.exists(key)):
                 self.hidden.mkdir(parents=True, exist_ok=True)
                 _LOCKS[key] = (threading.Lock(), open(key, "a+"))
             thread_lock, handle = _LOCKS[key]
@@ -96,25 +99,35 @@ class DatasetFolder:
         each item's writer reads it, and with thousands of items it is large)."""
         return self._view()[1]
 
-    def _view(self) -> tuple[Any, dict[str, Any], dict[int, str]]:
+    def _view(self) -> tuple[Any, dict[str, Any], dict[int, tuple[str, str | None, dict[str, str]]], set[int]]:
         path = self._manifest_path
-        try:
-            stat = os.stat(path)
-            stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
-        except FileNotFoundError:
-            stamp = None
+        stamp = _stamp(path)
         cached = _VIEWS.get(path)
         # (no manifest yet: the new one is kept until a shard closes; another identity reads it again,
         # which raises when the file names another dataset)
         if cached is None or cached[0] != stamp or cached[1].get("identity") != self.identity:
             manifest = self.read_manifest()
-            written = {int(item): (digest, recipe, shard.get("guards", {}).get(item) or {})
-                       for shard in manifest["shards"]
-                       for item, digest, recipe in zip(shard["items"], shard["digests"],
-                                                       shard.get("recipes") or [None] * len(shard["items"]), strict=True)}
-            cached = (stamp, manifest, written)
+            written: dict[int, tuple[str, str | None, dict[str, str]]] = {}
+            for shard in manifest["shards"]:
+                _index_shard(written, shard)
+            cached = (stamp, manifest, written, self.finished(manifest))
             _VIEWS[path] = cached
         return cached
+
+    def _viewed_after_write(self, manifest: dict[str, Any], added: dict[str, Any] | None) -> None:
+        """After this process replaced the manifest: the view is ``manifest`` itself, so the next item need
+        not parse the file again (with many items it is large). When only shard ``added`` came, its items
+        are added to the index; else the index is built again."""
+        path = self._manifest_path
+        cached = _VIEWS.get(path)
+        if added is not None and cached is not None and cached[1] is manifest:
+            written = cached[2]
+            _index_shard(written, added)
+        else:
+            written = {}
+            for shard in manifest["shards"]:
+                _index_shard(written, shard)
+        _VIEWS[path] = (_stamp(path), manifest, written, self.finished(manifest))
 
     def written_items(self) -> dict[int, tuple[str, str | None, dict[str, str]]]:
         """Item number -> (digest, recipe, guards) of every item in a finished shard (from the manifest,
@@ -144,14 +157,21 @@ class DatasetFolder:
         return {"nodeflow_dataset": SCHEMA, "identity": self.identity, "format": self.fmt,
                 "shard_size": self.shard_size, "complete": False, "columns": [], "shards": []}
 
-    def write_manifest(self, manifest: dict[str, Any], *, pretty: bool = False) -> None:
+    def write_manifest(self, manifest: dict[str, Any], *, pretty: bool = False,
+                       added: dict[str, Any] | None = None) -> None:
         """Replace the manifest (synced, by rename). Compact while the dataset grows (it is rewritten
-        once a shard, and Python's indented JSON is many times slower); ``pretty`` for the finished one."""
+        once a shard, and Python's indented JSON is many times slower); ``pretty`` for the finished one.
+        ``added``: the one shard entry that changed since the manifest was read (see _viewed_after_write)."""
         manifest["shards"].sort(key=lambda s: s["index"])
         manifest["items"] = sum(s["count"] for s in manifest["shards"])
         text = json.dumps(manifest, indent=1 if pretty else None, sort_keys=True,
                           separators=None if pretty else (",", ":"))
-        _atomic_write(self.root / MANIFEST, text + "\n")
+        try:
+            _atomic_write(self.root / MANIFEST, text + "\n")
+        except BaseException:
+            _VIEWS.pop(self._manifest_path, None)  # the dict may be ahead of the file: read it again
+            raise
+        self._viewed_after_write(manifest, added)
 
     def verify(self, manifest: dict[str, Any]) -> list[str]:
         """Check every finished shard against its hash; discard half-written ones. A shard that is
@@ -189,78 +209,35 @@ class DatasetFolder:
         self.write_manifest(manifest)
         path = self.root / last["name"]
         shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+        self._keep_short_logs(last["index"], short=False)
         return [last["name"]]
 
+    def take_back(self, manifest: dict[str, Any], index: int) -> None:
+        """A longer sweep extends a finished dataset: item ``index`` belongs to the short shard that ended
+        it. That shard is taken back (its items staged again from the records kept when it closed, so they
+        are neither made nor changed again) and written anew when full. Under the lock. Other items of a
+        finished shard (a writer that looked before its shard closed) are left to ``close_full_shards``."""
+        shard = self.shard_of(index)
+        entry = next(s for s in manifest["shards"] if s["index"] == shard)
+        last = max(s["index"] for s in manifest["shards"])
+        if shard != last or entry["count"] >= self.shard_size or index <= max(int(i) for i in entry["items"]):
+            return
+        kept = sorted(self.short.glob(f"shard-{shard:05d}-*.log")) if self.short.is_dir() else []
+        if not kept:
+            raise DatasetError(f"item {index:06d} extends the dataset, whose last shard {entry['name']} is short and "
+                               "was closed without its records kept (written by an older nodeflow); run the sweep it "
+                               "was made with, or delete the folder to write the longer one whole")
+        self.staging.mkdir(parents=True, exist_ok=True)
+        for log in kept:  # back into staging first: a kill from here on leaves the items staged, not lost
+            os.replace(log, self.staging / log.name)
+        manifest["shards"].remove(entry)
+        manifest["complete"] = False
+        self.write_manifest(manifest)
+        path = self.root / entry["name"]
+        shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+        self.rescan_staged()
+
     # --- items -------------------------------------------------------------------------------------
-
-    def _staged(self, rescan: bool | str = True) -> dict[str, Any]:
-        """This process's index of staged items, brought up to date with every staging log (other
-        processes append too) unless ``rescan`` is off. Called under the lock. Records are read only when
-        whole: a record a kill cut short is never taken (its writer stages the item again, into a log of
-        its own)."""
-        state = _STAGED.get(self._staging_path)
-        if state is None:  # "shards": shard -> its staged indices; "rows": items this process staged, as rows
-            state = _STAGED[self._staging_path] = {"scanned": {}, "items": {}, "logs": {}, "listed": None,
-                                                  "shards": {}, "rows": {}}
-        if not rescan:
-            return state
-        try:
-            listed = os.stat(self._staging_path).st_mtime_ns
-        except FileNotFoundError:
-            listed = -1
-        if rescan != "all" and listed == state["listed"]:
-            return state  # no log came or went; records other processes append are read when a shard closes
-        state["listed"] = listed
-        try:
-            names = set(os.listdir(self.staging))
-        except FileNotFoundError:
-            names = set()
-        # logs removed since (a shard closed by another process, or the folder deleted): forget them
-        for name in [n for n in state["scanned"] if n not in names]:
-            state["scanned"].pop(name)
-        for shard, (name, log) in list(state["logs"].items()):
-            if name not in names:
-                log.close()
-                state["logs"].pop(shard)
-        for index in [i for i, entry in state["items"].items() if entry[0] not in names]:
-            self._forget(state, index)
-        for name in sorted(names):
-            if not name.endswith(".log"):
-                continue
-            size = os.path.getsize(self.staging / name)
-            at = state["scanned"].get(name, 0)
-            if size <= at:
-                continue
-            with open(self.staging / name, "rb") as log:
-                log.seek(at)
-                data = log.read(size - at)
-            offset = 0
-            while offset + 12 <= len(data) and data[offset:offset + 4] == _RECORD:
-                length = int.from_bytes(data[offset + 4:offset + 12], "big")
-                if offset + 12 + length > len(data):
-                    break
-                index = int(data[offset + 12:data.index(b" ", offset + 12)])
-                self._remember(state, index, (name, at + offset + 12, length))
-                offset += 12 + length
-            state["scanned"][name] = at + offset
-        return state
-
-    def _remember(self, state: dict[str, Any], index: int, entry: tuple[str, int, int]) -> None:
-        state["items"][index] = entry
-        state["shards"].setdefault(index // self.shard_size, set()).add(index)
-
-    def _forget(self, state: dict[str, Any], index: int) -> None:
-        state["items"].pop(index, None)
-        state["rows"].pop(index, None)
-        held = state["shards"].get(index // self.shard_size)
-        if held is not None:
-            held.discard(index)
-            if not held:
-                state["shards"].pop(index // self.shard_size)
-
-    def rescan_staged(self) -> None:
-        """Read every record any writer (any process) appended so far (under the lock)."""
-        self._staged("all")
 
     def written_recipe(self, index: int) -> tuple[str | None, dict[str, str]]:
         """The recipe and guard actions of item ``index`` when a finished shard holds it (None: not written,
@@ -268,25 +245,26 @@ class DatasetFolder:
         held = self.written_items().get(index)
         return (held[1], held[2]) if held is not None else (None, {})
 
-    def staged_indices(self, rescan: bool = True) -> list[int]:
-        return sorted(self._staged(rescan)["items"])
-
     def add_item(self, index: int, columns: dict[str, Any], media: dict[str, bytes],
                  keep: list[bool] | None = None, recipe: str | None = None,
                  guards: dict[str, str] | None = None) -> str:
         """What ``dataset.write`` does with one item: refuse it when the folder holds another item under
         its number, else stage it (unless it is already in), then write every shard that is now full.
         Returns ``written`` (already in a shard), ``staged`` (kept before) or ``added``."""
-        digest = item_digest(columns, media)
+        encoded = COLUMNS_JSON.encode(columns)
+        digest = item_digest(columns, media, encoded)
         with self.locked():
-            _, manifest, written = self._view()  # once an item: the manifest changes only under this lock
+            _, manifest, written, done = self._view()  # once an item: the manifest changes only under this lock
             held = self.written_digest(index, written)
             if held is not None and held != digest:
                 raise DatasetError(f"item {index:06d} differs from the one this folder holds (another graph, other "
                                    "params or seeds wrote it); choose another folder, or delete this one to start again")
+            if held is None and index // self.shard_size in done:
+                self.take_back(manifest, index)
+                _, manifest, written, done = self._view()
             if held is None:
-                self.stage(index, columns, media, digest, recipe, guards)
-            self.close_full_shards(keep, only=self.shard_of(index), manifest=manifest)
+                self.stage(index, columns, media, digest, recipe, guards, encoded)
+            self.close_full_shards(keep, only=index // self.shard_size, manifest=manifest, done=done)
         return "added" if held is None else "kept"
 
     def written_digest(self, index: int, written: dict[int, tuple[str, str | None, dict[str, str]]] | None = None,
@@ -304,10 +282,12 @@ class DatasetFolder:
         return loaded[1] if loaded is not None else None
 
     def close_full_shards(self, keep: list[bool] | None = None, only: int | None = None,
-                          manifest: dict[str, Any] | None = None) -> None:
+                          manifest: dict[str, Any] | None = None, done: set[int] | None = None) -> None:
         """Write every shard (or shard ``only``) whose items are all staged. Without ``keep`` (which items a
-        filter kept, so how many each shard will hold), the last, short shard is left to ``finish``."""
-        done = self.finished(manifest if manifest is not None else self.manifest_view())
+        filter kept, so how many each shard will hold), the last, short shard is left to ``finish``.
+        ``manifest`` and ``done``: the view add_item read under the same lock (else it is read here)."""
+        if manifest is None or done is None:
+            _, manifest, _, done = self._view()
         held = self._staged(rescan=False)["shards"]  # add_item looked a moment ago, under the same lock
         shards = [only] if only is not None else sorted(held)
         for shard in shards:
@@ -316,96 +296,16 @@ class DatasetFolder:
                 continue
             if shard in done:  # staged again by a writer that looked before its shard closed
                 self.drop_shard_logs(shard)
-            elif count == self._expected(shard, keep):
-                self.close_shard(self.read_manifest(), shard, sorted(held[shard]))
+            elif count >= self.shard_size or (keep is not None and count == self._expected(shard, keep)):
+                # the view is the manifest as the file holds it now (checked by its stamp, under the lock)
+                self.close_shard(manifest, shard, sorted(held[shard]))
 
     def _expected(self, shard: int, keep: list[bool] | None) -> int:
         if keep is None:
             return self.shard_size
         return keep[shard * self.shard_size:(shard + 1) * self.shard_size].count(True)
 
-    def stage(self, index: int, columns: dict[str, Any], media: dict[str, bytes], digest: str,
-              recipe: str | None = None, guards: dict[str, str] | None = None) -> None:
-        """Keep an item until its shard is written: one record appended to this process's log for that
-        shard (a header line, then the media bytes). Under the lock. Not synced to disk item by item (a
-        file per item, or a sync per item, costs more than the item): a record a power cut damaged fails
-        its digest in ``load_staged`` and is staged again."""
-        state = self._staged(rescan=False)
-        shard = self.shard_of(index)
-        # (a log another process removed is let go by _staged's rescan, which add_item ran a moment ago)
-        if shard not in state["logs"]:
-            self.staging.mkdir(parents=True, exist_ok=True)
-            name = f"shard-{shard:05d}-{os.getpid()}-{os.urandom(4).hex()}.log"
-            state["logs"][shard] = (name, open(self.staging / name, "ab"))
-        name, log = state["logs"][shard]
-        names = sorted(media)
-        recipe = recipe[:RECIPE_CHARS] if recipe else None
-        head = _HEADER_JSON.encode({"columns": columns, "digest": digest, "recipe": recipe, "guards": guards or {},
-                                    "media": [[n, len(media[n])] for n in names]}).encode("utf-8")
-        payload = f"{index} ".encode() + head + b"\n" + b"".join(media[n] for n in names)
-        at = log.tell()
-        log.write(_RECORD + len(payload).to_bytes(8, "big") + payload)
-        log.flush()  # into the page cache: a killed process loses nothing it wrote
-        self._remember(state, index, (name, at + 12, len(payload)))
-        row = {name: columns[name] for name in sorted(columns)}  # as load_staged reads it back: the same order
-        for media_name in names:
-            row[media_name.split(".")[0]] = media[media_name]
-        state["rows"][index] = (row, digest, recipe, guards or {})  # kept until its shard closes: close_shard need not read it back
-        if state["scanned"].get(name, 0) == at:  # only this process appends to its own log
-            state["scanned"][name] = log.tell()
-
-    def load_staged(self, index: int, rescan: bool = True) -> tuple[dict[str, Any], str, str | None, dict] | None:
-        """A staged item as a row (media as bytes, under ``image`` / ``audio``), its digest, recipe and guard
-        actions; None when
-        it is not staged or its record is damaged (then it is forgotten: its writer stages it again)."""
-        state = self._staged(rescan)
-        entry = state["items"].get(index)
-        if entry is None:
-            return None
-        name, offset, length = entry
-        try:
-            with open(self.staging / name, "rb") as log:
-                log.seek(offset)
-                payload = log.read(length)
-            line, _, rest = payload.partition(b"\n")
-            staged = json.loads(line.split(b" ", 1)[1])
-            media, at = {}, 0
-            for media_name, size in staged["media"]:
-                media[media_name] = rest[at:at + size]
-                at += size
-            intact = at == len(rest) and item_digest(staged["columns"], media) == staged["digest"]
-        except (OSError, ValueError, KeyError, TypeError, IndexError):
-            intact = False
-        if not intact:
-            self._forget(state, index)
-            return None
-        row = dict(staged["columns"])
-        for media_name, value in media.items():
-            row[media_name.split(".")[0]] = value
-        return row, staged["digest"], staged.get("recipe"), staged.get("guards") or {}
-
-    def drop_staged(self, index: int) -> None:
-        self._forget(self._staged(), index)
-
-    def drop_shard_logs(self, shard: int) -> None:
-        """Remove the staging logs of a written shard (under the lock, after the manifest names it)."""
-        state = self._staged()
-        if shard in state["logs"]:
-            state["logs"].pop(shard)[1].close()
-        prefix = f"shard-{shard:05d}-"
-        for name in [n for n in state["scanned"] if n.startswith(prefix)]:
-            (self.staging / name).unlink(missing_ok=True)
-            state["scanned"].pop(name)
-        for name in os.listdir(self.staging) if self.staging.is_dir() else []:
-            if name.startswith(prefix):
-                (self.staging / name).unlink(missing_ok=True)
-        for index in list(state["shards"].get(shard, ())):
-            self._forget(state, index)
-
     # --- shards ------------------------------------------------------------------------------------
-
-    def shard_of(self, index: int) -> int:
-        return index // self.shard_size
 
     def finished(self, manifest: dict[str, Any]) -> set[int]:
         return {s["index"] for s in manifest["shards"]}
@@ -432,31 +332,26 @@ class DatasetFolder:
         self.tmp.mkdir(parents=True, exist_ok=True)
         scratch = self.tmp / Path(name).name
         write_shard(self.fmt, rows, scratch)
-        _fsync_tree(scratch)
+        _sync_to_disk(scratch)
+        sha256 = _shard_hash(scratch)
         target = self.root / name
         target.parent.mkdir(parents=True, exist_ok=True)
         if target.exists():  # written by a run killed before its manifest named it
             shutil.rmtree(target) if target.is_dir() else target.unlink()
         os.replace(scratch, target)
-        entry = {"index": shard, "name": name, "sha256": content_hash(target), "count": len(rows),
+        entry = {"index": shard, "name": name, "sha256": sha256, "count": len(rows),
                  "items": [row["id"] for row in rows], "digests": [digest for _, digest, *_ in loaded],
                  "recipes": [recipe for _, _, recipe, _ in loaded]}
         guarded = {row["id"]: guards for row, _, _, guards in loaded if guards}
         if guarded:
             entry["guards"] = guarded
         manifest["columns"] = columns
+        replaced = any(s["index"] == shard for s in manifest["shards"])
         manifest["shards"] = [s for s in manifest["shards"] if s["index"] != shard] + [entry]
-        self.write_manifest(manifest)
+        self.write_manifest(manifest, added=None if replaced else entry)
+        self._keep_short_logs(shard, short=len(rows) < self.shard_size)
         self.drop_shard_logs(shard)
         return entry
-
-
-def item_digest(columns: dict[str, Any], media: dict[str, bytes]) -> str:
-    """What an item is: its values and the bytes of its media (so a resumed run can tell it is the same)."""
-    digest = hashlib.sha256(_DIGEST_JSON.encode(columns).encode())
-    for name in sorted(media):
-        digest.update(name.encode() + b"\0" + hashlib.sha256(media[name]).digest())
-    return digest.hexdigest()
 
 
 def identity_of(graph: dict[str, Any], writer: str, fmt: str, shard_size: int) -> str:
@@ -482,8 +377,62 @@ def _atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> Non
     os.replace(tmp, path)
 
 
-def _fsync_tree(path: Path) -> None:
+def _stamp(path: str) -> tuple[int, int, int] | None:
+    """What tells a file changed: its inode (a rename puts a new one), modification time and size."""
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+
+
+def _index_shard(written: dict[int, tuple[str, str | None, dict[str, str]]], shard: dict[str, Any]) -> None:
+    """Add a manifest shard's items to the index item number -> (digest, recipe, guards)."""
+    guards = shard.get("guards", {})
+    for item, digest, recipe in zip(shard["items"], shard["digests"],
+                                    shard.get("recipes") or [None] * len(shard["items"]), strict=True):
+        written[int(item)] = (digest, recipe, guards.get(item) or {})
+
+
+def _shard_hash(path: Path) -> str:
+    """The shard's sha256 as ``content_hash`` computes it (``verify`` checks it with that). An ImageFolder
+    shard is one flat folder of many small files: read directly, without content_hash's per-file
+    memo (a path resolved and remembered per file, which costs more than hashing a small picture)."""
+    if not path.is_dir():
+        return content_hash(path)
+    found = list(os.scandir(path))
+    if not all(e.is_file(follow_symlinks=False) for e in found):
+        return content_hash(path)  # not one flat folder of files: the general rule
+    entries = sorted((e.name, e.path) for e in found)
+    digest = hashlib.sha256()
+    for name, file in entries:
+        with open(file, "rb") as stream:
+            data = stream.read()
+        digest.update(name.encode() + b"\0")
+        digest.update(hashlib.sha256(data).digest())
+    return digest.hexdigest()
+
+
+_LIBC: Any = None
+
+
+def _sync_to_disk(path: Path) -> None:
+    """Make a written shard durable before it is renamed into place. A file is synced alone; a folder of
+    many files (ImageFolder) with one ``syncfs`` of its file system where Linux has it, as a sync per file
+    costs a disk flush each (a thousand for a shard of a thousand pictures)."""
+    global _LIBC
     files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+    if len(files) > 8 and sys.platform.startswith("linux"):
+        import ctypes
+
+        if _LIBC is None:
+            _LIBC = ctypes.CDLL(None, use_errno=True)
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            if _LIBC.syncfs(fd) == 0:
+                return
+        finally:
+            os.close(fd)
     for file in files:
         fd = os.open(file, os.O_RDONLY)
         try:

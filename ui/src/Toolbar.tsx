@@ -5,6 +5,7 @@ import { api } from "./api";
 import type { Commands } from "./commands";
 import { useEditor } from "./context";
 import { formatDuration } from "./NodeView";
+import { PreviewFirst } from "./PreviewFirst";
 import type { Panel } from "./uiState";
 
 interface Props {
@@ -101,6 +102,7 @@ export function Toolbar({ commands, theme, onTheme, onPanel }: Props) {
           title="run the graph (Ctrl+Enter); while another graph runs, it waits in the queue">▶ Run</button>
         <button data-testid="btn-run-selected" onClick={commands.runSelected} disabled={mine || !hasSelection}
           title="run only what the selected nodes need (Ctrl+Shift+Enter)">▶ to selected</button>
+        <PreviewFirst commands={commands} busy={mine} />
         <button data-testid="btn-stop" className="nf-danger" onClick={commands.stop} disabled={!mine} title="stop this tab's run (or take it out of the queue)">■ Stop</button>
         <span className={`nf-run-status nf-run-${run.status}`} data-testid="run-status" data-status={run.status} data-run={run.run || ""} title={status}>{status}</span>
       </div>

@@ -19,7 +19,8 @@ import { togglePanel, type UiStore } from "./uiState";
 export const EMPTY_GRAPH: GraphFile = { nodeflow: 1, meta: { title: "Untitled" }, nodes: {} };
 
 export interface Commands {
-  run(only?: string[]): Promise<void>;
+  /** ``first``: a preview, in which each sweep makes only its first items (the dataset pack's preview) */
+  run(only?: string[], first?: number): Promise<void>;
   runSelected(): void;
   stop(): void;
   publish(): Promise<void>;
@@ -57,10 +58,10 @@ export function createCommands(deps: {
   const selected = () => d().nodes.filter((n: FlowNode) => n.selected).map((n) => n.id);
 
   const commands: Commands = {
-    async run(only) {
+    async run(only, first) {
       // inside a subgraph the whole graph runs (the open level's nodes show their part of it)
       const prefix = insidePrefix();
-      const response = await api.run(rootFile(d().file(rf.getViewport())), only?.map((id) => prefix + id));
+      const response = await api.run(rootFile(d().file(rf.getViewport())), only?.map((id) => prefix + id), first);
       const body = await response.json().catch(() => ({}));
       if (response.ok) {
         tabs.setRun(body.run);

@@ -6,7 +6,7 @@
 | GET /api/start | the graph the editor opens with |
 | GET /api/graphs, /api/graphs/{name} | the example graphs in graphs/ |
 | POST /api/validate | every problem of a graph (Problem.to_json) |
-| POST /api/run, /api/stop, GET /api/run | queue a run (never refused as busy) / stop / state |
+| POST /api/run, /api/stop, GET /api/run | queue a run (never refused as busy; ``first``: a preview of K items) / stop / state |
 | GET /api/queue, /api/queue/{id} | the job queue: running, queued (in run order), finished |
 | POST /api/queue/{id}/cancel, /move, /rerun | cancel a job, move a queued one, run one again |
 | GET /api/queue/{id}/events | one job's events as server-sent events |
@@ -174,7 +174,9 @@ def make_router(state: EditorState) -> APIRouter:
 
     @router.post("/api/run")
     async def run(request: Request) -> Any:
-        """Queue a run: {"graph", "only"?, "set"?: ["NODE.PARAM=V"], "sweep"?: ["NODE.PARAM=A,B"]}."""
+        """Queue a run: {"graph", "only"?, "set"?: ["NODE.PARAM=V"], "sweep"?: ["NODE.PARAM=A,B"], "first"?: K}.
+        ``first``: a preview, in which every node mapped over a sweep makes only its first K items (as
+        ``nodeflow run --first K``); the same graph queued without it makes the rest."""
         body = await _json_body(request)
         graph = body.get("graph")
         lists = {}
@@ -183,11 +185,14 @@ def make_router(state: EditorState) -> APIRouter:
             if not isinstance(value, list) or not all(isinstance(n, str) for n in value):
                 raise HTTPException(400, f'"{key}" must be a list of strings')
             lists[key] = value
+        first = body.get("first")
+        if first is not None and (isinstance(first, bool) or not isinstance(first, int) or first < 1):
+            raise HTTPException(400, '"first" must be a whole number of items, 1 or more (or left out for every item)')
         try:
             job_id = await asyncio.to_thread(
                 state.runs.submit, graph if isinstance(graph, dict) else parse_graph(graph),
                 only=lists["only"] or None, overrides=lists["set"], sweeps=lists["sweep"], source="editor",
-                policy=str(state.policy) if state.policy else None,
+                policy=str(state.policy) if state.policy else None, extra={"first": first} if first else None,
             )
         except GraphInvalid as invalid:
             return JSONResponse({"problems": [p.to_json() for p in invalid.problems]}, status_code=400)

@@ -1,0 +1,235 @@
+"""Items not yet in a shard: each writer process appends a record per item to a log of its own per shard.
+
+A record is whole or not taken: a mark (``NFR1``), its length (8 bytes), then ``INDEX {header json}\n``
+and the media bytes. The header holds the item's columns, its digest, recipe and guard actions, and the
+size of each medium. A record a kill cut short is never read; one a power cut damaged fails its digest
+and is forgotten (its writer stages the item again). Each process keeps an index of every log (its own
+and others'), brought up to date when the staging folder's listing changes and when a shard closes.
+
+:class:`StagedItems` is the staging half of :class:`nodes.dataset.store.DatasetFolder` (which holds
+the lock, the manifest and the shards); its methods run under the folder's lock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+__all__ = ["RECIPE_CHARS", "StagedItems", "item_digest", "COLUMNS_JSON"]
+
+RECIPE_CHARS = 24  # of a writer call's cache key kept per item: enough to tell two recipes apart
+# json.dumps with options builds an encoder per call, which costs more than a small item's record: one each
+_DIGEST_JSON = json.JSONEncoder(sort_keys=True, default=str)
+# an item's columns, encoded once for both its digest and its staged record (for JSON values the same text
+# as _DIGEST_JSON's; a value JSON cannot hold raises, as the staged record cannot keep it)
+COLUMNS_JSON = json.JSONEncoder(sort_keys=True)
+_STAGED: dict[str, dict[str, Any]] = {}  # staging folder -> this process's index of its logs (see _staged)
+_RECORD = b"NFR1"  # each staged record: this mark, its length (8 bytes), then "INDEX {header json}\n" and media
+
+
+class StagedItems:
+    """The staged items of one dataset folder, as this process sees them."""
+
+    staging: Path  # FOLDER/.nodeflow/staging: the logs
+    short: Path  # FOLDER/.nodeflow/short: the logs of a short last shard, kept (see DatasetFolder.take_back)
+    shard_size: int
+    _staging_path: str
+
+    def _keep_short_logs(self, shard: int, short: bool) -> None:
+        """The records of shard ``shard`` once it is written: kept (in ``short/``) when the shard is short,
+        so a longer sweep can take it back without making its items again; else removed."""
+        for old in self.short.glob(f"shard-{shard:05d}-*.log") if self.short.is_dir() else []:
+            old.unlink(missing_ok=True)
+        if not short:
+            return
+        state = self._staged()
+        if shard in state["logs"]:
+            state["ends"].pop(state["logs"][shard][0], None)
+            state["logs"].pop(shard)[1].close()
+        self.short.mkdir(parents=True, exist_ok=True)
+        for name in os.listdir(self.staging) if self.staging.is_dir() else []:
+            if name.startswith(f"shard-{shard:05d}-"):
+                os.replace(self.staging / name, self.short / name)
+
+    def _staged(self, rescan: bool | str = True) -> dict[str, Any]:
+        """This process's index of staged items, brought up to date with every staging log (other
+        processes append too) unless ``rescan`` is off. Called under the lock. Records are read only when
+        whole: a record a kill cut short is never taken (its writer stages the item again, into a log of
+        its own)."""
+        state = _STAGED.get(self._staging_path)
+        if state is None:  # "shards": shard -> its staged indices; "rows": items this process staged, as rows
+            state = _STAGED[self._staging_path] = {"scanned": {}, "items": {}, "logs": {}, "listed": None,
+                                                  "shards": {}, "rows": {}, "ends": {}}
+        if not rescan:
+            return state
+        try:
+            listed = os.stat(self._staging_path).st_mtime_ns
+        except FileNotFoundError:
+            listed = -1
+        if rescan != "all" and listed == state["listed"]:
+            return state  # no log came or went; records other processes append are read when a shard closes
+        state["listed"] = listed
+        try:
+            names = set(os.listdir(self.staging))
+        except FileNotFoundError:
+            names = set()
+        # logs removed since (a shard closed by another process, or the folder deleted): forget them
+        for name in [n for n in state["scanned"] if n not in names]:
+            state["scanned"].pop(name)
+        for shard, (name, log) in list(state["logs"].items()):
+            if name not in names:
+                log.close()
+                state["logs"].pop(shard)
+                state["ends"].pop(name, None)
+        for index in [i for i, entry in state["items"].items() if entry[0] not in names]:
+            self._forget(state, index)
+        for name in sorted(names):
+            if not name.endswith(".log"):
+                continue
+            size = os.path.getsize(self.staging / name)
+            at = state["scanned"].get(name, 0)
+            if size <= at:
+                continue
+            with open(self.staging / name, "rb") as log:
+                log.seek(at)
+                data = log.read(size - at)
+            offset = 0
+            while offset + 12 <= len(data) and data[offset:offset + 4] == _RECORD:
+                length = int.from_bytes(data[offset + 4:offset + 12], "big")
+                if offset + 12 + length > len(data):
+                    break
+                index = int(data[offset + 12:data.index(b" ", offset + 12)])
+                self._remember(state, index, (name, at + offset + 12, length))
+                offset += 12 + length
+            state["scanned"][name] = at + offset
+        return state
+
+    def _remember(self, state: dict[str, Any], index: int, entry: tuple[str, int, int]) -> None:
+        state["items"][index] = entry
+        state["shards"].setdefault(index // self.shard_size, set()).add(index)
+
+    def _forget(self, state: dict[str, Any], index: int) -> None:
+        state["items"].pop(index, None)
+        state["rows"].pop(index, None)
+        held = state["shards"].get(index // self.shard_size)
+        if held is not None:
+            held.discard(index)
+            if not held:
+                state["shards"].pop(index // self.shard_size)
+
+    def rescan_staged(self) -> None:
+        """Read every record any writer (any process) appended so far (under the lock)."""
+        self._staged("all")
+
+    def staged_indices(self, rescan: bool = True) -> list[int]:
+        return sorted(self._staged(rescan)["items"])
+
+    def stage(self, index: int, columns: dict[str, Any], media: dict[str, bytes], digest: str,
+              recipe: str | None = None, guards: dict[str, str] | None = None, encoded: str | None = None) -> None:
+        """Keep an item until its shard is written: one record appended to this process's log for that
+        shard (a header line, then the media bytes). Under the lock. Not synced to disk item by item (a
+        file per item, or a sync per item, costs more than the item): a record a power cut damaged fails
+        its digest in ``load_staged`` and is staged again."""
+        state = self._staged(rescan=False)
+        shard = self.shard_of(index)
+        # (a log another process removed is let go by _staged's rescan, which add_item ran a moment ago)
+        if shard not in state["logs"]:
+            self.staging.mkdir(parents=True, exist_ok=True)
+            name = f"shard-{shard:05d}-{os.getpid()}-{os.urandom(4).hex()}.log"
+            state["logs"][shard] = (name, open(self.staging / name, "ab"))
+            state["ends"][name] = 0  # where its next record goes (a new file: only this process appends)
+        name, log = state["logs"][shard]
+        names = sorted(media)
+        recipe = recipe[:RECIPE_CHARS] if recipe else None
+        # the header, as json.dumps(sort_keys=True) writes it, from the columns' text add_item encoded
+        head = (f'{{"columns": {encoded if encoded is not None else COLUMNS_JSON.encode(columns)}, '
+                f'"digest": "{digest}", "guards": {COLUMNS_JSON.encode(guards) if guards else "{}"}, '
+                f'"media": {_json_media(names, media)}, '
+                f'"recipe": {_json_word(recipe) if recipe else "null"}}}').encode()
+        payload = f"{index} ".encode() + head + b"\n" + b"".join(media[n] for n in names)
+        at = state["ends"][name]
+        record = _RECORD + len(payload).to_bytes(8, "big") + payload
+        log.write(record)
+        log.flush()  # into the page cache: a killed process loses nothing it wrote
+        end = state["ends"][name] = at + len(record)
+        self._remember(state, index, (name, at + 12, len(payload)))
+        row = {name: columns[name] for name in sorted(columns)}  # as load_staged reads it back: the same order
+        for media_name in names:
+            row[media_name.split(".")[0]] = media[media_name]
+        state["rows"][index] = (row, digest, recipe, guards or {})  # kept until its shard closes: close_shard need not read it back
+        if state["scanned"].get(name, 0) == at:
+            state["scanned"][name] = end
+
+    def load_staged(self, index: int, rescan: bool = True) -> tuple[dict[str, Any], str, str | None, dict] | None:
+        """A staged item as a row (media as bytes, under ``image`` / ``audio``), its digest, recipe and guard
+        actions; None when
+        it is not staged or its record is damaged (then it is forgotten: its writer stages it again)."""
+        state = self._staged(rescan)
+        entry = state["items"].get(index)
+        if entry is None:
+            return None
+        name, offset, length = entry
+        try:
+            with open(self.staging / name, "rb") as log:
+                log.seek(offset)
+                payload = log.read(length)
+            line, _, rest = payload.partition(b"\n")
+            staged = json.loads(line.split(b" ", 1)[1])
+            media, at = {}, 0
+            for media_name, size in staged["media"]:
+                media[media_name] = rest[at:at + size]
+                at += size
+            intact = at == len(rest) and item_digest(staged["columns"], media) == staged["digest"]
+        except (OSError, ValueError, KeyError, TypeError, IndexError):
+            intact = False
+        if not intact:
+            self._forget(state, index)
+            return None
+        row = dict(staged["columns"])
+        for media_name, value in media.items():
+            row[media_name.split(".")[0]] = value
+        return row, staged["digest"], staged.get("recipe"), staged.get("guards") or {}
+
+    def drop_staged(self, index: int) -> None:
+        self._forget(self._staged(), index)
+
+    def drop_shard_logs(self, shard: int) -> None:
+        """Remove the staging logs of a written shard (under the lock, after the manifest names it)."""
+        state = self._staged()
+        if shard in state["logs"]:
+            state["ends"].pop(state["logs"][shard][0], None)
+            state["logs"].pop(shard)[1].close()
+        prefix = f"shard-{shard:05d}-"
+        for name in [n for n in state["scanned"] if n.startswith(prefix)]:
+            (self.staging / name).unlink(missing_ok=True)
+            state["scanned"].pop(name)
+        for name in os.listdir(self.staging) if self.staging.is_dir() else []:
+            if name.startswith(prefix):
+                (self.staging / name).unlink(missing_ok=True)
+        for index in list(state["shards"].get(shard, ())):
+            self._forget(state, index)
+
+    def shard_of(self, index: int) -> int:
+        return index // self.shard_size
+
+
+def _json_word(text: str) -> str:
+    """A string as JSON: quoted as it is when it is letters and digits (a cache key, a media name)."""
+    return f'"{text}"' if text.replace(".", "").isalnum() and text.isascii() else COLUMNS_JSON.encode(text)
+
+
+def _json_media(names: list[str], media: dict[str, bytes]) -> str:
+    """``[[name, size], ...]`` as JSON (a staged record's header says where each medium's bytes are)."""
+    return "[" + ", ".join(f"[{_json_word(n)}, {len(media[n])}]" for n in names) + "]"
+
+
+def item_digest(columns: dict[str, Any], media: dict[str, bytes], encoded: str | None = None) -> str:
+    """What an item is: its values and the bytes of its media (so a resumed run can tell it is the same).
+    ``encoded``: the columns as COLUMNS_JSON encoded them already."""
+    digest = hashlib.sha256((encoded if encoded is not None else _DIGEST_JSON.encode(columns)).encode())
+    for name in sorted(media):
+        digest.update(name.encode() + b"\0" + hashlib.sha256(media[name]).digest())
+    return digest.hexdigest()
