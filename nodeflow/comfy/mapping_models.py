@@ -121,6 +121,13 @@ def _controlnet_apply(values: dict[str, Any], note: Note) -> dict[str, Any]:
 
 _MODEL_IN = {"model": "model"}
 
+
+def _image_only_checkpoint(values: dict[str, Any], note: Note) -> dict[str, Any]:
+    name = _file(values.get("ckpt_name"))
+    if name.lower().endswith((".ckpt", ".pt", ".bin", ".pth")):
+        note(f"checkpoint {name!r} is a pickled file, which nodeflow does not load: convert it to .safetensors")
+    return {"source": name}
+
 MODEL_MAPPINGS: dict[str, Mapping] = {
     "UNETLoader": Mapping(
         "diffusion.load_denoiser", ("unet_name", "weight_dtype"), params={"unet_name": "name"}, convert=_unet,
@@ -163,6 +170,22 @@ MODEL_MAPPINGS: dict[str, Mapping] = {
         inputs={"positive": "positive", "negative": "negative", "vae": "vae", "start_image": "start_image"},
         outputs=("positive", "negative", "latent"), base_id="wan_image_to_video",
         caveat="the picture's CLIP vision embedding comes from the model's own image encoder, not a linked one",
+    ),
+    "ImageOnlyCheckpointLoader": Mapping(
+        "diffusion.load_image_only_checkpoint", ("ckpt_name",), params={"ckpt_name": "source"},
+        convert=_image_only_checkpoint, outputs=("model", "clip_vision", "vae"), base_id="checkpoint",
+    ),
+    "SVD_img2vid_Conditioning": Mapping(
+        "diffusion.svd_conditioning", ("width", "height", "video_frames", "motion_bucket_id", "fps", "augmentation_level"),
+        params={"width": "width", "height": "height", "video_frames": "frames", "motion_bucket_id": "motion", "fps": "fps",
+                "augmentation_level": "augmentation"},
+        inputs={"clip_vision": "clip_vision", "init_image": "init_image", "vae": "vae"},
+        outputs=("positive", "negative", "latent"), base_id="svd_conditioning",
+        caveat="the augmentation noise is drawn from the node's seed (0 unless set), not at random",
+    ),
+    "VideoLinearCFGGuidance": Mapping(
+        "diffusion.video_linear_cfg", ("min_cfg",), params={"min_cfg": "min_cfg"}, inputs=_MODEL_IN,
+        outputs=("model",), base_id="video_cfg",
     ),
     "ModelSamplingSD3": Mapping("diffusion.model_sampling", ("shift",), params={"shift": "shift"},
                                 convert=_shift("sd3"), inputs=_MODEL_IN, outputs=("model",), base_id="model_sampling"),

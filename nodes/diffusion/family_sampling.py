@@ -21,6 +21,7 @@ from nodes.diffusion.family_control import controlled_runner, predrawn_noise
 from nodes.diffusion.previews import latents_to_rgb
 from nodes.diffusion.sampling import latent_scale
 from nodes.diffusion.schedulers import make_scheduler
+from nodes.diffusion.svd import sample_stable_video
 from nodes.diffusion.wan_i2v import sample_wan_image_to_video
 
 __all__ = ["family_scheduler", "flow_sigmas", "sample_with_pipeline"]
@@ -143,6 +144,15 @@ def sample_with_pipeline(
         return sample_wan_image_to_video(
             pipe, family_scheduler(pipe, family, sampler, scheduler, options), pos, neg, latent.samples, ctx,
             seed=seed, steps=steps, guidance=guidance,
+        )
+    if family.name == "svd":  # a start picture (diffusion.svd_conditioning)
+        if hints or sigmas is not None or denoise < 1:
+            raise ValueError("Stable Video Diffusion is sampled with diffusion.sampler from the latent "
+                             "diffusion.svd_conditioning makes; ControlNets, custom sigmas and denoise below 1 "
+                             "are not done for it")
+        return sample_stable_video(
+            pipe, family_scheduler(pipe, family, sampler, scheduler, options), pos, neg, latent.samples, ctx,
+            seed=seed, steps=steps, guidance=guidance, min_guidance=options.get("min_cfg"),
         )
     denoiser = getattr(pipe, family.denoiser)
     samples = latent.samples
