@@ -183,15 +183,8 @@ def families_bench(home: Path, args: argparse.Namespace) -> list[tuple[str, floa
     load table."""
     import torch
     from diffusers import DiffusionPipeline
-    from tiny_models import (
-        build_tiny_flux,
-        build_tiny_sd,
-        build_tiny_sd3,
-        build_tiny_sdxl,
-        save_components,
-        save_single_file,
-        save_single_file_sdxl,
-    )
+    from tiny_families import build_tiny_flux, build_tiny_sd3, build_tiny_sdxl, save_components, save_single_file_sdxl
+    from tiny_models import build_tiny_sd, save_single_file
 
     models = home / "models"
     builders = {"sd1": build_tiny_sd, "sdxl": build_tiny_sdxl, "sd3": build_tiny_sd3, "flux": build_tiny_flux}
@@ -231,7 +224,7 @@ def wan_bench(home: Path, args: argparse.Namespace) -> None:
     """The Wan row: text_to_video and the step graph against plain WanPipeline (16 px, 9 frames)."""
     import torch
     from diffusers import DiffusionPipeline
-    from tiny_models import build_tiny_wan
+    from tiny_video import build_tiny_wan
 
     folder = build_tiny_wan(home / "models" / "fam-wan")
     plain_pipe = DiffusionPipeline.from_pretrained(folder)

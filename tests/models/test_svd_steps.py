@@ -15,7 +15,8 @@ from nodeflow.graph.model import graph_to_dict, parse_graph
 from nodeflow.models import ModelManager
 from nodeflow.run.executor import Executor
 from nodeflow.settings import Settings
-from tests.models.tiny_models import build_tiny_sd, build_tiny_svd
+from tests.models.tiny_models import build_tiny_sd
+from tests.models.tiny_video import build_tiny_svd
 
 SIZE, FRAMES = 32, 3
 
