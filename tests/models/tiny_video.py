@@ -1,4 +1,4 @@
-"""Tiny random-init video models (Wan 2.1 text to video and image to video,
+"""Tiny random-init video models (Wan 2.1 text to video and image to video, Wan 2.2 image to video,
 Stable Video Diffusion),
 after diffusers' own test configs."""
 
@@ -70,6 +70,38 @@ def build_tiny_wan_i2v(folder: Path, *, seed: int = 0) -> Path:
     ).save_pretrained(folder)
     return folder
 
+
+def build_tiny_wan22_i2v(folder: Path, *, seed: int = 0, five_b: bool = False) -> Path:
+    """A tiny Wan 2.2 image-to-video pipeline, after diffusers' own Wan 2.2 test configs: two experts
+    (``transformer`` above the ``boundary_ratio`` of 0.875, ``transformer_2`` below) taking the noise beside
+    the start picture's mask and latents, no image encoder; or (``five_b``) the 5B layout, one transformer
+    on 16 channels whose first latent frame is the picture's (``expand_timesteps``)."""
+    import torch
+    from diffusers import AutoencoderKLWan, FlowMatchEulerDiscreteScheduler, WanImageToVideoPipeline, WanTransformer3DModel
+    from transformers import UMT5Config, UMT5EncoderModel
+
+    torch.manual_seed(seed)
+    vae = AutoencoderKLWan(base_dim=3, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=1,
+                           temperal_downsample=[False, True, True])
+
+    def transformer() -> WanTransformer3DModel:
+        return WanTransformer3DModel(
+            patch_size=(1, 2, 2), num_attention_heads=2, attention_head_dim=12, in_channels=16 if five_b else 36,
+            out_channels=16, text_dim=32, freq_dim=256, ffn_dim=32, num_layers=2, cross_attn_norm=True,
+            qk_norm="rms_norm_across_heads", rope_max_seq_len=32,
+        )
+
+    text_encoder = UMT5EncoderModel(
+        UMT5Config(vocab_size=514, d_model=32, d_ff=37, d_kv=8, num_layers=2, num_heads=4,
+                   relative_attention_num_buckets=8, pad_token_id=513, eos_token_id=513, decoder_start_token_id=0)
+    )
+    experts = {"transformer": transformer()} if five_b else {
+        "transformer": transformer(), "transformer_2": transformer(), "boundary_ratio": 0.875}
+    WanImageToVideoPipeline(
+        tokenizer=tiny_tokenizer(), text_encoder=text_encoder, vae=vae, scheduler=FlowMatchEulerDiscreteScheduler(shift=7.0),
+        image_encoder=None, image_processor=None, expand_timesteps=five_b, **experts,
+    ).save_pretrained(folder)
+    return folder
 
 def build_tiny_svd(folder: Path, *, seed: int = 0) -> Path:
     """A tiny Stable Video Diffusion pipeline (spatio-temporal UNet, temporal-decoder VAE, a CLIP image
