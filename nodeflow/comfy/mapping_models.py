@@ -96,8 +96,9 @@ def _flux_shift(values: dict[str, Any], note: Note) -> dict[str, Any]:
     for key in ("max_shift", "base_shift"):
         if key in values:
             params[key] = float(values[key])
-    # ComfyUI fixes the shift for the width and height widgets; diffusers sets it from the latent's own
-    # size, which is the same when they match the picture (as ComfyUI's templates link them)
+    for key in ("width", "height"):  # the picture size ComfyUI fixes the shift for
+        if key in values:
+            params[key] = int(values[key])
     return params
 
 
@@ -194,7 +195,8 @@ MODEL_MAPPINGS: dict[str, Mapping] = {
                                      base_id="model_sampling"),
     "ModelSamplingFlux": Mapping(
         "diffusion.model_sampling", ("max_shift", "base_shift", "width", "height"),
-        params={"max_shift": "max_shift", "base_shift": "base_shift"}, convert=_flux_shift, inputs=_MODEL_IN,
+        params={"max_shift": "max_shift", "base_shift": "base_shift", "width": "width", "height": "height"},
+        convert=_flux_shift, inputs=_MODEL_IN,
         outputs=("model",), base_id="model_sampling",
     ),
     "ModelSamplingDiscrete": Mapping(

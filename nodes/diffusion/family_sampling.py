@@ -44,16 +44,21 @@ def family_scheduler(pipe: Any, family: Family, sampler: str, schedule: str, opt
     extra = {flag: True for name, flag in _FLOW_SCHEDULES.items() if name == schedule}
     if "shift" in options:
         config.update(shift=options["shift"], use_dynamic_shifting=False)
-    if "base_shift" in options:
-        config.update(base_shift=options["base_shift"], max_shift=options["max_shift"], use_dynamic_shifting=True)
+    if "mu" in options:  # ModelSamplingFlux: the shift for its width and height
+        config.update(base_shift=options["mu"], max_shift=options["mu"], use_dynamic_shifting=True)
+    elif config.get("use_dynamic_shifting"):
+        # one shift for every size, the model's largest, as ComfyUI samples Flux and as custom sampling's
+        # sigmas (which do not know the size) take it: a pipeline computes it from base and max shift
+        # by the picture's size, and equal ones give the same at every size
+        config.update(base_shift=config["max_shift"])
     return diffusers.FlowMatchEulerDiscreteScheduler.from_config(config, **extra)
 
 
 def flow_sigmas(pipe: Any, options: dict[str, Any], schedule: str, steps: int, denoise: float) -> Any:
     """ComfyUI's BasicScheduler for a flow-matching model (SD3, Flux): the noise levels its diffusers
     pipeline steps through, with the model's shift; the last ``steps + 1`` of a ``steps / denoise``
-    schedule. A shift that grows with the picture's size (Flux) is taken at its largest, the size of a
-    1024x1024 picture, as ComfyUI's Flux models are set by default: the sigmas do not know the size."""
+    schedule. A shift that grows with the picture's size (Flux) is the one :func:`family_scheduler`
+    fixes for every size (the sampler node takes the same)."""
     import numpy as np
     import torch
 

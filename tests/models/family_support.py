@@ -64,6 +64,19 @@ def step_graph(source: str, *, guidance: float, size: int = 64, steps: int = 2, 
     return {"nodeflow": 1, "nodes": nodes}
 
 
+def flux_shift_for(graph: dict, width: int, height: int, *, denoiser: str = "ckpt") -> dict:
+    """``graph`` with ModelSamplingFlux (max 1.15, base 0.5) for ``width`` x ``height`` between the model and
+    what used it. The step nodes sample Flux with one shift for every size, ComfyUI's; diffusers' pipeline
+    computes it from the picture's size, as this node does from its width and height."""
+    nodes = graph["nodes"]
+    users = [node for node in nodes.values() if node.get("inputs", {}).get("model") == [denoiser, "model"]]
+    nodes["shift"] = {"type": "diffusion.model_sampling", "inputs": {"model": [denoiser, "model"]},
+                      "params": {"kind": "flux", "max_shift": 1.15, "base_shift": 0.5, "width": width, "height": height}}
+    for node in users:
+        node["inputs"]["model"] = ["shift", "model"]
+    return graph
+
+
 # family -> (pipeline node guidance, step graph options): Flux's pipeline guidance is the distilled one,
 # which a step graph sets with FluxGuidance while the sampler's CFG stays 1, as in ComfyUI
 AGREEMENT = {
@@ -121,3 +134,45 @@ def comfy_workflow(nodes: list[tuple], links: list[tuple]) -> dict:
         table.append([link_id, source, slot, target, port, by_id[source]["outputs"][slot]["type"]])
     return {"last_node_id": max(by_id), "last_link_id": len(table), "nodes": out, "links": table, "groups": [],
             "config": {}, "extra": {}, "version": 0.4}
+
+
+def custom_sampling_graph(family: str, *, size: int, steps: int = 2, seed: int = 1, cfg: float = 5.0,
+                          flux_guidance: float | None = None, advanced: bool = True) -> dict:
+    """step_graph with its sampler replaced by ComfyUI's custom-sampling nodes: RandomNoise, a guider
+    (CFGGuider, or BasicGuider for Flux with FluxGuidance), KSamplerSelect, BasicScheduler and
+    SamplerCustomAdvanced; or SamplerCustom in one node (``advanced=False``)."""
+    graph = step_graph(f"tiny-{family}", guidance=cfg, size=size, steps=steps, seed=seed, flux_guidance=flux_guidance)
+    nodes = graph["nodes"]
+    sample = nodes.pop("sample")
+    positive, negative = sample["inputs"]["positive"], sample["inputs"]["negative"]
+    nodes["select"] = {"type": "diffusion.sampler_select", "params": {"sampler_name": "euler"}}
+    nodes["sigmas"] = {"type": "diffusion.scheduler_sigmas", "inputs": {"model": ["ckpt", "model"]},
+                       "params": {"scheduler": "normal", "steps": steps, "denoise": 1.0}}
+    if not advanced:
+        nodes["sample"] = {"type": "diffusion.sampler_custom", "params": {"noise_seed": seed, "cfg": cfg},
+                           "inputs": {"model": ["ckpt", "model"], "positive": positive, "negative": negative,
+                                      "sampler": ["select", "sampler"], "sigmas": ["sigmas", "sigmas"],
+                                      "latent": ["empty", "latent"]}}
+    else:
+        nodes["noise"] = {"type": "diffusion.random_noise", "params": {"noise_seed": seed}}
+        if flux_guidance is not None:
+            nodes["guider"] = {"type": "diffusion.basic_guider",
+                               "inputs": {"model": ["ckpt", "model"], "conditioning": positive}}
+        else:
+            nodes["guider"] = {"type": "diffusion.cfg_guider", "params": {"cfg": cfg},
+                               "inputs": {"model": ["ckpt", "model"], "positive": positive, "negative": negative}}
+        nodes["sample"] = {"type": "diffusion.sample_custom",
+                           "inputs": {"noise": ["noise", "noise"], "guider": ["guider", "guider"],
+                                      "sampler": ["select", "sampler"], "sigmas": ["sigmas", "sigmas"],
+                                      "latent": ["empty", "latent"]}}
+    nodes["decode"]["inputs"]["latent"] = ["sample", "output"]
+    return graph
+
+
+# family -> (picture size, pipeline node guidance, custom graph options). Flux's sigmas take the shift of a
+# 1024x1024 picture (ComfyUI's default): the tiny Flux reaches it at 256 pixels (4096 packed latent cells)
+CUSTOM_SAMPLING = {
+    "sdxl": (64, 5.0, {"cfg": 5.0}),
+    "sd3": (64, 5.0, {"cfg": 5.0}),
+    "flux": (256, 3.5, {"cfg": 1.0, "flux_guidance": 3.5}),
+}

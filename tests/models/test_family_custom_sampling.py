@@ -9,55 +9,14 @@ import pytest
 
 from nodeflow.graph.model import parse_graph
 from tests.models.family_support import (
+    CUSTOM_SAMPLING,
     comfy_workflow,
+    custom_sampling_graph,
     failure,
     pipeline_graph,
     pixels,
     run,
-    step_graph,
 )
-
-
-def custom_sampling_graph(family: str, *, size: int, steps: int = 2, seed: int = 1, cfg: float = 5.0,
-                          flux_guidance: float | None = None, advanced: bool = True) -> dict:
-    """step_graph with its sampler replaced by ComfyUI's custom-sampling nodes: RandomNoise, a guider
-    (CFGGuider, or BasicGuider for Flux with FluxGuidance), KSamplerSelect, BasicScheduler and
-    SamplerCustomAdvanced; or SamplerCustom in one node (``advanced=False``)."""
-    graph = step_graph(f"tiny-{family}", guidance=cfg, size=size, steps=steps, seed=seed, flux_guidance=flux_guidance)
-    nodes = graph["nodes"]
-    sample = nodes.pop("sample")
-    positive, negative = sample["inputs"]["positive"], sample["inputs"]["negative"]
-    nodes["select"] = {"type": "diffusion.sampler_select", "params": {"sampler_name": "euler"}}
-    nodes["sigmas"] = {"type": "diffusion.scheduler_sigmas", "inputs": {"model": ["ckpt", "model"]},
-                       "params": {"scheduler": "normal", "steps": steps, "denoise": 1.0}}
-    if not advanced:
-        nodes["sample"] = {"type": "diffusion.sampler_custom", "params": {"noise_seed": seed, "cfg": cfg},
-                           "inputs": {"model": ["ckpt", "model"], "positive": positive, "negative": negative,
-                                      "sampler": ["select", "sampler"], "sigmas": ["sigmas", "sigmas"],
-                                      "latent": ["empty", "latent"]}}
-    else:
-        nodes["noise"] = {"type": "diffusion.random_noise", "params": {"noise_seed": seed}}
-        if flux_guidance is not None:
-            nodes["guider"] = {"type": "diffusion.basic_guider",
-                               "inputs": {"model": ["ckpt", "model"], "conditioning": positive}}
-        else:
-            nodes["guider"] = {"type": "diffusion.cfg_guider", "params": {"cfg": cfg},
-                               "inputs": {"model": ["ckpt", "model"], "positive": positive, "negative": negative}}
-        nodes["sample"] = {"type": "diffusion.sample_custom",
-                           "inputs": {"noise": ["noise", "noise"], "guider": ["guider", "guider"],
-                                      "sampler": ["select", "sampler"], "sigmas": ["sigmas", "sigmas"],
-                                      "latent": ["empty", "latent"]}}
-    nodes["decode"]["inputs"]["latent"] = ["sample", "output"]
-    return graph
-
-
-# family -> (picture size, pipeline node guidance, custom graph options). Flux's sigmas take the shift of a
-# 1024x1024 picture (ComfyUI's default): the tiny Flux reaches it at 256 pixels (4096 packed latent cells)
-CUSTOM_SAMPLING = {
-    "sdxl": (64, 5.0, {"cfg": 5.0}),
-    "sd3": (64, 5.0, {"cfg": 5.0}),
-    "flux": (256, 3.5, {"cfg": 1.0, "flux_guidance": 3.5}),
-}
 
 
 @pytest.mark.parametrize("family", sorted(CUSTOM_SAMPLING))

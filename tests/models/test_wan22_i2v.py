@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nodeflow.graph.model import parse_graph
 from nodeflow.models import ModelManager
 from nodeflow.run.executor import Executor
 from nodeflow.settings import Settings

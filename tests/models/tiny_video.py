@@ -77,7 +77,12 @@ def build_tiny_wan22_i2v(folder: Path, *, seed: int = 0, five_b: bool = False) -
     the start picture's mask and latents, no image encoder; or (``five_b``) the 5B layout, one transformer
     on 16 channels whose first latent frame is the picture's (``expand_timesteps``)."""
     import torch
-    from diffusers import AutoencoderKLWan, FlowMatchEulerDiscreteScheduler, WanImageToVideoPipeline, WanTransformer3DModel
+    from diffusers import (
+        AutoencoderKLWan,
+        FlowMatchEulerDiscreteScheduler,
+        WanImageToVideoPipeline,
+        WanTransformer3DModel,
+    )
     from transformers import UMT5Config, UMT5EncoderModel
 
     torch.manual_seed(seed)
