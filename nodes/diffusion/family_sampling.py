@@ -193,11 +193,11 @@ def sample_with_pipeline(
         args.update(image=samples.to(denoiser.device, denoiser.dtype), strength=denoise)
     args.update(height=height, width=width)
     if sigmas is not None:
-        if not family.flow or samples.ndim == 5 or img2img:
-            raise ValueError(
-                f"custom sampling of {family.title} paints pictures from an empty latent only so far "
-                "(no video, no latent to repaint)"
-            )
+        # a latent with content (image to image): the sigmas start below 1 (BasicScheduler's denoise), and
+        # the image-to-image pipeline noises the latent to the first of them, as ComfyUI does, then steps
+        # through them all (strength 1 of the sigmas it is given)
+        if not family.flow or samples.ndim == 5:
+            raise ValueError(f"custom sampling of {family.title} paints pictures only so far (no video)")
         if float(sigmas[-1]) != 0:
             raise ValueError(f"custom sampling of {family.title} runs down to zero noise; these sigmas end at "
                              f"{float(sigmas[-1]):.4g}")
@@ -211,7 +211,7 @@ def sample_with_pipeline(
     generators = [torch.Generator("cpu").manual_seed(seed + (0 if same_noise else i)) for i in range(batch)]
     if hints:
         args.update(control)
-    if hints or sigmas is not None:
+    if hints or (sigmas is not None and not img2img):
         drawn = predrawn_noise(pipe, family, batch, height, width, generators)
         if drawn is not None:
             # custom sigmas: the noise at the first sigma (an empty latent scaled to it, as ComfyUI starts)
