@@ -172,12 +172,9 @@ def sample_with_pipeline(
     img2img = not empty or "Img2Img" in type(pipe).__name__
     control: dict[str, Any] = {}
     if hints:
-        if img2img or samples.ndim == 5:
-            raise ValueError(
-                f"a ControlNet steers {family.title} when painting from an empty latent; with denoise below 1 or on "
-                "video latents it is not done yet"
-            )
-        runner, control = controlled_runner(pipe, family, hints, ctx)
+        if samples.ndim == 5:
+            raise ValueError(f"a ControlNet steers {family.title} pictures; on video latents it is not done yet")
+        runner, control = controlled_runner(pipe, family, hints, ctx, repaint=img2img)
     elif img2img and "Img2Img" not in type(pipe).__name__:
         runner = diffusers.AutoPipelineForImage2Image.from_pipe(pipe)  # shares the modules: no copies
         runner.set_progress_bar_config(disable=True)
@@ -211,7 +208,7 @@ def sample_with_pipeline(
     generators = [torch.Generator("cpu").manual_seed(seed + (0 if same_noise else i)) for i in range(batch)]
     if hints:
         args.update(control)
-    if hints or (sigmas is not None and not img2img):
+    if (hints or sigmas is not None) and not img2img:
         drawn = predrawn_noise(pipe, family, batch, height, width, generators)
         if drawn is not None:
             # custom sigmas: the noise at the first sigma (an empty latent scaled to it, as ComfyUI starts)
