@@ -172,6 +172,11 @@ MODEL_MAPPINGS: dict[str, Mapping] = {
         outputs=("positive", "negative", "latent"), base_id="wan_image_to_video",
         caveat="the picture's CLIP vision embedding comes from the model's own image encoder, not a linked one",
     ),
+    "Wan22ImageToVideoLatent": Mapping(
+        "diffusion.wan22_image_to_video_latent", ("width", "height", "length", "batch_size"),
+        params={"width": "width", "height": "height", "length": "length", "batch_size": "batch"},
+        inputs={"vae": "vae", "start_image": "start_image"}, outputs=("latent",), base_id="wan_image_to_video",
+    ),
     "ImageOnlyCheckpointLoader": Mapping(
         "diffusion.load_image_only_checkpoint", ("ckpt_name",), params={"ckpt_name": "source"},
         convert=_image_only_checkpoint, outputs=("model", "clip_vision", "vae"), base_id="checkpoint",

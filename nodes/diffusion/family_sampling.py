@@ -13,6 +13,7 @@ scaled space, as ComfyUI keeps them.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 from nodeflow import ConditioningValue, Context, LatentImage
@@ -22,7 +23,7 @@ from nodes.diffusion.previews import latents_to_rgb
 from nodes.diffusion.sampling import latent_scale
 from nodes.diffusion.schedulers import make_scheduler
 from nodes.diffusion.svd import sample_stable_video
-from nodes.diffusion.wan_i2v import sample_wan_image_to_video
+from nodes.diffusion.wan_i2v import first_frame_start, sample_wan_image_to_video
 
 __all__ = ["family_scheduler", "flow_sigmas", "sample_with_pipeline"]
 
@@ -138,9 +139,13 @@ def sample_with_pipeline(
             f"start and end steps and add_noise off (split sampling) are done for Stable Diffusion 1.x/2.x only, "
             f"not yet for {family.title}"
         )
+    pos, neg = _one(positive, "positive", family), _one(negative, "negative", family)
+    start = first_frame_start(latent) if family.name == "wan" else None
+    if start is not None:  # Wan 2.2 5B from diffusion.wan22_image_to_video_latent: the picture rides on the latent
+        pos, neg = replace(pos, concat=start), replace(neg, concat=start)
+        latent = LatentImage(torch.zeros_like(latent.samples), None, latent.scale)
     if latent.noise_mask is not None:
         raise ValueError(f"a noise mask (inpainting) is done for Stable Diffusion 1.x/2.x only, not yet for {family.title}")
-    pos, neg = _one(positive, "positive", family), _one(negative, "negative", family)
     hints = list(pos.control) or list(neg.control)  # diffusers steers both halves of CFG with one set of hints
     if family.name == "wan" and pos.concat is not None:  # a start picture (diffusion.wan_image_to_video)
         if hints or sigmas is not None or latent.samples.ndim != 5:

@@ -11,7 +11,9 @@ video.
 Wan 2.2 runs through the same nodes. Its 14B image-to-video model has two experts (``transformer`` for
 the noisy steps, ``transformer_2`` below the config's ``boundary_ratio``); its 5B model
 (``expand_timesteps``) takes the first frame's latent in place of the noise's first frame, and a
-timestep per latent cell (zero on the given frame), with no extra channels.
+timestep per latent cell (zero on the given frame), with no extra channels. ComfyUI starts it with
+Wan22ImageToVideoLatent, a latent whose first frame is the picture's and whose noise mask keeps that
+frame (``diffusion.wan22_image_to_video_latent``): the sampler reads the picture from there.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from nodeflow import VAE, Conditioning, ConditioningValue, Context, Image, Laten
 from nodes.diffusion.parts import use_part
 from nodes.diffusion.previews import latents_to_rgb
 
-__all__ = ["sample_wan_image_to_video", "wan_image_to_video"]
+__all__ = ["first_frame_start", "sample_wan_image_to_video", "wan22_image_to_video_latent", "wan_image_to_video"]
 
 _SIZE = dict(min=16, max=4096, step=16, description="in pixels, a multiple of 16")
 
@@ -81,6 +83,51 @@ def wan_image_to_video(
         ))
 
     return WanStart(carrying(positive), carrying(negative), LatentImage(blank.repeat(batch, 1, 1, 1, 1)))
+
+
+@node("diffusion.wan22_image_to_video_latent", category="Diffusion / Steps", outputs=("latent",),
+      title="Wan 2.2 image-to-video latent")
+def wan22_image_to_video_latent(
+    vae: VAE,
+    start_image: Image,
+    *,
+    width: int = Param(1280, **_SIZE),
+    height: int = Param(704, **_SIZE),
+    length: int = Param(49, min=1, max=1024, description="frames: a multiple of 4, plus 1"),
+    batch: int = Param(1, min=1, max=64),
+) -> Latent:
+    """Start a Wan 2.2 5B video from a picture, as ComfyUI's Wan22ImageToVideoLatent does: the latent's first
+    frame is the picture's, and its noise mask keeps that frame (the prompts stay as they are)."""
+    import torch
+
+    pipe = _image_to_video_pipeline(use_part(vae))
+    if not pipe.config.expand_timesteps:
+        raise ValueError("this latent starts Wan 2.2 5B videos (a model with expand_timesteps); for other Wan "
+                         "image-to-video models use diffusion.wan_image_to_video")
+    vae_model = pipe.vae
+    pixels = pipe.video_processor.preprocess(start_image.convert("RGB"), height=height, width=width)
+    frames = (length - 1) // pipe.vae_scale_factor_temporal + 1
+    cells = (height // pipe.vae_scale_factor_spatial, width // pipe.vae_scale_factor_spatial)
+    samples = torch.zeros(1, vae_model.config.z_dim, frames, *cells)
+    with torch.no_grad():
+        condition = pipe.prepare_latents(pixels.to(vae_model.device, torch.float32), 1, vae_model.config.z_dim,
+                                         height, width, length, torch.float32, vae_model.device, None,
+                                         latents=samples)[1]
+    samples[:, :, :1] = condition.to("cpu", torch.float32)
+    mask = torch.ones(1, 1, frames, *cells)
+    mask[:, :, 0] = 0  # the picture's frame is kept
+    return LatentImage(samples.repeat(batch, 1, 1, 1, 1), mask)
+
+
+def first_frame_start(latent: LatentImage) -> Any | None:
+    """The picture latent a Wan 2.2 5B video starts from (:func:`wan22_image_to_video_latent`), or None
+    when ``latent`` is not such a start."""
+    mask = latent.noise_mask
+    if mask is None or latent.samples.ndim != 5 or mask.ndim != 5:
+        return None
+    if bool((mask[:, :, 0] != 0).any()) or bool((mask[:, :, 1:] != 1).any()):
+        raise ValueError("a video latent's noise mask may only keep the first frame (Wan22ImageToVideoLatent's)")
+    return latent.samples[:1, :, :1]
 
 
 def sample_wan_image_to_video(

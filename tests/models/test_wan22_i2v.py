@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from nodeflow.graph.model import parse_graph
 from nodeflow.models import ModelManager
 from nodeflow.run.executor import Executor
 from nodeflow.settings import Settings
@@ -99,3 +100,59 @@ def test_the_5b_model_keeps_the_start_pictures_latent_as_its_first_frame(wan22_e
     sampled = result["sample"]["latent"].samples
     assert picture.shape[2] == 1  # the first frame only
     assert float((sampled[:, :, :1] - picture).abs().max()) < 1e-6
+
+
+def test_a_comfyui_wan22_5b_workflow_imports_and_makes_the_pipeline_nodes_video(wan22_executor, tmp_path):
+    """The layout of ComfyUI's Wan 2.2 5B image-to-video template (Comfy-Org/workflow_templates,
+    video_wan2_2_5B_ti2v: CheckpointLoaderSimple here for the model's folder, CLIPTextEncode twice,
+    LoadImage, Wan22ImageToVideoLatent, KSampler, VAEDecode, SaveAnimatedWEBP) in the API format, with the
+    tiny model's sizes: the start picture rides on the latent, and the video is the pipeline node's."""
+    import json
+
+    from PIL import Image as PILImage
+
+    from nodeflow.comfy import import_file
+    from nodeflow.graph.model import graph_to_dict
+    from nodeflow.nodetypes.registry import default_registry
+
+    prompt = {
+        "1": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "tiny-wan22-5b"}},
+        "6": {"class_type": "CLIPTextEncode", "inputs": {"clip": ["1", 1], "text": "a red square"}},
+        "7": {"class_type": "CLIPTextEncode", "inputs": {"clip": ["1", 1], "text": "blurry"}},
+        "56": {"class_type": "LoadImage", "inputs": {"image": "start-square.png", "upload": "image"}},
+        "55": {"class_type": "Wan22ImageToVideoLatent", "inputs": {"vae": ["1", 2], "start_image": ["56", 0], "width": SIZE,
+                                                                  "height": SIZE, "length": FRAMES, "batch_size": 1}},
+        "3": {"class_type": "KSampler", "inputs": {"model": ["1", 0], "positive": ["6", 0], "negative": ["7", 0],
+                                                   "latent_image": ["55", 0], "seed": 1, "steps": 2, "cfg": 5.0,
+                                                   "sampler_name": "euler", "scheduler": "simple", "denoise": 1.0}},
+        "8": {"class_type": "VAEDecode", "inputs": {"samples": ["3", 0], "vae": ["1", 2]}},
+        "57": {"class_type": "SaveAnimatedWEBP", "inputs": {"images": ["8", 0], "filename_prefix": "wan22", "fps": 24.0,
+                                                            "lossless": True, "quality": 90, "method": "default"}},
+    }
+    source = tmp_path / "wan22_5b_api.json"
+    source.write_text(json.dumps(prompt))
+    graph, report = import_file(source, default_registry())
+    assert report.unknown == []
+    start = next(n for n in graph.nodes.values() if n.type == "diffusion.wan22_image_to_video_latent")
+    assert start.params == {"width": SIZE, "height": SIZE, "length": FRAMES, "batch": 1}
+    result = wan22_executor.run(parse_graph(graph_to_dict(graph)), output_dir=tmp_path / "out")
+    assert result.ok, result.error
+    pipeline, _ = graphs("tiny-wan22-5b", "start-square.png")
+    reference = run(wan22_executor, pipeline, ["video"]).outputs["video"]["frames"]
+    with PILImage.open(next((tmp_path / "out").glob("wan22*.webp"))) as animation:
+        assert animation.n_frames == len(reference) == FRAMES
+        animation.seek(FRAMES - 1)
+        last = np.asarray(animation.convert("RGB"), dtype=np.int16)
+    assert np.abs(last - np.asarray(reference[-1], dtype=np.int16)).max() <= 1
+
+
+def test_the_wan22_latent_needs_a_5b_model(wan22_executor):
+    graph = {"nodeflow": 1, "nodes": {
+        "ckpt": {"type": "diffusion.load_checkpoint", "params": {"source": "tiny-wan22-a14b"}},
+        "start": {"type": "image.load", "params": {"path": "start-square.png"}},
+        "latent": {"type": "diffusion.wan22_image_to_video_latent", "inputs": {"vae": ["ckpt", "vae"], "start_image": ["start", "image"]},
+                   "params": {"width": SIZE, "height": SIZE, "length": FRAMES}},
+    }}
+    result = wan22_executor.run(parse_graph(graph), only=["latent"])
+    assert result.status == "error"
+    assert "starts Wan 2.2 5B videos" in str(result.error)
