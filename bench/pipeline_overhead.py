@@ -1,6 +1,7 @@
 """What nodeflow adds on top of plain diffusers and plain transformers, measured side by side.
 
     python bench/pipeline_overhead.py [--repeats 5] [--steps 20] [--size 128] [--tokens 24] [--threads 1]
+                                      [--families-only] [--clock wall|process]
 
 1. The same tiny text-to-image run (a random-init pipeline built here, test-size configs) through a
    nodeflow graph (load -> text_to_image -> save, with a preview at every step and events collected)
@@ -8,9 +9,10 @@
 2. The same SmolLM2-135M-Instruct generation (same seeds, same settings, so the same tokens) through
    a nodeflow graph (load -> generate, streaming every token as a preview) and through plain
    ``model.generate``.
-   The same for each model family (SD 1.x, SDXL, SD3, Flux; tiny random-init models): the pipeline
-   node graph and the step graph (load checkpoint -> encode -> empty latent -> sampler -> decode)
-   against the family's plain diffusers pipeline, and each family's load time from its diffusers
+   The same for each model family (SD 1.x, SDXL, SD3, Flux, Wan, Stable Video Diffusion; tiny random-init
+   models): the pipeline node graph and the step graph (load checkpoint -> encode -> empty latent ->
+   sampler -> decode; SVD: image-only checkpoint -> SVD conditioning -> linear CFG -> sampler -> video
+   decode) against the family's plain diffusers pipeline, and each family's load time from its diffusers
    folder and from single files (``--families-only`` runs just these).
 3. Model loads: a second graph run with only the seed changed must load nothing.
 4. The bundled SmolLM2: first conversion of its GGUF file to safetensors, then a load from the cache.
@@ -30,43 +32,16 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "models")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "models"), str(ROOT / "bench")]
+
+from family_overhead import families_bench, print_family_loads  # noqa: E402
+from overhead_timing import PROMPT, header, row, set_clock, side_by_side, timed  # noqa: E402
 
 from nodeflow.events import EventLog  # noqa: E402
 from nodeflow.graph.model import parse_graph  # noqa: E402
 from nodeflow.models import ModelManager  # noqa: E402
 from nodeflow.run.executor import Executor  # noqa: E402
 from nodeflow.settings import Settings  # noqa: E402
-
-PROMPT = "a lighthouse on a cliff at dawn, oil painting"
-
-
-def timed(function) -> tuple[float, object]:
-    started = time.perf_counter()
-    value = function()
-    return time.perf_counter() - started, value
-
-
-def row(name: str, plain: list[float], ours: list[float], note: str = "") -> None:
-    p, o = statistics.median(plain), statistics.median(ours)
-    best = min(ours) / min(plain)  # the fastest runs are the least disturbed by other work
-    print(f"| {name:<34} | {p * 1000:10.1f} | {o * 1000:11.1f} | {o / p:6.3f} | {best:6.3f} | {note}")
-
-
-def header() -> None:
-    print(f"| {'workload':<34} | {'plain ms':>10} | {'nodeflow ms':>11} | {'ratio':>6} | {'min':>6} | notes")
-    print(f"|{'-' * 36}|{'-' * 12}|{'-' * 13}|{'-' * 8}|{'-' * 8}|------")
-
-
-def side_by_side(plain, ours, repeats: int) -> tuple[list[float], list[float]]:
-    """Time both, alternating which goes first (ABBA), so drifting machine load hits both alike."""
-    plain_times, our_times = [], []
-    for seed in range(1, repeats + 1):
-        order = [(plain, plain_times), (ours, our_times)]
-        for function, times in order if seed % 2 else order[::-1]:
-            times.append(timed(lambda: function(seed))[0])  # noqa: B023  (called in this same iteration)
-    return plain_times, our_times
-
 
 # --- 1. tiny text-to-image ------------------------------------------------------------------------
 
@@ -147,156 +122,6 @@ def own_work(executor: Executor, graph: dict, args: argparse.Namespace) -> float
     return previews + engine
 
 
-# --- 1b. one row per model family: pipeline node and step graph against plain diffusers -------------
-
-
-def _family_graphs(source: str, family: str, args: argparse.Namespace) -> tuple[dict, dict]:
-    guidance = 3.5 if family == "flux" else 5.0
-    pipeline = {"nodeflow": 1, "nodes": {
-        "load": {"type": "diffusion.load", "params": {"source": source}},
-        "paint": {"type": "diffusion.text_to_image", "inputs": {"pipeline": ["load", "pipeline"]},
-                  "params": {"prompt": PROMPT, "negative_prompt": "blurry", "steps": args.steps, "width": args.size,
-                             "height": args.size, "guidance": guidance}},
-        "save": {"type": "image.save", "inputs": {"image": ["paint", "image"]}, "params": {"filename": "ours.png"}},
-    }}
-    steps = {"nodeflow": 1, "nodes": {
-        "ckpt": {"type": "diffusion.load_checkpoint", "params": {"source": source}},
-        "pos": {"type": "diffusion.encode_prompt", "inputs": {"clip": ["ckpt", "clip"]}, "params": {"text": PROMPT}},
-        "neg": {"type": "diffusion.encode_prompt", "inputs": {"clip": ["ckpt", "clip"]}, "params": {"text": "blurry"}},
-        "empty": {"type": "diffusion.empty_latent", "params": {"width": args.size, "height": args.size}},
-        "paint": {"type": "diffusion.sampler",
-                  "inputs": {"model": ["ckpt", "model"], "positive": ["pos", "conditioning"],
-                             "negative": ["neg", "conditioning"], "latent": ["empty", "latent"]},
-                  "params": {"steps": args.steps, "guidance": 1.0 if family == "flux" else guidance}},
-        "decode": {"type": "diffusion.vae_decode", "inputs": {"vae": ["ckpt", "vae"], "latent": ["paint", "latent"]}},
-        "save": {"type": "image.save", "inputs": {"image": ["decode", "image"]}, "params": {"filename": "steps.png"}},
-    }}
-    if family == "flux":
-        steps["nodes"]["fg"] = {"type": "diffusion.flux_guidance", "inputs": {"conditioning": ["pos", "conditioning"]},
-                                "params": {"guidance": guidance}}
-        steps["nodes"]["paint"]["inputs"]["positive"] = ["fg", "conditioning"]
-    return pipeline, steps
-
-
-def families_bench(home: Path, args: argparse.Namespace) -> list[tuple[str, float, float]]:
-    """Rows for SD 1.x, SDXL, SD3 and Flux; returns (family, folder load s, single-file load s) for the
-    load table."""
-    import torch
-    from diffusers import DiffusionPipeline
-    from tiny_models import (
-        build_tiny_flux,
-        build_tiny_sd,
-        build_tiny_sd3,
-        build_tiny_sdxl,
-        save_components,
-        save_single_file,
-        save_single_file_sdxl,
-    )
-
-    models = home / "models"
-    builders = {"sd1": build_tiny_sd, "sdxl": build_tiny_sdxl, "sd3": build_tiny_sd3, "flux": build_tiny_flux}
-    out = home / "out"
-    out.mkdir(parents=True, exist_ok=True)
-    loads = []
-    for family, build in builders.items():
-        folder = build(models / f"fam-{family}")
-        plain_pipe = DiffusionPipeline.from_pretrained(folder)
-        plain_pipe.set_progress_bar_config(disable=True)
-        guidance = 3.5 if family == "flux" else 5.0
-
-        def plain(seed: int) -> None:
-            image = plain_pipe(  # noqa: B023  (called in this same iteration)
-                PROMPT, negative_prompt="blurry", num_inference_steps=args.steps, height=args.size, width=args.size,
-                guidance_scale=guidance, generator=[torch.Generator("cpu").manual_seed(seed)],  # noqa: B023  (called in this same iteration)
-            ).images[0]
-            image.save(out / "plain.png")
-
-        executor = Executor(settings=Settings(home=home, output_dir=out), models=ModelManager(device_override="cpu"))
-        for label, graph in zip(("pipeline node", "step graph"), _family_graphs(f"fam-{family}", family, args), strict=False):
-            def ours(seed: int, graph=graph) -> None:
-                result = executor.run(parse_graph(graph), overrides=[f"paint.seed={seed}"], on_event=EventLog())  # noqa: B023  (called in this same iteration)
-                assert result.ok, result.error
-
-            plain(0), ours(0)
-            plain_times, our_times = side_by_side(plain, ours, args.repeats)
-            note = "prompts encoded once, cached" if label == "step graph" else ""
-            row(f"{family} {label}, {args.steps} steps", plain_times, our_times, note)
-        loads.append((family, *load_times(family, folder, models, home, save_single_file, save_single_file_sdxl,
-                                          save_components)))
-    wan_bench(home, args)
-    return loads
-
-
-def wan_bench(home: Path, args: argparse.Namespace) -> None:
-    """The Wan row: text_to_video and the step graph against plain WanPipeline (16 px, 9 frames)."""
-    import torch
-    from diffusers import DiffusionPipeline
-    from tiny_models import build_tiny_wan
-
-    folder = build_tiny_wan(home / "models" / "fam-wan")
-    plain_pipe = DiffusionPipeline.from_pretrained(folder)
-    plain_pipe.set_progress_bar_config(disable=True)
-    size, frames = 16, 9
-
-    def plain(seed: int) -> None:
-        plain_pipe(PROMPT, negative_prompt="blurry", height=size, width=size, num_frames=frames,
-                   num_inference_steps=args.steps, guidance_scale=5.0,
-                   generator=[torch.Generator("cpu").manual_seed(seed)], output_type="pil")
-
-    executor = Executor(settings=Settings(home=home, output_dir=home / "out"), models=ModelManager(device_override="cpu"))
-    pipeline, steps = _family_graphs("fam-wan", "wan", args)
-    pipeline["nodes"] = {
-        "load": pipeline["nodes"]["load"],
-        "paint": {"type": "diffusion.text_to_video", "inputs": {"pipeline": ["load", "pipeline"]},
-                  "params": {"prompt": PROMPT, "negative_prompt": "blurry", "width": size, "height": size,
-                             "frames": frames, "steps": args.steps, "guidance": 5.0}},
-    }
-    del steps["nodes"]["save"]
-    steps["nodes"]["empty"] = {"type": "diffusion.empty_video_latent", "params": {"width": size, "height": size, "length": frames}}
-    steps["nodes"]["decode"]["type"] = "diffusion.vae_decode_video"
-    for label, graph in (("pipeline node", pipeline), ("step graph", steps)):
-        def ours(seed: int, graph=graph) -> None:
-            result = executor.run(parse_graph(graph), overrides=[f"paint.seed={seed}"], on_event=EventLog())
-            assert result.ok, result.error
-
-        plain(0), ours(0)
-        plain_times, our_times = side_by_side(plain, ours, args.repeats)
-        row(f"wan {label}, {args.steps} steps", plain_times, our_times,
-            "9 frames; prompts encoded once, cached" if label == "step graph" else "9 frames")
-
-
-def load_times(family: str, folder: Path, models: Path, home: Path, *savers) -> tuple[float, float, str]:
-    """Median seconds of 3 loads from the diffusers folder and from single files (one checkpoint for
-    SD 1.x and SDXL; for SD3 and Flux, as they are shared: diffusion model, text encoders and VAE apart)."""
-    import torch
-
-    from nodes.diffusion.components import open_denoiser, open_text_encoders, open_vae
-    from nodes.diffusion.families import family_of_file
-    from nodes.diffusion.loading import open_pipeline
-
-    save_single_file, save_single_file_sdxl, save_components = savers
-    settings = Settings(home=home)
-    folder_s = statistics.median(
-        timed(lambda: open_pipeline("folder", str(folder), None, "cpu", torch.float32, settings))[0] for _ in range(3))
-    if family in ("sd1", "sdxl"):
-        target = models / f"fam-{family}.safetensors"
-        (save_single_file if family == "sd1" else save_single_file_sdxl)(folder, target)
-        single = lambda: open_pipeline("single_file", str(target), str(folder), "cpu", torch.float32, settings)  # noqa: E731
-        how = "one checkpoint file"
-    else:
-        names = save_components(folder, models, f"fam-{family}")
-        encoders = [models / "text_encoders" / names[k] for k in sorted(names) if k.startswith("text_encoder")]
-        kinds = [family_of_file(p)[1] for p in encoders]
-
-        def single() -> None:
-            open_denoiser(models / "diffusion_models" / names["denoiser"], folder, "cpu", torch.float32)
-            open_text_encoders(encoders, kinds, folder, "cpu", torch.float32)
-            open_vae(models / "vae" / names["vae"], folder, "cpu", torch.float32)
-
-        how = "model, text encoders, VAE apart"
-    single_s = statistics.median(timed(single)[0] for _ in range(3))
-    return folder_s, single_s, how
-
 
 # --- 2. SmolLM2 generation ------------------------------------------------------------------------
 
@@ -363,12 +188,6 @@ def conversion_bench() -> None:
     print(f"| {'SmolLM2 load from safetensors cache':<34} | {statistics.median(loads):9.2f}s | (median of 3)")
 
 
-def print_family_loads(loads: list[tuple[str, float, float, str]]) -> None:
-    print("\n| family | diffusers folder s | single files s | single files are |\n|---|---|---|---|")
-    for family, folder_s, single_s, how in loads:
-        print(f"| {family} | {folder_s:.2f} | {single_s:.2f} | {how} |")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=8)
@@ -378,13 +197,17 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     parser.add_argument("--skip-conversion", action="store_true", help="skip the (slow) GGUF conversion timing")
     parser.add_argument("--families-only", action="store_true", help="only the per-family rows and load times")
+    parser.add_argument("--clock", choices=("wall", "process"), default="wall",
+                        help="wall time, or this process's CPU time (steadier on a machine other work shares)")
     args = parser.parse_args()
+    set_clock(args.clock)
     import torch
 
     if args.threads:
         torch.set_num_threads(args.threads)
     print(
-        f"torch {torch.__version__}, {torch.get_num_threads()} threads, cpu; {args.repeats} runs each, alternating; "
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, cpu, {args.clock} clock; {args.repeats} runs "
+        "each, alternating; "
         "ratio = nodeflow / plain of the medians, min = of the fastest runs\n"
     )
     if args.families_only:

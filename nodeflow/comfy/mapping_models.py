@@ -96,8 +96,9 @@ def _flux_shift(values: dict[str, Any], note: Note) -> dict[str, Any]:
     for key in ("max_shift", "base_shift"):
         if key in values:
             params[key] = float(values[key])
-    # ComfyUI fixes the shift for the width and height widgets; diffusers sets it from the latent's own
-    # size, which is the same when they match the picture (as ComfyUI's templates link them)
+    for key in ("width", "height"):  # the picture size ComfyUI fixes the shift for
+        if key in values:
+            params[key] = int(values[key])
     return params
 
 
@@ -120,6 +121,13 @@ def _controlnet_apply(values: dict[str, Any], note: Note) -> dict[str, Any]:
 
 
 _MODEL_IN = {"model": "model"}
+
+
+def _image_only_checkpoint(values: dict[str, Any], note: Note) -> dict[str, Any]:
+    name = _file(values.get("ckpt_name"))
+    if name.lower().endswith((".ckpt", ".pt", ".bin", ".pth")):
+        note(f"checkpoint {name!r} is a pickled file, which nodeflow does not load: convert it to .safetensors")
+    return {"source": name}
 
 MODEL_MAPPINGS: dict[str, Mapping] = {
     "UNETLoader": Mapping(
@@ -164,6 +172,27 @@ MODEL_MAPPINGS: dict[str, Mapping] = {
         outputs=("positive", "negative", "latent"), base_id="wan_image_to_video",
         caveat="the picture's CLIP vision embedding comes from the model's own image encoder, not a linked one",
     ),
+    "Wan22ImageToVideoLatent": Mapping(
+        "diffusion.wan22_image_to_video_latent", ("width", "height", "length", "batch_size"),
+        params={"width": "width", "height": "height", "length": "length", "batch_size": "batch"},
+        inputs={"vae": "vae", "start_image": "start_image"}, outputs=("latent",), base_id="wan_image_to_video",
+    ),
+    "ImageOnlyCheckpointLoader": Mapping(
+        "diffusion.load_image_only_checkpoint", ("ckpt_name",), params={"ckpt_name": "source"},
+        convert=_image_only_checkpoint, outputs=("model", "clip_vision", "vae"), base_id="checkpoint",
+    ),
+    "SVD_img2vid_Conditioning": Mapping(
+        "diffusion.svd_conditioning", ("width", "height", "video_frames", "motion_bucket_id", "fps", "augmentation_level"),
+        params={"width": "width", "height": "height", "video_frames": "frames", "motion_bucket_id": "motion", "fps": "fps",
+                "augmentation_level": "augmentation"},
+        inputs={"clip_vision": "clip_vision", "init_image": "init_image", "vae": "vae"},
+        outputs=("positive", "negative", "latent"), base_id="svd_conditioning",
+        caveat="the augmentation noise is drawn from the node's seed (0 unless set), not at random",
+    ),
+    "VideoLinearCFGGuidance": Mapping(
+        "diffusion.video_linear_cfg", ("min_cfg",), params={"min_cfg": "min_cfg"}, inputs=_MODEL_IN,
+        outputs=("model",), base_id="video_cfg",
+    ),
     "ModelSamplingSD3": Mapping("diffusion.model_sampling", ("shift",), params={"shift": "shift"},
                                 convert=_shift("sd3"), inputs=_MODEL_IN, outputs=("model",), base_id="model_sampling"),
     "ModelSamplingAuraFlow": Mapping("diffusion.model_sampling", ("shift",), params={"shift": "shift"},
@@ -171,7 +200,8 @@ MODEL_MAPPINGS: dict[str, Mapping] = {
                                      base_id="model_sampling"),
     "ModelSamplingFlux": Mapping(
         "diffusion.model_sampling", ("max_shift", "base_shift", "width", "height"),
-        params={"max_shift": "max_shift", "base_shift": "base_shift"}, convert=_flux_shift, inputs=_MODEL_IN,
+        params={"max_shift": "max_shift", "base_shift": "base_shift", "width": "width", "height": "height"},
+        convert=_flux_shift, inputs=_MODEL_IN,
         outputs=("model",), base_id="model_sampling",
     ),
     "ModelSamplingDiscrete": Mapping(

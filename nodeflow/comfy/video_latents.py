@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 __all__ = ["VIDEO_LATENT_SOURCES", "decode_video_latents"]
 
 # nodes whose latent output is a video
-VIDEO_LATENT_SOURCES = frozenset({"diffusion.empty_video_latent", "diffusion.wan_image_to_video"})
+VIDEO_LATENT_SOURCES = frozenset({"diffusion.empty_video_latent", "diffusion.wan_image_to_video",
+                                  "diffusion.svd_conditioning", "diffusion.wan22_image_to_video_latent"})
 # nodes that pass a latent on (the input it comes in by)
 _LATENT_THROUGH = {
     "diffusion.sampler": "latent", "diffusion.sample_custom": "latent", "diffusion.sampler_custom": "latent",

@@ -20,6 +20,7 @@ from . import (  # noqa: F401  (importing registers the types and nodes)  # noqa
     sampling,
     sampling_types,
     steps,
+    svd,
     types,
     video,
     wan_i2v,

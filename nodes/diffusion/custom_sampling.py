@@ -12,8 +12,8 @@ ComfyUI's own ``ddim`` is Euler too. Noise, the start from an empty latent and t
 Models: UNet denoisers of Stable Diffusion 1.x/2.x (epsilon and v-prediction) and SDXL (with its size
 and crop time ids, and the refiner's aesthetic score) run in this module's loop. Flow-matching models
 (SD3, Flux) run through their family's diffusers pipeline with the sigmas as given
-(``family_sampling.sample_with_pipeline``): the flow-matching Euler solver, from an empty latent, down
-to zero noise; a Flux guidance on the conditioning is the distilled guidance, the guider's CFG true CFG.
+(``family_sampling.sample_with_pipeline``): the flow-matching Euler solver, from an empty latent or a
+latent noised to the first sigma (image to image), down to zero noise; a Flux guidance on the conditioning is the distilled guidance, the guider's CFG true CFG.
 """
 
 from __future__ import annotations

@@ -4,7 +4,9 @@
 carries ControlNet hints. The runner shares every module of the resident pipeline and adds the
 ControlNets (several become diffusers' multi-ControlNet), so the denoising loop is the one diffusers
 maintains for that family: SDXL's UNet residuals from the hint at pixel size, SD3's and Flux's
-transformer residuals from the hint encoded by the model's VAE.
+transformer residuals from the hint encoded by the model's VAE. With denoise below 1 (a latent with
+content) SDXL takes its ControlNet image-to-image pipeline; diffusers has none for SD3, and Flux's
+encodes a picture itself rather than taking a latent, so those two are refused by name.
 
 As in diffusers, a ControlNet steers both halves of classifier-free guidance; ComfyUI's plain
 ControlNetApply, which steers the positive prompt only, is run the same way for these families.
@@ -17,7 +19,7 @@ from typing import Any
 from nodeflow import Context, ControlHint
 from nodes.diffusion.families import Family
 
-__all__ = ["CONTROL_PIPELINES", "controlled_runner", "predrawn_noise"]
+__all__ = ["CONTROL_IMG2IMG_PIPELINES", "CONTROL_PIPELINES", "controlled_runner", "predrawn_noise"]
 
 # family -> (diffusers ControlNet pipeline, the argument its hint image goes in)
 CONTROL_PIPELINES = {
@@ -25,18 +27,28 @@ CONTROL_PIPELINES = {
     "sd3": ("StableDiffusion3ControlNetPipeline", "control_image"),
     "flux": ("FluxControlNetPipeline", "control_image"),
 }
+# family -> the diffusers ControlNet pipeline that repaints a latent (denoise below 1). SD3 has none; Flux's
+# (FluxControlNetImg2ImgPipeline) takes pictures only, which it encodes itself, never a latent
+CONTROL_IMG2IMG_PIPELINES = {
+    "sdxl": ("StableDiffusionXLControlNetImg2ImgPipeline", "control_image"),
+}
 # the ControlNet model class each family's pipeline takes
 _CONTROLNET_CLASSES = {"sdxl": ("ControlNetModel",), "sd3": ("SD3ControlNetModel",), "flux": ("FluxControlNetModel",)}
 
 
-def controlled_runner(pipe: Any, family: Family, hints: list[ControlHint], ctx: Context | None) -> tuple[Any, dict[str, Any]]:
-    """``(pipeline, call arguments)`` that sample ``pipe``'s model steered by ``hints``."""
+def controlled_runner(pipe: Any, family: Family, hints: list[ControlHint], ctx: Context | None, *,
+                      repaint: bool = False) -> tuple[Any, dict[str, Any]]:
+    """``(pipeline, call arguments)`` that sample ``pipe``'s model steered by ``hints``; ``repaint``: from a
+    latent with content (denoise below 1), through the family's ControlNet image-to-image pipeline."""
     import diffusers
 
     from nodes.diffusion.controlnet import resident_controlnet
 
     if family.name not in CONTROL_PIPELINES:
         raise ValueError(f"ControlNets steer Stable Diffusion 1.x/2.x, SDXL, SD3 and Flux models, not {family.title}")
+    if repaint and family.name not in CONTROL_IMG2IMG_PIPELINES:
+        raise ValueError(f"a ControlNet with denoise below 1 is done for Stable Diffusion 1.x/2.x and SDXL; diffusers "
+                         f"has no ControlNet image-to-image pipeline for {family.title} that repaints a latent")
     if family.name in ("sd3", "flux") and getattr(pipe, "vae", None) is None:
         raise ValueError(
             f"a {family.title} ControlNet reads its hint through the model's VAE, and this model was loaded alone: "
@@ -52,7 +64,7 @@ def controlled_runner(pipe: Any, family: Family, hints: list[ControlHint], ctx: 
                 f"(they take a {' or '.join(_CONTROLNET_CLASSES[family.name])})"
             )
         models.append(model)
-    class_name, image_arg = CONTROL_PIPELINES[family.name]
+    class_name, image_arg = (CONTROL_IMG2IMG_PIPELINES if repaint else CONTROL_PIPELINES)[family.name]
     one = len(hints) == 1
     runner = getattr(diffusers, class_name).from_pipe(pipe, controlnet=models[0] if one else models)
     runner.set_progress_bar_config(disable=True)

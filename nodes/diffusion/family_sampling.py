@@ -13,6 +13,7 @@ scaled space, as ComfyUI keeps them.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 from nodeflow import ConditioningValue, Context, LatentImage
@@ -21,7 +22,8 @@ from nodes.diffusion.family_control import controlled_runner, predrawn_noise
 from nodes.diffusion.previews import latents_to_rgb
 from nodes.diffusion.sampling import latent_scale
 from nodes.diffusion.schedulers import make_scheduler
-from nodes.diffusion.wan_i2v import sample_wan_image_to_video
+from nodes.diffusion.svd import sample_stable_video
+from nodes.diffusion.wan_i2v import first_frame_start, sample_wan_image_to_video
 
 __all__ = ["family_scheduler", "flow_sigmas", "sample_with_pipeline"]
 
@@ -43,16 +45,21 @@ def family_scheduler(pipe: Any, family: Family, sampler: str, schedule: str, opt
     extra = {flag: True for name, flag in _FLOW_SCHEDULES.items() if name == schedule}
     if "shift" in options:
         config.update(shift=options["shift"], use_dynamic_shifting=False)
-    if "base_shift" in options:
-        config.update(base_shift=options["base_shift"], max_shift=options["max_shift"], use_dynamic_shifting=True)
+    if "mu" in options:  # ModelSamplingFlux: the shift for its width and height
+        config.update(base_shift=options["mu"], max_shift=options["mu"], use_dynamic_shifting=True)
+    elif config.get("use_dynamic_shifting"):
+        # one shift for every size, the model's largest, as ComfyUI samples Flux and as custom sampling's
+        # sigmas (which do not know the size) take it: a pipeline computes it from base and max shift
+        # by the picture's size, and equal ones give the same at every size
+        config.update(base_shift=config["max_shift"])
     return diffusers.FlowMatchEulerDiscreteScheduler.from_config(config, **extra)
 
 
 def flow_sigmas(pipe: Any, options: dict[str, Any], schedule: str, steps: int, denoise: float) -> Any:
     """ComfyUI's BasicScheduler for a flow-matching model (SD3, Flux): the noise levels its diffusers
     pipeline steps through, with the model's shift; the last ``steps + 1`` of a ``steps / denoise``
-    schedule. A shift that grows with the picture's size (Flux) is taken at its largest, the size of a
-    1024x1024 picture, as ComfyUI's Flux models are set by default: the sigmas do not know the size."""
+    schedule. A shift that grows with the picture's size (Flux) is the one :func:`family_scheduler`
+    fixes for every size (the sampler node takes the same)."""
     import numpy as np
     import torch
 
@@ -132,9 +139,13 @@ def sample_with_pipeline(
             f"start and end steps and add_noise off (split sampling) are done for Stable Diffusion 1.x/2.x only, "
             f"not yet for {family.title}"
         )
+    pos, neg = _one(positive, "positive", family), _one(negative, "negative", family)
+    start = first_frame_start(latent) if family.name == "wan" else None
+    if start is not None:  # Wan 2.2 5B from diffusion.wan22_image_to_video_latent: the picture rides on the latent
+        pos, neg = replace(pos, concat=start), replace(neg, concat=start)
+        latent = LatentImage(torch.zeros_like(latent.samples), None, latent.scale)
     if latent.noise_mask is not None:
         raise ValueError(f"a noise mask (inpainting) is done for Stable Diffusion 1.x/2.x only, not yet for {family.title}")
-    pos, neg = _one(positive, "positive", family), _one(negative, "negative", family)
     hints = list(pos.control) or list(neg.control)  # diffusers steers both halves of CFG with one set of hints
     if family.name == "wan" and pos.concat is not None:  # a start picture (diffusion.wan_image_to_video)
         if hints or sigmas is not None or latent.samples.ndim != 5:
@@ -143,6 +154,15 @@ def sample_with_pipeline(
         return sample_wan_image_to_video(
             pipe, family_scheduler(pipe, family, sampler, scheduler, options), pos, neg, latent.samples, ctx,
             seed=seed, steps=steps, guidance=guidance,
+        )
+    if family.name == "svd":  # a start picture (diffusion.svd_conditioning)
+        if hints or sigmas is not None or denoise < 1:
+            raise ValueError("Stable Video Diffusion is sampled with diffusion.sampler from the latent "
+                             "diffusion.svd_conditioning makes; ControlNets, custom sigmas and denoise below 1 "
+                             "are not done for it")
+        return sample_stable_video(
+            pipe, family_scheduler(pipe, family, sampler, scheduler, options), pos, neg, latent.samples, ctx,
+            seed=seed, steps=steps, guidance=guidance, min_guidance=options.get("min_cfg"),
         )
     denoiser = getattr(pipe, family.denoiser)
     samples = latent.samples
@@ -157,12 +177,9 @@ def sample_with_pipeline(
     img2img = not empty or "Img2Img" in type(pipe).__name__
     control: dict[str, Any] = {}
     if hints:
-        if img2img or samples.ndim == 5:
-            raise ValueError(
-                f"a ControlNet steers {family.title} when painting from an empty latent; with denoise below 1 or on "
-                "video latents it is not done yet"
-            )
-        runner, control = controlled_runner(pipe, family, hints, ctx)
+        if samples.ndim == 5:
+            raise ValueError(f"a ControlNet steers {family.title} pictures; on video latents it is not done yet")
+        runner, control = controlled_runner(pipe, family, hints, ctx, repaint=img2img)
     elif img2img and "Img2Img" not in type(pipe).__name__:
         runner = diffusers.AutoPipelineForImage2Image.from_pipe(pipe)  # shares the modules: no copies
         runner.set_progress_bar_config(disable=True)
@@ -178,11 +195,11 @@ def sample_with_pipeline(
         args.update(image=samples.to(denoiser.device, denoiser.dtype), strength=denoise)
     args.update(height=height, width=width)
     if sigmas is not None:
-        if not family.flow or samples.ndim == 5 or img2img:
-            raise ValueError(
-                f"custom sampling of {family.title} paints pictures from an empty latent only so far "
-                "(no video, no latent to repaint)"
-            )
+        # a latent with content (image to image): the sigmas start below 1 (BasicScheduler's denoise), and
+        # the image-to-image pipeline noises the latent to the first of them, as ComfyUI does, then steps
+        # through them all (strength 1 of the sigmas it is given)
+        if not family.flow or samples.ndim == 5:
+            raise ValueError(f"custom sampling of {family.title} paints pictures only so far (no video)")
         if float(sigmas[-1]) != 0:
             raise ValueError(f"custom sampling of {family.title} runs down to zero noise; these sigmas end at "
                              f"{float(sigmas[-1]):.4g}")
@@ -196,7 +213,7 @@ def sample_with_pipeline(
     generators = [torch.Generator("cpu").manual_seed(seed + (0 if same_noise else i)) for i in range(batch)]
     if hints:
         args.update(control)
-    if hints or sigmas is not None:
+    if (hints or sigmas is not None) and not img2img:
         drawn = predrawn_noise(pipe, family, batch, height, width, generators)
         if drawn is not None:
             # custom sigmas: the noise at the first sigma (an empty latent scaled to it, as ComfyUI starts)

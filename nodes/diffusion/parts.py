@@ -26,7 +26,7 @@ from nodes.diffusion.loras import list_adapters, load_adapters
 __all__ = ["Checkpoint", "load_checkpoint", "lora_parts", "use_part"]
 
 # which pipeline component a part's adapters live on
-_COMPONENT = {"denoiser": ("unet", "transformer"), "text_encoder": ("text_encoder",), "vae": ()}
+_COMPONENT = {"denoiser": ("unet", "transformer"), "text_encoder": ("text_encoder",), "vae": (), "image_encoder": ()}
 
 
 class Checkpoint(NamedTuple):

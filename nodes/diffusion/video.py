@@ -1,6 +1,6 @@
 """Video diffusion: Wan 2.1/2.2 text to video (the pipeline node, an empty video latent, decoding video
 latents into frames), and image to video from the pipeline node: Stable Video Diffusion, and Wan 2.1
-(its step nodes are in ``wan_i2v.py``).
+(their step nodes are in ``svd.py`` and ``wan_i2v.py``).
 
 Video latents are (batch, channels, frames, h, w): the Wan VAE packs 4 frames into one latent frame
 (after the first) and 8x8 pixels into one cell, and normalises each channel by its own mean and
@@ -25,6 +25,12 @@ def decode_video_latents(pipe: Any, latents: Any) -> list[FrameList]:
     """Frames for each video of a batch of normalised video latents, with the pipeline's VAE."""
     import torch
 
+    if type(pipe).__name__ == "StableVideoDiffusionPipeline":  # its temporal decoder, in chunks of 8 frames
+        frames = latents.shape[2]
+        with torch.inference_mode():
+            decoded = pipe.decode_latents(latents.permute(0, 2, 1, 3, 4).to(pipe.vae.device, pipe.vae.dtype), frames,
+                                          min(frames, 8))
+        return [FrameList(video) for video in pipe.video_processor.postprocess_video(decoded, output_type="pil")]
     vae = pipe.vae
     if getattr(vae.config, "latents_mean", None) is None:
         raise ValueError("this VAE does not decode video latents: use the video model's own VAE")
@@ -145,11 +151,8 @@ def image_to_video(
         generator=[torch.Generator("cpu").manual_seed(seed)], output_type="latent", callback_on_step_end=on_step,
         callback_on_step_end_tensor_inputs=["latents"],
     )
-    latents = result.frames  # (batch, frames, channels, h, w)
-    with torch.inference_mode():
-        decoded = pipe.decode_latents(latents, frames, min(frames, 8))
-    video = pipe.video_processor.postprocess_video(decoded, output_type="pil")[0]
-    return SampledVideo(FrameList(video), LatentImage(latents.to("cpu", torch.float32)))
+    latents = result.frames.permute(0, 2, 1, 3, 4)  # (batch, frames, channels, ...) as our video latents keep them
+    return SampledVideo(decode_video_latents(pipe, latents)[0], LatentImage(latents.to("cpu", torch.float32)))
 
 
 def _wan_image_to_video(pipe: Any, image: Any, ctx: Context, *, prompt: str, negative_prompt: str, guidance: float,

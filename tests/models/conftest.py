@@ -19,7 +19,17 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from nodeflow.models import ModelManager  # noqa: E402
 from nodeflow.run.executor import Executor  # noqa: E402
 from nodeflow.settings import Settings  # noqa: E402
+from tests.models.tiny_families import (  # noqa: E402
+    build_tiny_flux,
+    build_tiny_sd3,
+    build_tiny_sdxl,
+    save_components,
+    save_single_file_sdxl,
+    save_tiny_controlnet,
+    save_tiny_denoiser_lora,
+)
 from tests.models.tiny_models import build_tiny_llama, build_tiny_sd, save_single_file, save_tiny_lora  # noqa: E402
+from tests.models.tiny_video import build_tiny_svd, build_tiny_wan, build_tiny_wan_i2v  # noqa: E402
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -72,3 +82,43 @@ def session_models() -> ModelManager:
 @pytest.fixture
 def lm_executor(settings: Settings, session_models: ModelManager) -> Executor:
     return Executor(settings=settings, models=session_models)
+
+
+FAMILY_BUILDERS = {"sdxl": build_tiny_sdxl, "sd3": build_tiny_sd3, "flux": build_tiny_flux}
+
+
+@pytest.fixture(scope="session")
+def family_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``tiny-sdxl/``, ``tiny-sdxl-refiner/``, ``tiny-sd3/`` and ``tiny-flux/`` diffusers folders, the SDXL
+    base as one original-layout checkpoint ``tiny-sdxl.safetensors``, and every family's parts as separate
+    files in ComfyUI's folders (``diffusion_models/tiny-flux-transformer.safetensors``, ...)."""
+    root = tmp_path_factory.mktemp("family-models")
+    for name, build in FAMILY_BUILDERS.items():
+        build(root / f"tiny-{name}")
+        save_components(root / f"tiny-{name}", root, f"tiny-{name}")
+        save_tiny_denoiser_lora(root / f"tiny-{name}", root / "loras" / f"tiny-{name}-lora.safetensors")
+    build_tiny_sdxl(root / "tiny-sdxl-refiner", refiner=True, seed=1)
+    save_single_file_sdxl(root / "tiny-sdxl", root / "tiny-sdxl.safetensors")
+    build_tiny_sd(root / "tiny-sd")
+    build_tiny_wan(root / "tiny-wan")
+    save_components(root / "tiny-wan", root, "tiny-wan")
+    build_tiny_svd(root / "tiny-svd")
+    build_tiny_wan_i2v(root / "tiny-wan21-i2v")  # sorts after tiny-wan/, the text-to-video configs parts take
+    for name in ("sd", *FAMILY_BUILDERS):
+        save_tiny_controlnet(root / f"tiny-{name}", root / "controlnet" / f"tiny-{name}-controlnet")
+    from PIL import Image as PILImage
+    from PIL import ImageDraw
+
+    for name, box in (("hint-square.png", (16, 16, 48, 48)), ("hint-bar.png", (0, 24, 64, 40))):
+        hint = PILImage.new("RGB", (64, 64))
+        ImageDraw.Draw(hint).rectangle(box, fill=(255, 255, 255))
+        hint.save(root / name)
+    return root
+
+
+@pytest.fixture
+def family_executor(tmp_path: Path, family_models: Path) -> Executor:
+    home = tmp_path / "home"
+    home.mkdir()
+    settings = Settings(home=home, output_dir=tmp_path / "out", extra_input_dirs=[family_models], allow_cwd_inputs=False)
+    return Executor(settings=settings, models=ModelManager(device_override="cpu"))
