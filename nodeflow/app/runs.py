@@ -439,7 +439,8 @@ class RunManager:
             run = events[-1].get("run")
         latest: dict[tuple[str, str, int], dict[str, Any]] = {}  # a swept node's items each keep theirs
         for event in (e for e in events if e.get("run") == run):
-            item = event.get("item") if isinstance(event.get("item"), int) else -1
+            item_field = event.get("item")
+            item = item_field if isinstance(item_field, int) else -1
             if event["event"] == "preview" and event.get("path") and event.get("url"):
                 latest[(event.get("node") or "", event.get("kind") or "file", item)] = event
             elif event["event"] == "node_finished":  # files a node returned without previewing them

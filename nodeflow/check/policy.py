@@ -117,7 +117,9 @@ def parse_policy(text: str, name: str = "policy") -> Policy:
                 want = " or ".join("a list of strings" if k is list else "true or false" for k in kinds if k is not str)
                 raise PolicyError(f"{where}: {section}.{key} must be {want}")
             target = "licences" if key == "licenses" else key  # either spelling
-            setattr(policy, target, [_norm(v) for v in value] if target == "licences" else value)
+            if target == "licences" and isinstance(value, list):  # checked above: a list of strings
+                value = [_norm(v) for v in value]
+            setattr(policy, target, value)
     return policy
 
 
