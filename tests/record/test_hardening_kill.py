@@ -117,6 +117,7 @@ def test_nodes_finished_before_a_kill_at_150_ms_are_in_the_history(tmp_path):
     os.kill(process.pid, signal.SIGKILL)
     process.wait(30)
     reader.join(10)
+    process.stdout.close()  # read to its end by now; left open it is a ResourceWarning
     finished = {e["node"] for e in seen if e["event"] == "node_finished"}
     assert finished >= {"a", "b"}, seen  # both quick nodes ran within 150 ms
 
