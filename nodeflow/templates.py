@@ -13,13 +13,14 @@ import string
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
 __all__ = ["MAX_WIDTH", "TemplateError", "fill_template", "template_problem"]
 
 MAX_WIDTH = 10_000  # characters one placeholder may be padded to
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _WIDTHS = re.compile(r"\d+")
+_CONVERSIONS: dict[str, Callable[[Any], object]] = {"r": repr, "a": ascii, "s": str}  # {x!r}, {x!a}, {x!s}
 
 
 class TemplateError(ValueError):
@@ -72,7 +73,8 @@ def fill_template(template: str, values: Mapping[str, Any]) -> str:
             out.append("{" + field_name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}")
             continue
         value = fields[field_name]
-        value = {"r": repr, "a": ascii, "s": str}.get(conversion or "", lambda v: v)(value)
+        if conversion:
+            value = _CONVERSIONS[conversion](value)
         try:
             out.append(format(value, spec or ""))
         except (ValueError, TypeError) as exc:

@@ -1,4 +1,6 @@
-"""Fixtures every test folder shares: one Chromium per test session.
+"""Fixtures every test folder shares: one Chromium per test session, and for the engine's tests (one
+folder per stage: run/, check/, graph/, ...) an isolated data folder and a registry with the test pack.
+A folder whose tests need another registry, settings or executor defines its own in its conftest.py.
 
 Playwright's sync API allows one running instance per thread, so the editor's browser tests and the
 published app's form test must share it.
@@ -15,6 +17,11 @@ from pathlib import Path
 
 import pytest
 
+from nodeflow.nodetypes.registry import Registry
+from nodeflow.run.executor import Executor
+from nodeflow.settings import Settings
+from tests.engine_support import PACKS
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
@@ -30,6 +37,21 @@ def browser():
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="session")
+def registry() -> Registry:
+    return Registry().load_all(extra_folders=[PACKS])
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(home=tmp_path / "home", output_dir=tmp_path / "out", extra_input_dirs=[tmp_path])
+
+
+@pytest.fixture
+def executor(registry: Registry, settings: Settings) -> Executor:
+    return Executor(registry, settings)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import StreamingResponse
 
-from .runs import EventLog
+from .event_log import EventLog
 
 __all__ = ["event_stream", "sse_response", "frame"]
 

@@ -128,7 +128,8 @@ def _read_licence(path: Path) -> str | None:
     folder = path if path.is_dir() else path.parent
     card = folder / "README.md"
     if card.is_file():
-        text = card.open(encoding="utf-8", errors="replace").read(64_000)
+        with card.open(encoding="utf-8", errors="replace") as opened:
+            text = opened.read(64_000)
         front = re.match(r"---\s*\n(.*?)\n---", text, re.DOTALL)
         if front:
             line = re.search(r"^licen[cs]e:\s*['\"]?([^'\"\n]+)", front.group(1), re.MULTILINE)

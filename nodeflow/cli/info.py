@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     try:
         found = inspect_artifact(args.artifact)
     except (OSError, ArtifactError) as exc:
-        print(f"{args.artifact}: {_one_line(exc)}", file=sys.stderr)
+        print(_about(args.artifact, _one_line(exc)), file=sys.stderr)
         return EXIT_BAD_ARTIFACT
     except Exception as exc:  # noqa: BLE001 - a crafted file reached a path no check foresaw: still one line
         print(f"{args.artifact}: unreadable ({type(exc).__name__}: {_one_line(exc)})", file=sys.stderr)
@@ -90,10 +91,10 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     except NotConfirmed:
         return EXIT_NOT_CONFIRMED
     except NotReproducible as exc:
-        print(f"{args.artifact}: {exc}", file=sys.stderr)
+        print(_about(args.artifact, str(exc)), file=sys.stderr)
         return EXIT_NO_PROVENANCE
     except (OSError, ArtifactError) as exc:
-        print(f"{args.artifact}: {_one_line(exc)}", file=sys.stderr)
+        print(_about(args.artifact, _one_line(exc)), file=sys.stderr)
         return EXIT_BAD_ARTIFACT
     except Exception as exc:  # noqa: BLE001 - a crafted record reached a path no check foresaw: one line
         print(f"{args.artifact}: cannot reproduce ({type(exc).__name__}: {_one_line(exc)})", file=sys.stderr)
@@ -102,10 +103,19 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     return EXIT_OK if report.verdict in ("identical", "same content") else EXIT_BAD_ARTIFACT
 
 
+def _about(artifact: str, message: str) -> str:
+    """``ARTIFACT: message``, naming the file once: the readers' and reproduce's own messages often
+    begin with the file's name or its full path, which this leaves out."""
+    for named in (artifact, str(Path(artifact).resolve())):
+        if message.startswith(named) and message[len(named):len(named) + 1] in (":", " "):
+            message = message[len(named):].lstrip(":").lstrip()
+            break
+    return f"{artifact}: {message}"
+
+
 def _made_here(artifact: str, settings: Any) -> bool:
     """Whether this machine's run history lists ``artifact`` as an output of a run here."""
     import sqlite3
-    from pathlib import Path
 
     from nodeflow.record.history import HISTORY_FILE
 

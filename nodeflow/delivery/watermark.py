@@ -155,7 +155,7 @@ def embed_readable(image: Any, method: str) -> tuple[Any, dict[str, Any]]:
     picture unmarked. ``(picture, what the record says)``: the method that holds, or ``none`` with
     ``failed`` saying why, which the record and the content credentials carry."""
     _check(method)
-    tried = []
+    tried: list[tuple[str, float]] = []
     for candidate in [method, *(m for m in METHODS if m != method)]:
         marked = embed_watermark(image, candidate)
         score = detect_watermark(marked, candidate)

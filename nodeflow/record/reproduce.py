@@ -97,7 +97,8 @@ def reproduce(
             f"{artifact} carries no nodeflow provenance (and has no .provenance.json beside it)"
         )
     out = Path(out_dir).resolve()
-    described = record.get("artifact") if isinstance(record.get("artifact"), dict) else {}
+    artifact_field = record.get("artifact")
+    described = artifact_field if isinstance(artifact_field, dict) else {}
     name = str(described.get("name") or original.name)
     if out == original.parent or (out / name).resolve() == original:
         raise NotReproducible(
@@ -172,7 +173,8 @@ def _redacted_lines(record: dict[str, Any]) -> list[str]:
     for entry in record.get("redacted") or []:
         if not isinstance(entry, dict):
             continue
-        removed = entry.get("removed") if isinstance(entry.get("removed"), dict) else {}
+        removed_field = entry.get("removed")
+        removed = removed_field if isinstance(removed_field, dict) else {}
         what = ", ".join(f"{kind} x{n}" for kind, n in removed.items())
         by = ", ".join(str(b) for b in entry.get("by") or [])
         lines.append(f"cannot reproduce {entry.get('param')}: removed by {by} ({what}); the record holds a hash, "

@@ -125,16 +125,16 @@ def remember(run: RunTables, stores: CacheStores, planned: PlannedNode, outputs:
     """Cache a node's fresh outputs and remember the run that made them (what its key was made of)."""
     spec = planned.spec
     key = run.keys[planned.id]
+    if spec.cache == "disk":  # outside the lock: a large entry takes seconds, and the disk cache writes
+        stores.disk.put(  # into a folder of its own renamed into place, safe beside other threads
+            key,
+            outputs,
+            [o.type for o in spec.outputs.values()],
+            {"node": planned.node.id, "node_type": spec.type, "params": planned.params},
+        )
     with stores.lock:
         if spec.cache != "none":
             stores.memory.put(key, outputs, nbytes(spec, outputs))
-        if spec.cache == "disk":
-            stores.disk.put(
-                key,
-                outputs,
-                [o.type for o in spec.outputs.values()],
-                {"node": planned.node.id, "node_type": spec.type, "params": planned.params},
-            )
         stores.records[planned.id] = run  # what its key was made of: this run's plan, keys and fingerprints
 
 

@@ -83,7 +83,7 @@ def test_double_click_opens_a_subgraph_whose_ports_are_exposed_renamed_and_unexp
     saved = save(page, saved_path)
     assert saved["definitions"]["adder"]["params"] == {"offset": [["plus", "value"]]}
     assert saved["nodes"]["sub"]["params"] == {"offset": 12}
-    from tests.engine.engine_support import nodeflow_cli
+    from tests.engine_support import nodeflow_cli
 
     ran = nodeflow_cli("run", str(saved_path), "--set", "sub.offset=1", "--backend", "sync", "--out", str(tmp_path / "out"))
     assert ran.returncode == 0, ran.stderr

@@ -8,7 +8,7 @@ import io
 import json
 
 from tests.browser.editor_helpers import open_graph, run_and_wait, settle
-from tests.engine.comfy_workflows import text_to_image  # noqa: E402
+from tests.comfy.comfy_workflows import text_to_image  # noqa: E402
 
 CHAIN = {
     "nodeflow": 1,

@@ -62,8 +62,9 @@ class Server:
         env.pop("NODEFLOW_POLICY", None)
         self.log = home / f"server-{port}.log"
         home.mkdir(parents=True, exist_ok=True)
-        self.proc = subprocess.Popen([sys.executable, "-m", "nodeflow", *args, "--port", str(port)], cwd=home,
-                                     env=env, stdout=open(self.log, "w"), stderr=subprocess.STDOUT)
+        with open(self.log, "w") as log:  # the server writes to its own copy of the file
+            self.proc = subprocess.Popen([sys.executable, "-m", "nodeflow", *args, "--port", str(port)], cwd=home,
+                                         env=env, stdout=log, stderr=subprocess.STDOUT)
 
     def __enter__(self) -> Server:
         deadline = time.monotonic() + 180

@@ -1,7 +1,7 @@
 """The narrated story showcase (graphs/narrated_story.json) in its fast configuration: the same graph
 with the script written in rather than by SmolLM2 (whose first load converts its weights for
 minutes on a busy 2-core machine), run by the real command line. The full graph validates with the
-other examples (tests/engine/test_example_graphs.py)."""
+other examples (tests/graph/test_example_graphs.py)."""
 
 from __future__ import annotations
 

@@ -14,8 +14,8 @@ from nodeflow.comfy import import_file
 from nodeflow.events import EventLog
 from nodeflow.graph.model import graph_to_dict, parse_graph
 from nodeflow.nodetypes.registry import default_registry
-from tests.engine.comfy_workflows import text_to_image  # noqa: E402
-from tests.engine.test_comfy_import import lora_hires  # noqa: E402
+from tests.comfy.comfy_workflows import text_to_image  # noqa: E402
+from tests.comfy.test_comfy_import import lora_hires  # noqa: E402
 from tests.models.step_graphs import text_to_image_steps
 
 

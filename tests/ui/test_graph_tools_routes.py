@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine.comfy_workflows import text_to_image  # noqa: E402
+from tests.comfy.comfy_workflows import text_to_image  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -46,7 +46,7 @@ def test_import_refuses_a_malformed_file_with_the_reason(client):
 def test_import_answers_400_for_files_that_used_to_crash_the_importer(client):
     """ComfyUI's own LoRA example (the seed's control saved as true) imports; a value of a form no
     ComfyUI writes is a 400 that names the node, never a bare 500."""
-    corpus = Path(__file__).resolve().parents[1] / "engine" / "comfy_corpus"
+    corpus = Path(__file__).resolve().parents[1] / "comfy" / "comfy_corpus"
     text = (corpus / "lora_lora.json").read_text()
     answer = client.post("/api/import", json={"name": "lora.json", "text": text})
     assert answer.status_code == 200, answer.text

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-CORPUS = Path(__file__).resolve().parents[1] / "engine" / "comfy_corpus"
+CORPUS = Path(__file__).resolve().parents[1] / "comfy" / "comfy_corpus"
 BUSY = {"nodeflow": 1, "nodes": {
     "busy": {"type": "uitest.busy", "params": {"seconds": 30}},
     "save": {"type": "image.save", "inputs": {"image": ["busy", "image"]}, "params": {"filename": "busy.png"}}}}

@@ -97,7 +97,9 @@ def _events_of(runs: RunManager, run: str, history: Any) -> list[dict[str, Any]]
     items = []
     for key, entry in (record.get("nodes") or {}).items():
         named = re.fullmatch(r"(.+)\[(\d+)\]", key)
-        for value in (entry.get("outputs") or {}).values() if named else ():
+        if named is None:
+            continue
+        for value in (entry.get("outputs") or {}).values():
             if isinstance(value, str) and Path(value).suffix and Path(value).is_file():
                 items.append({"node": named[1], "kind": artifact_kind(value), "path": value, "item": int(named[2])})
     if items:

@@ -56,8 +56,8 @@ def field_kind(item: PublishedInput) -> str:
         return "file"
     assert spec.kind is not None  # Param.__post_init__ always sets it
     if spec.kind in ("int", "float", "seed"):
-        bounded = spec.min is not None and spec.max is not None and spec.kind != "seed"
-        return "slider" if bounded or spec.display == "slider" else "number"
+        bounded = spec.min is not None and spec.max is not None  # a slider needs both ends
+        return "slider" if bounded and (spec.kind != "seed" or spec.display == "slider") else "number"
     return {"bool": "checkbox", "choice": "choice", "text": "textarea", "colour": "colour", "json": "json"}.get(
         spec.kind, "text"
     )
@@ -234,7 +234,7 @@ def _component(item: PublishedInput, default: Any) -> Any:
         return gr.Video(label=label, sources=["upload"])
     if kind == "file":
         return gr.File(label=label, type="filepath")
-    if kind == "slider":
+    if kind == "slider" and spec.min is not None and spec.max is not None:  # field_kind: both are set
         step = spec.step or (1 if spec.kind == "int" else (spec.max - spec.min) / 100)
         return gr.Slider(minimum=spec.min, maximum=spec.max, step=step, value=default, label=label, info=info)
     if kind == "number":
