@@ -364,20 +364,23 @@ def past_run_events(run: dict[str, Any], url_for) -> list[dict[str, Any]]:
     for node, item, entry in sorted(entries, key=lambda e: (e[0], -1 if e[1] is None else e[1])):
         status = entry.get("status")
         at = {"run": rid, "node": node} if item is None else {"run": rid, "node": node, "item": item}
-        if item is None:
-            for output in by_node.get(node, []):
-                if output.get("path"):
-                    url = url_for(output["path"])
-                    if url:
-                        events.append({"event": "preview", **at, "kind": output.get("kind") or "file", "url": url,
-                                       "path": output["path"]})
-                elif output.get("kind") == "text":
-                    events.append({"event": "preview", **at, "kind": "text", "text": output.get("text", "")})
-        else:  # an item's files are named in its outputs (as the event said them)
+        shown: set[str] = set()
+        if item is not None:  # an item that ran names its files in its outputs (as the event said them)
             for value in (entry.get("outputs") or {}).values():
                 url = url_for(value) if isinstance(value, str) and Path(value).suffix else None
                 if url:
+                    shown.add(value)
                     events.append({"event": "preview", **at, "kind": artifact_kind(value), "url": url, "path": value})
+        # the run's outputs name every requested node's files, an item's as "node[i]": a cached item
+        # has no outputs of its own in the node list, only here
+        for output in by_node.get(node if item is None else f"{node}[{item}]", []):
+            if output.get("path"):
+                url = url_for(output["path"]) if output["path"] not in shown else None
+                if url:
+                    events.append({"event": "preview", **at, "kind": output.get("kind") or "file", "url": url,
+                                   "path": output["path"]})
+            elif output.get("kind") == "text":
+                events.append({"event": "preview", **at, "kind": "text", "text": output.get("text", "")})
         if status == "cached":
             events.append({"event": "node_cached", **at})
         elif status == "error":
