@@ -5,7 +5,7 @@
 | GET /api/catalog | the node catalog (`nodeflow nodes --json`) |
 | GET /api/start | the graph the editor opens with |
 | GET /api/graphs, /api/graphs/{name} | the example graphs in graphs/ |
-| POST /api/validate | every problem of a graph (Problem.to_json) |
+| POST /api/validate | every problem of a graph (Problem.to_json), and notes: models a first run downloads |
 | POST /api/run, /api/stop, GET /api/run | queue a run (never refused as busy) / stop / state |
 | GET /api/queue, /api/queue/{id} | the job queue: running, queued (in run order), finished |
 | POST /api/queue/{id}/cancel, /move, /rerun | cancel a job, move a queued one, run one again |
@@ -48,6 +48,7 @@ from nodeflow.problems import GraphInvalid
 from nodeflow.record.history import artifact_kind
 from nodeflow.settings import Settings
 
+from .model_downloads import download_notes
 from .pickers import local_models, recent_outputs
 from .served_files import served_path
 
@@ -170,7 +171,8 @@ def make_router(state: EditorState) -> APIRouter:
         graph = parse_graph(body.get("graph"))
         # off the event loop: checks look at folders (and may ask whether the model hub answers)
         problems = await asyncio.to_thread(lambda: check_graph(graph, state.registry, settings, policy=state.policy))
-        return {"problems": [p.to_json() for p in problems]}
+        notes = await asyncio.to_thread(download_notes, graph, state.registry, settings)
+        return {"problems": [p.to_json() for p in problems], "notes": notes}
 
     @router.post("/api/run")
     async def run(request: Request) -> Any:
