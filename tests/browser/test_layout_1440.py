@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.browser.editor_helpers import REPO, drag, open_graph, run_and_wait, settle
 from tests.browser.test_subgraph_ports import ADDER, graph_using, open_by_double_click
@@ -88,7 +90,14 @@ def test_a_long_group_title_stays_on_one_line_above_its_nodes(page):
 def test_arrange_leaves_no_example_groups_overlapping(page, example):
     open_example(page, example)
     page.click("[data-testid=btn-arrange]")
-    page.wait_for_timeout(300)
+    # the layout comes from the server (slow on a loaded machine): wait until the frames are drawn apart,
+    # then check them; a layout that leaves them overlapping fails below
+    with contextlib.suppress(PlaywrightTimeout):
+        page.wait_for_function(f"""() => {{
+            const frames = ({BOXES})('[data-testid^=group-]').filter(b => /^group-\\d+$/.test(b.id));
+            return frames.every((a, i) => frames.slice(i + 1).every(b =>
+                Math.min(a.right, b.right) - Math.max(a.left, b.left) <= 1 || Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) <= 1));
+        }}""", timeout=30_000)
     settle(page)
     found = groups(page)
     assert len(found) >= 3
