@@ -1,6 +1,6 @@
 """A real HTTP server standing as the Hugging Face hub's endpoint: it answers the model metadata request
 (``GET /api/models/{repo}`` with ``blobs=True``, what ``HfApi.model_info(files_metadata=True)`` sends) for
-the repositories it is given, 404 for others, and keeps the paths it was asked."""
+the repositories it is given, "RepoNotFound" for others, and keeps the paths it was asked."""
 
 from __future__ import annotations
 
@@ -37,13 +37,16 @@ class HubEndpoint:
                 path = urlsplit(self.path).path
                 repo = path.removeprefix("/api/models/").split("/revision/")[0]
                 files = endpoint.repos.get(repo) if path.startswith("/api/models/") else None
-                if files is None:
-                    body, status = b'{"error": "Repository not found"}', 404
+                error = None
+                if files is None:  # as the hub answers an anonymous request for a missing (or private) repository
+                    body, status, error = b'{"error": "Repository not found"}', 401, "RepoNotFound"
                 else:
                     siblings = [{"rfilename": name, "size": size} for name, size in files.items()]
                     body, status = json.dumps({"id": repo, "modelId": repo, "siblings": siblings}).encode(), 200
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
+                if error:
+                    self.send_header("X-Error-Code", error)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)

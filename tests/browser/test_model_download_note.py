@@ -41,13 +41,18 @@ def test_with_the_hub_answering_the_node_says_it_will_download_and_how_big(page,
     for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)  # read from the environment at import
+    graph = json.loads(json.dumps(SHIPPED))
+    graph["nodes"]["typo"] = {"type": "diffusion.load", "params": {"source": "nobody/no-such-model"}, "ui": {"pos": [40, 900]}}
     with HubEndpoint({SD: SD_FILES}) as hub:
         monkeypatch.setattr(constants, "ENDPOINT", hub.url)  # what HF_ENDPOINT sets at import
-        open_graph(page, SHIPPED)
+        open_graph(page, graph)
         page.wait_for_selector("[data-testid=param-notes-sd]", timeout=20_000)
         said = page.inner_text("[data-testid=param-notes-sd]")
         assert "first run will download it" in said and SD in said
         assert "(4.3 GB)" in said, said  # the weights diffusers takes, not every file of the repository
         assert page.locator("[data-testid=param-problems-sd]").count() == 0
         assert page.get_attribute("[data-testid=problems-bar]", "data-count") in (None, "0")
+        # an id the hub does not have is said to be one, not a download
+        page.wait_for_selector("[data-testid=param-notes-typo]")
+        assert "has no public model of that id" in page.inner_text("[data-testid=param-notes-typo]")
         assert any(path.startswith(f"/api/models/{SD}") and "blobs=true" in path.lower() for path in hub.asked), hub.asked

@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 
-from nodeflow.app.editor.model_downloads import weights_to_fetch
+from nodeflow.app.editor.model_downloads import NOT_ON_HUB, weights_to_fetch
 from tests.browser.hub_endpoint import SD_FETCHED, SD_FILES, HubEndpoint
 
 SD = "stable-diffusion-v1-5/stable-diffusion-v1-5"
@@ -33,7 +33,7 @@ def ask_in_a_fresh_process(endpoint: str, *repos: str, offline: bool) -> list[in
 def test_the_size_comes_from_the_endpoint_hf_endpoint_names():
     with HubEndpoint({SD: SD_FILES}) as hub:
         sizes = ask_in_a_fresh_process(hub.url, SD, "nobody/no-such-model", offline=False)
-    assert sizes == [SD_FETCHED, None]  # an unknown repository: size unknown, no error
+    assert sizes == [SD_FETCHED, NOT_ON_HUB]  # the hub says it has no such repository
     assert any(path.startswith(f"/api/models/{SD}") for path in hub.asked), hub.asked
 
 

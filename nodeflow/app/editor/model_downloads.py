@@ -22,7 +22,9 @@ if TYPE_CHECKING:
     from nodeflow.graph.model import Graph
     from nodeflow.nodetypes.registry import Registry
 
-__all__ = ["download_notes", "hub_download_bytes", "weights_to_fetch"]
+__all__ = ["NOT_ON_HUB", "download_notes", "hub_download_bytes", "weights_to_fetch"]
+
+NOT_ON_HUB = -1  # the hub answered that it has no such repository (a misspelt id)
 
 REMEMBER_S = 600.0  # a repository's size barely changes; asked again after ten minutes
 REMEMBER_FAILURE_S = 60.0  # an unanswered lookup is tried again after a minute, like the reachability probe
@@ -57,8 +59,8 @@ def weights_to_fetch(files: list[tuple[str, int]]) -> list[tuple[str, int]]:
 
 
 def hub_download_bytes(repo_id: str) -> int | None:
-    """Bytes a first run downloads for ``repo_id``, from the hub's metadata; None when the hub may not be
-    asked (offline), does not answer, or does not know the repository."""
+    """Bytes a first run downloads for ``repo_id``, from the hub's metadata; ``NOT_ON_HUB`` when the hub
+    says it has no such repository; None when the hub may not be asked (offline) or does not answer."""
     if hub_offline():
         return None
     from huggingface_hub import constants
@@ -77,10 +79,13 @@ def hub_download_bytes(repo_id: str) -> int | None:
 
 def _ask_hub(repo_id: str, endpoint: str) -> int | None:
     from huggingface_hub import HfApi
+    from huggingface_hub.errors import RepositoryNotFoundError
 
     try:
         info = HfApi(endpoint=endpoint).model_info(repo_id, files_metadata=True, timeout=LOOKUP_TIMEOUT_S, token=False)
-    except Exception:  # noqa: BLE001  any failure (network, unknown repo, odd answer) means "size unknown"
+    except RepositoryNotFoundError:
+        return NOT_ON_HUB
+    except Exception:  # noqa: BLE001  any other failure (network, odd answer) means "size unknown"
         return None
     files = [(s.rfilename, s.size) for s in info.siblings or [] if s.size is not None]
     if not files:
@@ -114,12 +119,15 @@ def download_notes(graph: Graph, registry: Registry, settings: Any) -> list[dict
             if not (isinstance(found, tuple) and len(found) > 1 and found[0] == "hub") or hub_cached(found[1]):
                 continue
             size = hub_download_bytes(found[1])
-            how_big = f" ({_gigabytes(size)})" if size else " (the hub did not say how big)"
-            notes.append({
-                "node": node.id, "port": name, "bytes": size,
-                "message": f"{found[1]} is not on this machine yet: the first run will download it from the "
-                           f"Hugging Face hub{how_big} into the cache.",
-            })
+            if size == NOT_ON_HUB:
+                message = (f"{found[1]} is not on this machine, and the Hugging Face hub has no public model of that "
+                           "id (or it is private or gated): check its spelling (org/name), or pick a model found on "
+                           "this machine.")
+            else:
+                how_big = f" ({_gigabytes(size)})" if size else " (the hub did not say how big)"
+                message = (f"{found[1]} is not on this machine yet: the first run will download it from the "
+                           f"Hugging Face hub{how_big} into the cache.")
+            notes.append({"node": node.id, "port": name, "bytes": size if size != NOT_ON_HUB else None, "message": message})
     return notes
 
 
