@@ -57,12 +57,12 @@ def test_2_model_and_file_pickers_list_what_is_on_this_machine(page):
     page.click("[data-testid='model-option-SmolLM2-135M-Instruct']")
     page.wait_for_function("() => document.querySelector('[data-testid=param-llm-source]').value === 'SmolLM2-135M-Instruct'")
     page.click("[data-testid=browse-load-path]")
-    page.select_option("[data-testid=files-load-path]", "sample.png")  # assets/ ships with the app
+    page.click("[data-testid='file-option-sample.png']")  # assets/ ships with the app
     page.wait_for_function("() => document.querySelector('[data-testid=param-load-path]').value === 'sample.png'")
     run_and_wait(page)
     # a recent output is offered to file params too
     page.click("[data-testid=browse-load-path]")
-    page.select_option("[data-testid=files-load-path]", "output:picked.png")
+    page.click("[data-testid='file-option-output:picked.png']")
     page.wait_for_function("() => document.querySelector('[data-testid=param-load-path]').value === 'picked.png'")
 
 

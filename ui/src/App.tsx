@@ -24,7 +24,7 @@ import { TabBar } from "./TabBar";
 import { notify } from "./toasts";
 import { ToastList } from "./ToastList";
 import { Toolbar } from "./Toolbar";
-import { allInView, fitZoom } from "./layout";
+import { allInView, clearOfTopBars, fitZoom, type Box } from "./layout";
 import { createUiStore, togglePanel } from "./uiState";
 import { useKeyboard } from "./useKeyboard";
 import { useLiveRuns, usePersistAndValidate } from "./useSync";
@@ -106,8 +106,9 @@ function Editor(props: { boot: Boot; options: MountOptions; theme: "dark" | "lig
     const saved = file.ui?.viewport;
     window.clearTimeout(fitTimer.current);
     if (!boxes.length) return void rf.setViewport(saved || { x: 0, y: 0, zoom: 1 });
-    if (saved && box && (allInView(boxes, saved, box.width, box.height) || fitZoom(boxes, box.width, box.height) < FIT_AT_LEAST))
-      return void rf.setViewport(saved);
+    const covered = box ? coveredParts(wrapper.current!) : [];
+    if (saved && box && (allInView(boxes, saved, box.width, box.height, covered) || fitZoom(boxes, box.width, box.height) < FIT_AT_LEAST))
+      return void rf.setViewport(clearOfTopBars(saved, boxes, covered, box.height));
     if (saved && !box) return void rf.setViewport(saved);
     fitWhenMeasured(0);
   }
@@ -186,4 +187,14 @@ function Editor(props: { boot: Boot; options: MountOptions; theme: "dark" | "lig
       </div>
     </EditorContext.Provider>
   );
+}
+
+/** The parts of the canvas drawn over nodes (the Arrange bar, the minimap, the zoom buttons), as boxes
+ * relative to the canvas: a saved view that puts a node under one of them is not kept. */
+function coveredParts(canvas: HTMLElement): Box[] {
+  const at = canvas.getBoundingClientRect();
+  return [...canvas.querySelectorAll(".nf-subgraph-bar, .react-flow__minimap, .react-flow__controls")].map((el) => {
+    const r = el.getBoundingClientRect();
+    return { x: r.left - at.left, y: r.top - at.top, w: r.width, h: r.height };
+  });
 }

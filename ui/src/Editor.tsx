@@ -126,7 +126,7 @@ export function Canvas(props: { commands: Commands; ui: UiStore; theme: "dark" |
     (spec: NodeTypeSpec) => {
       const p = ui.getState().palette;
       ui.setState({ palette: null });
-      if (p) d().addNode(spec, p.flow, p.from && { ...p.from, wanted: p.wanted });
+      if (p) d().addNode(spec, p.flow, p.from && { ...p.from, wanted: p.wanted }, p.view);
     },
     [ui, d],
   );

@@ -23,7 +23,8 @@ export function ModelPicker({ node, spec, value, bad, onChange }: Props) {
     <span className="nf-col">
       <span className="nf-row">
         <input type="text" className={`nf-input nodrag${bad ? " nf-bad" : ""}`} data-testid={`param-${node}-${spec.name}`} aria-label={spec.name}
-          value={text} placeholder="model folder, file or hub id" spellCheck={false}
+          value={text} placeholder="hub id or file" spellCheck={false}
+          title="a model folder or file in the models folder, or a Hugging Face hub id (org/name)"
           onChange={(e) => { setText(e.target.value); onChange(e.target.value, false); }}
           onBlur={() => onChange(text, true)} />
         <button type="button" className="nf-icon-btn nodrag" title="pick a model found on this machine" aria-label={`pick a model for ${spec.name}`}

@@ -5,7 +5,7 @@ import { Handle, NodeToolbar, Position, useStore, type NodeProps } from "@xyflow
 import { memo, useMemo, useState } from "react";
 import { useStore as useDocStore } from "zustand";
 import { IN, OUT, typeColour } from "./compat";
-import { useEditor, useNodeProblems, useNodeRun } from "./context";
+import { useEditor, useNodeNotes, useNodeProblems, useNodeRun } from "./context";
 import type { FlowNode } from "./graphModel";
 import type { NodeRun } from "./runState";
 import type { NodeData, NodeTypeSpec, Problem } from "./types";
@@ -27,6 +27,7 @@ function NodeViewInner({ id, data, selected }: NodeProps<FlowNode>) {
   };
   const run = useNodeRun(id);
   const problems = useNodeProblems(id);
+  const notes = useNodeNotes(id);
   const spec = specs.get(data.type);
   const published = usePublished(id);
   const collapsed = !!data.ui.collapsed;
@@ -126,6 +127,11 @@ function NodeViewInner({ id, data, selected }: NodeProps<FlowNode>) {
         <div className="nf-problems" data-testid={`param-problems-${id}`}>
           {problems.filter((p) => p.port && spec.params.some((q) => q.name === p.port))
             .map((p, i) => <div key={i} className="nf-problem"><b>{p.port}</b>: {p.message}</div>)}
+        </div>
+      )}
+      {!collapsed && notes.length > 0 && (
+        <div className="nf-notes" data-testid={`param-notes-${id}`}>
+          {notes.map((p, i) => <div key={i} className="nf-note"><b>{p.port}</b>: {p.message}</div>)}
         </div>
       )}
     </div>

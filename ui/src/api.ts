@@ -83,7 +83,7 @@ export const api = {
   examples: () =>
     fetch("/api/graphs").then((r) => json<{ graphs: { name: string; title: string; description: string }[]; default: string | null }>(r)),
   example: (name: string) => fetch(`/api/graphs/${encodeURIComponent(name)}`).then((r) => json<GraphFile>(r)),
-  validate: (graph: GraphFile) => post("/api/validate", { graph }).then((r) => json<{ problems: Problem[] }>(r)),
+  validate: (graph: GraphFile) => post("/api/validate", { graph }).then((r) => json<{ problems: Problem[]; notes?: Problem[] }>(r)),
   run: (graph: GraphFile, only?: string[], first?: number) => post("/api/run", { graph, only, ...(first ? { first } : {}) }),
   stop: () => post("/api/stop", {}).then((r) => json<{ stopped: boolean }>(r)),
   inputs: (extensions: string[] = []) =>

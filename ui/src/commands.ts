@@ -7,7 +7,7 @@ import { fileShapeError, stringifyGraph, type FlowNode } from "./graphModel";
 import type { Action } from "./keymap";
 import type { ProblemStore } from "./problemStore";
 import { boxOf, type DocumentStore } from "./store/document";
-import { MIN_ZOOM } from "./layout";
+import { MIN_ZOOM, visibleBox } from "./layout";
 import type { RunStore } from "./store/runs";
 import type { Tabs } from "./store/tabs";
 import { describeImport, importComfy, looksLikeComfy } from "./comfyImport";
@@ -197,6 +197,7 @@ export function createCommands(deps: {
           x: Math.min(clientX - box.left, box.width - 340),
           y: Math.min(clientY - box.top, box.height - 380),
           flow: rf.screenToFlowPosition({ x: clientX, y: clientY }),
+          view: visibleBox(rf.screenToFlowPosition({ x: box.left, y: box.top }), rf.screenToFlowPosition({ x: box.right, y: box.bottom })),
           wanted: {},
         },
       });

@@ -42,6 +42,14 @@ export function useNodeRun(id: string): NodeRun | undefined {
   );
 }
 
+export function useNodeNotes(id: string) {
+  const { problems } = useEditor();
+  return useSyncExternalStore(
+    (fn) => problems.subscribeNode(id, fn),
+    () => problems.notesOf(id),
+  );
+}
+
 export function useNodeProblems(id: string) {
   const { problems } = useEditor();
   return useSyncExternalStore(

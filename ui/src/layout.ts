@@ -19,6 +19,21 @@ export function overlaps(a: Box, b: Box, gap = 0): boolean {
   return a.x < b.x + b.w + gap && b.x < a.x + a.w + gap && a.y < b.y + b.h + gap && b.y < a.y + a.h + gap;
 }
 
+/** The visible part of the canvas in flow coordinates, from its top-left and bottom-right corners. */
+export function visibleBox(topLeft: { x: number; y: number }, bottomRight: { x: number; y: number }): Box {
+  return { x: topLeft.x, y: topLeft.y, w: bottomRight.x - topLeft.x, h: bottomRight.y - topLeft.y };
+}
+
+/** Where `box` goes to lie inside `view` with a margin, moved as little as possible (a new node placed
+ * left of a link dropped near the canvas's edge would otherwise land off-screen). */
+export function keepInside(box: Box, view: Box, margin = GAP): { x: number; y: number } {
+  const clamp = (v: number, lo: number, hi: number) => (hi < lo ? lo : Math.min(Math.max(v, lo), hi));
+  return {
+    x: clamp(box.x, view.x + margin, view.x + view.w - box.w - margin),
+    y: clamp(box.y, view.y + margin, view.y + view.h - box.h - margin),
+  };
+}
+
 /** The free position nearest to `box` (tried in rings around it) where it overlaps no other box. */
 export function freeSpot(box: Box, others: Box[]): { x: number; y: number } {
   const clear = (x: number, y: number) => !others.some((o) => overlaps({ ...box, x, y }, o, GAP / 2));
@@ -74,10 +89,28 @@ export function pasteOffset(payload: ClipboardPayload, at: { x: number; y: numbe
   return { x: spot.x - left, y: spot.y - top };
 }
 
-/** Whether every box is inside the view of a canvas `width` x `height` at `viewport`. */
-export function allInView(boxes: Box[], viewport: { x: number; y: number; zoom: number }, width: number, height: number): boolean {
+/** Whether every box is inside the view of a canvas `width` x `height` at `viewport`, and under none of
+ * the `covered` parts of it (screen boxes relative to the canvas: the minimap, the Arrange bar, the zoom buttons). */
+export function allInView(boxes: Box[], viewport: { x: number; y: number; zoom: number }, width: number, height: number, covered: Box[] = []): boolean {
   const { x, y, zoom } = viewport;
-  return boxes.every((b) => b.x * zoom + x >= 0 && b.y * zoom + y >= 0 && (b.x + b.w) * zoom + x <= width && (b.y + b.h) * zoom + y <= height);
+  return boxes.every((b) => {
+    const seen = { x: b.x * zoom + x, y: b.y * zoom + y, w: b.w * zoom, h: b.h * zoom };
+    return seen.x >= 0 && seen.y >= 0 && seen.x + seen.w <= width && seen.y + seen.h <= height && !covered.some((c) => overlaps(seen, c));
+  });
+}
+
+/** `viewport` moved down just enough that no box lies under a part covering the top of the canvas (the
+ * Arrange bar): a saved view kept for a big graph must not hide its first nodes there. */
+export function clearOfTopBars(viewport: { x: number; y: number; zoom: number }, boxes: Box[], covered: Box[], height: number): { x: number; y: number; zoom: number } {
+  const { x, y, zoom } = viewport;
+  let down = 0;
+  for (const c of covered.filter((c) => c.y + c.h < height / 2)) {
+    for (const b of boxes) {
+      const seen = { x: b.x * zoom + x, y: b.y * zoom + y, w: b.w * zoom, h: b.h * zoom };
+      if (overlaps(seen, c)) down = Math.max(down, c.y + c.h + GAP / 2 - seen.y);
+    }
+  }
+  return { x, y: y + down, zoom };
 }
 
 /** The zoom at which all boxes fit the canvas (with 15% padding), capped at 1. */

@@ -8,6 +8,8 @@ const NONE: Problem[] = [];
 export class ProblemStore {
   all: Problem[] = [];
   private byNode = new Map<string, Problem[]>();
+  // notes are not problems: they never block a run (a model the first run will download, and how big)
+  private notesByNode = new Map<string, Problem[]>();
   private nodeListeners = new Map<string, Set<Listener>>();
   private listeners = new Set<Listener>();
 
@@ -27,6 +29,23 @@ export class ProblemStore {
     this.byNode = next;
     for (const key of changed) this.nodeListeners.get(key)?.forEach((fn) => fn());
     this.listeners.forEach((fn) => fn());
+  }
+
+  /** Replace the notes; nodes whose notes changed re-render. */
+  setNotes(notes: Problem[]): void {
+    const next = new Map<string, Problem[]>();
+    for (const n of notes) {
+      const key = n.node ?? "";
+      next.set(key, [...(next.get(key) || []), n]);
+    }
+    const changed = [...new Set([...this.notesByNode.keys(), ...next.keys()])]
+      .filter((key) => JSON.stringify(this.notesByNode.get(key)) !== JSON.stringify(next.get(key)));
+    this.notesByNode = next;
+    for (const key of changed) this.nodeListeners.get(key)?.forEach((fn) => fn());
+  }
+
+  notesOf(node: string): Problem[] {
+    return this.notesByNode.get(node) || NONE;
   }
 
   of(node: string): Problem[] {

@@ -1,5 +1,6 @@
 // What the editor shows around the canvas (the palette, the open panel) and where the pointer last was
 // on the canvas (new nodes and pastes go there). Not part of the document: never saved, never undone.
+import type { Box } from "./layout";
 import { createStore } from "zustand/vanilla";
 import type { Wanted } from "./search";
 
@@ -7,6 +8,7 @@ export interface PaletteState {
   x: number; // screen position inside the editor
   y: number;
   flow: { x: number; y: number }; // where the node goes
+  view?: Box; // the part of the canvas in view (flow coordinates): the new node lands inside it
   wanted: Wanted;
   from?: { node: string; handle: string; side: "source" | "target" };
 }

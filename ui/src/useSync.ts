@@ -22,7 +22,11 @@ export function usePersistAndValidate(doc: DocumentStore, tabs: Tabs, problems: 
     const validate = () => {
       const n = ++asked;
       const file = doc.getState().file(null);
-      api.validate(file).then((r) => { if (n === asked) problems.set(withoutOutsideFed(r.problems, file)); }).catch(() => undefined);
+      api.validate(file).then((r) => {
+        if (n !== asked) return;
+        problems.set(withoutOutsideFed(r.problems, file));
+        problems.setNotes(r.notes || []);
+      }).catch(() => undefined);
     };
     validate();
     persist();

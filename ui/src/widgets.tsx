@@ -222,18 +222,20 @@ function FileWidget({ node, spec, value, bad, onChange }: Props) {
           }} />
       </span>
       {files && (
-        <select className="nf-input nodrag nowheel" size={Math.min(8, Math.max(3, files.files.length + files.recent.length + 2))}
-          data-testid={`files-${node}-${spec.name}`} onChange={(e) => pick(e.target.value)}>
-          <optgroup label="input folders">
-            {files.files.length === 0 && <option disabled>no files in the input folders</option>}
-            {files.files.map((f) => <option key={f} value={f}>{f}</option>)}
-          </optgroup>
-          {files.recent.length > 0 && (
-            <optgroup label="recent outputs">
-              {files.recent.map((f) => <option key={f.name} value={`output:${f.name}`}>{f.name}</option>)}
-            </optgroup>
-          )}
-        </select>
+        // a list, not a <select>: a long file name wraps onto a second line instead of being cut off
+        <div className="nf-picker nodrag nowheel" role="listbox" aria-label={`files for ${spec.name}`} data-testid={`files-${node}-${spec.name}`}>
+          <div className="nf-picker-group">input folders</div>
+          {files.files.length === 0 && <div className="nf-hint">no files in the input folders</div>}
+          {files.files.map((f) => (
+            <div key={f} className="nf-picker-item nf-file-name" role="option" aria-selected={f === text} data-testid={`file-option-${f}`}
+              tabIndex={0} onClick={() => pick(f)} onKeyDown={(e) => e.key === "Enter" && pick(f)}>{f}</div>
+          ))}
+          {files.recent.length > 0 && <div className="nf-picker-group">recent outputs</div>}
+          {files.recent.map((f) => (
+            <div key={f.name} className="nf-picker-item nf-file-name" role="option" aria-selected={false} data-testid={`file-option-output:${f.name}`}
+              tabIndex={0} onClick={() => pick(`output:${f.name}`)} onKeyDown={(e) => e.key === "Enter" && pick(`output:${f.name}`)}>{f.name}</div>
+          ))}
+        </div>
       )}
     </span>
   );

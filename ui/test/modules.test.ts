@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { SHORTCUTS, shortcutFor } from "../src/keymap";
-import { allInView, fitZoom, freeSpot, overlaps } from "../src/layout";
+import { allInView, clearOfTopBars, fitZoom, freeSpot, keepInside, overlaps } from "../src/layout";
 import { paramDiff } from "../src/Panels";
 import { describe, parseList } from "../src/Sweep";
 
@@ -40,4 +40,28 @@ test("sweep values are read by the param's kind", () => {
 test("two runs' params are compared node by node", () => {
   const run = (radius: number) => ({ id: "r", started: 0, status: "ok", duration_s: 1, title: "", source: "", params: { blur: { radius }, save: { filename: "x.png" } } });
   assert.deepEqual(paramDiff(run(1), run(7)), [{ node: "blur", param: "radius", a: 1, b: 7 }]);
+});
+
+test("a new node placed left of the view is moved inside it, and one already inside stays put", () => {
+  const view = { x: 100, y: 50, w: 1000, h: 700 };
+  assert.deepEqual(keepInside({ x: -200, y: 300, w: 250, h: 120 }, view), { x: 124, y: 300 });
+  assert.deepEqual(keepInside({ x: 500, y: 900, w: 250, h: 120 }, view), { x: 500, y: 606 });
+  assert.deepEqual(keepInside({ x: 500, y: 300, w: 250, h: 120 }, view), { x: 500, y: 300 });
+  // a node bigger than the view keeps its top-left corner in view
+  assert.deepEqual(keepInside({ x: 0, y: 0, w: 2000, h: 120 }, view), { x: 124, y: 74 });
+});
+
+test("a saved view that puts a node under the minimap or the Arrange bar does not count as showing it", () => {
+  const boxes = [{ x: 0, y: 0, w: 250, h: 120 }];
+  assert.equal(allInView(boxes, { x: 20, y: 20, zoom: 1 }, 1000, 700), true);
+  assert.equal(allInView(boxes, { x: 20, y: 20, zoom: 1 }, 1000, 700, [{ x: 0, y: 0, w: 400, h: 40 }]), false);
+  assert.equal(allInView(boxes, { x: 20, y: 60, zoom: 1 }, 1000, 700, [{ x: 0, y: 0, w: 400, h: 40 }]), true);
+});
+
+test("a kept view moves down just clear of the bar along the top, and not for one at the bottom", () => {
+  const boxes = [{ x: 40, y: 40, w: 250, h: 120 }];
+  const bar = { x: 0, y: 0, w: 400, h: 40 };
+  assert.deepEqual(clearOfTopBars({ x: 10, y: 10, zoom: 0.5 }, boxes, [bar], 700), { x: 10, y: 32, zoom: 0.5 });
+  assert.deepEqual(clearOfTopBars({ x: 10, y: 100, zoom: 0.5 }, boxes, [bar], 700), { x: 10, y: 100, zoom: 0.5 });
+  assert.deepEqual(clearOfTopBars({ x: 10, y: 10, zoom: 1 }, [{ x: 0, y: 600, w: 100, h: 100 }], [{ x: 0, y: 600, w: 200, h: 100 }], 700), { x: 10, y: 10, zoom: 1 });
 });

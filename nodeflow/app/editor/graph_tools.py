@@ -59,6 +59,7 @@ def make_graph_tools_router(registry: Registry) -> APIRouter:
 
     @router.post("/api/arrange")
     async def arrange_graph(request: Request) -> Any:
+        from nodeflow.graph.group_layout import arrange_with_groups
         from nodeflow.graph.layout import arrange
 
         body = await _body(request)
@@ -67,7 +68,10 @@ def make_graph_tools_router(registry: Registry) -> APIRouter:
             return JSONResponse({"error": '"selection" must be a list of node ids'}, status_code=400)
 
         def laid_out() -> dict[str, list[int]]:  # parsing 50,000 nodes takes seconds too: off the loop with it
-            return arrange(parse_graph(body.get("graph")), registry, selection, time_limit=ARRANGE_SECONDS)
+            graph = parse_graph(body.get("graph"))
+            if selection is None:  # the whole graph: groups stay together and their frames apart
+                return arrange_with_groups(graph, registry, time_limit=ARRANGE_SECONDS)
+            return arrange(graph, registry, selection, time_limit=ARRANGE_SECONDS)
 
         return {"positions": await asyncio.to_thread(laid_out)}
 

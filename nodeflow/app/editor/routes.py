@@ -5,7 +5,7 @@
 | GET /api/catalog | the node catalog (`nodeflow nodes --json`) |
 | GET /api/start | the graph the editor opens with |
 | GET /api/graphs, /api/graphs/{name} | the example graphs in graphs/ |
-| POST /api/validate | every problem of a graph (Problem.to_json) |
+| POST /api/validate | every problem of a graph (Problem.to_json), and notes: models a first run downloads |
 | POST /api/run, /api/stop, GET /api/run | queue a run (never refused as busy; ``first``: a preview of K items) / stop / state |
 | GET /api/queue, /api/queue/{id} | the job queue: running, queued (in run order), finished |
 | POST /api/queue/{id}/cancel, /move, /rerun | cancel a job, move a queued one, run one again |
@@ -48,6 +48,7 @@ from nodeflow.problems import GraphInvalid
 from nodeflow.record.history import artifact_kind
 from nodeflow.settings import Settings
 
+from .model_downloads import download_notes
 from .pickers import local_models, recent_outputs
 from .served_files import served_path
 
@@ -170,7 +171,8 @@ def make_router(state: EditorState) -> APIRouter:
         graph = parse_graph(body.get("graph"))
         # off the event loop: checks look at folders (and may ask whether the model hub answers)
         problems = await asyncio.to_thread(lambda: check_graph(graph, state.registry, settings, policy=state.policy))
-        return {"problems": [p.to_json() for p in problems]}
+        notes = await asyncio.to_thread(download_notes, graph, state.registry, settings)
+        return {"problems": [p.to_json() for p in problems], "notes": notes}
 
     @router.post("/api/run")
     async def run(request: Request) -> Any:
@@ -369,20 +371,23 @@ def past_run_events(run: dict[str, Any], url_for) -> list[dict[str, Any]]:
     for node, item, entry in sorted(entries, key=lambda e: (e[0], -1 if e[1] is None else e[1])):
         status = entry.get("status")
         at = {"run": rid, "node": node} if item is None else {"run": rid, "node": node, "item": item}
-        if item is None:
-            for output in by_node.get(node, []):
-                if output.get("path"):
-                    url = url_for(output["path"])
-                    if url:
-                        events.append({"event": "preview", **at, "kind": output.get("kind") or "file", "url": url,
-                                       "path": output["path"]})
-                elif output.get("kind") == "text":
-                    events.append({"event": "preview", **at, "kind": "text", "text": output.get("text", "")})
-        else:  # an item's files are named in its outputs (as the event said them)
+        shown: set[str] = set()
+        if item is not None:  # an item that ran names its files in its outputs (as the event said them)
             for value in (entry.get("outputs") or {}).values():
                 url = url_for(value) if isinstance(value, str) and Path(value).suffix else None
                 if url:
+                    shown.add(value)
                     events.append({"event": "preview", **at, "kind": artifact_kind(value), "url": url, "path": value})
+        # the run's outputs name every requested node's files, an item's as "node[i]": a cached item
+        # has no outputs of its own in the node list, only here
+        for output in by_node.get(node if item is None else f"{node}[{item}]", []):
+            if output.get("path"):
+                url = url_for(output["path"]) if output["path"] not in shown else None
+                if url:
+                    events.append({"event": "preview", **at, "kind": output.get("kind") or "file", "url": url,
+                                   "path": output["path"]})
+            elif output.get("kind") == "text":
+                events.append({"event": "preview", **at, "kind": "text", "text": output.get("text", "")})
         if status == "cached":
             events.append({"event": "node_cached", **at})
         elif status == "error":

@@ -17,7 +17,7 @@ import {
   type FlowNode,
 } from "../graphModel";
 import { UndoStack } from "../history";
-import { freeSpot, makeRoom, pasteOffset, type Box } from "../layout";
+import { freeSpot, keepInside, makeRoom, pasteOffset, type Box } from "../layout";
 import { fittingPort, type Wanted } from "../search";
 import { withSizeHints } from "../sizeHints";
 import type { Catalog, GraphFile, NodeData, NodeTypeSpec, Viewport } from "../types";
@@ -51,7 +51,7 @@ export interface DocumentActions {
   edgeChanges(changes: EdgeChange[]): void;
   link(source: string, output: string, target: string, port: string, replacing?: string): void;
   unlink(edgeId: string): void;
-  addNode(spec: NodeTypeSpec, at: { x: number; y: number }, from?: { node: string; handle: string; side: "source" | "target"; wanted: Wanted }): string;
+  addNode(spec: NodeTypeSpec, at: { x: number; y: number }, from?: { node: string; handle: string; side: "source" | "target"; wanted: Wanted }, view?: Box): string;
   setParam(node: string, name: string, value: unknown, commit: boolean): void;
   patchNode(node: string, patch: (d: NodeData) => NodeData): void;
   patchSelected(patch: (d: NodeData) => NodeData): void;
@@ -243,11 +243,12 @@ export function createDocumentStore(catalog: Catalog, initial: GraphFile = EMPTY
         edited({ edges: get().edges.filter((e) => e.id !== edgeId) });
       },
 
-      addNode(spec, at, from) {
+      addNode(spec, at, from, view) {
         const { nodes, edges } = get();
         const id = newNodeId(spec.type, new Set(nodes.map((n) => n.id)));
         const wanted = from?.side === "target" ? { x: at.x - 260, y: at.y - 20 } : { x: at.x, y: at.y - 20 };
-        const [sized] = withSizeHints([newNode(spec, id, wanted)], specs);
+        let [sized] = withSizeHints([newNode(spec, id, wanted)], specs);
+        if (view) sized = { ...sized, position: keepInside(boxOf(sized), view) };
         const position = freeSpot(boxOf(sized), nodes.map(boxOf));
         const node = { ...sized, position, selected: true };
         const next = [...nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), node];
