@@ -112,6 +112,18 @@ def test_arrange_leaves_no_example_groups_overlapping(page, example):
             assert inside(box, frames[f"group-{index}"], slack=2), (node, index)
 
 
+@pytest.mark.parametrize(
+    "example", ["responsible_digits.json", "prompt_to_digit.json", "synthetic_data.json", "synthetic_dataset.json"]
+)
+def test_an_example_opens_with_no_groups_overlapping(page, example):
+    """As saved, before any Arrange: the examples are the first graphs a new user sees."""
+    open_example(page, example)
+    found = groups(page)
+    assert found
+    crossing = [(a["id"], b["id"]) for i, a in enumerate(found) for b in found[i + 1:] if overlap(a, b)]
+    assert not crossing, crossing
+
+
 def test_a_subgraphs_ports_panel_covers_none_of_its_inner_nodes(page):
     open_graph(page, graph_using("subgraph.adder", {"adder": ADDER}))
     open_by_double_click(page, "sub", "plus")
