@@ -1,6 +1,7 @@
 """The per-family rows of bench/pipeline_overhead.py (SD 1.x, SDXL, SD3, Flux, Wan, Stable Video Diffusion,
 tiny random-init models): the pipeline node and the step graph against the family's plain diffusers
-pipeline, and load times from a diffusers folder and from single files."""
+pipeline, and load times from a diffusers folder and from single files. nodeflow runs headless, as the
+plain pipeline does; ``--previews`` times it with a listener taking the live previews, as the editor does."""
 
 from __future__ import annotations
 
@@ -15,6 +16,12 @@ from nodeflow.graph.model import parse_graph
 from nodeflow.models import ModelManager
 from nodeflow.run.executor import Executor
 from nodeflow.settings import Settings
+
+
+def listener(args: argparse.Namespace) -> EventLog | None:
+    """What nodeflow's runs report to: nothing by default, as the plain pipeline (a headless run makes no
+    step previews); with ``--previews`` every event, as the editor takes them (a picture at every step)."""
+    return EventLog() if args.previews else None
 
 
 def _family_graphs(source: str, family: str, args: argparse.Namespace) -> tuple[dict, dict]:
@@ -74,7 +81,7 @@ def families_bench(home: Path, args: argparse.Namespace) -> list[tuple[str, floa
         executor = Executor(settings=Settings(home=home, output_dir=out), models=ModelManager(device_override="cpu"))
         for label, graph in zip(("pipeline node", "step graph"), _family_graphs(f"fam-{family}", family, args), strict=False):
             def ours(seed: int, graph=graph) -> None:
-                result = executor.run(parse_graph(graph), overrides=[f"paint.seed={seed}"], on_event=EventLog())  # noqa: B023  (called in this same iteration)
+                result = executor.run(parse_graph(graph), overrides=[f"paint.seed={seed}"], on_event=listener(args))  # noqa: B023  (called in this same iteration)
                 assert result.ok, result.error
 
             plain(0), ours(0)
@@ -126,7 +133,7 @@ def wan_bench(home: Path, args: argparse.Namespace) -> Path:
     steps["nodes"]["decode"]["type"] = "diffusion.vae_decode_video"
     for label, graph in (("pipeline node", pipeline), ("step graph", steps)):
         def ours(seed: int, graph=graph) -> None:
-            result = executor.run(parse_graph(graph), overrides=[f"paint.seed={seed}"], on_event=EventLog())
+            result = executor.run(parse_graph(graph), overrides=[f"paint.seed={seed}"], on_event=listener(args))
             assert result.ok, result.error
 
         plain(0), ours(0)
@@ -182,7 +189,7 @@ def svd_bench(home: Path, args: argparse.Namespace) -> None:
     }}
     for label, graph in (("pipeline node", pipeline), ("step graph", steps)):
         def ours(seed: int, graph=graph) -> None:
-            result = executor.run(parse_graph(graph), overrides=[f"paint.seed={seed}"], on_event=EventLog())
+            result = executor.run(parse_graph(graph), overrides=[f"paint.seed={seed}"], on_event=listener(args))
             assert result.ok, result.error
 
         plain(0), ours(0)

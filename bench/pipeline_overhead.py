@@ -1,7 +1,7 @@
 """What nodeflow adds on top of plain diffusers and plain transformers, measured side by side.
 
     python bench/pipeline_overhead.py [--repeats 5] [--steps 20] [--size 128] [--tokens 24] [--threads 1]
-                                      [--families-only] [--clock wall|process]
+                                      [--families-only] [--previews] [--clock wall|process]
 
 1. The same tiny text-to-image run (a random-init pipeline built here, test-size configs) through a
    nodeflow graph (load -> text_to_image -> save, with a preview at every step and events collected)
@@ -13,7 +13,8 @@
    models): the pipeline node graph and the step graph (load checkpoint -> encode -> empty latent ->
    sampler -> decode; SVD: image-only checkpoint -> SVD conditioning -> linear CFG -> sampler -> video
    decode) against the family's plain diffusers pipeline, and each family's load time from its diffusers
-   folder and from single files (``--families-only`` runs just these).
+   folder and from single files (``--families-only`` runs just these). nodeflow runs these headless, as
+   the plain pipeline does; ``--previews`` adds a listener that takes a preview picture at every step.
 3. Model loads: a second graph run with only the seed changed must load nothing.
 4. The bundled SmolLM2: first conversion of its GGUF file to safetensors, then a load from the cache.
 
@@ -197,6 +198,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     parser.add_argument("--skip-conversion", action="store_true", help="skip the (slow) GGUF conversion timing")
     parser.add_argument("--families-only", action="store_true", help="only the per-family rows and load times")
+    parser.add_argument("--previews", action="store_true",
+                        help="family rows with a listener taking live previews, as the editor (default: headless)")
     parser.add_argument("--clock", choices=("wall", "process"), default="wall",
                         help="wall time, or this process's CPU time (steadier on a machine other work shares)")
     args = parser.parse_args()

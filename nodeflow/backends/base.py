@@ -108,6 +108,8 @@ class TaskEnv:
     emit: Callable[[dict[str, Any]], None]
     stop: Any  # anything with is_set(): the run's StopSignal
     plan: Any = None  # the run's Plan, which contexts carry (provenance records it); None on a remote worker
+    # asked before a node makes a preview: whether any listener takes previews (None: always, as on a worker)
+    shows_previews: Callable[[], bool] | None = None
 
 
 class Backend(Protocol):
@@ -206,4 +208,5 @@ def node_context(
         plan=env.plan if item is None else None,
         registry=env.registry,  # provenance plans the node's graph with it when there is no plan
         key=key,
+        shows_previews=env.shows_previews,
     )

@@ -50,6 +50,7 @@ class Context:
         registry: Any = None,
         findings: list[dict[str, Any]] | None = None,
         key: str | None = None,
+        shows_previews: Callable[[], bool] | None = None,
     ):
         self.run_id = run_id
         self.node_id = node_id
@@ -70,6 +71,7 @@ class Context:
         self.findings = findings or []
         self.key = key  # this call's cache key: what it reads and how (stable across processes)
         self._preview_count = 0
+        self._shows_previews = shows_previews
         self._last_progress = 0.0
 
     # --- cancellation ----------------------------------------------------------------------------
@@ -94,8 +96,17 @@ class Context:
         self._last_progress = now
         self._send("progress", value=value, max=maximum)
 
+    @property
+    def previews_wanted(self) -> bool:
+        """Whether a preview reaches anyone: a headless run with no listener for previews has no use for
+        one, and a node can skip making it (a sampler's picture of its latents at every step)."""
+        return self._shows_previews is None or self._shows_previews()
+
     def preview(self, value: Any, *, kind: str | None = None, name: str | None = None) -> None:
-        """Show something on the node while it runs: a PIL image, text, or a media file path."""
+        """Show something on the node while it runs: a PIL image, text, or a media file path. Nothing
+        is written or sent when no listener takes previews (``previews_wanted``)."""
+        if not self.previews_wanted:
+            return
         if isinstance(value, str) and kind in (None, "text"):
             self._send("preview", kind="text", text=value)
             return

@@ -65,6 +65,11 @@ class RunEvents:
         self.started, self.finished, self.cached, self.previews = (
             self.says(kind) for kind in ("node_started", "node_finished", "node_cached", "preview"))
 
+    def shows_previews(self) -> bool:
+        """Whether a node's previews go anywhere (``TaskEnv.shows_previews``: asked as it makes one,
+        since a listener may join after the run's tasks are set up)."""
+        return self.previews
+
     def says(self, kind: str) -> bool:
         """Whether an event of this kind goes anywhere (when not, it is not worth building)."""
         return self.sink is not None and (self.wants is None or kind in self.wants)

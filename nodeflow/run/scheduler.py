@@ -92,7 +92,8 @@ class PlanRun:
         self.events = RunEvents(self.run_id, self.withheld)
         self.events.listen(sink, wants)
         self.emit = self.events.emit
-        self.env = TaskEnv(registry, settings, models, self.events.from_node, self.stop, plan)
+        self.env = TaskEnv(registry, settings, models, self.events.from_node, self.stop, plan,
+                           shows_previews=self.events.shows_previews)
 
     def listen(self, sink: EventSink | None, wants: frozenset[str] | None = None) -> None:
         """Send the run's events to ``sink``: the kinds in ``wants`` only (None: all of them)."""

@@ -225,7 +225,8 @@ def sample_with_pipeline(
             shown = tensors["latents"]
             if shown.ndim == 3:  # Flux's packed latents
                 shown = running._unpack_latents(shown, height, width, factor)
-            ctx.preview(latents_to_rgb(shown))
+            if ctx.previews_wanted:  # nobody listening: no picture to make
+                ctx.preview(latents_to_rgb(shown))
         return {}
 
     if ctx is not None:

@@ -89,7 +89,8 @@ def sample(
         if ctx is not None:
             total = getattr(running, "num_timesteps", None) or steps
             ctx.progress(index + 1, total)  # raises Cancelled between steps when asked to stop
-            ctx.preview(latents_to_rgb(_unpacked(running, tensors["latents"], task_args)))
+            if ctx.previews_wanted:  # nobody listening: no picture to make
+                ctx.preview(latents_to_rgb(_unpacked(running, tensors["latents"], task_args)))
         return {}
 
     if ctx is not None:
@@ -216,7 +217,8 @@ def text_to_image_batch(calls: list[dict[str, Any]], ctx: Context) -> list[Sampl
 
         def on_step(running: Any, index: int, timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
             ctx.progress(index + 1, getattr(running, "num_timesteps", None) or steps)  # noqa: B023  (called in this same iteration)
-            ctx.preview(latents_to_rgb(_unpacked(running, tensors["latents"], size)))  # noqa: B023  (called in this same iteration)
+            if ctx.previews_wanted:  # nobody listening: no picture to make
+                ctx.preview(latents_to_rgb(_unpacked(running, tensors["latents"], size)))  # noqa: B023  (called in this same iteration)
             return {}
 
         ctx.check()

@@ -197,5 +197,6 @@ def sample_stable_video(
             latents = schedule.step(prediction, t, latents).prev_sample
             if ctx is not None:
                 ctx.progress(index + 1, len(schedule.timesteps))  # raises Cancelled between steps when asked
-                ctx.preview(latents_to_rgb(latents[:, 0]))
+                if ctx.previews_wanted:  # nobody listening: no picture to make
+                    ctx.preview(latents_to_rgb(latents[:, 0]))
     return LatentImage(latents.permute(0, 2, 1, 3, 4).to("cpu", torch.float32))

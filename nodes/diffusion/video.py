@@ -71,7 +71,8 @@ def text_to_video(
 
     def on_step(running: Any, index: int, timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
         ctx.progress(index + 1, getattr(running, "num_timesteps", None) or steps)
-        ctx.preview(latents_to_rgb(tensors["latents"]))
+        if ctx.previews_wanted:  # nobody listening: no picture to make
+            ctx.preview(latents_to_rgb(tensors["latents"]))
         return {}
 
     ctx.check()
@@ -140,7 +141,8 @@ def image_to_video(
 
     def on_step(running: Any, index: int, timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
         ctx.progress(index + 1, getattr(running, "num_timesteps", None) or steps)
-        ctx.preview(latents_to_rgb(tensors["latents"][:, 0]))  # (batch, frames, channels, h, w): the first frame
+        if ctx.previews_wanted:  # nobody listening: no picture to make
+            ctx.preview(latents_to_rgb(tensors["latents"][:, 0]))  # (batch, frames, channels, h, w): the first frame
         return {}
 
     ctx.check()
@@ -164,7 +166,8 @@ def _wan_image_to_video(pipe: Any, image: Any, ctx: Context, *, prompt: str, neg
 
     def on_step(running: Any, index: int, timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
         ctx.progress(index + 1, getattr(running, "num_timesteps", None) or steps)
-        ctx.preview(latents_to_rgb(tensors["latents"]))
+        if ctx.previews_wanted:  # nobody listening: no picture to make
+            ctx.preview(latents_to_rgb(tensors["latents"]))
         return {}
 
     ctx.check()

@@ -189,7 +189,8 @@ def sample_wan_image_to_video(
             latents = schedule.step(prediction, t, latents, return_dict=False)[0]
             if ctx is not None:
                 ctx.progress(index + 1, len(schedule.timesteps))  # raises Cancelled between steps when asked
-                ctx.preview(latents_to_rgb(latents))
+                if ctx.previews_wanted:  # nobody listening: no picture to make
+                    ctx.preview(latents_to_rgb(latents))
     if given is not None:
         latents = (1 - given) * condition + given * latents
     return LatentImage(latents.to("cpu", torch.float32))

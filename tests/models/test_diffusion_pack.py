@@ -70,6 +70,25 @@ def test_a_preview_and_progress_at_every_step(executor):
     assert progress[-1]["value"] == progress[-1]["max"] == STEPS
 
 
+def test_no_listener_for_previews_no_preview_made(executor):
+    """A headless run (no event sink, or one that wants no previews) paints the same picture and writes
+    no preview file: a step's picture is made only for someone who will see it."""
+    class ProgressOnly(EventLog):
+        wants = frozenset({"progress", "run_finished"})
+
+    shown = pixels(run_paint(executor, paint_graph(seed=9), on_event=EventLog()))
+    executor.memory.clear()
+    before = set(executor.settings.previews_dir.rglob("*.png"))
+    assert before  # the run with a listener wrote its steps' pictures
+    headless = run_paint(executor, paint_graph(seed=9))
+    executor.memory.clear()
+    narrow = ProgressOnly()
+    run_paint(executor, paint_graph(seed=9), on_event=narrow)
+    assert np.array_equal(pixels(headless), shown)
+    assert set(executor.settings.previews_dir.rglob("*.png")) == before
+    assert narrow.of("progress") and not narrow.of("preview")
+
+
 def test_cancel_stops_between_steps(executor):
     cancel = threading.Event()
     log = EventLog()
