@@ -213,7 +213,7 @@ def _denoiser(pipe: Any) -> Any:
     return unet
 
 
-def _time_ids(unet: Any, pooled_width: int, height: int, width: int, aesthetic: float) -> Any:
+def _time_ids(unet: Any, pooled_width: int, height: int, width: int, aesthetic: float, device: Any, dtype: Any) -> Any:
     """SDXL's micro-conditioning for a picture of ``height`` x ``width`` pixels, as its pipelines make it:
     (original size, crop corner, target size) for the base model, (original size, crop corner, aesthetic
     score) for the refiner (6 for the positive prompt, 2.5 for the negative: diffusers' defaults). The
@@ -222,7 +222,7 @@ def _time_ids(unet: Any, pooled_width: int, height: int, width: int, aesthetic: 
 
     count = (unet.config.projection_class_embeddings_input_dim - pooled_width) // unet.config.addition_time_embed_dim
     values = [height, width, 0, 0, height, width] if count == 6 else [height, width, 0, 0, aesthetic]
-    return torch.tensor([values], dtype=unet.dtype, device=unet.device)
+    return torch.tensor([values], dtype=dtype, device=device)
 
 
 def _set_sigmas(scheduler: Any, sigmas: Any, config: Any, device: Any) -> None:
@@ -276,7 +276,7 @@ def _group_prediction(unet: Any, scaled: Any, t: Any, parts: tuple, dtype: Any, 
         if part.pooled is None:
             raise ValueError("the conditioning has no pooled embedding: encode the prompt with the SDXL model's text encoders")
         pooled = part.pooled.to(scaled.device, dtype)
-        ids = _time_ids(unet, pooled.shape[-1], height * factor, width * factor, aesthetic)
+        ids = _time_ids(unet, pooled.shape[-1], height * factor, width * factor, aesthetic, scaled.device, dtype)
         return {"added_cond_kwargs": {"text_embeds": pooled.repeat(batch, 1), "time_ids": ids.repeat(batch, 1)}}
 
     def predict(part: Any) -> Any:
@@ -308,13 +308,14 @@ def _group_prediction(unet: Any, scaled: Any, t: Any, parts: tuple, dtype: Any, 
     return total / weight.clamp_min(1e-8)
 
 
-def _predict_noise(unet: Any, latents: Any, t: Any, guider: GuiderValue, scheduler: Any, factor: int) -> Any:
+def _predict_noise(unet: Any, latents: Any, t: Any, guider: GuiderValue, scheduler: Any, factor: int, dtype: Any) -> Any:
+    # dtype from the caller: diffusers' ``unet.dtype`` walks every module, a few ms at each step
     scaled = scheduler.scale_model_input(latents, t)
-    positive = _group_prediction(unet, scaled, t, guider.positive.parts, unet.dtype, factor)
+    positive = _group_prediction(unet, scaled, t, guider.positive.parts, dtype, factor)
     use_negative = guider.negative is not None and guider.cfg != 1 and unet.config.time_cond_proj_dim is None
     if not use_negative:
         return positive
-    negative = _group_prediction(unet, scaled, t, guider.negative.parts, unet.dtype, factor, aesthetic=2.5)
+    negative = _group_prediction(unet, scaled, t, guider.negative.parts, dtype, factor, aesthetic=2.5)
     return negative + guider.cfg * (positive - negative)
 
 
@@ -382,7 +383,7 @@ def sample_with_sigmas(
         ctx.check()
     with torch.no_grad():
         for index, t in enumerate(timesteps):
-            noise_pred = _predict_noise(unet, latents, t, guider, scheduler, factor)
+            noise_pred = _predict_noise(unet, latents, t, guider, scheduler, factor, dtype)
             out = scheduler.step(noise_pred, t, latents, **options, return_dict=True)
             latents = out.prev_sample
             found = getattr(out, "pred_original_sample", None)
@@ -399,7 +400,8 @@ def sample_with_sigmas(
                 denoised = (1 - mask) * original + mask * denoised
             if ctx is not None:
                 ctx.progress(index + 1, len(timesteps))  # raises Cancelled between steps when asked to stop
-                ctx.preview(latents_to_rgb(latents))
+                if ctx.previews_wanted:  # nobody listening: no picture to make
+                    ctx.preview(latents_to_rgb(latents))
     def as_cpu(x):
         return x.to("cpu", torch.float32)
     return Sampled(LatentImage(as_cpu(latents), latent.noise_mask), LatentImage(as_cpu(denoised), latent.noise_mask))

@@ -42,16 +42,18 @@ def _controlled_unet(unet: Any, x: Any, t: Any, embeds: Any, controls: list[tupl
 
 
 def _guided_noise(unet: Any, latents: Any, t: Any, positive: ConditioningValue, negative: ConditioningValue,
-                  guidance: float, scheduler: Any, active: dict[int, list] | None = None) -> Any:
+                  guidance: float, scheduler: Any, active: dict[int, list] | None = None, *,
+                  device: Any, dtype: Any) -> Any:
     """One prediction of the noise, mixing each conditioning's parts by strength, with guidance;
-    ``active`` maps a part's id to the ControlNets that steer it at this step."""
+    ``active`` maps a part's id to the ControlNets that steer it at this step. ``device`` and ``dtype``
+    are the unet's, read once by the caller: diffusers' ``unet.device`` walks every module (ms a step)."""
     import torch
 
     batch = latents.shape[0]
     use_negative = guidance > 1 and unet.config.time_cond_proj_dim is None
     groups = ([negative.parts] if use_negative else []) + [positive.parts]
     parts = [part for group in groups for part in group]
-    embeds = [p.embeds.to(unet.device, unet.dtype).repeat(batch, 1, 1) for p in parts]
+    embeds = [p.embeds.to(device, dtype).repeat(batch, 1, 1) for p in parts]
     model_input = scheduler.scale_model_input(torch.cat([latents] * len(parts)), t)
     active = active or {}
     if len({tuple(e.shape[1:]) for e in embeds}) == 1 and not any(active.get(id(p)) for p in parts):
@@ -149,7 +151,8 @@ def denoise_latents(
             at = index / len(timesteps)
             active = {part: [(m, h, hint.strength) for m, h, hint in found if hint.start <= at <= hint.end]
                       for part, found in controls.items()}
-            noise_pred = _guided_noise(unet, latents, t, positive, negative, guidance, schedule, active)
+            noise_pred = _guided_noise(unet, latents, t, positive, negative, guidance, schedule, active,
+                                           device=device, dtype=dtype)
             latents = schedule.step(noise_pred, t, latents, **step_options, return_dict=False)[0]
             if mask is not None:  # outside the mask: the original, noised to the level of the next step
                 keep = original
@@ -158,7 +161,8 @@ def denoise_latents(
                 latents = (1 - mask) * keep + mask * latents
             if ctx is not None:
                 ctx.progress(index + 1, len(timesteps))  # raises Cancelled between steps when asked to stop
-                ctx.preview(latents_to_rgb(latents))
+                if ctx.previews_wanted:  # nobody listening: no picture to make
+                    ctx.preview(latents_to_rgb(latents))
     return LatentImage(latents.to("cpu", torch.float32), latent.noise_mask, latent_scale(pipe))
 
 
