@@ -173,8 +173,8 @@ def active_policy(settings: Any = None, policy: Policy | Path | str | None = Non
             from nodeflow.settings import Settings
 
             settings = Settings()
-        home = Path(settings.home) / POLICY_FILE
-        if home.is_file():
+        home = os.path.join(settings.home, POLICY_FILE)  # a string: asked on every run's check
+        if os.path.isfile(home):
             found.append(load_policy(home))
     if isinstance(policy, Policy):
         found.append(policy)
