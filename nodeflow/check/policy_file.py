@@ -173,8 +173,8 @@ def active_policy(settings: Any = None, policy: Policy | Path | str | None = Non
             from nodeflow.settings import Settings
 
             settings = Settings()
-        home = Path(settings.home) / POLICY_FILE
-        if home.is_file():
+        home = os.path.join(settings.home, POLICY_FILE)  # a string: asked on every run's check
+        if os.path.isfile(home):
             found.append(load_policy(home))
     if isinstance(policy, Policy):
         found.append(policy)
@@ -230,18 +230,19 @@ def policy_fingerprint(settings: Any = None) -> tuple[str, int, int] | None:
     a file added, edited or removed while a server runs changes it. None when no file applies."""
     named = os.environ.get("NODEFLOW_POLICY")
     if named:
-        found = Path(named)
+        found = named
     else:
         if settings is None:
             from nodeflow.settings import Settings
 
             settings = Settings()
-        found = Path(settings.home) / POLICY_FILE
+        # a plain string and os.stat: asked on every run, and Path objects cost more than the stat
+        found = os.path.join(settings.home, POLICY_FILE)
     try:
-        state = found.stat()
+        state = os.stat(found)
     except OSError:
-        return None if not named else (str(found), -1, -1)  # a named file that is gone is refused by the check
-    return str(found), state.st_mtime_ns, state.st_size
+        return None if not named else (found, -1, -1)  # a named file that is gone is refused by the check
+    return found, state.st_mtime_ns, state.st_size
 
 
 def type_matches(node_type: str, patterns: list[str]) -> bool:

@@ -92,14 +92,14 @@ class RunEvents:
         """``node_finished`` with a short summary of each output (withheld where no guard has seen it).
         The caller has asked whether it is wanted."""
         names = planned.spec.outputs
-        event = {
-            "event": "node_finished", "run": self.run_id, "t": time.time(),
-            "duration_s": round(duration_s, 6),
-            "outputs": {name: WITHHELD for name, _ in zip(names, outputs, strict=False)}
-            if planned.node.id in self.withheld
-            else {name: summarize(v) for name, v in zip(names, outputs, strict=False)},
-            **planned.label,
-        }
+        if planned.node.id in self.withheld:
+            summaries = {name: WITHHELD for name, _ in zip(names, outputs, strict=False)}
+        elif len(outputs) == 1 and len(names) == 1:  # most nodes: no comprehension (a frame of its own)
+            summaries = {next(iter(names)): summarize(outputs[0])}
+        else:
+            summaries = {name: summarize(v) for name, v in zip(names, outputs, strict=False)}
+        event = {"event": "node_finished", "run": self.run_id, "t": time.time(),
+                 "duration_s": round(duration_s, 6), "outputs": summaries, **planned.label}
         with self.lock:
             self.sink(event)  # type: ignore[misc]
 

@@ -74,7 +74,8 @@ class PlanRun:
         self.failed = threading.Event()  # the first failure stops the other branches
         self.stop = StopSignal(self.cancel, self.failed)
         self.backend = backend
-        self.output_dir = Path(output_dir or settings.output_dir)
+        output_dir = output_dir or settings.output_dir
+        self.output_dir = output_dir if isinstance(output_dir, Path) else Path(output_dir)
         self.run_id = run_id or os.urandom(6).hex()  # 12 random hex digits, as uuid4().hex[:12] gave
         by_id = plan.__dict__.get("_by_id")
         if by_id is None:  # plans are not changed once made: worked out once per plan
