@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.probe.cases import REPO
-from tests.app.serve.serve_support import ServerProcess
 from tests.app.editor.live_editor_process import raw_request
+from tests.app.serve.serve_support import ServerProcess
+from tests.probe.cases import REPO
 
 GREETING = REPO / "tests" / "app" / "serve" / "graphs" / "greeting.json"
 
