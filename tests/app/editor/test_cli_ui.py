@@ -43,6 +43,7 @@ def test_nodeflow_ui_serves_the_editor_on_localhost(tmp_path):
     finally:
         process.terminate()
         process.wait(10)
+        process.stdout.close()
 
 
 def test_nodeflow_ui_refuses_a_missing_graph_file(tmp_path):
