@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from nodeflow.app.form.gradio_form import PublishedApp, build_blocks, field_kind
+from nodeflow.app.gradio_loop import build_in_own_loop
 from nodeflow.nodetypes.registry import Registry
 from nodeflow.run.executor import Executor
 from nodeflow.settings import Settings
@@ -39,7 +40,7 @@ def test_a_slider_without_bounds_is_a_number_field_and_the_form_builds(tmp_path:
     app = PublishedApp(GRAPH, Executor(registry, settings), runs_dir=tmp_path / "runs")
     kinds = {item.param: field_kind(item) for item in app.fields}
     assert kinds == {"loose": "number", "bounded": "slider"}
-    blocks = build_blocks(app)  # raised TypeError (None - None) for the unbounded slider
+    blocks = build_in_own_loop(lambda: build_blocks(app))  # raised TypeError (None - None) for the unbounded slider
     sliders = [c for c in blocks.blocks.values() if type(c).__name__ == "Slider"]
     numbers = [c for c in blocks.blocks.values() if type(c).__name__ == "Number"]
     assert [(s.minimum, s.maximum) for s in sliders] == [(0, 2)]

@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+from tests.app.editor.live_editor_process import LiveServer, live_editor  # noqa: E402
 from tests.dataset.dataset_support import image_graph, zip_sweeps  # noqa: E402
-from tests.ui.live_editor_process import LiveServer, live_editor  # noqa: E402
 
 COUNT = 12
 FIRST = 5

@@ -43,18 +43,20 @@ def _start(graph_file: Path, out: Path, events: Path) -> subprocess.Popen:
 
 
 def _kill_when(process: subprocess.Popen, events: Path, threshold: int) -> bool:
-    """SIGKILL the run once its writer has taken ``threshold`` items; False when it finished first."""
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            return False
-        if _written(events) >= threshold:
-            process.send_signal(signal.SIGKILL)
-            process.wait()
-            return True
-        time.sleep(0.01)
-    process.kill()
-    raise AssertionError("the run made no progress for 4 minutes")
+    """SIGKILL the run once its writer has taken ``threshold`` items; False when it finished first.
+    The process's stderr pipe is closed on every way out (``with``), not left to the garbage collector."""
+    with process:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                return False
+            if _written(events) >= threshold:
+                process.send_signal(signal.SIGKILL)
+                process.wait()
+                return True
+            time.sleep(0.01)
+        process.kill()
+        raise AssertionError("the run made no progress for 4 minutes")
 
 
 def _shards(folder: Path) -> list[tuple[str, str, int]]:

@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
+from tests.app.serve.serve_support import ServerProcess  # noqa: E402
 from tests.dataset.dataset_support import image_graph, run_graph, zip_sweeps  # noqa: E402
-from tests.serve.serve_support import ServerProcess  # noqa: E402
 
 COUNT = 200
 

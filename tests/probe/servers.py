@@ -7,11 +7,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from tests.app.editor.live_editor_process import raw_request
+from tests.app.serve.serve_support import ServerProcess
 from tests.probe.cases import REPO
-from tests.serve.serve_support import ServerProcess
-from tests.ui.live_editor_process import raw_request
 
-GREETING = REPO / "tests" / "serve" / "graphs" / "greeting.json"
+GREETING = REPO / "tests" / "app" / "serve" / "graphs" / "greeting.json"
 
 
 class Raw:

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from nodeflow.app.auth import AuthConfig, auth_for_host
+from nodeflow.app.gradio_loop import build_in_own_loop
 from nodeflow.app.request_limits import secure
 from nodeflow.app.runs import RunManager
 from nodeflow.app.token_notice import announce_url
@@ -93,16 +94,10 @@ def build_app(
     if history_router is not None:
         app.include_router(history_router)
     app.mount("/ui", StaticFiles(directory=BUNDLE_DIR), name="ui")
-    page = build_page(runs, version, history)
-    app = gr.mount_gradio_app(
-        app,
-        page,
-        path="/",
-        css=PAGE_CSS,
-        allowed_paths=[str(Path(settings.previews_dir).resolve()), str(Path(settings.output_dir).resolve())],
-        footer_links=[],
-        ssr_mode=False,
-    )
+    allowed = [str(Path(settings.previews_dir).resolve()), str(Path(settings.output_dir).resolve())]
+    app = build_in_own_loop(lambda: gr.mount_gradio_app(app, build_page(runs, version, history), path="/",
+                                                        css=PAGE_CSS, allowed_paths=allowed, footer_links=[],
+                                                        ssr_mode=False))
     app.state.editor = state
     if history is not None:
         app.state.history = history  # the history routes read the same database

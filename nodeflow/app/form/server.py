@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from nodeflow.app.auth import AuthConfig, auth_for_host
+from nodeflow.app.gradio_loop import build_in_own_loop
 from nodeflow.nodetypes.registry import Registry, default_registry
 from nodeflow.problems import GraphInvalid
 from nodeflow.record.listeners import HistoryListener
@@ -44,10 +45,10 @@ def build_app_server(
     runs_dir.mkdir(parents=True, exist_ok=True)
     executor = Executor(registry=registry, settings=settings, listeners=_history(settings))
     published = PublishedApp(graph_data, executor, inputs=inputs, runs_dir=runs_dir, policy=policy)
-    blocks = build_blocks(published)
     app = FastAPI(title=f"nodeflow app: {published.title}", docs_url=None, redoc_url=None)
-    app = gr.mount_gradio_app(app, blocks, path="/", allowed_paths=[str(runs_dir.resolve())], footer_links=["api"],
-                              ssr_mode=False)
+    app = build_in_own_loop(lambda: gr.mount_gradio_app(app, build_blocks(published), path="/",
+                                                        allowed_paths=[str(runs_dir.resolve())],
+                                                        footer_links=["api"], ssr_mode=False))
     app.state.published = published
     from nodeflow.app.request_limits import secure
 
