@@ -2,9 +2,9 @@
 run, dedup throughput, and the writer's peak memory. Prints a table.
 
     python bench/datasets.py [--items 10000] [--shard 1000] [--resume-items 2000] [--semantic-items 2000]
-                             [--only write|resume|dedup] [--compare OTHER_CHECKOUT]
+                             [--only write|resume|dedup] [--compare OTHER_CHECKOUT] [--size 16]
 
-1. Writing: ``--items`` 16x16 noise images (text for JSONL), each encoded as PNG once, by the same
+1. Writing: ``--items`` 16x16 noise images (``--size``: another side) (text for JSONL), each encoded as PNG once, by the same
    generator on both sides (the same rows: id, label, text, image bytes). The pack side does what
    ``dataset.write`` and ``dataset.finish`` do with them: each item digested and appended as a record to
    its shard's staging log under the folder's lock, a shard written as soon as it is full (synced, hashed,
@@ -46,6 +46,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 sys.path.insert(0, str(ROOT))
 clock = time.perf_counter
 SHARD = 1000  # items per shard (--shard): each shard costs two syncs to disk (the shard, then the manifest)
+SIZE = 16  # the written pictures' side in pixels (--size): the pack's cost is per item, the library's grows with it
 
 
 def _items(count: int, fmt: str):
@@ -59,7 +60,7 @@ def _items(count: int, fmt: str):
         if fmt == "jsonl":
             yield columns, {}
             continue
-        picture = Image.fromarray(rng.integers(0, 255, (16, 16, 3), dtype=np.uint8))
+        picture = Image.fromarray(rng.integers(0, 255, (SIZE, SIZE, 3), dtype=np.uint8))
         buffer = io.BytesIO()
         picture.save(buffer, format="PNG")
         yield columns, {"image.png": buffer.getvalue()}
@@ -144,7 +145,8 @@ def _cpu_seconds() -> float:
 
 def measure_write(kind: str, fmt: str, count: int, code: Path = ROOT) -> dict:
     """One side's figures, in a process of its own; ``code``: the checkout whose ``nodes`` it imports."""
-    out = subprocess.run([sys.executable, __file__, "--shard", str(SHARD), "--child", kind, fmt, str(count)],
+    out = subprocess.run([sys.executable, __file__, "--shard", str(SHARD), "--size", str(SIZE), "--child", kind, fmt,
+                          str(count)],
                          capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONPATH": str(code)}, cwd=code)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -277,17 +279,18 @@ def measure_dedup(count: int, semantic_count: int) -> list[tuple[str, int, float
 
 
 def main() -> None:
-    global SHARD
+    global SHARD, SIZE
     parser = argparse.ArgumentParser()
     parser.add_argument("--items", type=int, default=10_000)
     parser.add_argument("--resume-items", type=int, default=2_000)
     parser.add_argument("--semantic-items", type=int, default=2_000)
     parser.add_argument("--shard", type=int, default=SHARD)
+    parser.add_argument("--size", type=int, default=SIZE)
     parser.add_argument("--only", choices=("write", "resume", "dedup"))
     parser.add_argument("--compare", type=Path, help="another checkout: its pack timed beside this one's")
     parser.add_argument("--child", nargs=3)
     args = parser.parse_args()
-    SHARD = args.shard
+    SHARD, SIZE = args.shard, args.size
     if args.child:
         _child(args.child[0], args.child[1], int(args.child[2]))
         return
@@ -301,8 +304,8 @@ def main() -> None:
 
 
 def print_write(items: int, compare: Path | None) -> None:
-    print(f"\n1. writing {items} items (16x16 PNG images; JSONL: text) in shards of {SHARD}; shards synced on "
-          "both sides")
+    print(f"\n1. writing {items} items ({SIZE}x{SIZE} PNG images; JSONL: text) in shards of {SHARD}; shards synced "
+          "on both sides")
     sides = [("pack", ROOT)] + ([(f"pack of {compare.name}", compare.resolve())] if compare else [])
     print(f"{'format':<12} {'side':<24} {'items/s':>8} {'ratio':>6} {'CPU ratio':>10} {'peak MB':>8}  "
           "(ratio: library time / this side's; >= 0.9 is the target)")
