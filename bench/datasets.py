@@ -2,16 +2,19 @@
 run, dedup throughput, and the writer's peak memory. Prints a table.
 
     python bench/datasets.py [--items 10000] [--shard 1000] [--resume-items 2000] [--semantic-items 2000]
+                             [--only write|resume|dedup] [--compare OTHER_CHECKOUT] [--size 16]
 
-1. Writing: ``--items`` 16x16 noise images (text for JSONL), each encoded as PNG once, by the same
+1. Writing: ``--items`` 16x16 noise images (``--size``: another side) (text for JSONL), each encoded as PNG once, by the same
    generator on both sides (the same rows: id, label, text, image bytes). The pack side does what
    ``dataset.write`` and ``dataset.finish`` do with them: each item digested and appended as a record to
    its shard's staging log under the folder's lock, a shard written as soon as it is full (synced, hashed,
    renamed into place, named in the manifest, which is synced), the last short shard closed at the end.
    The library side holds ``--shard`` rows in memory and writes each shard with the very same shard
    writer (``datasets`` to_parquet, webdataset's TarWriter, files + metadata.jsonl, json lines): same
-   encoding, same bytes, no staging, no syncs, no manifest. Target: pack >= 0.9x the library. Each side
-   runs in a process of its own, so its peak memory (ru_maxrss) is its own.
+   encoding, same bytes, and the same durability for the shards (each synced to disk once written, as
+   the pack does), but no staging, no manifest. Target: pack >= 0.9x the library. Each side runs in a
+   process of its own, so its peak memory (ru_maxrss) is its own. ``--compare OTHER_CHECKOUT`` also
+   times that checkout's pack (its ``nodes/dataset``) with this bench, the three sides alternating.
 2. Resume: a real ``nodeflow run`` of ``--resume-items`` items killed with SIGKILL when its writer has
    taken half of them, and run again: the seconds from the restart to the writer's first item beyond
    the kill (items in finished shards are not made again: the writer's done hook marks them cached
@@ -43,6 +46,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 sys.path.insert(0, str(ROOT))
 clock = time.perf_counter
 SHARD = 1000  # items per shard (--shard): each shard costs two syncs to disk (the shard, then the manifest)
+SIZE = 16  # the written pictures' side in pixels (--size): the pack's cost is per item, the library's grows with it
 
 
 def _items(count: int, fmt: str):
@@ -56,7 +60,7 @@ def _items(count: int, fmt: str):
         if fmt == "jsonl":
             yield columns, {}
             continue
-        picture = Image.fromarray(rng.integers(0, 255, (16, 16, 3), dtype=np.uint8))
+        picture = Image.fromarray(rng.integers(0, 255, (SIZE, SIZE, 3), dtype=np.uint8))
         buffer = io.BytesIO()
         picture.save(buffer, format="PNG")
         yield columns, {"image.png": buffer.getvalue()}
@@ -75,7 +79,7 @@ def write_with_pack(fmt: str, count: int, folder: Path) -> None:
 
 
 def write_with_library(fmt: str, count: int, folder: Path) -> None:
-    from nodes.dataset.formats import shard_name, write_shard
+    from nodes.dataset.formats import shard_name
 
     folder.mkdir(parents=True)
     (folder / "data").mkdir()
@@ -84,14 +88,39 @@ def write_with_library(fmt: str, count: int, folder: Path) -> None:
     for columns, media in _items(count, fmt):
         rows.append({**columns, **{name.split(".")[0]: data for name, data in media.items()}})
         if len(rows) == SHARD:
-            write_shard(fmt, rows, folder / shard_name(fmt, shard))
+            _write_durable(fmt, rows, folder / shard_name(fmt, shard))
             rows, shard = [], shard + 1
     if rows:
-        write_shard(fmt, rows, folder / shard_name(fmt, shard))
+        _write_durable(fmt, rows, folder / shard_name(fmt, shard))
+
+
+def _write_durable(fmt: str, rows: list[dict], path: Path) -> None:
+    """A shard written by the library, then synced to disk as the pack syncs its shards (a file alone; an
+    ImageFolder shard, a folder of many files, with one syncfs of its file system where Linux has it)."""
+    from nodes.dataset.formats import write_shard
+
+    write_shard(fmt, rows, path)
+    files = [path] if path.is_file() else [p for p in path.iterdir() if p.is_file()]
+    if len(files) > 8 and sys.platform.startswith("linux"):
+        import ctypes
+
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            if ctypes.CDLL(None, use_errno=True).syncfs(fd) == 0:
+                return
+        finally:
+            os.close(fd)
+    for file in files:
+        fd = os.open(file, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def _child(kind: str, fmt: str, count: int) -> None:
     folder = Path(tempfile.mkdtemp()) / "dataset"
+    sys.path.insert(0, os.environ.get("PYTHONPATH") or str(ROOT))  # --compare: the other checkout's pack
     # both sides load the same modules before the clock starts: writing is measured, not imports
     import nodes.dataset.store  # noqa: F401
 
@@ -114,10 +143,12 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def measure_write(kind: str, fmt: str, count: int) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--shard", str(SHARD), "--child", kind, fmt, str(count)],
-                         capture_output=True,
-                         text=True, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+def measure_write(kind: str, fmt: str, count: int, code: Path = ROOT) -> dict:
+    """One side's figures, in a process of its own; ``code``: the checkout whose ``nodes`` it imports."""
+    out = subprocess.run([sys.executable, __file__, "--shard", str(SHARD), "--size", str(SIZE), "--child", kind, fmt,
+                          str(count)],
+                         capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(code)}, cwd=code)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -248,37 +279,59 @@ def measure_dedup(count: int, semantic_count: int) -> list[tuple[str, int, float
 
 
 def main() -> None:
-    global SHARD
+    global SHARD, SIZE
     parser = argparse.ArgumentParser()
     parser.add_argument("--items", type=int, default=10_000)
     parser.add_argument("--resume-items", type=int, default=2_000)
     parser.add_argument("--semantic-items", type=int, default=2_000)
     parser.add_argument("--shard", type=int, default=SHARD)
+    parser.add_argument("--size", type=int, default=SIZE)
+    parser.add_argument("--only", choices=("write", "resume", "dedup"))
+    parser.add_argument("--compare", type=Path, help="another checkout: its pack timed beside this one's")
     parser.add_argument("--child", nargs=3)
     args = parser.parse_args()
-    SHARD = args.shard
+    SHARD, SIZE = args.shard, args.size
     if args.child:
         _child(args.child[0], args.child[1], int(args.child[2]))
         return
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    print(f"\n1. writing {args.items} items (16x16 PNG images; JSONL: text) in shards of {SHARD}")
-    print(f"{'format':<12} {'pack items/s':>13} {'library items/s':>16} {'ratio':>6} {'CPU ratio':>10} "
-          f"{'pack peak MB':>13} {'library peak MB':>16}")
+    if args.only in (None, "write"):
+        print_write(args.items, args.compare)
+    if args.only in (None, "resume"):
+        print_resume(args.resume_items)
+    if args.only in (None, "dedup"):
+        print_dedup(args.items, args.semantic_items)
+
+
+def print_write(items: int, compare: Path | None) -> None:
+    print(f"\n1. writing {items} items ({SIZE}x{SIZE} PNG images; JSONL: text) in shards of {SHARD}; shards synced "
+          "on both sides")
+    sides = [("pack", ROOT)] + ([(f"pack of {compare.name}", compare.resolve())] if compare else [])
+    print(f"{'format':<12} {'side':<24} {'items/s':>8} {'ratio':>6} {'CPU ratio':>10} {'peak MB':>8}  "
+          "(ratio: library time / this side's; >= 0.9 is the target)")
     for fmt in ("parquet", "webdataset", "imagefolder", "jsonl"):
-        pack = measure_write("pack", fmt, args.items)
-        library = measure_write("library", fmt, args.items)
-        print(f"{fmt:<12} {args.items / pack['seconds']:>13.0f} {args.items / library['seconds']:>16.0f} "
-              f"{library['seconds'] / pack['seconds']:>6.2f} {library['cpu_s'] / pack['cpu_s']:>10.2f} "
-              f"{pack['peak_mb']:>13.0f} {library['peak_mb']:>16.0f}")
-    resume = measure_resume(args.resume_items)
-    print(f"\n2. resume: `nodeflow run` of {args.resume_items} images, killed after the writer took "
+        figures: dict[str, dict] = {}
+        for name, code in [*sides, ("library", ROOT)]:  # alternating: the load drifts alike for every side
+            figures[name] = measure_write("library" if name == "library" else "pack", fmt, items, code)
+        library = figures["library"]
+        for name, side in figures.items():
+            print(f"{fmt:<12} {name:<24} {items / side['seconds']:>8.0f} {library['seconds'] / side['seconds']:>6.2f} "
+                  f"{library['cpu_s'] / side['cpu_s']:>10.2f} {side['peak_mb']:>8.0f}")
+
+
+def print_resume(resume_items: int) -> None:
+    resume = measure_resume(resume_items)
+    print(f"\n2. resume: `nodeflow run` of {resume_items} images, killed after the writer took "
           f"{resume['killed_after']} items ({resume['in_shards']} in finished shards)")
     print(f"   uninterrupted run {resume['whole_s']:.1f} s; a fresh run's first item {resume['fresh_first_s']:.1f} s")
     print(f"   restarted: its first item made {resume['resumed_first_s']:.1f} s; the rest of the run {resume['rest_s']:.1f} s; "
           f"items made again or anew {resume['made']} (the {resume['in_shards']} in finished shards were not)")
+
+
+def print_dedup(items: int, semantic_items: int) -> None:
     print("\n3. dedup")
     print(f"{'filter':<26} {'items':>6} {'seconds':>8} {'items/s':>8} {'dropped':>8}")
-    for name, count, seconds, dropped in measure_dedup(args.items, args.semantic_items):
+    for name, count, seconds, dropped in measure_dedup(items, semantic_items):
         print(f"{name:<26} {count:>6} {seconds:>8.2f} {count / seconds:>8.0f} {dropped:>8}")
 
 

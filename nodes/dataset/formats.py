@@ -38,9 +38,20 @@ def check_columns(fmt: str, columns: set[str]) -> str | None:
     return None
 
 
-def write_shard(fmt: str, rows: list[dict[str, Any]], path: Path) -> None:
-    """Write ``rows`` as one shard of ``fmt`` at ``path`` (a file, or a folder for ImageFolder)."""
-    WRITERS[fmt](rows, path)
+def write_shard(fmt: str, rows: list[dict[str, Any]], path: Path, lines: list[str | None] | None = None) -> None:
+    """Write ``rows`` as one shard of ``fmt`` at ``path`` (a file, or a folder for ImageFolder). ``lines``
+    (JSONL): per row, its line already encoded (see :func:`jsonl_line`), or None to encode it here."""
+    if fmt == "jsonl":
+        _write_jsonl(rows, path, lines)
+    else:
+        WRITERS[fmt](rows, path)
+
+
+def jsonl_line(encoded: str) -> str | None:
+    """A row's JSONL line from its columns as ``json.JSONEncoder(sort_keys=True)`` encoded them (for the
+    item's digest), when that is the very text the JSONL writer writes: it is, unless a string needed a
+    ``\\u`` escape (non-ASCII text, a control character), which the writer keeps as it is. None then."""
+    return encoded if "\\u" not in encoded else None
 
 
 def _plain(row: dict[str, Any]) -> dict[str, Any]:
@@ -106,10 +117,11 @@ def _write_imagefolder(rows: list[dict[str, Any]], path: Path) -> None:
     (path / "metadata.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def _write_jsonl(rows: list[dict[str, Any]], path: Path) -> None:
+def _write_jsonl(rows: list[dict[str, Any]], path: Path, lines: list[str | None] | None = None) -> None:
+    encoder = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
     with open(path, "w", encoding="utf-8") as stream:
-        for row in rows:
-            stream.write(json.dumps(row, sort_keys=True, ensure_ascii=False) + "\n")
+        for row, line in zip(rows, lines or [None] * len(rows), strict=True):
+            stream.write((line if line is not None else encoder.encode(row)) + "\n")
 
 
 WRITERS: dict[str, Callable[[list[dict[str, Any]], Path], None]] = {

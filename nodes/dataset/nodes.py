@@ -32,6 +32,23 @@ def _structure(ctx: Context) -> dict[str, Any]:
                       for nid, entry in graph.get("nodes", {}).items()}}
 
 
+_IDENTITIES: dict[tuple[Any, ...], str] = {}  # (run, writer node, format, shard size) -> its dataset identity
+
+
+def _identity(ctx: Context, fmt: str, shard_size: int) -> str:
+    """The dataset identity of this writer, once a run (the graph's structure is the same for every item,
+    and encoding the whole graph for each item costs more than writing a small one)."""
+    if not ctx.run_id:  # no run to tell graphs apart by
+        return identity_of(_structure(ctx), ctx.node_id, fmt, shard_size)
+    key = (ctx.run_id, ctx.node_id, fmt, shard_size)
+    found = _IDENTITIES.get(key)
+    if found is None:
+        if len(_IDENTITIES) > 256:  # a long-lived server: forget older runs'
+            _IDENTITIES.clear()
+        found = _IDENTITIES[key] = identity_of(_structure(ctx), ctx.node_id, fmt, shard_size)
+    return found
+
+
 def _folder_path(ctx: Context, folder: str, place: str = "output") -> Path:
     root = str(Path(ctx.settings.home) / "datasets") if place == "shared" else str(ctx.output_dir)
     return _inside(root, folder, place)
@@ -86,7 +103,7 @@ def _already_written(params: dict[str, Any], ctx: Context) -> JSON | None:
     path = _folder_path(ctx, folder, place)
     if not (path / MANIFEST).exists():
         return None
-    store = _store(path, fmt, shard_size, identity_of(_structure(ctx), ctx.node_id, fmt, shard_size))
+    store = _store(path, fmt, shard_size, _identity(ctx, fmt, shard_size))
     _check_once(store, ctx)  # the shards are checked by hash before any is trusted (raises when one changed)
     recipe, guards = store.written_recipe(index)
     if recipe != ctx.key[:RECIPE_CHARS]:
@@ -133,7 +150,7 @@ def write(
     index = ctx.item if ctx.item is not None else 0
     keep = list(filter["keep"]) if isinstance(filter, dict) and "keep" in filter else None
     path = _folder_path(ctx, folder, place)
-    store = _store(path, format, shard_size, identity_of(_structure(ctx), ctx.node_id, format, shard_size))
+    store = _store(path, format, shard_size, _identity(ctx, format, shard_size))
     item_id = f"{index:06d}"
     receipt = _receipt(store, folder, place, index)
     if keep is not None:

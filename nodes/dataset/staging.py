@@ -60,9 +60,10 @@ class StagedItems:
         whole: a record a kill cut short is never taken (its writer stages the item again, into a log of
         its own)."""
         state = _STAGED.get(self._staging_path)
-        if state is None:  # "shards": shard -> its staged indices; "rows": items this process staged, as rows
+        if state is None:  # "shards": shard -> its staged indices; "rows": items this process staged, as rows;
+            # "encoded": their columns as COLUMNS_JSON encoded them (items without media: a JSONL line's text)
             state = _STAGED[self._staging_path] = {"scanned": {}, "items": {}, "logs": {}, "listed": None,
-                                                  "shards": {}, "rows": {}, "ends": {}}
+                                                  "shards": {}, "rows": {}, "encoded": {}, "ends": {}}
         if not rescan:
             return state
         try:
@@ -114,6 +115,7 @@ class StagedItems:
     def _forget(self, state: dict[str, Any], index: int) -> None:
         state["items"].pop(index, None)
         state["rows"].pop(index, None)
+        state["encoded"].pop(index, None)
         held = state["shards"].get(index // self.shard_size)
         if held is not None:
             held.discard(index)
@@ -134,34 +136,46 @@ class StagedItems:
         file per item, or a sync per item, costs more than the item): a record a power cut damaged fails
         its digest in ``load_staged`` and is staged again."""
         state = self._staged(rescan=False)
-        shard = self.shard_of(index)
+        shard = index // self.shard_size
         # (a log another process removed is let go by _staged's rescan, which add_item ran a moment ago)
-        if shard not in state["logs"]:
+        logs = state["logs"]
+        if shard not in logs:
             self.staging.mkdir(parents=True, exist_ok=True)
             name = f"shard-{shard:05d}-{os.getpid()}-{os.urandom(4).hex()}.log"
-            state["logs"][shard] = (name, open(self.staging / name, "ab"))
+            logs[shard] = (name, open(self.staging / name, "ab"))
             state["ends"][name] = 0  # where its next record goes (a new file: only this process appends)
-        name, log = state["logs"][shard]
-        names = sorted(media)
+        name, log = logs[shard]
+        names = sorted(media) if len(media) > 1 else list(media)
         recipe = recipe[:RECIPE_CHARS] if recipe else None
         # the header, as json.dumps(sort_keys=True) writes it, from the columns' text add_item encoded
-        head = (f'{{"columns": {encoded if encoded is not None else COLUMNS_JSON.encode(columns)}, '
+        head = (f'{index} {{"columns": {encoded if encoded is not None else COLUMNS_JSON.encode(columns)}, '
                 f'"digest": "{digest}", "guards": {COLUMNS_JSON.encode(guards) if guards else "{}"}, '
-                f'"media": {_json_media(names, media)}, '
-                f'"recipe": {_json_word(recipe) if recipe else "null"}}}').encode()
-        payload = f"{index} ".encode() + head + b"\n" + b"".join(media[n] for n in names)
-        at = state["ends"][name]
-        record = _RECORD + len(payload).to_bytes(8, "big") + payload
-        log.write(record)
-        log.flush()  # into the page cache: a killed process loses nothing it wrote
-        end = state["ends"][name] = at + len(record)
-        self._remember(state, index, (name, at + 12, len(payload)))
-        row = {name: columns[name] for name in sorted(columns)}  # as load_staged reads it back: the same order
+                f'"media": {_json_media(names, media) if names else "[]"}, '
+                f'"recipe": {_json_word(recipe) if recipe else "null"}}}\n').encode()
+        length = len(head) + sum(len(media[n]) for n in names)
+        ends = state["ends"]
+        at = ends[name]
+        # one write: the mark, the length, the header and the media, flushed into the page cache (a killed
+        # process loses nothing it wrote; the log is synced by no one: a record a power cut damaged fails
+        # its digest and its item is staged again)
+        log.write(b"".join((_RECORD, length.to_bytes(8, "big"), head, *(media[n] for n in names))))
+        log.flush()
+        end = ends[name] = at + 12 + length
+        state["items"][index] = (name, at + 12, length)
+        held = state["shards"].get(shard)
+        if held is None:
+            held = state["shards"][shard] = set()
+        held.add(index)
+        # kept until its shard closes (close_shard need not read it back), as load_staged reads it: sorted
+        row = dict(columns) if _in_order(columns) else {key: columns[key] for key in sorted(columns)}
         for media_name in names:
             row[media_name.split(".")[0]] = media[media_name]
-        state["rows"][index] = (row, digest, recipe, guards or {})  # kept until its shard closes: close_shard need not read it back
-        if state["scanned"].get(name, 0) == at:
-            state["scanned"][name] = end
+        state["rows"][index] = (row, digest, recipe, guards or {})
+        if encoded is not None and not names:
+            state["encoded"][index] = encoded
+        scanned = state["scanned"]
+        if scanned.get(name, 0) == at:
+            scanned[name] = end
 
     def load_staged(self, index: int, rescan: bool = True) -> tuple[dict[str, Any], str, str | None, dict] | None:
         """A staged item as a row (media as bytes, under ``image`` / ``audio``), its digest, recipe and guard
@@ -214,6 +228,12 @@ class StagedItems:
 
     def shard_of(self, index: int) -> int:
         return index // self.shard_size
+
+
+def _in_order(columns: dict[str, Any]) -> bool:
+    """Whether the columns come in sorted order already (the writer builds them so: then no copy)."""
+    keys = list(columns)
+    return keys == sorted(keys)
 
 
 def _json_word(text: str) -> str:

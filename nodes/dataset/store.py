@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from nodeflow import content_hash
-from nodes.dataset.formats import check_columns, shard_name, write_shard
+from nodes.dataset.formats import check_columns, jsonl_line, shard_name, write_shard
 from nodes.dataset.staging import COLUMNS_JSON, RECIPE_CHARS, StagedItems, item_digest
 
 __all__ = ["DatasetFolder", "DatasetError", "MANIFEST", "RECIPE_CHARS", "identity_of", "item_digest"]
@@ -50,6 +50,10 @@ SCHEMA = 1
 _VIEWS: dict[str, tuple[Any, dict[str, Any], dict[int, tuple[str, str | None, dict[str, str]]], set[int]]] = {}
 _LOCKS: dict[str, tuple[threading.Lock, Any]] = {}  # lock file -> (thread lock, open lock file), per process
 _LOCKS_GUARD = threading.Lock()
+# manifest -> id of a shard entry -> (the entry, its key count, its compact JSON): see _compact_manifest
+_ENTRY_TEXT: dict[str, dict[int, tuple[dict[str, Any], int, str]]] = {}
+_COMPACT = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+_SHARDS_MARK = "\0shards\0"  # stands for the shard list while the rest of the manifest is encoded
 
 
 class DatasetError(ValueError):
@@ -81,18 +85,22 @@ class DatasetFolder(StagedItems):
         lock file stays open per process: opening it per item costs more than writing a small item.
         ``recheck``: open it again if it is gone (the folder was deleted since); asked once a run, as a
         run begins (a folder deleted while a run writes into it is not one dataset any more)."""
-        key = self._lock_path
-        with _LOCKS_GUARD:
-            if key not in _LOCKS or (recheck and not os.path.exists(key)):
-                self.hidden.mkdir(parents=True, exist_ok=True)
-                _LOCKS[key] = (threading.Lock(), open(key, "a+"))
-            thread_lock, handle = _LOCKS[key]
+        thread_lock, handle = self._lock_pair(recheck)
         with thread_lock:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _lock_pair(self, recheck: bool = False) -> tuple[threading.Lock, Any]:
+        """This process's thread lock and open lock file for the folder (opened on first use)."""
+        key = self._lock_path
+        with _LOCKS_GUARD:
+            if key not in _LOCKS or (recheck and not os.path.exists(key)):
+                self.hidden.mkdir(parents=True, exist_ok=True)
+                _LOCKS[key] = (threading.Lock(), open(key, "a+"))
+            return _LOCKS[key]
 
     def manifest_view(self) -> dict[str, Any]:
         """The manifest for reading only, parsed again only when the file changed (it changes once a shard;
@@ -164,14 +172,34 @@ class DatasetFolder(StagedItems):
         ``added``: the one shard entry that changed since the manifest was read (see _viewed_after_write)."""
         manifest["shards"].sort(key=lambda s: s["index"])
         manifest["items"] = sum(s["count"] for s in manifest["shards"])
-        text = json.dumps(manifest, indent=1 if pretty else None, sort_keys=True,
-                          separators=None if pretty else (",", ":"))
+        if pretty:
+            text = json.dumps(manifest, indent=1, sort_keys=True)
+        else:
+            text = self._compact_manifest(manifest)
         try:
             _atomic_write(self.root / MANIFEST, text + "\n")
         except BaseException:
             _VIEWS.pop(self._manifest_path, None)  # the dict may be ahead of the file: read it again
             raise
         self._viewed_after_write(manifest, added)
+
+    def _compact_manifest(self, manifest: dict[str, Any]) -> str:
+        """The manifest as compact JSON, each shard entry encoded once (an entry does not change once its
+        shard is written; the manifest is rewritten a shard, and encoding every entry again each time grows
+        with the square of the shards). The same text as ``json.dumps(..., sort_keys=True,
+        separators=(",", ":"))``."""
+        known = _ENTRY_TEXT.get(self._manifest_path, {})
+        kept: dict[int, tuple[dict[str, Any], int, str]] = {}
+        parts = []
+        for entry in manifest["shards"]:
+            cached = known.get(id(entry))
+            if cached is None or cached[0] is not entry or cached[1] != len(entry):
+                cached = (entry, len(entry), _COMPACT.encode(entry))
+            kept[id(entry)] = cached
+            parts.append(cached[2])
+        _ENTRY_TEXT[self._manifest_path] = kept  # only the entries of the manifest as now written
+        head = _COMPACT.encode({**manifest, "shards": _SHARDS_MARK})
+        return head.replace(_COMPACT.encode(_SHARDS_MARK), "[" + ",".join(parts) + "]", 1)
 
     def verify(self, manifest: dict[str, Any]) -> list[str]:
         """Check every finished shard against its hash; discard half-written ones. A shard that is
@@ -253,18 +281,28 @@ class DatasetFolder(StagedItems):
         Returns ``written`` (already in a shard), ``staged`` (kept before) or ``added``."""
         encoded = COLUMNS_JSON.encode(columns)
         digest = item_digest(columns, media, encoded)
-        with self.locked():
-            _, manifest, written, done = self._view()  # once an item: the manifest changes only under this lock
-            held = self.written_digest(index, written)
-            if held is not None and held != digest:
-                raise DatasetError(f"item {index:06d} differs from the one this folder holds (another graph, other "
-                                   "params or seeds wrote it); choose another folder, or delete this one to start again")
-            if held is None and index // self.shard_size in done:
-                self.take_back(manifest, index)
-                _, manifest, written, done = self._view()
-            if held is None:
-                self.stage(index, columns, media, digest, recipe, guards, encoded)
-            self.close_full_shards(keep, only=index // self.shard_size, manifest=manifest, done=done)
+        shard = index // self.shard_size
+        # the lock taken by hand, not through locked(): a context manager costs more than a small item
+        thread_lock, handle = self._lock_pair()
+        with thread_lock:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                _, manifest, written, done = self._view()  # once an item: the manifest changes only under this lock
+                held = self.written_digest(index, written)
+                if held is not None and held != digest:
+                    raise DatasetError(f"item {index:06d} differs from the one this folder holds (another graph, other "
+                                       "params or seeds wrote it); choose another folder, or delete this one to start "
+                                       "again")
+                if held is None and shard in done:
+                    self.take_back(manifest, index)
+                    _, manifest, written, done = self._view()
+                if held is None:
+                    self.stage(index, columns, media, digest, recipe, guards, encoded)
+                if shard in done or keep is not None or len(self._staged(rescan=False)["shards"].get(shard, ())) >= \
+                        self.shard_size:  # else nothing can close (the common case: checked here, cheaply)
+                    self.close_full_shards(keep, only=shard, manifest=manifest, done=done)
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
         return "added" if held is None else "kept"
 
     def written_digest(self, index: int, written: dict[int, tuple[str, str | None, dict[str, str]]] | None = None,
@@ -331,7 +369,9 @@ class DatasetFolder(StagedItems):
         name = shard_name(self.fmt, shard)
         self.tmp.mkdir(parents=True, exist_ok=True)
         scratch = self.tmp / Path(name).name
-        write_shard(self.fmt, rows, scratch)
+        encoded = self._staged(rescan=False)["encoded"]
+        lines = [jsonl_line(encoded[i]) if i in encoded else None for i in indices] if self.fmt == "jsonl" else None
+        write_shard(self.fmt, rows, scratch, lines)
         _sync_to_disk(scratch)
         sha256 = _shard_hash(scratch)
         target = self.root / name
