@@ -95,27 +95,13 @@ def write_with_library(fmt: str, count: int, folder: Path) -> None:
 
 
 def _write_durable(fmt: str, rows: list[dict], path: Path) -> None:
-    """A shard written by the library, then synced to disk as the pack syncs its shards (a file alone; an
-    ImageFolder shard, a folder of many files, with one syncfs of its file system where Linux has it)."""
+    """A shard written by the library, then synced to disk as the pack syncs its shards (the pack's own
+    sync: a file alone; an ImageFolder shard, a folder of many files, with one syncfs where Linux has it)."""
     from nodes.dataset.formats import write_shard
+    from nodes.dataset.store import _sync_to_disk
 
     write_shard(fmt, rows, path)
-    files = [path] if path.is_file() else [p for p in path.iterdir() if p.is_file()]
-    if len(files) > 8 and sys.platform.startswith("linux"):
-        import ctypes
-
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            if ctypes.CDLL(None, use_errno=True).syncfs(fd) == 0:
-                return
-        finally:
-            os.close(fd)
-    for file in files:
-        fd = os.open(file, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+    _sync_to_disk(path)
 
 
 def _child(kind: str, fmt: str, count: int) -> None:
