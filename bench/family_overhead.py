@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+from collections.abc import Callable
 from pathlib import Path
 
 from overhead_timing import PROMPT, row, side_by_side, timed
@@ -22,6 +23,19 @@ def listener(args: argparse.Namespace) -> EventLog | None:
     """What nodeflow's runs report to: nothing by default, as the plain pipeline (a headless run makes no
     step previews); with ``--previews`` every event, as the editor takes them (a picture at every step)."""
     return EventLog() if args.previews else None
+
+
+def time_graphs(executor: Executor, plain: Callable[[int], None], graphs: dict[str, dict], family: str,
+                args: argparse.Namespace, notes: dict[str, str]) -> None:
+    """A row per graph: nodeflow running it against ``plain``, side by side, seed by seed."""
+    for label, graph in graphs.items():
+        def ours(seed: int, graph: dict = graph) -> None:
+            result = executor.run(parse_graph(graph), overrides=[f"paint.seed={seed}"], on_event=listener(args))
+            assert result.ok, result.error
+
+        plain(0), ours(0)
+        plain_times, our_times = side_by_side(plain, ours, args.repeats)
+        row(f"{family} {label}, {args.steps} steps", plain_times, our_times, notes.get(label, ""))
 
 
 def _family_graphs(source: str, family: str, args: argparse.Namespace) -> tuple[dict, dict]:
@@ -79,15 +93,9 @@ def families_bench(home: Path, args: argparse.Namespace) -> list[tuple[str, floa
             image.save(out / "plain.png")
 
         executor = Executor(settings=Settings(home=home, output_dir=out), models=ModelManager(device_override="cpu"))
-        for label, graph in zip(("pipeline node", "step graph"), _family_graphs(f"fam-{family}", family, args), strict=False):
-            def ours(seed: int, graph=graph) -> None:
-                result = executor.run(parse_graph(graph), overrides=[f"paint.seed={seed}"], on_event=listener(args))  # noqa: B023  (called in this same iteration)
-                assert result.ok, result.error
-
-            plain(0), ours(0)
-            plain_times, our_times = side_by_side(plain, ours, args.repeats)
-            note = "prompts encoded once, cached" if label == "step graph" else ""
-            row(f"{family} {label}, {args.steps} steps", plain_times, our_times, note)
+        pipeline, steps = _family_graphs(f"fam-{family}", family, args)
+        time_graphs(executor, plain, {"pipeline node": pipeline, "step graph": steps}, family, args,
+                    {"step graph": "prompts encoded once, cached"})
         loads.append((family, *load_times(family, folder, models, home, save_single_file, save_single_file_sdxl,
                                           save_components)))
     wan_folder = wan_bench(home, args)
@@ -131,15 +139,8 @@ def wan_bench(home: Path, args: argparse.Namespace) -> Path:
     del steps["nodes"]["save"]
     steps["nodes"]["empty"] = {"type": "diffusion.empty_video_latent", "params": {"width": size, "height": size, "length": frames}}
     steps["nodes"]["decode"]["type"] = "diffusion.vae_decode_video"
-    for label, graph in (("pipeline node", pipeline), ("step graph", steps)):
-        def ours(seed: int, graph=graph) -> None:
-            result = executor.run(parse_graph(graph), overrides=[f"paint.seed={seed}"], on_event=listener(args))
-            assert result.ok, result.error
-
-        plain(0), ours(0)
-        plain_times, our_times = side_by_side(plain, ours, args.repeats)
-        row(f"wan {label}, {args.steps} steps", plain_times, our_times,
-            "9 frames; prompts encoded once, cached" if label == "step graph" else "9 frames")
+    time_graphs(executor, plain, {"pipeline node": pipeline, "step graph": steps}, "wan", args,
+                {"pipeline node": "9 frames", "step graph": "9 frames; prompts encoded once, cached"})
     return folder
 
 
@@ -187,15 +188,8 @@ def svd_bench(home: Path, args: argparse.Namespace) -> None:
                   "params": {"steps": args.steps, "guidance": 2.5, "sampler": "euler", "scheduler": "karras"}},
         "decode": {"type": "diffusion.vae_decode_video", "inputs": {"vae": ["ckpt", "vae"], "latent": ["paint", "latent"]}},
     }}
-    for label, graph in (("pipeline node", pipeline), ("step graph", steps)):
-        def ours(seed: int, graph=graph) -> None:
-            result = executor.run(parse_graph(graph), overrides=[f"paint.seed={seed}"], on_event=listener(args))
-            assert result.ok, result.error
-
-        plain(0), ours(0)
-        plain_times, our_times = side_by_side(plain, ours, args.repeats)
-        row(f"svd {label}, {args.steps} steps", plain_times, our_times,
-            "3 frames; the picture conditioned once, cached" if label == "step graph" else "3 frames")
+    time_graphs(executor, plain, {"pipeline node": pipeline, "step graph": steps}, "svd", args,
+                {"pipeline node": "3 frames", "step graph": "3 frames; the picture conditioned once, cached"})
 
 
 def load_times(family: str, folder: Path, models: Path, home: Path, *savers) -> tuple[float, float, str]:
