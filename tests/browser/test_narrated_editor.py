@@ -32,7 +32,10 @@ def test_the_narrated_story_plays_in_the_editor_with_its_captions(page):
              video.muted = true;  // autoplay rules: a muted player may start without a click
              if (video.readyState < 1) await new Promise(r => video.addEventListener('loadedmetadata', r, {once: true}));
              await video.play();
-             await new Promise(r => setTimeout(r, 800));
+             // plays: its clock moves past 0.2 s (on a loaded machine 800 ms of wall time may play only
+             // 0.1 s of video, so wait up to 20 s for it rather than a fixed time)
+             const started = performance.now();
+             while (video.currentTime <= 0.2 && performance.now() - started < 20000) await new Promise(r => setTimeout(r, 100));
              const played = video.currentTime;
              video.pause();
              const look = async (t) => {
