@@ -226,6 +226,27 @@ class StagedItems:
         for index in list(state["shards"].get(shard, ())):
             self._forget(state, index)
 
+    def tidy_finished_logs(self, shards: dict[int, int]) -> None:
+        """Logs of shards the manifest already names (``shards``: shard -> its item count), left by a kill
+        after the manifest was written and before they were removed: removed now, or, for a short last
+        shard, moved to ``short/`` beside any kept before (a longer sweep takes them back). Under the lock."""
+        names = os.listdir(self.staging) if self.staging.is_dir() else []
+        leftover = sorted({int(n[6:11]) for n in names if n.startswith("shard-") and n[6:11].isdigit()} & set(shards))
+        last = max(shards) if shards else None
+        for shard in leftover:
+            if shard != last or shards[shard] >= self.shard_size:
+                self.drop_shard_logs(shard)
+                continue
+            state = self._staged()
+            if shard in state["logs"]:
+                state["ends"].pop(state["logs"][shard][0], None)
+                state["logs"].pop(shard)[1].close()
+            self.short.mkdir(parents=True, exist_ok=True)
+            for name in names:
+                if name.startswith(f"shard-{shard:05d}-"):
+                    os.replace(self.staging / name, self.short / name)
+            self._staged()
+
     def shard_of(self, index: int) -> int:
         return index // self.shard_size
 

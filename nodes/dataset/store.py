@@ -17,7 +17,8 @@ Why it survives a kill at any moment: a staged record counts only when whole (a 
 its bytes) and carries a digest of the item, a shard is written in tmp/, synced and renamed into data/,
 and the manifest is replaced (synced, by rename) after its shard is in place; a shard's staging logs are
 removed only after the manifest names it. On the next run the shards the manifest lists are checked
-against their hashes, anything in tmp/ is discarded and whole staged records are kept. A shard in data/
+against their hashes, anything in tmp/ is discarded, whole staged records are kept and the logs of a
+shard the manifest names already (killed before they were removed) are tidied away. A shard in data/
 that the manifest does not list (killed between the two renames) is written again.
 """
 
@@ -223,6 +224,7 @@ class DatasetFolder(StagedItems):
         if dropped:
             manifest["complete"] = False
             self.write_manifest(manifest)
+        self.tidy_finished_logs({s["index"]: s["count"] for s in manifest["shards"]})
         return dropped
 
     def reopen_preview(self, manifest: dict[str, Any]) -> list[str]:

@@ -133,3 +133,34 @@ def test_half_written_shards_are_discarded(tmp_path):
     assert _shards(folder) == expected
     assert (folder / "README.md").read_bytes() == card
     assert not tmp.exists() or not list(tmp.iterdir())
+
+
+def test_logs_of_a_shard_the_manifest_names_are_tidied_on_the_next_run(tmp_path):
+    """A kill after the manifest names a shard but before that shard's staging logs are removed (the
+    manifest is synced in between, so the window is real: CI hit it) leaves logs of a finished shard. The
+    next run removes them; a short last shard's logs go to short/, so a longer sweep can still extend it."""
+    graph = zip_sweeps(image_graph(25, shard_size=10))
+    result = run_graph(graph, tmp_path / "out", tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    folder = tmp_path / "out" / "digits"
+    expected = _shards(folder)
+    staging = folder / ".nodeflow" / "staging"
+    short = folder / ".nodeflow" / "short"
+    kept = sorted(short.glob("shard-00002-*.log"))
+    assert kept, "the short last shard's records are kept"
+    # the state such a kill leaves: a full shard's log, and the short shard's logs still in staging
+    staging.mkdir(parents=True, exist_ok=True)
+    (staging / "shard-00001-4217-f4892969.log").write_bytes(b"NFR1")
+    for log in kept:
+        log.rename(staging / log.name)
+
+    result = run_graph(graph, tmp_path / "out", tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert not list(staging.glob("*")), "no log of a finished shard is left in staging"
+    assert sorted(p.name for p in short.glob("*")) == [p.name for p in kept]
+    assert _shards(folder) == expected
+
+    longer = zip_sweeps(image_graph(30, shard_size=10))  # extends the short shard from its kept records
+    result = run_graph(longer, tmp_path / "out", tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads((folder / "manifest.json").read_text())["items"] == 30
