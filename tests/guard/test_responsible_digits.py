@@ -15,6 +15,7 @@ from nodeflow.models import ModelManager
 from nodeflow.problems import GraphInvalid
 from nodeflow.run.executor import Executor
 from nodeflow.settings import Settings
+from tests.models.models_folder import private_models_folder
 
 REPO = Path(__file__).resolve().parents[2]
 GRAPH = REPO / "graphs" / "responsible_digits.json"
@@ -31,8 +32,7 @@ def fast_settings(request, tmp_path) -> Settings:
     home = tmp_path / "home"
     home.mkdir()
     cache = getattr(request.config, "cache", None)  # SmolLM2's conversion, shared with tests/models
-    if cache is not None:
-        (home / "models").symlink_to(Path(cache.mkdir("nodeflow-models")), target_is_directory=True)
+    private_models_folder(home, Path(cache.mkdir("nodeflow-models")) if cache is not None else None)
     return Settings(home=home, output_dir=tmp_path / "out", extra_input_dirs=[], allow_cwd_inputs=False)
 
 

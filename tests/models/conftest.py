@@ -19,6 +19,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from nodeflow.models import ModelManager  # noqa: E402
 from nodeflow.run.executor import Executor  # noqa: E402
 from nodeflow.settings import Settings  # noqa: E402
+from tests.models.models_folder import private_models_folder  # noqa: E402
 from tests.models.tiny_families import (  # noqa: E402
     build_tiny_flux,
     build_tiny_sd3,
@@ -42,7 +43,8 @@ def _one_torch_thread() -> None:
 
 @pytest.fixture(scope="session")
 def model_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The models folder kept across sessions (holds the converted SmolLM2)."""
+    """The store kept across sessions and shared by the workers: only the converted SmolLM2 is taken
+    from it (``models_folder.py``); each test writes into its own models folder."""
     cache = getattr(request.config, "cache", None)  # absent with -p no:cacheprovider
     return Path(cache.mkdir("nodeflow-models")) if cache is not None else tmp_path_factory.mktemp("models")
 
@@ -63,7 +65,7 @@ def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def settings(tmp_path: Path, model_store: Path, tiny_models: Path) -> Settings:
     home = tmp_path / "home"
     home.mkdir()
-    (home / "models").symlink_to(model_store, target_is_directory=True)
+    private_models_folder(home, model_store)
     return Settings(home=home, output_dir=tmp_path / "out", extra_input_dirs=[tiny_models], allow_cwd_inputs=False)
 
 
