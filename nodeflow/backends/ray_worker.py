@@ -182,7 +182,7 @@ def run_chains(chains: list[tuple[list[Task], list[dict[str, Any]], list[bool]]]
     Per chain it yields its members' metas (up to the first that did not end ok), then each large
     output of those members, one Ray object each, then (when there were any) ``END``: a chain is
     whole only once its ``END`` arrives. ``waits``: chains (run, head seq) whose results must have
-    reached the driver before the next chain starts (both write files: see RayBackend._send_batch)."""
+    reached the driver before the next chain starts (both write files: see ray_chains.py)."""
     models, stop = _models(), _Never()
     before: tuple[str, int] | None = None
     for tasks, plans, disk in chains:
