@@ -6,7 +6,9 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -112,3 +114,18 @@ def tiny_image_graph(seed: int = 0, watermark: str = "none") -> dict:
         "save": {"type": "image.save", "inputs": {"image": ["noise", "image"]},
                  "params": {"filename": "tiny.png", "overwrite": True, "watermark": watermark}},
     }}
+
+
+def when_a_node_runs(log: list[dict], act: Callable[[], None], timeout: float = 60) -> threading.Thread:
+    """Call ``act`` (cancel the run, kill its worker) from a thread of its own once ``log`` (the run's
+    EventLog) holds a progress event, so a node is truly running; after ``timeout`` seconds anyway."""
+
+    def wait_then_act() -> None:
+        deadline = time.monotonic() + timeout
+        while not any(e["event"] == "progress" for e in list(log)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        act()
+
+    thread = threading.Thread(target=wait_then_act, daemon=True)
+    thread.start()
+    return thread

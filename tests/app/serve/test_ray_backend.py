@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.app.serve.serve_support import REPO, run_cli
+from tests.app.serve.serve_support import REPO, run_cli, when_a_node_runs
 
 PACKS = Path(__file__).resolve().parent / "packs"
 HELLO = json.loads((REPO / "graphs" / "hello_image.json").read_text())
@@ -135,14 +135,7 @@ def test_a_killed_device_actor_fails_the_job_naming_the_node_and_the_next_run_wo
     executor = executors(ray_home, "killed")["ray"]
     log = EventLog()
 
-    def kill_when_running() -> None:
-        deadline = time.monotonic() + 60
-        while not any(e["event"] == "progress" for e in list(log)) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        ray.kill(device_actors()[0], no_restart=True)
-
-    killer = threading.Thread(target=kill_when_running)
-    killer.start()
+    killer = when_a_node_runs(log, lambda: ray.kill(device_actors()[0], no_restart=True))
     started = time.monotonic()
     result = executor.run(parse_graph(copy.deepcopy(graph)), on_event=log)
     killer.join()
@@ -162,13 +155,7 @@ def test_cancel_stops_a_node_running_in_the_device_actor(ray_home):
                                       "show": {"type": "core.show_text", "inputs": {"text": ["slow", "text"]}}}}
     cancel = threading.Event()
     log = EventLog()
-
-    def cancel_when_running() -> None:
-        while not any(e["event"] == "progress" for e in list(log)):
-            time.sleep(0.05)
-        cancel.set()
-
-    threading.Thread(target=cancel_when_running, daemon=True).start()
+    when_a_node_runs(log, cancel.set)
     started = time.monotonic()
     result = executors(ray_home, "cancel")["ray"].run(parse_graph(graph), cancel=cancel, on_event=log)
     assert result.status == "cancelled"

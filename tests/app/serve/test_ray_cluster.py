@@ -88,12 +88,7 @@ def test_a_driver_without_the_token_is_told_what_to_set(cluster, tmp_path):
 
 def test_with_the_token_the_cluster_gives_the_same_bytes_as_local(cluster, tmp_path):
     address, env = cluster
-    count = f"import ray; ray.init(address={address!r}, log_to_driver=False); print(sum(n['Alive'] for n in ray.nodes()))"
-    deadline = time.monotonic() + 60
-    while (nodes := subprocess.run([sys.executable, "-c", count], env=env, capture_output=True, text=True,
-                                   timeout=120).stdout.strip()) != "2":
-        assert time.monotonic() < deadline, f"the worker node never joined ({nodes} alive)"
-        time.sleep(2)
+    _two_nodes(address, env)
     on_cluster = _run(address, env, tmp_path / "cluster")
     assert on_cluster.returncode == 0, on_cluster.stderr[-2000:]
     local = _run(None, env, tmp_path / "local", backend="local")
@@ -103,6 +98,7 @@ def test_with_the_token_the_cluster_gives_the_same_bytes_as_local(cluster, tmp_p
 
 
 def _two_nodes(address: str, env: dict) -> None:
+    """Wait (up to a minute) until both the head and the worker node are alive."""
     count = f"import ray; ray.init(address={address!r}, log_to_driver=False); print(sum(n['Alive'] for n in ray.nodes()))"
     deadline = time.monotonic() + 60
     while (nodes := subprocess.run([sys.executable, "-c", count], env=env, capture_output=True, text=True,

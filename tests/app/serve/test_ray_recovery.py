@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.app.serve.serve_support import REPO
+from tests.app.serve.serve_support import REPO, when_a_node_runs
 
 PACKS = Path(__file__).resolve().parent / "packs"  # raytest.die_once kills its worker the first time
 
@@ -95,13 +95,7 @@ def test_cancel_stops_a_sweep_running_in_batches_before_its_later_items(ray_home
     }}
     cancel = threading.Event()
     log = EventLog()
-
-    def cancel_when_running() -> None:
-        while not any(e["event"] == "progress" for e in list(log)):
-            time.sleep(0.05)
-        cancel.set()
-
-    threading.Thread(target=cancel_when_running, daemon=True).start()
+    when_a_node_runs(log, cancel.set)
     started = time.monotonic()
     result = ray_executor(ray_home / "cancelled").run(parse_graph(graph), cancel=cancel, on_event=log)
     assert result.status == "cancelled"
