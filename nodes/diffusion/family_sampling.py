@@ -5,27 +5,26 @@ The pipeline's denoising loop is the one diffusers maintains for that family (SD
 time ids, SD3's flow matching, Flux's packed latents, image ids and guidance embedding), so a graph
 of step nodes gives the pipeline node's picture for the same seed and settings. An empty latent is
 painted from the pipeline's own noise; a latent with content and ``denoise`` below 1 goes through the
-family's image-to-image pipeline (hires fix, a refiner pass); ControlNet hints on a prompt pick the
-family's ControlNet pipeline (``family_control.py``). Latents come back unpacked, in the VAE's
+family's image-to-image pipeline (hires fix, a refiner pass) with ComfyUI's step count (``denoise_cut``);
+ControlNet hints on a prompt pick the family's ControlNet pipeline (``family_control.py``). Latents come back unpacked, in the VAE's
 scaled space, as ComfyUI keeps them.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 from typing import Any
 
 from nodeflow import ConditioningValue, Context, LatentImage
 from nodes.diffusion.families import Family, family_of_pipeline
-from nodes.diffusion.family_control import controlled_runner, predrawn_noise
+from nodes.diffusion.family_control import RESTARTED_FAMILIES, controlled_runner, noised_latent, predrawn_noise
 from nodes.diffusion.previews import latents_to_rgb
 from nodes.diffusion.sampling import latent_scale
 from nodes.diffusion.schedulers import make_scheduler
 from nodes.diffusion.svd import sample_stable_video
 from nodes.diffusion.wan_i2v import first_frame_start, sample_wan_image_to_video
 
-__all__ = ["family_scheduler", "flow_sigmas", "sample_with_pipeline"]
+__all__ = ["denoise_cut", "family_scheduler", "flow_sigmas", "sample_with_pipeline"]
 
 _FLOW_SCHEDULES = {"karras": "use_karras_sigmas", "exponential": "use_exponential_sigmas", "beta": "use_beta_sigmas"}
 
@@ -76,6 +75,17 @@ def flow_sigmas(pipe: Any, options: dict[str, Any], schedule: str, steps: int, d
     else:
         scheduler.set_timesteps(total, **extra)
     return scheduler.sigmas.float().cpu()[-(steps + 1):].clone()
+
+
+def denoise_cut(steps: int, denoise: float, *, flow: bool) -> tuple[int, float]:
+    """``(num_inference_steps, strength)`` for which a diffusers image-to-image pipeline runs what ComfyUI's
+    KSampler runs at this denoise: the last ``steps`` of a schedule made for ``int(steps / denoise)`` steps.
+    The pipelines run ``int(total * strength)`` steps (UNet families) or ``total - int(total * (1 - strength))``
+    (flow matching); half a step off ``steps / total`` lands on ``steps`` whatever the float rounding."""
+    total = steps if denoise >= 1 else max(steps, int(steps / denoise))
+    if total == steps:
+        return total, 1.0
+    return total, (steps - 0.5 if flow else steps + 0.5) / total
 
 
 def _as_given(pipe: Any) -> Any:
@@ -175,11 +185,19 @@ def sample_with_pipeline(
     schedule = family_scheduler(pipe, family, sampler, scheduler, options) if sigmas is None else _as_given(pipe)
 
     img2img = not empty or "Img2Img" in type(pipe).__name__
+    # SD3 and Flux have no diffusers ControlNet pipeline that repaints a latent: their ControlNet pipeline
+    # starts from the latent noised to the first of BasicScheduler's denoise-cut sigmas (ComfyUI's KSampler)
+    restart = bool(hints) and img2img and family.name in RESTARTED_FAMILIES and samples.ndim == 4
+    if restart and sigmas is None:
+        sigmas = flow_sigmas(pipe, options, scheduler, steps, denoise)
+        schedule = _as_given(pipe)
+        if len(sigmas) < 2:
+            return latent
     control: dict[str, Any] = {}
     if hints:
         if samples.ndim == 5:
             raise ValueError(f"a ControlNet steers {family.title} pictures; on video latents it is not done yet")
-        runner, control = controlled_runner(pipe, family, hints, ctx, repaint=img2img)
+        runner, control = controlled_runner(pipe, family, hints, ctx, repaint=img2img and not restart)
     elif img2img and "Img2Img" not in type(pipe).__name__:
         runner = diffusers.AutoPipelineForImage2Image.from_pipe(pipe)  # shares the modules: no copies
         runner.set_progress_bar_config(disable=True)
@@ -188,11 +206,9 @@ def sample_with_pipeline(
         runner = pipe
     args = _prompt_args(family, pipe, pos, neg, guidance, denoiser.device, denoiser.dtype)
     total = steps
-    if img2img:
-        # ComfyUI's denoise: `steps` steps at the end of a schedule made for about `steps / denoise`; a
-        # pipeline runs the last int(total * strength) steps of `total`, so ask for the total that gives `steps`
-        total = steps if denoise >= 1 else max(steps, math.ceil(steps / denoise - 1e-6))
-        args.update(image=samples.to(denoiser.device, denoiser.dtype), strength=denoise)
+    if img2img and not restart:
+        total, strength = denoise_cut(steps, denoise, flow=family.flow)
+        args.update(image=samples.to(denoiser.device, denoiser.dtype), strength=strength)
     args.update(height=height, width=width)
     if sigmas is not None:
         # a latent with content (image to image): the sigmas start below 1 (BasicScheduler's denoise), and
@@ -213,7 +229,9 @@ def sample_with_pipeline(
     generators = [torch.Generator("cpu").manual_seed(seed + (0 if same_noise else i)) for i in range(batch)]
     if hints:
         args.update(control)
-    if (hints or sigmas is not None) and not img2img:
+    if restart:
+        args["latents"] = noised_latent(runner, family, samples, float(sigmas[0]), generators)
+    elif (hints or sigmas is not None) and not img2img:
         drawn = predrawn_noise(pipe, family, batch, height, width, generators)
         if drawn is not None:
             # custom sigmas: the noise at the first sigma (an empty latent scaled to it, as ComfyUI starts)
