@@ -87,10 +87,18 @@ def controlled_runner(pipe: Any, family: Family, hints: list[ControlHint], ctx: 
     return runner, args
 
 
-def predrawn_noise(pipe: Any, family: Family, batch: int, height: int, width: int, generators: list[Any]) -> Any | None:
-    """The starting noise the plain pipeline of ``pipe`` draws for these generators, for SD3 and Flux; None
-    for the other families. Their ControlNet pipelines draw from the same generators to encode the hint
-    first, which would shift the noise; custom sampling scales it to its first sigma."""
+def predrawn_noise(pipe: Any, family: Family, batch: int, height: int, width: int, generators: list[Any], *,
+                   frames: int = 1) -> Any | None:
+    """The starting noise the plain pipeline of ``pipe`` draws for these generators, for SD3, Flux and Wan
+    (``frames`` long); None for the other families. Their ControlNet pipelines draw from the same
+    generators to encode the hint first, which would shift the noise; custom sampling scales it to its
+    first sigma."""
+    import torch
+
+    if family.name == "wan":
+        denoiser = pipe.transformer or pipe.transformer_2
+        return pipe.prepare_latents(batch, denoiser.config.in_channels, height, width, frames, torch.float32,
+                                    denoiser.device, generators)
     if family.name not in ("sd3", "flux"):
         return None
     denoiser = getattr(pipe, family.denoiser)
@@ -99,17 +107,28 @@ def predrawn_noise(pipe: Any, family: Family, batch: int, height: int, width: in
     return drawn[0] if isinstance(drawn, tuple) else drawn  # Flux gives (latents, image ids)
 
 
-def noised_latent(runner: Any, family: Family, samples: Any, sigma: float, generators: list[Any]) -> Any:
-    """``samples`` (a latent with content) noised to flow-matching level ``sigma`` as SD3's and Flux's
-    image-to-image pipelines noise it (``sigma * noise + (1 - sigma) * latent``, the noise drawn the same
-    way), packed into 2x2 cells for Flux: the ``latents`` their ControlNet pipelines start from."""
+def noised_latent(runner: Any, family: Family, samples: Any, sigma: float, generators: list[Any], *,
+                  add_noise: bool = True, size: tuple[int, int, int] = (0, 0, 1)) -> Any:
+    """``samples`` noised to flow-matching level ``sigma`` as SD3's and Flux's image-to-image pipelines noise
+    a latent (``sigma * noise + (1 - sigma) * latent``, the noise drawn the same way), packed into 2x2 cells
+    for Flux: the ``latents`` a pipeline starts from. An empty latent becomes the pipeline's own noise for
+    that picture or video ``size`` (height, width, frames) scaled to ``sigma``; ``add_noise`` off keeps
+    ``samples`` as they are (a later part of a split run)."""
+    import torch
     from diffusers.utils.torch_utils import randn_tensor
 
-    denoiser = getattr(runner, family.denoiser)
-    latent = samples.to(denoiser.device, denoiser.dtype)
-    noise = randn_tensor(tuple(latent.shape), generator=generators, device=denoiser.device, dtype=denoiser.dtype)
-    noised = sigma * noise + (1.0 - sigma) * latent
+    denoiser = getattr(runner, family.denoiser) or runner.transformer_2  # a Wan 2.2 low-noise expert alone
+    dtype = torch.float32 if family.name == "wan" else denoiser.dtype  # Wan's pipeline keeps its latents in float32
+    latent = samples.to(denoiser.device, dtype)
+    if add_noise and not torch.any(latent):
+        height, width, frames = size
+        drawn = predrawn_noise(runner, family, latent.shape[0], height, width, generators, frames=frames)
+        if drawn is not None:
+            return drawn * sigma
+    if add_noise:
+        noise = randn_tensor(tuple(latent.shape), generator=generators, device=denoiser.device, dtype=dtype)
+        latent = sigma * noise + (1.0 - sigma) * latent
     if family.name == "flux":
-        batch, channels, height, width = noised.shape
-        noised = runner._pack_latents(noised, batch, channels, height, width)
-    return noised
+        batch, channels, height, width = latent.shape
+        latent = runner._pack_latents(latent, batch, channels, height, width)
+    return latent

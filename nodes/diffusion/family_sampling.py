@@ -24,7 +24,7 @@ from nodes.diffusion.schedulers import make_scheduler
 from nodes.diffusion.svd import sample_stable_video
 from nodes.diffusion.wan_i2v import first_frame_start, sample_wan_image_to_video
 
-__all__ = ["denoise_cut", "family_scheduler", "flow_sigmas", "sample_with_pipeline"]
+__all__ = ["denoise_cut", "family_scheduler", "flow_sigmas", "pinned", "sample_with_pipeline", "split_sigmas"]
 
 _FLOW_SCHEDULES = {"karras": "use_karras_sigmas", "exponential": "use_exponential_sigmas", "beta": "use_beta_sigmas"}
 
@@ -75,6 +75,39 @@ def flow_sigmas(pipe: Any, options: dict[str, Any], schedule: str, steps: int, d
     else:
         scheduler.set_timesteps(total, **extra)
     return scheduler.sigmas.float().cpu()[-(steps + 1):].clone()
+
+
+def split_sigmas(pipe: Any, family: Family, options: dict[str, Any], schedule: str, steps: int, denoise: float,
+                 start_step: int, end_step: int, sigmas: Any) -> Any:
+    """KSamplerAdvanced's part of the schedule: the noise levels of a ``steps`` schedule from ``start_step``
+    to ``end_step`` (-1 or past the last: to the end), for a flow-matching model. The latent comes back at
+    the end step's level (ComfyUI's return_with_leftover_noise), for the next sampler to go on from."""
+    if not family.flow:
+        raise ValueError(f"start and end steps and add_noise off (split sampling) are done for Stable Diffusion "
+                         f"1.x/2.x and flow-matching models (SD3, Flux, Wan), not yet for {family.title}")
+    if sigmas is not None or denoise < 1:
+        raise ValueError("start and end steps take a whole schedule: set denoise to 1 (ComfyUI's KSamplerAdvanced "
+                         "has none) and use them without custom sigmas")
+    full = flow_sigmas(pipe, options, schedule, steps, 1.0)
+    end = steps if end_step < 0 or end_step >= steps else end_step
+    return full[start_step:end + 1]
+
+
+def pinned(pipe: Any, sigmas: Any) -> Any:
+    """A flow-matching Euler scheduler that steps from ``sigmas[0]`` through each to ``sigmas[-1]``, whatever
+    step count or levels the pipeline asks of it: Wan's pipeline takes no sigmas, and a split run stops
+    above zero noise, where a scheduler given sigmas always ends."""
+    schedule = _as_given(pipe)
+    given = schedule.set_timesteps
+    levels = [float(value) for value in sigmas]
+
+    def set_timesteps(num_inference_steps: Any = None, device: Any = None, sigmas: Any = None, mu: Any = None,
+                      timesteps: Any = None) -> None:
+        given(sigmas=levels[:-1], device=device)
+        schedule.sigmas[-1] = levels[-1]
+
+    schedule.set_timesteps = set_timesteps  # the pipelines read set_timesteps' parameters: they are kept
+    return schedule
 
 
 def denoise_cut(steps: int, denoise: float, *, flow: bool) -> tuple[int, float]:
@@ -144,11 +177,11 @@ def sample_with_pipeline(
     import torch
 
     family = family_of_pipeline(pipe)
+    part = None  # split sampling (KSamplerAdvanced): the levels from the start step's to the end step's
     if start_step or end_step not in (-1, steps) or not add_noise:
-        raise ValueError(
-            f"start and end steps and add_noise off (split sampling) are done for Stable Diffusion 1.x/2.x only, "
-            f"not yet for {family.title}"
-        )
+        part = split_sigmas(pipe, family, options, scheduler, steps, denoise, start_step, end_step, sigmas)
+        if len(part) < 2:  # no step between start and end
+            return latent
     pos, neg = _one(positive, "positive", family), _one(negative, "negative", family)
     start = first_frame_start(latent) if family.name == "wan" else None
     if start is not None:  # Wan 2.2 5B from diffusion.wan22_image_to_video_latent: the picture rides on the latent
@@ -161,10 +194,9 @@ def sample_with_pipeline(
         if hints or sigmas is not None or latent.samples.ndim != 5:
             raise ValueError("Wan image to video is sampled with diffusion.sampler from the latent "
                              "diffusion.wan_image_to_video makes; ControlNets and custom sigmas are not done for it")
-        return sample_wan_image_to_video(
-            pipe, family_scheduler(pipe, family, sampler, scheduler, options), pos, neg, latent.samples, ctx,
-            seed=seed, steps=steps, guidance=guidance,
-        )
+        schedule = family_scheduler(pipe, family, sampler, scheduler, options) if part is None else pinned(pipe, part)
+        return sample_wan_image_to_video(pipe, schedule, pos, neg, latent.samples, ctx, seed=seed, steps=steps,
+                                         guidance=guidance, add_noise=add_noise)
     if family.name == "svd":  # a start picture (diffusion.svd_conditioning)
         if hints or sigmas is not None or denoise < 1:
             raise ValueError("Stable Video Diffusion is sampled with diffusion.sampler from the latent "
@@ -190,9 +222,12 @@ def sample_with_pipeline(
     restart = bool(hints) and img2img and family.name in RESTARTED_FAMILIES and samples.ndim == 4
     if restart and sigmas is None:
         sigmas = flow_sigmas(pipe, options, scheduler, steps, denoise)
-        schedule = _as_given(pipe)
         if len(sigmas) < 2:
             return latent
+    if part is not None:  # split sampling: the text-to-image pipeline from the latent at the start step's level
+        restart, sigmas, img2img = True, part, False
+    if restart:
+        schedule = pinned(pipe, sigmas)
     control: dict[str, Any] = {}
     if hints:
         if samples.ndim == 5:
@@ -210,7 +245,9 @@ def sample_with_pipeline(
         total, strength = denoise_cut(steps, denoise, flow=family.flow)
         args.update(image=samples.to(denoiser.device, denoiser.dtype), strength=strength)
     args.update(height=height, width=width)
-    if sigmas is not None:
+    if restart:
+        total = len(sigmas) - 1
+    elif sigmas is not None:
         # a latent with content (image to image): the sigmas start below 1 (BasicScheduler's denoise), and
         # the image-to-image pipeline noises the latent to the first of them, as ComfyUI does, then steps
         # through them all (strength 1 of the sigmas it is given)
@@ -222,7 +259,7 @@ def sample_with_pipeline(
         args["sigmas"] = [float(value) for value in sigmas[:-1]]
         total = len(sigmas) - 1
     if samples.ndim == 5:  # video (batch, channels, frames, h, w): the VAE packs 4 frames per latent frame
-        if img2img:
+        if img2img and not restart:
             raise ValueError(f"denoise below 1 on video latents is not done yet for {family.title}")
         args.update(num_frames=(samples.shape[2] - 1) * pipe.vae_scale_factor_temporal + 1)
 
@@ -230,7 +267,8 @@ def sample_with_pipeline(
     if hints:
         args.update(control)
     if restart:
-        args["latents"] = noised_latent(runner, family, samples, float(sigmas[0]), generators)
+        args["latents"] = noised_latent(runner, family, samples, float(sigmas[0]), generators, add_noise=add_noise,
+                                        size=(height, width, args.get("num_frames", 1)))
     elif (hints or sigmas is not None) and not img2img:
         drawn = predrawn_noise(pipe, family, batch, height, width, generators)
         if drawn is not None:

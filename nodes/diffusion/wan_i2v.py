@@ -132,10 +132,12 @@ def first_frame_start(latent: LatentImage) -> Any | None:
 
 def sample_wan_image_to_video(
     pipe: Any, schedule: Any, positive: Any, negative: Any, samples: Any, ctx: Context | None, *,
-    seed: int, steps: int, guidance: float,
+    seed: int, steps: int, guidance: float, add_noise: bool = True,
 ) -> LatentImage:
     """The denoising loop of diffusers' ``WanImageToVideoPipeline`` for encoded prompts (``positive`` and
-    ``negative`` are conditioning parts made by :func:`wan_image_to_video`)."""
+    ``negative`` are conditioning parts made by :func:`wan_image_to_video`). ``samples`` are noised to the
+    schedule's first level (a split run's later part starts from a latent with content), or, with
+    ``add_noise`` off, taken as they are."""
     import torch
     from diffusers.utils.torch_utils import randn_tensor
 
@@ -153,7 +155,7 @@ def sample_wan_image_to_video(
                          f"for {tuple(condition.shape[2:])}: use the latent diffusion.wan_image_to_video made")
     batch = samples.shape[0]
     generators = [torch.Generator("cpu").manual_seed(seed + i) for i in range(batch)]
-    latents = randn_tensor(tuple(samples.shape), generator=generators, device=device, dtype=torch.float32)
+    noise = randn_tensor(tuple(samples.shape), generator=generators, device=device, dtype=torch.float32)
     condition = condition.to(device, torch.float32).repeat(batch, 1, 1, 1, 1)
     given = None
     if expand:  # Wan 2.2 5B: the first latent frame is the picture's, and its cells' timestep is zero
@@ -165,6 +167,9 @@ def sample_wan_image_to_video(
 
     image = None if positive.pooled is None else positive.pooled.to(device, dtype).repeat(batch, 1, 1)
     schedule.set_timesteps(steps, device=device)
+    level = float(schedule.sigmas[0])  # 1 for a whole schedule: the noise alone, as the pipeline starts
+    start = samples.to(device, torch.float32)
+    latents = level * noise + (1 - level) * start if add_noise else start
     # Wan 2.2 14B: the first expert takes the noisy steps, the second those below the boundary
     ratio = pipe.config.boundary_ratio
     boundary = None if ratio is None else ratio * schedule.config.num_train_timesteps

@@ -29,7 +29,12 @@ from tests.models.tiny_families import (  # noqa: E402
     save_tiny_denoiser_lora,
 )
 from tests.models.tiny_models import build_tiny_llama, build_tiny_sd, save_single_file, save_tiny_lora  # noqa: E402
-from tests.models.tiny_video import build_tiny_svd, build_tiny_wan, build_tiny_wan_i2v  # noqa: E402
+from tests.models.tiny_video import (  # noqa: E402
+    build_tiny_svd,
+    build_tiny_wan,
+    build_tiny_wan_i2v,
+    save_second_wan_expert,
+)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -102,6 +107,7 @@ def family_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     build_tiny_sd(root / "tiny-sd")
     build_tiny_wan(root / "tiny-wan")
     save_components(root / "tiny-wan", root, "tiny-wan")
+    save_second_wan_expert(root / "tiny-wan", root / "diffusion_models" / "tiny-wan-low-noise.safetensors")
     build_tiny_svd(root / "tiny-svd")
     build_tiny_wan_i2v(root / "tiny-wan21-i2v")  # sorts after tiny-wan/, the text-to-video configs parts take
     for name in ("sd", *FAMILY_BUILDERS):

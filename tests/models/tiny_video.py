@@ -34,6 +34,21 @@ def build_tiny_wan(folder: Path, *, seed: int = 0) -> Path:
     return folder
 
 
+def save_second_wan_expert(folder: Path, file: Path, *, seed: int = 1) -> Path:
+    """Another tiny Wan transformer with the config of ``folder``'s and other random weights, as one file
+    in diffusers' key layout: the low-noise expert beside ``folder``'s, as ComfyUI's Wan 2.2 14B
+    templates load two diffusion models."""
+    import torch
+    from diffusers import WanTransformer3DModel
+    from safetensors.torch import save_file
+
+    torch.manual_seed(seed)
+    expert = WanTransformer3DModel.from_config(WanTransformer3DModel.load_config(folder / "transformer"))
+    file.parent.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in expert.state_dict().items()}, str(file))
+    return file
+
+
 def build_tiny_wan_i2v(folder: Path, *, seed: int = 0) -> Path:
     """A tiny Wan 2.1 image-to-video pipeline, after diffusers' own test config: the transformer takes the
     noise (16 channels) beside the start picture's mask and latents (4 + 16) and a CLIP vision embedding of

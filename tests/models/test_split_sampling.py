@@ -1,0 +1,121 @@
+"""Split sampling (KSamplerAdvanced's start/end steps, add_noise off) of flow-matching models: ComfyUI's
+Wan 2.2 14B text-to-video template (a high-noise model for the first steps, a low-noise model for the
+rest) imports and runs on tiny Wan models, and two halves with one model make the uninterrupted run's
+video; SD3 and Flux step graphs split the same way."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nodeflow.comfy import import_bytes
+from nodeflow.graph.model import graph_to_dict, parse_graph
+from nodeflow.nodetypes.registry import default_registry
+from tests.models.family_support import AGREEMENT, failure, pixels, run, step_graph
+
+TEMPLATE = Path(__file__).parents[1] / "comfy" / "comfy_corpus" / "wan22_text_to_video_wan22_14B.json"
+STEPS, SPLIT = 4, 2
+ONE_MODEL = "tiny-wan-transformer.safetensors"
+
+
+def template(high: str, low: str) -> dict:
+    """The template with tiny files, a 16x16 video of 9 frames and 4 steps split at 2, imported."""
+    doc = json.loads(TEMPLATE.read_text())
+    for node in doc["nodes"]:
+        values = node["widgets_values"]
+        if node["type"] == "UNETLoader":
+            values[0] = high if "high_noise" in values[0] else low
+        elif node["type"] == "CLIPLoader":
+            values[0] = "tiny-wan-text_encoder.safetensors"
+        elif node["type"] == "VAELoader":
+            values[0] = "tiny-wan-vae.safetensors"
+        elif node["type"] == "EmptyHunyuanLatentVideo":
+            values[:3] = [16, 16, 9]
+        elif node["type"] == "KSamplerAdvanced":
+            values[3] = STEPS
+            values[7:9] = [0, SPLIT] if values[0] == "enable" else [SPLIT, 10000]
+    graph, report = import_bytes(json.dumps(doc).encode(), TEMPLATE.name, default_registry())
+    assert report.unknown == []
+    return graph_to_dict(graph)
+
+
+def uninterrupted(graph: dict) -> dict:
+    """The first sampler over every step, the second gone."""
+    one = copy.deepcopy(graph)
+    nodes = one["nodes"]
+    nodes["sampler"]["params"].update(start_step=0, end_step=-1, add_noise=True)
+    nodes["decode"]["inputs"]["latent"] = ["sampler", "latent"]
+    del nodes["sampler_2"]
+    return one
+
+
+def frames(result) -> np.ndarray:
+    return np.stack([np.asarray(frame, dtype=np.int16) for frame in result.outputs["decode"]["frames"]])
+
+
+def test_the_wan22_14b_template_in_two_halves_with_one_model_makes_the_uninterrupted_video(family_executor):
+    halves = template(ONE_MODEL, ONE_MODEL)
+    assert [halves["nodes"][n]["params"]["start_step"] for n in ("sampler", "sampler_2")] == [0, SPLIT]
+    split = frames(run(family_executor, halves, ["decode"]))
+    whole = frames(run(family_executor, uninterrupted(halves), ["decode"]))
+    assert split.shape == whole.shape == (9, 16, 16, 3)
+    assert np.abs(split - whole).max() <= 1
+
+
+def test_the_wan22_14b_template_hands_the_last_steps_to_the_low_noise_model(family_executor, tmp_path):
+    experts = template(ONE_MODEL, "tiny-wan-low-noise.safetensors")
+    result = family_executor.run(parse_graph(experts), output_dir=tmp_path / "out")
+    assert result.ok, result.error
+    assert next((tmp_path / "out").rglob("*.mp4")).stat().st_size > 0  # the template's SaveVideo wrote it
+    two = frames(run(family_executor, experts, ["decode"]))
+    one = frames(run(family_executor, template(ONE_MODEL, ONE_MODEL), ["decode"]))
+    assert np.abs(two - one).mean() > 0.5  # the second half ran the other model
+    # the second half goes on from the first's leftover noise: started afresh it paints another video
+    fresh = copy.deepcopy(experts)
+    fresh["nodes"]["sampler_2"]["params"]["add_noise"] = True
+    assert np.abs(frames(run(family_executor, fresh, ["decode"])) - two).mean() > 0.5
+
+
+@pytest.mark.parametrize("family", ["sd3", "flux"])
+def test_an_sd3_or_flux_run_split_in_two_paints_the_uninterrupted_picture(family_executor, family):
+    whole = step_graph(f"tiny-{family}", **AGREEMENT[family][1], steps=STEPS)
+    halves = copy.deepcopy(whole)
+    nodes = halves["nodes"]
+    nodes["sample"]["params"]["end_step"] = SPLIT
+    nodes["rest"] = copy.deepcopy(nodes["sample"])
+    nodes["rest"]["inputs"]["latent"] = ["sample", "latent"]
+    nodes["rest"]["params"].update(start_step=SPLIT, end_step=-1, add_noise=False)
+    nodes["decode"]["inputs"]["latent"] = ["rest", "latent"]
+    nodes["decode_half"] = {"type": "diffusion.vae_decode", "inputs": {"vae": ["ckpt", "vae"], "latent": ["sample", "latent"]}}
+    split = run(family_executor, halves, ["decode", "decode_half"])
+    painted = pixels(run(family_executor, whole, ["decode"]), "decode")
+    assert np.abs(pixels(split, "decode") - painted).max() <= 1
+    assert np.abs(pixels(split, "decode_half") - painted).mean() > 0.5  # the first half stops with noise left
+
+
+def test_split_sampling_with_denoise_below_1_is_refused_with_the_reason(family_executor):
+    graph = step_graph("tiny-sd3", **AGREEMENT["sd3"][1], steps=STEPS)
+    graph["nodes"]["sample"]["params"].update(end_step=SPLIT, denoise=0.5)
+    assert "start and end steps take a whole schedule: set denoise to 1" in failure(family_executor, graph, ["decode"])
+
+
+def test_wan_image_to_video_split_in_two_makes_the_uninterrupted_video(family_executor):
+    """The Wan 2.2 14B image-to-video template's split (two KSamplerAdvanced after WanImageToVideo), on the
+    tiny Wan 2.1 image-to-video model: the start picture rides on the prompts into both halves."""
+    from tests.models.test_family_video import wan_image_to_video_graphs
+
+    _, whole = wan_image_to_video_graphs("hint-square.png")
+    whole["nodes"]["sample"]["params"]["steps"] = STEPS
+    halves = copy.deepcopy(whole)
+    nodes = halves["nodes"]
+    nodes["sample"]["params"]["end_step"] = SPLIT
+    nodes["rest"] = copy.deepcopy(nodes["sample"])
+    nodes["rest"]["inputs"]["latent"] = ["sample", "latent"]
+    nodes["rest"]["params"].update(start_step=SPLIT, end_step=-1, add_noise=False)
+    nodes["decode"]["inputs"]["latent"] = ["rest", "latent"]
+    split = frames(run(family_executor, halves, ["decode"]))
+    assert np.abs(split - frames(run(family_executor, whole, ["decode"]))).max() <= 1
