@@ -34,6 +34,7 @@ from tests.models.tiny_video import (  # noqa: E402
     build_tiny_wan,
     build_tiny_wan_i2v,
     save_second_wan_expert,
+    save_tiny_clip_vision,
 )
 
 
@@ -110,6 +111,7 @@ def family_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     save_second_wan_expert(root / "tiny-wan", root / "diffusion_models" / "tiny-wan-low-noise.safetensors")
     build_tiny_svd(root / "tiny-svd")
     build_tiny_wan_i2v(root / "tiny-wan21-i2v")  # sorts after tiny-wan/, the text-to-video configs parts take
+    save_tiny_clip_vision(root / "tiny-wan21-i2v", root)
     for name in ("sd", *FAMILY_BUILDERS):
         save_tiny_controlnet(root / f"tiny-{name}", root / "controlnet" / f"tiny-{name}-controlnet")
     from PIL import Image as PILImage

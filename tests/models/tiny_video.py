@@ -86,6 +86,24 @@ def build_tiny_wan_i2v(folder: Path, *, seed: int = 0) -> Path:
     return folder
 
 
+def save_tiny_clip_vision(i2v_folder: Path, root: Path) -> None:
+    """CLIP vision models in a ComfyUI-like ``clip_vision/`` folder: the tiny Wan 2.1 image-to-video
+    pipeline's own image encoder as a transformers folder (``tiny-clip-vision/``) and as one file
+    (``tiny-clip-vision.safetensors``), and another encoder of the same shape with a projection and other
+    weights (``tiny-clip-vision-other/`` and its file)."""
+    import torch
+    from safetensors.torch import save_file
+    from transformers import CLIPVisionModel, CLIPVisionModelWithProjection
+
+    folder = root / "clip_vision"
+    own = CLIPVisionModel.from_pretrained(i2v_folder / "image_encoder")
+    torch.manual_seed(1)
+    other = CLIPVisionModelWithProjection(own.config)
+    for name, model in (("tiny-clip-vision", own), ("tiny-clip-vision-other", other)):
+        model.save_pretrained(folder / name)
+        save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(folder / f"{name}.safetensors"))
+
+
 def build_tiny_wan22_i2v(folder: Path, *, seed: int = 0, five_b: bool = False) -> Path:
     """A tiny Wan 2.2 image-to-video pipeline, after diffusers' own Wan 2.2 test configs: two experts
     (``transformer`` above the ``boundary_ratio`` of 0.875, ``transformer_2`` below) taking the noise beside
