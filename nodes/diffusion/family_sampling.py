@@ -6,8 +6,11 @@ time ids, SD3's flow matching, Flux's packed latents, image ids and guidance emb
 of step nodes gives the pipeline node's picture for the same seed and settings. An empty latent is
 painted from the pipeline's own noise; a latent with content and ``denoise`` below 1 goes through the
 family's image-to-image pipeline (hires fix, a refiner pass) with ComfyUI's step count (``denoise_cut``);
-ControlNet hints on a prompt pick the family's ControlNet pipeline (``family_control.py``). Latents come back unpacked, in the VAE's
-scaled space, as ComfyUI keeps them.
+ControlNet hints on a prompt pick the family's ControlNet pipeline (``family_control.py``). Split
+sampling (KSamplerAdvanced's start and end steps, add_noise off) of a flow-matching model runs the
+text-to-image pipeline with a scheduler pinned to that part of the schedule (``split_sigmas``,
+``pinned``), from the latent at the start step's noise level. Latents come back unpacked, in the
+VAE's scaled space, as ComfyUI keeps them.
 """
 
 from __future__ import annotations
