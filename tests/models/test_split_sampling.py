@@ -1,7 +1,7 @@
-"""Split sampling (KSamplerAdvanced's start/end steps, add_noise off) of flow-matching models: ComfyUI's
-Wan 2.2 14B text-to-video template (a high-noise model for the first steps, a low-noise model for the
-rest) imports and runs on tiny Wan models, and two halves with one model make the uninterrupted run's
-video; SD3 and Flux step graphs split the same way."""
+"""Split sampling (KSamplerAdvanced's start/end steps, add_noise off) beyond SD 1.x: ComfyUI's Wan 2.2
+14B text-to-video template (a high-noise model for the first steps, a low-noise model for the rest)
+imports and runs on tiny Wan models, and two halves with one model make the uninterrupted run's video;
+SD3, Flux and SDXL step graphs split the same way."""
 
 from __future__ import annotations
 
@@ -80,9 +80,12 @@ def test_the_wan22_14b_template_hands_the_last_steps_to_the_low_noise_model(fami
     assert np.abs(frames(run(family_executor, fresh, ["decode"])) - two).mean() > 0.5
 
 
-@pytest.mark.parametrize("family", ["sd3", "flux"])
-def test_an_sd3_or_flux_run_split_in_two_paints_the_uninterrupted_picture(family_executor, family):
+@pytest.mark.parametrize("family", ["sd3", "flux", "sdxl"])
+def test_a_run_split_in_two_paints_the_uninterrupted_picture(family_executor, family):
+    """SD3 and Flux through their pipelines, SDXL (a base and refiner pair in ComfyUI's SDXL example)
+    through the custom-sampling loop, which agrees with its pipeline."""
     whole = step_graph(f"tiny-{family}", **AGREEMENT[family][1], steps=STEPS)
+    whole["nodes"]["sample"]["params"].update(sampler="euler", scheduler="normal")
     halves = copy.deepcopy(whole)
     nodes = halves["nodes"]
     nodes["sample"]["params"]["end_step"] = SPLIT
@@ -119,3 +122,40 @@ def test_wan_image_to_video_split_in_two_makes_the_uninterrupted_video(family_ex
     nodes["decode"]["inputs"]["latent"] = ["rest", "latent"]
     split = frames(run(family_executor, halves, ["decode"]))
     assert np.abs(split - frames(run(family_executor, whole, ["decode"]))).max() <= 1
+
+
+def test_comfyuis_sdxl_base_and_refiner_example_runs_on_tiny_models(family_executor, tmp_path):
+    """comfyanonymous/ComfyUI_examples sdxl/sdxl_simple_example (see the corpus' SOURCES.md): the base
+    samples the first steps with leftover noise, the refiner the rest; with the base in the refiner's
+    place the pair makes the base's uninterrupted picture, and the refiner paints another."""
+    def imported(refiner: str) -> dict:
+        doc = json.loads((TEMPLATE.parent / "sdxl_sdxl_simple_example.json").read_text())
+        values = {4: ["tiny-sdxl"], 12: [refiner], 5: [64, 64, 1], 45: [STEPS, "fixed"], 47: [SPLIT, "fixed"]}
+        for node in doc["nodes"]:
+            if node["id"] in values:
+                node["widgets_values"] = values[node["id"]]
+            elif node["type"] == "KSamplerAdvanced":
+                node["widgets_values"][3] = STEPS
+                node["widgets_values"][7:9] = [0, SPLIT] if node["widgets_values"][0] == "enable" else [SPLIT, 10000]
+        graph, report = import_bytes(json.dumps(doc).encode(), "sdxl_simple.json", default_registry())
+        assert report.unknown == []
+        return graph_to_dict(graph)
+
+    def painted(graph: dict) -> np.ndarray:
+        decode = next(name for name, n in graph["nodes"].items() if n["type"] == "diffusion.vae_decode")
+        return pixels(run(family_executor, graph, [decode]), decode)
+
+    refined = imported("tiny-sdxl-refiner")
+    result = family_executor.run(parse_graph(refined), output_dir=tmp_path / "out")
+    assert result.ok, result.error
+    same = imported("tiny-sdxl")
+    whole = step_graph("tiny-sdxl", guidance=8.0, steps=STEPS)
+    nodes = whole["nodes"]
+    nodes["sample"]["params"].update(sampler="euler", scheduler="normal",
+                                     seed=next(n["params"]["seed"] for n in same["nodes"].values()
+                                               if n["type"] == "diffusion.sampler" and n["params"]["add_noise"]))
+    nodes["pos"]["params"]["text"] = "evening sunset scenery blue sky nature, glass bottle with a galaxy in it"
+    nodes["neg"]["params"]["text"] = "text, watermark"
+    base = painted(same)
+    assert np.abs(base - pixels(run(family_executor, whole, ["decode"]), "decode")).max() <= 1
+    assert np.abs(painted(refined) - base).mean() > 0.5
