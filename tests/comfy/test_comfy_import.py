@@ -275,3 +275,17 @@ def test_an_empty_comfyui_subgraph_still_opens():
     graph, report = imported(document)
     assert graph.nodes["upscale_block"].type == "subgraph.upscale_block"  # see test_comfy_subgraphs.py for real ones
     assert graph.definitions["upscale_block"]["nodes"] == {} and report.unknown == []
+
+
+def test_leftover_noise_is_reported_only_where_the_sampler_differs():
+    """The sampler hands on the latent with the noise left at its end step, ComfyUI's
+    return_with_leftover_noise "enable"; "disable" differs only when the run stops before the last step."""
+    def notes(leftover: str, end: int) -> list[str]:
+        prompt = {"1": {"class_type": "KSamplerAdvanced", "inputs": {
+            "add_noise": "enable", "noise_seed": 1, "steps": 20, "cfg": 7.0, "sampler_name": "euler",
+            "scheduler": "normal", "start_at_step": 0, "end_at_step": end, "return_with_leftover_noise": leftover}}}
+        _, report = import_bytes(json.dumps(prompt).encode(), "split.json", default_registry())
+        return [line for line in report.approximate if "leftover" in line]
+
+    assert notes("enable", 10) == [] and notes("disable", 10000) == [] and notes("enable", 10000) == []
+    assert "'disable' is approximated" in notes("disable", 10)[0]
