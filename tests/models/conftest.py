@@ -96,8 +96,10 @@ FAMILY_BUILDERS = {"sdxl": build_tiny_sdxl, "sd3": build_tiny_sd3, "flux": build
 @pytest.fixture(scope="session")
 def family_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``tiny-sdxl/``, ``tiny-sdxl-refiner/``, ``tiny-sd3/`` and ``tiny-flux/`` diffusers folders, the SDXL
-    base as one original-layout checkpoint ``tiny-sdxl.safetensors``, and every family's parts as separate
-    files in ComfyUI's folders (``diffusion_models/tiny-flux-transformer.safetensors``, ...)."""
+    base as one original-layout checkpoint ``tiny-sdxl.safetensors``, every family's parts as separate
+    files in ComfyUI's folders (``diffusion_models/tiny-flux-transformer.safetensors``, ...), a second Wan
+    transformer (``diffusion_models/tiny-wan-low-noise.safetensors``, a Wan 2.2 14B-style low-noise expert)
+    and CLIP vision encoders in ``clip_vision/``."""
     root = tmp_path_factory.mktemp("family-models")
     for name, build in FAMILY_BUILDERS.items():
         build(root / f"tiny-{name}")
