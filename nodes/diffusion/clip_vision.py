@@ -150,7 +150,7 @@ def load_clip_vision(
     *,
     name: str = Param("", kind="file", extensions=(".safetensors",),
                       description="a .safetensors file or a transformers folder in the models folder's clip_vision/",
-                      resolve=Resolve("model", lambda v, s, _: find_clip_vision(v, s) if v else None, models="diffusion")),
+                      resolve=Resolve("model", lambda v, s, _: find_clip_vision(v, s) if v else None, models="clip_vision")),
     config: str = Param("", description="for a file: a folder with its CLIP vision config.json (empty: read from "
                                         "the tensors, for the sizes ComfyUI ships)"),
     device: str = device_param(),
