@@ -81,10 +81,11 @@ def flow_sigmas(pipe: Any, options: dict[str, Any], schedule: str, steps: int, d
 
 
 def split_sigmas(pipe: Any, family: Family, options: dict[str, Any], schedule: str, steps: int, denoise: float,
-                 start_step: int, end_step: int, sigmas: Any) -> Any:
+                 start_step: int, end_step: int, sigmas: Any, *, finish: bool = False) -> Any:
     """KSamplerAdvanced's part of the schedule: the noise levels of a ``steps`` schedule from ``start_step``
     to ``end_step`` (-1 or past the last: to the end), for a flow-matching model. The latent comes back at
-    the end step's level (ComfyUI's return_with_leftover_noise), for the next sampler to go on from."""
+    the end step's level (ComfyUI's return_with_leftover_noise), for the next sampler to go on from, or,
+    with ``finish``, denoised to zero at that step."""
     if not family.flow:
         raise ValueError(f"start and end steps and add_noise off (split sampling) are done for Stable Diffusion "
                          f"1.x/2.x and flow-matching models (SD3, Flux, Wan), not yet for {family.title}")
@@ -93,7 +94,10 @@ def split_sigmas(pipe: Any, family: Family, options: dict[str, Any], schedule: s
                          "has none) and use them without custom sigmas")
     full = flow_sigmas(pipe, options, schedule, steps, 1.0)
     end = steps if end_step < 0 or end_step >= steps else end_step
-    return full[start_step:end + 1]
+    part = full[start_step:end + 1].clone()
+    if finish and len(part):
+        part[-1] = 0
+    return part
 
 
 def pinned(pipe: Any, sigmas: Any) -> Any:
@@ -171,7 +175,7 @@ def sample_with_pipeline(
     pipe: Any, options: dict[str, Any], positive: ConditioningValue, negative: ConditioningValue,
     latent: LatentImage, ctx: Context | None, *, seed: int, steps: int, guidance: float, sampler: str,
     scheduler: str, denoise: float, start_step: int, end_step: int, add_noise: bool, sigmas: Any = None,
-    same_noise: bool = False,
+    same_noise: bool = False, finish: bool = False,
 ) -> LatentImage:
     """Denoise ``latent`` with the family pipeline of ``pipe`` (see the module docstring). ``sigmas`` (custom
     sampling of a flow-matching model) replace the schedule: the pipeline steps through them as given,
@@ -182,7 +186,7 @@ def sample_with_pipeline(
     family = family_of_pipeline(pipe)
     part = None  # split sampling (KSamplerAdvanced): the levels from the start step's to the end step's
     if start_step or end_step not in (-1, steps) or not add_noise:
-        part = split_sigmas(pipe, family, options, scheduler, steps, denoise, start_step, end_step, sigmas)
+        part = split_sigmas(pipe, family, options, scheduler, steps, denoise, start_step, end_step, sigmas, finish=finish)
         if len(part) < 2:  # no step between start and end
             return latent
     pos, neg = _one(positive, "positive", family), _one(negative, "negative", family)

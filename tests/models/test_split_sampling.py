@@ -159,3 +159,27 @@ def test_comfyuis_sdxl_base_and_refiner_example_runs_on_tiny_models(family_execu
     base = painted(same)
     assert np.abs(base - pixels(run(family_executor, whole, ["decode"]), "decode")).max() <= 1
     assert np.abs(painted(refined) - base).mean() > 0.5
+
+
+@pytest.mark.parametrize("family", ["sd", "sd3"])
+def test_a_run_that_stops_early_without_leftover_noise_finishes_the_picture_there(family_executor, family):
+    """ComfyUI's return_with_leftover_noise off: the last step goes to zero noise. With Euler that step
+    lands on x + (0 - s_prev) * d, where d is the slope of the step the leftover run took from s_prev to s."""
+    from tests.models.step_graphs import text_to_image_steps
+
+    graph = text_to_image_steps("tiny-sd", steps=STEPS) if family == "sd" else step_graph(
+        "tiny-sd3", **AGREEMENT["sd3"][1], steps=STEPS)
+    nodes = graph["nodes"]
+    nodes["sample"]["params"].update(sampler="euler", scheduler="normal")
+    for name, end, leftover in (("before", SPLIT - 1, True), ("at", SPLIT, True), ("finished", SPLIT, False)):
+        nodes[name] = copy.deepcopy(nodes["sample"])
+        nodes[name]["params"].update(end_step=end, leftover_noise=leftover)
+    nodes["sigmas"] = {"type": "diffusion.scheduler_sigmas", "inputs": {"model": ["ckpt", "model"]},
+                       "params": {"scheduler": "normal", "steps": STEPS}}
+    result = run(family_executor, graph, ["before", "at", "finished", "sigmas"])
+    before, at, finished = (result.outputs[n]["latent"].samples.numpy() for n in ("before", "at", "finished"))
+    sigmas = [float(s) for s in result.outputs["sigmas"]["sigmas"]]
+    slope = (at - before) / (sigmas[SPLIT] - sigmas[SPLIT - 1])
+    expected = before - sigmas[SPLIT - 1] * slope
+    assert np.abs(finished - expected).max() < 1e-3 * max(1.0, float(np.abs(expected).max()))
+    assert np.abs(finished - at).mean() > 1e-2  # not the leftover latent
