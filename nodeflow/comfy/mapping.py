@@ -56,8 +56,10 @@ def _sampler(values: dict[str, Any], note: Note) -> dict[str, Any]:
     if "end_at_step" in values:
         end = int(values["end_at_step"])
         params["end_step"] = -1 if end >= int(values.get("steps", 10_000)) else end
-    if values.get("return_with_leftover_noise") in ("enable", True):
-        note("return_with_leftover_noise is approximated: the latents come back as the last step left them")
+    # "disable" matters only for a run that stops before its last step (it finishes the picture there)
+    ends_early = 0 <= params.get("end_step", -1) < params.get("steps", 0)
+    if values.get("return_with_leftover_noise") in ("disable", False) and ends_early:
+        params["leftover_noise"] = False
     return params
 
 
@@ -181,7 +183,7 @@ MAPPINGS: dict[str, Mapping] = {
                 "scheduler": "scheduler", "start_at_step": "start_step", "end_at_step": "end_step"},
         inputs={"model": "model", "positive": "positive", "negative": "negative", "latent_image": "latent"},
         outputs=("latent",), base_id="sampler",
-        caveat='leftover noise is approximated; samplers as for KSampler',
+        caveat='samplers as for KSampler',
     ),
     "VAEDecode": Mapping("diffusion.vae_decode", inputs={"samples": "latent", "vae": "vae"}, outputs=("image",),
                          base_id="decode"),

@@ -28,6 +28,10 @@ def _unet(values: dict[str, Any], note: Note) -> dict[str, Any]:
     return {"name": _file(values.get("unet_name"))}
 
 
+def _clip_vision(values: dict[str, Any], note: Note) -> dict[str, Any]:
+    return {"name": _file(values.get("clip_name"))}
+
+
 def _vae(values: dict[str, Any], note: Note) -> dict[str, Any]:
     name = _file(values.get("vae_name"))
     if name in ("taesd", "taesdxl", "taesd3", "taef1", "pixel_space"):
@@ -168,10 +172,15 @@ MODEL_MAPPINGS: dict[str, Mapping] = {
     "WanImageToVideo": Mapping(
         "diffusion.wan_image_to_video", ("width", "height", "length", "batch_size"),
         params={"width": "width", "height": "height", "length": "length", "batch_size": "batch"},
-        inputs={"positive": "positive", "negative": "negative", "vae": "vae", "start_image": "start_image"},
+        inputs={"positive": "positive", "negative": "negative", "vae": "vae", "start_image": "start_image",
+                "clip_vision_output": "clip_vision_output"},
         outputs=("positive", "negative", "latent"), base_id="wan_image_to_video",
-        caveat="the picture's CLIP vision embedding comes from the model's own image encoder, not a linked one",
     ),
+    "CLIPVisionLoader": Mapping("diffusion.load_clip_vision", ("clip_name",), params={"clip_name": "name"},
+                                convert=_clip_vision, outputs=("clip_vision",), base_id="clip_vision"),
+    "CLIPVisionEncode": Mapping("diffusion.clip_vision_encode", ("crop",), params={"crop": "crop"},
+                                inputs={"clip_vision": "clip_vision", "image": "image"},
+                                outputs=("clip_vision_output",), base_id="clip_vision_encode"),
     "Wan22ImageToVideoLatent": Mapping(
         "diffusion.wan22_image_to_video_latent", ("width", "height", "length", "batch_size"),
         params={"width": "width", "height": "height", "length": "length", "batch_size": "batch"},

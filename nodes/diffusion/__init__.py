@@ -7,6 +7,7 @@ latents and sample again (hires fix); encode pictures and masks for image to ima
 """
 
 from . import (  # noqa: F401  (importing registers the types and nodes)  # noqa: F401  (the step-level nodes)  # noqa: F401  (ComfyUI's custom sampling and conditioning ops)  # noqa: F401  (component loaders, ControlNet, shift,
+    clip_vision,
     components,
     conditioning,
     conditioning_ops,

@@ -164,7 +164,10 @@ def open_denoiser(path: Path, folder: Path, device: str, dtype: Any) -> Any:
     except (ValueError, KeyError, RuntimeError) as exc:
         raise ValueError(f"{path.name} does not fit the {index[slot][1]} of {folder.name}: {exc}") from None
     scheduler = getattr(diffusers, index["scheduler"][1]).from_pretrained(str(folder), subfolder="scheduler")
-    return assemble(folder, **{slot: model, "scheduler": scheduler}).to(device)
+    parts: dict[str, Any] = {slot: model, "scheduler": scheduler}
+    if "boundary_ratio" in index:  # one Wan 2.2 expert from a file denoises every step it is given (ComfyUI's
+        parts["boundary_ratio"] = None  # templates hand each its steps with two samplers)
+    return assemble(folder, **parts).to(device)
 
 
 @node("diffusion.load_denoiser", category="Diffusion / Steps", outputs=("model",), title="Load diffusion model",

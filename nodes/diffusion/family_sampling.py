@@ -5,27 +5,29 @@ The pipeline's denoising loop is the one diffusers maintains for that family (SD
 time ids, SD3's flow matching, Flux's packed latents, image ids and guidance embedding), so a graph
 of step nodes gives the pipeline node's picture for the same seed and settings. An empty latent is
 painted from the pipeline's own noise; a latent with content and ``denoise`` below 1 goes through the
-family's image-to-image pipeline (hires fix, a refiner pass); ControlNet hints on a prompt pick the
-family's ControlNet pipeline (``family_control.py``). Latents come back unpacked, in the VAE's
-scaled space, as ComfyUI keeps them.
+family's image-to-image pipeline (hires fix, a refiner pass) with ComfyUI's step count (``denoise_cut``);
+ControlNet hints on a prompt pick the family's ControlNet pipeline (``family_control.py``). Split
+sampling (KSamplerAdvanced's start and end steps, add_noise off) of a flow-matching model runs the
+text-to-image pipeline with a scheduler pinned to that part of the schedule (``split_sigmas``,
+``pinned``), from the latent at the start step's noise level. Latents come back unpacked, in the
+VAE's scaled space, as ComfyUI keeps them.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 from typing import Any
 
 from nodeflow import ConditioningValue, Context, LatentImage
 from nodes.diffusion.families import Family, family_of_pipeline
-from nodes.diffusion.family_control import controlled_runner, predrawn_noise
+from nodes.diffusion.family_control import RESTARTED_FAMILIES, controlled_runner, noised_latent, predrawn_noise
 from nodes.diffusion.previews import latents_to_rgb
 from nodes.diffusion.sampling import latent_scale
 from nodes.diffusion.schedulers import make_scheduler
 from nodes.diffusion.svd import sample_stable_video
 from nodes.diffusion.wan_i2v import first_frame_start, sample_wan_image_to_video
 
-__all__ = ["family_scheduler", "flow_sigmas", "sample_with_pipeline"]
+__all__ = ["denoise_cut", "family_scheduler", "flow_sigmas", "pinned", "sample_with_pipeline", "split_sigmas"]
 
 _FLOW_SCHEDULES = {"karras": "use_karras_sigmas", "exponential": "use_exponential_sigmas", "beta": "use_beta_sigmas"}
 
@@ -78,6 +80,54 @@ def flow_sigmas(pipe: Any, options: dict[str, Any], schedule: str, steps: int, d
     return scheduler.sigmas.float().cpu()[-(steps + 1):].clone()
 
 
+def split_sigmas(pipe: Any, family: Family, options: dict[str, Any], schedule: str, steps: int, denoise: float,
+                 start_step: int, end_step: int, sigmas: Any, *, finish: bool = False) -> Any:
+    """KSamplerAdvanced's part of the schedule: the noise levels of a ``steps`` schedule from ``start_step``
+    to ``end_step`` (-1 or past the last: to the end), for a flow-matching model. The latent comes back at
+    the end step's level (ComfyUI's return_with_leftover_noise), for the next sampler to go on from, or,
+    with ``finish``, denoised to zero at that step."""
+    if not family.flow:
+        raise ValueError(f"start and end steps and add_noise off (split sampling) are done for Stable Diffusion "
+                         f"1.x/2.x and flow-matching models (SD3, Flux, Wan), not yet for {family.title}")
+    if sigmas is not None or denoise < 1:
+        raise ValueError("start and end steps take a whole schedule: set denoise to 1 (ComfyUI's KSamplerAdvanced "
+                         "has none) and use them without custom sigmas")
+    full = flow_sigmas(pipe, options, schedule, steps, 1.0)
+    end = steps if end_step < 0 or end_step >= steps else end_step
+    part = full[start_step:end + 1].clone()
+    if finish and len(part):
+        part[-1] = 0
+    return part
+
+
+def pinned(pipe: Any, sigmas: Any) -> Any:
+    """A flow-matching Euler scheduler that steps from ``sigmas[0]`` through each to ``sigmas[-1]``, whatever
+    step count or levels the pipeline asks of it: Wan's pipeline takes no sigmas, and a split run stops
+    above zero noise, where a scheduler given sigmas always ends."""
+    schedule = _as_given(pipe)
+    given = schedule.set_timesteps
+    levels = [float(value) for value in sigmas]
+
+    def set_timesteps(num_inference_steps: Any = None, device: Any = None, sigmas: Any = None, mu: Any = None,
+                      timesteps: Any = None) -> None:
+        given(sigmas=levels[:-1], device=device)
+        schedule.sigmas[-1] = levels[-1]
+
+    schedule.set_timesteps = set_timesteps  # the pipelines read set_timesteps' parameters: they are kept
+    return schedule
+
+
+def denoise_cut(steps: int, denoise: float, *, flow: bool) -> tuple[int, float]:
+    """``(num_inference_steps, strength)`` for which a diffusers image-to-image pipeline runs what ComfyUI's
+    KSampler runs at this denoise: the last ``steps`` of a schedule made for ``int(steps / denoise)`` steps.
+    The pipelines run ``int(total * strength)`` steps (UNet families) or ``total - int(total * (1 - strength))``
+    (flow matching); half a step off ``steps / total`` lands on ``steps`` whatever the float rounding."""
+    total = steps if denoise >= 1 else max(steps, int(steps / denoise))
+    if total == steps:
+        return total, 1.0
+    return total, (steps - 0.5 if flow else steps + 0.5) / total
+
+
 def _as_given(pipe: Any) -> Any:
     """A flow-matching Euler scheduler that steps through the sigmas it is given as they are (no shift)."""
     import diffusers
@@ -125,7 +175,7 @@ def sample_with_pipeline(
     pipe: Any, options: dict[str, Any], positive: ConditioningValue, negative: ConditioningValue,
     latent: LatentImage, ctx: Context | None, *, seed: int, steps: int, guidance: float, sampler: str,
     scheduler: str, denoise: float, start_step: int, end_step: int, add_noise: bool, sigmas: Any = None,
-    same_noise: bool = False,
+    same_noise: bool = False, finish: bool = False,
 ) -> LatentImage:
     """Denoise ``latent`` with the family pipeline of ``pipe`` (see the module docstring). ``sigmas`` (custom
     sampling of a flow-matching model) replace the schedule: the pipeline steps through them as given,
@@ -134,11 +184,11 @@ def sample_with_pipeline(
     import torch
 
     family = family_of_pipeline(pipe)
+    part = None  # split sampling (KSamplerAdvanced): the levels from the start step's to the end step's
     if start_step or end_step not in (-1, steps) or not add_noise:
-        raise ValueError(
-            f"start and end steps and add_noise off (split sampling) are done for Stable Diffusion 1.x/2.x only, "
-            f"not yet for {family.title}"
-        )
+        part = split_sigmas(pipe, family, options, scheduler, steps, denoise, start_step, end_step, sigmas, finish=finish)
+        if len(part) < 2:  # no step between start and end
+            return latent
     pos, neg = _one(positive, "positive", family), _one(negative, "negative", family)
     start = first_frame_start(latent) if family.name == "wan" else None
     if start is not None:  # Wan 2.2 5B from diffusion.wan22_image_to_video_latent: the picture rides on the latent
@@ -151,10 +201,9 @@ def sample_with_pipeline(
         if hints or sigmas is not None or latent.samples.ndim != 5:
             raise ValueError("Wan image to video is sampled with diffusion.sampler from the latent "
                              "diffusion.wan_image_to_video makes; ControlNets and custom sigmas are not done for it")
-        return sample_wan_image_to_video(
-            pipe, family_scheduler(pipe, family, sampler, scheduler, options), pos, neg, latent.samples, ctx,
-            seed=seed, steps=steps, guidance=guidance,
-        )
+        schedule = family_scheduler(pipe, family, sampler, scheduler, options) if part is None else pinned(pipe, part)
+        return sample_wan_image_to_video(pipe, schedule, pos, neg, latent.samples, ctx, seed=seed, steps=steps,
+                                         guidance=guidance, add_noise=add_noise)
     if family.name == "svd":  # a start picture (diffusion.svd_conditioning)
         if hints or sigmas is not None or denoise < 1:
             raise ValueError("Stable Video Diffusion is sampled with diffusion.sampler from the latent "
@@ -175,11 +224,22 @@ def sample_with_pipeline(
     schedule = family_scheduler(pipe, family, sampler, scheduler, options) if sigmas is None else _as_given(pipe)
 
     img2img = not empty or "Img2Img" in type(pipe).__name__
+    # SD3 and Flux have no diffusers ControlNet pipeline that repaints a latent: their ControlNet pipeline
+    # starts from the latent noised to the first of BasicScheduler's denoise-cut sigmas (ComfyUI's KSampler)
+    restart = bool(hints) and img2img and family.name in RESTARTED_FAMILIES and samples.ndim == 4
+    if restart and sigmas is None:
+        sigmas = flow_sigmas(pipe, options, scheduler, steps, denoise)
+        if len(sigmas) < 2:
+            return latent
+    if part is not None:  # split sampling: the text-to-image pipeline from the latent at the start step's level
+        restart, sigmas, img2img = True, part, False
+    if restart:
+        schedule = pinned(pipe, sigmas)
     control: dict[str, Any] = {}
     if hints:
         if samples.ndim == 5:
             raise ValueError(f"a ControlNet steers {family.title} pictures; on video latents it is not done yet")
-        runner, control = controlled_runner(pipe, family, hints, ctx, repaint=img2img)
+        runner, control = controlled_runner(pipe, family, hints, ctx, repaint=img2img and not restart)
     elif img2img and "Img2Img" not in type(pipe).__name__:
         runner = diffusers.AutoPipelineForImage2Image.from_pipe(pipe)  # shares the modules: no copies
         runner.set_progress_bar_config(disable=True)
@@ -188,13 +248,13 @@ def sample_with_pipeline(
         runner = pipe
     args = _prompt_args(family, pipe, pos, neg, guidance, denoiser.device, denoiser.dtype)
     total = steps
-    if img2img:
-        # ComfyUI's denoise: `steps` steps at the end of a schedule made for about `steps / denoise`; a
-        # pipeline runs the last int(total * strength) steps of `total`, so ask for the total that gives `steps`
-        total = steps if denoise >= 1 else max(steps, math.ceil(steps / denoise - 1e-6))
-        args.update(image=samples.to(denoiser.device, denoiser.dtype), strength=denoise)
+    if img2img and not restart:
+        total, strength = denoise_cut(steps, denoise, flow=family.flow)
+        args.update(image=samples.to(denoiser.device, denoiser.dtype), strength=strength)
     args.update(height=height, width=width)
-    if sigmas is not None:
+    if restart:
+        total = len(sigmas) - 1
+    elif sigmas is not None:
         # a latent with content (image to image): the sigmas start below 1 (BasicScheduler's denoise), and
         # the image-to-image pipeline noises the latent to the first of them, as ComfyUI does, then steps
         # through them all (strength 1 of the sigmas it is given)
@@ -206,14 +266,17 @@ def sample_with_pipeline(
         args["sigmas"] = [float(value) for value in sigmas[:-1]]
         total = len(sigmas) - 1
     if samples.ndim == 5:  # video (batch, channels, frames, h, w): the VAE packs 4 frames per latent frame
-        if img2img:
+        if img2img and not restart:
             raise ValueError(f"denoise below 1 on video latents is not done yet for {family.title}")
         args.update(num_frames=(samples.shape[2] - 1) * pipe.vae_scale_factor_temporal + 1)
 
     generators = [torch.Generator("cpu").manual_seed(seed + (0 if same_noise else i)) for i in range(batch)]
     if hints:
         args.update(control)
-    if (hints or sigmas is not None) and not img2img:
+    if restart:
+        args["latents"] = noised_latent(runner, family, samples, float(sigmas[0]), generators, add_noise=add_noise,
+                                        size=(height, width, args.get("num_frames", 1)))
+    elif (hints or sigmas is not None) and not img2img:
         drawn = predrawn_noise(pipe, family, batch, height, width, generators)
         if drawn is not None:
             # custom sigmas: the noise at the first sigma (an empty latent scaled to it, as ComfyUI starts)

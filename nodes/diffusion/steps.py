@@ -7,7 +7,8 @@ picture for the same seed and settings. ``denoise`` below 1 starts part-way, fro
 and its last ``steps`` run, as ComfyUI's KSampler does. A noise mask keeps the latents outside it.
 
 That loop is Stable Diffusion 1.x/2.x's. Prompts with an area or extra channels (and models that take
-extra channels) go through the custom-sampling loop instead, with the schedule's sigmas. SDXL, SD3 and
+extra channels) go through the custom-sampling loop instead, with the schedule's sigmas, as do split
+SDXL runs (start and end steps, add_noise off: a base and refiner pair). SDXL, SD3 and
 Flux models are sampled by their family's own diffusers pipeline, fed with the encoded prompts
 (``family_sampling.py``).
 """
@@ -78,7 +79,7 @@ def _guided_noise(unet: Any, latents: Any, t: Any, positive: ConditioningValue, 
 def denoise_latents(
     model: Any, positive: ConditioningValue, negative: ConditioningValue, latent: LatentImage, ctx: Context | None, *,
     seed: int, steps: int, guidance: float, sampler: str, scheduler: str, denoise: float,
-    start_step: int = 0, end_step: int = -1, add_noise: bool = True,
+    start_step: int = 0, end_step: int = -1, add_noise: bool = True, leftover_noise: bool = True,
 ) -> LatentImage:
     import torch
     from diffusers.utils.torch_utils import randn_tensor
@@ -87,17 +88,26 @@ def denoise_latents(
     if not positive.parts or not negative.parts:
         raise ValueError("a conditioning is empty: link an encoded prompt (an empty prompt is fine for negative)")
     options = dict(getattr(model, "options", ()))
+    split = bool(start_step) or end_step not in (-1, steps) or not add_noise
+    # ComfyUI's return_with_leftover_noise off: a run that stops early finishes the picture at its end step
+    finish = not leftover_noise and 0 <= end_step < steps
+    if split and (family_of_pipeline(pipe).name == "sdxl" or finish and family_of_pipeline(pipe).name == "sd1"):
+        # diffusers' SDXL pipelines start part-way only at a fraction of the schedule: the custom-sampling
+        # loop (the SDXL UNet with its size and crop ids) runs the part at the schedule's own levels
+        return _through_custom_loop(model, positive, negative, latent, ctx, seed=seed, steps=steps, guidance=guidance,
+                                    sampler=sampler, scheduler=scheduler, denoise=denoise,
+                                    split=(start_step, end_step, add_noise, finish))
     if family_of_pipeline(pipe).name != "sd1":  # SDXL, SD3, Flux: the family's own pipeline loop
         return sample_with_pipeline(
             pipe, options, positive, negative, latent, ctx, seed=seed, steps=steps, guidance=guidance,
             sampler=sampler, scheduler=scheduler, denoise=denoise, start_step=start_step, end_step=end_step,
-            add_noise=add_noise,
+            add_noise=add_noise, finish=finish,
         )
     unet = pipe.unet
     if _needs_custom_loop(unet, latent, [*positive.parts, *negative.parts]):
         return _through_custom_loop(model, positive, negative, latent, ctx, seed=seed, steps=steps, guidance=guidance,
                                     sampler=sampler, scheduler=scheduler, denoise=denoise,
-                                    split=bool(start_step) or end_step not in (-1, steps) or not add_noise)
+                                    split=(start_step, end_step, add_noise, finish) if split else None)
     samples = latent.samples
     factor = getattr(pipe, "vae_scale_factor", 8)
     if factor != 8 and latent.noise_mask is None and not torch.any(samples):
@@ -175,20 +185,33 @@ def _needs_custom_loop(unet: Any, latent: LatentImage, parts: list) -> bool:
 
 def _through_custom_loop(model: Any, positive: ConditioningValue, negative: ConditioningValue, latent: LatentImage,
                          ctx: Context | None, *, seed: int, steps: int, guidance: float, sampler: str, scheduler: str,
-                         denoise: float, split: bool) -> LatentImage:
+                         denoise: float, split: tuple[int, int, bool, bool] | None) -> LatentImage:
     """KSampler with areas or extra channels: the custom-sampling loop with the schedule's sigmas (ComfyUI's
-    KSampler is BasicScheduler + SamplerCustom too). The pipeline's own solver ("model default") runs as Euler."""
+    KSampler is BasicScheduler + SamplerCustom too). The pipeline's own solver ("model default") runs as Euler.
+    ``split`` (start step, end step, add noise, finish): KSamplerAdvanced's part of the schedule, from the start
+    step's level to the end step's (the latent keeps its leftover noise; ``finish``: to zero noise), noise added
+    only when asked."""
     from nodes.diffusion.custom_sampling import SAMPLER_NAMES, sample_with_sigmas, schedule_sigmas
     from nodes.diffusion.sampling_types import GuiderValue, NoiseSource
 
-    if split or any(p.control for p in (*positive.parts, *negative.parts)):
-        raise ValueError("prompts with an area or extra channels are sampled by the custom-sampling loop, which does not "
-                         "take start/end steps, add_noise off or ControlNets: use diffusion.sampler_custom with sigmas")
+    if any(p.control for p in (*positive.parts, *negative.parts)):
+        what = "split SDXL runs" if split else "prompts with an area or extra channels"
+        raise ValueError(f"{what} are sampled by the custom-sampling loop, which does not take ControlNets")
+    if split and denoise < 1:
+        raise ValueError("start and end steps take a whole schedule: set denoise to 1 (ComfyUI's KSamplerAdvanced "
+                         "has none)")
     config = use_part(model).scheduler.config
     sigmas = schedule_sigmas(config, scheduler, steps, denoise)
+    noise = NoiseSource(seed)
+    if split:
+        start, end, add_noise, finish = split
+        sigmas = sigmas[start:(steps if end < 0 or end >= steps else end) + 1].clone()
+        if finish:
+            sigmas[-1] = 0
+        noise = NoiseSource(seed if add_noise else None)
     name = sampler if sampler in SAMPLER_NAMES else "euler"
     guider = GuiderValue(model, positive, negative, guidance)
-    return sample_with_sigmas(guider, name, sigmas, latent, NoiseSource(seed), ctx).output
+    return sample_with_sigmas(guider, name, sigmas, latent, noise, ctx).output
 
 
 def _controls(ctx: Context | None, parts: list, device: Any, dtype: Any, cells: tuple[int, int]) -> dict[int, list]:
@@ -230,9 +253,12 @@ def sampler(
     start_step: int = Param(0, min=0, max=1000, description="skip the first steps (for multi-pass sampling)"),
     end_step: int = Param(-1, min=-1, max=1000, description="stop before this step; -1 runs to the end"),
     add_noise: bool = Param(True, description="off: the latent is already noisy (a later pass of a split run)"),
+    leftover_noise: bool = Param(True, description="with an end step before the last: on hands the latent on with "
+                                                   "the noise left there, off finishes the picture at that step"),
 ) -> Latent:
     """Denoise latents step by step. Previews show at every step; same seed, same picture."""
     return denoise_latents(
         model, positive, negative, as_latent(latent), ctx, seed=seed, steps=steps, guidance=guidance, sampler=sampler,
         scheduler=scheduler, denoise=denoise, start_step=start_step, end_step=end_step, add_noise=add_noise,
+        leftover_noise=leftover_noise,
     )

@@ -22,6 +22,7 @@ from dataclasses import replace
 from typing import Any, NamedTuple
 
 from nodeflow import VAE, Conditioning, ConditioningValue, Context, Image, Latent, LatentImage, Param, node
+from nodes.diffusion.clip_vision import ClipVisionOutput
 from nodes.diffusion.parts import use_part
 from nodes.diffusion.previews import latents_to_rgb
 
@@ -53,13 +54,16 @@ def wan_image_to_video(
     negative: Conditioning,
     vae: VAE,
     start_image: Image,
+    clip_vision_output: ClipVisionOutput | None = None,
     *,
     width: int = Param(832, **_SIZE),
     height: int = Param(480, **_SIZE),
     length: int = Param(81, min=1, max=1024, description="frames: a multiple of 4, plus 1"),
     batch: int = Param(1, min=1, max=64),
 ) -> WanStart:
-    """Start a Wan video (2.1, 2.2) from a picture: the conditionings carry the picture, the latent is blank."""
+    """Start a Wan video (2.1, 2.2) from a picture: the conditionings carry the picture, the latent is blank.
+    A linked ``clip_vision_output`` (diffusion.clip_vision_encode) is the picture's embedding for a model
+    that takes one (Wan 2.1), in place of the checkpoint's own image encoder."""
     import torch
 
     pipe = _image_to_video_pipeline(use_part(vae))
@@ -74,7 +78,10 @@ def wan_image_to_video(
         # Wan 2.2 5B also returns the mask of the given frame, which the sampler makes from the latent's shape
         condition = pipe.prepare_latents(pixels, 1, vae_model.config.z_dim, height, width, length, torch.float32,
                                          device, None, latents=blank)[1]
-        image_embeds = pipe.encode_image(picture, device) if _takes_image_embeds(pipe) else None
+        if clip_vision_output is not None:  # the hidden states before the last, as the pipeline's encode_image
+            image_embeds = clip_vision_output.penultimate if pipe.transformer is None or _takes_image_embeds(pipe) else None
+        else:
+            image_embeds = pipe.encode_image(picture, device) if _takes_image_embeds(pipe) else None
 
     def carrying(conditioning: ConditioningValue) -> ConditioningValue:
         return ConditioningValue(tuple(
@@ -132,10 +139,12 @@ def first_frame_start(latent: LatentImage) -> Any | None:
 
 def sample_wan_image_to_video(
     pipe: Any, schedule: Any, positive: Any, negative: Any, samples: Any, ctx: Context | None, *,
-    seed: int, steps: int, guidance: float,
+    seed: int, steps: int, guidance: float, add_noise: bool = True,
 ) -> LatentImage:
     """The denoising loop of diffusers' ``WanImageToVideoPipeline`` for encoded prompts (``positive`` and
-    ``negative`` are conditioning parts made by :func:`wan_image_to_video`)."""
+    ``negative`` are conditioning parts made by :func:`wan_image_to_video`). ``samples`` are noised to the
+    schedule's first level (a split run's later part starts from a latent with content), or, with
+    ``add_noise`` off, taken as they are."""
     import torch
     from diffusers.utils.torch_utils import randn_tensor
 
@@ -153,7 +162,7 @@ def sample_wan_image_to_video(
                          f"for {tuple(condition.shape[2:])}: use the latent diffusion.wan_image_to_video made")
     batch = samples.shape[0]
     generators = [torch.Generator("cpu").manual_seed(seed + i) for i in range(batch)]
-    latents = randn_tensor(tuple(samples.shape), generator=generators, device=device, dtype=torch.float32)
+    noise = randn_tensor(tuple(samples.shape), generator=generators, device=device, dtype=torch.float32)
     condition = condition.to(device, torch.float32).repeat(batch, 1, 1, 1, 1)
     given = None
     if expand:  # Wan 2.2 5B: the first latent frame is the picture's, and its cells' timestep is zero
@@ -163,8 +172,11 @@ def sample_wan_image_to_video(
     def text(part: Any) -> Any:
         return part.embeds.to(device, dtype).repeat(batch, 1, 1)
 
-    image = None if positive.pooled is None else positive.pooled.to(device, dtype).repeat(batch, 1, 1)
+    embeds = None if positive.pooled is None else positive.pooled.to(device, dtype).repeat(batch, 1, 1)
     schedule.set_timesteps(steps, device=device)
+    level = float(schedule.sigmas[0])  # 1 for a whole schedule: the noise alone, as the pipeline starts
+    start = samples.to(device, torch.float32)
+    latents = level * noise + (1 - level) * start if add_noise else start
     # Wan 2.2 14B: the first expert takes the noisy steps, the second those below the boundary
     ratio = pipe.config.boundary_ratio
     boundary = None if ratio is None else ratio * schedule.config.num_train_timesteps
@@ -180,6 +192,7 @@ def sample_wan_image_to_video(
             else:
                 model_input = torch.cat([latents, condition], dim=1).to(dtype)
                 timestep = t.expand(batch)
+            image = embeds if model.config.image_dim is not None else None  # Wan 2.2 takes no picture embedding
             prediction = model(hidden_states=model_input, timestep=timestep, encoder_hidden_states=text(positive),
                                encoder_hidden_states_image=image, return_dict=False)[0]
             if guidance > 1.0:  # classifier-free guidance, as the pipeline: the same picture for both passes

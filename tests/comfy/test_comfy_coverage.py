@@ -28,7 +28,7 @@ def test_the_report_lists_every_type_with_what_becomes_of_it(tmp_path: Path):
     assert f"ComfyUI coverage of {len(list(CORPUS.glob('*.json')))} files (1 could not be read)" in out
     assert re.search(r"^VAEDecode +\d+ +\d+ +mapped$", out, re.MULTILINE)
     assert re.search(r"^UltimateSDUpscale +1 +1 +placeholder  \[custom node\]$", out, re.MULTILINE)
-    assert re.search(r"^KSamplerAdvanced +\d+ +\d+ +approximated", out, re.MULTILINE)
+    assert re.search(r"^UNETLoader +\d+ +\d+ +approximated", out, re.MULTILINE)  # fp8 weight dtypes
     assert "why: expression 'a * 3 / 4' is more than one operation" in out
     assert "broken.json: " in out and "is not valid JSON" in out
     assert not list(folder.glob("*.nodeflow.json"))  # a report writes nothing

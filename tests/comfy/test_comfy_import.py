@@ -275,3 +275,18 @@ def test_an_empty_comfyui_subgraph_still_opens():
     graph, report = imported(document)
     assert graph.nodes["upscale_block"].type == "subgraph.upscale_block"  # see test_comfy_subgraphs.py for real ones
     assert graph.definitions["upscale_block"]["nodes"] == {} and report.unknown == []
+
+
+def test_return_with_leftover_noise_disabled_maps_where_it_matters():
+    """Our sampler hands on the latent with the noise left at its end step unless told to finish there:
+    ComfyUI's return_with_leftover_noise "disable" matters only for a run that stops before its last step."""
+    def params(leftover: str, end: int) -> dict:
+        prompt = {"1": {"class_type": "KSamplerAdvanced", "inputs": {
+            "add_noise": "enable", "noise_seed": 1, "steps": 20, "cfg": 7.0, "sampler_name": "euler",
+            "scheduler": "normal", "start_at_step": 0, "end_at_step": end, "return_with_leftover_noise": leftover}}}
+        graph, report = import_bytes(json.dumps(prompt).encode(), "split.json", default_registry())
+        assert report.approximate == []
+        return next(iter(graph.nodes.values())).params
+
+    assert "leftover_noise" not in params("enable", 10) and "leftover_noise" not in params("disable", 10000)
+    assert params("disable", 10)["leftover_noise"] is False

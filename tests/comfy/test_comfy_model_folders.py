@@ -34,7 +34,7 @@ def comfy(tmp_path: Path) -> Path:
     for name in ("checkpoints/v1-5-pruned-emaonly.safetensors", "loras/sub/style.safetensors", "vae/ae.safetensors",
                  "text_encoders/t5xxl_fp16.safetensors", "clip/clip_l.safetensors", "diffusion_models/flux1-dev.safetensors",
                  "unet/wan2.1.safetensors", "controlnet/canny.safetensors", "upscale_models/4x.safetensors",
-                 "embeddings/easynegative.safetensors"):
+                 "embeddings/easynegative.safetensors", "clip_vision/clip_vision_h.safetensors"):
         tiny_safetensors(root / "models" / name)
     return root
 
@@ -57,11 +57,12 @@ def test_every_kind_folder_of_a_comfyui_install_is_searched(tmp_path: Path, comf
         settings = settings_for(tmp_path, entry)
         assert {kind for kind, _ in comfy_kind_folders([entry])} == {
             "checkpoints", "loras", "vae", "text_encoders", "clip", "diffusion_models", "unet", "controlnet",
-            "upscale_models", "embeddings"}
+            "upscale_models", "embeddings", "clip_vision"}
         assert find_local_model("v1-5-pruned-emaonly.safetensors", settings) == (comfy / "models/checkpoints/v1-5-pruned-emaonly.safetensors").resolve()
         assert find_local_model("sub\\style.safetensors", settings) == (comfy / "models/loras/sub/style.safetensors").resolve()
         assert find_local_model("clip_l.safetensors", settings) is not None
         assert find_local_model("wan2.1.safetensors", settings) is not None
+        assert find_local_model("clip_vision_h.safetensors", settings) is not None  # CLIPVisionLoader's
     assert find_local_model("ae.safetensors", settings_for(tmp_path)) is None  # not without the setting
 
 

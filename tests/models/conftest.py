@@ -30,7 +30,13 @@ from tests.models.tiny_families import (  # noqa: E402
     save_tiny_denoiser_lora,
 )
 from tests.models.tiny_models import build_tiny_llama, build_tiny_sd, save_single_file, save_tiny_lora  # noqa: E402
-from tests.models.tiny_video import build_tiny_svd, build_tiny_wan, build_tiny_wan_i2v  # noqa: E402
+from tests.models.tiny_video import (  # noqa: E402
+    build_tiny_svd,
+    build_tiny_wan,
+    build_tiny_wan_i2v,
+    save_second_wan_expert,
+    save_tiny_clip_vision,
+)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -92,8 +98,10 @@ FAMILY_BUILDERS = {"sdxl": build_tiny_sdxl, "sd3": build_tiny_sd3, "flux": build
 @pytest.fixture(scope="session")
 def family_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``tiny-sdxl/``, ``tiny-sdxl-refiner/``, ``tiny-sd3/`` and ``tiny-flux/`` diffusers folders, the SDXL
-    base as one original-layout checkpoint ``tiny-sdxl.safetensors``, and every family's parts as separate
-    files in ComfyUI's folders (``diffusion_models/tiny-flux-transformer.safetensors``, ...)."""
+    base as one original-layout checkpoint ``tiny-sdxl.safetensors``, every family's parts as separate
+    files in ComfyUI's folders (``diffusion_models/tiny-flux-transformer.safetensors``, ...), a second Wan
+    transformer (``diffusion_models/tiny-wan-low-noise.safetensors``, a Wan 2.2 14B-style low-noise expert)
+    and CLIP vision encoders in ``clip_vision/``."""
     root = tmp_path_factory.mktemp("family-models")
     for name, build in FAMILY_BUILDERS.items():
         build(root / f"tiny-{name}")
@@ -104,8 +112,10 @@ def family_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     build_tiny_sd(root / "tiny-sd")
     build_tiny_wan(root / "tiny-wan")
     save_components(root / "tiny-wan", root, "tiny-wan")
+    save_second_wan_expert(root / "tiny-wan", root / "diffusion_models" / "tiny-wan-low-noise.safetensors")
     build_tiny_svd(root / "tiny-svd")
     build_tiny_wan_i2v(root / "tiny-wan21-i2v")  # sorts after tiny-wan/, the text-to-video configs parts take
+    save_tiny_clip_vision(root / "tiny-wan21-i2v", root)
     for name in ("sd", *FAMILY_BUILDERS):
         save_tiny_controlnet(root / f"tiny-{name}", root / "controlnet" / f"tiny-{name}-controlnet")
     from PIL import Image as PILImage

@@ -1,6 +1,6 @@
-"""Custom sampling of SD3 and Flux from a latent with content (image to image): BasicScheduler's sigmas,
-cut short by its denoise, repaint the latent as the sampler node does at the same denoise, seed and
-settings (ComfyUI's two ways to run a second pass)."""
+"""Custom sampling of SD3, Flux and SDXL from a latent with content (image to image): BasicScheduler's
+sigmas, cut short by its denoise, repaint the latent as the sampler node does at the same denoise, seed
+and settings (ComfyUI's two ways to run a second pass), also where steps / denoise is not a whole number."""
 
 from __future__ import annotations
 
@@ -40,13 +40,16 @@ def second_pass_graph(family: str, denoise: float) -> dict:
     return graph
 
 
-@pytest.mark.parametrize("family", ["sd3", "flux"])
-def test_custom_sampling_repaints_a_latent_as_the_sampler_node_does(family_executor, family):
-    result = run(family_executor, second_pass_graph(family, 0.5), ["decode", "decode_again", "decode_custom"])
+# 0.3: ComfyUI's KSampler makes int(2 / 0.3) = 6 steps and runs the last 2; a step count rounded up (7)
+# painted another picture than BasicScheduler's sigmas
+@pytest.mark.parametrize("denoise", [0.5, 0.3])
+@pytest.mark.parametrize("family", ["sd3", "flux", "sdxl"])
+def test_custom_sampling_repaints_a_latent_as_the_sampler_node_does(family_executor, family, denoise):
+    result = run(family_executor, second_pass_graph(family, denoise), ["decode", "decode_again", "decode_custom"])
     first, again, custom = (pixels(result, name) for name in ("decode", "decode_again", "decode_custom"))
     assert np.abs(again - custom).max() <= 1
     assert np.abs(custom - first).mean() > 0.5  # repainted, not passed through
-    sigmas = run(family_executor, second_pass_graph(family, 0.5), ["sigmas"]).outputs["sigmas"]["sigmas"]
+    sigmas = run(family_executor, second_pass_graph(family, denoise), ["sigmas"]).outputs["sigmas"]["sigmas"]
     assert len(sigmas) == STEPS + 1 and float(sigmas[0]) < 1  # started part-way down
 
 

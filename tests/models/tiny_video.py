@@ -34,6 +34,21 @@ def build_tiny_wan(folder: Path, *, seed: int = 0) -> Path:
     return folder
 
 
+def save_second_wan_expert(folder: Path, file: Path, *, seed: int = 1) -> Path:
+    """Another tiny Wan transformer with the config of ``folder``'s and other random weights, as one file
+    in diffusers' key layout: the low-noise expert beside ``folder``'s, as ComfyUI's Wan 2.2 14B
+    templates load two diffusion models."""
+    import torch
+    from diffusers import WanTransformer3DModel
+    from safetensors.torch import save_file
+
+    torch.manual_seed(seed)
+    expert = WanTransformer3DModel.from_config(WanTransformer3DModel.load_config(folder / "transformer"))
+    file.parent.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in expert.state_dict().items()}, str(file))
+    return file
+
+
 def build_tiny_wan_i2v(folder: Path, *, seed: int = 0) -> Path:
     """A tiny Wan 2.1 image-to-video pipeline, after diffusers' own test config: the transformer takes the
     noise (16 channels) beside the start picture's mask and latents (4 + 16) and a CLIP vision embedding of
@@ -69,6 +84,24 @@ def build_tiny_wan_i2v(folder: Path, *, seed: int = 0) -> Path:
         scheduler=FlowMatchEulerDiscreteScheduler(shift=7.0), image_encoder=encoder, image_processor=processor,
     ).save_pretrained(folder)
     return folder
+
+
+def save_tiny_clip_vision(i2v_folder: Path, root: Path) -> None:
+    """CLIP vision models in a ComfyUI-like ``clip_vision/`` folder: the tiny Wan 2.1 image-to-video
+    pipeline's own image encoder as a transformers folder (``tiny-clip-vision/``) and as one file
+    (``tiny-clip-vision.safetensors``), and another encoder of the same shape with a projection and other
+    weights (``tiny-clip-vision-other/`` and its file)."""
+    import torch
+    from safetensors.torch import save_file
+    from transformers import CLIPVisionModel, CLIPVisionModelWithProjection
+
+    folder = root / "clip_vision"
+    own = CLIPVisionModel.from_pretrained(i2v_folder / "image_encoder")
+    torch.manual_seed(1)
+    other = CLIPVisionModelWithProjection(own.config)
+    for name, model in (("tiny-clip-vision", own), ("tiny-clip-vision-other", other)):
+        model.save_pretrained(folder / name)
+        save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(folder / f"{name}.safetensors"))
 
 
 def build_tiny_wan22_i2v(folder: Path, *, seed: int = 0, five_b: bool = False) -> Path:
