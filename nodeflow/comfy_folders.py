@@ -36,7 +36,7 @@ __all__ = ["COMFY_KINDS", "ComfyFolderError", "comfy_kind_folders", "comfy_model
 COMFY_KINDS = {
     "checkpoints": "diffusion", "diffusion_models": "diffusion", "unet": "diffusion", "loras": "lora",
     "vae": "vae", "text_encoders": "text_encoder", "clip": "text_encoder", "controlnet": "controlnet",
-    "upscale_models": "upscale_model", "embeddings": "embedding", "clip_vision": "clip_vision",
+    "upscale_models": "upscale", "embeddings": "embedding", "clip_vision": "clip_vision",
 }
 YAML_NAME = "extra_model_paths.yaml"
 MAX_YAML_BYTES = 1 << 20

@@ -88,6 +88,9 @@ def test_extra_model_paths_yaml_adds_folders_and_pickers_list_them(tmp_path: Pat
     assert ("sub/style.safetensors", "lora", "ComfyUI loras") in listed
     assert ("loha.safetensors", "lora", "ComfyUI loras") in listed
     assert ("ae.safetensors", "vae", "ComfyUI vae") in listed
+    # under the kind the upscaler node's picker asks for (they were listed as another kind, so it showed none)
+    upscaler_picker = {m["name"] for m in local_models(settings, "upscale")}
+    assert upscaler_picker == {"4x.safetensors"}
     assert {m["name"] for m in local_models(settings, "lora")} >= {"sub/style.safetensors", "detail.safetensors"}
     # the yaml file itself may be named instead of the folder
     only_yaml = settings_for(tmp_path, comfy / "extra_model_paths.yaml")
