@@ -6,8 +6,9 @@ size of each medium. A record a kill cut short is never read; one a power cut da
 and is forgotten (its writer stages the item again). Each process keeps an index of every log (its own
 and others'), brought up to date when the staging folder's listing changes and when a shard closes.
 
-:class:`StagedItems` is the staging half of :class:`nodes.dataset.store.DatasetFolder` (which holds
-the lock, the manifest and the shards); its methods run under the folder's lock.
+:class:`StagedItems` is the staging half of :class:`nodes.dataset.store.DatasetFolder` (which writes
+the shards; the lock and the manifest are :class:`nodes.dataset.locked_manifest.LockedManifest`'s); its
+methods run under the folder's lock.
 """
 
 from __future__ import annotations
