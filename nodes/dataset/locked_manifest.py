@@ -4,6 +4,11 @@
 (a thread lock and a file lock, the lock file kept open per process) and keeps a view of ``manifest.json``:
 parsed again only when the file changed (by its stamp), and taken over without a parse after this
 process's own writes. The manifest is replaced whole, synced, by rename.
+
+The lock file also holds the folder's change count (8 bytes): every writer raises it, under the lock, when
+it replaces the manifest or a staging log comes or goes. A writer that finds the count where it last saw it
+takes its views of both as they are, reading 8 bytes from the open lock file instead of looking up two
+files an item.
 """
 
 from __future__ import annotations
@@ -26,7 +31,10 @@ SCHEMA = 1
 # manifest -> (file stamp, parsed manifest, item number -> (digest, recipe, guards) of the items in its shards,
 # the numbers of its finished shards)
 _VIEWS: dict[str, tuple[Any, dict[str, Any], dict[int, tuple[str, str | None, dict[str, str]]], set[int]]] = {}
-_LOCKS: dict[str, tuple[threading.Lock, Any]] = {}  # lock file -> (thread lock, open lock file), per process
+_LOCKS: dict[str, tuple[threading.Lock, int]] = {}  # lock file -> (thread lock, its open descriptor), per process
+# lock file -> (the folder's change count, dataset identity) when this process last looked at the manifest and
+# the staging logs: while the count stands, neither changed (see changed() and unchanged_since_seen())
+_SEEN: dict[str, tuple[int, str]] = {}
 _LOCKS_GUARD = threading.Lock()
 # manifest -> id of a shard entry -> (the entry, its key count, its compact JSON): see _compact_manifest
 _ENTRY_TEXT: dict[str, dict[int, tuple[dict[str, Any], int, str]]] = {}
@@ -57,6 +65,8 @@ class LockedManifest:
         ``recheck``: open it again if it is gone (the folder was deleted since); asked once a run, as a
         run begins (a folder deleted while a run writes into it is not one dataset any more)."""
         thread_lock, handle = self._lock_pair(recheck)
+        if recheck:  # a run begins: look at the files again (they may have been changed by hand since)
+            _SEEN.pop(self._lock_path, None)
         with thread_lock:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
@@ -64,14 +74,38 @@ class LockedManifest:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def _lock_pair(self, recheck: bool = False) -> tuple[threading.Lock, Any]:
-        """This process's thread lock and open lock file for the folder (opened on first use)."""
+    def _lock_pair(self, recheck: bool = False) -> tuple[threading.Lock, int]:
+        """This process's thread lock and open lock file for the folder (opened on first use). The lock
+        file also holds the folder's change count (see :meth:`changed`): opened for reading and writing at
+        any offset, not for appending."""
         key = self._lock_path
         with _LOCKS_GUARD:
             if key not in _LOCKS or (recheck and not os.path.exists(key)):
                 self.hidden.mkdir(parents=True, exist_ok=True)
-                _LOCKS[key] = (threading.Lock(), open(key, "a+"))
+                _LOCKS[key] = (threading.Lock(), os.open(key, os.O_RDWR | os.O_CREAT, 0o644))
+                _SEEN.pop(key, None)
             return _LOCKS[key]
+
+    def changed(self) -> None:
+        """Tell every writer process that the manifest or the list of staging logs changed (under the
+        lock): the change count in the lock file goes up. A writer that finds the count as it last saw
+        it need not look at either file again (two file system lookups an item, more than staging a small
+        item costs); the count is read from the open lock file, without a lookup."""
+        fd = self._lock_pair()[1]
+        os.pwrite(fd, (_change_count(fd) + 1).to_bytes(8, "big"), 0)
+
+    def unchanged_since_seen(self, fd: int) -> bool:
+        """Whether neither the manifest nor the staging logs changed since this process last looked (under
+        the lock, ``fd``: the lock file). Then the manifest view and the staged index are as they were."""
+        seen = _SEEN.get(self._lock_path)
+        view = _VIEWS.get(self._manifest_path)
+        # (the view is this dataset's: a writer of another dataset may have looked at the same folder since)
+        return seen == (_change_count(fd), self.identity) and view is not None and \
+            view[1].get("identity") == self.identity
+
+    def seen_now(self, fd: int) -> None:
+        """This process just looked at the manifest and the staging logs (under the lock)."""
+        _SEEN[self._lock_path] = (_change_count(fd), self.identity)
 
     def manifest_view(self) -> dict[str, Any]:
         """The manifest for reading only, parsed again only when the file changed (it changes once a shard;
@@ -153,6 +187,7 @@ class LockedManifest:
             _VIEWS.pop(self._manifest_path, None)  # the dict may be ahead of the file: read it again
             raise
         self._viewed_after_write(manifest, added)
+        self.changed()
 
     def _compact_manifest(self, manifest: dict[str, Any]) -> str:
         """The manifest as compact JSON, each shard entry encoded once (an entry does not change once its
@@ -190,6 +225,12 @@ def _atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> Non
             stream.flush()
             os.fsync(stream.fileno())
     os.replace(tmp, path)
+
+
+def _change_count(fd: int) -> int:
+    """The folder's change count, as the lock file holds it (0 for a new or older, empty lock file)."""
+    data = os.pread(fd, 8, 0)
+    return int.from_bytes(data, "big") if len(data) == 8 else 0
 
 
 def _stamp(path: str) -> tuple[int, int, int] | None:
