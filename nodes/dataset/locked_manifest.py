@@ -30,7 +30,7 @@ SCHEMA = 1
 
 # manifest -> (file stamp, parsed manifest, item number -> (digest, recipe, guards) of the items in its shards,
 # the numbers of its finished shards)
-_VIEWS: dict[str, tuple[Any, dict[str, Any], dict[int, tuple[str, str | None, dict[str, str]]], set[int]]] = {}
+_VIEWS: dict[str, tuple[Any, dict[str, Any], dict[int, tuple[str, str | None, dict[str, str] | None]], set[int]]] = {}
 _LOCKS: dict[str, tuple[threading.Lock, int]] = {}  # lock file -> (thread lock, its open descriptor), per process
 # lock file -> (the folder's change count, dataset identity) when this process last looked at the manifest and
 # the staging logs: while the count stands, neither changed (see changed() and unchanged_since_seen())
@@ -112,7 +112,7 @@ class LockedManifest:
         each item's writer reads it, and with thousands of items it is large)."""
         return self._view()[1]
 
-    def _view(self) -> tuple[Any, dict[str, Any], dict[int, tuple[str, str | None, dict[str, str]]], set[int]]:
+    def _view(self) -> tuple[Any, dict[str, Any], dict[int, tuple[str, str | None, dict[str, str] | None]], set[int]]:
         path = self._manifest_path
         stamp = _stamp(path)
         cached = _VIEWS.get(path)
@@ -120,7 +120,7 @@ class LockedManifest:
         # which raises when the file names another dataset)
         if cached is None or cached[0] != stamp or cached[1].get("identity") != self.identity:
             manifest = self.read_manifest()
-            written: dict[int, tuple[str, str | None, dict[str, str]]] = {}
+            written: dict[int, tuple[str, str | None, dict[str, str] | None]] = {}
             for shard in manifest["shards"]:
                 _index_shard(written, shard)
             cached = (stamp, manifest, written, self.finished(manifest))
@@ -142,7 +142,7 @@ class LockedManifest:
                 _index_shard(written, shard)
         _VIEWS[path] = (_stamp(path), manifest, written, self.finished(manifest))
 
-    def written_items(self) -> dict[int, tuple[str, str | None, dict[str, str]]]:
+    def written_items(self) -> dict[int, tuple[str, str | None, dict[str, str] | None]]:
         """Item number -> (digest, recipe, guards) of every item in a finished shard (from the manifest,
         parsed once a change). The recipe is the start of the cache key of the writer call that made the
         item; guards: what each guard upstream did to it (guard node -> action)."""
@@ -242,9 +242,11 @@ def _stamp(path: str) -> tuple[int, int, int] | None:
     return (stat.st_ino, stat.st_mtime_ns, stat.st_size)
 
 
-def _index_shard(written: dict[int, tuple[str, str | None, dict[str, str]]], shard: dict[str, Any]) -> None:
+def _index_shard(written: dict[int, tuple[str, str | None, dict[str, str] | None]], shard: dict[str, Any]) -> None:
     """Add a manifest shard's items to the index item number -> (digest, recipe, guards)."""
     guards = shard.get("guards", {})
     for item, digest, recipe in zip(shard["items"], shard["digests"],
                                     shard.get("recipes") or [None] * len(shard["items"]), strict=True):
-        written[int(item)] = (digest, recipe, guards.get(item) or {})
+        # (no guards: None, not a new empty dict an item: a tuple of strings and None is one Python's collector
+        # stops walking, and the index holds every written item)
+        written[int(item)] = (digest, recipe, guards.get(item) or None)

@@ -179,7 +179,7 @@ class StagedItems:
         row = dict(columns) if _in_order(columns) else {key: columns[key] for key in sorted(columns)}
         for media_name in names:
             row[media_name.split(".")[0]] = media[media_name]
-        state["rows"][index] = (row, digest, recipe, guards or {})
+        state["rows"][index] = (row, digest, recipe, guards or None)  # (None: no new dict an item)
         if encoded is not None and not names:
             state["encoded"][index] = encoded
         scanned = state["scanned"]

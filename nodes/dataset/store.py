@@ -136,7 +136,7 @@ class DatasetFolder(LockedManifest, StagedItems):
         """The recipe and guard actions of item ``index`` when a finished shard holds it (None: not written,
         or no recipe)."""
         held = self.written_items().get(index)
-        return (held[1], held[2]) if held is not None else (None, {})
+        return (held[1], held[2] or {}) if held is not None else (None, {})
 
     def add_item(self, index: int, columns: dict[str, Any], media: dict[str, bytes],
                  keep: list[bool] | None = None, recipe: str | None = None,
@@ -177,7 +177,7 @@ class DatasetFolder(LockedManifest, StagedItems):
                 fcntl.flock(handle, fcntl.LOCK_UN)
         return "added" if held is None else "kept"
 
-    def written_digest(self, index: int, written: dict[int, tuple[str, str | None, dict[str, str]]] | None = None,
+    def written_digest(self, index: int, written: dict[int, tuple[str, str | None, dict[str, str] | None]] | None = None,
                        rescan: bool = True) -> str | None:
         """The digest of item ``index`` as this folder already holds it (in a shard or staged), or None.
         ``rescan``: look for staging logs that came or went (not needed while the change count stands)."""
