@@ -108,7 +108,8 @@ class Context:
         if not self.previews_wanted:
             return
         if isinstance(value, str) and kind in (None, "text"):
-            self._send("preview", kind="text", text=value)
+            # a name keeps a text apart from the node's log lines (a dataset item's score and decision)
+            self._send("preview", kind="text", text=value, **({"name": name} if name else {}))
             return
         self._preview_count += 1
         folder = self.settings.previews_dir / self.run_id

@@ -74,7 +74,8 @@ class RunEvents:
         """Whether an event of this kind goes anywhere (when not, it is not worth building)."""
         return self.sink is not None and (self.wants is None or kind in self.wants)
 
-    def emit(self, name: str, **fields: Any) -> None:
+    def emit(self, name: str, /, **fields: Any) -> None:
+        # positional-only: a replayed preview's own ``name`` field (a named picture or text) must not collide
         if self.sink is not None and (self.wants is None or name in self.wants):
             event = {"event": name, "run": self.run_id, "t": time.time(), **fields}
             with self.lock:

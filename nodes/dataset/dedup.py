@@ -4,6 +4,7 @@ Each filter reads the items in order and keeps the first of each group of duplic
 not depend on which item finished first. It returns one JSON value::
 
     {"keep": [true, false, ...],                      # one per item, in item order
+     "duplicate_of": [null, 1, ...],                  # per item: the earlier item a dropped one repeats
      "stages": [{"stage": "exact", "kept": 9, "dropped": 1, "why": {"exact duplicate": 1},
                  "dropped_items": {"000004": "a copy of 000001"}}]}
 
@@ -24,21 +25,21 @@ from nodeflow import JSON, Context, Embedder, Image, Param, node
 __all__ = ["dedup_exact", "dedup_text", "dedup_images", "dedup_semantic"]
 
 
-def _previous(after: Any, count: int) -> tuple[list[bool], list[dict[str, Any]]]:
+def _previous(after: Any, count: int) -> tuple[list[bool], list[int | None], list[dict[str, Any]]]:
     if after is None:
-        return [True] * count, []
+        return [True] * count, [None] * count, []
     keep = list(after.get("keep") or [])
     if len(keep) != count:
         raise ValueError(f"after: the earlier filter judged {len(keep)} items, this one has {count}; "
                          "both must read the same sweep")
-    return keep, list(after.get("stages") or [])
+    return keep, list(after.get("duplicate_of") or [None] * count), list(after.get("stages") or [])
 
 
 def _filter(items: list[Any], after: Any, stage: str, reason: str, ctx: Context,
             duplicate_of: Callable[[int, Any], int | None], relation: str) -> dict[str, Any]:
     """Walk the items in order; ``duplicate_of(i, item)`` names an earlier kept item it repeats (or None)
     and remembers it when it is new. ``relation`` says how ("a copy of")."""
-    keep, stages = _previous(after, len(items))
+    keep, of, stages = _previous(after, len(items))
     dropped: dict[str, str] = {}
     for index, item in enumerate(items):
         if not keep[index]:
@@ -46,13 +47,14 @@ def _filter(items: list[Any], after: Any, stage: str, reason: str, ctx: Context,
         earlier = duplicate_of(index, item)
         if earlier is not None:
             keep[index] = False
+            of[index] = earlier
             dropped[f"{index:06d}"] = f"{relation} {earlier:06d}"
         ctx.progress(index + 1, len(items))
     kept = sum(keep)
     report = {"stage": stage, "kept": kept, "dropped": len(dropped),
               "why": {reason: len(dropped)} if dropped else {}, "dropped_items": dropped}
     ctx.log(f"{stage}: kept {kept}, dropped {len(dropped)} ({reason})")
-    return {"keep": keep, "stages": stages + [report]}
+    return {"keep": keep, "duplicate_of": of, "stages": stages + [report]}
 
 
 def _content_bytes(item: Any) -> bytes:

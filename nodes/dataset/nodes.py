@@ -19,6 +19,7 @@ from typing import Any
 from nodeflow import JSON, Audio, Context, File, Image, Param, deliver, node
 from nodes.dataset.card import card_text
 from nodes.dataset.formats import FORMATS, check_columns
+from nodes.dataset.item_notes import decision_of, show_item
 from nodes.dataset.store import MANIFEST, RECIPE_CHARS, DatasetError, DatasetFolder, identity_of
 
 _FOLDER = Param("dataset", description="the dataset folder, inside the output folder")
@@ -153,11 +154,12 @@ def write(
     store = _store(path, format, shard_size, _identity(ctx, format, shard_size))
     item_id = f"{index:06d}"
     receipt = _receipt(store, folder, place, index)
-    if keep is not None:
-        if index >= len(keep):
-            raise ValueError(f"filter: it judged {len(keep)} items, this is item {index}; link a filter of the same sweep")
-        if not keep[index]:
-            return {**receipt, "dropped": True}
+    if keep is not None and index >= len(keep):
+        raise ValueError(f"filter: it judged {len(keep)} items, this is item {index}; link a filter of the same sweep")
+    # the editor's grid: the item with its scores and what the filters and checks decided
+    show_item(ctx, image=image, text=text, scores=scores, decision=decision_of(index, filter, checks))
+    if keep is not None and not keep[index]:
+        return {**receipt, "dropped": True}
     if isinstance(checks, dict) and not checks.get("passed", True):
         failed = next(c for c in checks.get("checks", []) if not c.get("ok"))
         return {**receipt, "dropped": True, "failed": failed}

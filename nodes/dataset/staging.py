@@ -6,12 +6,14 @@ size of each medium. A record a kill cut short is never read; one a power cut da
 and is forgotten (its writer stages the item again). Each process keeps an index of every log (its own
 and others'), brought up to date when the staging folder's listing changes and when a shard closes.
 
-:class:`StagedItems` is the staging half of :class:`nodes.dataset.store.DatasetFolder` (which holds
-the lock, the manifest and the shards); its methods run under the folder's lock.
+:class:`StagedItems` is the staging half of :class:`nodes.dataset.store.DatasetFolder` (which writes
+the shards; the lock and the manifest are :class:`nodes.dataset.locked_manifest.LockedManifest`'s); its
+methods run under the folder's lock.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -38,6 +40,11 @@ class StagedItems:
     shard_size: int
     _staging_path: str
 
+    def changed(self) -> None:
+        """Tell the folder's other writers that the staging logs changed (DatasetFolder: the lock file's
+        change count, see nodes.dataset.locked_manifest)."""
+        raise NotImplementedError
+
     def _keep_short_logs(self, shard: int, short: bool) -> None:
         """The records of shard ``shard`` once it is written: kept (in ``short/``) when the shard is short,
         so a longer sweep can take it back without making its items again; else removed."""
@@ -53,6 +60,7 @@ class StagedItems:
         for name in os.listdir(self.staging) if self.staging.is_dir() else []:
             if name.startswith(f"shard-{shard:05d}-"):
                 os.replace(self.staging / name, self.short / name)
+        self.changed()
 
     def _staged(self, rescan: bool | str = True) -> dict[str, Any]:
         """This process's index of staged items, brought up to date with every staging log (other
@@ -143,6 +151,7 @@ class StagedItems:
             self.staging.mkdir(parents=True, exist_ok=True)
             name = f"shard-{shard:05d}-{os.getpid()}-{os.urandom(4).hex()}.log"
             logs[shard] = (name, open(self.staging / name, "ab"))
+            self.changed()  # other writer processes look at the staging logs again
             state["ends"][name] = 0  # where its next record goes (a new file: only this process appends)
         name, log = logs[shard]
         names = sorted(media) if len(media) > 1 else list(media)
@@ -170,7 +179,7 @@ class StagedItems:
         row = dict(columns) if _in_order(columns) else {key: columns[key] for key in sorted(columns)}
         for media_name in names:
             row[media_name.split(".")[0]] = media[media_name]
-        state["rows"][index] = (row, digest, recipe, guards or {})
+        state["rows"][index] = (row, digest, recipe, guards or None)  # (None: no new dict an item)
         if encoded is not None and not names:
             state["encoded"][index] = encoded
         scanned = state["scanned"]
@@ -223,6 +232,7 @@ class StagedItems:
         for name in os.listdir(self.staging) if self.staging.is_dir() else []:
             if name.startswith(prefix):
                 (self.staging / name).unlink(missing_ok=True)
+        self.changed()
         for index in list(state["shards"].get(shard, ())):
             self._forget(state, index)
 
@@ -245,6 +255,7 @@ class StagedItems:
             for name in names:
                 if name.startswith(f"shard-{shard:05d}-"):
                     os.replace(self.staging / name, self.short / name)
+            self.changed()
             self._staged()
 
     def shard_of(self, index: int) -> int:
@@ -257,6 +268,12 @@ def _in_order(columns: dict[str, Any]) -> bool:
     return keys == sorted(keys)
 
 
+@functools.lru_cache(maxsize=1024)
+def _json_media_name(name: str) -> str:
+    """A media name as JSON, once per name (every item of a dataset has the same few)."""
+    return _json_word(name)
+
+
 def _json_word(text: str) -> str:
     """A string as JSON: quoted as it is when it is letters and digits (a cache key, a media name)."""
     return f'"{text}"' if text.replace(".", "").isalnum() and text.isascii() else COLUMNS_JSON.encode(text)
@@ -264,7 +281,9 @@ def _json_word(text: str) -> str:
 
 def _json_media(names: list[str], media: dict[str, bytes]) -> str:
     """``[[name, size], ...]`` as JSON (a staged record's header says where each medium's bytes are)."""
-    return "[" + ", ".join(f"[{_json_word(n)}, {len(media[n])}]" for n in names) + "]"
+    if len(names) == 1:  # the common case (one picture or sound): no generator
+        return f"[[{_json_media_name(names[0])}, {len(media[names[0]])}]]"
+    return "[" + ", ".join(f"[{_json_media_name(n)}, {len(media[n])}]" for n in names) + "]"
 
 
 def item_digest(columns: dict[str, Any], media: dict[str, bytes], encoded: str | None = None) -> str:

@@ -24,8 +24,9 @@ export function ItemGrid({ items, id, onAll }: { items: ItemRun[]; id: string; o
       </div>
       <div className="nf-items-grid">
         {items.slice(0, ITEMS_ON_NODE).map((item, i) => (
-          <div key={i} className={`nf-item nf-status-${item.status}`} data-testid={`item-${id}-${i}`} data-status={item.status}
-            title={`item ${i + 1}: ${item.status}${item.message ? ` (${item.message})` : ""}`}>
+          <div key={i} className={`nf-item nf-status-${item.status}${item.notes?.decision?.startsWith("dropped") ? " nf-item-dropped" : ""}`}
+            data-testid={`item-${id}-${i}`} data-status={item.status}
+            title={`item ${i + 1}: ${item.status}${item.message ? ` (${item.message})` : ""}${notesLine(item)}`}>
             {item.image ? <img src={item.image} alt={`item ${i + 1}`} draggable={false} data-testid={`preview-item-${id}-${i}`} />
               : <span className="nf-item-label">{i + 1}</span>}
           </div>
@@ -37,6 +38,12 @@ export function ItemGrid({ items, id, onAll }: { items: ItemRun[]; id: string; o
       </div>
     </div>
   );
+}
+
+/** A dataset writer's word on an item (its score, kept or dropped), for the cell's tooltip. */
+function notesLine(item: ItemRun): string {
+  const said = [item.notes?.scores, item.notes?.decision].filter(Boolean);
+  return said.length ? `; ${said.join("; ")}` : "";
 }
 
 export function Preview({ run, id, onItems }: { run: NodeRun; id: string; onItems?: () => void }) {

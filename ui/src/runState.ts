@@ -34,6 +34,8 @@ export interface ItemRun {
   message?: string;
   /** the files the item wrote, by output name (what its provenance is read from) */
   urls?: Record<string, string>;
+  /** named texts the node said about the item (a dataset writer's "scores" and "decision") */
+  notes?: Record<string, string>;
 }
 
 export interface RunView {
@@ -97,6 +99,9 @@ function applyItemEvent(before: NodeRun, ev: RunEvent, index: number): NodeRun {
     }
     case "preview":
       if (ev.kind === "image" && ev.url) items[index] = { ...item, image: ev.url as string };
+      else if (ev.kind === "text" && typeof ev.name === "string" && ev.name) {
+        items[index] = { ...item, notes: { ...item.notes, [ev.name]: String(ev.text ?? "") } };
+      }
       break;
     default:
       return before;

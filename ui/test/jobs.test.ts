@@ -73,6 +73,15 @@ test("a sweep keeps one state and one image per item, and counts them", () => {
   assert.equal(view.nodes.save.status, "done");
 });
 
+test("an item keeps what its node said of it by name (a dataset writer's score and decision), not its log lines", () => {
+  let view = applyEvent(EMPTY_VIEW, started("r", ["writer"], { writer: 2 }));
+  view = applyEvent(view, { event: "preview", run: "r", node: "writer", item: 1, kind: "text", name: "scores", text: "judge_score 3.2" });
+  view = applyEvent(view, { event: "preview", run: "r", node: "writer", item: 1, kind: "text", name: "decision", text: "dropped: duplicate of item 1" });
+  view = applyEvent(view, { event: "preview", run: "r", node: "writer", item: 1, kind: "text", text: "a log line" });
+  assert.deepEqual(view.nodes.writer.items?.[1].notes, { scores: "judge_score 3.2", decision: "dropped: duplicate of item 1" });
+  assert.equal(view.nodes.writer.items?.[0].notes, undefined);
+});
+
 test("an error in one item shows on the node with its message, and later cancellations do not hide it", () => {
   let view = applyEvent(EMPTY_VIEW, started("r", ["save"], { save: 3 }));
   view = applyEvent(view, { event: "node_started", run: "r", node: "save", item: 0 });
