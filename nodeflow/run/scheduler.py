@@ -22,7 +22,9 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nodeflow.backends.base import ChainLink, StopSignal, Task, TaskEnv, TaskResult, node_context, run_task
+from nodeflow.backends.base import (
+    ChainLink, StopSignal, Task, TaskEnv, TaskResult, node_context, run_light, run_task,
+)
 from nodeflow.nodetypes.context import Cancelled, Context
 
 from .batches import batch_task, split, take_batch
@@ -170,7 +172,7 @@ class PlanRun:
         chains = getattr(backend, "fuses_chains", False)
         registry = self.registry
         events = self.events
-        hits, env, finish_ok, task_for = self.hits, self.env, self.finish_ok, self.task_for
+        hits, env, finish_ok, task_for, inputs_of = self.hits, self.env, self.finish_ok, self.task_for, self.inputs_of
 
         while ready or backend.in_flight:
             # 3a. start what is ready and has a slot, lowest plan position first
@@ -200,15 +202,25 @@ class PlanRun:
                     # here, through the same run_task a backend uses (no hand-off to a thread)
                     if events.started:
                         events.emit_node("node_started", planned, "reason", reason(self.tables, self.stores, planned))
-                    task = task_for(planned)
-                    if task is None:  # a linked value failed its param's check
-                        break
-                    one = run_task(task, env)
-                    if one.status == "ok":  # settle's commonest case, without its calls in between
-                        finish_ok(planned, one.outputs, one.duration_s)  # type: ignore[arg-type]
+                    if spec.wants_ctx:
+                        task = task_for(planned)
+                        if task is None:  # a linked value failed its param's check
+                            break
+                        one = run_task(task, env)
+                    else:  # no context to build: no Task either (run_light)
+                        resolved = inputs_of(planned)
+                        if resolved is None:  # a linked value failed its param's check
+                            break
+                        one = run_light(spec, planned.params, resolved[0], functools.partial(task_for, planned))
+                        if type(one) is tuple:  # settle's commonest case, without its calls in between
+                            finish_ok(planned, one[0], one[1])
+                            release(planned.id)
+                            continue
+                    if one.status == "ok":  # type: ignore[union-attr]
+                        finish_ok(planned, one.outputs, one.duration_s)  # type: ignore[union-attr, arg-type]
                         release(planned.id)
                     else:
-                        settle(planned, one)
+                        settle(planned, one)  # type: ignore[arg-type]
                     continue
                 members = [planned]
                 if spec.batch is not None and planned.item is not None:  # 3b. a native batch
@@ -269,9 +281,10 @@ class PlanRun:
         head.chain = tasks  # type: ignore[assignment]
         return head
 
-    def task_for(self, planned: PlannedNode, within: dict[str, int] | None = None) -> Task | None:
-        """The task that runs ``planned``; ``within``: the members of its fused chain, whose values
-        the task gets where the chain runs (as ChainLinks)."""
+    def inputs_of(self, planned: PlannedNode, within: dict[str, int] | None = None
+                  ) -> tuple[dict[str, Any], dict[str, list[str]]] | None:
+        """``planned``'s arguments from its links, and what made each item of a list input; None
+        when a linked value fails its param's check (the run has failed then)."""
         spec = planned.spec
         inputs: dict[str, Any] = {}
         labels: dict[str, list[str]] = {}
@@ -299,6 +312,16 @@ class PlanRun:
         except Exception as exc:
             self.fail(planned, exc)
             return None
+        return inputs, labels
+
+    def task_for(self, planned: PlannedNode, within: dict[str, int] | None = None) -> Task | None:
+        """The task that runs ``planned``; ``within``: the members of its fused chain, whose values
+        the task gets where the chain runs (as ChainLinks)."""
+        resolved = self.inputs_of(planned, within)
+        if resolved is None:
+            return None
+        inputs, labels = resolved
+        spec = planned.spec
         task = Task(
             run_id=self.run_id,
             node_id=planned.node.id,
