@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nodeflow.backends.base import (
-    ChainLink, StopSignal, Task, TaskEnv, TaskResult, node_context, run_light, run_task,
+    ChainLink, Flag, StopSignal, Task, TaskEnv, TaskResult, node_context, run_light, run_task,
 )
 from nodeflow.nodetypes.context import Cancelled, Context
 
@@ -72,8 +72,8 @@ class PlanRun:
         self.settings = settings
         self.models = models
         self.plan = plan
-        self.cancel = cancel or threading.Event()
-        self.failed = threading.Event()  # the first failure stops the other branches
+        self.cancel = cancel or Flag()  # (a caller's threading.Event, or a flag only this run sets)
+        self.failed = Flag()  # the first failure stops the other branches
         self.stop = StopSignal(self.cancel, self.failed)
         self.backend = backend
         output_dir = output_dir or settings.output_dir
@@ -82,8 +82,7 @@ class PlanRun:
         by_id = plan.__dict__.get("_by_id")
         if by_id is None:  # plans are not changed once made: worked out once per plan
             by_id = plan.__dict__["_by_id"] = {p.id: p for p in plan.order}
-        # realpath: what Path.resolve() gives, without its extra stat and Path objects (once per run)
-        tables = self.tables = RunTables(plan, by_id, os.path.realpath(self.output_dir))
+        tables = self.tables = RunTables(plan, by_id, self.output_dir)
         # the run's own names for its tables (the same objects the key and cache helpers fill)
         self.by_id: dict[str, PlannedNode] = by_id
         self.keys, self.values, self.hits = tables.keys, tables.values, tables.hits
@@ -211,7 +210,7 @@ class PlanRun:
                         resolved = inputs_of(planned)
                         if resolved is None:  # a linked value failed its param's check
                             break
-                        one = run_light(spec, planned.params, resolved[0], functools.partial(task_for, planned))
+                        one = run_light(spec, planned.params, resolved[0], task_for, planned)
                         if type(one) is tuple:  # settle's commonest case, without its calls in between
                             finish_ok(planned, one[0], one[1])
                             release(planned.id)
