@@ -141,6 +141,10 @@ def remember(run: RunTables, stores: CacheStores, planned: PlannedNode, outputs:
 
 def reason(run: RunTables, stores: CacheStores, planned: PlannedNode) -> str:
     """Why a node runs: first run, param X changed, upstream Y changed, fingerprint changed, evicted."""
+    if planned.id not in stores.records and planned.spec.cache != "none":
+        # never ran here (a first run's every node): two lookups that need no lock, where another
+        # run recording the node meanwhile would only have made the answer a moment older
+        return "evicted" if run.keys[planned.id] in stores.memory.evicted else "first run"
     with stores.lock:
         return _reason(run, stores, planned)
 
