@@ -16,14 +16,21 @@ from __future__ import annotations
 import functools
 import heapq
 import os
-import threading
 import time
 import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nodeflow.backends.base import (
-    ChainLink, Flag, StopSignal, Task, TaskEnv, TaskResult, node_context, run_light, run_task,
+    ChainLink,
+    Flag,
+    StopSignal,
+    Task,
+    TaskEnv,
+    TaskResult,
+    node_context,
+    run_light,
+    run_task,
 )
 from nodeflow.nodetypes.context import Cancelled, Context
 
@@ -39,6 +46,8 @@ from .state import CacheStores, RunTables
 from .values import guard_findings, output_dict, value_of
 
 if TYPE_CHECKING:  # pragma: no cover
+    import threading
+
     from nodeflow.backends.base import Backend
     from nodeflow.events import EventSink
     from nodeflow.models import ModelManager
