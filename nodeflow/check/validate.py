@@ -161,8 +161,9 @@ def validate(graph: Graph, registry: Registry) -> list[Problem]:
                 _add_problem(problems, node, *too_big)
 
         for port, (source_id, output_name) in node.inputs.items():
-            if port in spec.inputs:
-                target_type = spec.inputs[port].type
+            spec_input = spec.inputs.get(port)
+            if spec_input is not None:
+                target_type = spec_input.type
             elif port in spec.params:
                 target_type = spec.params[port].port_type
             else:
@@ -193,9 +194,13 @@ def validate(graph: Graph, registry: Registry) -> list[Problem]:
                         port,
                     )
 
-        for name, spec_input in spec.inputs.items():
-            if not spec_input.optional and name not in node.inputs:
-                _add_problem(problems, node, f"missing required input ({spec_input.type})", name)
+        required = spec.__dict__.get("_required_inputs")
+        if required is None:  # per node type: its inputs that must be linked
+            required = spec.__dict__["_required_inputs"] = tuple(
+                (name, i.type) for name, i in spec.inputs.items() if not i.optional)
+        for name, port_type in required:
+            if name not in node.inputs:
+                _add_problem(problems, node, f"missing required input ({port_type})", name)
 
     cycle = find_cycle(graph)
     if cycle:

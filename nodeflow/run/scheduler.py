@@ -210,6 +210,7 @@ class PlanRun:
                     # here, through the same run_task a backend uses (no hand-off to a thread)
                     if events.started:
                         events.emit_node("node_started", planned, "reason", reason(self.tables, self.stores, planned))
+                    one: TaskResult
                     if spec.wants_ctx:
                         task = task_for(planned)
                         if task is None:  # a linked value failed its param's check
@@ -219,16 +220,17 @@ class PlanRun:
                         resolved = inputs_of(planned)
                         if resolved is None:  # a linked value failed its param's check
                             break
-                        one = run_light(spec, planned.params, resolved[0], task_for, planned)
-                        if type(one) is tuple:  # settle's commonest case, without its calls in between
-                            finish_ok(planned, one[0], one[1])
+                        ran = run_light(spec, planned.params, resolved[0], task_for, planned)
+                        if isinstance(ran, tuple):  # settle's commonest case, without its calls in between
+                            finish_ok(planned, ran[0], ran[1])
                             release(planned.id)
                             continue
-                    if one.status == "ok":  # type: ignore[union-attr]
-                        finish_ok(planned, one.outputs, one.duration_s)  # type: ignore[union-attr, arg-type]
+                        one = ran
+                    if one.status == "ok":
+                        finish_ok(planned, one.outputs, one.duration_s)  # type: ignore[arg-type]
                         release(planned.id)
                     else:
-                        settle(planned, one)  # type: ignore[arg-type]
+                        settle(planned, one)
                     continue
                 members = [planned]
                 if spec.batch is not None and planned.item is not None:  # 3b. a native batch
@@ -302,6 +304,11 @@ class PlanRun:
         if many is None:  # worked out once per node type: its list inputs
             many = spec.__dict__["_many_inputs"] = frozenset(name for name, i in spec.inputs.items() if i.many)
         try:
+            if not gathered and not many and not within:  # the usual node: each link one value
+                for arg, src, index, is_param in planned.links:
+                    value = (values.get(src) or value_of(self.tables, self.stores, src))[index]
+                    inputs[arg] = spec.params[arg].check(value) if is_param else value
+                return inputs, labels
             for arg, src, index, is_param in planned.links:
                 if gathered and arg in gathered and src in self.blocked_units:
                     continue  # a guard stopped that item: gather the others
