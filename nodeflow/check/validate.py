@@ -119,48 +119,59 @@ def validate(graph: Graph, registry: Registry) -> list[Problem]:
             )
             continue
 
-        def bad(message: str, port: str | None = None) -> None:
-            problems.append(Problem(node.id, node.type, port, message))  # noqa: B023  (called in this same iteration)
-
         if node.version > spec.version:
-            bad(
+            _add_problem(
+                problems, node,
                 f"saved by version {node.version} of {node.type}, newer than the installed version "
                 f"{spec.version}; update the {spec.pack or 'its'} pack"
             )
+        passed = spec.__dict__.get("_passed_values")
+        if passed is None:  # per node type: (param, exact type, value) its checks accepted
+            passed = spec.__dict__["_passed_values"] = set()
         for name, value in node.params.items():
             param = spec.params.get(name)
             if param is None:
                 if name not in spec.inputs:
-                    bad(f"unknown param{did_you_mean(name, spec.params)}", name)
+                    _add_problem(problems, node, f"unknown param{did_you_mean(name, spec.params)}", name)
                 continue
             if name in node.inputs:
                 continue  # the link supplies the value
-            if is_sweep(value):
+            kind = type(value)
+            if kind is dict and is_sweep(value):
                 continue  # a sweep: each of its values is checked by nodeflow.check.sweeps
+            seen = (name, kind, value) if kind in _PLAIN and param.validate is None else None
+            if seen is not None and seen in passed:
+                continue  # the same plain value passed this check before (a graph's many alike nodes)
             try:
                 param.check(value)
             except ParamError as exc:
                 if isinstance(value, list):  # most likely meant as a sweep
-                    bad(f'{exc}; to run once per value write {{"sweep": {json.dumps(value, default=str)[:40]}}}', name)
+                    _add_problem(problems, node, f'{exc}; to run once per value write {{"sweep": {json.dumps(value, default=str)[:40]}}}', name)
                 else:
-                    bad(str(exc), name)
+                    _add_problem(problems, node, str(exc), name)
+            else:
+                if seen is not None:
+                    if len(passed) >= PASSED_MEMO:
+                        passed.clear()
+                    passed.add(seen)
 
         if spec.estimate is not None and not any(p.node == node.id for p in problems):
             too_big = memory_problem(spec, node.params, set(node.inputs))
             if too_big is not None:
-                bad(*too_big)
+                _add_problem(problems, node, *too_big)
 
         for port, (source_id, output_name) in node.inputs.items():
-            if port in spec.inputs:
-                target_type = spec.inputs[port].type
+            spec_input = spec.inputs.get(port)
+            if spec_input is not None:
+                target_type = spec_input.type
             elif port in spec.params:
                 target_type = spec.params[port].port_type
             else:
-                bad(f"no input or param of this name{did_you_mean(port, [*spec.inputs, *spec.params])}", port)
+                _add_problem(problems, node, f"no input or param of this name{did_you_mean(port, [*spec.inputs, *spec.params])}", port)
                 continue
             source = nodes.get(source_id)
             if source is None:
-                bad(f"linked to missing node {source_id!r}", port)
+                _add_problem(problems, node, f"linked to missing node {source_id!r}", port)
                 continue
             source_spec = specs.get(source.type)
             if source_spec is None:
@@ -168,23 +179,28 @@ def validate(graph: Graph, registry: Registry) -> list[Problem]:
             output = source_spec.outputs.get(output_name)
             if output is None:
                 have = ", ".join(source_spec.outputs) or "none"
-                bad(f"linked to missing output {output_name!r} of {source_id} (its outputs: {have})", port)
+                _add_problem(problems, node, f"linked to missing output {output_name!r} of {source_id} (its outputs: {have})", port)
                 continue
-            if not compatible(output.type, target_type):
-                bad(f"type mismatch: {source_id}.{output_name} gives {output.type}, this port takes {target_type}", port)
+            if output.type != target_type and not compatible(output.type, target_type):
+                _add_problem(problems, node, f"type mismatch: {source_id}.{output_name} gives {output.type}, this port takes {target_type}", port)
                 continue
             if source.mode == "bypass":
                 passthrough = bypass_source(source_spec, output.type)
                 if passthrough is None:
-                    bad(
+                    _add_problem(
+                        problems, node,
                         f"{source_id} is bypassed and has no {output.type} input to pass through; "
                         f"un-bypass it or mute it",
                         port,
                     )
 
-        for name, spec_input in spec.inputs.items():
-            if not spec_input.optional and name not in node.inputs:
-                bad(f"missing required input ({spec_input.type})", name)
+        required = spec.__dict__.get("_required_inputs")
+        if required is None:  # per node type: its inputs that must be linked
+            required = spec.__dict__["_required_inputs"] = tuple(
+                (name, i.type) for name, i in spec.inputs.items() if not i.optional)
+        for name, port_type in required:
+            if name not in node.inputs:
+                _add_problem(problems, node, f"missing required input ({port_type})", name)
 
     cycle = find_cycle(graph)
     if cycle:
@@ -194,6 +210,17 @@ def validate(graph: Graph, registry: Registry) -> list[Problem]:
     problems += published_problems(graph, registry)
     inactive = inactive_nodes(graph, registry)  # muted, or feeding only muted nodes: they never run
     return [p for p in problems if p.node is None or p.node not in inactive]
+
+
+# plain values whose check depends on the value alone (a param's own ``validate`` function may not),
+# remembered per node type once they pass: (name, type, value), since 1, 1.0 and True are equal
+_PLAIN = frozenset((str, int, float, bool, type(None)))
+PASSED_MEMO = 4096
+
+
+def _add_problem(problems: list[Problem], node: Any, message: str, port: str | None = None) -> None:
+    """A problem of ``node`` (on ``port``), called only where there is one: nothing is made per node."""
+    problems.append(Problem(node.id, node.type, port, message))
 
 
 def memory_problem(spec, params: dict[str, Any], linked: set[str]) -> tuple[str, str | None] | None:

@@ -135,14 +135,17 @@ def _plan_node(node: GraphNode, spec: NodeSpec, nodes: dict[str, GraphNode], spe
             params.pop(port, None)
         links.append((port, src, index, is_param))
     passthrough = {}
-    if node.mode == "bypass":
+    mode = node.mode
+    if mode == "bypass":
         for index, output in enumerate(spec.outputs.values()):
             source = bypass_source(spec, output.type)
             if source is not None:
                 passthrough[index] = source
     ordered = tuple(sorted(links)) if len(links) > 1 else tuple(links)
-    return PlannedNode(node.id, spec, node, params, ordered, node.mode, passthrough, _static_key(spec, params), seq,
-                       label={"node": node.id})
+    # every field given, in order: a dataclass's keywords and default factories cost more than
+    # anything else it does here
+    return PlannedNode(node.id, spec, node, params, ordered, mode, passthrough, _static_key(spec, params), seq,
+                       None, None, {"node": node.id}, {}, "")
 
 
 _STATIC_TYPES = (str, int, bool, type(None))

@@ -35,11 +35,13 @@ def key_all(run: RunTables, context_for: Callable[[PlannedNode], Any]) -> tuple[
     """
     plan = run.plan
     memo = plan.__dict__.get("_keying")
-    if memo is None:  # worked out once per plan: the nodes whose fingerprint must be asked each run
+    if memo is None:  # worked out once per plan: the nodes whose fingerprint must be asked each run,
+        # and whether any output node's key holds the output folder
         memo = plan.__dict__["_keying"] = [
-            [p for p in plan.order if p.mode != "bypass" and p.spec.fingerprint is not None], None
+            [p for p in plan.order if p.mode != "bypass" and p.spec.fingerprint is not None], None,
+            any(p.spec.output and p.mode != "bypass" for p in plan.order),
         ]
-    asked: list[str] = [run.output_dir_text]
+    asked: list[str] = [run.output_dir_text if memo[2] else ""]
     for planned in memo[0]:
         try:
             fingerprint = planned.spec.fingerprint(planned.params, context_for(planned))
@@ -59,7 +61,6 @@ def key_all(run: RunTables, context_for: Callable[[PlannedNode], Any]) -> tuple[
 def _key_all(run: RunTables) -> None:
     keys = run.keys
     fingerprints = run.fingerprints
-    output_dir = run.output_dir_text
     for planned in run.plan.order:
         links = planned.links
         if len(links) == 1:  # most nodes read one: no comprehension (a frame of its own) for it
@@ -72,7 +73,7 @@ def _key_all(run: RunTables) -> None:
             continue
         fingerprint = fingerprints.get(planned.id)
         if planned.spec.output:  # where it writes is part of what an output node does
-            fingerprint = (fingerprint, output_dir)
+            fingerprint = (fingerprint, run.output_dir_text)
         keys[planned.id] = node_key(planned.static_key, fingerprint, upstream)
 
 
@@ -140,6 +141,10 @@ def remember(run: RunTables, stores: CacheStores, planned: PlannedNode, outputs:
 
 def reason(run: RunTables, stores: CacheStores, planned: PlannedNode) -> str:
     """Why a node runs: first run, param X changed, upstream Y changed, fingerprint changed, evicted."""
+    if planned.id not in stores.records and planned.spec.cache != "none":
+        # never ran here (a first run's every node): two lookups that need no lock, where another
+        # run recording the node meanwhile would only have made the answer a moment older
+        return "evicted" if run.keys[planned.id] in stores.memory.evicted else "first run"
     with stores.lock:
         return _reason(run, stores, planned)
 

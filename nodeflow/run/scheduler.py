@@ -16,13 +16,22 @@ from __future__ import annotations
 import functools
 import heapq
 import os
-import threading
 import time
 import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nodeflow.backends.base import ChainLink, StopSignal, Task, TaskEnv, TaskResult, node_context, run_task
+from nodeflow.backends.base import (
+    ChainLink,
+    Flag,
+    StopSignal,
+    Task,
+    TaskEnv,
+    TaskResult,
+    node_context,
+    run_light,
+    run_task,
+)
 from nodeflow.nodetypes.context import Cancelled, Context
 
 from .batches import batch_task, split, take_batch
@@ -37,6 +46,8 @@ from .state import CacheStores, RunTables
 from .values import guard_findings, output_dict, value_of
 
 if TYPE_CHECKING:  # pragma: no cover
+    import threading
+
     from nodeflow.backends.base import Backend
     from nodeflow.events import EventSink
     from nodeflow.models import ModelManager
@@ -70,8 +81,8 @@ class PlanRun:
         self.settings = settings
         self.models = models
         self.plan = plan
-        self.cancel = cancel or threading.Event()
-        self.failed = threading.Event()  # the first failure stops the other branches
+        self.cancel = cancel or Flag()  # (a caller's threading.Event, or a flag only this run sets)
+        self.failed = Flag()  # the first failure stops the other branches
         self.stop = StopSignal(self.cancel, self.failed)
         self.backend = backend
         output_dir = output_dir or settings.output_dir
@@ -80,8 +91,7 @@ class PlanRun:
         by_id = plan.__dict__.get("_by_id")
         if by_id is None:  # plans are not changed once made: worked out once per plan
             by_id = plan.__dict__["_by_id"] = {p.id: p for p in plan.order}
-        # realpath: what Path.resolve() gives, without its extra stat and Path objects (once per run)
-        tables = self.tables = RunTables(plan, by_id, os.path.realpath(self.output_dir))
+        tables = self.tables = RunTables(plan, by_id, self.output_dir)
         # the run's own names for its tables (the same objects the key and cache helpers fill)
         self.by_id: dict[str, PlannedNode] = by_id
         self.keys, self.values, self.hits = tables.keys, tables.values, tables.hits
@@ -170,7 +180,7 @@ class PlanRun:
         chains = getattr(backend, "fuses_chains", False)
         registry = self.registry
         events = self.events
-        hits, env, finish_ok, task_for = self.hits, self.env, self.finish_ok, self.task_for
+        hits, env, finish_ok, task_for, inputs_of = self.hits, self.env, self.finish_ok, self.task_for, self.inputs_of
 
         while ready or backend.in_flight:
             # 3a. start what is ready and has a slot, lowest plan position first
@@ -200,11 +210,23 @@ class PlanRun:
                     # here, through the same run_task a backend uses (no hand-off to a thread)
                     if events.started:
                         events.emit_node("node_started", planned, "reason", reason(self.tables, self.stores, planned))
-                    task = task_for(planned)
-                    if task is None:  # a linked value failed its param's check
-                        break
-                    one = run_task(task, env)
-                    if one.status == "ok":  # settle's commonest case, without its calls in between
+                    one: TaskResult
+                    if spec.wants_ctx:
+                        task = task_for(planned)
+                        if task is None:  # a linked value failed its param's check
+                            break
+                        one = run_task(task, env)
+                    else:  # no context to build: no Task either (run_light)
+                        resolved = inputs_of(planned)
+                        if resolved is None:  # a linked value failed its param's check
+                            break
+                        ran = run_light(spec, planned.params, resolved[0], task_for, planned)
+                        if isinstance(ran, tuple):  # settle's commonest case, without its calls in between
+                            finish_ok(planned, ran[0], ran[1])
+                            release(planned.id)
+                            continue
+                        one = ran
+                    if one.status == "ok":
                         finish_ok(planned, one.outputs, one.duration_s)  # type: ignore[arg-type]
                         release(planned.id)
                     else:
@@ -269,9 +291,10 @@ class PlanRun:
         head.chain = tasks  # type: ignore[assignment]
         return head
 
-    def task_for(self, planned: PlannedNode, within: dict[str, int] | None = None) -> Task | None:
-        """The task that runs ``planned``; ``within``: the members of its fused chain, whose values
-        the task gets where the chain runs (as ChainLinks)."""
+    def inputs_of(self, planned: PlannedNode, within: dict[str, int] | None = None
+                  ) -> tuple[dict[str, Any], dict[str, list[str]]] | None:
+        """``planned``'s arguments from its links, and what made each item of a list input; None
+        when a linked value fails its param's check (the run has failed then)."""
         spec = planned.spec
         inputs: dict[str, Any] = {}
         labels: dict[str, list[str]] = {}
@@ -281,6 +304,11 @@ class PlanRun:
         if many is None:  # worked out once per node type: its list inputs
             many = spec.__dict__["_many_inputs"] = frozenset(name for name, i in spec.inputs.items() if i.many)
         try:
+            if not gathered and not many and not within:  # the usual node: each link one value
+                for arg, src, index, is_param in planned.links:
+                    value = (values.get(src) or value_of(self.tables, self.stores, src))[index]
+                    inputs[arg] = spec.params[arg].check(value) if is_param else value
+                return inputs, labels
             for arg, src, index, is_param in planned.links:
                 if gathered and arg in gathered and src in self.blocked_units:
                     continue  # a guard stopped that item: gather the others
@@ -299,6 +327,16 @@ class PlanRun:
         except Exception as exc:
             self.fail(planned, exc)
             return None
+        return inputs, labels
+
+    def task_for(self, planned: PlannedNode, within: dict[str, int] | None = None) -> Task | None:
+        """The task that runs ``planned``; ``within``: the members of its fused chain, whose values
+        the task gets where the chain runs (as ChainLinks)."""
+        resolved = self.inputs_of(planned, within)
+        if resolved is None:
+            return None
+        inputs, labels = resolved
+        spec = planned.spec
         task = Task(
             run_id=self.run_id,
             node_id=planned.node.id,

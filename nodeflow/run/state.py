@@ -9,12 +9,16 @@ output nodes.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
+    from pathlib import Path
+
     from nodeflow.plan.planner import Plan, PlannedNode
 
     from .stores import DiskCache, MemoryCache
@@ -55,8 +59,16 @@ class RunTables:
 
     plan: Plan
     by_id: dict[str, PlannedNode]
-    output_dir_text: str
+    output_dir: Path
     keys: dict[str, str] = field(default_factory=dict)
     values: dict[str, tuple | None] = field(default_factory=dict)  # None: cached on disk, not loaded yet
     hits: dict[str, str] = field(default_factory=dict)  # node id -> "memory", "disk" or "done" (its own hook)
     fingerprints: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def output_dir_text(self) -> str:
+        """The output folder as the keys of output nodes and the tasks' contexts name it, links
+        resolved (what ``Path.resolve()`` gives, without its Path objects): worked out when first
+        asked, since a run that writes nothing and builds no context (a chain of light nodes) never
+        needs it, and ``realpath`` stats every part of the path."""
+        return os.path.realpath(self.output_dir)

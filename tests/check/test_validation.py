@@ -150,3 +150,14 @@ def test_cli_validate_prints_problems_and_exits_2(tmp_path: Path):
 def test_cli_validate_missing_file(tmp_path: Path):
     done = nodeflow_cli("validate", str(tmp_path / "nope.json"))
     assert done.returncode == 2 and "cannot read" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_value_that_passed_once_does_not_excuse_an_equal_value_of_another_type(registry):
+    # validation remembers plain values a param accepted; True == 1 and 1.5 is not whole, so neither rides on it
+    ok = {"n": {"type": "test.number"}, "a": {"type": "test.add", "inputs": {"a": ["n", "value"]}, "params": {"value": 1}}}
+    assert problems_of(registry, ok) == []
+    for value, message in ((True, "expected a whole number, got bool true"), (1.5, "expected a whole number, got 1.5"),
+                           (1001, "1001 is above the maximum 1000")):
+        bad = {**ok, "a": {**ok["a"], "params": {"value": value}}}
+        assert problems_of(registry, bad) == [f"a (test.add): 'value': {message}"], value
+    assert problems_of(registry, ok) == []
