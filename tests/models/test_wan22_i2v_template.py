@@ -114,3 +114,27 @@ def test_an_expert_with_no_folder_of_its_shape_is_refused_with_the_reason(family
     message = failure(executor, graph, ["unet"])
     assert f"{HIGH} is a Wan 2.1/2.2 video model with 36 input channels" in message
     assert "tiny-wan's differs" in message
+
+
+def test_the_shape_of_an_expert_is_read_from_comfyuis_key_layout_too(tmp_path):
+    """ComfyUI's Wan files name the layers their own way (``img_emb.`` for the image embedding, under
+    ``model.diffusion_model.`` in some): the header tells a 2.1 image-to-video model, a 2.2 expert and a
+    text-to-video model apart."""
+    import torch
+    from safetensors.torch import save_file
+
+    from nodes.diffusion.families import denoiser_traits, family_of_file
+
+    def traits(channels: int, image: bool, prefix: str = "") -> dict:
+        tensors = {f"{prefix}patch_embedding.weight": torch.zeros(4, channels, 1, 2, 2),
+                   f"{prefix}blocks.0.self_attn.q.weight": torch.zeros(4, 4)}
+        if image:
+            tensors[f"{prefix}img_emb.proj.0.weight"] = torch.zeros(4)
+        file = tmp_path / f"{channels}-{image}-{bool(prefix)}.safetensors"
+        save_file(tensors, str(file))
+        assert family_of_file(file) == ("wan", "denoiser")
+        return denoiser_traits(file)
+
+    assert traits(36, True) == {"in_channels": 36, "image": True}  # Wan 2.1 image to video
+    assert traits(36, False, "model.diffusion_model.") == {"in_channels": 36, "image": False}  # a Wan 2.2 expert
+    assert traits(16, False) == {"in_channels": 16, "image": False}  # text to video
