@@ -41,7 +41,8 @@ class Family:
 
 FAMILIES: dict[str, Family] = {
     "sd1": Family("sd1", "Stable Diffusion 1.x/2.x", (
-        "StableDiffusionPipeline", "StableDiffusionImg2ImgPipeline", "StableDiffusionInpaintPipeline"), denoiser="unet"),
+        "StableDiffusionPipeline", "StableDiffusionImg2ImgPipeline", "StableDiffusionInpaintPipeline",
+        "StableUnCLIPImg2ImgPipeline"), denoiser="unet"),  # unCLIP: SD 2.1 steered by a picture too (unclip.py)
     "sdxl": Family("sdxl", "Stable Diffusion XL", (
         "StableDiffusionXLPipeline", "StableDiffusionXLImg2ImgPipeline", "StableDiffusionXLInpaintPipeline"),
         denoiser="unet"),
