@@ -128,6 +128,7 @@ _MODEL_IN = {"model": "model"}
 
 
 def _image_only_checkpoint(values: dict[str, Any], note: Note) -> dict[str, Any]:
+    """ImageOnlyCheckpointLoader's and unCLIPCheckpointLoader's checkpoint name (a pickle noted)."""
     name = _file(values.get("ckpt_name"))
     if name.lower().endswith((".ckpt", ".pt", ".bin", ".pth")):
         note(f"checkpoint {name!r} is a pickled file, which nodeflow does not load: convert it to .safetensors")
@@ -189,6 +190,16 @@ MODEL_MAPPINGS: dict[str, Mapping] = {
     "ImageOnlyCheckpointLoader": Mapping(
         "diffusion.load_image_only_checkpoint", ("ckpt_name",), params={"ckpt_name": "source"},
         convert=_image_only_checkpoint, outputs=("model", "clip_vision", "vae"), base_id="checkpoint",
+    ),
+    "unCLIPCheckpointLoader": Mapping(
+        "diffusion.load_unclip_checkpoint", ("ckpt_name",), params={"ckpt_name": "source"},
+        convert=_image_only_checkpoint, outputs=("model", "clip", "vae", "clip_vision"), base_id="checkpoint",
+    ),
+    "unCLIPConditioning": Mapping(
+        "diffusion.unclip_conditioning", ("strength", "noise_augmentation"),
+        params={"strength": "strength", "noise_augmentation": "noise_augmentation"},
+        inputs={"conditioning": "conditioning", "clip_vision_output": "clip_vision_output"},
+        outputs=("conditioning",), base_id="unclip",
     ),
     "SVD_img2vid_Conditioning": Mapping(
         "diffusion.svd_conditioning", ("width", "height", "video_frames", "motion_bucket_id", "fps", "augmentation_level"),

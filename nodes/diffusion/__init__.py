@@ -23,6 +23,7 @@ from . import (  # noqa: F401  (importing registers the types and nodes)  # noqa
     steps,
     svd,
     types,
+    unclip,
     video,
     wan_i2v,
 )

@@ -33,7 +33,15 @@ from nodeflow import (
     model_folders,
     node,
 )
-from nodes.diffusion.families import FAMILIES, Family, family_of_file, family_of_folder, find_family_folder
+from nodes.diffusion.families import (
+    FAMILIES,
+    Family,
+    denoiser_fits,
+    denoiser_traits,
+    family_of_file,
+    family_of_folder,
+    find_family_folder,
+)
 from nodes.diffusion.loading import _lora_fingerprint, device_param, dtype_param, find_lora, lora_path_param
 from nodes.diffusion.parts import use_part
 
@@ -80,8 +88,9 @@ def _config_param() -> Param:
                                  "(empty: the first one of that family in the model folders)")
 
 
-def config_folder(config: str, family: Family, settings: Settings, what: str) -> Path:
-    """The diffusers folder that gives ``family``'s configs and tokenizers (see the module docstring)."""
+def config_folder(config: str, family: Family, settings: Settings, what: str, fits: dict[str, Any] | None = None) -> Path:
+    """The diffusers folder that gives ``family``'s configs and tokenizers (see the module docstring);
+    ``fits``: a diffusion model file's :func:`denoiser_traits`, which the folder's denoiser should share."""
     if config.strip():
         folder = find_local_model(config, settings)
         if folder is None or not (folder / "model_index.json").exists():
@@ -90,12 +99,19 @@ def config_folder(config: str, family: Family, settings: Settings, what: str) ->
         if found is not None and found != family:
             raise ValueError(f"{what} is a {family.title} model but config {config!r} is a {found.title} folder")
         return folder
-    folder = find_family_folder(family.name, settings)
+    folder = find_family_folder(family.name, settings, fits)
     if folder is None:
         raise ModelNotFound(
             f"{what} is a {family.title} model: its configs and tokenizers come from a diffusers folder of a "
             f"{family.title} model, and none is in the model folders ({', '.join(str(p) for p in model_folders(settings))}). "
             "Put one there (its weights are not needed) or set config to one."
+        )
+    if fits and not denoiser_fits(fits, folder):
+        kind = f"{fits.get('in_channels')} input channels" + (", an image embedding" if fits.get("image") else "")
+        raise ModelNotFound(
+            f"{what} is a {family.title} model with {kind}; no {family.title} diffusers folder in the model folders "
+            f"has a model of that shape ({folder.name}'s differs), and its configs come from one. Put one there "
+            "(its weights are not needed) or set config to one."
         )
     return folder
 
@@ -190,7 +206,7 @@ def load_denoiser(
             f"{path.name} is not a diffusion model of a family this pack knows ({', '.join(f.title for f in FAMILIES.values())})"
         )
     family = FAMILIES[found[0]]
-    folder = config_folder(config, family, ctx.settings, path.name)
+    folder = config_folder(config, family, ctx.settings, path.name, denoiser_traits(path))
     fetch = _resident(ctx, ("denoiser", str(path), str(folder)), [path], device, dtype,
                       lambda where, torch_dtype: open_denoiser(path, folder, where, torch_dtype))
     return ModelPart(path.name, "denoiser", fetch)

@@ -270,6 +270,10 @@ def _group_prediction(unet: Any, scaled: Any, t: Any, parts: tuple, dtype: Any, 
     extra = unet.config.in_channels - scaled.shape[1]
     text_time = getattr(unet.config, "addition_embed_type", None) == "text_time"
 
+    if getattr(unet.config, "class_embed_type", None) == "projection" and not text_time:
+        raise ValueError("an unCLIP model is sampled by diffusion.sampler (KSampler, KSamplerAdvanced without start "
+                         "and end steps), not yet by custom sampling, areas or extra channels")
+
     def added(part: Any) -> dict[str, Any]:
         if not text_time:
             return {}

@@ -18,12 +18,15 @@ __all__ = [
     "FAMILIES",
     "Family",
     "checkpoint_keys",
+    "denoiser_fits",
+    "denoiser_traits",
     "encode_text",
     "family_of_file",
     "family_of_folder",
     "family_of_keys",
     "family_of_pipeline",
     "find_family_folder",
+    "folder_denoiser_traits",
 ]
 
 
@@ -38,7 +41,8 @@ class Family:
 
 FAMILIES: dict[str, Family] = {
     "sd1": Family("sd1", "Stable Diffusion 1.x/2.x", (
-        "StableDiffusionPipeline", "StableDiffusionImg2ImgPipeline", "StableDiffusionInpaintPipeline"), denoiser="unet"),
+        "StableDiffusionPipeline", "StableDiffusionImg2ImgPipeline", "StableDiffusionInpaintPipeline",
+        "StableUnCLIPImg2ImgPipeline"), denoiser="unet"),  # unCLIP: SD 2.1 steered by a picture too (unclip.py)
     "sdxl": Family("sdxl", "Stable Diffusion XL", (
         "StableDiffusionXLPipeline", "StableDiffusionXLImg2ImgPipeline", "StableDiffusionXLInpaintPipeline"),
         denoiser="unet"),
@@ -164,17 +168,74 @@ def encode_text(pipe: Any, text: str) -> tuple[Any, Any]:
     return encoded[0], pooled
 
 
-def find_family_folder(family: str, settings: Any) -> Path | None:
+# the layer that takes the latent, in the original layouts and diffusers' (Wan, Flux, SD3, UNets): its
+# weight's second axis is the model's input channels
+_INPUT_LAYERS = ("patch_embedding.weight", "x_embedder.weight", "img_in.weight", "pos_embed.proj.weight",
+                 "x_embedder.proj.weight", "conv_in.weight", "input_blocks.0.0.weight")
+_VAE_PREFIXES = ("encoder.", "decoder.", "vae.", "first_stage_model.")
+
+
+def denoiser_traits(path: Path) -> dict[str, Any]:
+    """What of a diffusion model file's shape its configs must match, from the header only:
+    ``in_channels`` (Wan image to video takes 36, the picture's mask and latents beside the noise; an
+    inpainting UNet 9) and ``image`` (an image embedding: Wan 2.1 image to video, not Wan 2.2's experts).
+    Empty for a file whose header cannot be read."""
+    from safetensors import safe_open
+
+    traits: dict[str, Any] = {}
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            keys = list(handle.keys())
+            for key in keys:
+                if key.startswith(_VAE_PREFIXES) or ".first_stage_model." in key:
+                    continue
+                if any(key == layer or key.endswith(f".{layer}") for layer in _INPUT_LAYERS):
+                    shape = handle.get_slice(key).get_shape()
+                    if len(shape) > 1:
+                        traits["in_channels"] = int(shape[1])
+                        break
+    except Exception:  # safetensors raises its own error types for a damaged or foreign file
+        return {}
+    traits["image"] = any("condition_embedder.image_embedder." in k or k.startswith("img_emb.") or ".img_emb." in k
+                          for k in keys)
+    return traits
+
+
+def folder_denoiser_traits(folder: Path) -> dict[str, Any]:
+    """:func:`denoiser_traits` of a diffusers folder's UNet or transformer, from its config."""
+    for slot in ("transformer", "unet"):
+        try:
+            config = json.loads((folder / slot / "config.json").read_text())
+        except (OSError, ValueError):
+            continue
+        return {"in_channels": config.get("in_channels"), "image": config.get("image_dim") is not None}
+    return {}
+
+
+def denoiser_fits(wanted: dict[str, Any], folder: Path) -> bool:
+    """Whether ``folder``'s denoiser has the shape ``wanted`` (a file's :func:`denoiser_traits`)."""
+    has = folder_denoiser_traits(folder)
+    return all(has.get(name) in (None, value) for name, value in wanted.items())
+
+
+def find_family_folder(family: str, settings: Any, fits: dict[str, Any] | None = None) -> Path | None:
     """A diffusers folder of ``family`` in the model folders (top level, or one folder down), to read a
-    single file's configs and tokenizers from; None when there is none."""
+    single file's configs and tokenizers from; with ``fits`` (a file's :func:`denoiser_traits`), the
+    first whose denoiser has the same shape (a Wan image-to-video expert takes an image-to-video folder's
+    configs, not the text-to-video folder's that sorts first), else the first of the family; None when
+    there is none."""
     from nodeflow import model_folders
 
+    first: Path | None = None
     for root in model_folders(settings):
         if not root.is_dir():
             continue
         candidates = sorted(root.glob("*/model_index.json")) + sorted(root.glob("*/*/model_index.json"))
         for index in candidates:
             found = family_of_folder(index.parent)
-            if found is not None and found.name == family:
+            if found is None or found.name != family:
+                continue
+            if not fits or denoiser_fits(fits, index.parent):
                 return index.parent
-    return None
+            first = first or index.parent
+    return first

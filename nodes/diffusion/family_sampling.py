@@ -276,6 +276,11 @@ def sample_with_pipeline(
     if restart:
         args["latents"] = noised_latent(runner, family, samples, float(sigmas[0]), generators, add_noise=add_noise,
                                         size=(height, width, args.get("num_frames", 1)))
+        if hints and not add_noise:
+            # Flux's ControlNet pipeline samples the hint's latent from the generators, which the first half
+            # (and an uninterrupted run) drew its noise from before: a later half draws that noise too and
+            # drops it, so every half steers with the same hint latent
+            predrawn_noise(pipe, family, batch, height, width, generators)
     elif (hints or sigmas is not None) and not img2img:
         drawn = predrawn_noise(pipe, family, batch, height, width, generators)
         if drawn is not None:

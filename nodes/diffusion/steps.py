@@ -25,11 +25,13 @@ from nodes.diffusion.parts import use_part
 from nodes.diffusion.previews import latents_to_rgb
 from nodes.diffusion.sampling import latent_scale
 from nodes.diffusion.schedulers import SAMPLERS, SCHEDULES
+from nodes.diffusion.unclip import class_labels, is_unclip
 
 __all__ = ["sampler", "denoise_latents"]
 
 
-def _controlled_unet(unet: Any, x: Any, t: Any, embeds: Any, controls: list[tuple[Any, Any, float]]) -> Any:
+def _controlled_unet(unet: Any, x: Any, t: Any, embeds: Any, controls: list[tuple[Any, Any, float]],
+                     labels: Any = None) -> Any:
     """The UNet's prediction with the residuals of each active ControlNet added (as diffusers' ControlNet
     pipelines add them)."""
     down, mid = None, None
@@ -39,15 +41,18 @@ def _controlled_unet(unet: Any, x: Any, t: Any, embeds: Any, controls: list[tupl
         down = d if down is None else [a + b for a, b in zip(down, d, strict=False)]
         mid = m if mid is None else mid + m
     extra = {} if down is None else {"down_block_additional_residuals": down, "mid_block_additional_residual": mid}
+    if labels is not None:
+        extra["class_labels"] = labels
     return unet(x, t, encoder_hidden_states=embeds, return_dict=False, **extra)[0]
 
 
 def _guided_noise(unet: Any, latents: Any, t: Any, positive: ConditioningValue, negative: ConditioningValue,
                   guidance: float, scheduler: Any, active: dict[int, list] | None = None, *,
-                  device: Any, dtype: Any) -> Any:
+                  device: Any, dtype: Any, labels: dict[int, Any] | None = None) -> Any:
     """One prediction of the noise, mixing each conditioning's parts by strength, with guidance;
     ``active`` maps a part's id to the ControlNets that steer it at this step. ``device`` and ``dtype``
-    are the unet's, read once by the caller: diffusers' ``unet.device`` walks every module (ms a step)."""
+    are the unet's, read once by the caller: diffusers' ``unet.device`` walks every module (ms a step).
+    ``labels``: an unCLIP UNet's class label for each part, by its id (``unclip.class_labels``)."""
     import torch
 
     batch = latents.shape[0]
@@ -58,10 +63,13 @@ def _guided_noise(unet: Any, latents: Any, t: Any, positive: ConditioningValue, 
     model_input = scheduler.scale_model_input(torch.cat([latents] * len(parts)), t)
     active = active or {}
     if len({tuple(e.shape[1:]) for e in embeds}) == 1 and not any(active.get(id(p)) for p in parts):
-        predictions = unet(model_input, t, encoder_hidden_states=torch.cat(embeds), return_dict=False)[0].chunk(len(parts))
+        extra = {} if labels is None else {"class_labels": torch.cat([labels[id(p)] for p in parts])}
+        predictions = unet(model_input, t, encoder_hidden_states=torch.cat(embeds), return_dict=False,
+                           **extra)[0].chunk(len(parts))
     else:  # prompts of different lengths, or ControlNets on some: one call each
         chunks = model_input.chunk(len(parts))
-        predictions = [_controlled_unet(unet, x, t, e, active.get(id(p), [])) for x, e, p in zip(chunks, embeds, parts, strict=False)]
+        predictions = [_controlled_unet(unet, x, t, e, active.get(id(p), []), None if labels is None else labels[id(p)])
+                       for x, e, p in zip(chunks, embeds, parts, strict=False)]
     mixed, index = [], 0
     for group in groups:
         own = predictions[index : index + len(group)]
@@ -134,6 +142,8 @@ def denoise_latents(
     # 2. Noise: one CPU generator per batch item (seed + i), as the pipeline nodes draw it
     batch = samples.shape[0]
     generators = [torch.Generator("cpu").manual_seed(seed + i) for i in range(batch)]
+    # an unCLIP model's pictures are noised first, from the same generators, as its pipeline does
+    labels = class_labels(pipe, [*negative.parts, *positive.parts], generators, device, dtype) if is_unclip(unet) else None
     noise = randn_tensor(tuple(samples.shape), generator=generators, device=device, dtype=dtype)
     original = samples.to(device, dtype)
     if not add_noise:
@@ -162,7 +172,7 @@ def denoise_latents(
             active = {part: [(m, h, hint.strength) for m, h, hint in found if hint.start <= at <= hint.end]
                       for part, found in controls.items()}
             noise_pred = _guided_noise(unet, latents, t, positive, negative, guidance, schedule, active,
-                                           device=device, dtype=dtype)
+                                       device=device, dtype=dtype, labels=labels)
             latents = schedule.step(noise_pred, t, latents, **step_options, return_dict=False)[0]
             if mask is not None:  # outside the mask: the original, noised to the level of the next step
                 keep = original

@@ -38,6 +38,13 @@ class WanStart(NamedTuple):
 
 
 def _image_to_video_pipeline(pipe: Any) -> Any:
+    if type(pipe).__name__ == "WanPipeline" and pipe.transformer is None:
+        # a VAE loaded alone (ComfyUI's VAELoader): Wan's text-to-video and image-to-video models share
+        # their VAE, so it may take its configs from a text-to-video folder; the picture is encoded the
+        # image-to-video pipeline's way
+        import diffusers
+
+        return diffusers.WanImageToVideoPipeline.from_pipe(pipe)
     if type(pipe).__name__ != "WanImageToVideoPipeline":
         raise ValueError(f"{type(pipe).__name__} does not animate pictures: link the VAE of a Wan image-to-video model")
     return pipe

@@ -33,9 +33,11 @@ from tests.models.tiny_models import build_tiny_llama, build_tiny_sd, save_singl
 from tests.models.tiny_video import (  # noqa: E402
     build_tiny_svd,
     build_tiny_wan,
+    build_tiny_wan22_i2v,
     build_tiny_wan_i2v,
     save_second_wan_expert,
     save_tiny_clip_vision,
+    save_wan22_experts,
 )
 
 
@@ -100,8 +102,10 @@ def family_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``tiny-sdxl/``, ``tiny-sdxl-refiner/``, ``tiny-sd3/`` and ``tiny-flux/`` diffusers folders, the SDXL
     base as one original-layout checkpoint ``tiny-sdxl.safetensors``, every family's parts as separate
     files in ComfyUI's folders (``diffusion_models/tiny-flux-transformer.safetensors``, ...), a second Wan
-    transformer (``diffusion_models/tiny-wan-low-noise.safetensors``, a Wan 2.2 14B-style low-noise expert)
-    and CLIP vision encoders in ``clip_vision/``."""
+    transformer (``diffusion_models/tiny-wan-low-noise.safetensors``, a Wan 2.2 14B-style low-noise expert),
+    a Wan 2.2 14B image-to-video folder ``tiny-wan22-a14b/`` with its two experts as files
+    (``diffusion_models/tiny-wan22-i2v_high_noise.safetensors`` and ``..._low_noise``) and CLIP vision
+    encoders in ``clip_vision/``."""
     root = tmp_path_factory.mktemp("family-models")
     for name, build in FAMILY_BUILDERS.items():
         build(root / f"tiny-{name}")
@@ -116,6 +120,8 @@ def family_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     build_tiny_svd(root / "tiny-svd")
     build_tiny_wan_i2v(root / "tiny-wan21-i2v")  # sorts after tiny-wan/, the text-to-video configs parts take
     save_tiny_clip_vision(root / "tiny-wan21-i2v", root)
+    build_tiny_wan22_i2v(root / "tiny-wan22-a14b")  # its experts as files, each needing this folder's configs
+    save_wan22_experts(root / "tiny-wan22-a14b", root, "tiny-wan22-i2v")
     for name in ("sd", *FAMILY_BUILDERS):
         save_tiny_controlnet(root / f"tiny-{name}", root / "controlnet" / f"tiny-{name}-controlnet")
     from PIL import Image as PILImage

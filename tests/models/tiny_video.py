@@ -141,6 +141,24 @@ def build_tiny_wan22_i2v(folder: Path, *, seed: int = 0, five_b: bool = False) -
     ).save_pretrained(folder)
     return folder
 
+
+def save_wan22_experts(folder: Path, root: Path, name: str) -> tuple[str, str]:
+    """A Wan 2.2 14B-layout folder's two experts as single files in ComfyUI's ``diffusion_models/``
+    (diffusers' key layout), named as ComfyUI's templates name theirs: ``NAME_high_noise.safetensors``
+    (``transformer``) and ``NAME_low_noise.safetensors`` (``transformer_2``)."""
+    from diffusers import WanTransformer3DModel
+    from safetensors.torch import save_file
+
+    files = []
+    for slot, noise in (("transformer", "high"), ("transformer_2", "low")):
+        expert = WanTransformer3DModel.from_pretrained(folder / slot)
+        file = root / "diffusion_models" / f"{name}_{noise}_noise.safetensors"
+        file.parent.mkdir(parents=True, exist_ok=True)
+        save_file({k: v.contiguous() for k, v in expert.state_dict().items()}, str(file))
+        files.append(file.name)
+    return files[0], files[1]
+
+
 def build_tiny_svd(folder: Path, *, seed: int = 0) -> Path:
     """A tiny Stable Video Diffusion pipeline (spatio-temporal UNet, temporal-decoder VAE, a CLIP image
     encoder taking SVD's 224-pixel input), after diffusers' own test config."""
