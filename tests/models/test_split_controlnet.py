@@ -4,12 +4,11 @@ what one uninterrupted run with the ControlNet paints, and the hint still steers
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 import pytest
 
 from tests.models.family_support import AGREEMENT, failure, pixels, run, step_graph
+from tests.models.split_support import split_in_two
 
 STEPS, SPLIT = 4, 2
 
@@ -29,30 +28,19 @@ def controlled(family: str, hint: str = "hint-square.png") -> dict:
     return graph
 
 
-def split(graph: dict) -> dict:
-    halves = copy.deepcopy(graph)
-    nodes = halves["nodes"]
-    nodes["sample"]["params"]["end_step"] = SPLIT
-    nodes["rest"] = copy.deepcopy(nodes["sample"])
-    nodes["rest"]["inputs"]["latent"] = ["sample", "latent"]
-    nodes["rest"]["params"].update(start_step=SPLIT, end_step=-1, add_noise=False)
-    nodes["decode"]["inputs"]["latent"] = ["rest", "latent"]
-    return halves
-
-
 @pytest.mark.parametrize("family", ["sd3", "flux"])
 def test_a_controlled_run_split_in_two_paints_the_uninterrupted_controlled_picture(family_executor, family):
     def painted(graph: dict) -> np.ndarray:
         return pixels(run(family_executor, graph, ["decode"]), "decode")
 
     whole = painted(controlled(family))
-    halves = painted(split(controlled(family)))
+    halves = painted(split_in_two(controlled(family), SPLIT))
     assert np.abs(halves - whole).max() <= 1
-    bar = painted(split(controlled(family, "hint-bar.png")))
+    bar = painted(split_in_two(controlled(family, "hint-bar.png"), SPLIT))
     assert np.abs(bar - halves).mean() > 0.5  # the hint steers both halves
 
 
 def test_a_controlled_sdxl_run_split_in_two_is_refused_with_the_reason(family_executor):
     """Split SDXL runs go through the custom-sampling loop, which has no ControlNet yet: said, not ignored."""
-    message = failure(family_executor, split(controlled("sdxl")), ["decode"])
+    message = failure(family_executor, split_in_two(controlled("sdxl"), SPLIT), ["decode"])
     assert "split SDXL runs are sampled by the custom-sampling loop, which does not take ControlNets" in message

@@ -16,6 +16,7 @@ from nodeflow.comfy import import_bytes
 from nodeflow.graph.model import graph_to_dict, parse_graph
 from nodeflow.nodetypes.registry import default_registry
 from tests.models.family_support import AGREEMENT, failure, pixels, run, step_graph
+from tests.models.split_support import frames, split_in_two, uninterrupted
 
 TEMPLATE = Path(__file__).parents[1] / "comfy" / "comfy_corpus" / "wan22_text_to_video_wan22_14B.json"
 STEPS, SPLIT = 4, 2
@@ -41,20 +42,6 @@ def template(high: str, low: str) -> dict:
     graph, report = import_bytes(json.dumps(doc).encode(), TEMPLATE.name, default_registry())
     assert report.unknown == []
     return graph_to_dict(graph)
-
-
-def uninterrupted(graph: dict) -> dict:
-    """The first sampler over every step, the second gone."""
-    one = copy.deepcopy(graph)
-    nodes = one["nodes"]
-    nodes["sampler"]["params"].update(start_step=0, end_step=-1, add_noise=True)
-    nodes["decode"]["inputs"]["latent"] = ["sampler", "latent"]
-    del nodes["sampler_2"]
-    return one
-
-
-def frames(result) -> np.ndarray:
-    return np.stack([np.asarray(frame, dtype=np.int16) for frame in result.outputs["decode"]["frames"]])
 
 
 def test_the_wan22_14b_template_in_two_halves_with_one_model_makes_the_uninterrupted_video(family_executor):
@@ -86,13 +73,8 @@ def test_a_run_split_in_two_paints_the_uninterrupted_picture(family_executor, fa
     through the custom-sampling loop, which agrees with its pipeline."""
     whole = step_graph(f"tiny-{family}", **AGREEMENT[family][1], steps=STEPS)
     whole["nodes"]["sample"]["params"].update(sampler="euler", scheduler="normal")
-    halves = copy.deepcopy(whole)
+    halves = split_in_two(whole, SPLIT)
     nodes = halves["nodes"]
-    nodes["sample"]["params"]["end_step"] = SPLIT
-    nodes["rest"] = copy.deepcopy(nodes["sample"])
-    nodes["rest"]["inputs"]["latent"] = ["sample", "latent"]
-    nodes["rest"]["params"].update(start_step=SPLIT, end_step=-1, add_noise=False)
-    nodes["decode"]["inputs"]["latent"] = ["rest", "latent"]
     nodes["decode_half"] = {"type": "diffusion.vae_decode", "inputs": {"vae": ["ckpt", "vae"], "latent": ["sample", "latent"]}}
     split = run(family_executor, halves, ["decode", "decode_half"])
     painted = pixels(run(family_executor, whole, ["decode"]), "decode")
@@ -113,13 +95,7 @@ def test_wan_image_to_video_split_in_two_makes_the_uninterrupted_video(family_ex
 
     _, whole = wan_image_to_video_graphs("hint-square.png")
     whole["nodes"]["sample"]["params"]["steps"] = STEPS
-    halves = copy.deepcopy(whole)
-    nodes = halves["nodes"]
-    nodes["sample"]["params"]["end_step"] = SPLIT
-    nodes["rest"] = copy.deepcopy(nodes["sample"])
-    nodes["rest"]["inputs"]["latent"] = ["sample", "latent"]
-    nodes["rest"]["params"].update(start_step=SPLIT, end_step=-1, add_noise=False)
-    nodes["decode"]["inputs"]["latent"] = ["rest", "latent"]
+    halves = split_in_two(whole, SPLIT)
     split = frames(run(family_executor, halves, ["decode"]))
     assert np.abs(split - frames(run(family_executor, whole, ["decode"]))).max() <= 1
 

@@ -7,7 +7,6 @@ make the uninterrupted video."""
 
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from nodeflow.comfy import import_bytes
 from nodeflow.graph.model import graph_to_dict, parse_graph
 from nodeflow.nodetypes.registry import default_registry
 from tests.models.family_support import run
+from tests.models.split_support import frames, uninterrupted
 
 TEMPLATE = Path(__file__).parents[1] / "comfy" / "comfy_corpus" / "wan22_image_to_video_wan22_14B.json"
 STEPS, SPLIT, SIZE, FRAMES = 4, 2, 16, 9
@@ -44,20 +44,6 @@ def template(high: str, low: str) -> dict:
     graph, report = import_bytes(json.dumps(doc).encode(), TEMPLATE.name, default_registry())
     assert report.unknown == []
     return graph_to_dict(graph)
-
-
-def uninterrupted(graph: dict) -> dict:
-    """The first sampler over every step, the second gone."""
-    one = copy.deepcopy(graph)
-    nodes = one["nodes"]
-    nodes["sampler"]["params"].update(start_step=0, end_step=-1, add_noise=True)
-    nodes["decode"]["inputs"]["latent"] = ["sampler", "latent"]
-    del nodes["sampler_2"]
-    return one
-
-
-def frames(result) -> np.ndarray:
-    return np.stack([np.asarray(frame, dtype=np.int16) for frame in result.outputs["decode"]["frames"]])
 
 
 def test_the_template_in_two_halves_with_one_expert_makes_the_uninterrupted_video(family_executor):
