@@ -208,8 +208,8 @@ class PlanRun:
                         and (spec.holds or holds_of(spec, registry)) != "device":
                     # alone and light, on a backend that would run it in this thread anyway: run its task
                     # here, through the same run_task a backend uses (no hand-off to a thread)
-                    if events.started:
-                        events.emit_node("node_started", planned, "reason", reason(self.tables, self.stores, planned))
+                    if events.started:  # alone: nothing in flight, so no other thread sends this run's events
+                        events.emit_node("node_started", planned, "reason", reason(self.tables, self.stores, planned), True)
                     one: TaskResult
                     if spec.wants_ctx:
                         task = task_for(planned)
@@ -222,12 +222,12 @@ class PlanRun:
                             break
                         ran = run_light(spec, planned.params, resolved[0], task_for, planned)
                         if isinstance(ran, tuple):  # settle's commonest case, without its calls in between
-                            finish_ok(planned, ran[0], ran[1])
+                            finish_ok(planned, ran[0], ran[1], True)
                             release(planned.id)
                             continue
                         one = ran
                     if one.status == "ok":
-                        finish_ok(planned, one.outputs, one.duration_s)  # type: ignore[arg-type]
+                        finish_ok(planned, one.outputs, one.duration_s, True)  # type: ignore[arg-type]
                         release(planned.id)
                     else:
                         settle(planned, one)
@@ -372,7 +372,9 @@ class PlanRun:
         self.record_failure(planned, finished.message, finished.traceback)
         return False
 
-    def finish_ok(self, planned: PlannedNode, outputs: tuple, duration_s: float) -> None:
+    def finish_ok(self, planned: PlannedNode, outputs: tuple, duration_s: float, alone: bool = False) -> None:
+        """Keep a node's outputs, cache them and say so; ``alone``: it ran in this thread with
+        nothing else in flight (its events need no lock)."""
         self.values[planned.id] = outputs
         remember(self.tables, self.stores, planned, outputs)
         events = self.events
@@ -382,7 +384,7 @@ class PlanRun:
                 self.stores.remember_previews(self.keys[planned.id], shown)
         self.result.ran.append(planned.id)  # type: ignore[union-attr]
         if events.finished:
-            events.node_finished(planned, outputs, duration_s)
+            events.node_finished(planned, outputs, duration_s, alone)
         if events.previews and planned.node.ui and planned.node.id not in self.withheld:  # ui.preview ticked
             show_outputs(planned, outputs, lambda: self.context(planned))
 
