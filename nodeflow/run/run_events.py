@@ -61,9 +61,12 @@ class RunEvents:
     def listen(self, sink: EventSink | None, wants: frozenset[str] | None = None) -> None:
         """Send this run's events to ``sink``: those of the kinds in ``wants`` (None: all of them)."""
         self.sink = sink
-        self.wants = frozenset() if sink is None else wants
-        self.started, self.finished, self.cached, self.previews = (
-            self.says(kind) for kind in ("node_started", "node_finished", "node_cached", "preview"))
+        self.wants = wants = frozenset() if sink is None else wants
+        if wants is None or sink is None:  # every kind, or none: no set to ask four times
+            self.started = self.finished = self.cached = self.previews = sink is not None
+        else:
+            self.started, self.finished = "node_started" in wants, "node_finished" in wants
+            self.cached, self.previews = "node_cached" in wants, "preview" in wants
 
     def shows_previews(self) -> bool:
         """Whether a node's previews go anywhere (``TaskEnv.shows_previews``: asked as it makes one,

@@ -101,7 +101,8 @@ class PlanRun:
         # nodes holding generated content no guard has seen (nodeflow.check.policy): events never show their values
         self.withheld: frozenset[str] = getattr(plan.graph, "withheld", None) or frozenset()
         self.events = RunEvents(self.run_id, self.withheld)
-        self.events.listen(sink, wants)
+        if sink is not None:  # (without one, as RunEvents starts: the executor's run_plan listens later)
+            self.events.listen(sink, wants)
         self.emit = self.events.emit
         self.env = TaskEnv(registry, settings, models, self.events.from_node, self.stop, plan,
                            shows_previews=self.events.shows_previews)
