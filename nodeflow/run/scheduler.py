@@ -140,8 +140,9 @@ class PlanRun:
         if result.status == "ok" and self.cancel.is_set():
             result.status = "cancelled"
         result.duration_s = time.perf_counter() - started
-        extra = {"blocked": sorted(result.blocked)} if result.blocked else {}
-        self.emit("run_finished", status=result.status, duration_s=round(result.duration_s, 6), **extra)
+        if self.events.says("run_finished"):  # (its fields are not worth building for nobody)
+            extra = {"blocked": sorted(result.blocked)} if result.blocked else {}
+            self.emit("run_finished", status=result.status, duration_s=round(result.duration_s, 6), **extra)
         return result
 
     def already_done(self, planned: PlannedNode) -> tuple | None:
