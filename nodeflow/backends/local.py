@@ -24,7 +24,11 @@ def default_workers() -> int:
     configured = os.environ.get("NODEFLOW_WORKERS", "").strip()
     if configured.isdigit() and int(configured) > 0:
         return int(configured)
-    return max(2, min(8, os.cpu_count() or 2))
+    return _CPU_WORKERS
+
+
+# asked once: os.cpu_count() reads the system's CPU list each time, and a backend is made per run
+_CPU_WORKERS = max(2, min(8, os.cpu_count() or 2))
 
 
 class SyncBackend:

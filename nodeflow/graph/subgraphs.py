@@ -222,7 +222,12 @@ def expand_subgraphs(graph: Graph) -> None:
     exposed name) go to ``graph.load_problems``, tied to the subgraph node's path; such a node stays
     as it is so that nothing else is reported about it.
     """
-    if graph.__dict__.get("_expanded") or not any(is_subgraph(n.type) for n in graph.nodes.values()):
+    if graph.__dict__.get("_expanded"):
+        return
+    for node in graph.nodes.values():  # a plain loop: asked twice of every graph prepared, most with none
+        if node.type.startswith(PREFIX):
+            break
+    else:
         return
     graph.__dict__["_expanded"] = True  # expanding twice would report a stuck node's problems twice
     definitions = available_definitions(graph)

@@ -47,7 +47,7 @@ def follow(
     head: PlannedNode,
     *,
     by_id: dict[str, PlannedNode],
-    dependents: dict[str, list[str]],
+    dependents: dict[str, tuple[str, ...] | list[str]],
     sent: set[str],
     done: set[str],
     hits: dict[str, str],

@@ -26,7 +26,10 @@ class ReadyQueue:
         self.by_id = by_id
         self.blocked = blocked
         self.waiting: dict[str, int] = {}
-        self.dependents: dict[str, list[str]] = {}
+        # source -> the wanted nodes that wait on it: a tuple while one does (the usual chain), which
+        # the garbage collector stops tracking, a list from the second on; a big run's collections
+        # otherwise walk one list per node
+        self.dependents: dict[str, tuple[str, ...] | list[str]] = {}
         self.ready: list[int] = []
         self.done: set[str] = set()
         self.sent: set[str] = set()
@@ -39,7 +42,13 @@ class ReadyQueue:
             sources = () if planned.id in hits else (links[0][1],) if len(links) == 1 else {src for _, src, _, _ in links}
             waiting[planned.id] = len(sources)
             for src in sources:
-                dependents.setdefault(src, []).append(planned.id)
+                known = dependents.get(src)
+                if known is None:
+                    dependents[src] = (planned.id,)
+                elif type(known) is tuple:
+                    dependents[src] = [*known, planned.id]
+                else:
+                    known.append(planned.id)  # type: ignore[union-attr]
             if not sources:
                 ready.append(i)
         heapq.heapify(ready)

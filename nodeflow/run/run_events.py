@@ -61,9 +61,12 @@ class RunEvents:
     def listen(self, sink: EventSink | None, wants: frozenset[str] | None = None) -> None:
         """Send this run's events to ``sink``: those of the kinds in ``wants`` (None: all of them)."""
         self.sink = sink
-        self.wants = frozenset() if sink is None else wants
-        self.started, self.finished, self.cached, self.previews = (
-            self.says(kind) for kind in ("node_started", "node_finished", "node_cached", "preview"))
+        self.wants = wants = frozenset() if sink is None else wants
+        if wants is None or sink is None:  # every kind, or none: no set to ask four times
+            self.started = self.finished = self.cached = self.previews = sink is not None
+        else:
+            self.started, self.finished = "node_started" in wants, "node_finished" in wants
+            self.cached, self.previews = "node_cached" in wants, "preview" in wants
 
     def shows_previews(self) -> bool:
         """Whether a node's previews go anywhere (``TaskEnv.shows_previews``: asked as it makes one,
@@ -81,17 +84,21 @@ class RunEvents:
             with self.lock:
                 self.sink(event)
 
-    def emit_node(self, name: str, planned: PlannedNode, key: str, value: Any) -> None:
+    def emit_node(self, name: str, planned: PlannedNode, key: str, value: Any, alone: bool = False) -> None:
         """``emit(name, key=value, **planned.label)`` (the same event, keys in the same order) for the
         events every node sends, without packing and unpacking keyword arguments on every node.
-        The caller has asked whether ``name`` is wanted."""
+        The caller has asked whether ``name`` is wanted; ``alone``: it knows no task of this run is
+        in flight (only a running task sends events from another thread), so no lock is taken."""
         event = {"event": name, "run": self.run_id, "t": time.time(), key: value, **planned.label}
+        if alone:
+            self.sink(event)  # type: ignore[misc]
+            return
         with self.lock:
             self.sink(event)  # type: ignore[misc]
 
-    def node_finished(self, planned: PlannedNode, outputs: tuple, duration_s: float) -> None:
+    def node_finished(self, planned: PlannedNode, outputs: tuple, duration_s: float, alone: bool = False) -> None:
         """``node_finished`` with a short summary of each output (withheld where no guard has seen it).
-        The caller has asked whether it is wanted."""
+        The caller has asked whether it is wanted; ``alone`` as in ``emit_node``."""
         names = planned.spec.outputs
         if planned.node.id in self.withheld:
             summaries = {name: WITHHELD for name, _ in zip(names, outputs, strict=False)}
@@ -99,8 +106,12 @@ class RunEvents:
             summaries = {next(iter(names)): summarize(outputs[0])}
         else:
             summaries = {name: summarize(v) for name, v in zip(names, outputs, strict=False)}
+        # microseconds, as round(duration_s, 6) gives, at a fifth of its cost (it goes through text)
         event = {"event": "node_finished", "run": self.run_id, "t": time.time(),
-                 "duration_s": round(duration_s, 6), "outputs": summaries, **planned.label}
+                 "duration_s": round(duration_s * 1e6) / 1e6, "outputs": summaries, **planned.label}
+        if alone:
+            self.sink(event)  # type: ignore[misc]
+            return
         with self.lock:
             self.sink(event)  # type: ignore[misc]
 

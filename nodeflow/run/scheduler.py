@@ -101,7 +101,8 @@ class PlanRun:
         # nodes holding generated content no guard has seen (nodeflow.check.policy): events never show their values
         self.withheld: frozenset[str] = getattr(plan.graph, "withheld", None) or frozenset()
         self.events = RunEvents(self.run_id, self.withheld)
-        self.events.listen(sink, wants)
+        if sink is not None:  # (without one, as RunEvents starts: the executor's run_plan listens later)
+            self.events.listen(sink, wants)
         self.emit = self.events.emit
         self.env = TaskEnv(registry, settings, models, self.events.from_node, self.stop, plan,
                            shows_previews=self.events.shows_previews)
@@ -139,8 +140,9 @@ class PlanRun:
         if result.status == "ok" and self.cancel.is_set():
             result.status = "cancelled"
         result.duration_s = time.perf_counter() - started
-        extra = {"blocked": sorted(result.blocked)} if result.blocked else {}
-        self.emit("run_finished", status=result.status, duration_s=round(result.duration_s, 6), **extra)
+        if self.events.says("run_finished"):  # (its fields are not worth building for nobody)
+            extra = {"blocked": sorted(result.blocked)} if result.blocked else {}
+            self.emit("run_finished", status=result.status, duration_s=round(result.duration_s, 6), **extra)
         return result
 
     def already_done(self, planned: PlannedNode) -> tuple | None:
@@ -208,8 +210,8 @@ class PlanRun:
                         and (spec.holds or holds_of(spec, registry)) != "device":
                     # alone and light, on a backend that would run it in this thread anyway: run its task
                     # here, through the same run_task a backend uses (no hand-off to a thread)
-                    if events.started:
-                        events.emit_node("node_started", planned, "reason", reason(self.tables, self.stores, planned))
+                    if events.started:  # alone: nothing in flight, so no other thread sends this run's events
+                        events.emit_node("node_started", planned, "reason", reason(self.tables, self.stores, planned), True)
                     one: TaskResult
                     if spec.wants_ctx:
                         task = task_for(planned)
@@ -222,12 +224,12 @@ class PlanRun:
                             break
                         ran = run_light(spec, planned.params, resolved[0], task_for, planned)
                         if isinstance(ran, tuple):  # settle's commonest case, without its calls in between
-                            finish_ok(planned, ran[0], ran[1])
+                            finish_ok(planned, ran[0], ran[1], True)
                             release(planned.id)
                             continue
                         one = ran
                     if one.status == "ok":
-                        finish_ok(planned, one.outputs, one.duration_s)  # type: ignore[arg-type]
+                        finish_ok(planned, one.outputs, one.duration_s, True)  # type: ignore[arg-type]
                         release(planned.id)
                     else:
                         settle(planned, one)
@@ -372,7 +374,9 @@ class PlanRun:
         self.record_failure(planned, finished.message, finished.traceback)
         return False
 
-    def finish_ok(self, planned: PlannedNode, outputs: tuple, duration_s: float) -> None:
+    def finish_ok(self, planned: PlannedNode, outputs: tuple, duration_s: float, alone: bool = False) -> None:
+        """Keep a node's outputs, cache them and say so; ``alone``: it ran in this thread with
+        nothing else in flight (its events need no lock)."""
         self.values[planned.id] = outputs
         remember(self.tables, self.stores, planned, outputs)
         events = self.events
@@ -382,7 +386,7 @@ class PlanRun:
                 self.stores.remember_previews(self.keys[planned.id], shown)
         self.result.ran.append(planned.id)  # type: ignore[union-attr]
         if events.finished:
-            events.node_finished(planned, outputs, duration_s)
+            events.node_finished(planned, outputs, duration_s, alone)
         if events.previews and planned.node.ui and planned.node.id not in self.withheld:  # ui.preview ticked
             show_outputs(planned, outputs, lambda: self.context(planned))
 
