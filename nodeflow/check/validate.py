@@ -17,7 +17,8 @@ from typing import Any
 from nodeflow.graph.inactive import inactive_nodes
 from nodeflow.graph.model import Graph
 from nodeflow.graph.order import bypass_source, topological_order
-from nodeflow.graph.subgraphs import expand_subgraphs, flat_paths, is_subgraph
+from nodeflow.graph.subgraph_paths import flat_paths
+from nodeflow.graph.subgraphs import expand_subgraphs, is_subgraph
 from nodeflow.graph.sweep_syntax import is_sweep
 from nodeflow.nodetypes.decorator import node_memory_limit
 from nodeflow.nodetypes.params import ParamError

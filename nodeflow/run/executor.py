@@ -26,7 +26,8 @@ from nodeflow.backends.local import Slots
 from nodeflow.check.policy import policy_fingerprint
 from nodeflow.check.validate import check_graph
 from nodeflow.graph.order import order_once
-from nodeflow.graph.subgraphs import expand_subgraphs, flat_paths
+from nodeflow.graph.subgraph_paths import flat_paths
+from nodeflow.graph.subgraphs import expand_subgraphs
 from nodeflow.models import ModelManager
 from nodeflow.nodetypes.registry import Registry, default_registry
 from nodeflow.plan.lists import plan_over_lists, plan_sweeps, sources_plan
