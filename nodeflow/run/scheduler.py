@@ -42,6 +42,7 @@ from .ready import ReadyQueue
 from .resources import holds_of
 from .result import NodeFailure, RunResult
 from .run_events import RunEvents, started_fields
+from .skipped import report_skipped
 from .state import CacheStores, RunTables
 from .values import guard_findings, output_dict, value_of
 
@@ -278,7 +279,7 @@ class PlanRun:
                 for planned, one in split(order, finished) if finished.task.batch is not None else ((order[finished.task.seq], finished),):
                     settle(planned, one)
         # 4. say what did not run, and why
-        self.skip_the_rest(wanted, queue)
+        report_skipped(self, wanted, queue)
 
     # --- tasks -----------------------------------------------------------------------------------
 
@@ -413,34 +414,6 @@ class PlanRun:
         reason = message.removeprefix("Blocked: ")
         self.blocked_reasons[planned.id] = reason
         self.emit("node_blocked", reason=reason, **planned.label)
-
-    def skip_the_rest(self, wanted: set[str], queue: ReadyQueue) -> None:
-        """End every wanted node that did not run with ``node_skipped`` and why."""
-        done = queue.done
-        result = self.result
-        assert result is not None
-        if not self.events.says("node_skipped") or len(done) == len(wanted):  # said only in events; done ⊆ wanted
-            return
-        left = [p for p in self.plan.order if p.id in wanted and p.id not in done and p.mode != "bypass"]
-        if not left:
-            return
-        failed_at: set[str] = set()
-        if result.error is not None:
-            for p in self.plan.order:
-                if p.node.id == result.error.node and p.item == result.error.item:
-                    failed_at = queue.descendants(p.id) | {p.id}
-        reported = set(result.blocked)
-        for planned in left:
-            if planned.id in reported or (result.error is not None and planned.node.id == result.error.node
-                                          and planned.item == result.error.item):
-                continue
-            if planned.id in queue.blocked:
-                why = "blocked by guard"
-            elif planned.id in failed_at:
-                why = f"upstream {result.error.node} failed"  # type: ignore[union-attr]
-            else:
-                why = "cancelled"
-            self.emit("node_skipped", reason=why, **planned.label)
 
     def context(self, planned: PlannedNode) -> Context:
         """The context ``planned`` would run with (for its fingerprint and its ticked preview)."""
