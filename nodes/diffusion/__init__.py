@@ -20,6 +20,7 @@ from . import (  # noqa: F401  (importing registers the types and nodes)  # noqa
     parts,
     sampling,
     sampling_types,
+    sigmas,
     steps,
     svd,
     types,

@@ -201,8 +201,9 @@ def _through_custom_loop(model: Any, positive: ConditioningValue, negative: Cond
     ``split`` (start step, end step, add noise, finish): KSamplerAdvanced's part of the schedule, from the start
     step's level to the end step's (the latent keeps its leftover noise; ``finish``: to zero noise), noise added
     only when asked."""
-    from nodes.diffusion.custom_sampling import SAMPLER_NAMES, sample_with_sigmas, schedule_sigmas
+    from nodes.diffusion.custom_sampling import SAMPLER_NAMES, sample_with_sigmas
     from nodes.diffusion.sampling_types import GuiderValue, NoiseSource
+    from nodes.diffusion.sigmas import schedule_sigmas
 
     if any(p.control for p in (*positive.parts, *negative.parts)):
         what = "split SDXL runs" if split else "prompts with an area or extra channels"

@@ -110,7 +110,7 @@ def test_basic_guider_and_disabled_noise(executor):
 def test_sigma_nodes_give_comfyui_numbers(executor):
     import torch
 
-    from nodes.diffusion.custom_sampling import align_your_steps, set_first_sigma
+    from nodes.diffusion.sigmas import align_your_steps, set_first_sigma
 
     ays = align_your_steps(model_type="SD1", steps=10, denoise=1.0)
     assert len(ays) == 11 and float(ays[0]) == pytest.approx(14.6146, abs=1e-3) and float(ays[-1]) == 0
