@@ -9,25 +9,38 @@ from pathlib import Path
 from tests.models.tiny_models import tiny_tokenizer
 
 
+def _wan_vae():
+    """The Wan VAE at its smallest (every Wan builder's, made where it was so the random init keeps its order)."""
+    from diffusers import AutoencoderKLWan
+
+    return AutoencoderKLWan(base_dim=3, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=1,
+                            temperal_downsample=[False, True, True])
+
+
+def _umt5_encoder():
+    """A two-layer UMT5 text encoder that reads the tiny tokenizer's ids."""
+    from transformers import UMT5Config, UMT5EncoderModel
+
+    return UMT5EncoderModel(
+        UMT5Config(vocab_size=514, d_model=32, d_ff=37, d_kv=8, num_layers=2, num_heads=4,
+                   relative_attention_num_buckets=8, pad_token_id=513, eos_token_id=513, decoder_start_token_id=0)
+    )
+
+
 def build_tiny_wan(folder: Path, *, seed: int = 0) -> Path:
     """A tiny Wan 2.1 text-to-video pipeline (a two-layer 3D transformer, the Wan VAE, a UMT5 encoder),
     after diffusers' own test config."""
     import torch
-    from diffusers import AutoencoderKLWan, FlowMatchEulerDiscreteScheduler, WanPipeline, WanTransformer3DModel
-    from transformers import UMT5Config, UMT5EncoderModel
+    from diffusers import FlowMatchEulerDiscreteScheduler, WanPipeline, WanTransformer3DModel
 
     torch.manual_seed(seed)
-    vae = AutoencoderKLWan(base_dim=3, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=1,
-                           temperal_downsample=[False, True, True])
+    vae = _wan_vae()
     transformer = WanTransformer3DModel(
         patch_size=(1, 2, 2), num_attention_heads=2, attention_head_dim=12, in_channels=16, out_channels=16,
         text_dim=32, freq_dim=256, ffn_dim=32, num_layers=2, cross_attn_norm=True, qk_norm="rms_norm_across_heads",
         rope_max_seq_len=32,
     )
-    text_encoder = UMT5EncoderModel(
-        UMT5Config(vocab_size=514, d_model=32, d_ff=37, d_kv=8, num_layers=2, num_heads=4,
-                   relative_attention_num_buckets=8, pad_token_id=513, eos_token_id=513, decoder_start_token_id=0)
-    )
+    text_encoder = _umt5_encoder()
     pipe = WanPipeline(tokenizer=tiny_tokenizer(), text_encoder=text_encoder, vae=vae, transformer=transformer,
                        scheduler=FlowMatchEulerDiscreteScheduler(shift=7.0))
     pipe.save_pretrained(folder)
@@ -55,25 +68,20 @@ def build_tiny_wan_i2v(folder: Path, *, seed: int = 0) -> Path:
     the picture; the Wan VAE and a UMT5 encoder as in :func:`build_tiny_wan`."""
     import torch
     from diffusers import (
-        AutoencoderKLWan,
         FlowMatchEulerDiscreteScheduler,
         WanImageToVideoPipeline,
         WanTransformer3DModel,
     )
-    from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModel, UMT5Config, UMT5EncoderModel
+    from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModel
 
     torch.manual_seed(seed)
-    vae = AutoencoderKLWan(base_dim=3, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=1,
-                           temperal_downsample=[False, True, True])
+    vae = _wan_vae()
     transformer = WanTransformer3DModel(
         patch_size=(1, 2, 2), num_attention_heads=2, attention_head_dim=12, in_channels=36, out_channels=16,
         text_dim=32, freq_dim=256, ffn_dim=32, num_layers=2, cross_attn_norm=True, qk_norm="rms_norm_across_heads",
         rope_max_seq_len=32, image_dim=4,
     )
-    text_encoder = UMT5EncoderModel(
-        UMT5Config(vocab_size=514, d_model=32, d_ff=37, d_kv=8, num_layers=2, num_heads=4,
-                   relative_attention_num_buckets=8, pad_token_id=513, eos_token_id=513, decoder_start_token_id=0)
-    )
+    text_encoder = _umt5_encoder()
     encoder = CLIPVisionModel(CLIPVisionConfig(
         hidden_size=4, projection_dim=4, num_hidden_layers=2, num_attention_heads=2, image_size=32,
         intermediate_size=16, patch_size=1,
@@ -111,16 +119,13 @@ def build_tiny_wan22_i2v(folder: Path, *, seed: int = 0, five_b: bool = False) -
     on 16 channels whose first latent frame is the picture's (``expand_timesteps``)."""
     import torch
     from diffusers import (
-        AutoencoderKLWan,
         FlowMatchEulerDiscreteScheduler,
         WanImageToVideoPipeline,
         WanTransformer3DModel,
     )
-    from transformers import UMT5Config, UMT5EncoderModel
 
     torch.manual_seed(seed)
-    vae = AutoencoderKLWan(base_dim=3, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=1,
-                           temperal_downsample=[False, True, True])
+    vae = _wan_vae()
 
     def transformer() -> WanTransformer3DModel:
         return WanTransformer3DModel(
@@ -129,10 +134,7 @@ def build_tiny_wan22_i2v(folder: Path, *, seed: int = 0, five_b: bool = False) -
             qk_norm="rms_norm_across_heads", rope_max_seq_len=32,
         )
 
-    text_encoder = UMT5EncoderModel(
-        UMT5Config(vocab_size=514, d_model=32, d_ff=37, d_kv=8, num_layers=2, num_heads=4,
-                   relative_attention_num_buckets=8, pad_token_id=513, eos_token_id=513, decoder_start_token_id=0)
-    )
+    text_encoder = _umt5_encoder()
     experts = {"transformer": transformer()} if five_b else {
         "transformer": transformer(), "transformer_2": transformer(), "boundary_ratio": 0.875}
     WanImageToVideoPipeline(
