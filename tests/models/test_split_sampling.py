@@ -16,7 +16,7 @@ from nodeflow.comfy import import_bytes
 from nodeflow.graph.model import graph_to_dict, parse_graph
 from nodeflow.nodetypes.registry import default_registry
 from tests.models.family_support import AGREEMENT, failure, pixels, run, step_graph
-from tests.models.split_support import frames, split_in_two, uninterrupted
+from tests.models.split_support import frames, imported_wan_template, split_in_two, uninterrupted
 
 TEMPLATE = Path(__file__).parents[1] / "comfy" / "comfy_corpus" / "wan22_text_to_video_wan22_14B.json"
 STEPS, SPLIT = 4, 2
@@ -25,23 +25,8 @@ ONE_MODEL = "tiny-wan-transformer.safetensors"
 
 def template(high: str, low: str) -> dict:
     """The template with tiny files, a 16x16 video of 9 frames and 4 steps split at 2, imported."""
-    doc = json.loads(TEMPLATE.read_text())
-    for node in doc["nodes"]:
-        values = node["widgets_values"]
-        if node["type"] == "UNETLoader":
-            values[0] = high if "high_noise" in values[0] else low
-        elif node["type"] == "CLIPLoader":
-            values[0] = "tiny-wan-text_encoder.safetensors"
-        elif node["type"] == "VAELoader":
-            values[0] = "tiny-wan-vae.safetensors"
-        elif node["type"] == "EmptyHunyuanLatentVideo":
-            values[:3] = [16, 16, 9]
-        elif node["type"] == "KSamplerAdvanced":
-            values[3] = STEPS
-            values[7:9] = [0, SPLIT] if values[0] == "enable" else [SPLIT, 10000]
-    graph, report = import_bytes(json.dumps(doc).encode(), TEMPLATE.name, default_registry())
-    assert report.unknown == []
-    return graph_to_dict(graph)
+    return imported_wan_template(TEMPLATE, high, low, steps=STEPS, split=SPLIT,
+                                 widgets={"EmptyHunyuanLatentVideo": [16, 16, 9]})
 
 
 def test_the_wan22_14b_template_in_two_halves_with_one_model_makes_the_uninterrupted_video(family_executor):

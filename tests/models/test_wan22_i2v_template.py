@@ -7,16 +7,13 @@ make the uninterrupted video."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
-from nodeflow.comfy import import_bytes
-from nodeflow.graph.model import graph_to_dict, parse_graph
-from nodeflow.nodetypes.registry import default_registry
+from nodeflow.graph.model import parse_graph
 from tests.models.family_support import run
-from tests.models.split_support import frames, uninterrupted
+from tests.models.split_support import frames, imported_wan_template, uninterrupted
 
 TEMPLATE = Path(__file__).parents[1] / "comfy" / "comfy_corpus" / "wan22_image_to_video_wan22_14B.json"
 STEPS, SPLIT, SIZE, FRAMES = 4, 2, 16, 9
@@ -25,25 +22,8 @@ HIGH, LOW = "tiny-wan22-i2v_high_noise.safetensors", "tiny-wan22-i2v_low_noise.s
 
 def template(high: str, low: str) -> dict:
     """The template with the tiny files, a 16x16 video of 9 frames and 4 steps split at 2, imported."""
-    doc = json.loads(TEMPLATE.read_text())
-    for node in doc["nodes"]:
-        values = node["widgets_values"]
-        if node["type"] == "UNETLoader":
-            values[0] = high if "high_noise" in values[0] else low
-        elif node["type"] == "CLIPLoader":
-            values[0] = "tiny-wan-text_encoder.safetensors"
-        elif node["type"] == "VAELoader":
-            values[0] = "tiny-wan-vae.safetensors"
-        elif node["type"] == "LoadImage":
-            values[0] = "hint-square.png"
-        elif node["type"] == "WanImageToVideo":
-            values[:3] = [SIZE, SIZE, FRAMES]
-        elif node["type"] == "KSamplerAdvanced":
-            values[3] = STEPS
-            values[7:9] = [0, SPLIT] if values[0] == "enable" else [SPLIT, 10000]
-    graph, report = import_bytes(json.dumps(doc).encode(), TEMPLATE.name, default_registry())
-    assert report.unknown == []
-    return graph_to_dict(graph)
+    return imported_wan_template(TEMPLATE, high, low, steps=STEPS, split=SPLIT,
+                                 widgets={"LoadImage": ["hint-square.png"], "WanImageToVideo": [SIZE, SIZE, FRAMES]})
 
 
 def test_the_template_in_two_halves_with_one_expert_makes_the_uninterrupted_video(family_executor):
