@@ -195,11 +195,7 @@ def validate(graph: Graph, registry: Registry) -> list[Problem]:
                         port,
                     )
 
-        required = spec.__dict__.get("_required_inputs")
-        if required is None:  # per node type: its inputs that must be linked
-            required = spec.__dict__["_required_inputs"] = tuple(
-                (name, i.type) for name, i in spec.inputs.items() if not i.optional)
-        for name, port_type in required:
+        for name, port_type in spec.required_inputs:
             if name not in node.inputs:
                 _add_problem(problems, node, f"missing required input ({port_type})", name)
 

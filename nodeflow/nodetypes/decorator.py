@@ -97,6 +97,23 @@ class NodeSpec:
             index = self.__dict__["_output_index"] = {name: i for i, name in enumerate(self.outputs)}
         return index
 
+    @property
+    def required_inputs(self) -> tuple[tuple[str, str], ...]:
+        """``(name, type)`` of the inputs that must be linked (worked out once: validation asks per node)."""
+        required = self.__dict__.get("_required_inputs")
+        if required is None:
+            required = self.__dict__["_required_inputs"] = tuple(
+                (name, i.type) for name, i in self.inputs.items() if not i.optional)
+        return required
+
+    @property
+    def many_inputs(self) -> frozenset[str]:
+        """The list inputs (``many``), which gather several values (worked out once: a run asks per node)."""
+        many = self.__dict__.get("_many_inputs")
+        if many is None:
+            many = self.__dict__["_many_inputs"] = frozenset(name for name, i in self.inputs.items() if i.many)
+        return many
+
     def catalog_entry(self) -> dict[str, Any]:
         """The JSON form served to the editor (``nodeflow nodes --json``)."""
         return {

@@ -303,9 +303,7 @@ class PlanRun:
         labels: dict[str, list[str]] = {}
         values = self.values
         gathered = planned.gathered
-        many = spec.__dict__.get("_many_inputs")
-        if many is None:  # worked out once per node type: its list inputs
-            many = spec.__dict__["_many_inputs"] = frozenset(name for name, i in spec.inputs.items() if i.many)
+        many = spec.many_inputs
         try:
             if not gathered and not many and not within:  # the usual node: each link one value
                 for arg, src, index, is_param in planned.links:
