@@ -157,7 +157,8 @@ def write(
     if keep is not None and index >= len(keep):
         raise ValueError(f"filter: it judged {len(keep)} items, this is item {index}; link a filter of the same sweep")
     # the editor's grid: the item with its scores and what the filters and checks decided
-    show_item(ctx, image=image, text=text, scores=scores, decision=decision_of(index, filter, checks))
+    if ctx.previews_wanted:  # (nobody listens to a headless run: no decision text to make)
+        show_item(ctx, image=image, text=text, scores=scores, decision=decision_of(index, filter, checks))
     if keep is not None and not keep[index]:
         return {**receipt, "dropped": True}
     if isinstance(checks, dict) and not checks.get("passed", True):
